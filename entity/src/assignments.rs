@@ -1,0 +1,37 @@
+//! A ticket given to a unit (派单) with its stored deadlines.
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "assignments")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub ticket_id: i64,
+    pub unit_id: i64,
+    pub assignee_id: Option<i64>,
+    pub status: String,
+    pub reopened: bool,
+    pub escalated_from_id: Option<i64>,
+    pub dispatched_by: Option<i64>,
+    pub dispatched_at: DateTimeUtc,
+    pub respond_by: DateTimeUtc,
+    pub progress_by: DateTimeUtc,
+    pub resolve_by: DateTimeUtc,
+    pub accepted_at: Option<DateTimeUtc>,
+    pub first_progress_at: Option<DateTimeUtc>,
+    pub resolved_at: Option<DateTimeUtc>,
+    pub ended_at: Option<DateTimeUtc>,
+    pub end_reason: Option<String>,
+    pub respond_reminded_at: Option<DateTimeUtc>,
+    pub respond_urged_at: Option<DateTimeUtc>,
+    pub progress_reminded_at: Option<DateTimeUtc>,
+    pub progress_urged_at: Option<DateTimeUtc>,
+    pub resolve_reminded_at: Option<DateTimeUtc>,
+    pub resolve_urged_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

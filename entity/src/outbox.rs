@@ -1,0 +1,36 @@
+//! A message waiting to be sent, written in the transaction that caused it.
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "outbox")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub kind: String,
+    pub channel: String,
+    pub recipient: String,
+    #[sea_orm(column_type = "Text")]
+    pub body: String,
+    pub template: String,
+    #[sea_orm(column_type = "Text")]
+    pub params: String,
+    pub ticket_id: Option<i64>,
+    pub urgent: bool,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTimeUtc,
+    pub locked_until: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text")]
+    pub last_error: Option<String>,
+    pub provider: Option<String>,
+    pub provider_message_id: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub sent_at: Option<DateTimeUtc>,
+    pub delivered_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,94 @@
+//! `StaffUser`: the extractor every staff route takes. No valid staff access token, no handler call.
+use super::jwt::{StaffClaims, TYP_ACCESS, TokenError};
+use crate::domain::roles::{Role, Scope, parse_roles};
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use std::future::{Ready, ready};
+
+#[derive(Clone, Debug)]
+pub struct StaffUser {
+    pub id: i64,
+    pub name: String,
+    pub region_id: i64,
+    pub scope: Scope,
+}
+
+impl StaffUser {
+    pub fn has(&self, role: Role) -> bool {
+        self.scope.has(role)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.has(Role::Admin)
+    }
+
+    /// Fails with 403 unless the caller holds one of `roles` (admins hold every role).
+    pub fn require_any(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if self.is_admin() || roles.iter().any(|r| self.has(*r)) {
+            Ok(())
+        } else {
+            let names: Vec<&str> = roles.iter().map(|r| r.label()).collect();
+            Err(ApiError::forbidden(format!("此操作需要以下角色之一：{}", names.join("、"))))
+        }
+    }
+
+    /// Whether a region (by its path) lies inside the caller's region subtree.
+    pub fn covers_region(&self, region_path: &str) -> bool {
+        region_path.starts_with(&self.scope.region_path)
+    }
+}
+
+pub fn bearer(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+}
+
+fn from_request(req: &HttpRequest) -> Result<StaffUser, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state missing")))?;
+    let token = bearer(req).ok_or_else(|| ApiError::unauthorized("unauthorized", "请先登录"))?;
+    let claims: StaffClaims = state.keys.verify(token).map_err(|e| match e {
+        TokenError::Expired => ApiError::unauthorized("token_expired", "登录已过期，请重新登录"),
+        TokenError::Invalid => ApiError::unauthorized("token_invalid", "登录凭证无效，请重新登录"),
+    })?;
+    if claims.typ != TYP_ACCESS {
+        return Err(ApiError::unauthorized("token_invalid", "该凭证不能用于工作人员接口"));
+    }
+    let id = claims.sub.parse().map_err(|_| ApiError::unauthorized("token_invalid", "登录凭证无效，请重新登录"))?;
+    Ok(StaffUser {
+        id,
+        name: claims.name,
+        region_id: claims.region_id,
+        scope: Scope { roles: parse_roles(&claims.roles.join(",")), region_path: claims.region_path, unit_id: claims.unit_id },
+    })
+}
+
+impl FromRequest for StaffUser {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(from_request(req))
+    }
+}
+
+/// For routes open to the public that behave differently for staff (e.g. `POST /api/v1/tickets`):
+/// no Authorization header → `None`; a header that does not verify → 401, never silently public.
+pub struct MaybeStaff(pub Option<StaffUser>);
+
+impl FromRequest for MaybeStaff {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match bearer(req) {
+            None => Ok(MaybeStaff(None)),
+            Some(_) => from_request(req).map(|u| MaybeStaff(Some(u))),
+        })
+    }
+}

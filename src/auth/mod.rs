@@ -1,0 +1,7 @@
+//! Authentication and authorisation: password hashing, tokens, and the request extractors that
+//! turn a bearer token into a staff member with roles and scope.
+pub mod extract;
+pub mod jwt;
+pub mod password;
+
+pub use extract::StaffUser;

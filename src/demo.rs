@@ -1,0 +1,222 @@
+//! The demo county: regions, units, categories, SLA policies, staff for every role and one card per
+//! village. Seeding is skipped when the database already has regions, so running the demo again
+//! reuses its data. Demo staff share the password `minsheng-demo`: never use this outside the demo.
+use crate::auth::password::{self, HashParams};
+use crate::db::Db;
+use crate::domain::ids::CardCode;
+use crate::domain::sla::Policy;
+use crate::repo;
+use crate::repo::regions::{NewUnit, Region};
+use crate::repo::staff::NewStaff;
+use crate::services::cards::contacts_for;
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+
+pub const DEMO_PASSWORD: &str = "minsheng-demo";
+
+/// What the demo prints: logins and card links.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    pub seeded_now: bool,
+    pub logins: Vec<(String, String, String)>,
+    /// (village, code)
+    pub cards: Vec<(String, String)>,
+}
+
+struct VillageSpec {
+    name: &'static str,
+    cadre: (&'static str, &'static str, &'static str, &'static str),
+}
+
+struct TownshipSpec {
+    name: &'static str,
+    office: &'static str,
+    cadre: (&'static str, &'static str, &'static str, &'static str),
+    villages: [VillageSpec; 3],
+}
+
+const TOWNSHIPS: [TownshipSpec; 2] = [
+    TownshipSpec {
+        name: "东坝镇",
+        office: "东坝镇人民政府",
+        cadre: ("dongba", "马建国", "13900000201", "东坝镇包村干部"),
+        villages: [
+            VillageSpec { name: "李家庄村", cadre: ("lijiazhuang", "李长河", "13900000301", "村党支部书记") },
+            VillageSpec { name: "王家湾村", cadre: ("wangjiawan", "王秀英", "13900000302", "村委会主任") },
+            VillageSpec { name: "石桥村", cadre: ("shiqiao", "张德顺", "13900000303", "村党支部书记") },
+        ],
+    },
+    TownshipSpec {
+        name: "西河乡",
+        office: "西河乡人民政府",
+        cadre: ("xihe", "何玉兰", "13900000202", "西河乡包村干部"),
+        villages: [
+            VillageSpec { name: "柳树沟村", cadre: ("liushugou", "刘树林", "13900000304", "村委会主任") },
+            VillageSpec { name: "杏花村", cadre: ("xinghua", "杜春花", "13900000305", "村党支部书记") },
+            VillageSpec { name: "河口村", cadre: ("hekou", "赵河生", "13900000306", "村委会主任") },
+        ],
+    },
+];
+
+/// County departments: (name, cadre username, cadre name, phone, lead?).
+const DEPARTMENTS: [(&str, &str, &str, &str, bool); 7] = [
+    ("县民生服务中心", "minsheng", "钱立新", "13900000101", true),
+    ("县水利局", "shuili", "孔水生", "13900000102", false),
+    ("县交通运输局", "jiaotong", "路平安", "13900000103", false),
+    ("县农业农村局", "nongye", "田丰收", "13900000104", false),
+    ("县人力资源和社会保障局", "renshe", "任保障", "13900000105", false),
+    ("县住房和城乡建设局", "zhujian", "朱安居", "13900000106", false),
+    ("县自然资源局", "ziranziyuan", "林地宝", "13900000107", false),
+];
+
+/// (username, name, roles, phone)
+const COUNTY_STAFF: [(&str, &str, &str, &str); 6] = [
+    ("admin", "系统管理员", "admin", "13900000001"),
+    ("operator", "刘敏", "operator", "13900000002"),
+    ("dispatcher", "陈刚", "dispatcher", "13900000003"),
+    ("caller", "赵丽", "caller", "13900000004"),
+    ("leader", "孙伟", "leader", "13900000005"),
+    ("inspector", "周洁", "inspector", "13900000006"),
+];
+
+/// (code, name, parent, level, sort)
+const CATEGORIES: [(&str, &str, Option<&str>, &str); 25] = [
+    ("water", "饮水安全", None, "village"),
+    ("water.supply", "停水断水", Some("water"), "village"),
+    ("water.quality", "水质问题", Some("water"), "township"),
+    ("roads", "道路交通", None, "township"),
+    ("roads.damage", "道路破损", Some("roads"), "township"),
+    ("roads.lights", "路灯照明", Some("roads"), "village"),
+    ("utilities", "水电气热", None, "township"),
+    ("utilities.power", "停电与电压", Some("utilities"), "township"),
+    ("utilities.heating", "燃气供暖", Some("utilities"), "county"),
+    ("sanitation", "环境卫生", None, "village"),
+    ("sanitation.garbage", "垃圾清运", Some("sanitation"), "village"),
+    ("sanitation.toilet", "厕所改造", Some("sanitation"), "township"),
+    ("land", "土地纠纷", None, "township"),
+    ("housing", "住房安全", None, "county"),
+    ("wages", "拖欠工资", None, "county"),
+    ("industry", "产业发展", None, "county"),
+    ("industry.agri", "农业生产", Some("industry"), "county"),
+    ("industry.market", "农产品销售", Some("industry"), "county"),
+    ("social", "社会保障", None, "county"),
+    ("social.pension", "养老保险", Some("social"), "county"),
+    ("social.medical", "医疗保障", Some("social"), "county"),
+    ("social.aid", "困难救助", Some("social"), "township"),
+    ("neighbours", "邻里纠纷", None, "village"),
+    ("consult", "政策咨询", None, "township"),
+    ("other", "其他", None, "village"),
+];
+
+async fn unit_with_cadre(
+    db: &sea_orm::DatabaseTransaction,
+    region: &Region,
+    unit: (&str, &str, &str, bool),
+    cadre: (&str, &str, &str, &str),
+    hash: &str,
+    now: DateTime<Utc>,
+    out: &mut Summary,
+) -> anyhow::Result<()> {
+    let (name, level, kind, lead) = unit;
+    let u = repo::regions::create_unit(db, NewUnit { name, level, kind, region_id: region.id, is_lead: lead, phone: None }, now).await?;
+    let (username, person, phone, post) = cadre;
+    repo::staff::create(
+        db,
+        NewStaff {
+            username,
+            name: person,
+            password_hash: hash,
+            roles: "cadre",
+            region_id: region.id,
+            unit_id: Some(u.id),
+            phone: Some(phone),
+            post: Some(post),
+        },
+        now,
+    )
+    .await?;
+    out.logins.push((username.into(), format!("承办干部 · {name}"), "cadre".into()));
+    Ok(())
+}
+
+/// Seeds the demo county unless the database already has one; returns what to print.
+pub async fn seed(db: &Db, params: HashParams, hotline: &str, county_name: &str, now: DateTime<Utc>) -> anyhow::Result<Summary> {
+    if repo::regions::count(&db.conn).await? > 0 {
+        return existing(db).await;
+    }
+    let hash = password::hash(SecretString::from(DEMO_PASSWORD), params).await?;
+    let mut out = Summary { seeded_now: true, ..Default::default() };
+    let tx = db.begin().await?;
+    let county = repo::regions::create(&*tx, None, "county", county_name, Some(hotline), now).await?;
+    for (username, name, roles, phone) in COUNTY_STAFF {
+        repo::staff::create(
+            &*tx,
+            NewStaff { username, name, password_hash: &hash, roles, region_id: county.id, unit_id: None, phone: Some(phone), post: None },
+            now,
+        )
+        .await?;
+        out.logins.push((username.into(), name.into(), roles.into()));
+    }
+    for (name, username, person, phone, lead) in DEPARTMENTS {
+        let kind = if lead { "center" } else { "department" };
+        unit_with_cadre(&tx, &county, (name, "county", kind, lead), (username, person, phone, "科室负责人"), &hash, now, &mut out).await?;
+    }
+    let mut villages = vec![];
+    for t in &TOWNSHIPS {
+        let township = repo::regions::create(&*tx, Some(&county), "township", t.name, None, now).await?;
+        unit_with_cadre(&tx, &township, (t.office, "township", "office", true), t.cadre, &hash, now, &mut out).await?;
+        for v in &t.villages {
+            let village = repo::regions::create(&*tx, Some(&township), "village", v.name, None, now).await?;
+            let committee = format!("{}村民委员会", v.name);
+            unit_with_cadre(&tx, &village, (&committee, "village", "committee", true), v.cadre, &hash, now, &mut out).await?;
+            for grid in ["第一网格", "第二网格"] {
+                repo::regions::create(&*tx, Some(&village), "grid", grid, None, now).await?;
+            }
+            villages.push(village);
+        }
+    }
+    for (i, (code, name, parent, level)) in CATEGORIES.iter().enumerate() {
+        repo::catalog::insert_category(&*tx, code, name, *parent, level, i as i32).await?;
+    }
+    repo::catalog::insert_policy(&*tx, "默认（普通）", None, "normal", &Policy::default_normal()).await?;
+    repo::catalog::insert_policy(&*tx, "默认（紧急）", None, "urgent", &Policy::default_urgent()).await?;
+    // Complex matters get longer result deadlines (15–90 days); land disputes need four-party sign-off.
+    let wages = Policy { resolve_minutes: 15 * 24 * 60, ..Policy::default_normal() };
+    repo::catalog::insert_policy(&*tx, "拖欠工资", Some("wages"), "normal", &wages).await?;
+    let land = Policy { resolve_minutes: 30 * 24 * 60, signoff_required: true, ..Policy::default_normal() };
+    repo::catalog::insert_policy(&*tx, "土地纠纷", Some("land"), "normal", &land).await?;
+    for village in &villages {
+        let contacts = contacts_for(&*tx, village).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let code = CardCode::generate();
+        repo::cards::insert(
+            &*tx,
+            repo::cards::NewCard {
+                code: code.as_str(),
+                region_id: village.id,
+                version: 1,
+                contacts_json: serde_json::to_string(&contacts)?,
+                hotline,
+                issued_by: None,
+            },
+            now,
+        )
+        .await?;
+        out.cards.push((village.name.clone(), code.as_str().to_string()));
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+async fn existing(db: &Db) -> anyhow::Result<Summary> {
+    let mut out = Summary::default();
+    let page = repo::Page { page: 1, per_page: 100 };
+    let (rows, _) = repo::cards::list(&db.conn, "/", Some("active"), page).await?;
+    for (card, region) in rows {
+        out.cards.push((region.map(|r| r.name).unwrap_or_default(), card.code));
+    }
+    let (staff, _) = repo::staff::list(&db.conn, "/", None, page).await?;
+    for s in staff {
+        out.logins.push((s.username, s.name, s.roles));
+    }
+    Ok(out)
+}

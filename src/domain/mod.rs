@@ -1,0 +1,10 @@
+//! The pure core: state machine, roles and scope, identifiers, SLA clock, ledger hashing and the
+//! metric formulas. Nothing here does I/O or reads the clock; time is passed in.
+pub mod ids;
+pub mod ledger;
+pub mod metrics;
+pub mod phone;
+pub mod roles;
+pub mod sla;
+pub mod ticket;
+pub mod values;

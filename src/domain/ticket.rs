@@ -1,0 +1,342 @@
+//! The ticket state machine: the only place that decides which action may move a ticket from which
+//! state to which. Pure: no I/O, no clock.
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Submitted,
+    Registered,
+    Dispatched,
+    Accepted,
+    InProgress,
+    Resolved,
+    Visited,
+    Closed,
+    Reopened,
+    Referred,
+    Merged,
+    Invalid,
+}
+
+pub const ALL_STATUSES: [Status; 12] = [
+    Status::Submitted,
+    Status::Registered,
+    Status::Dispatched,
+    Status::Accepted,
+    Status::InProgress,
+    Status::Resolved,
+    Status::Visited,
+    Status::Closed,
+    Status::Reopened,
+    Status::Referred,
+    Status::Merged,
+    Status::Invalid,
+];
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Submitted => "submitted",
+            Status::Registered => "registered",
+            Status::Dispatched => "dispatched",
+            Status::Accepted => "accepted",
+            Status::InProgress => "in_progress",
+            Status::Resolved => "resolved",
+            Status::Visited => "visited",
+            Status::Closed => "closed",
+            Status::Reopened => "reopened",
+            Status::Referred => "referred",
+            Status::Merged => "merged",
+            Status::Invalid => "invalid",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        ALL_STATUSES.iter().copied().find(|st| st.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Submitted => "已提交",
+            Status::Registered => "已登记",
+            Status::Dispatched => "已派单",
+            Status::Accepted => "已签收",
+            Status::InProgress => "办理中",
+            Status::Resolved => "已办结",
+            Status::Visited => "已回访",
+            Status::Closed => "已归档",
+            Status::Reopened => "重办",
+            Status::Referred => "已下交",
+            Status::Merged => "已合并",
+            Status::Invalid => "无效",
+        }
+    }
+
+    /// States in which the request still awaits handling (the "open states" of DESIGN.md).
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            Status::Submitted
+                | Status::Registered
+                | Status::Dispatched
+                | Status::Accepted
+                | Status::InProgress
+                | Status::Reopened
+        )
+    }
+
+    /// States in which a unit holds the order (an assignment is active).
+    pub fn is_assigned(self) -> bool {
+        matches!(self, Status::Dispatched | Status::Accepted | Status::InProgress)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a return visit found, as far as the ticket's state is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum VisitOutcome {
+    /// Satisfied or basically satisfied, and solved or partly solved.
+    Satisfied,
+    /// Dissatisfied, or not solved: the order is handled again.
+    Unsatisfied,
+    /// The requester could not be reached: the try is recorded, the ticket stays resolved.
+    Unreached,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    Register,
+    Dispatch,
+    Accept,
+    Return,
+    Progress,
+    Resolve,
+    Escalate,
+    Urge,
+    Reopen,
+    Close,
+    Signoff,
+    Refer,
+    CouncilDecision,
+    Merge,
+    Invalid,
+    ReturnVisit(VisitOutcome),
+}
+
+/// The actions that `POST /api/v1/tickets/{no}/{action}` accepts, by path name.
+pub const PATH_ACTIONS: [Action; 15] = [
+    Action::Register,
+    Action::Dispatch,
+    Action::Accept,
+    Action::Return,
+    Action::Progress,
+    Action::Resolve,
+    Action::Escalate,
+    Action::Urge,
+    Action::Reopen,
+    Action::Close,
+    Action::Signoff,
+    Action::Refer,
+    Action::CouncilDecision,
+    Action::Merge,
+    Action::Invalid,
+];
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Register => "register",
+            Action::Dispatch => "dispatch",
+            Action::Accept => "accept",
+            Action::Return => "return",
+            Action::Progress => "progress",
+            Action::Resolve => "resolve",
+            Action::Escalate => "escalate",
+            Action::Urge => "urge",
+            Action::Reopen => "reopen",
+            Action::Close => "close",
+            Action::Signoff => "signoff",
+            Action::Refer => "refer",
+            Action::CouncilDecision => "council_decision",
+            Action::Merge => "merge",
+            Action::Invalid => "invalid",
+            Action::ReturnVisit(_) => "return_visit",
+        }
+    }
+
+    /// Parses an action named in a URL path (return visits have their own endpoint).
+    pub fn from_path(s: &str) -> Option<Action> {
+        PATH_ACTIONS.iter().copied().find(|a| a.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Register => "登记",
+            Action::Dispatch => "派单",
+            Action::Accept => "签收",
+            Action::Return => "退单",
+            Action::Progress => "反馈进展",
+            Action::Resolve => "办结",
+            Action::Escalate => "提级办理",
+            Action::Urge => "催办",
+            Action::Reopen => "重办",
+            Action::Close => "归档",
+            Action::Signoff => "会签",
+            Action::Refer => "下交",
+            Action::CouncilDecision => "合议决定",
+            Action::Merge => "合并",
+            Action::Invalid => "作废",
+            Action::ReturnVisit(_) => "回访",
+        }
+    }
+}
+
+/// An action that the current state does not allow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Illegal {
+    pub from: Status,
+    pub action: Action,
+}
+
+impl Illegal {
+    pub fn message(&self) -> String {
+        format!("工单当前状态为「{}」，不能{}", self.from.label(), self.action.label())
+    }
+}
+
+/// The whole life of a ticket (DESIGN.md "Ticket life"): the state after `action`, or why not.
+/// Actions that leave the state unchanged (urge, signoff, an unreached visit) still return it, so
+/// that the caller writes their ledger event like any other.
+pub fn transition(from: Status, action: Action) -> Result<Status, Illegal> {
+    use Action as A;
+    use Status as S;
+    let to = match (action, from) {
+        (A::Register, S::Submitted) => S::Registered,
+        (A::Dispatch, S::Registered | S::Reopened) => S::Dispatched,
+        (A::Accept, S::Dispatched) => S::Accepted,
+        (A::Return, S::Dispatched | S::Accepted) => S::Registered,
+        (A::Progress, S::Accepted | S::InProgress) => S::InProgress,
+        (A::Resolve, S::Accepted | S::InProgress) => S::Resolved,
+        (A::Escalate, S::Dispatched | S::Accepted | S::InProgress) => S::Dispatched,
+        (A::Urge, s) if s.is_assigned() => s,
+        (A::Reopen, S::Resolved | S::Visited | S::Closed) => S::Reopened,
+        (A::Close, S::Visited) => S::Closed,
+        (A::Signoff, S::Resolved | S::Visited) => from,
+        (A::Refer, s) if s.is_open() => S::Referred,
+        (A::CouncilDecision, S::Referred) => S::Resolved,
+        (A::Merge, S::Submitted | S::Registered) => S::Merged,
+        (A::Invalid, S::Submitted | S::Registered) => S::Invalid,
+        (A::ReturnVisit(VisitOutcome::Satisfied), S::Resolved) => S::Visited,
+        (A::ReturnVisit(VisitOutcome::Unsatisfied), S::Resolved) => S::Reopened,
+        (A::ReturnVisit(VisitOutcome::Unreached), S::Resolved) => S::Resolved,
+        _ => return Err(Illegal { from, action }),
+    };
+    Ok(to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const ALL_ACTIONS: [Action; 18] = [
+        Action::Register,
+        Action::Dispatch,
+        Action::Accept,
+        Action::Return,
+        Action::Progress,
+        Action::Resolve,
+        Action::Escalate,
+        Action::Urge,
+        Action::Reopen,
+        Action::Close,
+        Action::Signoff,
+        Action::Refer,
+        Action::CouncilDecision,
+        Action::Merge,
+        Action::Invalid,
+        Action::ReturnVisit(VisitOutcome::Satisfied),
+        Action::ReturnVisit(VisitOutcome::Unsatisfied),
+        Action::ReturnVisit(VisitOutcome::Unreached),
+    ];
+
+    #[test]
+    fn the_happy_path_of_design_md_runs() {
+        let mut s = Status::Submitted;
+        for a in [
+            Action::Register,
+            Action::Dispatch,
+            Action::Accept,
+            Action::Progress,
+            Action::Resolve,
+            Action::ReturnVisit(VisitOutcome::Satisfied),
+            Action::Close,
+        ] {
+            s = transition(s, a).unwrap();
+        }
+        assert_eq!(s, Status::Closed);
+    }
+
+    #[test]
+    fn dissatisfied_visit_reopens_and_reopened_can_be_dispatched() {
+        let s = transition(Status::Resolved, Action::ReturnVisit(VisitOutcome::Unsatisfied)).unwrap();
+        assert_eq!(s, Status::Reopened);
+        assert_eq!(transition(s, Action::Dispatch), Ok(Status::Dispatched));
+    }
+
+    #[test]
+    fn illegal_action_names_state_and_action_in_chinese() {
+        let e = transition(Status::Closed, Action::Dispatch).unwrap_err();
+        assert_eq!(e.message(), "工单当前状态为「已归档」，不能派单");
+    }
+
+    #[test]
+    fn terminal_states_allow_nothing_but_reopen_from_closed() {
+        for a in ALL_ACTIONS {
+            assert!(transition(Status::Merged, a).is_err());
+            assert!(transition(Status::Invalid, a).is_err());
+            let from_closed = transition(Status::Closed, a);
+            assert_eq!(from_closed.is_ok(), a == Action::Reopen, "{a:?}");
+        }
+    }
+
+    #[test]
+    fn path_names_round_trip() {
+        for a in PATH_ACTIONS {
+            assert_eq!(Action::from_path(a.as_str()), Some(a));
+        }
+        assert_eq!(Action::from_path("return_visit"), None);
+        for s in ALL_STATUSES {
+            assert_eq!(Status::parse(s.as_str()), Some(s));
+        }
+    }
+
+    proptest! {
+        /// Any sequence of actions: each legal step moves to a state the table allows, nothing leaves
+        /// merged/invalid, and closed is only ever left by reopen.
+        #[test]
+        fn random_sequences_keep_the_invariants(seq in proptest::collection::vec(0usize..ALL_ACTIONS.len(), 0..60)) {
+            let mut s = Status::Submitted;
+            for i in seq {
+                let a = ALL_ACTIONS[i];
+                match transition(s, a) {
+                    Ok(next) => {
+                        prop_assert!(s != Status::Merged && s != Status::Invalid);
+                        if s == Status::Closed { prop_assert_eq!(a, Action::Reopen); }
+                        if next == Status::Closed { prop_assert_eq!(a, Action::Close); }
+                        if a == Action::Urge || a == Action::Signoff { prop_assert_eq!(next, s); }
+                        s = next;
+                    }
+                    Err(e) => prop_assert_eq!(e.from, s),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Small enumerations of the contract (API.md "Enumerations"), each with its wire name and Chinese label.
+
+/// Declares an enum whose variants have a wire name and a Chinese label, with `parse`/`as_str`/`label`.
+macro_rules! str_enum {
+    ($(#[$m:meta])* $name:ident { $($var:ident => $wire:literal, $label:literal;)+ }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name { $($var),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$var),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$var => $wire),+ }
+            }
+
+            pub fn label(self) -> &'static str {
+                match self { $($name::$var => $label),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<$name> {
+                match s { $($wire => Some($name::$var),)+ _ => None }
+            }
+
+            /// The wire names, for error messages listing what is allowed.
+            pub fn names() -> String {
+                Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+str_enum!(
+    /// 诉求类型
+    Kind {
+        Consultation => "consultation", "咨询";
+        Help => "help", "求助";
+        Complaint => "complaint", "投诉";
+        Report => "report", "举报";
+        Suggestion => "suggestion", "建议";
+        Praise => "praise", "表扬";
+    }
+);
+
+str_enum!(
+    /// 来源渠道
+    Channel {
+        Qr => "qr", "扫码";
+        Hotline => "hotline", "热线";
+        Wechat => "wechat", "微信";
+        Sms => "sms", "短信";
+        Visit => "visit", "干部下访";
+        Mailbox => "mailbox", "信箱";
+        Open311 => "open311", "Open311";
+    }
+);
+
+str_enum!(
+    Priority {
+        Normal => "normal", "普通";
+        Urgent => "urgent", "紧急";
+    }
+);
+
+str_enum!(
+    Satisfaction {
+        Satisfied => "satisfied", "满意";
+        BasicallySatisfied => "basically_satisfied", "基本满意";
+        Dissatisfied => "dissatisfied", "不满意";
+    }
+);
+
+str_enum!(
+    Solved {
+        Yes => "yes", "已解决";
+        Partly => "partly", "部分解决";
+        No => "no", "未解决";
+    }
+);
+
+str_enum!(
+    /// How a return visit reached the requester.
+    VisitChannel {
+        Phone => "phone", "电话";
+        Sms => "sms", "短信";
+        Wechat => "wechat", "微信";
+        Visit => "visit", "上门";
+    }
+);
+
+str_enum!(
+    /// Level of a region in the administrative tree.
+    RegionLevel {
+        County => "county", "县";
+        Township => "township", "乡镇";
+        Village => "village", "村";
+        Grid => "grid", "网格";
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_round_trip() {
+        for k in Kind::ALL {
+            assert_eq!(Kind::parse(k.as_str()), Some(*k));
+        }
+        assert_eq!(Satisfaction::parse("basically_satisfied"), Some(Satisfaction::BasicallySatisfied));
+        assert_eq!(Channel::parse("fax"), None);
+        assert_eq!(serde_json::to_string(&Solved::Partly).unwrap(), "\"partly\"");
+        assert!(Priority::names().contains("urgent"));
+    }
+}

@@ -1,0 +1,196 @@
+//! `ApiError`: every failure the API can answer with, as a stable snake_case code, an HTTP status and a
+//! Chinese message. Services return it directly: one error type keeps a newcomer's path short (the
+//! codes are the contract, not a per-service enum), and internal errors never leak their details.
+use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderValue, RETRY_AFTER};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+    pub retry_after: Option<u64>,
+    /// For internal errors: the cause, logged with an id, never sent to the client.
+    source: Option<anyhow::Error>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: Inner<'a>,
+}
+
+#[derive(Serialize)]
+struct Inner<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into(), field: None, retry_after: None, source: None }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// 400: a field is missing or malformed.
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "validation_failed", message).with_field(field)
+    }
+
+    /// 422: well-formed but refers to something unusable (unknown category, inactive card…).
+    pub fn unprocessable(code: &'static str, field: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_field(field)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    pub fn gone(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::GONE, code, message)
+    }
+
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    pub fn out_of_scope() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "out_of_scope", "该工单不在您的管辖范围内")
+    }
+
+    pub fn too_many(code: &'static str, message: impl Into<String>, retry_after: u64) -> Self {
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, code, message);
+        e.retry_after = Some(retry_after.max(1));
+        e
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
+
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "服务器内部错误，请稍后重试");
+        e.source = Some(err.into());
+        e
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): {}", self.code, self.status.as_u16(), self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut message = self.message.clone();
+        if let Some(source) = &self.source {
+            let error_id = uuid::Uuid::new_v4().simple().to_string();
+            tracing::error!(error_id = %error_id, error = ?source, "internal error");
+            message = format!("{message}（错误编号 {}）", &error_id[..12]);
+        }
+        let mut resp = HttpResponse::build(self.status);
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            resp.insert_header((RETRY_AFTER, v));
+        }
+        resp.json(Body { error: Inner { code: self.code, message: &message, field: self.field.as_deref() } })
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        Self::internal(e)
+    }
+}
+
+/// Turns actix's JSON and query extractor failures into our error shape, naming the field when the
+/// parser says which one it was.
+pub fn json_error_handler(err: actix_web::error::JsonPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as J;
+    let api = match &err {
+        J::ContentType => ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "请求体必须是 JSON（Content-Type: application/json）"),
+        J::Overflow { .. } | J::OverflowKnownLength { .. } => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "请求体过大")
+        }
+        J::Deserialize(e) => body_error(&e.to_string()),
+        _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "请求体不是有效的 JSON"),
+    };
+    api.into()
+}
+
+pub fn query_error_handler(err: actix_web::error::QueryPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    let msg = err.to_string();
+    let mut api = ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "查询参数格式不正确");
+    if let Some(field) = field_in_message(&msg) {
+        api = api.with_field(field);
+    }
+    api.into()
+}
+
+fn body_error(msg: &str) -> ApiError {
+    let mut api = if msg.starts_with("missing field") {
+        ApiError::validation("", "缺少必填字段")
+    } else if msg.contains("unknown variant") {
+        ApiError::validation("", "字段取值不在允许范围内")
+    } else if msg.contains("invalid type") {
+        ApiError::validation("", "字段类型不正确")
+    } else {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "请求体不是有效的 JSON")
+    };
+    api.field = field_in_message(msg);
+    if let Some(f) = &api.field {
+        api.message = format!("{}：{}", api.message, f);
+    }
+    api
+}
+
+/// serde names a missing field as "missing field `phone`"; take the name between backticks.
+fn field_in_message(msg: &str) -> Option<String> {
+    if let Some(rest) = msg.strip_prefix("missing field `") {
+        return rest.split('`').next().map(str::to_string);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_field_is_named() {
+        let e = body_error("missing field `phone` at line 1 column 2");
+        assert_eq!(e.field.as_deref(), Some("phone"));
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+    }
+}

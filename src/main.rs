@@ -1,0 +1,209 @@
+//! The `minsheng` command: serve, demo, migrate and admin tasks. All work happens in the library.
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use minsheng::auth::password::{self, HashParams};
+use minsheng::configuration::{Settings, get_configuration};
+use minsheng::domain::roles::{Role, parse_roles};
+use minsheng::startup::{Application, connect};
+use minsheng::{demo, repo, telemetry};
+use secrecy::SecretString;
+
+#[derive(Parser)]
+#[command(name = "minsheng", version, about = "民声直达：接诉即办的后台与网关")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone, Default)]
+struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080
+    #[arg(long)]
+    listen: Option<String>,
+    /// Database URL (sqlite://path?mode=rwc or postgres://user@host/db)
+    #[arg(long)]
+    database: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server and the workers.
+    Serve(ServeArgs),
+    /// Create ./data, migrate, seed a demo county (once) and serve it.
+    Demo(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate {
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Administrative tasks for a production install.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a region (the county first, with no parent).
+    CreateRegion {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "county")]
+        level: String,
+        #[arg(long)]
+        parent_id: Option<i64>,
+        #[arg(long)]
+        hotline: Option<String>,
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Create a staff member. The password is read from MINSHENG_STAFF_PASSWORD or the first line of
+    /// standard input; this is the only way to make the first admin.
+    CreateStaff {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: admin, operator, dispatcher, cadre, caller, leader, inspector
+        #[arg(long)]
+        roles: String,
+        #[arg(long)]
+        region_id: i64,
+        #[arg(long)]
+        unit_id: Option<i64>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        database: Option<String>,
+    },
+}
+
+fn apply_args(settings: &mut Settings, args: &ServeArgs) -> anyhow::Result<()> {
+    if let Some(listen) = &args.listen {
+        let (host, port) = listen.rsplit_once(':').context("--listen must look like HOST:PORT")?;
+        settings.application.host = host.to_string();
+        settings.application.port = port.parse().context("--listen port must be a number")?;
+        if std::env::var("MINSHENG__APPLICATION__PUBLIC_URL").is_err() {
+            settings.application.public_url = format!("http://{listen}");
+        }
+    }
+    if let Some(db) = &args.database {
+        settings.database.url = SecretString::from(db.clone());
+    }
+    Ok(())
+}
+
+fn with_database(mut settings: Settings, database: &Option<String>) -> Settings {
+    if let Some(db) = database {
+        settings.database.url = SecretString::from(db.clone());
+    }
+    settings
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut settings = get_configuration()?;
+    telemetry::init("info,sqlx=warn,sea_orm=warn", settings.log.format == "json", std::io::stdout);
+    match cli.command {
+        Command::Serve(args) => {
+            apply_args(&mut settings, &args)?;
+            let app = Application::build(settings).await?;
+            tracing::info!(port = app.port(), "minsheng serving");
+            app.run_until_stopped().await?;
+        }
+        Command::Demo(args) => {
+            apply_args(&mut settings, &args)?;
+            std::fs::create_dir_all("data").context("creating ./data")?;
+            run_demo(settings).await?;
+        }
+        Command::Migrate { database } => {
+            let mut settings = with_database(settings, &database);
+            settings.application.run_migrations = true;
+            connect(&settings).await?;
+            println!("migrations applied");
+        }
+        Command::Admin { command } => admin(settings, command).await?,
+    }
+    Ok(())
+}
+
+async fn run_demo(settings: Settings) -> anyhow::Result<()> {
+    let db = connect(&settings).await?;
+    let params = HashParams { memory_kib: settings.auth.argon2_memory_kib, iterations: settings.auth.argon2_iterations };
+    let summary = demo::seed(&db, params, &settings.county.hotline, &settings.county.name, chrono::Utc::now()).await?;
+    let public = settings.public_url().to_string();
+    let state = minsheng::startup::build_state(settings, db).await?;
+    let app = Application::with_state(state)?;
+    println!();
+    println!("民声直达 demo — {}", if summary.seeded_now { "demo county seeded" } else { "reusing existing data" });
+    println!("Serving on {public}  (API under /api/v1, health at /healthz)");
+    println!();
+    println!("Village contact cards (open on a phone or in a browser):");
+    for (village, code) in &summary.cards {
+        println!("  {village:<8} {public}/c/{code}");
+    }
+    println!();
+    println!("Staff logins (password: {}; demo only):", demo::DEMO_PASSWORD);
+    for (username, name, roles) in &summary.logins {
+        println!("  {username:<12} {roles:<12} {name}");
+    }
+    println!();
+    println!("Try: curl -s -X POST {public}/api/v1/auth/login -H 'content-type: application/json' -d '{{\"username\":\"dispatcher\",\"password\":\"{}\"}}'", demo::DEMO_PASSWORD);
+    println!();
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::CreateRegion { name, level, parent_id, hotline, database } => {
+            let settings = with_database(settings, &database);
+            let db = connect(&settings).await?;
+            anyhow::ensure!(["county", "township", "village", "grid"].contains(&level.as_str()), "level must be county, township, village or grid");
+            let parent = match parent_id {
+                Some(id) => Some(repo::regions::get(&db.conn, id).await?.context("parent region not found")?),
+                None => None,
+            };
+            let r = repo::regions::create(&db.conn, parent.as_ref(), &level, &name, hotline.as_deref(), chrono::Utc::now()).await?;
+            println!("region {} created: {} ({})", r.id, r.name, r.level);
+        }
+        AdminCommand::CreateStaff { username, name, roles, region_id, unit_id, phone, database } => {
+            let settings = with_database(settings, &database);
+            let parsed: Vec<Role> = parse_roles(&roles);
+            anyhow::ensure!(!parsed.is_empty() && parsed.len() == roles.split(',').count(), "unknown role in {roles:?}");
+            let password = match std::env::var("MINSHENG_STAFF_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    eprintln!("password for {username}:");
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            anyhow::ensure!(password.chars().count() >= 10, "the password must have at least 10 characters");
+            let db = connect(&settings).await?;
+            repo::regions::get(&db.conn, region_id).await?.context("region not found")?;
+            let params = HashParams { memory_kib: settings.auth.argon2_memory_kib, iterations: settings.auth.argon2_iterations };
+            let hash = password::hash(SecretString::from(password), params).await?;
+            let s = repo::staff::create(
+                &db.conn,
+                repo::staff::NewStaff {
+                    username: &username,
+                    name: &name,
+                    password_hash: &hash,
+                    roles: &minsheng::domain::roles::join_roles(&parsed),
+                    region_id,
+                    unit_id,
+                    phone: phone.as_deref(),
+                    post: None,
+                },
+                chrono::Utc::now(),
+            )
+            .await?;
+            println!("staff {} created: {} ({})", s.id, s.username, s.roles);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! Village contact cards.
+use super::{Page, like_prefix};
+use chrono::{DateTime, Utc};
+use entity::{cards, regions};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+pub use entity::cards::Model as Card;
+
+pub async fn by_code<C: ConnectionTrait>(db: &C, code: &str) -> Result<Option<Card>, DbErr> {
+    cards::Entity::find().filter(cards::Column::Code.eq(code)).one(db).await
+}
+
+pub async fn active_for_region<C: ConnectionTrait>(db: &C, region_id: i64) -> Result<Option<Card>, DbErr> {
+    cards::Entity::find()
+        .filter(cards::Column::RegionId.eq(region_id))
+        .filter(cards::Column::Status.eq("active"))
+        .one(db)
+        .await
+}
+
+pub struct NewCard<'a> {
+    pub code: &'a str,
+    pub region_id: i64,
+    pub version: i32,
+    pub contacts_json: String,
+    pub hotline: &'a str,
+    pub issued_by: Option<i64>,
+}
+
+pub async fn insert<C: ConnectionTrait>(db: &C, c: NewCard<'_>, now: DateTime<Utc>) -> Result<Card, DbErr> {
+    cards::ActiveModel {
+        code: Set(c.code.into()),
+        region_id: Set(c.region_id),
+        version: Set(c.version),
+        status: Set("active".into()),
+        contacts: Set(c.contacts_json),
+        hotline: Set(c.hotline.into()),
+        issued_by: Set(c.issued_by),
+        created_at: Set(now),
+        updated_at: Set(now),
+        rotated_at: Set(None),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+/// Ends an active card (`rotated` or `revoked`); false when it was no longer active.
+pub async fn end<C: ConnectionTrait>(db: &C, id: i64, status: &str, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let col = if status == "revoked" { cards::Column::RevokedAt } else { cards::Column::RotatedAt };
+    let res = cards::Entity::update_many()
+        .col_expr(cards::Column::Status, Expr::value(status))
+        .col_expr(col, Expr::value(Some(now)))
+        .col_expr(cards::Column::UpdatedAt, Expr::value(now))
+        .filter(cards::Column::Id.eq(id))
+        .filter(cards::Column::Status.eq("active"))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Cards of villages under `under_path`, newest first, with the village region.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    under_path: &str,
+    status: Option<&str>,
+    page: Page,
+) -> Result<(Vec<(Card, Option<regions::Model>)>, u64), DbErr> {
+    let region_ids: Vec<i64> = regions::Entity::find()
+        .select_only()
+        .column(regions::Column::Id)
+        .filter(regions::Column::Path.like(like_prefix(under_path)))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut q = cards::Entity::find().filter(cards::Column::RegionId.is_in(region_ids));
+    if let Some(s) = status {
+        q = q.filter(cards::Column::Status.eq(s));
+    }
+    let total = q.clone().count(db).await?;
+    let rows = q.order_by_asc(cards::Column::RegionId).order_by_desc(cards::Column::Version).offset(page.offset()).limit(page.per_page).all(db).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for c in rows {
+        let r = regions::Entity::find_by_id(c.region_id).one(db).await?;
+        out.push((c, r));
+    }
+    Ok((out, total))
+}
+
+/// The highest version ever issued for a village (versions keep rising across rotations).
+pub async fn max_version<C: ConnectionTrait>(db: &C, region_id: i64) -> Result<i32, DbErr> {
+    let v: Option<Option<i32>> = cards::Entity::find()
+        .select_only()
+        .column_as(cards::Column::Version.max(), "v")
+        .filter(cards::Column::RegionId.eq(region_id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(v.flatten().unwrap_or(0))
+}

@@ -1,0 +1,123 @@
+//! The outbox: messages written in the same transaction as their cause, claimed and sent by the
+//! worker. Claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL so several workers never take the
+//! same message; SQLite has a single writer.
+use super::Page;
+use crate::sms::templates::Message;
+use chrono::{DateTime, Duration, Utc};
+use entity::outbox;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, Statement,
+};
+
+pub use entity::outbox::Model as OutboxMessage;
+
+pub async fn enqueue<C: ConnectionTrait>(
+    db: &C,
+    msg: &Message,
+    recipient: &str,
+    ticket_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<OutboxMessage, DbErr> {
+    outbox::ActiveModel {
+        kind: Set(msg.kind.into()),
+        channel: Set("sms".into()),
+        recipient: Set(recipient.into()),
+        body: Set(msg.body.clone()),
+        template: Set(msg.kind.into()),
+        params: Set(msg.params.to_string()),
+        ticket_id: Set(ticket_id),
+        urgent: Set(msg.urgent),
+        status: Set("pending".into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+/// Claims up to `limit` due messages by leasing them until `now + lease`; a worker that dies lets
+/// the lease run out and another worker picks the messages up again (at-least-once).
+pub async fn claim_due<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, lease: Duration, limit: u64) -> Result<Vec<OutboxMessage>, DbErr> {
+    let backend = db.get_database_backend();
+    let lock = if backend == DbBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+    let sql = format!(
+        "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+         AND (locked_until IS NULL OR locked_until < $1) ORDER BY next_attempt_at, id LIMIT {limit}{lock}"
+    );
+    let rows = OutboxMessage::find_by_statement(Statement::from_sql_and_values(backend, sql, [now.into()])).all(db).await?;
+    if rows.is_empty() {
+        return Ok(rows);
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::LockedUntil, Expr::value(Some(now + lease)))
+        .filter(outbox::Column::Id.is_in(ids))
+        .exec(db)
+        .await?;
+    Ok(rows)
+}
+
+pub async fn mark_sent<C: ConnectionTrait>(db: &C, id: i64, provider: &str, provider_id: Option<String>, now: DateTime<Utc>) -> Result<(), DbErr> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value("sent"))
+        .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
+        .col_expr(outbox::Column::Provider, Expr::value(provider))
+        .col_expr(outbox::Column::ProviderMessageId, Expr::value(provider_id))
+        .col_expr(outbox::Column::SentAt, Expr::value(Some(now)))
+        .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(outbox::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: `dead` after the last allowed one, else pending again at `retry_at`.
+pub async fn mark_failed<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    error: &str,
+    dead: bool,
+    retry_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value(if dead { "dead" } else { "pending" }))
+        .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
+        .col_expr(outbox::Column::LastError, Expr::value(Some(error.to_string())))
+        .col_expr(outbox::Column::NextAttemptAt, Expr::value(retry_at))
+        .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(outbox::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct OutboxFilter {
+    pub status: Option<String>,
+    pub phone: Option<String>,
+    pub ticket_id: Option<i64>,
+    pub kind: Option<String>,
+}
+
+pub async fn list<C: ConnectionTrait>(db: &C, f: &OutboxFilter, page: Page) -> Result<(Vec<OutboxMessage>, u64), DbErr> {
+    let mut q = outbox::Entity::find();
+    if let Some(s) = &f.status {
+        q = q.filter(outbox::Column::Status.eq(s.clone()));
+    }
+    if let Some(p) = &f.phone {
+        q = q.filter(outbox::Column::Recipient.eq(p.clone()));
+    }
+    if let Some(t) = f.ticket_id {
+        q = q.filter(outbox::Column::TicketId.eq(t));
+    }
+    if let Some(k) = &f.kind {
+        q = q.filter(outbox::Column::Kind.eq(k.clone()));
+    }
+    let total = q.clone().count(db).await?;
+    let items = q.order_by_desc(outbox::Column::Id).offset(page.offset()).limit(page.per_page).all(db).await?;
+    Ok((items, total))
+}

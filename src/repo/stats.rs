@@ -1,0 +1,151 @@
+//! The counts behind the rates, in SQL that runs unchanged on SQLite and PostgreSQL.
+use crate::domain::metrics::Counts;
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
+
+/// Whose tickets are counted.
+#[derive(Clone, Debug)]
+pub enum Population {
+    /// Tickets received in the period in a region subtree (materialised path).
+    Region(String),
+    /// Tickets dispatched in the period to a unit.
+    Unit(i64),
+}
+
+impl Population {
+    /// A condition on `t` (tickets) using $1 (the region path or unit id), $2 and $3 (period).
+    fn tickets_where(&self) -> &'static str {
+        match self {
+            Population::Region(_) => "t.region_path LIKE $1 AND t.created_at >= $2 AND t.created_at < $3",
+            Population::Unit(_) => {
+                "t.id IN (SELECT ticket_id FROM assignments WHERE unit_id = $1 AND dispatched_at >= $2 AND dispatched_at < $3)"
+            }
+        }
+    }
+
+    /// A condition on `a` (assignments) for the response rate.
+    fn assignments_where(&self) -> &'static str {
+        match self {
+            Population::Region(_) => "t.region_path LIKE $1 AND t.created_at >= $2 AND t.created_at < $3",
+            Population::Unit(_) => "a.unit_id = $1 AND a.dispatched_at >= $2 AND a.dispatched_at < $3",
+        }
+    }
+
+    fn key(&self) -> Value {
+        match self {
+            Population::Region(path) => format!("{path}%").into(),
+            Population::Unit(id) => (*id).into(),
+        }
+    }
+}
+
+async fn row<C: ConnectionTrait>(db: &C, sql: String, values: Vec<Value>, cols: &[&str]) -> Result<Vec<i64>, DbErr> {
+    let stmt = Statement::from_sql_and_values(db.get_database_backend(), sql, values);
+    let r = db.query_one_raw(stmt).await?;
+    cols.iter()
+        .map(|c| match &r {
+            Some(r) => r.try_get::<Option<i64>>("", c).map(|v| v.unwrap_or(0)),
+            None => Ok(0),
+        })
+        .collect()
+}
+
+/// Counts for a population over `[from, to)` as of `now` (for deadlines not yet reached).
+pub async fn counts<C: ConnectionTrait>(
+    db: &C,
+    pop: &Population,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Counts, DbErr> {
+    let base = vec![pop.key(), from.into(), to.into()];
+    let with_now = || {
+        let mut v = base.clone();
+        v.push(now.into());
+        v
+    };
+    let tw = pop.tickets_where();
+
+    let t = row(
+        db,
+        format!(
+            "SELECT COUNT(*) AS received, \
+             SUM(CASE WHEN t.first_dispatched_at IS NOT NULL THEN 1 ELSE 0 END) AS dispatched, \
+             SUM(CASE WHEN t.status IN ('resolved','visited','closed') THEN 1 ELSE 0 END) AS resolved_or_closed \
+             FROM tickets t WHERE {tw}"
+        ),
+        base.clone(),
+        &["received", "dispatched", "resolved_or_closed"],
+    )
+    .await?;
+
+    let a = row(
+        db,
+        format!(
+            "SELECT SUM(CASE WHEN a.accepted_at IS NOT NULL OR a.respond_by <= $4 THEN 1 ELSE 0 END) AS due, \
+             SUM(CASE WHEN a.accepted_at IS NOT NULL AND a.accepted_at <= a.respond_by THEN 1 ELSE 0 END) AS in_time \
+             FROM assignments a JOIN tickets t ON t.id = a.ticket_id WHERE {}",
+            pop.assignments_where()
+        ),
+        with_now(),
+        &["due", "in_time"],
+    )
+    .await?;
+
+    let e = row(
+        db,
+        format!(
+            "SELECT SUM(CASE WHEN e.action IN ('resolve','council_decision') THEN 1 ELSE 0 END) AS resolutions, \
+             SUM(CASE WHEN e.to_status = 'reopened' AND e.from_status <> 'reopened' THEN 1 ELSE 0 END) AS reopenings \
+             FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE {tw}"
+        ),
+        base.clone(),
+        &["resolutions", "reopenings"],
+    )
+    .await?;
+
+    let v = row(
+        db,
+        format!(
+            "SELECT COUNT(*) AS visited, \
+             SUM(CASE WHEN rv.solved = 'yes' THEN 1 ELSE 0 END) AS solved, \
+             SUM(CASE WHEN rv.satisfaction = 'satisfied' THEN 1 ELSE 0 END) AS satisfied, \
+             SUM(CASE WHEN rv.satisfaction = 'basically_satisfied' THEN 1 ELSE 0 END) AS basically, \
+             SUM(CASE WHEN rv.satisfaction = 'dissatisfied' THEN 1 ELSE 0 END) AS dissatisfied \
+             FROM return_visits rv JOIN tickets t ON t.id = rv.ticket_id \
+             WHERE {tw} AND rv.reached AND rv.counted AND rv.id = \
+             (SELECT MAX(r2.id) FROM return_visits r2 WHERE r2.ticket_id = rv.ticket_id AND r2.reached AND r2.counted)"
+        ),
+        base.clone(),
+        &["visited", "solved", "satisfied", "basically", "dissatisfied"],
+    )
+    .await?;
+
+    let o = row(
+        db,
+        format!(
+            "SELECT COUNT(*) AS overdue FROM tickets t JOIN assignments a ON a.id = t.current_assignment_id \
+             WHERE {tw} AND a.status = 'active' AND t.status IN ('dispatched','accepted','in_progress') \
+             AND ((a.accepted_at IS NULL AND a.respond_by < $4) OR (a.resolved_at IS NULL AND a.resolve_by < $4))"
+        ),
+        with_now(),
+        &["overdue"],
+    )
+    .await?;
+
+    Ok(Counts {
+        received: t[0],
+        dispatched: t[1],
+        resolved_or_closed: t[2],
+        response_due: a[0],
+        responded_in_time: a[1],
+        resolutions: e[0],
+        reopenings: e[1],
+        visited: v[0],
+        solved: v[1],
+        satisfied: v[2],
+        basically_satisfied: v[3],
+        dissatisfied: v[4],
+        overdue: o[0],
+    })
+}

@@ -1,0 +1,308 @@
+//! Tickets: numbering, creation with the first ledger event, the conditional update that applies a
+//! transition together with its event, and the staff list query.
+use super::{Page, like_prefix};
+use crate::domain::ledger::{self, EventContent};
+use crate::domain::ticket::Status;
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{assignments, events, tickets};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, Statement, Value,
+};
+
+pub use entity::tickets::Model as Ticket;
+
+/// Next number of the day, atomically: one upsert that both databases serialise on the day's row.
+pub async fn next_number<C: ConnectionTrait>(db: &C, day: NaiveDate) -> Result<i64, DbErr> {
+    let sql = "INSERT INTO ticket_counters (day, last) VALUES ($1, 1) \
+               ON CONFLICT (day) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last";
+    let stmt = Statement::from_sql_and_values(db.get_database_backend(), sql, [day.format("%Y%m%d").to_string().into()]);
+    let row = db.query_one_raw(stmt).await?.ok_or_else(|| DbErr::Custom("ticket counter returned no row".into()))?;
+    row.try_get::<i64>("", "last")
+}
+
+/// Who did something, as the ledger records it.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub kind: &'static str,
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+impl Actor {
+    pub fn system() -> Actor {
+        Actor { kind: "system", id: None, name: "系统".into() }
+    }
+
+    pub fn villager(name: &str) -> Actor {
+        Actor { kind: "villager", id: None, name: name.into() }
+    }
+
+    pub fn staff(id: i64, name: &str) -> Actor {
+        Actor { kind: "staff", id: Some(id), name: name.into() }
+    }
+}
+
+/// An event to append: the action, its note and structured data.
+#[derive(Clone, Debug)]
+pub struct NewEvent {
+    pub action: &'static str,
+    pub actor: Actor,
+    pub note: Option<String>,
+    pub data: serde_json::Value,
+    pub public: bool,
+}
+
+async fn insert_event<C: ConnectionTrait>(
+    db: &C,
+    ticket_id: i64,
+    content: &EventContent<'_>,
+    prev_hash: &str,
+    hash: &str,
+) -> Result<events::Model, DbErr> {
+    events::ActiveModel {
+        ticket_id: Set(ticket_id),
+        seq: Set(content.seq),
+        action: Set(content.action.to_string()),
+        from_status: Set(content.from_status.to_string()),
+        to_status: Set(content.to_status.to_string()),
+        actor_kind: Set(content.actor_kind.to_string()),
+        actor_id: Set(content.actor_id),
+        actor_name: Set(content.actor_name.to_string()),
+        note: Set(content.note.map(str::to_string)),
+        data: Set(content.data.to_string()),
+        public: Set(content.public),
+        at: Set(content.at),
+        prev_hash: Set(prev_hash.to_string()),
+        hash: Set(hash.to_string()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+fn content<'a>(no: &'a str, seq: i32, from: &'a str, to: &'a str, ev: &'a NewEvent, data: &'a str, at: DateTime<Utc>) -> EventContent<'a> {
+    EventContent {
+        ticket_no: no,
+        seq,
+        action: ev.action,
+        from_status: from,
+        to_status: to,
+        actor_kind: ev.actor.kind,
+        actor_id: ev.actor.id,
+        actor_name: &ev.actor.name,
+        note: ev.note.as_deref(),
+        data,
+        public: ev.public,
+        at: ledger::ledger_time(at),
+    }
+}
+
+/// Inserts a new ticket (status `submitted`) with its first ledger event, in the caller's transaction.
+pub async fn create<C: ConnectionTrait>(db: &C, mut t: tickets::ActiveModel, ev: &NewEvent, now: DateTime<Utc>) -> Result<Ticket, DbErr> {
+    let now = ledger::ledger_time(now);
+    let no = match &t.no {
+        sea_orm::ActiveValue::Set(no) => no.clone(),
+        _ => return Err(DbErr::Custom("ticket number not set".into())),
+    };
+    let status = Status::Submitted.as_str();
+    let data = ev.data.to_string();
+    let c = content(&no, 1, "", status, ev, &data, now);
+    let hash = ledger::hash(&c, ledger::GENESIS);
+    t.status = Set(status.into());
+    t.event_seq = Set(1);
+    t.last_hash = Set(hash.clone());
+    t.created_at = Set(now);
+    t.updated_at = Set(now);
+    let ticket = t.insert(db).await?;
+    insert_event(db, ticket.id, &c, ledger::GENESIS, &hash).await?;
+    Ok(ticket)
+}
+
+/// Result of a conditional transition.
+pub enum Applied {
+    Done(Box<Ticket>),
+    /// Someone else changed the ticket since it was read: nothing was written.
+    Stale,
+}
+
+/// Moves `ticket` from its current status to `to`, setting `extra` columns, and appends the event —
+/// only if the ticket is still exactly as read (status and ledger sequence). Call inside a transaction.
+pub async fn apply<C: ConnectionTrait>(
+    db: &C,
+    ticket: &Ticket,
+    to: Status,
+    extra: Vec<(tickets::Column, Value)>,
+    ev: &NewEvent,
+    now: DateTime<Utc>,
+) -> Result<Applied, DbErr> {
+    let now = ledger::ledger_time(now);
+    let seq = ticket.event_seq + 1;
+    let data = ev.data.to_string();
+    let c = content(&ticket.no, seq, &ticket.status, to.as_str(), ev, &data, now);
+    let hash = ledger::hash(&c, &ticket.last_hash);
+    let mut update = tickets::Entity::update_many()
+        .col_expr(tickets::Column::Status, Expr::value(to.as_str()))
+        .col_expr(tickets::Column::EventSeq, Expr::value(seq))
+        .col_expr(tickets::Column::LastHash, Expr::value(hash.clone()))
+        .col_expr(tickets::Column::UpdatedAt, Expr::value(now));
+    for (col, v) in extra {
+        update = update.col_expr(col, Expr::value(v));
+    }
+    let res = update
+        .filter(tickets::Column::Id.eq(ticket.id))
+        .filter(tickets::Column::Status.eq(ticket.status.clone()))
+        .filter(tickets::Column::EventSeq.eq(ticket.event_seq))
+        .exec(db)
+        .await?;
+    if res.rows_affected != 1 {
+        return Ok(Applied::Stale);
+    }
+    insert_event(db, ticket.id, &c, &ticket.last_hash, &hash).await?;
+    let fresh = tickets::Entity::find_by_id(ticket.id).one(db).await?.ok_or_else(|| DbErr::RecordNotFound("ticket".into()))?;
+    Ok(Applied::Done(Box::new(fresh)))
+}
+
+pub async fn by_no<C: ConnectionTrait>(db: &C, no: &str) -> Result<Option<Ticket>, DbErr> {
+    tickets::Entity::find().filter(tickets::Column::No.eq(no)).one(db).await
+}
+
+pub async fn by_id<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Ticket>, DbErr> {
+    tickets::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn events_of<C: ConnectionTrait>(db: &C, ticket_id: i64) -> Result<Vec<events::Model>, DbErr> {
+    events::Entity::find().filter(events::Column::TicketId.eq(ticket_id)).order_by_asc(events::Column::Seq).all(db).await
+}
+
+/// Earlier ticket from the same phone, village and category since `since` (repeat requests).
+pub async fn find_repeat<C: ConnectionTrait>(
+    db: &C,
+    phone: &str,
+    region_id: i64,
+    category: &str,
+    since: DateTime<Utc>,
+) -> Result<Option<Ticket>, DbErr> {
+    tickets::Entity::find()
+        .filter(tickets::Column::RequesterPhone.eq(phone))
+        .filter(tickets::Column::RegionId.eq(region_id))
+        .filter(tickets::Column::CategoryCode.eq(category))
+        .filter(tickets::Column::CreatedAt.gte(since))
+        .filter(tickets::Column::RepeatOfId.is_null())
+        .filter(tickets::Column::Status.is_not_in(["merged", "invalid"]))
+        .order_by_desc(tickets::Column::CreatedAt)
+        .one(db)
+        .await
+}
+
+pub async fn bump_repeat_count<C: ConnectionTrait>(db: &C, id: i64) -> Result<(), DbErr> {
+    tickets::Entity::update_many()
+        .col_expr(tickets::Column::RepeatCount, Expr::col(tickets::Column::RepeatCount).add(1))
+        .filter(tickets::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Which tickets a staff member may list: the OR of their roles' scopes.
+#[derive(Clone, Debug, Default)]
+pub struct Visibility {
+    /// Region subtrees (materialised paths) the caller sees.
+    pub region_paths: Vec<String>,
+    /// A cadre's unit: tickets given to it, now or before.
+    pub unit_id: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    pub status: Option<String>,
+    pub region_path: Option<String>,
+    pub unit_id: Option<i64>,
+    pub category: Option<String>,
+    pub overdue_at: Option<DateTime<Utc>>,
+    pub q: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+pub fn visibility_condition(v: &Visibility) -> Condition {
+    let mut any = Condition::any();
+    for p in &v.region_paths {
+        any = any.add(tickets::Column::RegionPath.like(like_prefix(p)));
+    }
+    if let Some(unit) = v.unit_id {
+        let given_to_unit = Query::select()
+            .column(assignments::Column::TicketId)
+            .from(assignments::Entity)
+            .and_where(assignments::Column::UnitId.eq(unit))
+            .to_owned();
+        any = any.add(tickets::Column::Id.in_subquery(given_to_unit));
+    }
+    // No scope at all sees nothing (an empty OR would match everything).
+    if v.region_paths.is_empty() && v.unit_id.is_none() {
+        any = any.add(Expr::val(1).eq(0));
+    }
+    any
+}
+
+/// Open tickets whose current assignment has missed its response or result deadline at `now`.
+pub fn overdue_condition(now: DateTime<Utc>) -> Condition {
+    let late = Query::select()
+        .column(assignments::Column::Id)
+        .from(assignments::Entity)
+        .and_where(assignments::Column::Status.eq("active"))
+        .cond_where(
+            Condition::any()
+                .add(assignments::Column::AcceptedAt.is_null().and(assignments::Column::RespondBy.lt(now)))
+                .add(assignments::Column::ResolvedAt.is_null().and(assignments::Column::ResolveBy.lt(now))),
+        )
+        .to_owned();
+    Condition::all().add(tickets::Column::CurrentAssignmentId.in_subquery(late))
+}
+
+pub async fn list<C: ConnectionTrait>(db: &C, vis: &Visibility, f: &ListFilter, page: Page) -> Result<(Vec<Ticket>, u64), DbErr> {
+    let mut q = tickets::Entity::find().filter(visibility_condition(vis));
+    if let Some(s) = &f.status {
+        q = q.filter(tickets::Column::Status.eq(s.clone()));
+    }
+    if let Some(p) = &f.region_path {
+        q = q.filter(tickets::Column::RegionPath.like(like_prefix(p)));
+    }
+    if let Some(u) = f.unit_id {
+        q = q.filter(tickets::Column::UnitId.eq(u));
+    }
+    if let Some(c) = &f.category {
+        q = q.filter(
+            Condition::any()
+                .add(tickets::Column::CategoryCode.eq(c.clone()))
+                .add(tickets::Column::CategoryCode.like(LikeExpr::new(format!("{}.%", super::escape_like(c))).escape('\\'))),
+        );
+    }
+    if let Some(now) = f.overdue_at {
+        q = q.filter(overdue_condition(now));
+    }
+    if let Some(text) = &f.q {
+        q = q.filter(
+            Condition::any()
+                .add(tickets::Column::No.like(super::contains(text)))
+                .add(tickets::Column::Description.like(super::contains(text)))
+                .add(tickets::Column::Address.like(super::contains(text))),
+        );
+    }
+    if let Some(from) = f.from {
+        q = q.filter(tickets::Column::CreatedAt.gte(from));
+    }
+    if let Some(to) = f.to {
+        q = q.filter(tickets::Column::CreatedAt.lt(to));
+    }
+    let total = q.clone().count(db).await?;
+    let items = q
+        .order_by_desc(tickets::Column::CreatedAt)
+        .order_by_desc(tickets::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(db)
+        .await?;
+    Ok((items, total))
+}

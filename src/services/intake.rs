@@ -1,0 +1,356 @@
+//! Intake: a villager files a request from a card (public), or staff register a phone-in or walk-in
+//! request. One transaction creates the ticket, its ledger event(s), the repeat link and the
+//! confirmation SMS, and stores the answer under the Idempotency-Key.
+use crate::auth::StaffUser;
+use crate::domain::ids::{CardCode, TicketNo};
+use crate::domain::ledger::ledger_time;
+use crate::domain::phone::Phone;
+use crate::domain::roles::Role;
+use crate::domain::ticket::Status;
+use crate::domain::values::{Channel, Kind, Priority};
+use crate::error::{ApiError, ApiResult};
+use crate::repo;
+use crate::repo::tickets::{Actor, NewEvent};
+use crate::sms::templates;
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use chrono::{DateTime, Duration, Utc};
+use entity::tickets;
+use sea_orm::{Set, SqlErr};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Location {
+    pub lat: f64,
+    pub lng: f64,
+}
+
+/// The body of `POST /api/v1/tickets`, as received: every field optional so that a missing one is
+/// reported by name in Chinese rather than by the JSON parser.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct IntakeRequest {
+    pub card_code: Option<String>,
+    pub region_id: Option<i64>,
+    pub channel: Option<String>,
+    pub category: Option<String>,
+    pub kind: Option<String>,
+    pub description: Option<String>,
+    pub phone: Option<String>,
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub location: Option<Location>,
+    pub upload_ids: Option<Vec<String>>,
+    pub priority: Option<String>,
+    pub received_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct IntakeAnswer {
+    pub ticket_no: String,
+    pub status: String,
+    pub tracking_url: String,
+    pub respond_by: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repeat_of: Option<String>,
+}
+
+/// A validated request: past this point nothing is re-checked.
+struct Intake {
+    region: repo::regions::Region,
+    card_id: Option<i64>,
+    channel: Channel,
+    category: repo::catalog::Category,
+    kind: Kind,
+    priority: Priority,
+    description: String,
+    phone: Phone,
+    name: Option<String>,
+    address: Option<String>,
+    location: Option<Location>,
+    upload_ids: Vec<String>,
+    received_at: Option<DateTime<Utc>>,
+}
+
+pub const DESCRIPTION_MIN: usize = 5;
+pub const DESCRIPTION_MAX: usize = 2000;
+/// Same phone, village and category within this window: linked as a repeat request.
+pub const REPEAT_WINDOW_DAYS: i64 = 30;
+
+fn optional_text(v: &Option<String>, field: &str, max: usize, what: &str) -> ApiResult<Option<String>> {
+    match v.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) if s.chars().count() > max => Err(ApiError::validation(field, format!("{what}不能超过{max}个字"))),
+        Some(s) => Ok(Some(s.to_string())),
+    }
+}
+
+async fn parse(state: &AppState, req: &IntakeRequest, staff: Option<&StaffUser>) -> ApiResult<Intake> {
+    let db = &state.db.conn;
+    let (region, card_id, channel) = match staff {
+        None => {
+            let raw = req.card_code.as_deref().unwrap_or("").trim();
+            if raw.is_empty() {
+                return Err(ApiError::validation("card_code", "缺少联系卡编号"));
+            }
+            let card = match CardCode::parse(raw) {
+                Some(code) => repo::cards::by_code(db, code.as_str()).await?,
+                None => None,
+            };
+            let card = card.ok_or_else(|| ApiError::unprocessable("unknown_card", "card_code", "联系卡编号不存在，请核对卡片上的编号"))?;
+            if card.status != "active" {
+                return Err(ApiError::unprocessable("card_inactive", "card_code", "该联系卡已停用，请拨打热线或使用新卡片"));
+            }
+            let region = repo::regions::get(db, card.region_id).await?.ok_or_else(|| ApiError::internal(anyhow::anyhow!("card region missing")))?;
+            (region, Some(card.id), Channel::Qr)
+        }
+        Some(user) => {
+            user.require_any(&[Role::Operator, Role::Dispatcher])?;
+            let region_id = req.region_id.ok_or_else(|| ApiError::validation("region_id", "请选择诉求所在地区"))?;
+            let region = repo::regions::get(db, region_id)
+                .await?
+                .ok_or_else(|| ApiError::unprocessable("unknown_region", "region_id", "地区不存在"))?;
+            if !user.covers_region(&region.path) {
+                return Err(ApiError::unprocessable("region_out_of_scope", "region_id", "该地区不在您的管辖范围内"));
+            }
+            let channel = req.channel.as_deref().ok_or_else(|| ApiError::validation("channel", "请选择来源渠道"))?;
+            let channel = Channel::parse(channel)
+                .filter(|c| *c != Channel::Qr)
+                .ok_or_else(|| ApiError::validation("channel", format!("来源渠道不正确，可选：{}", Channel::names())))?;
+            (region, None, channel)
+        }
+    };
+    let code = req.category.as_deref().map(str::trim).unwrap_or("");
+    if code.is_empty() {
+        return Err(ApiError::validation("category", "请选择诉求分类"));
+    }
+    let category = repo::catalog::category(db, code)
+        .await?
+        .filter(|c| c.active)
+        .ok_or_else(|| ApiError::unprocessable("unknown_category", "category", "诉求分类不存在"))?;
+    let kind = match req.kind.as_deref() {
+        None | Some("") => Kind::Help,
+        Some(k) => Kind::parse(k).ok_or_else(|| ApiError::validation("kind", format!("诉求类型不正确，可选：{}", Kind::names())))?,
+    };
+    let priority = match (staff, req.priority.as_deref()) {
+        (Some(_), Some(p)) => Priority::parse(p).ok_or_else(|| ApiError::validation("priority", "紧急程度只能是 normal 或 urgent"))?,
+        _ => Priority::Normal,
+    };
+    let description = req.description.as_deref().map(str::trim).unwrap_or("").to_string();
+    let len = description.chars().count();
+    if len < DESCRIPTION_MIN {
+        return Err(ApiError::validation("description", format!("请描述您的诉求（至少{DESCRIPTION_MIN}个字）")));
+    }
+    if len > DESCRIPTION_MAX {
+        return Err(ApiError::validation("description", format!("诉求描述不能超过{DESCRIPTION_MAX}个字")));
+    }
+    let phone = req.phone.as_deref().unwrap_or("");
+    if phone.trim().is_empty() {
+        return Err(ApiError::validation("phone", "请填写手机号码，方便工作人员联系您"));
+    }
+    let phone = Phone::parse(phone).ok_or_else(|| ApiError::validation("phone", "手机号码格式不正确，请填写11位手机号"))?;
+    let name = optional_text(&req.name, "name", 50, "姓名")?;
+    let address = optional_text(&req.address, "address", 200, "地址")?;
+    if let Some(l) = &req.location
+        && !(l.lat.is_finite() && l.lng.is_finite() && (-90.0..=90.0).contains(&l.lat) && (-180.0..=180.0).contains(&l.lng))
+    {
+        return Err(ApiError::validation("location", "位置坐标不正确"));
+    }
+    let upload_ids = req.upload_ids.clone().unwrap_or_default();
+    if upload_ids.len() > 9 {
+        return Err(ApiError::validation("upload_ids", "附件最多9个"));
+    }
+    for id in &upload_ids {
+        let ok = repo::uploads::is_free(db, id).await?;
+        if !ok {
+            return Err(ApiError::unprocessable("unknown_upload", "upload_ids", "附件不存在或已被使用，请重新上传"));
+        }
+    }
+    let received_at = if staff.is_some() { req.received_at } else { None };
+    Ok(Intake {
+        region,
+        card_id,
+        channel,
+        category,
+        kind,
+        priority,
+        description,
+        phone,
+        name,
+        address,
+        location: req.location.clone(),
+        upload_ids,
+        received_at,
+    })
+}
+
+/// Hash of the request body as parsed JSON (key order and whitespace do not matter).
+pub fn body_hash(body: &Value) -> String {
+    hex::encode(Sha256::digest(body.to_string().as_bytes()))
+}
+
+pub fn valid_idempotency_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= 200 && key.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// Files a request. With an idempotency key the first answer is stored and replayed.
+pub async fn file(
+    state: &AppState,
+    body: &Value,
+    key: Option<&str>,
+    staff: Option<&StaffUser>,
+) -> ApiResult<(StatusCode, IntakeAnswer)> {
+    let scope = match staff {
+        Some(u) => format!("intake:staff:{}", u.id),
+        None => "intake".to_string(),
+    };
+    if let Some(k) = key
+        && !valid_idempotency_key(k)
+    {
+        return Err(ApiError::validation("Idempotency-Key", "Idempotency-Key 须为1–200个可见ASCII字符"));
+    }
+    let hash = body_hash(body);
+    if let Some(k) = key
+        && let Some(answer) = replay(state, &scope, k, &hash).await?
+    {
+        return Ok(answer);
+    }
+    let req: IntakeRequest = serde_json::from_value(body.clone()).map_err(|e| {
+        let field = e.to_string().split('`').nth(1).unwrap_or("").to_string();
+        ApiError::validation(field, "字段类型不正确")
+    })?;
+    let intake = parse(state, &req, staff).await?;
+    match create(state, intake, staff, key.map(|k| (scope.as_str(), k, hash.as_str()))).await {
+        Err(e) if key.is_some() && is_duplicate_key(&e) => {
+            // A concurrent request with the same key committed first: answer as it did.
+            replay(state, &scope, key.unwrap_or_default(), &hash)
+                .await?
+                .ok_or_else(|| ApiError::conflict("idempotency_in_progress", "相同请求正在处理中，请稍后重试"))
+        }
+        other => other,
+    }
+}
+
+fn is_duplicate_key(e: &ApiError) -> bool {
+    e.code == "idempotency_duplicate"
+}
+
+async fn replay(state: &AppState, scope: &str, key: &str, hash: &str) -> ApiResult<Option<(StatusCode, IntakeAnswer)>> {
+    let Some(stored) = repo::idempotency::get(&state.db.conn, scope, key).await? else {
+        return Ok(None);
+    };
+    if stored.request_hash != hash {
+        return Err(ApiError::unprocessable(
+            "idempotency_key_reused",
+            "Idempotency-Key",
+            "该 Idempotency-Key 已用于另一条不同的诉求",
+        ));
+    }
+    let answer: IntakeAnswer = serde_json::from_str(&stored.response).map_err(ApiError::internal)?;
+    let status = StatusCode::from_u16(stored.status_code as u16).unwrap_or(StatusCode::CREATED);
+    Ok(Some((status, answer)))
+}
+
+async fn create(
+    state: &AppState,
+    i: Intake,
+    staff: Option<&StaffUser>,
+    idem: Option<(&str, &str, &str)>,
+) -> ApiResult<(StatusCode, IntakeAnswer)> {
+    let now = ledger_time(state.now());
+    let policy = repo::catalog::policy_for(&state.db.conn, &i.category.code, i.priority.as_str()).await?;
+    let tx = state.db.begin().await?;
+    // Reserve the key first: a concurrent twin blocks here (PostgreSQL) or queues (SQLite), then fails.
+    if let Some((scope, key, hash)) = idem
+        && let Err(e) = repo::idempotency::store(&*tx, scope, key, hash, 0, "", now).await
+    {
+        return Err(match e.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict("idempotency_duplicate", "重复请求"),
+            _ => e.into(),
+        });
+    }
+    let day = now.with_timezone(&state.tz()).date_naive();
+    let seq = repo::tickets::next_number(&*tx, day).await?;
+    let no = TicketNo::new(day, seq);
+    let since = now - Duration::days(REPEAT_WINDOW_DAYS);
+    let repeat_of = repo::tickets::find_repeat(&*tx, i.phone.as_str(), i.region.id, &i.category.code, since).await?;
+    let received = i.received_at.map(ledger_time).unwrap_or(now);
+    let model = tickets::ActiveModel {
+        no: Set(no.as_str().to_string()),
+        kind: Set(i.kind.as_str().into()),
+        category_code: Set(i.category.code.clone()),
+        channel: Set(i.channel.as_str().into()),
+        priority: Set(i.priority.as_str().into()),
+        description: Set(i.description.clone()),
+        requester_name: Set(i.name.clone()),
+        requester_phone: Set(i.phone.as_str().into()),
+        address: Set(i.address.clone()),
+        lat: Set(i.location.as_ref().map(|l| l.lat)),
+        lng: Set(i.location.as_ref().map(|l| l.lng)),
+        region_id: Set(i.region.id),
+        region_path: Set(i.region.path.clone()),
+        card_id: Set(i.card_id),
+        unit_id: Set(None),
+        current_assignment_id: Set(None),
+        repeat_of_id: Set(repeat_of.as_ref().map(|t| t.id)),
+        repeat_count: Set(0),
+        merged_into_id: Set(None),
+        signoff_required: Set(policy.signoff_required),
+        created_by: Set(staff.map(|s| s.id)),
+        register_by: Set(Some(received + Duration::minutes(policy.register_minutes))),
+        ..Default::default()
+    };
+    let actor = match staff {
+        Some(s) => Actor::staff(s.id, &s.name),
+        None => Actor::villager(i.name.as_deref().unwrap_or("群众")),
+    };
+    let submit = NewEvent {
+        action: "submit",
+        actor: actor.clone(),
+        note: None,
+        data: json!({"channel": i.channel.as_str(), "category": i.category.code, "kind": i.kind.as_str(),
+                     "card_id": i.card_id, "repeat_of": repeat_of.as_ref().map(|t| t.no.clone()),
+                     "upload_ids": i.upload_ids, "received_at": received}),
+        public: true,
+    };
+    let mut ticket = repo::tickets::create(&*tx, model, &submit, now).await?;
+    if let Some(first) = &repeat_of {
+        repo::tickets::bump_repeat_count(&*tx, first.id).await?;
+    }
+    repo::uploads::attach(&*tx, &i.upload_ids, ticket.id).await?;
+    if staff.is_some() {
+        // Staff registration is the first registration (首问登记): the ticket starts registered.
+        let register = NewEvent {
+            action: "register",
+            actor,
+            note: None,
+            data: json!({"category": i.category.code, "kind": i.kind.as_str(), "priority": i.priority.as_str(),
+                         "late": now > received + Duration::minutes(policy.register_minutes)}),
+            public: true,
+        };
+        let extra = vec![(tickets::Column::RegisteredAt, Some(now).into())];
+        ticket = match repo::tickets::apply(&*tx, &ticket, Status::Registered, extra, &register, now).await? {
+            repo::tickets::Applied::Done(t) => *t,
+            repo::tickets::Applied::Stale => return Err(ApiError::conflict("conflict", "工单已被他人处理，请刷新后重试")),
+        };
+    }
+    let tracking_url = format!("{}/t/{}", state.public_url(), no.as_str());
+    let sms = templates::confirmation(&state.settings.county.sms_sign, no.as_str(), &tracking_url);
+    repo::outbox::enqueue(&*tx, &sms, i.phone.as_str(), Some(ticket.id), now).await?;
+    let answer = IntakeAnswer {
+        ticket_no: no.as_str().to_string(),
+        status: ticket.status.clone(),
+        tracking_url,
+        respond_by: received + Duration::minutes(policy.respond_minutes),
+        repeat_of: repeat_of.map(|t| t.no),
+    };
+    if let Some((scope, key, _)) = idem {
+        let text = serde_json::to_string(&answer).map_err(ApiError::internal)?;
+        repo::idempotency::complete(&*tx, scope, key, StatusCode::CREATED.as_u16(), &text).await?;
+    }
+    tx.commit().await?;
+    tracing::info!(ticket_no = %answer.ticket_no, phone = %i.phone, channel = i.channel.as_str(), "ticket filed");
+    metrics::counter!("minsheng_tickets_filed_total", "channel" => i.channel.as_str()).increment(1);
+    Ok((StatusCode::CREATED, answer))
+}

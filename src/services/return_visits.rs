@@ -1,0 +1,159 @@
+//! Return visits (回访): the caller records whether the requester was reached, whether the problem
+//! is solved and how satisfied they are. Satisfied → visited (and closed when no sign-off is
+//! needed, two events in one transaction); dissatisfied or not solved → reopened.
+use super::tickets::{load_readable, reopen_cols};
+use super::views::{TicketView, ticket_view};
+use crate::auth::StaffUser;
+use crate::domain::ledger::ledger_time;
+use crate::domain::roles::Role;
+use crate::domain::ticket::{Action, Status, VisitOutcome};
+use crate::domain::values::{Satisfaction, Solved, VisitChannel};
+use crate::error::{ApiError, ApiResult};
+use crate::repo;
+use crate::repo::tickets::Actor;
+use crate::state::AppState;
+use entity::{return_visits, tickets};
+use sea_orm::Set;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct Scores {
+    pub attitude: Option<i32>,
+    pub capability: Option<i32>,
+    pub convenience: Option<i32>,
+    pub efficiency: Option<i32>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct VisitRequest {
+    pub reached: Option<bool>,
+    pub solved: Option<String>,
+    pub satisfaction: Option<String>,
+    pub scores: Option<Scores>,
+    pub comment: Option<String>,
+    pub channel: Option<String>,
+}
+
+struct Visit {
+    reached: bool,
+    solved: Option<Solved>,
+    satisfaction: Option<Satisfaction>,
+    scores: Option<[i32; 4]>,
+    comment: Option<String>,
+    channel: VisitChannel,
+}
+
+impl Visit {
+    fn outcome(&self) -> VisitOutcome {
+        match (self.reached, self.solved, self.satisfaction) {
+            (false, _, _) => VisitOutcome::Unreached,
+            (true, Some(Solved::Yes | Solved::Partly), Some(Satisfaction::Satisfied | Satisfaction::BasicallySatisfied)) => {
+                VisitOutcome::Satisfied
+            }
+            _ => VisitOutcome::Unsatisfied,
+        }
+    }
+}
+
+fn parse(r: &VisitRequest) -> ApiResult<Visit> {
+    let reached = r.reached.ok_or_else(|| ApiError::validation("reached", "请说明是否联系到群众"))?;
+    let channel = r.channel.as_deref().ok_or_else(|| ApiError::validation("channel", "请选择回访方式"))?;
+    let channel = VisitChannel::parse(channel).ok_or_else(|| ApiError::validation("channel", format!("回访方式不正确，可选：{}", VisitChannel::names())))?;
+    let (solved, satisfaction) = if reached {
+        let s = r.solved.as_deref().ok_or_else(|| ApiError::validation("solved", "请选择问题是否解决"))?;
+        let s = Solved::parse(s).ok_or_else(|| ApiError::validation("solved", "是否解决只能是 yes、partly 或 no"))?;
+        let m = r.satisfaction.as_deref().ok_or_else(|| ApiError::validation("satisfaction", "请选择满意程度"))?;
+        let m = Satisfaction::parse(m)
+            .ok_or_else(|| ApiError::validation("satisfaction", "满意程度只能是 satisfied、basically_satisfied 或 dissatisfied"))?;
+        (Some(s), Some(m))
+    } else {
+        (None, None)
+    };
+    let scores = match &r.scores {
+        None => None,
+        Some(s) => {
+            let mut out = [0; 4];
+            for (i, (name, v)) in
+                [("attitude", s.attitude), ("capability", s.capability), ("convenience", s.convenience), ("efficiency", s.efficiency)]
+                    .into_iter()
+                    .enumerate()
+            {
+                out[i] = v.filter(|v| (1..=5).contains(v)).ok_or_else(|| ApiError::validation(format!("scores.{name}"), "评分须为1到5分"))?;
+            }
+            Some(out)
+        }
+    };
+    let comment = r.comment.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_string);
+    if comment.as_ref().is_some_and(|c| c.chars().count() > 1000) {
+        return Err(ApiError::validation("comment", "回访意见不能超过1000个字"));
+    }
+    Ok(Visit { reached, solved, satisfaction, scores, comment, channel })
+}
+
+#[derive(Serialize)]
+pub struct VisitAnswer {
+    pub visit_id: i64,
+    pub outcome: &'static str,
+    pub ticket: TicketView,
+}
+
+pub async fn record(state: &AppState, user: &StaffUser, no: &str, req: &VisitRequest) -> ApiResult<VisitAnswer> {
+    user.require_any(&[Role::Caller])?;
+    let l = load_readable(state, user, no).await?;
+    let v = parse(req)?;
+    let outcome = v.outcome();
+    if l.status() != Status::Resolved {
+        return Err(ApiError::conflict("illegal_transition", format!("工单当前状态为「{}」，不能回访", l.status().label())));
+    }
+    let now = ledger_time(state.now());
+    let last = l.assignments.iter().rev().find(|a| a.resolved_at.is_some()).or(l.assignments.last());
+    let tx = state.db.begin().await?;
+    let visit = repo::return_visits::insert(
+        &*tx,
+        return_visits::ActiveModel {
+            ticket_id: Set(l.ticket.id),
+            assignment_id: Set(last.map(|a| a.id)),
+            unit_id: Set(last.map(|a| a.unit_id)),
+            caller_id: Set(Some(user.id)),
+            channel: Set(v.channel.as_str().into()),
+            reached: Set(v.reached),
+            solved: Set(v.solved.map(|s| s.as_str().to_string())),
+            satisfaction: Set(v.satisfaction.map(|s| s.as_str().to_string())),
+            score_attitude: Set(v.scores.map(|s| s[0])),
+            score_capability: Set(v.scores.map(|s| s[1])),
+            score_convenience: Set(v.scores.map(|s| s[2])),
+            score_efficiency: Set(v.scores.map(|s| s[3])),
+            comment: Set(v.comment.clone()),
+            counted: Set(true),
+            at: Set(now),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let actor = Actor::staff(user.id, &user.name);
+    let data = json!({"visit_id": visit.id, "reached": v.reached, "solved": v.solved.map(|s| s.as_str()),
+                      "satisfaction": v.satisfaction.map(|s| s.as_str()), "channel": v.channel.as_str()});
+    let extra = match outcome {
+        VisitOutcome::Unsatisfied => reopen_cols(),
+        _ => vec![],
+    };
+    let ticket = super::tickets::apply_in(&*tx, &l.ticket, Action::ReturnVisit(outcome), actor.clone(), v.comment.clone(), data, extra, now).await?;
+    if outcome == VisitOutcome::Satisfied && !ticket.signoff_required {
+        let extra = vec![(tickets::Column::ClosedAt, Some(now).into())];
+        let note = Some("回访满意，自动归档".to_string());
+        super::tickets::apply_in(&*tx, &ticket, Action::Close, actor, note, json!({"auto": true}), extra, now).await?;
+    }
+    tx.commit().await?;
+    metrics::counter!("minsheng_return_visits_total", "outcome" => outcome_name(outcome)).increment(1);
+    let fresh = repo::tickets::by_no(&state.db.conn, no).await?.ok_or_else(|| ApiError::not_found("工单不存在"))?;
+    Ok(VisitAnswer { visit_id: visit.id, outcome: outcome_name(outcome), ticket: ticket_view(&state.db.conn, &fresh).await? })
+}
+
+fn outcome_name(o: VisitOutcome) -> &'static str {
+    match o {
+        VisitOutcome::Satisfied => "visited",
+        VisitOutcome::Unsatisfied => "reopened",
+        VisitOutcome::Unreached => "unreached",
+    }
+}

@@ -1,0 +1,373 @@
+//! JSON shapes of a ticket: the full staff view and the requester's public view (no internal notes,
+//! no private phones, the phone masked).
+use crate::domain::phone::mask;
+use crate::domain::ticket::Status;
+use crate::repo;
+use crate::repo::assignments::Assignment;
+use crate::repo::tickets::Ticket;
+use chrono::{DateTime, Utc};
+use entity::events;
+use sea_orm::{ConnectionTrait, DbErr};
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Serialize)]
+pub struct IdName {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Serialize)]
+pub struct AssignmentView {
+    pub id: i64,
+    pub status: String,
+    pub unit: IdName,
+    pub assignee: Option<IdName>,
+    pub dispatched_at: DateTime<Utc>,
+    pub respond_by: DateTime<Utc>,
+    pub progress_by: DateTime<Utc>,
+    pub resolve_by: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub first_progress_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub reopened: bool,
+}
+
+#[derive(Serialize)]
+pub struct EventView {
+    pub seq: i32,
+    pub action: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub actor: String,
+    pub actor_kind: String,
+    pub note: Option<String>,
+    pub data: Value,
+    pub at: DateTime<Utc>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Serialize)]
+pub struct VisitView {
+    pub id: i64,
+    pub channel: String,
+    pub reached: bool,
+    pub solved: Option<String>,
+    pub satisfaction: Option<String>,
+    pub scores: Option<Value>,
+    pub comment: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Serialize)]
+pub struct TicketView {
+    pub no: String,
+    pub status: String,
+    pub status_label: &'static str,
+    pub kind: String,
+    pub category: String,
+    pub category_name: String,
+    pub channel: String,
+    pub priority: String,
+    pub description: String,
+    pub requester: Value,
+    pub region: IdName,
+    pub region_names: Vec<String>,
+    pub address: Option<String>,
+    pub location: Option<Value>,
+    pub created_at: DateTime<Utc>,
+    pub register_by: Option<DateTime<Utc>>,
+    pub registered_at: Option<DateTime<Utc>>,
+    pub assignment: Option<AssignmentView>,
+    pub assignments: Vec<AssignmentView>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub visit_by: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub signoff_required: bool,
+    pub repeat_of: Option<String>,
+    pub repeat_count: i32,
+    pub merged_into: Option<String>,
+    pub return_visits: Vec<VisitView>,
+    pub events: Vec<EventView>,
+}
+
+/// A compact row for lists.
+#[derive(Serialize)]
+pub struct TicketRow {
+    pub no: String,
+    pub status: String,
+    pub status_label: &'static str,
+    pub kind: String,
+    pub category: String,
+    pub channel: String,
+    pub priority: String,
+    pub summary: String,
+    pub region_id: i64,
+    pub unit_id: Option<i64>,
+    pub phone: String,
+    pub created_at: DateTime<Utc>,
+    pub repeat_count: i32,
+    pub respond_by: Option<DateTime<Utc>>,
+    pub resolve_by: Option<DateTime<Utc>>,
+    pub overdue: bool,
+}
+
+fn label(status: &str) -> &'static str {
+    Status::parse(status).map(Status::label).unwrap_or("未知")
+}
+
+async fn unit_name<C: ConnectionTrait>(db: &C, id: i64) -> Result<String, DbErr> {
+    Ok(repo::regions::unit(db, id).await?.map(|u| u.name).unwrap_or_default())
+}
+
+async fn assignment_view<C: ConnectionTrait>(db: &C, a: &Assignment) -> Result<AssignmentView, DbErr> {
+    let assignee = match a.assignee_id {
+        Some(id) => repo::staff::get(db, id).await?.map(|s| IdName { id: s.id, name: s.name }),
+        None => None,
+    };
+    Ok(AssignmentView {
+        id: a.id,
+        status: a.status.clone(),
+        unit: IdName { id: a.unit_id, name: unit_name(db, a.unit_id).await? },
+        assignee,
+        dispatched_at: a.dispatched_at,
+        respond_by: a.respond_by,
+        progress_by: a.progress_by,
+        resolve_by: a.resolve_by,
+        accepted_at: a.accepted_at,
+        first_progress_at: a.first_progress_at,
+        resolved_at: a.resolved_at,
+        reopened: a.reopened,
+    })
+}
+
+pub fn event_view(e: &events::Model) -> EventView {
+    EventView {
+        seq: e.seq,
+        action: e.action.clone(),
+        from_status: e.from_status.clone(),
+        to_status: e.to_status.clone(),
+        actor: e.actor_name.clone(),
+        actor_kind: e.actor_kind.clone(),
+        note: e.note.clone(),
+        data: serde_json::from_str(&e.data).unwrap_or(Value::Null),
+        at: e.at,
+        prev_hash: e.prev_hash.clone(),
+        hash: e.hash.clone(),
+    }
+}
+
+async fn ticket_no_of<C: ConnectionTrait>(db: &C, id: Option<i64>) -> Result<Option<String>, DbErr> {
+    Ok(match id {
+        Some(id) => repo::tickets::by_id(db, id).await?.map(|t| t.no),
+        None => None,
+    })
+}
+
+/// Whether the current assignment has missed a deadline at `now`.
+pub fn is_overdue(t: &Ticket, a: Option<&Assignment>, now: DateTime<Utc>) -> bool {
+    let assigned = Status::parse(&t.status).is_some_and(Status::is_assigned);
+    a.is_some_and(|a| {
+        assigned
+            && a.status == "active"
+            && ((a.accepted_at.is_none() && a.respond_by < now) || (a.resolved_at.is_none() && a.resolve_by < now))
+    })
+}
+
+pub async fn ticket_row<C: ConnectionTrait>(db: &C, t: &Ticket, now: DateTime<Utc>) -> Result<TicketRow, DbErr> {
+    let current = match t.current_assignment_id {
+        Some(id) => repo::assignments::get(db, id).await?,
+        None => None,
+    };
+    Ok(TicketRow {
+        no: t.no.clone(),
+        status: t.status.clone(),
+        status_label: label(&t.status),
+        kind: t.kind.clone(),
+        category: t.category_code.clone(),
+        channel: t.channel.clone(),
+        priority: t.priority.clone(),
+        summary: t.description.chars().take(60).collect(),
+        region_id: t.region_id,
+        unit_id: t.unit_id,
+        phone: mask(&t.requester_phone),
+        created_at: t.created_at,
+        repeat_count: t.repeat_count,
+        respond_by: current.as_ref().map(|a| a.respond_by),
+        resolve_by: current.as_ref().map(|a| a.resolve_by),
+        overdue: is_overdue(t, current.as_ref(), now),
+    })
+}
+
+pub async fn ticket_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<TicketView, DbErr> {
+    let assignments = repo::assignments::of_ticket(db, t.id).await?;
+    let mut views = Vec::with_capacity(assignments.len());
+    for a in &assignments {
+        views.push(assignment_view(db, a).await?);
+    }
+    let current = match t.current_assignment_id {
+        Some(id) => assignments.iter().find(|a| a.id == id),
+        None => None,
+    };
+    let assignment = match current {
+        Some(a) => Some(assignment_view(db, a).await?),
+        None => None,
+    };
+    let region = repo::regions::get(db, t.region_id).await?;
+    let region_names = match &region {
+        Some(r) => repo::regions::lineage(db, r).await?.into_iter().map(|r| r.name).collect(),
+        None => vec![],
+    };
+    let category_name = repo::catalog::category(db, &t.category_code).await?.map(|c| c.name).unwrap_or_default();
+    let events = repo::tickets::events_of(db, t.id).await?;
+    let visits = repo::return_visits::of_ticket(db, t.id).await?;
+    Ok(TicketView {
+        no: t.no.clone(),
+        status: t.status.clone(),
+        status_label: label(&t.status),
+        kind: t.kind.clone(),
+        category: t.category_code.clone(),
+        category_name,
+        channel: t.channel.clone(),
+        priority: t.priority.clone(),
+        description: t.description.clone(),
+        requester: serde_json::json!({"name": t.requester_name, "phone": mask(&t.requester_phone)}),
+        region: IdName { id: t.region_id, name: region.map(|r| r.name).unwrap_or_default() },
+        region_names,
+        address: t.address.clone(),
+        location: t.lat.zip(t.lng).map(|(lat, lng)| serde_json::json!({"lat": lat, "lng": lng})),
+        created_at: t.created_at,
+        register_by: t.register_by,
+        registered_at: t.registered_at,
+        assignment,
+        assignments: views,
+        resolved_at: t.resolved_at,
+        visit_by: t.visit_by,
+        closed_at: t.closed_at,
+        signoff_required: t.signoff_required,
+        repeat_of: ticket_no_of(db, t.repeat_of_id).await?,
+        repeat_count: t.repeat_count,
+        merged_into: ticket_no_of(db, t.merged_into_id).await?,
+        return_visits: visits
+            .iter()
+            .map(|v| VisitView {
+                id: v.id,
+                channel: v.channel.clone(),
+                reached: v.reached,
+                solved: v.solved.clone(),
+                satisfaction: v.satisfaction.clone(),
+                scores: v.score_attitude.map(|_| {
+                    serde_json::json!({"attitude": v.score_attitude, "capability": v.score_capability,
+                        "convenience": v.score_convenience, "efficiency": v.score_efficiency})
+                }),
+                comment: v.comment.clone(),
+                at: v.at,
+            })
+            .collect(),
+        events: events.iter().map(event_view).collect(),
+    })
+}
+
+/// Actions whose note the requester may read (progress reports, results, decisions, reasons for
+/// closing their request); every other note is internal.
+fn note_is_public(action: &str) -> bool {
+    matches!(action, "progress" | "resolve" | "council_decision" | "invalid" | "merge")
+}
+
+#[derive(Serialize)]
+pub struct PublicEvent {
+    pub at: DateTime<Utc>,
+    pub action: String,
+    pub label: String,
+    pub status: String,
+    pub status_label: &'static str,
+    pub note: Option<String>,
+    pub unit: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct PublicTicket {
+    pub no: String,
+    pub status: String,
+    pub status_label: &'static str,
+    pub category: IdNameCode,
+    pub kind: String,
+    pub created_at: DateTime<Utc>,
+    pub phone: String,
+    pub village: String,
+    pub handling_unit: Option<String>,
+    pub respond_by: Option<DateTime<Utc>>,
+    pub resolve_by: Option<DateTime<Utc>>,
+    pub timeline: Vec<PublicEvent>,
+}
+
+#[derive(Serialize)]
+pub struct IdNameCode {
+    pub code: String,
+    pub name: String,
+}
+
+fn public_label(e: &events::Model) -> String {
+    match e.action.as_str() {
+        "submit" => "诉求已提交".into(),
+        "register" => "已登记受理".into(),
+        "dispatch" => "已派单至承办单位".into(),
+        "accept" => "承办单位已签收".into(),
+        "progress" => "办理进展".into(),
+        "resolve" => "已办结".into(),
+        "escalate" => "已提级办理".into(),
+        "return_visit" => "已回访".into(),
+        "reopen" => "重新办理".into(),
+        "close" => "已归档".into(),
+        "refer" => "已下交村民议事会".into(),
+        "council_decision" => "议事会已作出决定".into(),
+        "merge" => "已与相同诉求合并".into(),
+        "invalid" => "不予受理".into(),
+        other => other.to_string(),
+    }
+}
+
+pub async fn public_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<PublicTicket, DbErr> {
+    let events = repo::tickets::events_of(db, t.id).await?;
+    let current = match t.current_assignment_id {
+        Some(id) => repo::assignments::get(db, id).await?,
+        None => None,
+    };
+    let handling_unit = match &current {
+        Some(a) => Some(unit_name(db, a.unit_id).await?),
+        None => None,
+    };
+    let category = repo::catalog::category(db, &t.category_code).await?;
+    let village = repo::regions::get(db, t.region_id).await?.map(|r| r.name).unwrap_or_default();
+    let open = current.as_ref().filter(|a| a.status == "active");
+    Ok(PublicTicket {
+        no: t.no.clone(),
+        status: t.status.clone(),
+        status_label: label(&t.status),
+        category: IdNameCode { code: t.category_code.clone(), name: category.map(|c| c.name).unwrap_or_default() },
+        kind: t.kind.clone(),
+        created_at: t.created_at,
+        phone: mask(&t.requester_phone),
+        village,
+        handling_unit,
+        respond_by: open.filter(|a| a.accepted_at.is_none()).map(|a| a.respond_by),
+        resolve_by: open.map(|a| a.resolve_by),
+        timeline: events
+            .iter()
+            .filter(|e| e.public)
+            .map(|e| {
+                let data: Value = serde_json::from_str(&e.data).unwrap_or(Value::Null);
+                PublicEvent {
+                    at: e.at,
+                    action: e.action.clone(),
+                    label: public_label(e),
+                    status: e.to_status.clone(),
+                    status_label: label(&e.to_status),
+                    note: if note_is_public(&e.action) { e.note.clone() } else { None },
+                    unit: data.get("unit_name").and_then(Value::as_str).map(str::to_string),
+                }
+            })
+            .collect(),
+    })
+}

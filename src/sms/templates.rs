@@ -1,0 +1,101 @@
+//! The text of every message kind. The body is what the console provider shows and what the generic
+//! provider sends; `params` are the variables a provider template (Alibaba/Tencent) receives.
+use serde_json::{Value, json};
+
+/// Outbox `kind` values (API.md "Contract details").
+pub const KINDS: [&str; 8] =
+    ["assignment", "confirmation", "otp", "reminder", "urge", "escalation", "rating_request", "weekly_report"];
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Message {
+    pub kind: &'static str,
+    pub body: String,
+    pub params: Value,
+    /// Urgent messages ignore quiet hours.
+    pub urgent: bool,
+}
+
+fn sign(sign_name: &str, text: String) -> String {
+    format!("【{sign_name}】{text}")
+}
+
+/// To the cadre: a new order for their unit.
+pub fn assignment(sign_name: &str, no: &str, category: &str, village: &str, respond_by: &str, link: &str) -> Message {
+    Message {
+        kind: "assignment",
+        body: sign(
+            sign_name,
+            format!("新工单{no}（{category}，{village}），请于{respond_by}前签收并联系群众。办理：{link} 回复1签收"),
+        ),
+        params: json!({"no": no, "category": category, "village": village, "deadline": respond_by}),
+        urgent: true,
+    }
+}
+
+/// To the villager: the request was received.
+pub fn confirmation(sign_name: &str, no: &str, link: &str) -> Message {
+    Message {
+        kind: "confirmation",
+        body: sign(sign_name, format!("您的诉求已受理，编号{no}。查看进度：{link}")),
+        params: json!({"no": no}),
+        urgent: false,
+    }
+}
+
+/// To the villager: the order is resolved, please rate.
+pub fn rating_request(sign_name: &str, no: &str) -> Message {
+    Message {
+        kind: "rating_request",
+        body: sign(sign_name, format!("您的诉求{no}已办结。请回复：1满意 2基本满意 3不满意。")),
+        params: json!({"no": no}),
+        urgent: false,
+    }
+}
+
+/// To the cadre: urged (催办).
+pub fn urge(sign_name: &str, no: &str, note: &str) -> Message {
+    let extra = if note.is_empty() { String::new() } else { format!("：{note}") };
+    Message {
+        kind: "urge",
+        body: sign(sign_name, format!("催办：工单{no}请尽快办理{extra}")),
+        params: json!({"no": no}),
+        urgent: true,
+    }
+}
+
+/// To the unit receiving an escalated order.
+pub fn escalation(sign_name: &str, no: &str, category: &str, respond_by: &str) -> Message {
+    Message {
+        kind: "escalation",
+        body: sign(sign_name, format!("提级工单{no}（{category}）已转由贵单位办理，请于{respond_by}前签收。")),
+        params: json!({"no": no, "category": category, "deadline": respond_by}),
+        urgent: true,
+    }
+}
+
+/// SMS length in billed segments: ≤70 characters is one, beyond that 67 per segment (the signature
+/// with its brackets counts).
+pub fn segments(body: &str) -> usize {
+    let n = body.chars().count();
+    if n <= 70 { 1 } else { n.div_ceil(67) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segment_counts_follow_the_70_67_rule() {
+        for (n, segs) in [(70, 1), (71, 2), (134, 2), (135, 3), (160, 3)] {
+            assert_eq!(segments(&"字".repeat(n)), segs, "{n}");
+        }
+    }
+
+    #[test]
+    fn bodies_carry_the_signature_and_number() {
+        let m = confirmation("民声直达", "20261122-000001", "http://x/t/20261122-000001");
+        assert!(m.body.starts_with("【民声直达】"));
+        assert!(m.body.contains("20261122-000001"));
+        assert!(KINDS.contains(&m.kind));
+    }
+}

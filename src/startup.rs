@@ -1,0 +1,137 @@
+//! Building and running the application: state, HTTP server on its own listener (port 0 in tests),
+//! middleware (request id, tracing, metrics) and the worker loops.
+use crate::auth::{jwt::Keys, password};
+use crate::configuration::Settings;
+use crate::db::Db;
+use crate::domain::sla::Calendar;
+use crate::error::{ApiError, json_error_handler, query_error_handler};
+use crate::state::{AppState, TimeSource};
+use crate::{routes, sms, workers};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpMessage, HttpServer, web};
+use anyhow::Context;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use secrecy::{ExposeSecret, SecretString};
+use std::net::TcpListener;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+use tracing_actix_web::{RequestId, TracingLogger};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub state: AppState,
+}
+
+/// The process-wide Prometheus recorder (a recorder can be installed only once per process).
+fn prometheus() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE.get_or_init(|| PrometheusBuilder::new().install_recorder().ok()).clone()
+}
+
+/// Connects to the database (and runs migrations when configured).
+pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
+    let db = Db::connect(settings.database.url.expose_secret(), settings.database.max_connections).await?;
+    if settings.application.run_migrations {
+        db.migrate().await.context("running migrations")?;
+    }
+    Ok(db)
+}
+
+/// Everything the handlers and workers share.
+pub async fn build_state(settings: Settings, db: Db) -> anyhow::Result<AppState> {
+    let redis = match settings.redis.url() {
+        None => None,
+        Some(url) => {
+            let client = redis::Client::open(url).context("parsing the Redis URL")?;
+            Some(redis::aio::ConnectionManager::new(client).await.context("connecting to Redis")?)
+        }
+    };
+    let params = password::HashParams { memory_kib: settings.auth.argon2_memory_kib, iterations: settings.auth.argon2_iterations };
+    let dummy_hash = password::hash(SecretString::from("minsheng-no-such-user"), params).await?;
+    Ok(AppState {
+        keys: Keys::new(&settings.auth.jwt_secret),
+        sms: sms::providers::from_settings(&settings)?,
+        db,
+        redis,
+        calendar: Arc::new(Calendar::builtin()),
+        time: TimeSource::default(),
+        dummy_hash: Arc::new(dummy_hash),
+        prometheus: prometheus(),
+        settings: Arc::new(settings),
+    })
+}
+
+impl Application {
+    /// Builds the application from settings: database, state, listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let db = connect(&settings).await?;
+        let state = build_state(settings, db).await?;
+        Self::with_state(state)
+    }
+
+    /// Binds `application.host:port` (port 0 picks a free port) and prepares the server.
+    pub fn with_state(state: AppState) -> anyhow::Result<Application> {
+        let addr = format!("{}:{}", state.settings.application.host, state.settings.application.port);
+        let listener = TcpListener::bind(&addr).with_context(|| format!("binding {addr}"))?;
+        let port = listener.local_addr()?.port();
+        let server = run(listener, state.clone())?;
+        Ok(Application { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the process is stopped, with the workers running beside it when enabled.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let workers = if self.state.settings.application.workers_enabled { workers::spawn_all(self.state.clone()) } else { vec![] };
+        let result = self.server.await;
+        for w in workers {
+            w.abort();
+        }
+        result
+    }
+}
+
+async fn observe(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.to_string());
+    let mut res = next.call(req).await?;
+    if let Some(id) = request_id
+        && let Ok(v) = HeaderValue::from_str(&id)
+    {
+        res.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
+    }
+    let status = res.status().as_u16().to_string();
+    metrics::counter!("minsheng_http_requests_total", "method" => method, "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("minsheng_http_request_duration_seconds", "route" => route).record(start.elapsed().as_secs_f64());
+    Ok(res)
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::not_found("请求的地址不存在"))
+}
+
+pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::JsonConfig::default().limit(256 * 1024).error_handler(json_error_handler))
+            .app_data(web::QueryConfig::default().error_handler(query_error_handler))
+            .app_data(web::FormConfig::default().limit(64 * 1024))
+            .wrap(from_fn(observe))
+            .wrap(TracingLogger::default())
+            .configure(routes::configure)
+            .default_service(web::to(not_found))
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,68 @@
+//! What every request handler and worker shares: database, settings, keys, Redis, calendar, clock.
+use crate::auth::jwt::Keys;
+use crate::configuration::Settings;
+use crate::db::Db;
+use crate::domain::metrics::Weights;
+use crate::domain::sla::{Calendar, Clock};
+use crate::sms::SmsProvider;
+use chrono::{DateTime, Duration, Utc};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub keys: Keys,
+    pub redis: Option<redis::aio::ConnectionManager>,
+    pub calendar: Arc<Calendar>,
+    pub time: TimeSource,
+    pub sms: Arc<dyn SmsProvider>,
+    /// Verified against when a username does not exist, so both answers take the same time.
+    pub dummy_hash: Arc<String>,
+    pub prometheus: Option<metrics_exporter_prometheus::PrometheusHandle>,
+}
+
+/// Wall-clock time with an offset that tests may move forward (time is an input, tests never sleep).
+#[derive(Clone, Default)]
+pub struct TimeSource {
+    offset_seconds: Arc<AtomicI64>,
+}
+
+impl TimeSource {
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.offset_seconds.fetch_add(by.num_seconds(), Ordering::Relaxed);
+    }
+}
+
+impl AppState {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.time.now()
+    }
+
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.settings.timezone()
+    }
+
+    pub fn clock(&self) -> Clock<'_> {
+        Clock { calendar: &self.calendar, tz: self.tz() }
+    }
+
+    pub fn weights(&self) -> Weights {
+        let m = &self.settings.metrics;
+        Weights {
+            basic: m.satisfaction_basic_weight,
+            response: m.weight_response,
+            resolution: m.weight_resolution,
+            satisfaction: m.weight_satisfaction,
+        }
+    }
+
+    pub fn public_url(&self) -> &str {
+        self.settings.public_url()
+    }
+}

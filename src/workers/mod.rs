@@ -1,0 +1,11 @@
+//! Background workers. Each has a `run_once(&state, now)` that tests call directly with a chosen
+//! time, and a loop that calls it; all of them can be switched off (`application.workers_enabled`).
+pub mod outbox;
+
+use crate::state::AppState;
+use std::time::Duration;
+
+/// Starts every worker loop on the current runtime.
+pub fn spawn_all(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    vec![tokio::spawn(outbox::run_loop(state, Duration::from_secs(2)))]
+}
