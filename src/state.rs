@@ -35,7 +35,8 @@ impl TimeSource {
     }
 
     pub fn advance(&self, by: Duration) {
-        self.offset_seconds.fetch_add(by.num_seconds(), Ordering::Relaxed);
+        self.offset_seconds
+            .fetch_add(by.num_seconds(), Ordering::Relaxed);
     }
 }
 
@@ -49,7 +50,10 @@ impl AppState {
     }
 
     pub fn clock(&self) -> Clock<'_> {
-        Clock { calendar: &self.calendar, tz: self.tz() }
+        Clock {
+            calendar: &self.calendar,
+            tz: self.tz(),
+        }
     }
 
     pub fn weights(&self) -> Weights {

@@ -29,7 +29,10 @@ impl StaffUser {
             Ok(())
         } else {
             let names: Vec<&str> = roles.iter().map(|r| r.label()).collect();
-            Err(ApiError::forbidden(format!("此操作需要以下角色之一：{}", names.join("、"))))
+            Err(ApiError::forbidden(format!(
+                "此操作需要以下角色之一：{}",
+                names.join("、")
+            )))
         }
     }
 
@@ -43,7 +46,10 @@ pub fn bearer(req: &HttpRequest) -> Option<&str> {
     req.headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
 }
 
@@ -57,14 +63,24 @@ fn from_request(req: &HttpRequest) -> Result<StaffUser, ApiError> {
         TokenError::Invalid => ApiError::unauthorized("token_invalid", "登录凭证无效，请重新登录"),
     })?;
     if claims.typ != TYP_ACCESS {
-        return Err(ApiError::unauthorized("token_invalid", "该凭证不能用于工作人员接口"));
+        return Err(ApiError::unauthorized(
+            "token_invalid",
+            "该凭证不能用于工作人员接口",
+        ));
     }
-    let id = claims.sub.parse().map_err(|_| ApiError::unauthorized("token_invalid", "登录凭证无效，请重新登录"))?;
+    let id = claims
+        .sub
+        .parse()
+        .map_err(|_| ApiError::unauthorized("token_invalid", "登录凭证无效，请重新登录"))?;
     Ok(StaffUser {
         id,
         name: claims.name,
         region_id: claims.region_id,
-        scope: Scope { roles: parse_roles(&claims.roles.join(",")), region_path: claims.region_path, unit_id: claims.unit_id },
+        scope: Scope {
+            roles: parse_roles(&claims.roles.join(",")),
+            region_path: claims.region_path,
+            unit_id: claims.unit_id,
+        },
     })
 }
 

@@ -41,7 +41,12 @@ pub struct Weights {
 
 impl Default for Weights {
     fn default() -> Self {
-        Self { basic: 0.8, response: 10.0, resolution: 45.0, satisfaction: 45.0 }
+        Self {
+            basic: 0.8,
+            response: 10.0,
+            resolution: 45.0,
+            satisfaction: 45.0,
+        }
     }
 }
 
@@ -63,7 +68,10 @@ impl Counts {
     pub fn rates(&self, w: &Weights) -> Rates {
         let response_rate = ratio(self.responded_in_time as f64, self.response_due);
         let resolution_rate = ratio(self.solved as f64, self.visited);
-        let satisfaction_rate = ratio(self.satisfied as f64 + self.basically_satisfied as f64 * w.basic, self.visited);
+        let satisfaction_rate = ratio(
+            self.satisfied as f64 + self.basically_satisfied as f64 * w.basic,
+            self.visited,
+        );
         Rates {
             response_rate,
             resolution_rate,
@@ -78,8 +86,17 @@ impl Counts {
 /// 10·响应率 + 45·解决率 + 45·满意率 on a 0–100 scale. When a component has no data its weight is
 /// shared out over the others (a unit with no visits yet is judged on response alone); with no
 /// component at all the score is `None`.
-pub fn composite(w: &Weights, response: Option<f64>, resolution: Option<f64>, satisfaction: Option<f64>) -> Option<f64> {
-    let parts = [(w.response, response), (w.resolution, resolution), (w.satisfaction, satisfaction)];
+pub fn composite(
+    w: &Weights,
+    response: Option<f64>,
+    resolution: Option<f64>,
+    satisfaction: Option<f64>,
+) -> Option<f64> {
+    let parts = [
+        (w.response, response),
+        (w.resolution, resolution),
+        (w.satisfaction, satisfaction),
+    ];
     let (sum, weight) = parts
         .iter()
         .filter_map(|(wt, r)| r.map(|r| (wt * r, *wt)))

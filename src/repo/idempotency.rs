@@ -6,8 +6,14 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
 
 pub use entity::idempotency_keys::Model as StoredAnswer;
 
-pub async fn get<C: ConnectionTrait>(db: &C, scope: &str, key: &str) -> Result<Option<StoredAnswer>, DbErr> {
-    idempotency_keys::Entity::find_by_id((scope.to_string(), key.to_string())).one(db).await
+pub async fn get<C: ConnectionTrait>(
+    db: &C,
+    scope: &str,
+    key: &str,
+) -> Result<Option<StoredAnswer>, DbErr> {
+    idempotency_keys::Entity::find_by_id((scope.to_string(), key.to_string()))
+        .one(db)
+        .await
 }
 
 pub async fn store<C: ConnectionTrait>(
@@ -33,11 +39,20 @@ pub async fn store<C: ConnectionTrait>(
 }
 
 /// Stores the answer on a key reserved earlier in the same transaction.
-pub async fn complete<C: ConnectionTrait>(db: &C, scope: &str, key: &str, status: u16, response: &str) -> Result<(), DbErr> {
+pub async fn complete<C: ConnectionTrait>(
+    db: &C,
+    scope: &str,
+    key: &str,
+    status: u16,
+    response: &str,
+) -> Result<(), DbErr> {
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, QueryFilter};
     idempotency_keys::Entity::update_many()
-        .col_expr(idempotency_keys::Column::StatusCode, Expr::value(i32::from(status)))
+        .col_expr(
+            idempotency_keys::Column::StatusCode,
+            Expr::value(i32::from(status)),
+        )
         .col_expr(idempotency_keys::Column::Response, Expr::value(response))
         .filter(idempotency_keys::Column::Scope.eq(scope))
         .filter(idempotency_keys::Column::Key.eq(key))

@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use entity::outbox;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 
 pub use entity::outbox::Model as OutboxMessage;
@@ -41,14 +41,29 @@ pub async fn enqueue<C: ConnectionTrait>(
 
 /// Claims up to `limit` due messages by leasing them until `now + lease`; a worker that dies lets
 /// the lease run out and another worker picks the messages up again (at-least-once).
-pub async fn claim_due<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, lease: Duration, limit: u64) -> Result<Vec<OutboxMessage>, DbErr> {
+pub async fn claim_due<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: u64,
+) -> Result<Vec<OutboxMessage>, DbErr> {
     let backend = db.get_database_backend();
-    let lock = if backend == DbBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+    let lock = if backend == DbBackend::Postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
     let sql = format!(
         "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
          AND (locked_until IS NULL OR locked_until < $1) ORDER BY next_attempt_at, id LIMIT {limit}{lock}"
     );
-    let rows = OutboxMessage::find_by_statement(Statement::from_sql_and_values(backend, sql, [now.into()])).all(db).await?;
+    let rows = OutboxMessage::find_by_statement(Statement::from_sql_and_values(
+        backend,
+        sql,
+        [now.into()],
+    ))
+    .all(db)
+    .await?;
     if rows.is_empty() {
         return Ok(rows);
     }
@@ -61,14 +76,26 @@ pub async fn claim_due<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, lease: Du
     Ok(rows)
 }
 
-pub async fn mark_sent<C: ConnectionTrait>(db: &C, id: i64, provider: &str, provider_id: Option<String>, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn mark_sent<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    provider: &str,
+    provider_id: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, Expr::value("sent"))
-        .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
+        .col_expr(
+            outbox::Column::Attempts,
+            Expr::col(outbox::Column::Attempts).add(1),
+        )
         .col_expr(outbox::Column::Provider, Expr::value(provider))
         .col_expr(outbox::Column::ProviderMessageId, Expr::value(provider_id))
         .col_expr(outbox::Column::SentAt, Expr::value(Some(now)))
-        .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(
+            outbox::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .filter(outbox::Column::Id.eq(id))
         .exec(db)
         .await?;
@@ -84,11 +111,23 @@ pub async fn mark_failed<C: ConnectionTrait>(
     retry_at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     outbox::Entity::update_many()
-        .col_expr(outbox::Column::Status, Expr::value(if dead { "dead" } else { "pending" }))
-        .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
-        .col_expr(outbox::Column::LastError, Expr::value(Some(error.to_string())))
+        .col_expr(
+            outbox::Column::Status,
+            Expr::value(if dead { "dead" } else { "pending" }),
+        )
+        .col_expr(
+            outbox::Column::Attempts,
+            Expr::col(outbox::Column::Attempts).add(1),
+        )
+        .col_expr(
+            outbox::Column::LastError,
+            Expr::value(Some(error.to_string())),
+        )
         .col_expr(outbox::Column::NextAttemptAt, Expr::value(retry_at))
-        .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(
+            outbox::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .filter(outbox::Column::Id.eq(id))
         .exec(db)
         .await?;
@@ -103,7 +142,11 @@ pub struct OutboxFilter {
     pub kind: Option<String>,
 }
 
-pub async fn list<C: ConnectionTrait>(db: &C, f: &OutboxFilter, page: Page) -> Result<(Vec<OutboxMessage>, u64), DbErr> {
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    f: &OutboxFilter,
+    page: Page,
+) -> Result<(Vec<OutboxMessage>, u64), DbErr> {
     let mut q = outbox::Entity::find();
     if let Some(s) = &f.status {
         q = q.filter(outbox::Column::Status.eq(s.clone()));
@@ -118,6 +161,11 @@ pub async fn list<C: ConnectionTrait>(db: &C, f: &OutboxFilter, page: Page) -> R
         q = q.filter(outbox::Column::Kind.eq(k.clone()));
     }
     let total = q.clone().count(db).await?;
-    let items = q.order_by_desc(outbox::Column::Id).offset(page.offset()).limit(page.per_page).all(db).await?;
+    let items = q
+        .order_by_desc(outbox::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(db)
+        .await?;
     Ok((items, total))
 }

@@ -7,8 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{assignments, events, tickets};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, Statement, Value,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value,
 };
 
 pub use entity::tickets::Model as Ticket;
@@ -17,8 +17,15 @@ pub use entity::tickets::Model as Ticket;
 pub async fn next_number<C: ConnectionTrait>(db: &C, day: NaiveDate) -> Result<i64, DbErr> {
     let sql = "INSERT INTO ticket_counters (day, last) VALUES ($1, 1) \
                ON CONFLICT (day) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last";
-    let stmt = Statement::from_sql_and_values(db.get_database_backend(), sql, [day.format("%Y%m%d").to_string().into()]);
-    let row = db.query_one_raw(stmt).await?.ok_or_else(|| DbErr::Custom("ticket counter returned no row".into()))?;
+    let stmt = Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        [day.format("%Y%m%d").to_string().into()],
+    );
+    let row = db
+        .query_one_raw(stmt)
+        .await?
+        .ok_or_else(|| DbErr::Custom("ticket counter returned no row".into()))?;
     row.try_get::<i64>("", "last")
 }
 
@@ -32,15 +39,27 @@ pub struct Actor {
 
 impl Actor {
     pub fn system() -> Actor {
-        Actor { kind: "system", id: None, name: "系统".into() }
+        Actor {
+            kind: "system",
+            id: None,
+            name: "系统".into(),
+        }
     }
 
     pub fn villager(name: &str) -> Actor {
-        Actor { kind: "villager", id: None, name: name.into() }
+        Actor {
+            kind: "villager",
+            id: None,
+            name: name.into(),
+        }
     }
 
     pub fn staff(id: i64, name: &str) -> Actor {
-        Actor { kind: "staff", id: Some(id), name: name.into() }
+        Actor {
+            kind: "staff",
+            id: Some(id),
+            name: name.into(),
+        }
     }
 }
 
@@ -82,7 +101,15 @@ async fn insert_event<C: ConnectionTrait>(
     .await
 }
 
-fn content<'a>(no: &'a str, seq: i32, from: &'a str, to: &'a str, ev: &'a NewEvent, data: &'a str, at: DateTime<Utc>) -> EventContent<'a> {
+fn content<'a>(
+    no: &'a str,
+    seq: i32,
+    from: &'a str,
+    to: &'a str,
+    ev: &'a NewEvent,
+    data: &'a str,
+    at: DateTime<Utc>,
+) -> EventContent<'a> {
     EventContent {
         ticket_no: no,
         seq,
@@ -100,7 +127,12 @@ fn content<'a>(no: &'a str, seq: i32, from: &'a str, to: &'a str, ev: &'a NewEve
 }
 
 /// Inserts a new ticket (status `submitted`) with its first ledger event, in the caller's transaction.
-pub async fn create<C: ConnectionTrait>(db: &C, mut t: tickets::ActiveModel, ev: &NewEvent, now: DateTime<Utc>) -> Result<Ticket, DbErr> {
+pub async fn create<C: ConnectionTrait>(
+    db: &C,
+    mut t: tickets::ActiveModel,
+    ev: &NewEvent,
+    now: DateTime<Utc>,
+) -> Result<Ticket, DbErr> {
     let now = ledger::ledger_time(now);
     let no = match &t.no {
         sea_orm::ActiveValue::Set(no) => no.clone(),
@@ -160,20 +192,33 @@ pub async fn apply<C: ConnectionTrait>(
         return Ok(Applied::Stale);
     }
     insert_event(db, ticket.id, &c, &ticket.last_hash, &hash).await?;
-    let fresh = tickets::Entity::find_by_id(ticket.id).one(db).await?.ok_or_else(|| DbErr::RecordNotFound("ticket".into()))?;
+    let fresh = tickets::Entity::find_by_id(ticket.id)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("ticket".into()))?;
     Ok(Applied::Done(Box::new(fresh)))
 }
 
 pub async fn by_no<C: ConnectionTrait>(db: &C, no: &str) -> Result<Option<Ticket>, DbErr> {
-    tickets::Entity::find().filter(tickets::Column::No.eq(no)).one(db).await
+    tickets::Entity::find()
+        .filter(tickets::Column::No.eq(no))
+        .one(db)
+        .await
 }
 
 pub async fn by_id<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Ticket>, DbErr> {
     tickets::Entity::find_by_id(id).one(db).await
 }
 
-pub async fn events_of<C: ConnectionTrait>(db: &C, ticket_id: i64) -> Result<Vec<events::Model>, DbErr> {
-    events::Entity::find().filter(events::Column::TicketId.eq(ticket_id)).order_by_asc(events::Column::Seq).all(db).await
+pub async fn events_of<C: ConnectionTrait>(
+    db: &C,
+    ticket_id: i64,
+) -> Result<Vec<events::Model>, DbErr> {
+    events::Entity::find()
+        .filter(events::Column::TicketId.eq(ticket_id))
+        .order_by_asc(events::Column::Seq)
+        .all(db)
+        .await
 }
 
 /// Earlier ticket from the same phone, village and category since `since` (repeat requests).
@@ -198,7 +243,10 @@ pub async fn find_repeat<C: ConnectionTrait>(
 
 pub async fn bump_repeat_count<C: ConnectionTrait>(db: &C, id: i64) -> Result<(), DbErr> {
     tickets::Entity::update_many()
-        .col_expr(tickets::Column::RepeatCount, Expr::col(tickets::Column::RepeatCount).add(1))
+        .col_expr(
+            tickets::Column::RepeatCount,
+            Expr::col(tickets::Column::RepeatCount).add(1),
+        )
         .filter(tickets::Column::Id.eq(id))
         .exec(db)
         .await?;
@@ -254,14 +302,27 @@ pub fn overdue_condition(now: DateTime<Utc>) -> Condition {
         .and_where(assignments::Column::Status.eq("active"))
         .cond_where(
             Condition::any()
-                .add(assignments::Column::AcceptedAt.is_null().and(assignments::Column::RespondBy.lt(now)))
-                .add(assignments::Column::ResolvedAt.is_null().and(assignments::Column::ResolveBy.lt(now))),
+                .add(
+                    assignments::Column::AcceptedAt
+                        .is_null()
+                        .and(assignments::Column::RespondBy.lt(now)),
+                )
+                .add(
+                    assignments::Column::ResolvedAt
+                        .is_null()
+                        .and(assignments::Column::ResolveBy.lt(now)),
+                ),
         )
         .to_owned();
     Condition::all().add(tickets::Column::CurrentAssignmentId.in_subquery(late))
 }
 
-pub async fn list<C: ConnectionTrait>(db: &C, vis: &Visibility, f: &ListFilter, page: Page) -> Result<(Vec<Ticket>, u64), DbErr> {
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    vis: &Visibility,
+    f: &ListFilter,
+    page: Page,
+) -> Result<(Vec<Ticket>, u64), DbErr> {
     let mut q = tickets::Entity::find().filter(visibility_condition(vis));
     if let Some(s) = &f.status {
         q = q.filter(tickets::Column::Status.eq(s.clone()));
@@ -276,7 +337,10 @@ pub async fn list<C: ConnectionTrait>(db: &C, vis: &Visibility, f: &ListFilter, 
         q = q.filter(
             Condition::any()
                 .add(tickets::Column::CategoryCode.eq(c.clone()))
-                .add(tickets::Column::CategoryCode.like(LikeExpr::new(format!("{}.%", super::escape_like(c))).escape('\\'))),
+                .add(
+                    tickets::Column::CategoryCode
+                        .like(LikeExpr::new(format!("{}.%", super::escape_like(c))).escape('\\')),
+                ),
         );
     }
     if let Some(now) = f.overdue_at {

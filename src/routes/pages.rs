@@ -4,10 +4,10 @@ use crate::domain::ids::TicketNo;
 use crate::domain::phone::Phone;
 use crate::error::ApiError;
 use crate::html::{self, Vars, escape, render};
+use crate::repo;
 use crate::services::cards::{CardLookup, PublicCard};
 use crate::services::{cards, intake, views};
 use crate::state::AppState;
-use crate::repo;
 use actix_web::{HttpResponse, get, http::StatusCode, post, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -25,12 +25,29 @@ fn county(state: &AppState) -> &str {
 }
 
 fn local(state: &AppState, t: DateTime<Utc>) -> String {
-    t.with_timezone(&state.tz()).format("%m月%d日 %H:%M").to_string()
+    t.with_timezone(&state.tz())
+        .format("%m月%d日 %H:%M")
+        .to_string()
 }
 
-fn message_page(state: &AppState, status: StatusCode, title: &str, message: &str, extra: String) -> HttpResponse {
-    let content = render(html::MESSAGE, &Vars::new().text("title", title).text("message", message).raw("extra", extra));
-    html(status, html::page(title, "民声直达", county(state), county(state), content))
+fn message_page(
+    state: &AppState,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    extra: String,
+) -> HttpResponse {
+    let content = render(
+        html::MESSAGE,
+        &Vars::new()
+            .text("title", title)
+            .text("message", message)
+            .raw("extra", extra),
+    );
+    html(
+        status,
+        html::page(title, "民声直达", county(state), county(state), content),
+    )
 }
 
 #[get("/assets/{path:.*}")]
@@ -51,7 +68,10 @@ async fn home(state: web::Data<AppState>) -> HttpResponse {
         StatusCode::OK,
         "民声直达",
         "请用手机扫描村里张贴的联系卡二维码反映问题，或拨打服务热线。",
-        format!("<p>服务热线：<a href=\"tel:{0}\">{0}</a></p>", escape(&state.settings.county.hotline)),
+        format!(
+            "<p>服务热线：<a href=\"tel:{0}\">{0}</a></p>",
+            escape(&state.settings.county.hotline)
+        ),
     )
 }
 
@@ -65,7 +85,12 @@ struct IntakeForm {
     address: Option<String>,
 }
 
-fn intake_page(state: &AppState, card: &PublicCard, form: &IntakeForm, error: Option<&str>) -> HttpResponse {
+fn intake_page(
+    state: &AppState,
+    card: &PublicCard,
+    form: &IntakeForm,
+    error: Option<&str>,
+) -> HttpResponse {
     let contacts: String = card
         .contacts
         .iter()
@@ -92,9 +117,19 @@ fn intake_page(state: &AppState, card: &PublicCard, form: &IntakeForm, error: Op
             )
         })
         .collect();
-    let key = form.idempotency_key.clone().filter(|k| intake::valid_idempotency_key(k)).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let error = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
+    let key = form
+        .idempotency_key
+        .clone()
+        .filter(|k| intake::valid_idempotency_key(k))
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let error = error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
+        .unwrap_or_default();
     let content = render(
         html::INTAKE,
         &Vars::new()
@@ -112,30 +147,58 @@ fn intake_page(state: &AppState, card: &PublicCard, form: &IntakeForm, error: Op
     let village = card.village["name"].as_str().unwrap_or("");
     let township = card.township["name"].as_str().unwrap_or("");
     let sub = format!("{} {} · 民声直达", county(state), township);
-    html(status, html::page(&format!("{village}联系卡"), village, &sub, county(state), content))
+    html(
+        status,
+        html::page(
+            &format!("{village}联系卡"),
+            village,
+            &sub,
+            county(state),
+            content,
+        ),
+    )
 }
 
 /// A card that cannot be used any more still answers with a helpful Chinese page, never an error.
 fn ended_page(state: &AppState, status: &str, village: &str, hotline: &str) -> HttpResponse {
-    let what = if status == "rotated" { "已更换为新卡片" } else { "已停用" };
+    let what = if status == "rotated" {
+        "已更换为新卡片"
+    } else {
+        "已停用"
+    };
     message_page(
         state,
         StatusCode::GONE,
         "联系卡已更换",
-        &format!("{village}的这张联系卡{what}。请扫描村里最新张贴的联系卡，或直接拨打服务热线反映问题。"),
-        format!("<p>服务热线：<a class=\"call\" href=\"tel:{0}\">{0}</a></p>", escape(hotline)),
+        &format!(
+            "{village}的这张联系卡{what}。请扫描村里最新张贴的联系卡，或直接拨打服务热线反映问题。"
+        ),
+        format!(
+            "<p>服务热线：<a class=\"call\" href=\"tel:{0}\">{0}</a></p>",
+            escape(hotline)
+        ),
     )
 }
 
 fn unknown_card(state: &AppState) -> HttpResponse {
-    message_page(state, StatusCode::NOT_FOUND, "未找到联系卡", "二维码无法识别，请核对后重新扫描，或拨打服务热线。", String::new())
+    message_page(
+        state,
+        StatusCode::NOT_FOUND,
+        "未找到联系卡",
+        "二维码无法识别，请核对后重新扫描，或拨打服务热线。",
+        String::new(),
+    )
 }
 
 #[get("/c/{code}")]
 async fn card_page(state: web::Data<AppState>, code: web::Path<String>) -> HttpResponse {
     match cards::lookup(&state, &code).await {
         Ok(CardLookup::Active(card)) => intake_page(&state, &card, &IntakeForm::default(), None),
-        Ok(CardLookup::Ended { status, village, hotline }) => ended_page(&state, &status, &village, &hotline),
+        Ok(CardLookup::Ended {
+            status,
+            village,
+            hotline,
+        }) => ended_page(&state, &status, &village, &hotline),
         Ok(CardLookup::Unknown) => unknown_card(&state),
         Err(e) => error_page(&state, e),
     }
@@ -153,10 +216,18 @@ fn error_page(state: &AppState, e: ApiError) -> HttpResponse {
 }
 
 #[post("/c/{code}")]
-async fn card_submit(state: web::Data<AppState>, code: web::Path<String>, form: web::Form<IntakeForm>) -> HttpResponse {
+async fn card_submit(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    form: web::Form<IntakeForm>,
+) -> HttpResponse {
     let card = match cards::lookup(&state, &code).await {
         Ok(CardLookup::Active(card)) => card,
-        Ok(CardLookup::Ended { status, village, hotline }) => return ended_page(&state, &status, &village, &hotline),
+        Ok(CardLookup::Ended {
+            status,
+            village,
+            hotline,
+        }) => return ended_page(&state, &status, &village, &hotline),
         Ok(CardLookup::Unknown) => return unknown_card(&state),
         Err(e) => return error_page(&state, e),
     };
@@ -168,10 +239,18 @@ async fn card_submit(state: web::Data<AppState>, code: web::Path<String>, form: 
         "name": form.name.as_deref().filter(|s| !s.trim().is_empty()),
         "address": form.address.as_deref().filter(|s| !s.trim().is_empty()),
     });
-    let key = form.idempotency_key.as_deref().filter(|k| intake::valid_idempotency_key(k));
+    let key = form
+        .idempotency_key
+        .as_deref()
+        .filter(|k| intake::valid_idempotency_key(k));
     match intake::file(&state, &body, key, None).await {
         Ok((_, answer)) => {
-            let phone = form.phone.as_deref().and_then(Phone::parse).map(|p| p.masked()).unwrap_or_default();
+            let phone = form
+                .phone
+                .as_deref()
+                .and_then(Phone::parse)
+                .map(|p| p.masked())
+                .unwrap_or_default();
             let content = render(
                 html::RESULT,
                 &Vars::new()
@@ -181,12 +260,18 @@ async fn card_submit(state: web::Data<AppState>, code: web::Path<String>, form: 
                     .text("tracking_url", &answer.tracking_url),
             );
             let village = card.village["name"].as_str().unwrap_or("");
-            html(StatusCode::CREATED, html::page("提交成功", village, "诉求已受理", county(&state), content))
+            html(
+                StatusCode::CREATED,
+                html::page("提交成功", village, "诉求已受理", county(&state), content),
+            )
         }
         Err(e) if e.code == "idempotency_key_reused" => intake_page(
             &state,
             &card,
-            &IntakeForm { idempotency_key: None, ..form.into_inner() },
+            &IntakeForm {
+                idempotency_key: None,
+                ..form.into_inner()
+            },
             Some("这张表单已经提交过。如需反映新的问题，请再次点击提交。"),
         ),
         Err(e) if e.status.is_client_error() => intake_page(&state, &card, &form, Some(&e.message)),
@@ -200,21 +285,49 @@ struct TrackQuery {
 }
 
 #[get("/t/{no}")]
-async fn track(state: web::Data<AppState>, no: web::Path<String>, q: web::Query<TrackQuery>) -> HttpResponse {
+async fn track(
+    state: web::Data<AppState>,
+    no: web::Path<String>,
+    q: web::Query<TrackQuery>,
+) -> HttpResponse {
     let Some(no) = TicketNo::parse(&no) else {
-        return message_page(&state, StatusCode::NOT_FOUND, "未找到工单", "工单编号不正确，请核对短信中的编号。", String::new());
+        return message_page(
+            &state,
+            StatusCode::NOT_FOUND,
+            "未找到工单",
+            "工单编号不正确，请核对短信中的编号。",
+            String::new(),
+        );
     };
     let ask = |error: Option<&str>| {
-        let error = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
-        let content = render(html::TRACK, &Vars::new().text("no", no.as_str()).raw("error", error));
-        html(StatusCode::OK, html::page("办理进度", "办理进度查询", county(&state), county(&state), content))
+        let error = error
+            .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
+            .unwrap_or_default();
+        let content = render(
+            html::TRACK,
+            &Vars::new().text("no", no.as_str()).raw("error", error),
+        );
+        html(
+            StatusCode::OK,
+            html::page(
+                "办理进度",
+                "办理进度查询",
+                county(&state),
+                county(&state),
+                content,
+            ),
+        )
     };
-    let Some(tail) = q.phone_tail.as_deref().filter(|t| !t.is_empty()) else { return ask(None) };
+    let Some(tail) = q.phone_tail.as_deref().filter(|t| !t.is_empty()) else {
+        return ask(None);
+    };
     let found = match repo::tickets::by_no(&state.db.conn, no.as_str()).await {
         Ok(t) => t.filter(|t| Phone::parse(&t.requester_phone).is_some_and(|p| p.tail4() == tail)),
         Err(e) => return error_page(&state, e.into()),
     };
-    let Some(ticket) = found else { return ask(Some("工单编号与手机号后四位不匹配，请核对后重试。")) };
+    let Some(ticket) = found else {
+        return ask(Some("工单编号与手机号后四位不匹配，请核对后重试。"));
+    };
     let view = match views::public_view(&state.db.conn, &ticket).await {
         Ok(v) => v,
         Err(e) => return error_page(&state, e.into()),
@@ -224,9 +337,21 @@ async fn track(state: web::Data<AppState>, no: web::Path<String>, q: web::Query<
         .iter()
         .rev()
         .map(|e| {
-            let unit = e.unit.as_deref().map(|u| format!("（{}）", escape(u))).unwrap_or_default();
-            let note = e.note.as_deref().map(|n| format!("<br>{}", escape(n))).unwrap_or_default();
-            format!("    <li><time>{}</time><strong>{}</strong>{unit}{note}</li>\n", escape(&local(&state, e.at)), escape(&e.label))
+            let unit = e
+                .unit
+                .as_deref()
+                .map(|u| format!("（{}）", escape(u)))
+                .unwrap_or_default();
+            let note = e
+                .note
+                .as_deref()
+                .map(|n| format!("<br>{}", escape(n)))
+                .unwrap_or_default();
+            format!(
+                "    <li><time>{}</time><strong>{}</strong>{unit}{note}</li>\n",
+                escape(&local(&state, e.at)),
+                escape(&e.label)
+            )
         })
         .collect();
     let handling = match (&view.handling_unit, view.resolve_by) {
@@ -245,9 +370,22 @@ async fn track(state: web::Data<AppState>, no: web::Path<String>, q: web::Query<
             .text("handling", handling)
             .raw("timeline", timeline),
     );
-    html(StatusCode::OK, html::page("办理进度", "办理进度查询", county(&state), county(&state), content))
+    html(
+        StatusCode::OK,
+        html::page(
+            "办理进度",
+            "办理进度查询",
+            county(&state),
+            county(&state),
+            content,
+        ),
+    )
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(asset).service(home).service(card_page).service(card_submit).service(track);
+    cfg.service(asset)
+        .service(home)
+        .service(card_page)
+        .service(card_submit)
+        .service(track);
 }

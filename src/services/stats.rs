@@ -29,7 +29,13 @@ pub struct Summary {
 }
 
 /// Roles that read statistics.
-pub const STATS_ROLES: [Role; 5] = [Role::Leader, Role::Inspector, Role::Dispatcher, Role::Operator, Role::Caller];
+pub const STATS_ROLES: [Role; 5] = [
+    Role::Leader,
+    Role::Inspector,
+    Role::Dispatcher,
+    Role::Operator,
+    Role::Caller,
+];
 
 fn date(v: &Option<String>, field: &str) -> ApiResult<Option<NaiveDate>> {
     match v.as_deref() {
@@ -59,7 +65,9 @@ pub async fn summary(state: &AppState, user: &StaffUser, q: &PeriodQuery) -> Api
     let (from, to) = period(state, q)?;
     let db = &state.db.conn;
     let region_id = q.region_id.unwrap_or(user.region_id);
-    let region = repo::regions::get(db, region_id).await?.ok_or_else(|| ApiError::unprocessable("unknown_region", "region_id", "地区不存在"))?;
+    let region = repo::regions::get(db, region_id)
+        .await?
+        .ok_or_else(|| ApiError::unprocessable("unknown_region", "region_id", "地区不存在"))?;
     if !user.covers_region(&region.path) {
         return Err(ApiError::forbidden("该地区不在您的管辖范围内"));
     }
@@ -72,5 +80,11 @@ pub async fn summary(state: &AppState, user: &StaffUser, q: &PeriodQuery) -> Api
     )
     .await?;
     let rates = counts.rates(&state.weights());
-    Ok(Summary { region: json!({"id": region.id, "name": region.name, "level": region.level}), from, to, counts, rates })
+    Ok(Summary {
+        region: json!({"id": region.id, "name": region.name, "level": region.level}),
+        from,
+        to,
+        counts,
+        rates,
+    })
 }

@@ -1,0 +1,290 @@
+//! `spawn_app()`: the real application on a random port with a fresh database — a new SQLite file or
+//! a new PostgreSQL database — seeded with the demo county. `MINSHENG_TEST_DB=sqlite|postgres`
+//! selects the backend (default sqlite); `MINSHENG_TEST_PG` the PostgreSQL server.
+use minsheng::auth::password::HashParams;
+use minsheng::configuration::{AppEnvironment, load};
+use minsheng::db::Db;
+use minsheng::startup::{Application, build_state};
+use minsheng::state::AppState;
+use minsheng::{demo, repo};
+use reqwest::{Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+pub const PASSWORD: &str = demo::DEMO_PASSWORD;
+
+pub struct TestApp {
+    pub addr: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    /// (village name, card code) of the demo county.
+    pub cards: Vec<(String, String)>,
+}
+
+pub fn backend() -> String {
+    std::env::var("MINSHENG_TEST_DB").unwrap_or_else(|_| "sqlite".into())
+}
+
+fn pg_server() -> String {
+    std::env::var("MINSHENG_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// A database URL nobody else uses.
+pub async fn fresh_database_url() -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    match backend().as_str() {
+        "postgres" => {
+            let admin = Database::connect(format!("{}/test", pg_server()))
+                .await
+                .expect("connect to PostgreSQL (is it running?)");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE ms_test_{id}"))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            format!("{}/ms_test_{id}", pg_server())
+        }
+        _ => {
+            let dir = std::env::temp_dir().join("minsheng-tests");
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            format!(
+                "sqlite://{}?mode=rwc",
+                dir.join(format!("{id}.sqlite")).display()
+            )
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(
+    adjust: impl FnOnce(&mut minsheng::configuration::Settings),
+) -> TestApp {
+    let mut settings = load(AppEnvironment::Local).expect("configuration");
+    settings.application.port = 0;
+    settings.application.workers_enabled = false;
+    settings.application.public_url = "http://minsheng.test".into();
+    settings.database.url = SecretString::from(fresh_database_url().await);
+    settings.database.max_connections = 5;
+    settings.auth.argon2_memory_kib = 1024;
+    settings.auth.argon2_iterations = 1;
+    settings.redis.url = None;
+    adjust(&mut settings);
+    let db = Db::connect(
+        &secrecy::ExposeSecret::expose_secret(&settings.database.url).to_string(),
+        5,
+    )
+    .await
+    .expect("db");
+    db.migrate().await.expect("migrate");
+    let params = HashParams {
+        memory_kib: 1024,
+        iterations: 1,
+    };
+    let summary = demo::seed(&db, params, "12345", "清河县", chrono::Utc::now())
+        .await
+        .expect("seed");
+    let state = build_state(settings, db).await.expect("state");
+    let app = Application::with_state(state.clone()).expect("build app");
+    let addr = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        addr,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        state,
+        cards: summary.cards,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut rb = self.client.get(self.url(path));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        rb.send().await.expect("request")
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        let mut rb = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        rb.send().await.expect("request")
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Response {
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    /// An access token for a demo user.
+    pub async fn token(&self, username: &str) -> String {
+        let r = self.login(username, PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::OK, "login {username}");
+        let v: Value = r.json().await.unwrap();
+        v["access_token"].as_str().unwrap().to_string()
+    }
+
+    pub fn card(&self, village: &str) -> String {
+        self.cards
+            .iter()
+            .find(|(v, _)| v == village)
+            .map(|(_, c)| c.clone())
+            .expect("demo card")
+    }
+
+    pub fn intake_body(&self, village: &str, phone: &str) -> Value {
+        json!({"card_code": self.card(village), "category": "water.supply", "kind": "help",
+               "description": "村东头自来水停了三天了，请尽快处理", "phone": phone})
+    }
+
+    pub async fn intake(&self, body: &Value, key: Option<&str>) -> Response {
+        let mut rb = self.client.post(self.url("/api/v1/tickets")).json(body);
+        if let Some(k) = key {
+            rb = rb.header("Idempotency-Key", k);
+        }
+        rb.send().await.expect("request")
+    }
+
+    /// Files a ticket from a village's card and returns its number.
+    pub async fn file(&self, village: &str, phone: &str) -> String {
+        let r = self
+            .intake(
+                &self.intake_body(village, phone),
+                Some(&uuid::Uuid::new_v4().to_string()),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let v: Value = r.json().await.unwrap();
+        v["ticket_no"].as_str().unwrap().to_string()
+    }
+
+    pub async fn act(&self, token: &str, no: &str, action: &str, body: Value) -> Response {
+        self.post(
+            &format!("/api/v1/tickets/{no}/{action}"),
+            Some(token),
+            &body,
+        )
+        .await
+    }
+
+    /// Runs an action that must succeed; returns the ticket JSON.
+    pub async fn act_ok(&self, token: &str, no: &str, action: &str, body: Value) -> Value {
+        let r = self.act(token, no, action, body).await;
+        let status = r.status();
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{action} on {no}: {v}");
+        v
+    }
+
+    pub async fn ticket(&self, token: &str, no: &str) -> Value {
+        let r = self
+            .get(&format!("/api/v1/tickets/{no}"), Some(token))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json().await.unwrap()
+    }
+
+    pub async fn unit_id(&self, name: &str) -> i64 {
+        let units = repo::regions::list_units(
+            &self.state.db.conn,
+            "/",
+            None,
+            repo::Page {
+                page: 1,
+                per_page: 100,
+            },
+        )
+        .await
+        .unwrap()
+        .0;
+        units
+            .into_iter()
+            .find(|(u, _)| u.name == name)
+            .map(|(u, _)| u.id)
+            .expect("unit")
+    }
+
+    pub async fn region_id(&self, name: &str) -> i64 {
+        let rs = repo::regions::list(
+            &self.state.db.conn,
+            "/",
+            None,
+            None,
+            repo::Page {
+                page: 1,
+                per_page: 100,
+            },
+        )
+        .await
+        .unwrap()
+        .0;
+        rs.into_iter()
+            .find(|r| r.name == name)
+            .map(|r| r.id)
+            .expect("region")
+    }
+
+    /// Register, dispatch to the village committee and accept: the ticket is with the cadre.
+    pub async fn to_accepted(&self, village: &str, cadre: &str, phone: &str) -> String {
+        let no = self.file(village, phone).await;
+        let op = self.token("operator").await;
+        let di = self.token("dispatcher").await;
+        let ca = self.token(cadre).await;
+        self.act_ok(&op, &no, "register", json!({})).await;
+        let unit = self.unit_id(&format!("{village}村民委员会")).await;
+        self.act_ok(&di, &no, "dispatch", json!({"unit_id": unit}))
+            .await;
+        self.act_ok(&ca, &no, "accept", json!({})).await;
+        no
+    }
+
+    /// … then resolved by the cadre.
+    pub async fn to_resolved(&self, village: &str, cadre: &str, phone: &str) -> String {
+        let no = self.to_accepted(village, cadre, phone).await;
+        let ca = self.token(cadre).await;
+        self.act_ok(&ca, &no, "resolve", json!({"result": "已处理完毕"}))
+            .await;
+        no
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        let stmt = sea_orm::Statement::from_string(self.state.db.backend(), sql.to_string());
+        let row = self
+            .state
+            .db
+            .conn
+            .query_one_raw(stmt)
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index::<i64>(0).unwrap()
+    }
+}
+
+/// The `error` object of an error response, after checking its status.
+pub async fn error_of(r: Response, status: StatusCode) -> Value {
+    assert_eq!(r.status(), status);
+    let v: Value = r.json().await.expect("JSON error body");
+    assert!(
+        v["error"]["code"].is_string() && v["error"]["message"].is_string(),
+        "{v}"
+    );
+    v["error"].clone()
+}

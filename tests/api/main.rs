@@ -1,0 +1,12 @@
+//! HTTP-level tests of minsheng against a real database (SQLite or PostgreSQL, see helpers.rs).
+mod auth;
+mod cards;
+mod health;
+mod helpers;
+mod intake;
+mod ledger;
+mod loop_;
+mod pages;
+mod scope;
+mod stats;
+mod transitions;
