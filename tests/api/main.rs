@@ -1,6 +1,7 @@
 //! HTTP-level tests of minsheng against a real database (SQLite or PostgreSQL, see helpers.rs).
 mod auth;
 mod cards;
+mod cli;
 mod health;
 mod helpers;
 mod intake;
