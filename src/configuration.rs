@@ -50,10 +50,7 @@ pub struct RedisSettings {
 impl RedisSettings {
     /// The configured Redis URL, treating an empty string as "not configured".
     pub fn url(&self) -> Option<&str> {
-        self.url
-            .as_ref()
-            .map(|s| s.expose_secret())
-            .filter(|s| !s.trim().is_empty())
+        self.url.as_ref().map(|s| s.expose_secret()).filter(|s| !s.trim().is_empty())
     }
 }
 
@@ -82,9 +79,7 @@ pub struct SmsSettings {
 
 impl Default for SmsSettings {
     fn default() -> Self {
-        Self {
-            provider: "console".into(),
-        }
+        Self { provider: "console".into() }
     }
 }
 
@@ -103,9 +98,7 @@ pub struct LogSettings {
 
 impl Default for LogSettings {
     fn default() -> Self {
-        Self {
-            format: "pretty".into(),
-        }
+        Self { format: "pretty".into() }
     }
 }
 
@@ -118,10 +111,7 @@ pub enum AppEnvironment {
 
 impl AppEnvironment {
     pub fn from_env() -> anyhow::Result<Self> {
-        match std::env::var("MINSHENG_ENVIRONMENT")
-            .unwrap_or_else(|_| "local".into())
-            .as_str()
-        {
+        match std::env::var("MINSHENG_ENVIRONMENT").unwrap_or_else(|_| "local".into()).as_str() {
             "local" => Ok(Self::Local),
             "production" => Ok(Self::Production),
             other => {
@@ -154,12 +144,7 @@ pub fn load(env: AppEnvironment) -> anyhow::Result<Settings> {
         .add_source(File::from_str(embedded_env, FileFormat::Yaml))
         .add_source(File::from(dir.join("base.yaml")).required(false))
         .add_source(File::from(dir.join(format!("{}.yaml", env.name()))).required(false))
-        .add_source(
-            Environment::with_prefix("MINSHENG")
-                .prefix_separator("__")
-                .separator("__")
-                .try_parsing(true),
-        )
+        .add_source(Environment::with_prefix("MINSHENG").prefix_separator("__").separator("__").try_parsing(true))
         .build()?
         .try_deserialize::<Settings>()?;
     settings.validate()?;
@@ -170,24 +155,16 @@ impl Settings {
     fn validate(&self) -> anyhow::Result<()> {
         let secret = self.auth.jwt_secret.expose_secret();
         if secret.len() < 32 {
-            anyhow::bail!(
-                "auth.jwt_secret must be at least 32 characters: set MINSHENG__AUTH__JWT_SECRET"
-            );
+            anyhow::bail!("auth.jwt_secret must be at least 32 characters: set MINSHENG__AUTH__JWT_SECRET");
         }
         if self.application.timezone.parse::<chrono_tz::Tz>().is_err() {
-            anyhow::bail!(
-                "application.timezone {:?} is not a known time zone",
-                self.application.timezone
-            );
+            anyhow::bail!("application.timezone {:?} is not a known time zone", self.application.timezone);
         }
         Ok(())
     }
 
     pub fn timezone(&self) -> chrono_tz::Tz {
-        self.application
-            .timezone
-            .parse()
-            .unwrap_or(chrono_tz::Asia::Shanghai)
+        self.application.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
     }
 
     /// The public base URL without a trailing slash.

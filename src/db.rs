@@ -6,8 +6,8 @@ use anyhow::Context;
 use migration::MigratorTrait;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 use std::ops::Deref;
 use std::sync::Arc;
@@ -60,11 +60,8 @@ impl Db {
                     .foreign_keys(true)
                     .create_if_missing(true)
             });
-        let conn = Database::connect(opts)
-            .await
-            .context("connecting to the database")?;
-        let writer =
-            (conn.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let conn = Database::connect(opts).await.context("connecting to the database")?;
+        let writer = (conn.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
         Ok(Db { conn, writer })
     }
 
@@ -101,9 +98,7 @@ impl Db {
 
 /// The file path of a `sqlite://path?…` URL, if it names a file.
 fn sqlite_file(url: &str) -> Option<&str> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
@@ -112,10 +107,7 @@ fn sqlite_file(url: &str) -> Option<&str> {
 mod tests {
     #[test]
     fn sqlite_file_is_taken_from_the_url() {
-        assert_eq!(
-            super::sqlite_file("sqlite://data/m.sqlite?mode=rwc"),
-            Some("data/m.sqlite")
-        );
+        assert_eq!(super::sqlite_file("sqlite://data/m.sqlite?mode=rwc"), Some("data/m.sqlite"));
         assert_eq!(super::sqlite_file("sqlite::memory:"), None);
         assert_eq!(super::sqlite_file("postgres://x/y"), None);
     }

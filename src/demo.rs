@@ -42,17 +42,10 @@ const TOWNSHIPS: [TownshipSpec; 2] = [
         cadre: ("dongba", "马建国", "13900000201", "东坝镇包村干部"),
         villages: [
             VillageSpec {
-                name: "李家庄村",
-                cadre: ("lijiazhuang", "李长河", "13900000301", "村党支部书记"),
+                name: "李家庄村", cadre: ("lijiazhuang", "李长河", "13900000301", "村党支部书记")
             },
-            VillageSpec {
-                name: "王家湾村",
-                cadre: ("wangjiawan", "王秀英", "13900000302", "村委会主任"),
-            },
-            VillageSpec {
-                name: "石桥村",
-                cadre: ("shiqiao", "张德顺", "13900000303", "村党支部书记"),
-            },
+            VillageSpec { name: "王家湾村", cadre: ("wangjiawan", "王秀英", "13900000302", "村委会主任") },
+            VillageSpec { name: "石桥村", cadre: ("shiqiao", "张德顺", "13900000303", "村党支部书记") },
         ],
     },
     TownshipSpec {
@@ -60,18 +53,9 @@ const TOWNSHIPS: [TownshipSpec; 2] = [
         office: "西河乡人民政府",
         cadre: ("xihe", "何玉兰", "13900000202", "西河乡包村干部"),
         villages: [
-            VillageSpec {
-                name: "柳树沟村",
-                cadre: ("liushugou", "刘树林", "13900000304", "村委会主任"),
-            },
-            VillageSpec {
-                name: "杏花村",
-                cadre: ("xinghua", "杜春花", "13900000305", "村党支部书记"),
-            },
-            VillageSpec {
-                name: "河口村",
-                cadre: ("hekou", "赵河生", "13900000306", "村委会主任"),
-            },
+            VillageSpec { name: "柳树沟村", cadre: ("liushugou", "刘树林", "13900000304", "村委会主任") },
+            VillageSpec { name: "杏花村", cadre: ("xinghua", "杜春花", "13900000305", "村党支部书记") },
+            VillageSpec { name: "河口村", cadre: ("hekou", "赵河生", "13900000306", "村委会主任") },
         ],
     },
 ];
@@ -82,27 +66,9 @@ const DEPARTMENTS: [(&str, &str, &str, &str, bool); 7] = [
     ("县水利局", "shuili", "孔水生", "13900000102", false),
     ("县交通运输局", "jiaotong", "路平安", "13900000103", false),
     ("县农业农村局", "nongye", "田丰收", "13900000104", false),
-    (
-        "县人力资源和社会保障局",
-        "renshe",
-        "任保障",
-        "13900000105",
-        false,
-    ),
-    (
-        "县住房和城乡建设局",
-        "zhujian",
-        "朱安居",
-        "13900000106",
-        false,
-    ),
-    (
-        "县自然资源局",
-        "ziranziyuan",
-        "林地宝",
-        "13900000107",
-        false,
-    ),
+    ("县人力资源和社会保障局", "renshe", "任保障", "13900000105", false),
+    ("县住房和城乡建设局", "zhujian", "朱安居", "13900000106", false),
+    ("县自然资源局", "ziranziyuan", "林地宝", "13900000107", false),
 ];
 
 /// (username, name, roles, phone)
@@ -124,26 +90,11 @@ const CATEGORIES: [(&str, &str, Option<&str>, &str); 25] = [
     ("roads.damage", "道路破损", Some("roads"), "township"),
     ("roads.lights", "路灯照明", Some("roads"), "village"),
     ("utilities", "水电气热", None, "township"),
-    (
-        "utilities.power",
-        "停电与电压",
-        Some("utilities"),
-        "township",
-    ),
+    ("utilities.power", "停电与电压", Some("utilities"), "township"),
     ("utilities.heating", "燃气供暖", Some("utilities"), "county"),
     ("sanitation", "环境卫生", None, "village"),
-    (
-        "sanitation.garbage",
-        "垃圾清运",
-        Some("sanitation"),
-        "village",
-    ),
-    (
-        "sanitation.toilet",
-        "厕所改造",
-        Some("sanitation"),
-        "township",
-    ),
+    ("sanitation.garbage", "垃圾清运", Some("sanitation"), "village"),
+    ("sanitation.toilet", "厕所改造", Some("sanitation"), "township"),
     ("land", "土地纠纷", None, "township"),
     ("housing", "住房安全", None, "county"),
     ("wages", "拖欠工资", None, "county"),
@@ -171,14 +122,7 @@ async fn unit_with_cadre(
     let (name, level, kind, lead) = unit;
     let u = repo::regions::create_unit(
         db,
-        NewUnit {
-            name,
-            level,
-            kind,
-            region_id: region.id,
-            is_lead: lead,
-            phone: None,
-        },
+        NewUnit { name, level, kind, region_id: region.id, is_lead: lead, phone: None },
         now,
     )
     .await?;
@@ -198,11 +142,7 @@ async fn unit_with_cadre(
         now,
     )
     .await?;
-    out.logins.push((
-        username.into(),
-        format!("承办干部 · {name}"),
-        "cadre".into(),
-    ));
+    out.logins.push((username.into(), format!("承办干部 · {name}"), "cadre".into()));
     Ok(())
 }
 
@@ -218,13 +158,9 @@ pub async fn seed(
         return existing(db).await;
     }
     let hash = password::hash(SecretString::from(DEMO_PASSWORD), params).await?;
-    let mut out = Summary {
-        seeded_now: true,
-        ..Default::default()
-    };
+    let mut out = Summary { seeded_now: true, ..Default::default() };
     let tx = db.begin().await?;
-    let county =
-        repo::regions::create(&*tx, None, "county", county_name, Some(hotline), now).await?;
+    let county = repo::regions::create(&*tx, None, "county", county_name, Some(hotline), now).await?;
     for (username, name, roles, phone) in COUNTY_STAFF {
         repo::staff::create(
             &*tx,
@@ -241,8 +177,7 @@ pub async fn seed(
             now,
         )
         .await?;
-        out.logins
-            .push((username.into(), name.into(), roles.into()));
+        out.logins.push((username.into(), name.into(), roles.into()));
     }
     for (name, username, person, phone, lead) in DEPARTMENTS {
         let kind = if lead { "center" } else { "department" };
@@ -259,32 +194,13 @@ pub async fn seed(
     }
     let mut villages = vec![];
     for t in &TOWNSHIPS {
-        let township =
-            repo::regions::create(&*tx, Some(&county), "township", t.name, None, now).await?;
-        unit_with_cadre(
-            &tx,
-            &township,
-            (t.office, "township", "office", true),
-            t.cadre,
-            &hash,
-            now,
-            &mut out,
-        )
-        .await?;
+        let township = repo::regions::create(&*tx, Some(&county), "township", t.name, None, now).await?;
+        unit_with_cadre(&tx, &township, (t.office, "township", "office", true), t.cadre, &hash, now, &mut out).await?;
         for v in &t.villages {
-            let village =
-                repo::regions::create(&*tx, Some(&township), "village", v.name, None, now).await?;
+            let village = repo::regions::create(&*tx, Some(&township), "village", v.name, None, now).await?;
             let committee = format!("{}村民委员会", v.name);
-            unit_with_cadre(
-                &tx,
-                &village,
-                (&committee, "village", "committee", true),
-                v.cadre,
-                &hash,
-                now,
-                &mut out,
-            )
-            .await?;
+            unit_with_cadre(&tx, &village, (&committee, "village", "committee", true), v.cadre, &hash, now, &mut out)
+                .await?;
             for grid in ["第一网格", "第二网格"] {
                 repo::regions::create(&*tx, Some(&village), "grid", grid, None, now).await?;
             }
@@ -294,38 +210,15 @@ pub async fn seed(
     for (i, (code, name, parent, level)) in CATEGORIES.iter().enumerate() {
         repo::catalog::insert_category(&*tx, code, name, *parent, level, i as i32).await?;
     }
-    repo::catalog::insert_policy(
-        &*tx,
-        "默认（普通）",
-        None,
-        "normal",
-        &Policy::default_normal(),
-    )
-    .await?;
-    repo::catalog::insert_policy(
-        &*tx,
-        "默认（紧急）",
-        None,
-        "urgent",
-        &Policy::default_urgent(),
-    )
-    .await?;
+    repo::catalog::insert_policy(&*tx, "默认（普通）", None, "normal", &Policy::default_normal()).await?;
+    repo::catalog::insert_policy(&*tx, "默认（紧急）", None, "urgent", &Policy::default_urgent()).await?;
     // Complex matters get longer result deadlines (15–90 days); land disputes need four-party sign-off.
-    let wages = Policy {
-        resolve_minutes: 15 * 24 * 60,
-        ..Policy::default_normal()
-    };
+    let wages = Policy { resolve_minutes: 15 * 24 * 60, ..Policy::default_normal() };
     repo::catalog::insert_policy(&*tx, "拖欠工资", Some("wages"), "normal", &wages).await?;
-    let land = Policy {
-        resolve_minutes: 30 * 24 * 60,
-        signoff_required: true,
-        ..Policy::default_normal()
-    };
+    let land = Policy { resolve_minutes: 30 * 24 * 60, signoff_required: true, ..Policy::default_normal() };
     repo::catalog::insert_policy(&*tx, "土地纠纷", Some("land"), "normal", &land).await?;
     for village in &villages {
-        let contacts = contacts_for(&*tx, village)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let contacts = contacts_for(&*tx, village).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let code = CardCode::generate();
         repo::cards::insert(
             &*tx,
@@ -340,8 +233,7 @@ pub async fn seed(
             now,
         )
         .await?;
-        out.cards
-            .push((village.name.clone(), code.as_str().to_string()));
+        out.cards.push((village.name.clone(), code.as_str().to_string()));
     }
     tx.commit().await?;
     Ok(out)
@@ -349,14 +241,10 @@ pub async fn seed(
 
 async fn existing(db: &Db) -> anyhow::Result<Summary> {
     let mut out = Summary::default();
-    let page = repo::Page {
-        page: 1,
-        per_page: 100,
-    };
+    let page = repo::Page { page: 1, per_page: 100 };
     let (rows, _) = repo::cards::list(&db.conn, "/", Some("active"), page).await?;
     for (card, region) in rows {
-        out.cards
-            .push((region.map(|r| r.name).unwrap_or_default(), card.code));
+        out.cards.push((region.map(|r| r.name).unwrap_or_default(), card.code));
     }
     let (staff, _) = repo::staff::list(&db.conn, "/", None, page).await?;
     for s in staff {

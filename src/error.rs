@@ -35,14 +35,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            field: None,
-            retry_after: None,
-            source: None,
-        }
+        Self { status, code, message: message.into(), field: None, retry_after: None, source: None }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -81,11 +74,7 @@ impl ApiError {
     }
 
     pub fn out_of_scope() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "out_of_scope",
-            "该工单不在您的管辖范围内",
-        )
+        Self::new(StatusCode::FORBIDDEN, "out_of_scope", "该工单不在您的管辖范围内")
     }
 
     pub fn too_many(code: &'static str, message: impl Into<String>, retry_after: u64) -> Self {
@@ -99,11 +88,7 @@ impl ApiError {
     }
 
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
-        let mut e = Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "服务器内部错误，请稍后重试",
-        );
+        let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "服务器内部错误，请稍后重试");
         e.source = Some(err.into());
         e
     }
@@ -111,13 +96,7 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} ({}): {}",
-            self.code,
-            self.status.as_u16(),
-            self.message
-        )
+        write!(f, "{} ({}): {}", self.code, self.status.as_u16(), self.message)
     }
 }
 
@@ -139,13 +118,7 @@ impl ResponseError for ApiError {
         {
             resp.insert_header((RETRY_AFTER, v));
         }
-        resp.json(Body {
-            error: Inner {
-                code: self.code,
-                message: &message,
-                field: self.field.as_deref(),
-            },
-        })
+        resp.json(Body { error: Inner { code: self.code, message: &message, field: self.field.as_deref() } })
     }
 }
 
@@ -163,10 +136,7 @@ impl From<anyhow::Error> for ApiError {
 
 /// Turns actix's JSON and query extractor failures into our error shape, naming the field when the
 /// parser says which one it was.
-pub fn json_error_handler(
-    err: actix_web::error::JsonPayloadError,
-    _req: &actix_web::HttpRequest,
-) -> actix_web::Error {
+pub fn json_error_handler(err: actix_web::error::JsonPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as J;
     let api = match &err {
         J::ContentType => ApiError::new(
@@ -174,17 +144,11 @@ pub fn json_error_handler(
             "unsupported_media_type",
             "请求体必须是 JSON（Content-Type: application/json）",
         ),
-        J::Overflow { .. } | J::OverflowKnownLength { .. } => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "请求体过大",
-        ),
+        J::Overflow { .. } | J::OverflowKnownLength { .. } => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "请求体过大")
+        }
         J::Deserialize(e) => body_error(&e.to_string()),
-        _ => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_body",
-            "请求体不是有效的 JSON",
-        ),
+        _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "请求体不是有效的 JSON"),
     };
     api.into()
 }
@@ -194,11 +158,7 @@ pub fn query_error_handler(
     _req: &actix_web::HttpRequest,
 ) -> actix_web::Error {
     let msg = err.to_string();
-    let mut api = ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "invalid_query",
-        "查询参数格式不正确",
-    );
+    let mut api = ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "查询参数格式不正确");
     if let Some(field) = field_in_message(&msg) {
         api = api.with_field(field);
     }
@@ -213,11 +173,7 @@ fn body_error(msg: &str) -> ApiError {
     } else if msg.contains("invalid type") {
         ApiError::validation("", "字段类型不正确")
     } else {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_body",
-            "请求体不是有效的 JSON",
-        )
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "请求体不是有效的 JSON")
     };
     api.field = field_in_message(msg);
     if let Some(f) = &api.field {

@@ -13,10 +13,7 @@ pub const MESSAGE: &str = include_str!("../assets/message.html");
 /// Static files under `/assets/`: (content type, bytes).
 pub fn asset(path: &str) -> Option<(&'static str, &'static [u8])> {
     Some(match path {
-        "css/app.css" => (
-            "text/css; charset=utf-8",
-            include_bytes!("../assets/css/app.css"),
-        ),
+        "css/app.css" => ("text/css; charset=utf-8", include_bytes!("../assets/css/app.css")),
         _ => return None,
     })
 }
@@ -66,20 +63,14 @@ pub fn render(template: &str, vars: &Vars) -> String {
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
         let after = &rest[start..];
-        let (raw, open, close) = if after.starts_with("{{{") {
-            (true, 3, "}}}")
-        } else {
-            (false, 2, "}}")
-        };
+        let (raw, open, close) = if after.starts_with("{{{") { (true, 3, "}}}") } else { (false, 2, "}}") };
         match after[open..].find(close) {
             Some(end) => {
                 let key = after[open..open + end].trim();
                 if raw {
                     out.push_str(vars.raw.get(key).map(String::as_str).unwrap_or(""));
                 } else {
-                    out.push_str(&escape(
-                        vars.text.get(key).map(String::as_str).unwrap_or(""),
-                    ));
+                    out.push_str(&escape(vars.text.get(key).map(String::as_str).unwrap_or("")));
                 }
                 rest = &after[open + end + close.len()..];
             }
@@ -113,9 +104,6 @@ mod tests {
     #[test]
     fn text_is_escaped_and_raw_is_not() {
         let v = Vars::new().text("a", "<b>&\"'").raw("b", "<i>x</i>");
-        assert_eq!(
-            render("{{a}}|{{{b}}}|{{missing}}|{", &v),
-            "&lt;b&gt;&amp;&quot;&#39;|<i>x</i>||{"
-        );
+        assert_eq!(render("{{a}}|{{{b}}}|{{missing}}|{", &v), "&lt;b&gt;&amp;&quot;&#39;|<i>x</i>||{");
     }
 }

@@ -81,9 +81,7 @@ enum AdminCommand {
 
 fn apply_args(settings: &mut Settings, args: &ServeArgs) -> anyhow::Result<()> {
     if let Some(listen) = &args.listen {
-        let (host, port) = listen
-            .rsplit_once(':')
-            .context("--listen must look like HOST:PORT")?;
+        let (host, port) = listen.rsplit_once(':').context("--listen must look like HOST:PORT")?;
         settings.application.host = host.to_string();
         settings.application.port = port.parse().context("--listen port must be a number")?;
         if std::env::var("MINSHENG__APPLICATION__PUBLIC_URL").is_err() {
@@ -107,11 +105,7 @@ fn with_database(mut settings: Settings, database: &Option<String>) -> Settings 
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let mut settings = get_configuration()?;
-    telemetry::init(
-        "info,sqlx=warn,sea_orm=warn",
-        settings.log.format == "json",
-        std::io::stdout,
-    );
+    telemetry::init("info,sqlx=warn,sea_orm=warn", settings.log.format == "json", std::io::stdout);
     match cli.command {
         Command::Serve(args) => {
             apply_args(&mut settings, &args)?;
@@ -137,30 +131,14 @@ async fn main() -> anyhow::Result<()> {
 
 async fn run_demo(settings: Settings) -> anyhow::Result<()> {
     let db = connect(&settings).await?;
-    let params = HashParams {
-        memory_kib: settings.auth.argon2_memory_kib,
-        iterations: settings.auth.argon2_iterations,
-    };
-    let summary = demo::seed(
-        &db,
-        params,
-        &settings.county.hotline,
-        &settings.county.name,
-        chrono::Utc::now(),
-    )
-    .await?;
+    let params =
+        HashParams { memory_kib: settings.auth.argon2_memory_kib, iterations: settings.auth.argon2_iterations };
+    let summary = demo::seed(&db, params, &settings.county.hotline, &settings.county.name, chrono::Utc::now()).await?;
     let public = settings.public_url().to_string();
     let state = minsheng::startup::build_state(settings, db).await?;
     let app = Application::with_state(state)?;
     println!();
-    println!(
-        "民声直达 demo — {}",
-        if summary.seeded_now {
-            "demo county seeded"
-        } else {
-            "reusing existing data"
-        }
-    );
+    println!("民声直达 demo — {}", if summary.seeded_now { "demo county seeded" } else { "reusing existing data" });
     println!("Serving on {public}  (API under /api/v1, health at /healthz)");
     println!();
     println!("Village contact cards (open on a phone or in a browser):");
@@ -168,10 +146,7 @@ async fn run_demo(settings: Settings) -> anyhow::Result<()> {
         println!("  {village:<8} {public}/c/{code}");
     }
     println!();
-    println!(
-        "Staff logins (password: {}; demo only):",
-        demo::DEMO_PASSWORD
-    );
+    println!("Staff logins (password: {}; demo only):", demo::DEMO_PASSWORD);
     for (username, name, roles) in &summary.logins {
         println!("  {username:<12} {roles:<12} {name}");
     }
@@ -187,13 +162,7 @@ async fn run_demo(settings: Settings) -> anyhow::Result<()> {
 
 async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> {
     match command {
-        AdminCommand::CreateRegion {
-            name,
-            level,
-            parent_id,
-            hotline,
-            database,
-        } => {
+        AdminCommand::CreateRegion { name, level, parent_id, hotline, database } => {
             let settings = with_database(settings, &database);
             let db = connect(&settings).await?;
             anyhow::ensure!(
@@ -201,33 +170,15 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
                 "level must be county, township, village or grid"
             );
             let parent = match parent_id {
-                Some(id) => Some(
-                    repo::regions::get(&db.conn, id)
-                        .await?
-                        .context("parent region not found")?,
-                ),
+                Some(id) => Some(repo::regions::get(&db.conn, id).await?.context("parent region not found")?),
                 None => None,
             };
-            let r = repo::regions::create(
-                &db.conn,
-                parent.as_ref(),
-                &level,
-                &name,
-                hotline.as_deref(),
-                chrono::Utc::now(),
-            )
-            .await?;
+            let r =
+                repo::regions::create(&db.conn, parent.as_ref(), &level, &name, hotline.as_deref(), chrono::Utc::now())
+                    .await?;
             println!("region {} created: {} ({})", r.id, r.name, r.level);
         }
-        AdminCommand::CreateStaff {
-            username,
-            name,
-            roles,
-            region_id,
-            unit_id,
-            phone,
-            database,
-        } => {
+        AdminCommand::CreateStaff { username, name, roles, region_id, unit_id, phone, database } => {
             let settings = with_database(settings, &database);
             let parsed: Vec<Role> = parse_roles(&roles);
             anyhow::ensure!(
@@ -243,18 +194,11 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
                     line.trim_end_matches(['\r', '\n']).to_string()
                 }
             };
-            anyhow::ensure!(
-                password.chars().count() >= 10,
-                "the password must have at least 10 characters"
-            );
+            anyhow::ensure!(password.chars().count() >= 10, "the password must have at least 10 characters");
             let db = connect(&settings).await?;
-            repo::regions::get(&db.conn, region_id)
-                .await?
-                .context("region not found")?;
-            let params = HashParams {
-                memory_kib: settings.auth.argon2_memory_kib,
-                iterations: settings.auth.argon2_iterations,
-            };
+            repo::regions::get(&db.conn, region_id).await?.context("region not found")?;
+            let params =
+                HashParams { memory_kib: settings.auth.argon2_memory_kib, iterations: settings.auth.argon2_iterations };
             let hash = password::hash(SecretString::from(password), params).await?;
             let s = repo::staff::create(
                 &db.conn,

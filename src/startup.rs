@@ -29,18 +29,12 @@ pub struct Application {
 /// The process-wide Prometheus recorder (a recorder can be installed only once per process).
 fn prometheus() -> Option<PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
-    HANDLE
-        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
-        .clone()
+    HANDLE.get_or_init(|| PrometheusBuilder::new().install_recorder().ok()).clone()
 }
 
 /// Connects to the database (and runs migrations when configured).
 pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
-    let db = Db::connect(
-        settings.database.url.expose_secret(),
-        settings.database.max_connections,
-    )
-    .await?;
+    let db = Db::connect(settings.database.url.expose_secret(), settings.database.max_connections).await?;
     if settings.application.run_migrations {
         db.migrate().await.context("running migrations")?;
     }
@@ -53,11 +47,7 @@ pub async fn build_state(settings: Settings, db: Db) -> anyhow::Result<AppState>
         None => None,
         Some(url) => {
             let client = redis::Client::open(url).context("parsing the Redis URL")?;
-            Some(
-                redis::aio::ConnectionManager::new(client)
-                    .await
-                    .context("connecting to Redis")?,
-            )
+            Some(redis::aio::ConnectionManager::new(client).await.context("connecting to Redis")?)
         }
     };
     let params = password::HashParams {
@@ -88,18 +78,11 @@ impl Application {
 
     /// Binds `application.host:port` (port 0 picks a free port) and prepares the server.
     pub fn with_state(state: AppState) -> anyhow::Result<Application> {
-        let addr = format!(
-            "{}:{}",
-            state.settings.application.host, state.settings.application.port
-        );
+        let addr = format!("{}:{}", state.settings.application.host, state.settings.application.port);
         let listener = TcpListener::bind(&addr).with_context(|| format!("binding {addr}"))?;
         let port = listener.local_addr()?.port();
         let server = run(listener, state.clone())?;
-        Ok(Application {
-            port,
-            server,
-            state,
-        })
+        Ok(Application { port, server, state })
     }
 
     pub fn port(&self) -> u16 {
@@ -133,11 +116,11 @@ async fn observe(
     if let Some(id) = request_id
         && let Ok(v) = HeaderValue::from_str(&id)
     {
-        res.headers_mut()
-            .insert(HeaderName::from_static("x-request-id"), v);
+        res.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
     }
     let status = res.status().as_u16().to_string();
-    metrics::counter!("minsheng_http_requests_total", "method" => method, "route" => route.clone(), "status" => status).increment(1);
+    metrics::counter!("minsheng_http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
+        .increment(1);
     metrics::histogram!("minsheng_http_request_duration_seconds", "route" => route)
         .record(start.elapsed().as_secs_f64());
     Ok(res)
@@ -152,11 +135,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(256 * 1024)
-                    .error_handler(json_error_handler),
-            )
+            .app_data(web::JsonConfig::default().limit(256 * 1024).error_handler(json_error_handler))
             .app_data(web::QueryConfig::default().error_handler(query_error_handler))
             .app_data(web::FormConfig::default().limit(64 * 1024))
             .wrap(from_fn(observe))

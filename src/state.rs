@@ -35,8 +35,7 @@ impl TimeSource {
     }
 
     pub fn advance(&self, by: Duration) {
-        self.offset_seconds
-            .fetch_add(by.num_seconds(), Ordering::Relaxed);
+        self.offset_seconds.fetch_add(by.num_seconds(), Ordering::Relaxed);
     }
 }
 
@@ -50,10 +49,7 @@ impl AppState {
     }
 
     pub fn clock(&self) -> Clock<'_> {
-        Clock {
-            calendar: &self.calendar,
-            tz: self.tz(),
-        }
+        Clock { calendar: &self.calendar, tz: self.tz() }
     }
 
     pub fn weights(&self) -> Weights {

@@ -15,11 +15,7 @@ fn ts_null(col: &'static str) -> ColumnDef {
     timestamp_with_time_zone_null(col)
 }
 
-fn fk(
-    from_table: &'static str,
-    from_col: &'static str,
-    to_table: &'static str,
-) -> ForeignKeyCreateStatement {
+fn fk(from_table: &'static str, from_col: &'static str, to_table: &'static str) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(format!("fk_{from_table}_{from_col}"))
         .from(from_table, from_col)
@@ -30,8 +26,7 @@ fn fk(
 
 fn index(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
     let mut stmt = Index::create();
-    stmt.name(format!("ix_{table}_{}", cols.join("_")))
-        .table(table);
+    stmt.name(format!("ix_{table}_{}", cols.join("_"))).table(table);
     for c in cols {
         stmt.col(*c);
     }
@@ -136,8 +131,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("sla_policies", &["category_code", "priority"]))
-            .await?;
+        m.create_index(index("sla_policies", &["category_code", "priority"])).await?;
 
         m.create_table(
             Table::create()
@@ -158,8 +152,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("cards", &["region_id", "status"]))
-            .await?;
+        m.create_index(index("cards", &["region_id", "status"])).await?;
 
         m.create_table(
             Table::create()
@@ -218,16 +211,11 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("tickets", &["status", "created_at"]))
-            .await?;
-        m.create_index(index("tickets", &["region_path", "created_at"]))
-            .await?;
-        m.create_index(index("tickets", &["unit_id", "status"]))
-            .await?;
-        m.create_index(index("tickets", &["requester_phone", "created_at"]))
-            .await?;
-        m.create_index(index("tickets", &["first_dispatched_at"]))
-            .await?;
+        m.create_index(index("tickets", &["status", "created_at"])).await?;
+        m.create_index(index("tickets", &["region_path", "created_at"])).await?;
+        m.create_index(index("tickets", &["unit_id", "status"])).await?;
+        m.create_index(index("tickets", &["requester_phone", "created_at"])).await?;
+        m.create_index(index("tickets", &["first_dispatched_at"])).await?;
 
         m.create_table(
             Table::create()
@@ -263,10 +251,8 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(index("assignments", &["ticket_id"])).await?;
-        m.create_index(index("assignments", &["unit_id", "dispatched_at"]))
-            .await?;
-        m.create_index(index("assignments", &["status", "respond_by"]))
-            .await?;
+        m.create_index(index("assignments", &["unit_id", "dispatched_at"])).await?;
+        m.create_index(index("assignments", &["status", "respond_by"])).await?;
 
         m.create_table(
             Table::create()
@@ -291,8 +277,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("events", &["ticket_id", "seq"]).unique().to_owned())
-            .await?;
+        m.create_index(index("events", &["ticket_id", "seq"]).unique().to_owned()).await?;
         m.create_index(index("events", &["action", "at"])).await?;
 
         m.create_table(
@@ -319,8 +304,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("return_visits", &["ticket_id", "at"]))
-            .await?;
+        m.create_index(index("return_visits", &["ticket_id", "at"])).await?;
 
         m.create_table(
             Table::create()
@@ -347,8 +331,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("outbox", &["status", "next_attempt_at"]))
-            .await?;
+        m.create_index(index("outbox", &["status", "next_attempt_at"])).await?;
         m.create_index(index("outbox", &["ticket_id"])).await?;
 
         m.create_table(

@@ -29,10 +29,7 @@ impl StaffUser {
             Ok(())
         } else {
             let names: Vec<&str> = roles.iter().map(|r| r.label()).collect();
-            Err(ApiError::forbidden(format!(
-                "此操作需要以下角色之一：{}",
-                names.join("、")
-            )))
+            Err(ApiError::forbidden(format!("此操作需要以下角色之一：{}", names.join("、"))))
         }
     }
 
@@ -46,10 +43,7 @@ pub fn bearer(req: &HttpRequest) -> Option<&str> {
     req.headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim)
 }
 
@@ -63,15 +57,9 @@ fn from_request(req: &HttpRequest) -> Result<StaffUser, ApiError> {
         TokenError::Invalid => ApiError::unauthorized("token_invalid", "登录凭证无效，请重新登录"),
     })?;
     if claims.typ != TYP_ACCESS {
-        return Err(ApiError::unauthorized(
-            "token_invalid",
-            "该凭证不能用于工作人员接口",
-        ));
+        return Err(ApiError::unauthorized("token_invalid", "该凭证不能用于工作人员接口"));
     }
-    let id = claims
-        .sub
-        .parse()
-        .map_err(|_| ApiError::unauthorized("token_invalid", "登录凭证无效，请重新登录"))?;
+    let id = claims.sub.parse().map_err(|_| ApiError::unauthorized("token_invalid", "登录凭证无效，请重新登录"))?;
     Ok(StaffUser {
         id,
         name: claims.name,

@@ -1,7 +1,5 @@
 //! Password hashing with Argon2id. Hashing runs on the blocking pool: it is deliberately slow.
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -12,8 +10,7 @@ pub struct HashParams {
 }
 
 fn hasher(p: HashParams) -> anyhow::Result<Argon2<'static>> {
-    let params = Params::new(p.memory_kib, p.iterations, 1, None)
-        .map_err(|e| anyhow::anyhow!("argon2 params: {e}"))?;
+    let params = Params::new(p.memory_kib, p.iterations, 1, None).map_err(|e| anyhow::anyhow!("argon2 params: {e}"))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -33,11 +30,7 @@ pub async fn hash(password: SecretString, p: HashParams) -> anyhow::Result<Strin
 pub async fn verify(password: SecretString, stored: String) -> bool {
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&stored)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(password.expose_secret().as_bytes(), &h)
-                    .is_ok()
-            })
+            .map(|h| Argon2::default().verify_password(password.expose_secret().as_bytes(), &h).is_ok())
             .unwrap_or(false)
     })
     .await
@@ -50,10 +43,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_hash_verifies_its_password_only() {
-        let p = HashParams {
-            memory_kib: 1024,
-            iterations: 1,
-        };
+        let p = HashParams { memory_kib: 1024, iterations: 1 };
         let h = hash(SecretString::from("minsheng-demo"), p).await.unwrap();
         assert!(h.starts_with("$argon2id$"));
         assert!(verify(SecretString::from("minsheng-demo"), h.clone()).await);

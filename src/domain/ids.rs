@@ -15,11 +15,8 @@ impl TicketNo {
         let s = s.trim();
         let (day, seq) = s.split_once('-')?;
         let digits = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit());
-        (digits(day, 8)
-            && seq.len() >= 6
-            && digits(seq, seq.len())
-            && NaiveDate::parse_from_str(day, "%Y%m%d").is_ok())
-        .then(|| TicketNo(s.to_string()))
+        (digits(day, 8) && seq.len() >= 6 && digits(seq, seq.len()) && NaiveDate::parse_from_str(day, "%Y%m%d").is_ok())
+            .then(|| TicketNo(s.to_string()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -38,17 +35,14 @@ pub struct CardCode(String);
 impl CardCode {
     pub fn generate() -> CardCode {
         let mut rng = rand::thread_rng();
-        let code = (0..CARD_CODE_LEN)
-            .map(|_| CARD_ALPHABET[rng.gen_range(0..CARD_ALPHABET.len())] as char)
-            .collect();
+        let code = (0..CARD_CODE_LEN).map(|_| CARD_ALPHABET[rng.gen_range(0..CARD_ALPHABET.len())] as char).collect();
         CardCode(code)
     }
 
     /// Case-insensitive: a code typed in lower case is the same code.
     pub fn parse(s: &str) -> Option<CardCode> {
         let up = s.trim().to_ascii_uppercase();
-        (up.len() == CARD_CODE_LEN && up.bytes().all(|b| CARD_ALPHABET.contains(&b)))
-            .then_some(CardCode(up))
+        (up.len() == CARD_CODE_LEN && up.bytes().all(|b| CARD_ALPHABET.contains(&b))).then_some(CardCode(up))
     }
 
     pub fn as_str(&self) -> &str {
@@ -65,17 +59,8 @@ mod tests {
         let no = TicketNo::new(NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(), 123);
         assert_eq!(no.as_str(), "20261122-000123");
         assert_eq!(TicketNo::parse("20261122-000123"), Some(no));
-        assert_eq!(
-            TicketNo::parse("20261122-1234567").unwrap().as_str(),
-            "20261122-1234567"
-        );
-        for bad in [
-            "2026112-000123",
-            "20261322-000123",
-            "20261122-12",
-            "x",
-            "20261122-00012a",
-        ] {
+        assert_eq!(TicketNo::parse("20261122-1234567").unwrap().as_str(), "20261122-1234567");
+        for bad in ["2026112-000123", "20261322-000123", "20261122-12", "x", "20261122-00012a"] {
             assert!(TicketNo::parse(bad).is_none(), "{bad}");
         }
     }

@@ -44,9 +44,7 @@ pub fn canonical(e: &EventContent<'_>, prev_hash: &str) -> Vec<u8> {
         e.note,
         e.data,
         e.public,
-        ledger_time(e.at)
-            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-            .to_string(),
+        ledger_time(e.at).format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
         prev_hash,
     ]);
     serde_json::to_vec(&v).unwrap_or_default()
@@ -99,17 +97,9 @@ pub fn verify(events: &[StoredEvent<'_>], head_hash: Option<&str>) -> Verificati
     if let Some(head) = head_hash
         && head != prev
     {
-        return broken(
-            events.len() as i32 + 1,
-            "工单记录的最新哈希与台账末尾不符（末尾记录被删除）",
-        );
+        return broken(events.len() as i32 + 1, "工单记录的最新哈希与台账末尾不符（末尾记录被删除）");
     }
-    Verification {
-        ok: true,
-        events: events.len(),
-        broken_at: None,
-        reason: None,
-    }
+    Verification { ok: true, events: events.len(), broken_at: None, reason: None }
 }
 
 #[cfg(test)]
@@ -155,16 +145,8 @@ mod tests {
         let h2 = hash(&c2, &h1);
         let chain = |n2: Option<&'static str>| {
             vec![
-                StoredEvent {
-                    content: c1.clone(),
-                    prev_hash: GENESIS,
-                    hash: &h1,
-                },
-                StoredEvent {
-                    content: content(2, n2),
-                    prev_hash: &h1,
-                    hash: &h2,
-                },
+                StoredEvent { content: c1.clone(), prev_hash: GENESIS, hash: &h1 },
+                StoredEvent { content: content(2, n2), prev_hash: &h1, hash: &h2 },
             ]
         };
         assert!(verify(&chain(Some("b")), Some(&h2)).ok);

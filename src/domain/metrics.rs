@@ -41,12 +41,7 @@ pub struct Weights {
 
 impl Default for Weights {
     fn default() -> Self {
-        Self {
-            basic: 0.8,
-            response: 10.0,
-            resolution: 45.0,
-            satisfaction: 45.0,
-        }
+        Self { basic: 0.8, response: 10.0, resolution: 45.0, satisfaction: 45.0 }
     }
 }
 
@@ -68,10 +63,7 @@ impl Counts {
     pub fn rates(&self, w: &Weights) -> Rates {
         let response_rate = ratio(self.responded_in_time as f64, self.response_due);
         let resolution_rate = ratio(self.solved as f64, self.visited);
-        let satisfaction_rate = ratio(
-            self.satisfied as f64 + self.basically_satisfied as f64 * w.basic,
-            self.visited,
-        );
+        let satisfaction_rate = ratio(self.satisfied as f64 + self.basically_satisfied as f64 * w.basic, self.visited);
         Rates {
             response_rate,
             resolution_rate,
@@ -92,11 +84,7 @@ pub fn composite(
     resolution: Option<f64>,
     satisfaction: Option<f64>,
 ) -> Option<f64> {
-    let parts = [
-        (w.response, response),
-        (w.resolution, resolution),
-        (w.satisfaction, satisfaction),
-    ];
+    let parts = [(w.response, response), (w.resolution, resolution), (w.satisfaction, satisfaction)];
     let (sum, weight) = parts
         .iter()
         .filter_map(|(wt, r)| r.map(|r| (wt * r, *wt)))

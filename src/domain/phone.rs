@@ -13,19 +13,10 @@ impl Phone {
         let bare = digits
             .strip_prefix("+86")
             .or_else(|| digits.strip_prefix("0086"))
-            .or_else(|| {
-                if digits.len() == 13 {
-                    digits.strip_prefix("86")
-                } else {
-                    None
-                }
-            })
+            .or_else(|| if digits.len() == 13 { digits.strip_prefix("86") } else { None })
             .unwrap_or(&digits);
         let b = bare.as_bytes();
-        let ok = b.len() == 11
-            && b[0] == b'1'
-            && (b'3'..=b'9').contains(&b[1])
-            && b.iter().all(u8::is_ascii_digit);
+        let ok = b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) && b.iter().all(u8::is_ascii_digit);
         ok.then(|| Phone(bare.to_string()))
     }
 
@@ -78,26 +69,12 @@ mod tests {
 
     #[test]
     fn accepts_mainland_mobiles_and_strips_prefixes() {
-        for ok in [
-            "13800138000",
-            "19212345678",
-            "+8613800138000",
-            "008613800138000",
-            "8613800138000",
-            "138-0013-8000",
-        ] {
+        for ok in ["13800138000", "19212345678", "+8613800138000", "008613800138000", "8613800138000", "138-0013-8000"]
+        {
             let p = Phone::parse(ok).unwrap_or_else(|| panic!("{ok}"));
             assert!(p.as_str() == "13800138000" || p.as_str() == "19212345678");
         }
-        for bad in [
-            "12345678901",
-            "1380013800",
-            "138001380000",
-            "",
-            "abcdefghijk",
-            "+85213800138000",
-            "10800138000",
-        ] {
+        for bad in ["12345678901", "1380013800", "138001380000", "", "abcdefghijk", "+85213800138000", "10800138000"] {
             assert!(Phone::parse(bad).is_none(), "{bad}");
         }
     }

@@ -16,15 +16,8 @@ pub enum Role {
     Inspector,
 }
 
-pub const ALL_ROLES: [Role; 7] = [
-    Role::Admin,
-    Role::Operator,
-    Role::Dispatcher,
-    Role::Cadre,
-    Role::Caller,
-    Role::Leader,
-    Role::Inspector,
-];
+pub const ALL_ROLES: [Role; 7] =
+    [Role::Admin, Role::Operator, Role::Dispatcher, Role::Cadre, Role::Caller, Role::Leader, Role::Inspector];
 
 impl Role {
     pub fn as_str(self) -> &'static str {
@@ -67,11 +60,7 @@ pub fn parse_roles(s: &str) -> Vec<Role> {
 }
 
 pub fn join_roles(roles: &[Role]) -> String {
-    roles
-        .iter()
-        .map(|r| r.as_str())
-        .collect::<Vec<_>>()
-        .join(",")
+    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
 }
 
 /// Who is acting, as far as permissions go.
@@ -114,14 +103,7 @@ impl SignoffParty {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Requester,
-            Self::Handler,
-            Self::Leader,
-            Self::Principal,
-        ]
-        .into_iter()
-        .find(|p| p.as_str() == s)
+        [Self::Requester, Self::Handler, Self::Leader, Self::Principal].into_iter().find(|p| p.as_str() == s)
     }
 }
 
@@ -153,37 +135,22 @@ impl Scope {
     }
 
     /// Whether any of this person's roles may take `action` on the ticket (API.md "Actions").
-    pub fn can_act(
-        &self,
-        action: Action,
-        t: &TicketFacts<'_>,
-        party: Option<SignoffParty>,
-    ) -> bool {
+    pub fn can_act(&self, action: Action, t: &TicketFacts<'_>, party: Option<SignoffParty>) -> bool {
         self.roles.iter().any(|&role| {
-            self.role_reaches(role, t)
-                && role_may(role, action, party, || self.in_unit(t.current_unit_id))
+            self.role_reaches(role, t) && role_may(role, action, party, || self.in_unit(t.current_unit_id))
         })
     }
 }
 
 /// The table of API.md: which role may take which action. `assigned` says whether the actor belongs
 /// to the unit holding the order (only asked for the cadre's actions).
-fn role_may(
-    role: Role,
-    action: Action,
-    party: Option<SignoffParty>,
-    assigned: impl Fn() -> bool,
-) -> bool {
+fn role_may(role: Role, action: Action, party: Option<SignoffParty>, assigned: impl Fn() -> bool) -> bool {
     use Action as A;
     use Role as R;
     match (role, action) {
         (R::Admin, _) => true,
-        (R::Operator | R::Dispatcher, A::Register | A::CouncilDecision | A::Merge | A::Invalid) => {
-            true
-        }
-        (R::Dispatcher, A::Dispatch | A::Escalate | A::Urge | A::Reopen | A::Close | A::Refer) => {
-            true
-        }
+        (R::Operator | R::Dispatcher, A::Register | A::CouncilDecision | A::Merge | A::Invalid) => true,
+        (R::Dispatcher, A::Dispatch | A::Escalate | A::Urge | A::Reopen | A::Close | A::Refer) => true,
         (R::Cadre, A::Accept | A::Return | A::Progress | A::Resolve | A::Escalate) => assigned(),
         (R::Leader, A::Urge | A::Reopen) => true,
         (R::Caller, A::Reopen | A::Close | A::ReturnVisit(_)) => true,
@@ -203,19 +170,11 @@ mod tests {
     use crate::domain::ticket::VisitOutcome;
 
     fn scope(roles: &[Role], path: &str, unit: Option<i64>) -> Scope {
-        Scope {
-            roles: roles.to_vec(),
-            region_path: path.into(),
-            unit_id: unit,
-        }
+        Scope { roles: roles.to_vec(), region_path: path.into(), unit_id: unit }
     }
 
     fn facts<'a>(path: &'a str, current: Option<i64>, units: &'a [i64]) -> TicketFacts<'a> {
-        TicketFacts {
-            region_path: path,
-            current_unit_id: current,
-            unit_ids: units,
-        }
+        TicketFacts { region_path: path, current_unit_id: current, unit_ids: units }
     }
 
     #[test]

@@ -107,8 +107,7 @@ impl Calendar {
         for r in f.holidays {
             off.extend(r.from.iter_days().take_while(|d| *d <= r.to));
         }
-        self.years
-            .insert(f.year, (off, f.workdays.into_iter().collect()));
+        self.years.insert(f.year, (off, f.workdays.into_iter().collect()));
         Ok(())
     }
 
@@ -147,10 +146,7 @@ impl Calendar {
         // Bounded walk: at most a few hundred days for the longest policy (90 days of work).
         for _ in 0..2000 {
             let local = cur.with_timezone(&tz);
-            let next_midnight = local_midnight(
-                tz,
-                local.date_naive().succ_opt().unwrap_or(local.date_naive()),
-            );
+            let next_midnight = local_midnight(tz, local.date_naive().succ_opt().unwrap_or(local.date_naive()));
             if self.counts(local.date_naive()) {
                 let span = next_midnight - cur;
                 if left <= span {
@@ -252,31 +248,17 @@ mod tests {
         let tz: Tz = chrono_tz::Asia::Shanghai;
         // 2026-09-30 18:00 local; 72 h of working time: 6 h left on the 30th, then Oct 1–7 off,
         // Oct 8 (24 h), Oct 9 (24 h), Oct 10 make-up Saturday (18 h) → 2026-10-10 18:00 local.
-        let start = tz
-            .with_ymd_and_hms(2026, 9, 30, 18, 0, 0)
-            .unwrap()
-            .with_timezone(&Utc);
+        let start = tz.with_ymd_and_hms(2026, 9, 30, 18, 0, 0).unwrap().with_timezone(&Utc);
         let clock = Clock { calendar: &c, tz };
         let end = clock.add(ClockKind::Workdays, start, 72 * 60);
-        assert_eq!(
-            end,
-            tz.with_ymd_and_hms(2026, 10, 10, 18, 0, 0)
-                .unwrap()
-                .with_timezone(&Utc)
-        );
-        assert_eq!(
-            clock.add(ClockKind::Natural, start, 120),
-            start + Duration::hours(2)
-        );
+        assert_eq!(end, tz.with_ymd_and_hms(2026, 10, 10, 18, 0, 0).unwrap().with_timezone(&Utc));
+        assert_eq!(clock.add(ClockKind::Natural, start, 120), start + Duration::hours(2));
     }
 
     #[test]
     fn assignment_deadlines_follow_the_default_policy() {
         let c = Calendar::builtin();
-        let clock = Clock {
-            calendar: &c,
-            tz: chrono_tz::Asia::Shanghai,
-        };
+        let clock = Clock { calendar: &c, tz: chrono_tz::Asia::Shanghai };
         let at = Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap();
         let dl = clock.assignment(&Policy::default_normal(), at);
         assert_eq!(dl.respond_by - at, Duration::hours(2));

@@ -89,10 +89,7 @@ impl Status {
 
     /// States in which a unit holds the order (an assignment is active).
     pub fn is_assigned(self) -> bool {
-        matches!(
-            self,
-            Status::Dispatched | Status::Accepted | Status::InProgress
-        )
+        matches!(self, Status::Dispatched | Status::Accepted | Status::InProgress)
     }
 }
 
@@ -210,11 +207,7 @@ pub struct Illegal {
 
 impl Illegal {
     pub fn message(&self) -> String {
-        format!(
-            "工单当前状态为「{}」，不能{}",
-            self.from.label(),
-            self.action.label()
-        )
+        format!("工单当前状态为「{}」，不能{}", self.from.label(), self.action.label())
     }
 }
 
@@ -293,11 +286,7 @@ mod tests {
 
     #[test]
     fn dissatisfied_visit_reopens_and_reopened_can_be_dispatched() {
-        let s = transition(
-            Status::Resolved,
-            Action::ReturnVisit(VisitOutcome::Unsatisfied),
-        )
-        .unwrap();
+        let s = transition(Status::Resolved, Action::ReturnVisit(VisitOutcome::Unsatisfied)).unwrap();
         assert_eq!(s, Status::Reopened);
         assert_eq!(transition(s, Action::Dispatch), Ok(Status::Dispatched));
     }

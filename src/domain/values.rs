@@ -113,15 +113,9 @@ mod tests {
         for k in Kind::ALL {
             assert_eq!(Kind::parse(k.as_str()), Some(*k));
         }
-        assert_eq!(
-            Satisfaction::parse("basically_satisfied"),
-            Some(Satisfaction::BasicallySatisfied)
-        );
+        assert_eq!(Satisfaction::parse("basically_satisfied"), Some(Satisfaction::BasicallySatisfied));
         assert_eq!(Channel::parse("fax"), None);
-        assert_eq!(
-            serde_json::to_string(&Solved::Partly).unwrap(),
-            "\"partly\""
-        );
+        assert_eq!(serde_json::to_string(&Solved::Partly).unwrap(), "\"partly\"");
         assert!(Priority::names().contains("urgent"));
     }
 }

@@ -4,8 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::assignments;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, Value,
 };
 
 pub use entity::assignments::Model as Assignment;
@@ -20,11 +19,7 @@ pub struct NewAssignment {
     pub deadlines: AssignmentDeadlines,
 }
 
-pub async fn create<C: ConnectionTrait>(
-    db: &C,
-    a: NewAssignment,
-    now: DateTime<Utc>,
-) -> Result<Assignment, DbErr> {
+pub async fn create<C: ConnectionTrait>(db: &C, a: NewAssignment, now: DateTime<Utc>) -> Result<Assignment, DbErr> {
     assignments::ActiveModel {
         ticket_id: Set(a.ticket_id),
         unit_id: Set(a.unit_id),
@@ -47,10 +42,7 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Assignmen
     assignments::Entity::find_by_id(id).one(db).await
 }
 
-pub async fn of_ticket<C: ConnectionTrait>(
-    db: &C,
-    ticket_id: i64,
-) -> Result<Vec<Assignment>, DbErr> {
+pub async fn of_ticket<C: ConnectionTrait>(db: &C, ticket_id: i64) -> Result<Vec<Assignment>, DbErr> {
     assignments::Entity::find()
         .filter(assignments::Column::TicketId.eq(ticket_id))
         .order_by_asc(assignments::Column::Id)
@@ -59,11 +51,7 @@ pub async fn of_ticket<C: ConnectionTrait>(
 }
 
 /// Sets columns on an assignment (accepted_at, resolved_at, status…).
-pub async fn set<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-    cols: Vec<(assignments::Column, Value)>,
-) -> Result<(), DbErr> {
+pub async fn set<C: ConnectionTrait>(db: &C, id: i64, cols: Vec<(assignments::Column, Value)>) -> Result<(), DbErr> {
     let mut update = assignments::Entity::update_many().filter(assignments::Column::Id.eq(id));
     for (c, v) in cols {
         update = update.col_expr(c, Expr::value(v));
@@ -86,10 +74,7 @@ pub async fn end<C: ConnectionTrait>(
         vec![
             (assignments::Column::Status, status.into()),
             (assignments::Column::EndedAt, Some(now).into()),
-            (
-                assignments::Column::EndReason,
-                reason.map(str::to_string).into(),
-            ),
+            (assignments::Column::EndReason, reason.map(str::to_string).into()),
         ],
     )
     .await

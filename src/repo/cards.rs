@@ -4,23 +4,17 @@ use chrono::{DateTime, Utc};
 use entity::{cards, regions};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 pub use entity::cards::Model as Card;
 
 pub async fn by_code<C: ConnectionTrait>(db: &C, code: &str) -> Result<Option<Card>, DbErr> {
-    cards::Entity::find()
-        .filter(cards::Column::Code.eq(code))
-        .one(db)
-        .await
+    cards::Entity::find().filter(cards::Column::Code.eq(code)).one(db).await
 }
 
-pub async fn active_for_region<C: ConnectionTrait>(
-    db: &C,
-    region_id: i64,
-) -> Result<Option<Card>, DbErr> {
+pub async fn active_for_region<C: ConnectionTrait>(db: &C, region_id: i64) -> Result<Option<Card>, DbErr> {
     cards::Entity::find()
         .filter(cards::Column::RegionId.eq(region_id))
         .filter(cards::Column::Status.eq("active"))
@@ -37,11 +31,7 @@ pub struct NewCard<'a> {
     pub issued_by: Option<i64>,
 }
 
-pub async fn insert<C: ConnectionTrait>(
-    db: &C,
-    c: NewCard<'_>,
-    now: DateTime<Utc>,
-) -> Result<Card, DbErr> {
+pub async fn insert<C: ConnectionTrait>(db: &C, c: NewCard<'_>, now: DateTime<Utc>) -> Result<Card, DbErr> {
     cards::ActiveModel {
         code: Set(c.code.into()),
         region_id: Set(c.region_id),
@@ -61,17 +51,8 @@ pub async fn insert<C: ConnectionTrait>(
 }
 
 /// Ends an active card (`rotated` or `revoked`); false when it was no longer active.
-pub async fn end<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-    status: &str,
-    now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    let col = if status == "revoked" {
-        cards::Column::RevokedAt
-    } else {
-        cards::Column::RotatedAt
-    };
+pub async fn end<C: ConnectionTrait>(db: &C, id: i64, status: &str, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let col = if status == "revoked" { cards::Column::RevokedAt } else { cards::Column::RotatedAt };
     let res = cards::Entity::update_many()
         .col_expr(cards::Column::Status, Expr::value(status))
         .col_expr(col, Expr::value(Some(now)))

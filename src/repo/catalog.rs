@@ -1,10 +1,7 @@
 //! Categories (the subject tree) and SLA policies.
 use crate::domain::sla::{ClockKind, Policy};
 use entity::{categories, sla_policies};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 
 pub use entity::categories::Model as Category;
 pub use entity::sla_policies::Model as SlaPolicy;
@@ -19,9 +16,7 @@ pub async fn all_categories<C: ConnectionTrait>(db: &C) -> Result<Vec<Category>,
 }
 
 pub async fn category<C: ConnectionTrait>(db: &C, code: &str) -> Result<Option<Category>, DbErr> {
-    categories::Entity::find_by_id(code.to_string())
-        .one(db)
-        .await
+    categories::Entity::find_by_id(code.to_string()).one(db).await
 }
 
 pub async fn insert_category<C: ConnectionTrait>(
@@ -88,21 +83,11 @@ fn to_policy(m: &SlaPolicy) -> Policy {
 
 /// The policy for a category and priority: the category's own, else its nearest ancestor's, else the
 /// county default (no category), else DESIGN.md's defaults.
-pub async fn policy_for<C: ConnectionTrait>(
-    db: &C,
-    category_code: &str,
-    priority: &str,
-) -> Result<Policy, DbErr> {
-    let rows = sla_policies::Entity::find()
-        .filter(sla_policies::Column::Priority.eq(priority))
-        .all(db)
-        .await?;
+pub async fn policy_for<C: ConnectionTrait>(db: &C, category_code: &str, priority: &str) -> Result<Policy, DbErr> {
+    let rows = sla_policies::Entity::find().filter(sla_policies::Column::Priority.eq(priority)).all(db).await?;
     let mut code = Some(category_code.to_string());
     while let Some(c) = code {
-        if let Some(p) = rows
-            .iter()
-            .find(|r| r.category_code.as_deref() == Some(c.as_str()))
-        {
+        if let Some(p) = rows.iter().find(|r| r.category_code.as_deref() == Some(c.as_str())) {
             return Ok(to_policy(p));
         }
         code = category(db, &c).await?.and_then(|cat| cat.parent_code);
@@ -110,9 +95,5 @@ pub async fn policy_for<C: ConnectionTrait>(
     if let Some(p) = rows.iter().find(|r| r.category_code.is_none()) {
         return Ok(to_policy(p));
     }
-    Ok(if priority == "urgent" {
-        Policy::default_urgent()
-    } else {
-        Policy::default_normal()
-    })
+    Ok(if priority == "urgent" { Policy::default_urgent() } else { Policy::default_normal() })
 }

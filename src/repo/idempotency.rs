@@ -6,14 +6,8 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
 
 pub use entity::idempotency_keys::Model as StoredAnswer;
 
-pub async fn get<C: ConnectionTrait>(
-    db: &C,
-    scope: &str,
-    key: &str,
-) -> Result<Option<StoredAnswer>, DbErr> {
-    idempotency_keys::Entity::find_by_id((scope.to_string(), key.to_string()))
-        .one(db)
-        .await
+pub async fn get<C: ConnectionTrait>(db: &C, scope: &str, key: &str) -> Result<Option<StoredAnswer>, DbErr> {
+    idempotency_keys::Entity::find_by_id((scope.to_string(), key.to_string())).one(db).await
 }
 
 pub async fn store<C: ConnectionTrait>(
@@ -49,10 +43,7 @@ pub async fn complete<C: ConnectionTrait>(
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, QueryFilter};
     idempotency_keys::Entity::update_many()
-        .col_expr(
-            idempotency_keys::Column::StatusCode,
-            Expr::value(i32::from(status)),
-        )
+        .col_expr(idempotency_keys::Column::StatusCode, Expr::value(i32::from(status)))
         .col_expr(idempotency_keys::Column::Response, Expr::value(response))
         .filter(idempotency_keys::Column::Scope.eq(scope))
         .filter(idempotency_keys::Column::Key.eq(key))

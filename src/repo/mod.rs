@@ -23,10 +23,7 @@ pub struct Page {
 
 impl Page {
     pub fn new(page: Option<u64>, per_page: Option<u64>) -> Page {
-        Page {
-            page: page.unwrap_or(1).max(1),
-            per_page: per_page.unwrap_or(20).clamp(1, 100),
-        }
+        Page { page: page.unwrap_or(1).max(1), per_page: per_page.unwrap_or(20).clamp(1, 100) }
     }
 
     pub fn offset(&self) -> u64 {
@@ -41,9 +38,7 @@ pub fn like_prefix(path: &str) -> String {
 
 /// A `LIKE` pattern for user text: `%` and `_` in the text match themselves.
 pub fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// A contains-pattern with an explicit escape character (SQLite has no default one).

@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use entity::outbox;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 
 pub use entity::outbox::Model as OutboxMessage;
@@ -48,22 +48,13 @@ pub async fn claim_due<C: ConnectionTrait>(
     limit: u64,
 ) -> Result<Vec<OutboxMessage>, DbErr> {
     let backend = db.get_database_backend();
-    let lock = if backend == DbBackend::Postgres {
-        " FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
-    };
+    let lock = if backend == DbBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
     let sql = format!(
         "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
          AND (locked_until IS NULL OR locked_until < $1) ORDER BY next_attempt_at, id LIMIT {limit}{lock}"
     );
-    let rows = OutboxMessage::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        sql,
-        [now.into()],
-    ))
-    .all(db)
-    .await?;
+    let rows =
+        OutboxMessage::find_by_statement(Statement::from_sql_and_values(backend, sql, [now.into()])).all(db).await?;
     if rows.is_empty() {
         return Ok(rows);
     }
@@ -85,17 +76,11 @@ pub async fn mark_sent<C: ConnectionTrait>(
 ) -> Result<(), DbErr> {
     outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, Expr::value("sent"))
-        .col_expr(
-            outbox::Column::Attempts,
-            Expr::col(outbox::Column::Attempts).add(1),
-        )
+        .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
         .col_expr(outbox::Column::Provider, Expr::value(provider))
         .col_expr(outbox::Column::ProviderMessageId, Expr::value(provider_id))
         .col_expr(outbox::Column::SentAt, Expr::value(Some(now)))
-        .col_expr(
-            outbox::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
+        .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(outbox::Column::Id.eq(id))
         .exec(db)
         .await?;
@@ -111,23 +96,11 @@ pub async fn mark_failed<C: ConnectionTrait>(
     retry_at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     outbox::Entity::update_many()
-        .col_expr(
-            outbox::Column::Status,
-            Expr::value(if dead { "dead" } else { "pending" }),
-        )
-        .col_expr(
-            outbox::Column::Attempts,
-            Expr::col(outbox::Column::Attempts).add(1),
-        )
-        .col_expr(
-            outbox::Column::LastError,
-            Expr::value(Some(error.to_string())),
-        )
+        .col_expr(outbox::Column::Status, Expr::value(if dead { "dead" } else { "pending" }))
+        .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
+        .col_expr(outbox::Column::LastError, Expr::value(Some(error.to_string())))
         .col_expr(outbox::Column::NextAttemptAt, Expr::value(retry_at))
-        .col_expr(
-            outbox::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
+        .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(outbox::Column::Id.eq(id))
         .exec(db)
         .await?;
@@ -161,11 +134,6 @@ pub async fn list<C: ConnectionTrait>(
         q = q.filter(outbox::Column::Kind.eq(k.clone()));
     }
     let total = q.clone().count(db).await?;
-    let items = q
-        .order_by_desc(outbox::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(db)
-        .await?;
+    let items = q.order_by_desc(outbox::Column::Id).offset(page.offset()).limit(page.per_page).all(db).await?;
     Ok((items, total))
 }

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use entity::{regions, units};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 pub use entity::regions::Model as Region;
@@ -36,11 +36,7 @@ pub async fn create<C: ConnectionTrait>(
     }
     .insert(db)
     .await?;
-    let path = format!(
-        "{}{}/",
-        parent.map(|p| p.path.as_str()).unwrap_or("/"),
-        r.id
-    );
+    let path = format!("{}{}/", parent.map(|p| p.path.as_str()).unwrap_or("/"), r.id);
     regions::Entity::update_many()
         .col_expr(regions::Column::Path, Expr::value(path.clone()))
         .filter(regions::Column::Id.eq(r.id))
@@ -51,15 +47,8 @@ pub async fn create<C: ConnectionTrait>(
 
 /// The region and its ancestors, root first (from the ids in the materialised path).
 pub async fn lineage<C: ConnectionTrait>(db: &C, region: &Region) -> Result<Vec<Region>, DbErr> {
-    let ids: Vec<i64> = region
-        .path
-        .split('/')
-        .filter_map(|s| s.parse().ok())
-        .collect();
-    let mut rows = regions::Entity::find()
-        .filter(regions::Column::Id.is_in(ids.clone()))
-        .all(db)
-        .await?;
+    let ids: Vec<i64> = region.path.split('/').filter_map(|s| s.parse().ok()).collect();
+    let mut rows = regions::Entity::find().filter(regions::Column::Id.is_in(ids.clone())).all(db).await?;
     rows.sort_by_key(|r| ids.iter().position(|i| *i == r.id));
     Ok(rows)
 }
@@ -79,12 +68,7 @@ pub async fn list<C: ConnectionTrait>(
         q = q.filter(regions::Column::ParentId.eq(p));
     }
     let total = q.clone().count(db).await?;
-    let items = q
-        .order_by_asc(regions::Column::Path)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(db)
-        .await?;
+    let items = q.order_by_asc(regions::Column::Path).offset(page.offset()).limit(page.per_page).all(db).await?;
     Ok((items, total))
 }
 
@@ -105,11 +89,7 @@ pub struct NewUnit<'a> {
     pub phone: Option<&'a str>,
 }
 
-pub async fn create_unit<C: ConnectionTrait>(
-    db: &C,
-    u: NewUnit<'_>,
-    now: DateTime<Utc>,
-) -> Result<Unit, DbErr> {
+pub async fn create_unit<C: ConnectionTrait>(db: &C, u: NewUnit<'_>, now: DateTime<Utc>) -> Result<Unit, DbErr> {
     units::ActiveModel {
         name: Set(u.name.into()),
         level: Set(u.level.into()),
@@ -157,20 +137,12 @@ pub async fn list_units<C: ConnectionTrait>(
         q = q.filter(units::Column::RegionId.eq(r));
     }
     let total = q.clone().count(db).await?;
-    let items = q
-        .order_by_asc(units::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(db)
-        .await?;
+    let items = q.order_by_asc(units::Column::Id).offset(page.offset()).limit(page.per_page).all(db).await?;
     let with_path = items
         .into_iter()
         .map(|u| {
-            let path = regions_under
-                .iter()
-                .find(|(id, _)| *id == u.region_id)
-                .map(|(_, p)| p.clone())
-                .unwrap_or_default();
+            let path =
+                regions_under.iter().find(|(id, _)| *id == u.region_id).map(|(_, p)| p.clone()).unwrap_or_default();
             (u, path)
         })
         .collect();

@@ -2,8 +2,8 @@
 use super::Page;
 use entity::{return_visits, tickets};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 pub use entity::return_visits::ActiveModel as NewVisit;
@@ -13,10 +13,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, v: NewVisit) -> Result<ReturnVis
     v.insert(db).await
 }
 
-pub async fn of_ticket<C: ConnectionTrait>(
-    db: &C,
-    ticket_id: i64,
-) -> Result<Vec<ReturnVisit>, DbErr> {
+pub async fn of_ticket<C: ConnectionTrait>(db: &C, ticket_id: i64) -> Result<Vec<ReturnVisit>, DbErr> {
     return_visits::Entity::find()
         .filter(return_visits::Column::TicketId.eq(ticket_id))
         .order_by_asc(return_visits::Column::Id)
@@ -30,9 +27,7 @@ pub async fn queue<C: ConnectionTrait>(
     visibility: Condition,
     page: Page,
 ) -> Result<(Vec<tickets::Model>, u64), DbErr> {
-    let q = tickets::Entity::find()
-        .filter(tickets::Column::Status.eq("resolved"))
-        .filter(visibility);
+    let q = tickets::Entity::find().filter(tickets::Column::Status.eq("resolved")).filter(visibility);
     let total = q.clone().count(db).await?;
     let items = q
         .order_by_asc(tickets::Column::VisitBy)

@@ -4,20 +4,14 @@ use chrono::{DateTime, Utc};
 use entity::{regions, staff};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 pub use entity::staff::Model as Staff;
 
-pub async fn by_username<C: ConnectionTrait>(
-    db: &C,
-    username: &str,
-) -> Result<Option<Staff>, DbErr> {
-    staff::Entity::find()
-        .filter(staff::Column::Username.eq(username))
-        .one(db)
-        .await
+pub async fn by_username<C: ConnectionTrait>(db: &C, username: &str) -> Result<Option<Staff>, DbErr> {
+    staff::Entity::find().filter(staff::Column::Username.eq(username)).one(db).await
 }
 
 pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Staff>, DbErr> {
@@ -35,11 +29,7 @@ pub struct NewStaff<'a> {
     pub post: Option<&'a str>,
 }
 
-pub async fn create<C: ConnectionTrait>(
-    db: &C,
-    s: NewStaff<'_>,
-    now: DateTime<Utc>,
-) -> Result<Staff, DbErr> {
+pub async fn create<C: ConnectionTrait>(db: &C, s: NewStaff<'_>, now: DateTime<Utc>) -> Result<Staff, DbErr> {
     staff::ActiveModel {
         username: Set(s.username.into()),
         name: Set(s.name.into()),
@@ -75,10 +65,7 @@ pub async fn record_failed_login<C: ConnectionTrait>(
             .col_expr(staff::Column::LockedUntil, Expr::value(Some(lock_until)))
             .col_expr(staff::Column::FailedLogins, Expr::value(0))
     } else {
-        update.col_expr(
-            staff::Column::FailedLogins,
-            Expr::col(staff::Column::FailedLogins).add(1),
-        )
+        update.col_expr(staff::Column::FailedLogins, Expr::col(staff::Column::FailedLogins).add(1))
     };
     update.exec(db).await?;
     Ok(failed)
@@ -87,10 +74,7 @@ pub async fn record_failed_login<C: ConnectionTrait>(
 pub async fn reset_failed_logins<C: ConnectionTrait>(db: &C, id: i64) -> Result<(), DbErr> {
     staff::Entity::update_many()
         .col_expr(staff::Column::FailedLogins, Expr::value(0))
-        .col_expr(
-            staff::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
+        .col_expr(staff::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(staff::Column::Id.eq(id))
         .exec(db)
         .await?;
@@ -122,18 +106,12 @@ pub async fn list<C: ConnectionTrait>(
         .into_tuple()
         .all(db)
         .await?;
-    let mut q = staff::Entity::find()
-        .filter(Condition::all().add(staff::Column::RegionId.is_in(region_ids)));
+    let mut q = staff::Entity::find().filter(Condition::all().add(staff::Column::RegionId.is_in(region_ids)));
     if let Some(u) = unit_id {
         q = q.filter(staff::Column::UnitId.eq(u));
     }
     let total = q.clone().count(db).await?;
-    let items = q
-        .order_by_asc(staff::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(db)
-        .await?;
+    let items = q.order_by_asc(staff::Column::Id).offset(page.offset()).limit(page.per_page).all(db).await?;
     Ok((items, total))
 }
 

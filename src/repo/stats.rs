@@ -16,9 +16,7 @@ impl Population {
     /// A condition on `t` (tickets) using $1 (the region path or unit id), $2 and $3 (period).
     fn tickets_where(&self) -> &'static str {
         match self {
-            Population::Region(_) => {
-                "t.region_path LIKE $1 AND t.created_at >= $2 AND t.created_at < $3"
-            }
+            Population::Region(_) => "t.region_path LIKE $1 AND t.created_at >= $2 AND t.created_at < $3",
             Population::Unit(_) => {
                 "t.id IN (SELECT ticket_id FROM assignments WHERE unit_id = $1 AND dispatched_at >= $2 AND dispatched_at < $3)"
             }
@@ -28,12 +26,8 @@ impl Population {
     /// A condition on `a` (assignments) for the response rate.
     fn assignments_where(&self) -> &'static str {
         match self {
-            Population::Region(_) => {
-                "t.region_path LIKE $1 AND t.created_at >= $2 AND t.created_at < $3"
-            }
-            Population::Unit(_) => {
-                "a.unit_id = $1 AND a.dispatched_at >= $2 AND a.dispatched_at < $3"
-            }
+            Population::Region(_) => "t.region_path LIKE $1 AND t.created_at >= $2 AND t.created_at < $3",
+            Population::Unit(_) => "a.unit_id = $1 AND a.dispatched_at >= $2 AND a.dispatched_at < $3",
         }
     }
 
@@ -45,12 +39,7 @@ impl Population {
     }
 }
 
-async fn row<C: ConnectionTrait>(
-    db: &C,
-    sql: String,
-    values: Vec<Value>,
-    cols: &[&str],
-) -> Result<Vec<i64>, DbErr> {
+async fn row<C: ConnectionTrait>(db: &C, sql: String, values: Vec<Value>, cols: &[&str]) -> Result<Vec<i64>, DbErr> {
     let stmt = Statement::from_sql_and_values(db.get_database_backend(), sql, values);
     let r = db.query_one_raw(stmt).await?;
     cols.iter()

@@ -7,8 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{assignments, events, tickets};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, Statement, Value,
 };
 
 pub use entity::tickets::Model as Ticket;
@@ -17,15 +17,9 @@ pub use entity::tickets::Model as Ticket;
 pub async fn next_number<C: ConnectionTrait>(db: &C, day: NaiveDate) -> Result<i64, DbErr> {
     let sql = "INSERT INTO ticket_counters (day, last) VALUES ($1, 1) \
                ON CONFLICT (day) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last";
-    let stmt = Statement::from_sql_and_values(
-        db.get_database_backend(),
-        sql,
-        [day.format("%Y%m%d").to_string().into()],
-    );
-    let row = db
-        .query_one_raw(stmt)
-        .await?
-        .ok_or_else(|| DbErr::Custom("ticket counter returned no row".into()))?;
+    let stmt =
+        Statement::from_sql_and_values(db.get_database_backend(), sql, [day.format("%Y%m%d").to_string().into()]);
+    let row = db.query_one_raw(stmt).await?.ok_or_else(|| DbErr::Custom("ticket counter returned no row".into()))?;
     row.try_get::<i64>("", "last")
 }
 
@@ -39,27 +33,15 @@ pub struct Actor {
 
 impl Actor {
     pub fn system() -> Actor {
-        Actor {
-            kind: "system",
-            id: None,
-            name: "系统".into(),
-        }
+        Actor { kind: "system", id: None, name: "系统".into() }
     }
 
     pub fn villager(name: &str) -> Actor {
-        Actor {
-            kind: "villager",
-            id: None,
-            name: name.into(),
-        }
+        Actor { kind: "villager", id: None, name: name.into() }
     }
 
     pub fn staff(id: i64, name: &str) -> Actor {
-        Actor {
-            kind: "staff",
-            id: Some(id),
-            name: name.into(),
-        }
+        Actor { kind: "staff", id: Some(id), name: name.into() }
     }
 }
 
@@ -192,28 +174,20 @@ pub async fn apply<C: ConnectionTrait>(
         return Ok(Applied::Stale);
     }
     insert_event(db, ticket.id, &c, &ticket.last_hash, &hash).await?;
-    let fresh = tickets::Entity::find_by_id(ticket.id)
-        .one(db)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("ticket".into()))?;
+    let fresh =
+        tickets::Entity::find_by_id(ticket.id).one(db).await?.ok_or_else(|| DbErr::RecordNotFound("ticket".into()))?;
     Ok(Applied::Done(Box::new(fresh)))
 }
 
 pub async fn by_no<C: ConnectionTrait>(db: &C, no: &str) -> Result<Option<Ticket>, DbErr> {
-    tickets::Entity::find()
-        .filter(tickets::Column::No.eq(no))
-        .one(db)
-        .await
+    tickets::Entity::find().filter(tickets::Column::No.eq(no)).one(db).await
 }
 
 pub async fn by_id<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Ticket>, DbErr> {
     tickets::Entity::find_by_id(id).one(db).await
 }
 
-pub async fn events_of<C: ConnectionTrait>(
-    db: &C,
-    ticket_id: i64,
-) -> Result<Vec<events::Model>, DbErr> {
+pub async fn events_of<C: ConnectionTrait>(db: &C, ticket_id: i64) -> Result<Vec<events::Model>, DbErr> {
     events::Entity::find()
         .filter(events::Column::TicketId.eq(ticket_id))
         .order_by_asc(events::Column::Seq)
@@ -243,10 +217,7 @@ pub async fn find_repeat<C: ConnectionTrait>(
 
 pub async fn bump_repeat_count<C: ConnectionTrait>(db: &C, id: i64) -> Result<(), DbErr> {
     tickets::Entity::update_many()
-        .col_expr(
-            tickets::Column::RepeatCount,
-            Expr::col(tickets::Column::RepeatCount).add(1),
-        )
+        .col_expr(tickets::Column::RepeatCount, Expr::col(tickets::Column::RepeatCount).add(1))
         .filter(tickets::Column::Id.eq(id))
         .exec(db)
         .await?;
@@ -302,16 +273,8 @@ pub fn overdue_condition(now: DateTime<Utc>) -> Condition {
         .and_where(assignments::Column::Status.eq("active"))
         .cond_where(
             Condition::any()
-                .add(
-                    assignments::Column::AcceptedAt
-                        .is_null()
-                        .and(assignments::Column::RespondBy.lt(now)),
-                )
-                .add(
-                    assignments::Column::ResolvedAt
-                        .is_null()
-                        .and(assignments::Column::ResolveBy.lt(now)),
-                ),
+                .add(assignments::Column::AcceptedAt.is_null().and(assignments::Column::RespondBy.lt(now)))
+                .add(assignments::Column::ResolvedAt.is_null().and(assignments::Column::ResolveBy.lt(now))),
         )
         .to_owned();
     Condition::all().add(tickets::Column::CurrentAssignmentId.in_subquery(late))
@@ -334,14 +297,9 @@ pub async fn list<C: ConnectionTrait>(
         q = q.filter(tickets::Column::UnitId.eq(u));
     }
     if let Some(c) = &f.category {
-        q = q.filter(
-            Condition::any()
-                .add(tickets::Column::CategoryCode.eq(c.clone()))
-                .add(
-                    tickets::Column::CategoryCode
-                        .like(LikeExpr::new(format!("{}.%", super::escape_like(c))).escape('\\')),
-                ),
-        );
+        q = q.filter(Condition::any().add(tickets::Column::CategoryCode.eq(c.clone())).add(
+            tickets::Column::CategoryCode.like(LikeExpr::new(format!("{}.%", super::escape_like(c))).escape('\\')),
+        ));
     }
     if let Some(now) = f.overdue_at {
         q = q.filter(overdue_condition(now));

@@ -7,17 +7,10 @@ pub use entity::uploads::Model as Upload;
 
 /// An upload exists and is not attached to any ticket yet.
 pub async fn is_free<C: ConnectionTrait>(db: &C, id: &str) -> Result<bool, DbErr> {
-    Ok(uploads::Entity::find_by_id(id.to_string())
-        .one(db)
-        .await?
-        .is_some_and(|u| u.ticket_id.is_none()))
+    Ok(uploads::Entity::find_by_id(id.to_string()).one(db).await?.is_some_and(|u| u.ticket_id.is_none()))
 }
 
-pub async fn attach<C: ConnectionTrait>(
-    db: &C,
-    ids: &[String],
-    ticket_id: i64,
-) -> Result<(), DbErr> {
+pub async fn attach<C: ConnectionTrait>(db: &C, ids: &[String], ticket_id: i64) -> Result<(), DbErr> {
     if ids.is_empty() {
         return Ok(());
     }

@@ -24,20 +24,10 @@ struct ListQuery {
 }
 
 #[get("/regions")]
-async fn regions(
-    state: web::Data<AppState>,
-    user: StaffUser,
-    q: web::Query<ListQuery>,
-) -> ApiResult<HttpResponse> {
+async fn regions(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
     let page = Page::new(q.page, q.per_page);
-    let (rows, total) = repo::regions::list(
-        &state.db.conn,
-        &user.scope.region_path,
-        q.level.as_deref(),
-        q.parent_id,
-        page,
-    )
-    .await?;
+    let (rows, total) =
+        repo::regions::list(&state.db.conn, &user.scope.region_path, q.level.as_deref(), q.parent_id, page).await?;
     let items = rows
         .into_iter()
         .map(|r| json!({"id": r.id, "name": r.name, "level": r.level, "parent_id": r.parent_id, "path": r.path, "hotline": r.hotline}))
@@ -46,15 +36,9 @@ async fn regions(
 }
 
 #[get("/units")]
-async fn units(
-    state: web::Data<AppState>,
-    user: StaffUser,
-    q: web::Query<ListQuery>,
-) -> ApiResult<HttpResponse> {
+async fn units(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
     let page = Page::new(q.page, q.per_page);
-    let (rows, total) =
-        repo::regions::list_units(&state.db.conn, &user.scope.region_path, q.region_id, page)
-            .await?;
+    let (rows, total) = repo::regions::list_units(&state.db.conn, &user.scope.region_path, q.region_id, page).await?;
     let items = rows
         .into_iter()
         .map(|(u, _)| json!({"id": u.id, "name": u.name, "level": u.level, "region_id": u.region_id, "kind": u.kind, "is_lead": u.is_lead, "active": u.active}))
@@ -63,14 +47,9 @@ async fn units(
 }
 
 #[get("/staff")]
-async fn staff(
-    state: web::Data<AppState>,
-    user: StaffUser,
-    q: web::Query<ListQuery>,
-) -> ApiResult<HttpResponse> {
+async fn staff(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
     let page = Page::new(q.page, q.per_page);
-    let (rows, total) =
-        repo::staff::list(&state.db.conn, &user.scope.region_path, q.unit_id, page).await?;
+    let (rows, total) = repo::staff::list(&state.db.conn, &user.scope.region_path, q.unit_id, page).await?;
     let admin = user.is_admin();
     let items = rows
         .into_iter()
@@ -92,10 +71,8 @@ async fn categories(state: web::Data<AppState>, _user: StaffUser) -> ApiResult<H
         .map(|c| json!({"code": c.code, "name": c.name, "parent_code": c.parent_code, "level": c.level}))
         .collect();
     let per_page = total.max(1);
-    Ok(HttpResponse::Ok().json(
-        json!({"items": items, "total": total, "page": 1, "per_page": per_page,
-                                       "tree": category_tree(&state.db.conn).await?}),
-    ))
+    Ok(HttpResponse::Ok().json(json!({"items": items, "total": total, "page": 1, "per_page": per_page,
+                                       "tree": category_tree(&state.db.conn).await?})))
 }
 
 #[derive(Deserialize)]
@@ -109,30 +86,17 @@ struct OutboxQuery {
 }
 
 #[get("/outbox")]
-async fn outbox(
-    state: web::Data<AppState>,
-    user: StaffUser,
-    q: web::Query<OutboxQuery>,
-) -> ApiResult<HttpResponse> {
+async fn outbox(state: web::Data<AppState>, user: StaffUser, q: web::Query<OutboxQuery>) -> ApiResult<HttpResponse> {
     if !user.has(Role::Admin) {
         return Err(ApiError::forbidden("仅管理员可查看待发消息"));
     }
     let ticket_id = match q.ticket_no.as_deref().filter(|s| !s.is_empty()) {
-        Some(no) => Some(
-            repo::tickets::by_no(&state.db.conn, no)
-                .await?
-                .map(|t| t.id)
-                .unwrap_or(-1),
-        ),
+        Some(no) => Some(repo::tickets::by_no(&state.db.conn, no).await?.map(|t| t.id).unwrap_or(-1)),
         None => None,
     };
     let filter = repo::outbox::OutboxFilter {
         status: q.status.clone().filter(|s| !s.is_empty()),
-        phone: q
-            .phone
-            .as_deref()
-            .and_then(crate::domain::phone::Phone::parse)
-            .map(|p| p.as_str().to_string()),
+        phone: q.phone.as_deref().and_then(crate::domain::phone::Phone::parse).map(|p| p.as_str().to_string()),
         ticket_id,
         kind: q.kind.clone().filter(|s| !s.is_empty()),
     };
@@ -150,9 +114,5 @@ async fn outbox(
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(regions)
-        .service(units)
-        .service(staff)
-        .service(categories)
-        .service(outbox);
+    cfg.service(regions).service(units).service(staff).service(categories).service(outbox);
 }

@@ -5,18 +5,12 @@ use crate::state::AppState;
 use actix_web::{HttpResponse, post, web};
 
 #[post("/auth/login")]
-async fn login(
-    state: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
-) -> ApiResult<HttpResponse> {
+async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(auth::login(&state, &body).await?))
 }
 
 #[post("/auth/refresh")]
-async fn refresh(
-    state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
-) -> ApiResult<HttpResponse> {
+async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(auth::refresh(&state, &body).await?))
 }
 

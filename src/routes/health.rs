@@ -21,23 +21,13 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     };
     let ready = db_ok && redis != json!("unavailable");
     let body = json!({"status": if ready { "ready" } else { "not_ready" }, "database": if db_ok { "ok" } else { "unavailable" }, "redis": redis});
-    if ready {
-        HttpResponse::Ok().json(body)
-    } else {
-        HttpResponse::ServiceUnavailable().json(body)
-    }
+    if ready { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }
 
 #[get("/metrics")]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let text = state
-        .prometheus
-        .as_ref()
-        .map(|h| h.render())
-        .unwrap_or_default();
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(text)
+    let text = state.prometheus.as_ref().map(|h| h.render()).unwrap_or_default();
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text)
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -21,12 +21,7 @@ pub struct ListAnswer<T: Serialize> {
 
 impl<T: Serialize> ListAnswer<T> {
     pub fn new(items: Vec<T>, total: u64, page: crate::repo::Page) -> Self {
-        ListAnswer {
-            items,
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        }
+        ListAnswer { items, total, page: page.page, per_page: page.per_page }
     }
 }
 

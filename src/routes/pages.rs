@@ -25,38 +25,20 @@ fn county(state: &AppState) -> &str {
 }
 
 fn local(state: &AppState, t: DateTime<Utc>) -> String {
-    t.with_timezone(&state.tz())
-        .format("%m月%d日 %H:%M")
-        .to_string()
+    t.with_timezone(&state.tz()).format("%m月%d日 %H:%M").to_string()
 }
 
-fn message_page(
-    state: &AppState,
-    status: StatusCode,
-    title: &str,
-    message: &str,
-    extra: String,
-) -> HttpResponse {
-    let content = render(
-        html::MESSAGE,
-        &Vars::new()
-            .text("title", title)
-            .text("message", message)
-            .raw("extra", extra),
-    );
-    html(
-        status,
-        html::page(title, "民声直达", county(state), county(state), content),
-    )
+fn message_page(state: &AppState, status: StatusCode, title: &str, message: &str, extra: String) -> HttpResponse {
+    let content = render(html::MESSAGE, &Vars::new().text("title", title).text("message", message).raw("extra", extra));
+    html(status, html::page(title, "民声直达", county(state), county(state), content))
 }
 
 #[get("/assets/{path:.*}")]
 async fn asset(path: web::Path<String>) -> HttpResponse {
     match html::asset(&path) {
-        Some((ctype, bytes)) => HttpResponse::Ok()
-            .content_type(ctype)
-            .insert_header(("Cache-Control", "public, max-age=3600"))
-            .body(bytes),
+        Some((ctype, bytes)) => {
+            HttpResponse::Ok().content_type(ctype).insert_header(("Cache-Control", "public, max-age=3600")).body(bytes)
+        }
         None => HttpResponse::NotFound().finish(),
     }
 }
@@ -68,10 +50,7 @@ async fn home(state: web::Data<AppState>) -> HttpResponse {
         StatusCode::OK,
         "民声直达",
         "请用手机扫描村里张贴的联系卡二维码反映问题，或拨打服务热线。",
-        format!(
-            "<p>服务热线：<a href=\"tel:{0}\">{0}</a></p>",
-            escape(&state.settings.county.hotline)
-        ),
+        format!("<p>服务热线：<a href=\"tel:{0}\">{0}</a></p>", escape(&state.settings.county.hotline)),
     )
 }
 
@@ -85,12 +64,7 @@ struct IntakeForm {
     address: Option<String>,
 }
 
-fn intake_page(
-    state: &AppState,
-    card: &PublicCard,
-    form: &IntakeForm,
-    error: Option<&str>,
-) -> HttpResponse {
+fn intake_page(state: &AppState, card: &PublicCard, form: &IntakeForm, error: Option<&str>) -> HttpResponse {
     let contacts: String = card
         .contacts
         .iter()
@@ -122,14 +96,8 @@ fn intake_page(
         .clone()
         .filter(|k| intake::valid_idempotency_key(k))
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    let error = error
-        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
-        .unwrap_or_default();
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let error = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
     let content = render(
         html::INTAKE,
         &Vars::new()
@@ -147,36 +115,18 @@ fn intake_page(
     let village = card.village["name"].as_str().unwrap_or("");
     let township = card.township["name"].as_str().unwrap_or("");
     let sub = format!("{} {} · 民声直达", county(state), township);
-    html(
-        status,
-        html::page(
-            &format!("{village}联系卡"),
-            village,
-            &sub,
-            county(state),
-            content,
-        ),
-    )
+    html(status, html::page(&format!("{village}联系卡"), village, &sub, county(state), content))
 }
 
 /// A card that cannot be used any more still answers with a helpful Chinese page, never an error.
 fn ended_page(state: &AppState, status: &str, village: &str, hotline: &str) -> HttpResponse {
-    let what = if status == "rotated" {
-        "已更换为新卡片"
-    } else {
-        "已停用"
-    };
+    let what = if status == "rotated" { "已更换为新卡片" } else { "已停用" };
     message_page(
         state,
         StatusCode::GONE,
         "联系卡已更换",
-        &format!(
-            "{village}的这张联系卡{what}。请扫描村里最新张贴的联系卡，或直接拨打服务热线反映问题。"
-        ),
-        format!(
-            "<p>服务热线：<a class=\"call\" href=\"tel:{0}\">{0}</a></p>",
-            escape(hotline)
-        ),
+        &format!("{village}的这张联系卡{what}。请扫描村里最新张贴的联系卡，或直接拨打服务热线反映问题。"),
+        format!("<p>服务热线：<a class=\"call\" href=\"tel:{0}\">{0}</a></p>", escape(hotline)),
     )
 }
 
@@ -194,11 +144,7 @@ fn unknown_card(state: &AppState) -> HttpResponse {
 async fn card_page(state: web::Data<AppState>, code: web::Path<String>) -> HttpResponse {
     match cards::lookup(&state, &code).await {
         Ok(CardLookup::Active(card)) => intake_page(&state, &card, &IntakeForm::default(), None),
-        Ok(CardLookup::Ended {
-            status,
-            village,
-            hotline,
-        }) => ended_page(&state, &status, &village, &hotline),
+        Ok(CardLookup::Ended { status, village, hotline }) => ended_page(&state, &status, &village, &hotline),
         Ok(CardLookup::Unknown) => unknown_card(&state),
         Err(e) => error_page(&state, e),
     }
@@ -216,18 +162,10 @@ fn error_page(state: &AppState, e: ApiError) -> HttpResponse {
 }
 
 #[post("/c/{code}")]
-async fn card_submit(
-    state: web::Data<AppState>,
-    code: web::Path<String>,
-    form: web::Form<IntakeForm>,
-) -> HttpResponse {
+async fn card_submit(state: web::Data<AppState>, code: web::Path<String>, form: web::Form<IntakeForm>) -> HttpResponse {
     let card = match cards::lookup(&state, &code).await {
         Ok(CardLookup::Active(card)) => card,
-        Ok(CardLookup::Ended {
-            status,
-            village,
-            hotline,
-        }) => return ended_page(&state, &status, &village, &hotline),
+        Ok(CardLookup::Ended { status, village, hotline }) => return ended_page(&state, &status, &village, &hotline),
         Ok(CardLookup::Unknown) => return unknown_card(&state),
         Err(e) => return error_page(&state, e),
     };
@@ -239,18 +177,10 @@ async fn card_submit(
         "name": form.name.as_deref().filter(|s| !s.trim().is_empty()),
         "address": form.address.as_deref().filter(|s| !s.trim().is_empty()),
     });
-    let key = form
-        .idempotency_key
-        .as_deref()
-        .filter(|k| intake::valid_idempotency_key(k));
+    let key = form.idempotency_key.as_deref().filter(|k| intake::valid_idempotency_key(k));
     match intake::file(&state, &body, key, None).await {
         Ok((_, answer)) => {
-            let phone = form
-                .phone
-                .as_deref()
-                .and_then(Phone::parse)
-                .map(|p| p.masked())
-                .unwrap_or_default();
+            let phone = form.phone.as_deref().and_then(Phone::parse).map(|p| p.masked()).unwrap_or_default();
             let content = render(
                 html::RESULT,
                 &Vars::new()
@@ -260,18 +190,12 @@ async fn card_submit(
                     .text("tracking_url", &answer.tracking_url),
             );
             let village = card.village["name"].as_str().unwrap_or("");
-            html(
-                StatusCode::CREATED,
-                html::page("提交成功", village, "诉求已受理", county(&state), content),
-            )
+            html(StatusCode::CREATED, html::page("提交成功", village, "诉求已受理", county(&state), content))
         }
         Err(e) if e.code == "idempotency_key_reused" => intake_page(
             &state,
             &card,
-            &IntakeForm {
-                idempotency_key: None,
-                ..form.into_inner()
-            },
+            &IntakeForm { idempotency_key: None, ..form.into_inner() },
             Some("这张表单已经提交过。如需反映新的问题，请再次点击提交。"),
         ),
         Err(e) if e.status.is_client_error() => intake_page(&state, &card, &form, Some(&e.message)),
@@ -285,11 +209,7 @@ struct TrackQuery {
 }
 
 #[get("/t/{no}")]
-async fn track(
-    state: web::Data<AppState>,
-    no: web::Path<String>,
-    q: web::Query<TrackQuery>,
-) -> HttpResponse {
+async fn track(state: web::Data<AppState>, no: web::Path<String>, q: web::Query<TrackQuery>) -> HttpResponse {
     let Some(no) = TicketNo::parse(&no) else {
         return message_page(
             &state,
@@ -300,23 +220,9 @@ async fn track(
         );
     };
     let ask = |error: Option<&str>| {
-        let error = error
-            .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
-            .unwrap_or_default();
-        let content = render(
-            html::TRACK,
-            &Vars::new().text("no", no.as_str()).raw("error", error),
-        );
-        html(
-            StatusCode::OK,
-            html::page(
-                "办理进度",
-                "办理进度查询",
-                county(&state),
-                county(&state),
-                content,
-            ),
-        )
+        let error = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
+        let content = render(html::TRACK, &Vars::new().text("no", no.as_str()).raw("error", error));
+        html(StatusCode::OK, html::page("办理进度", "办理进度查询", county(&state), county(&state), content))
     };
     let Some(tail) = q.phone_tail.as_deref().filter(|t| !t.is_empty()) else {
         return ask(None);
@@ -337,16 +243,8 @@ async fn track(
         .iter()
         .rev()
         .map(|e| {
-            let unit = e
-                .unit
-                .as_deref()
-                .map(|u| format!("（{}）", escape(u)))
-                .unwrap_or_default();
-            let note = e
-                .note
-                .as_deref()
-                .map(|n| format!("<br>{}", escape(n)))
-                .unwrap_or_default();
+            let unit = e.unit.as_deref().map(|u| format!("（{}）", escape(u))).unwrap_or_default();
+            let note = e.note.as_deref().map(|n| format!("<br>{}", escape(n))).unwrap_or_default();
             format!(
                 "    <li><time>{}</time><strong>{}</strong>{unit}{note}</li>\n",
                 escape(&local(&state, e.at)),
@@ -370,22 +268,9 @@ async fn track(
             .text("handling", handling)
             .raw("timeline", timeline),
     );
-    html(
-        StatusCode::OK,
-        html::page(
-            "办理进度",
-            "办理进度查询",
-            county(&state),
-            county(&state),
-            content,
-        ),
-    )
+    html(StatusCode::OK, html::page("办理进度", "办理进度查询", county(&state), county(&state), content))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(asset)
-        .service(home)
-        .service(card_page)
-        .service(card_submit)
-        .service(track);
+    cfg.service(asset).service(home).service(card_page).service(card_submit).service(track);
 }

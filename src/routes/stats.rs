@@ -6,11 +6,7 @@ use crate::state::AppState;
 use actix_web::{HttpResponse, get, web};
 
 #[get("/stats/summary")]
-async fn summary(
-    state: web::Data<AppState>,
-    user: StaffUser,
-    q: web::Query<PeriodQuery>,
-) -> ApiResult<HttpResponse> {
+async fn summary(state: web::Data<AppState>, user: StaffUser, q: web::Query<PeriodQuery>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(stats::summary(&state, &user, &q).await?))
 }
 

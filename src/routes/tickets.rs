@@ -9,9 +9,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::repo::Page;
 use crate::repo::tickets::ListFilter;
 use crate::services::return_visits::VisitRequest;
-use crate::services::tickets::{
-    ActionBody, LIST_ROLES, load_readable, local_day_end, local_day_start, visibility,
-};
+use crate::services::tickets::{ActionBody, LIST_ROLES, load_readable, local_day_end, local_day_start, visibility};
 use crate::services::{intake, ledger, return_visits, views};
 use crate::state::AppState;
 use crate::{repo, services};
@@ -26,10 +24,7 @@ async fn file(
     staff: MaybeStaff,
     body: web::Json<serde_json::Value>,
 ) -> ApiResult<HttpResponse> {
-    let key = req
-        .headers()
-        .get("Idempotency-Key")
-        .map(|v| v.to_str().unwrap_or("\u{0}").to_string());
+    let key = req.headers().get("Idempotency-Key").map(|v| v.to_str().unwrap_or("\u{0}").to_string());
     let (status, answer) = intake::file(&state, &body, key.as_deref(), staff.0.as_ref()).await?;
     Ok(HttpResponse::build(status).json(answer))
 }
@@ -52,18 +47,13 @@ fn date(v: &Option<String>, field: &str) -> ApiResult<Option<NaiveDate>> {
     v.as_deref()
         .filter(|s| !s.is_empty())
         .map(|s| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| ApiError::validation(field, "日期格式应为 YYYY-MM-DD"))
+            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ApiError::validation(field, "日期格式应为 YYYY-MM-DD"))
         })
         .transpose()
 }
 
 #[get("/tickets")]
-async fn list(
-    state: web::Data<AppState>,
-    user: StaffUser,
-    q: web::Query<ListQuery>,
-) -> ApiResult<HttpResponse> {
+async fn list(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
     user.require_any(&LIST_ROLES)?;
     if let Some(s) = q.status.as_deref()
         && Status::parse(s).is_none()
@@ -91,8 +81,7 @@ async fn list(
         to: date(&q.to, "to")?.map(|d| local_day_end(&state, d)),
     };
     let page = Page::new(q.page, q.per_page);
-    let (tickets, total) =
-        repo::tickets::list(&state.db.conn, &visibility(&user), &filter, page).await?;
+    let (tickets, total) = repo::tickets::list(&state.db.conn, &visibility(&user), &filter, page).await?;
     let mut items = Vec::with_capacity(tickets.len());
     for t in &tickets {
         items.push(views::ticket_row(&state.db.conn, t, now).await?);
@@ -105,11 +94,7 @@ fn ticket_no(no: &str) -> ApiResult<TicketNo> {
 }
 
 #[get("/tickets/{no}")]
-async fn detail(
-    state: web::Data<AppState>,
-    user: StaffUser,
-    no: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+async fn detail(state: web::Data<AppState>, user: StaffUser, no: web::Path<String>) -> ApiResult<HttpResponse> {
     let no = ticket_no(&no)?;
     let l = load_readable(&state, &user, no.as_str()).await?;
     Ok(HttpResponse::Ok().json(views::ticket_view(&state.db.conn, &l.ticket).await?))
@@ -133,9 +118,7 @@ async fn public(
     }
     let not_found = || ApiError::not_found("未找到该工单，请核对工单编号和手机号后四位");
     let no = TicketNo::parse(&no).ok_or_else(not_found)?;
-    let t = repo::tickets::by_no(&state.db.conn, no.as_str())
-        .await?
-        .ok_or_else(not_found)?;
+    let t = repo::tickets::by_no(&state.db.conn, no.as_str()).await?.ok_or_else(not_found)?;
     let matches = Phone::parse(&t.requester_phone).is_some_and(|p| p.tail4() == tail);
     if !matches {
         return Err(not_found());
@@ -144,11 +127,7 @@ async fn public(
 }
 
 #[get("/tickets/{no}/ledger/verify")]
-async fn verify(
-    state: web::Data<AppState>,
-    user: StaffUser,
-    no: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+async fn verify(state: web::Data<AppState>, user: StaffUser, no: web::Path<String>) -> ApiResult<HttpResponse> {
     let no = ticket_no(&no)?;
     Ok(HttpResponse::Ok().json(ledger::verify_ticket(&state, &user, no.as_str()).await?))
 }
@@ -161,8 +140,7 @@ async fn return_visit(
     body: web::Json<VisitRequest>,
 ) -> ApiResult<HttpResponse> {
     let no = ticket_no(&no)?;
-    Ok(HttpResponse::Created()
-        .json(return_visits::record(&state, &user, no.as_str(), &body).await?))
+    Ok(HttpResponse::Created().json(return_visits::record(&state, &user, no.as_str(), &body).await?))
 }
 
 #[post("/tickets/{no}/{action}")]
@@ -173,17 +151,14 @@ async fn act(
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     let (no, action) = path.into_inner();
-    let action = Action::from_path(&action)
-        .ok_or_else(|| ApiError::not_found(format!("未知操作：{action}")))?;
+    let action = Action::from_path(&action).ok_or_else(|| ApiError::not_found(format!("未知操作：{action}")))?;
     let no = ticket_no(&no)?;
     let body: ActionBody = if body.iter().all(u8::is_ascii_whitespace) {
         ActionBody::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::validation("", format!("请求体不是有效的 JSON：{e}")))?
+        serde_json::from_slice(&body).map_err(|e| ApiError::validation("", format!("请求体不是有效的 JSON：{e}")))?
     };
-    Ok(HttpResponse::Ok()
-        .json(services::tickets::act(&state, &user, no.as_str(), action, &body).await?))
+    Ok(HttpResponse::Ok().json(services::tickets::act(&state, &user, no.as_str(), action, &body).await?))
 }
 
 #[derive(Deserialize)]
@@ -205,8 +180,8 @@ async fn visit_queue(
     let now = state.now();
     let mut items = Vec::with_capacity(tickets.len());
     for t in &tickets {
-        let mut row = serde_json::to_value(views::ticket_row(&state.db.conn, t, now).await?)
-            .map_err(ApiError::internal)?;
+        let mut row =
+            serde_json::to_value(views::ticket_row(&state.db.conn, t, now).await?).map_err(ApiError::internal)?;
         row["visit_by"] = serde_json::json!(t.visit_by);
         items.push(row);
     }

@@ -36,10 +36,7 @@ fn claims(s: &Staff, path: &str, typ: &str, ttl: i64, now: DateTime<Utc>) -> Sta
         sub: s.id.to_string(),
         typ: typ.into(),
         name: s.name.clone(),
-        roles: parse_roles(&s.roles)
-            .iter()
-            .map(|r| r.as_str().to_string())
-            .collect(),
+        roles: parse_roles(&s.roles).iter().map(|r| r.as_str().to_string()).collect(),
         region_id: s.region_id,
         region_path: path.into(),
         unit_id: s.unit_id,
@@ -56,20 +53,8 @@ async fn issue(state: &AppState, s: &Staff) -> ApiResult<TokenAnswer> {
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("staff region missing")))?;
     let auth = &state.settings.auth;
-    let access = state.keys.sign(&claims(
-        s,
-        &region.path,
-        TYP_ACCESS,
-        auth.access_ttl_seconds,
-        now,
-    ))?;
-    let refresh = state.keys.sign(&claims(
-        s,
-        &region.path,
-        TYP_REFRESH,
-        auth.refresh_ttl_seconds,
-        now,
-    ))?;
+    let access = state.keys.sign(&claims(s, &region.path, TYP_ACCESS, auth.access_ttl_seconds, now))?;
+    let refresh = state.keys.sign(&claims(s, &region.path, TYP_REFRESH, auth.refresh_ttl_seconds, now))?;
     Ok(TokenAnswer {
         access_token: access,
         refresh_token: refresh,
@@ -94,9 +79,7 @@ pub async fn login(state: &AppState, req: &LoginRequest) -> ApiResult<TokenAnswe
     };
     let db = &state.db.conn;
     let now = state.now();
-    let staff = repo::staff::by_username(db, username)
-        .await?
-        .filter(|s| s.active);
+    let staff = repo::staff::by_username(db, username).await?.filter(|s| s.active);
     let Some(staff) = staff else {
         // Same work as a real check, so response time does not reveal which usernames exist.
         password::verify(password, state.dummy_hash.to_string()).await;
@@ -108,33 +91,22 @@ pub async fn login(state: &AppState, req: &LoginRequest) -> ApiResult<TokenAnswe
         let secs = (until - now).num_seconds().max(1) as u64;
         return Err(ApiError::too_many(
             "login_locked",
-            format!(
-                "登录失败次数过多，账号已临时锁定，请{}分钟后再试",
-                secs.div_ceil(60)
-            ),
+            format!("登录失败次数过多，账号已临时锁定，请{}分钟后再试", secs.div_ceil(60)),
             secs,
         ));
     }
     if !password::verify(password, staff.password_hash.clone()).await {
         let auth = &state.settings.auth;
         let lock_until = now + Duration::seconds(auth.lockout_seconds);
-        let failed =
-            repo::staff::record_failed_login(db, &staff, auth.max_failed_logins, lock_until)
-                .await?;
+        let failed = repo::staff::record_failed_login(db, &staff, auth.max_failed_logins, lock_until).await?;
         tracing::warn!(username = %staff.username, failed, "failed login");
         metrics::counter!("minsheng_failed_logins_total").increment(1);
         // Each further failure answers a little later (slows guessing without holding a thread).
-        tokio::time::sleep(std::time::Duration::from_millis(
-            150 * failed.clamp(0, 5) as u64,
-        ))
-        .await;
+        tokio::time::sleep(std::time::Duration::from_millis(150 * failed.clamp(0, 5) as u64)).await;
         if failed >= auth.max_failed_logins {
             return Err(ApiError::too_many(
                 "login_locked",
-                format!(
-                    "登录失败次数过多，账号已临时锁定{}分钟",
-                    auth.lockout_seconds / 60
-                ),
+                format!("登录失败次数过多，账号已临时锁定{}分钟", auth.lockout_seconds / 60),
                 auth.lockout_seconds as u64,
             ));
         }
@@ -160,10 +132,8 @@ pub async fn refresh(state: &AppState, req: &RefreshRequest) -> ApiResult<TokenA
     if claims.typ != TYP_REFRESH {
         return Err(ApiError::unauthorized("token_invalid", "这不是刷新凭证"));
     }
-    let id: i64 = claims
-        .sub
-        .parse()
-        .map_err(|_| ApiError::unauthorized("token_invalid", "登录凭证无效，请重新登录"))?;
+    let id: i64 =
+        claims.sub.parse().map_err(|_| ApiError::unauthorized("token_invalid", "登录凭证无效，请重新登录"))?;
     let staff = repo::staff::get(&state.db.conn, id)
         .await?
         .filter(|s| s.active && s.token_version == claims.tv)

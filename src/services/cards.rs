@@ -48,48 +48,26 @@ pub async fn contacts_for<C: ConnectionTrait>(db: &C, village: &Region) -> ApiRe
         };
         for s in repo::staff::cadres_of_unit(db, unit.id).await? {
             let Some(phone) = s.phone else { continue };
-            let default_post = if i == 0 {
-                "村委会干部"
-            } else {
-                "乡镇包村干部"
-            };
-            out.push(Contact {
-                post: s.post.unwrap_or_else(|| default_post.into()),
-                name: s.name,
-                phone,
-            });
+            let default_post = if i == 0 { "村委会干部" } else { "乡镇包村干部" };
+            out.push(Contact { post: s.post.unwrap_or_else(|| default_post.into()), name: s.name, phone });
         }
     }
     Ok(out)
 }
 
 /// The hotline printed on a card: the village's own, else the nearest ancestor's, else the county's.
-pub async fn hotline_for<C: ConnectionTrait>(
-    state: &AppState,
-    db: &C,
-    village: &Region,
-) -> ApiResult<String> {
+pub async fn hotline_for<C: ConnectionTrait>(state: &AppState, db: &C, village: &Region) -> ApiResult<String> {
     let lineage = repo::regions::lineage(db, village).await?;
-    Ok(lineage
-        .iter()
-        .rev()
-        .find_map(|r| r.hotline.clone())
-        .unwrap_or_else(|| state.settings.county.hotline.clone()))
+    Ok(lineage.iter().rev().find_map(|r| r.hotline.clone()).unwrap_or_else(|| state.settings.county.hotline.clone()))
 }
 
 /// Issues the village's card, or rotates it: the old code stops working, the version rises.
 pub async fn issue(state: &AppState, user: &StaffUser, village_id: i64) -> ApiResult<IssuedCard> {
     user.require_any(&CARD_ROLES)?;
     let db = &state.db.conn;
-    let village = repo::regions::get(db, village_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("村不存在"))?;
+    let village = repo::regions::get(db, village_id).await?.ok_or_else(|| ApiError::not_found("村不存在"))?;
     if village.level != "village" {
-        return Err(ApiError::unprocessable(
-            "not_a_village",
-            "id",
-            "联系卡只能发给村",
-        ));
+        return Err(ApiError::unprocessable("not_a_village", "id", "联系卡只能发给村"));
     }
     if !user.covers_region(&village.path) {
         return Err(ApiError::forbidden("该村不在您的管辖范围内"));
@@ -131,12 +109,8 @@ pub async fn issue(state: &AppState, user: &StaffUser, village_id: i64) -> ApiRe
 pub async fn revoke(state: &AppState, user: &StaffUser, code: &str) -> ApiResult<Value> {
     user.require_any(&CARD_ROLES)?;
     let db = &state.db.conn;
-    let card = find(db, code)
-        .await?
-        .ok_or_else(|| ApiError::not_found("联系卡不存在"))?;
-    let village = repo::regions::get(db, card.region_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("村不存在"))?;
+    let card = find(db, code).await?.ok_or_else(|| ApiError::not_found("联系卡不存在"))?;
+    let village = repo::regions::get(db, card.region_id).await?.ok_or_else(|| ApiError::not_found("村不存在"))?;
     if !user.covers_region(&village.path) {
         return Err(ApiError::forbidden("该村不在您的管辖范围内"));
     }
@@ -192,11 +166,7 @@ pub struct PublicCard {
 /// Why a card cannot be used (the page explains, the API answers 404/410).
 pub enum CardLookup {
     Active(Box<PublicCard>),
-    Ended {
-        status: String,
-        village: String,
-        hotline: String,
-    },
+    Ended { status: String, village: String, hotline: String },
     Unknown,
 }
 
@@ -205,23 +175,13 @@ pub async fn lookup(state: &AppState, code: &str) -> ApiResult<CardLookup> {
     let Some(card) = find(db, code).await? else {
         return Ok(CardLookup::Unknown);
     };
-    let village = repo::regions::get(db, card.region_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("村不存在"))?;
+    let village = repo::regions::get(db, card.region_id).await?.ok_or_else(|| ApiError::not_found("村不存在"))?;
     if card.status != "active" {
-        return Ok(CardLookup::Ended {
-            status: card.status,
-            village: village.name,
-            hotline: card.hotline,
-        });
+        return Ok(CardLookup::Ended { status: card.status, village: village.name, hotline: card.hotline });
     }
     let lineage = repo::regions::lineage(db, &village).await?;
     let at = |level: &str| {
-        lineage
-            .iter()
-            .find(|r| r.level == level)
-            .map(|r| json!({"id": r.id, "name": r.name}))
-            .unwrap_or(Value::Null)
+        lineage.iter().find(|r| r.level == level).map(|r| json!({"id": r.id, "name": r.name})).unwrap_or(Value::Null)
     };
     Ok(CardLookup::Active(Box::new(PublicCard {
         code: card.code.clone(),
@@ -251,14 +211,8 @@ pub async fn list(
     status: Option<&str>,
     page: Page,
 ) -> ApiResult<(Vec<CardRow>, u64)> {
-    user.require_any(&[
-        Role::Operator,
-        Role::Dispatcher,
-        Role::Leader,
-        Role::Inspector,
-    ])?;
-    let (rows, total) =
-        repo::cards::list(&state.db.conn, &user.scope.region_path, status, page).await?;
+    user.require_any(&[Role::Operator, Role::Dispatcher, Role::Leader, Role::Inspector])?;
+    let (rows, total) = repo::cards::list(&state.db.conn, &user.scope.region_path, status, page).await?;
     let items = rows
         .into_iter()
         .map(|(c, r)| CardRow {
@@ -266,9 +220,7 @@ pub async fn list(
             code: c.code,
             version: c.version,
             status: c.status,
-            village: r
-                .map(|r| json!({"id": r.id, "name": r.name}))
-                .unwrap_or(Value::Null),
+            village: r.map(|r| json!({"id": r.id, "name": r.name})).unwrap_or(Value::Null),
             created_at: c.created_at,
         })
         .collect();

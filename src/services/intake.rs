@@ -78,27 +78,15 @@ pub const DESCRIPTION_MAX: usize = 2000;
 /// Same phone, village and category within this window: linked as a repeat request.
 pub const REPEAT_WINDOW_DAYS: i64 = 30;
 
-fn optional_text(
-    v: &Option<String>,
-    field: &str,
-    max: usize,
-    what: &str,
-) -> ApiResult<Option<String>> {
+fn optional_text(v: &Option<String>, field: &str, max: usize, what: &str) -> ApiResult<Option<String>> {
     match v.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
-        Some(s) if s.chars().count() > max => Err(ApiError::validation(
-            field,
-            format!("{what}不能超过{max}个字"),
-        )),
+        Some(s) if s.chars().count() > max => Err(ApiError::validation(field, format!("{what}不能超过{max}个字"))),
         Some(s) => Ok(Some(s.to_string())),
     }
 }
 
-async fn parse(
-    state: &AppState,
-    req: &IntakeRequest,
-    staff: Option<&StaffUser>,
-) -> ApiResult<Intake> {
+async fn parse(state: &AppState, req: &IntakeRequest, staff: Option<&StaffUser>) -> ApiResult<Intake> {
     let db = &state.db.conn;
     let (region, card_id, channel) = match staff {
         None => {
@@ -111,11 +99,7 @@ async fn parse(
                 None => None,
             };
             let card = card.ok_or_else(|| {
-                ApiError::unprocessable(
-                    "unknown_card",
-                    "card_code",
-                    "联系卡编号不存在，请核对卡片上的编号",
-                )
+                ApiError::unprocessable("unknown_card", "card_code", "联系卡编号不存在，请核对卡片上的编号")
             })?;
             if card.status != "active" {
                 return Err(ApiError::unprocessable(
@@ -131,31 +115,17 @@ async fn parse(
         }
         Some(user) => {
             user.require_any(&[Role::Operator, Role::Dispatcher])?;
-            let region_id = req
-                .region_id
-                .ok_or_else(|| ApiError::validation("region_id", "请选择诉求所在地区"))?;
-            let region = repo::regions::get(db, region_id).await?.ok_or_else(|| {
-                ApiError::unprocessable("unknown_region", "region_id", "地区不存在")
-            })?;
+            let region_id = req.region_id.ok_or_else(|| ApiError::validation("region_id", "请选择诉求所在地区"))?;
+            let region = repo::regions::get(db, region_id)
+                .await?
+                .ok_or_else(|| ApiError::unprocessable("unknown_region", "region_id", "地区不存在"))?;
             if !user.covers_region(&region.path) {
-                return Err(ApiError::unprocessable(
-                    "region_out_of_scope",
-                    "region_id",
-                    "该地区不在您的管辖范围内",
-                ));
+                return Err(ApiError::unprocessable("region_out_of_scope", "region_id", "该地区不在您的管辖范围内"));
             }
-            let channel = req
-                .channel
-                .as_deref()
-                .ok_or_else(|| ApiError::validation("channel", "请选择来源渠道"))?;
-            let channel = Channel::parse(channel)
-                .filter(|c| *c != Channel::Qr)
-                .ok_or_else(|| {
-                    ApiError::validation(
-                        "channel",
-                        format!("来源渠道不正确，可选：{}", Channel::names()),
-                    )
-                })?;
+            let channel = req.channel.as_deref().ok_or_else(|| ApiError::validation("channel", "请选择来源渠道"))?;
+            let channel = Channel::parse(channel).filter(|c| *c != Channel::Qr).ok_or_else(|| {
+                ApiError::validation("channel", format!("来源渠道不正确，可选：{}", Channel::names()))
+            })?;
             (region, None, channel)
         }
     };
@@ -169,43 +139,29 @@ async fn parse(
         .ok_or_else(|| ApiError::unprocessable("unknown_category", "category", "诉求分类不存在"))?;
     let kind = match req.kind.as_deref() {
         None | Some("") => Kind::Help,
-        Some(k) => Kind::parse(k).ok_or_else(|| {
-            ApiError::validation("kind", format!("诉求类型不正确，可选：{}", Kind::names()))
-        })?,
+        Some(k) => Kind::parse(k)
+            .ok_or_else(|| ApiError::validation("kind", format!("诉求类型不正确，可选：{}", Kind::names())))?,
     };
     let priority = match (staff, req.priority.as_deref()) {
-        (Some(_), Some(p)) => Priority::parse(p)
-            .ok_or_else(|| ApiError::validation("priority", "紧急程度只能是 normal 或 urgent"))?,
+        (Some(_), Some(p)) => {
+            Priority::parse(p).ok_or_else(|| ApiError::validation("priority", "紧急程度只能是 normal 或 urgent"))?
+        }
         _ => Priority::Normal,
     };
-    let description = req
-        .description
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or("")
-        .to_string();
+    let description = req.description.as_deref().map(str::trim).unwrap_or("").to_string();
     let len = description.chars().count();
     if len < DESCRIPTION_MIN {
-        return Err(ApiError::validation(
-            "description",
-            format!("请描述您的诉求（至少{DESCRIPTION_MIN}个字）"),
-        ));
+        return Err(ApiError::validation("description", format!("请描述您的诉求（至少{DESCRIPTION_MIN}个字）")));
     }
     if len > DESCRIPTION_MAX {
-        return Err(ApiError::validation(
-            "description",
-            format!("诉求描述不能超过{DESCRIPTION_MAX}个字"),
-        ));
+        return Err(ApiError::validation("description", format!("诉求描述不能超过{DESCRIPTION_MAX}个字")));
     }
     let phone = req.phone.as_deref().unwrap_or("");
     if phone.trim().is_empty() {
-        return Err(ApiError::validation(
-            "phone",
-            "请填写手机号码，方便工作人员联系您",
-        ));
+        return Err(ApiError::validation("phone", "请填写手机号码，方便工作人员联系您"));
     }
-    let phone = Phone::parse(phone)
-        .ok_or_else(|| ApiError::validation("phone", "手机号码格式不正确，请填写11位手机号"))?;
+    let phone =
+        Phone::parse(phone).ok_or_else(|| ApiError::validation("phone", "手机号码格式不正确，请填写11位手机号"))?;
     let name = optional_text(&req.name, "name", 50, "姓名")?;
     let address = optional_text(&req.address, "address", 200, "地址")?;
     if let Some(l) = &req.location
@@ -223,18 +179,10 @@ async fn parse(
     for id in &upload_ids {
         let ok = repo::uploads::is_free(db, id).await?;
         if !ok {
-            return Err(ApiError::unprocessable(
-                "unknown_upload",
-                "upload_ids",
-                "附件不存在或已被使用，请重新上传",
-            ));
+            return Err(ApiError::unprocessable("unknown_upload", "upload_ids", "附件不存在或已被使用，请重新上传"));
         }
     }
-    let received_at = if staff.is_some() {
-        req.received_at
-    } else {
-        None
-    };
+    let received_at = if staff.is_some() { req.received_at } else { None };
     Ok(Intake {
         region,
         card_id,
@@ -275,10 +223,7 @@ pub async fn file(
     if let Some(k) = key
         && !valid_idempotency_key(k)
     {
-        return Err(ApiError::validation(
-            "Idempotency-Key",
-            "Idempotency-Key 须为1–200个可见ASCII字符",
-        ));
+        return Err(ApiError::validation("Idempotency-Key", "Idempotency-Key 须为1–200个可见ASCII字符"));
     }
     let hash = body_hash(body);
     if let Some(k) = key
@@ -291,21 +236,12 @@ pub async fn file(
         ApiError::validation(field, "字段类型不正确")
     })?;
     let intake = parse(state, &req, staff).await?;
-    match create(
-        state,
-        intake,
-        staff,
-        key.map(|k| (scope.as_str(), k, hash.as_str())),
-    )
-    .await
-    {
+    match create(state, intake, staff, key.map(|k| (scope.as_str(), k, hash.as_str()))).await {
         Err(e) if key.is_some() && is_duplicate_key(&e) => {
             // A concurrent request with the same key committed first: answer as it did.
             replay(state, &scope, key.unwrap_or_default(), &hash)
                 .await?
-                .ok_or_else(|| {
-                    ApiError::conflict("idempotency_in_progress", "相同请求正在处理中，请稍后重试")
-                })
+                .ok_or_else(|| ApiError::conflict("idempotency_in_progress", "相同请求正在处理中，请稍后重试"))
         }
         other => other,
     }
@@ -315,12 +251,7 @@ fn is_duplicate_key(e: &ApiError) -> bool {
     e.code == "idempotency_duplicate"
 }
 
-async fn replay(
-    state: &AppState,
-    scope: &str,
-    key: &str,
-    hash: &str,
-) -> ApiResult<Option<(StatusCode, IntakeAnswer)>> {
+async fn replay(state: &AppState, scope: &str, key: &str, hash: &str) -> ApiResult<Option<(StatusCode, IntakeAnswer)>> {
     let Some(stored) = repo::idempotency::get(&state.db.conn, scope, key).await? else {
         return Ok(None);
     };
@@ -331,8 +262,7 @@ async fn replay(
             "该 Idempotency-Key 已用于另一条不同的诉求",
         ));
     }
-    let answer: IntakeAnswer =
-        serde_json::from_str(&stored.response).map_err(ApiError::internal)?;
+    let answer: IntakeAnswer = serde_json::from_str(&stored.response).map_err(ApiError::internal)?;
     let status = StatusCode::from_u16(stored.status_code as u16).unwrap_or(StatusCode::CREATED);
     Ok(Some((status, answer)))
 }
@@ -344,17 +274,14 @@ async fn create(
     idem: Option<(&str, &str, &str)>,
 ) -> ApiResult<(StatusCode, IntakeAnswer)> {
     let now = ledger_time(state.now());
-    let policy =
-        repo::catalog::policy_for(&state.db.conn, &i.category.code, i.priority.as_str()).await?;
+    let policy = repo::catalog::policy_for(&state.db.conn, &i.category.code, i.priority.as_str()).await?;
     let tx = state.db.begin().await?;
     // Reserve the key first: a concurrent twin blocks here (PostgreSQL) or queues (SQLite), then fails.
     if let Some((scope, key, hash)) = idem
         && let Err(e) = repo::idempotency::store(&*tx, scope, key, hash, 0, "", now).await
     {
         return Err(match e.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => {
-                ApiError::conflict("idempotency_duplicate", "重复请求")
-            }
+            Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict("idempotency_duplicate", "重复请求"),
             _ => e.into(),
         });
     }
@@ -362,9 +289,7 @@ async fn create(
     let seq = repo::tickets::next_number(&*tx, day).await?;
     let no = TicketNo::new(day, seq);
     let since = now - Duration::days(REPEAT_WINDOW_DAYS);
-    let repeat_of =
-        repo::tickets::find_repeat(&*tx, i.phone.as_str(), i.region.id, &i.category.code, since)
-            .await?;
+    let repeat_of = repo::tickets::find_repeat(&*tx, i.phone.as_str(), i.region.id, &i.category.code, since).await?;
     let received = i.received_at.map(ledger_time).unwrap_or(now);
     let model = tickets::ActiveModel {
         no: Set(no.as_str().to_string()),
@@ -420,18 +345,12 @@ async fn create(
             public: true,
         };
         let extra = vec![(tickets::Column::RegisteredAt, Some(now).into())];
-        ticket =
-            match repo::tickets::apply(&*tx, &ticket, Status::Registered, extra, &register, now)
-                .await?
-            {
-                repo::tickets::Applied::Done(t) => *t,
-                repo::tickets::Applied::Stale => {
-                    return Err(ApiError::conflict(
-                        "conflict",
-                        "工单已被他人处理，请刷新后重试",
-                    ));
-                }
-            };
+        ticket = match repo::tickets::apply(&*tx, &ticket, Status::Registered, extra, &register, now).await? {
+            repo::tickets::Applied::Done(t) => *t,
+            repo::tickets::Applied::Stale => {
+                return Err(ApiError::conflict("conflict", "工单已被他人处理，请刷新后重试"));
+            }
+        };
     }
     let tracking_url = format!("{}/t/{}", state.public_url(), no.as_str());
     let sms = templates::confirmation(&state.settings.county.sms_sign, no.as_str(), &tracking_url);

@@ -6,11 +6,7 @@ use crate::error::ApiResult;
 use crate::repo;
 use crate::state::AppState;
 
-pub async fn verify_ticket(
-    state: &AppState,
-    user: &StaffUser,
-    no: &str,
-) -> ApiResult<Verification> {
+pub async fn verify_ticket(state: &AppState, user: &StaffUser, no: &str) -> ApiResult<Verification> {
     let l = load_readable(state, user, no).await?;
     let events = repo::tickets::events_of(&state.db.conn, l.ticket.id).await?;
     let stored: Vec<StoredEvent<'_>> = events

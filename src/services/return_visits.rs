@@ -1,7 +1,7 @@
 //! Return visits (回访): the caller records whether the requester was reached, whether the problem
 //! is solved and how satisfied they are. Satisfied → visited (and closed when no sign-off is
 //! needed, two events in one transaction); dissatisfied or not solved → reopened.
-use super::tickets::{load_readable, reopen_cols};
+use super::tickets::{Step, load_readable, reopen_cols};
 use super::views::{TicketView, ticket_view};
 use crate::auth::StaffUser;
 use crate::domain::ledger::ledger_time;
@@ -59,35 +59,16 @@ impl Visit {
 }
 
 fn parse(r: &VisitRequest) -> ApiResult<Visit> {
-    let reached = r
-        .reached
-        .ok_or_else(|| ApiError::validation("reached", "请说明是否联系到群众"))?;
-    let channel = r
-        .channel
-        .as_deref()
-        .ok_or_else(|| ApiError::validation("channel", "请选择回访方式"))?;
-    let channel = VisitChannel::parse(channel).ok_or_else(|| {
-        ApiError::validation(
-            "channel",
-            format!("回访方式不正确，可选：{}", VisitChannel::names()),
-        )
-    })?;
+    let reached = r.reached.ok_or_else(|| ApiError::validation("reached", "请说明是否联系到群众"))?;
+    let channel = r.channel.as_deref().ok_or_else(|| ApiError::validation("channel", "请选择回访方式"))?;
+    let channel = VisitChannel::parse(channel)
+        .ok_or_else(|| ApiError::validation("channel", format!("回访方式不正确，可选：{}", VisitChannel::names())))?;
     let (solved, satisfaction) = if reached {
-        let s = r
-            .solved
-            .as_deref()
-            .ok_or_else(|| ApiError::validation("solved", "请选择问题是否解决"))?;
-        let s = Solved::parse(s)
-            .ok_or_else(|| ApiError::validation("solved", "是否解决只能是 yes、partly 或 no"))?;
-        let m = r
-            .satisfaction
-            .as_deref()
-            .ok_or_else(|| ApiError::validation("satisfaction", "请选择满意程度"))?;
+        let s = r.solved.as_deref().ok_or_else(|| ApiError::validation("solved", "请选择问题是否解决"))?;
+        let s = Solved::parse(s).ok_or_else(|| ApiError::validation("solved", "是否解决只能是 yes、partly 或 no"))?;
+        let m = r.satisfaction.as_deref().ok_or_else(|| ApiError::validation("satisfaction", "请选择满意程度"))?;
         let m = Satisfaction::parse(m).ok_or_else(|| {
-            ApiError::validation(
-                "satisfaction",
-                "满意程度只能是 satisfied、basically_satisfied 或 dissatisfied",
-            )
+            ApiError::validation("satisfaction", "满意程度只能是 satisfied、basically_satisfied 或 dissatisfied")
         })?;
         (Some(s), Some(m))
     } else {
@@ -106,30 +87,18 @@ fn parse(r: &VisitRequest) -> ApiResult<Visit> {
             .into_iter()
             .enumerate()
             {
-                out[i] = v.filter(|v| (1..=5).contains(v)).ok_or_else(|| {
-                    ApiError::validation(format!("scores.{name}"), "评分须为1到5分")
-                })?;
+                out[i] = v
+                    .filter(|v| (1..=5).contains(v))
+                    .ok_or_else(|| ApiError::validation(format!("scores.{name}"), "评分须为1到5分"))?;
             }
             Some(out)
         }
     };
-    let comment = r
-        .comment
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(str::to_string);
+    let comment = r.comment.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_string);
     if comment.as_ref().is_some_and(|c| c.chars().count() > 1000) {
         return Err(ApiError::validation("comment", "回访意见不能超过1000个字"));
     }
-    Ok(Visit {
-        reached,
-        solved,
-        satisfaction,
-        scores,
-        comment,
-        channel,
-    })
+    Ok(Visit { reached, solved, satisfaction, scores, comment, channel })
 }
 
 #[derive(Serialize)]
@@ -139,12 +108,7 @@ pub struct VisitAnswer {
     pub ticket: TicketView,
 }
 
-pub async fn record(
-    state: &AppState,
-    user: &StaffUser,
-    no: &str,
-    req: &VisitRequest,
-) -> ApiResult<VisitAnswer> {
+pub async fn record(state: &AppState, user: &StaffUser, no: &str, req: &VisitRequest) -> ApiResult<VisitAnswer> {
     user.require_any(&[Role::Caller])?;
     let l = load_readable(state, user, no).await?;
     let v = parse(req)?;
@@ -156,12 +120,7 @@ pub async fn record(
         ));
     }
     let now = ledger_time(state.now());
-    let last = l
-        .assignments
-        .iter()
-        .rev()
-        .find(|a| a.resolved_at.is_some())
-        .or(l.assignments.last());
+    let last = l.assignments.iter().rev().find(|a| a.resolved_at.is_some()).or(l.assignments.last());
     let tx = state.db.begin().await?;
     let visit = repo::return_visits::insert(
         &*tx,
@@ -192,38 +151,20 @@ pub async fn record(
         VisitOutcome::Unsatisfied => reopen_cols(),
         _ => vec![],
     };
-    let ticket = super::tickets::apply_in(
-        &*tx,
-        &l.ticket,
-        Action::ReturnVisit(outcome),
-        actor.clone(),
-        v.comment.clone(),
-        data,
-        extra,
-        now,
-    )
-    .await?;
+    let step = Step { actor: actor.clone(), note: v.comment.clone(), data, extra };
+    let ticket = super::tickets::apply_in(&*tx, &l.ticket, Action::ReturnVisit(outcome), step, now).await?;
     if outcome == VisitOutcome::Satisfied && !ticket.signoff_required {
-        let extra = vec![(tickets::Column::ClosedAt, Some(now).into())];
-        let note = Some("回访满意，自动归档".to_string());
-        super::tickets::apply_in(
-            &*tx,
-            &ticket,
-            Action::Close,
+        let step = Step {
             actor,
-            note,
-            json!({"auto": true}),
-            extra,
-            now,
-        )
-        .await?;
+            note: Some("回访满意，自动归档".to_string()),
+            data: json!({"auto": true}),
+            extra: vec![(tickets::Column::ClosedAt, Some(now).into())],
+        };
+        super::tickets::apply_in(&*tx, &ticket, Action::Close, step, now).await?;
     }
     tx.commit().await?;
-    metrics::counter!("minsheng_return_visits_total", "outcome" => outcome_name(outcome))
-        .increment(1);
-    let fresh = repo::tickets::by_no(&state.db.conn, no)
-        .await?
-        .ok_or_else(|| ApiError::not_found("工单不存在"))?;
+    metrics::counter!("minsheng_return_visits_total", "outcome" => outcome_name(outcome)).increment(1);
+    let fresh = repo::tickets::by_no(&state.db.conn, no).await?.ok_or_else(|| ApiError::not_found("工单不存在"))?;
     Ok(VisitAnswer {
         visit_id: visit.id,
         outcome: outcome_name(outcome),

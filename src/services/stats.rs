@@ -29,13 +29,7 @@ pub struct Summary {
 }
 
 /// Roles that read statistics.
-pub const STATS_ROLES: [Role; 5] = [
-    Role::Leader,
-    Role::Inspector,
-    Role::Dispatcher,
-    Role::Operator,
-    Role::Caller,
-];
+pub const STATS_ROLES: [Role; 5] = [Role::Leader, Role::Inspector, Role::Dispatcher, Role::Operator, Role::Caller];
 
 fn date(v: &Option<String>, field: &str) -> ApiResult<Option<NaiveDate>> {
     match v.as_deref() {

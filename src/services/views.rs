@@ -118,30 +118,18 @@ fn label(status: &str) -> &'static str {
 }
 
 async fn unit_name<C: ConnectionTrait>(db: &C, id: i64) -> Result<String, DbErr> {
-    Ok(repo::regions::unit(db, id)
-        .await?
-        .map(|u| u.name)
-        .unwrap_or_default())
+    Ok(repo::regions::unit(db, id).await?.map(|u| u.name).unwrap_or_default())
 }
 
-async fn assignment_view<C: ConnectionTrait>(
-    db: &C,
-    a: &Assignment,
-) -> Result<AssignmentView, DbErr> {
+async fn assignment_view<C: ConnectionTrait>(db: &C, a: &Assignment) -> Result<AssignmentView, DbErr> {
     let assignee = match a.assignee_id {
-        Some(id) => repo::staff::get(db, id).await?.map(|s| IdName {
-            id: s.id,
-            name: s.name,
-        }),
+        Some(id) => repo::staff::get(db, id).await?.map(|s| IdName { id: s.id, name: s.name }),
         None => None,
     };
     Ok(AssignmentView {
         id: a.id,
         status: a.status.clone(),
-        unit: IdName {
-            id: a.unit_id,
-            name: unit_name(db, a.unit_id).await?,
-        },
+        unit: IdName { id: a.unit_id, name: unit_name(db, a.unit_id).await? },
         assignee,
         dispatched_at: a.dispatched_at,
         respond_by: a.respond_by,
@@ -170,10 +158,7 @@ pub fn event_view(e: &events::Model) -> EventView {
     }
 }
 
-async fn ticket_no_of<C: ConnectionTrait>(
-    db: &C,
-    id: Option<i64>,
-) -> Result<Option<String>, DbErr> {
+async fn ticket_no_of<C: ConnectionTrait>(db: &C, id: Option<i64>) -> Result<Option<String>, DbErr> {
     Ok(match id {
         Some(id) => repo::tickets::by_id(db, id).await?.map(|t| t.no),
         None => None,
@@ -186,16 +171,11 @@ pub fn is_overdue(t: &Ticket, a: Option<&Assignment>, now: DateTime<Utc>) -> boo
     a.is_some_and(|a| {
         assigned
             && a.status == "active"
-            && ((a.accepted_at.is_none() && a.respond_by < now)
-                || (a.resolved_at.is_none() && a.resolve_by < now))
+            && ((a.accepted_at.is_none() && a.respond_by < now) || (a.resolved_at.is_none() && a.resolve_by < now))
     })
 }
 
-pub async fn ticket_row<C: ConnectionTrait>(
-    db: &C,
-    t: &Ticket,
-    now: DateTime<Utc>,
-) -> Result<TicketRow, DbErr> {
+pub async fn ticket_row<C: ConnectionTrait>(db: &C, t: &Ticket, now: DateTime<Utc>) -> Result<TicketRow, DbErr> {
     let current = match t.current_assignment_id {
         Some(id) => repo::assignments::get(db, id).await?,
         None => None,
@@ -236,17 +216,10 @@ pub async fn ticket_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Ticke
     };
     let region = repo::regions::get(db, t.region_id).await?;
     let region_names = match &region {
-        Some(r) => repo::regions::lineage(db, r)
-            .await?
-            .into_iter()
-            .map(|r| r.name)
-            .collect(),
+        Some(r) => repo::regions::lineage(db, r).await?.into_iter().map(|r| r.name).collect(),
         None => vec![],
     };
-    let category_name = repo::catalog::category(db, &t.category_code)
-        .await?
-        .map(|c| c.name)
-        .unwrap_or_default();
+    let category_name = repo::catalog::category(db, &t.category_code).await?.map(|c| c.name).unwrap_or_default();
     let events = repo::tickets::events_of(db, t.id).await?;
     let visits = repo::return_visits::of_ticket(db, t.id).await?;
     Ok(TicketView {
@@ -299,10 +272,7 @@ pub async fn ticket_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Ticke
 /// Actions whose note the requester may read (progress reports, results, decisions, reasons for
 /// closing their request); every other note is internal.
 fn note_is_public(action: &str) -> bool {
-    matches!(
-        action,
-        "progress" | "resolve" | "council_decision" | "invalid" | "merge"
-    )
+    matches!(action, "progress" | "resolve" | "council_decision" | "invalid" | "merge")
 }
 
 #[derive(Serialize)]
@@ -369,27 +339,19 @@ pub async fn public_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Publi
         None => None,
     };
     let category = repo::catalog::category(db, &t.category_code).await?;
-    let village = repo::regions::get(db, t.region_id)
-        .await?
-        .map(|r| r.name)
-        .unwrap_or_default();
+    let village = repo::regions::get(db, t.region_id).await?.map(|r| r.name).unwrap_or_default();
     let open = current.as_ref().filter(|a| a.status == "active");
     Ok(PublicTicket {
         no: t.no.clone(),
         status: t.status.clone(),
         status_label: label(&t.status),
-        category: IdNameCode {
-            code: t.category_code.clone(),
-            name: category.map(|c| c.name).unwrap_or_default(),
-        },
+        category: IdNameCode { code: t.category_code.clone(), name: category.map(|c| c.name).unwrap_or_default() },
         kind: t.kind.clone(),
         created_at: t.created_at,
         phone: mask(&t.requester_phone),
         village,
         handling_unit,
-        respond_by: open
-            .filter(|a| a.accepted_at.is_none())
-            .map(|a| a.respond_by),
+        respond_by: open.filter(|a| a.accepted_at.is_none()).map(|a| a.respond_by),
         resolve_by: open.map(|a| a.resolve_by),
         timeline: events
             .iter()
@@ -402,15 +364,8 @@ pub async fn public_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Publi
                     label: public_label(e),
                     status: e.to_status.clone(),
                     status_label: label(&e.to_status),
-                    note: if note_is_public(&e.action) {
-                        e.note.clone()
-                    } else {
-                        None
-                    },
-                    unit: data
-                        .get("unit_name")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
+                    note: if note_is_public(&e.action) { e.note.clone() } else { None },
+                    unit: data.get("unit_name").and_then(Value::as_str).map(str::to_string),
                 }
             })
             .collect(),

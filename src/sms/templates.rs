@@ -3,16 +3,8 @@
 use serde_json::{Value, json};
 
 /// Outbox `kind` values (API.md "Contract details").
-pub const KINDS: [&str; 8] = [
-    "assignment",
-    "confirmation",
-    "otp",
-    "reminder",
-    "urge",
-    "escalation",
-    "rating_request",
-    "weekly_report",
-];
+pub const KINDS: [&str; 8] =
+    ["assignment", "confirmation", "otp", "reminder", "urge", "escalation", "rating_request", "weekly_report"];
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Message {
@@ -28,21 +20,12 @@ fn sign(sign_name: &str, text: String) -> String {
 }
 
 /// To the cadre: a new order for their unit.
-pub fn assignment(
-    sign_name: &str,
-    no: &str,
-    category: &str,
-    village: &str,
-    respond_by: &str,
-    link: &str,
-) -> Message {
+pub fn assignment(sign_name: &str, no: &str, category: &str, village: &str, respond_by: &str, link: &str) -> Message {
     Message {
         kind: "assignment",
         body: sign(
             sign_name,
-            format!(
-                "新工单{no}（{category}，{village}），请于{respond_by}前签收并联系群众。办理：{link} 回复1签收"
-            ),
+            format!("新工单{no}（{category}，{village}），请于{respond_by}前签收并联系群众。办理：{link} 回复1签收"),
         ),
         params: json!({"no": no, "category": category, "village": village, "deadline": respond_by}),
         urgent: true,
@@ -53,10 +36,7 @@ pub fn assignment(
 pub fn confirmation(sign_name: &str, no: &str, link: &str) -> Message {
     Message {
         kind: "confirmation",
-        body: sign(
-            sign_name,
-            format!("您的诉求已受理，编号{no}。查看进度：{link}"),
-        ),
+        body: sign(sign_name, format!("您的诉求已受理，编号{no}。查看进度：{link}")),
         params: json!({"no": no}),
         urgent: false,
     }
@@ -66,10 +46,7 @@ pub fn confirmation(sign_name: &str, no: &str, link: &str) -> Message {
 pub fn rating_request(sign_name: &str, no: &str) -> Message {
     Message {
         kind: "rating_request",
-        body: sign(
-            sign_name,
-            format!("您的诉求{no}已办结。请回复：1满意 2基本满意 3不满意。"),
-        ),
+        body: sign(sign_name, format!("您的诉求{no}已办结。请回复：1满意 2基本满意 3不满意。")),
         params: json!({"no": no}),
         urgent: false,
     }
@@ -77,11 +54,7 @@ pub fn rating_request(sign_name: &str, no: &str) -> Message {
 
 /// To the cadre: urged (催办).
 pub fn urge(sign_name: &str, no: &str, note: &str) -> Message {
-    let extra = if note.is_empty() {
-        String::new()
-    } else {
-        format!("：{note}")
-    };
+    let extra = if note.is_empty() { String::new() } else { format!("：{note}") };
     Message {
         kind: "urge",
         body: sign(sign_name, format!("催办：工单{no}请尽快办理{extra}")),
@@ -94,10 +67,7 @@ pub fn urge(sign_name: &str, no: &str, note: &str) -> Message {
 pub fn escalation(sign_name: &str, no: &str, category: &str, respond_by: &str) -> Message {
     Message {
         kind: "escalation",
-        body: sign(
-            sign_name,
-            format!("提级工单{no}（{category}）已转由贵单位办理，请于{respond_by}前签收。"),
-        ),
+        body: sign(sign_name, format!("提级工单{no}（{category}）已转由贵单位办理，请于{respond_by}前签收。")),
         params: json!({"no": no, "category": category, "deadline": respond_by}),
         urgent: true,
     }

@@ -7,8 +7,5 @@ use std::time::Duration;
 
 /// Starts every worker loop on the current runtime.
 pub fn spawn_all(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
-    vec![tokio::spawn(outbox::run_loop(
-        state,
-        Duration::from_secs(2),
-    ))]
+    vec![tokio::spawn(outbox::run_loop(state, Duration::from_secs(2)))]
 }

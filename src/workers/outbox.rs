@@ -34,27 +34,14 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<us
         };
         match state.sms.send(&msg).await {
             Ok(ok) => {
-                repo::outbox::mark_sent(
-                    &state.db.conn,
-                    m.id,
-                    state.sms.name(),
-                    ok.provider_message_id,
-                    now,
-                )
-                .await?;
+                repo::outbox::mark_sent(&state.db.conn, m.id, state.sms.name(), ok.provider_message_id, now).await?;
                 sent += 1;
             }
             Err(e) => {
                 let dead = matches!(e, SendError::Rejected(_)) || m.attempts + 1 >= MAX_ATTEMPTS;
                 tracing::warn!(outbox_id = m.id, to = %mask(&m.recipient), error = %e, dead, "sms send failed");
-                repo::outbox::mark_failed(
-                    &state.db.conn,
-                    m.id,
-                    &e.to_string(),
-                    dead,
-                    now + backoff(m.attempts),
-                )
-                .await?;
+                repo::outbox::mark_failed(&state.db.conn, m.id, &e.to_string(), dead, now + backoff(m.attempts))
+                    .await?;
             }
         }
     }

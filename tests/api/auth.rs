@@ -19,24 +19,12 @@ async fn login_returns_tokens_and_the_staff_member() {
 #[tokio::test]
 async fn wrong_password_and_unknown_user_get_the_same_401() {
     let app = spawn_app().await;
-    let a = error_of(
-        app.login("dispatcher", "wrong-password").await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
-    let b = error_of(
-        app.login("nobody", "wrong-password").await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
+    let a = error_of(app.login("dispatcher", "wrong-password").await, StatusCode::UNAUTHORIZED).await;
+    let b = error_of(app.login("nobody", "wrong-password").await, StatusCode::UNAUTHORIZED).await;
     assert_eq!(a, b);
     assert_eq!(a["code"], "invalid_credentials");
-    let e = error_of(
-        app.post("/api/v1/auth/login", None, &json!({"username": "x"}))
-            .await,
-        StatusCode::BAD_REQUEST,
-    )
-    .await;
+    let e =
+        error_of(app.post("/api/v1/auth/login", None, &json!({"username": "x"})).await, StatusCode::BAD_REQUEST).await;
     assert_eq!(e["field"], "password");
 }
 
@@ -44,20 +32,13 @@ async fn wrong_password_and_unknown_user_get_the_same_401() {
 async fn repeated_failures_lock_the_account() {
     let app = spawn_app().await;
     for _ in 0..4 {
-        assert_eq!(
-            app.login("caller", "bad").await.status(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(app.login("caller", "bad").await.status(), StatusCode::UNAUTHORIZED);
     }
     let r = app.login("caller", "bad").await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(r.headers().contains_key("retry-after"));
     // Locked: even the right password is refused until the lock runs out.
-    let e = error_of(
-        app.login("caller", PASSWORD).await,
-        StatusCode::TOO_MANY_REQUESTS,
-    )
-    .await;
+    let e = error_of(app.login("caller", PASSWORD).await, StatusCode::TOO_MANY_REQUESTS).await;
     assert_eq!(e["code"], "login_locked");
     app.state.time.advance(chrono::Duration::minutes(16));
     assert_eq!(app.login("caller", PASSWORD).await.status(), StatusCode::OK);
@@ -67,48 +48,27 @@ async fn repeated_failures_lock_the_account() {
 async fn refresh_gives_a_new_access_token_and_access_tokens_cannot_refresh() {
     let app = spawn_app().await;
     let v: Value = app.login("leader", PASSWORD).await.json().await.unwrap();
-    let r = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({"refresh_token": v["refresh_token"]}),
-        )
-        .await;
+    let r = app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": v["refresh_token"]})).await;
     assert_eq!(r.status(), StatusCode::OK);
     let fresh: Value = r.json().await.unwrap();
-    let summary = app
-        .get("/api/v1/stats/summary", fresh["access_token"].as_str())
-        .await;
+    let summary = app.get("/api/v1/stats/summary", fresh["access_token"].as_str()).await;
     assert_eq!(summary.status(), StatusCode::OK);
     let e = error_of(
-        app.post(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({"refresh_token": v["access_token"]}),
-        )
-        .await,
+        app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": v["access_token"]})).await,
         StatusCode::UNAUTHORIZED,
     )
     .await;
     assert_eq!(e["code"], "token_invalid");
     // A refresh token is not an access token either.
-    let e = error_of(
-        app.get("/api/v1/stats/summary", v["refresh_token"].as_str())
-            .await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
+    let e =
+        error_of(app.get("/api/v1/stats/summary", v["refresh_token"].as_str()).await, StatusCode::UNAUTHORIZED).await;
     assert_eq!(e["code"], "token_invalid");
 }
 
 #[tokio::test]
 async fn missing_tampered_expired_and_villager_tokens_are_refused_on_staff_routes() {
     let app = spawn_app().await;
-    let e = error_of(
-        app.get("/api/v1/tickets", None).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
+    let e = error_of(app.get("/api/v1/tickets", None).await, StatusCode::UNAUTHORIZED).await;
     assert_eq!(e["code"], "unauthorized");
 
     let token = app.token("admin").await;
@@ -117,25 +77,14 @@ async fn missing_tampered_expired_and_villager_tokens_are_refused_on_staff_route
     let mut claims: Value = serde_json::from_slice(&base64_url(payload)).unwrap();
     claims["roles"] = json!(["admin", "leader"]);
     claims["region_path"] = json!("/");
-    let forged = format!(
-        "{head}.{}.{sig}",
-        b64(&serde_json::to_vec(&claims).unwrap())
-    );
-    let e = error_of(
-        app.get("/api/v1/tickets", Some(&forged)).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
+    let forged = format!("{head}.{}.{sig}", b64(&serde_json::to_vec(&claims).unwrap()));
+    let e = error_of(app.get("/api/v1/tickets", Some(&forged)).await, StatusCode::UNAUTHORIZED).await;
     assert_eq!(e["code"], "token_invalid");
 
     let mut expired: StaffClaims = serde_json::from_value(claims.clone()).unwrap();
     expired.exp = chrono::Utc::now().timestamp() - 3600;
     let expired = app.state.keys.sign(&expired).unwrap();
-    let e = error_of(
-        app.get("/api/v1/tickets", Some(&expired)).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
+    let e = error_of(app.get("/api/v1/tickets", Some(&expired)).await, StatusCode::UNAUTHORIZED).await;
     assert_eq!(e["code"], "token_expired");
 
     let villager = VillagerClaims {
@@ -147,19 +96,13 @@ async fn missing_tampered_expired_and_villager_tokens_are_refused_on_staff_route
         exp: chrono::Utc::now().timestamp() + 600,
     };
     let villager = app.state.keys.sign(&villager).unwrap();
-    let e = error_of(
-        app.get("/api/v1/tickets", Some(&villager)).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
+    let e = error_of(app.get("/api/v1/tickets", Some(&villager)).await, StatusCode::UNAUTHORIZED).await;
     assert_eq!(e["code"], "token_invalid");
 }
 
 fn base64_url(s: &str) -> Vec<u8> {
     use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(s)
-        .unwrap()
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).unwrap()
 }
 
 fn b64(b: &[u8]) -> String {

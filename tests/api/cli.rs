@@ -22,7 +22,20 @@ async fn the_first_admin_is_made_from_the_command_line_and_can_log_in() {
     let out = minsheng(&["admin", "create-region", "--name", "测试县", "--level", "county", "--database", &url], &[]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("region 1 created"));
     let out = minsheng(
-        &["admin", "create-staff", "--username", "chief", "--name", "王主任", "--roles", "admin", "--region-id", "1", "--database", &url],
+        &[
+            "admin",
+            "create-staff",
+            "--username",
+            "chief",
+            "--name",
+            "王主任",
+            "--roles",
+            "admin",
+            "--region-id",
+            "1",
+            "--database",
+            &url,
+        ],
         &[("MINSHENG_STAFF_PASSWORD", "a-long-secret-passphrase")],
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("chief"));
@@ -52,13 +65,39 @@ async fn a_short_password_or_unknown_role_is_refused() {
     let url = fresh_database_url().await;
     minsheng(&["migrate", "--database", &url], &[]);
     let bad = Command::new(env!("CARGO_BIN_EXE_minsheng"))
-        .args(["admin", "create-staff", "--username", "x", "--name", "x", "--roles", "admin,root", "--region-id", "1", "--database", &url])
+        .args([
+            "admin",
+            "create-staff",
+            "--username",
+            "x",
+            "--name",
+            "x",
+            "--roles",
+            "admin,root",
+            "--region-id",
+            "1",
+            "--database",
+            &url,
+        ])
         .env("MINSHENG_STAFF_PASSWORD", "a-long-secret-passphrase")
         .output()
         .unwrap();
     assert!(!bad.status.success());
     let short = Command::new(env!("CARGO_BIN_EXE_minsheng"))
-        .args(["admin", "create-staff", "--username", "x", "--name", "x", "--roles", "admin", "--region-id", "1", "--database", &url])
+        .args([
+            "admin",
+            "create-staff",
+            "--username",
+            "x",
+            "--name",
+            "x",
+            "--roles",
+            "admin",
+            "--region-id",
+            "1",
+            "--database",
+            &url,
+        ])
         .env("MINSHENG_STAFF_PASSWORD", "short")
         .output()
         .unwrap();
@@ -69,7 +108,15 @@ async fn a_short_password_or_unknown_role_is_refused() {
 async fn seeding_the_demo_again_reuses_the_data() {
     let app = spawn_app().await;
     let before = app.count("SELECT COUNT(*) FROM staff").await + app.count("SELECT COUNT(*) FROM cards").await;
-    let again = minsheng::demo::seed(&app.state.db, HashParams { memory_kib: 1024, iterations: 1 }, "12345", "清河县", chrono::Utc::now()).await.unwrap();
+    let again = minsheng::demo::seed(
+        &app.state.db,
+        HashParams { memory_kib: 1024, iterations: 1 },
+        "12345",
+        "清河县",
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     assert!(!again.seeded_now);
     assert_eq!(again.cards.len(), 6);
     let after = app.count("SELECT COUNT(*) FROM staff").await + app.count("SELECT COUNT(*) FROM cards").await;

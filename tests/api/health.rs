@@ -19,10 +19,7 @@ async fn healthz_readyz_and_metrics_answer() {
 
 #[tokio::test]
 async fn readyz_checks_redis_when_configured() {
-    let app = crate::helpers::spawn_app_with(|s| {
-        s.redis.url = Some("redis://127.0.0.1:6379".to_string().into())
-    })
-    .await;
+    let app = crate::helpers::spawn_app_with(|s| s.redis.url = Some("redis://127.0.0.1:6379".to_string().into())).await;
     let v: Value = app.get("/readyz", None).await.json().await.unwrap();
     assert_eq!(v["redis"], "ok", "{v}");
 }
@@ -30,10 +27,6 @@ async fn readyz_checks_redis_when_configured() {
 #[tokio::test]
 async fn unknown_paths_get_a_json_error() {
     let app = spawn_app().await;
-    let e = error_of(
-        app.get("/api/v1/nothing-here", None).await,
-        StatusCode::NOT_FOUND,
-    )
-    .await;
+    let e = error_of(app.get("/api/v1/nothing-here", None).await, StatusCode::NOT_FOUND).await;
     assert_eq!(e["code"], "not_found");
 }

@@ -27,8 +27,7 @@ pub fn backend() -> String {
 }
 
 fn pg_server() -> String {
-    std::env::var("MINSHENG_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("MINSHENG_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 /// A database URL nobody else uses.
@@ -39,20 +38,14 @@ pub async fn fresh_database_url() -> String {
             let admin = Database::connect(format!("{}/test", pg_server()))
                 .await
                 .expect("connect to PostgreSQL (is it running?)");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE ms_test_{id}"))
-                .await
-                .expect("create test database");
+            admin.execute_unprepared(&format!("CREATE DATABASE ms_test_{id}")).await.expect("create test database");
             admin.close().await.ok();
             format!("{}/ms_test_{id}", pg_server())
         }
         _ => {
             let dir = std::env::temp_dir().join("minsheng-tests");
             std::fs::create_dir_all(&dir).expect("temp dir");
-            format!(
-                "sqlite://{}?mode=rwc",
-                dir.join(format!("{id}.sqlite")).display()
-            )
+            format!("sqlite://{}?mode=rwc", dir.join(format!("{id}.sqlite")).display())
         }
     }
 }
@@ -61,9 +54,7 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-pub async fn spawn_app_with(
-    adjust: impl FnOnce(&mut minsheng::configuration::Settings),
-) -> TestApp {
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut minsheng::configuration::Settings)) -> TestApp {
     let mut settings = load(AppEnvironment::Local).expect("configuration");
     settings.application.port = 0;
     settings.application.workers_enabled = false;
@@ -74,30 +65,18 @@ pub async fn spawn_app_with(
     settings.auth.argon2_iterations = 1;
     settings.redis.url = None;
     adjust(&mut settings);
-    let db = Db::connect(
-        &secrecy::ExposeSecret::expose_secret(&settings.database.url).to_string(),
-        5,
-    )
-    .await
-    .expect("db");
+    let db =
+        Db::connect(secrecy::ExposeSecret::expose_secret(&settings.database.url), 5).await.expect("db");
     db.migrate().await.expect("migrate");
-    let params = HashParams {
-        memory_kib: 1024,
-        iterations: 1,
-    };
-    let summary = demo::seed(&db, params, "12345", "清河县", chrono::Utc::now())
-        .await
-        .expect("seed");
+    let params = HashParams { memory_kib: 1024, iterations: 1 };
+    let summary = demo::seed(&db, params, "12345", "清河县", chrono::Utc::now()).await.expect("seed");
     let state = build_state(settings, db).await.expect("state");
     let app = Application::with_state(state.clone()).expect("build app");
     let addr = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
         addr,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
+        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
         state,
         cards: summary.cards,
     }
@@ -125,12 +104,7 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> Response {
-        self.post(
-            "/api/v1/auth/login",
-            None,
-            &json!({"username": username, "password": password}),
-        )
-        .await
+        self.post("/api/v1/auth/login", None, &json!({"username": username, "password": password})).await
     }
 
     /// An access token for a demo user.
@@ -142,11 +116,7 @@ impl TestApp {
     }
 
     pub fn card(&self, village: &str) -> String {
-        self.cards
-            .iter()
-            .find(|(v, _)| v == village)
-            .map(|(_, c)| c.clone())
-            .expect("demo card")
+        self.cards.iter().find(|(v, _)| v == village).map(|(_, c)| c.clone()).expect("demo card")
     }
 
     pub fn intake_body(&self, village: &str, phone: &str) -> Value {
@@ -164,24 +134,14 @@ impl TestApp {
 
     /// Files a ticket from a village's card and returns its number.
     pub async fn file(&self, village: &str, phone: &str) -> String {
-        let r = self
-            .intake(
-                &self.intake_body(village, phone),
-                Some(&uuid::Uuid::new_v4().to_string()),
-            )
-            .await;
+        let r = self.intake(&self.intake_body(village, phone), Some(&uuid::Uuid::new_v4().to_string())).await;
         assert_eq!(r.status(), StatusCode::CREATED);
         let v: Value = r.json().await.unwrap();
         v["ticket_no"].as_str().unwrap().to_string()
     }
 
     pub async fn act(&self, token: &str, no: &str, action: &str, body: Value) -> Response {
-        self.post(
-            &format!("/api/v1/tickets/{no}/{action}"),
-            Some(token),
-            &body,
-        )
-        .await
+        self.post(&format!("/api/v1/tickets/{no}/{action}"), Some(token), &body).await
     }
 
     /// Runs an action that must succeed; returns the ticket JSON.
@@ -194,51 +154,25 @@ impl TestApp {
     }
 
     pub async fn ticket(&self, token: &str, no: &str) -> Value {
-        let r = self
-            .get(&format!("/api/v1/tickets/{no}"), Some(token))
-            .await;
+        let r = self.get(&format!("/api/v1/tickets/{no}"), Some(token)).await;
         assert_eq!(r.status(), StatusCode::OK);
         r.json().await.unwrap()
     }
 
     pub async fn unit_id(&self, name: &str) -> i64 {
-        let units = repo::regions::list_units(
-            &self.state.db.conn,
-            "/",
-            None,
-            repo::Page {
-                page: 1,
-                per_page: 100,
-            },
-        )
-        .await
-        .unwrap()
-        .0;
-        units
-            .into_iter()
-            .find(|(u, _)| u.name == name)
-            .map(|(u, _)| u.id)
-            .expect("unit")
+        let units = repo::regions::list_units(&self.state.db.conn, "/", None, repo::Page { page: 1, per_page: 100 })
+            .await
+            .unwrap()
+            .0;
+        units.into_iter().find(|(u, _)| u.name == name).map(|(u, _)| u.id).expect("unit")
     }
 
     pub async fn region_id(&self, name: &str) -> i64 {
-        let rs = repo::regions::list(
-            &self.state.db.conn,
-            "/",
-            None,
-            None,
-            repo::Page {
-                page: 1,
-                per_page: 100,
-            },
-        )
-        .await
-        .unwrap()
-        .0;
-        rs.into_iter()
-            .find(|r| r.name == name)
-            .map(|r| r.id)
-            .expect("region")
+        let rs = repo::regions::list(&self.state.db.conn, "/", None, None, repo::Page { page: 1, per_page: 100 })
+            .await
+            .unwrap()
+            .0;
+        rs.into_iter().find(|r| r.name == name).map(|r| r.id).expect("region")
     }
 
     /// Register, dispatch to the village committee and accept: the ticket is with the cadre.
@@ -249,8 +183,7 @@ impl TestApp {
         let ca = self.token(cadre).await;
         self.act_ok(&op, &no, "register", json!({})).await;
         let unit = self.unit_id(&format!("{village}村民委员会")).await;
-        self.act_ok(&di, &no, "dispatch", json!({"unit_id": unit}))
-            .await;
+        self.act_ok(&di, &no, "dispatch", json!({"unit_id": unit})).await;
         self.act_ok(&ca, &no, "accept", json!({})).await;
         no
     }
@@ -259,21 +192,13 @@ impl TestApp {
     pub async fn to_resolved(&self, village: &str, cadre: &str, phone: &str) -> String {
         let no = self.to_accepted(village, cadre, phone).await;
         let ca = self.token(cadre).await;
-        self.act_ok(&ca, &no, "resolve", json!({"result": "已处理完毕"}))
-            .await;
+        self.act_ok(&ca, &no, "resolve", json!({"result": "已处理完毕"})).await;
         no
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
         let stmt = sea_orm::Statement::from_string(self.state.db.backend(), sql.to_string());
-        let row = self
-            .state
-            .db
-            .conn
-            .query_one_raw(stmt)
-            .await
-            .unwrap()
-            .unwrap();
+        let row = self.state.db.conn.query_one_raw(stmt).await.unwrap().unwrap();
         row.try_get_by_index::<i64>(0).unwrap()
     }
 }
@@ -282,9 +207,6 @@ impl TestApp {
 pub async fn error_of(r: Response, status: StatusCode) -> Value {
     assert_eq!(r.status(), status);
     let v: Value = r.json().await.expect("JSON error body");
-    assert!(
-        v["error"]["code"].is_string() && v["error"]["message"].is_string(),
-        "{v}"
-    );
+    assert!(v["error"]["code"].is_string() && v["error"]["message"].is_string(), "{v}");
     v["error"].clone()
 }

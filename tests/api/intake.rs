@@ -6,54 +6,32 @@ use std::collections::HashSet;
 #[tokio::test]
 async fn intake_creates_a_numbered_ticket_and_a_confirmation_sms() {
     let app = spawn_app().await;
-    let r = app
-        .intake(&app.intake_body("李家庄村", "+8613812345678"), Some("k-1"))
-        .await;
+    let r = app.intake(&app.intake_body("李家庄村", "+8613812345678"), Some("k-1")).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let v: Value = r.json().await.unwrap();
     let no = v["ticket_no"].as_str().unwrap();
     assert!(regex_like_ticket_no(no), "{no}");
     assert_eq!(v["status"], "submitted");
     assert_eq!(v["tracking_url"], format!("http://minsheng.test/t/{no}"));
-    let respond_by =
-        chrono::DateTime::parse_from_rfc3339(v["respond_by"].as_str().unwrap()).unwrap();
+    let respond_by = chrono::DateTime::parse_from_rfc3339(v["respond_by"].as_str().unwrap()).unwrap();
     let in_two_hours = chrono::Utc::now() + chrono::Duration::hours(2);
-    assert!(
-        (respond_by.with_timezone(&chrono::Utc) - in_two_hours)
-            .num_seconds()
-            .abs()
-            < 60
-    );
+    assert!((respond_by.with_timezone(&chrono::Utc) - in_two_hours).num_seconds().abs() < 60);
     assert_eq!(
-        app.count(
-            "SELECT COUNT(*) FROM outbox WHERE kind = 'confirmation' AND recipient = '13812345678'"
-        )
-        .await,
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'confirmation' AND recipient = '13812345678'").await,
         1
     );
 }
 
 fn regex_like_ticket_no(no: &str) -> bool {
-    let today = chrono::Utc::now()
-        .with_timezone(&chrono_tz::Asia::Shanghai)
-        .format("%Y%m%d")
-        .to_string();
-    no.len() == 15
-        && no.starts_with(&today)
-        && no.as_bytes()[8] == b'-'
-        && no[9..].bytes().all(|b| b.is_ascii_digit())
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y%m%d").to_string();
+    no.len() == 15 && no.starts_with(&today) && no.as_bytes()[8] == b'-' && no[9..].bytes().all(|b| b.is_ascii_digit())
 }
 
 #[tokio::test]
 async fn intake_with_same_idempotency_key_creates_one_ticket() {
     let app = spawn_app().await;
     let body = app.intake_body("王家湾村", "13812345678");
-    let a: Value = app
-        .intake(&body, Some("same-key"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let a: Value = app.intake(&body, Some("same-key")).await.json().await.unwrap();
     let r = app.intake(&body, Some("same-key")).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let b: Value = r.json().await.unwrap();
@@ -63,11 +41,7 @@ async fn intake_with_same_idempotency_key_creates_one_ticket() {
 
     let mut other = body.clone();
     other["description"] = json!("另一件事情：路灯坏了好几天");
-    let e = error_of(
-        app.intake(&other, Some("same-key")).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
+    let e = error_of(app.intake(&other, Some("same-key")).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(e["code"], "idempotency_key_reused");
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 1);
 }
@@ -101,10 +75,7 @@ async fn fifty_concurrent_intakes_get_fifty_distinct_numbers() {
     for i in 0..50 {
         let app = app.clone();
         handles.push(tokio::spawn(async move {
-            let body = app.intake_body(
-                ["李家庄村", "杏花村", "河口村"][i % 3],
-                &format!("1381234{:04}", i),
-            );
+            let body = app.intake_body(["李家庄村", "杏花村", "河口村"][i % 3], &format!("1381234{:04}", i));
             let r = app.intake(&body, Some(&format!("key-{i}"))).await;
             (r.status(), r.json::<Value>().await.unwrap())
         }));
@@ -127,72 +98,17 @@ async fn bad_input_names_the_field_and_writes_nothing() {
     let app = spawn_app().await;
     let base = app.intake_body("李家庄村", "13812345678");
     let cases: Vec<(&str, Value, StatusCode, &str)> = vec![
-        (
-            "phone",
-            Value::Null,
-            StatusCode::BAD_REQUEST,
-            "validation_failed",
-        ),
-        (
-            "phone",
-            json!("12345678901"),
-            StatusCode::BAD_REQUEST,
-            "validation_failed",
-        ),
-        (
-            "description",
-            json!("短"),
-            StatusCode::BAD_REQUEST,
-            "validation_failed",
-        ),
-        (
-            "description",
-            json!("长".repeat(2001)),
-            StatusCode::BAD_REQUEST,
-            "validation_failed",
-        ),
-        (
-            "category",
-            json!("no-such-category"),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_category",
-        ),
-        (
-            "category",
-            Value::Null,
-            StatusCode::BAD_REQUEST,
-            "validation_failed",
-        ),
-        (
-            "kind",
-            json!("gossip"),
-            StatusCode::BAD_REQUEST,
-            "validation_failed",
-        ),
-        (
-            "card_code",
-            json!("ZZZZZZZZZZ"),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_card",
-        ),
-        (
-            "card_code",
-            Value::Null,
-            StatusCode::BAD_REQUEST,
-            "validation_failed",
-        ),
-        (
-            "location",
-            json!({"lat": 91.0, "lng": 10.0}),
-            StatusCode::BAD_REQUEST,
-            "validation_failed",
-        ),
-        (
-            "upload_ids",
-            json!(["no-such-upload"]),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_upload",
-        ),
+        ("phone", Value::Null, StatusCode::BAD_REQUEST, "validation_failed"),
+        ("phone", json!("12345678901"), StatusCode::BAD_REQUEST, "validation_failed"),
+        ("description", json!("短"), StatusCode::BAD_REQUEST, "validation_failed"),
+        ("description", json!("长".repeat(2001)), StatusCode::BAD_REQUEST, "validation_failed"),
+        ("category", json!("no-such-category"), StatusCode::UNPROCESSABLE_ENTITY, "unknown_category"),
+        ("category", Value::Null, StatusCode::BAD_REQUEST, "validation_failed"),
+        ("kind", json!("gossip"), StatusCode::BAD_REQUEST, "validation_failed"),
+        ("card_code", json!("ZZZZZZZZZZ"), StatusCode::UNPROCESSABLE_ENTITY, "unknown_card"),
+        ("card_code", Value::Null, StatusCode::BAD_REQUEST, "validation_failed"),
+        ("location", json!({"lat": 91.0, "lng": 10.0}), StatusCode::BAD_REQUEST, "validation_failed"),
+        ("upload_ids", json!(["no-such-upload"]), StatusCode::UNPROCESSABLE_ENTITY, "unknown_upload"),
     ];
     for (field, value, status, code) in cases {
         let mut body = base.clone();
@@ -201,20 +117,11 @@ async fn bad_input_names_the_field_and_writes_nothing() {
         } else {
             body[field] = value;
         }
-        let e = error_of(
-            app.intake(&body, Some(&format!("bad-{field}-{code}")))
-                .await,
-            status,
-        )
-        .await;
+        let e = error_of(app.intake(&body, Some(&format!("bad-{field}-{code}"))).await, status).await;
         assert_eq!(e["field"], field, "{e}");
         assert_eq!(e["code"], code, "{e}");
         assert!(
-            e["message"]
-                .as_str()
-                .unwrap()
-                .chars()
-                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            e["message"].as_str().unwrap().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
             "Chinese message: {e}"
         );
     }
@@ -241,21 +148,12 @@ async fn a_revoked_card_cannot_file() {
     let admin = app.token("admin").await;
     let code = app.card("河口村");
     assert_eq!(
-        app.post(
-            &format!("/api/v1/cards/{code}/revoke"),
-            Some(&admin),
-            &json!({})
-        )
-        .await
-        .status(),
+        app.post(&format!("/api/v1/cards/{code}/revoke"), Some(&admin), &json!({})).await.status(),
         StatusCode::OK
     );
-    let e = error_of(
-        app.intake(&app.intake_body("河口村", "13812345678"), None)
-            .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
+    let e =
+        error_of(app.intake(&app.intake_body("河口村", "13812345678"), None).await, StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
     assert_eq!(e["code"], "card_inactive");
 }
 
@@ -273,29 +171,15 @@ async fn staff_register_a_hotline_call_directly() {
     let t = app.ticket(&op, v["ticket_no"].as_str().unwrap()).await;
     assert_eq!(t["channel"], "hotline");
     assert_eq!(t["priority"], "urgent");
-    let actions: Vec<&str> = t["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions: Vec<&str> = t["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["submit", "register"]);
     // A cadre may not register calls, and an unknown channel is refused.
     let cadre = app.token("liushugou").await;
-    assert_eq!(
-        app.post("/api/v1/tickets", Some(&cadre), &body)
-            .await
-            .status(),
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(app.post("/api/v1/tickets", Some(&cadre), &body).await.status(), StatusCode::FORBIDDEN);
     let mut bad = body.clone();
     bad["channel"] = json!("fax");
     assert_eq!(
-        error_of(
-            app.post("/api/v1/tickets", Some(&op), &bad).await,
-            StatusCode::BAD_REQUEST
-        )
-        .await["field"],
+        error_of(app.post("/api/v1/tickets", Some(&op), &bad).await, StatusCode::BAD_REQUEST).await["field"],
         "channel"
     );
 }
@@ -304,9 +188,7 @@ async fn staff_register_a_hotline_call_directly() {
 async fn a_repeat_request_is_linked_to_the_first() {
     let app = spawn_app().await;
     let first = app.file("杏花村", "13812345678").await;
-    let r = app
-        .intake(&app.intake_body("杏花村", "13812345678"), Some("second"))
-        .await;
+    let r = app.intake(&app.intake_body("杏花村", "13812345678"), Some("second")).await;
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["repeat_of"], first.as_str());
     let di = app.token("dispatcher").await;

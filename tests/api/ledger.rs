@@ -9,11 +9,7 @@ async fn the_database_refuses_to_change_or_delete_an_event() {
     let app = spawn_app().await;
     app.file("李家庄村", "13812345678").await;
     let db = &app.state.db.conn;
-    assert!(
-        db.execute_unprepared("UPDATE events SET note = 'x'")
-            .await
-            .is_err()
-    );
+    assert!(db.execute_unprepared("UPDATE events SET note = 'x'").await.is_err());
     assert!(db.execute_unprepared("DELETE FROM events").await.is_err());
     assert_eq!(app.count("SELECT COUNT(*) FROM events").await, 1);
 }
@@ -35,9 +31,7 @@ async fn a_rewritten_event_breaks_verification_at_that_event() {
         "DROP TRIGGER events_no_update"
     };
     db.execute_unprepared(disable).await.unwrap();
-    db.execute_unprepared("UPDATE events SET note = '派给了别的单位' WHERE seq = 3")
-        .await
-        .unwrap();
+    db.execute_unprepared("UPDATE events SET note = '派给了别的单位' WHERE seq = 3").await.unwrap();
     let r = app.get(&url, Some(&inspector)).await;
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
@@ -59,19 +53,10 @@ async fn deleting_the_latest_event_is_caught_by_the_head_hash() {
         "DROP TRIGGER events_no_delete"
     };
     db.execute_unprepared(disable).await.unwrap();
-    db.execute_unprepared("DELETE FROM events WHERE seq = 4")
-        .await
-        .unwrap();
+    db.execute_unprepared("DELETE FROM events WHERE seq = 4").await.unwrap();
     let inspector = app.token("inspector").await;
-    let v: Value = app
-        .get(
-            &format!("/api/v1/tickets/{no}/ledger/verify"),
-            Some(&inspector),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v: Value =
+        app.get(&format!("/api/v1/tickets/{no}/ledger/verify"), Some(&inspector)).await.json().await.unwrap();
     assert_eq!(v["ok"], false);
     assert_eq!(v["broken_at"], 4);
 }

@@ -11,24 +11,13 @@ async fn the_whole_loop_from_card_to_closed_and_counted() {
 
     // An admin issues (rotates) the card for a village; the villager's page shows village and contacts.
     let village = app.region_id("李家庄村").await;
-    let r = app
-        .post(
-            &format!("/api/v1/villages/{village}/cards"),
-            Some(&admin),
-            &json!({}),
-        )
-        .await;
+    let r = app.post(&format!("/api/v1/villages/{village}/cards"), Some(&admin), &json!({})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let card: Value = r.json().await.unwrap();
     let code = card["code"].as_str().unwrap();
     assert_eq!(card["version"], 2);
     assert_eq!(card["url"], format!("http://minsheng.test/c/{code}"));
-    let public: Value = app
-        .get(&format!("/api/v1/cards/{code}"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let public: Value = app.get(&format!("/api/v1/cards/{code}"), None).await.json().await.unwrap();
     assert_eq!(public["village"]["name"], "李家庄村");
     assert_eq!(public["township"]["name"], "东坝镇");
     assert_eq!(public["county"]["name"], "清河县");
@@ -48,142 +37,68 @@ async fn the_whole_loop_from_card_to_closed_and_counted() {
                       "description": "村东头自来水停了三天了", "phone": "13812345678", "location": {"lat": 36.1, "lng": 117.2}});
     let r = app.intake(&body, Some("villager-1")).await;
     assert_eq!(r.status(), StatusCode::CREATED);
-    let no = r.json::<Value>().await.unwrap()["ticket_no"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let no = r.json::<Value>().await.unwrap()["ticket_no"].as_str().unwrap().to_string();
 
     // Operator registers, dispatcher dispatches to the village committee and its cadre.
     let op = app.token("operator").await;
     let di = app.token("dispatcher").await;
-    let t = app
-        .act_ok(
-            &op,
-            &no,
-            "register",
-            json!({"priority": "normal", "note": "电话核实"}),
-        )
-        .await;
+    let t = app.act_ok(&op, &no, "register", json!({"priority": "normal", "note": "电话核实"})).await;
     assert_eq!(t["status"], "registered");
     let unit = app.unit_id("李家庄村村民委员会").await;
-    let cadre_id: i64 = app
-        .get("/api/v1/staff?per_page=100", Some(&admin))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["username"] == "lijiazhuang")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
-    let t = app
-        .act_ok(
-            &di,
-            &no,
-            "dispatch",
-            json!({"unit_id": unit, "assignee_id": cadre_id, "note": "请尽快处理"}),
-        )
-        .await;
+    let cadre_id: i64 =
+        app.get("/api/v1/staff?per_page=100", Some(&admin)).await.json::<Value>().await.unwrap()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["username"] == "lijiazhuang")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+    let t =
+        app.act_ok(&di, &no, "dispatch", json!({"unit_id": unit, "assignee_id": cadre_id, "note": "请尽快处理"})).await;
     assert_eq!(t["status"], "dispatched");
     assert_eq!(t["assignment"]["unit"]["name"], "李家庄村村民委员会");
     assert_eq!(t["assignment"]["assignee"]["name"], "李长河");
-    let dispatched =
-        chrono::DateTime::parse_from_rfc3339(t["assignment"]["dispatched_at"].as_str().unwrap())
-            .unwrap();
-    let respond_by =
-        chrono::DateTime::parse_from_rfc3339(t["assignment"]["respond_by"].as_str().unwrap())
-            .unwrap();
-    let resolve_by =
-        chrono::DateTime::parse_from_rfc3339(t["assignment"]["resolve_by"].as_str().unwrap())
-            .unwrap();
+    let dispatched = chrono::DateTime::parse_from_rfc3339(t["assignment"]["dispatched_at"].as_str().unwrap()).unwrap();
+    let respond_by = chrono::DateTime::parse_from_rfc3339(t["assignment"]["respond_by"].as_str().unwrap()).unwrap();
+    let resolve_by = chrono::DateTime::parse_from_rfc3339(t["assignment"]["resolve_by"].as_str().unwrap()).unwrap();
     assert_eq!((respond_by - dispatched).num_minutes(), 120);
     assert_eq!((resolve_by - dispatched).num_hours(), 72);
 
     // The assignment SMS for the cadre was written with the dispatch, and the console provider sends it.
-    let sms: Value = app
-        .get(
-            &format!("/api/v1/outbox?ticket_no={no}&kind=assignment"),
-            Some(&admin),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let sms: Value =
+        app.get(&format!("/api/v1/outbox?ticket_no={no}&kind=assignment"), Some(&admin)).await.json().await.unwrap();
     assert_eq!(sms["total"], 1);
     assert_eq!(sms["items"][0]["phone"], "139****0301");
     assert_eq!(sms["items"][0]["status"], "pending");
     assert!(sms["items"][0]["body"].as_str().unwrap().contains(&no));
     let sent = outbox::run_once(&app.state, app.state.now()).await.unwrap();
     assert_eq!(sent, 2, "confirmation and assignment");
-    let sms: Value = app
-        .get(
-            &format!("/api/v1/outbox?ticket_no={no}&kind=assignment"),
-            Some(&admin),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let sms: Value =
+        app.get(&format!("/api/v1/outbox?ticket_no={no}&kind=assignment"), Some(&admin)).await.json().await.unwrap();
     assert_eq!(sms["items"][0]["status"], "sent");
 
     // The cadre signs for it, reports progress and resolves.
     let ca = app.token("lijiazhuang").await;
-    assert_eq!(
-        app.act_ok(&ca, &no, "accept", json!({"note": "已联系群众"}))
-            .await["status"],
-        "accepted"
-    );
-    assert_eq!(
-        app.act_ok(&ca, &no, "progress", json!({"note": "已联系水厂抢修"}))
-            .await["status"],
-        "in_progress"
-    );
-    let t = app
-        .act_ok(
-            &ca,
-            &no,
-            "resolve",
-            json!({"result": "管道已修复，恢复供水"}),
-        )
-        .await;
+    assert_eq!(app.act_ok(&ca, &no, "accept", json!({"note": "已联系群众"})).await["status"], "accepted");
+    assert_eq!(app.act_ok(&ca, &no, "progress", json!({"note": "已联系水厂抢修"})).await["status"], "in_progress");
+    let t = app.act_ok(&ca, &no, "resolve", json!({"result": "管道已修复，恢复供水"})).await;
     assert_eq!(t["status"], "resolved");
     assert!(t["visit_by"].is_string());
     assert_eq!(app.count(&format!("SELECT COUNT(*) FROM outbox o JOIN tickets t ON t.id = o.ticket_id WHERE t.no = '{no}' AND o.kind = 'rating_request'")).await, 1);
 
     // The requester follows progress with the phone tail; the internal dispatch note is not shown.
-    let r = app
-        .get(
-            &format!("/api/v1/tickets/{no}/public?phone_tail=5678"),
-            None,
-        )
-        .await;
+    let r = app.get(&format!("/api/v1/tickets/{no}/public?phone_tail=5678"), None).await;
     assert_eq!(r.status(), StatusCode::OK);
     let p: Value = r.json().await.unwrap();
     assert_eq!(p["status"], "resolved");
     assert_eq!(p["phone"], "138****5678");
     let text = p.to_string();
-    assert!(
-        !text.contains("请尽快处理") && !text.contains("电话核实") && !text.contains("13900000301"),
-        "{text}"
-    );
+    assert!(!text.contains("请尽快处理") && !text.contains("电话核实") && !text.contains("13900000301"), "{text}");
     assert!(text.contains("管道已修复"));
-    assert!(
-        p["timeline"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["unit"] == "李家庄村村民委员会")
-    );
+    assert!(p["timeline"].as_array().unwrap().iter().any(|e| e["unit"] == "李家庄村村民委员会"));
     assert_eq!(
-        app.get(
-            &format!("/api/v1/tickets/{no}/public?phone_tail=0000"),
-            None
-        )
-        .await
-        .status(),
+        app.get(&format!("/api/v1/tickets/{no}/public?phone_tail=0000"), None).await.status(),
         StatusCode::NOT_FOUND
     );
 
@@ -201,44 +116,15 @@ async fn the_whole_loop_from_card_to_closed_and_counted() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["outcome"], "visited");
     assert_eq!(v["ticket"]["status"], "closed");
-    let actions: Vec<&str> = v["ticket"]["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        actions,
-        [
-            "submit",
-            "register",
-            "dispatch",
-            "accept",
-            "progress",
-            "resolve",
-            "return_visit",
-            "close"
-        ]
-    );
+    let actions: Vec<&str> =
+        v["ticket"]["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["submit", "register", "dispatch", "accept", "progress", "resolve", "return_visit", "close"]);
 
     // The ledger verifies; the summary counts it.
     let leader = app.token("leader").await;
-    let v: Value = app
-        .get(
-            &format!("/api/v1/tickets/{no}/ledger/verify"),
-            Some(&leader),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v: Value = app.get(&format!("/api/v1/tickets/{no}/ledger/verify"), Some(&leader)).await.json().await.unwrap();
     assert_eq!(v, json!({"ok": true, "events": 8}));
-    let s: Value = app
-        .get("/api/v1/stats/summary", Some(&leader))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let s: Value = app.get("/api/v1/stats/summary", Some(&leader)).await.json().await.unwrap();
     assert_eq!(s["counts"]["received"], 1);
     assert_eq!(s["response_rate"], 1.0);
     assert_eq!(s["resolution_rate"], 1.0);
@@ -251,30 +137,25 @@ async fn the_whole_loop_from_card_to_closed_and_counted() {
 #[tokio::test]
 async fn a_dissatisfied_visit_reopens_and_the_order_goes_round_again() {
     let app = spawn_app().await;
-    let no = app
-        .to_resolved("王家湾村", "wangjiawan", "13812340001")
-        .await;
+    let no = app.to_resolved("王家湾村", "wangjiawan", "13812340001").await;
     let cl = app.token("caller").await;
     let r = app
-        .post(&format!("/api/v1/tickets/{no}/return-visits"), Some(&cl), &json!({"reached": true, "solved": "no", "satisfaction": "dissatisfied", "channel": "phone"}))
+        .post(
+            &format!("/api/v1/tickets/{no}/return-visits"),
+            Some(&cl),
+            &json!({"reached": true, "solved": "no", "satisfaction": "dissatisfied", "channel": "phone"}),
+        )
         .await;
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["ticket"]["status"], "reopened");
     let di = app.token("dispatcher").await;
     let unit = app.unit_id("王家湾村村民委员会").await;
-    let t = app
-        .act_ok(&di, &no, "dispatch", json!({"unit_id": unit}))
-        .await;
+    let t = app.act_ok(&di, &no, "dispatch", json!({"unit_id": unit})).await;
     assert_eq!(t["status"], "dispatched");
     assert_eq!(t["assignment"]["reopened"], true);
     assert_eq!(t["assignments"].as_array().unwrap().len(), 2);
     let leader = app.token("leader").await;
-    let s: Value = app
-        .get("/api/v1/stats/summary", Some(&leader))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let s: Value = app.get("/api/v1/stats/summary", Some(&leader)).await.json().await.unwrap();
     assert_eq!(s["reopen_rate"], 1.0);
     assert_eq!(s["satisfaction_rate"], 0.0);
     assert_eq!(s["resolution_rate"], 0.0);
@@ -286,20 +167,17 @@ async fn satisfied_but_unsolved_also_reopens_and_unreached_stays_resolved() {
     let cl = app.token("caller").await;
     let no = app.to_resolved("石桥村", "shiqiao", "13812340002").await;
     let r = app
-        .post(
-            &format!("/api/v1/tickets/{no}/return-visits"),
-            Some(&cl),
-            &json!({"reached": false, "channel": "phone"}),
-        )
+        .post(&format!("/api/v1/tickets/{no}/return-visits"), Some(&cl), &json!({"reached": false, "channel": "phone"}))
         .await;
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["outcome"], "unreached");
     assert_eq!(v["ticket"]["status"], "resolved");
     let r = app
-        .post(&format!("/api/v1/tickets/{no}/return-visits"), Some(&cl), &json!({"reached": true, "solved": "no", "satisfaction": "satisfied", "channel": "sms"}))
+        .post(
+            &format!("/api/v1/tickets/{no}/return-visits"),
+            Some(&cl),
+            &json!({"reached": true, "solved": "no", "satisfaction": "satisfied", "channel": "sms"}),
+        )
         .await;
-    assert_eq!(
-        r.json::<Value>().await.unwrap()["ticket"]["status"],
-        "reopened"
-    );
+    assert_eq!(r.json::<Value>().await.unwrap()["ticket"]["status"], "reopened");
 }

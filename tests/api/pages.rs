@@ -8,25 +8,10 @@ async fn the_card_page_shows_the_village_and_files_by_plain_form_once() {
     let code = app.card("石桥村");
     let r = app.get(&format!("/c/{code}"), None).await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(
-        r.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     let html = r.text().await.unwrap();
-    assert!(
-        html.contains("石桥村") && html.contains("张德顺") && html.contains("tel:13900000303"),
-        "{html}"
-    );
-    let key = html
-        .split("name=\"idempotency_key\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    assert!(html.contains("石桥村") && html.contains("张德顺") && html.contains("tel:13900000303"), "{html}");
+    let key = html.split("name=\"idempotency_key\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
     let form = [
         ("idempotency_key", key.as_str()),
         ("category", "roads"),
@@ -35,71 +20,25 @@ async fn the_card_page_shows_the_village_and_files_by_plain_form_once() {
         ("name", ""),
         ("address", "小学门口"),
     ];
-    let r = app
-        .client
-        .post(app.url(&format!("/c/{code}")))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let r = app.client.post(app.url(&format!("/c/{code}"))).form(&form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     let page = r.text().await.unwrap();
     assert!(page.contains("您的诉求已收到"));
-    let no = page
-        .split("id=\"ticket-no\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_string();
+    let no = page.split("id=\"ticket-no\">").nth(1).unwrap().split('<').next().unwrap().to_string();
     // Pressing submit twice (or the browser resending) files nothing new.
-    let again = app
-        .client
-        .post(app.url(&format!("/c/{code}")))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let again = app.client.post(app.url(&format!("/c/{code}"))).form(&form).send().await.unwrap().text().await.unwrap();
     assert!(again.contains(&no));
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 1);
     // A form error is shown on the page, in Chinese, keeping what was typed.
-    let bad = [
-        ("idempotency_key", "k2"),
-        ("category", "roads"),
-        ("description", "路灯坏了好几天"),
-        ("phone", "123"),
-    ];
-    let r = app
-        .client
-        .post(app.url(&format!("/c/{code}")))
-        .form(&bad)
-        .send()
-        .await
-        .unwrap();
+    let bad = [("idempotency_key", "k2"), ("category", "roads"), ("description", "路灯坏了好几天"), ("phone", "123")];
+    let r = app.client.post(app.url(&format!("/c/{code}"))).form(&bad).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().await.unwrap();
     assert!(page.contains("手机号码格式不正确") && page.contains("路灯坏了好几天"));
     // Tracking with the phone tail.
-    let page = app
-        .get(&format!("/t/{no}?phone_tail=5678"), None)
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        page.contains("已提交") && page.contains("138****5678"),
-        "{page}"
-    );
-    let page = app
-        .get(&format!("/t/{no}?phone_tail=1111"), None)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.get(&format!("/t/{no}?phone_tail=5678"), None).await.text().await.unwrap();
+    assert!(page.contains("已提交") && page.contains("138****5678"), "{page}");
+    let page = app.get(&format!("/t/{no}?phone_tail=1111"), None).await.text().await.unwrap();
     assert!(page.contains("不匹配"));
 }
 
@@ -108,12 +47,7 @@ async fn a_rotated_card_opens_a_chinese_page_with_the_hotline() {
     let app = spawn_app().await;
     let code = app.card("河口村");
     let admin = app.token("admin").await;
-    app.post(
-        &format!("/api/v1/cards/{code}/revoke"),
-        Some(&admin),
-        &serde_json::json!({}),
-    )
-    .await;
+    app.post(&format!("/api/v1/cards/{code}/revoke"), Some(&admin), &serde_json::json!({})).await;
     let r = app.get(&format!("/c/{code}"), None).await;
     assert_eq!(r.status(), StatusCode::GONE);
     let html = r.text().await.unwrap();

@@ -6,7 +6,11 @@ use serde_json::{Value, json};
 async fn visit(app: &crate::helpers::TestApp, no: &str, solved: &str, satisfaction: &str) {
     let cl = app.token("caller").await;
     let r = app
-        .post(&format!("/api/v1/tickets/{no}/return-visits"), Some(&cl), &json!({"reached": true, "solved": solved, "satisfaction": satisfaction, "channel": "phone"}))
+        .post(
+            &format!("/api/v1/tickets/{no}/return-visits"),
+            Some(&cl),
+            &json!({"reached": true, "solved": solved, "satisfaction": satisfaction, "channel": "phone"}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
 }
@@ -16,44 +20,22 @@ async fn summary_rates_match_a_hand_computed_fixture() {
     let app = spawn_app().await;
     let leader = app.token("leader").await;
     // Empty county: every rate is null, not 0 or 1.
-    let s: Value = app
-        .get("/api/v1/stats/summary", Some(&leader))
-        .await
-        .json()
-        .await
-        .unwrap();
-    for k in [
-        "response_rate",
-        "resolution_rate",
-        "satisfaction_rate",
-        "closure_rate",
-        "reopen_rate",
-        "composite_score",
-    ] {
+    let s: Value = app.get("/api/v1/stats/summary", Some(&leader)).await.json().await.unwrap();
+    for k in ["response_rate", "resolution_rate", "satisfaction_rate", "closure_rate", "reopen_rate", "composite_score"]
+    {
         assert!(s[k].is_null(), "{k}: {s}");
     }
     // Five tickets: A satisfied+yes, B basically+partly, C dissatisfied+no (reopened), D accepted only,
     // E submitted only.
-    let a = app
-        .to_resolved("李家庄村", "lijiazhuang", "13800000001")
-        .await;
-    let b = app
-        .to_resolved("王家湾村", "wangjiawan", "13800000002")
-        .await;
+    let a = app.to_resolved("李家庄村", "lijiazhuang", "13800000001").await;
+    let b = app.to_resolved("王家湾村", "wangjiawan", "13800000002").await;
     let c = app.to_resolved("石桥村", "shiqiao", "13800000003").await;
-    let _d = app
-        .to_accepted("柳树沟村", "liushugou", "13800000004")
-        .await;
+    let _d = app.to_accepted("柳树沟村", "liushugou", "13800000004").await;
     let _e = app.file("杏花村", "13800000005").await;
     visit(&app, &a, "yes", "satisfied").await;
     visit(&app, &b, "partly", "basically_satisfied").await;
     visit(&app, &c, "no", "dissatisfied").await;
-    let s: Value = app
-        .get("/api/v1/stats/summary", Some(&leader))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let s: Value = app.get("/api/v1/stats/summary", Some(&leader)).await.json().await.unwrap();
     let counts = &s["counts"];
     assert_eq!(counts["received"], 5);
     assert_eq!(counts["dispatched"], 4);
@@ -77,50 +59,23 @@ async fn summary_rates_match_a_hand_computed_fixture() {
     let di = app.token("dispatcher").await;
     let f = app.file("河口村", "13800000006").await;
     app.act_ok(&op, &f, "register", json!({})).await;
-    app.act_ok(
-        &di,
-        &f,
-        "dispatch",
-        json!({"unit_id": app.unit_id("河口村村民委员会").await}),
-    )
-    .await;
+    app.act_ok(&di, &f, "dispatch", json!({"unit_id": app.unit_id("河口村村民委员会").await})).await;
     app.state.time.advance(chrono::Duration::hours(3));
-    let s: Value = app
-        .get("/api/v1/stats/summary", Some(&leader))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let s: Value = app.get("/api/v1/stats/summary", Some(&leader)).await.json().await.unwrap();
     assert_eq!(s["counts"]["response_due"], 5);
     assert_eq!(s["response_rate"], 0.8);
     assert_eq!(s["counts"]["overdue"], 1);
-    let overdue: Value = app
-        .get("/api/v1/tickets?overdue=true", Some(&di))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let overdue: Value = app.get("/api/v1/tickets?overdue=true", Some(&di)).await.json().await.unwrap();
     assert_eq!(overdue["total"], 1);
     assert_eq!(overdue["items"][0]["no"], f.as_str());
     assert_eq!(overdue["items"][0]["overdue"], true);
 
     // Periods are validated; a period before any ticket has no data.
-    let e = error_of(
-        app.get("/api/v1/stats/summary?from=2026-13-01", Some(&leader))
-            .await,
-        StatusCode::BAD_REQUEST,
-    )
-    .await;
+    let e =
+        error_of(app.get("/api/v1/stats/summary?from=2026-13-01", Some(&leader)).await, StatusCode::BAD_REQUEST).await;
     assert_eq!(e["field"], "from");
-    let s: Value = app
-        .get(
-            "/api/v1/stats/summary?from=2020-01-01&to=2020-01-31",
-            Some(&leader),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let s: Value =
+        app.get("/api/v1/stats/summary?from=2020-01-01&to=2020-01-31", Some(&leader)).await.json().await.unwrap();
     assert_eq!(s["counts"]["received"], 0);
     assert!(s["closure_rate"].is_null());
 }

@@ -14,8 +14,6 @@ impl SmsProvider for ConsoleProvider {
 
     async fn send(&self, msg: &OutgoingSms) -> Result<Sent, SendError> {
         tracing::info!(outbox_id = msg.id, to = %mask(&msg.phone), template = %msg.template, body = %msg.body, "sms (console)");
-        Ok(Sent {
-            provider_message_id: Some(format!("console-{}", msg.id)),
-        })
+        Ok(Sent { provider_message_id: Some(format!("console-{}", msg.id)) })
     }
 }
