@@ -33,6 +33,21 @@ impl StaffUser {
         }
     }
 
+    /// The same person built from their staff row (for actions that arrive without a token, such as
+    /// a cadre's SMS reply).
+    pub fn from_record(staff: &crate::repo::staff::Staff, region_path: &str) -> StaffUser {
+        StaffUser {
+            id: staff.id,
+            name: staff.name.clone(),
+            region_id: staff.region_id,
+            scope: Scope {
+                roles: parse_roles(&staff.roles),
+                region_path: region_path.to_string(),
+                unit_id: staff.unit_id,
+            },
+        }
+    }
+
     /// Whether a region (by its path) lies inside the caller's region subtree.
     pub fn covers_region(&self, region_path: &str) -> bool {
         region_path.starts_with(&self.scope.region_path)

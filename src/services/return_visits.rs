@@ -1,7 +1,7 @@
 //! Return visits (回访): the caller records whether the requester was reached, whether the problem
 //! is solved and how satisfied they are. Satisfied → visited (and closed when no sign-off is
 //! needed, two events in one transaction); dissatisfied or not solved → reopened.
-use super::tickets::{Step, load_readable, reopen_cols};
+use super::tickets::{Loaded, Step, load_readable, reopen_cols};
 use super::views::{TicketView, ticket_view};
 use crate::auth::StaffUser;
 use crate::domain::ledger::ledger_time;
@@ -108,9 +108,22 @@ pub struct VisitAnswer {
     pub ticket: TicketView,
 }
 
+/// Who recorded a visit: a caller, or the requester themselves (SMS reply, rating link).
+pub struct Recorder {
+    pub actor: Actor,
+    pub caller_id: Option<i64>,
+}
+
+/// A caller records a visit on a ticket in their scope.
 pub async fn record(state: &AppState, user: &StaffUser, no: &str, req: &VisitRequest) -> ApiResult<VisitAnswer> {
     user.require_any(&[Role::Caller])?;
     let l = load_readable(state, user, no).await?;
+    let recorder = Recorder { actor: Actor::staff(user.id, &user.name), caller_id: Some(user.id) };
+    record_by(state, recorder, &l, req).await
+}
+
+/// Records a visit once the recorder's right to do so is established.
+pub async fn record_by(state: &AppState, recorder: Recorder, l: &Loaded, req: &VisitRequest) -> ApiResult<VisitAnswer> {
     let v = parse(req)?;
     let outcome = v.outcome();
     if l.status() != Status::Resolved {
@@ -128,7 +141,7 @@ pub async fn record(state: &AppState, user: &StaffUser, no: &str, req: &VisitReq
             ticket_id: Set(l.ticket.id),
             assignment_id: Set(last.map(|a| a.id)),
             unit_id: Set(last.map(|a| a.unit_id)),
-            caller_id: Set(Some(user.id)),
+            caller_id: Set(recorder.caller_id),
             channel: Set(v.channel.as_str().into()),
             reached: Set(v.reached),
             solved: Set(v.solved.map(|s| s.as_str().to_string())),
@@ -144,7 +157,7 @@ pub async fn record(state: &AppState, user: &StaffUser, no: &str, req: &VisitReq
         },
     )
     .await?;
-    let actor = Actor::staff(user.id, &user.name);
+    let actor = recorder.actor;
     let data = json!({"visit_id": visit.id, "reached": v.reached, "solved": v.solved.map(|s| s.as_str()),
                       "satisfaction": v.satisfaction.map(|s| s.as_str()), "channel": v.channel.as_str()});
     let extra = match outcome {
@@ -164,7 +177,8 @@ pub async fn record(state: &AppState, user: &StaffUser, no: &str, req: &VisitReq
     }
     tx.commit().await?;
     metrics::counter!("minsheng_return_visits_total", "outcome" => outcome_name(outcome)).increment(1);
-    let fresh = repo::tickets::by_no(&state.db.conn, no).await?.ok_or_else(|| ApiError::not_found("工单不存在"))?;
+    let fresh =
+        repo::tickets::by_id(&state.db.conn, l.ticket.id).await?.ok_or_else(|| ApiError::not_found("工单不存在"))?;
     Ok(VisitAnswer {
         visit_id: visit.id,
         outcome: outcome_name(outcome),

@@ -65,8 +65,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut minsheng::configuration::Se
     settings.auth.argon2_iterations = 1;
     settings.redis.url = None;
     adjust(&mut settings);
-    let db =
-        Db::connect(secrecy::ExposeSecret::expose_secret(&settings.database.url), 5).await.expect("db");
+    let db = Db::connect(secrecy::ExposeSecret::expose_secret(&settings.database.url), 5).await.expect("db");
     db.migrate().await.expect("migrate");
     let params = HashParams { memory_kib: 1024, iterations: 1 };
     let summary = demo::seed(&db, params, "12345", "清河县", chrono::Utc::now()).await.expect("seed");
