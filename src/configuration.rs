@@ -1,5 +1,6 @@
 //! Typed settings: the YAML layers shipped in the binary, files under `configuration/`, then
 //! `MINSHENG__SECTION__KEY` environment variables. Secrets are `SecretString` and never printed.
+use crate::kv::limiter::Limit;
 use config::{Config, Environment, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -21,6 +22,57 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     #[serde(default)]
     pub log: LogSettings,
+    pub intake: IntakeSettings,
+    pub uploads: UploadSettings,
+    pub limits: LimitSettings,
+    pub otp: OtpSettings,
+    pub villager: VillagerSettings,
+    pub wechat: WechatSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct IntakeSettings {
+    pub repeat_window_days: i64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct UploadSettings {
+    pub max_image_bytes: usize,
+    pub max_audio_bytes: usize,
+    pub max_image_side: u32,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct LimitSettings {
+    pub trust_forwarded_for: bool,
+    pub intake_per_ip: Limit,
+    pub intake_per_ip_daily: Limit,
+    pub intake_per_phone: Limit,
+    pub intake_per_card: Limit,
+    pub upload_per_ip: Limit,
+    pub track_failures_per_ip: Limit,
+    pub otp_per_phone: Limit,
+    pub otp_per_ip: Limit,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct OtpSettings {
+    pub ttl_seconds: i64,
+    pub resend_seconds: i64,
+    pub max_attempts: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct VillagerSettings {
+    pub token_ttl_seconds: i64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct WechatSettings {
+    pub base_url: String,
+    pub appid: String,
+    pub secret: SecretString,
+    pub timeout_ms: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -45,6 +97,13 @@ pub struct DatabaseSettings {
 pub struct RedisSettings {
     #[serde(default)]
     pub url: Option<SecretString>,
+    /// Prefix of every key minsheng writes, so several deployments (or tests) can share a server.
+    #[serde(default = "default_redis_prefix")]
+    pub key_prefix: String,
+}
+
+fn default_redis_prefix() -> String {
+    "minsheng:".into()
 }
 
 impl RedisSettings {

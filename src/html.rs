@@ -14,6 +14,8 @@ pub const MESSAGE: &str = include_str!("../assets/message.html");
 pub fn asset(path: &str) -> Option<(&'static str, &'static [u8])> {
     Some(match path {
         "css/app.css" => ("text/css; charset=utf-8", include_bytes!("../assets/css/app.css")),
+        "js/intake.js" => ("text/javascript; charset=utf-8", include_bytes!("../assets/js/intake.js")),
+        "js/font.js" => ("text/javascript; charset=utf-8", include_bytes!("../assets/js/font.js")),
         _ => return None,
     })
 }
@@ -86,14 +88,37 @@ pub fn render(template: &str, vars: &Vars) -> String {
 
 /// A whole page: the frame with its heading around `content`.
 pub fn page(title: &str, heading: &str, subheading: &str, county: &str, content: String) -> String {
+    page_with(&Frame { title, heading, subheading, county, large: false, scripts: &[] }, content)
+}
+
+/// The frame of a villager page: titles, large-font mode, scripts (from `/assets/js/`).
+pub struct Frame<'a> {
+    pub title: &'a str,
+    pub heading: &'a str,
+    pub subheading: &'a str,
+    pub county: &'a str,
+    pub large: bool,
+    pub scripts: &'a [&'a str],
+}
+
+pub fn page_with(f: &Frame<'_>, content: String) -> String {
+    let scripts: String = ["font.js"]
+        .iter()
+        .chain(f.scripts)
+        .map(|s| format!("<script src=\"/assets/js/{}\" defer></script>\n", escape(s)))
+        .collect();
     render(
         PAGE,
         &Vars::new()
-            .text("title", title)
-            .text("heading", heading)
-            .text("subheading", subheading)
-            .text("county", county)
-            .raw("content", content),
+            .text("title", f.title)
+            .text("heading", f.heading)
+            .text("subheading", f.subheading)
+            .text("county", f.county)
+            .text("body_class", if f.large { "large" } else { "" })
+            .text("font_href", if f.large { "?large=0" } else { "?large=1" })
+            .text("font_label", if f.large { "标准字" } else { "大字" })
+            .raw("content", content)
+            .raw("scripts", scripts),
     )
 }
 

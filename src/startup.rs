@@ -5,12 +5,16 @@ use crate::configuration::Settings;
 use crate::db::Db;
 use crate::domain::sla::Calendar;
 use crate::error::{ApiError, json_error_handler, query_error_handler};
+use crate::kv::KvStore;
+use crate::kv::limiter::Limiter;
+use crate::kv::memory::MemoryStore;
+use crate::kv::redis_store::RedisStore;
 use crate::state::{AppState, TimeSource};
 use crate::{routes, sms, workers};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::{Next, from_fn};
+use actix_web::middleware::{Compress, Next, from_fn};
 use actix_web::{App, HttpMessage, HttpServer, web};
 use anyhow::Context;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -55,7 +59,17 @@ pub async fn build_state(settings: Settings, db: Db) -> anyhow::Result<AppState>
         iterations: settings.auth.argon2_iterations,
     };
     let dummy_hash = password::hash(SecretString::from("minsheng-no-such-user"), params).await?;
+    let store: Arc<dyn KvStore> = match &redis {
+        Some(conn) => Arc::new(RedisStore::new(conn.clone(), settings.redis.key_prefix.clone())),
+        None => Arc::new(MemoryStore::new()),
+    };
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .context("building the HTTP client")?;
     Ok(AppState {
+        limiter: Limiter::new(store),
+        http,
         keys: Keys::new(&settings.auth.jwt_secret),
         sms: sms::providers::from_settings(&settings)?,
         db,
@@ -138,6 +152,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .app_data(web::JsonConfig::default().limit(256 * 1024).error_handler(json_error_handler))
             .app_data(web::QueryConfig::default().error_handler(query_error_handler))
             .app_data(web::FormConfig::default().limit(64 * 1024))
+            .wrap(Compress::default())
             .wrap(from_fn(observe))
             .wrap(TracingLogger::default())
             .configure(routes::configure)

@@ -21,6 +21,9 @@ pub struct AppState {
     /// Verified against when a username does not exist, so both answers take the same time.
     pub dummy_hash: Arc<String>,
     pub prometheus: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Rate limits and one-time codes (Redis when configured, else in process).
+    pub limiter: crate::kv::limiter::Limiter,
+    pub http: reqwest::Client,
 }
 
 /// Wall-clock time with an offset that tests may move forward (time is an input, tests never sleep).
@@ -60,6 +63,10 @@ impl AppState {
             resolution: m.weight_resolution,
             satisfaction: m.weight_satisfaction,
         }
+    }
+
+    pub fn kv(&self) -> &std::sync::Arc<dyn crate::kv::KvStore> {
+        self.limiter.store()
     }
 
     pub fn public_url(&self) -> &str {

@@ -17,6 +17,7 @@ pub struct Model {
     pub description: String,
     pub requester_name: Option<String>,
     pub requester_phone: String,
+    pub requester_openid: Option<String>,
     pub address: Option<String>,
     pub lat: Option<f64>,
     pub lng: Option<f64>,

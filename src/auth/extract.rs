@@ -1,5 +1,5 @@
 //! `StaffUser`: the extractor every staff route takes. No valid staff access token, no handler call.
-use super::jwt::{StaffClaims, TYP_ACCESS, TokenError};
+use super::jwt::{StaffClaims, TYP_ACCESS, TYP_VILLAGER, TokenError, VillagerClaims};
 use crate::domain::roles::{Role, Scope, parse_roles};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -96,18 +96,63 @@ impl FromRequest for StaffUser {
     }
 }
 
-/// For routes open to the public that behave differently for staff (e.g. `POST /api/v1/tickets`):
-/// no Authorization header → `None`; a header that does not verify → 401, never silently public.
-pub struct MaybeStaff(pub Option<StaffUser>);
+/// A villager signed in by SMS code (phone) or WeChat (openid).
+#[derive(Clone, Debug)]
+pub struct VillagerUser {
+    pub sub: String,
+    pub phone: Option<String>,
+    pub openid: Option<String>,
+}
 
-impl FromRequest for MaybeStaff {
+fn villager_from_request(req: &HttpRequest) -> Result<VillagerUser, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state missing")))?;
+    let token = bearer(req).ok_or_else(|| ApiError::unauthorized("unauthorized", "请先登录"))?;
+    let claims: VillagerClaims = state.keys.verify(token).map_err(|e| match e {
+        TokenError::Expired => ApiError::unauthorized("token_expired", "登录已过期，请重新登录"),
+        TokenError::Invalid => ApiError::unauthorized("token_invalid", "登录凭证无效，请重新登录"),
+    })?;
+    if claims.typ != TYP_VILLAGER {
+        return Err(ApiError::unauthorized("token_invalid", "请使用群众账号登录"));
+    }
+    Ok(VillagerUser { sub: claims.sub, phone: claims.phone, openid: claims.openid })
+}
+
+impl FromRequest for VillagerUser {
     type Error = ApiError;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(match bearer(req) {
-            None => Ok(MaybeStaff(None)),
-            Some(_) => from_request(req).map(|u| MaybeStaff(Some(u))),
+        ready(villager_from_request(req))
+    }
+}
+
+/// Who is calling a route open to everyone that behaves differently for staff and signed-in
+/// villagers (e.g. `POST /api/v1/tickets`). A token that verifies as neither is a 401, never
+/// silently anonymous.
+pub enum Caller {
+    Anonymous,
+    Staff(StaffUser),
+    Villager(VillagerUser),
+}
+
+#[derive(serde::Deserialize)]
+struct AnyClaims {
+    typ: String,
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let Some(token) = bearer(req) else { return ready(Ok(Caller::Anonymous)) };
+        let typ =
+            req.app_data::<web::Data<AppState>>().and_then(|s| s.keys.verify::<AnyClaims>(token).ok()).map(|c| c.typ);
+        ready(match typ.as_deref() {
+            Some(TYP_VILLAGER) => villager_from_request(req).map(Caller::Villager),
+            _ => from_request(req).map(Caller::Staff),
         })
     }
 }

@@ -328,3 +328,26 @@ pub async fn list<C: ConnectionTrait>(
         .await?;
     Ok((items, total))
 }
+
+/// A villager's own tickets: filed with their phone or from their WeChat account.
+pub async fn of_requester<C: ConnectionTrait>(
+    db: &C,
+    phone: Option<&str>,
+    openid: Option<&str>,
+    page: Page,
+) -> Result<(Vec<Ticket>, u64), DbErr> {
+    let mut any = Condition::any();
+    if let Some(p) = phone {
+        any = any.add(tickets::Column::RequesterPhone.eq(p));
+    }
+    if let Some(o) = openid {
+        any = any.add(tickets::Column::RequesterOpenid.eq(o));
+    }
+    if phone.is_none() && openid.is_none() {
+        return Ok((vec![], 0));
+    }
+    let q = tickets::Entity::find().filter(any);
+    let total = q.clone().count(db).await?;
+    let items = q.order_by_desc(tickets::Column::CreatedAt).offset(page.offset()).limit(page.per_page).all(db).await?;
+    Ok((items, total))
+}

@@ -22,3 +22,21 @@ pub async fn attach<C: ConnectionTrait>(db: &C, ids: &[String], ticket_id: i64) 
         .await?;
     Ok(())
 }
+
+pub async fn insert<C: ConnectionTrait>(db: &C, u: uploads::ActiveModel) -> Result<Upload, DbErr> {
+    use sea_orm::ActiveModelTrait;
+    u.insert(db).await
+}
+
+pub async fn get<C: ConnectionTrait>(db: &C, id: &str) -> Result<Option<Upload>, DbErr> {
+    uploads::Entity::find_by_id(id.to_string()).one(db).await
+}
+
+pub async fn of_ticket<C: ConnectionTrait>(db: &C, ticket_id: i64) -> Result<Vec<Upload>, DbErr> {
+    use sea_orm::QueryOrder;
+    uploads::Entity::find()
+        .filter(uploads::Column::TicketId.eq(ticket_id))
+        .order_by_asc(uploads::Column::CreatedAt)
+        .all(db)
+        .await
+}

@@ -105,7 +105,13 @@ async fn outbox(state: web::Data<AppState>, user: StaffUser, q: web::Query<Outbo
     let items = rows
         .into_iter()
         .map(|m| {
-            json!({"id": m.id, "kind": m.kind, "channel": m.channel, "phone": mask(&m.recipient), "body": m.body,
+            // One-time codes are never shown, not even to admins.
+            let body = if m.kind == "otp" {
+                m.body.chars().map(|c| if c.is_ascii_digit() { '*' } else { c }).collect()
+            } else {
+                m.body
+            };
+            json!({"id": m.id, "kind": m.kind, "channel": m.channel, "phone": mask(&m.recipient), "body": body,
                    "status": m.status, "attempts": m.attempts, "ticket_id": m.ticket_id, "provider": m.provider,
                    "last_error": m.last_error, "created_at": m.created_at, "sent_at": m.sent_at})
         })

@@ -3,9 +3,12 @@ pub mod admin;
 pub mod auth;
 pub mod cards;
 pub mod health;
+pub mod multipart;
 pub mod pages;
 pub mod stats;
 pub mod tickets;
+pub mod uploads;
+pub mod villagers;
 
 use actix_web::web;
 use serde::Serialize;
@@ -25,6 +28,17 @@ impl<T: Serialize> ListAnswer<T> {
     }
 }
 
+/// The client's address for abuse limits: the peer, or the first X-Forwarded-For hop when the
+/// deployment says a trusted proxy sets it.
+pub fn client_ip(req: &actix_web::HttpRequest, state: &crate::state::AppState) -> String {
+    if state.settings.limits.trust_forwarded_for
+        && let Some(ip) = req.connection_info().realip_remote_addr()
+    {
+        return ip.split(',').next().unwrap_or(ip).trim().to_string();
+    }
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
     pages::configure(cfg);
@@ -34,6 +48,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(cards::configure)
             .configure(tickets::configure)
             .configure(stats::configure)
-            .configure(admin::configure),
+            .configure(admin::configure)
+            .configure(uploads::configure)
+            .configure(villagers::configure),
     );
 }

@@ -1,17 +1,25 @@
-//! Server-rendered pages for villagers: the intake page behind the card (`/c/{code}`, a plain form
-//! that works without JavaScript), the result page, and tracking (`/t/{no}`).
+//! Server-rendered pages for villagers: the intake page behind the card (`/c/{code}`, a plain
+//! multipart form that works without JavaScript, photos and voice notes included), the result page,
+//! and tracking (`/t/{no}`). `assets/js/intake.js` enhances the form when JavaScript runs.
+use super::multipart;
+use super::uploads::{check_upload_limit, uploader_of};
+use crate::auth::Caller;
 use crate::domain::ids::TicketNo;
 use crate::domain::phone::Phone;
 use crate::error::ApiError;
-use crate::html::{self, Vars, escape, render};
-use crate::repo;
+use crate::html::{self, Frame, Vars, escape, render};
 use crate::services::cards::{CardLookup, PublicCard};
-use crate::services::{cards, intake, views};
+use crate::services::{cards, intake, uploads, views};
 use crate::state::AppState;
-use actix_web::{HttpResponse, get, http::StatusCode, post, web};
+use actix_multipart::Multipart;
+use actix_web::{HttpRequest, HttpResponse, get, http::StatusCode, post, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
+use std::collections::HashMap;
+
+/// At most this many photos, plus one voice note, on the no-JavaScript form.
+const MAX_PHOTOS: usize = 6;
 
 fn html(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
@@ -28,9 +36,74 @@ fn local(state: &AppState, t: DateTime<Utc>) -> String {
     t.with_timezone(&state.tz()).format("%m月%d日 %H:%M").to_string()
 }
 
-fn message_page(state: &AppState, status: StatusCode, title: &str, message: &str, extra: String) -> HttpResponse {
-    let content = render(html::MESSAGE, &Vars::new().text("title", title).text("message", message).raw("extra", extra));
-    html(status, html::page(title, "民声直达", county(state), county(state), content))
+/// Large-font mode asked for by the `large` query parameter (the no-JavaScript toggle).
+#[derive(Deserialize, Default)]
+struct View {
+    large: Option<String>,
+    phone_tail: Option<String>,
+}
+
+impl View {
+    fn large(&self) -> bool {
+        self.large.as_deref() == Some("1")
+    }
+}
+
+struct Ctx<'a> {
+    state: &'a AppState,
+    large: bool,
+}
+
+impl Ctx<'_> {
+    fn page(
+        &self,
+        status: StatusCode,
+        title: &str,
+        heading: &str,
+        sub: &str,
+        scripts: &[&str],
+        content: String,
+    ) -> HttpResponse {
+        let frame = Frame { title, heading, subheading: sub, county: county(self.state), large: self.large, scripts };
+        html(status, html::page_with(&frame, content))
+    }
+
+    fn message(&self, status: StatusCode, title: &str, message: &str, extra: String) -> HttpResponse {
+        let content =
+            render(html::MESSAGE, &Vars::new().text("title", title).text("message", message).raw("extra", extra));
+        self.page(status, title, "民声直达", county(self.state), &[], content)
+    }
+
+    fn error(&self, e: ApiError) -> HttpResponse {
+        let status = e.status;
+        let message = if status.is_server_error() {
+            let _ = actix_web::ResponseError::error_response(&e); // logs the cause with an id
+            "系统繁忙，请稍后再试，或拨打服务热线。".to_string()
+        } else {
+            e.message
+        };
+        self.message(status, "出错了", &message, String::new())
+    }
+
+    /// A card that cannot be used any more still answers with a helpful Chinese page.
+    fn ended(&self, status: &str, village: &str, hotline: &str) -> HttpResponse {
+        let what = if status == "rotated" { "已更换为新卡片" } else { "已停用" };
+        self.message(
+            StatusCode::GONE,
+            "联系卡已更换",
+            &format!("{village}的这张联系卡{what}。请扫描村里最新张贴的联系卡，或直接拨打服务热线反映问题。"),
+            format!("<p>服务热线：<a class=\"call\" href=\"tel:{0}\">{0}</a></p>", escape(hotline)),
+        )
+    }
+
+    fn unknown_card(&self) -> HttpResponse {
+        self.message(
+            StatusCode::NOT_FOUND,
+            "未找到联系卡",
+            "二维码无法识别，请核对后重新扫描，或拨打服务热线。",
+            String::new(),
+        )
+    }
 }
 
 #[get("/assets/{path:.*}")]
@@ -44,9 +117,9 @@ async fn asset(path: web::Path<String>) -> HttpResponse {
 }
 
 #[get("/")]
-async fn home(state: web::Data<AppState>) -> HttpResponse {
-    message_page(
-        &state,
+async fn home(state: web::Data<AppState>, v: web::Query<View>) -> HttpResponse {
+    let ctx = Ctx { state: &state, large: v.large() };
+    ctx.message(
         StatusCode::OK,
         "民声直达",
         "请用手机扫描村里张贴的联系卡二维码反映问题，或拨打服务热线。",
@@ -54,31 +127,33 @@ async fn home(state: web::Data<AppState>) -> HttpResponse {
     )
 }
 
-#[derive(Default, Deserialize)]
-struct IntakeForm {
-    idempotency_key: Option<String>,
-    category: Option<String>,
-    description: Option<String>,
-    phone: Option<String>,
-    name: Option<String>,
-    address: Option<String>,
+/// What the villager typed, to put back into the form after an error.
+#[derive(Default)]
+struct Typed {
+    fields: HashMap<String, String>,
+    upload_ids: Vec<String>,
 }
 
-fn intake_page(state: &AppState, card: &PublicCard, form: &IntakeForm, error: Option<&str>) -> HttpResponse {
+impl Typed {
+    fn get(&self, k: &str) -> &str {
+        self.fields.get(k).map(String::as_str).unwrap_or("")
+    }
+}
+
+fn intake_page(ctx: &Ctx<'_>, card: &PublicCard, typed: &Typed, error: Option<&str>) -> HttpResponse {
     let contacts: String = card
         .contacts
         .iter()
         .map(|c| {
             format!(
-                "    <li><span class=\"who\">{}<small>{}</small></span><a class=\"call\" href=\"tel:{}\">拨打 {}</a></li>\n",
+                "    <li><span class=\"who\">{}<small>{}</small></span><a class=\"call\" href=\"tel:{2}\">拨打 {2}</a></li>\n",
                 escape(&c.name),
                 escape(&c.post),
                 escape(&c.phone),
-                escape(&c.phone)
             )
         })
         .collect();
-    let chosen = form.category.as_deref().unwrap_or("");
+    let chosen = typed.get("category");
     let categories: String = card
         .categories
         .iter()
@@ -91,152 +166,180 @@ fn intake_page(state: &AppState, card: &PublicCard, form: &IntakeForm, error: Op
             )
         })
         .collect();
-    let key = form
-        .idempotency_key
-        .clone()
+    let key = Some(typed.get("idempotency_key"))
         .filter(|k| intake::valid_idempotency_key(k))
+        .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let kept: String = typed
+        .upload_ids
+        .iter()
+        .map(|id| format!("    <input type=\"hidden\" name=\"upload_ids\" value=\"{}\">\n", escape(id)))
+        .chain(
+            (!typed.upload_ids.is_empty())
+                .then(|| format!("    <p class=\"hint\">已保存{}个附件</p>\n", typed.upload_ids.len())),
+        )
+        .collect();
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let error = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
-    let content = render(
-        html::INTAKE,
-        &Vars::new()
-            .raw("contacts", contacts)
-            .raw("categories", categories)
-            .raw("error", error)
-            .text("code", &card.code)
-            .text("hotline", &card.hotline)
-            .text("idempotency_key", key)
-            .text("description", form.description.as_deref().unwrap_or(""))
-            .text("phone", form.phone.as_deref().unwrap_or(""))
-            .text("name", form.name.as_deref().unwrap_or(""))
-            .text("address", form.address.as_deref().unwrap_or("")),
-    );
+    let mut vars = Vars::new()
+        .raw("contacts", contacts)
+        .raw("categories", categories)
+        .raw("error", error)
+        .raw("kept_uploads", kept)
+        .text("code", &card.code)
+        .text("hotline", &card.hotline)
+        .text("idempotency_key", key);
+    for f in ["description", "phone", "name", "address", "lat", "lng"] {
+        vars = vars.text(f, typed.get(f));
+    }
+    let content = render(html::INTAKE, &vars);
     let village = card.village["name"].as_str().unwrap_or("");
     let township = card.township["name"].as_str().unwrap_or("");
-    let sub = format!("{} {} · 民声直达", county(state), township);
-    html(status, html::page(&format!("{village}联系卡"), village, &sub, county(state), content))
-}
-
-/// A card that cannot be used any more still answers with a helpful Chinese page, never an error.
-fn ended_page(state: &AppState, status: &str, village: &str, hotline: &str) -> HttpResponse {
-    let what = if status == "rotated" { "已更换为新卡片" } else { "已停用" };
-    message_page(
-        state,
-        StatusCode::GONE,
-        "联系卡已更换",
-        &format!("{village}的这张联系卡{what}。请扫描村里最新张贴的联系卡，或直接拨打服务热线反映问题。"),
-        format!("<p>服务热线：<a class=\"call\" href=\"tel:{0}\">{0}</a></p>", escape(hotline)),
-    )
-}
-
-fn unknown_card(state: &AppState) -> HttpResponse {
-    message_page(
-        state,
-        StatusCode::NOT_FOUND,
-        "未找到联系卡",
-        "二维码无法识别，请核对后重新扫描，或拨打服务热线。",
-        String::new(),
-    )
+    let sub = format!("{} {} · 民声直达", county(ctx.state), township);
+    ctx.page(status, &format!("{village}联系卡"), village, &sub, &["intake.js"], content)
 }
 
 #[get("/c/{code}")]
-async fn card_page(state: web::Data<AppState>, code: web::Path<String>) -> HttpResponse {
-    match cards::lookup(&state, &code).await {
-        Ok(CardLookup::Active(card)) => intake_page(&state, &card, &IntakeForm::default(), None),
-        Ok(CardLookup::Ended { status, village, hotline }) => ended_page(&state, &status, &village, &hotline),
-        Ok(CardLookup::Unknown) => unknown_card(&state),
-        Err(e) => error_page(&state, e),
+async fn card_page(state: web::Data<AppState>, code: web::Path<String>, v: web::Query<View>) -> HttpResponse {
+    let ctx = Ctx { state: &state, large: v.large() };
+    let result = cards::lookup(&state, &code).await;
+    match result {
+        Ok(CardLookup::Active(card)) => intake_page(&ctx, &card, &Typed::default(), None),
+        Ok(CardLookup::Ended { status, village, hotline }) => ctx.ended(&status, &village, &hotline),
+        Ok(CardLookup::Unknown) => ctx.unknown_card(),
+        Err(e) => ctx.error(e),
     }
 }
 
-fn error_page(state: &AppState, e: ApiError) -> HttpResponse {
-    let status = e.status;
-    let message = if status.is_server_error() {
-        let _ = actix_web::ResponseError::error_response(&e); // logs the cause with an id
-        "系统繁忙，请稍后再试，或拨打服务热线。".to_string()
-    } else {
-        e.message
-    };
-    message_page(state, status, "出错了", &message, String::new())
+/// Stores the photos and voice note of the no-JavaScript form as uploads.
+async fn store_files(state: &AppState, form: multipart::Form, ip: &str) -> Result<Typed, ApiError> {
+    let mut typed = Typed { fields: form.fields, upload_ids: vec![] };
+    // Uploads kept from an earlier try of the same form come back as hidden fields.
+    if let Some(ids) = typed.fields.remove("upload_ids") {
+        typed.upload_ids.extend(ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string));
+    }
+    if !form.files.is_empty() {
+        check_upload_limit(state, &Caller::Anonymous, ip).await?;
+    }
+    for (_, bytes) in form.files {
+        let stored = uploads::store(state, bytes, uploader_of(&Caller::Anonymous, ip)).await?;
+        typed.upload_ids.push(stored.upload_id);
+    }
+    Ok(typed)
+}
+
+fn result_page(ctx: &Ctx<'_>, card: &PublicCard, answer: &intake::IntakeAnswer, phone: &str) -> HttpResponse {
+    let phone = Phone::parse(phone).map(|p| p.masked()).unwrap_or_default();
+    let content = render(
+        html::RESULT,
+        &Vars::new()
+            .text("ticket_no", &answer.ticket_no)
+            .text("respond_by", local(ctx.state, answer.respond_by))
+            .text("phone", phone)
+            .text("tracking_url", &answer.tracking_url),
+    );
+    let village = card.village["name"].as_str().unwrap_or("");
+    ctx.page(StatusCode::CREATED, "提交成功", village, "诉求已受理", &[], content)
 }
 
 #[post("/c/{code}")]
-async fn card_submit(state: web::Data<AppState>, code: web::Path<String>, form: web::Form<IntakeForm>) -> HttpResponse {
+async fn card_submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    code: web::Path<String>,
+    v: web::Query<View>,
+    payload: Multipart,
+) -> HttpResponse {
+    let ctx = Ctx { state: &state, large: v.large() };
     let card = match cards::lookup(&state, &code).await {
         Ok(CardLookup::Active(card)) => card,
-        Ok(CardLookup::Ended { status, village, hotline }) => return ended_page(&state, &status, &village, &hotline),
-        Ok(CardLookup::Unknown) => return unknown_card(&state),
-        Err(e) => return error_page(&state, e),
+        Ok(CardLookup::Ended { status, village, hotline }) => return ctx.ended(&status, &village, &hotline),
+        Ok(CardLookup::Unknown) => return ctx.unknown_card(),
+        Err(e) => return ctx.error(e),
     };
-    let body = json!({
-        "card_code": card.code,
-        "category": form.category,
-        "description": form.description,
-        "phone": form.phone,
-        "name": form.name.as_deref().filter(|s| !s.trim().is_empty()),
-        "address": form.address.as_deref().filter(|s| !s.trim().is_empty()),
-    });
-    let key = form.idempotency_key.as_deref().filter(|k| intake::valid_idempotency_key(k));
-    match intake::file(&state, &body, key, None).await {
-        Ok((_, answer)) => {
-            let phone = form.phone.as_deref().and_then(Phone::parse).map(|p| p.masked()).unwrap_or_default();
-            let content = render(
-                html::RESULT,
-                &Vars::new()
-                    .text("ticket_no", &answer.ticket_no)
-                    .text("respond_by", local(&state, answer.respond_by))
-                    .text("phone", phone)
-                    .text("tracking_url", &answer.tracking_url),
-            );
-            let village = card.village["name"].as_str().unwrap_or("");
-            html(StatusCode::CREATED, html::page("提交成功", village, "诉求已受理", county(&state), content))
+    let ip = super::client_ip(&req, &state);
+    let cfg = &state.settings.uploads;
+    let form = match multipart::read(payload, cfg.max_image_bytes.max(cfg.max_audio_bytes), MAX_PHOTOS + 1).await {
+        Ok(f) => f,
+        Err(e) => return intake_page(&ctx, &card, &Typed::default(), Some(&e.message)),
+    };
+    // A resend of a form already filed (back button, flaky network) shows the same result.
+    let form_key = form.fields.get("idempotency_key").filter(|k| intake::valid_idempotency_key(k)).cloned();
+    if let Some(k) = &form_key {
+        match intake::answer_for_key(&state, k).await {
+            Ok(Some(answer)) => {
+                let phone = form.fields.get("phone").cloned().unwrap_or_default();
+                return result_page(&ctx, &card, &answer, &phone);
+            }
+            Ok(None) => {}
+            Err(e) => return ctx.error(e),
         }
-        Err(e) if e.code == "idempotency_key_reused" => intake_page(
-            &state,
-            &card,
-            &IntakeForm { idempotency_key: None, ..form.into_inner() },
-            Some("这张表单已经提交过。如需反映新的问题，请再次点击提交。"),
-        ),
-        Err(e) if e.status.is_client_error() => intake_page(&state, &card, &form, Some(&e.message)),
-        Err(e) => error_page(&state, e),
+    }
+    let typed = match store_files(&state, form, &ip).await {
+        Ok(t) => t,
+        Err(e) if e.status.is_client_error() => return intake_page(&ctx, &card, &Typed::default(), Some(&e.message)),
+        Err(e) => return ctx.error(e),
+    };
+    let text = |k: &str| Some(typed.get(k)).filter(|s| !s.trim().is_empty());
+    let location =
+        match (text("lat").and_then(|s| s.parse::<f64>().ok()), text("lng").and_then(|s| s.parse::<f64>().ok())) {
+            (Some(lat), Some(lng)) => json!({"lat": lat, "lng": lng}),
+            _ => serde_json::Value::Null,
+        };
+    let mut body = json!({
+        "card_code": card.code,
+        "category": text("category"),
+        "description": text("description"),
+        "phone": text("phone"),
+        "name": text("name"),
+        "address": text("address"),
+        "upload_ids": typed.upload_ids,
+    });
+    if !location.is_null() {
+        body["location"] = location;
+    }
+    let key = text("idempotency_key").filter(|k| intake::valid_idempotency_key(k));
+    match intake::file(&state, &body, key, &Caller::Anonymous, &ip).await {
+        Ok((_, answer)) => result_page(&ctx, &card, &answer, text("phone").unwrap_or("")),
+        Err(e) if e.code == "idempotency_key_reused" => {
+            let mut fresh = typed;
+            fresh.fields.remove("idempotency_key");
+            intake_page(&ctx, &card, &fresh, Some("这张表单已经提交过。如需反映新的问题，请再次点击提交。"))
+        }
+        Err(e) if e.status.is_client_error() => intake_page(&ctx, &card, &typed, Some(&e.message)),
+        Err(e) => ctx.error(e),
     }
 }
 
-#[derive(Deserialize)]
-struct TrackQuery {
-    phone_tail: Option<String>,
-}
-
 #[get("/t/{no}")]
-async fn track(state: web::Data<AppState>, no: web::Path<String>, q: web::Query<TrackQuery>) -> HttpResponse {
+async fn track(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    no: web::Path<String>,
+    q: web::Query<View>,
+) -> HttpResponse {
+    let ctx = Ctx { state: &state, large: q.large() };
     let Some(no) = TicketNo::parse(&no) else {
-        return message_page(
-            &state,
-            StatusCode::NOT_FOUND,
-            "未找到工单",
-            "工单编号不正确，请核对短信中的编号。",
-            String::new(),
-        );
+        return ctx.message(StatusCode::NOT_FOUND, "未找到工单", "工单编号不正确，请核对短信中的编号。", String::new());
     };
-    let ask = |error: Option<&str>| {
+    let ask = |status: StatusCode, error: Option<&str>| {
         let error = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
         let content = render(html::TRACK, &Vars::new().text("no", no.as_str()).raw("error", error));
-        html(StatusCode::OK, html::page("办理进度", "办理进度查询", county(&state), county(&state), content))
+        ctx.page(status, "办理进度", "办理进度查询", county(&state), &[], content)
     };
-    let Some(tail) = q.phone_tail.as_deref().filter(|t| !t.is_empty()) else {
-        return ask(None);
-    };
-    let found = match repo::tickets::by_no(&state.db.conn, no.as_str()).await {
-        Ok(t) => t.filter(|t| Phone::parse(&t.requester_phone).is_some_and(|p| p.tail4() == tail)),
-        Err(e) => return error_page(&state, e.into()),
-    };
-    let Some(ticket) = found else {
-        return ask(Some("工单编号与手机号后四位不匹配，请核对后重试。"));
+    let Some(tail) = q.phone_tail.as_deref().filter(|t| !t.is_empty()) else { return ask(StatusCode::OK, None) };
+    let ip = super::client_ip(&req, &state);
+    let ticket = match crate::services::tracking::find_for_requester(&state, no.as_str(), tail, &ip).await {
+        Ok(t) => t,
+        Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS => return ask(e.status, Some(&e.message)),
+        Err(e) if e.status.is_client_error() => {
+            return ask(StatusCode::NOT_FOUND, Some("工单编号与手机号后四位不匹配，请核对后重试。"));
+        }
+        Err(e) => return ctx.error(e),
     };
     let view = match views::public_view(&state.db.conn, &ticket).await {
         Ok(v) => v,
-        Err(e) => return error_page(&state, e.into()),
+        Err(e) => return ctx.error(e.into()),
     };
     let timeline: String = view
         .timeline
@@ -252,9 +355,10 @@ async fn track(state: web::Data<AppState>, no: web::Path<String>, q: web::Query<
             )
         })
         .collect();
-    let handling = match (&view.handling_unit, view.resolve_by) {
-        (Some(u), Some(by)) => format!("承办单位：{u}，办理时限：{}", local(&state, by)),
-        (Some(u), None) => format!("承办单位：{u}"),
+    let handling = match (&view.handling_unit, view.respond_by, view.resolve_by) {
+        (Some(u), Some(r), _) => format!("承办单位：{u}，应于{}前联系您", local(&state, r)),
+        (Some(u), None, Some(by)) => format!("承办单位：{u}，办理时限：{}", local(&state, by)),
+        (Some(u), None, None) => format!("承办单位：{u}"),
         _ => "正在登记分派中".to_string(),
     };
     let content = render(
@@ -268,7 +372,7 @@ async fn track(state: web::Data<AppState>, no: web::Path<String>, q: web::Query<
             .text("handling", handling)
             .raw("timeline", timeline),
     );
-    html(StatusCode::OK, html::page("办理进度", "办理进度查询", county(&state), county(&state), content))
+    ctx.page(StatusCode::OK, "办理进度", "办理进度查询", county(&state), &[], content)
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

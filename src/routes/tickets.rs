@@ -1,16 +1,15 @@
 //! Tickets: intake and staff registration, lists, detail, actions, ledger, public tracking, visits.
 use super::ListAnswer;
+use crate::auth::Caller;
 use crate::auth::StaffUser;
-use crate::auth::extract::MaybeStaff;
 use crate::domain::ids::TicketNo;
-use crate::domain::phone::Phone;
 use crate::domain::ticket::{Action, Status};
 use crate::error::{ApiError, ApiResult};
 use crate::repo::Page;
 use crate::repo::tickets::ListFilter;
 use crate::services::return_visits::VisitRequest;
 use crate::services::tickets::{ActionBody, LIST_ROLES, load_readable, local_day_end, local_day_start, visibility};
-use crate::services::{intake, ledger, return_visits, views};
+use crate::services::{intake, ledger, return_visits, tracking, views};
 use crate::state::AppState;
 use crate::{repo, services};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
@@ -21,11 +20,12 @@ use serde::Deserialize;
 async fn file(
     state: web::Data<AppState>,
     req: HttpRequest,
-    staff: MaybeStaff,
+    caller: Caller,
     body: web::Json<serde_json::Value>,
 ) -> ApiResult<HttpResponse> {
     let key = req.headers().get("Idempotency-Key").map(|v| v.to_str().unwrap_or("\u{0}").to_string());
-    let (status, answer) = intake::file(&state, &body, key.as_deref(), staff.0.as_ref()).await?;
+    let ip = super::client_ip(&req, &state);
+    let (status, answer) = intake::file(&state, &body, key.as_deref(), &caller, &ip).await?;
     Ok(HttpResponse::build(status).json(answer))
 }
 
@@ -109,20 +109,12 @@ struct PublicQuery {
 #[get("/tickets/{no}/public")]
 async fn public(
     state: web::Data<AppState>,
+    req: HttpRequest,
     no: web::Path<String>,
     q: web::Query<PublicQuery>,
 ) -> ApiResult<HttpResponse> {
-    let tail = q.phone_tail.as_deref().unwrap_or("");
-    if tail.len() != 4 || !tail.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::validation("phone_tail", "请输入手机号后四位"));
-    }
-    let not_found = || ApiError::not_found("未找到该工单，请核对工单编号和手机号后四位");
-    let no = TicketNo::parse(&no).ok_or_else(not_found)?;
-    let t = repo::tickets::by_no(&state.db.conn, no.as_str()).await?.ok_or_else(not_found)?;
-    let matches = Phone::parse(&t.requester_phone).is_some_and(|p| p.tail4() == tail);
-    if !matches {
-        return Err(not_found());
-    }
+    let ip = super::client_ip(&req, &state);
+    let t = tracking::find_for_requester(&state, &no, q.phone_tail.as_deref().unwrap_or(""), &ip).await?;
     Ok(HttpResponse::Ok().json(views::public_view(&state.db.conn, &t).await?))
 }
 

@@ -1,7 +1,7 @@
 //! Intake: a villager files a request from a card (public), or staff register a phone-in or walk-in
 //! request. One transaction creates the ticket, its ledger event(s), the repeat link and the
 //! confirmation SMS, and stores the answer under the Idempotency-Key.
-use crate::auth::StaffUser;
+use crate::auth::{Caller, StaffUser, VillagerUser};
 use crate::domain::ids::{CardCode, TicketNo};
 use crate::domain::ledger::ledger_time;
 use crate::domain::phone::Phone;
@@ -71,12 +71,11 @@ struct Intake {
     location: Option<Location>,
     upload_ids: Vec<String>,
     received_at: Option<DateTime<Utc>>,
+    openid: Option<String>,
 }
 
 pub const DESCRIPTION_MIN: usize = 5;
 pub const DESCRIPTION_MAX: usize = 2000;
-/// Same phone, village and category within this window: linked as a repeat request.
-pub const REPEAT_WINDOW_DAYS: i64 = 30;
 
 fn optional_text(v: &Option<String>, field: &str, max: usize, what: &str) -> ApiResult<Option<String>> {
     match v.as_deref().map(str::trim) {
@@ -86,8 +85,13 @@ fn optional_text(v: &Option<String>, field: &str, max: usize, what: &str) -> Api
     }
 }
 
-async fn parse(state: &AppState, req: &IntakeRequest, staff: Option<&StaffUser>) -> ApiResult<Intake> {
+async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiResult<Intake> {
     let db = &state.db.conn;
+    let staff = staff_of(caller);
+    let villager = match caller {
+        Caller::Villager(v) => Some(v),
+        _ => None,
+    };
     let (region, card_id, channel) = match staff {
         None => {
             let raw = req.card_code.as_deref().unwrap_or("").trim();
@@ -111,7 +115,9 @@ async fn parse(state: &AppState, req: &IntakeRequest, staff: Option<&StaffUser>)
             let region = repo::regions::get(db, card.region_id)
                 .await?
                 .ok_or_else(|| ApiError::internal(anyhow::anyhow!("card region missing")))?;
-            (region, Some(card.id), Channel::Qr)
+            // Filed from the mini-program (a WeChat sign-in) or by scanning the card in a browser.
+            let channel = if villager.is_some_and(|v| v.openid.is_some()) { Channel::Wechat } else { Channel::Qr };
+            (region, Some(card.id), channel)
         }
         Some(user) => {
             user.require_any(&[Role::Operator, Role::Dispatcher])?;
@@ -156,7 +162,12 @@ async fn parse(state: &AppState, req: &IntakeRequest, staff: Option<&StaffUser>)
     if len > DESCRIPTION_MAX {
         return Err(ApiError::validation("description", format!("诉求描述不能超过{DESCRIPTION_MAX}个字")));
     }
-    let phone = req.phone.as_deref().unwrap_or("");
+    let phone = req
+        .phone
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+        .or(villager.and_then(|v| v.phone.as_deref()))
+        .unwrap_or("");
     if phone.trim().is_empty() {
         return Err(ApiError::validation("phone", "请填写手机号码，方便工作人员联系您"));
     }
@@ -197,6 +208,31 @@ async fn parse(state: &AppState, req: &IntakeRequest, staff: Option<&StaffUser>)
         location: req.location.clone(),
         upload_ids,
         received_at,
+        openid: villager.and_then(|v: &VillagerUser| v.openid.clone()),
+    })
+}
+
+fn staff_of(caller: &Caller) -> Option<&StaffUser> {
+    match caller {
+        Caller::Staff(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// Abuse limits for public intake: per address, per phone and per card. Staff are not limited.
+async fn check_limits(state: &AppState, i: &Intake, ip: &str) -> ApiResult<()> {
+    let l = &state.settings.limits;
+    let mut checks = vec![
+        (format!("intake:ip:{ip}"), l.intake_per_ip),
+        (format!("intake:ipd:{ip}"), l.intake_per_ip_daily),
+        (format!("intake:phone:{}", i.phone.as_str()), l.intake_per_phone),
+    ];
+    if let Some(card) = i.card_id {
+        checks.push((format!("intake:card:{card}"), l.intake_per_card));
+    }
+    state.limiter.hit_all(&checks, state.now()).await.map_err(|e| {
+        metrics::counter!("minsheng_rate_limited_total", "what" => "intake").increment(1);
+        ApiError::too_many("rate_limited", "提交过于频繁，请稍后再试；紧急情况请直接拨打联系卡上的电话", e.retry_after)
     })
 }
 
@@ -214,8 +250,10 @@ pub async fn file(
     state: &AppState,
     body: &Value,
     key: Option<&str>,
-    staff: Option<&StaffUser>,
+    caller: &Caller,
+    ip: &str,
 ) -> ApiResult<(StatusCode, IntakeAnswer)> {
+    let staff = staff_of(caller);
     let scope = match staff {
         Some(u) => format!("intake:staff:{}", u.id),
         None => "intake".to_string(),
@@ -235,7 +273,10 @@ pub async fn file(
         let field = e.to_string().split('`').nth(1).unwrap_or("").to_string();
         ApiError::validation(field, "字段类型不正确")
     })?;
-    let intake = parse(state, &req, staff).await?;
+    let intake = parse(state, &req, caller).await?;
+    if staff.is_none() {
+        check_limits(state, &intake, ip).await?;
+    }
     match create(state, intake, staff, key.map(|k| (scope.as_str(), k, hash.as_str()))).await {
         Err(e) if key.is_some() && is_duplicate_key(&e) => {
             // A concurrent request with the same key committed first: answer as it did.
@@ -288,7 +329,7 @@ async fn create(
     let day = now.with_timezone(&state.tz()).date_naive();
     let seq = repo::tickets::next_number(&*tx, day).await?;
     let no = TicketNo::new(day, seq);
-    let since = now - Duration::days(REPEAT_WINDOW_DAYS);
+    let since = now - Duration::days(state.settings.intake.repeat_window_days);
     let repeat_of = repo::tickets::find_repeat(&*tx, i.phone.as_str(), i.region.id, &i.category.code, since).await?;
     let received = i.received_at.map(ledger_time).unwrap_or(now);
     let model = tickets::ActiveModel {
@@ -300,6 +341,7 @@ async fn create(
         description: Set(i.description.clone()),
         requester_name: Set(i.name.clone()),
         requester_phone: Set(i.phone.as_str().into()),
+        requester_openid: Set(i.openid.clone()),
         address: Set(i.address.clone()),
         lat: Set(i.location.as_ref().map(|l| l.lat)),
         lng: Set(i.location.as_ref().map(|l| l.lng)),
@@ -370,4 +412,11 @@ async fn create(
     tracing::info!(ticket_no = %answer.ticket_no, phone = %i.phone, channel = i.channel.as_str(), "ticket filed");
     metrics::counter!("minsheng_tickets_filed_total", "channel" => i.channel.as_str()).increment(1);
     Ok((StatusCode::CREATED, answer))
+}
+
+/// The answer already given to a public request with this key, whatever its body: the plain form
+/// page resends its photos with a browser retry, so only the key identifies the submission.
+pub async fn answer_for_key(state: &AppState, key: &str) -> ApiResult<Option<IntakeAnswer>> {
+    let Some(stored) = repo::idempotency::get(&state.db.conn, "intake", key).await? else { return Ok(None) };
+    Ok(serde_json::from_str(&stored.response).ok())
 }

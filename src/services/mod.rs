@@ -7,4 +7,7 @@ pub mod ledger;
 pub mod return_visits;
 pub mod stats;
 pub mod tickets;
+pub mod tracking;
+pub mod uploads;
 pub mod views;
+pub mod villagers;

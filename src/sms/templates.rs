@@ -73,6 +73,16 @@ pub fn escalation(sign_name: &str, no: &str, category: &str, respond_by: &str) -
     }
 }
 
+/// To a villager signing in: the one-time code. Urgent: it must go out at any hour.
+pub fn otp(sign_name: &str, code: &str, minutes: i64) -> Message {
+    Message {
+        kind: "otp",
+        body: sign(sign_name, format!("您的验证码是{code}，{minutes}分钟内有效。如非本人操作，请忽略本短信。")),
+        params: json!({"code": code}),
+        urgent: true,
+    }
+}
+
 /// SMS length in billed segments: ≤70 characters is one, beyond that 67 per segment (the signature
 /// with its brackets counts).
 pub fn segments(body: &str) -> usize {

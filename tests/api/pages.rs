@@ -1,6 +1,7 @@
 //! The villager's pages work without JavaScript: a plain form POST files the request.
 use crate::helpers::spawn_app;
 use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
 
 #[tokio::test]
 async fn the_card_page_shows_the_village_and_files_by_plain_form_once() {
@@ -12,29 +13,57 @@ async fn the_card_page_shows_the_village_and_files_by_plain_form_once() {
     let html = r.text().await.unwrap();
     assert!(html.contains("石桥村") && html.contains("张德顺") && html.contains("tel:13900000303"), "{html}");
     let key = html.split("name=\"idempotency_key\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let form = [
-        ("idempotency_key", key.as_str()),
-        ("category", "roads"),
-        ("description", "村里小学门口的路灯坏了一个月"),
-        ("phone", "13812345678"),
-        ("name", ""),
-        ("address", "小学门口"),
-    ];
-    let r = app.client.post(app.url(&format!("/c/{code}"))).form(&form).send().await.unwrap();
+    let photo = {
+        let mut c = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(image::ImageBuffer::from_pixel(16, 12, image::Rgb([200, 30, 30])))
+            .write_to(&mut c, image::ImageFormat::Jpeg)
+            .unwrap();
+        c.into_inner()
+    };
+    let form = |key: &str, phone: &str, with_photo: bool| {
+        let mut f = Form::new()
+            .text("idempotency_key", key.to_string())
+            .text("category", "roads")
+            .text("description", "村里小学门口的路灯坏了一个月")
+            .text("phone", phone.to_string())
+            .text("name", "")
+            .text("address", "小学门口");
+        f = f.part(
+            "photo",
+            if with_photo {
+                Part::bytes(photo.clone()).file_name("IMG_1.jpg")
+            } else {
+                Part::bytes(vec![]).file_name("")
+            },
+        );
+        f.part("voice", Part::bytes(vec![]).file_name(""))
+    };
+    let post = |f: Form| app.client.post(app.url(&format!("/c/{code}"))).multipart(f).send();
+    let r = post(form(&key, "13812345678", true)).await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     let page = r.text().await.unwrap();
     assert!(page.contains("您的诉求已收到"));
     let no = page.split("id=\"ticket-no\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    assert_eq!(app.count("SELECT COUNT(*) FROM uploads WHERE ticket_id IS NOT NULL AND mime = 'image/jpeg'").await, 1);
     // Pressing submit twice (or the browser resending) files nothing new.
-    let again = app.client.post(app.url(&format!("/c/{code}"))).form(&form).send().await.unwrap().text().await.unwrap();
+    let again = post(form(&key, "13812345678", false)).await.unwrap().text().await.unwrap();
     assert!(again.contains(&no));
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 1);
-    // A form error is shown on the page, in Chinese, keeping what was typed.
-    let bad = [("idempotency_key", "k2"), ("category", "roads"), ("description", "路灯坏了好几天"), ("phone", "123")];
-    let r = app.client.post(app.url(&format!("/c/{code}"))).form(&bad).send().await.unwrap();
+    // A form error is shown on the page, in Chinese, keeping what was typed and the photo sent.
+    let r = post(form("k2", "123", true)).await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().await.unwrap();
-    assert!(page.contains("手机号码格式不正确") && page.contains("路灯坏了好几天"));
+    assert!(
+        page.contains("手机号码格式不正确") && page.contains("小学门口") && page.contains("已保存1个附件"),
+        "{page}"
+    );
+    let kept = page.split("name=\"upload_ids\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let fixed = form("k2", "13812345679", false).text("upload_ids", kept.clone());
+    assert_eq!(post(fixed).await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM uploads WHERE id = '{kept}' AND ticket_id IS NOT NULL")).await,
+        1
+    );
     // Tracking with the phone tail.
     let page = app.get(&format!("/t/{no}?phone_tail=5678"), None).await.text().await.unwrap();
     assert!(page.contains("已提交") && page.contains("138****5678"), "{page}");

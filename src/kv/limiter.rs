@@ -1,0 +1,77 @@
+//! Fixed-window rate limits over the key-value store. The window is chosen from `now`, so the same
+//! counts come out whatever the store and whenever the test runs; `Retry-After` is the time left in
+//! the window. If the store is down the limiter lets the request through (and logs): a villager is
+//! never refused because Redis is.
+use super::KvStore;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A limit: at most `max` hits per `window`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct Limit {
+    pub max: u64,
+    pub window_seconds: u64,
+}
+
+#[derive(Clone)]
+pub struct Limiter {
+    store: Arc<dyn KvStore>,
+}
+
+/// A refusal: try again after this many seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Exceeded {
+    pub retry_after: u64,
+}
+
+impl Limiter {
+    pub fn new(store: Arc<dyn KvStore>) -> Self {
+        Self { store }
+    }
+
+    pub fn store(&self) -> &Arc<dyn KvStore> {
+        &self.store
+    }
+
+    /// Counts one hit of `subject` (e.g. "intake:ip:1.2.3.4") against `limit` at `now`.
+    pub async fn hit(&self, subject: &str, limit: Limit, now: DateTime<Utc>) -> Result<(), Exceeded> {
+        let (key, retry_after) = Self::bucket(subject, limit, now);
+        match self.store.incr(&key, Duration::from_secs(limit.window_seconds.max(1) + 5)).await {
+            Ok(n) if n > limit.max => Err(Exceeded { retry_after }),
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::warn!(error = %e, store = self.store.name(), "rate limiter store unavailable; allowing");
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether `subject` is already over `limit` at `now`, without counting a hit.
+    pub async fn peek(&self, subject: &str, limit: Limit, now: DateTime<Utc>) -> Result<(), Exceeded> {
+        let (key, retry_after) = Self::bucket(subject, limit, now);
+        match self.store.get(&key).await {
+            Ok(Some(n)) if n.parse::<u64>().unwrap_or(0) >= limit.max => Err(Exceeded { retry_after }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The counter key of the window containing `now`, and the seconds left in that window.
+    fn bucket(subject: &str, limit: Limit, now: DateTime<Utc>) -> (String, u64) {
+        let window = limit.window_seconds.max(1) as i64;
+        let t = now.timestamp();
+        let bucket = t.div_euclid(window);
+        (format!("rl:{subject}:{window}:{bucket}"), ((bucket + 1) * window - t).max(1) as u64)
+    }
+
+    /// Checks several limits; the first refusal wins (all are counted, as a client retrying hits all).
+    pub async fn hit_all(&self, checks: &[(String, Limit)], now: DateTime<Utc>) -> Result<(), Exceeded> {
+        let mut refused: Option<Exceeded> = None;
+        for (subject, limit) in checks {
+            if let Err(e) = self.hit(subject, *limit, now).await {
+                refused = Some(refused.map_or(e, |r| Exceeded { retry_after: r.retry_after.max(e.retry_after) }));
+            }
+        }
+        refused.map_or(Ok(()), Err)
+    }
+}

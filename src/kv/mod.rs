@@ -1,0 +1,24 @@
+//! A small key-value store for short-lived state: rate-limit counters and one-time codes. Redis when
+//! configured (shared by every instance), otherwise in process (a single instance). Both pass the same
+//! contract tests. Expiry here only reclaims memory: anything time-dependent is decided from `now`
+//! passed in by the caller (bucketed keys, timestamps in values), so tests never wait for a TTL.
+pub mod limiter;
+pub mod memory;
+pub mod redis_store;
+
+use async_trait::async_trait;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+#[error("key-value store unavailable: {0}")]
+pub struct KvError(pub String);
+
+#[async_trait]
+pub trait KvStore: Send + Sync {
+    /// Adds one to a counter, creating it (expiring after `ttl`) if absent; returns the new value.
+    async fn incr(&self, key: &str, ttl: Duration) -> Result<u64, KvError>;
+    async fn get(&self, key: &str) -> Result<Option<String>, KvError>;
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), KvError>;
+    async fn del(&self, key: &str) -> Result<(), KvError>;
+    fn name(&self) -> &'static str;
+}

@@ -1,0 +1,43 @@
+//! Villager sign-in and their own tickets: `/auth/otp`, `/auth/otp/verify`, `/auth/wechat`,
+//! `/me/tickets`.
+use super::ListAnswer;
+use crate::auth::VillagerUser;
+use crate::error::ApiResult;
+use crate::repo::Page;
+use crate::services::villagers::{self, OtpRequest, VerifyRequest, WechatRequest};
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+
+#[post("/auth/otp")]
+async fn otp(state: web::Data<AppState>, req: HttpRequest, body: web::Json<OtpRequest>) -> ApiResult<HttpResponse> {
+    let ip = super::client_ip(&req, &state);
+    Ok(HttpResponse::Accepted().json(villagers::send_otp(&state, &body, &ip).await?))
+}
+
+#[post("/auth/otp/verify")]
+async fn verify(state: web::Data<AppState>, body: web::Json<VerifyRequest>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(villagers::verify_otp(&state, &body).await?))
+}
+
+#[post("/auth/wechat")]
+async fn wechat(state: web::Data<AppState>, body: web::Json<WechatRequest>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(villagers::wechat_login(&state, &body).await?))
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    page: Option<u64>,
+    per_page: Option<u64>,
+}
+
+#[get("/me/tickets")]
+async fn my_tickets(state: web::Data<AppState>, me: VillagerUser, q: web::Query<PageQuery>) -> ApiResult<HttpResponse> {
+    let page = Page::new(q.page, q.per_page);
+    let (items, total) = villagers::my_tickets(&state, &me, page).await?;
+    Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(otp).service(verify).service(wechat).service(my_tickets);
+}
