@@ -6,7 +6,9 @@
   'use strict';
   var form = document.getElementById('intake');
   if (!form || !window.fetch || !window.FormData || !window.JSON) return;
+  document.body.classList.add('js');
   var code = form.getAttribute('data-code');
+
   var KEY = 'ms-draft-' + code;
   var statusEl = document.getElementById('submit-status');
   var submitBtn = document.getElementById('submit');

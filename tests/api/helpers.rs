@@ -59,6 +59,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut minsheng::configuration::Se
     settings.application.port = 0;
     settings.application.workers_enabled = false;
     settings.application.public_url = "http://minsheng.test".into();
+    let uploads =
+        std::env::temp_dir().join("minsheng-tests").join(format!("uploads-{}", uuid::Uuid::new_v4().simple()));
+    settings.application.upload_dir = uploads.to_string_lossy().into_owned();
+
     settings.database.url = SecretString::from(fresh_database_url().await);
     settings.database.max_connections = 5;
     settings.auth.argon2_memory_kib = 1024;

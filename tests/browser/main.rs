@@ -24,13 +24,88 @@ pub fn run_spec(base_url: &str, spec: &str, env: &[(&str, String)]) -> Value {
     serde_json::from_str(last).expect("spec result JSON")
 }
 
+/// Runs a spec off the async runtime (Node blocks) and returns its result.
+async fn spec(base: &str, name: &'static str, env: Vec<(&'static str, String)>) -> Value {
+    let base = base.to_string();
+    tokio::task::spawn_blocking(move || run_spec(&base, name, &env)).await.unwrap()
+}
+
+/// A 3000×2000 photo, as a phone camera would take.
+fn big_photo() -> String {
+    let img = image::ImageBuffer::from_fn(3000, 2000, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+    let path = std::env::temp_dir().join(format!("ms-photo-{}.jpg", uuid::Uuid::new_v4().simple()));
+    image::DynamicImage::ImageRgb8(img).save(&path).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_villager_files_from_the_card_page_on_a_phone() {
     let app = spawn_app().await;
-    let env = vec![("CARD_CODE", app.card("石桥村"))];
-    let base = app.addr.clone();
-    let result = tokio::task::spawn_blocking(move || run_spec(&base, "intake_basic", &env)).await.unwrap();
+    let result = spec(&app.addr, "intake_basic", vec![("CARD_CODE", app.card("石桥村"))]).await;
     let no = result["ticket_no"].as_str().unwrap();
     assert_eq!(app.count(&format!("SELECT COUNT(*) FROM tickets WHERE no = '{no}' AND channel = 'qr'")).await, 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 1);
+    println!("first load transferred: {} bytes", result["first_load_bytes"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_is_shrunk_on_the_phone_and_attached() {
+    let app = spawn_app().await;
+    let result =
+        spec(&app.addr, "intake_photo", vec![("CARD_CODE", app.card("李家庄村")), ("PHOTO_PATH", big_photo())]).await;
+    let no = result["ticket_no"].as_str().unwrap();
+    let di = app.token("dispatcher").await;
+    let t = app.ticket(&di, no).await;
+    let ids = t["events"][0]["data"]["upload_ids"].as_array().unwrap().clone();
+    assert_eq!(ids.len(), 1);
+    let r = app.get(&format!("/api/v1/uploads/{}", ids[0].as_str().unwrap()), Some(&di)).await;
+    let img = image::load_from_memory(&r.bytes().await.unwrap()).unwrap();
+    assert!(img.width().max(img.height()) <= 1600, "shrunk on the phone: {}x{}", img.width(), img.height());
+    let stored = app.count(&format!("SELECT size FROM uploads WHERE id = '{}'", ids[0].as_str().unwrap())).await;
+    println!("photo stored: {stored} bytes, {}x{} (from a 3000×2000 original)", img.width(), img.height());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submission_whose_answer_is_lost_is_retried_and_files_once() {
+    let app = spawn_app().await;
+    let result = spec(&app.addr, "intake_flaky", vec![("CARD_CODE", app.card("杏花村"))]).await;
+    assert_eq!(result["tries"], 3);
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 1);
+    let no = result["ticket_no"].as_str().unwrap();
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM tickets WHERE no = '{no}'")).await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'confirmation'").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submission_cut_off_by_closing_the_page_resumes_later() {
+    let app = spawn_app().await;
+    let result = spec(&app.addr, "intake_resume", vec![("CARD_CODE", app.card("河口村"))]).await;
+    assert!(result["ticket_no"].as_str().is_some());
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_card_page_works_with_javascript_off() {
+    let app = spawn_app().await;
+    let result =
+        spec(&app.addr, "intake_nojs", vec![("CARD_CODE", app.card("柳树沟村")), ("PHOTO_PATH", big_photo())]).await;
+    let no = result["ticket_no"].as_str().unwrap();
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM tickets WHERE no = '{no}' AND requester_phone = '13912345678'")).await,
+        1
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM uploads WHERE ticket_id IS NOT NULL").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_villager_follows_the_request_on_the_tracking_page() {
+    let app = spawn_app().await;
+    let no = app.to_accepted("王家湾村", "wangjiawan", "13812345678").await;
+    let di = app.token("dispatcher").await;
+    app.act_ok(&di, &no, "urge", serde_json::json!({"note": "内部备注：请加快"})).await;
+    let ca = app.token("wangjiawan").await;
+    app.act_ok(&ca, &no, "progress", serde_json::json!({"note": "已联系施工队，明天上午修复"})).await;
+    let result = spec(&app.addr, "tracking", vec![("TICKET_NO", no.clone())]).await;
+    assert_eq!(result["status"], "办理中");
+    assert!(result["items"].as_i64().unwrap() >= 5);
 }
