@@ -28,6 +28,14 @@ pub struct Settings {
     pub otp: OtpSettings,
     pub villager: VillagerSettings,
     pub wechat: WechatSettings,
+    pub visits: VisitSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct VisitSettings {
+    pub lease_seconds: i64,
+    pub retry_after_minutes: Vec<i64>,
+    pub rating_link_days: i64,
 }
 
 #[derive(Clone, Debug, Deserialize)]

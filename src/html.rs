@@ -9,6 +9,7 @@ pub const RESULT: &str = include_str!("../assets/result.html");
 pub const TRACK: &str = include_str!("../assets/track.html");
 pub const STATUS: &str = include_str!("../assets/status.html");
 pub const MESSAGE: &str = include_str!("../assets/message.html");
+pub const RATE: &str = include_str!("../assets/rate.html");
 
 /// Static files under `/assets/`: (content type, bytes).
 pub fn asset(path: &str) -> Option<(&'static str, &'static [u8])> {

@@ -1,11 +1,13 @@
 //! SeaORM entities for the minsheng schema (see `migration/`). Only `src/repo` uses them.
 
+pub mod appeals;
 pub mod assignments;
 pub mod cards;
 pub mod categories;
 pub mod events;
 pub mod idempotency_keys;
 pub mod outbox;
+pub mod phone_access_log;
 pub mod regions;
 pub mod return_visits;
 pub mod sla_policies;
@@ -14,3 +16,4 @@ pub mod ticket_counters;
 pub mod tickets;
 pub mod units;
 pub mod uploads;
+pub mod visit_tasks;

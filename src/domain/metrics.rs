@@ -90,7 +90,9 @@ pub fn composite(
         .filter_map(|(wt, r)| r.map(|r| (wt * r, *wt)))
         .fold((0.0, 0.0), |(s, ws), (x, wt)| (s + x, ws + wt));
     let total: f64 = parts.iter().map(|(wt, _)| wt).sum();
-    (weight > 0.0).then(|| sum / weight * total)
+    // With every component present the weights already add up to the scale: no rescaling (and no
+    // floating-point residue like 55.00000000000001).
+    (weight > 0.0).then(|| if (weight - total).abs() < 1e-12 { sum } else { sum / weight * total })
 }
 
 #[cfg(test)]

@@ -154,6 +154,10 @@ fn role_may(role: Role, action: Action, party: Option<SignoffParty>, assigned: i
         (R::Cadre, A::Accept | A::Return | A::Progress | A::Resolve | A::Escalate) => assigned(),
         (R::Leader, A::Urge | A::Reopen) => true,
         (R::Caller, A::Reopen | A::Close | A::ReturnVisit(_)) => true,
+        // The appealing unit is checked by the appeal service (the visit's unit, not the current one).
+        (R::Cadre, A::Appeal) => true,
+        (R::Leader, A::AppealDecision) => true,
+
         (_, A::Signoff) => match party {
             Some(SignoffParty::Requester) => matches!(role, R::Caller | R::Operator),
             Some(SignoffParty::Handler) => role == R::Cadre && assigned(),

@@ -87,9 +87,10 @@ impl Status {
         )
     }
 
-    /// States in which a unit holds the order (an assignment is active).
+    /// States in which a unit may hold the order (an assignment is active). A reopened ticket goes
+    /// straight back to the unit that resolved it (重办), so it can be held too.
     pub fn is_assigned(self) -> bool {
-        matches!(self, Status::Dispatched | Status::Accepted | Status::InProgress)
+        matches!(self, Status::Dispatched | Status::Accepted | Status::InProgress | Status::Reopened)
     }
 }
 
@@ -128,6 +129,10 @@ pub enum Action {
     Merge,
     Invalid,
     ReturnVisit(VisitOutcome),
+    /// A unit appeals (申诉) a dissatisfied visit; ledger only, the status does not change.
+    Appeal,
+    /// A leader decides the appeal; ledger only.
+    AppealDecision,
 }
 
 /// The actions that `POST /api/v1/tickets/{no}/{action}` accepts, by path name.
@@ -168,6 +173,8 @@ impl Action {
             Action::Merge => "merge",
             Action::Invalid => "invalid",
             Action::ReturnVisit(_) => "return_visit",
+            Action::Appeal => "appeal",
+            Action::AppealDecision => "appeal_decision",
         }
     }
 
@@ -194,6 +201,8 @@ impl Action {
             Action::Merge => "合并",
             Action::Invalid => "作废",
             Action::ReturnVisit(_) => "回访",
+            Action::Appeal => "申诉",
+            Action::AppealDecision => "申诉裁定",
         }
     }
 }
@@ -220,11 +229,12 @@ pub fn transition(from: Status, action: Action) -> Result<Status, Illegal> {
     let to = match (action, from) {
         (A::Register, S::Submitted) => S::Registered,
         (A::Dispatch, S::Registered | S::Reopened) => S::Dispatched,
-        (A::Accept, S::Dispatched) => S::Accepted,
-        (A::Return, S::Dispatched | S::Accepted) => S::Registered,
+        (A::Accept, S::Dispatched | S::Reopened) => S::Accepted,
+        (A::Return, S::Dispatched | S::Accepted | S::Reopened) => S::Registered,
         (A::Progress, S::Accepted | S::InProgress) => S::InProgress,
         (A::Resolve, S::Accepted | S::InProgress) => S::Resolved,
-        (A::Escalate, S::Dispatched | S::Accepted | S::InProgress) => S::Dispatched,
+        (A::Escalate, S::Dispatched | S::Accepted | S::InProgress | S::Reopened) => S::Dispatched,
+
         (A::Urge, s) if s.is_assigned() => s,
         (A::Reopen, S::Resolved | S::Visited | S::Closed) => S::Reopened,
         (A::Close, S::Visited) => S::Closed,
@@ -236,6 +246,8 @@ pub fn transition(from: Status, action: Action) -> Result<Status, Illegal> {
         (A::ReturnVisit(VisitOutcome::Satisfied), S::Resolved) => S::Visited,
         (A::ReturnVisit(VisitOutcome::Unsatisfied), S::Resolved) => S::Reopened,
         (A::ReturnVisit(VisitOutcome::Unreached), S::Resolved) => S::Resolved,
+        // Appeals concern a past visit, whatever happened to the ticket since; they leave it as it is.
+        (A::Appeal | A::AppealDecision, s) if !matches!(s, S::Submitted | S::Registered | S::Merged | S::Invalid) => s,
         _ => return Err(Illegal { from, action }),
     };
     Ok(to)
@@ -246,7 +258,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const ALL_ACTIONS: [Action; 18] = [
+    const ALL_ACTIONS: [Action; 20] = [
         Action::Register,
         Action::Dispatch,
         Action::Accept,
@@ -265,6 +277,8 @@ mod tests {
         Action::ReturnVisit(VisitOutcome::Satisfied),
         Action::ReturnVisit(VisitOutcome::Unsatisfied),
         Action::ReturnVisit(VisitOutcome::Unreached),
+        Action::Appeal,
+        Action::AppealDecision,
     ];
 
     #[test]
@@ -302,8 +316,11 @@ mod tests {
         for a in ALL_ACTIONS {
             assert!(transition(Status::Merged, a).is_err());
             assert!(transition(Status::Invalid, a).is_err());
-            let from_closed = transition(Status::Closed, a);
-            assert_eq!(from_closed.is_ok(), a == Action::Reopen, "{a:?}");
+            // Out of closed only by reopening; appeals are ledger entries that leave it closed.
+            match transition(Status::Closed, a) {
+                Ok(next) => assert!(a == Action::Reopen || next == Status::Closed, "{a:?}"),
+                Err(_) => assert!(!matches!(a, Action::Reopen | Action::Appeal | Action::AppealDecision)),
+            }
         }
     }
 
@@ -329,8 +346,10 @@ mod tests {
                 match transition(s, a) {
                     Ok(next) => {
                         prop_assert!(s != Status::Merged && s != Status::Invalid);
-                        if s == Status::Closed { prop_assert_eq!(a, Action::Reopen); }
-                        if next == Status::Closed { prop_assert_eq!(a, Action::Close); }
+                        if s == Status::Closed && next != Status::Closed { prop_assert_eq!(a, Action::Reopen); }
+
+                        if next == Status::Closed && s != Status::Closed { prop_assert_eq!(a, Action::Close); }
+
                         if a == Action::Urge || a == Action::Signoff { prop_assert_eq!(next, s); }
                         s = next;
                     }

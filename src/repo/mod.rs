@@ -11,6 +11,7 @@ pub mod staff;
 pub mod stats;
 pub mod tickets;
 pub mod uploads;
+pub mod visits;
 
 use sea_orm::sea_query::LikeExpr;
 

@@ -125,7 +125,8 @@ pub async fn counts<C: ConnectionTrait>(
         db,
         format!(
             "SELECT COUNT(*) AS overdue FROM tickets t JOIN assignments a ON a.id = t.current_assignment_id \
-             WHERE {tw} AND a.status = 'active' AND t.status IN ('dispatched','accepted','in_progress') \
+             WHERE {tw} AND a.status = 'active' AND t.status IN ('dispatched','accepted','in_progress','reopened') \
+
              AND ((a.accepted_at IS NULL AND a.respond_by < $4) OR (a.resolved_at IS NULL AND a.resolve_by < $4))"
         ),
         with_now(),
@@ -148,4 +149,71 @@ pub async fn counts<C: ConnectionTrait>(
         dissatisfied: v[4],
         overdue: o[0],
     })
+}
+
+/// Counts per unit for every unit under `region_path`, over the orders given to each unit in
+/// `[from, to)`: received = assignments given to the unit; response over those assignments;
+/// resolutions = those the unit resolved (办结 for a unit); reopenings = those resolutions reopened
+/// before the order was dispatched again; visits = the latest reached, counted visit of each
+/// assignment (an upheld appeal un-counts a visit).
+pub async fn unit_counts<C: ConnectionTrait>(
+    db: &C,
+    region_path: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<std::collections::HashMap<i64, Counts>, DbErr> {
+    let backend = db.get_database_backend();
+    let params: Vec<Value> = vec![from.into(), to.into(), now.into(), format!("{region_path}%").into()];
+    let scope = "FROM assignments a JOIN units u ON u.id = a.unit_id JOIN regions r ON r.id = u.region_id \
+                 WHERE a.dispatched_at >= $1 AND a.dispatched_at < $2 AND r.path LIKE $4";
+    let orders = format!(
+        "SELECT a.unit_id AS unit_id, COUNT(*) AS received, \
+         SUM(CASE WHEN a.accepted_at IS NOT NULL OR a.respond_by <= $3 THEN 1 ELSE 0 END) AS due, \
+         SUM(CASE WHEN a.accepted_at IS NOT NULL AND a.accepted_at <= a.respond_by THEN 1 ELSE 0 END) AS in_time, \
+         SUM(CASE WHEN a.resolved_at IS NOT NULL THEN 1 ELSE 0 END) AS resolved, \
+         SUM(CASE WHEN a.resolved_at IS NOT NULL AND EXISTS (SELECT 1 FROM events e WHERE e.ticket_id = a.ticket_id \
+             AND e.to_status = 'reopened' AND e.from_status <> 'reopened' AND e.at >= a.resolved_at \
+             AND NOT EXISTS (SELECT 1 FROM assignments a2 WHERE a2.ticket_id = a.ticket_id \
+                 AND a2.dispatched_at > a.resolved_at AND a2.dispatched_at < e.at)) THEN 1 ELSE 0 END) AS reopened, \
+         SUM(CASE WHEN a.status = 'active' AND ((a.accepted_at IS NULL AND a.respond_by < $3) \
+             OR (a.resolved_at IS NULL AND a.resolve_by < $3)) THEN 1 ELSE 0 END) AS overdue \
+         {scope} GROUP BY a.unit_id"
+    );
+    let visits = format!(
+        "SELECT a.unit_id AS unit_id, COUNT(*) AS visited, \
+         SUM(CASE WHEN rv.solved = 'yes' THEN 1 ELSE 0 END) AS solved, \
+         SUM(CASE WHEN rv.satisfaction = 'satisfied' THEN 1 ELSE 0 END) AS satisfied, \
+         SUM(CASE WHEN rv.satisfaction = 'basically_satisfied' THEN 1 ELSE 0 END) AS basically, \
+         SUM(CASE WHEN rv.satisfaction = 'dissatisfied' THEN 1 ELSE 0 END) AS dissatisfied \
+         FROM return_visits rv JOIN assignments a ON a.id = rv.assignment_id JOIN units u ON u.id = a.unit_id \
+         JOIN regions r ON r.id = u.region_id \
+         WHERE a.dispatched_at >= $1 AND a.dispatched_at < $2 AND r.path LIKE $3 AND rv.reached AND rv.counted \
+         AND rv.id = (SELECT MAX(r2.id) FROM return_visits r2 WHERE r2.assignment_id = rv.assignment_id \
+             AND r2.reached AND r2.counted) \
+         GROUP BY a.unit_id"
+    );
+    let mut out: std::collections::HashMap<i64, Counts> = std::collections::HashMap::new();
+    let get = |r: &sea_orm::QueryResult, c: &str| r.try_get::<Option<i64>>("", c).map(|v| v.unwrap_or(0));
+    for r in db.query_all_raw(Statement::from_sql_and_values(backend, orders, params.clone())).await? {
+        let c = out.entry(get(&r, "unit_id")?).or_default();
+        c.received = get(&r, "received")?;
+        c.dispatched = c.received;
+        c.response_due = get(&r, "due")?;
+        c.responded_in_time = get(&r, "in_time")?;
+        c.resolved_or_closed = get(&r, "resolved")?;
+        c.resolutions = c.resolved_or_closed;
+        c.reopenings = get(&r, "reopened")?;
+        c.overdue = get(&r, "overdue")?;
+    }
+    let visit_params: Vec<Value> = vec![from.into(), to.into(), format!("{region_path}%").into()];
+    for r in db.query_all_raw(Statement::from_sql_and_values(backend, visits, visit_params)).await? {
+        let c = out.entry(get(&r, "unit_id")?).or_default();
+        c.visited = get(&r, "visited")?;
+        c.solved = get(&r, "solved")?;
+        c.satisfied = get(&r, "satisfied")?;
+        c.basically_satisfied = get(&r, "basically")?;
+        c.dissatisfied = get(&r, "dissatisfied")?;
+    }
+    Ok(out)
 }

@@ -243,6 +243,8 @@ pub struct ListFilter {
     pub q: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// Only requests that repeat an earlier one, or were repeated.
+    pub repeated: bool,
 }
 
 pub fn visibility_condition(v: &Visibility) -> Condition {
@@ -318,6 +320,12 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(to) = f.to {
         q = q.filter(tickets::Column::CreatedAt.lt(to));
     }
+    if f.repeated {
+        q = q.filter(
+            Condition::any().add(tickets::Column::RepeatCount.gt(0)).add(tickets::Column::RepeatOfId.is_not_null()),
+        );
+    }
+
     let total = q.clone().count(db).await?;
     let items = q
         .order_by_desc(tickets::Column::CreatedAt)

@@ -9,6 +9,7 @@ pub mod stats;
 pub mod tickets;
 pub mod uploads;
 pub mod villagers;
+pub mod visits;
 
 use actix_web::web;
 use serde::Serialize;
@@ -50,6 +51,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(stats::configure)
             .configure(admin::configure)
             .configure(uploads::configure)
-            .configure(villagers::configure),
+            .configure(villagers::configure)
+            .configure(visits::configure),
     );
 }

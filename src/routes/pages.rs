@@ -9,7 +9,7 @@ use crate::domain::phone::Phone;
 use crate::error::ApiError;
 use crate::html::{self, Frame, Vars, escape, render};
 use crate::services::cards::{CardLookup, PublicCard};
-use crate::services::{cards, intake, uploads, views};
+use crate::services::{cards, intake, rating, uploads, views};
 use crate::state::AppState;
 use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, get, http::StatusCode, post, web};
@@ -375,6 +375,71 @@ async fn track(
     ctx.page(StatusCode::OK, "办理进度", "办理进度查询", county(&state), &[], content)
 }
 
+#[get("/r/{token}")]
+async fn rate_page(state: web::Data<AppState>, token: web::Path<String>, v: web::Query<View>) -> HttpResponse {
+    let ctx = Ctx { state: &state, large: v.large() };
+    let ticket = match rating::open(&state, &token).await {
+        Ok(t) => t,
+        Err(e) if e.status.is_client_error() => return ctx.message(e.status, "评价", &e.message, String::new()),
+        Err(e) => return ctx.error(e),
+    };
+    let view = match views::public_view(&state.db.conn, &ticket).await {
+        Ok(v) => v,
+        Err(e) => return ctx.error(e.into()),
+    };
+    let result = view
+        .timeline
+        .iter()
+        .rev()
+        .find(|e| e.action == "resolve" || e.action == "council_decision")
+        .and_then(|e| e.note.clone());
+    let content = render(
+        html::RATE,
+        &Vars::new()
+            .text("no", &view.no)
+            .text("category", &view.category.name)
+            .text("village", &view.village)
+            .text("result", result.unwrap_or_else(|| "已办结".into()))
+            .text("token", token.as_str()),
+    );
+    ctx.page(StatusCode::OK, "办理评价", "办理评价", county(&state), &[], content)
+}
+
+#[derive(Deserialize)]
+struct RateForm {
+    satisfaction: Option<String>,
+    comment: Option<String>,
+}
+
+#[post("/r/{token}")]
+async fn rate_submit(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    v: web::Query<View>,
+    form: web::Form<RateForm>,
+) -> HttpResponse {
+    let ctx = Ctx { state: &state, large: v.large() };
+    let comment = form.comment.clone().filter(|c| !c.trim().is_empty());
+    match rating::rate(&state, &token, None, form.satisfaction.as_deref().unwrap_or(""), comment).await {
+        Ok(answer) => {
+            let message = if answer.outcome == "reopened" {
+                "感谢您的评价。我们会重新办理，并尽快与您联系。"
+            } else {
+                "感谢您的评价！您的意见会用于考核承办单位。"
+            };
+            ctx.message(StatusCode::CREATED, "评价成功", message, String::new())
+        }
+        Err(e) if e.status.is_client_error() => ctx.message(e.status, "评价", &e.message, String::new()),
+        Err(e) => ctx.error(e),
+    }
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(asset).service(home).service(card_page).service(card_submit).service(track);
+    cfg.service(asset)
+        .service(home)
+        .service(card_page)
+        .service(card_submit)
+        .service(track)
+        .service(rate_page)
+        .service(rate_submit);
 }

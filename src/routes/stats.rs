@@ -10,6 +10,22 @@ async fn summary(state: web::Data<AppState>, user: StaffUser, q: web::Query<Peri
     Ok(HttpResponse::Ok().json(stats::summary(&state, &user, &q).await?))
 }
 
+#[derive(serde::Deserialize)]
+struct UnitsQuery {
+    from: Option<String>,
+    to: Option<String>,
+    region_id: Option<i64>,
+    page: Option<u64>,
+    per_page: Option<u64>,
+}
+
+#[get("/stats/units")]
+async fn units(state: web::Data<AppState>, user: StaffUser, q: web::Query<UnitsQuery>) -> ApiResult<HttpResponse> {
+    let page = crate::repo::Page::new(q.page, q.per_page);
+    let period = PeriodQuery { from: q.from.clone(), to: q.to.clone(), region_id: q.region_id };
+    Ok(HttpResponse::Ok().json(stats::units(&state, &user, &period, page).await?))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(summary);
+    cfg.service(summary).service(units);
 }

@@ -12,7 +12,7 @@ use crate::services::tickets::{ActionBody, LIST_ROLES, load_readable, local_day_
 use crate::services::{intake, ledger, return_visits, tracking, views};
 use crate::state::AppState;
 use crate::{repo, services};
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
@@ -36,6 +36,7 @@ struct ListQuery {
     unit_id: Option<i64>,
     category: Option<String>,
     overdue: Option<bool>,
+    repeated: Option<bool>,
     q: Option<String>,
     from: Option<String>,
     to: Option<String>,
@@ -79,6 +80,7 @@ async fn list(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQue
         q: q.q.clone().filter(|s| !s.trim().is_empty()),
         from: date(&q.from, "from")?.map(|d| local_day_start(&state, d)),
         to: date(&q.to, "to")?.map(|d| local_day_end(&state, d)),
+        repeated: q.repeated.unwrap_or(false),
     };
     let page = Page::new(q.page, q.per_page);
     let (tickets, total) = repo::tickets::list(&state.db.conn, &visibility(&user), &filter, page).await?;
@@ -135,6 +137,31 @@ async fn return_visit(
     Ok(HttpResponse::Created().json(return_visits::record(&state, &user, no.as_str(), &body).await?))
 }
 
+#[derive(Deserialize)]
+struct RatingBody {
+    token: Option<String>,
+    satisfaction: Option<String>,
+    comment: Option<String>,
+}
+
+/// The requester's own rating, authorised by the signed link from the rating SMS.
+#[post("/tickets/{no}/rating")]
+async fn rating(
+    state: web::Data<AppState>,
+    no: web::Path<String>,
+    body: web::Json<RatingBody>,
+) -> ApiResult<HttpResponse> {
+    let token = body
+        .token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::validation("token", "缺少评价链接凭证"))?;
+    let comment = body.comment.clone().filter(|c| !c.trim().is_empty());
+    let answer =
+        services::rating::rate(&state, token, Some(&no), body.satisfaction.as_deref().unwrap_or(""), comment).await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({"outcome": answer.outcome, "status": answer.ticket.status})))
+}
+
 #[post("/tickets/{no}/{action}")]
 async fn act(
     state: web::Data<AppState>,
@@ -165,28 +192,46 @@ async fn visit_queue(
     user: StaffUser,
     q: web::Query<QueueQuery>,
 ) -> ApiResult<HttpResponse> {
-    user.require_any(&[crate::domain::roles::Role::Caller])?;
     let page = Page::new(q.page, q.per_page);
-    let cond = repo::tickets::visibility_condition(&visibility(&user));
-    let (tickets, total) = repo::return_visits::queue(&state.db.conn, cond, page).await?;
-    let now = state.now();
-    let mut items = Vec::with_capacity(tickets.len());
-    for t in &tickets {
-        let mut row =
-            serde_json::to_value(views::ticket_row(&state.db.conn, t, now).await?).map_err(ApiError::internal)?;
-        row["visit_by"] = serde_json::json!(t.visit_by);
-        items.push(row);
-    }
+    let (items, total) = services::visit_queue::queue(&state, &user, page).await?;
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
+}
+
+#[get("/return-visits/unreachable")]
+async fn visits_unreachable(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    q: web::Query<QueueQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = Page::new(q.page, q.per_page);
+    let (items, total) = services::visit_queue::unreachable(&state, &user, page).await?;
+    Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
+}
+
+#[post("/return-visits/{no}/claim")]
+async fn visit_claim(state: web::Data<AppState>, user: StaffUser, no: web::Path<String>) -> ApiResult<HttpResponse> {
+    let no = ticket_no(&no)?;
+    Ok(HttpResponse::Ok().json(services::visit_queue::claim(&state, &user, no.as_str()).await?))
+}
+
+#[delete("/return-visits/{no}/claim")]
+async fn visit_release(state: web::Data<AppState>, user: StaffUser, no: web::Path<String>) -> ApiResult<HttpResponse> {
+    let no = ticket_no(&no)?;
+    services::visit_queue::release(&state, &user, no.as_str()).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(file)
         .service(list)
         .service(visit_queue)
+        .service(visits_unreachable)
+        .service(visit_claim)
+        .service(visit_release)
         .service(detail)
         .service(public)
         .service(verify)
         .service(return_visit)
+        .service(rating)
         .service(act);
 }

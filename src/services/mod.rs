@@ -1,9 +1,11 @@
 //! Use cases. Each one that writes runs in one transaction: the state change, its ledger event and
 //! any outbox message commit together or not at all.
+pub mod appeals;
 pub mod auth;
 pub mod cards;
 pub mod intake;
 pub mod ledger;
+pub mod rating;
 pub mod return_visits;
 pub mod stats;
 pub mod tickets;
@@ -11,3 +13,4 @@ pub mod tracking;
 pub mod uploads;
 pub mod views;
 pub mod villagers;
+pub mod visit_queue;

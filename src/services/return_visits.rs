@@ -105,6 +105,8 @@ fn parse(r: &VisitRequest) -> ApiResult<Visit> {
 pub struct VisitAnswer {
     pub visit_id: i64,
     pub outcome: &'static str,
+    /// True once every try failed to reach the requester: reported, never counted as satisfied.
+    pub unreachable: bool,
     pub ticket: TicketView,
 }
 
@@ -135,6 +137,14 @@ pub async fn record_by(state: &AppState, recorder: Recorder, l: &Loaded, req: &V
     let now = ledger_time(state.now());
     let last = l.assignments.iter().rev().find(|a| a.resolved_at.is_some()).or(l.assignments.last());
     let tx = state.db.begin().await?;
+    // Two callers never work the same visit: another caller's live claim refuses this one.
+    let task = repo::visits::task(&*tx, l.ticket.id).await?;
+    if let (Some(me), Some(t)) = (recorder.caller_id, &task)
+        && t.claimed_by.is_some_and(|by| by != me)
+        && t.lease_until.is_some_and(|until| until > now)
+    {
+        return Err(ApiError::conflict("claimed_by_other", "该回访正由其他回访员处理"));
+    }
     let visit = repo::return_visits::insert(
         &*tx,
         return_visits::ActiveModel {
@@ -158,12 +168,18 @@ pub async fn record_by(state: &AppState, recorder: Recorder, l: &Loaded, req: &V
     )
     .await?;
     let actor = recorder.actor;
-    let data = json!({"visit_id": visit.id, "reached": v.reached, "solved": v.solved.map(|s| s.as_str()),
+    let mut data = json!({"visit_id": visit.id, "reached": v.reached, "solved": v.solved.map(|s| s.as_str()),
                       "satisfaction": v.satisfaction.map(|s| s.as_str()), "channel": v.channel.as_str()});
-    let extra = match outcome {
-        VisitOutcome::Unsatisfied => reopen_cols(),
+    let extra = match (outcome, last.filter(|a| a.resolved_at.is_some())) {
+        (VisitOutcome::Unsatisfied, Some(prev)) => {
+            let (cols, redo) = redo_with_same_unit(state, &*tx, &l.ticket, prev.unit_id, now).await?;
+            data["redo"] = redo;
+            cols
+        }
+        (VisitOutcome::Unsatisfied, None) => reopen_cols(),
         _ => vec![],
     };
+
     let step = Step { actor: actor.clone(), note: v.comment.clone(), data, extra };
     let ticket = super::tickets::apply_in(&*tx, &l.ticket, Action::ReturnVisit(outcome), step, now).await?;
     if outcome == VisitOutcome::Satisfied && !ticket.signoff_required {
@@ -175,13 +191,16 @@ pub async fn record_by(state: &AppState, recorder: Recorder, l: &Loaded, req: &V
         };
         super::tickets::apply_in(&*tx, &ticket, Action::Close, step, now).await?;
     }
+    let unreachable = schedule_next_try(state, &*tx, l.ticket.id, task.as_ref(), v.reached, now).await?;
     tx.commit().await?;
+
     metrics::counter!("minsheng_return_visits_total", "outcome" => outcome_name(outcome)).increment(1);
     let fresh =
         repo::tickets::by_id(&state.db.conn, l.ticket.id).await?.ok_or_else(|| ApiError::not_found("工单不存在"))?;
     Ok(VisitAnswer {
         visit_id: visit.id,
         outcome: outcome_name(outcome),
+        unreachable,
         ticket: ticket_view(&state.db.conn, &fresh).await?,
     })
 }
@@ -192,4 +211,87 @@ fn outcome_name(o: VisitOutcome) -> &'static str {
         VisitOutcome::Unsatisfied => "reopened",
         VisitOutcome::Unreached => "unreached",
     }
+}
+
+/// Advances the calling task after a try: a reached requester ends it; an unreached one is tried
+/// again on the configured schedule, then marked unreachable. Returns whether it is now unreachable.
+async fn schedule_next_try<C: sea_orm::ConnectionTrait>(
+    state: &AppState,
+    db: &C,
+    ticket_id: i64,
+    task: Option<&repo::visits::VisitTask>,
+    reached: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<bool> {
+    let attempts = task.map_or(0, |t| t.attempts) + 1;
+    if reached {
+        repo::visits::after_try(db, ticket_id, attempts, None, "done", now).await?;
+        return Ok(false);
+    }
+    let retries = &state.settings.visits.retry_after_minutes;
+    match retries.get((attempts - 1) as usize) {
+        Some(minutes) => {
+            let next = now + chrono::Duration::minutes(*minutes);
+            repo::visits::after_try(db, ticket_id, attempts, Some(next), "due", now).await?;
+            Ok(false)
+        }
+        None => {
+            repo::visits::after_try(db, ticket_id, attempts, None, "unreachable", now).await?;
+            metrics::counter!("minsheng_visits_unreachable_total").increment(1);
+            Ok(true)
+        }
+    }
+}
+
+/// 重办: a dissatisfied or unsolved visit gives the order straight back to the unit that resolved it,
+/// with fresh deadlines, and tells the unit by SMS. The ticket stays `reopened` until the cadre signs
+/// for it again (a dispatcher may still send it elsewhere). Returns the ticket columns to set and
+/// what the ledger event records about the new assignment.
+async fn redo_with_same_unit<C: sea_orm::ConnectionTrait>(
+    state: &AppState,
+    db: &C,
+    t: &repo::tickets::Ticket,
+    unit_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<(Vec<(tickets::Column, sea_orm::Value)>, serde_json::Value)> {
+    let policy = repo::catalog::policy_for(db, &t.category_code, &t.priority).await?;
+    let dl = state.clock().assignment(&policy, now);
+    let a = repo::assignments::create(
+        db,
+        repo::assignments::NewAssignment {
+            ticket_id: t.id,
+            unit_id,
+            assignee_id: None,
+            dispatched_by: None,
+            escalated_from_id: None,
+            reopened: true,
+            deadlines: dl,
+        },
+        now,
+    )
+    .await?;
+    let unit = repo::regions::unit(db, unit_id).await?.map(|u| u.name).unwrap_or_default();
+    let category = repo::catalog::category(db, &t.category_code).await?.map(|c| c.name).unwrap_or_default();
+    let village = repo::regions::get(db, t.region_id).await?.map(|r| r.name).unwrap_or_default();
+    let by = dl.respond_by.with_timezone(&state.tz()).format("%m月%d日%H:%M").to_string();
+    let link = format!("{}/console/", state.public_url());
+    for phone in super::tickets::unit_phones(db, unit_id, None).await? {
+        let msg = crate::sms::templates::assignment(
+            &state.settings.county.sms_sign,
+            &t.no,
+            &format!("{category}·重办"),
+            &village,
+            &by,
+            &link,
+        );
+        repo::outbox::enqueue(db, &msg, &phone, Some(t.id), now).await?;
+    }
+    let mut cols = reopen_cols();
+    cols.retain(|(c, _)| !matches!(c, tickets::Column::CurrentAssignmentId));
+
+    cols.push((tickets::Column::CurrentAssignmentId, Some(a.id).into()));
+    cols.push((tickets::Column::UnitId, Some(unit_id).into()));
+    let redo = json!({"assignment_id": a.id, "unit_id": unit_id, "unit_name": unit,
+                      "respond_by": dl.respond_by, "progress_by": dl.progress_by, "resolve_by": dl.resolve_by});
+    Ok((cols, redo))
 }

@@ -82,3 +82,97 @@ pub async fn summary(state: &AppState, user: &StaffUser, q: &PeriodQuery) -> Api
         rates,
     })
 }
+
+#[derive(Serialize)]
+pub struct UnitRates {
+    pub unit: Value,
+    pub level: String,
+    pub region_id: i64,
+    pub counts: Counts,
+    #[serde(flatten)]
+    pub rates: Rates,
+    /// 1 = best composite score; units without data come last with no rank.
+    pub rank: Option<u32>,
+}
+
+#[derive(Serialize)]
+pub struct UnitsAnswer {
+    pub region: Value,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub items: Vec<UnitRates>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+/// Ranks by composite score, highest first; equal scores share a rank (1, 2, 2, 4).
+pub fn rank(items: &mut [UnitRates]) {
+    items.sort_by(|a, b| {
+        b.rates
+            .composite_score
+            .partial_cmp(&a.rates.composite_score)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| a.unit["id"].as_i64().cmp(&b.unit["id"].as_i64()))
+    });
+    let mut last: Option<(f64, u32)> = None;
+    for (i, it) in items.iter_mut().enumerate() {
+        it.rank = it.rates.composite_score.map(|s| match last {
+            Some((prev, r)) if (prev - s).abs() < 1e-9 => r,
+            _ => {
+                last = Some((s, i as u32 + 1));
+                i as u32 + 1
+            }
+        });
+    }
+}
+
+pub async fn units(
+    state: &AppState,
+    user: &StaffUser,
+    q: &PeriodQuery,
+    page: crate::repo::Page,
+) -> ApiResult<UnitsAnswer> {
+    user.require_any(&STATS_ROLES)?;
+    let (from, to) = period(state, q)?;
+    let db = &state.db.conn;
+    let region_id = q.region_id.unwrap_or(user.region_id);
+    let region = repo::regions::get(db, region_id)
+        .await?
+        .ok_or_else(|| ApiError::unprocessable("unknown_region", "region_id", "地区不存在"))?;
+    if !user.covers_region(&region.path) {
+        return Err(ApiError::forbidden("该地区不在您的管辖范围内"));
+    }
+    let counts =
+        repo::stats::unit_counts(db, &region.path, local_day_start(state, from), local_day_end(state, to), state.now())
+            .await?;
+    let all = crate::repo::Page { page: 1, per_page: u64::MAX / 2 };
+    let (units, _) = repo::regions::list_units(db, &region.path, None, all).await?;
+    let weights = state.weights();
+    let mut items: Vec<UnitRates> = units
+        .into_iter()
+        .map(|(u, _)| {
+            let c = counts.get(&u.id).cloned().unwrap_or_default();
+            UnitRates {
+                unit: json!({"id": u.id, "name": u.name}),
+                level: u.level,
+                region_id: u.region_id,
+                rates: c.rates(&weights),
+                counts: c,
+                rank: None,
+            }
+        })
+        .collect();
+    rank(&mut items);
+    let total = items.len() as u64;
+    let items = items.into_iter().skip(page.offset() as usize).take(page.per_page as usize).collect();
+    Ok(UnitsAnswer {
+        region: json!({"id": region.id, "name": region.name, "level": region.level}),
+        from,
+        to,
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
+}

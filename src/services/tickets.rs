@@ -136,7 +136,7 @@ fn fmt_local(state: &AppState, t: DateTime<Utc>) -> String {
 }
 
 /// Phones to notify for a unit's order: the named assignee, else the unit's cadres, else its duty phone.
-async fn unit_phones<C: ConnectionTrait>(db: &C, unit_id: i64, assignee: Option<i64>) -> ApiResult<Vec<String>> {
+pub async fn unit_phones<C: ConnectionTrait>(db: &C, unit_id: i64, assignee: Option<i64>) -> ApiResult<Vec<String>> {
     if let Some(id) = assignee
         && let Some(s) = repo::staff::get(db, id).await?
         && let Some(p) = s.phone
@@ -317,6 +317,10 @@ async fn effects(
             if t.first_dispatched_at.is_none() {
                 fx.extra.push((tickets::Column::FirstDispatchedAt, Some(now).into()));
             }
+            // A reopened ticket may already be back with its unit: the new dispatch supersedes that.
+            if let Some(a) = l.active() {
+                fx.assignment_update = Some(end_cols("superseded", Some("改派"), now, a.id));
+            }
             fx.new_assignment = Some(NewAssignment {
                 ticket_id: t.id,
                 unit_id: unit.id,
@@ -472,6 +476,7 @@ async fn effects(
             fx.note = Some(required(&body.reason, "reason", "作废理由")?);
         }
         Action::ReturnVisit(_) => return Err(ApiError::not_found("回访请使用回访接口")),
+        Action::Appeal | Action::AppealDecision => return Err(ApiError::not_found("申诉请使用申诉接口")),
     }
     Ok(fx)
 }
@@ -507,7 +512,11 @@ async fn resolution_effects(state: &AppState, t: &Ticket, fx: &mut Effects, now:
     let visit_by = state.clock().add(policy.clock, now, policy.visit_minutes);
     fx.extra.push((tickets::Column::ResolvedAt, Some(now).into()));
     fx.extra.push((tickets::Column::VisitBy, Some(visit_by).into()));
-    fx.sms.push((templates::rating_request(&state.settings.county.sms_sign, &t.no), t.requester_phone.clone()));
+    // The resolution is the ticket's next ledger event: the rating link names its sequence number.
+    let link = super::rating::link(state, t.id, t.event_seq + 1, now);
+    let msg = templates::rating_request_with_link(&state.settings.county.sms_sign, &t.no, &link);
+    fx.sms.push((msg, t.requester_phone.clone()));
+
     Ok(())
 }
 

@@ -108,6 +108,7 @@ pub struct TicketRow {
     pub phone: String,
     pub created_at: DateTime<Utc>,
     pub repeat_count: i32,
+    pub repeat_of: Option<String>,
     pub respond_by: Option<DateTime<Utc>>,
     pub resolve_by: Option<DateTime<Utc>>,
     pub overdue: bool,
@@ -194,7 +195,9 @@ pub async fn ticket_row<C: ConnectionTrait>(db: &C, t: &Ticket, now: DateTime<Ut
         phone: mask(&t.requester_phone),
         created_at: t.created_at,
         repeat_count: t.repeat_count,
+        repeat_of: ticket_no_of(db, t.repeat_of_id).await?,
         respond_by: current.as_ref().map(|a| a.respond_by),
+
         resolve_by: current.as_ref().map(|a| a.resolve_by),
         overdue: is_overdue(t, current.as_ref(), now),
     })

@@ -90,6 +90,16 @@ pub fn segments(body: &str) -> usize {
     if n <= 70 { 1 } else { n.div_ceil(67) }
 }
 
+/// To the villager: the order is resolved; rate by replying or with one tap on the signed link.
+pub fn rating_request_with_link(sign_name: &str, no: &str, link: &str) -> Message {
+    Message {
+        kind: "rating_request",
+        body: sign(sign_name, format!("您的诉求{no}已办结，请评价：{link} 或回复1满意 2基本满意 3不满意")),
+        params: json!({"no": no, "link": link}),
+        urgent: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

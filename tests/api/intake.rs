@@ -193,4 +193,9 @@ async fn a_repeat_request_is_linked_to_the_first() {
     assert_eq!(v["repeat_of"], first.as_str());
     let di = app.token("dispatcher").await;
     assert_eq!(app.ticket(&di, &first).await["repeat_count"], 1);
+    app.file("河口村", "13812345678").await;
+    let list: Value = app.get("/api/v1/tickets?repeated=true", Some(&di)).await.json().await.unwrap();
+    assert_eq!(list["total"], 2, "the first request and its repeat, not the unrelated one");
+    let second = list["items"].as_array().unwrap().iter().find(|t| t["repeat_of"] == first.as_str()).unwrap();
+    assert_eq!(second["repeat_count"], 0);
 }

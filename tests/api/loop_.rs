@@ -148,12 +148,19 @@ async fn a_dissatisfied_visit_reopens_and_the_order_goes_round_again() {
         .await;
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["ticket"]["status"], "reopened");
+    // 重办: straight back to the unit that resolved it.
+    assert_eq!(v["ticket"]["assignment"]["unit"]["name"], "王家湾村村民委员会");
+    // The dispatcher may still send it elsewhere: the redo assignment is superseded.
     let di = app.token("dispatcher").await;
-    let unit = app.unit_id("王家湾村村民委员会").await;
-    let t = app.act_ok(&di, &no, "dispatch", json!({"unit_id": unit})).await;
+    let township = app.unit_id("东坝镇人民政府").await;
+    let t = app.act_ok(&di, &no, "dispatch", json!({"unit_id": township})).await;
     assert_eq!(t["status"], "dispatched");
     assert_eq!(t["assignment"]["reopened"], true);
-    assert_eq!(t["assignments"].as_array().unwrap().len(), 2);
+    assert_eq!(t["assignment"]["unit"]["name"], "东坝镇人民政府");
+    let statuses: Vec<&str> =
+        t["assignments"].as_array().unwrap().iter().map(|a| a["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["completed", "superseded", "active"]);
+
     let leader = app.token("leader").await;
     let s: Value = app.get("/api/v1/stats/summary", Some(&leader)).await.json().await.unwrap();
     assert_eq!(s["reopen_rate"], 1.0);

@@ -14,3 +14,4 @@ mod stats;
 mod transitions;
 mod uploads;
 mod villagers;
+mod visits;

@@ -1,0 +1,99 @@
+//! The villager's own rating after a resolution, by the signed, expiring link in the rating SMS
+//! (`/r/{token}`): one tap on 满意 / 基本满意 / 不满意. The token names the ticket and the ledger
+//! sequence of the resolution it rates, so each resolution can be rated once; a forged or expired
+//! link is refused. The rating is recorded as a return visit with channel `sms`.
+use super::return_visits::{Recorder, VisitAnswer, VisitRequest, record_by};
+use super::tickets::load;
+use crate::domain::values::Satisfaction;
+use crate::error::{ApiError, ApiResult};
+use crate::repo;
+use crate::repo::tickets::{Actor, Ticket};
+use crate::state::AppState;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
+use secrecy::ExposeSecret;
+use sha2::Sha256;
+
+fn mac(state: &AppState, payload: &str) -> Hmac<Sha256> {
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(state.settings.auth.jwt_secret.expose_secret().as_bytes())
+        .expect("HMAC takes keys of any length");
+    m.update(b"rating|");
+    m.update(payload.as_bytes());
+    m
+}
+
+/// A link token for rating resolution `seq` of ticket `ticket_id`, valid until `expires`.
+pub fn token(state: &AppState, ticket_id: i64, seq: i32, expires: DateTime<Utc>) -> String {
+    let payload = format!("{ticket_id}.{seq}.{}", expires.timestamp());
+    let sig = mac(state, &payload).finalize().into_bytes();
+    format!("{payload}.{}", URL_SAFE_NO_PAD.encode(&sig[..16]))
+}
+
+/// The full link for the SMS.
+pub fn link(state: &AppState, ticket_id: i64, seq: i32, now: DateTime<Utc>) -> String {
+    let expires = now + Duration::days(state.settings.visits.rating_link_days);
+    format!("{}/r/{}", state.public_url(), token(state, ticket_id, seq, expires))
+}
+
+/// The ticket and resolution a token stands for, if it is genuine and not expired.
+pub fn verify(state: &AppState, token: &str, now: DateTime<Utc>) -> ApiResult<(i64, i32)> {
+    let invalid = || ApiError::not_found("评价链接无效，请核对短信中的链接");
+    let mut parts = token.rsplitn(2, '.');
+    let (sig, payload) = (parts.next().ok_or_else(invalid)?, parts.next().ok_or_else(invalid)?);
+    let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| invalid())?;
+    mac(state, payload).verify_truncated_left(&sig).map_err(|_| invalid())?;
+    let fields: Vec<i64> = payload.split('.').filter_map(|p| p.parse().ok()).collect();
+    let [ticket_id, seq, exp] = fields[..] else { return Err(invalid()) };
+    if now.timestamp() > exp {
+        return Err(ApiError::gone("rating_link_expired", "评价链接已过期，回访员会电话联系您"));
+    }
+    Ok((ticket_id, seq as i32))
+}
+
+/// The ticket a link rates, while that resolution still awaits its rating.
+pub async fn open(state: &AppState, token: &str) -> ApiResult<Ticket> {
+    let (ticket_id, seq) = verify(state, token, state.now())?;
+    let t = repo::tickets::by_id(&state.db.conn, ticket_id).await?.ok_or_else(|| ApiError::not_found("工单不存在"))?;
+    let events = repo::tickets::events_of(&state.db.conn, t.id).await?;
+    let latest_resolution =
+        events.iter().rev().find(|e| e.to_status == "resolved" && e.from_status != "resolved").map(|e| e.seq);
+    if t.status != "resolved" || latest_resolution != Some(seq) {
+        return Err(ApiError::conflict("already_rated", "本次办理已经评价过了，感谢您的反馈"));
+    }
+    Ok(t)
+}
+
+/// Records the villager's rating. Satisfaction maps to "solved" as: 满意 → yes, 基本满意 → partly,
+/// 不满意 → no (the one-tap page asks one question).
+pub async fn rate(
+    state: &AppState,
+    token: &str,
+    no: Option<&str>,
+    satisfaction: &str,
+    comment: Option<String>,
+) -> ApiResult<VisitAnswer> {
+    let s = Satisfaction::parse(satisfaction)
+        .ok_or_else(|| ApiError::validation("satisfaction", "请选择：满意、基本满意或不满意"))?;
+    let t = open(state, token).await?;
+    if no.is_some_and(|n| n != t.no) {
+        return Err(ApiError::not_found("评价链接与工单不符"));
+    }
+    let solved = match s {
+        Satisfaction::Satisfied => "yes",
+        Satisfaction::BasicallySatisfied => "partly",
+        Satisfaction::Dissatisfied => "no",
+    };
+    let l = load(&state.db.conn, &t.no).await?;
+    let req = VisitRequest {
+        reached: Some(true),
+        solved: Some(solved.into()),
+        satisfaction: Some(s.as_str().into()),
+        scores: None,
+        comment,
+        channel: Some("sms".into()),
+    };
+    let recorder = Recorder { actor: Actor::villager("群众（评价链接）"), caller_id: None };
+    record_by(state, recorder, &l, &req).await
+}
