@@ -126,7 +126,6 @@ pub async fn counts<C: ConnectionTrait>(
         format!(
             "SELECT COUNT(*) AS overdue FROM tickets t JOIN assignments a ON a.id = t.current_assignment_id \
              WHERE {tw} AND a.status = 'active' AND t.status IN ('dispatched','accepted','in_progress','reopened') \
-
              AND ((a.accepted_at IS NULL AND a.respond_by < $4) OR (a.resolved_at IS NULL AND a.resolve_by < $4))"
         ),
         with_now(),
@@ -180,8 +179,7 @@ pub async fn unit_counts<C: ConnectionTrait>(
              OR (a.resolved_at IS NULL AND a.resolve_by < $3)) THEN 1 ELSE 0 END) AS overdue \
          {scope} GROUP BY a.unit_id"
     );
-    let visits = format!(
-        "SELECT a.unit_id AS unit_id, COUNT(*) AS visited, \
+    let visits = "SELECT a.unit_id AS unit_id, COUNT(*) AS visited, \
          SUM(CASE WHEN rv.solved = 'yes' THEN 1 ELSE 0 END) AS solved, \
          SUM(CASE WHEN rv.satisfaction = 'satisfied' THEN 1 ELSE 0 END) AS satisfied, \
          SUM(CASE WHEN rv.satisfaction = 'basically_satisfied' THEN 1 ELSE 0 END) AS basically, \
@@ -192,7 +190,7 @@ pub async fn unit_counts<C: ConnectionTrait>(
          AND rv.id = (SELECT MAX(r2.id) FROM return_visits r2 WHERE r2.assignment_id = rv.assignment_id \
              AND r2.reached AND r2.counted) \
          GROUP BY a.unit_id"
-    );
+        .to_string();
     let mut out: std::collections::HashMap<i64, Counts> = std::collections::HashMap::new();
     let get = |r: &sea_orm::QueryResult, c: &str| r.try_get::<Option<i64>>("", c).map(|v| v.unwrap_or(0));
     for r in db.query_all_raw(Statement::from_sql_and_values(backend, orders, params.clone())).await? {
