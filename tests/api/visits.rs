@@ -59,7 +59,7 @@ async fn callers_claim_visits_so_no_villager_is_called_twice() {
 
     // The other caller no longer sees it, cannot claim it, cannot record it.
     let q2: Value = app.get("/api/v1/return-visits/queue", Some(&c2)).await.json().await.unwrap();
-    assert_eq!(queue_nos(&q2), [b.clone()]);
+    assert_eq!(queue_nos(&q2), std::slice::from_ref(&b));
     let e = error_of(
         app.post(&format!("/api/v1/return-visits/{a}/claim"), Some(&c2), &json!({})).await,
         StatusCode::CONFLICT,
