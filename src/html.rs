@@ -10,6 +10,8 @@ pub const TRACK: &str = include_str!("../assets/track.html");
 pub const STATUS: &str = include_str!("../assets/status.html");
 pub const MESSAGE: &str = include_str!("../assets/message.html");
 pub const RATE: &str = include_str!("../assets/rate.html");
+pub const CONSOLE_VISITS: &str = include_str!("../assets/console/visits.html");
+
 
 /// Static files under `/assets/`: (content type, bytes).
 pub fn asset(path: &str) -> Option<(&'static str, &'static [u8])> {
@@ -17,6 +19,8 @@ pub fn asset(path: &str) -> Option<(&'static str, &'static [u8])> {
         "css/app.css" => ("text/css; charset=utf-8", include_bytes!("../assets/css/app.css")),
         "js/intake.js" => ("text/javascript; charset=utf-8", include_bytes!("../assets/js/intake.js")),
         "js/font.js" => ("text/javascript; charset=utf-8", include_bytes!("../assets/js/font.js")),
+        "console/visits.css" => ("text/css; charset=utf-8", include_bytes!("../assets/console/visits.css")),
+        "console/visits.js" => ("text/javascript; charset=utf-8", include_bytes!("../assets/console/visits.js")),
         _ => return None,
     })
 }

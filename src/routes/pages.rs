@@ -405,6 +405,12 @@ async fn rate_page(state: web::Data<AppState>, token: web::Path<String>, v: web:
     ctx.page(StatusCode::OK, "办理评价", "办理评价", county(&state), &[], content)
 }
 
+/// The return-visit desk for callers (a static page that talks to the API with the caller's token).
+#[get("/console/visits")]
+async fn caller_console() -> HttpResponse {
+    html(StatusCode::OK, html::CONSOLE_VISITS.to_string())
+}
+
 #[derive(Deserialize)]
 struct RateForm {
     satisfaction: Option<String>,
@@ -441,5 +447,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(card_submit)
         .service(track)
         .service(rate_page)
-        .service(rate_submit);
+        .service(rate_submit)
+        .service(caller_console);
+
 }

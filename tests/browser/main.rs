@@ -109,3 +109,19 @@ async fn the_villager_follows_the_request_on_the_tracking_page() {
     assert_eq!(result["status"], "办理中");
     assert!(result["items"].as_i64().unwrap() >= 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_works_the_queue_with_the_keyboard() {
+    let app = spawn_app().await;
+    let first = app.to_resolved("李家庄村", "lijiazhuang", "13812345678").await;
+    app.state.time.advance(chrono::Duration::minutes(1));
+    let second = app.to_resolved("杏花村", "xinghua", "13812349999").await;
+    let result = spec(&app.addr, "caller_console", vec![]).await;
+    assert_eq!(result["first_phone"], "13812345678", "oldest visit deadline first");
+    let caller = app.token("caller").await;
+    assert_eq!(app.ticket(&caller, &first).await["status"], "closed");
+    let t = app.ticket(&caller, &second).await;
+    assert_eq!(t["status"], "resolved");
+    assert_eq!(t["return_visits"][0]["reached"], false);
+    assert_eq!(app.count("SELECT COUNT(*) FROM phone_access_log").await, 2, "each claim that showed a number is logged");
+}
