@@ -12,7 +12,6 @@ pub const MESSAGE: &str = include_str!("../assets/message.html");
 pub const RATE: &str = include_str!("../assets/rate.html");
 pub const CONSOLE_VISITS: &str = include_str!("../assets/console/visits.html");
 
-
 /// Static files under `/assets/`: (content type, bytes).
 pub fn asset(path: &str) -> Option<(&'static str, &'static [u8])> {
     Some(match path {

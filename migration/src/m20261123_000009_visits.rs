@@ -72,6 +72,17 @@ impl MigrationTrait for Migration {
             Index::create().name("ix_return_visits_unit").table("return_visits").col("unit_id").col("at").to_owned(),
         )
         .await?;
+        // The latest visit of each assignment (per-unit rates).
+        m.create_index(
+            Index::create()
+                .name("ix_return_visits_assignment")
+                .table("return_visits")
+                .col("assignment_id")
+                .col("id")
+                .to_owned(),
+        )
+        .await?;
+
         Ok(())
     }
 }

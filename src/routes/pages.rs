@@ -449,5 +449,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(rate_page)
         .service(rate_submit)
         .service(caller_console);
-
 }

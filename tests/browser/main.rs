@@ -123,5 +123,9 @@ async fn a_caller_works_the_queue_with_the_keyboard() {
     let t = app.ticket(&caller, &second).await;
     assert_eq!(t["status"], "resolved");
     assert_eq!(t["return_visits"][0]["reached"], false);
-    assert_eq!(app.count("SELECT COUNT(*) FROM phone_access_log").await, 2, "each claim that showed a number is logged");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM phone_access_log").await,
+        2,
+        "each claim that showed a number is logged"
+    );
 }
