@@ -21,6 +21,8 @@ pub struct AppState {
     /// Verified against when a username does not exist, so both answers take the same time.
     pub dummy_hash: Arc<String>,
     pub prometheus: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Card scans counted in memory until the card_scans worker writes them.
+    pub card_scans: Arc<crate::cards::scans::ScanCounter>,
 }
 
 /// Wall-clock time with an offset that tests may move forward (time is an input, tests never sleep).

@@ -1,6 +1,7 @@
 //! SeaORM entities for the minsheng schema (see `migration/`). Only `src/repo` uses them.
 
 pub mod assignments;
+pub mod card_scans;
 pub mod cards;
 pub mod categories;
 pub mod events;

@@ -140,11 +140,24 @@ fn unknown_card(state: &AppState) -> HttpResponse {
     )
 }
 
+/// Counts one open of a card's page (in memory; the card_scans worker writes the counts).
+fn count_scan(state: &AppState, card_id: i64) {
+    let day = crate::services::card_admin::local_day(state, state.now());
+    state.card_scans.record(card_id, day);
+}
+
 #[get("/c/{code}")]
 async fn card_page(state: web::Data<AppState>, code: web::Path<String>) -> HttpResponse {
     match cards::lookup(&state, &code).await {
-        Ok(CardLookup::Active(card)) => intake_page(&state, &card, &IntakeForm::default(), None),
-        Ok(CardLookup::Ended { status, village, hotline }) => ended_page(&state, &status, &village, &hotline),
+        Ok(CardLookup::Active(card)) => {
+            count_scan(&state, card.card_id);
+            intake_page(&state, &card, &IntakeForm::default(), None)
+        }
+        // Old cards still on a wall are counted too: the figures show where to post the new one.
+        Ok(CardLookup::Ended { card_id, status, village, hotline }) => {
+            count_scan(&state, card_id);
+            ended_page(&state, &status, &village, &hotline)
+        }
         Ok(CardLookup::Unknown) => unknown_card(&state),
         Err(e) => error_page(&state, e),
     }
@@ -165,7 +178,9 @@ fn error_page(state: &AppState, e: ApiError) -> HttpResponse {
 async fn card_submit(state: web::Data<AppState>, code: web::Path<String>, form: web::Form<IntakeForm>) -> HttpResponse {
     let card = match cards::lookup(&state, &code).await {
         Ok(CardLookup::Active(card)) => card,
-        Ok(CardLookup::Ended { status, village, hotline }) => return ended_page(&state, &status, &village, &hotline),
+        Ok(CardLookup::Ended { status, village, hotline, .. }) => {
+            return ended_page(&state, &status, &village, &hotline);
+        }
         Ok(CardLookup::Unknown) => return unknown_card(&state),
         Err(e) => return error_page(&state, e),
     };

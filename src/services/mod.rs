@@ -1,6 +1,8 @@
 //! Use cases. Each one that writes runs in one transaction: the state change, its ledger event and
 //! any outbox message commit together or not at all.
 pub mod auth;
+pub mod card_admin;
+pub mod card_render;
 pub mod cards;
 pub mod intake;
 pub mod ledger;
