@@ -34,12 +34,21 @@ fn main() -> anyhow::Result<()> {
         for size in [CardSize::Wallet, CardSize::Poster] {
             let svg = cards::svg(card, size)?;
             std::fs::write(format!("{dir}/{name}-{}.svg", size.as_str()), &svg)?;
-            std::fs::write(format!("{dir}/{name}-{}.png", size.as_str()), cards::png::render(&svg, size.default_dpi())?)?;
+            std::fs::write(
+                format!("{dir}/{name}-{}.png", size.as_str()),
+                cards::png::render(&svg, size.default_dpi())?,
+            )?;
         }
     }
     let sheet: Vec<CardContent> = (0..13).map(|i| if i % 3 == 1 { short.clone() } else { full.clone() }).collect();
-    std::fs::write(format!("{dir}/sheet-wallet.pdf"), cards::pdf::render(&sheet, CardSize::Wallet, "清河县东坝镇 联系卡")?)?;
-    std::fs::write(format!("{dir}/sheet-poster.pdf"), cards::pdf::render(&sheet[..2], CardSize::Poster, "清河县 联系卡")?)?;
+    std::fs::write(
+        format!("{dir}/sheet-wallet.pdf"),
+        cards::pdf::render(&sheet, CardSize::Wallet, "清河县东坝镇 联系卡")?,
+    )?;
+    std::fs::write(
+        format!("{dir}/sheet-poster.pdf"),
+        cards::pdf::render(&sheet[..2], CardSize::Poster, "清河县 联系卡")?,
+    )?;
     println!("wrote {dir}");
     Ok(())
 }

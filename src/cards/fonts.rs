@@ -47,10 +47,7 @@ pub fn advance(text: &str, size: f32, letter_spacing: f32) -> f32 {
     let units: f32 = text
         .chars()
         .map(|c| {
-            face.glyph_index(c)
-                .and_then(|g| face.glyph_hor_advance(g))
-                .map(f32::from)
-                .unwrap_or(upem) // a missing glyph is drawn by a fallback at about one em
+            face.glyph_index(c).and_then(|g| face.glyph_hor_advance(g)).map(f32::from).unwrap_or(upem) // a missing glyph is drawn by a fallback at about one em
         })
         .sum();
     units / upem * size + letter_spacing * text.chars().count() as f32

@@ -39,7 +39,10 @@ fn contacts(s: &mut Svg, c: &CardContent, top: f32, bottom: f32, cols: &Columns,
     let n = c.contacts.len();
     if n == 0 {
         let y = (top + bottom) / 2.0;
-        s.text(Text::new(cols.post_x, y, max_size * 0.8, "联系人待公布，请拨打服务热线", GRAY).fit(cols.phone_end - cols.post_x));
+        s.text(
+            Text::new(cols.post_x, y, max_size * 0.8, "联系人待公布，请拨打服务热线", GRAY)
+                .fit(cols.phone_end - cols.post_x),
+        );
         return;
     }
     let row = ((bottom - top) / n as f32).min(max_row);
@@ -51,7 +54,9 @@ fn contacts(s: &mut Svg, c: &CardContent, top: f32, bottom: f32, cols: &Columns,
         let base = mid + size * 0.36;
         s.text(Text::new(cols.post_x, base, size * 0.72, &p.post, GRAY).fit(cols.post_w));
         s.text(Text::new(cols.name_x, base, size, &p.name, INK).bold().fit(cols.name_w));
-        s.text(Text::new(cols.phone_end, base, size * 1.04, &p.phone, INK).bold().anchor(Anchor::End).fit(cols.phone_w));
+        s.text(
+            Text::new(cols.phone_end, base, size * 1.04, &p.phone, INK).bold().anchor(Anchor::End).fit(cols.phone_w),
+        );
         if i + 1 < n {
             let y = top + row * (i as f32 + 1.0);
             s.line((cols.post_x, y), (cols.phone_end, y), RULE, size * 0.035);
@@ -111,8 +116,14 @@ pub fn poster(c: &CardContent, qr: &Qr) -> String {
     s.raw(&qr.svg(cx - 50.0, 64.0, 100.0));
     let code_line = format!("卡号 {}", c.code);
     s.text(Text::new(cx, 172.5, 6.0, &code_line, INK).spacing(0.6).anchor(Anchor::Middle));
-    s.text(Text::new(cx, 184.0, 7.5, "微信或手机相机扫一扫，反映困难和诉求", INK).bold().anchor(Anchor::Middle).fit(180.0));
-    s.text(Text::new(cx, 192.5, 4.8, "填写问题和手机号即可提交，办理进度以短信通知", GRAY).anchor(Anchor::Middle).fit(180.0));
+    s.text(
+        Text::new(cx, 184.0, 7.5, "微信或手机相机扫一扫，反映困难和诉求", INK).bold().anchor(Anchor::Middle).fit(180.0),
+    );
+    s.text(
+        Text::new(cx, 192.5, 4.8, "填写问题和手机号即可提交，办理进度以短信通知", GRAY)
+            .anchor(Anchor::Middle)
+            .fit(180.0),
+    );
 
     s.frame(10.0, 199.0, 190.0, 61.0, RULE, 0.35, 2.0);
     let cols = Columns { post_x: 18.0, post_w: 52.0, name_x: 74.0, name_w: 42.0, phone_end: 192.0, phone_w: 72.0 };

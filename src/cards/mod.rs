@@ -169,7 +169,8 @@ mod tests {
     fn the_svg_keeps_its_chinese_as_text_and_prints_the_code() {
         for size in [CardSize::Wallet, CardSize::Poster] {
             let s = svg(&sample(), size).unwrap();
-            for needle in [">李家庄村</text>", ">李长河</text>", ">13900000301</text>", ">12345</text>", "ABCDEFGHJK</text>"]
+            for needle in
+                [">李家庄村</text>", ">李长河</text>", ">13900000301</text>", ">12345</text>", "ABCDEFGHJK</text>"]
             {
                 assert!(s.contains(needle), "{size:?} lacks {needle}");
             }

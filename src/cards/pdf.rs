@@ -47,7 +47,13 @@ fn wallet_page(cards: &[CardContent], heading: &str, page: usize, pages: usize) 
     let mut out = String::new();
     for (i, card) in cards.iter().enumerate() {
         let (x, y) = (x0 + (i % cols) as f32 * w, y0 + (i / cols) as f32 * h);
-        let _ = write!(out, "<g transform=\"translate({} {})\">{}</g>", svg::num(x), svg::num(y), body(card, CardSize::Wallet)?);
+        let _ = write!(
+            out,
+            "<g transform=\"translate({} {})\">{}</g>",
+            svg::num(x),
+            svg::num(y),
+            body(card, CardSize::Wallet)?
+        );
     }
     // Faint guides along every cut, for cutting by hand.
     let mut guides = String::new();
@@ -101,8 +107,8 @@ pub fn pages(cards: &[CardContent], size: CardSize, heading: &str) -> Result<Vec
 
 /// The PDF of a sheet: one A4 page per SVG page.
 pub fn render(cards: &[CardContent], size: CardSize, heading: &str) -> Result<Vec<u8>, RenderError> {
-    let page_size = Size::from_wh(A4_MM.0 * PT_PER_MM, A4_MM.1 * PT_PER_MM)
-        .ok_or_else(|| RenderError::Pdf("page size".into()))?;
+    let page_size =
+        Size::from_wh(A4_MM.0 * PT_PER_MM, A4_MM.1 * PT_PER_MM).ok_or_else(|| RenderError::Pdf("page size".into()))?;
     let opts = png::options();
     let mut doc = Document::new();
     doc.set_metadata(

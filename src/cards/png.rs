@@ -36,11 +36,7 @@ fn encode(pixmap: &Pixmap, dpi: u32) -> Result<Vec<u8>, RenderError> {
         enc.set_depth(::png::BitDepth::Eight);
         enc.set_compression(::png::Compression::Fast);
         let per_metre = (dpi as f64 / 0.0254).round() as u32;
-        enc.set_pixel_dims(Some(::png::PixelDimensions {
-            xppu: per_metre,
-            yppu: per_metre,
-            unit: ::png::Unit::Meter,
-        }));
+        enc.set_pixel_dims(Some(::png::PixelDimensions { xppu: per_metre, yppu: per_metre, unit: ::png::Unit::Meter }));
         let mut writer = enc.write_header()?;
         writer.write_image_data(&rgb)?;
         writer.finish()?;

@@ -43,7 +43,10 @@ pub fn card_phone(input: &str) -> Option<String> {
         // Without a dash: area code 0xx(x) followed by a 7–8 digit number, 10–12 digits in all.
         s.starts_with('0') && (10..=12).contains(&s.len()) && digits(&s)
     } else {
-        area.starts_with('0') && (3..=4).contains(&area.len()) && (7..=8).contains(&number.len()) && digits(area)
+        area.starts_with('0')
+            && (3..=4).contains(&area.len())
+            && (7..=8).contains(&number.len())
+            && digits(area)
             && digits(number)
     };
     ok.then_some(s)
@@ -102,7 +105,8 @@ pub fn parse_contacts(v: &Value) -> Result<Vec<Contact>, FieldError> {
             let post = text(&item["post"], at("post"), "职务", MAX_POST_CHARS)?;
             let name = text(&item["name"], at("name"), "姓名", MAX_NAME_CHARS)?;
             let raw = item["phone"].as_str().unwrap_or("");
-            let phone = card_phone(raw).ok_or_else(|| err(at("phone"), "电话号码格式不正确（手机号或带区号的固定电话）"))?;
+            let phone =
+                card_phone(raw).ok_or_else(|| err(at("phone"), "电话号码格式不正确（手机号或带区号的固定电话）"))?;
             Ok(Contact { post, name, phone })
         })
         .collect()

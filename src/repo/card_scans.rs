@@ -23,11 +23,7 @@ fn sum() -> Expr {
     Expr::cust("CAST(SUM(scans) AS BIGINT)")
 }
 
-fn in_period(
-    card_ids: &[i64],
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-) -> sea_orm::Select<card_scans::Entity> {
+fn in_period(card_ids: &[i64], from: Option<NaiveDate>, to: Option<NaiveDate>) -> sea_orm::Select<card_scans::Entity> {
     let mut q = card_scans::Entity::find().filter(card_scans::Column::CardId.is_in(card_ids.iter().copied()));
     if let Some(f) = from {
         q = q.filter(card_scans::Column::Day.gte(f));

@@ -23,36 +23,60 @@ fn pct(s: &str) -> String {
 }
 
 fn file(r: Rendered) -> HttpResponse {
-    let ascii: String = r.filename.chars().map(|c| if c.is_ascii_alphanumeric() || ".-".contains(c) { c } else { '_' }).collect();
+    let ascii: String =
+        r.filename.chars().map(|c| if c.is_ascii_alphanumeric() || ".-".contains(c) { c } else { '_' }).collect();
     HttpResponse::Ok()
         .content_type(r.content_type)
-        .insert_header(("Content-Disposition", format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{}", pct(&r.filename))))
+        .insert_header((
+            "Content-Disposition",
+            format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{}", pct(&r.filename)),
+        ))
         // Contents change with edits and rotations; always fetch the current card.
         .insert_header(("Cache-Control", "private, no-cache"))
         .body(r.bytes)
 }
 
 #[get("/cards/{code}/card.svg")]
-async fn svg(state: web::Data<AppState>, user: StaffUser, code: web::Path<String>, q: web::Query<RenderQuery>) -> ApiResult<HttpResponse> {
+async fn svg(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    code: web::Path<String>,
+    q: web::Query<RenderQuery>,
+) -> ApiResult<HttpResponse> {
     let size = parse_size(q.size.as_deref())?;
     Ok(file(card_render::card_svg(&state, &user, &code, size).await?))
 }
 
 #[get("/cards/{code}/card.png")]
-async fn png(state: web::Data<AppState>, user: StaffUser, code: web::Path<String>, q: web::Query<RenderQuery>) -> ApiResult<HttpResponse> {
+async fn png(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    code: web::Path<String>,
+    q: web::Query<RenderQuery>,
+) -> ApiResult<HttpResponse> {
     let size = parse_size(q.size.as_deref())?;
     let dpi = parse_dpi(size, q.dpi)?;
     Ok(file(card_render::card_png(&state, &user, &code, size, dpi).await?))
 }
 
 #[get("/cards/{code}/card.pdf")]
-async fn pdf(state: web::Data<AppState>, user: StaffUser, code: web::Path<String>, q: web::Query<RenderQuery>) -> ApiResult<HttpResponse> {
+async fn pdf(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    code: web::Path<String>,
+    q: web::Query<RenderQuery>,
+) -> ApiResult<HttpResponse> {
     let size = parse_size(q.size.as_deref())?;
     Ok(file(card_render::card_pdf(&state, &user, &code, size).await?))
 }
 
 #[get("/regions/{id}/cards.pdf")]
-async fn region_pdf(state: web::Data<AppState>, user: StaffUser, id: web::Path<i64>, q: web::Query<RenderQuery>) -> ApiResult<HttpResponse> {
+async fn region_pdf(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    id: web::Path<i64>,
+    q: web::Query<RenderQuery>,
+) -> ApiResult<HttpResponse> {
     let size = parse_size(q.size.as_deref())?;
     Ok(file(card_render::region_pdf(&state, &user, *id, size).await?))
 }

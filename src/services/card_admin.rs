@@ -273,8 +273,7 @@ pub async fn refresh_contacts(state: &AppState, user: &StaffUser, code: &str) ->
 fn parse_day(field: &'static str, v: Option<&str>) -> ApiResult<Option<NaiveDate>> {
     v.filter(|s| !s.is_empty())
         .map(|s| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| ApiError::validation(field, "日期格式应为 YYYY-MM-DD"))
+            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ApiError::validation(field, "日期格式应为 YYYY-MM-DD"))
         })
         .transpose()
 }
@@ -324,7 +323,10 @@ pub async fn region_scans(
         .map(|v| {
             let scans = per_village.get(&v.id).copied().unwrap_or(0);
             let township = v.parent_id.and_then(|p| townships.get(&p)).cloned().unwrap_or(Value::Null);
-            (scans, json!({"village": id_name(v), "township": township, "active_code": active.get(&v.id), "scans": scans}))
+            (
+                scans,
+                json!({"village": id_name(v), "township": township, "active_code": active.get(&v.id), "scans": scans}),
+            )
         })
         .collect();
     rows.sort_by(|a, b| b.0.cmp(&a.0));

@@ -23,8 +23,9 @@ pub struct Rendered {
 pub fn parse_size(s: Option<&str>) -> ApiResult<CardSize> {
     match s.filter(|s| !s.is_empty()) {
         None => Ok(CardSize::Wallet),
-        Some(s) => CardSize::parse(s)
-            .ok_or_else(|| ApiError::validation("size", "尺寸只能是 wallet（卡片，85.6×54 毫米）或 poster（A4 张贴版）")),
+        Some(s) => CardSize::parse(s).ok_or_else(|| {
+            ApiError::validation("size", "尺寸只能是 wallet（卡片，85.6×54 毫米）或 poster（A4 张贴版）")
+        }),
     }
 }
 
@@ -103,7 +104,11 @@ fn filename(card: &CardContent, size: CardSize, ext: &str) -> String {
 pub async fn card_svg(state: &AppState, user: &StaffUser, code: &str, size: CardSize) -> ApiResult<Rendered> {
     let card = printable(state, user, code).await?;
     let svg = cards::svg(&card, size).map_err(render_error)?;
-    Ok(Rendered { filename: filename(&card, size, "svg"), content_type: "image/svg+xml; charset=utf-8", bytes: svg.into() })
+    Ok(Rendered {
+        filename: filename(&card, size, "svg"),
+        content_type: "image/svg+xml; charset=utf-8",
+        bytes: svg.into(),
+    })
 }
 
 pub async fn card_png(state: &AppState, user: &StaffUser, code: &str, size: CardSize, dpi: u32) -> ApiResult<Rendered> {

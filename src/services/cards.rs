@@ -207,7 +207,12 @@ pub async fn lookup(state: &AppState, code: &str) -> ApiResult<CardLookup> {
     };
     let village = repo::regions::get(db, card.region_id).await?.ok_or_else(|| ApiError::not_found("村不存在"))?;
     if card.status != "active" {
-        return Ok(CardLookup::Ended { card_id: card.id, status: card.status, village: village.name, hotline: card.hotline });
+        return Ok(CardLookup::Ended {
+            card_id: card.id,
+            status: card.status,
+            village: village.name,
+            hotline: card.hotline,
+        });
     }
     let lineage = repo::regions::lineage(db, &village).await?;
     let at = |level: &str| {
