@@ -125,7 +125,7 @@ pub fn poster(c: &CardContent, qr: &Qr) -> String {
             .fit(180.0),
     );
 
-    s.frame(10.0, 199.0, 190.0, 61.0, RULE, 0.35, 2.0);
+    s.frame((10.0, 199.0, 190.0, 61.0), RULE, 0.35, 2.0);
     let cols = Columns { post_x: 18.0, post_w: 52.0, name_x: 74.0, name_w: 42.0, phone_end: 192.0, phone_w: 72.0 };
     contacts(&mut s, c, 201.0, 258.0, &cols, 11.0, 8.5);
 

@@ -98,7 +98,7 @@ impl Svg {
         );
     }
 
-    pub fn frame(&mut self, x: f32, y: f32, w: f32, h: f32, stroke: &str, width: f32, radius: f32) {
+    pub fn frame(&mut self, (x, y, w, h): (f32, f32, f32, f32), stroke: &str, width: f32, radius: f32) {
         let _ = write!(
             self.out,
             "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"{}\" fill=\"none\" stroke=\"{stroke}\" stroke-width=\"{}\"/>",

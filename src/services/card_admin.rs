@@ -33,6 +33,17 @@ pub async fn load<C: ConnectionTrait>(db: &C, code: &str) -> ApiResult<(Card, Re
     Ok((card, village))
 }
 
+/// `{id, name}` of the given parent regions (the townships of a list of villages), by id.
+async fn townships_of<C: ConnectionTrait>(
+    db: &C,
+    villages: impl Iterator<Item = &Region>,
+) -> ApiResult<HashMap<i64, Value>> {
+    let mut ids: Vec<i64> = villages.filter_map(|v| v.parent_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(repo::cards::regions_by_ids(db, &ids).await?.iter().map(|r| (r.id, id_name(r))).collect())
+}
+
 /// Scans of each card: all time, and the last seven local days including today.
 async fn scan_totals<C: ConnectionTrait>(
     db: &C,
@@ -82,20 +93,15 @@ pub async fn list(
     let (rows, total) = repo::cards::list(db, &under, status, page).await?;
     let ids: Vec<i64> = rows.iter().map(|(c, _)| c.id).collect();
     let (all, week) = scan_totals(db, &ids, local_day(state, state.now())).await?;
-    let mut townships: HashMap<i64, Value> = HashMap::new();
+    let townships = townships_of(db, rows.iter().filter_map(|(_, v)| v.as_ref())).await?;
     let mut items = Vec::with_capacity(rows.len());
     for (c, village) in rows {
-        let township = match village.as_ref().and_then(|v| v.parent_id) {
-            Some(pid) => match townships.get(&pid) {
-                Some(t) => t.clone(),
-                None => {
-                    let t = repo::regions::get(db, pid).await?.map(|r| id_name(&r)).unwrap_or(Value::Null);
-                    townships.insert(pid, t.clone());
-                    t
-                }
-            },
-            None => Value::Null,
-        };
+        let township = village
+            .as_ref()
+            .and_then(|v| v.parent_id)
+            .and_then(|p| townships.get(&p))
+            .cloned()
+            .unwrap_or(Value::Null);
         items.push(CardRow {
             url: card_url(state, &c.code),
             scans_total: all.get(&c.id).copied().unwrap_or(0),
@@ -311,13 +317,7 @@ pub async fn region_scans(
     }
     let active: HashMap<i64, &str> =
         cards.iter().filter(|c| c.status == "active").map(|c| (c.region_id, c.code.as_str())).collect();
-    let mut townships: HashMap<i64, Value> = HashMap::new();
-    for pid in villages.iter().filter_map(|v| v.parent_id) {
-        if !townships.contains_key(&pid) {
-            let t = repo::regions::get(db, pid).await?.map(|r| id_name(&r)).unwrap_or(Value::Null);
-            townships.insert(pid, t);
-        }
-    }
+    let townships = townships_of(db, villages.iter()).await?;
     let mut rows: Vec<(i64, Value)> = villages
         .iter()
         .map(|v| {
@@ -329,7 +329,7 @@ pub async fn region_scans(
             )
         })
         .collect();
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     Ok(json!({
         "region": {"id": region.id, "name": region.name, "level": region.level},
         "from": from,
