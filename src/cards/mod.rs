@@ -125,8 +125,7 @@ pub fn body(card: &CardContent, size: CardSize) -> Result<String, RenderError> {
 pub fn document(w: f32, h: f32, title: &str, desc: &str, body: &str) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" \
-         width=\"{w}mm\" height=\"{h}mm\" viewBox=\"0 0 {w} {h}\" font-family=\"{fam}\" xml:lang=\"zh-CN\" \
-         role=\"img\" aria-labelledby=\"card-title card-desc\">\n<title id=\"card-title\">{title}</title>\n\
+         width=\"{w}mm\" height=\"{h}mm\" viewBox=\"0 0 {w} {h}\" font-family=\"{fam}\" xml:lang=\"zh-CN\">\n<title id=\"card-title\">{title}</title>\n\
          <desc id=\"card-desc\">{desc}</desc>\n{body}\n</svg>\n",
         w = svg::num(w),
         h = svg::num(h),

@@ -96,12 +96,8 @@ pub async fn list(
     let townships = townships_of(db, rows.iter().filter_map(|(_, v)| v.as_ref())).await?;
     let mut items = Vec::with_capacity(rows.len());
     for (c, village) in rows {
-        let township = village
-            .as_ref()
-            .and_then(|v| v.parent_id)
-            .and_then(|p| townships.get(&p))
-            .cloned()
-            .unwrap_or(Value::Null);
+        let township =
+            village.as_ref().and_then(|v| v.parent_id).and_then(|p| townships.get(&p)).cloned().unwrap_or(Value::Null);
         items.push(CardRow {
             url: card_url(state, &c.code),
             scans_total: all.get(&c.id).copied().unwrap_or(0),
@@ -271,7 +267,6 @@ pub async fn refresh_contacts(state: &AppState, user: &StaffUser, code: &str) ->
             "该村和所属乡镇没有登记手机号的承办干部，请先完善人员信息或手动填写联系人",
         ));
     }
-    let contacts: Vec<Contact> = contacts.into_iter().take(card::MAX_CONTACTS).collect();
     let hotline = card.hotline.clone();
     apply(state, card, contacts, hotline, user).await
 }

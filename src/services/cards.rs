@@ -72,6 +72,8 @@ pub async fn contacts_for<C: ConnectionTrait>(db: &C, village: &Region) -> ApiRe
             out.push(Contact { post: s.post.unwrap_or_else(|| default_post.into()), name: s.name, phone });
         }
     }
+    // What a card can print; more belongs on a separate notice.
+    out.truncate(card::MAX_CONTACTS);
     Ok(out)
 }
 

@@ -13,9 +13,12 @@ pub async fn run_once(state: &AppState, _now: DateTime<Utc>) -> anyhow::Result<i
         return Ok(0);
     }
     let total: i64 = pending.values().sum();
+    // One order for every instance, so two flushing at once lock rows in the same order (no deadlock).
+    let mut rows: Vec<(&(i64, chrono::NaiveDate), &i64)> = pending.iter().collect();
+    rows.sort_unstable();
     let write = async {
         let tx = state.db.begin().await?;
-        for ((card_id, day), n) in &pending {
+        for ((card_id, day), n) in rows {
             repo::card_scans::add(&*tx, *card_id, *day, *n).await?;
         }
         tx.commit().await
