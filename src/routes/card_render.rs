@@ -23,13 +23,11 @@ fn pct(s: &str) -> String {
 }
 
 fn file(r: Rendered) -> HttpResponse {
-    let ascii: String =
-        r.filename.chars().map(|c| if c.is_ascii_alphanumeric() || ".-".contains(c) { c } else { '_' }).collect();
     HttpResponse::Ok()
         .content_type(r.content_type)
         .insert_header((
             "Content-Disposition",
-            format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{}", pct(&r.filename)),
+            format!("inline; filename=\"{}\"; filename*=UTF-8''{}", r.ascii_name, pct(&r.filename)),
         ))
         // Contents change with edits and rotations; always fetch the current card.
         .insert_header(("Cache-Control", "private, no-cache"))

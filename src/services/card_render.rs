@@ -15,7 +15,10 @@ use std::collections::HashMap;
 
 /// A rendered file and the name to save it under.
 pub struct Rendered {
+    /// The name in Chinese (sent as RFC 5987 `filename*`).
     pub filename: String,
+    /// An ASCII name for clients that do not read `filename*`.
+    pub ascii_name: String,
     pub content_type: &'static str,
     pub bytes: Vec<u8>,
 }
@@ -97,33 +100,33 @@ async fn printable(state: &AppState, user: &StaffUser, code: &str) -> ApiResult<
     Ok(content(state, &card, &village, &names))
 }
 
-fn filename(card: &CardContent, size: CardSize, ext: &str) -> String {
-    format!("{}联系卡-{}-{}-第{}版.{ext}", card.village, size.label(), card.code, card.version)
+fn filename(card: &CardContent, size: CardSize, ext: &str) -> (String, String) {
+    (
+        format!("{}联系卡-{}-{}-第{}版.{ext}", card.village, size.label(), card.code, card.version),
+        format!("card-{}-{}-v{}.{ext}", card.code, size.as_str(), card.version),
+    )
 }
 
 pub async fn card_svg(state: &AppState, user: &StaffUser, code: &str, size: CardSize) -> ApiResult<Rendered> {
     let card = printable(state, user, code).await?;
     let svg = cards::svg(&card, size).map_err(render_error)?;
-    Ok(Rendered {
-        filename: filename(&card, size, "svg"),
-        content_type: "image/svg+xml; charset=utf-8",
-        bytes: svg.into(),
-    })
+    let (filename, ascii_name) = filename(&card, size, "svg");
+    Ok(Rendered { filename, ascii_name, content_type: "image/svg+xml; charset=utf-8", bytes: svg.into() })
 }
 
 pub async fn card_png(state: &AppState, user: &StaffUser, code: &str, size: CardSize, dpi: u32) -> ApiResult<Rendered> {
     let card = printable(state, user, code).await?;
-    let name = filename(&card, size, "png");
+    let (filename, ascii_name) = filename(&card, size, "png");
     let bytes = blocking(move || cards::png::render(&cards::svg(&card, size)?, dpi)).await?;
-    Ok(Rendered { filename: name, content_type: "image/png", bytes })
+    Ok(Rendered { filename, ascii_name, content_type: "image/png", bytes })
 }
 
 pub async fn card_pdf(state: &AppState, user: &StaffUser, code: &str, size: CardSize) -> ApiResult<Rendered> {
     let card = printable(state, user, code).await?;
-    let name = filename(&card, size, "pdf");
+    let (filename, ascii_name) = filename(&card, size, "pdf");
     let heading = format!("{}{}{} 联系卡", card.county, card.township, card.village);
     let bytes = blocking(move || cards::pdf::render(&[card], size, &heading)).await?;
-    Ok(Rendered { filename: name, content_type: "application/pdf", bytes })
+    Ok(Rendered { filename, ascii_name, content_type: "application/pdf", bytes })
 }
 
 /// Every active card of the villages under a region, in tree order, as one PDF.
@@ -152,6 +155,7 @@ pub async fn region_pdf(state: &AppState, user: &StaffUser, region_id: i64, size
     let place: String = repo::regions::lineage(db, &region).await?.iter().map(|r| r.name.as_str()).collect();
     let heading = format!("{place} 联系卡（{}，共{}张）", size.label(), contents.len());
     let filename = format!("{place}联系卡-{}-{}张.pdf", size.label(), contents.len());
+    let ascii_name = format!("cards-region-{}-{}.pdf", region.id, size.as_str());
     let bytes = blocking(move || cards::pdf::render(&contents, size, &heading)).await?;
-    Ok(Rendered { filename, content_type: "application/pdf", bytes })
+    Ok(Rendered { filename, ascii_name, content_type: "application/pdf", bytes })
 }

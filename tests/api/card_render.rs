@@ -58,7 +58,9 @@ async fn card_png_in_both_sizes_decodes_to_the_card_url() {
         let r = download(&app, &format!("/api/v1/cards/{code}/card.png{query}"), &admin).await;
         assert_eq!(r.headers()["content-type"], "image/png");
         let disposition = r.headers()["content-disposition"].to_str().unwrap().to_string();
-        assert!(disposition.contains(&code) && disposition.contains("filename*=UTF-8''"), "{disposition}");
+        assert!(disposition.contains(&format!("filename=\"card-{code}-")), "{disposition}");
+        // The Chinese name, percent-encoded: 李家庄村联系卡-…
+        assert!(disposition.contains("filename*=UTF-8''%E6%9D%8E%E5%AE%B6%E5%BA%84%E6%9D%91"), "{disposition}");
         let bytes = r.bytes().await.unwrap();
         assert_eq!(png_size(&bytes), dims, "{query}");
         let file = scratch("png");
