@@ -1,5 +1,5 @@
-//! Village contact cards (联系卡): who may manage them, issue or rotate, revoke, the public card, and
-//! the staff list. Editing, details and scan figures are in `card_admin`, rendering in `card_render`.
+//! Village contact cards (联系卡): who may manage them, issue or rotate, revoke, and the public card.
+//! The staff list, details, editing and scan figures are in `card_admin`, rendering in `card_render`.
 use crate::auth::StaffUser;
 pub use crate::domain::card::Contact;
 use crate::domain::card::{self, CardAccess};
