@@ -1,5 +1,6 @@
 //! minsheng (民声直达): the backend and gateway for 接诉即办 citizen-request handling in a county.
 pub mod auth;
+pub mod cards;
 pub mod configuration;
 pub mod db;
 pub mod demo;

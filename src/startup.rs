@@ -78,6 +78,7 @@ pub async fn build_state(settings: Settings, db: Db) -> anyhow::Result<AppState>
         time: TimeSource::default(),
         dummy_hash: Arc::new(dummy_hash),
         prometheus: prometheus(),
+        card_scans: Default::default(),
         settings: Arc::new(settings),
     })
 }
@@ -113,6 +114,10 @@ impl Application {
         let result = self.server.await;
         for w in workers {
             w.abort();
+        }
+        // Card scans counted since the last flush live only in memory: write them before exiting.
+        if let Err(e) = workers::card_scans::run_once(&self.state, self.state.now()).await {
+            tracing::warn!(error = ?e, "card scans could not be written at shutdown");
         }
         result
     }

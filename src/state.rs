@@ -24,6 +24,8 @@ pub struct AppState {
     /// Rate limits and one-time codes (Redis when configured, else in process).
     pub limiter: crate::kv::limiter::Limiter,
     pub http: reqwest::Client,
+    /// Card scans counted in memory until the card_scans worker writes them.
+    pub card_scans: Arc<crate::cards::scans::ScanCounter>,
 }
 
 /// Wall-clock time with an offset that tests may move forward (time is an input, tests never sleep).

@@ -2,6 +2,7 @@
 
 pub mod appeals;
 pub mod assignments;
+pub mod card_scans;
 pub mod cards;
 pub mod categories;
 pub mod events;

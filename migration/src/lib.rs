@@ -2,6 +2,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_core;
+mod m20261123_000005_cards;
 mod m20261123_000006_intake;
 mod m20261123_000009_visits;
 
@@ -12,6 +13,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261123_000001_core::Migration),
+            Box::new(m20261123_000005_cards::Migration),
             Box::new(m20261123_000006_intake::Migration),
             Box::new(m20261123_000009_visits::Migration),
         ]

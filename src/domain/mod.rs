@@ -1,5 +1,6 @@
 //! The pure core: state machine, roles and scope, identifiers, SLA clock, ledger hashing and the
 //! metric formulas. Nothing here does I/O or reads the clock; time is passed in.
+pub mod card;
 pub mod ids;
 pub mod ledger;
 pub mod metrics;

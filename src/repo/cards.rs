@@ -109,3 +109,56 @@ pub async fn max_version<C: ConnectionTrait>(db: &C, region_id: i64) -> Result<i
         .await?;
     Ok(v.flatten().unwrap_or(0))
 }
+
+/// Replaces an active card's contacts and hotline and raises its version, only if nobody changed it
+/// since it was read (`expected_version`); false otherwise (ended or edited concurrently).
+pub async fn update_content<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    expected_version: i32,
+    new_version: i32,
+    contacts_json: &str,
+    hotline: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let res = cards::Entity::update_many()
+        .col_expr(cards::Column::Contacts, Expr::value(contacts_json))
+        .col_expr(cards::Column::Hotline, Expr::value(hotline))
+        .col_expr(cards::Column::Version, Expr::value(new_version))
+        .col_expr(cards::Column::UpdatedAt, Expr::value(now))
+        .filter(cards::Column::Id.eq(id))
+        .filter(cards::Column::Status.eq("active"))
+        .filter(cards::Column::Version.eq(expected_version))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Every card a village ever had, newest version first.
+pub async fn of_region<C: ConnectionTrait>(db: &C, region_id: i64) -> Result<Vec<Card>, DbErr> {
+    cards::Entity::find()
+        .filter(cards::Column::RegionId.eq(region_id))
+        .order_by_desc(cards::Column::Version)
+        .all(db)
+        .await
+}
+
+/// Villages under `under_path` (the region itself included when it is a village), in tree order.
+pub async fn villages_under<C: ConnectionTrait>(db: &C, under_path: &str) -> Result<Vec<regions::Model>, DbErr> {
+    regions::Entity::find()
+        .filter(regions::Column::Path.like(like_prefix(under_path)))
+        .filter(regions::Column::Level.eq("village"))
+        .order_by_asc(regions::Column::Path)
+        .all(db)
+        .await
+}
+
+/// Every card (any status) of the given villages.
+pub async fn of_regions<C: ConnectionTrait>(db: &C, region_ids: &[i64]) -> Result<Vec<Card>, DbErr> {
+    cards::Entity::find().filter(cards::Column::RegionId.is_in(region_ids.iter().copied())).all(db).await
+}
+
+/// Regions by id (for the names on many cards at once).
+pub async fn regions_by_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<Vec<regions::Model>, DbErr> {
+    regions::Entity::find().filter(regions::Column::Id.is_in(ids.iter().copied())).all(db).await
+}

@@ -1,6 +1,7 @@
 //! Persistence: the only code that uses `entity::*`. Functions take any connection or transaction,
 //! so a service decides what commits together.
 pub mod assignments;
+pub mod card_scans;
 pub mod cards;
 pub mod catalog;
 pub mod idempotency;

@@ -1,6 +1,7 @@
 //! HTTP routes: thin handlers that extract, call a service and shape the answer.
 pub mod admin;
 pub mod auth;
+pub mod card_render;
 pub mod cards;
 pub mod health;
 pub mod multipart;
@@ -47,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .configure(auth::configure)
             .configure(cards::configure)
+            .configure(card_render::configure)
             .configure(tickets::configure)
             .configure(stats::configure)
             .configure(admin::configure)

@@ -199,13 +199,25 @@ fn intake_page(ctx: &Ctx<'_>, card: &PublicCard, typed: &Typed, error: Option<&s
     ctx.page(status, &format!("{village}联系卡"), village, &sub, &["intake.js"], content)
 }
 
+/// Counts one open of a card's page (in memory; the card_scans worker writes the counts).
+fn count_scan(state: &AppState, card_id: i64) {
+    let day = crate::services::card_admin::local_day(state, state.now());
+    state.card_scans.record(card_id, day);
+}
+
 #[get("/c/{code}")]
 async fn card_page(state: web::Data<AppState>, code: web::Path<String>, v: web::Query<View>) -> HttpResponse {
     let ctx = Ctx { state: &state, large: v.large() };
-    let result = cards::lookup(&state, &code).await;
-    match result {
-        Ok(CardLookup::Active(card)) => intake_page(&ctx, &card, &Typed::default(), None),
-        Ok(CardLookup::Ended { status, village, hotline }) => ctx.ended(&status, &village, &hotline),
+    match cards::lookup(&state, &code).await {
+        Ok(CardLookup::Active(card)) => {
+            count_scan(&state, card.card_id);
+            intake_page(&ctx, &card, &Typed::default(), None)
+        }
+        // Old cards still on a wall are counted too: the figures show where to post the new one.
+        Ok(CardLookup::Ended { card_id, status, village, hotline }) => {
+            count_scan(&state, card_id);
+            ctx.ended(&status, &village, &hotline)
+        }
         Ok(CardLookup::Unknown) => ctx.unknown_card(),
         Err(e) => ctx.error(e),
     }
@@ -253,7 +265,7 @@ async fn card_submit(
     let ctx = Ctx { state: &state, large: v.large() };
     let card = match cards::lookup(&state, &code).await {
         Ok(CardLookup::Active(card)) => card,
-        Ok(CardLookup::Ended { status, village, hotline }) => return ctx.ended(&status, &village, &hotline),
+        Ok(CardLookup::Ended { status, village, hotline, .. }) => return ctx.ended(&status, &village, &hotline),
         Ok(CardLookup::Unknown) => return ctx.unknown_card(),
         Err(e) => return ctx.error(e),
     };

@@ -1,23 +1,17 @@
-//! Village contact cards (联系卡): issue or rotate, revoke, the public card, and the staff list.
+//! Village contact cards (联系卡): who may manage them, issue or rotate, revoke, and the public card.
+//! The staff list, details, editing and scan figures are in `card_admin`, rendering in `card_render`.
 use crate::auth::StaffUser;
+pub use crate::domain::card::Contact;
+use crate::domain::card::{self, CardAccess};
 use crate::domain::ids::CardCode;
-use crate::domain::roles::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
-use crate::repo::Page;
 use crate::repo::cards::Card;
 use crate::repo::regions::Region;
 use crate::state::AppState;
 use sea_orm::ConnectionTrait;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Contact {
-    pub post: String,
-    pub name: String,
-    pub phone: String,
-}
 
 #[derive(Serialize)]
 pub struct IssuedCard {
@@ -29,11 +23,37 @@ pub struct IssuedCard {
     pub hotline: String,
 }
 
-/// Roles that manage cards (besides admins), within their own region.
-const CARD_ROLES: [Role; 2] = [Role::Operator, Role::Dispatcher];
-
-fn card_url(state: &AppState, code: &str) -> String {
+pub fn card_url(state: &AppState, code: &str) -> String {
     format!("{}/c/{}", state.public_url(), code)
+}
+
+/// The level of the caller's own region (a township's staff manage its villages' cards).
+async fn own_level<C: ConnectionTrait>(db: &C, user: &StaffUser) -> ApiResult<String> {
+    Ok(repo::regions::get(db, user.region_id).await?.map(|r| r.level).unwrap_or_default())
+}
+
+/// 403 unless the caller may `access` the cards of the region at `target_path` (domain::card::may).
+pub async fn authorize<C: ConnectionTrait>(
+    db: &C,
+    user: &StaffUser,
+    target_path: &str,
+    access: CardAccess,
+) -> ApiResult<()> {
+    if card::may(&user.scope, &own_level(db, user).await?, target_path, access) {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(match access {
+        CardAccess::Manage => "联系卡只能由管理员或该村所属乡镇的工作人员管理",
+        CardAccess::Read => "该区域的联系卡不在您的查看范围内",
+    }))
+}
+
+/// 403 unless the caller may see cards at all (lists are then limited to their region).
+pub async fn authorize_list<C: ConnectionTrait>(db: &C, user: &StaffUser) -> ApiResult<()> {
+    if card::may_list(&user.scope, &own_level(db, user).await?) {
+        return Ok(());
+    }
+    Err(ApiError::forbidden("联系卡只对管理员、乡镇工作人员和领导开放"))
 }
 
 /// The contacts printed on a village's card, from staff records: the village committee's cadres,
@@ -52,6 +72,8 @@ pub async fn contacts_for<C: ConnectionTrait>(db: &C, village: &Region) -> ApiRe
             out.push(Contact { post: s.post.unwrap_or_else(|| default_post.into()), name: s.name, phone });
         }
     }
+    // What a card can print; more belongs on a separate notice.
+    out.truncate(card::MAX_CONTACTS);
     Ok(out)
 }
 
@@ -61,24 +83,27 @@ pub async fn hotline_for<C: ConnectionTrait>(state: &AppState, db: &C, village: 
     Ok(lineage.iter().rev().find_map(|r| r.hotline.clone()).unwrap_or_else(|| state.settings.county.hotline.clone()))
 }
 
-/// Issues the village's card, or rotates it: the old code stops working, the version rises.
+/// Issues the village's card, or rotates it: the old code stops working, the version rises. A
+/// rotation keeps the contacts and hotline of the card it replaces (they may have been edited); a
+/// first card, or one after a revocation, takes them from the staff records.
 pub async fn issue(state: &AppState, user: &StaffUser, village_id: i64) -> ApiResult<IssuedCard> {
-    user.require_any(&CARD_ROLES)?;
     let db = &state.db.conn;
     let village = repo::regions::get(db, village_id).await?.ok_or_else(|| ApiError::not_found("村不存在"))?;
+    authorize(db, user, &village.path, CardAccess::Manage).await?;
     if village.level != "village" {
         return Err(ApiError::unprocessable("not_a_village", "id", "联系卡只能发给村"));
     }
-    if !user.covers_region(&village.path) {
-        return Err(ApiError::forbidden("该村不在您的管辖范围内"));
-    }
-    let contacts = contacts_for(db, &village).await?;
-    let hotline = hotline_for(state, db, &village).await?;
     let now = state.now();
     let tx = state.db.begin().await?;
-    if let Some(old) = repo::cards::active_for_region(&*tx, village.id).await? {
-        repo::cards::end(&*tx, old.id, "rotated", now).await?;
-    }
+    let (contacts, hotline) = match repo::cards::active_for_region(&*tx, village.id).await? {
+        Some(old) => {
+            if !repo::cards::end(&*tx, old.id, "rotated", now).await? {
+                return Err(ApiError::conflict("card_changed", "联系卡刚被其他人更换或停用，请刷新后重试"));
+            }
+            (serde_json::from_str(&old.contacts).unwrap_or_default(), old.hotline)
+        }
+        None => (contacts_for(&*tx, &village).await?, hotline_for(state, &*tx, &village).await?),
+    };
     let version = repo::cards::max_version(&*tx, village.id).await? + 1;
     let code = CardCode::generate();
     let card = repo::cards::insert(
@@ -93,7 +118,14 @@ pub async fn issue(state: &AppState, user: &StaffUser, village_id: i64) -> ApiRe
         },
         now,
     )
-    .await?;
+    .await
+    .map_err(|e| match e.sql_err() {
+        // Another issue for the same village committed first (one active card per village).
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            ApiError::conflict("card_changed", "联系卡刚被其他人更换或停用，请刷新后重试")
+        }
+        _ => e.into(),
+    })?;
     tx.commit().await?;
     tracing::info!(village = village.id, version, "card issued");
     Ok(IssuedCard {
@@ -107,20 +139,17 @@ pub async fn issue(state: &AppState, user: &StaffUser, village_id: i64) -> ApiRe
 }
 
 pub async fn revoke(state: &AppState, user: &StaffUser, code: &str) -> ApiResult<Value> {
-    user.require_any(&CARD_ROLES)?;
     let db = &state.db.conn;
     let card = find(db, code).await?.ok_or_else(|| ApiError::not_found("联系卡不存在"))?;
     let village = repo::regions::get(db, card.region_id).await?.ok_or_else(|| ApiError::not_found("村不存在"))?;
-    if !user.covers_region(&village.path) {
-        return Err(ApiError::forbidden("该村不在您的管辖范围内"));
-    }
+    authorize(db, user, &village.path, CardAccess::Manage).await?;
     if !repo::cards::end(db, card.id, "revoked", state.now()).await? {
         return Err(ApiError::conflict("card_not_active", "该联系卡已停用"));
     }
     Ok(json!({"code": card.code, "status": "revoked", "version": card.version}))
 }
 
-async fn find<C: ConnectionTrait>(db: &C, code: &str) -> ApiResult<Option<Card>> {
+pub async fn find<C: ConnectionTrait>(db: &C, code: &str) -> ApiResult<Option<Card>> {
     match CardCode::parse(code) {
         Some(c) => Ok(repo::cards::by_code(db, c.as_str()).await?),
         None => Ok(None),
@@ -153,6 +182,9 @@ pub async fn category_tree<C: ConnectionTrait>(db: &C) -> ApiResult<Vec<Category
 /// the categories to choose from.
 #[derive(Serialize)]
 pub struct PublicCard {
+    /// For counting scans; not part of the public answer.
+    #[serde(skip)]
+    pub card_id: i64,
     pub code: String,
     pub version: i32,
     pub village: Value,
@@ -166,7 +198,7 @@ pub struct PublicCard {
 /// Why a card cannot be used (the page explains, the API answers 404/410).
 pub enum CardLookup {
     Active(Box<PublicCard>),
-    Ended { status: String, village: String, hotline: String },
+    Ended { card_id: i64, status: String, village: String, hotline: String },
     Unknown,
 }
 
@@ -177,13 +209,19 @@ pub async fn lookup(state: &AppState, code: &str) -> ApiResult<CardLookup> {
     };
     let village = repo::regions::get(db, card.region_id).await?.ok_or_else(|| ApiError::not_found("村不存在"))?;
     if card.status != "active" {
-        return Ok(CardLookup::Ended { status: card.status, village: village.name, hotline: card.hotline });
+        return Ok(CardLookup::Ended {
+            card_id: card.id,
+            status: card.status,
+            village: village.name,
+            hotline: card.hotline,
+        });
     }
     let lineage = repo::regions::lineage(db, &village).await?;
     let at = |level: &str| {
         lineage.iter().find(|r| r.level == level).map(|r| json!({"id": r.id, "name": r.name})).unwrap_or(Value::Null)
     };
     Ok(CardLookup::Active(Box::new(PublicCard {
+        card_id: card.id,
         code: card.code.clone(),
         version: card.version,
         village: json!({"id": village.id, "name": village.name}),
@@ -193,36 +231,4 @@ pub async fn lookup(state: &AppState, code: &str) -> ApiResult<CardLookup> {
         hotline: card.hotline,
         categories: category_tree(db).await?,
     })))
-}
-
-#[derive(Serialize)]
-pub struct CardRow {
-    pub code: String,
-    pub version: i32,
-    pub status: String,
-    pub village: Value,
-    pub url: String,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-}
-
-pub async fn list(
-    state: &AppState,
-    user: &StaffUser,
-    status: Option<&str>,
-    page: Page,
-) -> ApiResult<(Vec<CardRow>, u64)> {
-    user.require_any(&[Role::Operator, Role::Dispatcher, Role::Leader, Role::Inspector])?;
-    let (rows, total) = repo::cards::list(&state.db.conn, &user.scope.region_path, status, page).await?;
-    let items = rows
-        .into_iter()
-        .map(|(c, r)| CardRow {
-            url: card_url(state, &c.code),
-            code: c.code,
-            version: c.version,
-            status: c.status,
-            village: r.map(|r| json!({"id": r.id, "name": r.name})).unwrap_or(Value::Null),
-            created_at: c.created_at,
-        })
-        .collect();
-    Ok((items, total))
 }

@@ -2,6 +2,8 @@
 //! any outbox message commit together or not at all.
 pub mod appeals;
 pub mod auth;
+pub mod card_admin;
+pub mod card_render;
 pub mod cards;
 pub mod intake;
 pub mod ledger;

@@ -1,5 +1,8 @@
 //! HTTP-level tests of minsheng against a real database (SQLite or PostgreSQL, see helpers.rs).
 mod auth;
+mod card_admin;
+mod card_render;
+mod card_scans;
 mod cards;
 mod cli;
 mod health;

@@ -1,0 +1,84 @@
+//! Card downloads for staff: `card.svg`, `card.png`, `card.pdf` per card and `cards.pdf` per region.
+use crate::auth::StaffUser;
+use crate::error::ApiResult;
+use crate::services::card_render::{self, Rendered, parse_dpi, parse_size};
+use crate::state::AppState;
+use actix_web::{HttpResponse, get, web};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct RenderQuery {
+    size: Option<String>,
+    dpi: Option<u32>,
+}
+
+/// RFC 5987 encoding for the UTF-8 file name (Chinese village names).
+fn pct(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn file(r: Rendered) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(r.content_type)
+        .insert_header((
+            "Content-Disposition",
+            format!("inline; filename=\"{}\"; filename*=UTF-8''{}", r.ascii_name, pct(&r.filename)),
+        ))
+        // Contents change with edits and rotations; always fetch the current card.
+        .insert_header(("Cache-Control", "private, no-cache"))
+        .body(r.bytes)
+}
+
+#[get("/cards/{code}/card.svg")]
+async fn svg(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    code: web::Path<String>,
+    q: web::Query<RenderQuery>,
+) -> ApiResult<HttpResponse> {
+    let size = parse_size(q.size.as_deref())?;
+    Ok(file(card_render::card_svg(&state, &user, &code, size).await?))
+}
+
+#[get("/cards/{code}/card.png")]
+async fn png(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    code: web::Path<String>,
+    q: web::Query<RenderQuery>,
+) -> ApiResult<HttpResponse> {
+    let size = parse_size(q.size.as_deref())?;
+    let dpi = parse_dpi(size, q.dpi)?;
+    Ok(file(card_render::card_png(&state, &user, &code, size, dpi).await?))
+}
+
+#[get("/cards/{code}/card.pdf")]
+async fn pdf(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    code: web::Path<String>,
+    q: web::Query<RenderQuery>,
+) -> ApiResult<HttpResponse> {
+    let size = parse_size(q.size.as_deref())?;
+    Ok(file(card_render::card_pdf(&state, &user, &code, size).await?))
+}
+
+#[get("/regions/{id}/cards.pdf")]
+async fn region_pdf(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    id: web::Path<i64>,
+    q: web::Query<RenderQuery>,
+) -> ApiResult<HttpResponse> {
+    let size = parse_size(q.size.as_deref())?;
+    Ok(file(card_render::region_pdf(&state, &user, *id, size).await?))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(svg).service(png).service(pdf).service(region_pdf);
+}

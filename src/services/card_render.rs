@@ -1,0 +1,161 @@
+//! Printable cards for staff: one card as SVG, PNG or PDF, and every active card under a region as
+//! one PDF sheet. Only active cards render: printing a rotated or revoked code would post a dead QR.
+//! Rasterising and PDF writing run on the blocking pool so they never stall the HTTP workers.
+use super::card_admin::load;
+use super::cards::{Contact, authorize, card_url};
+use crate::auth::StaffUser;
+use crate::cards::{self, CardContent, CardSize, RenderError, fonts};
+use crate::domain::card::CardAccess;
+use crate::error::{ApiError, ApiResult};
+use crate::repo;
+use crate::repo::cards::Card;
+use crate::repo::regions::Region;
+use crate::state::AppState;
+use std::collections::HashMap;
+
+/// A rendered file and the name to save it under.
+pub struct Rendered {
+    /// The name in Chinese (sent as RFC 5987 `filename*`).
+    pub filename: String,
+    /// An ASCII name for clients that do not read `filename*`.
+    pub ascii_name: String,
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+pub fn parse_size(s: Option<&str>) -> ApiResult<CardSize> {
+    match s.filter(|s| !s.is_empty()) {
+        None => Ok(CardSize::Wallet),
+        Some(s) => CardSize::parse(s).ok_or_else(|| {
+            ApiError::validation("size", "尺寸只能是 wallet（卡片，85.6×54 毫米）或 poster（A4 张贴版）")
+        }),
+    }
+}
+
+pub fn parse_dpi(size: CardSize, dpi: Option<u32>) -> ApiResult<u32> {
+    let dpi = dpi.unwrap_or(size.default_dpi());
+    if !(72..=size.max_dpi()).contains(&dpi) {
+        return Err(ApiError::validation("dpi", format!("分辨率应在 72 到 {} 之间", size.max_dpi())));
+    }
+    Ok(dpi)
+}
+
+fn render_error(e: RenderError) -> ApiError {
+    ApiError::internal(anyhow::Error::new(e).context("rendering a contact card"))
+}
+
+/// Runs CPU-heavy rendering off the async workers.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, RenderError> + Send + 'static) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f).await.map_err(ApiError::internal)?.map_err(render_error)
+}
+
+/// What a card prints, from its row and the names of its village, township and county.
+fn content(state: &AppState, card: &Card, village: &Region, names: &HashMap<i64, Region>) -> CardContent {
+    let ancestor = |level: &str| {
+        village
+            .path
+            .split('/')
+            .filter_map(|s| s.parse::<i64>().ok())
+            .filter_map(|id| names.get(&id))
+            .find(|r| r.level == level)
+            .map(|r| r.name.clone())
+            .unwrap_or_default()
+    };
+    let content = CardContent {
+        code: card.code.clone(),
+        url: card_url(state, &card.code),
+        version: card.version,
+        village: village.name.clone(),
+        township: ancestor("township"),
+        county: ancestor("county"),
+        contacts: serde_json::from_str::<Vec<Contact>>(&card.contacts).unwrap_or_default(),
+        hotline: card.hotline.clone(),
+    };
+    let missing = fonts::unprintable(&content.printed_text());
+    if !missing.is_empty() {
+        tracing::warn!(card = card.id, missing = ?missing, "card text has characters the card font lacks");
+    }
+    content
+}
+
+/// Regions named in the villages' paths, by id (one query for a whole county).
+async fn ancestors(state: &AppState, villages: &[&Region]) -> ApiResult<HashMap<i64, Region>> {
+    let mut ids: Vec<i64> =
+        villages.iter().flat_map(|v| v.path.split('/').filter_map(|s| s.parse::<i64>().ok())).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(repo::cards::regions_by_ids(&state.db.conn, &ids).await?.into_iter().map(|r| (r.id, r)).collect())
+}
+
+/// The card behind `code` for printing: in the caller's read scope and active (410 otherwise).
+async fn printable(state: &AppState, user: &StaffUser, code: &str) -> ApiResult<CardContent> {
+    let (card, village) = load(&state.db.conn, code).await?;
+    authorize(&state.db.conn, user, &village.path, CardAccess::Read).await?;
+    match card.status.as_str() {
+        "active" => {}
+        "rotated" => return Err(ApiError::gone("card_rotated", "该联系卡已更换，请打印新卡")),
+        _ => return Err(ApiError::gone("card_revoked", "该联系卡已停用，不能打印")),
+    }
+    let names = ancestors(state, &[&village]).await?;
+    Ok(content(state, &card, &village, &names))
+}
+
+fn filename(card: &CardContent, size: CardSize, ext: &str) -> (String, String) {
+    (
+        format!("{}联系卡-{}-{}-第{}版.{ext}", card.village, size.label(), card.code, card.version),
+        format!("card-{}-{}-v{}.{ext}", card.code, size.as_str(), card.version),
+    )
+}
+
+pub async fn card_svg(state: &AppState, user: &StaffUser, code: &str, size: CardSize) -> ApiResult<Rendered> {
+    let card = printable(state, user, code).await?;
+    let svg = cards::svg(&card, size).map_err(render_error)?;
+    let (filename, ascii_name) = filename(&card, size, "svg");
+    Ok(Rendered { filename, ascii_name, content_type: "image/svg+xml; charset=utf-8", bytes: svg.into() })
+}
+
+pub async fn card_png(state: &AppState, user: &StaffUser, code: &str, size: CardSize, dpi: u32) -> ApiResult<Rendered> {
+    let card = printable(state, user, code).await?;
+    let (filename, ascii_name) = filename(&card, size, "png");
+    let bytes = blocking(move || cards::png::render(&cards::svg(&card, size)?, dpi)).await?;
+    Ok(Rendered { filename, ascii_name, content_type: "image/png", bytes })
+}
+
+pub async fn card_pdf(state: &AppState, user: &StaffUser, code: &str, size: CardSize) -> ApiResult<Rendered> {
+    let card = printable(state, user, code).await?;
+    let (filename, ascii_name) = filename(&card, size, "pdf");
+    let heading = format!("{}{}{} 联系卡", card.county, card.township, card.village);
+    let bytes = blocking(move || cards::pdf::render(&[card], size, &heading)).await?;
+    Ok(Rendered { filename, ascii_name, content_type: "application/pdf", bytes })
+}
+
+/// Every active card of the villages under a region, in tree order, as one PDF.
+pub async fn region_pdf(state: &AppState, user: &StaffUser, region_id: i64, size: CardSize) -> ApiResult<Rendered> {
+    let db = &state.db.conn;
+    let region = repo::regions::get(db, region_id).await?.ok_or_else(|| ApiError::not_found("区域不存在"))?;
+    authorize(db, user, &region.path, CardAccess::Read).await?;
+    let mut villages = repo::cards::villages_under(db, &region.path).await?;
+    // Numeric tree order: township by township, villages in the order they were registered.
+    villages.sort_by_key(|v| v.path.split('/').filter_map(|s| s.parse::<i64>().ok()).collect::<Vec<_>>());
+    let ids: Vec<i64> = villages.iter().map(|v| v.id).collect();
+    let active: HashMap<i64, Card> = repo::cards::of_regions(db, &ids)
+        .await?
+        .into_iter()
+        .filter(|c| c.status == "active")
+        .map(|c| (c.region_id, c))
+        .collect();
+    let with_cards: Vec<&Region> = villages.iter().filter(|v| active.contains_key(&v.id)).collect();
+    if with_cards.is_empty() {
+        return Err(ApiError::not_found("该区域下没有正在使用的联系卡"));
+    }
+    let mut names = ancestors(state, &with_cards).await?;
+    names.insert(region.id, region.clone());
+    let contents: Vec<CardContent> =
+        with_cards.iter().filter_map(|v| active.get(&v.id).map(|c| content(state, c, v, &names))).collect();
+    let place: String = repo::regions::lineage(db, &region).await?.iter().map(|r| r.name.as_str()).collect();
+    let heading = format!("{place} 联系卡（{}，共{}张）", size.label(), contents.len());
+    let filename = format!("{place}联系卡-{}-{}张.pdf", size.label(), contents.len());
+    let ascii_name = format!("cards-region-{}-{}.pdf", region.id, size.as_str());
+    let bytes = blocking(move || cards::pdf::render(&contents, size, &heading)).await?;
+    Ok(Rendered { filename, ascii_name, content_type: "application/pdf", bytes })
+}
