@@ -99,6 +99,7 @@ async fn outbox(state: web::Data<AppState>, user: StaffUser, q: web::Query<Outbo
         phone: q.phone.as_deref().and_then(crate::domain::phone::Phone::parse).map(|p| p.as_str().to_string()),
         ticket_id,
         kind: q.kind.clone().filter(|s| !s.is_empty()),
+        provider: None,
     };
     let page = Page::new(q.page, q.per_page);
     let (rows, total) = repo::outbox::list(&state.db.conn, &filter, page).await?;

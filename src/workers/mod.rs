@@ -7,5 +7,6 @@ use std::time::Duration;
 
 /// Starts every worker loop on the current runtime.
 pub fn spawn_all(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
-    vec![tokio::spawn(outbox::run_loop(state, Duration::from_secs(2)))]
+    let sms_idle = Duration::from_millis(state.settings.sms.poll_ms);
+    vec![tokio::spawn(outbox::run_loop(state, sms_idle))]
 }
