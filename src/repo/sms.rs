@@ -233,8 +233,8 @@ pub async fn staff_by_phone<C: ConnectionTrait>(db: &C, phone: &str) -> Result<V
     staff::Entity::find().filter(staff::Column::Phone.eq(phone)).filter(staff::Column::Active.eq(true)).all(db).await
 }
 
-/// The latest message of one of `kinds` sent to `phone` since `since` (optionally about one ticket):
-/// what a reply from that phone answers.
+/// The latest message of one of `kinds` (any kind when empty) sent to `phone` since `since`,
+/// optionally about one ticket: what a reply from that phone answers.
 pub async fn last_sent_to<C: ConnectionTrait>(
     db: &C,
     phone: &str,
@@ -244,9 +244,11 @@ pub async fn last_sent_to<C: ConnectionTrait>(
 ) -> Result<Option<outbox::Model>, DbErr> {
     let mut q = outbox::Entity::find()
         .filter(outbox::Column::Recipient.eq(phone))
-        .filter(outbox::Column::Kind.is_in(kinds.iter().copied()))
         .filter(outbox::Column::Status.is_in(["sent", "delivered"]))
         .filter(outbox::Column::SentAt.gte(since));
+    if !kinds.is_empty() {
+        q = q.filter(outbox::Column::Kind.is_in(kinds.iter().copied()));
+    }
     if let Some(t) = ticket_id {
         q = q.filter(outbox::Column::TicketId.eq(t));
     }

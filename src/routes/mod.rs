@@ -3,7 +3,9 @@ pub mod admin;
 pub mod auth;
 pub mod cards;
 pub mod health;
+pub mod hooks;
 pub mod pages;
+pub mod sms;
 pub mod stats;
 pub mod tickets;
 
@@ -28,12 +30,14 @@ impl<T: Serialize> ListAnswer<T> {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
     pages::configure(cfg);
+    hooks::configure(cfg);
     cfg.service(
         web::scope("/api/v1")
             .configure(auth::configure)
             .configure(cards::configure)
             .configure(tickets::configure)
             .configure(stats::configure)
-            .configure(admin::configure),
+            .configure(admin::configure)
+            .configure(sms::configure),
     );
 }

@@ -5,6 +5,8 @@ pub mod cards;
 pub mod intake;
 pub mod ledger;
 pub mod return_visits;
+pub mod sms_receipts;
+pub mod sms_replies;
 pub mod stats;
 pub mod tickets;
 pub mod views;
