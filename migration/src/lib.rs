@@ -9,9 +9,6 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![
-            Box::new(m20261123_000001_core::Migration),
-            Box::new(m20261123_000008_sms::Migration),
-        ]
+        vec![Box::new(m20261123_000001_core::Migration), Box::new(m20261123_000008_sms::Migration)]
     }
 }

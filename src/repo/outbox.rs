@@ -77,10 +77,7 @@ pub async fn mark_sent<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     outbox::Entity::update_many()
-        .col_expr(
-            outbox::Column::Status,
-            Expr::cust("CASE WHEN status = 'pending' THEN 'sent' ELSE status END"),
-        )
+        .col_expr(outbox::Column::Status, Expr::cust("CASE WHEN status = 'pending' THEN 'sent' ELSE status END"))
         .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
         .col_expr(outbox::Column::Provider, Expr::value(provider))
         .col_expr(outbox::Column::ProviderMessageId, Expr::value(provider_id))

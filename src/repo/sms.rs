@@ -89,10 +89,7 @@ pub async fn opt_out<C: ConnectionTrait>(
         created_at: Set(now),
         ..Default::default()
     };
-    sms_opt_outs::Entity::insert(row)
-        .on_conflict_do_nothing_on([sms_opt_outs::Column::Phone])
-        .exec(db)
-        .await?;
+    sms_opt_outs::Entity::insert(row).on_conflict_do_nothing_on([sms_opt_outs::Column::Phone]).exec(db).await?;
     Ok(())
 }
 
@@ -106,10 +103,8 @@ pub async fn opted_out<C: ConnectionTrait>(db: &C, phones: &[String]) -> Result<
     if phones.is_empty() {
         return Ok(vec![]);
     }
-    let rows = sms_opt_outs::Entity::find()
-        .filter(sms_opt_outs::Column::Phone.is_in(phones.iter().cloned()))
-        .all(db)
-        .await?;
+    let rows =
+        sms_opt_outs::Entity::find().filter(sms_opt_outs::Column::Phone.is_in(phones.iter().cloned())).all(db).await?;
     Ok(rows.into_iter().map(|r| r.phone).collect())
 }
 
@@ -140,10 +135,8 @@ pub async fn insert_reply<C: ConnectionTrait>(db: &C, r: NewReply<'_>) -> Result
         outcome: Set("received".into()),
         ..Default::default()
     };
-    let inserted = sms_replies::Entity::insert(row)
-        .on_conflict_do_nothing_on([sms_replies::Column::DedupKey])
-        .exec(db)
-        .await?;
+    let inserted =
+        sms_replies::Entity::insert(row).on_conflict_do_nothing_on([sms_replies::Column::DedupKey]).exec(db).await?;
     let fresh = matches!(inserted, sea_orm::TryInsertResult::Inserted(_));
     let stored = sms_replies::Entity::find()
         .filter(sms_replies::Column::DedupKey.eq(r.dedup_key))

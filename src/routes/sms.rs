@@ -192,8 +192,10 @@ async fn handle_reply(
         return Err(ApiError::conflict("already_handled", "该回复不在待处理队列中（可能已被他人处理）"));
     }
     tx.commit().await?;
-    let fresh = repo::sms::get_reply(&state.db.conn, r.id).await?.ok_or_else(|| ApiError::not_found("短信回复不存在"))?;
-    Ok(HttpResponse::Ok().json(json!({"id": fresh.id, "queue_status": fresh.queue_status, "handled_by": fresh.handled_by,
+    let fresh =
+        repo::sms::get_reply(&state.db.conn, r.id).await?.ok_or_else(|| ApiError::not_found("短信回复不存在"))?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"id": fresh.id, "queue_status": fresh.queue_status, "handled_by": fresh.handled_by,
                                        "handled_at": fresh.handled_at, "handled_note": fresh.handled_note})))
 }
 
@@ -217,7 +219,11 @@ async fn opt_outs(state: web::Data<AppState>, user: StaffUser, q: web::Query<Pag
 
 /// A villager who asks (by phone, in person) to get messages again.
 #[delete("/sms/opt-outs/{phone}")]
-async fn remove_opt_out(state: web::Data<AppState>, user: StaffUser, phone: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn remove_opt_out(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    phone: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     admin_only(&user)?;
     let phone = Phone::parse(&phone).ok_or_else(|| ApiError::validation("phone", "手机号格式不正确"))?;
     let tx = state.db.begin().await?;

@@ -18,9 +18,11 @@ pub async fn apply(state: &AppState, provider: &str, receipts: &[Receipt]) -> Ap
     let mut out = Applied::default();
     let tx = state.db.begin().await?;
     for r in receipts {
-        let found =
-            repo::outbox::for_receipt(&*tx, r.outbox_id, provider, r.provider_message_id.as_deref()).await?;
-        let phone = r.phone.as_deref().map(|p| Phone::parse(p).map(|p| p.as_str().to_string()).unwrap_or_else(|| p.to_string()));
+        let found = repo::outbox::for_receipt(&*tx, r.outbox_id, provider, r.provider_message_id.as_deref()).await?;
+        let phone = r
+            .phone
+            .as_deref()
+            .map(|p| Phone::parse(p).map(|p| p.as_str().to_string()).unwrap_or_else(|| p.to_string()));
         let Some(m) = found.filter(|m| phone.as_ref().is_none_or(|p| *p == m.recipient)) else {
             tracing::warn!(provider, outbox_id = ?r.outbox_id, message_id = ?r.provider_message_id,
                            to = %phone.as_deref().map(mask).unwrap_or_default(), "sms receipt matches no message");

@@ -31,7 +31,9 @@ pub async fn handle(state: &AppState, provider: &str, i: &Inbound) -> ApiResult<
     // send time either, every push counts (better twice in the queue than a reply lost).
     let key = match (&i.reference, i.at) {
         (Some(r), _) => format!("{provider}:{r}"),
-        (None, Some(at)) => format!("{provider}:{}", sha256_hex(format!("{phone}|{}|{text}", at.timestamp()).as_bytes())),
+        (None, Some(at)) => {
+            format!("{provider}:{}", sha256_hex(format!("{phone}|{}|{text}", at.timestamp()).as_bytes()))
+        }
         (None, None) => format!("{provider}:{}", uuid::Uuid::new_v4()),
     };
     let (row, fresh) = {
@@ -91,7 +93,11 @@ async fn decide(state: &AppState, row: &Reply, now: DateTime<Utc>) -> ApiResult<
         (Intent::Other, _) | (_, None) => {
             // Free text: tie it to whatever we last sent this phone, if anything.
             let any = repo::sms::last_sent_to(&state.db.conn, &row.phone, &[], named, since).await?;
-            let reason = if reply.intent == Intent::Other { "无法自动识别的回复" } else { "近期没有可回复的短信" };
+            let reason = if reply.intent == Intent::Other {
+                "无法自动识别的回复"
+            } else {
+                "近期没有可回复的短信"
+            };
             queue(state, row, any.as_ref().or(context.as_ref()), reason.into(), now).await
         }
         _ => queue(state, row, context.as_ref(), "回复内容与最近的短信不匹配".into(), now).await,
@@ -195,7 +201,13 @@ async fn queue(
     Ok(h)
 }
 
-async fn note_in_ledger(state: &AppState, ticket: &Ticket, row: &Reply, reason: &str, now: DateTime<Utc>) -> ApiResult<()> {
+async fn note_in_ledger(
+    state: &AppState,
+    ticket: &Ticket,
+    row: &Reply,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     let staff = repo::sms::staff_by_phone(&state.db.conn, &row.phone).await?;
     let actor = match staff.first() {
         Some(s) => Actor::staff(s.id, &s.name),
@@ -216,7 +228,8 @@ async fn note_in_ledger(state: &AppState, ticket: &Ticket, row: &Reply, reason: 
     for _ in 0..3 {
         let status = Status::parse(&current.status).unwrap_or(Status::Submitted);
         let tx = state.db.begin().await?;
-        match repo::tickets::apply(&*tx, &current, status, vec![], &ev, crate::domain::ledger::ledger_time(now)).await? {
+        match repo::tickets::apply(&*tx, &current, status, vec![], &ev, crate::domain::ledger::ledger_time(now)).await?
+        {
             Applied::Done(_) => {
                 tx.commit().await?;
                 return Ok(());

@@ -23,15 +23,23 @@ pub struct Call {
 /// What one attempt at a message came to.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Verdict {
-    Sent { provider: &'static str, provider_message_id: Option<String> },
+    Sent {
+        provider: &'static str,
+        provider_message_id: Option<String>,
+    },
     /// Every provider tried refused the message itself: it will never go.
     Rejected(String),
     /// Worth another attempt after backoff (transient errors, provider faults).
     Retry(String),
     /// A provider's rate limit for this number or account: try again at `until`, not an attempt.
-    Deferred { reason: String, until: DateTime<Utc> },
+    Deferred {
+        reason: String,
+        until: DateTime<Utc>,
+    },
     /// Our own per-provider rate limit left no provider free this second.
-    RateLimited { until: DateTime<Utc> },
+    RateLimited {
+        until: DateTime<Utc>,
+    },
 }
 
 pub struct Delivery {
@@ -143,7 +151,12 @@ impl Gateway {
                 Ok(_) => "sent",
                 Err(e) => e.outcome(),
             };
-            calls.push(Call { provider: name, outcome, error: result.as_ref().err().map(|e| e.to_string()), latency_ms });
+            calls.push(Call {
+                provider: name,
+                outcome,
+                error: result.as_ref().err().map(|e| e.to_string()),
+                latency_ms,
+            });
             match result {
                 Ok(sent) => {
                     self.record(name, false, now);
@@ -154,7 +167,10 @@ impl Gateway {
                 }
                 Err(SendError::Deferred { reason, window }) if !urgent => {
                     self.record(name, false, now);
-                    return Delivery { verdict: Verdict::Deferred { reason, until: resume_at(now, tz, window) }, calls };
+                    return Delivery {
+                        verdict: Verdict::Deferred { reason, until: resume_at(now, tz, window) },
+                        calls,
+                    };
                 }
                 Err(e) => {
                     self.record(name, matches!(e, SendError::Transient(_) | SendError::ProviderFault(_)), now);

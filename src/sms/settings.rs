@@ -296,10 +296,11 @@ impl SmsSettings {
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
-        for (key, name) in [("sms.provider", &self.provider), ("sms.secondary", &self.secondary)] {
-            if !(name.is_empty() && key == "sms.secondary") && !PROVIDERS.contains(&name.as_str()) {
-                anyhow::bail!("{key} {name:?} is not one of {}", PROVIDERS.join(", "));
-            }
+        if !PROVIDERS.contains(&self.provider.as_str()) {
+            anyhow::bail!("sms.provider {:?} is not one of {}", self.provider, PROVIDERS.join(", "));
+        }
+        if !self.secondary.is_empty() && !PROVIDERS.contains(&self.secondary.as_str()) {
+            anyhow::bail!("sms.secondary {:?} is not one of {} (or empty)", self.secondary, PROVIDERS.join(", "));
         }
         if self.provider == self.secondary {
             anyhow::bail!("sms.secondary must differ from sms.provider");

@@ -15,7 +15,8 @@ async fn outbox_filters_are_checked_and_combine() {
         let e = error_of(app.get(&format!("/api/v1/outbox?{q}"), Some(&admin)).await, StatusCode::BAD_REQUEST).await;
         assert_eq!(e["field"], field, "{q}");
     }
-    let v: Value = app.get(&format!("/api/v1/outbox?ticket_no={no}&kind=confirmation&phone=%2B8613812345678"), Some(&admin))
+    let v: Value = app
+        .get(&format!("/api/v1/outbox?ticket_no={no}&kind=confirmation&phone=%2B8613812345678"), Some(&admin))
         .await
         .json()
         .await
@@ -55,7 +56,8 @@ async fn a_dead_message_can_be_resent_once_and_then_goes_out() {
     assert_eq!(run_pass(&app.state, app.state.now()).await.unwrap().sent, 1);
     assert_eq!(reload(&app, m.id).await.status, "sent");
     let one: Value = app.get(&format!("/api/v1/outbox/{}", m.id), Some(&admin)).await.json().await.unwrap();
-    let outcomes: Vec<&str> = one["attempt_log"].as_array().unwrap().iter().map(|a| a["outcome"].as_str().unwrap()).collect();
+    let outcomes: Vec<&str> =
+        one["attempt_log"].as_array().unwrap().iter().map(|a| a["outcome"].as_str().unwrap()).collect();
     assert_eq!(outcomes, ["rejected", "sent"]);
     error_of(app.post("/api/v1/outbox/999999/resend", Some(&admin), &json!({})).await, StatusCode::NOT_FOUND).await;
 }

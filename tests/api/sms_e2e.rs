@@ -69,14 +69,18 @@ async fn an_order_by_sms_survives_faults_fails_over_is_signed_for_and_rated_by_s
     assert_eq!(hook(&app, "aliyun", "inbound", CALLBACK_TOKEN, &up).await.status(), StatusCode::OK);
     let t: Value = app.ticket(&admin, &no).await;
     assert_eq!(t["status"], "closed");
-    assert_eq!(app.count("SELECT COUNT(*) FROM return_visits WHERE channel = 'sms' AND satisfaction = 'basically_satisfied'").await, 1);
-    let verify: Value = app.get(&format!("/api/v1/tickets/{no}/ledger/verify"), Some(&admin)).await.json().await.unwrap();
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM return_visits WHERE channel = 'sms' AND satisfaction = 'basically_satisfied'")
+            .await,
+        1
+    );
+    let verify: Value =
+        app.get(&format!("/api/v1/tickets/{no}/ledger/verify"), Some(&admin)).await.json().await.unwrap();
     assert_eq!(verify["ok"], true);
 
     // Nothing lost, nothing accepted twice: every message accepted by exactly one provider, once.
     assert_eq!(aliyun.bad_signatures() + tencent.bad_signatures(), 0);
-    let ids: HashSet<String> =
-        crate::sms_support::messages(&app, &no).await.iter().map(|m| m.id.to_string()).collect();
+    let ids: HashSet<String> = crate::sms_support::messages(&app, &no).await.iter().map(|m| m.id.to_string()).collect();
     let a: HashSet<String> = aliyun.accepted().into_keys().collect();
     let t: HashSet<String> = tencent.accepted().into_keys().collect();
     assert!(a.is_disjoint(&t));

@@ -97,7 +97,11 @@ fn header(r: &Request, name: &str) -> String {
 
 /// Records a verified request and picks its answer: the script, else success; a replayed key gets
 /// its first message id back.
-fn decide(log: &Arc<Mutex<Log>>, mut seen: Seen, next_id: impl FnOnce(usize) -> String) -> (Answer, String, Option<Duration>) {
+fn decide(
+    log: &Arc<Mutex<Log>>,
+    mut seen: Seen,
+    next_id: impl FnOnce(usize) -> String,
+) -> (Answer, String, Option<Duration>) {
     let mut l = log.lock().unwrap();
     let delay = l.delay;
     if let Some(id) = l.accepted.get(&seen.key).cloned() {
@@ -149,7 +153,8 @@ impl Respond for AliyunFake {
                 && get("Version") == "2017-05-25"
                 && get("SignatureMethod") == "HMAC-SHA1"
         } else {
-            let names = ["x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"];
+            let names =
+                ["x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"];
             let mut headers: Vec<(String, String)> = names.iter().map(|n| (n.to_string(), header(r, n))).collect();
             headers.push(("host".into(), header(r, "host")));
             let req = aliyun::V3Request { method: "POST", query: &pairs, headers: &headers, body: &r.body };
@@ -162,7 +167,11 @@ impl Respond for AliyunFake {
         };
         if !signed {
             self.log.lock().unwrap().bad_signatures += 1;
-            return aliyun_error("SignatureDoesNotMatch", "Specified signature is not matched with our calculation.", 400);
+            return aliyun_error(
+                "SignatureDoesNotMatch",
+                "Specified signature is not matched with our calculation.",
+                400,
+            );
         }
         let params: Value = serde_json::from_str(&get("TemplateParam")).unwrap_or(Value::Null);
         let strings_only = params.as_object().is_some_and(|o| o.values().all(Value::is_string));
@@ -182,7 +191,8 @@ impl Respond for AliyunFake {
         };
         let (answer, biz_id, delay) = decide(&self.log, seen, |n| format!("9006197469364{n:05}^0"));
         let t = match &answer {
-            Answer::Ok | Answer::Hang(_) => ResponseTemplate::new(200).set_body_json(json!({"Code": "OK", "Message": "OK",
+            Answer::Ok | Answer::Hang(_) => ResponseTemplate::new(200)
+                .set_body_json(json!({"Code": "OK", "Message": "OK",
                 "BizId": biz_id, "RequestId": "F655A8D5-B967-440B-8683-DAD6FF8DE990"})),
             Answer::Code(c, m) => aliyun_error(c, m, 200),
             Answer::Http(s, b) => ResponseTemplate::new(*s).set_body_string(*b),
@@ -257,7 +267,9 @@ impl Respond for TencentFake {
         let t = match &answer {
             Answer::Ok | Answer::Hang(_) => status("Ok", "send success", &serial, 1),
             // Call-level failures come as Response.Error; per-number ones in SendStatusSet.
-            Answer::Code(c, m) if c.starts_with("LimitExceeded.PhoneNumber") || c.starts_with("InvalidParameterValue") => {
+            Answer::Code(c, m)
+                if c.starts_with("LimitExceeded.PhoneNumber") || c.starts_with("InvalidParameterValue") =>
+            {
                 status(c, m, "", 0)
             }
             Answer::Code(c, m) => tencent_error(c, m),
@@ -298,7 +310,9 @@ impl Respond for HttpFake {
         };
         let (answer, id, delay) = decide(&self.log, seen, |n| format!("gw-{n}"));
         let t = match &answer {
-            Answer::Ok | Answer::Hang(_) => ResponseTemplate::new(200).set_body_json(json!({"code": 0, "message_id": id})),
+            Answer::Ok | Answer::Hang(_) => {
+                ResponseTemplate::new(200).set_body_json(json!({"code": 0, "message_id": id}))
+            }
             Answer::Code(c, _) => ResponseTemplate::new(200).set_body_json(json!({"code": c})),
             Answer::Http(s, b) => ResponseTemplate::new(*s).set_body_string(*b),
         };
@@ -326,8 +340,14 @@ pub fn use_aliyun(s: &mut Settings, uri: &str) {
     a.access_key_secret = SecretString::from(ALIYUN_SECRET);
     a.common.timeout_ms = 1000;
     a.common.callback_secret = SecretString::from(CALLBACK_TOKEN);
-    for (kind, code) in [("assignment", "SMS_300000001"), ("confirmation", "SMS_300000002"), ("rating_request", "SMS_300000003"),
-                         ("urge", "SMS_300000004"), ("escalation", "SMS_300000005"), ("otp", "SMS_300000006")] {
+    for (kind, code) in [
+        ("assignment", "SMS_300000001"),
+        ("confirmation", "SMS_300000002"),
+        ("rating_request", "SMS_300000003"),
+        ("urge", "SMS_300000004"),
+        ("escalation", "SMS_300000005"),
+        ("otp", "SMS_300000006"),
+    ] {
         a.common.templates.insert(kind.into(), code.into());
     }
 }
@@ -340,8 +360,14 @@ pub fn use_tencent(s: &mut Settings, uri: &str) {
     t.sdk_app_id = TENCENT_APP.into();
     t.common.timeout_ms = 1000;
     t.common.callback_secret = SecretString::from(CALLBACK_TOKEN);
-    for (kind, id) in [("assignment", "1000001"), ("confirmation", "1000002"), ("rating_request", "1000003"),
-                       ("urge", "1000004"), ("escalation", "1000005"), ("otp", "1000006")] {
+    for (kind, id) in [
+        ("assignment", "1000001"),
+        ("confirmation", "1000002"),
+        ("rating_request", "1000003"),
+        ("urge", "1000004"),
+        ("escalation", "1000005"),
+        ("otp", "1000006"),
+    ] {
         t.common.templates.insert(kind.into(), id.into());
     }
 }

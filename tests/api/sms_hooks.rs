@@ -68,7 +68,11 @@ async fn receipts_with_a_bad_secret_are_refused_and_change_nothing() {
     assert_eq!(hook(&app, "nosuch", "status", CALLBACK_TOKEN, &json!([])).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(reload(&app, c.id).await.status, "sent");
     // Malformed pushes with the right secret: 400 naming the body, nothing written.
-    let e = error_of(hook(&app, "aliyun", "status", CALLBACK_TOKEN, &json!([{"out_id": "1"}])).await, StatusCode::BAD_REQUEST).await;
+    let e = error_of(
+        hook(&app, "aliyun", "status", CALLBACK_TOKEN, &json!([{"out_id": "1"}])).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(e["field"], "body");
     assert_eq!(reload(&app, c.id).await.status, "sent");
 }
@@ -101,7 +105,8 @@ async fn tencent_status_callbacks_match_by_serial_number() {
     assert_eq!((a.status.as_str(), a.receipt_code.as_deref()), ("delivered", Some("DELIVRD")));
     // A receipt whose phone does not match the message is not applied to it.
     let c = message(&app, &no, "confirmation").await;
-    let wrong = json!([{"mobile": "13700000000", "report_status": "FAIL", "errmsg": "X", "sid": c.provider_message_id}]);
+    let wrong =
+        json!([{"mobile": "13700000000", "report_status": "FAIL", "errmsg": "X", "sid": c.provider_message_id}]);
     let r = hook(&app, "tencent", "status", CALLBACK_TOKEN, &wrong).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(reload(&app, c.id).await.status, "sent");
@@ -119,7 +124,9 @@ async fn the_http_gateway_signs_its_callbacks_and_stale_or_forged_ones_are_refus
     let no = app.file("李家庄村", "13812345678").await;
     run_pass(&app.state, app.state.now()).await.unwrap();
     let c = message(&app, &no, "confirmation").await;
-    let body = serde_json::to_vec(&json!({"message_id": c.provider_message_id, "status": "delivered", "code": "DELIVRD"})).unwrap();
+    let body =
+        serde_json::to_vec(&json!({"message_id": c.provider_message_id, "status": "delivered", "code": "DELIVRD"}))
+            .unwrap();
     let post = |ts: i64, sig: String| {
         app.client
             .post(app.url("/hooks/sms/http/status"))
@@ -131,7 +138,10 @@ async fn the_http_gateway_signs_its_callbacks_and_stale_or_forged_ones_are_refus
     };
     let now = app.state.now().timestamp();
     assert_eq!(post(now, signature("forged", now, &body)).await.unwrap().status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(post(now - 900, signature(HTTP_SECRET, now - 900, &body)).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        post(now - 900, signature(HTTP_SECRET, now - 900, &body)).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(reload(&app, c.id).await.status, "sent");
     let r = post(now, signature(HTTP_SECRET, now, &body)).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);

@@ -136,7 +136,11 @@ async fn aliyun_errors_fall_into_rejected_transient_deferred_and_timeout() {
         assert!(m.last_error.as_deref().unwrap_or_default().contains(error), "{answer:?}: {:?}", m.last_error);
         if attempts == 0 {
             // Deferred to the next natural minute (county time), not counted as an attempt.
-            assert!(m.next_attempt_at > now && m.next_attempt_at <= now + Duration::seconds(66), "{}", m.next_attempt_at);
+            assert!(
+                m.next_attempt_at > now && m.next_attempt_at <= now + Duration::seconds(66),
+                "{}",
+                m.next_attempt_at
+            );
         }
         // Out of the way of the next case.
         let tx = app.state.db.begin().await.unwrap();

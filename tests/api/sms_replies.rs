@@ -44,7 +44,13 @@ async fn a_villager_replying_1_to_the_rating_request_closes_the_ticket_by_sms() 
     assert_eq!(r.json::<Value>().await.unwrap()["code"], 0);
     let admin = app.token("admin").await;
     assert_eq!(app.ticket(&admin, &no).await["status"], "closed");
-    assert_eq!(app.count("SELECT COUNT(*) FROM return_visits WHERE channel = 'sms' AND satisfaction = 'satisfied' AND solved = 'yes'").await, 1);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM return_visits WHERE channel = 'sms' AND satisfaction = 'satisfied' AND solved = 'yes'"
+        )
+        .await,
+        1
+    );
     let ev = events(&app, &no).await;
     let visit = ev.iter().find(|e| e["action"] == "return_visit").expect("visit event");
     assert_eq!(visit["actor_kind"], "villager");
@@ -69,16 +75,21 @@ async fn a_reply_of_3_reopens_the_ticket_and_2_counts_as_basically_satisfied() {
     let happy = app.to_resolved("李家庄村", "lijiazhuang", "13812349999").await;
     run_pass(&app.state, app.state.now()).await.unwrap();
     let t = app.state.now().timestamp();
-    let push = |phone: &str, text: &str, t: i64| {
-        json!({"extend": "", "mobile": phone, "nationcode": "86", "sign": "民声直达", "text": text, "time": t})
-    };
+    let push = |phone: &str, text: &str, t: i64| json!({"extend": "", "mobile": phone, "nationcode": "86", "sign": "民声直达", "text": text, "time": t});
     let r = hook(&app, "tencent", "inbound", CALLBACK_TOKEN, &push(VILLAGER, "３", t)).await;
     assert_eq!(r.json::<Value>().await.unwrap(), json!({"result": 0, "errmsg": "OK"}));
     assert_eq!(app.ticket(&admin, &unhappy).await["status"], "reopened");
     hook(&app, "tencent", "inbound", CALLBACK_TOKEN, &push("13812349999", "2", t)).await;
     assert_eq!(app.ticket(&admin, &happy).await["status"], "closed");
-    assert_eq!(app.count("SELECT COUNT(*) FROM return_visits WHERE solved = 'no' AND satisfaction = 'dissatisfied'").await, 1);
-    assert_eq!(app.count("SELECT COUNT(*) FROM return_visits WHERE solved = 'yes' AND satisfaction = 'basically_satisfied'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM return_visits WHERE solved = 'no' AND satisfaction = 'dissatisfied'").await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM return_visits WHERE solved = 'yes' AND satisfaction = 'basically_satisfied'")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -99,7 +110,8 @@ async fn a_cadre_replying_shoudao_signs_for_the_order_as_that_cadre() {
     assert!(accept["note"].as_str().unwrap().contains("短信回复"));
     // Replying again changes nothing.
     assert_eq!(reply(&app, CADRE_PHONE, "1").await["outcomes"], json!(["noop"]));
-    let verify: Value = app.get(&format!("/api/v1/tickets/{no}/ledger/verify"), Some(&admin)).await.json().await.unwrap();
+    let verify: Value =
+        app.get(&format!("/api/v1/tickets/{no}/ledger/verify"), Some(&admin)).await.json().await.unwrap();
     assert_eq!(verify["ok"], true);
 }
 
@@ -120,7 +132,13 @@ async fn td_unsubscribes_and_the_rating_request_is_then_withheld() {
     let admin = app.token("admin").await;
     let list: Value = app.get("/api/v1/sms/opt-outs", Some(&admin)).await.json().await.unwrap();
     assert_eq!(list["items"][0]["phone"], VILLAGER);
-    let r = app.client.delete(app.url(&format!("/api/v1/sms/opt-outs/{VILLAGER}"))).bearer_auth(&admin).send().await.unwrap();
+    let r = app
+        .client
+        .delete(app.url(&format!("/api/v1/sms/opt-outs/{VILLAGER}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.count("SELECT COUNT(*) FROM sms_opt_outs").await, 0);
 }

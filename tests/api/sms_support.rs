@@ -50,7 +50,13 @@ pub async fn enqueue(app: &TestApp, n: usize) -> Vec<i64> {
 }
 
 /// Posts a provider callback with the test token in the URL.
-pub async fn hook(app: &TestApp, provider: &str, what: &str, token: &str, body: &serde_json::Value) -> reqwest::Response {
+pub async fn hook(
+    app: &TestApp,
+    provider: &str,
+    what: &str,
+    token: &str,
+    body: &serde_json::Value,
+) -> reqwest::Response {
     app.client
         .post(app.url(&format!("/hooks/sms/{provider}/{what}?token={token}")))
         .json(body)

@@ -31,7 +31,10 @@ async fn failures_back_off_with_jitter_and_the_message_dies_after_the_last_attem
         let m = reload(&app, id).await;
         assert_eq!((m.status.as_str(), m.attempts), ("pending", attempt));
         let wait = m.next_attempt_at - now;
-        assert!(wait >= Duration::seconds(ceiling / 2) && wait <= Duration::seconds(ceiling), "attempt {attempt}: {wait}");
+        assert!(
+            wait >= Duration::seconds(ceiling / 2) && wait <= Duration::seconds(ceiling),
+            "attempt {attempt}: {wait}"
+        );
         // Not due a moment before its time.
         assert_eq!(run_pass(&app.state, m.next_attempt_at - Duration::seconds(1)).await.unwrap().claimed, 0);
         now = m.next_attempt_at;
@@ -106,7 +109,10 @@ async fn a_provider_rate_limit_defers_ordinary_messages_but_urgent_orders_fail_o
     let assignment = message(&app, &no, "assignment").await;
     assert_eq!((confirmation.status.as_str(), confirmation.attempts), ("pending", 0));
     assert!(confirmation.next_attempt_at > now + Duration::seconds(4));
-    assert_eq!(confirmation.next_attempt_at.with_timezone(&chrono_tz::Asia::Shanghai).format("%M:%S").to_string(), "00:05");
+    assert_eq!(
+        confirmation.next_attempt_at.with_timezone(&chrono_tz::Asia::Shanghai).format("%M:%S").to_string(),
+        "00:05"
+    );
     assert_eq!((assignment.status.as_str(), assignment.provider.as_deref()), ("sent", Some("tencent")));
     let keys: Vec<String> = secondary.seen().into_iter().map(|s| s.key).collect();
     assert_eq!(keys, [assignment.id.to_string()], "the villager's message was not sent around the limit");

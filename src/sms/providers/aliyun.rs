@@ -91,7 +91,8 @@ impl Aliyun {
         params.extend(common.into_iter().map(|(k, v)| (k.to_string(), v)));
         let sts = sign::rpc_string_to_sign("GET", &params);
         let signature = sign::rpc_signature(self.cfg.access_key_secret.expose_secret(), &sts);
-        let query = format!("Signature={}&{}", percent_encode(&signature), crate::sms::signing::canonical_query(&params));
+        let query =
+            format!("Signature={}&{}", percent_encode(&signature), crate::sms::signing::canonical_query(&params));
         let mut url = self.url.clone();
         url.set_query(Some(&query));
         self.client.get(url)

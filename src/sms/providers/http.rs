@@ -96,11 +96,8 @@ impl SmsProvider for Http {
                 .header(self.cfg.signature_header.as_str(), signature(secret, ts, body.as_bytes()));
         }
         let resp = rb.body(body).send().await.map_err(|e| SendError::from_transport(&e))?;
-        let retry_after = resp
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<i64>().ok());
+        let retry_after =
+            resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<i64>().ok());
         let (status, text) = common::read(resp).await?;
         classify(&self.cfg, status, retry_after, &text)
     }
@@ -121,7 +118,8 @@ fn code_at(v: &Value, pointer: &str) -> Option<String> {
 pub fn classify(cfg: &HttpSettings, status: u16, retry_after: Option<i64>, body: &str) -> Result<Sent, SendError> {
     let json: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     let code = code_at(&json, &cfg.error_code_pointer);
-    let what = format!("HTTP {status} {}: {}", code.as_deref().unwrap_or("-"), body.chars().take(200).collect::<String>());
+    let what =
+        format!("HTTP {status} {}: {}", code.as_deref().unwrap_or("-"), body.chars().take(200).collect::<String>());
     let listed = |list: &[String]| code.as_ref().is_some_and(|c| list.contains(c));
     if listed(&cfg.rejected_codes) {
         return Err(SendError::Rejected(what));
@@ -166,10 +164,12 @@ mod tests {
 
     #[test]
     fn answers_are_classified_by_status_and_code() {
-        let mut cfg = HttpSettings::default();
-        cfg.success_codes = vec!["0".into()];
-        cfg.rejected_codes = vec!["E_NUMBER".into()];
-        cfg.deferred_codes = vec!["E_LIMIT".into()];
+        let cfg = HttpSettings {
+            success_codes: vec!["0".into()],
+            rejected_codes: vec!["E_NUMBER".into()],
+            deferred_codes: vec!["E_LIMIT".into()],
+            ..HttpSettings::default()
+        };
         let ok = classify(&cfg, 200, None, r#"{"code":0,"message_id":"m-1"}"#).unwrap();
         assert_eq!(ok.provider_message_id.as_deref(), Some("m-1"));
         assert!(matches!(classify(&cfg, 200, None, r#"{"code":"E_NUMBER"}"#), Err(SendError::Rejected(_))));

@@ -40,8 +40,12 @@ impl Tencent {
     fn payload(&self, msg: &OutgoingSms) -> Result<String, SendError> {
         let template = common::template_id(&self.cfg.common, "tencent", &msg.template)?;
         let vars = common::checked_vars(&self.cfg.common, msg)?;
-        let order =
-            self.cfg.param_order.get(&msg.template).cloned().unwrap_or_else(|| kinds::param_names(&msg.template, &msg.params));
+        let order = self
+            .cfg
+            .param_order
+            .get(&msg.template)
+            .cloned()
+            .unwrap_or_else(|| kinds::param_names(&msg.template, &msg.params));
         let mut set = Vec::with_capacity(order.len());
         for name in &order {
             let v = vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).ok_or_else(|| {
@@ -191,7 +195,10 @@ mod tests {
         assert!(matches!(by_code("RequestLimitExceeded", ""), SendError::Transient(_)));
         assert!(matches!(by_code("InvalidParameterValue.IncorrectPhoneNumber", ""), SendError::Rejected(_)));
         assert!(matches!(by_code("FailedOperation.InsufficientBalanceInSmsPackage", ""), SendError::ProviderFault(_)));
-        assert!(matches!(by_code("LimitExceeded.PhoneNumberThirtySecondLimit", ""), SendError::Deferred { window: Window::Seconds(30), .. }));
+        assert!(matches!(
+            by_code("LimitExceeded.PhoneNumberThirtySecondLimit", ""),
+            SendError::Deferred { window: Window::Seconds(30), .. }
+        ));
         assert!(matches!(classify(502, "bad gateway"), Err(SendError::Transient(_))));
     }
 }

@@ -99,10 +99,8 @@ mod tests {
 
     #[test]
     fn v3_signature_matches_the_documented_example() {
-        let query = vec![
-            p("ImageId", "win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd"),
-            p("RegionId", "cn-shanghai"),
-        ];
+        let query =
+            vec![p("ImageId", "win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd"), p("RegionId", "cn-shanghai")];
         let headers = vec![
             p("host", "ecs.cn-shanghai.aliyuncs.com"),
             p("x-acs-action", "RunInstances"),
@@ -113,7 +111,10 @@ mod tests {
         ];
         let r = V3Request { method: "POST", query: &query, headers: &headers, body: b"" };
         let (canonical, _) = v3_canonical_request(&r);
-        assert_eq!(sha256_hex(canonical.as_bytes()), "7ea06492da5221eba5297e897ce16e55f964061054b7695beedaac1145b1e259");
+        assert_eq!(
+            sha256_hex(canonical.as_bytes()),
+            "7ea06492da5221eba5297e897ce16e55f964061054b7695beedaac1145b1e259"
+        );
         assert_eq!(
             v3_authorization("YourAccessKeyId", "YourAccessKeySecret", &r),
             "ACS3-HMAC-SHA256 Credential=YourAccessKeyId,SignedHeaders=host;x-acs-action;x-acs-content-sha256;\

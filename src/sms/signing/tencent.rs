@@ -78,14 +78,24 @@ mod tests {
     #[test]
     fn the_three_documented_signatures_reproduce() {
         let rows = [
-            (Some("DescribeInstances"), "*".repeat(32), "7019a55be8395899b900fb5564e4200d984910f34794a27cb3fb7d10ff6a1e84",
-             "10b1a37a7301a02ca19a647ad722d5e43b4b3cff309d421d85b46093f6ab6c4f"),
-            (None, "Gu5t9xGARNpq86cd98joQYCN3*******".to_string(),
-             "5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031",
-             "2230eefd229f582d8b1b891af7107b91597240707d778ab3738f756258d7652c"),
-            (None, "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE".to_string(),
-             "5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031",
-             "72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168"),
+            (
+                Some("DescribeInstances"),
+                "*".repeat(32),
+                "7019a55be8395899b900fb5564e4200d984910f34794a27cb3fb7d10ff6a1e84",
+                "10b1a37a7301a02ca19a647ad722d5e43b4b3cff309d421d85b46093f6ab6c4f",
+            ),
+            (
+                None,
+                "Gu5t9xGARNpq86cd98joQYCN3*******".to_string(),
+                "5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031",
+                "2230eefd229f582d8b1b891af7107b91597240707d778ab3738f756258d7652c",
+            ),
+            (
+                None,
+                "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE".to_string(),
+                "5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031",
+                "72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168",
+            ),
         ];
         for (action, key, hashed, sig) in rows {
             let (canonical, _) = canonical_request(&request(action));
