@@ -71,6 +71,9 @@ impl Gateway {
         if !settings.sms.secondary.is_empty() {
             chain.push(super::providers::build(&settings.sms.secondary, settings)?);
         }
+        for p in &chain {
+            warn_missing_templates(p.name(), &settings.sms);
+        }
         Ok(Gateway::new(chain, settings.sms.clone(), redis))
     }
 
@@ -192,6 +195,121 @@ impl Gateway {
     }
 }
 
+/// Alibaba and Tencent send only what has a registered template; say at start-up which kinds will
+/// have to go through the other provider (or not at all).
+fn warn_missing_templates(provider: &str, sms: &SmsSettings) {
+    let templates = match provider {
+        "aliyun" => &sms.aliyun.common.templates,
+        "tencent" => &sms.tencent.common.templates,
+        _ => return,
+    };
+    let missing: Vec<&str> =
+        super::templates::KINDS.iter().copied().filter(|k| templates.get(*k).is_none_or(|t| t.is_empty())).collect();
+    if !missing.is_empty() {
+        tracing::warn!(provider, kinds = ?missing, "no SMS template configured for these message kinds");
+    }
+}
+
 fn join(errors: &[SendError]) -> String {
     errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_trait::async_trait;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A provider that answers from a fixed class and counts its calls.
+    struct Stub {
+        name: &'static str,
+        error: Option<SendError>,
+        calls: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl SmsProvider for Stub {
+        fn name(&self) -> &'static str {
+            self.name
+        }
+        async fn send(&self, _: &OutgoingSms) -> Result<Sent, SendError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            match &self.error {
+                Some(e) => Err(e.clone()),
+                None => Ok(Sent { provider_message_id: Some(format!("{}-1", self.name)) }),
+            }
+        }
+    }
+
+    fn stub(name: &'static str, error: Option<SendError>) -> Arc<Stub> {
+        Arc::new(Stub { name, error, calls: AtomicUsize::new(0) })
+    }
+
+    fn msg() -> OutgoingSms {
+        OutgoingSms {
+            id: 1,
+            phone: "13800138000".into(),
+            body: "【县】测试".into(),
+            template: "confirmation".into(),
+            params: serde_json::json!({"no": "1"}),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_provider_that_keeps_failing_is_tried_last_until_its_breaker_closes() {
+        let down = stub("aliyun", Some(SendError::Transient("HTTP 503".into())));
+        let up = stub("tencent", None);
+        let settings = SmsSettings { breaker_failures: 2, breaker_seconds: 60, ..SmsSettings::default() };
+        let g = Gateway::new(vec![down.clone(), up.clone()], settings, None);
+        let tz = chrono_tz::Asia::Shanghai;
+        let t0 = Utc::now();
+        for _ in 0..2 {
+            let d = g.deliver(&msg(), false, t0, tz).await;
+            assert!(matches!(d.verdict, Verdict::Sent { provider: "tencent", .. }));
+            assert_eq!(d.calls.len(), 2);
+        }
+        assert!(g.breaker_open("aliyun", t0));
+        let d = g.deliver(&msg(), false, t0, tz).await;
+        assert_eq!(d.calls.len(), 1, "the healthy provider goes first while the breaker is open");
+        assert_eq!(down.calls.load(Ordering::SeqCst), 2);
+        assert!(!g.breaker_open("aliyun", t0 + Duration::seconds(61)));
+        g.deliver(&msg(), false, t0 + Duration::seconds(61), tz).await;
+        assert_eq!(down.calls.load(Ordering::SeqCst), 3, "tried first again once the breaker closed");
+    }
+
+    #[tokio::test]
+    async fn verdicts_follow_the_error_classes() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let now = Utc::now();
+        let rejected = || stub("aliyun", Some(SendError::Rejected("bad number".into())));
+        let g = Gateway::new(vec![rejected()], SmsSettings::default(), None);
+        assert!(matches!(g.deliver(&msg(), false, now, tz).await.verdict, Verdict::Rejected(_)));
+        let fault = stub("aliyun", Some(SendError::ProviderFault("balance".into())));
+        let g = Gateway::new(vec![fault, rejected()], SmsSettings::default(), None);
+        assert!(matches!(g.deliver(&msg(), false, now, tz).await.verdict, Verdict::Retry(_)));
+        let limited = stub("aliyun", Some(SendError::Deferred { reason: "limit".into(), window: crate::sms::Window::Seconds(30) }));
+        let g = Gateway::new(vec![limited], SmsSettings::default(), None);
+        match g.deliver(&msg(), true, now, tz).await.verdict {
+            Verdict::Deferred { until, .. } => assert_eq!(until, now + Duration::seconds(35)),
+            other => panic!("{other:?}"),
+        }
+        let mut settings = SmsSettings::default();
+        settings.console.rate_per_second = 1;
+        let g = Gateway::new(vec![stub("console", None)], settings, None);
+        assert!(matches!(g.deliver(&msg(), false, now, tz).await.verdict, Verdict::Sent { .. }));
+        assert_eq!(g.deliver(&msg(), false, now, tz).await.verdict, Verdict::RateLimited { until: now + Duration::seconds(1) });
+    }
+
+    #[test]
+    fn a_real_provider_without_credentials_stops_the_start() {
+        let mut s = crate::configuration::load(crate::configuration::AppEnvironment::Local).unwrap();
+        s.sms.provider = "aliyun".into();
+        let e = Gateway::from_settings(&s, None).err().unwrap().to_string();
+        assert!(e.contains("access_key_id"), "{e}");
+        s.sms.provider = "console".into();
+        s.sms.secondary = "carrier-pigeon".into();
+        assert!(Gateway::from_settings(&s, None).is_err());
+        s.sms.secondary = String::new();
+        assert_eq!(Gateway::from_settings(&s, None).unwrap().providers(), [("console", "primary")]);
+    }
 }

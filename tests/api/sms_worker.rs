@@ -199,3 +199,31 @@ async fn several_workers_at_once_never_take_the_same_message() {
     let expected: HashSet<String> = ids.iter().map(|i| i.to_string()).collect();
     assert_eq!(keys, expected);
 }
+
+#[tokio::test]
+async fn with_redis_the_rate_limit_is_shared_by_every_instance() {
+    let app = spawn_app_with(|s| {
+        s.redis.url = Some(secrecy::SecretString::from("redis://127.0.0.1:6379"));
+        s.sms.console.rate_per_second = 2;
+    })
+    .await;
+    // A second instance: its own gateway, the same Redis.
+    let mut other = app.state.clone();
+    other.sms = std::sync::Arc::new(
+        minsheng::sms::Gateway::from_settings(&app.state.settings, app.state.redis.clone()).unwrap(),
+    );
+    // A second of its own, far ahead, so nothing else counts in the same Redis key.
+    let t = app.state.now() + Duration::seconds(rand_offset());
+    enqueue(&app, 2).await;
+    assert_eq!(run_pass(&app.state, t).await.unwrap().sent, 2);
+    // The other instance finds this second's budget spent (its own counter would be empty).
+    enqueue(&app, 2).await;
+    let p = run_pass(&other, t).await.unwrap();
+    assert_eq!((p.claimed, p.sent, p.deferred), (2, 0, 2));
+    assert_eq!(run_pass(&other, t + Duration::seconds(1)).await.unwrap().sent, 2);
+}
+
+fn rand_offset() -> i64 {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as i64;
+    1_000_000 + nanos % 100_000_000
+}
