@@ -9,6 +9,7 @@ use crate::sms::gateway::{Delivery, Verdict};
 use crate::sms::{OutgoingSms, kinds, quiet, retry};
 use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
+use sea_orm::ConnectionTrait;
 use std::collections::HashSet;
 
 /// Attempts before a message is given up (dead), unless `sms.max_attempts` says otherwise.
@@ -103,6 +104,11 @@ async fn record(
     let cfg = state.sms.settings();
     let to = mask(&m.recipient);
     let tx = state.db.begin().await?;
+    if state.db.is_postgres() {
+        // Not waiting for the WAL flush: a crash may forget the last few results, and those messages
+        // are sent again, which at-least-once already allows. It takes the disk out of every send.
+        tx.execute_unprepared("SET LOCAL synchronous_commit TO OFF").await?;
+    }
     for c in &d.calls {
         repo::sms::insert_attempt(&*tx, m.id, c.provider, c.outcome, c.error.clone(), c.latency_ms, now).await?;
         if c.outcome == "provider_fault" {
