@@ -125,7 +125,9 @@ async fn sign_for(
         return queue(state, row, m, "该号码不是承办干部，无法签收".into(), now).await;
     };
     if l.status() != Status::Dispatched {
-        let mut h = handled("noop", format!("工单当前状态为「{}」，无需签收", l.status().label()), m);
+        let detail = format!("工单当前状态为「{}」，无需签收", l.status().label());
+        note_in_ledger(state, &ticket, row, &detail, now).await?;
+        let mut h = handled("noop", detail, m);
         h.staff_id = Some(staff.id);
         return Ok(h);
     }
@@ -220,7 +222,7 @@ async fn note_in_ledger(
         action: "sms_reply",
         actor,
         note: Some(row.text.clone()),
-        data: json!({"reply_id": row.id, "phone": mask(&row.phone), "queued": reason}),
+        data: json!({"reply_id": row.id, "phone": mask(&row.phone), "reason": reason}),
         public: false,
     };
     // The ticket may move between our read and this write: read again and retry a few times.

@@ -110,6 +110,9 @@ async fn a_cadre_replying_shoudao_signs_for_the_order_as_that_cadre() {
     assert!(accept["note"].as_str().unwrap().contains("短信回复"));
     // Replying again changes nothing.
     assert_eq!(reply(&app, CADRE_PHONE, "1").await["outcomes"], json!(["noop"]));
+    let ev = events(&app, &no).await;
+    let note = ev.iter().find(|e| e["action"] == "sms_reply").expect("the extra reply is ledgered too");
+    assert_eq!((note["actor"].as_str(), note["note"].as_str()), (Some("李长河"), Some("1")));
     let verify: Value =
         app.get(&format!("/api/v1/tickets/{no}/ledger/verify"), Some(&admin)).await.json().await.unwrap();
     assert_eq!(verify["ok"], true);
