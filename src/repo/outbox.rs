@@ -39,8 +39,9 @@ pub async fn enqueue<C: ConnectionTrait>(
     .await
 }
 
-/// Claims up to `limit` due messages by leasing them until `now + lease`; a worker that dies lets
-/// the lease run out and another worker picks the messages up again (at-least-once).
+/// Claims up to `limit` due SMS messages by leasing them until `now + lease`; a worker that dies lets
+/// the lease run out and another worker picks the messages up again (at-least-once). Other channels
+/// (e-mail) have their own sender and are left alone.
 pub async fn claim_due<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
@@ -50,7 +51,7 @@ pub async fn claim_due<C: ConnectionTrait>(
     let backend = db.get_database_backend();
     let lock = if backend == DbBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
     let sql = format!(
-        "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+        "SELECT * FROM outbox WHERE status = 'pending' AND channel = 'sms' AND next_attempt_at <= $1 \
          AND (locked_until IS NULL OR locked_until < $1) ORDER BY next_attempt_at, id LIMIT {limit}{lock}"
     );
     let rows =
