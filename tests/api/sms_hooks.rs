@@ -148,3 +148,29 @@ async fn the_http_gateway_signs_its_callbacks_and_stale_or_forged_ones_are_refus
     assert_eq!(r.json::<Value>().await.unwrap()["matched"], 1);
     assert_eq!(reload(&app, c.id).await.status, "delivered");
 }
+
+#[tokio::test]
+async fn a_receipt_during_a_dead_workers_lease_saves_the_message_from_a_second_send() {
+    let fake = sms_fakes::aliyun().await;
+    let uri = fake.uri();
+    let app = spawn_app_with(move |s| {
+        s.sms.provider = "aliyun".into();
+        sms_fakes::use_aliyun(s, &uri);
+    })
+    .await;
+    let id = crate::sms_support::enqueue(&app, 1).await[0];
+    // A worker claims the message, the provider takes it, and the worker dies before recording it.
+    let now = app.state.now();
+    let tx = app.state.db.begin().await.unwrap();
+    let claimed = minsheng::repo::outbox::claim_due(&*tx, now, chrono::Duration::seconds(300), 10).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let report = json!([{"phone_number": claimed[0].recipient, "success": true, "err_code": "DELIVERED", "err_msg": "用户接收成功",
+        "biz_id": "123^0", "out_id": id.to_string(), "report_time": beijing(now)}]);
+    assert_eq!(hook(&app, "aliyun", "status", CALLBACK_TOKEN, &report).await.status(), StatusCode::OK);
+    // The lease runs out: nothing left to send again.
+    let p = run_pass(&app.state, now + chrono::Duration::seconds(301)).await.unwrap();
+    assert_eq!(p.claimed, 0);
+    assert_eq!(reload(&app, id).await.status, "delivered");
+    assert!(fake.seen().is_empty());
+}
