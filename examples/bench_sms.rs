@@ -2,7 +2,10 @@
 //! through the real worker (claim with lease, V3 signing, HTTP call, attempt row and status update in
 //! one transaction), on SQLite and on PostgreSQL, with 1 and 4 workers.
 //!
-//!     cargo run --release --example bench_sms [-- --messages 2000 --pg postgres://postgres@127.0.0.1:5432]
+//!     cargo run --release --example bench_sms [-- --messages 2000 --latency-ms 0 --pg postgres://postgres@127.0.0.1:5432]
+//!
+//! `--latency-ms` makes the fake answer that much later, like a provider across the internet: then
+//! the workers' waits overlap and more workers send more.
 //!
 //! Prints one line per run; the figures are recorded in bench/sms.md. Not a test: nothing is asserted
 //! about speed, only that every message was sent exactly once.
@@ -21,7 +24,7 @@ use std::time::Instant;
 
 /// A fake SendSms endpoint that answers like Alibaba Cloud (no signature check: the fake's cost
 /// should not count against ours).
-async fn start_fake() -> anyhow::Result<(String, Arc<AtomicU64>)> {
+async fn start_fake(latency_ms: u64) -> anyhow::Result<(String, Arc<AtomicU64>)> {
     let hits = Arc::new(AtomicU64::new(0));
     let h = hits.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
@@ -31,12 +34,15 @@ async fn start_fake() -> anyhow::Result<(String, Arc<AtomicU64>)> {
         App::new().default_service(web::to(move || {
             let n = h.fetch_add(1, Ordering::Relaxed);
             async move {
+                if latency_ms > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(latency_ms)).await;
+                }
                 HttpResponse::Ok().json(serde_json::json!({"Code": "OK", "Message": "OK",
                     "BizId": format!("{n}^0"), "RequestId": "F655A8D5-B967-440B-8683-DAD6FF8DE990"}))
             }
         }))
     })
-    .workers(1)
+    .workers(2)
     .listen(listener)?
     .run();
     tokio::spawn(server);
@@ -93,8 +99,8 @@ async fn count(state: &AppState, sql: &str) -> anyhow::Result<i64> {
     Ok(row.try_get_by_index::<i64>(0)?)
 }
 
-async fn run(backend: &str, workers: usize, messages: usize, pg: &str) -> anyhow::Result<()> {
-    let (fake, hits) = start_fake().await?;
+async fn run(backend: &str, workers: usize, messages: usize, latency_ms: u64, pg: &str) -> anyhow::Result<()> {
+    let (fake, hits) = start_fake(latency_ms).await?;
     let (url, pg_db) = fresh_database(backend, pg).await?;
     let state = state_for(&url, &fake, workers).await?;
     enqueue(&state, messages).await?;
@@ -136,11 +142,15 @@ async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let messages: usize = arg("--messages").map(|m| m.parse()).transpose()?.unwrap_or(2000);
+    let latency_ms: u64 = arg("--latency-ms").map(|m| m.parse()).transpose()?.unwrap_or(0);
     let pg = arg("--pg").unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432".into());
-    println!("outbox → fake Alibaba Cloud SendSms (V3 signing, HTTP/1.1 on 127.0.0.1), batch 20, no rate limit");
+    println!(
+        "outbox → fake Alibaba Cloud SendSms (V3 signing, HTTP/1.1 on 127.0.0.1, answers after {latency_ms} ms), \
+         batch 20, no rate limit"
+    );
     for backend in ["sqlite", "postgres"] {
         for workers in [1, 4] {
-            run(backend, workers, messages, &pg).await?;
+            run(backend, workers, messages, latency_ms, &pg).await?;
         }
     }
     Ok(())

@@ -25,6 +25,8 @@ pub struct SmsSettings {
     pub lease_seconds: i64,
     /// Worker loops per process; the database keeps them from taking the same message.
     pub workers: usize,
+    /// Messages one worker has waiting on providers at once.
+    pub concurrency: usize,
     /// Pause of an idle worker loop.
     pub poll_ms: u64,
     /// How long after our message a reply is taken as answering it.
@@ -50,6 +52,7 @@ impl Default for SmsSettings {
             batch_size: 20,
             lease_seconds: 300,
             workers: 1,
+            concurrency: 4,
             poll_ms: 2000,
             reply_window_hours: 168,
             breaker_failures: 5,
@@ -305,8 +308,13 @@ impl SmsSettings {
         if self.provider == self.secondary {
             anyhow::bail!("sms.secondary must differ from sms.provider");
         }
-        if self.max_attempts < 1 || self.batch_size < 1 || self.lease_seconds < 1 || self.workers < 1 {
-            anyhow::bail!("sms.max_attempts, batch_size, lease_seconds and workers must be at least 1");
+        if self.max_attempts < 1
+            || self.batch_size < 1
+            || self.lease_seconds < 1
+            || self.workers < 1
+            || self.concurrency < 1
+        {
+            anyhow::bail!("sms.max_attempts, batch_size, lease_seconds, workers and concurrency must be at least 1");
         }
         if self.quiet_hours.enabled {
             for (k, v) in [("start", &self.quiet_hours.start), ("end", &self.quiet_hours.end)] {

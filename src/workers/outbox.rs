@@ -9,6 +9,7 @@ use crate::sms::gateway::{Delivery, Verdict};
 use crate::sms::{OutgoingSms, kinds, quiet, retry};
 use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
+use futures_util::StreamExt;
 use sea_orm::ConnectionTrait;
 use std::collections::HashSet;
 
@@ -56,6 +57,7 @@ pub async fn run_pass(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Pa
         claimed.iter().filter(|m| !kinds::essential(&m.kind)).map(|m| m.recipient.clone()).collect();
     let opted: HashSet<String> = repo::sms::opted_out(&state.db.conn, &optional).await?.into_iter().collect();
     let quiet_end = quiet_end(state, now);
+    let mut to_send = Vec::with_capacity(claimed.len());
     for m in claimed {
         if let Some(until) = quiet_end.filter(|_| kinds::waits_out_quiet_hours(&m.kind, m.urgent)) {
             let tx = state.db.begin().await?;
@@ -72,17 +74,42 @@ pub async fn run_pass(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Pa
             pass.suppressed += 1;
             continue;
         }
-        let msg = OutgoingSms {
-            id: m.id,
-            phone: m.recipient.clone(),
-            body: m.body.clone(),
-            template: m.template.clone(),
-            params: serde_json::from_str(&m.params).unwrap_or_default(),
-        };
-        let delivery = state.sms.deliver(&msg, m.urgent, now, state.tz()).await;
-        record(state, &m, delivery, now, &mut pass).await?;
+        to_send.push(m);
+    }
+    // Up to `concurrency` messages wait on providers at once; each is recorded as soon as its answer
+    // is in, so a worker that dies loses at most the results it was waiting for.
+    let results: Vec<anyhow::Result<Outcome>> = futures_util::stream::iter(to_send)
+        .map(|m| async move {
+            let msg = OutgoingSms {
+                id: m.id,
+                phone: m.recipient.clone(),
+                body: m.body.clone(),
+                template: m.template.clone(),
+                params: serde_json::from_str(&m.params).unwrap_or_default(),
+            };
+            let delivery = state.sms.deliver(&msg, m.urgent, now, state.tz()).await;
+            record(state, &m, delivery, now).await
+        })
+        .buffer_unordered(cfg.concurrency.max(1))
+        .collect()
+        .await;
+    for r in results {
+        match r? {
+            Outcome::Sent => pass.sent += 1,
+            Outcome::Retried => pass.retried += 1,
+            Outcome::Dead => pass.dead += 1,
+            Outcome::Deferred => pass.deferred += 1,
+        }
     }
     Ok(pass)
+}
+
+/// What `record` made of one attempt.
+enum Outcome {
+    Sent,
+    Retried,
+    Dead,
+    Deferred,
 }
 
 fn quiet_end(state: &AppState, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -99,8 +126,7 @@ async fn record(
     m: &repo::outbox::OutboxMessage,
     d: Delivery,
     now: DateTime<Utc>,
-    pass: &mut Pass,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Outcome> {
     let cfg = state.sms.settings();
     let to = mask(&m.recipient);
     let tx = state.db.begin().await?;
@@ -116,17 +142,17 @@ async fn record(
             tracing::error!(outbox_id = m.id, provider = c.provider, error = ?c.error, "sms provider fault");
         }
     }
-    match d.verdict {
+    let outcome = match d.verdict {
         Verdict::Sent { provider, provider_message_id } => {
             repo::outbox::mark_sent(&*tx, m.id, provider, provider_message_id, now).await?;
             metrics::counter!("minsheng_sms_sent_total", "provider" => provider).increment(1);
-            pass.sent += 1;
+            Outcome::Sent
         }
         Verdict::Rejected(error) => {
             tracing::warn!(outbox_id = m.id, to = %to, error = %error, "sms rejected, dead");
             repo::outbox::mark_failed(&*tx, m.id, &error, true, now).await?;
             metrics::counter!("minsheng_sms_dead_total").increment(1);
-            pass.dead += 1;
+            Outcome::Dead
         }
         Verdict::Retry(error) => {
             let dead = m.attempts + 1 >= cfg.max_attempts;
@@ -135,23 +161,23 @@ async fn record(
             repo::outbox::mark_failed(&*tx, m.id, &error, dead, now + delay).await?;
             if dead {
                 metrics::counter!("minsheng_sms_dead_total").increment(1);
-                pass.dead += 1;
+                Outcome::Dead
             } else {
-                pass.retried += 1;
+                Outcome::Retried
             }
         }
         Verdict::Deferred { reason, until } => {
             tracing::info!(outbox_id = m.id, to = %to, reason = %reason, until = %until, "sms deferred by provider limit");
             repo::outbox::defer(&*tx, m.id, until, &format!("deferred: {reason}")).await?;
-            pass.deferred += 1;
+            Outcome::Deferred
         }
         Verdict::RateLimited { until } => {
             repo::outbox::defer(&*tx, m.id, until, "deferred: rate limit").await?;
-            pass.deferred += 1;
+            Outcome::Deferred
         }
-    }
+    };
     tx.commit().await?;
-    Ok(())
+    Ok(outcome)
 }
 
 /// Runs `sms.workers` worker loops; each pauses `idle` when it found less than a full batch.

@@ -20,6 +20,8 @@ async fn an_order_by_sms_survives_faults_fails_over_is_signed_for_and_rated_by_s
         s.sms.secondary = "tencent".into();
         sms_fakes::use_aliyun(s, &a);
         sms_fakes::use_tencent(s, &t);
+        // One message at a time, so the scripted faults meet the messages in a known order.
+        s.sms.concurrency = 1;
     })
     .await;
     let villager = "13812345678";
