@@ -287,7 +287,10 @@ mod tests {
         let fault = stub("aliyun", Some(SendError::ProviderFault("balance".into())));
         let g = Gateway::new(vec![fault, rejected()], SmsSettings::default(), None);
         assert!(matches!(g.deliver(&msg(), false, now, tz).await.verdict, Verdict::Retry(_)));
-        let limited = stub("aliyun", Some(SendError::Deferred { reason: "limit".into(), window: crate::sms::Window::Seconds(30) }));
+        let limited = stub(
+            "aliyun",
+            Some(SendError::Deferred { reason: "limit".into(), window: crate::sms::Window::Seconds(30) }),
+        );
         let g = Gateway::new(vec![limited], SmsSettings::default(), None);
         match g.deliver(&msg(), true, now, tz).await.verdict {
             Verdict::Deferred { until, .. } => assert_eq!(until, now + Duration::seconds(35)),
@@ -297,7 +300,10 @@ mod tests {
         settings.console.rate_per_second = 1;
         let g = Gateway::new(vec![stub("console", None)], settings, None);
         assert!(matches!(g.deliver(&msg(), false, now, tz).await.verdict, Verdict::Sent { .. }));
-        assert_eq!(g.deliver(&msg(), false, now, tz).await.verdict, Verdict::RateLimited { until: now + Duration::seconds(1) });
+        assert_eq!(
+            g.deliver(&msg(), false, now, tz).await.verdict,
+            Verdict::RateLimited { until: now + Duration::seconds(1) }
+        );
     }
 
     #[test]
