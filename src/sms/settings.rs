@@ -9,6 +9,9 @@ use std::collections::HashMap;
 /// Provider names as they appear in configuration and in `/hooks/sms/{provider}/…` (API.md).
 pub const PROVIDERS: [&str; 4] = ["aliyun", "tencent", "http", "console"];
 
+pub const ALIYUN_ENDPOINT: &str = "https://dysmsapi.aliyuncs.com";
+pub const TENCENT_ENDPOINT: &str = "https://sms.tencentcloudapi.com";
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default)]
 pub struct SmsSettings {
@@ -144,7 +147,7 @@ impl Default for AliyunSettings {
     fn default() -> Self {
         AliyunSettings {
             // Notification-template variables: at most 35 characters each (Alibaba Cloud template rules).
-            common: Common::with("https://dysmsapi.aliyuncs.com", 35),
+            common: Common::with(ALIYUN_ENDPOINT, 35),
             access_key_id: String::new(),
             access_key_secret: SecretString::from(""),
             region_id: "cn-hangzhou".into(),
@@ -172,7 +175,7 @@ impl Default for TencentSettings {
         TencentSettings {
             // Enterprise-verified accounts (government bodies are) have no per-variable limit; a
             // personal account must set 12.
-            common: Common::with("https://sms.tencentcloudapi.com", 0),
+            common: Common::with(TENCENT_ENDPOINT, 0),
             secret_id: String::new(),
             secret_key: SecretString::from(""),
             sdk_app_id: String::new(),
@@ -324,5 +327,46 @@ impl SmsSettings {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use config::{Config, File, FileFormat};
+
+    #[test]
+    fn numeric_template_ids_and_secrets_are_read_as_text_and_defaults_fill_the_rest() {
+        let yaml = "provider: tencent\nsecondary: aliyun\ntencent:\n  sdk_app_id: 1400006666\n  callback_secret: 123456\n  \
+                    templates:\n    assignment: 1234567\n    otp: \"7654321\"\naliyun:\n  rate_per_second: 7\n";
+        let s: SmsSettings = Config::builder()
+            .add_source(File::from_str(yaml, FileFormat::Yaml))
+            .build()
+            .unwrap()
+            .try_deserialize()
+            .unwrap();
+        assert_eq!(s.tencent.sdk_app_id, "1400006666");
+        assert_eq!(s.tencent.common.templates["assignment"], "1234567");
+        assert_eq!(s.tencent.common.templates["otp"], "7654321");
+        assert_eq!(s.callback_secret("tencent"), Some("123456"));
+        // A section that is present gets its flattened fields from `Common::default()`; the adapters
+        // fall back to the public endpoint, and base.yaml always names the limits.
+        assert_eq!(s.tencent.common.base_url, "");
+        assert_eq!(s.rate_per_second("aliyun"), 7);
+        assert_eq!(s.callback_secret("aliyun"), None, "empty secret = hooks shut");
+        assert_eq!(s.max_attempts, 6);
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn bad_provider_names_and_times_are_refused() {
+        let mut s = SmsSettings { provider: "sms-cat".into(), ..SmsSettings::default() };
+        assert!(s.validate().is_err());
+        s.provider = "console".into();
+        s.secondary = "console".into();
+        assert!(s.validate().is_err());
+        s.secondary = String::new();
+        s.quiet_hours.start = "25:00".into();
+        assert!(s.validate().is_err());
     }
 }

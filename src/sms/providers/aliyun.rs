@@ -2,7 +2,7 @@
 //! parameters in the query, empty body) as the official SDK sends it, or the legacy RPC signature
 //! (GET, HMAC-SHA1). `OutId` carries the outbox id; Alibaba echoes it in the delivery receipt.
 use super::common::{self, bare};
-use crate::sms::settings::AliyunSettings;
+use crate::sms::settings::{ALIYUN_ENDPOINT, AliyunSettings};
 use crate::sms::signing::{aliyun as sign, percent_encode, sha256_hex};
 use crate::sms::{OutgoingSms, SendError, Sent, SmsProvider, Window};
 use anyhow::Context;
@@ -28,7 +28,7 @@ impl Aliyun {
         if !matches!(cfg.signature.as_str(), "v3" | "rpc") {
             anyhow::bail!("sms.aliyun.signature must be v3 or rpc");
         }
-        let (url, host) = common::endpoint(&cfg.common.base_url, "sms.aliyun.base_url")?;
+        let (url, host) = common::endpoint(&cfg.common.base_url, ALIYUN_ENDPOINT, "sms.aliyun.base_url")?;
         let sign_name = if cfg.common.sign_name.is_empty() { county_sign } else { &cfg.common.sign_name };
         Ok(Aliyun {
             cfg: cfg.clone(),

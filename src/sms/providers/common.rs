@@ -13,8 +13,10 @@ pub fn client(timeout_ms: u64) -> anyhow::Result<reqwest::Client> {
         .context("building the SMS HTTP client")
 }
 
-/// The base URL, parsed, and its `host[:port]` as the `Host` header (and so the signature) carries it.
-pub fn endpoint(base_url: &str, key: &str) -> anyhow::Result<(reqwest::Url, String)> {
+/// The base URL (or the provider's public endpoint when none is set), parsed, and its `host[:port]`
+/// as the `Host` header (and so the signature) carries it.
+pub fn endpoint(base_url: &str, default: &str, key: &str) -> anyhow::Result<(reqwest::Url, String)> {
+    let base_url = if base_url.trim().is_empty() { default } else { base_url };
     let url = reqwest::Url::parse(base_url).with_context(|| format!("{key} {base_url:?} is not a URL"))?;
     let host = url.host_str().with_context(|| format!("{key} {base_url:?} has no host"))?;
     let host = match url.port() {

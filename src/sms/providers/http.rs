@@ -47,7 +47,7 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
 
 impl Http {
     pub fn new(cfg: &HttpSettings, county_sign: &str) -> anyhow::Result<Http> {
-        let (url, _) = common::endpoint(&cfg.common.base_url, "sms.http.base_url")?;
+        let (url, _) = common::endpoint(&cfg.common.base_url, "", "sms.http.base_url")?;
         let sign_name = if cfg.common.sign_name.is_empty() { county_sign } else { &cfg.common.sign_name };
         let sample = OutgoingSms {
             id: 1,

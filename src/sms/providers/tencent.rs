@@ -1,7 +1,7 @@
 //! Tencent Cloud SMS (2021-01-11) `SendSms`, signed with TC3-HMAC-SHA256. `SessionContext` carries
 //! the outbox id. Template variables are positional (`kinds::param_names`, or `param_order`).
 use super::common::{self, e164};
-use crate::sms::settings::TencentSettings;
+use crate::sms::settings::{TENCENT_ENDPOINT, TencentSettings};
 use crate::sms::signing::tencent as sign;
 use crate::sms::{OutgoingSms, SendError, Sent, SmsProvider, Window, kinds};
 use anyhow::Context;
@@ -26,7 +26,7 @@ impl Tencent {
         if cfg.secret_id.is_empty() || cfg.secret_key.expose_secret().is_empty() || cfg.sdk_app_id.is_empty() {
             anyhow::bail!("sms.tencent.secret_id, secret_key and sdk_app_id must be set to send through Tencent Cloud");
         }
-        let (url, host) = common::endpoint(&cfg.common.base_url, "sms.tencent.base_url")?;
+        let (url, host) = common::endpoint(&cfg.common.base_url, TENCENT_ENDPOINT, "sms.tencent.base_url")?;
         let sign_name = if cfg.common.sign_name.is_empty() { county_sign } else { &cfg.common.sign_name };
         Ok(Tencent {
             cfg: cfg.clone(),
