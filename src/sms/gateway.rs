@@ -157,7 +157,7 @@ impl Gateway {
             calls.push(Call {
                 provider: name,
                 outcome,
-                error: result.as_ref().err().map(|e| e.to_string()),
+                error: result.as_ref().err().map(|e| super::scrub(&e.to_string())),
                 latency_ms,
             });
             match result {
@@ -171,7 +171,7 @@ impl Gateway {
                 Err(SendError::Deferred { reason, window }) if !urgent => {
                     self.record(name, false, now);
                     return Delivery {
-                        verdict: Verdict::Deferred { reason, until: resume_at(now, tz, window) },
+                        verdict: Verdict::Deferred { reason: super::scrub(&reason), until: resume_at(now, tz, window) },
                         calls,
                     };
                 }
@@ -187,7 +187,7 @@ impl Gateway {
             Verdict::Rejected(join(&errors))
         } else if let [SendError::Deferred { reason, window }] = errors.as_slice() {
             // An urgent message with nowhere else to go waits for the window like any other.
-            Verdict::Deferred { reason: reason.clone(), until: resume_at(now, tz, *window) }
+            Verdict::Deferred { reason: super::scrub(reason), until: resume_at(now, tz, *window) }
         } else {
             Verdict::Retry(join(&errors))
         };
@@ -211,7 +211,7 @@ fn warn_missing_templates(provider: &str, sms: &SmsSettings) {
 }
 
 fn join(errors: &[SendError]) -> String {
-    errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
+    errors.iter().map(|e| super::scrub(&e.to_string())).collect::<Vec<_>>().join("; ")
 }
 
 #[cfg(test)]

@@ -87,8 +87,40 @@ impl SendError {
     }
 }
 
+/// Masks phone-like digit runs (11 or more digits) in provider error text before it is logged or
+/// stored: a gateway may echo the number it refused.
+pub fn scrub(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && chars[i].is_ascii_digit() {
+            i += 1;
+        }
+        let run: String = chars[start..i].iter().collect();
+        out.push_str(&if run.len() >= 11 { crate::domain::phone::mask(&run) } else { run });
+    }
+    out
+}
+
 #[async_trait]
 pub trait SmsProvider: Send + Sync {
     fn name(&self) -> &'static str;
     async fn send(&self, msg: &OutgoingSms) -> Result<Sent, SendError>;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn phone_numbers_in_error_text_are_masked() {
+        assert_eq!(super::scrub("bad number +8613812345678 (HTTP 400)"), "bad number +861******5678 (HTTP 400)");
+        assert_eq!(super::scrub("to 13812345678."), "to 138****5678.");
+        assert_eq!(super::scrub("HTTP 503: code 1234"), "HTTP 503: code 1234");
+    }
 }
