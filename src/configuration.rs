@@ -139,16 +139,7 @@ pub struct CountySettings {
     pub sms_sign: String,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-pub struct SmsSettings {
-    pub provider: String,
-}
-
-impl Default for SmsSettings {
-    fn default() -> Self {
-        Self { provider: "console".into() }
-    }
-}
+pub use crate::sms::settings::SmsSettings;
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct MetricsSettings {
@@ -227,6 +218,7 @@ impl Settings {
         if self.application.timezone.parse::<chrono_tz::Tz>().is_err() {
             anyhow::bail!("application.timezone {:?} is not a known time zone", self.application.timezone);
         }
+        self.sms.validate()?;
         Ok(())
     }
 

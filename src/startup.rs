@@ -71,7 +71,7 @@ pub async fn build_state(settings: Settings, db: Db) -> anyhow::Result<AppState>
         limiter: Limiter::new(store),
         http,
         keys: Keys::new(&settings.auth.jwt_secret),
-        sms: sms::providers::from_settings(&settings)?,
+        sms: Arc::new(sms::Gateway::from_settings(&settings, redis.clone())?),
         db,
         redis,
         calendar: Arc::new(Calendar::builtin()),

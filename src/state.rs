@@ -4,7 +4,6 @@ use crate::configuration::Settings;
 use crate::db::Db;
 use crate::domain::metrics::Weights;
 use crate::domain::sla::{Calendar, Clock};
-use crate::sms::SmsProvider;
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -17,7 +16,8 @@ pub struct AppState {
     pub redis: Option<redis::aio::ConnectionManager>,
     pub calendar: Arc<Calendar>,
     pub time: TimeSource,
-    pub sms: Arc<dyn SmsProvider>,
+    /// The SMS gateway: providers with failover and rate limits (see `sms::gateway`).
+    pub sms: Arc<crate::sms::Gateway>,
     /// Verified against when a username does not exist, so both answers take the same time.
     pub dummy_hash: Arc<String>,
     pub prometheus: Option<metrics_exporter_prometheus::PrometheusHandle>,

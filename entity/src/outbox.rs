@@ -28,6 +28,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
     pub delivered_at: Option<DateTimeUtc>,
+    /// The provider's delivery-receipt code (`DELIVERED`, `DELIVRD`, or the failure code).
+    pub receipt_code: Option<String>,
+    pub receipt_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

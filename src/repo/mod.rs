@@ -8,6 +8,7 @@ pub mod idempotency;
 pub mod outbox;
 pub mod regions;
 pub mod return_visits;
+pub mod sms;
 pub mod staff;
 pub mod stats;
 pub mod tickets;

@@ -39,8 +39,9 @@ pub async fn enqueue<C: ConnectionTrait>(
     .await
 }
 
-/// Claims up to `limit` due messages by leasing them until `now + lease`; a worker that dies lets
-/// the lease run out and another worker picks the messages up again (at-least-once).
+/// Claims up to `limit` due SMS messages by leasing them until `now + lease`; a worker that dies lets
+/// the lease run out and another worker picks the messages up again (at-least-once). Other channels
+/// (e-mail) have their own sender and are left alone.
 pub async fn claim_due<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
@@ -50,7 +51,7 @@ pub async fn claim_due<C: ConnectionTrait>(
     let backend = db.get_database_backend();
     let lock = if backend == DbBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
     let sql = format!(
-        "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+        "SELECT * FROM outbox WHERE status = 'pending' AND channel = 'sms' AND next_attempt_at <= $1 \
          AND (locked_until IS NULL OR locked_until < $1) ORDER BY next_attempt_at, id LIMIT {limit}{lock}"
     );
     let rows =
@@ -67,6 +68,8 @@ pub async fn claim_due<C: ConnectionTrait>(
     Ok(rows)
 }
 
+/// Records the provider's acceptance. A receipt may already have moved the message on (delivered),
+/// so only a message still pending becomes `sent`.
 pub async fn mark_sent<C: ConnectionTrait>(
     db: &C,
     id: i64,
@@ -75,7 +78,7 @@ pub async fn mark_sent<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     outbox::Entity::update_many()
-        .col_expr(outbox::Column::Status, Expr::value("sent"))
+        .col_expr(outbox::Column::Status, Expr::cust("CASE WHEN status = 'pending' THEN 'sent' ELSE status END"))
         .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
         .col_expr(outbox::Column::Provider, Expr::value(provider))
         .col_expr(outbox::Column::ProviderMessageId, Expr::value(provider_id))
@@ -102,6 +105,7 @@ pub async fn mark_failed<C: ConnectionTrait>(
         .col_expr(outbox::Column::NextAttemptAt, Expr::value(retry_at))
         .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Status.eq("pending"))
         .exec(db)
         .await?;
     Ok(())
@@ -113,6 +117,7 @@ pub struct OutboxFilter {
     pub phone: Option<String>,
     pub ticket_id: Option<i64>,
     pub kind: Option<String>,
+    pub provider: Option<String>,
 }
 
 pub async fn list<C: ConnectionTrait>(
@@ -133,7 +138,112 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(k) = &f.kind {
         q = q.filter(outbox::Column::Kind.eq(k.clone()));
     }
+    if let Some(p) = &f.provider {
+        q = q.filter(outbox::Column::Provider.eq(p.clone()));
+    }
     let total = q.clone().count(db).await?;
     let items = q.order_by_desc(outbox::Column::Id).offset(page.offset()).limit(page.per_page).all(db).await?;
     Ok((items, total))
+}
+
+pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<OutboxMessage>, DbErr> {
+    outbox::Entity::find_by_id(id).one(db).await
+}
+
+/// Puts a claimed message back without counting an attempt (quiet hours, rate limits).
+pub async fn defer<C: ConnectionTrait>(db: &C, id: i64, until: DateTime<Utc>, reason: &str) -> Result<(), DbErr> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::NextAttemptAt, Expr::value(until))
+        .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(outbox::Column::LastError, Expr::value(Some(reason.to_string())))
+        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Status.eq("pending"))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Withholds a claimed message for good (the recipient opted out): status `suppressed`.
+pub async fn suppress<C: ConnectionTrait>(db: &C, id: i64, reason: &str) -> Result<(), DbErr> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value("suppressed"))
+        .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(outbox::Column::LastError, Expr::value(Some(reason.to_string())))
+        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Status.eq("pending"))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Queues a dead, failed or suppressed message again with a fresh attempt budget; false when the
+/// message is in another state (someone else resent it, or it is on its way).
+pub async fn resend<C: ConnectionTrait>(db: &C, id: i64, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let res = outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value("pending"))
+        .col_expr(outbox::Column::Attempts, Expr::value(0))
+        .col_expr(outbox::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Status.is_in(["dead", "failed", "suppressed"]))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// The message a receipt is about: by our id when the provider echoes it (checked against the
+/// provider's message id or the phone when those are given too), else by the provider's message id.
+pub async fn for_receipt<C: ConnectionTrait>(
+    db: &C,
+    outbox_id: Option<i64>,
+    provider: &str,
+    provider_message_id: Option<&str>,
+) -> Result<Option<OutboxMessage>, DbErr> {
+    if let Some(id) = outbox_id {
+        return get(db, id).await;
+    }
+    let Some(pid) = provider_message_id else { return Ok(None) };
+    outbox::Entity::find()
+        .filter(outbox::Column::ProviderMessageId.eq(pid))
+        .filter(outbox::Column::Provider.eq(provider))
+        .order_by_desc(outbox::Column::Id)
+        .one(db)
+        .await
+}
+
+/// Applies a delivery receipt. Delivered wins over everything (a receipt is the truth about the
+/// handset); a failure never undoes a delivery (a duplicate send may fail after the first arrived).
+pub async fn apply_receipt<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    delivered: bool,
+    code: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let mut q = outbox::Entity::update_many()
+        .col_expr(outbox::Column::ReceiptCode, Expr::value(Some(code.to_string())))
+        .col_expr(outbox::Column::ReceiptAt, Expr::value(Some(at)))
+        .filter(outbox::Column::Id.eq(id));
+    if delivered {
+        q = q
+            .col_expr(outbox::Column::Status, Expr::value("delivered"))
+            .col_expr(outbox::Column::DeliveredAt, Expr::value(Some(at)))
+            .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None));
+    } else {
+        q = q
+            .col_expr(outbox::Column::Status, Expr::value("failed"))
+            .col_expr(outbox::Column::LastError, Expr::value(Some(format!("receipt: {code}"))))
+            .filter(outbox::Column::Status.is_in(["sent", "pending", "dead"]));
+    }
+    Ok(q.exec(db).await?.rows_affected == 1)
+}
+
+/// Messages per status, for the provider-health answer.
+pub async fn counts_by_status<C: ConnectionTrait>(db: &C) -> Result<Vec<(String, i64)>, DbErr> {
+    let stmt = Statement::from_string(
+        db.get_database_backend(),
+        "SELECT status, COUNT(*) AS n FROM outbox GROUP BY status ORDER BY status".to_string(),
+    );
+    let rows = db.query_all_raw(stmt).await?;
+    rows.iter().map(|r| Ok((r.try_get::<String>("", "status")?, r.try_get::<i64>("", "n")?))).collect()
 }

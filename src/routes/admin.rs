@@ -1,10 +1,10 @@
-//! Reference data lists (regions, units, staff, categories) and the outbox. Lists are readable by
-//! staff within their scope (the console needs units to dispatch to); the outbox is for admins.
+//! Reference data lists (regions, units, staff, categories). Lists are readable by staff within
+//! their scope (the console needs units to dispatch to). The outbox lives in `routes::sms`.
 use super::ListAnswer;
 use crate::auth::StaffUser;
 use crate::domain::phone::mask;
-use crate::domain::roles::{Role, parse_roles};
-use crate::error::{ApiError, ApiResult};
+use crate::domain::roles::parse_roles;
+use crate::error::ApiResult;
 use crate::repo;
 use crate::repo::Page;
 use crate::services::cards::category_tree;
@@ -75,50 +75,6 @@ async fn categories(state: web::Data<AppState>, _user: StaffUser) -> ApiResult<H
                                        "tree": category_tree(&state.db.conn).await?})))
 }
 
-#[derive(Deserialize)]
-struct OutboxQuery {
-    status: Option<String>,
-    phone: Option<String>,
-    ticket_no: Option<String>,
-    kind: Option<String>,
-    page: Option<u64>,
-    per_page: Option<u64>,
-}
-
-#[get("/outbox")]
-async fn outbox(state: web::Data<AppState>, user: StaffUser, q: web::Query<OutboxQuery>) -> ApiResult<HttpResponse> {
-    if !user.has(Role::Admin) {
-        return Err(ApiError::forbidden("仅管理员可查看待发消息"));
-    }
-    let ticket_id = match q.ticket_no.as_deref().filter(|s| !s.is_empty()) {
-        Some(no) => Some(repo::tickets::by_no(&state.db.conn, no).await?.map(|t| t.id).unwrap_or(-1)),
-        None => None,
-    };
-    let filter = repo::outbox::OutboxFilter {
-        status: q.status.clone().filter(|s| !s.is_empty()),
-        phone: q.phone.as_deref().and_then(crate::domain::phone::Phone::parse).map(|p| p.as_str().to_string()),
-        ticket_id,
-        kind: q.kind.clone().filter(|s| !s.is_empty()),
-    };
-    let page = Page::new(q.page, q.per_page);
-    let (rows, total) = repo::outbox::list(&state.db.conn, &filter, page).await?;
-    let items = rows
-        .into_iter()
-        .map(|m| {
-            // One-time codes are never shown, not even to admins.
-            let body = if m.kind == "otp" {
-                m.body.chars().map(|c| if c.is_ascii_digit() { '*' } else { c }).collect()
-            } else {
-                m.body
-            };
-            json!({"id": m.id, "kind": m.kind, "channel": m.channel, "phone": mask(&m.recipient), "body": body,
-                   "status": m.status, "attempts": m.attempts, "ticket_id": m.ticket_id, "provider": m.provider,
-                   "last_error": m.last_error, "created_at": m.created_at, "sent_at": m.sent_at})
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
-}
-
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(regions).service(units).service(staff).service(categories).service(outbox);
+    cfg.service(regions).service(units).service(staff).service(categories);
 }

@@ -4,8 +4,10 @@ pub mod auth;
 pub mod card_render;
 pub mod cards;
 pub mod health;
+pub mod hooks;
 pub mod multipart;
 pub mod pages;
+pub mod sms;
 pub mod stats;
 pub mod tickets;
 pub mod uploads;
@@ -44,6 +46,7 @@ pub fn client_ip(req: &actix_web::HttpRequest, state: &crate::state::AppState) -
 pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
     pages::configure(cfg);
+    hooks::configure(cfg);
     cfg.service(
         web::scope("/api/v1")
             .configure(auth::configure)
@@ -54,6 +57,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(admin::configure)
             .configure(uploads::configure)
             .configure(villagers::configure)
-            .configure(visits::configure),
+            .configure(visits::configure)
+            .configure(sms::configure),
     );
 }

@@ -9,6 +9,8 @@ pub mod intake;
 pub mod ledger;
 pub mod rating;
 pub mod return_visits;
+pub mod sms_receipts;
+pub mod sms_replies;
 pub mod stats;
 pub mod tickets;
 pub mod tracking;

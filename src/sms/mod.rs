@@ -1,17 +1,32 @@
-//! SMS: the provider trait, the providers, and the message templates. Messages never go out from a
-//! request handler: they are written to the outbox and sent by `workers::outbox`.
+//! SMS: the provider trait, the providers, the message templates, and the gateway that sends
+//! through them with failover and rate limits. Messages never go out from a request handler: they
+//! are written to the outbox and sent by `workers::outbox`.
+pub mod callbacks;
+pub mod gateway;
+pub mod kinds;
+pub mod params;
 pub mod providers;
+pub mod quiet;
+pub mod ratelimit;
+pub mod replies;
+pub mod retry;
+pub mod settings;
+pub mod signing;
 pub mod templates;
+
+pub use gateway::Gateway;
 
 use async_trait::async_trait;
 
 /// One message as the outbox hands it to a provider.
 #[derive(Clone, Debug)]
 pub struct OutgoingSms {
-    /// The outbox id: the idempotency key toward the provider.
+    /// The outbox id: the idempotency key toward the provider (Alibaba `OutId`, Tencent
+    /// `SessionContext`, the generic gateway's `Idempotency-Key` header).
     pub id: i64,
     pub phone: String,
     pub body: String,
+    /// The message kind (`assignment`, `confirmation`, …): selects the provider template.
     pub template: String,
     pub params: serde_json::Value,
 }
@@ -21,17 +36,91 @@ pub struct Sent {
     pub provider_message_id: Option<String>,
 }
 
-/// Why a send failed: rejected messages will never go (bad number, template); transient ones may.
+/// When a deferred message may try again: the provider's rate-limit windows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Window {
+    Seconds(i64),
+    /// The next natural minute, hour, day or month in county time (Alibaba counts in UTC+8 windows).
+    Minute,
+    Hour,
+    Day,
+    Month,
+}
+
+/// Why a send failed. The worker decides from the class: `Rejected` never goes (bad number, bad
+/// parameters), `Transient` may go later or elsewhere (5xx, timeouts, throttling), `Deferred` must
+/// wait for a rate-limit window, `ProviderFault` is this provider's account or configuration
+/// (signature, template, balance, credentials): try the other provider and alert operations.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
     #[error("rejected: {0}")]
     Rejected(String),
     #[error("transient: {0}")]
     Transient(String),
+    #[error("deferred: {reason}")]
+    Deferred { reason: String, window: Window },
+    #[error("provider fault: {0}")]
+    ProviderFault(String),
+}
+
+impl SendError {
+    /// The outcome name recorded per attempt.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            SendError::Rejected(_) => "rejected",
+            SendError::Transient(_) => "transient",
+            SendError::Deferred { .. } => "deferred",
+            SendError::ProviderFault(_) => "provider_fault",
+        }
+    }
+
+    /// Transport failures: timeouts and connection errors may go through on another try.
+    pub fn from_transport(e: &reqwest::Error) -> SendError {
+        let what = if e.is_timeout() {
+            "timeout"
+        } else if e.is_connect() {
+            "connect"
+        } else {
+            "transport"
+        };
+        SendError::Transient(format!("{what}: {e}"))
+    }
+}
+
+/// Masks phone-like digit runs (11 or more digits) in provider error text before it is logged or
+/// stored: a gateway may echo the number it refused.
+pub fn scrub(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && chars[i].is_ascii_digit() {
+            i += 1;
+        }
+        let run: String = chars[start..i].iter().collect();
+        out.push_str(&if run.len() >= 11 { crate::domain::phone::mask(&run) } else { run });
+    }
+    out
 }
 
 #[async_trait]
 pub trait SmsProvider: Send + Sync {
     fn name(&self) -> &'static str;
     async fn send(&self, msg: &OutgoingSms) -> Result<Sent, SendError>;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn phone_numbers_in_error_text_are_masked() {
+        assert_eq!(super::scrub("bad number +8613812345678 (HTTP 400)"), "bad number +861******5678 (HTTP 400)");
+        assert_eq!(super::scrub("to 13812345678."), "to 138****5678.");
+        assert_eq!(super::scrub("HTTP 503: code 1234"), "HTTP 503: code 1234");
+    }
 }

@@ -95,7 +95,10 @@ pub fn rating_request_with_link(sign_name: &str, no: &str, link: &str) -> Messag
     Message {
         kind: "rating_request",
         body: sign(sign_name, format!("您的诉求{no}已办结，请评价：{link} 或回复1满意 2基本满意 3不满意")),
-        params: json!({"no": no, "link": link}),
+        // Providers refuse URLs inside template variables: the registered template holds the
+        // address and only the token varies.
+        params: json!({"no": no, "token": link.rsplit("/r/").next().unwrap_or("")}),
+
         urgent: false,
     }
 }

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 /// Starts every worker loop on the current runtime.
 pub fn spawn_all(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    let sms_idle = Duration::from_millis(state.settings.sms.poll_ms);
     vec![
         tokio::spawn(card_scans::run_loop(state.clone(), Duration::from_secs(10))),
-        tokio::spawn(outbox::run_loop(state, Duration::from_secs(2))),
+        tokio::spawn(outbox::run_loop(state, sms_idle)),
     ]
 }

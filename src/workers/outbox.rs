@@ -1,62 +1,202 @@
-//! The outbox worker: claims due messages, sends them through the provider, records the result.
-//! Delivery is at-least-once: a message is marked sent only after the provider accepted it.
+//! The outbox worker: claims due messages (a lease, `FOR UPDATE SKIP LOCKED` on PostgreSQL), holds
+//! back what must wait (quiet hours) or must not go (opt-outs), sends the rest through the gateway
+//! (providers in order, rate limits, failover) and records each provider call and the result.
+//! Delivery is at-least-once: a message is marked sent only after a provider accepted it, and a
+//! worker that dies leaves its claim to run out, so another worker sends the message again.
 use crate::domain::phone::mask;
 use crate::repo;
-use crate::sms::{OutgoingSms, SendError};
+use crate::sms::gateway::{Delivery, Verdict};
+use crate::sms::{OutgoingSms, kinds, quiet, retry};
 use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
+use futures_util::StreamExt;
+use sea_orm::ConnectionTrait;
+use std::collections::HashSet;
 
-/// Attempts before a message is given up (dead).
+/// Attempts before a message is given up (dead), unless `sms.max_attempts` says otherwise.
 pub const MAX_ATTEMPTS: i32 = 6;
-const BATCH: u64 = 50;
 
-/// Backoff before attempt `n + 1` (after `n` failures): 30 s, 1 min, 2 min, … capped at 1 h.
+/// Backoff ceiling before attempt `n + 1` with the default settings: 30 s, 1 min, 2 min, … 1 h.
 pub fn backoff(attempts: i32) -> Duration {
-    Duration::seconds((30i64 << attempts.clamp(0, 7)).min(3600))
+    retry::backoff(30, 3600, attempts)
 }
 
-/// Sends what is due at `now`; returns how many messages were handed to the provider successfully.
+/// What one pass did with the messages it claimed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pass {
+    pub claimed: usize,
+    pub sent: usize,
+    /// Failed this attempt, will try again after backoff.
+    pub retried: usize,
+    pub dead: usize,
+    /// Waiting for quiet hours to end or a rate-limit window to turn (not an attempt).
+    pub deferred: usize,
+    /// Withheld because the recipient opted out.
+    pub suppressed: usize,
+}
+
+/// Sends what is due at `now`; returns how many messages a provider accepted.
 pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    Ok(run_pass(state, now).await?.sent)
+}
+
+/// One pass over the due messages at `now`.
+pub async fn run_pass(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Pass> {
+    let cfg = state.sms.settings();
     let claimed = {
         let tx = state.db.begin().await?;
-        let rows = repo::outbox::claim_due(&*tx, now, Duration::minutes(5), BATCH).await?;
+        let rows = repo::outbox::claim_due(&*tx, now, Duration::seconds(cfg.lease_seconds), cfg.batch_size).await?;
         tx.commit().await?;
         rows
     };
-    let mut sent = 0;
+    let mut pass = Pass { claimed: claimed.len(), ..Pass::default() };
+    if claimed.is_empty() {
+        return Ok(pass);
+    }
+    let optional: Vec<String> =
+        claimed.iter().filter(|m| !kinds::essential(&m.kind)).map(|m| m.recipient.clone()).collect();
+    let opted: HashSet<String> = repo::sms::opted_out(&state.db.conn, &optional).await?.into_iter().collect();
+    let quiet_end = quiet_end(state, now);
+    let mut to_send = Vec::with_capacity(claimed.len());
     for m in claimed {
-        let msg = OutgoingSms {
-            id: m.id,
-            phone: m.recipient.clone(),
-            body: m.body.clone(),
-            template: m.template.clone(),
-            params: serde_json::from_str(&m.params).unwrap_or_default(),
-        };
-        match state.sms.send(&msg).await {
-            Ok(ok) => {
-                repo::outbox::mark_sent(&state.db.conn, m.id, state.sms.name(), ok.provider_message_id, now).await?;
-                sent += 1;
-            }
-            Err(e) => {
-                let dead = matches!(e, SendError::Rejected(_)) || m.attempts + 1 >= MAX_ATTEMPTS;
-                tracing::warn!(outbox_id = m.id, to = %mask(&m.recipient), error = %e, dead, "sms send failed");
-                repo::outbox::mark_failed(&state.db.conn, m.id, &e.to_string(), dead, now + backoff(m.attempts))
-                    .await?;
-            }
+        if let Some(until) = quiet_end.filter(|_| kinds::waits_out_quiet_hours(&m.kind, m.urgent)) {
+            let tx = state.db.begin().await?;
+            repo::outbox::defer(&*tx, m.id, until, "deferred: quiet hours").await?;
+            tx.commit().await?;
+            pass.deferred += 1;
+            continue;
+        }
+        if !kinds::essential(&m.kind) && opted.contains(&m.recipient) {
+            let tx = state.db.begin().await?;
+            repo::outbox::suppress(&*tx, m.id, "opted_out: 收信人已回复TD退订").await?;
+            tx.commit().await?;
+            tracing::info!(outbox_id = m.id, to = %mask(&m.recipient), kind = %m.kind, "sms withheld: opted out");
+            pass.suppressed += 1;
+            continue;
+        }
+        to_send.push(m);
+    }
+    // Up to `concurrency` messages wait on providers at once; each is recorded as soon as its answer
+    // is in, so a worker that dies loses at most the results it was waiting for.
+    let results: Vec<anyhow::Result<Outcome>> = futures_util::stream::iter(to_send)
+        .map(|m| async move {
+            let msg = OutgoingSms {
+                id: m.id,
+                phone: m.recipient.clone(),
+                body: m.body.clone(),
+                template: m.template.clone(),
+                params: serde_json::from_str(&m.params).unwrap_or_default(),
+            };
+            let delivery = state.sms.deliver(&msg, m.urgent, now, state.tz()).await;
+            record(state, &m, delivery, now).await
+        })
+        .buffer_unordered(cfg.concurrency.max(1))
+        .collect()
+        .await;
+    for r in results {
+        match r? {
+            Outcome::Sent => pass.sent += 1,
+            Outcome::Retried => pass.retried += 1,
+            Outcome::Dead => pass.dead += 1,
+            Outcome::Deferred => pass.deferred += 1,
         }
     }
-    if sent > 0 {
-        metrics::counter!("minsheng_sms_sent_total").increment(sent as u64);
-    }
-    Ok(sent)
+    Ok(pass)
 }
 
-pub async fn run_loop(state: AppState, every: std::time::Duration) {
-    loop {
-        if let Err(e) = run_once(&state, state.now()).await {
-            tracing::error!(error = ?e, "outbox worker pass failed");
+/// What `record` made of one attempt.
+enum Outcome {
+    Sent,
+    Retried,
+    Dead,
+    Deferred,
+}
+
+fn quiet_end(state: &AppState, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let q = &state.sms.settings().quiet_hours;
+    if !q.enabled {
+        return None;
+    }
+    quiet::quiet_until(now, state.tz(), quiet::parse_hm(&q.start)?, quiet::parse_hm(&q.end)?)
+}
+
+/// Writes the provider calls and the message's new state in one transaction.
+async fn record(
+    state: &AppState,
+    m: &repo::outbox::OutboxMessage,
+    d: Delivery,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Outcome> {
+    let cfg = state.sms.settings();
+    let to = mask(&m.recipient);
+    let tx = state.db.begin().await?;
+    if state.db.is_postgres() {
+        // Not waiting for the WAL flush: a crash may forget the last few results, and those messages
+        // are sent again, which at-least-once already allows. It takes the disk out of every send.
+        tx.execute_unprepared("SET LOCAL synchronous_commit TO OFF").await?;
+    }
+    for c in &d.calls {
+        repo::sms::insert_attempt(&*tx, m.id, c.provider, c.outcome, c.error.clone(), c.latency_ms, now).await?;
+        if c.outcome == "provider_fault" {
+            // Signature, template, balance or credentials: someone has to act.
+            tracing::error!(outbox_id = m.id, provider = c.provider, error = ?c.error, "sms provider fault");
         }
-        tokio::time::sleep(every).await;
+    }
+    let outcome = match d.verdict {
+        Verdict::Sent { provider, provider_message_id } => {
+            repo::outbox::mark_sent(&*tx, m.id, provider, provider_message_id, now).await?;
+            metrics::counter!("minsheng_sms_sent_total", "provider" => provider).increment(1);
+            Outcome::Sent
+        }
+        Verdict::Rejected(error) => {
+            tracing::warn!(outbox_id = m.id, to = %to, error = %error, "sms rejected, dead");
+            repo::outbox::mark_failed(&*tx, m.id, &error, true, now).await?;
+            metrics::counter!("minsheng_sms_dead_total").increment(1);
+            Outcome::Dead
+        }
+        Verdict::Retry(error) => {
+            let dead = m.attempts + 1 >= cfg.max_attempts;
+            let delay = retry::retry_delay(cfg.backoff_base_seconds, cfg.backoff_max_seconds, m.id, m.attempts);
+            tracing::warn!(outbox_id = m.id, to = %to, error = %error, attempt = m.attempts + 1, dead, "sms send failed");
+            repo::outbox::mark_failed(&*tx, m.id, &error, dead, now + delay).await?;
+            if dead {
+                metrics::counter!("minsheng_sms_dead_total").increment(1);
+                Outcome::Dead
+            } else {
+                Outcome::Retried
+            }
+        }
+        Verdict::Deferred { reason, until } => {
+            tracing::info!(outbox_id = m.id, to = %to, reason = %reason, until = %until, "sms deferred by provider limit");
+            repo::outbox::defer(&*tx, m.id, until, &format!("deferred: {reason}")).await?;
+            Outcome::Deferred
+        }
+        Verdict::RateLimited { until } => {
+            repo::outbox::defer(&*tx, m.id, until, "deferred: rate limit").await?;
+            Outcome::Deferred
+        }
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// Runs `sms.workers` worker loops; each pauses `idle` when it found less than a full batch.
+pub async fn run_loop(state: AppState, idle: std::time::Duration) {
+    let n = state.settings.sms.workers.max(1);
+    futures_util::future::join_all((0..n).map(|_| one_loop(state.clone(), idle))).await;
+}
+
+async fn one_loop(state: AppState, idle: std::time::Duration) {
+    let batch = state.sms.settings().batch_size as usize;
+    loop {
+        match run_pass(&state, state.now()).await {
+            Ok(p) if p.claimed >= batch => tokio::task::yield_now().await,
+            Ok(_) => tokio::time::sleep(idle).await,
+            Err(e) => {
+                tracing::error!(error = ?e, "outbox worker pass failed");
+                tokio::time::sleep(idle).await;
+            }
+        }
     }
 }
 

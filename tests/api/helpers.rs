@@ -68,6 +68,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut minsheng::configuration::Se
     settings.auth.argon2_memory_kib = 1024;
     settings.auth.argon2_iterations = 1;
     settings.redis.url = None;
+    // Tests choose their clock; quiet hours would hold villager messages back at night.
+    settings.sms.quiet_hours.enabled = false;
     adjust(&mut settings);
     let db = Db::connect(secrecy::ExposeSecret::expose_secret(&settings.database.url), 5).await.expect("db");
     db.migrate().await.expect("migrate");

@@ -157,7 +157,9 @@ async fn the_villager_rates_once_by_the_signed_link() {
     let app = spawn_app().await;
     let no = app.to_resolved("杏花村", "xinghua", "13800000004").await;
     let token = rating_token(&app, "13800000004").await;
+    assert!(token.len() <= 35, "the token is a provider template variable (≤ 35 characters): {token}");
     let page = app.get(&format!("/r/{token}"), None).await;
+
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains(&no) && html.contains("基本满意") && html.contains("已处理完毕"));

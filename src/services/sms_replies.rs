@@ -1,0 +1,248 @@
+//! Replies by SMS. Each reply is stored once (providers re-push), then read against the last message
+//! we sent that phone: a villager's 1/2/3 to a rating request records a return visit (channel
+//! `sms`), a cadre's 1 or 收到 to an assignment signs for it as that cadre, TD unsubscribes the phone
+//! from non-essential messages, and anything else goes to the operators' queue — noted in the
+//! ticket's ledger when the reply is about a ticket.
+use super::return_visits::{Recorder, VisitRequest, record_by};
+use super::tickets::{ActionBody, act, load};
+use crate::auth::StaffUser;
+use crate::domain::phone::{Phone, mask};
+use crate::domain::roles::Role;
+use crate::domain::ticket::{Action, Status};
+use crate::error::{ApiError, ApiResult};
+use crate::repo;
+use crate::repo::outbox::OutboxMessage;
+use crate::repo::sms::{Handled, NewReply, Reply};
+use crate::repo::tickets::{Actor, Applied, NewEvent, Ticket};
+use crate::sms::callbacks::Inbound;
+use crate::sms::replies::{self, Intent};
+use crate::sms::signing::sha256_hex;
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+/// Stores and handles one reply; answers its outcome (`duplicate` for a reply handled before).
+pub async fn handle(state: &AppState, provider: &str, i: &Inbound) -> ApiResult<String> {
+    let now = state.now();
+    let phone = Phone::parse(&i.phone).map(|p| p.as_str().to_string()).unwrap_or_else(|| i.phone.trim().to_string());
+    let text: String = i.text.trim().chars().take(1000).collect();
+    // Without the provider's own reference, phone + send time + text identify a re-push; without a
+    // send time either, every push counts (better twice in the queue than a reply lost).
+    let key = match (&i.reference, i.at) {
+        (Some(r), _) => format!("{provider}:{r}"),
+        (None, Some(at)) => {
+            format!("{provider}:{}", sha256_hex(format!("{phone}|{}|{text}", at.timestamp()).as_bytes()))
+        }
+        (None, None) => format!("{provider}:{}", uuid::Uuid::new_v4()),
+    };
+    let (row, fresh) = {
+        let tx = state.db.begin().await?;
+        let new = NewReply { provider, dedup_key: &key, phone: &phone, text: &text, received_at: i.at.unwrap_or(now) };
+        let r = repo::sms::insert_reply(&*tx, new).await?;
+        tx.commit().await?;
+        r
+    };
+    if !fresh && row.outcome != "received" {
+        return Ok("duplicate".into());
+    }
+    let handled = decide(state, &row, now).await?;
+    let outcome = handled.outcome.to_string();
+    tracing::info!(reply_id = row.id, from = %mask(&phone), outcome = %outcome, "sms reply");
+    metrics::counter!("minsheng_sms_replies_total", "outcome" => outcome.clone()).increment(1);
+    let tx = state.db.begin().await?;
+    repo::sms::set_handled(&*tx, row.id, handled).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+fn handled(outcome: &'static str, detail: impl Into<String>, m: Option<&OutboxMessage>) -> Handled<'static> {
+    Handled {
+        outcome,
+        detail: Some(detail.into()),
+        ticket_id: m.and_then(|m| m.ticket_id),
+        outbox_id: m.map(|m| m.id),
+        staff_id: None,
+        queued: false,
+    }
+}
+
+async fn decide(state: &AppState, row: &Reply, now: DateTime<Utc>) -> ApiResult<Handled<'static>> {
+    let reply = replies::parse(&row.text);
+    let since = now - Duration::hours(state.settings.sms.reply_window_hours);
+    if reply.intent == Intent::Unsubscribe {
+        let tx = state.db.begin().await?;
+        repo::sms::opt_out(&*tx, &row.phone, "sms_reply", Some(&row.provider), now).await?;
+        tx.commit().await?;
+        return Ok(handled("unsubscribed", "已退订非必要短信", None));
+    }
+    let named = match &reply.ticket_no {
+        Some(no) => match repo::tickets::by_no(&state.db.conn, no).await? {
+            Some(t) => Some(t.id),
+            None => return queue(state, row, None, format!("回复中的工单号{no}不存在"), now).await,
+        },
+        None => None,
+    };
+    let answerable = ["assignment", "rating_request"];
+    let context = repo::sms::last_sent_to(&state.db.conn, &row.phone, &answerable, named, since).await?;
+    match (&reply.intent, context.as_ref().map(|m| m.kind.as_str())) {
+        (Intent::Digit(1) | Intent::Acknowledge, Some("assignment")) => {
+            sign_for(state, row, context.as_ref(), now).await
+        }
+        (Intent::Digit(d), Some("rating_request")) => rate(state, row, context.as_ref(), *d, now).await,
+        (Intent::Other, _) | (_, None) => {
+            // Free text: tie it to whatever we last sent this phone, if anything.
+            let any = repo::sms::last_sent_to(&state.db.conn, &row.phone, &[], named, since).await?;
+            let reason = if reply.intent == Intent::Other {
+                "无法自动识别的回复"
+            } else {
+                "近期没有可回复的短信"
+            };
+            queue(state, row, any.as_ref().or(context.as_ref()), reason.into(), now).await
+        }
+        _ => queue(state, row, context.as_ref(), "回复内容与最近的短信不匹配".into(), now).await,
+    }
+}
+
+/// A cadre's reply to an assignment: accept the order as that cadre (their unit must hold it).
+async fn sign_for(
+    state: &AppState,
+    row: &Reply,
+    m: Option<&OutboxMessage>,
+    now: DateTime<Utc>,
+) -> ApiResult<Handled<'static>> {
+    let Some(ticket) = ticket_of(state, m).await? else {
+        return queue(state, row, m, "短信对应的工单不存在".into(), now).await;
+    };
+    let l = load(&state.db.conn, &ticket.no).await?;
+    let unit = l.active().map(|a| a.unit_id);
+    let cadres: Vec<_> = repo::sms::staff_by_phone(&state.db.conn, &row.phone)
+        .await?
+        .into_iter()
+        .filter(|s| crate::domain::roles::parse_roles(&s.roles).contains(&Role::Cadre))
+        .collect();
+    let Some(staff) = cadres.iter().find(|s| s.unit_id.is_some() && s.unit_id == unit).or(cadres.first()) else {
+        return queue(state, row, m, "该号码不是承办干部，无法签收".into(), now).await;
+    };
+    if l.status() != Status::Dispatched {
+        let detail = format!("工单当前状态为「{}」，无需签收", l.status().label());
+        note_in_ledger(state, &ticket, row, &detail, now).await?;
+        let mut h = handled("noop", detail, m);
+        h.staff_id = Some(staff.id);
+        return Ok(h);
+    }
+    let region = repo::regions::get(&state.db.conn, staff.region_id).await?.map(|r| r.path).unwrap_or_default();
+    let user = StaffUser::from_record(staff, &region);
+    let body = ActionBody { note: Some(format!("短信回复「{}」签收", row.text)), ..Default::default() };
+    match act(state, &user, &ticket.no, Action::Accept, &body).await {
+        Ok(_) => {
+            let mut h = handled("accepted", format!("{}已签收工单{}", staff.name, ticket.no), m);
+            h.staff_id = Some(staff.id);
+            Ok(h)
+        }
+        Err(e) if e.status.is_client_error() => queue(state, row, m, format!("签收未成功：{}", e.message), now).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// A villager's 1/2/3 to a rating request: a return visit recorded by the requester themselves.
+async fn rate(
+    state: &AppState,
+    row: &Reply,
+    m: Option<&OutboxMessage>,
+    digit: u8,
+    now: DateTime<Utc>,
+) -> ApiResult<Handled<'static>> {
+    let (Some(ticket), Some((solved, satisfaction, label))) = (ticket_of(state, m).await?, replies::rating(digit))
+    else {
+        return queue(state, row, m, "无法识别的评价".into(), now).await;
+    };
+    if ticket.requester_phone != row.phone {
+        return queue(state, row, m, "回复号码不是诉求人".into(), now).await;
+    }
+    let l = load(&state.db.conn, &ticket.no).await?;
+    let req = VisitRequest {
+        reached: Some(true),
+        solved: Some(solved.as_str().into()),
+        satisfaction: Some(satisfaction.as_str().into()),
+        channel: Some("sms".into()),
+        comment: Some(format!("短信回复「{}」：{label}", row.text)),
+        ..Default::default()
+    };
+    let name = ticket.requester_name.clone().unwrap_or_else(|| "群众".into());
+    let recorder = Recorder { actor: Actor::villager(&name), caller_id: None };
+    match record_by(state, recorder, &l, &req).await {
+        Ok(v) => Ok(handled("rating", format!("评价「{label}」，工单{}", v.outcome), m)),
+        Err(e) if e.status == StatusCode::CONFLICT => {
+            queue(state, row, m, format!("评价未记录：{}", e.message), now).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn ticket_of(state: &AppState, m: Option<&OutboxMessage>) -> ApiResult<Option<Ticket>> {
+    match m.and_then(|m| m.ticket_id) {
+        Some(id) => Ok(repo::tickets::by_id(&state.db.conn, id).await?),
+        None => Ok(None),
+    }
+}
+
+/// Puts a reply in the operators' queue, and notes it in the ledger of the ticket it is about.
+async fn queue(
+    state: &AppState,
+    row: &Reply,
+    m: Option<&OutboxMessage>,
+    reason: String,
+    now: DateTime<Utc>,
+) -> ApiResult<Handled<'static>> {
+    let mut h = handled("queued", reason.clone(), m);
+    h.queued = true;
+    if let Some(ticket) = ticket_of(state, m).await? {
+        note_in_ledger(state, &ticket, row, &reason, now).await?;
+    }
+    Ok(h)
+}
+
+async fn note_in_ledger(
+    state: &AppState,
+    ticket: &Ticket,
+    row: &Reply,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let staff = repo::sms::staff_by_phone(&state.db.conn, &row.phone).await?;
+    let actor = match staff.first() {
+        Some(s) => Actor::staff(s.id, &s.name),
+        None if ticket.requester_phone == row.phone => {
+            Actor::villager(ticket.requester_name.as_deref().unwrap_or("群众"))
+        }
+        None => Actor::villager(&mask(&row.phone)),
+    };
+    let ev = NewEvent {
+        action: "sms_reply",
+        actor,
+        note: Some(row.text.clone()),
+        data: json!({"reply_id": row.id, "phone": mask(&row.phone), "reason": reason}),
+        public: false,
+    };
+    // The ticket may move between our read and this write: read again and retry a few times.
+    let mut current = ticket.clone();
+    for _ in 0..3 {
+        let status = Status::parse(&current.status).unwrap_or(Status::Submitted);
+        let tx = state.db.begin().await?;
+        match repo::tickets::apply(&*tx, &current, status, vec![], &ev, crate::domain::ledger::ledger_time(now)).await?
+        {
+            Applied::Done(_) => {
+                tx.commit().await?;
+                return Ok(());
+            }
+            Applied::Stale => {
+                drop(tx);
+                current = repo::tickets::by_id(&state.db.conn, ticket.id)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("工单不存在"))?;
+            }
+        }
+    }
+    Err(ApiError::conflict("conflict", "工单正被频繁修改，短信回复稍后重试"))
+}

@@ -1,0 +1,209 @@
+//! Alibaba Cloud SMS (dysmsapi 2017-05-25) `SendSms`. Signed with V3 (ACS3-HMAC-SHA256: POST, the
+//! parameters in the query, empty body) as the official SDK sends it, or the legacy RPC signature
+//! (GET, HMAC-SHA1). `OutId` carries the outbox id; Alibaba echoes it in the delivery receipt.
+use super::common::{self, bare};
+use crate::sms::settings::{ALIYUN_ENDPOINT, AliyunSettings};
+use crate::sms::signing::{aliyun as sign, percent_encode, sha256_hex};
+use crate::sms::{OutgoingSms, SendError, Sent, SmsProvider, Window};
+use anyhow::Context;
+use async_trait::async_trait;
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+
+const VERSION: &str = "2017-05-25";
+
+pub struct Aliyun {
+    cfg: AliyunSettings,
+    sign_name: String,
+    client: reqwest::Client,
+    url: reqwest::Url,
+    host: String,
+}
+
+impl Aliyun {
+    pub fn new(cfg: &AliyunSettings, county_sign: &str) -> anyhow::Result<Aliyun> {
+        if cfg.access_key_id.is_empty() || cfg.access_key_secret.expose_secret().is_empty() {
+            anyhow::bail!("sms.aliyun.access_key_id and access_key_secret must be set to send through Alibaba Cloud");
+        }
+        if !matches!(cfg.signature.as_str(), "v3" | "rpc") {
+            anyhow::bail!("sms.aliyun.signature must be v3 or rpc");
+        }
+        let (url, host) = common::endpoint(&cfg.common.base_url, ALIYUN_ENDPOINT, "sms.aliyun.base_url")?;
+        let sign_name = if cfg.common.sign_name.is_empty() { county_sign } else { &cfg.common.sign_name };
+        Ok(Aliyun {
+            cfg: cfg.clone(),
+            sign_name: sign_name.to_string(),
+            client: common::client(cfg.common.timeout_ms).context("sms.aliyun")?,
+            url,
+            host,
+        })
+    }
+
+    /// The SendSms business parameters.
+    fn business(&self, msg: &OutgoingSms) -> Result<Vec<(String, String)>, SendError> {
+        let template = common::template_id(&self.cfg.common, "aliyun", &msg.template)?;
+        let vars = common::checked_vars(&self.cfg.common, msg)?;
+        let map: serde_json::Map<String, serde_json::Value> =
+            vars.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+        Ok(vec![
+            ("PhoneNumbers".into(), bare(&msg.phone)),
+            ("SignName".into(), self.sign_name.clone()),
+            ("TemplateCode".into(), template.to_string()),
+            ("TemplateParam".into(), serde_json::Value::Object(map).to_string()),
+            ("OutId".into(), msg.id.to_string()),
+        ])
+    }
+
+    fn request_v3(&self, query: Vec<(String, String)>) -> reqwest::RequestBuilder {
+        let date = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        let headers: Vec<(String, String)> = vec![
+            ("host".into(), self.host.clone()),
+            ("x-acs-action".into(), "SendSms".into()),
+            ("x-acs-version".into(), VERSION.into()),
+            ("x-acs-date".into(), date),
+            ("x-acs-signature-nonce".into(), nonce),
+            ("x-acs-content-sha256".into(), sha256_hex(b"")),
+        ];
+        let r = sign::V3Request { method: "POST", query: &query, headers: &headers, body: b"" };
+        let auth = sign::v3_authorization(&self.cfg.access_key_id, self.cfg.access_key_secret.expose_secret(), &r);
+        let mut url = self.url.clone();
+        url.set_query(Some(&crate::sms::signing::canonical_query(&query)));
+        let mut rb = self.client.post(url).header("authorization", auth);
+        for (k, v) in headers.into_iter().filter(|(k, _)| k != "host") {
+            rb = rb.header(k, v);
+        }
+        rb
+    }
+
+    fn request_rpc(&self, mut params: Vec<(String, String)>) -> reqwest::RequestBuilder {
+        let common = [
+            ("AccessKeyId", self.cfg.access_key_id.clone()),
+            ("Action", "SendSms".to_string()),
+            ("Format", "JSON".to_string()),
+            ("RegionId", self.cfg.region_id.clone()),
+            ("SignatureMethod", "HMAC-SHA1".to_string()),
+            ("SignatureNonce", uuid::Uuid::new_v4().to_string()),
+            ("SignatureVersion", "1.0".to_string()),
+            ("Timestamp", chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+            ("Version", VERSION.to_string()),
+        ];
+        params.extend(common.into_iter().map(|(k, v)| (k.to_string(), v)));
+        let sts = sign::rpc_string_to_sign("GET", &params);
+        let signature = sign::rpc_signature(self.cfg.access_key_secret.expose_secret(), &sts);
+        let query =
+            format!("Signature={}&{}", percent_encode(&signature), crate::sms::signing::canonical_query(&params));
+        let mut url = self.url.clone();
+        url.set_query(Some(&query));
+        self.client.get(url)
+    }
+}
+
+#[async_trait]
+impl SmsProvider for Aliyun {
+    fn name(&self) -> &'static str {
+        "aliyun"
+    }
+
+    async fn send(&self, msg: &OutgoingSms) -> Result<Sent, SendError> {
+        let params = self.business(msg)?;
+        let rb = if self.cfg.signature == "rpc" { self.request_rpc(params) } else { self.request_v3(params) };
+        let resp = rb.send().await.map_err(|e| SendError::from_transport(&e))?;
+        let (status, body) = common::read(resp).await?;
+        classify(status, &body)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Answer {
+    code: Option<String>,
+    message: Option<String>,
+    biz_id: Option<String>,
+}
+
+/// Reads a SendSms answer: success iff `Code == "OK"`; otherwise the code decides the class
+/// (PROTOCOLS §1c; the classification is ours, Alibaba publishes no retryable flag).
+pub fn classify(status: u16, body: &str) -> Result<Sent, SendError> {
+    let Ok(a) = serde_json::from_str::<Answer>(body) else {
+        return Err(common::by_status(status, body));
+    };
+    let Some(code) = a.code else {
+        return Err(common::by_status(status, body));
+    };
+    if code == "OK" && status < 300 {
+        return Ok(Sent { provider_message_id: a.biz_id });
+    }
+    let message = a.message.unwrap_or_default();
+    let what = format!("{code}: {message}");
+    Err(match code.as_str() {
+        "isv.BUSINESS_LIMIT_CONTROL" => {
+            let window = if message.contains('天') {
+                Window::Day
+            } else if message.contains("小时") {
+                Window::Hour
+            } else {
+                Window::Minute
+            };
+            SendError::Deferred { reason: what, window }
+        }
+        "isv.DAY_LIMIT_CONTROL" => SendError::Deferred { reason: what, window: Window::Day },
+        "isv.MONTH_LIMIT_CONTROL" => SendError::Deferred { reason: what, window: Window::Month },
+        "isv.MOBILE_NUMBER_ILLEGAL"
+        | "isv.MOBILE_COUNT_OVER_LIMIT"
+        | "isv.TEMPLATE_MISSING_PARAMETERS"
+        | "isv.TEMPLATE_PARAMS_ILLEGAL"
+        | "isv.INVALID_JSON_PARAM"
+        | "isv.PARAM_LENGTH_LIMIT"
+        | "isv.PARAM_NOT_SUPPORT_URL"
+        | "isv.INVALID_PARAMETERS"
+        | "isv.BLACK_KEY_CONTROL_LIMIT" => SendError::Rejected(what),
+        c if c.starts_with("isp.") && c != "isp.RAM_PERMISSION_DENY" => SendError::Transient(what),
+        c if c.starts_with("Throttling") || c == "ServiceUnavailable" || c.starts_with("InternalError") => {
+            SendError::Transient(what)
+        }
+        _ if status >= 500 => SendError::Transient(what),
+        // Signature, template, balance, account, permissions, and codes we do not know.
+        _ => SendError::ProviderFault(what),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(code: &str, msg: &str) -> SendError {
+        classify(200, &format!(r#"{{"Code":"{code}","Message":"{msg}","RequestId":"r"}}"#)).unwrap_err()
+    }
+
+    #[test]
+    fn ok_carries_the_biz_id() {
+        let body = r#"{"Code":"OK","Message":"OK","BizId":"900619746936498440^0","RequestId":"F655A8D5-B967-440B-8683-DAD6FF8DE990"}"#;
+        assert_eq!(classify(200, body).unwrap().provider_message_id.as_deref(), Some("900619746936498440^0"));
+    }
+
+    #[test]
+    fn codes_are_classified() {
+        assert!(matches!(err("isp.SYSTEM_ERROR", "系统错误"), SendError::Transient(_)));
+        assert!(matches!(err("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号"), SendError::Rejected(_)));
+        assert!(matches!(err("isv.SMS_SIGNATURE_ILLEGAL", "签名不合法"), SendError::ProviderFault(_)));
+        assert!(matches!(err("isv.AMOUNT_NOT_ENOUGH", "余额不足"), SendError::ProviderFault(_)));
+        assert!(matches!(err("isp.RAM_PERMISSION_DENY", "x"), SendError::ProviderFault(_)));
+        assert_eq!(
+            err("isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控Permits:1"),
+            SendError::Deferred {
+                reason: "isv.BUSINESS_LIMIT_CONTROL: 触发分钟级流控Permits:1".into(),
+                window: Window::Minute
+            }
+        );
+        assert!(matches!(
+            err("isv.BUSINESS_LIMIT_CONTROL", "触发天级流控Permits:10"),
+            SendError::Deferred { window: Window::Day, .. }
+        ));
+        assert!(matches!(err("isv.MONTH_LIMIT_CONTROL", "x"), SendError::Deferred { window: Window::Month, .. }));
+        assert!(matches!(classify(503, "<html>busy</html>"), Err(SendError::Transient(_))));
+        assert!(matches!(classify(404, "not found"), Err(SendError::ProviderFault(_))));
+        let sig = r#"{"Code":"SignatureDoesNotMatch","Message":"Specified signature is not matched","RequestId":"x"}"#;
+        assert!(matches!(classify(400, sig), Err(SendError::ProviderFault(_))));
+    }
+}

@@ -1,0 +1,120 @@
+//! What a reply SMS says. A villager answers a rating request with 1/2/3 (or the words), a cadre
+//! signs for an order with 1 or 收到, anyone unsubscribes with TD; a reply may name its ticket.
+//! Full-width digits and letters, spaces and punctuation are forgiven.
+use crate::domain::values::{Satisfaction, Solved};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Intent {
+    /// A digit 1–3 (or the words 满意 / 基本满意 / 不满意).
+    Digit(u8),
+    /// 收到 / 签收 / 确认 / 好的.
+    Acknowledge,
+    Unsubscribe,
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub intent: Intent,
+    /// A ticket number `YYYYMMDD-NNNNNN` written in the reply, if any.
+    pub ticket_no: Option<String>,
+}
+
+/// Folds full-width ASCII (１, ＴＤ) to half-width and drops spaces and punctuation.
+fn normalise(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            c => c,
+        })
+        .filter(|c| !c.is_whitespace() && !c.is_ascii_punctuation() && !"，。！？、；：“”‘’（）【】《》…—".contains(*c))
+        .collect::<String>()
+        .to_uppercase()
+}
+
+fn find_ticket_no(text: &str) -> Option<String> {
+    let b: Vec<char> = text.chars().collect();
+    (0..b.len().saturating_sub(14)).find_map(|i| {
+        let w = &b[i..i + 15];
+        let ok = w.iter().enumerate().all(|(j, c)| if j == 8 { *c == '-' } else { c.is_ascii_digit() });
+        ok.then(|| w.iter().collect())
+    })
+}
+
+pub fn parse(text: &str) -> Reply {
+    let ticket_no = find_ticket_no(text);
+    let mut rest = normalise(text);
+    if let Some(no) = &ticket_no {
+        rest = rest.replace(&no.replace('-', ""), "");
+    }
+    let intent = match rest.as_str() {
+        "1" | "满意" | "非常满意" => Intent::Digit(1),
+        "2" | "基本满意" => Intent::Digit(2),
+        "3" | "不满意" => Intent::Digit(3),
+        "收到" | "签收" | "确认" | "好的" | "已收到" | "收到1" | "1收到" => Intent::Acknowledge,
+        "TD" | "T" | "N" | "退订" | "TD退订" | "退订TD" => Intent::Unsubscribe,
+        _ => Intent::Other,
+    };
+    Reply { intent, ticket_no }
+}
+
+/// A rating reply as a return visit. The rating SMS asks one question (满意程度), so the answer
+/// stands for both: 1 满意 → solved yes, satisfied; 2 基本满意 → solved yes, basically satisfied;
+/// 3 不满意 → solved no, dissatisfied (the ticket is reopened and handled again).
+pub fn rating(digit: u8) -> Option<(Solved, Satisfaction, &'static str)> {
+    match digit {
+        1 => Some((Solved::Yes, Satisfaction::Satisfied, "满意")),
+        2 => Some((Solved::Yes, Satisfaction::BasicallySatisfied, "基本满意")),
+        3 => Some((Solved::No, Satisfaction::Dissatisfied, "不满意")),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn intent(s: &str) -> Intent {
+        parse(s).intent
+    }
+
+    #[test]
+    fn digits_words_and_full_width_forms() {
+        assert_eq!(intent("1"), Intent::Digit(1));
+        assert_eq!(intent(" １ "), Intent::Digit(1));
+        assert_eq!(intent("2。"), Intent::Digit(2));
+        assert_eq!(intent("不满意"), Intent::Digit(3));
+        assert_eq!(intent("基本满意！"), Intent::Digit(2));
+        assert_eq!(intent("满意"), Intent::Digit(1));
+        assert_eq!(intent("4"), Intent::Other);
+        assert_eq!(intent("12"), Intent::Other);
+    }
+
+    #[test]
+    fn acknowledgement_unsubscribe_and_free_text() {
+        assert_eq!(intent("收到"), Intent::Acknowledge);
+        assert_eq!(intent("收到！"), Intent::Acknowledge);
+        assert_eq!(intent("td"), Intent::Unsubscribe);
+        assert_eq!(intent("ＴＤ"), Intent::Unsubscribe);
+        assert_eq!(intent("退订"), Intent::Unsubscribe);
+        assert_eq!(intent("水还是没来，什么时候修"), Intent::Other);
+        assert_eq!(intent(""), Intent::Other);
+    }
+
+    #[test]
+    fn a_reply_may_name_its_ticket() {
+        let r = parse("收到 20261122-000123");
+        assert_eq!(r, Reply { intent: Intent::Acknowledge, ticket_no: Some("20261122-000123".into()) });
+        let r = parse("20261122-000123 3");
+        assert_eq!(r.intent, Intent::Digit(3));
+        assert_eq!(parse("1").ticket_no, None);
+    }
+
+    #[test]
+    fn rating_mapping_is_documented() {
+        assert_eq!(rating(1), Some((Solved::Yes, Satisfaction::Satisfied, "满意")));
+        assert_eq!(rating(3).map(|r| r.1), Some(Satisfaction::Dissatisfied));
+        assert_eq!(rating(4), None);
+    }
+}
