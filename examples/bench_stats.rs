@@ -70,11 +70,16 @@ async fn generate(db: &Db, n: u64) -> anyhow::Result<()> {
          region_id, region_path, unit_id, current_assignment_id, repeat_count, signoff_required, event_seq, last_hash, \
          created_at, updated_at, first_dispatched_at, resolved_at) \
          SELECT 100000 + s.i, 'B' || s.i, CASE WHEN s.i % 5 = 0 THEN 'in_progress' WHEN s.i % 5 = 1 THEN 'resolved' ELSE 'closed' END, \
-           'help', 'water.supply', 'qr', 'normal', '压测数据', '13900000000', v.id, v.path, u.id, 100000 + s.i, 0, false, 0, '', \
+           'help', 'water.supply', 'qr', 'normal', '压测数据', {phone}, v.id, v.path, u.id, 100000 + s.i, 0, false, 0, '', \
            {t}, {t}, {t}, CASE WHEN s.i % 5 = 0 THEN NULL ELSE {r} END \
          FROM ({series}) s JOIN bench_villages v ON v.k = s.i % 6 JOIN bench_units u ON u.k = s.i % 15",
         t = at(b, "s.i * 31"),
         r = at(b, "s.i * 31 + 86400"),
+        phone = match b {
+            DbBackend::Postgres => "'139' || lpad((s.i % 100000000)::text, 8, '0')",
+            _ => "'139' || printf('%08d', s.i % 100000000)",
+        },
+
         series = series(b, n),
     ))
     .await?;

@@ -1,7 +1,7 @@
 //! The counts behind the rates, in SQL that runs unchanged on SQLite and PostgreSQL.
 use crate::domain::metrics::Counts;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
 
 /// Whose tickets are counted.
 #[derive(Clone, Debug)]
@@ -13,28 +13,35 @@ pub enum Population {
 }
 
 impl Population {
-    /// A condition on `t` (tickets) using $1 (the region path or unit id), $2 and $3 (period).
-    fn tickets_where(&self) -> &'static str {
-        match self {
-            Population::Region(_) => "t.region_path LIKE $1 AND t.created_at >= $2 AND t.created_at < $3",
-            Population::Unit(_) => {
+    /// A condition on `t` (tickets) using $1 (the region path or unit id), $2 and $3 (period). A
+    /// region is matched by path prefix in the form each database answers from an index: GLOB on
+    /// SQLite (its LIKE ignores case and skips the index), LIKE on PostgreSQL (text_pattern_ops).
+    fn tickets_where(&self, backend: DbBackend) -> &'static str {
+        match (self, backend) {
+            (Population::Region(_), DbBackend::Sqlite) => {
+                "t.region_path GLOB $1 AND t.created_at >= $2 AND t.created_at < $3"
+            }
+            (Population::Region(_), _) => "t.region_path LIKE $1 AND t.created_at >= $2 AND t.created_at < $3",
+            (Population::Unit(_), _) => {
                 "t.id IN (SELECT ticket_id FROM assignments WHERE unit_id = $1 AND dispatched_at >= $2 AND dispatched_at < $3)"
             }
         }
     }
 
     /// A condition on `a` (assignments) for the response rate.
-    fn assignments_where(&self) -> &'static str {
+    fn assignments_where(&self, backend: DbBackend) -> &'static str {
         match self {
-            Population::Region(_) => "t.region_path LIKE $1 AND t.created_at >= $2 AND t.created_at < $3",
+            Population::Region(_) => self.tickets_where(backend),
             Population::Unit(_) => "a.unit_id = $1 AND a.dispatched_at >= $2 AND a.dispatched_at < $3",
         }
     }
 
-    fn key(&self) -> Value {
-        match self {
-            Population::Region(path) => format!("{path}%").into(),
-            Population::Unit(id) => (*id).into(),
+    /// The value of $1. Paths hold only digits and '/', so neither pattern needs escaping.
+    fn key(&self, backend: DbBackend) -> Value {
+        match (self, backend) {
+            (Population::Region(path), DbBackend::Sqlite) => format!("{path}*").into(),
+            (Population::Region(path), _) => format!("{path}%").into(),
+            (Population::Unit(id), _) => (*id).into(),
         }
     }
 }
@@ -58,13 +65,14 @@ pub async fn counts<C: ConnectionTrait>(
     to: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Counts, DbErr> {
-    let base = vec![pop.key(), from.into(), to.into()];
+    let backend = db.get_database_backend();
+    let base = vec![pop.key(backend), from.into(), to.into()];
     let with_now = || {
         let mut v = base.clone();
         v.push(now.into());
         v
     };
-    let tw = pop.tickets_where();
+    let tw = pop.tickets_where(backend);
 
     let t = row(
         db,
@@ -85,7 +93,7 @@ pub async fn counts<C: ConnectionTrait>(
             "SELECT SUM(CASE WHEN a.accepted_at IS NOT NULL OR a.respond_by <= $4 THEN 1 ELSE 0 END) AS due, \
              SUM(CASE WHEN a.accepted_at IS NOT NULL AND a.accepted_at <= a.respond_by THEN 1 ELSE 0 END) AS in_time \
              FROM assignments a JOIN tickets t ON t.id = a.ticket_id WHERE {}",
-            pop.assignments_where()
+            pop.assignments_where(backend)
         ),
         with_now(),
         &["due", "in_time"],
