@@ -9,11 +9,15 @@ pub const RESULT: &str = include_str!("../assets/result.html");
 pub const TRACK: &str = include_str!("../assets/track.html");
 pub const STATUS: &str = include_str!("../assets/status.html");
 pub const MESSAGE: &str = include_str!("../assets/message.html");
+pub const WORKLINK: &str = include_str!("../assets/worklink.html");
+pub const CONSOLE: &str = include_str!("../assets/console.html");
 
 /// Static files under `/assets/`: (content type, bytes).
 pub fn asset(path: &str) -> Option<(&'static str, &'static [u8])> {
     Some(match path {
         "css/app.css" => ("text/css; charset=utf-8", include_bytes!("../assets/css/app.css")),
+        "css/console.css" => ("text/css; charset=utf-8", include_bytes!("../assets/css/console.css")),
+        "js/console.js" => ("text/javascript; charset=utf-8", include_bytes!("../assets/js/console.js")),
         _ => return None,
     })
 }

@@ -1,6 +1,8 @@
 //! SeaORM entities for the minsheng schema (see `migration/`). Only `src/repo` uses them.
 
 pub mod assignments;
+pub mod calendar_days;
+pub mod calendar_years;
 pub mod cards;
 pub mod categories;
 pub mod events;

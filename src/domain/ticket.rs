@@ -128,10 +128,13 @@ pub enum Action {
     Merge,
     Invalid,
     ReturnVisit(VisitOutcome),
+    /// A cadre asks for escalation; the dispatcher decides (approve = `Escalate`, or refuse).
+    EscalateRequest,
+    EscalateRefuse,
 }
 
 /// The actions that `POST /api/v1/tickets/{no}/{action}` accepts, by path name.
-pub const PATH_ACTIONS: [Action; 15] = [
+pub const PATH_ACTIONS: [Action; 16] = [
     Action::Register,
     Action::Dispatch,
     Action::Accept,
@@ -147,6 +150,7 @@ pub const PATH_ACTIONS: [Action; 15] = [
     Action::CouncilDecision,
     Action::Merge,
     Action::Invalid,
+    Action::EscalateRefuse,
 ];
 
 impl Action {
@@ -168,6 +172,8 @@ impl Action {
             Action::Merge => "merge",
             Action::Invalid => "invalid",
             Action::ReturnVisit(_) => "return_visit",
+            Action::EscalateRequest => "escalate_request",
+            Action::EscalateRefuse => "escalate_refuse",
         }
     }
 
@@ -194,6 +200,8 @@ impl Action {
             Action::Merge => "合并",
             Action::Invalid => "作废",
             Action::ReturnVisit(_) => "回访",
+            Action::EscalateRequest => "申请提级",
+            Action::EscalateRefuse => "驳回提级申请",
         }
     }
 }
@@ -225,7 +233,7 @@ pub fn transition(from: Status, action: Action) -> Result<Status, Illegal> {
         (A::Progress, S::Accepted | S::InProgress) => S::InProgress,
         (A::Resolve, S::Accepted | S::InProgress) => S::Resolved,
         (A::Escalate, S::Dispatched | S::Accepted | S::InProgress) => S::Dispatched,
-        (A::Urge, s) if s.is_assigned() => s,
+        (A::Urge | A::EscalateRequest | A::EscalateRefuse, s) if s.is_assigned() => s,
         (A::Reopen, S::Resolved | S::Visited | S::Closed) => S::Reopened,
         (A::Close, S::Visited) => S::Closed,
         (A::Signoff, S::Resolved | S::Visited) => from,
@@ -246,7 +254,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const ALL_ACTIONS: [Action; 18] = [
+    const ALL_ACTIONS: [Action; 20] = [
         Action::Register,
         Action::Dispatch,
         Action::Accept,
@@ -265,6 +273,8 @@ mod tests {
         Action::ReturnVisit(VisitOutcome::Satisfied),
         Action::ReturnVisit(VisitOutcome::Unsatisfied),
         Action::ReturnVisit(VisitOutcome::Unreached),
+        Action::EscalateRequest,
+        Action::EscalateRefuse,
     ];
 
     #[test]
@@ -331,7 +341,17 @@ mod tests {
                         prop_assert!(s != Status::Merged && s != Status::Invalid);
                         if s == Status::Closed { prop_assert_eq!(a, Action::Reopen); }
                         if next == Status::Closed { prop_assert_eq!(a, Action::Close); }
-                        if a == Action::Urge || a == Action::Signoff { prop_assert_eq!(next, s); }
+                        if matches!(a, Action::Urge | Action::Signoff | Action::EscalateRequest | Action::EscalateRefuse) {
+                            prop_assert_eq!(next, s);
+                        }
+                        // Only an assigned order can be urged, escalated or asked to escalate.
+                        if matches!(a, Action::Urge | Action::Escalate | Action::EscalateRequest | Action::EscalateRefuse) {
+                            prop_assert!(s.is_assigned());
+                        }
+                        // Only reopen and a dissatisfied visit send a handled order back for handling.
+                        if next == Status::Reopened {
+                            prop_assert!(matches!(a, Action::Reopen | Action::ReturnVisit(VisitOutcome::Unsatisfied)));
+                        }
                         s = next;
                     }
                     Err(e) => prop_assert_eq!(e.from, s),

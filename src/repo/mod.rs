@@ -1,14 +1,19 @@
 //! Persistence: the only code that uses `entity::*`. Functions take any connection or transaction,
 //! so a service decides what commits together.
 pub mod assignments;
+pub mod calendar;
 pub mod cards;
 pub mod catalog;
+pub mod evidence;
 pub mod idempotency;
+pub mod lookup;
 pub mod outbox;
 pub mod regions;
 pub mod return_visits;
+pub mod sla_policies;
 pub mod staff;
 pub mod stats;
+pub mod sweep;
 pub mod tickets;
 pub mod uploads;
 

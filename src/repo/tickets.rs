@@ -243,6 +243,13 @@ pub struct ListFilter {
     pub q: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// Tickets whose current step's deadline (register, dispatch, respond, progress, result, visit)
+    /// has passed at this instant.
+    pub late_at: Option<DateTime<Utc>>,
+    /// Tickets whose unit asked to escalate and wait for the dispatcher.
+    pub escalation_pending: bool,
+    /// Tickets registered after their first-registration deadline (首问登记超时).
+    pub registration_late: bool,
 }
 
 pub fn visibility_condition(v: &Visibility) -> Condition {
@@ -280,6 +287,46 @@ pub fn overdue_condition(now: DateTime<Utc>) -> Condition {
     Condition::all().add(tickets::Column::CurrentAssignmentId.in_subquery(late))
 }
 
+/// The current step's deadline has passed at `now` (see `order_view::current_deadline`).
+pub fn late_condition(now: DateTime<Utc>) -> Condition {
+    let assignment_late = Query::select()
+        .column(assignments::Column::Id)
+        .from(assignments::Entity)
+        .and_where(assignments::Column::Status.eq("active"))
+        .cond_where(
+            Condition::any()
+                .add(assignments::Column::AcceptedAt.is_null().and(assignments::Column::RespondBy.lt(now)))
+                .add(
+                    assignments::Column::FirstProgressAt
+                        .is_null()
+                        .and(assignments::Column::ResolvedAt.is_null())
+                        .and(assignments::Column::ProgressBy.lt(now)),
+                )
+                .add(assignments::Column::ResolvedAt.is_null().and(assignments::Column::ResolveBy.lt(now))),
+        )
+        .to_owned();
+    Condition::any()
+        .add(tickets::Column::Status.eq("submitted").and(tickets::Column::RegisterBy.lt(now)))
+        .add(tickets::Column::Status.is_in(["registered", "reopened"]).and(tickets::Column::DispatchBy.lt(now)))
+        .add(
+            tickets::Column::Status
+                .is_in(["dispatched", "accepted", "in_progress"])
+                .and(tickets::Column::CurrentAssignmentId.in_subquery(assignment_late)),
+        )
+        .add(tickets::Column::Status.eq("resolved").and(tickets::Column::VisitBy.lt(now)))
+}
+
+fn escalation_pending_condition() -> Condition {
+    let waiting = Query::select()
+        .column(assignments::Column::Id)
+        .from(assignments::Entity)
+        .and_where(assignments::Column::Status.eq("active"))
+        .and_where(assignments::Column::EscalationRequestedAt.is_not_null())
+        .and_where(assignments::Column::EscalationDecidedAt.is_null())
+        .to_owned();
+    Condition::all().add(tickets::Column::CurrentAssignmentId.in_subquery(waiting))
+}
+
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     vis: &Visibility,
@@ -303,6 +350,15 @@ pub async fn list<C: ConnectionTrait>(
     }
     if let Some(now) = f.overdue_at {
         q = q.filter(overdue_condition(now));
+    }
+    if let Some(now) = f.late_at {
+        q = q.filter(late_condition(now));
+    }
+    if f.escalation_pending {
+        q = q.filter(escalation_pending_condition());
+    }
+    if f.registration_late {
+        q = q.filter(Expr::col(tickets::Column::RegisteredAt).gt(Expr::col(tickets::Column::RegisterBy)));
     }
     if let Some(text) = &f.q {
         q = q.filter(

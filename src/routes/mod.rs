@@ -2,10 +2,14 @@
 pub mod admin;
 pub mod auth;
 pub mod cards;
+pub mod console;
 pub mod health;
+pub mod orders;
 pub mod pages;
+pub mod sla;
 pub mod stats;
 pub mod tickets;
+pub mod worklink;
 
 use actix_web::web;
 use serde::Serialize;
@@ -28,12 +32,16 @@ impl<T: Serialize> ListAnswer<T> {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
     pages::configure(cfg);
+    console::configure(cfg);
+    worklink::configure(cfg);
     cfg.service(
         web::scope("/api/v1")
             .configure(auth::configure)
             .configure(cards::configure)
             .configure(tickets::configure)
             .configure(stats::configure)
-            .configure(admin::configure),
+            .configure(admin::configure)
+            .configure(sla::configure)
+            .configure(orders::configure),
     );
 }

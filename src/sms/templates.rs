@@ -80,6 +80,49 @@ pub fn segments(body: &str) -> usize {
     if n <= 70 { 1 } else { n.div_ceil(67) }
 }
 
+/// To the unit receiving an escalated order, with the cadre's order link.
+pub fn escalation_with_link(sign_name: &str, no: &str, category: &str, respond_by: &str, link: &str) -> Message {
+    Message {
+        kind: "escalation",
+        body: sign(
+            sign_name,
+            format!("提级工单{no}（{category}）转由贵单位办理，请于{respond_by}前签收。办理：{link}"),
+        ),
+        params: json!({"no": no, "category": category, "deadline": respond_by, "link": link}),
+        urgent: true,
+    }
+}
+
+/// To the cadre: 80 % of a step's time has passed (the sweeper).
+pub fn reminder(sign_name: &str, no: &str, step: &str, deadline: &str, link: &str) -> Message {
+    Message {
+        kind: "reminder",
+        body: sign(sign_name, format!("提醒：工单{no}须于{deadline}前{step}，请及时办理。{link}")),
+        params: json!({"no": no, "step": step, "deadline": deadline, "link": link}),
+        urgent: false,
+    }
+}
+
+/// To the cadre: a step's deadline has passed (催办 by the sweeper).
+pub fn overdue(sign_name: &str, no: &str, step: &str, deadline: &str, link: &str) -> Message {
+    Message {
+        kind: "urge",
+        body: sign(sign_name, format!("催办：工单{no}已超过{step}时限（{deadline}），请立即办理。{link}")),
+        params: json!({"no": no, "step": step, "deadline": deadline, "link": link}),
+        urgent: true,
+    }
+}
+
+/// To the supervising unit: an order of a unit below it is overdue (督办).
+pub fn supervise(sign_name: &str, no: &str, unit: &str, step: &str, deadline: &str) -> Message {
+    Message {
+        kind: "urge",
+        body: sign(sign_name, format!("督办：{unit}承办的工单{no}已超过{step}时限（{deadline}），请督促办理。")),
+        params: json!({"no": no, "unit": unit, "step": step, "deadline": deadline}),
+        urgent: true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
