@@ -96,7 +96,20 @@ impl MigrationTrait for Migration {
              WHERE status = 'active' AND next_check_at IS NOT NULL",
         )
         .await?;
-        db.execute_unprepared("CREATE INDEX ix_assignments_status_ticket ON assignments (status, ticket_id)").await?;
+        // Overdue and late orders: each missed step is found from a partial index on its deadline.
+        for (name, col, open) in [
+            ("respond_open", "respond_by", "accepted_at IS NULL"),
+            ("progress_open", "progress_by", "first_progress_at IS NULL AND resolved_at IS NULL"),
+            ("resolve_open", "resolve_by", "resolved_at IS NULL"),
+        ] {
+            db.execute_unprepared(&format!(
+                "CREATE INDEX ix_assignments_{name} ON assignments ({col}) WHERE status = 'active' AND {open}"
+            ))
+            .await?;
+        }
+        // A cadre's list: the tickets ever given to their unit.
+        db.execute_unprepared("CREATE INDEX ix_assignments_unit_ticket ON assignments (unit_id, ticket_id)").await?;
+        db.execute_unprepared("CREATE INDEX ix_tickets_current_assignment ON tickets (current_assignment_id)").await?;
         // The staff list: newest first within a status, and the waiting-for-dispatch deadline.
         db.execute_unprepared("CREATE INDEX ix_tickets_created_at_id ON tickets (created_at, id)").await?;
         db.execute_unprepared("CREATE INDEX ix_tickets_category_created ON tickets (category_code, created_at)")

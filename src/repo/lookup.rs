@@ -1,6 +1,6 @@
 //! Small batch lookups for list pages: names of many units or regions in one query, and the
 //! duplicates merged into a ticket.
-use entity::{regions, tickets, units};
+use entity::{categories, regions, tickets, units};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::HashMap;
 
@@ -34,6 +34,21 @@ pub async fn region_names<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<Has
     Ok(rows.into_iter().collect())
 }
 
+pub async fn category_names<C: ConnectionTrait>(db: &C, codes: &[String]) -> Result<HashMap<String, String>, DbErr> {
+    if codes.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(String, String)> = categories::Entity::find()
+        .select_only()
+        .column(categories::Column::Code)
+        .column(categories::Column::Name)
+        .filter(categories::Column::Code.is_in(codes.to_vec()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Numbers of the tickets merged into `id`, oldest first.
 pub async fn merged_from<C: ConnectionTrait>(db: &C, id: i64) -> Result<Vec<String>, DbErr> {
     tickets::Entity::find()
@@ -44,4 +59,20 @@ pub async fn merged_from<C: ConnectionTrait>(db: &C, id: i64) -> Result<Vec<Stri
         .into_tuple()
         .all(db)
         .await
+}
+
+/// Numbers of many tickets by id.
+pub async fn ticket_nos<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<HashMap<i64, String>, DbErr> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, String)> = tickets::Entity::find()
+        .select_only()
+        .column(tickets::Column::Id)
+        .column(tickets::Column::No)
+        .filter(tickets::Column::Id.is_in(ids.to_vec()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
 }

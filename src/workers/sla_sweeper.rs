@@ -126,11 +126,21 @@ async fn run_batch(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Sweep
     let tx = state.db.begin().await?;
     let due = repo::sweep::claim_due(&*tx, now, BATCH).await?;
     let mut report = SweepReport { examined: due.len(), ..Default::default() };
+    let ids: Vec<i64> = due.iter().map(|a| a.ticket_id).collect();
+    let nos = repo::lookup::ticket_nos(&*tx, &ids).await?;
     let mut cache = Cache::default();
     for a in &due {
-        // A savepoint per assignment: one that fails is rolled back alone and retried next pass.
+        let plan = sweep::plan(&steps(a), now);
+        let no = nos.get(&a.ticket_id).cloned().unwrap_or_default();
+        if !plan.decisions.iter().any(|d| d.send == Some(Notice::Urge)) {
+            // Reminders (or nothing): two small writes, straight in the batch.
+            report += remind(state, &*tx, a, &plan, &no, now, &mut cache).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            continue;
+        }
+        // An urge touches the ticket and its ledger: a savepoint, so that one that fails is rolled
+        // back alone and tried again next pass.
         let sp = (*tx).begin().await?;
-        match process(state, &sp, a, now, &mut cache).await {
+        match urge(state, &sp, a, &plan, now, &mut cache).await {
             Ok(r) => {
                 sp.commit().await?;
                 report += r;
@@ -205,50 +215,55 @@ fn deadline_of(a: &Assignment, step: Step) -> DateTime<Utc> {
     }
 }
 
-async fn process<C: ConnectionTrait>(
+/// Reminders only: marks and messages, no ledger event (a reminder is a notice, not an act on the
+/// order).
+async fn remind<C: ConnectionTrait>(
     state: &AppState,
     db: &C,
     a: &Assignment,
+    plan: &sweep::Plan,
+    no: &str,
     now: DateTime<Utc>,
     cache: &mut Cache,
 ) -> ApiResult<SweepReport> {
-    let plan = sweep::plan(&steps(a), now);
+    let mut report = SweepReport { examined: 0, ..Default::default() };
+    if !repo::sweep::record(db, a, marks(&plan.decisions, now), plan.next_check).await? {
+        return Ok(report); // another sweeper took care of it
+    }
+    let sign = &state.settings.county.sms_sign;
+    for d in plan.decisions.iter().filter(|d| d.send == Some(Notice::Reminder)) {
+        let deadline = fmt_local(state, deadline_of(a, d.step));
+        for (phone, staff) in cache.recipients(state, a.unit_id, a.assignee_id).await? {
+            let link = worklink_url(state, a.id, staff, a.resolve_by);
+            let msg = templates::reminder(sign, no, d.step.label(), &deadline, &link);
+            repo::outbox::enqueue(db, &msg, &phone, Some(a.ticket_id), now).await?;
+        }
+        report.reminders += 1;
+    }
+    Ok(report)
+}
+
+/// A breach: urge the assignee and the supervising unit (one ledger event, system actor) and, for a
+/// missed response, escalate to the lead unit of the parent region.
+async fn urge<C: ConnectionTrait>(
+    state: &AppState,
+    db: &C,
+    a: &Assignment,
+    plan: &sweep::Plan,
+    now: DateTime<Utc>,
+    cache: &mut Cache,
+) -> ApiResult<SweepReport> {
     let urges: Vec<Step> = plan.decisions.iter().filter(|d| d.send == Some(Notice::Urge)).map(|d| d.step).collect();
     let mut report = SweepReport { examined: 0, ..Default::default() };
-    // An urge is ledgered on the ticket: take the ticket's row lock first, without waiting.
-    let ticket = if urges.is_empty() {
-        None
-    } else {
-        match repo::sweep::lock_ticket_nowait(db, a.ticket_id).await? {
-            Some(t) => Some(t),
-            None => {
-                report.deferred = 1;
-                return Ok(report);
-            }
-        }
+    // Take the ticket's row lock first, without waiting.
+    let Some(ticket) = repo::sweep::lock_ticket_nowait(db, a.ticket_id).await? else {
+        report.deferred = 1;
+        return Ok(report);
     };
     if !repo::sweep::record(db, a, marks(&plan.decisions, now), plan.next_check).await? {
         return Ok(report); // another sweeper took care of it
     }
     let sign = &state.settings.county.sms_sign;
-    let Some(ticket) = ticket else {
-        // Reminders only.
-        let reminders: Vec<&Decision> = plan.decisions.iter().filter(|d| d.send == Some(Notice::Reminder)).collect();
-        if reminders.is_empty() {
-            return Ok(report);
-        }
-        let no = lookup_no(db, a.ticket_id).await?;
-        for d in reminders {
-            let deadline = fmt_local(state, deadline_of(a, d.step));
-            for (phone, staff) in cache.recipients(state, a.unit_id, a.assignee_id).await? {
-                let link = worklink_url(state, a.id, staff, a.resolve_by);
-                let msg = templates::reminder(sign, &no, d.step.label(), &deadline, &link);
-                repo::outbox::enqueue(db, &msg, &phone, Some(a.ticket_id), now).await?;
-            }
-            report.reminders += 1;
-        }
-        return Ok(report);
-    };
     let status = Status::parse(&ticket.status).unwrap_or(Status::Submitted);
     let respond_missed = urges.contains(&Step::Respond) && status == Status::Dispatched;
     let target = if respond_missed { escalation::default_target(&state.db.conn, a.unit_id).await.ok() } else { None };
@@ -296,8 +311,4 @@ async fn process<C: ConnectionTrait>(
         report.escalations += 1;
     }
     Ok(report)
-}
-
-async fn lookup_no<C: ConnectionTrait>(db: &C, ticket_id: i64) -> ApiResult<String> {
-    Ok(repo::tickets::by_id(db, ticket_id).await?.map(|t| t.no).unwrap_or_default())
 }
