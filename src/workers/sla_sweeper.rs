@@ -80,21 +80,19 @@ pub async fn run_loop(state: AppState, every: std::time::Duration) {
     }
 }
 
+/// Who receives a unit's notices: (phone, staff id the order link acts for).
+type Recipients = Vec<(String, Option<i64>)>;
+
 /// Lookups shared by the assignments of a batch (most orders sit with a few units).
 #[derive(Default)]
 struct Cache {
-    recipients: HashMap<(i64, Option<i64>), Vec<(String, Option<i64>)>>,
+    recipients: HashMap<(i64, Option<i64>), Recipients>,
     supervisors: HashMap<i64, Option<repo::regions::Unit>>,
     unit_names: HashMap<i64, String>,
 }
 
 impl Cache {
-    async fn recipients(
-        &mut self,
-        state: &AppState,
-        unit: i64,
-        assignee: Option<i64>,
-    ) -> ApiResult<Vec<(String, Option<i64>)>> {
+    async fn recipients(&mut self, state: &AppState, unit: i64, assignee: Option<i64>) -> ApiResult<Recipients> {
         if let Some(r) = self.recipients.get(&(unit, assignee)) {
             return Ok(r.clone());
         }

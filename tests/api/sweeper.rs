@@ -73,9 +73,22 @@ async fn a_missed_response_is_reminded_urged_and_escalated_exactly_once() {
     assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'urge'").await, 3);
     assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'escalation'").await, 2);
     let inspector = app.token("inspector").await;
-    let v: Value =
-        app.get(&format!("/api/v1/tickets/{no}/ledger/verify"), Some(&inspector)).await.json().await.unwrap();
+    let url = format!("/api/v1/tickets/{no}/ledger/verify");
+    let v: Value = app.get(&url, Some(&inspector)).await.json().await.unwrap();
     assert_eq!(v["ok"], true);
+    // The system's acts are in the same chain: passing the automatic urge off as a person's is caught.
+    let seq = urge["seq"].as_i64().unwrap();
+    let db = &app.state.db.conn;
+    let disable = if app.state.db.is_postgres() {
+        "ALTER TABLE events DISABLE TRIGGER events_append_only"
+    } else {
+        "DROP TRIGGER events_no_update"
+    };
+    sea_orm::ConnectionTrait::execute_unprepared(db, disable).await.unwrap();
+    let forge = format!("UPDATE events SET actor_kind = 'staff', actor_name = '李长河' WHERE seq = {seq}");
+    sea_orm::ConnectionTrait::execute_unprepared(db, &forge).await.unwrap();
+    let v: Value = app.get(&url, Some(&inspector)).await.json().await.unwrap();
+    assert_eq!((v["ok"].as_bool(), v["broken_at"].as_i64()), (Some(false), Some(seq)));
 }
 
 #[tokio::test]
