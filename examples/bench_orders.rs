@@ -19,6 +19,10 @@ use std::time::Instant;
 
 struct Args {
     rows: usize,
+    /// Keep the database afterwards (to look at query plans).
+    keep: bool,
+    /// Measure a database kept earlier instead of filling a new one.
+    reuse: Option<String>,
     dbs: Vec<String>,
     pg: String,
 }
@@ -26,6 +30,8 @@ struct Args {
 fn args() -> Args {
     let mut a = Args {
         rows: 1_000_000,
+        keep: false,
+        reuse: None,
         dbs: vec!["sqlite".into(), "postgres".into()],
         pg: "postgres://postgres@127.0.0.1:5432".into(),
     };
@@ -41,6 +47,12 @@ fn args() -> Args {
                 }
             }
             "--pg" => a.pg = v.get(i + 1).cloned().unwrap_or(a.pg),
+            "--reuse" => a.reuse = v.get(i + 1).cloned(),
+            "--keep" => {
+                a.keep = true;
+                i += 1;
+                continue;
+            }
             _ => {}
         }
         i += 2;
@@ -312,6 +324,17 @@ async fn bench_list(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<()> 
             county.clone(),
             ListFilter {
                 region_path: Some(township.clone()),
+                status: Some("dispatched".into()),
+                category: Some("water".into()),
+                ..Default::default()
+            },
+            1,
+        ),
+        (
+            "township + status + category, nothing matches",
+            county.clone(),
+            ListFilter {
+                region_path: Some(township.clone()),
                 status: Some("accepted".into()),
                 category: Some("roads".into()),
                 ..Default::default()
@@ -338,7 +361,31 @@ async fn bench_list(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<()> 
     Ok(())
 }
 
+async fn rerun(url: &str) -> anyhow::Result<()> {
+    let mut settings = load(AppEnvironment::Local)?;
+    settings.application.workers_enabled = false;
+    settings.database.url = SecretString::from(url.to_string());
+    let db = Db::connect(url, 8).await?;
+    db.migrate().await?;
+    db.conn.execute_unprepared("ANALYZE").await?;
+    let state = minsheng::startup::build_state(settings, db).await?;
+    // The fill's "now" is not stored: take the newest ticket as its instant.
+    let newest = repo::tickets::list(
+        &state.db.conn,
+        &Visibility { region_paths: vec!["/".into()], unit_id: None },
+        &ListFilter::default(),
+        Page { page: 1, per_page: 1 },
+    )
+    .await?;
+    let now = newest.0.first().map(|t| t.created_at + Duration::minutes(30)).unwrap_or_else(Utc::now);
+    bench_list(&state, now).await
+}
+
 async fn run(backend: &str, a: &Args) -> anyhow::Result<()> {
+    if let Some(url) = &a.reuse {
+        println!("\n== {url}");
+        return rerun(url).await;
+    }
     let id = uuid::Uuid::new_v4().simple().to_string();
     let url = match backend {
         "postgres" => {
@@ -365,9 +412,13 @@ async fn run(backend: &str, a: &Args) -> anyhow::Result<()> {
     fill(&db, a.rows, now).await?;
     println!("  filled in {:.1} s", t.elapsed().as_secs_f64());
     let state = minsheng::startup::build_state(settings, db).await?;
-    bench_list(&state, now).await?;
-    bench_sweeper(&state, now).await?;
-    if backend == "postgres" {
+    if !a.keep {
+        bench_list(&state, now).await?;
+        bench_sweeper(&state, now).await?;
+    }
+    if a.keep {
+        println!("  kept: {url}");
+    } else if backend == "postgres" {
         state.db.conn.clone().close().await.ok();
         let admin = Database::connect(format!("{}/postgres", a.pg)).await?;
         admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS ms_bench_{id} WITH (FORCE)")).await?;

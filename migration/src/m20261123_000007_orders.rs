@@ -114,6 +114,7 @@ impl MigrationTrait for Migration {
         db.execute_unprepared("CREATE INDEX ix_tickets_created_at_id ON tickets (created_at, id)").await?;
         db.execute_unprepared("CREATE INDEX ix_tickets_category_created ON tickets (category_code, created_at)")
             .await?;
+        db.execute_unprepared("CREATE INDEX ix_tickets_unit_created ON tickets (unit_id, created_at)").await?;
         if m.get_database_backend() == DbBackend::Postgres {
             // LIKE 'prefix%' on the region path uses a btree only with pattern ops (or the "C" collation).
             db.execute_unprepared(

@@ -5,7 +5,7 @@ use crate::domain::ledger::{self, EventContent};
 use crate::domain::ticket::Status;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{assignments, events, tickets};
-use sea_orm::sea_query::{BinOper, Expr, ExprTrait, Query, SimpleExpr};
+use sea_orm::sea_query::{BinOper, Expr, ExprTrait, Query, SimpleExpr, UnionType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value,
@@ -270,6 +270,9 @@ pub fn visibility_condition(v: &Visibility) -> Condition {
 pub fn visibility_condition_on(v: &Visibility, backend: DbBackend) -> Condition {
     let mut any = Condition::any();
     for p in &v.region_paths {
+        if p == "/" {
+            return Condition::all(); // the whole tree: no condition
+        }
         any = any.add(under_path(p, backend));
     }
     if let Some(unit) = v.unit_id {
@@ -287,38 +290,45 @@ pub fn visibility_condition_on(v: &Visibility, backend: DbBackend) -> Condition 
     any
 }
 
-/// Open tickets whose current assignment has missed its response or result deadline at `now`.
-pub fn overdue_condition(now: DateTime<Utc>) -> Condition {
-    let late = Query::select()
-        .column(assignments::Column::Id)
+/// Active assignments that missed `deadline` while their step `open` is not done, from the partial
+/// index on that deadline (one SELECT per step, joined with UNION: an OR across steps would scan).
+/// It selects ticket ids: a ticket has at most one active assignment, its current one, so the outer
+/// query looks tickets up by primary key.
+fn missed(deadline: assignments::Column, open: Condition, now: DateTime<Utc>) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(assignments::Column::TicketId)
         .from(assignments::Entity)
         .and_where(assignments::Column::Status.eq("active"))
-        .cond_where(
-            Condition::any()
-                .add(assignments::Column::AcceptedAt.is_null().and(assignments::Column::RespondBy.lt(now)))
-                .add(assignments::Column::ResolvedAt.is_null().and(assignments::Column::ResolveBy.lt(now))),
-        )
+        .cond_where(open)
+        .and_where(Expr::col(deadline).lt(now))
+        .to_owned()
+}
+
+fn respond_open() -> Condition {
+    Condition::all().add(assignments::Column::AcceptedAt.is_null())
+}
+
+fn resolve_open() -> Condition {
+    Condition::all().add(assignments::Column::ResolvedAt.is_null())
+}
+
+fn progress_open() -> Condition {
+    Condition::all().add(assignments::Column::FirstProgressAt.is_null()).add(assignments::Column::ResolvedAt.is_null())
+}
+
+/// Open tickets whose current assignment has missed its response or result deadline at `now`.
+pub fn overdue_condition(now: DateTime<Utc>) -> Condition {
+    let late = missed(assignments::Column::RespondBy, respond_open(), now)
+        .union(UnionType::Distinct, missed(assignments::Column::ResolveBy, resolve_open(), now))
         .to_owned();
-    Condition::all().add(tickets::Column::CurrentAssignmentId.in_subquery(late))
+    Condition::all().add(tickets::Column::Id.in_subquery(late))
 }
 
 /// The current step's deadline has passed at `now` (see `order_view::current_deadline`).
 pub fn late_condition(now: DateTime<Utc>) -> Condition {
-    let assignment_late = Query::select()
-        .column(assignments::Column::Id)
-        .from(assignments::Entity)
-        .and_where(assignments::Column::Status.eq("active"))
-        .cond_where(
-            Condition::any()
-                .add(assignments::Column::AcceptedAt.is_null().and(assignments::Column::RespondBy.lt(now)))
-                .add(
-                    assignments::Column::FirstProgressAt
-                        .is_null()
-                        .and(assignments::Column::ResolvedAt.is_null())
-                        .and(assignments::Column::ProgressBy.lt(now)),
-                )
-                .add(assignments::Column::ResolvedAt.is_null().and(assignments::Column::ResolveBy.lt(now))),
-        )
+    let assignment_late = missed(assignments::Column::RespondBy, respond_open(), now)
+        .union(UnionType::Distinct, missed(assignments::Column::ProgressBy, progress_open(), now))
+        .union(UnionType::Distinct, missed(assignments::Column::ResolveBy, resolve_open(), now))
         .to_owned();
     Condition::any()
         .add(tickets::Column::Status.eq("submitted").and(tickets::Column::RegisterBy.lt(now)))
@@ -326,7 +336,7 @@ pub fn late_condition(now: DateTime<Utc>) -> Condition {
         .add(
             tickets::Column::Status
                 .is_in(["dispatched", "accepted", "in_progress"])
-                .and(tickets::Column::CurrentAssignmentId.in_subquery(assignment_late)),
+                .and(tickets::Column::Id.in_subquery(assignment_late)),
         )
         .add(tickets::Column::Status.eq("resolved").and(tickets::Column::VisitBy.lt(now)))
 }
@@ -340,6 +350,28 @@ fn escalation_pending_condition() -> Condition {
         .and_where(assignments::Column::EscalationDecidedAt.is_null())
         .to_owned();
     Condition::all().add(tickets::Column::CurrentAssignmentId.in_subquery(waiting))
+}
+
+/// Drops a region condition that every ticket meets (the caller's region is the one root of the
+/// tree, as for county-level staff): the query can then use the index that suits its filters.
+async fn without_whole_tree<C: ConnectionTrait>(db: &C, v: &Visibility) -> Result<Visibility, DbErr> {
+    if v.region_paths.is_empty() {
+        return Ok(v.clone());
+    }
+    let roots: Vec<String> = entity::regions::Entity::find()
+        .select_only()
+        .column(entity::regions::Column::Path)
+        .filter(entity::regions::Column::ParentId.is_null())
+        .limit(2)
+        .into_tuple()
+        .all(db)
+        .await?;
+    match roots.as_slice() {
+        [only] if v.region_paths.iter().any(|p| p == only) => {
+            Ok(Visibility { region_paths: vec!["/".into()], unit_id: None })
+        }
+        _ => Ok(v.clone()),
+    }
 }
 
 /// A category code with every code below it in the tree (the tree is small: read it whole).
@@ -368,6 +400,7 @@ pub async fn list<C: ConnectionTrait>(
     page: Page,
 ) -> Result<(Vec<Ticket>, u64), DbErr> {
     let backend = db.get_database_backend();
+    let vis = &without_whole_tree(db, vis).await?;
     let mut q = tickets::Entity::find().filter(visibility_condition_on(vis, backend));
     if let Some(s) = &f.status {
         q = q.filter(tickets::Column::Status.eq(s.clone()));
