@@ -72,13 +72,15 @@ const DEPARTMENTS: [(&str, &str, &str, &str, bool); 7] = [
 ];
 
 /// (username, name, roles, phone)
-const COUNTY_STAFF: [(&str, &str, &str, &str); 6] = [
+const COUNTY_STAFF: [(&str, &str, &str, &str); 7] = [
     ("admin", "系统管理员", "admin", "13900000001"),
     ("operator", "刘敏", "operator", "13900000002"),
     ("dispatcher", "陈刚", "dispatcher", "13900000003"),
     ("caller", "赵丽", "caller", "13900000004"),
     ("leader", "孙伟", "leader", "13900000005"),
     ("inspector", "周洁", "inspector", "13900000006"),
+    // The principal leader (主要领导): a second leader, so that four-party sign-off has four people.
+    ("principal", "吴国强", "leader", "13900000007"),
 ];
 
 /// (code, name, parent, level, sort)

@@ -11,6 +11,8 @@ pub const STATUS: &str = include_str!("../assets/status.html");
 pub const MESSAGE: &str = include_str!("../assets/message.html");
 pub const RATE: &str = include_str!("../assets/rate.html");
 pub const CONSOLE_VISITS: &str = include_str!("../assets/console/visits.html");
+pub const WORKLINK: &str = include_str!("../assets/worklink.html");
+pub const CONSOLE: &str = include_str!("../assets/console.html");
 
 /// Static files under `/assets/`: (content type, bytes).
 pub fn asset(path: &str) -> Option<(&'static str, &'static [u8])> {
@@ -20,6 +22,8 @@ pub fn asset(path: &str) -> Option<(&'static str, &'static [u8])> {
         "js/font.js" => ("text/javascript; charset=utf-8", include_bytes!("../assets/js/font.js")),
         "console/visits.css" => ("text/css; charset=utf-8", include_bytes!("../assets/console/visits.css")),
         "console/visits.js" => ("text/javascript; charset=utf-8", include_bytes!("../assets/console/visits.js")),
+        "css/console.css" => ("text/css; charset=utf-8", include_bytes!("../assets/css/console.css")),
+        "js/console.js" => ("text/javascript; charset=utf-8", include_bytes!("../assets/js/console.js")),
         _ => return None,
     })
 }

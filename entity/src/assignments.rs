@@ -29,6 +29,16 @@ pub struct Model {
     pub progress_urged_at: Option<DateTimeUtc>,
     pub resolve_reminded_at: Option<DateTimeUtc>,
     pub resolve_urged_at: Option<DateTimeUtc>,
+    pub respond_remind_at: Option<DateTimeUtc>,
+    pub progress_remind_at: Option<DateTimeUtc>,
+    pub resolve_remind_at: Option<DateTimeUtc>,
+    pub next_check_at: Option<DateTimeUtc>,
+    pub escalation_requested_at: Option<DateTimeUtc>,
+    pub escalation_decided_at: Option<DateTimeUtc>,
+    pub escalation_requested_by: Option<i64>,
+    #[sea_orm(column_type = "Text")]
+    pub escalation_reason: Option<String>,
+    pub escalation_decision: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,6 +2,8 @@
 
 pub mod appeals;
 pub mod assignments;
+pub mod calendar_days;
+pub mod calendar_years;
 pub mod card_scans;
 pub mod cards;
 pub mod categories;

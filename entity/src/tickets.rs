@@ -41,6 +41,7 @@ pub struct Model {
     pub resolved_at: Option<DateTimeUtc>,
     pub visit_by: Option<DateTimeUtc>,
     pub closed_at: Option<DateTimeUtc>,
+    pub dispatch_by: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

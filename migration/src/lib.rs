@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_core;
 mod m20261123_000005_cards;
 mod m20261123_000006_intake;
+mod m20261123_000007_orders;
 mod m20261123_000008_sms;
 mod m20261123_000009_visits;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_core::Migration),
             Box::new(m20261123_000005_cards::Migration),
             Box::new(m20261123_000006_intake::Migration),
+            Box::new(m20261123_000007_orders::Migration),
             Box::new(m20261123_000008_sms::Migration),
             Box::new(m20261123_000009_visits::Migration),
         ]

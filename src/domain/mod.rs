@@ -7,5 +7,7 @@ pub mod metrics;
 pub mod phone;
 pub mod roles;
 pub mod sla;
+pub mod sweep;
 pub mod ticket;
 pub mod values;
+pub mod worklink;

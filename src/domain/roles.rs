@@ -150,8 +150,11 @@ fn role_may(role: Role, action: Action, party: Option<SignoffParty>, assigned: i
     match (role, action) {
         (R::Admin, _) => true,
         (R::Operator | R::Dispatcher, A::Register | A::CouncilDecision | A::Merge | A::Invalid) => true,
-        (R::Dispatcher, A::Dispatch | A::Escalate | A::Urge | A::Reopen | A::Close | A::Refer) => true,
-        (R::Cadre, A::Accept | A::Return | A::Progress | A::Resolve | A::Escalate) => assigned(),
+        (R::Dispatcher, A::Dispatch | A::Escalate | A::EscalateRefuse | A::Urge | A::Reopen | A::Close | A::Refer) => {
+            true
+        }
+        // A cadre's `escalate` is a request the dispatcher decides (首办负责: no shedding by oneself).
+        (R::Cadre, A::Accept | A::Return | A::Progress | A::Resolve | A::EscalateRequest) => assigned(),
         (R::Leader, A::Urge | A::Reopen) => true,
         (R::Caller, A::Reopen | A::Close | A::ReturnVisit(_)) => true,
         // The appealing unit is checked by the appeal service (the visit's unit, not the current one).
@@ -219,5 +222,9 @@ mod tests {
         assert!(s(Role::Leader).can_act(Action::Signoff, &t, Some(SignoffParty::Principal)));
         assert!(!s(Role::Leader).can_act(Action::Signoff, &t, Some(SignoffParty::Handler)));
         assert!(s(Role::Cadre).can_act(Action::Signoff, &t, Some(SignoffParty::Handler)));
+        assert!(s(Role::Cadre).can_act(Action::EscalateRequest, &t, None));
+        assert!(!s(Role::Cadre).can_act(Action::Escalate, &t, None));
+        assert!(s(Role::Dispatcher).can_act(Action::EscalateRefuse, &t, None));
+        assert!(!s(Role::Leader).can_act(Action::EscalateRefuse, &t, None));
     }
 }

@@ -64,13 +64,49 @@ impl Policy {
     }
 }
 
-/// Deadlines stored on an assignment when it is created.
+impl Policy {
+    /// Checks an admin's policy: every step at least a minute, at most 180 days, and the assignment
+    /// steps in order (respond ≤ progress ≤ resolve) so that stored deadlines are monotonic.
+    /// On failure: (field, Chinese message).
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        const MAX: i64 = 180 * 24 * 60;
+        for (field, what, v) in [
+            ("register_minutes", "登记时限", self.register_minutes),
+            ("dispatch_minutes", "派单时限", self.dispatch_minutes),
+            ("respond_minutes", "响应时限", self.respond_minutes),
+            ("progress_minutes", "首次反馈时限", self.progress_minutes),
+            ("resolve_minutes", "办结时限", self.resolve_minutes),
+            ("visit_minutes", "回访时限", self.visit_minutes),
+        ] {
+            if !(1..=MAX).contains(&v) {
+                return Err((field, format!("{what}须为1到{MAX}分钟（180天）")));
+            }
+        }
+        if self.progress_minutes < self.respond_minutes {
+            return Err(("progress_minutes", "首次反馈时限不能短于响应时限".into()));
+        }
+        if self.resolve_minutes < self.progress_minutes {
+            return Err(("resolve_minutes", "办结时限不能短于首次反馈时限".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Deadlines stored on an assignment when it is created, with the instants at which the sweeper
+/// reminds (80 % of each step's time on the policy's clock).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AssignmentDeadlines {
     pub respond_by: DateTime<Utc>,
     pub progress_by: DateTime<Utc>,
     pub resolve_by: DateTime<Utc>,
+    pub respond_remind_at: DateTime<Utc>,
+    pub progress_remind_at: DateTime<Utc>,
+    pub resolve_remind_at: DateTime<Utc>,
 }
+
+/// Share of a step's time after which the assignee is reminded (DESIGN.md: 80 %).
+pub const REMIND_NUMERATOR: i64 = 4;
+pub const REMIND_DENOMINATOR: i64 = 5;
 
 #[derive(Deserialize)]
 struct YearFile {
@@ -109,6 +145,21 @@ impl Calendar {
         }
         self.years.insert(f.year, (off, f.workdays.into_iter().collect()));
         Ok(())
+    }
+
+    /// Adds (or replaces) a year from its days off and make-up workdays.
+    pub fn add_year(
+        &mut self,
+        year: i32,
+        off: impl IntoIterator<Item = NaiveDate>,
+        workdays: impl IntoIterator<Item = NaiveDate>,
+    ) {
+        self.years.insert(year, (off.into_iter().collect(), workdays.into_iter().collect()));
+    }
+
+    /// The years this calendar knows, ascending.
+    pub fn years(&self) -> Vec<i32> {
+        self.years.keys().copied().collect()
     }
 
     pub fn knows_year(&self, year: i32) -> bool {
@@ -189,10 +240,15 @@ impl Clock<'_> {
     /// Deadlines of a new assignment dispatched at `at`. Each is measured from dispatch, so they
     /// are monotonic: respond ≤ progress ≤ resolve whenever the policy's minutes are.
     pub fn assignment(&self, policy: &Policy, at: DateTime<Utc>) -> AssignmentDeadlines {
+        let remind =
+            |minutes: i64| self.add(policy.clock, at, (minutes * REMIND_NUMERATOR / REMIND_DENOMINATOR).max(1));
         AssignmentDeadlines {
             respond_by: self.add(policy.clock, at, policy.respond_minutes),
             progress_by: self.add(policy.clock, at, policy.progress_minutes),
             resolve_by: self.add(policy.clock, at, policy.resolve_minutes),
+            respond_remind_at: remind(policy.respond_minutes),
+            progress_remind_at: remind(policy.progress_minutes),
+            resolve_remind_at: remind(policy.resolve_minutes),
         }
     }
 }
@@ -253,6 +309,87 @@ mod tests {
         let end = clock.add(ClockKind::Workdays, start, 72 * 60);
         assert_eq!(end, tz.with_ymd_and_hms(2026, 10, 10, 18, 0, 0).unwrap().with_timezone(&Utc));
         assert_eq!(clock.add(ClockKind::Natural, start, 120), start + Duration::hours(2));
+    }
+
+    #[test]
+    fn reminders_fall_at_80_percent_of_working_time() {
+        let c = Calendar::builtin();
+        let tz: Tz = chrono_tz::Asia::Shanghai;
+        let clock = Clock { calendar: &c, tz };
+        // Friday 2026-10-09 20:00 local, a 24 h workday policy: 4 h left on Friday, Saturday 10 Oct is a
+        // make-up workday. 80 % = 19 h 12 min → Saturday 15:12; the deadline is Saturday 20:00.
+        let at = tz.with_ymd_and_hms(2026, 10, 9, 20, 0, 0).unwrap().with_timezone(&Utc);
+        let p = Policy { clock: ClockKind::Workdays, respond_minutes: 24 * 60, ..Policy::default_normal() };
+        let dl = clock.assignment(&p, at);
+        assert_eq!(dl.respond_by, tz.with_ymd_and_hms(2026, 10, 10, 20, 0, 0).unwrap().with_timezone(&Utc));
+        assert_eq!(dl.respond_remind_at, tz.with_ymd_and_hms(2026, 10, 10, 15, 12, 0).unwrap().with_timezone(&Utc));
+        // Friday 2026-09-18 20:00 with 8 h: Saturday 19 Sep is a normal weekend, Sunday 20 Sep a make-up
+        // workday → the deadline is Sunday 04:00.
+        let at = tz.with_ymd_and_hms(2026, 9, 18, 20, 0, 0).unwrap().with_timezone(&Utc);
+        assert_eq!(
+            clock.add(ClockKind::Workdays, at, 8 * 60),
+            tz.with_ymd_and_hms(2026, 9, 20, 4, 0, 0).unwrap().with_timezone(&Utc)
+        );
+        // Spring Festival: 2026-02-13 (Fri) 12:00 + 48 h of working time: 12 h on the 13th, the 14th
+        // (make-up Saturday) 24 h, then 15–23 off, 12 h more on Tue 24 Feb.
+        let at = tz.with_ymd_and_hms(2026, 2, 13, 12, 0, 0).unwrap().with_timezone(&Utc);
+        assert_eq!(
+            clock.add(ClockKind::Workdays, at, 48 * 60),
+            tz.with_ymd_and_hms(2026, 2, 24, 12, 0, 0).unwrap().with_timezone(&Utc)
+        );
+    }
+
+    #[test]
+    fn a_policy_must_keep_its_steps_in_order() {
+        assert!(Policy::default_normal().check().is_ok());
+        assert!(Policy::default_urgent().check().is_ok());
+        let p = Policy { progress_minutes: 60, respond_minutes: 120, ..Policy::default_normal() };
+        assert_eq!(p.check().unwrap_err().0, "progress_minutes");
+        let p = Policy { resolve_minutes: 0, ..Policy::default_normal() };
+        assert_eq!(p.check().unwrap_err().0, "resolve_minutes");
+    }
+
+    #[test]
+    fn a_year_added_from_data_is_known() {
+        let mut c = Calendar::default();
+        assert_eq!(c.is_workday(d("2026-10-08")), None);
+        c.add_year(2026, [d("2026-10-08")], [d("2026-10-10")]);
+        assert_eq!(c.is_workday(d("2026-10-08")), Some(false));
+        assert_eq!(c.is_workday(d("2026-10-10")), Some(true));
+        assert_eq!(c.years(), vec![2026]);
+    }
+
+    proptest::proptest! {
+        /// Deadlines are monotonic: for any start and any ordered policy, on either clock,
+        /// start < remind ≤ deadline for each step and respond ≤ progress ≤ resolve; more minutes
+        /// never give an earlier instant.
+        #[test]
+        fn deadlines_are_monotonic(
+            start_min in 0i64..(365 * 24 * 60),
+            respond in 1i64..(3 * 24 * 60),
+            extra1 in 0i64..(10 * 24 * 60),
+            extra2 in 0i64..(30 * 24 * 60),
+            workdays in proptest::bool::ANY,
+        ) {
+            let c = Calendar::builtin();
+            let clock = Clock { calendar: &c, tz: chrono_tz::Asia::Shanghai };
+            let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::minutes(start_min);
+            let p = Policy {
+                clock: if workdays { ClockKind::Workdays } else { ClockKind::Natural },
+                respond_minutes: respond,
+                progress_minutes: respond + extra1,
+                resolve_minutes: respond + extra1 + extra2,
+                ..Policy::default_normal()
+            };
+            proptest::prop_assert!(p.check().is_ok());
+            let dl = clock.assignment(&p, at);
+            proptest::prop_assert!(at < dl.respond_remind_at && dl.respond_remind_at <= dl.respond_by);
+            proptest::prop_assert!(at < dl.progress_remind_at && dl.progress_remind_at <= dl.progress_by);
+            proptest::prop_assert!(at < dl.resolve_remind_at && dl.resolve_remind_at <= dl.resolve_by);
+            proptest::prop_assert!(dl.respond_by <= dl.progress_by && dl.progress_by <= dl.resolve_by);
+            let later = clock.add(p.clock, at, respond + 1);
+            proptest::prop_assert!(later > dl.respond_by);
+        }
     }
 
     #[test]

@@ -133,10 +133,13 @@ pub enum Action {
     Appeal,
     /// A leader decides the appeal; ledger only.
     AppealDecision,
+    /// A cadre asks for escalation; the dispatcher decides (approve = `Escalate`, or refuse).
+    EscalateRequest,
+    EscalateRefuse,
 }
 
 /// The actions that `POST /api/v1/tickets/{no}/{action}` accepts, by path name.
-pub const PATH_ACTIONS: [Action; 15] = [
+pub const PATH_ACTIONS: [Action; 16] = [
     Action::Register,
     Action::Dispatch,
     Action::Accept,
@@ -152,6 +155,7 @@ pub const PATH_ACTIONS: [Action; 15] = [
     Action::CouncilDecision,
     Action::Merge,
     Action::Invalid,
+    Action::EscalateRefuse,
 ];
 
 impl Action {
@@ -175,6 +179,8 @@ impl Action {
             Action::ReturnVisit(_) => "return_visit",
             Action::Appeal => "appeal",
             Action::AppealDecision => "appeal_decision",
+            Action::EscalateRequest => "escalate_request",
+            Action::EscalateRefuse => "escalate_refuse",
         }
     }
 
@@ -203,6 +209,8 @@ impl Action {
             Action::ReturnVisit(_) => "回访",
             Action::Appeal => "申诉",
             Action::AppealDecision => "申诉裁定",
+            Action::EscalateRequest => "申请提级",
+            Action::EscalateRefuse => "驳回提级申请",
         }
     }
 }
@@ -234,8 +242,7 @@ pub fn transition(from: Status, action: Action) -> Result<Status, Illegal> {
         (A::Progress, S::Accepted | S::InProgress) => S::InProgress,
         (A::Resolve, S::Accepted | S::InProgress) => S::Resolved,
         (A::Escalate, S::Dispatched | S::Accepted | S::InProgress | S::Reopened) => S::Dispatched,
-
-        (A::Urge, s) if s.is_assigned() => s,
+        (A::Urge | A::EscalateRequest | A::EscalateRefuse, s) if s.is_assigned() => s,
         (A::Reopen, S::Resolved | S::Visited | S::Closed) => S::Reopened,
         (A::Close, S::Visited) => S::Closed,
         (A::Signoff, S::Resolved | S::Visited) => from,
@@ -258,7 +265,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const ALL_ACTIONS: [Action; 20] = [
+    const ALL_ACTIONS: [Action; 22] = [
         Action::Register,
         Action::Dispatch,
         Action::Accept,
@@ -279,6 +286,8 @@ mod tests {
         Action::ReturnVisit(VisitOutcome::Unreached),
         Action::Appeal,
         Action::AppealDecision,
+        Action::EscalateRequest,
+        Action::EscalateRefuse,
     ];
 
     #[test]
@@ -347,10 +356,19 @@ mod tests {
                     Ok(next) => {
                         prop_assert!(s != Status::Merged && s != Status::Invalid);
                         if s == Status::Closed && next != Status::Closed { prop_assert_eq!(a, Action::Reopen); }
-
                         if next == Status::Closed && s != Status::Closed { prop_assert_eq!(a, Action::Close); }
-
-                        if a == Action::Urge || a == Action::Signoff { prop_assert_eq!(next, s); }
+                        if matches!(a, Action::Urge | Action::Signoff | Action::EscalateRequest | Action::EscalateRefuse
+                            | Action::Appeal | Action::AppealDecision) {
+                            prop_assert_eq!(next, s);
+                        }
+                        // Only an assigned order can be urged, escalated or asked to escalate.
+                        if matches!(a, Action::Urge | Action::Escalate | Action::EscalateRequest | Action::EscalateRefuse) {
+                            prop_assert!(s.is_assigned());
+                        }
+                        // Only reopen and a dissatisfied visit send a handled order back for handling.
+                        if next == Status::Reopened && s != Status::Reopened {
+                            prop_assert!(matches!(a, Action::Reopen | Action::ReturnVisit(VisitOutcome::Unsatisfied)));
+                        }
                         s = next;
                     }
                     Err(e) => prop_assert_eq!(e.from, s),

@@ -32,6 +32,11 @@ pub async fn create<C: ConnectionTrait>(db: &C, a: NewAssignment, now: DateTime<
         respond_by: Set(a.deadlines.respond_by),
         progress_by: Set(a.deadlines.progress_by),
         resolve_by: Set(a.deadlines.resolve_by),
+        respond_remind_at: Set(Some(a.deadlines.respond_remind_at)),
+        progress_remind_at: Set(Some(a.deadlines.progress_remind_at)),
+        resolve_remind_at: Set(Some(a.deadlines.resolve_remind_at)),
+        // The first notice owed is the earliest reminder (respond ≤ progress ≤ resolve).
+        next_check_at: Set(Some(a.deadlines.respond_remind_at)),
         ..Default::default()
     }
     .insert(db)
@@ -78,4 +83,12 @@ pub async fn end<C: ConnectionTrait>(
         ],
     )
     .await
+}
+
+/// Assignments of many tickets at once (list pages), keyed by id.
+pub async fn by_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<Vec<Assignment>, DbErr> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    assignments::Entity::find().filter(assignments::Column::Id.is_in(ids.to_vec())).all(db).await
 }

@@ -68,7 +68,7 @@ pub async fn insert_policy<C: ConnectionTrait>(
     .await
 }
 
-fn to_policy(m: &SlaPolicy) -> Policy {
+pub fn to_policy(m: &SlaPolicy) -> Policy {
     Policy {
         clock: ClockKind::parse(&m.clock).unwrap_or(ClockKind::Natural),
         register_minutes: m.register_minutes.into(),

@@ -1,16 +1,21 @@
 //! Persistence: the only code that uses `entity::*`. Functions take any connection or transaction,
 //! so a service decides what commits together.
 pub mod assignments;
+pub mod calendar;
 pub mod card_scans;
 pub mod cards;
 pub mod catalog;
+pub mod evidence;
 pub mod idempotency;
+pub mod lookup;
 pub mod outbox;
 pub mod regions;
 pub mod return_visits;
+pub mod sla_policies;
 pub mod sms;
 pub mod staff;
 pub mod stats;
+pub mod sweep;
 pub mod tickets;
 pub mod uploads;
 pub mod visits;

@@ -5,10 +5,10 @@ use crate::domain::ledger::{self, EventContent};
 use crate::domain::ticket::Status;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{assignments, events, tickets};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::sea_query::{BinOper, Expr, ExprTrait, Query, SimpleExpr, UnionType};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, Statement, Value,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value,
 };
 
 pub use entity::tickets::Model as Ticket;
@@ -245,12 +245,37 @@ pub struct ListFilter {
     pub to: Option<DateTime<Utc>>,
     /// Only requests that repeat an earlier one, or were repeated.
     pub repeated: bool,
+    /// Tickets whose current step's deadline (register, dispatch, respond, progress, result, visit)
+    /// has passed at this instant.
+    pub late_at: Option<DateTime<Utc>>,
+    /// Tickets whose unit asked to escalate and wait for the dispatcher.
+    pub escalation_pending: bool,
+    /// Tickets registered after their first-registration deadline (首问登记超时).
+    pub registration_late: bool,
+}
+
+/// `region_path` lies under `path`, in the form each database answers from an index: LIKE 'p%'
+/// on PostgreSQL (with the `text_pattern_ops` index), GLOB 'p*' on SQLite (its LIKE ignores case and
+/// so cannot use a plain index). Paths hold only digits and '/', no wildcard characters.
+fn under_path(path: &str, backend: DbBackend) -> SimpleExpr {
+    match backend {
+        DbBackend::Sqlite => Expr::col((tickets::Entity, tickets::Column::RegionPath))
+            .binary(BinOper::Custom("GLOB"), Expr::val(format!("{path}*"))),
+        _ => tickets::Column::RegionPath.like(like_prefix(path)),
+    }
 }
 
 pub fn visibility_condition(v: &Visibility) -> Condition {
+    visibility_condition_on(v, DbBackend::Postgres)
+}
+
+pub fn visibility_condition_on(v: &Visibility, backend: DbBackend) -> Condition {
     let mut any = Condition::any();
     for p in &v.region_paths {
-        any = any.add(tickets::Column::RegionPath.like(like_prefix(p)));
+        if p == "/" {
+            return Condition::all(); // the whole tree: no condition
+        }
+        any = any.add(under_path(p, backend));
     }
     if let Some(unit) = v.unit_id {
         let given_to_unit = Query::select()
@@ -267,19 +292,107 @@ pub fn visibility_condition(v: &Visibility) -> Condition {
     any
 }
 
+/// Active assignments that missed `deadline` while their step `open` is not done, from the partial
+/// index on that deadline (one SELECT per step, joined with UNION: an OR across steps would scan).
+/// It selects ticket ids: a ticket has at most one active assignment, its current one, so the outer
+/// query looks tickets up by primary key.
+fn missed(deadline: assignments::Column, open: Condition, now: DateTime<Utc>) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(assignments::Column::TicketId)
+        .from(assignments::Entity)
+        .and_where(assignments::Column::Status.eq("active"))
+        .cond_where(open)
+        .and_where(Expr::col(deadline).lt(now))
+        .to_owned()
+}
+
+fn respond_open() -> Condition {
+    Condition::all().add(assignments::Column::AcceptedAt.is_null())
+}
+
+fn resolve_open() -> Condition {
+    Condition::all().add(assignments::Column::ResolvedAt.is_null())
+}
+
+fn progress_open() -> Condition {
+    Condition::all().add(assignments::Column::FirstProgressAt.is_null()).add(assignments::Column::ResolvedAt.is_null())
+}
+
 /// Open tickets whose current assignment has missed its response or result deadline at `now`.
 pub fn overdue_condition(now: DateTime<Utc>) -> Condition {
-    let late = Query::select()
+    let late = missed(assignments::Column::RespondBy, respond_open(), now)
+        .union(UnionType::Distinct, missed(assignments::Column::ResolveBy, resolve_open(), now))
+        .to_owned();
+    Condition::all().add(tickets::Column::Id.in_subquery(late))
+}
+
+/// The current step's deadline has passed at `now` (see `order_view::current_deadline`).
+pub fn late_condition(now: DateTime<Utc>) -> Condition {
+    let assignment_late = missed(assignments::Column::RespondBy, respond_open(), now)
+        .union(UnionType::Distinct, missed(assignments::Column::ProgressBy, progress_open(), now))
+        .union(UnionType::Distinct, missed(assignments::Column::ResolveBy, resolve_open(), now))
+        .to_owned();
+    Condition::any()
+        .add(tickets::Column::Status.eq("submitted").and(tickets::Column::RegisterBy.lt(now)))
+        .add(tickets::Column::Status.is_in(["registered", "reopened"]).and(tickets::Column::DispatchBy.lt(now)))
+        .add(
+            tickets::Column::Status
+                .is_in(["dispatched", "accepted", "in_progress"])
+                .and(tickets::Column::Id.in_subquery(assignment_late)),
+        )
+        .add(tickets::Column::Status.eq("resolved").and(tickets::Column::VisitBy.lt(now)))
+}
+
+fn escalation_pending_condition() -> Condition {
+    let waiting = Query::select()
         .column(assignments::Column::Id)
         .from(assignments::Entity)
         .and_where(assignments::Column::Status.eq("active"))
-        .cond_where(
-            Condition::any()
-                .add(assignments::Column::AcceptedAt.is_null().and(assignments::Column::RespondBy.lt(now)))
-                .add(assignments::Column::ResolvedAt.is_null().and(assignments::Column::ResolveBy.lt(now))),
-        )
+        .and_where(assignments::Column::EscalationRequestedAt.is_not_null())
+        .and_where(assignments::Column::EscalationDecidedAt.is_null())
         .to_owned();
-    Condition::all().add(tickets::Column::CurrentAssignmentId.in_subquery(late))
+    Condition::all().add(tickets::Column::CurrentAssignmentId.in_subquery(waiting))
+}
+
+/// Drops a region condition that every ticket meets (the caller's region is the one root of the
+/// tree, as for county-level staff): the query can then use the index that suits its filters.
+async fn without_whole_tree<C: ConnectionTrait>(db: &C, v: &Visibility) -> Result<Visibility, DbErr> {
+    if v.region_paths.is_empty() {
+        return Ok(v.clone());
+    }
+    let roots: Vec<String> = entity::regions::Entity::find()
+        .select_only()
+        .column(entity::regions::Column::Path)
+        .filter(entity::regions::Column::ParentId.is_null())
+        .limit(2)
+        .into_tuple()
+        .all(db)
+        .await?;
+    match roots.as_slice() {
+        [only] if v.region_paths.iter().any(|p| p == only) => {
+            Ok(Visibility { region_paths: vec!["/".into()], unit_id: None })
+        }
+        _ => Ok(v.clone()),
+    }
+}
+
+/// A category code with every code below it in the tree (the tree is small: read it whole).
+async fn category_and_descendants<C: ConnectionTrait>(db: &C, code: &str) -> Result<Vec<String>, DbErr> {
+    let all: Vec<(String, Option<String>)> = entity::categories::Entity::find()
+        .select_only()
+        .column(entity::categories::Column::Code)
+        .column(entity::categories::Column::ParentCode)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut out = vec![code.to_string()];
+    let mut i = 0;
+    while i < out.len() {
+        let parent = out[i].clone();
+        out.extend(all.iter().filter(|(_, p)| p.as_deref() == Some(parent.as_str())).map(|(c, _)| c.clone()));
+        i += 1;
+    }
+    Ok(out)
 }
 
 pub async fn list<C: ConnectionTrait>(
@@ -288,23 +401,33 @@ pub async fn list<C: ConnectionTrait>(
     f: &ListFilter,
     page: Page,
 ) -> Result<(Vec<Ticket>, u64), DbErr> {
-    let mut q = tickets::Entity::find().filter(visibility_condition(vis));
+    let backend = db.get_database_backend();
+    let vis = &without_whole_tree(db, vis).await?;
+    let mut q = tickets::Entity::find().filter(visibility_condition_on(vis, backend));
     if let Some(s) = &f.status {
         q = q.filter(tickets::Column::Status.eq(s.clone()));
     }
     if let Some(p) = &f.region_path {
-        q = q.filter(tickets::Column::RegionPath.like(like_prefix(p)));
+        q = q.filter(under_path(p, backend));
     }
     if let Some(u) = f.unit_id {
         q = q.filter(tickets::Column::UnitId.eq(u));
     }
     if let Some(c) = &f.category {
-        q = q.filter(Condition::any().add(tickets::Column::CategoryCode.eq(c.clone())).add(
-            tickets::Column::CategoryCode.like(LikeExpr::new(format!("{}.%", super::escape_like(c))).escape('\\')),
-        ));
+        // The category and its descendants as a list of codes: an IN that the index answers.
+        q = q.filter(tickets::Column::CategoryCode.is_in(category_and_descendants(db, c).await?));
     }
     if let Some(now) = f.overdue_at {
         q = q.filter(overdue_condition(now));
+    }
+    if let Some(now) = f.late_at {
+        q = q.filter(late_condition(now));
+    }
+    if f.escalation_pending {
+        q = q.filter(escalation_pending_condition());
+    }
+    if f.registration_late {
+        q = q.filter(Expr::col(tickets::Column::RegisteredAt).gt(Expr::col(tickets::Column::RegisterBy)));
     }
     if let Some(text) = &f.q {
         q = q.filter(
@@ -358,4 +481,20 @@ pub async fn of_requester<C: ConnectionTrait>(
     let total = q.clone().count(db).await?;
     let items = q.order_by_desc(tickets::Column::CreatedAt).offset(page.offset()).limit(page.per_page).all(db).await?;
     Ok((items, total))
+}
+
+/// Ticket numbers by id, for lists that name related tickets (repeat_of) in one query.
+pub async fn numbers<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(i64, String)> = tickets::Entity::find()
+        .select_only()
+        .column(tickets::Column::Id)
+        .column(tickets::Column::No)
+        .filter(tickets::Column::Id.is_in(ids.to_vec()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
 }

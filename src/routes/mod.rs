@@ -3,16 +3,20 @@ pub mod admin;
 pub mod auth;
 pub mod card_render;
 pub mod cards;
+pub mod console;
 pub mod health;
 pub mod hooks;
 pub mod multipart;
+pub mod orders;
 pub mod pages;
+pub mod sla;
 pub mod sms;
 pub mod stats;
 pub mod tickets;
 pub mod uploads;
 pub mod villagers;
 pub mod visits;
+pub mod worklink;
 
 use actix_web::web;
 use serde::Serialize;
@@ -47,6 +51,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
     pages::configure(cfg);
     hooks::configure(cfg);
+    console::configure(cfg);
+    worklink::configure(cfg);
     cfg.service(
         web::scope("/api/v1")
             .configure(auth::configure)
@@ -58,6 +64,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(uploads::configure)
             .configure(villagers::configure)
             .configure(visits::configure)
-            .configure(sms::configure),
+            .configure(sms::configure)
+            .configure(sla::configure)
+            .configure(orders::configure),
     );
 }

@@ -42,6 +42,11 @@ struct ListQuery {
     to: Option<String>,
     page: Option<u64>,
     per_page: Option<u64>,
+    /// The current step's deadline has passed (any step, registration to return visit).
+    late: Option<bool>,
+    /// `pending`: the unit asked to escalate and waits for the dispatcher.
+    escalation: Option<String>,
+    registration_late: Option<bool>,
 }
 
 fn date(v: &Option<String>, field: &str) -> ApiResult<Option<NaiveDate>> {
@@ -81,13 +86,17 @@ async fn list(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQue
         from: date(&q.from, "from")?.map(|d| local_day_start(&state, d)),
         to: date(&q.to, "to")?.map(|d| local_day_end(&state, d)),
         repeated: q.repeated.unwrap_or(false),
+        late_at: q.late.unwrap_or(false).then_some(now),
+        escalation_pending: match q.escalation.as_deref() {
+            None | Some("") => false,
+            Some("pending") => true,
+            Some(_) => return Err(ApiError::validation("escalation", "escalation 只能是 pending")),
+        },
+        registration_late: q.registration_late.unwrap_or(false),
     };
     let page = Page::new(q.page, q.per_page);
     let (tickets, total) = repo::tickets::list(&state.db.conn, &visibility(&user), &filter, page).await?;
-    let mut items = Vec::with_capacity(tickets.len());
-    for t in &tickets {
-        items.push(views::ticket_row(&state.db.conn, t, now).await?);
-    }
+    let items = services::order_view::rows(&state.db.conn, &tickets, now).await?;
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }
 
@@ -99,7 +108,7 @@ fn ticket_no(no: &str) -> ApiResult<TicketNo> {
 async fn detail(state: web::Data<AppState>, user: StaffUser, no: web::Path<String>) -> ApiResult<HttpResponse> {
     let no = ticket_no(&no)?;
     let l = load_readable(&state, &user, no.as_str()).await?;
-    Ok(HttpResponse::Ok().json(views::ticket_view(&state.db.conn, &l.ticket).await?))
+    Ok(HttpResponse::Ok().json(services::order_view::staff_view(&state, &user, &l).await?))
 }
 
 #[derive(Deserialize)]
@@ -177,7 +186,9 @@ async fn act(
     } else {
         serde_json::from_slice(&body).map_err(|e| ApiError::validation("", format!("请求体不是有效的 JSON：{e}")))?
     };
-    Ok(HttpResponse::Ok().json(services::tickets::act(&state, &user, no.as_str(), action, &body).await?))
+    services::tickets::act(&state, &user, no.as_str(), action, &body).await?;
+    let l = services::tickets::load(&state.db.conn, no.as_str()).await?;
+    Ok(HttpResponse::Ok().json(services::order_view::staff_view(&state, &user, &l).await?))
 }
 
 #[derive(Deserialize)]

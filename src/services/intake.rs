@@ -54,6 +54,11 @@ pub struct IntakeAnswer {
     pub respond_by: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repeat_of: Option<String>,
+    /// Staff registration: the first-registration deadline (received + 15 min) and whether it was met.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub register_by: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_late: Option<bool>,
 }
 
 /// A validated request: past this point nothing is re-checked.
@@ -194,6 +199,9 @@ async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiRes
         }
     }
     let received_at = if staff.is_some() { req.received_at } else { None };
+    if received_at.is_some_and(|at| at > state.now() + Duration::minutes(1)) {
+        return Err(ApiError::validation("received_at", "接听时间不能晚于现在"));
+    }
     Ok(Intake {
         region,
         card_id,
@@ -386,7 +394,11 @@ async fn create(
                          "late": now > received + Duration::minutes(policy.register_minutes)}),
             public: true,
         };
-        let extra = vec![(tickets::Column::RegisteredAt, Some(now).into())];
+        let dispatch_by = now + Duration::minutes(policy.dispatch_minutes);
+        let extra = vec![
+            (tickets::Column::RegisteredAt, Some(now).into()),
+            (tickets::Column::DispatchBy, Some(dispatch_by).into()),
+        ];
         ticket = match repo::tickets::apply(&*tx, &ticket, Status::Registered, extra, &register, now).await? {
             repo::tickets::Applied::Done(t) => *t,
             repo::tickets::Applied::Stale => {
@@ -403,6 +415,8 @@ async fn create(
         tracking_url,
         respond_by: received + Duration::minutes(policy.respond_minutes),
         repeat_of: repeat_of.map(|t| t.no),
+        register_by: staff.map(|_| received + Duration::minutes(policy.register_minutes)),
+        registration_late: staff.map(|_| now > received + Duration::minutes(policy.register_minutes)),
     };
     if let Some((scope, key, _)) = idem {
         let text = serde_json::to_string(&answer).map_err(ApiError::internal)?;

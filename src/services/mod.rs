@@ -1,5 +1,6 @@
 //! Use cases. Each one that writes runs in one transaction: the state change, its ledger event and
 //! any outbox message commit together or not at all.
+pub mod actions;
 pub mod appeals;
 pub mod auth;
 pub mod card_admin;
@@ -7,8 +8,10 @@ pub mod card_render;
 pub mod cards;
 pub mod intake;
 pub mod ledger;
+pub mod order_view;
 pub mod rating;
 pub mod return_visits;
+pub mod sla_admin;
 pub mod sms_receipts;
 pub mod sms_replies;
 pub mod stats;
@@ -18,3 +21,4 @@ pub mod uploads;
 pub mod views;
 pub mod villagers;
 pub mod visit_queue;
+pub mod worklink;

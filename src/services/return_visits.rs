@@ -274,8 +274,9 @@ async fn redo_with_same_unit<C: sea_orm::ConnectionTrait>(
     let category = repo::catalog::category(db, &t.category_code).await?.map(|c| c.name).unwrap_or_default();
     let village = repo::regions::get(db, t.region_id).await?.map(|r| r.name).unwrap_or_default();
     let by = dl.respond_by.with_timezone(&state.tz()).format("%m月%d日%H:%M").to_string();
-    let link = format!("{}/console/", state.public_url());
-    for phone in super::tickets::unit_phones(db, unit_id, None).await? {
+    let link = super::actions::worklink_url(state, a.id, None, dl.resolve_by);
+
+    for (phone, _) in super::actions::unit_recipients(db, unit_id, None).await? {
         let msg = crate::sms::templates::assignment(
             &state.settings.county.sms_sign,
             &t.no,

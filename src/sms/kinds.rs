@@ -31,8 +31,9 @@ pub fn waits_out_quiet_hours(kind: &str, urgent: bool) -> bool {
 /// the templates registered with the provider must use this order (or configure `param_order`).
 pub fn param_names(kind: &str, params: &Value) -> Vec<String> {
     let fixed: &[&str] = match kind {
-        "assignment" => &["no", "category", "village", "deadline"],
-        "escalation" => &["no", "category", "deadline"],
+        "assignment" => &["no", "category", "village", "deadline", "token"],
+        "escalation" => &["no", "category", "deadline", "token"],
+
         "confirmation" | "urge" => &["no"],
         "rating_request" => &["no", "token"],
 
@@ -63,7 +64,7 @@ mod tests {
     #[test]
     fn positional_order_is_fixed_for_known_kinds_and_sorted_otherwise() {
         let p = serde_json::json!({"village": "v", "no": "n", "deadline": "d", "category": "c"});
-        assert_eq!(param_names("assignment", &p), ["no", "category", "village", "deadline"]);
+        assert_eq!(param_names("assignment", &p), ["no", "category", "village", "deadline", "token"]);
         let q = serde_json::json!({"b": 1, "a": 2});
         assert_eq!(param_names("weekly_notice", &q), ["a", "b"]);
     }

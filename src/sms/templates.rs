@@ -27,7 +27,8 @@ pub fn assignment(sign_name: &str, no: &str, category: &str, village: &str, resp
             sign_name,
             format!("新工单{no}（{category}，{village}），请于{respond_by}前签收并联系群众。办理：{link} 回复1签收"),
         ),
-        params: json!({"no": no, "category": category, "village": village, "deadline": respond_by}),
+        params: json!({"no": no, "category": category, "village": village, "deadline": respond_by, "token": link_token(link)}),
+
         urgent: true,
     }
 }
@@ -83,6 +84,12 @@ pub fn otp(sign_name: &str, code: &str, minutes: i64) -> Message {
     }
 }
 
+/// The last path segment of an SMS link (`…/w/{token}`): providers refuse URLs inside template
+/// variables, so registered templates hold the address and only the token varies.
+pub fn link_token(link: &str) -> &str {
+    link.rsplit('/').next().unwrap_or("")
+}
+
 /// SMS length in billed segments: ≤70 characters is one, beyond that 67 per segment (the signature
 /// with its brackets counts).
 pub fn segments(body: &str) -> usize {
@@ -100,6 +107,49 @@ pub fn rating_request_with_link(sign_name: &str, no: &str, link: &str) -> Messag
         params: json!({"no": no, "token": link.rsplit("/r/").next().unwrap_or("")}),
 
         urgent: false,
+    }
+}
+
+/// To the unit receiving an escalated order, with the cadre's order link.
+pub fn escalation_with_link(sign_name: &str, no: &str, category: &str, respond_by: &str, link: &str) -> Message {
+    Message {
+        kind: "escalation",
+        body: sign(
+            sign_name,
+            format!("提级工单{no}（{category}）转由贵单位办理，请于{respond_by}前签收。办理：{link}"),
+        ),
+        params: json!({"no": no, "category": category, "deadline": respond_by, "token": link_token(link)}),
+        urgent: true,
+    }
+}
+
+/// To the cadre: 80 % of a step's time has passed (the sweeper).
+pub fn reminder(sign_name: &str, no: &str, step: &str, deadline: &str, link: &str) -> Message {
+    Message {
+        kind: "reminder",
+        body: sign(sign_name, format!("提醒：工单{no}须于{deadline}前{step}，请及时办理。{link}")),
+        params: json!({"no": no, "step": step, "deadline": deadline, "token": link_token(link)}),
+        urgent: false,
+    }
+}
+
+/// To the cadre: a step's deadline has passed (催办 by the sweeper).
+pub fn overdue(sign_name: &str, no: &str, step: &str, deadline: &str, link: &str) -> Message {
+    Message {
+        kind: "urge",
+        body: sign(sign_name, format!("催办：工单{no}已超过{step}时限（{deadline}），请立即办理。{link}")),
+        params: json!({"no": no, "step": step, "deadline": deadline, "token": link_token(link)}),
+        urgent: true,
+    }
+}
+
+/// To the supervising unit: an order of a unit below it is overdue (督办).
+pub fn supervise(sign_name: &str, no: &str, unit: &str, step: &str, deadline: &str) -> Message {
+    Message {
+        kind: "urge",
+        body: sign(sign_name, format!("督办：{unit}承办的工单{no}已超过{step}时限（{deadline}），请督促办理。")),
+        params: json!({"no": no, "unit": unit, "step": step, "deadline": deadline}),
+        urgent: true,
     }
 }
 

@@ -201,6 +201,11 @@ impl TestApp {
         no
     }
 
+    /// Moves the application's clock to `at` (forwards or backwards).
+    pub fn set_time(&self, at: chrono::DateTime<chrono::Utc>) {
+        self.state.time.advance(at - self.state.now());
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         let stmt = sea_orm::Statement::from_string(self.state.db.backend(), sql.to_string());
         let row = self.state.db.conn.query_one_raw(stmt).await.unwrap().unwrap();

@@ -85,7 +85,8 @@ async fn tencent_sends_positional_parameters_and_session_context() {
     assert_eq!(s.phone, format!("+86{CADRE_PHONE}"));
     let set: Vec<&str> = s.params.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     assert_eq!(set[..3], [no.as_str(), "停水断水", "李家庄村"]);
-    assert_eq!(set.len(), 4);
+    assert_eq!(set.len(), 5, "no, category, village, deadline, the order link's token");
+    assert!(!set[4].is_empty() && !set[4].contains("://"), "the token, not a URL: {}", set[4]);
     assert!(m.provider_message_id.unwrap().starts_with("2026:"));
 }
 

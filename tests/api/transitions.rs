@@ -72,10 +72,14 @@ async fn return_escalate_urge_and_the_other_actions_work() {
     let t = app.act_ok(&ca, &no, "return", json!({"reason": "不属于本村职责，涉及乡道"})).await;
     assert_eq!(t["status"], "registered");
     assert!(t["assignment"].is_null());
-    // Dispatch again, then the cadre escalates: it goes to the township's lead unit.
+    // Dispatch again; the cadre asks to escalate and the dispatcher approves: it goes to the
+    // township's lead unit.
     let unit = app.unit_id("柳树沟村村民委员会").await;
     app.act_ok(&di, &no, "dispatch", json!({"unit_id": unit})).await;
     let t = app.act_ok(&ca, &no, "escalate", json!({"reason": "需乡里协调资金"})).await;
+    assert_eq!(t["assignment"]["unit"]["name"], "柳树沟村村民委员会");
+    assert_eq!(t["assignment"]["escalation_request"]["pending"], true);
+    let t = app.act_ok(&di, &no, "escalate", json!({})).await;
     assert_eq!(t["status"], "dispatched");
     assert_eq!(t["assignment"]["unit"]["name"], "西河乡人民政府");
     // The village cadre no longer holds it; the township cadre does. The leader urges.
@@ -87,12 +91,14 @@ async fn return_escalate_urge_and_the_other_actions_work() {
     let township = app.token("xihe").await;
     app.act_ok(&township, &no, "accept", json!({})).await;
     // From the township office the next level is the county centre, and the county is the top.
-    let t = app.act_ok(&township, &no, "escalate", json!({"reason": "需县里统筹"})).await;
+    app.act_ok(&township, &no, "escalate", json!({"reason": "需县里统筹"})).await;
+    let t = app.act_ok(&di, &no, "escalate", json!({})).await;
     assert_eq!(t["assignment"]["unit"]["name"], "县民生服务中心");
     let county = app.token("minsheng").await;
     let e = error_of(app.act(&county, &no, "escalate", json!({"reason": "再提"})).await, StatusCode::CONFLICT).await;
     assert_eq!(e["code"], "cannot_escalate");
-    // Refer to the village council and record its decision.
+    // Refer to the village council (it is a repeated request) and record its decision.
+    app.file("柳树沟村", "13812345678").await;
     app.act_ok(&di, &no, "refer", json!({"reason": "重复诉求，提交三老合议"})).await;
     let t = app.act_ok(&di, &no, "council_decision", json!({"decision": "合议决定：由村集体出资修复"})).await;
     assert_eq!(t["status"], "resolved");
@@ -145,7 +151,10 @@ async fn merge_invalid_signoff_and_reopen() {
         "already_signed"
     );
     assert_eq!(app.act(&ca, &no, "signoff", json!({"party": "principal"})).await.status(), StatusCode::FORBIDDEN);
-    app.act_ok(&leader, &no, "signoff", json!({"party": "principal"})).await;
+    let e = error_of(app.act(&leader, &no, "signoff", json!({"party": "principal"})).await, StatusCode::CONFLICT).await;
+    assert_eq!(e["code"], "signer_already_signed");
+    let principal = app.token("principal").await;
+    app.act_ok(&principal, &no, "signoff", json!({"party": "principal"})).await;
     assert_eq!(app.act_ok(&di, &no, "close", json!({})).await["status"], "closed");
     // Closed is left only by reopening.
     assert_eq!(app.act_ok(&leader, &no, "reopen", json!({"reason": "群众再次反映"})).await["status"], "reopened");

@@ -5,6 +5,8 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod console;
+
 use helpers::spawn_app;
 use serde_json::Value;
 use std::process::Command;

@@ -1,0 +1,445 @@
+//! Benchmark of work orders at county scale: the SLA sweeper over 1,000,000 open assignments and the
+//! staff list query (filters + paging) over 1,000,000 tickets, on SQLite and PostgreSQL. Prints
+//! time per call; asserts nothing (figures are recorded in bench/orders.md).
+//!
+//! cargo run --release --example bench_orders -- [--rows N] [--db sqlite|postgres|both] [--pg URL]
+use chrono::{DateTime, Duration, Utc};
+use minsheng::auth::password::HashParams;
+use minsheng::configuration::{AppEnvironment, load};
+use minsheng::db::Db;
+use minsheng::domain::ledger::GENESIS;
+use minsheng::repo::tickets::{ListFilter, Visibility};
+use minsheng::repo::{self, Page};
+use minsheng::services::order_view;
+use minsheng::state::AppState;
+use minsheng::workers::sla_sweeper;
+use sea_orm::{ConnectionTrait, Database, Statement, Value};
+use secrecy::SecretString;
+use std::time::Instant;
+
+struct Args {
+    rows: usize,
+    /// Keep the database afterwards (to look at query plans).
+    keep: bool,
+    /// Measure a database kept earlier instead of filling a new one.
+    reuse: Option<String>,
+    dbs: Vec<String>,
+    pg: String,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        rows: 1_000_000,
+        keep: false,
+        reuse: None,
+        dbs: vec!["sqlite".into(), "postgres".into()],
+        pg: "postgres://postgres@127.0.0.1:5432".into(),
+    };
+    let v: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < v.len() {
+        match v[i].as_str() {
+            "--rows" => a.rows = v.get(i + 1).and_then(|s| s.replace('_', "").parse().ok()).unwrap_or(a.rows),
+            "--db" => {
+                a.dbs = match v.get(i + 1).map(String::as_str) {
+                    Some("both") | None => vec!["sqlite".into(), "postgres".into()],
+                    Some(x) => vec![x.to_string()],
+                }
+            }
+            "--pg" => a.pg = v.get(i + 1).cloned().unwrap_or(a.pg),
+            "--reuse" => a.reuse = v.get(i + 1).cloned(),
+            "--keep" => {
+                a.keep = true;
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        i += 2;
+    }
+    a
+}
+
+/// A place a bench ticket belongs to: (region id, region path, unit id).
+struct Place {
+    region_id: i64,
+    path: String,
+    unit_id: i64,
+}
+
+async fn places(db: &Db) -> anyhow::Result<Vec<Place>> {
+    let page = Page { page: 1, per_page: 100 };
+    let (regions, _) = repo::regions::list(&db.conn, "/", Some("village"), None, page).await?;
+    let (units, _) = repo::regions::list_units(&db.conn, "/", None, page).await?;
+    Ok(regions
+        .into_iter()
+        .filter_map(|r| {
+            let unit = units.iter().find(|(u, _)| u.region_id == r.id && u.is_lead)?;
+            Some(Place { region_id: r.id, path: r.path.clone(), unit_id: unit.0.id })
+        })
+        .collect())
+}
+
+const CATEGORIES: [&str; 10] = [
+    "water.supply",
+    "water.quality",
+    "roads.damage",
+    "roads.lights",
+    "utilities.power",
+    "sanitation.garbage",
+    "land",
+    "neighbours",
+    "social.aid",
+    "other",
+];
+
+/// Inserts `n` open tickets, each with an active assignment, in multi-row statements. Times are
+/// bound values (the application's own encoding on either database). All deadlines lie in the
+/// future except for one order in twenty, which is overdue and already urged: a sweeper pass finds
+/// nothing due until the benchmark makes some rows due.
+async fn fill(db: &Db, n: usize, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let places = places(db).await?;
+    let backend = db.backend();
+    const CHUNK: usize = 500;
+    let mut done = 0;
+    while done < n {
+        let rows = CHUNK.min(n - done);
+        let tx = db.begin().await?;
+        let mut sql = String::from(
+            "INSERT INTO tickets (no, status, kind, category_code, channel, priority, description, requester_phone, \
+             region_id, region_path, unit_id, repeat_count, signoff_required, event_seq, last_hash, created_at, \
+             updated_at, register_by, registered_at, first_dispatched_at) VALUES ",
+        );
+        let mut values: Vec<Value> = Vec::with_capacity(rows * 20);
+        for k in 0..rows {
+            let i = done + k;
+            let p = &places[i % places.len()];
+            let created = now - Duration::minutes((i % 525_600) as i64 + 30);
+            let status = match i % 10 {
+                0..=4 => "dispatched",
+                5..=7 => "accepted",
+                _ => "in_progress",
+            };
+            let base = values.len();
+            sql.push_str(if k == 0 { "(" } else { ", (" });
+            sql.push_str(&(1..=20).map(|j| format!("${}", base + j)).collect::<Vec<_>>().join(", "));
+            sql.push(')');
+            values.extend([
+                format!("B{:08}-{:06}", i / 1_000_000, i % 1_000_000).into(),
+                status.into(),
+                "help".into(),
+                CATEGORIES[i % CATEGORIES.len()].into(),
+                "qr".into(),
+                "normal".into(),
+                format!("第{i}号测试诉求：村里道路和饮水问题，请尽快处理").into(),
+                format!("138{:08}", i % 100_000_000).into(),
+                p.region_id.into(),
+                p.path.clone().into(),
+                p.unit_id.into(),
+                0i32.into(),
+                false.into(),
+                0i32.into(),
+                GENESIS.into(),
+                created.into(),
+                created.into(),
+                (created + Duration::minutes(15)).into(),
+                (created + Duration::minutes(5)).into(),
+                (created + Duration::minutes(10)).into(),
+            ]);
+        }
+        tx.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+
+        let mut sql = String::from(
+            "INSERT INTO assignments (ticket_id, unit_id, status, reopened, dispatched_at, respond_by, progress_by, \
+             resolve_by, accepted_at, respond_remind_at, progress_remind_at, resolve_remind_at, next_check_at, \
+             respond_reminded_at, respond_urged_at) VALUES ",
+        );
+        let mut values: Vec<Value> = Vec::with_capacity(rows * 15);
+        for k in 0..rows {
+            let i = done + k;
+            let p = &places[i % places.len()];
+            let created = now - Duration::minutes((i % 525_600) as i64 + 30);
+            let overdue = i % 20 == 0;
+            let respond_by =
+                if overdue { now - Duration::hours(1) } else { now + Duration::minutes(1440 + (i % 1440) as i64) };
+            let accepted = !overdue && i % 10 >= 5;
+            let base = values.len();
+            sql.push_str(if k == 0 { "(" } else { ", (" });
+            sql.push_str(&(1..=15).map(|j| format!("${}", base + j)).collect::<Vec<_>>().join(", "));
+            sql.push(')');
+            let urged: Option<DateTime<Utc>> = overdue.then_some(now - Duration::hours(1));
+            values.extend([
+                ((done + k + 1) as i64).into(),
+                p.unit_id.into(),
+                "active".into(),
+                false.into(),
+                (created + Duration::minutes(10)).into(),
+                respond_by.into(),
+                (respond_by + Duration::hours(22)).into(),
+                (respond_by + Duration::hours(70)).into(),
+                accepted.then_some(created + Duration::minutes(40)).into(),
+                Some(respond_by - Duration::minutes(24)).into(),
+                Some(respond_by + Duration::hours(17)).into(),
+                Some(respond_by + Duration::hours(55)).into(),
+                Some(if overdue { now + Duration::days(1) } else { respond_by - Duration::minutes(24) }).into(),
+                urged.into(),
+                urged.into(),
+            ]);
+        }
+        tx.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+        tx.commit().await?;
+        done += rows;
+        if done % 100_000 == 0 {
+            println!("  … {done} tickets and assignments");
+        }
+    }
+    db.conn
+        .execute_unprepared("UPDATE tickets SET current_assignment_id = id WHERE current_assignment_id IS NULL")
+        .await?;
+    // Planner statistics, as a production database would have them.
+    db.conn.execute_unprepared("ANALYZE").await?;
+    Ok(())
+}
+
+/// Makes `k` assignments due at `now`: the first `k` with a reminder owed, or (urge) a missed
+/// response — the heavy path: urge event, escalation, new assignment, messages.
+async fn make_due(db: &Db, k: usize, now: DateTime<Utc>, urge: bool, offset: usize) -> anyhow::Result<()> {
+    let (lo, hi) = (offset as i64 + 1, (offset + k) as i64);
+    let sql = if urge {
+        "UPDATE assignments SET respond_by = $1, respond_remind_at = $2, next_check_at = $2, accepted_at = NULL, \
+         respond_reminded_at = $2, respond_urged_at = NULL WHERE id BETWEEN $3 AND $4"
+    } else {
+        "UPDATE assignments SET respond_by = $1, respond_remind_at = $2, next_check_at = $2, accepted_at = NULL, \
+         respond_reminded_at = NULL, respond_urged_at = NULL WHERE id BETWEEN $3 AND $4"
+    };
+    let respond_by = if urge { now - Duration::minutes(5) } else { now + Duration::minutes(20) };
+    let remind = if urge { now - Duration::minutes(29) } else { now - Duration::minutes(4) };
+    db.conn
+        .execute_raw(Statement::from_sql_and_values(
+            db.backend(),
+            sql,
+            [respond_by.into(), remind.into(), lo.into(), hi.into()],
+        ))
+        .await?;
+    if urge {
+        db.conn
+            .execute_raw(Statement::from_sql_and_values(
+                db.backend(),
+                "UPDATE tickets SET status = 'dispatched' WHERE id BETWEEN $1 AND $2",
+                [lo.into(), hi.into()],
+            ))
+            .await?;
+    }
+    Ok(())
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+async fn bench_sweeper(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<()> {
+    println!("\n  SLA sweeper (run_once)");
+    println!("  {:<52} {:>10} {:>12} {:>14}", "pass", "due", "ms / pass", "ms / order");
+    for _ in 0..2 {
+        // warm the caches
+        sla_sweeper::run_once(state, now).await?;
+    }
+    let mut quiet = vec![];
+    for _ in 0..20 {
+        let t = Instant::now();
+        let r = sla_sweeper::run_once(state, now).await?;
+        quiet.push(ms(t.elapsed()));
+        assert_eq!(r.examined, 0);
+    }
+    quiet.sort_by(f64::total_cmp);
+    println!("  {:<52} {:>10} {:>12.2} {:>14}", "nothing due (index probe), median of 20", 0, quiet[10], "—");
+    for (label, k, urge, offset) in [
+        ("1,000 reminders due (80 %)", 1000usize, false, 1usize),
+        ("10,000 reminders due (80 %)", 10_000, false, 2_001),
+        ("1,000 missed responses (urge + escalation)", 1000, true, 20_001),
+    ] {
+        make_due(&state.db, k, now, urge, offset).await?;
+        let t = Instant::now();
+        let r = sla_sweeper::run_once(state, now).await?;
+        let e = ms(t.elapsed());
+        println!("  {:<52} {:>10} {:>12.1} {:>14.3}", label, r.examined, e, e / r.examined.max(1) as f64);
+        println!(
+            "      → {} reminders, {} urges, {} escalations, {} deferred",
+            r.reminders, r.urges, r.escalations, r.deferred
+        );
+    }
+    Ok(())
+}
+
+async fn bench_list(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<()> {
+    println!("\n  Staff list: repo::tickets::list + order_view::rows (20 per page), median of 7 calls");
+    println!("  {:<52} {:>10} {:>12}", "query", "total", "ms / call");
+    let db = &state.db;
+    let county = Visibility { region_paths: vec!["/1/".into()], unit_id: None };
+    let page = |p: u64| Page { page: p, per_page: 20 };
+    let (township, _) = repo::regions::list(&db.conn, "/", Some("township"), None, page(1)).await?;
+    let township = township.first().map(|r| r.path.clone()).unwrap_or_default();
+    let places = places(db).await?;
+    let unit = places.first().map(|p| p.unit_id).unwrap_or(0);
+    let cadre = Visibility { region_paths: vec![], unit_id: Some(unit) };
+    let week_from = now - Duration::days(37);
+    let week_to = now - Duration::days(30);
+    let cases: Vec<(&str, Visibility, ListFilter, u64)> = vec![
+        ("county dispatcher, no filter, page 1", county.clone(), ListFilter::default(), 1),
+        (
+            "status = dispatched",
+            county.clone(),
+            ListFilter { status: Some("dispatched".into()), ..Default::default() },
+            1,
+        ),
+        (
+            "one township (region_id)",
+            county.clone(),
+            ListFilter { region_path: Some(township.clone()), ..Default::default() },
+            1,
+        ),
+        ("one unit (unit_id)", county.clone(), ListFilter { unit_id: Some(unit), ..Default::default() }, 1),
+        (
+            "category = water (with children)",
+            county.clone(),
+            ListFilter { category: Some("water".into()), ..Default::default() },
+            1,
+        ),
+        ("overdue = true", county.clone(), ListFilter { overdue_at: Some(now), ..Default::default() }, 1),
+        ("late = true", county.clone(), ListFilter { late_at: Some(now), ..Default::default() }, 1),
+        (
+            "one week (from, to)",
+            county.clone(),
+            ListFilter { from: Some(week_from), to: Some(week_to), ..Default::default() },
+            1,
+        ),
+        (
+            "q = 第123456号 (text search)",
+            county.clone(),
+            ListFilter { q: Some("第123456号".into()), ..Default::default() },
+            1,
+        ),
+        (
+            "township + status + category",
+            county.clone(),
+            ListFilter {
+                region_path: Some(township.clone()),
+                status: Some("dispatched".into()),
+                category: Some("water".into()),
+                ..Default::default()
+            },
+            1,
+        ),
+        (
+            "township + status + category, nothing matches",
+            county.clone(),
+            ListFilter {
+                region_path: Some(township.clone()),
+                status: Some("accepted".into()),
+                category: Some("roads".into()),
+                ..Default::default()
+            },
+            1,
+        ),
+        ("no filter, page 500 (deep paging)", county.clone(), ListFilter::default(), 500),
+        ("a village cadre's own orders", cadre, ListFilter::default(), 1),
+    ];
+    for (label, vis, filter, p) in cases {
+        let mut times = vec![];
+        let mut total = 0;
+        for _ in 0..7 {
+            let t = Instant::now();
+            let (items, n) = repo::tickets::list(&db.conn, &vis, &filter, page(p)).await?;
+            let rows = order_view::rows(&db.conn, &items, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            times.push(ms(t.elapsed()));
+            total = n;
+            std::hint::black_box(rows);
+        }
+        times.sort_by(f64::total_cmp);
+        println!("  {:<52} {:>10} {:>12.1}", label, total, times[3]);
+    }
+    Ok(())
+}
+
+async fn rerun(url: &str) -> anyhow::Result<()> {
+    let mut settings = load(AppEnvironment::Local)?;
+    settings.application.workers_enabled = false;
+    settings.database.url = SecretString::from(url.to_string());
+    let db = Db::connect(url, 8).await?;
+    db.migrate().await?;
+    db.conn.execute_unprepared("ANALYZE").await?;
+    let state = minsheng::startup::build_state(settings, db).await?;
+    // The fill's "now" is not stored: take the newest ticket as its instant.
+    let newest = repo::tickets::list(
+        &state.db.conn,
+        &Visibility { region_paths: vec!["/".into()], unit_id: None },
+        &ListFilter::default(),
+        Page { page: 1, per_page: 1 },
+    )
+    .await?;
+    let now = newest.0.first().map(|t| t.created_at + Duration::minutes(30)).unwrap_or_else(Utc::now);
+    bench_list(&state, now).await
+}
+
+async fn run(backend: &str, a: &Args) -> anyhow::Result<()> {
+    if let Some(url) = &a.reuse {
+        println!("\n== {url}");
+        return rerun(url).await;
+    }
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let url = match backend {
+        "postgres" => {
+            let admin = Database::connect(format!("{}/postgres", a.pg)).await?;
+            admin.execute_unprepared(&format!("CREATE DATABASE ms_bench_{id}")).await?;
+            format!("{}/ms_bench_{id}", a.pg)
+        }
+        _ => {
+            let dir = std::env::temp_dir().join("minsheng-bench");
+            std::fs::create_dir_all(&dir)?;
+            format!("sqlite://{}?mode=rwc", dir.join(format!("{id}.sqlite")).display())
+        }
+    };
+    println!("\n== {backend}: {} open tickets with active assignments", a.rows);
+    let mut settings = load(AppEnvironment::Local)?;
+    settings.application.port = 0;
+    settings.application.workers_enabled = false;
+    settings.database.url = SecretString::from(url.clone());
+    let db = Db::connect(&url, 8).await?;
+    db.migrate().await?;
+    let now = Utc::now();
+    minsheng::demo::seed(&db, HashParams { memory_kib: 1024, iterations: 1 }, "12345", "清河县", now).await?;
+    let t = Instant::now();
+    fill(&db, a.rows, now).await?;
+    println!("  filled in {:.1} s", t.elapsed().as_secs_f64());
+    let state = minsheng::startup::build_state(settings, db).await?;
+    if !a.keep {
+        bench_list(&state, now).await?;
+        bench_sweeper(&state, now).await?;
+    }
+    if a.keep {
+        println!("  kept: {url}");
+    } else if backend == "postgres" {
+        state.db.conn.clone().close().await.ok();
+        let admin = Database::connect(format!("{}/postgres", a.pg)).await?;
+        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS ms_bench_{id} WITH (FORCE)")).await?;
+    } else if let Some(path) = url.strip_prefix("sqlite://").and_then(|s| s.split('?').next()) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{path}{suffix}"));
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let a = args();
+    println!(
+        "bench_orders: {} rows, {} cores",
+        a.rows,
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    );
+    for db in a.dbs.clone() {
+        run(&db, &a).await?;
+    }
+    Ok(())
+}

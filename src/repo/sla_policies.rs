@@ -1,0 +1,78 @@
+//! SLA policies as admins manage them (list, read, create, change, delete). `catalog::policy_for`
+//! picks the policy that applies to a ticket.
+use super::catalog::SlaPolicy;
+use crate::domain::sla::{ClockKind, Policy};
+use entity::sla_policies;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, Unchanged,
+};
+
+pub async fn list<C: ConnectionTrait>(db: &C) -> Result<Vec<SlaPolicy>, DbErr> {
+    sla_policies::Entity::find()
+        .order_by_asc(sla_policies::Column::CategoryCode)
+        .order_by_asc(sla_policies::Column::Priority)
+        .order_by_asc(sla_policies::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<SlaPolicy>, DbErr> {
+    sla_policies::Entity::find_by_id(id).one(db).await
+}
+
+/// The policy for exactly this category (None = county default) and priority, if any.
+pub async fn find_exact<C: ConnectionTrait>(
+    db: &C,
+    category: Option<&str>,
+    priority: &str,
+) -> Result<Option<SlaPolicy>, DbErr> {
+    let mut q = sla_policies::Entity::find().filter(sla_policies::Column::Priority.eq(priority));
+    q = match category {
+        Some(c) => q.filter(sla_policies::Column::CategoryCode.eq(c)),
+        None => q.filter(sla_policies::Column::CategoryCode.is_null()),
+    };
+    q.one(db).await
+}
+
+pub fn clock_name(c: ClockKind) -> &'static str {
+    match c {
+        ClockKind::Natural => "natural",
+        ClockKind::Workdays => "workdays",
+    }
+}
+
+/// Writes a policy: a new row when `id` is None, else the row with that id.
+pub async fn save<C: ConnectionTrait>(
+    db: &C,
+    id: Option<i64>,
+    name: &str,
+    category: Option<&str>,
+    priority: &str,
+    p: &Policy,
+) -> Result<SlaPolicy, DbErr> {
+    let mut m = sla_policies::ActiveModel {
+        name: Set(name.into()),
+        category_code: Set(category.map(str::to_string)),
+        priority: Set(priority.into()),
+        clock: Set(clock_name(p.clock).into()),
+        register_minutes: Set(p.register_minutes as i32),
+        dispatch_minutes: Set(p.dispatch_minutes as i32),
+        respond_minutes: Set(p.respond_minutes as i32),
+        progress_minutes: Set(p.progress_minutes as i32),
+        resolve_minutes: Set(p.resolve_minutes as i32),
+        visit_minutes: Set(p.visit_minutes as i32),
+        signoff_required: Set(p.signoff_required),
+        ..Default::default()
+    };
+    match id {
+        Some(id) => {
+            m.id = Unchanged(id);
+            m.update(db).await
+        }
+        None => m.insert(db).await,
+    }
+}
+
+pub async fn delete<C: ConnectionTrait>(db: &C, id: i64) -> Result<bool, DbErr> {
+    Ok(sla_policies::Entity::delete_by_id(id).exec(db).await?.rows_affected > 0)
+}

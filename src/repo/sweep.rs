@@ -1,0 +1,58 @@
+//! The SLA sweeper's queries: claim the assignments whose next notice is due, lock a ticket without
+//! waiting, and record the notices sent with a guard that makes each one happen once.
+use crate::repo::assignments::Assignment;
+use crate::repo::tickets::Ticket;
+use chrono::{DateTime, Utc};
+use entity::{assignments, tickets};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, Statement, Value,
+};
+
+/// Active assignments whose next notice is due at `now`, earliest first. On PostgreSQL the rows are
+/// locked and rows another sweeper holds are skipped, so concurrent sweepers share the work; SQLite
+/// runs this inside its single write transaction. The predicate matches the partial index
+/// `ix_assignments_next_check`.
+pub async fn claim_due<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, limit: u64) -> Result<Vec<Assignment>, DbErr> {
+    let backend = db.get_database_backend();
+    let lock = if backend == DbBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+    let sql = format!(
+        "SELECT * FROM assignments WHERE status = 'active' AND next_check_at IS NOT NULL AND next_check_at <= $1 \
+         ORDER BY next_check_at LIMIT {limit}{lock}"
+    );
+    Assignment::find_by_statement(Statement::from_sql_and_values(backend, sql, [now.into()])).all(db).await
+}
+
+/// The ticket, locked for this transaction — or `None` when another transaction holds it
+/// (PostgreSQL). Never waits: a sweeper that waited on a ticket while holding assignment rows could
+/// deadlock with an action that locks the ticket first.
+pub async fn lock_ticket_nowait<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Ticket>, DbErr> {
+    let backend = db.get_database_backend();
+    if backend != DbBackend::Postgres {
+        return tickets::Entity::find_by_id(id).one(db).await;
+    }
+    let sql = "SELECT * FROM tickets WHERE id = $1 FOR UPDATE SKIP LOCKED";
+    Ticket::find_by_statement(Statement::from_sql_and_values(backend, sql, [id.into()])).one(db).await
+}
+
+/// Writes the notice marks and the next check, only if the row still has the `next_check_at` the
+/// sweeper read: a second sweeper that somehow read the same row writes nothing and sends nothing.
+pub async fn record<C: ConnectionTrait>(
+    db: &C,
+    a: &Assignment,
+    marks: Vec<(assignments::Column, Value)>,
+    next_check: Option<DateTime<Utc>>,
+) -> Result<bool, DbErr> {
+    let mut update = assignments::Entity::update_many()
+        .col_expr(assignments::Column::NextCheckAt, Expr::value(next_check))
+        .filter(assignments::Column::Id.eq(a.id))
+        .filter(assignments::Column::Status.eq("active"));
+    update = match a.next_check_at {
+        Some(t) => update.filter(assignments::Column::NextCheckAt.eq(t)),
+        None => update.filter(assignments::Column::NextCheckAt.is_null()),
+    };
+    for (c, v) in marks {
+        update = update.col_expr(c, Expr::value(v));
+    }
+    Ok(update.exec(db).await?.rows_affected == 1)
+}

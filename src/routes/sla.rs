@@ -1,0 +1,79 @@
+//! Deadlines administration: `/api/v1/sla-policies` (CRUD) and `/api/v1/calendar` (holiday years).
+use crate::auth::StaffUser;
+use crate::error::{ApiError, ApiResult};
+use crate::services::sla_admin::{self, PolicyBody, YearBody};
+use crate::state::AppState;
+use actix_web::{HttpResponse, delete, get, post, put, web};
+
+#[get("/sla-policies")]
+async fn list(state: web::Data<AppState>, user: StaffUser) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(sla_admin::list_policies(&state, &user).await?))
+}
+
+#[post("/sla-policies")]
+async fn create(state: web::Data<AppState>, user: StaffUser, body: web::Json<PolicyBody>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Created().json(sla_admin::create(&state, &user, &body).await?))
+}
+
+#[get("/sla-policies/{id}")]
+async fn get_one(state: web::Data<AppState>, user: StaffUser, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(sla_admin::get_policy(&state, &user, *id).await?))
+}
+
+#[put("/sla-policies/{id}")]
+async fn update(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    id: web::Path<i64>,
+    body: web::Json<PolicyBody>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(sla_admin::update(&state, &user, *id, &body).await?))
+}
+
+#[delete("/sla-policies/{id}")]
+async fn remove(state: web::Data<AppState>, user: StaffUser, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+    sla_admin::delete(&state, &user, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn year(raw: &str) -> ApiResult<i32> {
+    raw.parse().map_err(|_| ApiError::validation("year", "年份应为四位数字"))
+}
+
+#[get("/calendar")]
+async fn years(state: web::Data<AppState>, user: StaffUser) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(sla_admin::years(&state, &user).await?))
+}
+
+#[get("/calendar/{year}")]
+async fn get_year(state: web::Data<AppState>, user: StaffUser, y: web::Path<String>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(sla_admin::year(&state, &user, year(&y)?).await?))
+}
+
+#[put("/calendar/{year}")]
+async fn put_year(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    y: web::Path<String>,
+    body: web::Json<YearBody>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(sla_admin::put_year(&state, &user, year(&y)?, &body).await?))
+}
+
+#[delete("/calendar/{year}")]
+async fn delete_year(state: web::Data<AppState>, user: StaffUser, y: web::Path<String>) -> ApiResult<HttpResponse> {
+    sla_admin::delete_year(&state, &user, year(&y)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(get_one)
+        .service(update)
+        .service(remove)
+        .service(years)
+        .service(get_year)
+        .service(put_year)
+        .service(delete_year);
+}

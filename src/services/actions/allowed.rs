@@ -1,0 +1,80 @@
+//! The actions a staff member may take on a ticket right now — role, scope, state and the
+//! action's own preconditions — so that the console offers exactly those buttons.
+use super::closing::{PARTIES, signed_parties};
+use super::escalation::pending;
+use crate::auth::StaffUser;
+use crate::domain::roles::SignoffParty;
+use crate::domain::ticket::{Action, PATH_ACTIONS, VisitOutcome, transition};
+use crate::error::ApiResult;
+use crate::services::tickets::Loaded;
+use sea_orm::ConnectionTrait;
+use serde::Serialize;
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Allowed {
+    pub action: &'static str,
+    pub label: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub party: Option<&'static str>,
+}
+
+fn item(action: Action, label: &'static str) -> Allowed {
+    Allowed { action: action.as_str(), label, party: None }
+}
+
+pub async fn allowed<C: ConnectionTrait>(db: &C, user: &StaffUser, l: &Loaded) -> ApiResult<Vec<Allowed>> {
+    let facts = l.facts();
+    let from = l.status();
+    let legal = |a: Action| transition(from, a).is_ok();
+    let may = |a: Action| user.scope.can_act(a, &facts, None);
+    let t = &l.ticket;
+    let pending_request = l.active().is_some_and(pending);
+    let mut out = vec![];
+    for action in PATH_ACTIONS {
+        match action {
+            Action::Signoff => {
+                if !(t.signoff_required && legal(Action::Signoff)) {
+                    continue;
+                }
+                let signed = signed_parties(db, t).await?;
+                if signed.iter().any(|(_, by)| *by == Some(user.id)) {
+                    continue;
+                }
+                for (name, label) in PARTIES {
+                    let party = SignoffParty::parse(name);
+                    if !signed.iter().any(|(p, _)| p == name) && user.scope.can_act(Action::Signoff, &facts, party) {
+                        out.push(Allowed { action: "signoff", label, party: Some(name) });
+                    }
+                }
+            }
+            Action::Escalate if legal(action) => {
+                if may(Action::Escalate) {
+                    out.push(item(action, if pending_request { "批准提级" } else { "提级办理" }));
+                } else if may(Action::EscalateRequest) && !pending_request {
+                    out.push(item(action, "申请提级"));
+                }
+            }
+            Action::EscalateRefuse if pending_request && legal(action) && may(action) => {
+                out.push(item(action, action.label()));
+            }
+            Action::EscalateRefuse => {}
+            Action::Refer if legal(action) && may(action) && (t.repeat_of_id.is_some() || t.repeat_count > 0) => {
+                out.push(item(action, action.label()));
+            }
+            Action::Refer => {}
+            Action::Close if legal(action) && may(action) => {
+                let missing = super::closing::missing_signoffs(db, t).await?;
+                if !t.signoff_required || missing.is_empty() {
+                    out.push(item(action, action.label()));
+                }
+            }
+            a if legal(a) && may(a) => out.push(item(a, a.label())),
+            _ => {}
+        }
+    }
+    let visit = Action::ReturnVisit(VisitOutcome::Satisfied);
+    if legal(visit) && may(visit) {
+        out.push(item(visit, "回访"));
+    }
+    Ok(out)
+}

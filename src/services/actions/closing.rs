@@ -1,0 +1,117 @@
+//! The end of an order: resolution effects (visit deadline, rating request), reopening, four-party
+//! sign-off (四方会签) where the policy requires it, and closing.
+use super::{ActionBody, Effects, after, optional, required};
+use crate::auth::StaffUser;
+use crate::domain::roles::SignoffParty;
+use crate::error::{ApiError, ApiResult};
+use crate::repo;
+use crate::repo::tickets::Ticket;
+use crate::services::tickets::Loaded;
+use crate::sms::templates;
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use entity::tickets;
+use sea_orm::{ConnectionTrait, Value};
+use serde_json::json;
+
+/// A resolution sets the visit deadline and asks the requester to rate.
+pub async fn resolution_effects(state: &AppState, t: &Ticket, fx: &mut Effects, now: DateTime<Utc>) -> ApiResult<()> {
+    let db = &state.db.conn;
+    let policy = repo::catalog::policy_for(db, &t.category_code, &t.priority).await?;
+    let visit_by = after(state, db, &policy, now, policy.visit_minutes).await?;
+    fx.extra.push((tickets::Column::ResolvedAt, Some(now).into()));
+    fx.extra.push((tickets::Column::VisitBy, Some(visit_by).into()));
+    // The resolution is the ticket's next ledger event: the rating link names its sequence number.
+    let link = crate::services::rating::link(state, t.id, t.event_seq + 1, now);
+    let msg = templates::rating_request_with_link(&state.settings.county.sms_sign, &t.no, &link);
+    fx.sms.push((msg, t.requester_phone.clone()));
+
+    if let Some(obj) = fx.data.as_object_mut() {
+        obj.insert("visit_by".into(), json!(visit_by));
+    }
+    Ok(())
+}
+
+/// Columns a reopening clears: the order waits for dispatch again, visits and closing start over.
+pub fn reopen_cols() -> Vec<(tickets::Column, Value)> {
+    vec![
+        (tickets::Column::CurrentAssignmentId, Option::<i64>::None.into()),
+        (tickets::Column::VisitBy, Option::<DateTime<Utc>>::None.into()),
+        (tickets::Column::ClosedAt, Option::<DateTime<Utc>>::None.into()),
+    ]
+}
+
+pub async fn reopen(state: &AppState, l: &Loaded, body: &ActionBody, now: DateTime<Utc>) -> ApiResult<Effects> {
+    let db = &state.db.conn;
+    let t = &l.ticket;
+    let policy = repo::catalog::policy_for(db, &t.category_code, &t.priority).await?;
+    let dispatch_by = super::desk_deadline(now, policy.dispatch_minutes);
+    let mut fx = Effects::new(true);
+    fx.note = Some(required(&body.reason, "reason", "重办理由")?);
+    fx.data = json!({"previous_unit_id": t.unit_id, "dispatch_by": dispatch_by});
+    fx.extra = reopen_cols();
+    fx.extra.push((tickets::Column::DispatchBy, Some(dispatch_by).into()));
+    Ok(fx)
+}
+
+pub async fn close(state: &AppState, l: &Loaded, body: &ActionBody, now: DateTime<Utc>) -> ApiResult<Effects> {
+    let t = &l.ticket;
+    if t.signoff_required {
+        let missing = missing_signoffs(&state.db.conn, t).await?;
+        if !missing.is_empty() {
+            return Err(ApiError::conflict("signoff_missing", format!("归档前还需会签：{}", missing.join("、"))));
+        }
+    }
+    let mut fx = Effects::new(true);
+    fx.note = optional(&body.note, "note")?;
+    fx.extra = vec![(tickets::Column::ClosedAt, Some(now).into())];
+    Ok(fx)
+}
+
+/// One party's sign-off. Four distinct people: one staff member cannot sign for two parties.
+pub async fn signoff(
+    state: &AppState,
+    user: &StaffUser,
+    l: &Loaded,
+    party: Option<SignoffParty>,
+    body: &ActionBody,
+) -> ApiResult<Effects> {
+    let t = &l.ticket;
+    let party = party.ok_or_else(|| ApiError::validation("party", "请选择会签方"))?;
+    if !t.signoff_required {
+        return Err(ApiError::conflict("signoff_not_required", "该工单的时限策略不要求会签"));
+    }
+    let signed = signed_parties(&state.db.conn, t).await?;
+    if signed.iter().any(|(p, _)| p == party.as_str()) {
+        return Err(ApiError::conflict("already_signed", "该方已会签"));
+    }
+    if signed.iter().any(|(_, by)| *by == Some(user.id)) {
+        return Err(ApiError::conflict("signer_already_signed", "同一人不能代表两方会签"));
+    }
+    let mut fx = Effects::new(false);
+    fx.note = optional(&body.note, "note")?;
+    fx.data = json!({"party": party.as_str()});
+    Ok(fx)
+}
+
+/// Parties that signed off since the ticket's last resolution, with who signed.
+pub async fn signed_parties<C: ConnectionTrait>(db: &C, t: &Ticket) -> ApiResult<Vec<(String, Option<i64>)>> {
+    let events = repo::tickets::events_of(db, t.id).await?;
+    let since = events.iter().rposition(|e| e.to_status == "resolved" && e.from_status != "resolved").unwrap_or(0);
+    Ok(events[since..]
+        .iter()
+        .filter(|e| e.action == "signoff")
+        .filter_map(|e| {
+            let d = serde_json::from_str::<serde_json::Value>(&e.data).ok()?;
+            Some((d.get("party")?.as_str()?.to_string(), e.actor_id))
+        })
+        .collect())
+}
+
+pub const PARTIES: [(&str, &str); 4] =
+    [("requester", "群众"), ("handler", "承办人"), ("leader", "分管领导"), ("principal", "主要领导")];
+
+pub async fn missing_signoffs<C: ConnectionTrait>(db: &C, t: &Ticket) -> ApiResult<Vec<&'static str>> {
+    let signed = signed_parties(db, t).await?;
+    Ok(PARTIES.into_iter().filter(|(p, _)| !signed.iter().any(|(s, _)| s == p)).map(|(_, label)| label).collect())
+}

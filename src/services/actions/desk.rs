@@ -1,0 +1,127 @@
+//! The registration desk's actions: register (classify and start the dispatch clock), refer a
+//! repeated request to the village council (下交) and record its decision, merge duplicates, and
+//! declare a request invalid.
+use super::{ActionBody, Effects, end_cols, optional, required};
+use crate::auth::StaffUser;
+use crate::domain::ticket::Status;
+use crate::domain::values::{Kind, Priority};
+use crate::error::{ApiError, ApiResult};
+use crate::repo;
+use crate::services::tickets::{Loaded, load};
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use entity::tickets;
+use serde_json::json;
+
+pub async fn register(state: &AppState, l: &Loaded, body: &ActionBody, now: DateTime<Utc>) -> ApiResult<Effects> {
+    let db = &state.db.conn;
+    let t = &l.ticket;
+    let mut category = t.category_code.clone();
+    if let Some(c) = optional(&body.category, "category")? {
+        repo::catalog::category(db, &c)
+            .await?
+            .filter(|c| c.active)
+            .ok_or_else(|| ApiError::unprocessable("unknown_category", "category", "诉求分类不存在"))?;
+        category = c;
+    }
+    let kind = match body.kind.as_deref() {
+        Some(k) => Kind::parse(k)
+            .ok_or_else(|| ApiError::validation("kind", format!("诉求类型不正确，可选：{}", Kind::names())))?,
+        None => Kind::parse(&t.kind).unwrap_or(Kind::Help),
+    };
+    let priority = match body.priority.as_deref() {
+        Some(p) => {
+            Priority::parse(p).ok_or_else(|| ApiError::validation("priority", "紧急程度只能是 normal 或 urgent"))?
+        }
+        None => Priority::parse(&t.priority).unwrap_or(Priority::Normal),
+    };
+    let policy = repo::catalog::policy_for(db, &category, priority.as_str()).await?;
+    let dispatch_by = super::desk_deadline(now, policy.dispatch_minutes);
+    let mut fx = Effects::new(true);
+    fx.note = optional(&body.note, "note")?;
+    fx.data = json!({"category": category, "kind": kind.as_str(), "priority": priority.as_str(),
+                     "register_by": t.register_by, "late": t.register_by.is_some_and(|by| now > by),
+                     "dispatch_by": dispatch_by});
+    fx.extra = vec![
+        (tickets::Column::CategoryCode, category.into()),
+        (tickets::Column::Kind, kind.as_str().into()),
+        (tickets::Column::Priority, priority.as_str().into()),
+        (tickets::Column::SignoffRequired, policy.signoff_required.into()),
+        (tickets::Column::RegisteredAt, Some(now).into()),
+        (tickets::Column::DispatchBy, Some(dispatch_by).into()),
+    ];
+    Ok(fx)
+}
+
+/// 下交: only a repeated request (same phone, village and category within the window) goes to the
+/// village council (三老合议) of the ticket's village; the unit holding it lets go.
+pub async fn refer(state: &AppState, l: &Loaded, body: &ActionBody, now: DateTime<Utc>) -> ApiResult<Effects> {
+    let db = &state.db.conn;
+    let t = &l.ticket;
+    let reason = required(&body.reason, "reason", "下交理由")?;
+    let first = match t.repeat_of_id {
+        Some(id) => repo::tickets::by_id(db, id).await?,
+        None => None,
+    };
+    if first.is_none() && t.repeat_count == 0 {
+        return Err(ApiError::conflict("not_repeated", "只有重复诉求才能下交村民议事会"));
+    }
+    let region = repo::regions::get(db, t.region_id).await?.ok_or_else(|| ApiError::not_found("地区不存在"))?;
+    let lineage = repo::regions::lineage(db, &region).await?;
+    let village = lineage.iter().rev().find(|r| r.level == "village").unwrap_or(&region);
+    let mut fx = Effects::new(true);
+    fx.note = Some(reason);
+    fx.data = json!({"council_region_id": village.id, "council": format!("{}村民议事会", village.name),
+                     "repeat_of": first.map(|f| f.no), "repeat_count": t.repeat_count});
+    fx.extra = vec![
+        (tickets::Column::CurrentAssignmentId, Option::<i64>::None.into()),
+        (tickets::Column::UnitId, Option::<i64>::None.into()),
+    ];
+    if let Some(a) = l.active() {
+        fx.assignment_update = Some(end_cols("superseded", Some("下交村民议事会"), now, a.id));
+    }
+    Ok(fx)
+}
+
+/// The council's decision resolves the request; published on the tracking page unless told not to.
+pub async fn council_decision(
+    state: &AppState,
+    l: &Loaded,
+    body: &ActionBody,
+    now: DateTime<Utc>,
+) -> ApiResult<Effects> {
+    let mut fx = Effects::new(body.publish.unwrap_or(true));
+    fx.note = Some(required(&body.decision, "decision", "合议决定")?);
+    fx.data = json!({"published": fx.public});
+    super::closing::resolution_effects(state, &l.ticket, &mut fx, now).await?;
+    Ok(fx)
+}
+
+pub async fn merge(state: &AppState, user: &StaffUser, l: &Loaded, body: &ActionBody) -> ApiResult<Effects> {
+    let t = &l.ticket;
+    let into_no = required(&body.into, "into", "合并到的工单编号")?;
+    let into = load(&state.db.conn, &into_no)
+        .await
+        .map_err(|_| ApiError::unprocessable("unknown_ticket", "into", "要合并到的工单不存在"))?;
+    if into.ticket.id == t.id {
+        return Err(ApiError::unprocessable("merge_into_self", "into", "不能合并到自身"));
+    }
+    if !user.scope.can_read(&into.facts()) || matches!(into.status(), Status::Merged | Status::Invalid) {
+        return Err(ApiError::unprocessable("merge_target_unusable", "into", "要合并到的工单不可用"));
+    }
+    let mut fx = Effects::new(true);
+    let note = optional(&body.note, "note")?;
+    fx.note = Some(match note {
+        Some(n) => format!("已合并至工单{}：{n}", into.ticket.no),
+        None => format!("已合并至工单{}", into.ticket.no),
+    });
+    fx.data = json!({"into": into.ticket.no});
+    fx.extra = vec![(tickets::Column::MergedIntoId, Some(into.ticket.id).into())];
+    Ok(fx)
+}
+
+pub fn invalid(body: &ActionBody) -> ApiResult<Effects> {
+    let mut fx = Effects::new(true);
+    fx.note = Some(required(&body.reason, "reason", "作废理由")?);
+    Ok(fx)
+}

@@ -1,0 +1,192 @@
+//! Tiered handling (小事村办、难事乡镇担、大事县管). A dispatcher escalates an order straight to the unit
+//! of a higher level (by default the lead unit of the parent region). A cadre's `escalate` is a
+//! request: it is ledgered with its reason and waits for the dispatcher, who approves it (by
+//! escalating) or refuses it with a reason — the first handler cannot shed an order alone
+//! (首办负责). A missed response is escalated by the sweeper with the system as actor.
+use super::{ActionBody, Effects, OrderNotice, assignment_deadlines, end_cols, fmt_local, optional, required};
+use crate::auth::StaffUser;
+use crate::error::{ApiError, ApiResult};
+use crate::repo;
+use crate::repo::assignments::{Assignment, NewAssignment};
+use crate::repo::regions::Unit;
+use crate::services::tickets::Loaded;
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use entity::assignments;
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+
+fn active(l: &Loaded) -> ApiResult<&Assignment> {
+    l.active().ok_or_else(|| ApiError::conflict("no_assignment", "工单没有在办的派单"))
+}
+
+/// A request is pending when it was made and not yet decided.
+pub fn pending(a: &Assignment) -> bool {
+    a.escalation_requested_at.is_some() && a.escalation_decided_at.is_none()
+}
+
+/// The default target: the lead unit of the parent region of the unit now holding the order.
+pub async fn default_target<C: ConnectionTrait>(db: &C, unit_id: i64) -> ApiResult<Unit> {
+    let unit = repo::regions::unit(db, unit_id).await?.ok_or_else(|| ApiError::not_found("承办单位不存在"))?;
+    let region = repo::regions::get(db, unit.region_id).await?.ok_or_else(|| ApiError::not_found("地区不存在"))?;
+    let Some(parent) = region.parent_id else {
+        return Err(ApiError::conflict("cannot_escalate", "已是县级承办单位，无法再提级"));
+    };
+    repo::regions::lead_unit(db, parent)
+        .await?
+        .ok_or_else(|| ApiError::conflict("cannot_escalate", "上级地区没有牵头承办单位，请由派单员指定"))
+}
+
+/// The unit that supervises another: the lead unit of the parent region; for a county-level unit,
+/// the county's own lead unit (e.g. the 民生服务中心 over the county departments).
+pub async fn supervising_unit<C: ConnectionTrait>(db: &C, unit_id: i64) -> ApiResult<Option<Unit>> {
+    let Some(unit) = repo::regions::unit(db, unit_id).await? else { return Ok(None) };
+    let Some(region) = repo::regions::get(db, unit.region_id).await? else { return Ok(None) };
+    let lead = match region.parent_id {
+        Some(parent) => repo::regions::lead_unit(db, parent).await?,
+        None => repo::regions::lead_unit(db, region.id).await?,
+    };
+    Ok(lead.filter(|l| l.id != unit.id))
+}
+
+/// A dispatcher's own choice of target: an active unit of a region above (or the lead unit of the
+/// same region as) the unit holding the order, inside the dispatcher's scope.
+async fn chosen_target(state: &AppState, user: &StaffUser, from: i64, id: i64) -> ApiResult<Unit> {
+    let db = &state.db.conn;
+    let bad = |m: &str| ApiError::unprocessable("unit_not_above", "unit_id", m.to_string());
+    let unit = repo::regions::unit(db, id)
+        .await?
+        .filter(|u| u.active)
+        .ok_or_else(|| ApiError::unprocessable("unknown_unit", "unit_id", "承办单位不存在或已停用"))?;
+    let current = repo::regions::unit(db, from).await?.ok_or_else(|| ApiError::not_found("承办单位不存在"))?;
+    let (Some(target_region), Some(current_region)) =
+        (repo::regions::get(db, unit.region_id).await?, repo::regions::get(db, current.region_id).await?)
+    else {
+        return Err(ApiError::not_found("地区不存在"));
+    };
+    if unit.id == current.id {
+        return Err(bad("不能提级给当前承办单位"));
+    }
+    let above = current_region.path.starts_with(&target_region.path) && current_region.path != target_region.path;
+    let same_region_lead = current_region.id == target_region.id && unit.is_lead && !current.is_lead;
+    if !(above || same_region_lead) {
+        return Err(bad("提级只能交给上级地区的承办单位"));
+    }
+    if !user.covers_region(&target_region.path) {
+        return Err(ApiError::unprocessable("unit_out_of_scope", "unit_id", "该承办单位不在您的派单范围内"));
+    }
+    Ok(unit)
+}
+
+pub async fn escalate(
+    state: &AppState,
+    user: &StaffUser,
+    l: &Loaded,
+    body: &ActionBody,
+    now: DateTime<Utc>,
+) -> ApiResult<Effects> {
+    let a = active(l)?;
+    let reason = match optional(&body.reason, "reason")? {
+        Some(r) => r,
+        None if pending(a) => a.escalation_reason.clone().unwrap_or_default(),
+        None => return Err(ApiError::validation("reason", "请填写提级理由")),
+    };
+    let target = match body.unit_id {
+        Some(id) => chosen_target(state, user, a.unit_id, id).await?,
+        None => default_target(&state.db.conn, a.unit_id).await?,
+    };
+    effects(state, l, a, &target, reason, Some(user.id), now).await
+}
+
+/// The escalation itself, for a dispatcher or the sweeper (`dispatched_by` None = the system).
+pub async fn effects(
+    state: &AppState,
+    l: &Loaded,
+    a: &Assignment,
+    target: &Unit,
+    reason: String,
+    dispatched_by: Option<i64>,
+    now: DateTime<Utc>,
+) -> ApiResult<Effects> {
+    let db = &state.db.conn;
+    let t = &l.ticket;
+    let dl = assignment_deadlines(state, db, t, now).await?;
+    let from = repo::regions::unit(db, a.unit_id).await?.map(|u| u.name).unwrap_or_default();
+    let approved = pending(a);
+    let mut fx = Effects::new(true);
+    fx.note = Some(reason);
+    fx.data = json!({"from_unit_id": a.unit_id, "from_unit_name": from, "unit_id": target.id,
+                     "unit_name": target.name, "approved_request": approved, "auto": dispatched_by.is_none(),
+                     "respond_by": dl.respond_by, "progress_by": dl.progress_by, "resolve_by": dl.resolve_by});
+    let mut end = end_cols("escalated", fx.note.as_deref(), now, a.id);
+    if approved {
+        end.1.push((assignments::Column::EscalationDecidedAt, Some(now).into()));
+        end.1.push((assignments::Column::EscalationDecision, Some("approved").into()));
+    }
+    fx.assignment_update = Some(end);
+    fx.new_assignment = Some(NewAssignment {
+        ticket_id: t.id,
+        unit_id: target.id,
+        assignee_id: None,
+        dispatched_by,
+        escalated_from_id: Some(a.id),
+        reopened: a.reopened,
+        deadlines: dl,
+    });
+    let category = repo::catalog::category(db, &t.category_code).await?.map(|c| c.name).unwrap_or_default();
+    for (phone, staff) in super::unit_recipients(db, target.id, None).await? {
+        let notice =
+            OrderNotice::Escalation { category: category.clone(), respond_by: fmt_local(state, dl.respond_by) };
+        fx.order_sms.push((phone, staff, notice));
+    }
+    Ok(fx)
+}
+
+/// A cadre asks to escalate: ledgered (internal), the order stays with the unit until decided.
+pub async fn request(
+    state: &AppState,
+    user: &StaffUser,
+    l: &Loaded,
+    body: &ActionBody,
+    now: DateTime<Utc>,
+) -> ApiResult<Effects> {
+    let a = active(l)?;
+    if pending(a) {
+        return Err(ApiError::conflict("escalation_pending", "已申请提级，请等待派单员审批"));
+    }
+    let reason = required(&body.reason, "reason", "提级理由")?;
+    let target = default_target(&state.db.conn, a.unit_id).await?;
+    let mut fx = Effects::new(false);
+    fx.note = Some(reason.clone());
+    fx.data = json!({"assignment_id": a.id, "target_unit_id": target.id, "target_unit_name": target.name});
+    fx.assignment_update = Some((
+        a.id,
+        vec![
+            (assignments::Column::EscalationRequestedAt, Some(now).into()),
+            (assignments::Column::EscalationRequestedBy, Some(user.id).into()),
+            (assignments::Column::EscalationReason, Some(reason).into()),
+            (assignments::Column::EscalationDecidedAt, Option::<DateTime<Utc>>::None.into()),
+            (assignments::Column::EscalationDecision, Option::<String>::None.into()),
+        ],
+    ));
+    Ok(fx)
+}
+
+/// The dispatcher refuses a cadre's request: the unit keeps the order.
+pub fn refuse(l: &Loaded, body: &ActionBody, now: DateTime<Utc>) -> ApiResult<Effects> {
+    let a = active(l)?;
+    if !pending(a) {
+        return Err(ApiError::conflict("no_escalation_request", "该工单没有待审批的提级申请"));
+    }
+    let mut fx = Effects::new(false);
+    fx.note = Some(required(&body.reason, "reason", "驳回理由")?);
+    fx.data = json!({"assignment_id": a.id, "requested_reason": a.escalation_reason});
+    fx.assignment_update = Some((
+        a.id,
+        vec![
+            (assignments::Column::EscalationDecidedAt, Some(now).into()),
+            (assignments::Column::EscalationDecision, Some("refused").into()),
+        ],
+    ));
+    Ok(fx)
+}

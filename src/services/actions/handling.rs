@@ -1,0 +1,158 @@
+//! The order with a unit: dispatch it (deadlines stored on the new assignment, an SMS with the
+//! cadre's signed link), accept, return (退单) to the dispatcher, report progress, resolve, urge.
+use super::{
+    ActionBody, Effects, OrderNotice, assignment_deadlines, end_cols, fmt_local, optional, required, unit_recipients,
+};
+use crate::auth::StaffUser;
+use crate::domain::ticket::Status;
+use crate::error::{ApiError, ApiResult};
+use crate::repo;
+use crate::repo::assignments::{Assignment, NewAssignment};
+use crate::services::tickets::Loaded;
+use crate::sms::templates;
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use entity::{assignments, tickets};
+use serde_json::json;
+
+fn active(l: &Loaded) -> ApiResult<&Assignment> {
+    l.active().ok_or_else(|| ApiError::conflict("no_assignment", "工单没有在办的派单"))
+}
+
+pub async fn dispatch(
+    state: &AppState,
+    user: &StaffUser,
+    l: &Loaded,
+    body: &ActionBody,
+    now: DateTime<Utc>,
+) -> ApiResult<Effects> {
+    let db = &state.db.conn;
+    let t = &l.ticket;
+    let unit_id = body.unit_id.ok_or_else(|| ApiError::validation("unit_id", "请选择承办单位"))?;
+    let unit = repo::regions::unit(db, unit_id)
+        .await?
+        .filter(|u| u.active)
+        .ok_or_else(|| ApiError::unprocessable("unknown_unit", "unit_id", "承办单位不存在或已停用"))?;
+    let unit_region = repo::regions::get(db, unit.region_id).await?.ok_or_else(|| ApiError::not_found("地区不存在"))?;
+    if !user.covers_region(&unit_region.path) {
+        return Err(ApiError::unprocessable("unit_out_of_scope", "unit_id", "该承办单位不在您的派单范围内"));
+    }
+    let assignee = match body.assignee_id {
+        Some(id) => Some(
+            repo::staff::get(db, id)
+                .await?
+                .filter(|s| s.active && s.unit_id == Some(unit.id) && s.roles.contains("cadre"))
+                .ok_or_else(|| ApiError::unprocessable("unknown_assignee", "assignee_id", "承办人不属于该单位"))?,
+        ),
+        None => None,
+    };
+    let dl = assignment_deadlines(state, db, t, now).await?;
+    let mut fx = Effects::new(true);
+    fx.note = optional(&body.note, "note")?;
+    fx.data = json!({"unit_id": unit.id, "unit_name": unit.name, "assignee_id": assignee.as_ref().map(|s| s.id),
+                     "assignee_name": assignee.as_ref().map(|s| s.name.clone()),
+                     "respond_by": dl.respond_by, "progress_by": dl.progress_by, "resolve_by": dl.resolve_by,
+                     "late": t.dispatch_by.is_some_and(|by| now > by)});
+    if t.first_dispatched_at.is_none() {
+        fx.extra.push((tickets::Column::FirstDispatchedAt, Some(now).into()));
+    }
+    fx.extra.push((tickets::Column::DispatchBy, Option::<DateTime<Utc>>::None.into()));
+    // A reopened ticket may already be back with its unit (重办): the new dispatch supersedes that.
+    if let Some(a) = l.active() {
+        fx.assignment_update = Some(super::end_cols("superseded", Some("改派"), now, a.id));
+    }
+    fx.new_assignment = Some(NewAssignment {
+        ticket_id: t.id,
+        unit_id: unit.id,
+        assignee_id: assignee.as_ref().map(|s| s.id),
+        dispatched_by: Some(user.id),
+        escalated_from_id: None,
+        reopened: l.status() == Status::Reopened,
+        deadlines: dl,
+    });
+    let category = repo::catalog::category(db, &t.category_code).await?.map(|c| c.name).unwrap_or_default();
+    let village = repo::regions::get(db, t.region_id).await?.map(|r| r.name).unwrap_or_default();
+    for (phone, staff) in unit_recipients(db, unit.id, assignee.as_ref().map(|s| s.id)).await? {
+        let notice = OrderNotice::Assignment {
+            category: category.clone(),
+            village: village.clone(),
+            respond_by: fmt_local(state, dl.respond_by),
+        };
+        fx.order_sms.push((phone, staff, notice));
+    }
+    Ok(fx)
+}
+
+pub fn accept(user: &StaffUser, l: &Loaded, body: &ActionBody, now: DateTime<Utc>) -> ApiResult<Effects> {
+    let a = active(l)?;
+    let mut fx = Effects::new(true);
+    fx.note = optional(&body.note, "note")?;
+    fx.data = json!({"assignment_id": a.id, "in_time": now <= a.respond_by, "respond_by": a.respond_by});
+    // The sweeper's next look stays where it was; when it comes it sees the step done and moves on.
+    let mut cols = vec![(assignments::Column::AcceptedAt, Some(now).into())];
+    if a.assignee_id.is_none() {
+        cols.push((assignments::Column::AssigneeId, Some(user.id).into()));
+    }
+    fx.assignment_update = Some((a.id, cols));
+    Ok(fx)
+}
+
+/// 退单: the unit gives the order back with a reason; the dispatcher's clock starts again.
+pub async fn return_(state: &AppState, l: &Loaded, body: &ActionBody, now: DateTime<Utc>) -> ApiResult<Effects> {
+    let db = &state.db.conn;
+    let a = active(l)?;
+    let t = &l.ticket;
+    let policy = repo::catalog::policy_for(db, &t.category_code, &t.priority).await?;
+    let dispatch_by = super::desk_deadline(now, policy.dispatch_minutes);
+    let unit = repo::regions::unit(db, a.unit_id).await?.map(|u| u.name).unwrap_or_default();
+    let mut fx = Effects::new(false);
+    fx.note = Some(required(&body.reason, "reason", "退单理由")?);
+    fx.data = json!({"assignment_id": a.id, "unit_id": a.unit_id, "unit_name": unit, "dispatch_by": dispatch_by});
+    fx.extra = vec![
+        (tickets::Column::CurrentAssignmentId, Option::<i64>::None.into()),
+        (tickets::Column::UnitId, Option::<i64>::None.into()),
+        (tickets::Column::DispatchBy, Some(dispatch_by).into()),
+    ];
+    fx.assignment_update = Some(end_cols("returned", fx.note.as_deref(), now, a.id));
+    Ok(fx)
+}
+
+pub fn progress(l: &Loaded, body: &ActionBody, now: DateTime<Utc>) -> ApiResult<Effects> {
+    let a = active(l)?;
+    let mut fx = Effects::new(true);
+    fx.note = Some(required(&body.note, "note", "办理进展")?);
+    fx.data = json!({"assignment_id": a.id, "first": a.first_progress_at.is_none(),
+                     "in_time": now <= a.progress_by});
+    if a.first_progress_at.is_none() {
+        fx.assignment_update = Some((a.id, vec![(assignments::Column::FirstProgressAt, Some(now).into())]));
+    }
+    Ok(fx)
+}
+
+pub async fn resolve(state: &AppState, l: &Loaded, body: &ActionBody, now: DateTime<Utc>) -> ApiResult<Effects> {
+    let a = active(l)?;
+    let mut fx = Effects::new(true);
+    fx.note = Some(required(&body.result, "result", "办理结果")?);
+    fx.data = json!({"assignment_id": a.id, "in_time": now <= a.resolve_by, "resolve_by": a.resolve_by});
+    let mut cols = end_cols("completed", None, now, a.id).1;
+    cols.push((assignments::Column::ResolvedAt, Some(now).into()));
+    if a.first_progress_at.is_none() {
+        cols.push((assignments::Column::FirstProgressAt, Some(now).into()));
+    }
+    fx.assignment_update = Some((a.id, cols));
+    super::closing::resolution_effects(state, &l.ticket, &mut fx, now).await?;
+    Ok(fx)
+}
+
+/// 催办 by a dispatcher or leader: a message to whoever holds the order.
+pub async fn urge(state: &AppState, l: &Loaded, body: &ActionBody) -> ApiResult<Effects> {
+    let a = active(l)?;
+    let mut fx = Effects::new(false);
+    fx.note = optional(&body.note, "note")?;
+    fx.data = json!({"assignment_id": a.id, "unit_id": a.unit_id});
+    let sign = &state.settings.county.sms_sign;
+    for (phone, _) in unit_recipients(&state.db.conn, a.unit_id, a.assignee_id).await? {
+        fx.sms.push((templates::urge(sign, &l.ticket.no, fx.note.as_deref().unwrap_or("")), phone));
+    }
+    Ok(fx)
+}

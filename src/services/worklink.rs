@@ -1,0 +1,111 @@
+//! The cadre's order page from the SMS link (`/w/{token}`): the signed link names the assignment and
+//! the cadre; while that assignment is the ticket's current one the cadre signs for the order,
+//! reports progress and resolves it with photos, gives it back (退单) or asks to escalate — through
+//! the same actions, roles and ledger as the console.
+use super::actions::{ActionBody, worklink_key};
+use super::tickets::{Loaded, load};
+use crate::auth::StaffUser;
+use crate::domain::ticket::Action;
+use crate::domain::worklink::{self, LinkError, WorkLink};
+use crate::error::{ApiError, ApiResult};
+use crate::repo;
+use crate::repo::assignments::Assignment;
+use crate::state::AppState;
+use sha2::{Digest, Sha256};
+
+pub struct Opened {
+    pub link: WorkLink,
+    pub loaded: Loaded,
+    pub assignment: Assignment,
+    /// The cadre the link acts for (None: a unit's duty phone, or a deactivated account).
+    pub staff: Option<StaffUser>,
+    /// The assignment is still the ticket's active one: the page may act.
+    pub current: bool,
+}
+
+/// Actions a cadre takes from the page (the path names of API.md; `escalate` is a request).
+pub const PAGE_ACTIONS: [Action; 5] =
+    [Action::Accept, Action::Progress, Action::Resolve, Action::Return, Action::Escalate];
+
+pub async fn open(state: &AppState, token: &str) -> ApiResult<Opened> {
+    let link = worklink::verify(&worklink_key(state), token, state.now()).map_err(|e| match e {
+        LinkError::Invalid => ApiError::not_found("链接无效，请核对短信中的链接"),
+        LinkError::Expired => ApiError::gone("link_expired", "链接已过期，请登录工作台办理"),
+    })?;
+    let db = &state.db.conn;
+    let assignment = repo::assignments::get(db, link.assignment_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("链接无效，请核对短信中的链接"))?;
+    let ticket =
+        repo::tickets::by_id(db, assignment.ticket_id).await?.ok_or_else(|| ApiError::not_found("工单不存在"))?;
+    let loaded = load(db, &ticket.no).await?;
+    let staff = match link.staff_id {
+        Some(id) => match repo::staff::get(db, id).await?.filter(|s| s.active) {
+            Some(s) => {
+                let path = repo::regions::get(db, s.region_id).await?.map(|r| r.path).unwrap_or_default();
+                Some(StaffUser::from_record(&s, &path))
+            }
+            None => None,
+        },
+        None => None,
+    };
+    let current = assignment.status == "active" && loaded.ticket.current_assignment_id == Some(assignment.id);
+    Ok(Opened { link, loaded, assignment, staff, current })
+}
+
+/// Takes an action from the page as the link's cadre.
+pub async fn act(state: &AppState, token: &str, action: Action, body: &ActionBody) -> ApiResult<()> {
+    if !PAGE_ACTIONS.contains(&action) {
+        return Err(ApiError::not_found("该页面不支持此操作"));
+    }
+    let o = open(state, token).await?;
+    let staff = o.staff.as_ref().ok_or_else(|| ApiError::forbidden("此链接仅供查看，请登录工作台办理"))?;
+    if !o.current {
+        return Err(ApiError::conflict("assignment_ended", "该派单已结束，工单已不在您处办理"));
+    }
+    super::tickets::act(state, staff, &o.loaded.ticket.no, action, body).await?;
+    Ok(())
+}
+
+/// An image kind recognised from its first bytes (the declared type is not trusted).
+pub fn sniff_image(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(("image/jpeg", "jpg"))
+    } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        Some(("image/png", "png"))
+    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some(("image/webp", "webp"))
+    } else {
+        None
+    }
+}
+
+pub const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
+pub const MAX_PHOTOS: usize = 9;
+
+/// Stores a photo taken on the page as an upload (not yet attached: the action attaches it).
+pub async fn store_photo(state: &AppState, o: &Opened, bytes: &[u8]) -> ApiResult<String> {
+    let (mime, ext) = sniff_image(bytes)
+        .ok_or_else(|| ApiError::unprocessable("unsupported_media", "photos", "照片只支持 JPEG、PNG 或 WebP 格式"))?;
+    if bytes.len() > MAX_PHOTO_BYTES {
+        return Err(ApiError::unprocessable("photo_too_large", "photos", "每张照片不能超过10MB"));
+    }
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    let dir = std::path::Path::new(&state.settings.application.upload_dir);
+    tokio::fs::create_dir_all(dir).await.map_err(ApiError::internal)?;
+    let path = dir.join(format!("{id}.{ext}"));
+    tokio::fs::write(&path, bytes).await.map_err(ApiError::internal)?;
+    let sha = hex::encode(Sha256::digest(bytes));
+    let row = repo::evidence::NewUpload {
+        id: &id,
+        kind: "image",
+        mime,
+        size: bytes.len() as i64,
+        sha256: &sha,
+        storage_path: &path.to_string_lossy(),
+        uploader_kind: "staff",
+        uploader_ref: o.link.staff_id.map(|s| s.to_string()),
+    };
+    repo::evidence::insert(&state.db.conn, row, state.now()).await?;
+    Ok(id)
+}

@@ -1,0 +1,312 @@
+//! The SLA sweeper: for every active assignment whose next notice is due it sends, through the
+//! outbox, a reminder at 80 % of each step's time and an urge (催办) at breach to the assignee and the
+//! supervising unit (ledgered, system actor), and escalates a missed response to the lead unit of
+//! the parent region. Each notice goes out once: the assignment's `*_reminded_at` / `*_urged_at`
+//! marks and `next_check_at` are written with a guard in the same transaction as the messages.
+//! Safe with several sweepers at once: PostgreSQL rows are claimed `FOR UPDATE SKIP LOCKED`, tickets
+//! are locked without waiting; SQLite has one writer (`state.db.begin()`).
+use crate::domain::ledger::ledger_time;
+use crate::domain::sweep::{self, Decision, Notice, Step, StepState};
+use crate::domain::ticket::{Action, Status};
+use crate::error::ApiResult;
+use crate::repo;
+use crate::repo::assignments::Assignment;
+use crate::repo::tickets::Actor;
+use crate::services::actions::{self, Effects, escalation, fmt_local, unit_recipients, worklink_url};
+use crate::services::tickets::Loaded;
+use crate::sms::templates;
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use entity::assignments;
+use sea_orm::{ConnectionTrait, TransactionTrait, Value};
+use serde_json::json;
+use std::collections::HashMap;
+
+/// Assignments per transaction: small enough that SQLite's single writer is not held for long.
+pub const BATCH: u64 = 100;
+/// Upper bound of batches in one pass, so one pass always ends.
+const MAX_BATCHES: usize = 10_000;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Assignments looked at.
+    pub examined: usize,
+    pub reminders: usize,
+    pub urges: usize,
+    pub escalations: usize,
+    /// Left for the next pass: their ticket was locked by someone acting on it right now.
+    pub deferred: usize,
+    pub failed: usize,
+}
+
+impl std::ops::AddAssign for SweepReport {
+    fn add_assign(&mut self, o: Self) {
+        self.examined += o.examined;
+        self.reminders += o.reminders;
+        self.urges += o.urges;
+        self.escalations += o.escalations;
+        self.deferred += o.deferred;
+        self.failed += o.failed;
+    }
+}
+
+/// One pass at `now`: batches until nothing more is due (or only deferred rows are left).
+pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<SweepReport> {
+    let now = ledger_time(now);
+    let mut total = SweepReport::default();
+    for _ in 0..MAX_BATCHES {
+        let r = run_batch(state, now).await?;
+        total += r;
+        let progressed = r.examined > r.deferred + r.failed;
+        if r.examined < BATCH as usize || !progressed {
+            break;
+        }
+    }
+    if total.reminders + total.urges + total.escalations > 0 {
+        tracing::info!(?total, "sla sweep");
+        metrics::counter!("minsheng_sla_reminders_total").increment(total.reminders as u64);
+        metrics::counter!("minsheng_sla_urges_total").increment(total.urges as u64);
+        metrics::counter!("minsheng_sla_escalations_total").increment(total.escalations as u64);
+    }
+    Ok(total)
+}
+
+pub async fn run_loop(state: AppState, every: std::time::Duration) {
+    loop {
+        if let Err(e) = run_once(&state, state.now()).await {
+            tracing::error!(error = ?e, "sla sweeper pass failed");
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Who receives a unit's notices: (phone, staff id the order link acts for).
+type Recipients = Vec<(String, Option<i64>)>;
+
+/// Lookups shared by the assignments of a batch (most orders sit with a few units).
+#[derive(Default)]
+struct Cache {
+    recipients: HashMap<(i64, Option<i64>), Recipients>,
+    supervisors: HashMap<i64, Option<repo::regions::Unit>>,
+    unit_names: HashMap<i64, String>,
+}
+
+impl Cache {
+    async fn recipients(&mut self, state: &AppState, unit: i64, assignee: Option<i64>) -> ApiResult<Recipients> {
+        if let Some(r) = self.recipients.get(&(unit, assignee)) {
+            return Ok(r.clone());
+        }
+        let r = unit_recipients(&state.db.conn, unit, assignee).await?;
+        self.recipients.insert((unit, assignee), r.clone());
+        Ok(r)
+    }
+
+    async fn supervisor(&mut self, state: &AppState, unit: i64) -> ApiResult<Option<repo::regions::Unit>> {
+        if let Some(s) = self.supervisors.get(&unit) {
+            return Ok(s.clone());
+        }
+        let s = escalation::supervising_unit(&state.db.conn, unit).await?;
+        self.supervisors.insert(unit, s.clone());
+        Ok(s)
+    }
+
+    async fn unit_name(&mut self, state: &AppState, unit: i64) -> ApiResult<String> {
+        if let Some(n) = self.unit_names.get(&unit) {
+            return Ok(n.clone());
+        }
+        let n = repo::regions::unit(&state.db.conn, unit).await?.map(|u| u.name).unwrap_or_default();
+        self.unit_names.insert(unit, n.clone());
+        Ok(n)
+    }
+}
+
+async fn run_batch(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<SweepReport> {
+    let tx = state.db.begin().await?;
+    let due = repo::sweep::claim_due(&*tx, now, BATCH).await?;
+    let mut report = SweepReport { examined: due.len(), ..Default::default() };
+    let ids: Vec<i64> = due.iter().map(|a| a.ticket_id).collect();
+    let nos = repo::lookup::ticket_nos(&*tx, &ids).await?;
+    let mut cache = Cache::default();
+    for a in &due {
+        let plan = sweep::plan(&steps(a), now);
+        let no = nos.get(&a.ticket_id).cloned().unwrap_or_default();
+        if !plan.decisions.iter().any(|d| d.send == Some(Notice::Urge)) {
+            // Reminders (or nothing): two small writes, straight in the batch.
+            report += remind(state, &*tx, a, &plan, &no, now, &mut cache).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            continue;
+        }
+        // An urge touches the ticket and its ledger: a savepoint, so that one that fails is rolled
+        // back alone and tried again next pass.
+        let sp = (*tx).begin().await?;
+        match urge(state, &sp, a, &plan, now, &mut cache).await {
+            Ok(r) => {
+                sp.commit().await?;
+                report += r;
+            }
+            Err(e) => {
+                tracing::error!(assignment_id = a.id, error = %e, "sla sweep of an assignment failed");
+                sp.rollback().await?;
+                report.failed += 1;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// The stored state of each step; assignments made before reminder instants were stored fall back
+/// to 80 % of natural time.
+fn steps(a: &Assignment) -> [StepState; 3] {
+    let eighty = |due: DateTime<Utc>| a.dispatched_at + (due - a.dispatched_at) * 4 / 5;
+    [
+        StepState {
+            step: Step::Respond,
+            done: a.accepted_at.is_some(),
+            remind_at: a.respond_remind_at.unwrap_or_else(|| eighty(a.respond_by)),
+            due: a.respond_by,
+            reminded: a.respond_reminded_at.is_some(),
+            urged: a.respond_urged_at.is_some(),
+        },
+        StepState {
+            step: Step::Progress,
+            done: a.first_progress_at.is_some() || a.resolved_at.is_some(),
+            remind_at: a.progress_remind_at.unwrap_or_else(|| eighty(a.progress_by)),
+            due: a.progress_by,
+            reminded: a.progress_reminded_at.is_some(),
+            urged: a.progress_urged_at.is_some(),
+        },
+        StepState {
+            step: Step::Resolve,
+            done: a.resolved_at.is_some(),
+            remind_at: a.resolve_remind_at.unwrap_or_else(|| eighty(a.resolve_by)),
+            due: a.resolve_by,
+            reminded: a.resolve_reminded_at.is_some(),
+            urged: a.resolve_urged_at.is_some(),
+        },
+    ]
+}
+
+fn marks(decisions: &[Decision], now: DateTime<Utc>) -> Vec<(assignments::Column, Value)> {
+    use assignments::Column as C;
+    let mut out = vec![];
+    for d in decisions {
+        let (reminded, urged) = match d.step {
+            Step::Respond => (C::RespondRemindedAt, C::RespondUrgedAt),
+            Step::Progress => (C::ProgressRemindedAt, C::ProgressUrgedAt),
+            Step::Resolve => (C::ResolveRemindedAt, C::ResolveUrgedAt),
+        };
+        if d.mark_reminded {
+            out.push((reminded, Some(now).into()));
+        }
+        if d.mark_urged {
+            out.push((urged, Some(now).into()));
+        }
+    }
+    out
+}
+
+fn deadline_of(a: &Assignment, step: Step) -> DateTime<Utc> {
+    match step {
+        Step::Respond => a.respond_by,
+        Step::Progress => a.progress_by,
+        Step::Resolve => a.resolve_by,
+    }
+}
+
+/// Reminders only: marks and messages, no ledger event (a reminder is a notice, not an act on the
+/// order).
+async fn remind<C: ConnectionTrait>(
+    state: &AppState,
+    db: &C,
+    a: &Assignment,
+    plan: &sweep::Plan,
+    no: &str,
+    now: DateTime<Utc>,
+    cache: &mut Cache,
+) -> ApiResult<SweepReport> {
+    let mut report = SweepReport { examined: 0, ..Default::default() };
+    if !repo::sweep::record(db, a, marks(&plan.decisions, now), plan.next_check).await? {
+        return Ok(report); // another sweeper took care of it
+    }
+    let sign = &state.settings.county.sms_sign;
+    for d in plan.decisions.iter().filter(|d| d.send == Some(Notice::Reminder)) {
+        let deadline = fmt_local(state, deadline_of(a, d.step));
+        for (phone, staff) in cache.recipients(state, a.unit_id, a.assignee_id).await? {
+            let link = worklink_url(state, a.id, staff, a.resolve_by);
+            let msg = templates::reminder(sign, no, d.step.label(), &deadline, &link);
+            repo::outbox::enqueue(db, &msg, &phone, Some(a.ticket_id), now).await?;
+        }
+        report.reminders += 1;
+    }
+    Ok(report)
+}
+
+/// A breach: urge the assignee and the supervising unit (one ledger event, system actor) and, for a
+/// missed response, escalate to the lead unit of the parent region.
+async fn urge<C: ConnectionTrait>(
+    state: &AppState,
+    db: &C,
+    a: &Assignment,
+    plan: &sweep::Plan,
+    now: DateTime<Utc>,
+    cache: &mut Cache,
+) -> ApiResult<SweepReport> {
+    let urges: Vec<Step> = plan.decisions.iter().filter(|d| d.send == Some(Notice::Urge)).map(|d| d.step).collect();
+    let mut report = SweepReport { examined: 0, ..Default::default() };
+    // Take the ticket's row lock first, without waiting.
+    let Some(ticket) = repo::sweep::lock_ticket_nowait(db, a.ticket_id).await? else {
+        report.deferred = 1;
+        return Ok(report);
+    };
+    if !repo::sweep::record(db, a, marks(&plan.decisions, now), plan.next_check).await? {
+        return Ok(report); // another sweeper took care of it
+    }
+    let sign = &state.settings.county.sms_sign;
+    let status = Status::parse(&ticket.status).unwrap_or(Status::Submitted);
+    let respond_missed = urges.contains(&Step::Respond) && status == Status::Dispatched;
+    let target = if respond_missed { escalation::default_target(&state.db.conn, a.unit_id).await.ok() } else { None };
+    let supervisor = cache.supervisor(state, a.unit_id).await?;
+    let unit_name = cache.unit_name(state, a.unit_id).await?;
+    let mut fx = Effects::new(false);
+    for d in &plan.decisions {
+        let deadline = fmt_local(state, deadline_of(a, d.step));
+        let recipients = cache.recipients(state, a.unit_id, a.assignee_id).await?;
+        for (phone, staff) in recipients {
+            let link = worklink_url(state, a.id, staff, a.resolve_by);
+            let msg = match d.send {
+                Some(Notice::Reminder) => templates::reminder(sign, &ticket.no, d.step.label(), &deadline, &link),
+                _ => templates::overdue(sign, &ticket.no, d.step.label(), &deadline, &link),
+            };
+            fx.sms.push((msg, phone));
+        }
+        match d.send {
+            Some(Notice::Reminder) => report.reminders += 1,
+            _ => {
+                report.urges += 1;
+                // The supervisor that receives the escalated order is told by the escalation notice.
+                if let Some(s) = supervisor.as_ref().filter(|s| target.as_ref().is_none_or(|t| t.id != s.id)) {
+                    for (phone, _) in cache.recipients(state, s.id, None).await? {
+                        fx.sms.push((
+                            templates::supervise(sign, &ticket.no, &unit_name, d.step.label(), &deadline),
+                            phone,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    let steps_urged: Vec<&str> = urges.iter().map(|s| s.as_str()).collect();
+    let labels: Vec<&str> = urges.iter().map(|s| s.label()).collect();
+    fx.note = Some(format!("超过{}时限，系统催办", labels.join("、")));
+    fx.data = json!({"auto": true, "assignment_id": a.id, "unit_id": a.unit_id, "steps": steps_urged,
+                     "supervisor_unit_id": supervisor.as_ref().map(|s| s.id)});
+    let fresh = actions::commit_in(state, db, &ticket, status, Action::Urge, Actor::system(), fx, now).await?;
+    if let Some(target) = target {
+        let l = Loaded { unit_ids: vec![a.unit_id], assignments: vec![a.clone()], ticket: fresh.clone() };
+        let reason = format!("超过签收时限（{}）未签收，系统自动提级", fmt_local(state, a.respond_by));
+        let fx = escalation::effects(state, &l, a, &target, reason, None, now).await?;
+        actions::commit_in(state, db, &fresh, Status::Dispatched, Action::Escalate, Actor::system(), fx, now).await?;
+        report.escalations += 1;
+    }
+    Ok(report)
+}

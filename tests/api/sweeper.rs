@@ -1,0 +1,167 @@
+//! The SLA sweeper at chosen times: a reminder at 80 %, an urge at breach to the assignee and the
+//! supervising unit, automatic escalation of a missed response — each exactly once, also with two
+//! sweepers at once.
+use crate::helpers::{TestApp, spawn_app};
+use chrono::Duration;
+use minsheng::workers::sla_sweeper::{SweepReport, run_once};
+use serde_json::{Value, json};
+
+async fn dispatched(app: &TestApp, village: &str, phone: &str) -> String {
+    let no = app.file(village, phone).await;
+    let op = app.token("operator").await;
+    let di = app.token("dispatcher").await;
+    app.act_ok(&op, &no, "register", json!({})).await;
+    app.act_ok(&di, &no, "dispatch", json!({"unit_id": app.unit_id(&format!("{village}村民委员会")).await})).await;
+    no
+}
+
+async fn sms(app: &TestApp, kind: &str, phone: &str) -> i64 {
+    app.count(&format!("SELECT COUNT(*) FROM outbox WHERE kind = '{kind}' AND recipient = '{phone}'")).await
+}
+
+async fn sweep(app: &TestApp) -> SweepReport {
+    run_once(&app.state, app.state.now()).await.expect("sweep")
+}
+
+#[tokio::test]
+async fn a_missed_response_is_reminded_urged_and_escalated_exactly_once() {
+    let app = spawn_app().await;
+    let no = dispatched(&app, "李家庄村", "13812345678").await;
+    let village_cadre = "13900000301";
+    let township_cadre = "13900000201";
+    let county_cadre = "13900000101";
+    app.state.time.advance(Duration::minutes(90));
+    assert_eq!(sweep(&app).await.reminders, 0, "80 % of 2 h is 96 min");
+    app.state.time.advance(Duration::minutes(7));
+    let r = sweep(&app).await;
+    assert_eq!((r.reminders, r.urges, r.escalations), (1, 0, 0));
+    assert_eq!(sms(&app, "reminder", village_cadre).await, 1);
+    assert_eq!(sweep(&app).await, SweepReport::default(), "nothing twice");
+
+    // Breach: urged, and escalated to the township office (which is also the supervisor, so it gets
+    // the escalated order rather than a supervision notice).
+    app.state.time.advance(Duration::minutes(24));
+    let r = sweep(&app).await;
+    assert_eq!((r.urges, r.escalations), (1, 1));
+    assert_eq!(sms(&app, "urge", village_cadre).await, 1);
+    assert_eq!(sms(&app, "urge", township_cadre).await, 0);
+    assert_eq!(sms(&app, "escalation", township_cadre).await, 1);
+    assert_eq!(sweep(&app).await, SweepReport::default());
+    let di = app.token("dispatcher").await;
+    let t = app.ticket(&di, &no).await;
+    assert_eq!(t["status"], "dispatched");
+    assert_eq!(t["assignment"]["unit"]["name"], "东坝镇人民政府");
+    let events: Vec<&Value> = t["events"].as_array().unwrap().iter().collect();
+    let (urge, escalate) = (events[events.len() - 2], events[events.len() - 1]);
+    assert_eq!((urge["action"].as_str(), urge["actor_kind"].as_str()), (Some("urge"), Some("system")));
+    assert_eq!(urge["data"]["steps"], json!(["respond"]));
+    assert_eq!((escalate["action"].as_str(), escalate["actor"].as_str()), (Some("escalate"), Some("系统")));
+    assert_eq!(escalate["data"]["auto"], true);
+
+    // The township misses it too: on to the county centre. The county centre is the top: urged only.
+    app.state.time.advance(Duration::minutes(121));
+    let r = sweep(&app).await;
+    assert_eq!((r.urges, r.escalations), (1, 1), "{r:?}");
+    assert_eq!(sms(&app, "escalation", county_cadre).await, 1);
+    app.state.time.advance(Duration::minutes(121));
+    let r = sweep(&app).await;
+    assert_eq!((r.urges, r.escalations), (1, 0));
+    assert_eq!(sms(&app, "urge", county_cadre).await, 1);
+    // Every notice once: reminders of the township and county orders were skipped (their breach
+    // came in the same pass as the reminder would have).
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'reminder'").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'urge'").await, 3);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'escalation'").await, 2);
+    let inspector = app.token("inspector").await;
+    let url = format!("/api/v1/tickets/{no}/ledger/verify");
+    let v: Value = app.get(&url, Some(&inspector)).await.json().await.unwrap();
+    assert_eq!(v["ok"], true);
+    // The system's acts are in the same chain: passing the automatic urge off as a person's is caught.
+    let seq = urge["seq"].as_i64().unwrap();
+    let db = &app.state.db.conn;
+    let disable = if app.state.db.is_postgres() {
+        "ALTER TABLE events DISABLE TRIGGER events_append_only"
+    } else {
+        "DROP TRIGGER events_no_update"
+    };
+    sea_orm::ConnectionTrait::execute_unprepared(db, disable).await.unwrap();
+    let forge = format!("UPDATE events SET actor_kind = 'staff', actor_name = '李长河' WHERE seq = {seq}");
+    sea_orm::ConnectionTrait::execute_unprepared(db, &forge).await.unwrap();
+    let v: Value = app.get(&url, Some(&inspector)).await.json().await.unwrap();
+    assert_eq!((v["ok"].as_bool(), v["broken_at"].as_i64()), (Some(false), Some(seq)));
+}
+
+#[tokio::test]
+async fn late_feedback_and_results_are_urged_to_the_cadre_and_the_supervising_unit() {
+    let app = spawn_app().await;
+    let no = app.to_accepted("王家湾村", "wangjiawan", "13812345678").await;
+    let cadre = "13900000302";
+    let supervisor = "13900000201";
+    // Accepted in time: no respond notices at all.
+    app.state.time.advance(Duration::hours(3));
+    assert_eq!(sweep(&app).await.reminders, 0);
+    // First progress: 24 h → reminder after 19 h 12 min, urge after 24 h.
+    app.state.time.advance(Duration::hours(17));
+    let r = sweep(&app).await;
+    assert_eq!((r.reminders, r.urges), (1, 0));
+    app.state.time.advance(Duration::hours(5));
+    let r = sweep(&app).await;
+    assert_eq!((r.reminders, r.urges, r.escalations), (0, 1, 0));
+    assert_eq!(sms(&app, "urge", cadre).await, 1);
+    assert_eq!(sms(&app, "urge", supervisor).await, 1, "督办 to the township office");
+    let di = app.token("dispatcher").await;
+    let t = app.ticket(&di, &no).await;
+    assert_eq!(t["status"], "accepted", "an urge does not move the order");
+    assert_eq!(t["events"].as_array().unwrap().last().unwrap()["data"]["steps"], json!(["progress"]));
+    // Progress is reported; the result deadline (72 h) is reminded and urged in its turn.
+    let ca = app.token("wangjiawan").await;
+    app.act_ok(&ca, &no, "progress", json!({"note": "已联系施工队"})).await;
+    app.state.time.advance(Duration::hours(33)); // 58 h after dispatch: 80 % is 57 h 36 min
+    let r = sweep(&app).await;
+    assert_eq!((r.reminders, r.urges), (1, 0));
+    app.state.time.advance(Duration::hours(15));
+    let r = sweep(&app).await;
+    assert_eq!((r.reminders, r.urges), (0, 1));
+    assert_eq!(sms(&app, "urge", cadre).await, 2);
+    assert_eq!(sms(&app, "urge", supervisor).await, 2);
+    assert_eq!(sweep(&app).await, SweepReport::default());
+    // A resolved order owes nothing more.
+    app.act_ok(&ca, &no, "resolve", json!({"result": "已修复"})).await;
+    app.state.time.advance(Duration::days(30));
+    assert_eq!(sweep(&app).await, SweepReport::default());
+}
+
+#[tokio::test]
+async fn a_reminder_missed_while_no_sweeper_ran_is_not_sent_late() {
+    let app = spawn_app().await;
+    dispatched(&app, "石桥村", "13812345678").await;
+    app.state.time.advance(Duration::hours(3));
+    let r = sweep(&app).await;
+    assert_eq!((r.reminders, r.urges, r.escalations), (0, 1, 1));
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'reminder'").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_sweepers_at_once_send_each_notice_once() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let villages = ["李家庄村", "王家湾村", "石桥村", "柳树沟村", "杏花村", "河口村"];
+    let mut nos = vec![];
+    for i in 0..12 {
+        nos.push(dispatched(&app, villages[i % 6], &format!("138000000{i:02}")).await);
+    }
+    app.state.time.advance(Duration::minutes(121));
+    let now = app.state.now();
+    let (a, b) = (app.clone(), app.clone());
+    let (ra, rb) = tokio::join!(
+        tokio::spawn(async move { run_once(&a.state, now).await.unwrap() }),
+        tokio::spawn(async move { run_once(&b.state, now).await.unwrap() })
+    );
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    assert_eq!(ra.escalations + rb.escalations, 12, "{ra:?} {rb:?}");
+    assert_eq!(ra.urges + rb.urges, 12);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'urge'").await, 12);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'escalation'").await, 12);
+    assert_eq!(app.count("SELECT COUNT(*) FROM events WHERE action = 'escalate'").await, 12);
+    assert_eq!(app.count("SELECT COUNT(*) FROM assignments WHERE status = 'active'").await, 12);
+    assert_eq!(run_once(&app.state, now).await.unwrap(), SweepReport::default());
+}
