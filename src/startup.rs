@@ -3,7 +3,6 @@
 use crate::auth::{jwt::Keys, password};
 use crate::configuration::Settings;
 use crate::db::Db;
-use crate::domain::sla::Calendar;
 use crate::error::{ApiError, json_error_handler, query_error_handler};
 use crate::kv::KvStore;
 use crate::kv::limiter::Limiter;
@@ -74,7 +73,6 @@ pub async fn build_state(settings: Settings, db: Db) -> anyhow::Result<AppState>
         sms: Arc::new(sms::Gateway::from_settings(&settings, redis.clone())?),
         db,
         redis,
-        calendar: Arc::new(Calendar::builtin()),
         time: TimeSource::default(),
         dummy_hash: Arc::new(dummy_hash),
         prometheus: prometheus(),

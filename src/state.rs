@@ -3,7 +3,6 @@ use crate::auth::jwt::Keys;
 use crate::configuration::Settings;
 use crate::db::Db;
 use crate::domain::metrics::Weights;
-use crate::domain::sla::{Calendar, Clock};
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -14,7 +13,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub keys: Keys,
     pub redis: Option<redis::aio::ConnectionManager>,
-    pub calendar: Arc<Calendar>,
     pub time: TimeSource,
     /// The SMS gateway: providers with failover and rate limits (see `sms::gateway`).
     pub sms: Arc<crate::sms::Gateway>,
@@ -51,10 +49,6 @@ impl AppState {
 
     pub fn tz(&self) -> chrono_tz::Tz {
         self.settings.timezone()
-    }
-
-    pub fn clock(&self) -> Clock<'_> {
-        Clock { calendar: &self.calendar, tz: self.tz() }
     }
 
     pub fn weights(&self) -> Weights {

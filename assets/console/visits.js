@@ -4,7 +4,12 @@
 (function () {
   'use strict';
   var $ = function (id) { return document.getElementById(id); };
-  var token = sessionStorage.getItem('ms-token');
+  // Signed in already in the staff console (same tab)? Use that session rather than ask again.
+  var consoleSession = null;
+  try { consoleSession = JSON.parse(sessionStorage.getItem('minsheng.session') || 'null'); } catch (e) { /* ignore */ }
+  var token = sessionStorage.getItem('ms-token') || (consoleSession && consoleSession.access_token) || null;
+  if (token && !sessionStorage.getItem('ms-name') && consoleSession) sessionStorage.setItem('ms-name', consoleSession.staff.name);
+
   var items = [], sel = 0, claimed = null;
 
   function status(text, err) { $('status').textContent = text; $('status').className = 'status' + (err ? ' err' : ''); }

@@ -254,8 +254,9 @@ async fn redo_with_same_unit<C: sea_orm::ConnectionTrait>(
     unit_id: i64,
     now: chrono::DateTime<chrono::Utc>,
 ) -> ApiResult<(Vec<(tickets::Column, sea_orm::Value)>, serde_json::Value)> {
-    let policy = repo::catalog::policy_for(db, &t.category_code, &t.priority).await?;
-    let dl = state.clock().assignment(&policy, now);
+    // The holiday calendar as stored (admins may add years), like every other assignment.
+    let dl = super::actions::assignment_deadlines(state, db, t, now).await?;
+
     let a = repo::assignments::create(
         db,
         repo::assignments::NewAssignment {
