@@ -91,8 +91,15 @@ pub struct ApplicationSettings {
     pub timezone: String,
     pub run_migrations: bool,
     pub workers_enabled: bool,
+    /// How often this instance writes the card scans it counted in memory.
+    #[serde(default = "default_scan_flush_seconds")]
+    pub scan_flush_seconds: u64,
     pub assets_dir: String,
     pub upload_dir: String,
+}
+
+fn default_scan_flush_seconds() -> u64 {
+    10
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -182,6 +182,43 @@ fn body_error(msg: &str) -> ApiError {
     api
 }
 
+impl ApiError {
+    /// A body that parsed as JSON but does not fit the request type: `path` is where serde stopped
+    /// (`""` for the top level, `location.lat`, `upload_ids[0]`), `msg` what it said. A missing or
+    /// unknown field is named by serde inside the message, below `path`.
+    pub fn from_body_error(path: &str, msg: &str) -> ApiError {
+        let named = |prefix: &str| {
+            msg.strip_prefix(prefix)
+                .and_then(|rest| rest.split('`').next())
+                .map(|name| if path.is_empty() { name.to_string() } else { format!("{path}.{name}") })
+        };
+        let (message, field) = if let Some(f) = named("missing field `") {
+            ("缺少必填字段", f)
+        } else if let Some(f) = named("unknown field `") {
+            ("不认识的字段", f)
+        } else if msg.starts_with("unknown variant") {
+            ("字段取值不在允许范围内", path.to_string())
+        } else {
+            ("字段类型或格式不正确", path.to_string())
+        };
+        let mut api = ApiError::validation(field.clone(), message);
+        if !field.is_empty() {
+            api.message = format!("{message}：{field}");
+        } else {
+            api.field = None;
+        }
+        api
+    }
+}
+
+/// Reads a JSON value as `T`, naming the field that does not fit.
+pub fn typed_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::from_body_error(if path == "." { "" } else { &path }, &e.inner().to_string())
+    })
+}
+
 /// serde names a missing field as "missing field `phone`"; take the name between backticks.
 fn field_in_message(msg: &str) -> Option<String> {
     if let Some(rest) = msg.strip_prefix("missing field `") {
@@ -193,6 +230,21 @@ fn field_in_message(msg: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn body_errors_name_the_field_where_serde_stopped() {
+        let e = ApiError::from_body_error("", "missing field `phone`");
+        assert_eq!((e.field.as_deref(), e.status), (Some("phone"), StatusCode::BAD_REQUEST));
+        let e = ApiError::from_body_error("location", "missing field `lat`");
+        assert_eq!(e.field.as_deref(), Some("location.lat"));
+        let e = ApiError::from_body_error("phone", "invalid type: integer `13812345678`, expected a string");
+        assert_eq!(e.field.as_deref(), Some("phone"));
+        assert_eq!(e.message, "字段类型或格式不正确：phone");
+        let e = ApiError::from_body_error("upload_ids[0]", "invalid type: integer `3`, expected a string");
+        assert_eq!(e.field.as_deref(), Some("upload_ids[0]"));
+        let e = ApiError::from_body_error("", "invalid type: string \"x\", expected struct Login");
+        assert_eq!(e.field, None);
+    }
 
     #[test]
     fn missing_field_is_named() {

@@ -102,13 +102,9 @@ impl Application {
         self.port
     }
 
-    /// Serves until the process is stopped, with the workers running beside it when enabled.
+    /// Serves until the process is stopped, with the workers running beside it (see `workers`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let workers = if self.state.settings.application.workers_enabled {
-            workers::spawn_all(self.state.clone())
-        } else {
-            vec![]
-        };
+        let workers = workers::spawn_all(self.state.clone());
         let result = self.server.await;
         for w in workers {
             w.abort();

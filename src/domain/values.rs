@@ -84,6 +84,19 @@ str_enum!(
     }
 );
 
+impl Satisfaction {
+    /// What a one-question rating (the villager's link page, an SMS reply 1/2/3) says about "solved":
+    /// satisfied → yes, basically satisfied → partly, dissatisfied → no (the order is redone). One
+    /// mapping for every one-question channel, so the resolution rate does not depend on the channel.
+    pub fn implied_solved(self) -> Solved {
+        match self {
+            Satisfaction::Satisfied => Solved::Yes,
+            Satisfaction::BasicallySatisfied => Solved::Partly,
+            Satisfaction::Dissatisfied => Solved::No,
+        }
+    }
+}
+
 str_enum!(
     /// How a return visit reached the requester.
     VisitChannel {

@@ -79,6 +79,13 @@ pub async fn release<C: ConnectionTrait>(
     Ok(res.rows_affected == 1)
 }
 
+/// A new resolution starts a new calling task: tries, schedule, lease and outcome of the last one are
+/// dropped (the visits themselves stay in `return_visits`).
+pub async fn reset<C: ConnectionTrait>(db: &C, ticket_id: i64) -> Result<(), DbErr> {
+    visit_tasks::Entity::delete_by_id(ticket_id).exec(db).await?;
+    Ok(())
+}
+
 /// After a try: the next try time (or `unreachable`), lease released. Reached visits end the task.
 pub async fn after_try<C: ConnectionTrait>(
     db: &C,

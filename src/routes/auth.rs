@@ -1,16 +1,17 @@
 //! `POST /api/v1/auth/login`, `POST /api/v1/auth/refresh`.
 use crate::error::ApiResult;
+use crate::routes::body::JsonBody;
 use crate::services::auth::{self, LoginRequest, RefreshRequest};
 use crate::state::AppState;
 use actix_web::{HttpResponse, post, web};
 
 #[post("/auth/login")]
-async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) -> ApiResult<HttpResponse> {
+async fn login(state: web::Data<AppState>, body: JsonBody<LoginRequest>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(auth::login(&state, &body).await?))
 }
 
 #[post("/auth/refresh")]
-async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> ApiResult<HttpResponse> {
+async fn refresh(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(auth::refresh(&state, &body).await?))
 }
 

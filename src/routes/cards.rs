@@ -4,6 +4,7 @@ use super::ListAnswer;
 use crate::auth::StaffUser;
 use crate::error::{ApiError, ApiResult};
 use crate::repo::Page;
+use crate::routes::body::JsonBody;
 use crate::services::card_admin;
 use crate::services::cards::{self, CardLookup};
 use crate::state::AppState;
@@ -48,7 +49,7 @@ async fn edit(
     state: web::Data<AppState>,
     user: StaffUser,
     code: web::Path<String>,
-    body: web::Json<Value>,
+    body: JsonBody<Value>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(card_admin::edit(&state, &user, &code, &body).await?))
 }

@@ -1,6 +1,7 @@
 //! HTTP routes: thin handlers that extract, call a service and shape the answer.
 pub mod admin;
 pub mod auth;
+pub mod body;
 pub mod card_render;
 pub mod cards;
 pub mod console;

@@ -1,6 +1,7 @@
 //! Deadlines administration: `/api/v1/sla-policies` (CRUD) and `/api/v1/calendar` (holiday years).
 use crate::auth::StaffUser;
 use crate::error::{ApiError, ApiResult};
+use crate::routes::body::JsonBody;
 use crate::services::sla_admin::{self, PolicyBody, YearBody};
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, post, put, web};
@@ -11,7 +12,7 @@ async fn list(state: web::Data<AppState>, user: StaffUser) -> ApiResult<HttpResp
 }
 
 #[post("/sla-policies")]
-async fn create(state: web::Data<AppState>, user: StaffUser, body: web::Json<PolicyBody>) -> ApiResult<HttpResponse> {
+async fn create(state: web::Data<AppState>, user: StaffUser, body: JsonBody<PolicyBody>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created().json(sla_admin::create(&state, &user, &body).await?))
 }
 
@@ -25,7 +26,7 @@ async fn update(
     state: web::Data<AppState>,
     user: StaffUser,
     id: web::Path<i64>,
-    body: web::Json<PolicyBody>,
+    body: JsonBody<PolicyBody>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(sla_admin::update(&state, &user, *id, &body).await?))
 }
@@ -55,7 +56,7 @@ async fn put_year(
     state: web::Data<AppState>,
     user: StaffUser,
     y: web::Path<String>,
-    body: web::Json<YearBody>,
+    body: JsonBody<YearBody>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(sla_admin::put_year(&state, &user, year(&y)?, &body).await?))
 }

@@ -9,6 +9,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::Page;
 use crate::repo::outbox::OutboxMessage;
+use crate::routes::body::JsonBody;
 use crate::sms::templates::{KINDS, segments};
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, post, web};
@@ -180,7 +181,7 @@ async fn handle_reply(
     state: web::Data<AppState>,
     user: StaffUser,
     id: web::Path<i64>,
-    body: Option<web::Json<HandleBody>>,
+    body: Option<JsonBody<HandleBody>>,
 ) -> ApiResult<HttpResponse> {
     user.require_any(&[Role::Operator, Role::Dispatcher])?;
     let note = body.and_then(|b| b.note.clone()).map(|n| n.trim().to_string()).filter(|n| !n.is_empty());

@@ -7,6 +7,7 @@ use crate::domain::ticket::{Action, Status};
 use crate::error::{ApiError, ApiResult};
 use crate::repo::Page;
 use crate::repo::tickets::ListFilter;
+use crate::routes::body::JsonBody;
 use crate::services::return_visits::VisitRequest;
 use crate::services::tickets::{ActionBody, LIST_ROLES, load_readable, local_day_end, local_day_start, visibility};
 use crate::services::{intake, ledger, return_visits, tracking, views};
@@ -21,7 +22,7 @@ async fn file(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    body: web::Json<serde_json::Value>,
+    body: JsonBody<serde_json::Value>,
 ) -> ApiResult<HttpResponse> {
     let key = req.headers().get("Idempotency-Key").map(|v| v.to_str().unwrap_or("\u{0}").to_string());
     let ip = super::client_ip(&req, &state);
@@ -140,7 +141,7 @@ async fn return_visit(
     state: web::Data<AppState>,
     user: StaffUser,
     no: web::Path<String>,
-    body: web::Json<VisitRequest>,
+    body: JsonBody<VisitRequest>,
 ) -> ApiResult<HttpResponse> {
     let no = ticket_no(&no)?;
     Ok(HttpResponse::Created().json(return_visits::record(&state, &user, no.as_str(), &body).await?))
@@ -158,7 +159,7 @@ struct RatingBody {
 async fn rating(
     state: web::Data<AppState>,
     no: web::Path<String>,
-    body: web::Json<RatingBody>,
+    body: JsonBody<RatingBody>,
 ) -> ApiResult<HttpResponse> {
     let token = body
         .token

@@ -4,24 +4,25 @@ use super::ListAnswer;
 use crate::auth::VillagerUser;
 use crate::error::ApiResult;
 use crate::repo::Page;
+use crate::routes::body::JsonBody;
 use crate::services::villagers::{self, OtpRequest, VerifyRequest, WechatRequest};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 
 #[post("/auth/otp")]
-async fn otp(state: web::Data<AppState>, req: HttpRequest, body: web::Json<OtpRequest>) -> ApiResult<HttpResponse> {
+async fn otp(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<OtpRequest>) -> ApiResult<HttpResponse> {
     let ip = super::client_ip(&req, &state);
     Ok(HttpResponse::Accepted().json(villagers::send_otp(&state, &body, &ip).await?))
 }
 
 #[post("/auth/otp/verify")]
-async fn verify(state: web::Data<AppState>, body: web::Json<VerifyRequest>) -> ApiResult<HttpResponse> {
+async fn verify(state: web::Data<AppState>, body: JsonBody<VerifyRequest>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(villagers::verify_otp(&state, &body).await?))
 }
 
 #[post("/auth/wechat")]
-async fn wechat(state: web::Data<AppState>, body: web::Json<WechatRequest>) -> ApiResult<HttpResponse> {
+async fn wechat(state: web::Data<AppState>, body: JsonBody<WechatRequest>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(villagers::wechat_login(&state, &body).await?))
 }
 

@@ -4,6 +4,7 @@ use super::ListAnswer;
 use crate::auth::StaffUser;
 use crate::error::ApiResult;
 use crate::repo::Page;
+use crate::routes::body::JsonBody;
 use crate::services::appeals::{self, AppealRequest, DecisionRequest};
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, post, web};
@@ -14,7 +15,7 @@ async fn appeal(
     state: web::Data<AppState>,
     user: StaffUser,
     id: web::Path<i64>,
-    body: web::Json<AppealRequest>,
+    body: JsonBody<AppealRequest>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created().json(appeals::create(&state, &user, *id, &body).await?))
 }
@@ -38,7 +39,7 @@ async fn decide(
     state: web::Data<AppState>,
     user: StaffUser,
     id: web::Path<i64>,
-    body: web::Json<DecisionRequest>,
+    body: JsonBody<DecisionRequest>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(appeals::decide(&state, &user, *id, &body).await?))
 }

@@ -277,10 +277,7 @@ pub async fn file(
     {
         return Ok(answer);
     }
-    let req: IntakeRequest = serde_json::from_value(body.clone()).map_err(|e| {
-        let field = e.to_string().split('`').nth(1).unwrap_or("").to_string();
-        ApiError::validation(field, "字段类型不正确")
-    })?;
+    let req: IntakeRequest = crate::error::typed_json(body.clone())?;
     let intake = parse(state, &req, caller).await?;
     if staff.is_none() {
         check_limits(state, &intake, ip).await?;

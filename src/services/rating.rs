@@ -100,11 +100,7 @@ pub async fn rate(
     if no.is_some_and(|n| n != t.no) {
         return Err(ApiError::not_found("评价链接与工单不符"));
     }
-    let solved = match s {
-        Satisfaction::Satisfied => "yes",
-        Satisfaction::BasicallySatisfied => "partly",
-        Satisfaction::Dissatisfied => "no",
-    };
+    let solved = s.implied_solved().as_str();
     let l = load(&state.db.conn, &t.no).await?;
     let req = VisitRequest {
         reached: Some(true),

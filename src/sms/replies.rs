@@ -59,16 +59,17 @@ pub fn parse(text: &str) -> Reply {
     Reply { intent, ticket_no }
 }
 
-/// A rating reply as a return visit. The rating SMS asks one question (满意程度), so the answer
-/// stands for both: 1 满意 → solved yes, satisfied; 2 基本满意 → solved yes, basically satisfied;
-/// 3 不满意 → solved no, dissatisfied (the ticket is reopened and handled again).
+/// A rating reply as a return visit. The rating SMS asks one question (满意程度), so "solved" follows
+/// from it as on the link page (`Satisfaction::implied_solved`): 1 满意 → yes, 2 基本满意 → partly,
+/// 3 不满意 → no (the ticket is reopened and handled again).
 pub fn rating(digit: u8) -> Option<(Solved, Satisfaction, &'static str)> {
-    match digit {
-        1 => Some((Solved::Yes, Satisfaction::Satisfied, "满意")),
-        2 => Some((Solved::Yes, Satisfaction::BasicallySatisfied, "基本满意")),
-        3 => Some((Solved::No, Satisfaction::Dissatisfied, "不满意")),
-        _ => None,
-    }
+    let s = match digit {
+        1 => Satisfaction::Satisfied,
+        2 => Satisfaction::BasicallySatisfied,
+        3 => Satisfaction::Dissatisfied,
+        _ => return None,
+    };
+    Some((s.implied_solved(), s, s.label()))
 }
 
 #[cfg(test)]
@@ -114,7 +115,8 @@ mod tests {
     #[test]
     fn rating_mapping_is_documented() {
         assert_eq!(rating(1), Some((Solved::Yes, Satisfaction::Satisfied, "满意")));
-        assert_eq!(rating(3).map(|r| r.1), Some(Satisfaction::Dissatisfied));
+        assert_eq!(rating(2), Some((Solved::Partly, Satisfaction::BasicallySatisfied, "基本满意")));
+        assert_eq!(rating(3), Some((Solved::No, Satisfaction::Dissatisfied, "不满意")));
         assert_eq!(rating(4), None);
     }
 }

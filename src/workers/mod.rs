@@ -1,5 +1,8 @@
 //! Background workers. Each has a `run_once(&state, now)` that tests call directly with a chosen
-//! time, and a loop that calls it; all of them can be switched off (`application.workers_enabled`).
+//! time, and a loop that calls it. The shared workers (SLA sweeper, outbox) can be switched off
+//! (`application.workers_enabled`) on instances that only serve HTTP; the card-scan flush cannot:
+//! the counts it writes live in this process's memory, so every instance that serves `/c/{code}`
+//! flushes its own.
 pub mod card_scans;
 pub mod outbox;
 pub mod sla_sweeper;
@@ -7,12 +10,15 @@ pub mod sla_sweeper;
 use crate::state::AppState;
 use std::time::Duration;
 
-/// Starts every worker loop on the current runtime.
+/// Starts the worker loops on the current runtime: the card-scan flush always, the shared workers
+/// when `application.workers_enabled`.
 pub fn spawn_all(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
-    let sms_idle = Duration::from_millis(state.settings.sms.poll_ms);
-    vec![
-        tokio::spawn(card_scans::run_loop(state.clone(), Duration::from_secs(10))),
-        tokio::spawn(sla_sweeper::run_loop(state.clone(), Duration::from_secs(30))),
-        tokio::spawn(outbox::run_loop(state, sms_idle)),
-    ]
+    let flush = Duration::from_secs(state.settings.application.scan_flush_seconds.max(1));
+    let mut handles = vec![tokio::spawn(card_scans::run_loop(state.clone(), flush))];
+    if state.settings.application.workers_enabled {
+        let sms_idle = Duration::from_millis(state.settings.sms.poll_ms);
+        handles.push(tokio::spawn(sla_sweeper::run_loop(state.clone(), Duration::from_secs(30))));
+        handles.push(tokio::spawn(outbox::run_loop(state, sms_idle)));
+    }
+    handles
 }

@@ -263,7 +263,8 @@ async fn urge<C: ConnectionTrait>(
     }
     let sign = &state.settings.county.sms_sign;
     let status = Status::parse(&ticket.status).unwrap_or(Status::Submitted);
-    let respond_missed = urges.contains(&Step::Respond) && status == Status::Dispatched;
+    // An order nobody signed for — first dispatched or sent back for a redo — goes up a level.
+    let respond_missed = urges.contains(&Step::Respond) && matches!(status, Status::Dispatched | Status::Reopened);
     let target = if respond_missed { escalation::default_target(&state.db.conn, a.unit_id).await.ok() } else { None };
     let supervisor = cache.supervisor(state, a.unit_id).await?;
     let unit_name = cache.unit_name(state, a.unit_id).await?;

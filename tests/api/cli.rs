@@ -124,3 +124,114 @@ async fn seeding_the_demo_again_reuses_the_data() {
     assert_eq!(app.count("SELECT COUNT(*) FROM regions WHERE level = 'village'").await, 6);
     assert_eq!(app.count("SELECT COUNT(*) FROM regions WHERE level = 'grid'").await, 12);
 }
+
+/// Starts `minsheng demo` in `dir` on `port` and reads what it prints up to the serving line's
+/// block: (card links, login names, whether it seeded now).
+async fn start_demo(dir: &std::path::Path, port: u16) -> (tokio::process::Child, Vec<String>, Vec<String>, bool) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_minsheng"))
+        .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
+        .current_dir(dir)
+        .env("MINSHENG__AUTH__ARGON2_MEMORY_KIB", "1024")
+        .env("MINSHENG__AUTH__ARGON2_ITERATIONS", "1")
+        // An instance without the shared workers still writes its card scans.
+        .env("MINSHENG__APPLICATION__WORKERS_ENABLED", "false")
+        .env("MINSHENG__APPLICATION__SCAN_FLUSH_SECONDS", "1")
+        .env_remove("MINSHENG__DATABASE__URL")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start minsheng demo");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut cards, mut logins, mut seeded, mut in_logins) = (vec![], vec![], None, false);
+    let read = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains("demo county seeded") {
+                seeded = Some(true);
+            } else if line.contains("reusing existing data") {
+                seeded = Some(false);
+            } else if let Some(i) = line.find(&format!("http://127.0.0.1:{port}/c/")) {
+                cards.push(line[i..].trim().to_string());
+            } else if line.starts_with("Staff logins") {
+                in_logins = true;
+            } else if in_logins && line.trim().is_empty() {
+                break;
+            } else if in_logins {
+                logins.push(line.split_whitespace().next().unwrap().to_string());
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(120), read).await.expect("demo prints its links");
+    // Keep draining stdout so the server never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, cards, logins, seeded.expect("demo says whether it seeded"))
+}
+
+#[tokio::test]
+async fn the_demo_command_serves_the_links_and_logins_it_prints_and_reuses_its_data() {
+    let dir = std::env::temp_dir().join(format!("minsheng-tests/demo-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (mut child, cards, logins, seeded) = start_demo(&dir, port).await;
+    assert!(seeded);
+    assert!(dir.join("data/minsheng.sqlite").exists(), "the embedded database is created under ./data");
+    assert_eq!(cards.len(), 6, "one card per village: {cards:?}");
+    for who in ["admin", "operator", "dispatcher", "caller", "leader"] {
+        assert!(logins.iter().any(|l| l == who), "{who} in {logins:?}");
+    }
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if http.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Every printed card link opens its village's intake page.
+    for link in &cards {
+        let r = http.get(link).send().await.unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::OK, "{link}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("村") && html.contains("<form"), "{link} is an intake page");
+    }
+    // Every printed login works with the demo password.
+    let mut admin = String::new();
+    for who in &logins {
+        let r = http
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&serde_json::json!({"username": who, "password": minsheng::demo::DEMO_PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::OK, "login {who}");
+        if who == "admin" {
+            admin = r.json::<serde_json::Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
+        }
+    }
+    // The scans of those opens reach the database within the flush interval.
+    let code = cards[0].rsplit('/').next().unwrap().to_string();
+    let mut scans = 0;
+    for _ in 0..50 {
+        let d: serde_json::Value = http
+            .get(format!("{base}/api/v1/cards/{code}/details"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        scans = d["scans_total"].as_i64().unwrap_or(0);
+        if scans >= 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(scans, 1, "the scan is written without the shared workers running");
+    child.kill().await.unwrap();
+    // Again in the same folder: the same county, nothing seeded twice.
+    let (mut again, cards_again, _, seeded) = start_demo(&dir, port).await;
+    assert!(!seeded);
+    assert_eq!(cards_again, cards);
+    again.kill().await.unwrap();
+}

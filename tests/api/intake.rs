@@ -109,6 +109,10 @@ async fn bad_input_names_the_field_and_writes_nothing() {
         ("card_code", Value::Null, StatusCode::BAD_REQUEST, "validation_failed"),
         ("location", json!({"lat": 91.0, "lng": 10.0}), StatusCode::BAD_REQUEST, "validation_failed"),
         ("upload_ids", json!(["no-such-upload"]), StatusCode::UNPROCESSABLE_ENTITY, "unknown_upload"),
+        // Values of the wrong JSON type name their own field too.
+        ("phone", json!(13812345678_u64), StatusCode::BAD_REQUEST, "validation_failed"),
+        ("description", json!(["村东头停水"]), StatusCode::BAD_REQUEST, "validation_failed"),
+        ("upload_ids", json!("abc"), StatusCode::BAD_REQUEST, "validation_failed"),
     ];
     for (field, value, status, code) in cases {
         let mut body = base.clone();
@@ -137,6 +141,26 @@ async fn bad_input_names_the_field_and_writes_nothing() {
     )
     .await;
     assert_eq!(e["code"], "invalid_body");
+    // Nested values: the path down to the value is the field.
+    for (patch, field) in [
+        (json!({"location": {"lat": "北纬39度", "lng": 116.4}}), "location.lat"),
+        (json!({"location": {"lng": 116.4}}), "location.lat"),
+        (json!({"upload_ids": [3]}), "upload_ids[0]"),
+    ] {
+        let mut body = base.clone();
+        for (k, v) in patch.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let e = error_of(app.intake(&body, Some(&format!("bad-{field}"))).await, StatusCode::BAD_REQUEST).await;
+        assert_eq!(e["field"], field, "{e}");
+    }
+    // The same for every JSON body: a login with a number for a name.
+    let e = error_of(
+        app.post("/api/v1/auth/login", None, &json!({"username": 42, "password": "x"})).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!((e["code"].as_str(), e["field"].as_str()), (Some("validation_failed"), Some("username")));
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM idempotency_keys").await, 0);

@@ -64,6 +64,13 @@ async fn the_whole_loop_from_card_to_closed_and_counted() {
     let resolve_by = chrono::DateTime::parse_from_rfc3339(t["assignment"]["resolve_by"].as_str().unwrap()).unwrap();
     assert_eq!((respond_by - dispatched).num_minutes(), 120);
     assert_eq!((resolve_by - dispatched).num_hours(), 72);
+    // The requester sees who handles it (the unit, not a person's phone) and the deadlines running.
+    let p: Value = app.get(&format!("/api/v1/tickets/{no}/public?phone_tail=5678"), None).await.json().await.unwrap();
+    assert_eq!(p["handling_unit"], "李家庄村村民委员会");
+    let at =
+        |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("time: {v}"))).unwrap();
+    assert_eq!((at(&p["respond_by"]), at(&p["resolve_by"])), (respond_by, resolve_by));
+    assert!(!p.to_string().contains("13900000301"), "no cadre phone: {p}");
 
     // The assignment SMS for the cadre was written with the dispatch, and the console provider sends it.
     let sms: Value =
@@ -97,6 +104,9 @@ async fn the_whole_loop_from_card_to_closed_and_counted() {
     assert!(!text.contains("请尽快处理") && !text.contains("电话核实") && !text.contains("13900000301"), "{text}");
     assert!(text.contains("管道已修复"));
     assert!(p["timeline"].as_array().unwrap().iter().any(|e| e["unit"] == "李家庄村村民委员会"));
+    // Resolved: the unit stays named, no deadline is running any more.
+    assert_eq!(p["handling_unit"], "李家庄村村民委员会");
+    assert!(p["respond_by"].is_null() && p["resolve_by"].is_null(), "{p}");
     assert_eq!(
         app.get(&format!("/api/v1/tickets/{no}/public?phone_tail=0000"), None).await.status(),
         StatusCode::NOT_FOUND

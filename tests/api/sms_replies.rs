@@ -86,8 +86,10 @@ async fn a_reply_of_3_reopens_the_ticket_and_2_counts_as_basically_satisfied() {
         1
     );
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM return_visits WHERE solved = 'yes' AND satisfaction = 'basically_satisfied'")
-            .await,
+        app.count(
+            "SELECT COUNT(*) FROM return_visits WHERE solved = 'partly' AND satisfaction = 'basically_satisfied'"
+        )
+        .await,
         1
     );
 }

@@ -165,3 +165,25 @@ async fn two_sweepers_at_once_send_each_notice_once() {
     assert_eq!(app.count("SELECT COUNT(*) FROM assignments WHERE status = 'active'").await, 12);
     assert_eq!(run_once(&app.state, now).await.unwrap(), SweepReport::default());
 }
+
+#[tokio::test]
+async fn a_redo_nobody_signs_for_is_escalated_too() {
+    let app = spawn_app().await;
+    let no = app.to_resolved("河口村", "hekou", "13812345670").await;
+    // Dissatisfied: the order goes back to the same unit with a fresh response deadline.
+    let c = app.token("caller").await;
+    let body = json!({"reached": true, "solved": "no", "satisfaction": "dissatisfied", "channel": "phone"});
+    let r = app.post(&format!("/api/v1/tickets/{no}/return-visits"), Some(&c), &body).await;
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let di = app.token("dispatcher").await;
+    assert_eq!(app.ticket(&di, &no).await["status"], "reopened");
+    app.state.time.advance(Duration::hours(3));
+    let r = sweep(&app).await;
+    assert_eq!((r.urges, r.escalations), (1, 1), "{r:?}");
+    let t = app.ticket(&di, &no).await;
+    assert_eq!(t["status"], "dispatched");
+    assert_ne!(t["assignment"]["unit"]["name"], "河口村村民委员会", "escalated to the township");
+    let last = t["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["action"].as_str(), last["from_status"].as_str()), (Some("escalate"), Some("reopened")));
+    assert_eq!(sweep(&app).await.escalations, 0, "once");
+}

@@ -405,3 +405,45 @@ async fn the_weights_are_configurable() {
     assert_eq!(b["satisfaction_rate"], 0.5);
     assert!((b["composite_score"].as_f64().unwrap() - (20.0 + 0.0 + 20.0)).abs() < 1e-9);
 }
+
+#[tokio::test]
+async fn a_redone_order_comes_back_to_the_callers_with_fresh_tries() {
+    let app = spawn_app().await;
+    let no = app.to_resolved("王家湾村", "wangjiawan", "13800000009").await;
+    let c = app.token("caller").await;
+    // One unreached try, then the villager answers: not solved → reopened, the task is done.
+    let unreached = json!({"reached": false, "channel": "phone"});
+    assert_eq!(visit(&app, &c, &no, unreached).await.status(), StatusCode::CREATED);
+    app.state.time.advance(chrono::Duration::hours(5));
+    let r = visit(
+        &app,
+        &c,
+        &no,
+        json!({"reached": true, "solved": "no", "satisfaction": "dissatisfied", "channel": "phone"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM tickets WHERE no = '{no}' AND status = 'reopened'")).await, 1);
+    assert_eq!(in_queue(&app, &c).await, 0);
+    // The unit does it again and resolves: a new resolution, a new return visit.
+    let ca = app.token("wangjiawan").await;
+    app.act_ok(&ca, &no, "accept", json!({})).await;
+    app.act_ok(&ca, &no, "resolve", json!({"result": "管道已重新铺设"})).await;
+    let q: Value = app.get("/api/v1/return-visits/queue", Some(&c)).await.json().await.unwrap();
+    assert_eq!(queue_nos(&q), std::slice::from_ref(&no), "the redo is back in the queue");
+    assert_eq!(q["items"][0]["attempts"], 0, "with a fresh set of tries");
+    assert_eq!(
+        app.post(&format!("/api/v1/return-visits/{no}/claim"), Some(&c), &json!({})).await.status(),
+        StatusCode::OK
+    );
+    let r = visit(
+        &app,
+        &c,
+        &no,
+        json!({"reached": true, "solved": "yes", "satisfaction": "satisfied", "channel": "phone"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM tickets WHERE no = '{no}' AND status = 'closed'")).await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM return_visits").await, 3);
+}

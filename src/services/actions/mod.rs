@@ -346,6 +346,10 @@ pub async fn commit_in<C: ConnectionTrait>(
     if let Some((id, cols)) = fx.assignment_update {
         repo::assignments::set(db, id, cols).await?;
     }
+    if to == Status::Resolved {
+        // Each resolution gets its own return visit: back in the callers' queue with fresh tries.
+        repo::visits::reset(db, ticket.id).await?;
+    }
     repo::uploads::attach(db, &fx.upload_ids, ticket.id).await?;
     let sign = &state.settings.county.sms_sign;
     if let Some(a) = &created {
