@@ -10,8 +10,13 @@ run(async (browser) => {
   const page = await ctx.newPage();
   await page.goto(`${BASE}${link}`);
   assert((await page.textContent('#status')).includes('已派单'), 'dispatched');
-  assert(await page.locator('a.call').count() === 1, 'tap to call the requester');
+  assert(await page.locator('a.call').count() === 1, 'a way to call the requester');
+  assert(!(await page.content()).includes('tel:'), 'the number is masked on the order page');
   await shot(page, 'order-page-dispatched');
+  await Promise.all([page.waitForNavigation(), page.click('a.call')]);
+  assert(await page.locator('a[href^="tel:1"]').count() === 1, 'tap to call on the logged number page');
+  await shot(page, 'order-page-call');
+  await page.goBack();
   await Promise.all([page.waitForNavigation(), page.click('#form-accept button[type=submit]')]);
   assert((await page.textContent('.success-msg')).includes('已签收'), 'signed for');
   await page.fill('#progress-note', '已联系水厂，正在抢修');

@@ -161,11 +161,13 @@ fn render_order(
 ) -> String {
     let now = state.now();
     let t = &o.loaded.ticket;
+    // The page shows the number masked: the handling cadre opens it in full (and calls) through
+    // `/w/{token}/call`, and that view is written to the phone access log.
+    let masked = escape(&Phone::parse(&t.requester_phone).map(|p| p.masked()).unwrap_or_default());
     let phone = if o.current && o.staff.is_some() {
-        // The handling cadre must call the requester; nobody else sees the number in full.
-        format!("<a class=\"call\" href=\"tel:{0}\">拨打 {0}</a>", escape(&t.requester_phone))
+        format!("{masked} <a class=\"call\" href=\"/w/{}/call\">查看号码并拨打</a>", escape(token))
     } else {
-        escape(&Phone::parse(&t.requester_phone).map(|p| p.masked()).unwrap_or_default())
+        masked
     };
     let flash =
         flash.map(|m| format!("<p class=\"success-msg\" role=\"status\">{}</p>", escape(m))).unwrap_or_default();
@@ -251,6 +253,36 @@ async fn order_page(state: web::Data<AppState>, token: web::Path<String>, q: web
     show(&state, &token, flash, None).await
 }
 
+/// The requester's full number for the cadre handling the order now, with a tap-to-call link; each
+/// view is logged (`phone_access_log`, purpose `handling`). Anyone else gets the masked page.
+#[get("/w/{token}/call")]
+async fn call_page(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
+    let o = match worklink::open(&state, &token).await {
+        Ok(o) => o,
+        Err(e) => return message(&state, &e),
+    };
+    let Some(staff) = o.staff.as_ref().filter(|_| o.current) else {
+        return message(&state, &ApiError::forbidden("该工单已不在您处办理，不能查看群众电话"));
+    };
+    let t = &o.loaded.ticket;
+    let logged = crate::repo::visits::log_phone_access(&state.db.conn, staff.id, t.id, "handling", state.now()).await;
+    if let Err(e) = logged {
+        return message(&state, &ApiError::from(e));
+    }
+    tracing::info!(ticket_no = %t.no, staff_id = staff.id, "requester phone shown to the handling cadre");
+    let content = format!(
+        "<section class=\"card\"><h1>联系群众</h1><p>工单 {no}，反映人：{name}</p>\
+         <p><a class=\"call big\" href=\"tel:{phone}\">拨打 {phone}</a></p>\
+         <p class=\"meta\">本次查看已记录。请只为办理本工单联系群众，不要外传号码。</p>\
+         <p><a href=\"/w/{token}\">返回工单</a></p></section>",
+        no = escape(&t.no),
+        name = escape(t.requester_name.as_deref().unwrap_or("群众")),
+        phone = escape(&t.requester_phone),
+        token = escape(&token),
+    );
+    page(StatusCode::OK, &state, &format!("工单{}", t.no), content)
+}
+
 /// Reads the form: text fields and photos (stored as uploads as they arrive).
 async fn read_form(state: &AppState, token: &str, mut payload: Multipart) -> Result<ActionBody, ApiError> {
     let o = worklink::open(state, token).await?;
@@ -325,5 +357,5 @@ async fn order_action(
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(order_page).service(order_action);
+    cfg.service(order_page).service(call_page).service(order_action);
 }

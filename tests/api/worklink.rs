@@ -69,7 +69,15 @@ async fn the_sms_link_opens_the_order_and_the_cadre_signs_reports_and_resolves_w
     let page = app.get(&link, None).await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
-    assert!(html.contains(&no) && html.contains("签收") && html.contains("tel:13812345678"), "{html}");
+    assert!(html.contains(&no) && html.contains("签收") && html.contains("138****5678"), "{html}");
+    assert!(!html.contains("13812345678"), "the order page itself shows the number masked");
+    // The cadre opens the number to call: shown in full, and the view is logged.
+    let call = app.get(&format!("{link}/call"), None).await;
+    assert_eq!(call.status(), StatusCode::OK);
+    assert!(call.text().await.unwrap().contains("href=\"tel:13812345678\""));
+    let logged = "SELECT COUNT(*) FROM phone_access_log p JOIN staff s ON s.id = p.staff_id \
+                  WHERE p.purpose = 'handling' AND s.username = 'lijiazhuang'";
+    assert_eq!(app.count(logged).await, 1);
     let r = post_form(&app, &format!("{link}/accept"), &[("note", "已电话联系")], &[]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"].to_str().unwrap(), format!("{link}?done=accept"));
@@ -124,7 +132,9 @@ async fn forged_expired_and_ended_links_do_not_act() {
     app.act_ok(&di, &no, "escalate", json!({"reason": "需镇里统筹"})).await;
     let html = app.get(&link, None).await.text().await.unwrap();
     assert!(html.contains("已不在您处办理"), "{html}");
-    assert!(!html.contains("tel:13812345678"), "the number is for the handling cadre only");
+    assert!(!html.contains("13812345678") && !html.contains("/call\""), "the number is for the handling cadre only");
+    assert_eq!(app.get(&format!("{link}/call"), None).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count("SELECT COUNT(*) FROM phone_access_log WHERE purpose = 'handling'").await, 0);
     let r = post_form(&app, &format!("{link}/accept"), &[], &[]).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert_eq!(app.ticket(&di, &no).await["status"], "dispatched");
