@@ -280,10 +280,32 @@ async fn a_unit_appeals_a_dissatisfied_visit_and_an_upheld_appeal_leaves_its_rat
     assert_eq!(app.post(&url, Some(&other), &json!({"reason": "不是我们的"})).await.status(), StatusCode::FORBIDDEN);
     let ca = app.token("lijiazhuang").await;
     assert_eq!(error_of(app.post(&url, Some(&ca), &json!({})).await, StatusCode::BAD_REQUEST).await["field"], "reason");
-    let r = app.post(&url, Some(&ca), &json!({"reason": "停水是县水厂检修造成的，已提供停水通知"})).await;
+    // The evidence: a photo of the water works' notice, uploaded by the cadre.
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(image::ImageBuffer::from_pixel(8, 8, image::Rgb([200u8, 30, 30])))
+        .write_to(&mut png, image::ImageFormat::Png)
+        .unwrap();
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(png.into_inner()).file_name("notice.png"));
+    let up: Value = app
+        .client
+        .post(app.url("/api/v1/uploads"))
+        .bearer_auth(&ca)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let upload_id = up["upload_id"].as_str().expect("upload id").to_string();
+    let r = app
+        .post(&url, Some(&ca), &json!({"reason": "停水是县水厂检修造成的，已提供停水通知", "upload_ids": [upload_id]}))
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let appeal: Value = r.json().await.unwrap();
     assert_eq!(appeal["status"], "pending");
+    assert_eq!(appeal["upload_ids"], json!([upload_id]), "{appeal}");
     assert_eq!(
         error_of(app.post(&url, Some(&ca), &json!({"reason": "再次申诉"})).await, StatusCode::CONFLICT).await["code"],
         "already_appealed"
@@ -310,9 +332,14 @@ async fn a_unit_appeals_a_dissatisfied_visit_and_an_upheld_appeal_leaves_its_rat
     // The visit no longer counts; both steps are in the ledger, which still verifies.
     let units: Value = app.get("/api/v1/stats/units", Some(&leader)).await.json().await.unwrap();
     assert!(mine(&units)["satisfaction_rate"].is_null(), "{}", mine(&units));
+    assert!(mine(&units)["resolution_rate"].is_null(), "{}", mine(&units));
+    // The redo it caused did happen: it stays in the reopen rate (the order was handled twice).
+    assert_eq!(mine(&units)["reopen_rate"], 1.0, "{}", mine(&units));
     let t = app.ticket(&leader, &no).await;
     let actions: Vec<&str> = t["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert!(actions.ends_with(&["return_visit", "appeal", "appeal_decision"]), "{actions:?}");
+    let appeal_event = t["events"].as_array().unwrap().iter().find(|e| e["action"] == "appeal").unwrap().clone();
+    assert_eq!(appeal_event["data"]["upload_ids"], json!([upload_id]));
     let verify: Value =
         app.get(&format!("/api/v1/tickets/{no}/ledger/verify"), Some(&leader)).await.json().await.unwrap();
     assert_eq!(verify["ok"], true);
