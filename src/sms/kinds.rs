@@ -36,6 +36,8 @@ pub fn param_names(kind: &str, params: &Value) -> Vec<String> {
 
         "confirmation" | "urge" => &["no"],
         "rating_request" => &["no", "token"],
+        "reminder" => &["no", "step", "deadline", "token"],
+        "weekly_report" => &["week", "unit", "score", "rank", "units"],
 
         "otp" => &["code"],
         _ => &[],

@@ -43,16 +43,6 @@ pub fn confirmation(sign_name: &str, no: &str, link: &str) -> Message {
     }
 }
 
-/// To the villager: the order is resolved, please rate.
-pub fn rating_request(sign_name: &str, no: &str) -> Message {
-    Message {
-        kind: "rating_request",
-        body: sign(sign_name, format!("您的诉求{no}已办结。请回复：1满意 2基本满意 3不满意。")),
-        params: json!({"no": no}),
-        urgent: false,
-    }
-}
-
 /// To the cadre: urged (催办).
 pub fn urge(sign_name: &str, no: &str, note: &str) -> Message {
     let extra = if note.is_empty() { String::new() } else { format!("：{note}") };
@@ -60,16 +50,6 @@ pub fn urge(sign_name: &str, no: &str, note: &str) -> Message {
         kind: "urge",
         body: sign(sign_name, format!("催办：工单{no}请尽快办理{extra}")),
         params: json!({"no": no}),
-        urgent: true,
-    }
-}
-
-/// To the unit receiving an escalated order.
-pub fn escalation(sign_name: &str, no: &str, category: &str, respond_by: &str) -> Message {
-    Message {
-        kind: "escalation",
-        body: sign(sign_name, format!("提级工单{no}（{category}）已转由贵单位办理，请于{respond_by}前签收。")),
-        params: json!({"no": no, "category": category, "deadline": respond_by}),
         urgent: true,
     }
 }
@@ -138,7 +118,8 @@ pub fn overdue(sign_name: &str, no: &str, step: &str, deadline: &str, link: &str
     Message {
         kind: "urge",
         body: sign(sign_name, format!("催办：工单{no}已超过{step}时限（{deadline}），请立即办理。{link}")),
-        params: json!({"no": no, "step": step, "deadline": deadline, "token": link_token(link)}),
+        // Every `urge` carries the variables of the one registered urge template.
+        params: json!({"no": no}),
         urgent: true,
     }
 }
@@ -148,8 +129,22 @@ pub fn supervise(sign_name: &str, no: &str, unit: &str, step: &str, deadline: &s
     Message {
         kind: "urge",
         body: sign(sign_name, format!("督办：{unit}承办的工单{no}已超过{step}时限（{deadline}），请督促办理。")),
-        params: json!({"no": no, "unit": unit, "step": step, "deadline": deadline}),
+        params: json!({"no": no}),
         urgent: true,
+    }
+}
+
+/// To a leader or a unit: the weekly figures (red/black list week). `rank` is the unit's place in
+/// the county's composite ranking, `score` its composite score; `link` the public list.
+pub fn weekly_report(sign_name: &str, week: &str, unit: &str, rank: u32, units: u32, score: &str) -> Message {
+    Message {
+        kind: "weekly_report",
+        body: sign(
+            sign_name,
+            format!("{week}接诉即办周报：{unit}综合得分{score}，全县第{rank}名（共{units}个单位）。"),
+        ),
+        params: json!({"week": week, "unit": unit, "score": score, "rank": rank.to_string(), "units": units.to_string()}),
+        urgent: false,
     }
 }
 
@@ -170,5 +165,38 @@ mod tests {
         assert!(m.body.starts_with("【民声直达】"));
         assert!(m.body.contains("20261122-000001"));
         assert!(KINDS.contains(&m.kind));
+    }
+
+    #[test]
+    fn every_kind_has_a_template_whose_variables_fit_the_positional_order() {
+        let link = "http://x/w/AbCdEf0123456789";
+        let all = [
+            assignment("民声直达", "20261122-000001", "饮水", "李家庄村", "11月22日 12:00", link),
+            confirmation("民声直达", "20261122-000001", "http://x/t/20261122-000001"),
+            rating_request_with_link("民声直达", "20261122-000001", "http://x/r/abc"),
+            urge("民声直达", "20261122-000001", ""),
+            overdue("民声直达", "20261122-000001", "签收", "11月22日 12:00", link),
+            supervise("民声直达", "20261122-000001", "李家庄村村民委员会", "签收", "11月22日 12:00"),
+            escalation_with_link("民声直达", "20261122-000001", "饮水", "11月22日 12:00", link),
+            reminder("民声直达", "20261122-000001", "签收", "11月22日 12:00", link),
+            otp("民声直达", "123456", 5),
+            weekly_report("民声直达", "第48周", "李家庄村村民委员会", 3, 15, "92.5"),
+        ];
+        let mut kinds: Vec<&str> = all.iter().map(|m| m.kind).collect();
+        kinds.sort();
+        kinds.dedup();
+        let mut expected = KINDS.to_vec();
+        expected.sort();
+        assert_eq!(kinds, expected, "a template for every outbox kind");
+        for m in &all {
+            let order = crate::sms::kinds::param_names(m.kind, &m.params);
+            let mut names: Vec<String> = m.params.as_object().unwrap().keys().cloned().collect();
+            names.sort();
+            let mut sorted = order.clone();
+            sorted.sort();
+            assert_eq!(sorted, names, "{}: positional order names exactly its variables", m.kind);
+            assert!(m.params.as_object().unwrap().values().all(|v| v.is_string()), "{}: string variables", m.kind);
+            assert!(!m.params.to_string().contains("http"), "{}: no links in variables", m.kind);
+        }
     }
 }

@@ -20,6 +20,14 @@ async fn intake_creates_a_numbered_ticket_and_a_confirmation_sms() {
         app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'confirmation' AND recipient = '13812345678'").await,
         1
     );
+    // The confirmation carries the number and the tracking link.
+    let body = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'confirmation' AND body LIKE '%{no}%' \
+             AND body LIKE '%http://minsheng.test/t/{no}%'"
+        ))
+        .await;
+    assert_eq!(body, 1);
 }
 
 fn regex_like_ticket_no(no: &str) -> bool {
