@@ -1,5 +1,7 @@
 //! Workers killed mid-batch, again and again: counted at the provider, every message arrives at
-//! least once and none is accepted twice under its idempotency key (OutId).
+//! least once, and a message arrives twice only when a kill caught it waiting on the provider.
+//! Alibaba and Tencent do not deduplicate by OutId / SessionContext (PROTOCOLS §1c), so the count
+//! below is what a villager's phone would see: every arrival the fake accepted, replays included.
 use crate::helpers::spawn_app_with;
 use crate::sms_fakes;
 use crate::sms_support::{enqueue, reload};
@@ -8,7 +10,7 @@ use minsheng::workers::outbox::{run_loop, run_pass};
 use std::collections::HashMap;
 
 #[tokio::test]
-async fn workers_killed_mid_batch_lose_nothing_and_nothing_is_accepted_twice() {
+async fn workers_killed_mid_batch_lose_nothing_and_duplicate_only_what_was_in_flight() {
     let fake = sms_fakes::aliyun().await;
     fake.set_delay(std::time::Duration::from_millis(15));
     let uri = fake.uri();
@@ -47,22 +49,24 @@ async fn workers_killed_mid_batch_lose_nothing_and_nothing_is_accepted_twice() {
         assert_eq!(reload(&app, *id).await.status, "sent", "message {id}");
     }
     let seen = fake.seen();
-    let mut arrivals: HashMap<String, usize> = HashMap::new();
-    let mut acceptances: HashMap<String, usize> = HashMap::new();
-    for s in &seen {
-        *arrivals.entry(s.key.clone()).or_default() += 1;
-        if s.accepted && !s.replay {
-            *acceptances.entry(s.key.clone()).or_default() += 1;
-        }
+    // Deliveries as a provider without deduplication makes them: every accepted request.
+    let mut delivered: HashMap<String, usize> = HashMap::new();
+    for s in seen.iter().filter(|s| s.accepted) {
+        *delivered.entry(s.key.clone()).or_default() += 1;
     }
     for id in &ids {
-        let key = id.to_string();
-        assert!(arrivals.get(&key).copied().unwrap_or(0) >= 1, "message {id} never reached the provider");
-        assert_eq!(acceptances.get(&key).copied(), Some(1), "message {id} accepted exactly once by its key");
+        assert!(delivered.get(&id.to_string()).copied().unwrap_or(0) >= 1, "message {id} never delivered");
     }
-    let replays = seen.iter().filter(|s| s.replay).count();
-    // A kill can only catch the messages a worker has waiting on the provider (2 each).
-    assert!(replays <= kills * 2, "{replays} replays for {kills} kills");
+    assert_eq!(delivered.len(), ids.len(), "nothing but our messages");
+    let duplicates: usize = delivered.values().map(|n| n - 1).sum();
+    // A kill can only catch the messages a worker has waiting on the provider (concurrency 2 each);
+    // everything recorded as sent is never sent again.
+    assert!(duplicates <= kills * 2, "{duplicates} duplicates for {kills} kills");
+    assert_eq!(duplicates, seen.iter().filter(|s| s.replay).count(), "a second send is always a key seen before");
     assert_eq!(fake.bad_signatures(), 0);
-    eprintln!("kill test: {} requests for {} messages, {replays} replays after {kills} kills", seen.len(), ids.len());
+    eprintln!(
+        "kill test: {} requests for {} messages, {duplicates} duplicates after {kills} kills",
+        seen.len(),
+        ids.len()
+    );
 }
