@@ -75,6 +75,14 @@ async fn receipts_with_a_bad_secret_are_refused_and_change_nothing() {
     .await;
     assert_eq!(e["field"], "body");
     assert_eq!(reload(&app, c.id).await.status, "sent");
+    // Replies are guarded the same way: a reply "1" with a wrong or missing secret does nothing.
+    let reply = json!([{"phone_number": "13812345678", "content": "1", "send_time": beijing(app.state.now()),
+                        "dest_code": "9901", "sequence_id": "7"}]);
+    let e = error_of(hook(&app, "aliyun", "inbound", "wrong-token", &reply).await, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(e["code"], "invalid_callback_signature");
+    let no_token = app.client.post(app.url("/hooks/sms/aliyun/inbound")).json(&reply).send().await.unwrap();
+    assert_eq!(no_token.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sms_replies").await, 0);
 }
 
 #[tokio::test]
@@ -147,6 +155,26 @@ async fn the_http_gateway_signs_its_callbacks_and_stale_or_forged_ones_are_refus
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap()["matched"], 1);
     assert_eq!(reload(&app, c.id).await.status, "delivered");
+    // Replies: forged or stale signatures are refused before anything is read.
+    let reply = serde_json::to_vec(&json!({"phone": "13812345678", "text": "TD"})).unwrap();
+    let inbound = |ts: i64, sig: String| {
+        app.client
+            .post(app.url("/hooks/sms/http/inbound"))
+            .header("content-type", "application/json")
+            .header("X-Timestamp", ts.to_string())
+            .header("X-Signature", sig)
+            .body(reply.clone())
+            .send()
+    };
+    assert_eq!(inbound(now, signature("forged", now, &reply)).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let stale = now - 900;
+    assert_eq!(inbound(stale, signature(HTTP_SECRET, stale, &reply)).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sms_replies").await + app.count("SELECT COUNT(*) FROM sms_opt_outs").await,
+        0
+    );
+    assert_eq!(inbound(now, signature(HTTP_SECRET, now, &reply)).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sms_opt_outs").await, 1, "the signed TD is taken");
 }
 
 #[tokio::test]
