@@ -37,28 +37,59 @@ async fn illegal_actions_are_409_and_write_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_dispatchers_at_once_one_wins_the_other_gets_409() {
     let app = std::sync::Arc::new(spawn_app().await);
-    let no = app.file("河口村", "13812345678").await;
+    let county = app.region_id("清河县").await;
+    let h = minsheng::auth::password::hash(
+        crate::helpers::PASSWORD.to_string().into(),
+        minsheng::auth::password::HashParams { memory_kib: 1024, iterations: 1 },
+    )
+    .await
+    .unwrap();
+    let second = minsheng::repo::staff::NewStaff {
+        username: "dispatcher2",
+        name: "郑凯",
+        password_hash: &h,
+        roles: "dispatcher",
+        region_id: county,
+        unit_id: None,
+        phone: None,
+        post: None,
+    };
+    minsheng::repo::staff::create(&app.state.db.conn, second, chrono::Utc::now()).await.unwrap();
     let op = app.token("operator").await;
-    app.act_ok(&op, &no, "register", json!({})).await;
-    let di = app.token("dispatcher").await;
-    let admin = app.token("admin").await;
+    let tokens = [app.token("dispatcher").await, app.token("dispatcher2").await];
     let units = [app.unit_id("河口村村民委员会").await, app.unit_id("西河乡人民政府").await];
-    let mut handles = vec![];
-    for (i, token) in [di, admin].into_iter().enumerate() {
-        let (app, no) = (app.clone(), no.clone());
-        let unit = units[i];
-        handles.push(tokio::spawn(
-            async move { app.act(&token, &no, "dispatch", json!({"unit_id": unit})).await.status() },
-        ));
+    // Several rounds, each a fresh ticket both dispatchers send at the same moment.
+    for round in 0..5 {
+        let no = app.file("河口村", &format!("1381234567{round}")).await;
+        app.act_ok(&op, &no, "register", json!({})).await;
+        let start = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+        let mut handles = vec![];
+        for (token, unit) in tokens.iter().cloned().zip(units) {
+            let (app, no, start) = (app.clone(), no.clone(), start.clone());
+            handles.push(tokio::spawn(async move {
+                start.wait().await;
+                app.act(&token, &no, "dispatch", json!({"unit_id": unit})).await
+            }));
+        }
+        let mut statuses = vec![];
+        for h in handles {
+            let r = h.await.unwrap();
+            let status = r.status();
+            if status == StatusCode::CONFLICT {
+                let e: serde_json::Value = r.json().await.unwrap();
+                assert!(e["error"]["message"].as_str().unwrap().contains("工单"), "a Chinese message: {e}");
+            }
+            statuses.push(status);
+        }
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT], "round {round}");
+        let t = format!("(SELECT id FROM tickets WHERE no = '{no}')");
+        assert_eq!(app.count(&format!("SELECT COUNT(*) FROM assignments WHERE ticket_id = {t}")).await, 1);
+        let dispatches = format!("SELECT COUNT(*) FROM events WHERE action = 'dispatch' AND ticket_id = {t}");
+        assert_eq!(app.count(&dispatches).await, 1);
+        let sms = format!("SELECT COUNT(*) FROM outbox WHERE kind = 'assignment' AND ticket_id = {t}");
+        assert_eq!(app.count(&sms).await, 1, "the loser's SMS was rolled back with it");
     }
-    let mut statuses = vec![];
-    for h in handles {
-        statuses.push(h.await.unwrap());
-    }
-    statuses.sort();
-    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
-    assert_eq!(app.count("SELECT COUNT(*) FROM assignments").await, 1);
-    assert_eq!(app.count("SELECT COUNT(*) FROM events WHERE action = 'dispatch'").await, 1);
 }
 
 #[tokio::test]
