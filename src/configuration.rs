@@ -61,6 +61,13 @@ pub struct LimitSettings {
     pub track_failures_per_ip: Limit,
     pub otp_per_phone: Limit,
     pub otp_per_ip: Limit,
+    /// Failed staff logins from one address (any usernames, known or not).
+    #[serde(default = "default_login_failures_per_ip")]
+    pub login_failures_per_ip: Limit,
+}
+
+fn default_login_failures_per_ip() -> Limit {
+    Limit { max: 30, window_seconds: 900 }
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -50,25 +50,32 @@ pub async fn create<C: ConnectionTrait>(db: &C, s: NewStaff<'_>, now: DateTime<U
     .await
 }
 
-/// Counts a failed login; at `max` failures the account locks until `lock_until`.
+/// Counts a failed login atomically; the failure that brings the count to `max` locks the account
+/// until `lock_until` (and the count starts afresh). Returns the count as read after the increment,
+/// and whether the account is locked now. Parallel guesses cannot slip past the lock by each
+/// reading the same stale count.
 pub async fn record_failed_login<C: ConnectionTrait>(
     db: &C,
     s: &Staff,
     max: i32,
     lock_until: DateTime<Utc>,
-) -> Result<i32, DbErr> {
-    let failed = s.failed_logins + 1;
-    let mut update = staff::Entity::update_many().filter(staff::Column::Id.eq(s.id));
-    update = if failed >= max {
-        // Lock, and start counting afresh once the lock runs out.
-        update
-            .col_expr(staff::Column::LockedUntil, Expr::value(Some(lock_until)))
-            .col_expr(staff::Column::FailedLogins, Expr::value(0))
-    } else {
-        update.col_expr(staff::Column::FailedLogins, Expr::col(staff::Column::FailedLogins).add(1))
-    };
-    update.exec(db).await?;
-    Ok(failed)
+) -> Result<(i32, bool), DbErr> {
+    staff::Entity::update_many()
+        .col_expr(staff::Column::FailedLogins, Expr::col(staff::Column::FailedLogins).add(1))
+        .filter(staff::Column::Id.eq(s.id))
+        .exec(db)
+        .await?;
+    let failed = staff::Entity::find_by_id(s.id).one(db).await?.map_or(s.failed_logins + 1, |x| x.failed_logins);
+    let locked = staff::Entity::update_many()
+        .col_expr(staff::Column::LockedUntil, Expr::value(Some(lock_until)))
+        .col_expr(staff::Column::FailedLogins, Expr::value(0))
+        .filter(staff::Column::Id.eq(s.id))
+        .filter(staff::Column::FailedLogins.gte(max))
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1;
+    Ok((failed, locked))
 }
 
 pub async fn reset_failed_logins<C: ConnectionTrait>(db: &C, id: i64) -> Result<(), DbErr> {

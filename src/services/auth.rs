@@ -69,7 +69,13 @@ fn invalid() -> ApiError {
     ApiError::unauthorized("invalid_credentials", "用户名或密码错误")
 }
 
-pub async fn login(state: &AppState, req: &LoginRequest) -> ApiResult<TokenAnswer> {
+/// Failed logins from one address, whatever the usernames: guessing across accounts (or at names
+/// that do not exist) is slowed down as guessing at one account is.
+async fn failed_from(state: &AppState, ip: &str, now: chrono::DateTime<chrono::Utc>) {
+    let _ = state.limiter.hit(&format!("login:ip:{ip}"), state.settings.limits.login_failures_per_ip, now).await;
+}
+
+pub async fn login(state: &AppState, req: &LoginRequest, ip: &str) -> ApiResult<TokenAnswer> {
     let username = req.username.as_deref().map(str::trim).unwrap_or("");
     if username.is_empty() {
         return Err(ApiError::validation("username", "请输入用户名"));
@@ -79,10 +85,16 @@ pub async fn login(state: &AppState, req: &LoginRequest) -> ApiResult<TokenAnswe
     };
     let db = &state.db.conn;
     let now = state.now();
+    if let Err(e) =
+        state.limiter.peek(&format!("login:ip:{ip}"), state.settings.limits.login_failures_per_ip, now).await
+    {
+        return Err(ApiError::too_many("rate_limited", "登录失败次数过多，请稍后再试", e.retry_after));
+    }
     let staff = repo::staff::by_username(db, username).await?.filter(|s| s.active);
     let Some(staff) = staff else {
         // Same work as a real check, so response time does not reveal which usernames exist.
         password::verify(password, state.dummy_hash.to_string()).await;
+        failed_from(state, ip, now).await;
         return Err(invalid());
     };
     if let Some(until) = staff.locked_until
@@ -98,12 +110,13 @@ pub async fn login(state: &AppState, req: &LoginRequest) -> ApiResult<TokenAnswe
     if !password::verify(password, staff.password_hash.clone()).await {
         let auth = &state.settings.auth;
         let lock_until = now + Duration::seconds(auth.lockout_seconds);
-        let failed = repo::staff::record_failed_login(db, &staff, auth.max_failed_logins, lock_until).await?;
+        let (failed, locked) = repo::staff::record_failed_login(db, &staff, auth.max_failed_logins, lock_until).await?;
+        failed_from(state, ip, now).await;
         tracing::warn!(username = %staff.username, failed, "failed login");
         metrics::counter!("minsheng_failed_logins_total").increment(1);
         // Each further failure answers a little later (slows guessing without holding a thread).
         tokio::time::sleep(std::time::Duration::from_millis(150 * failed.clamp(0, 5) as u64)).await;
-        if failed >= auth.max_failed_logins {
+        if locked || failed >= auth.max_failed_logins {
             return Err(ApiError::too_many(
                 "login_locked",
                 format!("登录失败次数过多，账号已临时锁定{}分钟", auth.lockout_seconds / 60),

@@ -1,4 +1,4 @@
-use crate::helpers::{PASSWORD, error_of, spawn_app};
+use crate::helpers::{PASSWORD, error_of, spawn_app, spawn_app_with};
 use minsheng::auth::jwt::{StaffClaims, VillagerClaims};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -42,6 +42,41 @@ async fn repeated_failures_lock_the_account() {
     assert_eq!(e["code"], "login_locked");
     app.state.time.advance(chrono::Duration::minutes(16));
     assert_eq!(app.login("caller", PASSWORD).await.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_guesses_cannot_slip_past_the_lock() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let mut guesses = vec![];
+    for i in 0..12 {
+        let app = app.clone();
+        guesses.push(tokio::spawn(async move { app.login("caller", &format!("guess-{i}")).await.status() }));
+    }
+    for g in guesses {
+        let status = g.await.unwrap();
+        assert!(status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS, "{status}");
+    }
+    let e = error_of(app.login("caller", PASSWORD).await, StatusCode::TOO_MANY_REQUESTS).await;
+    assert_eq!(e["code"], "login_locked", "twelve parallel failures lock the account");
+}
+
+#[tokio::test]
+async fn guessing_across_usernames_from_one_address_is_limited() {
+    let app = spawn_app_with(|s| {
+        s.limits.login_failures_per_ip = minsheng::kv::limiter::Limit { max: 3, window_seconds: 900 }
+    })
+    .await;
+    for name in ["nobody", "root", "dispatcher"] {
+        assert_eq!(app.login(name, "guess").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    // The address is stopped for the window, even for a right password, without locking anyone.
+    let r = app.login("leader", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "rate_limited");
+    app.state.time.advance(chrono::Duration::minutes(16));
+    assert_eq!(app.login("leader", PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(app.login("dispatcher", PASSWORD).await.status(), StatusCode::OK, "one failure did not lock it");
 }
 
 #[tokio::test]

@@ -99,6 +99,34 @@ async fn codes_have_a_resend_cooldown_an_expiry_and_an_attempt_limit() {
     assert_eq!(error_of(verify(&app, phone, "12ab").await, StatusCode::BAD_REQUEST).await["field"], "code");
 }
 
+#[tokio::test]
+async fn code_requests_are_limited_per_phone_and_per_address() {
+    use minsheng::kv::limiter::Limit;
+    let app = spawn_app_with(|s| {
+        s.limits.otp_per_phone = Limit { max: 2, window_seconds: 3600 };
+        s.limits.otp_per_ip = Limit { max: 4, window_seconds: 3600 };
+    })
+    .await;
+    let phone = "13812341111";
+    for _ in 0..2 {
+        assert_eq!(send(&app, phone).await.status(), StatusCode::ACCEPTED);
+        app.state.time.advance(chrono::Duration::seconds(61)); // past the resend cooldown
+    }
+    let r = send(&app, phone).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "a third code within the hour");
+    assert!(r.headers().contains_key("retry-after"));
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "rate_limited");
+    // Other phones from the same address: the address limit (4, the refused try counted) stops the next.
+    assert_eq!(send(&app, "13812342222").await.status(), StatusCode::ACCEPTED);
+    let e = error_of(send(&app, "13812343333").await, StatusCode::TOO_MANY_REQUESTS).await;
+    assert_eq!(e["code"], "rate_limited");
+    let sent = "SELECT COUNT(*) FROM outbox WHERE kind = 'otp'";
+    assert_eq!(app.count(sent).await, 3, "refused requests send nothing");
+    // The next hour, codes go out again.
+    app.state.time.advance(chrono::Duration::hours(1));
+    assert_eq!(send(&app, phone).await.status(), StatusCode::ACCEPTED);
+}
+
 async fn wechat_app(fake: &MockServer) -> TestApp {
     let base = fake.uri();
     spawn_app_with(move |s| {
