@@ -1,6 +1,9 @@
 //! The typeface the cards are set in, compiled into the binary so that Chinese renders the same on a
 //! server without any system font (see assets/fonts/README.md for what the subset holds and why).
+use super::subset;
 use resvg::usvg::fontdb;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
 
 /// The family name inside the font file; SVG text asks for it first, then any sans-serif face (so a
@@ -8,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 pub const FAMILY: &str = "WenQuanYi Micro Hei";
 pub const FONT_FAMILY_CSS: &str = "'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif";
 
-static FONT: &[u8] = include_bytes!("../../assets/fonts/wqy-microhei-cards.ttf");
+pub(crate) static FONT: &[u8] = include_bytes!("../../assets/fonts/wqy-microhei-cards.ttf");
 
 struct Loaded {
     db: Arc<fontdb::Database>,
@@ -66,6 +69,33 @@ pub fn unprintable(text: &str) -> Vec<char> {
         }
     }
     out
+}
+
+/// The card font cut down to some characters, for a document to carry with it.
+pub struct Embedded {
+    /// A family name for this very set of glyphs: `MinshengCard-` and a hash of the characters, so
+    /// two cards shown on one page, each with its own subset, never stand in for each other.
+    pub family: String,
+    /// A standalone TrueType font.
+    pub ttf: Vec<u8>,
+}
+
+/// A subset of the card font holding the glyphs of `chars` it has (the others are left to fallback
+/// fonts); `None` if subsetting failed, which is logged (the document then relies on the viewer's
+/// fonts, as before).
+pub fn embedded(chars: &BTreeSet<char>) -> Option<Embedded> {
+    let face = loaded().face.as_ref()?;
+    let covered: String = chars.iter().filter(|c| face.glyph_index(**c).is_some()).collect();
+    match subset::subset(FONT, covered.chars()) {
+        Ok(ttf) => {
+            let hash = Sha256::digest(covered.as_bytes());
+            Some(Embedded { family: format!("MinshengCard-{}", hex::encode(&hash[..6])), ttf })
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "subsetting the card font failed");
+            None
+        }
+    }
 }
 
 #[cfg(test)]

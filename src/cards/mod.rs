@@ -7,6 +7,7 @@ pub mod pdf;
 pub mod png;
 pub mod qr;
 pub mod scans;
+pub mod subset;
 pub mod svg;
 
 pub use crate::domain::card::Contact;
@@ -121,26 +122,60 @@ pub fn body(card: &CardContent, size: CardSize) -> Result<String, RenderError> {
     })
 }
 
-/// Wraps a drawing of `w × h` mm in a standalone SVG document.
+/// Wraps a drawing of `w × h` mm in a standalone SVG document that relies on the fonts of whatever
+/// renders it (resvg has the compiled-in font; PDF sheets and PNG are made this way).
 pub fn document(w: f32, h: f32, title: &str, desc: &str, body: &str) -> String {
+    document_with(w, h, title, desc, body, None)
+}
+
+/// Opening of the `<style>` element carrying the embedded font (see [`svg`]); rasterising strips it.
+pub const FONT_STYLE_OPEN: &str = "<style id=\"card-font\">";
+
+fn document_with(w: f32, h: f32, title: &str, desc: &str, body: &str, font: Option<&fonts::Embedded>) -> String {
+    use base64::Engine as _;
+    let (fam, style) = match font {
+        Some(f) => (
+            format!("'{}', {}", f.family, fonts::FONT_FAMILY_CSS),
+            format!(
+                "{FONT_STYLE_OPEN}@font-face{{font-family:\"{}\";src:url(data:font/ttf;base64,{}) format(\"truetype\")}}</style>\n",
+                f.family,
+                base64::engine::general_purpose::STANDARD.encode(&f.ttf)
+            ),
+        ),
+        None => (fonts::FONT_FAMILY_CSS.to_string(), String::new()),
+    };
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" \
          width=\"{w}mm\" height=\"{h}mm\" viewBox=\"0 0 {w} {h}\" font-family=\"{fam}\" xml:lang=\"zh-CN\">\n<title id=\"card-title\">{title}</title>\n\
-         <desc id=\"card-desc\">{desc}</desc>\n{body}\n</svg>\n",
+         <desc id=\"card-desc\">{desc}</desc>\n{style}{body}\n</svg>\n",
         w = svg::num(w),
         h = svg::num(h),
-        fam = fonts::FONT_FAMILY_CSS,
         title = escape(title),
         desc = escape(desc),
     )
 }
 
-/// One card as a standalone SVG document (what `card.svg` serves; PNG is rendered from it).
-pub fn svg(card: &CardContent, size: CardSize) -> Result<String, RenderError> {
+fn card_document(card: &CardContent, size: CardSize, embed: bool) -> Result<String, RenderError> {
     let (w, h) = size.mm();
     let title = format!("{}联系卡（{}{}）", card.village, card.county, card.township);
     let desc = format!("扫描二维码打开 {} 反映诉求；服务热线 {}", card.url, card.hotline);
-    Ok(document(w, h, &title, &desc, &body(card, size)?))
+    let body = body(card, size)?;
+    let font = if embed { fonts::embedded(&svg::text_chars(&body)) } else { None };
+    Ok(document_with(w, h, &title, &desc, &body, font.as_ref()))
+}
+
+/// One card as a standalone SVG document, what `card.svg` serves: the text stays `<text>`, set in
+/// a subset of the card font embedded as a data URL (`@font-face`, only the glyphs this card
+/// prints), so it reads as Chinese on a machine without Chinese fonts; the usual families follow
+/// as fallbacks.
+pub fn svg(card: &CardContent, size: CardSize) -> Result<String, RenderError> {
+    card_document(card, size, true)
+}
+
+/// The same card without the embedded font, for rendering with resvg (which has the whole font
+/// compiled in and ignores `@font-face`): what PNG should be made from.
+pub fn raster_svg(card: &CardContent, size: CardSize) -> Result<String, RenderError> {
+    card_document(card, size, false)
 }
 
 #[cfg(test)]
@@ -175,9 +210,63 @@ mod tests {
             }
             assert!(s.contains("清河县 东坝镇"), "{size:?}");
             assert!(s.contains(&format!("width=\"{}mm\"", svg::num(size.mm().0))));
-            // Parses with the compiled-in font.
+            // Parses with the compiled-in font, @font-face and all (usvg skips the rule).
             let opts = png::options();
             assert!(resvg::usvg::Tree::from_str(&s, &opts).is_ok());
         }
+    }
+
+    /// The family and the font of the `@font-face` in a card SVG.
+    fn embedded_font(s: &str) -> (String, Vec<u8>) {
+        use base64::Engine as _;
+        let css = &s[s.find(FONT_STYLE_OPEN).expect("style") + FONT_STYLE_OPEN.len()..];
+        let css = &css[..css.find("</style>").unwrap()];
+        let family = css.split("font-family:\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let b64 = css.split("base64,").nth(1).unwrap().split(')').next().unwrap();
+        (family, base64::engine::general_purpose::STANDARD.decode(b64).unwrap())
+    }
+
+    #[test]
+    fn the_svg_embeds_a_font_with_just_the_glyphs_its_text_uses() {
+        for size in [CardSize::Wallet, CardSize::Poster] {
+            let plain = raster_svg(&sample(), size).unwrap();
+            let started = std::time::Instant::now();
+            let s = svg(&sample(), size).unwrap();
+            let took = started.elapsed();
+            let (family, ttf) = embedded_font(&s);
+            println!(
+                "{size:?}: SVG {} bytes without the font, {} with it (font {} bytes); card.svg built in {took:?}",
+                plain.len(),
+                s.len(),
+                ttf.len()
+            );
+            assert!(family.starts_with("MinshengCard-") && family.len() == "MinshengCard-".len() + 12, "{family}");
+            assert!(
+                s.contains(&format!("font-family=\"'{family}', {}\"", fonts::FONT_FAMILY_CSS)),
+                "unique family first"
+            );
+            assert!(!plain.contains("@font-face") && !plain.contains("MinshengCard"));
+            assert!(s.len() < plain.len() + 60_000, "{size:?}: {} bytes", s.len());
+            // The text is the same text; the font covers every character of it and nothing else.
+            assert_eq!(png::without_embedded_font(&s).replace(&format!("'{family}', "), ""), plain);
+            let face = ttf_parser::Face::parse(&ttf, 0).unwrap();
+            let drawn = svg::text_chars(&plain);
+            for c in &drawn {
+                assert!(face.glyph_index(*c).is_some(), "{size:?}: {c} missing");
+            }
+            for c in ['王', '湾', 'Z', '会'] {
+                assert!(!drawn.contains(&c) && face.glyph_index(c).is_none(), "{c}");
+            }
+            for c in ["联", "扫", "热", "版"] {
+                assert!(drawn.contains(&c.chars().next().unwrap()), "{c} is printed");
+            }
+        }
+        // Another village, other glyphs, another family name.
+        let mut other = sample();
+        other.village = "王家湾村".into();
+        let (a, _) = embedded_font(&svg(&sample(), CardSize::Wallet).unwrap());
+        let (b, ttf) = embedded_font(&svg(&other, CardSize::Wallet).unwrap());
+        assert_ne!(a, b);
+        assert!(ttf_parser::Face::parse(&ttf, 0).unwrap().glyph_index('湾').is_some());
     }
 }

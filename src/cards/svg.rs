@@ -3,6 +3,7 @@
 //! into the next one.
 use super::fonts;
 use crate::html::escape;
+use std::collections::BTreeSet;
 use std::fmt::Write;
 
 /// A number for SVG output: at most two decimals, no trailing zeros.
@@ -10,6 +11,29 @@ pub fn num(v: f32) -> String {
     let s = format!("{:.2}", v);
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" { "0".to_string() } else { s.to_string() }
+}
+
+/// Every character drawn as text in `markup` written by [`Svg`] (the content of its `<text>`
+/// elements, unescaped): what an embedded font has to cover.
+pub fn text_chars(markup: &str) -> BTreeSet<char> {
+    let mut out = BTreeSet::new();
+    let mut rest = markup;
+    while let Some(start) = rest.find("<text") {
+        rest = &rest[start..];
+        let (Some(open), Some(close)) = (rest.find('>'), rest.find("</text>")) else { break };
+        if open < close {
+            let content = &rest[open + 1..close];
+            let content = content
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&");
+            out.extend(content.chars());
+        }
+        rest = &rest[close + "</text>".len()..];
+    }
+    out
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -203,5 +227,16 @@ mod tests {
         let w = s.text(Text::new(0.0, 5.0, 5.0, "李家庄村", "#000").fit(30.0));
         assert!((w - 20.0).abs() < 0.5, "{w}");
         assert!(s.finish().contains("font-size=\"5\""));
+    }
+
+    #[test]
+    fn the_characters_of_all_text_elements_are_collected_unescaped() {
+        let mut s = Svg::new();
+        s.rect(0.0, 0.0, 1.0, 1.0, "#fff", 0.0);
+        s.text(Text::new(0.0, 5.0, 5.0, "村<1>", "#000"));
+        s.raw("<g><path d=\"M0 0\"/></g>");
+        s.text(Text::new(0.0, 9.0, 5.0, "A&'", "#000").bold());
+        let chars: String = text_chars(&s.finish()).into_iter().collect();
+        assert_eq!(chars, "&'1<>A村");
     }
 }

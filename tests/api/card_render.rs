@@ -89,6 +89,49 @@ async fn card_svg_keeps_its_chinese_as_text() {
     }
 }
 
+/// The `@font-face` of a card SVG: its family and the font file.
+fn embedded_font(svg: &str) -> (String, Vec<u8>) {
+    use base64::Engine as _;
+    let css = svg.split("@font-face{").nth(1).expect("@font-face").split("</style>").next().unwrap();
+    let family = css.split("font-family:\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let b64 = css.split("url(data:font/ttf;base64,").nth(1).expect("data URL").split(')').next().unwrap();
+    (family, base64::engine::general_purpose::STANDARD.decode(b64).unwrap())
+}
+
+#[tokio::test]
+async fn card_svg_carries_a_subset_of_the_card_font_for_its_text() {
+    let app = spawn_app().await;
+    let admin = app.token("admin").await;
+    let code = app.card("王家湾村");
+    for (size, bound) in [("wallet", 150_000), ("poster", 200_000)] {
+        let svg =
+            download(&app, &format!("/api/v1/cards/{code}/card.svg?size={size}"), &admin).await.text().await.unwrap();
+        let (family, ttf) = embedded_font(&svg);
+        println!("{size}: card.svg {} bytes, embedded font {} bytes ({family})", svg.len(), ttf.len());
+        assert!(svg.len() < bound, "{size}: {} bytes", svg.len());
+        assert!(family.starts_with("MinshengCard-"), "{family}");
+        assert!(
+            svg.contains(&format!("font-family=\"'{family}', 'WenQuanYi Micro Hei'")),
+            "{size}: unique family first"
+        );
+        // Still text: the village name is the content of a <text> element, not a path.
+        assert!(svg.contains(">王家湾村</text>"), "{size}");
+        let face = ttf_parser::Face::parse(&ttf, 0).expect("the embedded font parses");
+        for c in "王家湾村王秀英马建国服务热线12345".chars() {
+            assert!(face.glyph_index(c).is_some(), "{size}: {c} not in the embedded font");
+        }
+        for c in "李庄石桥".chars() {
+            assert!(face.glyph_index(c).is_none(), "{size}: {c} is not printed, so not embedded");
+        }
+        assert!(face.number_of_glyphs() < 400, "{size}: {} glyphs", face.number_of_glyphs());
+    }
+    // The PNG drawn from the same card is unaffected (and the QR still decodes).
+    let png = download(&app, &format!("/api/v1/cards/{code}/card.png"), &admin).await.bytes().await.unwrap();
+    let file = scratch("png");
+    std::fs::write(&file, &png).unwrap();
+    assert_eq!(decode_qr(&file), vec![format!("http://minsheng.test/c/{code}")]);
+}
+
 #[tokio::test]
 async fn region_pdf_has_every_village_card_decodable_searchable_and_font_subset() {
     let app = spawn_app().await;

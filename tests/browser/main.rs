@@ -131,3 +131,66 @@ async fn a_caller_works_the_queue_with_the_keyboard() {
         "each claim that showed a number is logged"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_svg_draws_its_chinese_with_the_font_it_carries_on_a_machine_without_any() {
+    let app = spawn_app().await;
+    let admin = app.token("admin").await;
+    let code = app.card("王家湾村");
+    let r = app.get(&format!("/api/v1/cards/{code}/card.svg"), Some(&admin)).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let svg = r.text().await.unwrap();
+    let family = svg
+        .split("@font-face{font-family:\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("card.svg has an @font-face")
+        .to_string();
+    // The file as a user would save it, and a fontconfig that knows only DejaVu (Latin, Greek,
+    // Cyrillic), so Chromium has no Chinese font but the SVG's own (this machine has CJK system
+    // fonts). Not no font at all: with an empty fontconfig Chromium fails every web font, even
+    // DejaVu Sans itself as a data URL.
+    let dir = std::env::temp_dir().join(format!("ms-card-svg-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("card.svg");
+    std::fs::write(&path, &svg).unwrap();
+    let latin = ["/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation"]
+        .into_iter()
+        .find(|d| std::path::Path::new(d).is_dir())
+        .expect("a Latin-only font directory (fonts-dejavu-core, which fontconfig pulls in)");
+    let conf = dir.join("fonts.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "<?xml version=\"1.0\"?>\n<fontconfig><dir>{latin}</dir><cachedir>{}</cachedir></fontconfig>\n",
+            dir.join("fc").display()
+        ),
+    )
+    .unwrap();
+    match Command::new("fc-list").args([":lang=zh", "family"]).env("FONTCONFIG_FILE", &conf).output() {
+        Ok(out) => assert!(out.stdout.is_empty(), "Chinese fonts left: {}", String::from_utf8_lossy(&out.stdout)),
+        Err(e) => println!("fc-list not run ({e}); relying on the spec's control page"),
+    }
+    let result = spec(
+        &app.addr,
+        "card_svg_font",
+        vec![
+            ("SVG_PATH", path.display().to_string()),
+            ("FONT_FAMILY", family.clone()),
+            ("VILLAGE", "王家湾村".to_string()),
+            ("FONTCONFIG_FILE", conf.display().to_string()),
+        ],
+    )
+    .await;
+    println!("card.svg {} bytes; {family}: {}", svg.len(), result);
+    assert_eq!(result["used"][0]["isCustomFont"], true);
+    // Chromium lays the name out with the embedded glyphs' advances, the widths the card was fitted
+    // with, give or take its rounding of the scaled font size to whole pixels (5.6 mm → 21 px, not
+    // 21.17: 0.8 % narrower).
+    let element = &svg[..svg.find(">王家湾村</text>").unwrap()];
+    let size: f32 =
+        element.rsplit("font-size=\"").next().unwrap().split('"').next().unwrap().parse().expect("font-size");
+    let expected = minsheng::cards::fonts::advance("王家湾村", size, 0.0);
+    let width = result["width"].as_f64().unwrap() as f32;
+    assert!((width - expected).abs() < expected * 0.015, "drawn {width}, fitted {expected}");
+}
