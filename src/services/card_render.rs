@@ -117,7 +117,7 @@ pub async fn card_svg(state: &AppState, user: &StaffUser, code: &str, size: Card
 pub async fn card_png(state: &AppState, user: &StaffUser, code: &str, size: CardSize, dpi: u32) -> ApiResult<Rendered> {
     let card = printable(state, user, code).await?;
     let (filename, ascii_name) = filename(&card, size, "png");
-    let bytes = blocking(move || cards::png::render(&cards::svg(&card, size)?, dpi)).await?;
+    let bytes = blocking(move || cards::png::render(&cards::raster_svg(&card, size)?, dpi)).await?;
     Ok(Rendered { filename, ascii_name, content_type: "image/png", bytes })
 }
 
