@@ -35,6 +35,12 @@ run(async (browser) => {
   assert(await form.locator('textarea[name=reason][aria-invalid=true]').count() === 1, 'the field is marked');
   await shot(page, 'actions-return-required');
   await fillAction(form, { reason: '该路段属县道，不属于村委会管护范围，请改派县交通运输局' });
+  // Not a photo: refused on the page, before anything is uploaded.
+  await form.locator('input[type=file]').setInputFiles({ name: '说明.txt', mimeType: 'text/plain', buffer: Buffer.from('不是照片') });
+  assert((await fieldMessage(form, 'upload_ids')).includes('不是 JPEG、PNG 或 WebP 照片'), 'file type checked');
+  await form.locator('input[type=file]').setInputFiles([PHOTO]);
+  await form.locator('.thumbs.picked img').waitFor();
+  assert(await form.locator('[data-field=upload_ids] .field-msg').isHidden(), 'message cleared by a good photo');
   await form.locator('button[type=submit]').click();
   await page.waitForSelector('#flash');
   assert((await page.textContent('#flash')).includes('已退单'), 'return confirmed');
@@ -110,10 +116,19 @@ run(async (browser) => {
   // --- the operator: council decision, merge (checked number), invalid ---
   await consoleLogin(page, 'operator');
   await openOrder(page, FIRST);
-  assert((await takeAction(page, '合议决定', { decision: '议事会合议：由村集体出资维修水泵，下周完成' })).includes('合议决定'), 'decided');
+  const decision = { decision: '议事会合议：由村集体出资维修水泵，下周完成' };
+  assert((await takeAction(page, '合议决定', decision, { photos: [PHOTO] })).includes('合议决定'), 'decided, with the minutes');
   assert(await status(page) === '已办结', 'council decision resolves');
 
+  // The repeated request is registered (urgent) and then merged into the first.
   await openOrder(page, SECOND);
+  form = await openAction(page, '登记');
+  assert(await form.locator('select[name=category] option:checked').textContent() === '　停水断水', 'current category preselected');
+  await fillAction(form, { priority: '紧急', note: '同一户第二次来电' });
+  await form.locator('button[type=submit]').click();
+  await page.waitForSelector('#flash');
+  assert(await status(page) === '已登记', 'registered');
+  assert((await page.textContent('.facts')).includes('紧急'), 'priority set');
   form = await openAction(page, '合并');
   assert(await form.locator('input[name=into]').inputValue() === FIRST, 'the repeated order is proposed');
   await fillAction(form, { into: '2026-1' });

@@ -113,7 +113,10 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
 
 /// Upload ids an event carries as evidence.
 fn evidence(e: &Value) -> Vec<String> {
-    e["data"]["upload_ids"].as_array().map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect()).unwrap_or_default()
+    e["data"]["upload_ids"]
+        .as_array()
+        .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,7 +130,8 @@ async fn every_desk_and_handling_action_is_taken_in_the_console_by_the_right_peo
     let esc = app.to_accepted("王家湾村", "wangjiawan", "13812340002").await;
     // Progress and result with photos, then 重办.
     let res = app.to_accepted("石桥村", "shiqiao", "13812340003").await;
-    // 下交: the same phone, village and category twice within 30 days.
+    // 下交: the same phone, village and category twice within 30 days; the second is registered and
+    // merged into the first.
     let first = registered(&app, "河口村", "13812340004").await;
     let second = app.file("河口村", "13812340004").await;
     // 作废: a call that is no request.
@@ -155,6 +159,7 @@ async fn every_desk_and_handling_action_is_taken_in_the_console_by_the_right_peo
     assert_eq!(since(&t, before[&ret]), pairs(&[("return", "李长河")]), "one event, by the cadre");
     assert_eq!(events(&t).last().unwrap()["note"], "该路段属县道，不属于村委会管护范围，请改派县交通运输局");
     assert!(t["assignment"].is_null(), "the assignment ended");
+    assert_eq!(evidence(events(&t).last().unwrap()).len(), 1, "the return carries its photo");
 
     let t = app.ticket(&di, &esc).await;
     assert_eq!(t["status"], "dispatched");
@@ -169,8 +174,14 @@ async fn every_desk_and_handling_action_is_taken_in_the_console_by_the_right_peo
         ])
     );
     assert_eq!(t["assignment"]["unit"]["name"], "东坝镇人民政府");
-    assert_eq!(events(&t).last().unwrap()["note"], "已与上游村协商三次未果，需镇里协调", "the request's reason is used");
-    let q = format!("SELECT COUNT(*) FROM outbox o JOIN tickets t ON t.id = o.ticket_id WHERE t.no = '{esc}' AND o.kind = 'urge'");
+    assert_eq!(
+        events(&t).last().unwrap()["note"],
+        "已与上游村协商三次未果，需镇里协调",
+        "the request's reason is used"
+    );
+    let q = format!(
+        "SELECT COUNT(*) FROM outbox o JOIN tickets t ON t.id = o.ticket_id WHERE t.no = '{esc}' AND o.kind = 'urge'"
+    );
     assert_eq!(app.count(&q).await, 1, "the urge went out by SMS");
 
     let t = app.ticket(&di, &res).await;
@@ -189,11 +200,18 @@ async fn every_desk_and_handling_action_is_taken_in_the_console_by_the_right_peo
     assert_eq!(t["status"], "resolved");
     assert_eq!(since(&t, before[&first]), pairs(&[("refer", "陈刚"), ("council_decision", "刘敏")]));
     assert_eq!(events(&t)[before[&first]]["data"]["council"], "河口村村民议事会");
+    assert_eq!(evidence(events(&t).last().unwrap()).len(), 1, "the council's minutes attached");
+    assert_eq!(t["uploads"].as_array().unwrap().len(), 1);
     assert_eq!(t["merged_from"], json!([second.clone()]));
 
     let t = app.ticket(&op, &second).await;
     assert_eq!(t["status"], "merged");
-    assert_eq!(since(&t, before[&second]), pairs(&[("merge", "刘敏")]), "refused numbers leave no event");
+    assert_eq!(
+        since(&t, before[&second]),
+        pairs(&[("register", "刘敏"), ("merge", "刘敏")]),
+        "refused numbers leave no event"
+    );
+    assert_eq!(t["priority"], "urgent");
     assert_eq!(events(&t).last().unwrap()["data"]["into"], first.as_str());
 
     let t = app.ticket(&op, &junk).await;
