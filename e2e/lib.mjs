@@ -46,3 +46,80 @@ export async function run(main) {
     await browser.close();
   }
 }
+
+// --- the staff console ---
+
+/** A desk computer: a 1366×900 window. */
+export async function desk(browser) {
+  return browser.newContext({ viewport: { width: 1366, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+}
+
+/** Signs in to the staff console through its login form as a demo user (signing out whoever was in). */
+export async function consoleLogin(page, username) {
+  if (page.url().startsWith(`${BASE}/console/`) && await page.isVisible('#logout')) await page.click('#logout');
+  else await page.goto(`${BASE}/console/`);
+  await page.waitForSelector('#login-view:not([hidden])');
+  // Land on the work list after signing in, whatever order was open before.
+  await page.evaluate(() => history.replaceState(null, '', '#/'));
+  await page.fill('#username', username);
+  await page.fill('#password', 'minsheng-demo');
+  await page.click('#login-form button[type=submit]');
+  await page.waitForSelector('#list-view:not([hidden])');
+}
+
+/** Opens an order's detail in the console (from the list view, where consoleLogin leaves the page). */
+export async function openOrder(page, no) {
+  await page.evaluate((h) => { location.hash = h; }, `#/t/${no}`);
+  await page.waitForFunction((n) => {
+    const el = document.getElementById('detail-no');
+    return !document.getElementById('detail-view').hidden && el && el.textContent === n;
+  }, no);
+}
+
+/** Labels of the action buttons the console shows for the open order. */
+export async function actionLabels(page) {
+  return (await page.locator('#actions button').allTextContents()).map((s) => s.trim());
+}
+
+/** Opens the form of the action button labelled `label`; returns the form's locator. */
+export async function openAction(page, label) {
+  await page.click(`#actions button:text-is("${label}")`);
+  const form = page.locator('#action-form form.act');
+  await form.waitFor();
+  return form;
+}
+
+/** Fills an open action form: text for inputs and text areas, an option label for selects. */
+export async function fillAction(form, fields) {
+  for (const [name, value] of Object.entries(fields)) {
+    const el = form.locator(`[name="${name}"]`);
+    if ((await el.evaluate((e) => e.tagName)) === 'SELECT') await el.selectOption({ label: value });
+    else await el.fill(value);
+  }
+}
+
+/** Takes an action through its form (fields, optional photos) and returns the confirmation shown. */
+export async function takeAction(page, label, fields = {}, { photos, shotName } = {}) {
+  const form = await openAction(page, label);
+  await fillAction(form, fields);
+  if (photos) {
+    await form.locator('input[type=file]').setInputFiles(photos);
+    await form.locator('.thumbs.picked img').nth(photos.length - 1).waitFor();
+  }
+  if (shotName) await shot(page, shotName);
+  await form.locator('button[type=submit]').click();
+  await page.waitForSelector('#flash');
+  return (await page.textContent('#flash')).trim();
+}
+
+/** The message shown under a field of the open action form. */
+export async function fieldMessage(form, field) {
+  const msg = form.locator(`[data-field="${field}"] .field-msg:not([hidden])`);
+  await msg.waitFor();
+  return (await msg.textContent()).trim();
+}
+
+/** A screenshot of what the window shows now (not the whole page), e.g. a form on a phone. */
+export async function shotView(page, name) {
+  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: false });
+}

@@ -23,13 +23,16 @@
 
   // --- API with the access token; one refresh on expiry, then back to the login ---
   async function api(method, path, body) {
+    // A FormData body (an upload) goes as multipart; the browser sets its boundary.
+    const multipart = typeof FormData !== 'undefined' && body instanceof FormData;
     const go = () => fetch(path, {
       method,
-      headers: Object.assign({ Accept: 'application/json' }, body ? { 'Content-Type': 'application/json' } : {}, session ? { Authorization: 'Bearer ' + session.access_token } : {}),
-      body: body ? JSON.stringify(body) : undefined,
+      headers: Object.assign({ Accept: 'application/json' }, body && !multipart ? { 'Content-Type': 'application/json' } : {}, session ? { Authorization: 'Bearer ' + session.access_token } : {}),
+      body: multipart ? body : body ? JSON.stringify(body) : undefined,
     });
+    const used = session;
     let r = await go();
-    if (r.status === 401 && session && session.refresh_token) {
+    if (r.status === 401 && session && session === used && session.refresh_token) {
       const rr = await fetch('/api/v1/auth/refresh', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refresh_token: session.refresh_token }) });
       if (rr.ok) {
         const t = await rr.json();
@@ -38,7 +41,8 @@
         r = await go();
       }
     }
-    if (r.status === 401) { logout(); throw { message: '登录已过期，请重新登录' }; }
+    // A late answer to a request of an earlier session must not sign out whoever is in now.
+    if (r.status === 401) { if (session === used) logout(); throw { message: '登录已过期，请重新登录' }; }
     if (r.status === 204) return null;
     const data = await r.json().catch(() => ({}));
     if (!r.ok) throw (data.error || { message: '请求失败（' + r.status + '）' });
@@ -50,6 +54,9 @@
   function logout() {
     session = null; lookups = null;
     store.removeItem('minsheng.session');
+    // The next person at this desk sees nothing of the last one's orders.
+    $('#detail').innerHTML = '';
+    $('#orders tbody').innerHTML = '';
     show('login');
   }
 
@@ -136,52 +143,244 @@
     }).join('');
   }
 
+  // --- action forms: one per action, Chinese labels, required fields checked before sending ---
+  const PHOTO_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
+  const MAX_PHOTOS = 9;
+  const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
+  const PARTY = { requester: '群众', handler: '承办人', leader: '分管领导', principal: '主要领导' };
+  const LEVEL_RANK = { village: 0, township: 1, county: 2 };
+  const SATISFACTION = { satisfied: '满意', basically_satisfied: '基本满意', dissatisfied: '不满意' };
+  const SOLVED = { yes: '已解决', partly: '部分解决', no: '未解决' };
+  const VISIT_CHANNEL = { phone: '电话回访', visit: '上门回访', sms: '短信回访', wechat: '微信回访' };
+
+  function doneText(item) {
+    switch (item.action) {
+      case 'signoff': return '已会签（' + item.label + '）';
+      case 'escalate': return item.label === '申请提级' ? '已申请提级，等待派单员审批' : item.label === '批准提级' ? '已批准提级' : '已提级';
+      case 'return': return '已退单，工单回到派单员';
+      case 'urge': return '已催办，短信已发给承办人';
+      case 'reopen': return '已发起重办，工单回到派单员';
+      case 'refer': return '已下交村民议事会';
+      case 'council_decision': return '已记录合议决定';
+      case 'return_visit': return '已记录回访';
+      default: return '已' + item.label;
+    }
+  }
+
+  /// Where a dispatcher may escalate: by default the lead unit of the parent region (the unit that
+  /// supervises this one), or a unit of a region above, or the lead unit of the same region.
+  function escalationOptions(t) {
+    const a = t.assignment;
+    const cur = a && lookups.units.find((u) => u.id === a.unit.id);
+    if (!cur) return { fallback: null, units: [] };
+    const above = new Set();
+    let r = lookups.regions.find((x) => x.id === cur.region_id);
+    const hasParent = !!(r && r.parent_id != null);
+    while (r && r.parent_id != null) {
+      above.add(r.parent_id);
+      r = lookups.regions.find((x) => x.id === r.parent_id);
+    }
+    const sup = hasParent ? a.supervisor : null;
+    const units = lookups.units.filter((u) => u.active !== false && u.id !== cur.id && (!sup || u.id !== sup.id) &&
+      ((above.has(u.region_id) && (LEVEL_RANK[u.level] == null || LEVEL_RANK[u.level] > (LEVEL_RANK[cur.level] || 0))) ||
+       (u.region_id === cur.region_id && u.is_lead && !cur.is_lead)));
+    return { fallback: hasParent ? (sup ? sup.name + '（上级地区牵头单位，默认）' : '上级地区牵头单位（默认）') : null, units };
+  }
+
   function actionForm(item, t) {
-    const ta = (name, ph, req) => '<div class="field"><textarea name="' + name + '" placeholder="' + esc(ph) + '"' + (req ? ' required' : '') + '></textarea></div>';
-    const opt = (v, s) => '<option value="' + esc(v) + '">' + esc(s) + '</option>';
-    const sel = (name, label, options) => '<div class="field"><label class="lbl">' + label + '</label><select name="' + name + '">' + options + '</select></div>';
+    const id = (n) => 'act-' + item.action + '-' + n;
+    const wrap = (n, label, inner, hint) => '<div class="field" data-field="' + n + '"><label class="lbl" for="' + id(n) + '">' + label + '</label>' + inner +
+      '<p class="field-msg" id="' + id(n) + '-msg" hidden></p>' + (hint ? '<p class="hint">' + hint + '</p>' : '') + '</div>';
+    const mark = (req) => (req ? '<span class="req" aria-hidden="true">*</span>' : '<span class="opt">（可选）</span>');
+    const ta = (n, what, o) => {
+      o = o || {};
+      return wrap(n, esc(what) + mark(o.required), '<textarea id="' + id(n) + '" name="' + n + '" rows="3" data-what="' + esc(what) + '" aria-describedby="' + id(n) + '-msg"' +
+        (o.placeholder ? ' placeholder="' + esc(o.placeholder) + '"' : '') + (o.required ? ' required' : '') + '>' + esc(o.value || '') + '</textarea>', o.hint);
+    };
+    const opt = (v, s, on) => '<option value="' + esc(v) + '"' + (on ? ' selected' : '') + '>' + esc(s) + '</option>';
+    const sel = (n, what, options, hint) => wrap(n, esc(what), '<select id="' + id(n) + '" name="' + n + '" data-what="' + esc(what) + '">' + options + '</select>', hint);
+    const photos = () => '<div class="field photos" data-field="upload_ids"><span class="lbl">照片' + mark(false) + '</span>' +
+      '<input type="file" id="' + id('photos') + '" accept="image/jpeg,image/png,image/webp" multiple aria-describedby="' + id('upload_ids') + '-msg">' +
+      '<label class="pick" for="' + id('photos') + '">＋ 添加照片</label><span class="hint">JPEG、PNG 或 WebP，每张不超过10MB，最多9张</span>' +
+      '<p class="field-msg" id="' + id('upload_ids') + '-msg" hidden></p><div class="thumbs picked"></div></div>';
+    const req = t.assignment && t.assignment.escalation_request;
+    let html;
     switch (item.action) {
       case 'register':
-        return sel('category', '分类', lookups.categories.map((c) => '<option value="' + esc(c.code) + '"' + (c.code === t.category ? ' selected' : '') + '>' + esc(c.name) + '</option>').join('')) +
-          sel('priority', '紧急程度', opt('normal', '普通') + opt('urgent', '紧急')) + ta('note', '备注（可选）');
+        html = sel('category', '诉求分类', lookups.categories.map((c) => opt(c.code, (c.parent_code ? '　' : '') + c.name, c.code === t.category)).join('')) +
+          sel('kind', '诉求类型', Object.entries(KIND).map(([k, v]) => opt(k, v, k === t.kind)).join('')) +
+          sel('priority', '紧急程度', opt('normal', '普通', t.priority !== 'urgent') + opt('urgent', '紧急', t.priority === 'urgent')) +
+          ta('note', '登记备注');
+        break;
       case 'dispatch':
-        return sel('unit_id', '承办单位', lookups.units.filter((u) => u.active !== false).map((u) => opt(u.id, u.name)).join('')) +
-          sel('assignee_id', '承办人（可选）', opt('', '由单位指定')) + ta('note', '派单说明（可选）');
+        html = sel('unit_id', '承办单位', lookups.units.filter((u) => u.active !== false).map((u) => opt(u.id, u.name)).join('')) +
+          sel('assignee_id', '承办人（可选）', opt('', '由单位指定')) + ta('note', '派单说明');
+        break;
+      case 'accept':
+        html = ta('note', '签收说明', { hint: '签收即表示本单位接手办理（首办负责）。' });
+        break;
+      case 'return':
+        html = ta('reason', '退单理由', { required: true, placeholder: '如：不属于本单位职责，应由县水利局办理', hint: '退单后工单回到派单员重新派单；理由仅内部可见，不向群众公开。' });
+        break;
+      case 'progress':
+        html = ta('note', '办理进展', { required: true, hint: '群众可在进度查询页看到进展。' });
+        break;
+      case 'resolve':
+        html = ta('result', '办理结果', { required: true, hint: '办结后将短信邀请群众评价，并进入回访。' });
+        break;
       case 'escalate':
-        return ta('reason', item.label === '申请提级' ? '提级理由（必填）' : '提级理由（审批申请时可不填）', item.label === '申请提级');
-      case 'return': case 'reopen': case 'refer': case 'invalid': case 'escalate_refuse':
-        return ta('reason', item.label + '理由（必填）', true);
-      case 'progress': return ta('note', '办理进展（必填）', true);
-      case 'resolve': return ta('result', '办理结果（必填）', true);
+        if (item.label === '申请提级') {
+          html = ta('reason', '提级理由', { required: true, hint: '申请由派单员审批；审批前工单仍由本单位办理。' });
+        } else {
+          const to = escalationOptions(t);
+          html = sel('unit_id', '提级至', (to.fallback ? opt('', to.fallback) : '') + to.units.map((u) => opt(u.id, u.name)).join('')) +
+            (req && req.pending
+              ? ta('reason', '提级理由', { hint: '留空则沿用申请理由：' + esc(req.reason || '') })
+              : ta('reason', '提级理由', { required: true }));
+        }
+        break;
+      case 'escalate_refuse':
+        html = ta('reason', '驳回理由', { required: true, hint: (req ? '申请理由：' + esc(req.reason || '') + '。' : '') + '驳回后工单仍由原单位办理。' });
+        break;
+      case 'urge':
+        html = ta('note', '催办要求', { placeholder: '如：请今天下班前反馈进展', hint: '将以短信催告承办人（或承办单位干部），仅内部可见。' });
+        break;
+      case 'reopen':
+        html = ta('reason', '重办理由', { required: true, hint: '重办后工单回到派单员重新派单。' });
+        break;
+      case 'close':
+        html = ta('note', '归档说明');
+        break;
+      case 'signoff':
+        html = ta('note', '会签意见', { hint: '以「' + esc(item.label) + '」身份会签；同一人只能代表一方。' });
+        break;
+      case 'refer':
+        html = ta('reason', '下交理由', { required: true, hint: '仅限重复诉求：下交所在村的村民议事会（三老合议），由议事会作出决定。' });
+        break;
       case 'council_decision':
-        return ta('decision', '议事会决定（必填）', true) + '<label class="check"><input type="checkbox" name="publish" checked> 向群众公开</label>';
-      case 'merge': return '<div class="field"><input type="text" name="into" placeholder="合并到的工单号，如 20261123-000001" required></div>';
+        html = ta('decision', '议事会决定', { required: true }) +
+          '<div class="field"><label class="check"><input type="checkbox" name="publish" checked> 向群众公开（在进度查询页显示）</label></div>';
+        break;
+      case 'merge':
+        html = wrap('into', '合并到工单号' + mark(true), '<input type="text" id="' + id('into') + '" name="into" inputmode="numeric" autocomplete="off" required pattern="\\d{8}-\\d{6}"' +
+          ' data-what="要合并到的工单号" data-pattern-msg="工单号格式应为「8位日期-6位序号」，如 20261123-000001" placeholder="如 20261123-000001" value="' + esc(t.repeat_of || '') + '" aria-describedby="' + id('into') + '-msg">',
+        t.repeat_of ? '已填入本诉求重复的工单 ' + esc(t.repeat_of) + '。' : '本工单将作为重复诉求并入该工单。') + ta('note', '合并说明');
+        break;
+      case 'invalid':
+        html = ta('reason', '作废理由', { required: true, placeholder: '如：骚扰电话、内容无法核实' });
+        break;
       case 'return_visit':
         return sel('reached', '是否联系到', opt('true', '已联系到') + opt('false', '未联系到')) +
           sel('solved', '是否解决', opt('yes', '已解决') + opt('partly', '部分解决') + opt('no', '未解决')) +
           sel('satisfaction', '满意程度', opt('satisfied', '满意') + opt('basically_satisfied', '基本满意') + opt('dissatisfied', '不满意')) +
-          sel('channel', '回访方式', opt('phone', '电话') + opt('visit', '上门') + opt('sms', '短信') + opt('wechat', '微信')) + ta('comment', '回访意见（可选）');
-      default: return ta('note', '备注（可选）');
+          sel('channel', '回访方式', opt('phone', '电话') + opt('visit', '上门') + opt('sms', '短信') + opt('wechat', '微信')) + ta('comment', '回访意见');
+      default:
+        html = ta('note', '备注');
     }
+    // Every action may carry evidence: photos of the site, a signed form, the council's minutes.
+    return html + photos();
   }
 
   async function assigneeOptions(form) {
-    const unit = form.unit_id;
-    if (!unit) return;
+    const unit = form.elements.unit_id;
+    const who = form.elements.assignee_id;
+    if (!unit || !who) return;
     const fill = async () => {
       const staff = await api('GET', '/api/v1/staff?per_page=100&unit_id=' + unit.value).catch(() => ({ items: [] }));
-      form.assignee_id.innerHTML = '<option value="">由单位指定</option>' + staff.items.filter((s) => s.roles.includes('cadre')).map((s) => '<option value="' + s.id + '">' + esc(s.name) + '</option>').join('');
+      who.innerHTML = '<option value="">由单位指定</option>' + staff.items.filter((s) => s.roles.includes('cadre')).map((s) => '<option value="' + s.id + '">' + esc(s.name) + '</option>').join('');
     };
     unit.addEventListener('change', fill);
     await fill();
   }
 
+  // Photos picked for an action: checked here (type, size, count), uploaded one by one on submit.
+  function photoPicker(form) {
+    const input = $('input[type=file]', form);
+    if (!input) return;
+    form._photos = [];
+    const box = $('.thumbs.picked', form);
+    const render = () => {
+      box.innerHTML = form._photos.map((p, i) => '<figure><img alt="待上传照片' + (i + 1) + '" src="' + p.url + '"><button type="button" class="remove" data-i="' + i + '" aria-label="移除照片' + (i + 1) + '">×</button></figure>').join('');
+    };
+    input.addEventListener('change', () => {
+      clearMsg(form, 'upload_ids');
+      const problems = [];
+      for (const file of Array.from(input.files)) {
+        if (!PHOTO_TYPES.includes(file.type)) problems.push('「' + file.name + '」不是 JPEG、PNG 或 WebP 照片');
+        else if (file.size > MAX_PHOTO_BYTES) problems.push('「' + file.name + '」超过10MB');
+        else if (form._photos.length >= MAX_PHOTOS) { problems.push('最多只能添加9张照片'); break; }
+        else form._photos.push({ file, url: URL.createObjectURL(file), id: null });
+      }
+      input.value = '';
+      render();
+      if (problems.length) fieldMsg(form, 'upload_ids', problems.join('；'));
+    });
+    box.addEventListener('click', (ev) => {
+      const b = ev.target.closest('button.remove');
+      if (!b) return;
+      const [p] = form._photos.splice(Number(b.dataset.i), 1);
+      URL.revokeObjectURL(p.url);
+      render();
+    });
+  }
+
+  async function uploadPhotos(form, progress) {
+    const list = form._photos || [];
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i];
+      if (p.id) continue; // uploaded on an earlier try of this form
+      progress(i + 1, list.length);
+      const fd = new FormData();
+      fd.append('file', p.file, p.file.name || 'photo');
+      try {
+        p.id = (await api('POST', '/api/v1/uploads', fd)).upload_id;
+      } catch (e) {
+        throw { message: '第' + (i + 1) + '张照片上传失败：' + (e.message || ''), field: 'upload_ids' };
+      }
+    }
+    return list.map((p) => p.id);
+  }
+
+  function fieldMsg(form, name, msg) {
+    const box = $('[data-field="' + name + '"]', form);
+    const el = form.elements[name];
+    if (el && el.classList) { el.classList.add('bad'); el.setAttribute('aria-invalid', 'true'); }
+    if (!box) return false;
+    const p = $('.field-msg', box);
+    p.textContent = msg; p.hidden = false;
+    return true;
+  }
+
+  function clearMsg(form, name) {
+    const box = $('[data-field="' + name + '"]', form);
+    if (box) { const p = $('.field-msg', box); p.hidden = true; p.textContent = ''; }
+    const el = form.elements[name];
+    if (el && el.classList) { el.classList.remove('bad'); el.removeAttribute('aria-invalid'); }
+  }
+
+  /// Checks required fields and formats before anything is sent; messages in Chinese next to each field.
+  function check(form) {
+    let first = null;
+    for (const el of form.elements) {
+      if (!el.name || el.type === 'file' || el.type === 'checkbox') continue;
+      const v = (el.value || '').trim();
+      const what = el.dataset.what || '此项';
+      let msg = '';
+      if (el.required && !v) msg = (el.tagName === 'SELECT' ? '请选择' : '请填写') + what;
+      else if (v && el.pattern && !new RegExp('^(?:' + el.pattern + ')$').test(v)) msg = el.dataset.patternMsg || what + '格式不正确';
+      else if (el.tagName === 'TEXTAREA' && v.length > 2000) msg = what + '不能超过2000个字';
+      if (msg) { fieldMsg(form, el.name, msg); first = first || el; }
+    }
+    if (first) first.focus();
+    return !first;
+  }
+
   function bodyOf(form, action) {
     const b = {};
     for (const el of form.elements) {
-      if (!el.name) continue;
+      if (!el.name || el.type === 'file') continue;
       if (el.type === 'checkbox') b[el.name] = el.checked;
-      else if (el.value !== '') b[el.name] = el.value;
+      else if (el.value.trim() !== '') b[el.name] = el.tagName === 'TEXTAREA' || el.type === 'text' ? el.value.trim() : el.value;
     }
     for (const k of ['unit_id', 'assignee_id']) if (b[k]) b[k] = Number(b[k]);
     if (action === 'return_visit') b.reached = b.reached === 'true';
@@ -189,32 +388,62 @@
   }
 
   async function act(no, item, form) {
-    const err = $('.error', form);
+    const err = $('.form-error', form);
     err.hidden = true;
-    $$('.bad', form).forEach((el) => el.classList.remove('bad'));
+    for (const el of form.elements) if (el.name) clearMsg(form, el.name);
+    clearMsg(form, 'upload_ids');
+    $$('#detail .success-msg').forEach((x) => x.remove());
+    if (!check(form)) return;
     const body = bodyOf(form, item.action);
     if (item.party) body.party = item.party;
+    const btn = $('button[type=submit]', form);
+    const label = btn.textContent;
+    btn.disabled = true;
     try {
+      if ((form._photos || []).length) {
+        body.upload_ids = await uploadPhotos(form, (i, n) => { btn.textContent = '正在上传照片 ' + i + '/' + n + '…'; });
+      }
+      btn.textContent = '正在提交…';
       if (item.action === 'return_visit') await api('POST', '/api/v1/tickets/' + no + '/return-visits', body);
       else await api('POST', '/api/v1/tickets/' + no + '/' + item.action, body);
-      await loadDetail(no, '已' + item.label);
+      await loadDetail(no, doneText(item));
     } catch (e) {
-      err.textContent = e.message; err.hidden = false;
-      if (e.field && form.elements[e.field]) form.elements[e.field].classList.add('bad');
+      // A photo the server no longer takes (already used) is uploaded again on the next try.
+      if (e.code === 'unknown_upload') (form._photos || []).forEach((p) => { p.id = null; });
+      const field = e.field === 'file' ? 'upload_ids' : e.field;
+      const near = field && fieldMsg(form, field, e.message);
+      err.textContent = e.message || '提交失败';
+      err.hidden = !!near;
+      if (near && form.elements[field] && form.elements[field].focus) form.elements[field].focus();
+      btn.disabled = false;
+      btn.textContent = label;
     }
   }
 
-  async function showUploads(t) {
-    for (const img of $$('.thumbs img[data-src]')) {
-      const r = await fetch(img.dataset.src, { headers: { Authorization: 'Bearer ' + session.access_token } });
-      if (r.ok) img.src = URL.createObjectURL(await r.blob());
+  // Photos are read with the token: fetched as blobs, shown as thumbnails that open the full picture.
+  const blobs = new Map();
+  async function showUploads() {
+    for (const img of $$('#detail img[data-src]')) {
+      const srcs = [img.dataset.src, img.dataset.alt].filter(Boolean);
+      let url = null;
+      for (const src of srcs) {
+        if (blobs.has(src)) { url = blobs.get(src); break; }
+        const r = await fetch(src, { headers: { Authorization: 'Bearer ' + session.access_token } }).catch(() => null);
+        if (r && r.ok) { url = URL.createObjectURL(await r.blob()); blobs.set(src, url); break; }
+      }
+      if (!url) { img.alt = '照片无法读取'; img.classList.add('broken'); continue; }
+      img.src = url;
+      const a = img.closest('a');
+      if (a) a.href = url;
     }
   }
 
   async function loadDetail(no, flash) {
+    const box = $('#detail');
+    // Never show an order's old state while it loads (after an action the page stays as it was).
+    if (!flash) box.innerHTML = '<p class="meta">正在打开工单…</p>';
     show('detail');
     await loadLookups();
-    const box = $('#detail');
     let t;
     try { t = await api('GET', '/api/v1/tickets/' + encodeURIComponent(no)); } catch (e) { box.innerHTML = '<p class="error">' + esc(e.message) + '</p>'; return; }
     const a = t.assignment;
@@ -232,33 +461,59 @@
     if (t.merged_into) facts.push(['已合并至', t.merged_into]);
     if ((t.merged_from || []).length) facts.push(['合并进来的', t.merged_from.join('、')]);
     const deadline = t.deadline ? '<p class="due' + (t.deadline.late ? ' late' : '') + '" id="current-deadline">当前环节：' + esc(t.deadline.label) + '，时限 ' + esc(time(t.deadline.at)) + (t.deadline.late ? '（已逾期）' : '') + '</p>' : '';
-    const events = t.events.slice().reverse().map((e) => '<li><time>' + esc(time(e.at)) + '</time><strong>' + esc(ACTION[e.action] || e.action) + '</strong> <span class="who">' + esc(e.actor) +
+    const uploadUrl = (uid) => ((t.uploads || []).find((u) => u.id === uid) || { url: '/api/v1/tickets/' + t.no + '/uploads/' + uid }).url;
+    const thumb = (uid, alt) => '<a href="#" target="_blank" rel="noopener"><img alt="' + esc(alt) + '" data-upload="' + esc(uid) + '" data-src="' + esc(uploadUrl(uid)) + '" data-alt="/api/v1/uploads/' + esc(uid) + '"></a>';
+    const extra = (e) => {
+      const d = e.data || {};
+      const out = [];
+      if (e.action === 'escalate' && d.from_unit_name) out.push('由 ' + d.from_unit_name + ' 提级至 ' + d.unit_name + (d.approved_request ? '（批准申请）' : d.auto ? '（超时自动提级）' : ''));
+      else if (d.unit_name) out.push('承办单位：' + d.unit_name);
+      if (d.target_unit_name) out.push('申请提级至：' + d.target_unit_name);
+      if (d.council) out.push('下交：' + d.council);
+      if (d.party) out.push('会签方：' + (PARTY[d.party] || d.party));
+      if (e.action === 'return_visit' && d.reached != null) {
+        out.push(d.reached ? [VISIT_CHANNEL[d.channel], SATISFACTION[d.satisfaction], SOLVED[d.solved]].filter(Boolean).join(' · ') : '未联系到' + (VISIT_CHANNEL[d.channel] ? '（' + VISIT_CHANNEL[d.channel] + '）' : ''));
+      }
+      if (d.published === false) out.push('不向群众公开');
+      return out.map((x) => '<br><span class="who">' + esc(x) + '</span>').join('') +
+        ((d.upload_ids || []).length ? '<div class="thumbs small">' + d.upload_ids.map((u, i) => thumb(u, ACTION[e.action] + '照片' + (i + 1))).join('') + '</div>' : '');
+    };
+    const events = t.events.slice().reverse().map((e) => '<li data-seq="' + e.seq + '" data-action="' + esc(e.action) + '"><time>' + esc(time(e.at)) + '</time><strong>' + esc(ACTION[e.action] || e.action) + '</strong> <span class="who">' + esc(e.actor) +
       (e.from_status !== e.to_status ? ' · ' + esc(STATUS[e.from_status] || '—') + ' → ' + esc(STATUS[e.to_status]) : '') + '</span>' +
-      (e.note ? '<br>' + esc(e.note) : '') + (e.data && e.data.unit_name ? '<br><span class="who">承办单位：' + esc(e.data.unit_name) + '</span>' : '') +
-      '<br><span class="hash" title="前序哈希 ' + esc(e.prev_hash) + '">#' + e.seq + ' ' + esc(e.hash.slice(0, 16)) + '…</span></li>').join('');
-    const actions = t.actions.map((x, i) => '<button type="button" data-i="' + i + '">' + esc(x.label) + (x.party ? '（会签）' : '') + '</button>').join('');
+      (e.note ? '<br><span class="note">' + esc(e.note) + '</span>' : '') + extra(e) +
+      '<span class="hash" title="前序哈希 ' + esc(e.prev_hash) + '">#' + e.seq + ' ' + esc(e.hash.slice(0, 16)) + '…</span></li>').join('');
+    const actions = t.actions.map((x, i) => '<button type="button" data-i="' + i + '" data-action="' + esc(x.action) + '"' + (x.party ? ' data-party="' + esc(x.party) + '"' : '') + '>' +
+      (x.party ? '会签（' + esc(x.label) + '）' : esc(x.label)) + '</button>').join('');
     box.innerHTML =
-      (flash ? '<p class="success-msg" role="status">' + esc(flash) + '</p>' : '') +
       '<div class="detail-grid"><div>' +
       '<section class="card"><p class="order-head"><span class="status" id="detail-status">' + esc(t.status_label) + '</span><span class="meta">工单 <b id="detail-no">' + esc(t.no) + '</b>' + (t.overdue ? ' <span class="tag red">超时</span>' : '') + '</span></p>' +
       '<p class="desc">' + esc(t.description) + '</p>' + deadline + '<dl class="facts">' + facts.map(([k, v]) => '<dt>' + esc(k) + '</dt><dd>' + esc(v) + '</dd>').join('') + '</dl></section>' +
-      (a ? '<section class="card"><h2>当前承办：' + esc(a.unit.name) + (a.assignee ? ' · ' + esc(a.assignee.name) : '') + '</h2>' +
+      (a ? '<section class="card"><h2>' + (a.status === 'active' ? '当前承办：' : '承办单位：') + esc(a.unit.name) + (a.assignee ? ' · ' + esc(a.assignee.name) : '') + '</h2>' +
         (a.supervisor ? '<p class="meta">督办单位：' + esc(a.supervisor.name) + '</p>' : '') +
         '<ul class="deadlines">' + deadlineItems(a, a.status === 'active') + '</ul>' +
         (esc_req ? '<p class="' + (esc_req.pending ? 'error' : 'meta') + '">提级申请：' + esc(esc_req.reason || '') + (esc_req.pending ? '（待派单员审批）' : esc_req.decision === 'refused' ? '（已驳回）' : '（已批准）') + '</p>' : '') + '</section>' : '') +
-      (t.signoffs ? '<section class="card"><h2>四方会签</h2><p>' + t.signoffs.map((s) => esc(s.label) + (s.signed ? ' ✔' : ' ✘')).join('　') + '</p></section>' : '') +
-      ((t.uploads || []).length ? '<section class="card"><h2>现场照片</h2><div class="thumbs">' + t.uploads.map((u) => '<img alt="现场照片" data-src="' + esc(u.url) + '">').join('') + '</div></section>' : '') +
+      (t.signoffs ? '<section class="card"><h2>四方会签</h2><ul class="signoffs" id="signoffs">' + t.signoffs.map((s) => '<li class="' + (s.signed ? 'done' : '') + '" data-party="' + esc(s.party) + '">' + esc(s.label) + '<em>' + (s.signed ? '已签' : '未签') + '</em></li>').join('') + '</ul>' +
+        (t.signoffs.some((s) => !s.signed) ? '<p class="meta">四方会签齐全后方可归档。</p>' : '') + '</section>' : '') +
+      ((t.uploads || []).length ? '<section class="card"><h2>照片（' + t.uploads.length + '张）</h2><div class="thumbs" id="uploads">' + t.uploads.map((u, i) => thumb(u.id, '照片' + (i + 1))).join('') + '</div></section>' : '') +
       '</div><div>' +
-      '<section class="card"><h2>办理</h2><div class="actions" id="actions">' + (actions || '<p class="meta">您对该工单暂无可办理的操作。</p>') + '</div><div id="action-form"></div></section>' +
+      '<section class="card" id="work"><h2>办理</h2>' +
+      // The confirmation of what was just done, where the form was.
+      (flash ? '<p class="success-msg" role="status" id="flash">' + esc(flash) + '</p>' : '') + '<div class="actions" id="actions">' + (actions || '<p class="meta">您对该工单暂无可办理的操作。</p>') + '</div><div id="action-form"></div></section>' +
       '<section class="card"><h2>台账（' + t.events.length + '条）</h2><p><button type="button" class="secondary" id="verify">校验台账</button> <span id="verify-result" aria-live="polite"></span></p><ol class="timeline" id="timeline">' + events + '</ol></section>' +
       '</div></div>';
     $$('#actions button').forEach((b) => b.addEventListener('click', async () => {
       $$('#actions button').forEach((x) => x.classList.toggle('on', x === b));
       const item = t.actions[Number(b.dataset.i)];
       const holder = $('#action-form');
-      holder.innerHTML = '<form class="act" id="act-' + esc(item.action) + '">' + actionForm(item, t) + '<p class="error" role="alert" hidden></p><button class="primary small" type="submit">确认' + esc(item.label) + '</button></form>';
+      const title = item.party ? '会签（' + item.label + '）' : item.label;
+      holder.innerHTML = '<form class="act" id="act-' + esc(item.action) + '" novalidate><h3>' + esc(title) + '</h3>' + actionForm(item, t) +
+        '<p class="error form-error" role="alert" hidden></p><p class="form-buttons"><button class="primary small" type="submit">确认' + esc(title) + '</button> <button class="secondary cancel" type="button">取消</button></p></form>';
       const form = $('form', holder);
+      $('.cancel', form).addEventListener('click', () => { holder.innerHTML = ''; b.classList.remove('on'); b.focus(); });
+      photoPicker(form);
       await assigneeOptions(form);
+      const first = $('textarea, input[type=text], select', form);
+      if (first && !matchMedia('(max-width: 760px)').matches) first.focus();
       form.addEventListener('submit', (ev) => { ev.preventDefault(); act(t.no, item, form); });
     }));
     $('#verify').addEventListener('click', async () => {
@@ -269,7 +524,8 @@
         out.textContent = v.ok ? '台账完整（' + v.events + '条记录哈希链一致）' : '第' + v.broken_at + '条记录异常：' + (v.reason || '');
       } catch (e) { out.className = 'verify-bad'; out.textContent = e.message; }
     });
-    showUploads(t);
+    if (flash) $('#flash').scrollIntoView({ block: 'nearest' });
+    showUploads();
   }
 
   // --- registration of a call or a visit ---

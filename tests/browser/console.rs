@@ -80,6 +80,192 @@ async fn a_cadre_resolves_from_the_sms_link_with_photos() {
     let _ = std::fs::remove_file(photo);
 }
 
+/// The app with uploads in a directory of its own (removed with the test's temp files).
+async fn app_with_uploads() -> TestApp {
+    let dir = std::env::temp_dir().join("minsheng-tests").join(format!("uploads-{}", uuid::Uuid::new_v4().simple()));
+    let upload_dir = dir.to_string_lossy().into_owned();
+    spawn_app_with(move |s| s.application.upload_dir = upload_dir).await
+}
+
+/// A 640×480 JPEG, as a cadre's phone would send after shrinking.
+fn site_photo() -> String {
+    let img = image::ImageBuffer::from_fn(640, 480, |x, y| image::Rgb([(x / 3 % 256) as u8, (y / 2 % 256) as u8, 140]));
+    let path = std::env::temp_dir().join(format!("ms-site-{}.jpg", uuid::Uuid::new_v4().simple()));
+    image::DynamicImage::ImageRgb8(img).save(&path).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn events(t: &Value) -> Vec<Value> {
+    t["events"].as_array().unwrap().clone()
+}
+
+/// The (action, actor) of the events after the first `before`.
+fn since(t: &Value, before: usize) -> Vec<(String, String)> {
+    events(t)[before..]
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap().to_string(), e["actor"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
+
+/// Upload ids an event carries as evidence.
+fn evidence(e: &Value) -> Vec<String> {
+    e["data"]["upload_ids"]
+        .as_array()
+        .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_desk_and_handling_action_is_taken_in_the_console_by_the_right_people() {
+    let app = app_with_uploads().await;
+    let (op, di) = (app.token("operator").await, app.token("dispatcher").await);
+    // 退单: an order dispatched to the village, not yet signed for.
+    let ret = registered(&app, "李家庄村", "13812340001").await;
+    app.act_ok(&di, &ret, "dispatch", json!({"unit_id": app.unit_id("李家庄村村民委员会").await})).await;
+    // 催办 and the escalation request: an order the village cadre holds.
+    let esc = app.to_accepted("王家湾村", "wangjiawan", "13812340002").await;
+    // Progress and result with photos, then 重办.
+    let res = app.to_accepted("石桥村", "shiqiao", "13812340003").await;
+    // 下交: the same phone, village and category twice within 30 days; the second is registered and
+    // merged into the first.
+    let first = registered(&app, "河口村", "13812340004").await;
+    let second = app.file("河口村", "13812340004").await;
+    // 作废: a call that is no request.
+    let junk = app.file("柳树沟村", "13812340005").await;
+    let mut before = std::collections::HashMap::new();
+    for no in [&ret, &esc, &res, &first, &second, &junk] {
+        before.insert(no.clone(), events(&app.ticket(&di, no).await).len());
+    }
+    let photo = site_photo();
+    let env = vec![
+        ("NO_RETURN", ret.clone()),
+        ("NO_ESCALATE", esc.clone()),
+        ("NO_RESOLVE", res.clone()),
+        ("NO_REPEAT_FIRST", first.clone()),
+        ("NO_REPEAT_SECOND", second.clone()),
+        ("NO_JUNK", junk.clone()),
+        ("PHOTO", photo.clone()),
+    ];
+    let result = spec(&app, "console_actions", env).await;
+    println!("console_actions: {}s in the browser", result["seconds"]);
+    let _ = std::fs::remove_file(photo);
+
+    let t = app.ticket(&di, &ret).await;
+    assert_eq!(t["status"], "registered");
+    assert_eq!(since(&t, before[&ret]), pairs(&[("return", "李长河")]), "one event, by the cadre");
+    assert_eq!(events(&t).last().unwrap()["note"], "该路段属县道，不属于村委会管护范围，请改派县交通运输局");
+    assert!(t["assignment"].is_null(), "the assignment ended");
+    assert_eq!(evidence(events(&t).last().unwrap()).len(), 1, "the return carries its photo");
+
+    let t = app.ticket(&di, &esc).await;
+    assert_eq!(t["status"], "dispatched");
+    assert_eq!(
+        since(&t, before[&esc]),
+        pairs(&[
+            ("urge", "孙伟"),
+            ("escalate_request", "王秀英"),
+            ("escalate_refuse", "陈刚"),
+            ("escalate_request", "王秀英"),
+            ("escalate", "陈刚"),
+        ])
+    );
+    assert_eq!(t["assignment"]["unit"]["name"], "东坝镇人民政府");
+    assert_eq!(
+        events(&t).last().unwrap()["note"],
+        "已与上游村协商三次未果，需镇里协调",
+        "the request's reason is used"
+    );
+    let q = format!(
+        "SELECT COUNT(*) FROM outbox o JOIN tickets t ON t.id = o.ticket_id WHERE t.no = '{esc}' AND o.kind = 'urge'"
+    );
+    assert_eq!(app.count(&q).await, 1, "the urge went out by SMS");
+
+    let t = app.ticket(&di, &res).await;
+    assert_eq!(t["status"], "reopened");
+    assert_eq!(since(&t, before[&res]), pairs(&[("progress", "张德顺"), ("resolve", "张德顺"), ("reopen", "陈刚")]));
+    let new = &events(&t)[before[&res]..];
+    let (p, r) = (evidence(&new[0]), evidence(&new[1]));
+    assert_eq!((p.len(), r.len()), (1, 1), "one photo with the progress, one with the result");
+    assert!(evidence(&new[2]).is_empty());
+    let listed: Vec<&str> = t["uploads"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap()).collect();
+    assert_eq!(listed, [p[0].as_str(), r[0].as_str()], "the detail lists both photos");
+    let q = format!("SELECT COUNT(*) FROM uploads u JOIN tickets t ON t.id = u.ticket_id WHERE t.no = '{res}'");
+    assert_eq!(app.count(&q).await, 2, "both uploads linked to the ticket");
+
+    let t = app.ticket(&di, &first).await;
+    assert_eq!(t["status"], "resolved");
+    assert_eq!(since(&t, before[&first]), pairs(&[("refer", "陈刚"), ("council_decision", "刘敏")]));
+    assert_eq!(events(&t)[before[&first]]["data"]["council"], "河口村村民议事会");
+    assert_eq!(evidence(events(&t).last().unwrap()).len(), 1, "the council's minutes attached");
+    assert_eq!(t["uploads"].as_array().unwrap().len(), 1);
+    assert_eq!(t["merged_from"], json!([second.clone()]));
+
+    let t = app.ticket(&op, &second).await;
+    assert_eq!(t["status"], "merged");
+    assert_eq!(
+        since(&t, before[&second]),
+        pairs(&[("register", "刘敏"), ("merge", "刘敏")]),
+        "refused numbers leave no event"
+    );
+    assert_eq!(t["priority"], "urgent");
+    assert_eq!(events(&t).last().unwrap()["data"]["into"], first.as_str());
+
+    let t = app.ticket(&op, &junk).await;
+    assert_eq!(t["status"], "invalid");
+    assert_eq!(since(&t, before[&junk]), pairs(&[("invalid", "刘敏")]));
+    assert_eq!(events(&t).last().unwrap()["note"], "来电内容与本县无关，经核实为误拨");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_parties_sign_off_in_the_console_before_the_dispatcher_closes() {
+    let app = app_with_uploads().await;
+    // Land disputes need four-party sign-off in the demo's policies.
+    let mut body = app.intake_body("杏花村", "13812340006");
+    body["category"] = json!("land");
+    body["description"] = json!("与邻居宅基地界址有争议，希望村里调解");
+    let r = app.intake(&body, Some(&uuid::Uuid::new_v4().to_string())).await;
+    let no = r.json::<Value>().await.unwrap()["ticket_no"].as_str().unwrap().to_string();
+    let (op, di, ca) = (app.token("operator").await, app.token("dispatcher").await, app.token("xinghua").await);
+    let t = app.act_ok(&op, &no, "register", json!({})).await;
+    assert_eq!(t["signoff_required"], true);
+    app.act_ok(&di, &no, "dispatch", json!({"unit_id": app.unit_id("杏花村村民委员会").await})).await;
+    app.act_ok(&ca, &no, "accept", json!({})).await;
+    let t = app.act_ok(&ca, &no, "resolve", json!({"result": "村委会组织双方调解，达成协议"})).await;
+    let before = events(&t).len();
+    let photo = site_photo();
+    let result = spec(&app, "console_signoff", vec![("TICKET_NO", no.clone()), ("PHOTO", photo.clone())]).await;
+    println!("console_signoff: {}s in the browser", result["seconds"]);
+    let _ = std::fs::remove_file(photo);
+
+    let t = app.ticket(&di, &no).await;
+    assert_eq!(t["status"], "closed");
+    assert_eq!(
+        since(&t, before),
+        pairs(&[
+            ("return_visit", "赵丽"),
+            ("signoff", "赵丽"),
+            ("signoff", "孙伟"),
+            ("signoff", "吴国强"),
+            ("signoff", "杜春花"),
+            ("close", "陈刚"),
+        ]),
+        "one event per action, by the right people"
+    );
+    let new = &events(&t)[before..];
+    let parties: Vec<&str> = new[1..5].iter().map(|e| e["data"]["party"].as_str().unwrap()).collect();
+    assert_eq!(parties, ["requester", "leader", "principal", "handler"]);
+    assert_eq!(evidence(&new[2]).len(), 1, "the leader's sign-off carries the photo");
+    assert!(t["signoffs"].as_array().unwrap().iter().all(|s| s["signed"] == true));
+    assert_eq!(t["uploads"][0]["id"].as_str().unwrap(), evidence(&new[2])[0]);
+    let q = format!("SELECT COUNT(*) FROM uploads u JOIN tickets t ON t.id = u.ticket_id WHERE t.no = '{no}'");
+    assert_eq!(app.count(&q).await, 1);
+    assert_eq!(t["return_visits"][0]["satisfaction"], "satisfied");
+}
+
 /// A 1×1 PNG.
 const PNG: &[u8] = &[
     0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
