@@ -20,7 +20,8 @@ async fn upload_file(
         .await?
         .filter(|u| u.ticket_id == Some(l.ticket.id))
         .ok_or_else(|| ApiError::not_found("附件不存在"))?;
-    let bytes = tokio::fs::read(&upload.storage_path).await.map_err(|_| ApiError::not_found("附件文件已不存在"))?;
+    let file = crate::services::uploads::file_path(&state, &upload.storage_path);
+    let bytes = tokio::fs::read(file).await.map_err(|_| ApiError::not_found("附件文件已不存在"))?;
     Ok(HttpResponse::Ok()
         .content_type(upload.mime)
         .insert_header(("Cache-Control", "private, max-age=3600"))

@@ -193,6 +193,14 @@ pub fn too_large(limit: usize) -> ApiError {
     .with_field("file")
 }
 
+/// Where a stored upload's file is: `storage_path` is relative to `application.upload_dir`. Rows
+/// written by the first cadre page kept the whole path; those are found where they are.
+pub fn file_path(state: &AppState, storage_path: &str) -> PathBuf {
+    let stored = std::path::Path::new(storage_path);
+    let under = PathBuf::from(&state.settings.application.upload_dir).join(stored);
+    if !under.exists() && stored.exists() { stored.to_path_buf() } else { under }
+}
+
 /// Reads an upload for the caller: staff who can see its ticket, or the requester of that ticket.
 pub async fn read(state: &AppState, caller: &Caller, id: &str) -> ApiResult<(&'static str, Vec<u8>)> {
     let not_found = || ApiError::not_found("文件不存在");
@@ -217,8 +225,7 @@ pub async fn read(state: &AppState, caller: &Caller, id: &str) -> ApiResult<(&'s
     if !allowed {
         return Err(ApiError::forbidden("无权查看该文件"));
     }
-    let path = PathBuf::from(&state.settings.application.upload_dir).join(&upload.storage_path);
-    let bytes = tokio::fs::read(&path).await.map_err(ApiError::internal)?;
+    let bytes = tokio::fs::read(file_path(state, &upload.storage_path)).await.map_err(ApiError::internal)?;
     let mime = match upload.mime.as_str() {
         "image/jpeg" => "image/jpeg",
         "image/png" => "image/png",

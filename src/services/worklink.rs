@@ -4,6 +4,7 @@
 //! the same actions, roles and ledger as the console.
 use super::actions::{ActionBody, worklink_key};
 use super::tickets::{Loaded, load};
+use super::uploads::{self, Uploader};
 use crate::auth::StaffUser;
 use crate::domain::ticket::Action;
 use crate::domain::worklink::{self, LinkError, WorkLink};
@@ -11,7 +12,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::assignments::Assignment;
 use crate::state::AppState;
-use sha2::{Digest, Sha256};
 
 pub struct Opened {
     pub link: WorkLink,
@@ -83,29 +83,17 @@ pub fn sniff_image(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
 pub const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_PHOTOS: usize = 9;
 
-/// Stores a photo taken on the page as an upload (not yet attached: the action attaches it).
+/// Stores a photo taken on the page as an upload (not yet attached: the action attaches it),
+/// through the one upload path: recognised by its bytes, re-encoded without EXIF/GPS, stored under
+/// `upload_dir` like every other upload.
 pub async fn store_photo(state: &AppState, o: &Opened, bytes: &[u8]) -> ApiResult<String> {
-    let (mime, ext) = sniff_image(bytes)
-        .ok_or_else(|| ApiError::unprocessable("unsupported_media", "photos", "照片只支持 JPEG、PNG 或 WebP 格式"))?;
+    if sniff_image(bytes).is_none() {
+        return Err(ApiError::unprocessable("unsupported_media", "photos", "照片只支持 JPEG、PNG 或 WebP 格式"));
+    }
     if bytes.len() > MAX_PHOTO_BYTES {
         return Err(ApiError::unprocessable("photo_too_large", "photos", "每张照片不能超过10MB"));
     }
-    let id = uuid::Uuid::now_v7().simple().to_string();
-    let dir = std::path::Path::new(&state.settings.application.upload_dir);
-    tokio::fs::create_dir_all(dir).await.map_err(ApiError::internal)?;
-    let path = dir.join(format!("{id}.{ext}"));
-    tokio::fs::write(&path, bytes).await.map_err(ApiError::internal)?;
-    let sha = hex::encode(Sha256::digest(bytes));
-    let row = repo::evidence::NewUpload {
-        id: &id,
-        kind: "image",
-        mime,
-        size: bytes.len() as i64,
-        sha256: &sha,
-        storage_path: &path.to_string_lossy(),
-        uploader_kind: "staff",
-        uploader_ref: o.link.staff_id.map(|s| s.to_string()),
-    };
-    repo::evidence::insert(&state.db.conn, row, state.now()).await?;
-    Ok(id)
+    let uploader = Uploader { kind: "staff", reference: o.link.staff_id.map(|s| s.to_string()) };
+    let stored = uploads::store(state, bytes.to_vec(), uploader).await.map_err(|e| e.with_field("photos"))?;
+    Ok(stored.upload_id)
 }

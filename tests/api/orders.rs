@@ -168,6 +168,25 @@ async fn evidence_uploads_are_attached_to_their_action_and_ledgered() {
 }
 
 #[tokio::test]
+async fn a_photo_uploaded_by_staff_is_served_from_the_ticket_once_attached() {
+    let app = spawn_app().await;
+    let no = app.to_accepted("李家庄村", "lijiazhuang", "13812345678").await;
+    let ca = app.token("lijiazhuang").await;
+    let photo = crate::uploads::jpeg_with_gps();
+    let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(photo).file_name("a.jpg"));
+    let r = app.client.post(app.url("/api/v1/uploads")).bearer_auth(&ca).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<Value>().await.unwrap()["upload_id"].as_str().unwrap().to_string();
+    let t = app.act_ok(&ca, &no, "progress", json!({"note": "现场照片", "upload_ids": [id]})).await;
+    let url = t["uploads"][0]["url"].as_str().expect("the ticket lists its photo").to_string();
+    let di = app.token("dispatcher").await;
+    let file = app.get(&url, Some(&di)).await;
+    assert_eq!(file.status(), StatusCode::OK, "{url}");
+    assert_eq!(file.headers()["content-type"], "image/jpeg");
+    assert!(!file.bytes().await.unwrap().windows(4).any(|w| w == b"Exif"));
+}
+
+#[tokio::test]
 async fn staff_registration_shows_and_reports_the_15_minute_clock() {
     let app = spawn_app().await;
     let op = app.token("operator").await;

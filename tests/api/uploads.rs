@@ -6,7 +6,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 /// A 40×20 JPEG carrying EXIF with orientation 6 (rotate 90°) and a GPS block.
-fn jpeg_with_gps() -> Vec<u8> {
+pub fn jpeg_with_gps() -> Vec<u8> {
     let img = ImageBuffer::from_fn(40, 20, |x, _| Rgb([(x * 6) as u8, 80, 160]));
     let mut plain = std::io::Cursor::new(Vec::new());
     image::DynamicImage::ImageRgb8(img).write_to(&mut plain, image::ImageFormat::Jpeg).unwrap();

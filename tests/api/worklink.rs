@@ -95,7 +95,9 @@ async fn the_sms_link_opens_the_order_and_the_cadre_signs_reports_and_resolves_w
     let file = app.get(&format!("/api/v1/tickets/{no}/uploads/{id}"), Some(&di)).await;
     assert_eq!(file.status(), StatusCode::OK);
     assert_eq!(file.headers()["content-type"], "image/png");
-    assert_eq!(file.bytes().await.unwrap().as_ref(), PNG);
+    let served = file.bytes().await.unwrap();
+    let img = image::load_from_memory(&served).expect("a decodable PNG");
+    assert_eq!((img.width(), img.height()), image::load_from_memory(PNG).map(|i| (i.width(), i.height())).unwrap());
     // Not an image: refused on the page, nothing written.
     let events = app.count("SELECT COUNT(*) FROM events").await;
     let r =
@@ -108,9 +110,17 @@ async fn the_sms_link_opens_the_order_and_the_cadre_signs_reports_and_resolves_w
     let r = post_form(&app, &format!("{link}/resolve"), &[("result", " ")], &[]).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("请填写办理结果"));
-    let r = post_form(&app, &format!("{link}/resolve"), &[("result", "已修复通水")], &[("photos", "b.png", PNG)]).await;
+    // A phone photo with its GPS position: stored like every upload, without the metadata.
+    let gps = crate::uploads::jpeg_with_gps();
+    let r =
+        post_form(&app, &format!("{link}/resolve"), &[("result", "已修复通水")], &[("photos", "b.jpg", &gps)]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(app.ticket(&di, &no).await["status"], "resolved");
+    let t = app.ticket(&di, &no).await;
+    assert_eq!(t["status"], "resolved");
+    let id = t["events"].as_array().unwrap().last().unwrap()["data"]["upload_ids"][0].as_str().unwrap().to_string();
+    let served = app.get(&format!("/api/v1/tickets/{no}/uploads/{id}"), Some(&di)).await.bytes().await.unwrap();
+    assert!(served.starts_with(&[0xFF, 0xD8]), "a JPEG");
+    assert!(!served.windows(4).any(|w| w == b"Exif"), "EXIF and GPS removed from the cadre's photo");
     // The page now only shows the order; it cannot close or dispatch anything.
     let html = app.get(&link, None).await.text().await.unwrap();
     assert!(html.contains("已办结") && !html.contains("id=\"form-resolve\""));
