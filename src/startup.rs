@@ -45,6 +45,25 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
 }
 
 /// Everything the handlers and workers share.
+/// Working-day deadlines need this year's holiday arrangement, and next year's from December (the
+/// State Council publishes it in November): a missing year is worth a warning at every start.
+async fn warn_about_the_calendar(db: &Db, settings: &Settings) {
+    use chrono::Datelike;
+    let tz: chrono_tz::Tz = settings.application.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let Ok(cal) = crate::repo::calendar::load(&db.conn).await else { return };
+    let mut needed = vec![today.year()];
+    if today.month() == 12 {
+        needed.push(today.year() + 1);
+    }
+    for year in needed.into_iter().filter(|y| !cal.knows_year(*y)) {
+        tracing::warn!(
+            year,
+            "no holiday calendar for this year: working-day deadlines count Monday to Friday; enter it with PUT /api/v1/calendar/{year}"
+        );
+    }
+}
+
 pub async fn build_state(settings: Settings, db: Db) -> anyhow::Result<AppState> {
     let redis = match settings.redis.url() {
         None => None,
@@ -62,6 +81,7 @@ pub async fn build_state(settings: Settings, db: Db) -> anyhow::Result<AppState>
         Some(conn) => Arc::new(RedisStore::new(conn.clone(), settings.redis.key_prefix.clone())),
         None => Arc::new(MemoryStore::new()),
     };
+    warn_about_the_calendar(&db, &settings).await;
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .build()

@@ -162,7 +162,22 @@ pub async fn after<C: ConnectionTrait>(
     minutes: i64,
 ) -> ApiResult<DateTime<Utc>> {
     let cal = calendar(db).await?;
-    Ok(Clock { calendar: &cal, tz: state.tz() }.add(policy.clock, start, minutes))
+    let tz = state.tz();
+    let end = Clock { calendar: &cal, tz }.add(policy.clock, start, minutes);
+    if policy.clock == crate::domain::sla::ClockKind::Workdays {
+        // A year whose holiday arrangement is not entered yet counts Monday to Friday: say so, loudly
+        // enough for operations to enter it (GET/PUT /api/v1/calendar/{year}).
+        use chrono::Datelike;
+        let (first, last) = (start.with_timezone(&tz).year(), end.with_timezone(&tz).year());
+        for year in (first..=last).filter(|y| !cal.knows_year(*y)) {
+            tracing::warn!(
+                year,
+                "working-day deadline runs through a year without a holiday calendar; counting Monday to Friday"
+            );
+            metrics::counter!("minsheng_calendar_year_missing_total").increment(1);
+        }
+    }
+    Ok(end)
 }
 
 /// Desk deadlines (registration, dispatch) run on natural time: the hotline desk and the
