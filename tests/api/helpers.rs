@@ -180,6 +180,28 @@ impl TestApp {
         rs.into_iter().find(|r| r.name == name).map(|r| r.id).expect("region")
     }
 
+    /// Adds a staff member with the demo password, scoped to the named region (no unit, no phone), and
+    /// returns a token for them.
+    pub async fn add_staff(&self, username: &str, name: &str, roles: &str, region: &str) -> String {
+        let region_id = self.region_id(region).await;
+        let hash =
+            minsheng::auth::password::hash(PASSWORD.to_string().into(), HashParams { memory_kib: 1024, iterations: 1 })
+                .await
+                .unwrap();
+        let s = repo::staff::NewStaff {
+            username,
+            name,
+            password_hash: &hash,
+            roles,
+            region_id,
+            unit_id: None,
+            phone: None,
+            post: None,
+        };
+        repo::staff::create(&self.state.db.conn, s, chrono::Utc::now()).await.unwrap();
+        self.token(username).await
+    }
+
     /// Register, dispatch to the village committee and accept: the ticket is with the cadre.
     pub async fn to_accepted(&self, village: &str, cadre: &str, phone: &str) -> String {
         let no = self.file(village, phone).await;

@@ -2,7 +2,6 @@
 //! legal, staff whose role may not take it (403, nothing written), staff of another township with
 //! the right role (403 out of scope), and the right person (200, one event).
 use crate::helpers::{TestApp, error_of, spawn_app};
-use minsheng::repo;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -11,30 +10,7 @@ const CADRE: &str = "lijiazhuang";
 
 async fn outsider(app: &TestApp) -> String {
     // Every region role, but for the other township.
-    let township = app.region_id("西河乡").await;
-    let hash = minsheng::auth::password::hash(
-        crate::helpers::PASSWORD.to_string().into(),
-        minsheng::auth::password::HashParams { memory_kib: 1024, iterations: 1 },
-    )
-    .await
-    .unwrap();
-    repo::staff::create(
-        &app.state.db.conn,
-        repo::staff::NewStaff {
-            username: "xihe-all",
-            name: "西河乡工作人员",
-            password_hash: &hash,
-            roles: "operator,dispatcher,caller,leader,inspector",
-            region_id: township,
-            unit_id: None,
-            phone: None,
-            post: None,
-        },
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
-    app.token("xihe-all").await
+    app.add_staff("xihe-all", "西河乡工作人员", "operator,dispatcher,caller,leader,inspector", "西河乡").await
 }
 
 /// A ticket of the demo village in the named state.

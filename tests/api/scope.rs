@@ -1,6 +1,5 @@
 //! Every staff route checks role and region/unit scope.
 use crate::helpers::{error_of, spawn_app};
-use minsheng::repo;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -67,30 +66,7 @@ async fn roles_are_checked_per_action() {
 #[tokio::test]
 async fn a_township_dispatcher_is_limited_to_their_township() {
     let app = spawn_app().await;
-    let township = app.region_id("东坝镇").await;
-    let hash = minsheng::auth::password::hash(
-        crate::helpers::PASSWORD.to_string().into(),
-        minsheng::auth::password::HashParams { memory_kib: 1024, iterations: 1 },
-    )
-    .await
-    .unwrap();
-    repo::staff::create(
-        &app.state.db.conn,
-        repo::staff::NewStaff {
-            username: "dongba-dispatcher",
-            name: "东坝派单员",
-            password_hash: &hash,
-            roles: "dispatcher,operator",
-            region_id: township,
-            unit_id: None,
-            phone: None,
-            post: None,
-        },
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
-    let tok = app.token("dongba-dispatcher").await;
+    let tok = app.add_staff("dongba-dispatcher", "东坝派单员", "dispatcher,operator", "东坝镇").await;
     let mine = app.file("王家湾村", "13812345678").await;
     let theirs = app.file("河口村", "13812345679").await;
     app.act_ok(&tok, &mine, "register", json!({})).await;

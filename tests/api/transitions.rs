@@ -37,26 +37,9 @@ async fn illegal_actions_are_409_and_write_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_dispatchers_at_once_one_wins_the_other_gets_409() {
     let app = std::sync::Arc::new(spawn_app().await);
-    let county = app.region_id("清河县").await;
-    let h = minsheng::auth::password::hash(
-        crate::helpers::PASSWORD.to_string().into(),
-        minsheng::auth::password::HashParams { memory_kib: 1024, iterations: 1 },
-    )
-    .await
-    .unwrap();
-    let second = minsheng::repo::staff::NewStaff {
-        username: "dispatcher2",
-        name: "郑凯",
-        password_hash: &h,
-        roles: "dispatcher",
-        region_id: county,
-        unit_id: None,
-        phone: None,
-        post: None,
-    };
-    minsheng::repo::staff::create(&app.state.db.conn, second, chrono::Utc::now()).await.unwrap();
+    let second = app.add_staff("dispatcher2", "郑凯", "dispatcher", "清河县").await;
     let op = app.token("operator").await;
-    let tokens = [app.token("dispatcher").await, app.token("dispatcher2").await];
+    let tokens = [app.token("dispatcher").await, second];
     let units = [app.unit_id("河口村村民委员会").await, app.unit_id("西河乡人民政府").await];
     // Several rounds, each a fresh ticket both dispatchers send at the same moment.
     for round in 0..5 {

@@ -1,26 +1,11 @@
 //! Return visits: the callers' queue with leases, retries of unreached villagers, the phone access
 //! log, the villager's one-tap rating link, redo with the same unit, appeals and per-unit rates.
-use crate::helpers::{PASSWORD, TestApp, error_of, spawn_app, spawn_app_with};
-use minsheng::auth::password::{HashParams, hash};
-use minsheng::repo;
+use crate::helpers::{TestApp, error_of, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 async fn second_caller(app: &TestApp) -> String {
-    let county = app.region_id("清河县").await;
-    let h = hash(PASSWORD.to_string().into(), HashParams { memory_kib: 1024, iterations: 1 }).await.unwrap();
-    let s = repo::staff::NewStaff {
-        username: "caller2",
-        name: "钱芳",
-        password_hash: &h,
-        roles: "caller",
-        region_id: county,
-        unit_id: None,
-        phone: None,
-        post: None,
-    };
-    repo::staff::create(&app.state.db.conn, s, chrono::Utc::now()).await.unwrap();
-    app.token("caller2").await
+    app.add_staff("caller2", "钱芳", "caller", "清河县").await
 }
 
 async fn in_queue(app: &TestApp, caller: &str) -> u64 {
