@@ -28,6 +28,17 @@ struct VillageSpec {
     cadre: (&'static str, &'static str, &'static str, &'static str),
 }
 
+/// The grid worker (网格员) of each demo village's first micro-grid: (village, username, name, phone).
+/// They appear on the village's card; they are not given orders in the demo (no unit).
+const GRID_WORKERS: [(&str, &str, &str, &str); 6] = [
+    ("李家庄村", "wg-lijiazhuang", "李晓燕", "13900000401"),
+    ("王家湾村", "wg-wangjiawan", "王春生", "13900000402"),
+    ("石桥村", "wg-shiqiao", "石永刚", "13900000403"),
+    ("柳树沟村", "wg-liushugou", "柳桂芳", "13900000404"),
+    ("杏花村", "wg-xinghua", "杏林", "13900000405"),
+    ("河口村", "wg-hekou", "赵小河", "13900000406"),
+];
+
 struct TownshipSpec {
     name: &'static str,
     office: &'static str,
@@ -203,8 +214,22 @@ pub async fn seed(
             let committee = format!("{}村民委员会", v.name);
             unit_with_cadre(&tx, &village, (&committee, "village", "committee", true), v.cadre, &hash, now, &mut out)
                 .await?;
-            for grid in ["第一网格", "第二网格"] {
-                repo::regions::create(&*tx, Some(&village), "grid", grid, None, now).await?;
+            for (i, grid) in ["第一网格", "第二网格"].into_iter().enumerate() {
+                let grid = repo::regions::create(&*tx, Some(&village), "grid", grid, None, now).await?;
+                let worker = GRID_WORKERS.iter().find(|w| w.0 == v.name && i == 0);
+                if let Some((_, username, name, phone)) = worker {
+                    let s = NewStaff {
+                        username,
+                        name,
+                        password_hash: &hash,
+                        roles: "cadre",
+                        region_id: grid.id,
+                        unit_id: None,
+                        phone: Some(phone),
+                        post: Some("网格员"),
+                    };
+                    repo::staff::create(&*tx, s, now).await?;
+                }
             }
             villages.push(village);
         }

@@ -122,6 +122,27 @@ pub async fn list<C: ConnectionTrait>(
     Ok((items, total))
 }
 
+/// Active staff with a phone whose own region is one of the grids (微网格) under a village: the
+/// grid workers (网格员) printed on its card, grid by grid.
+pub async fn grid_workers<C: ConnectionTrait>(db: &C, village_id: i64) -> Result<Vec<Staff>, DbErr> {
+    let grids: Vec<i64> = regions::Entity::find()
+        .select_only()
+        .column(regions::Column::Id)
+        .filter(regions::Column::ParentId.eq(village_id))
+        .filter(regions::Column::Level.eq("grid"))
+        .into_tuple()
+        .all(db)
+        .await?;
+    staff::Entity::find()
+        .filter(staff::Column::RegionId.is_in(grids))
+        .filter(staff::Column::Active.eq(true))
+        .filter(staff::Column::Phone.is_not_null())
+        .order_by_asc(staff::Column::RegionId)
+        .order_by_asc(staff::Column::Id)
+        .all(db)
+        .await
+}
+
 pub async fn count<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
     staff::Entity::find().count(db).await
 }

@@ -56,21 +56,32 @@ pub async fn authorize_list<C: ConnectionTrait>(db: &C, user: &StaffUser) -> Api
     Err(ApiError::forbidden("联系卡只对管理员、乡镇工作人员和领导开放"))
 }
 
-/// The contacts printed on a village's card, from staff records: the village committee's cadres,
-/// then the township office's cadres who look after the village.
+/// The contacts printed on a village's card, from staff records, in this order: the village
+/// committee's cadres (村党支部书记、村委会主任…), the grid workers of its micro-grids (网格员), then the
+/// township office's cadres who look after this village (包村干部: their own region is the village);
+/// when none is assigned to it, the township office's cadres at township level.
 pub async fn contacts_for<C: ConnectionTrait>(db: &C, village: &Region) -> ApiResult<Vec<Contact>> {
     let mut out = vec![];
-    let mut regions = vec![village.id];
-    regions.extend(village.parent_id);
-    for (i, region_id) in regions.into_iter().enumerate() {
-        let Some(unit) = repo::regions::lead_unit(db, region_id).await? else {
-            continue;
+    let contact = |s: repo::staff::Staff, default_post: &str| {
+        s.phone.map(|phone| Contact { post: s.post.unwrap_or_else(|| default_post.into()), name: s.name, phone })
+    };
+    if let Some(unit) = repo::regions::lead_unit(db, village.id).await? {
+        out.extend(
+            repo::staff::cadres_of_unit(db, unit.id).await?.into_iter().filter_map(|s| contact(s, "村委会干部")),
+        );
+    }
+    out.extend(repo::staff::grid_workers(db, village.id).await?.into_iter().filter_map(|s| contact(s, "网格员")));
+    if let Some(township) = village.parent_id
+        && let Some(unit) = repo::regions::lead_unit(db, township).await?
+    {
+        let cadres = repo::staff::cadres_of_unit(db, unit.id).await?;
+        let assigned: Vec<_> = cadres.iter().filter(|s| s.region_id == village.id).cloned().collect();
+        let chosen = if assigned.is_empty() {
+            cadres.into_iter().filter(|s| s.region_id == township).collect()
+        } else {
+            assigned
         };
-        for s in repo::staff::cadres_of_unit(db, unit.id).await? {
-            let Some(phone) = s.phone else { continue };
-            let default_post = if i == 0 { "村委会干部" } else { "乡镇包村干部" };
-            out.push(Contact { post: s.post.unwrap_or_else(|| default_post.into()), name: s.name, phone });
-        }
+        out.extend(chosen.into_iter().filter_map(|s| contact(s, "乡镇包村干部")));
     }
     // What a card can print; more belongs on a separate notice.
     out.truncate(card::MAX_CONTACTS);

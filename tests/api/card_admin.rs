@@ -111,7 +111,9 @@ async fn rotation_keeps_edited_contacts_and_refresh_pulls_staff_records() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["version"], 4);
     let names: Vec<&str> = v["contacts"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["刘树林", "何玉兰"], "village cadre, then the township's");
+    assert_eq!(names, ["刘树林", "柳桂芳", "何玉兰"], "village cadre, its grid worker, then the township's");
+    let posts: Vec<&str> = v["contacts"].as_array().unwrap().iter().map(|c| c["post"].as_str().unwrap()).collect();
+    assert_eq!(posts, ["村委会主任", "网格员", "西河乡包村干部"]);
     let d = details(&app, &new, &admin).await;
     assert_eq!(d["history"][0]["code"], code.as_str());
     assert_eq!(d["history"][0]["status"], "rotated");
@@ -178,4 +180,50 @@ async fn only_admins_and_the_villages_township_staff_manage_cards() {
         app.get(&format!("/api/v1/cards?region_id={township}"), Some(&leader)).await.json().await.unwrap();
     assert_eq!(list["total"], 3);
     error_of(app.get(&format!("/api/v1/cards?region_id={township}"), Some(&dongba)).await, StatusCode::FORBIDDEN).await;
+}
+
+#[tokio::test]
+async fn a_township_cadre_assigned_to_a_village_is_its_cards_contact() {
+    let app = spawn_app().await;
+    let admin = app.token("admin").await;
+    // 东坝镇 gives 石桥村 its own 包村干部: a cadre of the township office whose region is the village.
+    let hash = minsheng::auth::password::hash(
+        crate::helpers::PASSWORD.to_string().into(),
+        minsheng::auth::password::HashParams { memory_kib: 1024, iterations: 1 },
+    )
+    .await
+    .unwrap();
+    let s = minsheng::repo::staff::NewStaff {
+        username: "dongba-shiqiao",
+        name: "韩包村",
+        password_hash: &hash,
+        roles: "cadre",
+        region_id: app.region_id("石桥村").await,
+        unit_id: Some(app.unit_id("东坝镇人民政府").await),
+        phone: Some("13900000501"),
+        post: Some("东坝镇包村领导"),
+    };
+    minsheng::repo::staff::create(&app.state.db.conn, s, chrono::Utc::now()).await.unwrap();
+    let refresh = |village: &str| {
+        let code = app.card(village);
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let r = app.post(&format!("/api/v1/cards/{code}/contacts/refresh"), Some(&admin), &json!({})).await;
+            assert_eq!(r.status(), StatusCode::OK);
+            let v: Value = r.json().await.unwrap();
+            v["contacts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["name"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(refresh("石桥村").await, ["张德顺", "石永刚", "韩包村"], "the assigned one, not the whole office");
+    assert_eq!(
+        refresh("李家庄村").await,
+        ["李长河", "李晓燕", "马建国"],
+        "other villages keep the township-level cadre"
+    );
 }
