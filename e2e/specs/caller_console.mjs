@@ -11,7 +11,16 @@ run(async (browser) => {
   await page.fill('#password', 'minsheng-demo');
   await page.click('#login-form button[type=submit]');
   await page.click('#nav a[href="/console/visits"]');
-  await page.waitForSelector('#queue li');
+  await page.waitForURL('**/console/visits');
+  try {
+    await page.waitForSelector('#queue li', { timeout: 60000 });
+  } catch (e) {
+    // Say what the desk showed instead of the queue (a sign-in form, an error, an empty list).
+    await shot(page, 'caller-queue-missing');
+    const login = await page.isVisible('#login');
+    const status = await page.textContent('#status').catch(() => '?');
+    throw new Error(`no queue rows: login shown=${login}, status=${JSON.stringify(status)}, count=${await page.textContent('#count').catch(() => '?')}`);
+  }
   assert(await page.isHidden('#login'), 'no second login');
 
   assert((await page.textContent('#count')).trim() === '2', 'two visits due');
