@@ -100,6 +100,11 @@ impl fmt::Display for ApiError {
     }
 }
 
+tokio::task_local! {
+    /// The id of the request being handled (set by the request middleware in `startup`).
+    pub static REQUEST_ID: String;
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.status
@@ -108,9 +113,12 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut message = self.message.clone();
         if let Some(source) = &self.source {
-            let error_id = uuid::Uuid::new_v4().simple().to_string();
+            // The request's id (also in the `x-request-id` header and on every log line of the
+            // request), so a villager's or cadre's screenshot leads straight to the log.
+            let error_id =
+                REQUEST_ID.try_with(|id| id.clone()).unwrap_or_else(|_| uuid::Uuid::new_v4().simple().to_string());
             tracing::error!(error_id = %error_id, error = ?source, "internal error");
-            message = format!("{message}（错误编号 {}）", &error_id[..12]);
+            message = format!("{message}（错误编号 {error_id}）");
         }
         let mut resp = HttpResponse::build(self.status);
         if let Some(secs) = self.retry_after

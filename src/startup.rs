@@ -145,7 +145,13 @@ async fn observe(
     let method = req.method().to_string();
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
     let request_id = req.extensions().get::<RequestId>().map(|r| r.to_string());
-    let mut res = next.call(req).await?;
+    // The handler runs with its request id at hand, so an internal error names the same id the
+    // response header and the log lines carry.
+    let call = next.call(req);
+    let mut res = match &request_id {
+        Some(id) => crate::error::REQUEST_ID.scope(id.clone(), call).await?,
+        None => call.await?,
+    };
     if let Some(id) = request_id
         && let Ok(v) = HeaderValue::from_str(&id)
     {

@@ -30,3 +30,23 @@ async fn unknown_paths_get_a_json_error() {
     let e = error_of(app.get("/api/v1/nothing-here", None).await, StatusCode::NOT_FOUND).await;
     assert_eq!(e["code"], "not_found");
 }
+
+#[tokio::test]
+async fn an_internal_error_names_the_request_id_and_leaks_no_sql() {
+    let app = spawn_app().await;
+    let leader = app.token("leader").await;
+    // Break the database under a read: the calendar table is gone.
+    let drop = match crate::helpers::backend().as_str() {
+        "postgres" => "DROP TABLE calendar_years CASCADE",
+        _ => "DROP TABLE calendar_years",
+    };
+    sea_orm::ConnectionTrait::execute_unprepared(&app.state.db.conn, drop).await.unwrap();
+    let r = app.get("/api/v1/calendar", Some(&leader)).await;
+    assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let request_id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "internal_error");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&request_id), "the message names the request id {request_id}: {message}");
+    assert!(!message.contains("calendar_years") && !message.to_lowercase().contains("select"), "{message}");
+}
