@@ -31,6 +31,9 @@ pub enum Verdict {
     Rejected(String),
     /// Worth another attempt after backoff (transient errors, provider faults).
     Retry(String),
+    /// A provider may have accepted it (timed out after sending): another attempt, but not before
+    /// its receipt had time to arrive, and no failover meanwhile.
+    Unknown(String),
     /// A provider's rate limit for this number or account: try again at `until`, not an attempt.
     Deferred {
         reason: String,
@@ -174,6 +177,10 @@ impl Gateway {
                         verdict: Verdict::Deferred { reason: super::scrub(&reason), until: resume_at(now, tz, window) },
                         calls,
                     };
+                }
+                Err(SendError::Unknown(reason)) => {
+                    self.record(name, true, now);
+                    return Delivery { verdict: Verdict::Unknown(super::scrub(&reason)), calls };
                 }
                 Err(e) => {
                     self.record(name, matches!(e, SendError::Transient(_) | SendError::ProviderFault(_)), now);

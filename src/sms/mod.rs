@@ -61,6 +61,11 @@ pub enum SendError {
     Deferred { reason: String, window: Window },
     #[error("provider fault: {0}")]
     ProviderFault(String),
+    /// The request went out and no answer came back (a read timeout): the provider may have
+    /// accepted it. Neither Alibaba nor Tencent deduplicates, so the message is not sent anywhere
+    /// else at once; its receipt gets time to arrive first.
+    #[error("unknown: {0}")]
+    Unknown(String),
 }
 
 impl SendError {
@@ -71,19 +76,20 @@ impl SendError {
             SendError::Transient(_) => "transient",
             SendError::Deferred { .. } => "deferred",
             SendError::ProviderFault(_) => "provider_fault",
+            SendError::Unknown(_) => "unknown",
         }
     }
 
-    /// Transport failures: timeouts and connection errors may go through on another try.
+    /// Transport failures. A connection that never opened sent nothing: transient. A request sent
+    /// whose answer timed out may have been accepted: unknown.
     pub fn from_transport(e: &reqwest::Error) -> SendError {
-        let what = if e.is_timeout() {
-            "timeout"
-        } else if e.is_connect() {
-            "connect"
-        } else {
-            "transport"
-        };
-        SendError::Transient(format!("{what}: {e}"))
+        if e.is_connect() {
+            return SendError::Transient(format!("connect: {e}"));
+        }
+        if e.is_timeout() {
+            return SendError::Unknown(format!("timeout: {e}"));
+        }
+        SendError::Transient(format!("transport: {e}"))
     }
 }
 

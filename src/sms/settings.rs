@@ -37,6 +37,9 @@ pub struct SmsSettings {
     /// Consecutive failures after which a provider is tried last, and for how long.
     pub breaker_failures: u32,
     pub breaker_seconds: i64,
+    /// After a provider timed out on a request it may have accepted, wait at least this long (for
+    /// its delivery receipt) before sending again, and do not fail over in that attempt.
+    pub unknown_wait_seconds: i64,
     pub quiet_hours: QuietHours,
     pub aliyun: AliyunSettings,
     pub tencent: TencentSettings,
@@ -60,6 +63,7 @@ impl Default for SmsSettings {
             reply_window_hours: 168,
             breaker_failures: 5,
             breaker_seconds: 60,
+            unknown_wait_seconds: 120,
             quiet_hours: QuietHours::default(),
             aliyun: AliyunSettings::default(),
             tencent: TencentSettings::default(),

@@ -142,7 +142,12 @@ async fn record(
             tracing::error!(outbox_id = m.id, provider = c.provider, error = ?c.error, "sms provider fault");
         }
     }
-    let outcome = match d.verdict {
+    // An unknown outcome is retried like a failure, only later (see below).
+    let (verdict, unknown) = match d.verdict {
+        Verdict::Unknown(error) => (Verdict::Retry(error), true),
+        v => (v, false),
+    };
+    let outcome = match verdict {
         Verdict::Sent { provider, provider_message_id } => {
             repo::outbox::mark_sent(&*tx, m.id, provider, provider_message_id, now).await?;
             metrics::counter!("minsheng_sms_sent_total", "provider" => provider).increment(1);
@@ -154,9 +159,13 @@ async fn record(
             metrics::counter!("minsheng_sms_dead_total").increment(1);
             Outcome::Dead
         }
-        Verdict::Retry(error) => {
+        Verdict::Retry(error) | Verdict::Unknown(error) => {
             let dead = m.attempts + 1 >= cfg.max_attempts;
-            let delay = retry::retry_delay(cfg.backoff_base_seconds, cfg.backoff_max_seconds, m.id, m.attempts);
+            let mut delay = retry::retry_delay(cfg.backoff_base_seconds, cfg.backoff_max_seconds, m.id, m.attempts);
+            if unknown {
+                // It may have gone: give its delivery receipt time to arrive (which ends it) first.
+                delay = delay.max(chrono::Duration::seconds(cfg.unknown_wait_seconds));
+            }
             tracing::warn!(outbox_id = m.id, to = %to, error = %error, attempt = m.attempts + 1, dead, "sms send failed");
             repo::outbox::mark_failed(&*tx, m.id, &error, dead, now + delay).await?;
             if dead {

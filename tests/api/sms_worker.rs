@@ -227,3 +227,50 @@ fn rand_offset() -> i64 {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as i64;
     1_000_000 + nanos % 100_000_000
 }
+
+#[tokio::test]
+async fn a_timeout_after_sending_waits_for_the_receipt_instead_of_sending_twice() {
+    let primary = sms_fakes::aliyun().await;
+    let secondary = sms_fakes::tencent().await;
+    // The provider takes the request, then answers too late: it may well have sent the SMS.
+    primary.script([Answer::Hang(std::time::Duration::from_secs(2)), Answer::Hang(std::time::Duration::from_secs(2))]);
+    let uri = secondary.uri();
+    let app = aliyun_app(&primary, move |s| {
+        s.sms.aliyun.common.timeout_ms = 300;
+        s.sms.secondary = "tencent".into();
+        sms_fakes::use_tencent(s, &uri);
+    })
+    .await;
+    let ids = enqueue(&app, 2).await;
+    let now = app.state.now();
+    let pass = run_pass(&app.state, now).await.unwrap();
+    assert_eq!((pass.sent, pass.retried), (0, 2));
+    assert!(secondary.seen().is_empty(), "no failover while the first send may have gone");
+    for id in &ids {
+        let m = reload(&app, *id).await;
+        assert_eq!((m.status.as_str(), m.attempts), ("pending", 1));
+        let log = repo::sms::attempts_of(&app.state.db.conn, *id).await.unwrap();
+        assert_eq!(log.iter().map(|a| a.outcome.as_str()).collect::<Vec<_>>(), ["unknown"], "{:?}", m.last_error);
+        // (PostgreSQL keeps microseconds.)
+        assert!(
+            m.next_attempt_at >= now + Duration::milliseconds(119_999),
+            "waits for a receipt: {} (now {now})",
+            m.next_attempt_at
+        );
+    }
+    // The first one's receipt arrives (Alibaba echoes OutId): it is delivered and never sent again.
+    let report = serde_json::json!([{"phone_number": "13800000001", "success": true, "err_code": "DELIVERED",
+        "err_msg": "用户接收成功", "biz_id": "", "out_id": ids[0].to_string(),
+        "report_time": crate::sms_support::beijing(now)}]);
+    let r = crate::sms_support::hook(&app, "aliyun", "status", sms_fakes::CALLBACK_TOKEN, &report).await;
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    assert_eq!(reload(&app, ids[0]).await.status, "delivered");
+    // No receipt for the second: after the wait it goes again (at least once), to the provider that
+    // answers now.
+    let later = now + Duration::seconds(200);
+    let pass = run_pass(&app.state, later).await.unwrap();
+    assert_eq!((pass.claimed, pass.sent), (1, 1));
+    assert_eq!(reload(&app, ids[1]).await.status, "sent");
+    let sent_first = primary.seen().iter().filter(|s| s.key == ids[0].to_string()).count();
+    assert_eq!(sent_first, 1, "the delivered message reached the provider once");
+}
