@@ -155,7 +155,9 @@ pub fn json_error_handler(err: actix_web::error::JsonPayloadError, _req: &actix_
         J::Overflow { .. } | J::OverflowKnownLength { .. } => {
             ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "请求体过大")
         }
-        J::Deserialize(e) => body_error(&e.to_string()),
+        // Typed bodies are read by `routes::body::JsonBody`, which names the field; here a body that
+        // is JSON of the wrong shape at the top level goes the same way, anything else is not JSON.
+        J::Deserialize(e) if e.is_data() => ApiError::from_body_error("", &e.to_string()),
         _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "请求体不是有效的 JSON"),
     };
     api.into()
@@ -171,23 +173,6 @@ pub fn query_error_handler(
         api = api.with_field(field);
     }
     api.into()
-}
-
-fn body_error(msg: &str) -> ApiError {
-    let mut api = if msg.starts_with("missing field") {
-        ApiError::validation("", "缺少必填字段")
-    } else if msg.contains("unknown variant") {
-        ApiError::validation("", "字段取值不在允许范围内")
-    } else if msg.contains("invalid type") {
-        ApiError::validation("", "字段类型不正确")
-    } else {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "请求体不是有效的 JSON")
-    };
-    api.field = field_in_message(msg);
-    if let Some(f) = &api.field {
-        api.message = format!("{}：{}", api.message, f);
-    }
-    api
 }
 
 impl ApiError {
@@ -256,7 +241,7 @@ mod tests {
 
     #[test]
     fn missing_field_is_named() {
-        let e = body_error("missing field `phone` at line 1 column 2");
+        let e = ApiError::from_body_error("", "missing field `phone` at line 1 column 2");
         assert_eq!(e.field.as_deref(), Some("phone"));
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
     }

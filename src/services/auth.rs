@@ -72,7 +72,11 @@ fn invalid() -> ApiError {
 /// Failed logins from one address, whatever the usernames: guessing across accounts (or at names
 /// that do not exist) is slowed down as guessing at one account is.
 async fn failed_from(state: &AppState, ip: &str, now: chrono::DateTime<chrono::Utc>) {
-    let _ = state.limiter.hit(&format!("login:ip:{ip}"), state.settings.limits.login_failures_per_ip, now).await;
+    let _ = state.limiter.hit(&login_subject(ip), state.settings.limits.login_failures_per_ip, now).await;
+}
+
+fn login_subject(ip: &str) -> String {
+    format!("login:ip:{ip}")
 }
 
 pub async fn login(state: &AppState, req: &LoginRequest, ip: &str) -> ApiResult<TokenAnswer> {
@@ -85,9 +89,7 @@ pub async fn login(state: &AppState, req: &LoginRequest, ip: &str) -> ApiResult<
     };
     let db = &state.db.conn;
     let now = state.now();
-    if let Err(e) =
-        state.limiter.peek(&format!("login:ip:{ip}"), state.settings.limits.login_failures_per_ip, now).await
-    {
+    if let Err(e) = state.limiter.peek(&login_subject(ip), state.settings.limits.login_failures_per_ip, now).await {
         return Err(ApiError::too_many("rate_limited", "登录失败次数过多，请稍后再试", e.retry_after));
     }
     let staff = repo::staff::by_username(db, username).await?.filter(|s| s.active);

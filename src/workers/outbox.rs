@@ -143,11 +143,8 @@ async fn record(
         }
     }
     // An unknown outcome is retried like a failure, only later (see below).
-    let (verdict, unknown) = match d.verdict {
-        Verdict::Unknown(error) => (Verdict::Retry(error), true),
-        v => (v, false),
-    };
-    let outcome = match verdict {
+    let unknown = matches!(d.verdict, Verdict::Unknown(_));
+    let outcome = match d.verdict {
         Verdict::Sent { provider, provider_message_id } => {
             repo::outbox::mark_sent(&*tx, m.id, provider, provider_message_id, now).await?;
             metrics::counter!("minsheng_sms_sent_total", "provider" => provider).increment(1);
