@@ -59,11 +59,32 @@ pub struct LimitSettings {
     pub intake_per_card: Limit,
     pub upload_per_ip: Limit,
     pub track_failures_per_ip: Limit,
+    /// Wrong tracking tries at one ticket number, from all addresses together.
+    #[serde(default = "default_track_failures_per_ticket")]
+    pub track_failures_per_ticket: Limit,
     pub otp_per_phone: Limit,
     pub otp_per_ip: Limit,
+    /// Confirmation SMS to one number, whoever files (requests are accepted beyond it).
+    #[serde(default = "default_confirmation_sms_per_phone")]
+    pub confirmation_sms_per_phone: Limit,
+    /// Urge SMS to one person about one ticket (every urge is still on the ledger).
+    #[serde(default = "default_urge_sms_per_recipient")]
+    pub urge_sms_per_recipient: Limit,
     /// Failed staff logins from one address (any usernames, known or not).
     #[serde(default = "default_login_failures_per_ip")]
     pub login_failures_per_ip: Limit,
+}
+
+fn default_track_failures_per_ticket() -> Limit {
+    Limit { max: 10, window_seconds: 3600 }
+}
+
+fn default_confirmation_sms_per_phone() -> Limit {
+    Limit { max: 3, window_seconds: 86400 }
+}
+
+fn default_urge_sms_per_recipient() -> Limit {
+    Limit { max: 1, window_seconds: 1800 }
 }
 
 fn default_login_failures_per_ip() -> Limit {
@@ -137,13 +158,42 @@ impl RedisSettings {
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct AuthSettings {
+    /// The master signing secret; empty = generated on first start and kept in the database
+    /// (refused in production). See `auth::keys`.
+    #[serde(default = "empty_secret")]
     pub jwt_secret: SecretString,
     pub access_ttl_seconds: i64,
     pub refresh_ttl_seconds: i64,
+    /// Failed logins at one account from one address before that address is locked out of it.
     pub max_failed_logins: i32,
     pub lockout_seconds: i64,
+    /// Failed logins at one account from all addresses before the account itself is locked (and an
+    /// alert logged): far above `max_failed_logins`, so one stranger cannot lock anyone out.
+    #[serde(default = "default_account_max_failed_logins")]
+    pub account_max_failed_logins: i32,
+    #[serde(default = "default_account_lockout_seconds")]
+    pub account_lockout_seconds: i64,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
+}
+
+fn default_account_max_failed_logins() -> i32 {
+    50
+}
+
+fn default_account_lockout_seconds() -> i64 {
+    3600
+}
+
+fn empty_secret() -> SecretString {
+    SecretString::from("")
+}
+
+impl AuthSettings {
+    /// The configured master secret, if one is set.
+    pub fn configured_secret(&self) -> Option<&SecretString> {
+        Some(&self.jwt_secret).filter(|s| !s.expose_secret().is_empty())
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -220,15 +270,12 @@ pub fn load(env: AppEnvironment) -> anyhow::Result<Settings> {
         .build()?
         .try_deserialize::<Settings>()?;
     settings.validate()?;
+    crate::auth::keys::check_configured(settings.auth.jwt_secret.expose_secret(), env)?;
     Ok(settings)
 }
 
 impl Settings {
     fn validate(&self) -> anyhow::Result<()> {
-        let secret = self.auth.jwt_secret.expose_secret();
-        if secret.len() < 32 {
-            anyhow::bail!("auth.jwt_secret must be at least 32 characters: set MINSHENG__AUTH__JWT_SECRET");
-        }
         if self.application.timezone.parse::<chrono_tz::Tz>().is_err() {
             anyhow::bail!("application.timezone {:?} is not a known time zone", self.application.timezone);
         }

@@ -77,6 +77,19 @@ enum AdminCommand {
         #[arg(long)]
         database: Option<String>,
     },
+    /// Change a staff member's roles or deactivate/reactivate them. Every token they hold stops
+    /// working at once.
+    SetStaff {
+        #[arg(long)]
+        username: String,
+        /// Comma-separated roles, replacing the current ones
+        #[arg(long)]
+        roles: Option<String>,
+        #[arg(long)]
+        active: Option<bool>,
+        #[arg(long)]
+        database: Option<String>,
+    },
 }
 
 fn apply_args(settings: &mut Settings, args: &ServeArgs) -> anyhow::Result<()> {
@@ -216,6 +229,26 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
             )
             .await?;
             println!("staff {} created: {} ({})", s.id, s.username, s.roles);
+        }
+        AdminCommand::SetStaff { username, roles, active, database } => {
+            let settings = with_database(settings, &database);
+            let roles = match roles {
+                Some(r) => {
+                    let parsed = parse_roles(&r);
+                    anyhow::ensure!(
+                        !parsed.is_empty() && parsed.len() == r.split(',').count(),
+                        "unknown role in {r:?}"
+                    );
+                    Some(minsheng::domain::roles::join_roles(&parsed))
+                }
+                None => None,
+            };
+            anyhow::ensure!(roles.is_some() || active.is_some(), "nothing to change: give --roles and/or --active");
+            let db = connect(&settings).await?;
+            let s =
+                repo::staff::by_username(&db.conn, &username).await?.context("no staff member with that username")?;
+            repo::staff::update_access(&db.conn, s.id, roles.as_deref(), active).await?;
+            println!("staff {} updated; their tokens no longer work", s.username);
         }
     }
     Ok(())

@@ -1,6 +1,6 @@
 //! Building and running the application: state, HTTP server on its own listener (port 0 in tests),
 //! middleware (request id, tracing, metrics) and the worker loops.
-use crate::auth::{jwt::Keys, password};
+use crate::auth::{keys::KeyRing, password};
 use crate::configuration::Settings;
 use crate::db::Db;
 use crate::error::{ApiError, json_error_handler, query_error_handler};
@@ -89,7 +89,7 @@ pub async fn build_state(settings: Settings, db: Db) -> anyhow::Result<AppState>
     Ok(AppState {
         limiter: Limiter::new(store),
         http,
-        keys: Keys::new(&settings.auth.jwt_secret),
+        keys: KeyRing::load(&settings, &db).await?,
         sms: Arc::new(sms::Gateway::from_settings(&settings, redis.clone())?),
         db,
         redis,

@@ -1,5 +1,5 @@
 //! What every request handler and worker shares: database, settings, keys, Redis, calendar, clock.
-use crate::auth::jwt::Keys;
+use crate::auth::keys::KeyRing;
 use crate::configuration::Settings;
 use crate::db::Db;
 use crate::domain::metrics::Weights;
@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
-    pub keys: Keys,
+    /// Signing keys, one per purpose (see `auth::keys`).
+    pub keys: KeyRing,
     pub redis: Option<redis::aio::ConnectionManager>,
     pub time: TimeSource,
     /// The SMS gateway: providers with failover and rate limits (see `sms::gateway`).

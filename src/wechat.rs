@@ -75,9 +75,14 @@ async fn call(http: &reqwest::Client, s: &WechatSettings, code: &str) -> Result<
     }
 }
 
+/// Whether this county has a mini-program configured (appid and secret).
+pub fn is_configured(s: &WechatSettings) -> bool {
+    !s.appid.is_empty() && !s.secret.expose_secret().is_empty()
+}
+
 /// Exchanges a login code for the user's openid; a busy answer is retried once.
 pub async fn code2session(http: &reqwest::Client, s: &WechatSettings, code: &str) -> Result<Session, WechatError> {
-    if s.appid.is_empty() || s.secret.expose_secret().is_empty() {
+    if !is_configured(s) {
         return Err(WechatError::NotConfigured);
     }
     match call(http, s, code).await {

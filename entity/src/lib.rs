@@ -1,5 +1,6 @@
 //! SeaORM entities for the minsheng schema (see `migration/`). Only `src/repo` uses them.
 
+pub mod app_secrets;
 pub mod appeals;
 pub mod assignments;
 pub mod calendar_days;
@@ -11,6 +12,7 @@ pub mod events;
 pub mod idempotency_keys;
 pub mod outbox;
 pub mod phone_access_log;
+pub mod refresh_families;
 pub mod regions;
 pub mod return_visits;
 pub mod sla_policies;

@@ -7,6 +7,7 @@ mod m20261123_000006_intake;
 mod m20261123_000007_orders;
 mod m20261123_000008_sms;
 mod m20261123_000009_visits;
+mod m20261206_000010_security;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_orders::Migration),
             Box::new(m20261123_000008_sms::Migration),
             Box::new(m20261123_000009_visits::Migration),
+            Box::new(m20261206_000010_security::Migration),
         ]
     }
 }

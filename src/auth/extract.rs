@@ -4,6 +4,7 @@ use crate::domain::roles::{Role, Scope, parse_roles};
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use futures_util::future::LocalBoxFuture;
 use std::future::{Ready, ready};
 
 #[derive(Clone, Debug)]
@@ -62,19 +63,49 @@ pub fn bearer(req: &HttpRequest) -> Option<&str> {
         .map(str::trim)
 }
 
-fn from_request(req: &HttpRequest) -> Result<StaffUser, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state missing")))?;
-    let token = bearer(req).ok_or_else(|| ApiError::unauthorized("unauthorized", "请先登录"))?;
-    let claims: StaffClaims = state.keys.verify(token).map_err(|e| match e {
+fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state missing")))
+}
+
+fn token_error(e: TokenError) -> ApiError {
+    match e {
         TokenError::Expired => ApiError::unauthorized("token_expired", "登录已过期，请重新登录"),
         TokenError::Invalid => ApiError::unauthorized("token_invalid", "登录凭证无效，请重新登录"),
-    })?;
+    }
+}
+
+pub fn revoked() -> ApiError {
+    ApiError::unauthorized("token_revoked", "登录凭证已失效，请重新登录")
+}
+
+/// The claims of a staff access token, checked for signature, expiry and type (no database).
+fn staff_claims(state: &AppState, req: &HttpRequest) -> Result<StaffClaims, ApiError> {
+    let token = bearer(req).ok_or_else(|| ApiError::unauthorized("unauthorized", "请先登录"))?;
+    let claims: StaffClaims = state.keys.staff.verify(token).map_err(token_error)?;
     if claims.typ != TYP_ACCESS {
         return Err(ApiError::unauthorized("token_invalid", "该凭证不能用于工作人员接口"));
     }
-    let id = claims.sub.parse().map_err(|_| ApiError::unauthorized("token_invalid", "登录凭证无效，请重新登录"))?;
+    Ok(claims)
+}
+
+/// A signed token is not enough: the person must still be active with the same token version (new
+/// roles, deactivation or a password reset raise it), and their login not revoked (a reused refresh
+/// token revokes it). Checked on every request, so a change takes effect at once on every instance.
+async fn staff_user(state: &AppState, claims: StaffClaims) -> Result<StaffUser, ApiError> {
+    let id: i64 =
+        claims.sub.parse().map_err(|_| ApiError::unauthorized("token_invalid", "登录凭证无效，请重新登录"))?;
+    let staff = crate::repo::staff::get(&state.db.conn, id).await?;
+    if !staff.is_some_and(|s| s.active && s.token_version == claims.tv) {
+        return Err(revoked());
+    }
+    if let Some(fam) = &claims.fam {
+        let family = crate::repo::sessions::get(&state.db.conn, fam).await?;
+        if !family.is_some_and(|f| f.revoked_at.is_none() && f.staff_id == id) {
+            return Err(revoked());
+        }
+    }
     Ok(StaffUser {
         id,
         name: claims.name,
@@ -89,10 +120,14 @@ fn from_request(req: &HttpRequest) -> Result<StaffUser, ApiError> {
 
 impl FromRequest for StaffUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(from_request(req))
+        let checked = app_state(req).and_then(|state| Ok((staff_claims(&state, req)?, state)));
+        Box::pin(async move {
+            let (claims, state) = checked?;
+            staff_user(&state, claims).await
+        })
     }
 }
 
@@ -105,14 +140,9 @@ pub struct VillagerUser {
 }
 
 fn villager_from_request(req: &HttpRequest) -> Result<VillagerUser, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state missing")))?;
+    let state = app_state(req)?;
     let token = bearer(req).ok_or_else(|| ApiError::unauthorized("unauthorized", "请先登录"))?;
-    let claims: VillagerClaims = state.keys.verify(token).map_err(|e| match e {
-        TokenError::Expired => ApiError::unauthorized("token_expired", "登录已过期，请重新登录"),
-        TokenError::Invalid => ApiError::unauthorized("token_invalid", "登录凭证无效，请重新登录"),
-    })?;
+    let claims: VillagerClaims = state.keys.villager.verify(token).map_err(token_error)?;
     if claims.typ != TYP_VILLAGER {
         return Err(ApiError::unauthorized("token_invalid", "请使用群众账号登录"));
     }
@@ -137,22 +167,24 @@ pub enum Caller {
     Villager(VillagerUser),
 }
 
-#[derive(serde::Deserialize)]
-struct AnyClaims {
-    typ: String,
-}
-
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let Some(token) = bearer(req) else { return ready(Ok(Caller::Anonymous)) };
-        let typ =
-            req.app_data::<web::Data<AppState>>().and_then(|s| s.keys.verify::<AnyClaims>(token).ok()).map(|c| c.typ);
-        ready(match typ.as_deref() {
-            Some(TYP_VILLAGER) => villager_from_request(req).map(Caller::Villager),
-            _ => from_request(req).map(Caller::Staff),
+        if bearer(req).is_none() {
+            return Box::pin(ready(Ok(Caller::Anonymous)));
+        }
+        // Villager and staff tokens are signed with different keys: the one that verifies says which.
+        match villager_from_request(req) {
+            Ok(v) => return Box::pin(ready(Ok(Caller::Villager(v)))),
+            Err(e) if e.code == "token_expired" => return Box::pin(ready(Err(e))),
+            Err(_) => {}
+        }
+        let checked = app_state(req).and_then(|state| Ok((staff_claims(&state, req)?, state)));
+        Box::pin(async move {
+            let (claims, state) = checked?;
+            staff_user(&state, claims).await.map(Caller::Staff)
         })
     }
 }

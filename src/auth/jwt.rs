@@ -51,8 +51,12 @@ pub struct StaffClaims {
     pub region_id: i64,
     pub region_path: String,
     pub unit_id: Option<i64>,
-    /// Staff token version: raising it on the staff row revokes every outstanding refresh token.
+    /// Staff token version: raising it on the staff row (new roles, deactivation, password reset)
+    /// revokes every outstanding access and refresh token of that person at once.
     pub tv: i32,
+    /// The login (refresh-token family) this token belongs to; a reused refresh token revokes it.
+    #[serde(default)]
+    pub fam: Option<String>,
     pub iat: i64,
     pub exp: i64,
     pub jti: String,

@@ -8,6 +8,7 @@ pub mod phone;
 pub mod roles;
 pub mod sla;
 pub mod sweep;
+pub mod text;
 pub mod ticket;
 pub mod values;
 pub mod worklink;

@@ -11,6 +11,8 @@ pub mod lookup;
 pub mod outbox;
 pub mod regions;
 pub mod return_visits;
+pub mod secrets;
+pub mod sessions;
 pub mod sla_policies;
 pub mod sms;
 pub mod staff;
@@ -22,20 +24,42 @@ pub mod visits;
 
 use sea_orm::sea_query::LikeExpr;
 
-/// Paging of lists: `page` from 1, `per_page` 1–100 (default 20).
+/// Paging of lists: `page` from 1 to `MAX_PAGE`, `per_page` 1–100 (default 20). Built only through
+/// `Page::parse` (the list routes' query extractor, `routes::paging`), so the offset always fits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Page {
     pub page: u64,
     pub per_page: u64,
 }
 
+/// The deepest page a list serves: 100 million rows at 100 a page.
+pub const MAX_PAGE: u64 = 1_000_000;
+pub const MAX_PER_PAGE: u64 = 100;
+
+/// Which paging parameter is wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageError {
+    Page,
+    PerPage,
+}
+
 impl Page {
-    pub fn new(page: Option<u64>, per_page: Option<u64>) -> Page {
-        Page { page: page.unwrap_or(1).max(1), per_page: per_page.unwrap_or(20).clamp(1, 100) }
+    pub const FIRST: Page = Page { page: 1, per_page: 20 };
+
+    /// Reads `page` and `per_page` as given in a query string (absent or empty = default).
+    pub fn parse(page: Option<&str>, per_page: Option<&str>) -> Result<Page, PageError> {
+        let num = |v: Option<&str>, default: u64, max: u64, err: PageError| match v.map(str::trim) {
+            None | Some("") => Ok(default),
+            Some(s) => s.parse::<u64>().ok().filter(|n| (1..=max).contains(n)).ok_or(err),
+        };
+        Ok(Page {
+            page: num(page, 1, MAX_PAGE, PageError::Page)?,
+            per_page: num(per_page, 20, MAX_PER_PAGE, PageError::PerPage)?,
+        })
     }
 
     pub fn offset(&self) -> u64 {
-        (self.page - 1) * self.per_page
+        self.page.saturating_sub(1).saturating_mul(self.per_page)
     }
 }
 

@@ -50,32 +50,53 @@ pub async fn create<C: ConnectionTrait>(db: &C, s: NewStaff<'_>, now: DateTime<U
     .await
 }
 
-/// Counts a failed login atomically; the failure that brings the count to `max` locks the account
-/// until `lock_until` (and the count starts afresh). Returns the count as read after the increment,
-/// and whether the account is locked now. Parallel guesses cannot slip past the lock by each
-/// reading the same stale count.
+/// Counts a failed login of account `id` (from any address) atomically; the failure that brings the
+/// count to `max` locks the account until `lock_until` (and the count starts afresh). Returns the
+/// count as read after the increment, and whether the account is locked now. Parallel guesses cannot
+/// slip past the lock by each reading the same stale count. For an unknown name the caller passes
+/// id 0: the same statements run and touch nothing.
 pub async fn record_failed_login<C: ConnectionTrait>(
     db: &C,
-    s: &Staff,
+    id: i64,
     max: i32,
     lock_until: DateTime<Utc>,
 ) -> Result<(i32, bool), DbErr> {
     staff::Entity::update_many()
         .col_expr(staff::Column::FailedLogins, Expr::col(staff::Column::FailedLogins).add(1))
-        .filter(staff::Column::Id.eq(s.id))
+        .filter(staff::Column::Id.eq(id))
         .exec(db)
         .await?;
-    let failed = staff::Entity::find_by_id(s.id).one(db).await?.map_or(s.failed_logins + 1, |x| x.failed_logins);
+    let failed = staff::Entity::find_by_id(id).one(db).await?.map_or(0, |x| x.failed_logins);
     let locked = staff::Entity::update_many()
         .col_expr(staff::Column::LockedUntil, Expr::value(Some(lock_until)))
         .col_expr(staff::Column::FailedLogins, Expr::value(0))
-        .filter(staff::Column::Id.eq(s.id))
+        .filter(staff::Column::Id.eq(id))
         .filter(staff::Column::FailedLogins.gte(max))
         .exec(db)
         .await?
         .rows_affected
         == 1;
     Ok((failed, locked))
+}
+
+/// Changes a staff member's roles and/or active flag, and raises their token version in the same
+/// statement: every token they hold stops working at their next request, on every instance.
+pub async fn update_access<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    roles: Option<&str>,
+    active: Option<bool>,
+) -> Result<bool, DbErr> {
+    let mut q = staff::Entity::update_many()
+        .col_expr(staff::Column::TokenVersion, Expr::col(staff::Column::TokenVersion).add(1))
+        .filter(staff::Column::Id.eq(id));
+    if let Some(r) = roles {
+        q = q.col_expr(staff::Column::Roles, Expr::value(r));
+    }
+    if let Some(a) = active {
+        q = q.col_expr(staff::Column::Active, Expr::value(a));
+    }
+    Ok(q.exec(db).await?.rows_affected == 1)
 }
 
 pub async fn reset_failed_logins<C: ConnectionTrait>(db: &C, id: i64) -> Result<(), DbErr> {

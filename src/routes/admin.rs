@@ -19,13 +19,15 @@ struct ListQuery {
     parent_id: Option<i64>,
     region_id: Option<i64>,
     unit_id: Option<i64>,
-    page: Option<u64>,
-    per_page: Option<u64>,
 }
 
 #[get("/regions")]
-async fn regions(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
-    let page = Page::new(q.page, q.per_page);
+async fn regions(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    q: web::Query<ListQuery>,
+    page: Page,
+) -> ApiResult<HttpResponse> {
     let (rows, total) =
         repo::regions::list(&state.db.conn, &user.scope.region_path, q.level.as_deref(), q.parent_id, page).await?;
     let items = rows
@@ -36,8 +38,12 @@ async fn regions(state: web::Data<AppState>, user: StaffUser, q: web::Query<List
 }
 
 #[get("/units")]
-async fn units(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
-    let page = Page::new(q.page, q.per_page);
+async fn units(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    q: web::Query<ListQuery>,
+    page: Page,
+) -> ApiResult<HttpResponse> {
     let (rows, total) = repo::regions::list_units(&state.db.conn, &user.scope.region_path, q.region_id, page).await?;
     let items = rows
         .into_iter()
@@ -47,8 +53,12 @@ async fn units(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQu
 }
 
 #[get("/staff")]
-async fn staff(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
-    let page = Page::new(q.page, q.per_page);
+async fn staff(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    q: web::Query<ListQuery>,
+    page: Page,
+) -> ApiResult<HttpResponse> {
     let (rows, total) = repo::staff::list(&state.db.conn, &user.scope.region_path, q.unit_id, page).await?;
     let admin = user.is_admin();
     let items = rows

@@ -28,7 +28,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let value = web::Json::<serde_json::Value>::from_request(req, payload);
         Box::pin(async move {
-            let value = value.await?.into_inner();
+            let mut value = value.await?.into_inner();
+            // Every string of every JSON body: control characters refused, direction overrides dropped.
+            crate::domain::text::clean_json(&mut value)
+                .map_err(|(path, e)| crate::error::ApiError::validation(path, e.message()))?;
             crate::error::typed_json(value).map(JsonBody).map_err(Into::into)
         })
     }

@@ -28,13 +28,15 @@ async fn public_card(state: web::Data<AppState>, code: web::Path<String>) -> Api
 struct ListQuery {
     status: Option<String>,
     region_id: Option<i64>,
-    page: Option<u64>,
-    per_page: Option<u64>,
 }
 
 #[get("/cards")]
-async fn list(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
-    let page = Page::new(q.page, q.per_page);
+async fn list(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    q: web::Query<ListQuery>,
+    page: Page,
+) -> ApiResult<HttpResponse> {
     let (items, total) = card_admin::list(&state, &user, q.status.as_deref(), q.region_id, page).await?;
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }

@@ -10,6 +10,7 @@ pub mod hooks;
 pub mod multipart;
 pub mod orders;
 pub mod pages;
+pub mod paging;
 pub mod sla;
 pub mod sms;
 pub mod stats;

@@ -28,7 +28,8 @@ fn message_json(m: &OutboxMessage) -> Value {
     let body: String = if m.kind == "otp" {
         m.body.chars().map(|c| if c.is_ascii_digit() { '*' } else { c }).collect()
     } else {
-        m.body.clone()
+        // Signed links act for their owner (a cadre, a villager): shown masked.
+        crate::domain::text::mask_link_tokens(&m.body)
     };
     json!({"id": m.id, "kind": m.kind, "channel": m.channel, "phone": mask(&m.recipient), "body": body,
 
@@ -45,8 +46,6 @@ struct OutboxQuery {
     ticket_no: Option<String>,
     kind: Option<String>,
     provider: Option<String>,
-    page: Option<u64>,
-    per_page: Option<u64>,
 }
 
 fn nonempty(v: &Option<String>) -> Option<&str> {
@@ -54,7 +53,12 @@ fn nonempty(v: &Option<String>) -> Option<&str> {
 }
 
 #[get("/outbox")]
-async fn outbox(state: web::Data<AppState>, user: StaffUser, q: web::Query<OutboxQuery>) -> ApiResult<HttpResponse> {
+async fn outbox(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    q: web::Query<OutboxQuery>,
+    page: Page,
+) -> ApiResult<HttpResponse> {
     if !user.is_admin() {
         return Err(ApiError::forbidden("仅管理员可查看待发消息"));
     }
@@ -81,7 +85,6 @@ async fn outbox(state: web::Data<AppState>, user: StaffUser, q: web::Query<Outbo
         kind: kind.map(str::to_string),
         provider: nonempty(&q.provider).map(str::to_string),
     };
-    let page = Page::new(q.page, q.per_page);
     let (rows, total) = repo::outbox::list(&state.db.conn, &filter, page).await?;
     Ok(HttpResponse::Ok().json(ListAnswer::new(rows.iter().map(message_json).collect(), total, page)))
 }
@@ -142,19 +145,21 @@ async fn providers(state: web::Data<AppState>, user: StaffUser) -> ApiResult<Htt
 #[derive(Deserialize)]
 struct RepliesQuery {
     status: Option<String>,
-    page: Option<u64>,
-    per_page: Option<u64>,
 }
 
 #[get("/sms/replies")]
-async fn replies(state: web::Data<AppState>, user: StaffUser, q: web::Query<RepliesQuery>) -> ApiResult<HttpResponse> {
+async fn replies(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    q: web::Query<RepliesQuery>,
+    page: Page,
+) -> ApiResult<HttpResponse> {
     user.require_any(&[Role::Operator, Role::Dispatcher])?;
     let status = match nonempty(&q.status).unwrap_or("open") {
         "all" => None,
         s @ ("open" | "done") => Some(s),
         _ => return Err(ApiError::validation("status", "状态只能是 open、done 或 all")),
     };
-    let page = Page::new(q.page, q.per_page);
     let (rows, total) = repo::sms::list_replies(&state.db.conn, status, &user.scope.region_path, page).await?;
     let full_phone = user.is_admin() || user.has(Role::Operator);
     let mut items = Vec::with_capacity(rows.len());
@@ -207,16 +212,9 @@ async fn handle_reply(
                                        "handled_at": fresh.handled_at, "handled_note": fresh.handled_note})))
 }
 
-#[derive(Deserialize)]
-struct PageQuery {
-    page: Option<u64>,
-    per_page: Option<u64>,
-}
-
 #[get("/sms/opt-outs")]
-async fn opt_outs(state: web::Data<AppState>, user: StaffUser, q: web::Query<PageQuery>) -> ApiResult<HttpResponse> {
+async fn opt_outs(state: web::Data<AppState>, user: StaffUser, page: Page) -> ApiResult<HttpResponse> {
     admin_only(&user)?;
-    let page = Page::new(q.page, q.per_page);
     let (rows, total) = repo::sms::list_opt_outs(&state.db.conn, page).await?;
     let items = rows
         .into_iter()

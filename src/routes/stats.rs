@@ -1,6 +1,7 @@
 //! `GET /api/v1/stats/summary`.
 use crate::auth::StaffUser;
 use crate::error::ApiResult;
+use crate::repo::Page;
 use crate::services::stats::{self, PeriodQuery};
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, web};
@@ -15,13 +16,15 @@ struct UnitsQuery {
     from: Option<String>,
     to: Option<String>,
     region_id: Option<i64>,
-    page: Option<u64>,
-    per_page: Option<u64>,
 }
 
 #[get("/stats/units")]
-async fn units(state: web::Data<AppState>, user: StaffUser, q: web::Query<UnitsQuery>) -> ApiResult<HttpResponse> {
-    let page = crate::repo::Page::new(q.page, q.per_page);
+async fn units(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    q: web::Query<UnitsQuery>,
+    page: Page,
+) -> ApiResult<HttpResponse> {
     let period = PeriodQuery { from: q.from.clone(), to: q.to.clone(), region_id: q.region_id };
     Ok(HttpResponse::Ok().json(stats::units(&state, &user, &period, page).await?))
 }

@@ -41,8 +41,6 @@ struct ListQuery {
     q: Option<String>,
     from: Option<String>,
     to: Option<String>,
-    page: Option<u64>,
-    per_page: Option<u64>,
     /// The current step's deadline has passed (any step, registration to return visit).
     late: Option<bool>,
     /// `pending`: the unit asked to escalate and waits for the dispatcher.
@@ -60,7 +58,12 @@ fn date(v: &Option<String>, field: &str) -> ApiResult<Option<NaiveDate>> {
 }
 
 #[get("/tickets")]
-async fn list(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+async fn list(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    q: web::Query<ListQuery>,
+    page: Page,
+) -> ApiResult<HttpResponse> {
     user.require_any(&LIST_ROLES)?;
     if let Some(s) = q.status.as_deref()
         && Status::parse(s).is_none()
@@ -95,7 +98,6 @@ async fn list(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQue
         },
         registration_late: q.registration_late.unwrap_or(false),
     };
-    let page = Page::new(q.page, q.per_page);
     let (tickets, total) = repo::tickets::list(&state.db.conn, &visibility(&user), &filter, page).await?;
     let items = services::order_view::rows(&state.db.conn, &tickets, now).await?;
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
@@ -192,30 +194,14 @@ async fn act(
     Ok(HttpResponse::Ok().json(services::order_view::staff_view(&state, &user, &l).await?))
 }
 
-#[derive(Deserialize)]
-struct QueueQuery {
-    page: Option<u64>,
-    per_page: Option<u64>,
-}
-
 #[get("/return-visits/queue")]
-async fn visit_queue(
-    state: web::Data<AppState>,
-    user: StaffUser,
-    q: web::Query<QueueQuery>,
-) -> ApiResult<HttpResponse> {
-    let page = Page::new(q.page, q.per_page);
+async fn visit_queue(state: web::Data<AppState>, user: StaffUser, page: Page) -> ApiResult<HttpResponse> {
     let (items, total) = services::visit_queue::queue(&state, &user, page).await?;
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }
 
 #[get("/return-visits/unreachable")]
-async fn visits_unreachable(
-    state: web::Data<AppState>,
-    user: StaffUser,
-    q: web::Query<QueueQuery>,
-) -> ApiResult<HttpResponse> {
-    let page = Page::new(q.page, q.per_page);
+async fn visits_unreachable(state: web::Data<AppState>, user: StaffUser, page: Page) -> ApiResult<HttpResponse> {
     let (items, total) = services::visit_queue::unreachable(&state, &user, page).await?;
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }

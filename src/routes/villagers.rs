@@ -8,7 +8,6 @@ use crate::routes::body::JsonBody;
 use crate::services::villagers::{self, OtpRequest, VerifyRequest, WechatRequest};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use serde::Deserialize;
 
 #[post("/auth/otp")]
 async fn otp(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<OtpRequest>) -> ApiResult<HttpResponse> {
@@ -26,15 +25,8 @@ async fn wechat(state: web::Data<AppState>, body: JsonBody<WechatRequest>) -> Ap
     Ok(HttpResponse::Ok().json(villagers::wechat_login(&state, &body).await?))
 }
 
-#[derive(Deserialize)]
-struct PageQuery {
-    page: Option<u64>,
-    per_page: Option<u64>,
-}
-
 #[get("/me/tickets")]
-async fn my_tickets(state: web::Data<AppState>, me: VillagerUser, q: web::Query<PageQuery>) -> ApiResult<HttpResponse> {
-    let page = Page::new(q.page, q.per_page);
+async fn my_tickets(state: web::Data<AppState>, me: VillagerUser, page: Page) -> ApiResult<HttpResponse> {
     let (items, total) = villagers::my_tickets(&state, &me, page).await?;
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }

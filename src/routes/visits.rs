@@ -23,13 +23,15 @@ async fn appeal(
 #[derive(Deserialize)]
 struct ListQuery {
     status: Option<String>,
-    page: Option<u64>,
-    per_page: Option<u64>,
 }
 
 #[get("/appeals")]
-async fn list(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
-    let page = Page::new(q.page, q.per_page);
+async fn list(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    q: web::Query<ListQuery>,
+    page: Page,
+) -> ApiResult<HttpResponse> {
     let (items, total) = appeals::list(&state, &user, q.status.as_deref().filter(|s| !s.is_empty()), page).await?;
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }

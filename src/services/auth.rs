@@ -3,6 +3,7 @@ use crate::auth::jwt::{StaffClaims, TYP_ACCESS, TYP_REFRESH, TokenError};
 use crate::auth::password;
 use crate::domain::roles::parse_roles;
 use crate::error::{ApiError, ApiResult};
+use crate::kv::limiter::Limit;
 use crate::repo;
 use crate::repo::staff::Staff;
 use crate::state::AppState;
@@ -10,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use sha2::Digest;
 
 #[derive(Deserialize)]
 pub struct LoginRequest {
@@ -31,7 +33,7 @@ pub struct TokenAnswer {
     pub staff: Value,
 }
 
-fn claims(s: &Staff, path: &str, typ: &str, ttl: i64, now: DateTime<Utc>) -> StaffClaims {
+fn claims(s: &Staff, path: &str, typ: &str, ttl: i64, fam: &str, now: DateTime<Utc>) -> StaffClaims {
     StaffClaims {
         sub: s.id.to_string(),
         typ: typ.into(),
@@ -41,23 +43,47 @@ fn claims(s: &Staff, path: &str, typ: &str, ttl: i64, now: DateTime<Utc>) -> Sta
         region_path: path.into(),
         unit_id: s.unit_id,
         tv: s.token_version,
+        fam: Some(fam.to_string()),
         iat: now.timestamp(),
         exp: (now + Duration::seconds(ttl)).timestamp(),
         jti: uuid::Uuid::new_v4().to_string(),
     }
 }
 
-async fn issue(state: &AppState, s: &Staff) -> ApiResult<TokenAnswer> {
+/// Where a pair of tokens goes: a new login starts a family, a refresh continues one (from the
+/// refresh token's id it replaces).
+enum Session<'a> {
+    New,
+    Continue { family: &'a str, from_jti: &'a str },
+}
+
+async fn issue(state: &AppState, s: &Staff, session: Session<'_>) -> ApiResult<TokenAnswer> {
     let now = state.now();
     let region = repo::regions::get(&state.db.conn, s.region_id)
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("staff region missing")))?;
     let auth = &state.settings.auth;
-    let access = state.keys.sign(&claims(s, &region.path, TYP_ACCESS, auth.access_ttl_seconds, now))?;
-    let refresh = state.keys.sign(&claims(s, &region.path, TYP_REFRESH, auth.refresh_ttl_seconds, now))?;
+    let family = match session {
+        Session::New => uuid::Uuid::new_v4().simple().to_string(),
+        Session::Continue { family, .. } => family.to_string(),
+    };
+    let access_claims = claims(s, &region.path, TYP_ACCESS, auth.access_ttl_seconds, &family, now);
+    let refresh_claims = claims(s, &region.path, TYP_REFRESH, auth.refresh_ttl_seconds, &family, now);
+    let expires = now + Duration::seconds(auth.refresh_ttl_seconds);
+    match session {
+        Session::New => {
+            repo::sessions::create(&state.db.conn, &family, s.id, &refresh_claims.jti, now, expires).await?;
+        }
+        Session::Continue { from_jti, .. } => {
+            // Of two uses of the same refresh token only one moves the family on.
+            if !repo::sessions::rotate(&state.db.conn, &family, from_jti, &refresh_claims.jti, expires).await? {
+                return Err(reused(state, &family, s, now).await);
+            }
+        }
+    }
     Ok(TokenAnswer {
-        access_token: access,
-        refresh_token: refresh,
+        access_token: state.keys.staff.sign(&access_claims)?,
+        refresh_token: state.keys.staff.sign(&refresh_claims)?,
         token_type: "Bearer",
         expires_in: auth.access_ttl_seconds,
         staff: json!({"id": s.id, "username": s.username, "name": s.name, "roles": parse_roles(&s.roles),
@@ -65,20 +91,90 @@ async fn issue(state: &AppState, s: &Staff) -> ApiResult<TokenAnswer> {
     })
 }
 
+/// A refresh token used a second time was copied: the whole login (every token of its family,
+/// access tokens included) stops working, and the person must sign in again.
+async fn reused(state: &AppState, family: &str, s: &Staff, now: DateTime<Utc>) -> ApiError {
+    if let Err(e) = repo::sessions::revoke(&state.db.conn, family, "refresh token reused", now).await {
+        return ApiError::internal(e);
+    }
+    tracing::warn!(username = %s.username, family, "refresh token reused: login revoked");
+    metrics::counter!("minsheng_refresh_reuse_total").increment(1);
+    ApiError::unauthorized("token_reused", "登录凭证已被使用过，为安全起见本次登录已失效，请重新登录")
+}
+
 fn invalid() -> ApiError {
     ApiError::unauthorized("invalid_credentials", "用户名或密码错误")
 }
 
-/// Failed logins from one address, whatever the usernames: guessing across accounts (or at names
-/// that do not exist) is slowed down as guessing at one account is.
-async fn failed_from(state: &AppState, ip: &str, now: chrono::DateTime<chrono::Utc>) {
-    let _ = state.limiter.hit(&login_subject(ip), state.settings.limits.login_failures_per_ip, now).await;
+fn locked_here(retry_after: u64) -> ApiError {
+    ApiError::too_many(
+        "login_locked",
+        format!("登录失败次数过多，该账号在本设备上已临时锁定，请{}分钟后再试", retry_after.div_ceil(60)),
+        retry_after,
+    )
 }
 
-fn login_subject(ip: &str) -> String {
+/// Failed logins from one address, whatever the usernames: guessing across accounts (or at names
+/// that do not exist) is slowed down as guessing at one account is.
+fn ip_subject(ip: &str) -> String {
     format!("login:ip:{ip}")
 }
 
+/// Failed logins at one username from one address. Keyed by the name as typed (lower-cased), known
+/// or not, so an unknown name locks exactly as a real one does and the lock tells nothing; and a
+/// stranger elsewhere cannot lock the owner out of their own desk.
+fn pair_subject(username: &str, ip: &str) -> String {
+    let name = hex::encode(sha2::Sha256::digest(username.to_lowercase().as_bytes()));
+    format!("login:pair:{}:{ip}", &name[..32])
+}
+
+/// Counts one failed login against the address and the (name, address) pair; the answer says
+/// whether the pair is now locked.
+async fn count_failure(state: &AppState, username: &str, ip: &str, now: DateTime<Utc>) -> Option<u64> {
+    let limits = &state.settings.limits;
+    let _ = state.limiter.hit(&ip_subject(ip), limits.login_failures_per_ip, now).await;
+    state.limiter.hit(&pair_subject(username, ip), pair_limit(state), now).await.err().map(|e| e.retry_after)
+}
+
+fn pair_limit(state: &AppState) -> Limit {
+    let auth = &state.settings.auth;
+    // The failure that reaches `max_failed_logins` locks: the limiter refuses the hit after `max`.
+    Limit { max: (auth.max_failed_logins.max(1) - 1) as u64, window_seconds: auth.lockout_seconds.max(1) as u64 }
+}
+
+/// Counts a failed login (address, name at address, and the account across all addresses) and gives
+/// the answer. An unknown name runs the same statements against no row (id 0 is never a staff id).
+async fn failed_login(
+    state: &AppState,
+    staff: Option<&Staff>,
+    username: &str,
+    ip: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<ApiError> {
+    let pair_locked = count_failure(state, username, ip, now).await;
+    let auth = &state.settings.auth;
+    let lock_until = now + Duration::seconds(auth.account_lockout_seconds);
+    let id = staff.map_or(0, |s| s.id);
+    let (failed, locked) =
+        repo::staff::record_failed_login(&state.db.conn, id, auth.account_max_failed_logins, lock_until).await?;
+    if let Some(s) = staff {
+        if locked {
+            // Guessing at one account from many addresses: lock it everywhere, and say so loudly.
+            tracing::error!(username = %s.username, "account locked after failed logins from several addresses");
+            metrics::counter!("minsheng_account_lockouts_total").increment(1);
+        }
+        tracing::warn!(username = %s.username, failed, "failed login");
+    }
+    metrics::counter!("minsheng_failed_logins_total").increment(1);
+    Ok(match pair_locked {
+        Some(retry_after) => locked_here(retry_after),
+        None => invalid(),
+    })
+}
+
+/// Wrong password and unknown name do the same work in the same order (a password hash check, the
+/// two limiter hits, one database statement) and give the same answer, so neither the time nor the
+/// text tells whether the name exists. No deliberate delay: the limits do the slowing down.
 pub async fn login(state: &AppState, req: &LoginRequest, ip: &str) -> ApiResult<TokenAnswer> {
     let username = req.username.as_deref().map(str::trim).unwrap_or("");
     if username.is_empty() {
@@ -89,49 +185,33 @@ pub async fn login(state: &AppState, req: &LoginRequest, ip: &str) -> ApiResult<
     };
     let db = &state.db.conn;
     let now = state.now();
-    if let Err(e) = state.limiter.peek(&login_subject(ip), state.settings.limits.login_failures_per_ip, now).await {
+    let limits = &state.settings.limits;
+    if let Err(e) = state.limiter.peek(&ip_subject(ip), limits.login_failures_per_ip, now).await {
         return Err(ApiError::too_many("rate_limited", "登录失败次数过多，请稍后再试", e.retry_after));
     }
+    if let Err(e) = state.limiter.peek(&pair_subject(username, ip), pair_limit(state), now).await {
+        return Err(locked_here(e.retry_after));
+    }
     let staff = repo::staff::by_username(db, username).await?.filter(|s| s.active);
-    let Some(staff) = staff else {
-        // Same work as a real check, so response time does not reveal which usernames exist.
-        password::verify(password, state.dummy_hash.to_string()).await;
-        failed_from(state, ip, now).await;
-        return Err(invalid());
-    };
-    if let Some(until) = staff.locked_until
-        && until > now
-    {
+    if let Some(until) = staff.as_ref().and_then(|s| s.locked_until).filter(|u| *u > now) {
         let secs = (until - now).num_seconds().max(1) as u64;
         return Err(ApiError::too_many(
-            "login_locked",
-            format!("登录失败次数过多，账号已临时锁定，请{}分钟后再试", secs.div_ceil(60)),
+            "account_locked",
+            format!("该账号登录失败次数过多，已被锁定，请{}分钟后再试或联系管理员", secs.div_ceil(60)),
             secs,
         ));
     }
-    if !password::verify(password, staff.password_hash.clone()).await {
-        let auth = &state.settings.auth;
-        let lock_until = now + Duration::seconds(auth.lockout_seconds);
-        let (failed, locked) = repo::staff::record_failed_login(db, &staff, auth.max_failed_logins, lock_until).await?;
-        failed_from(state, ip, now).await;
-        tracing::warn!(username = %staff.username, failed, "failed login");
-        metrics::counter!("minsheng_failed_logins_total").increment(1);
-        // Each further failure answers a little later (slows guessing without holding a thread).
-        tokio::time::sleep(std::time::Duration::from_millis(150 * failed.clamp(0, 5) as u64)).await;
-        if locked || failed >= auth.max_failed_logins {
-            return Err(ApiError::too_many(
-                "login_locked",
-                format!("登录失败次数过多，账号已临时锁定{}分钟", auth.lockout_seconds / 60),
-                auth.lockout_seconds as u64,
-            ));
-        }
-        return Err(invalid());
-    }
+    let hash = staff.as_ref().map_or_else(|| state.dummy_hash.to_string(), |s| s.password_hash.clone());
+    let ok = password::verify(password, hash).await;
+    let staff = match staff {
+        Some(s) if ok => s,
+        staff => return Err(failed_login(state, staff.as_ref(), username, ip, now).await?),
+    };
     if staff.failed_logins > 0 || staff.locked_until.is_some() {
         repo::staff::reset_failed_logins(db, staff.id).await?;
     }
     tracing::info!(username = %staff.username, "login");
-    issue(state, &staff).await
+    issue(state, &staff, Session::New).await
 }
 
 pub async fn refresh(state: &AppState, req: &RefreshRequest) -> ApiResult<TokenAnswer> {
@@ -140,7 +220,7 @@ pub async fn refresh(state: &AppState, req: &RefreshRequest) -> ApiResult<TokenA
         .as_deref()
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ApiError::validation("refresh_token", "缺少 refresh_token"))?;
-    let claims: StaffClaims = state.keys.verify(token).map_err(|e| match e {
+    let claims: StaffClaims = state.keys.staff.verify(token).map_err(|e| match e {
         TokenError::Expired => ApiError::unauthorized("token_expired", "登录已过期，请重新登录"),
         TokenError::Invalid => ApiError::unauthorized("token_invalid", "登录凭证无效，请重新登录"),
     })?;
@@ -152,6 +232,11 @@ pub async fn refresh(state: &AppState, req: &RefreshRequest) -> ApiResult<TokenA
     let staff = repo::staff::get(&state.db.conn, id)
         .await?
         .filter(|s| s.active && s.token_version == claims.tv)
-        .ok_or_else(|| ApiError::unauthorized("token_revoked", "登录凭证已失效，请重新登录"))?;
-    issue(state, &staff).await
+        .ok_or_else(crate::auth::extract::revoked)?;
+    let family_id = claims.fam.as_deref().ok_or_else(crate::auth::extract::revoked)?;
+    let family = repo::sessions::get(&state.db.conn, family_id)
+        .await?
+        .filter(|f| f.staff_id == staff.id && f.revoked_at.is_none())
+        .ok_or_else(crate::auth::extract::revoked)?;
+    issue(state, &staff, Session::Continue { family: &family.id, from_jti: &claims.jti }).await
 }

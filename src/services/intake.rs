@@ -59,6 +59,10 @@ pub struct IntakeAnswer {
     pub register_by: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_late: Option<bool>,
+    /// Whether a confirmation SMS was queued: false once the number has had its day's share (the
+    /// request is filed either way).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation_sms: Option<bool>,
 }
 
 /// A validated request: past this point nothing is re-checked.
@@ -83,8 +87,10 @@ pub const DESCRIPTION_MIN: usize = 5;
 pub const DESCRIPTION_MAX: usize = 2000;
 
 fn optional_text(v: &Option<String>, field: &str, max: usize, what: &str) -> ApiResult<Option<String>> {
-    match v.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
+    let v = v.as_deref().map(|s| super::clean_text(s, field)).transpose()?;
+    match v.as_deref() {
+        None => Ok(None),
+        Some(s) if crate::domain::text::visible_len(s) == 0 => Ok(None),
         Some(s) if s.chars().count() > max => Err(ApiError::validation(field, format!("{what}不能超过{max}个字"))),
         Some(s) => Ok(Some(s.to_string())),
     }
@@ -159,12 +165,12 @@ async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiRes
         }
         _ => Priority::Normal,
     };
-    let description = req.description.as_deref().map(str::trim).unwrap_or("").to_string();
-    let len = description.chars().count();
-    if len < DESCRIPTION_MIN {
+    let description = super::clean_text(req.description.as_deref().unwrap_or(""), "description")?;
+    // Zero-width and other invisible characters fill no minimum.
+    if crate::domain::text::visible_len(&description) < DESCRIPTION_MIN {
         return Err(ApiError::validation("description", format!("请描述您的诉求（至少{DESCRIPTION_MIN}个字）")));
     }
-    if len > DESCRIPTION_MAX {
+    if description.chars().count() > DESCRIPTION_MAX {
         return Err(ApiError::validation("description", format!("诉求描述不能超过{DESCRIPTION_MAX}个字")));
     }
     let phone = req
@@ -227,13 +233,15 @@ fn staff_of(caller: &Caller) -> Option<&StaffUser> {
     }
 }
 
-/// Abuse limits for public intake: per address, per phone and per card. Staff are not limited.
+/// Abuse limits for public intake: per address, per phone at that address, and per card. The phone
+/// is counted per address: anyone can type a stranger's number, and must not lock that stranger out
+/// of filing their own request from their own phone. Staff are not limited.
 async fn check_limits(state: &AppState, i: &Intake, ip: &str) -> ApiResult<()> {
     let l = &state.settings.limits;
     let mut checks = vec![
         (format!("intake:ip:{ip}"), l.intake_per_ip),
         (format!("intake:ipd:{ip}"), l.intake_per_ip_daily),
-        (format!("intake:phone:{}", i.phone.as_str()), l.intake_per_phone),
+        (format!("intake:phone:{}:{ip}", i.phone.as_str()), l.intake_per_phone),
     ];
     if let Some(card) = i.card_id {
         checks.push((format!("intake:card:{card}"), l.intake_per_card));
@@ -242,6 +250,16 @@ async fn check_limits(state: &AppState, i: &Intake, ip: &str) -> ApiResult<()> {
         metrics::counter!("minsheng_rate_limited_total", "what" => "intake").increment(1);
         ApiError::too_many("rate_limited", "提交过于频繁，请稍后再试；紧急情况请直接拨打联系卡上的电话", e.retry_after)
     })
+}
+
+async fn confirmation_allowed(state: &AppState, phone: &Phone, now: DateTime<Utc>) -> bool {
+    let limit = state.settings.limits.confirmation_sms_per_phone;
+    let allowed = state.limiter.hit(&format!("sms:confirmation:{}", phone.as_str()), limit, now).await.is_ok();
+    if !allowed {
+        tracing::info!(phone = %phone, "confirmation SMS held back: the number's daily share is used");
+        metrics::counter!("minsheng_sms_held_total", "kind" => "confirmation").increment(1);
+    }
+    allowed
 }
 
 /// Hash of the request body as parsed JSON (key order and whitespace do not matter).
@@ -404,8 +422,13 @@ async fn create(
         };
     }
     let tracking_url = format!("{}/t/{}", state.public_url(), no.as_str());
-    let sms = templates::confirmation(&state.settings.county.sms_sign, no.as_str(), &tracking_url);
-    repo::outbox::enqueue(&*tx, &sms, i.phone.as_str(), Some(ticket.id), now).await?;
+    // Confirmations to one number are capped per day whoever files: a request typed with a
+    // stranger's number is accepted, but cannot turn the county's SMS account against that stranger.
+    let confirm = staff.is_some() || confirmation_allowed(state, &i.phone, now).await;
+    if confirm {
+        let sms = templates::confirmation(&state.settings.county.sms_sign, no.as_str(), &tracking_url);
+        repo::outbox::enqueue(&*tx, &sms, i.phone.as_str(), Some(ticket.id), now).await?;
+    }
     let answer = IntakeAnswer {
         ticket_no: no.as_str().to_string(),
         status: ticket.status.clone(),
@@ -414,6 +437,7 @@ async fn create(
         repeat_of: repeat_of.map(|t| t.no),
         register_by: staff.map(|_| received + Duration::minutes(policy.register_minutes)),
         registration_late: staff.map(|_| now > received + Duration::minutes(policy.register_minutes)),
+        confirmation_sms: Some(confirm),
     };
     if let Some((scope, key, _)) = idem {
         let text = serde_json::to_string(&answer).map_err(ApiError::internal)?;

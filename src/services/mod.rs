@@ -22,3 +22,11 @@ pub mod views;
 pub mod villagers;
 pub mod visit_queue;
 pub mod worklink;
+
+/// A free-text field from outside, checked (`domain::text`): trimmed, control characters refused
+/// with the field named, direction overrides dropped.
+pub fn clean_text(raw: &str, field: &str) -> crate::error::ApiResult<String> {
+    crate::domain::text::clean(raw.trim())
+        .map(|c| c.trim().to_string())
+        .map_err(|e| crate::error::ApiError::validation(field, e.message()))
+}

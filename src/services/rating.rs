@@ -13,12 +13,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
-use secrecy::ExposeSecret;
 use sha2::Sha256;
 
 fn mac(state: &AppState, payload: &str) -> Hmac<Sha256> {
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(state.settings.auth.jwt_secret.expose_secret().as_bytes())
-        .expect("HMAC takes keys of any length");
+    let mut m = state.keys.rating_link.mac();
     m.update(b"rating|");
     m.update(payload.as_bytes());
     m

@@ -94,7 +94,8 @@ fn parse(r: &VisitRequest) -> ApiResult<Visit> {
             Some(out)
         }
     };
-    let comment = r.comment.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_string);
+    let comment = r.comment.as_deref().map(|c| super::clean_text(c, "comment")).transpose()?;
+    let comment = comment.filter(|c| crate::domain::text::visible_len(c) > 0);
     if comment.as_ref().is_some_and(|c| c.chars().count() > 1000) {
         return Err(ApiError::validation("comment", "回访意见不能超过1000个字"));
     }

@@ -13,7 +13,6 @@ use actix_web::http::StatusCode;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use rand::Rng;
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use std::time::Duration;
@@ -42,13 +41,13 @@ fn otp_key(phone: &Phone) -> String {
     format!("otp:{}", phone.as_str())
 }
 
-fn failures_key(phone: &Phone, sent_at: i64) -> String {
-    format!("otp:fail:{}:{sent_at}", phone.as_str())
+/// Verification attempts at the code sent at `sent_at` (every attempt counts; a right one ends it).
+fn attempts_key(phone: &Phone, sent_at: i64) -> String {
+    format!("otp:tries:{}:{sent_at}", phone.as_str())
 }
 
 fn code_hash(state: &AppState, phone: &Phone, code: &str, sent_at: i64) -> Hmac<Sha256> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(state.settings.auth.jwt_secret.expose_secret().as_bytes())
-        .expect("HMAC takes keys of any length");
+    let mut mac = state.keys.one_time_code.mac();
     mac.update(format!("otp|{}|{code}|{sent_at}", phone.as_str()).as_bytes());
     mac
 }
@@ -67,8 +66,8 @@ async fn record(state: &AppState, phone: &Phone) -> ApiResult<Option<OtpRecord>>
     Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
 }
 
-async fn failures(state: &AppState, phone: &Phone, sent_at: i64) -> u64 {
-    let v = state.kv().get(&failures_key(phone, sent_at)).await.ok().flatten();
+async fn attempts(state: &AppState, phone: &Phone, sent_at: i64) -> u64 {
+    let v = state.kv().get(&attempts_key(phone, sent_at)).await.ok().flatten();
     v.and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
@@ -88,7 +87,7 @@ pub async fn send_otp(state: &AppState, req: &OtpRequest, ip: &str) -> ApiResult
     let cfg = &state.settings.otp;
     if let Some(prev) = record(state, &phone).await? {
         let expires = prev.sent_at + cfg.ttl_seconds;
-        if now.timestamp() < expires && failures(state, &phone, prev.sent_at).await >= cfg.max_attempts {
+        if now.timestamp() < expires && attempts(state, &phone, prev.sent_at).await >= cfg.max_attempts {
             return Err(too_many("otp_locked", "验证码错误次数过多，请稍后再试", expires, now));
         }
         if now.timestamp() < prev.sent_at + cfg.resend_seconds {
@@ -144,17 +143,24 @@ pub async fn verify_otp(state: &AppState, req: &VerifyRequest) -> ApiResult<Vill
     if now.timestamp() >= expires {
         return Err(invalid());
     }
-    if failures(state, &phone, rec.sent_at).await >= cfg.max_attempts {
+    // The attempt is counted (one atomic INCR) before the code is compared, so parallel guesses
+    // cannot each compare first and be counted later: attempt max+1 is refused whatever it says.
+    let ttl = Duration::from_secs(cfg.ttl_seconds.max(1) as u64);
+    let attempt = state
+        .kv()
+        .incr(&attempts_key(&phone, rec.sent_at), ttl)
+        .await
+        .map_err(|e| ApiError::unavailable(format!("验证码服务暂不可用：{e}")))?;
+    if attempt > cfg.max_attempts {
         return Err(too_many("otp_locked", "验证码错误次数过多，请稍后再试", expires, now));
     }
     let expected = hex::decode(&rec.hash).unwrap_or_default();
     if code_hash(state, &phone, code, rec.sent_at).verify_slice(&expected).is_err() {
-        let ttl = Duration::from_secs(cfg.ttl_seconds.max(1) as u64);
-        let n = state.kv().incr(&failures_key(&phone, rec.sent_at), ttl).await.unwrap_or(cfg.max_attempts);
-        if n >= cfg.max_attempts {
+        if attempt >= cfg.max_attempts {
             return Err(too_many("otp_locked", "验证码错误次数过多，请稍后再试", expires, now));
         }
-        return Err(ApiError::unauthorized("otp_invalid", format!("验证码错误，还可尝试{}次", cfg.max_attempts - n)));
+        let left = cfg.max_attempts - attempt;
+        return Err(ApiError::unauthorized("otp_invalid", format!("验证码错误，还可尝试{left}次")));
     }
     let _ = state.kv().del(&otp_key(&phone)).await;
     issue(state, format!("phone:{}", phone.as_str()), Some(phone.as_str().to_string()), None)
@@ -164,7 +170,7 @@ fn issue(state: &AppState, sub: String, phone: Option<String>, openid: Option<St
     let now = state.now().timestamp();
     let ttl = state.settings.villager.token_ttl_seconds;
     let claims = VillagerClaims { sub, typ: TYP_VILLAGER.into(), phone, openid, iat: now, exp: now + ttl };
-    Ok(VillagerToken { access_token: state.keys.sign(&claims)?, token_type: "Bearer", expires_in: ttl })
+    Ok(VillagerToken { access_token: state.keys.villager.sign(&claims)?, token_type: "Bearer", expires_in: ttl })
 }
 
 #[derive(Deserialize)]
@@ -172,7 +178,15 @@ pub struct WechatRequest {
     pub code: Option<String>,
 }
 
+/// A county without a mini-program: a client error (the feature is off), not a server fault.
+fn wechat_disabled() -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "wechat_disabled", "本县尚未开通微信登录，请使用短信验证码登录")
+}
+
 pub async fn wechat_login(state: &AppState, req: &WechatRequest) -> ApiResult<VillagerToken> {
+    if !wechat::is_configured(&state.settings.wechat) {
+        return Err(wechat_disabled());
+    }
     let code = req.code.as_deref().map(str::trim).filter(|c| !c.is_empty() && c.len() <= 128);
     let code = code.ok_or_else(|| ApiError::validation("code", "缺少微信登录凭证 code"))?;
     match wechat::code2session(&state.http, &state.settings.wechat, code).await {
@@ -185,7 +199,7 @@ pub async fn wechat_login(state: &AppState, req: &WechatRequest) -> ApiResult<Vi
                 }
                 WechatError::RateLimited => ApiError::too_many("wechat_rate_limited", "登录过于频繁，请稍后再试", 60),
                 WechatError::Blocked => ApiError::forbidden("微信账号存在风险，暂不能登录，请拨打服务热线"),
-                WechatError::NotConfigured => ApiError::unavailable("本县尚未开通微信登录"),
+                WechatError::NotConfigured => wechat_disabled(),
                 WechatError::Busy | WechatError::Transport(_) => ApiError::unavailable("微信服务繁忙，请稍后再试"),
                 WechatError::Other(..) => {
                     ApiError::new(StatusCode::BAD_GATEWAY, "wechat_error", "微信登录失败，请稍后再试")

@@ -28,7 +28,7 @@ pub const PAGE_ACTIONS: [Action; 5] =
     [Action::Accept, Action::Progress, Action::Resolve, Action::Return, Action::Escalate];
 
 pub async fn open(state: &AppState, token: &str) -> ApiResult<Opened> {
-    let link = worklink::verify(&worklink_key(state), token, state.now()).map_err(|e| match e {
+    let link = worklink::verify(worklink_key(state), token, state.now()).map_err(|e| match e {
         LinkError::Invalid => ApiError::not_found("链接无效，请核对短信中的链接"),
         LinkError::Expired => ApiError::gone("link_expired", "链接已过期，请登录工作台办理"),
     })?;

@@ -62,6 +62,8 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Sw
             break;
         }
     }
+    // Housekeeping: logins whose refresh tokens have all expired.
+    crate::repo::sessions::delete_expired(&state.db.conn, now).await?;
     if total.reminders + total.urges + total.escalations > 0 {
         tracing::info!(?total, "sla sweep");
         metrics::counter!("minsheng_sla_reminders_total").increment(total.reminders as u64);

@@ -118,7 +118,7 @@ async fn missing_tampered_expired_and_villager_tokens_are_refused_on_staff_route
 
     let mut expired: StaffClaims = serde_json::from_value(claims.clone()).unwrap();
     expired.exp = chrono::Utc::now().timestamp() - 3600;
-    let expired = app.state.keys.sign(&expired).unwrap();
+    let expired = app.state.keys.staff.sign(&expired).unwrap();
     let e = error_of(app.get("/api/v1/tickets", Some(&expired)).await, StatusCode::UNAUTHORIZED).await;
     assert_eq!(e["code"], "token_expired");
 
@@ -130,7 +130,7 @@ async fn missing_tampered_expired_and_villager_tokens_are_refused_on_staff_route
         iat: chrono::Utc::now().timestamp(),
         exp: chrono::Utc::now().timestamp() + 600,
     };
-    let villager = app.state.keys.sign(&villager).unwrap();
+    let villager = app.state.keys.villager.sign(&villager).unwrap();
     let e = error_of(app.get("/api/v1/tickets", Some(&villager)).await, StatusCode::UNAUTHORIZED).await;
     assert_eq!(e["code"], "token_invalid");
 }

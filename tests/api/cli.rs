@@ -228,10 +228,37 @@ async fn the_demo_command_serves_the_links_and_logins_it_prints_and_reuses_its_d
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     assert_eq!(scans, 1, "the scan is written without the shared workers running");
+    // The demo signs with a secret of its own: the admin's claims signed with the development key
+    // this project once published are refused.
+    let forged = published_key_twin(&admin);
+    let r = http.get(format!("{base}/api/v1/tickets")).bearer_auth(&forged).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::UNAUTHORIZED, "a token signed with the published key");
+    let r = http.get(format!("{base}/api/v1/tickets")).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
     child.kill().await.unwrap();
-    // Again in the same folder: the same county, nothing seeded twice.
+    // Again in the same folder: the same county, nothing seeded twice, the same secret (the
+    // admin's token from the first run still works).
     let (mut again, cards_again, _, seeded) = start_demo(&dir, port).await;
     assert!(!seeded);
     assert_eq!(cards_again, cards);
+    for _ in 0..100 {
+        if http.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let r = http.get(format!("{base}/api/v1/tickets")).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK, "the generated secret is kept in the database");
     again.kill().await.unwrap();
+}
+
+/// The same claims as `token`, signed with the development key once published in base.yaml.
+fn published_key_twin(token: &str) -> String {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: minsheng::auth::jwt::StaffClaims =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    let keys =
+        minsheng::auth::jwt::Keys::new(&secrecy::SecretString::from(minsheng::auth::keys::PUBLISHED_DEVELOPMENT_KEY));
+    keys.sign(&claims).unwrap()
 }

@@ -228,6 +228,17 @@ impl TestApp {
         self.state.time.advance(at - self.state.now());
     }
 
+    /// The text of the latest SMS of `kind` about ticket `no`, as stored (the outbox listing masks
+    /// link tokens; the phone receives them whole).
+    pub async fn sent_body(&self, no: &str, kind: &str) -> String {
+        let sql = format!(
+            "SELECT o.body FROM outbox o JOIN tickets t ON t.id = o.ticket_id WHERE t.no = '{no}' AND o.kind = '{kind}' ORDER BY o.id DESC LIMIT 1"
+        );
+        let stmt = sea_orm::Statement::from_string(self.state.db.backend(), sql);
+        let row = self.state.db.conn.query_one_raw(stmt).await.unwrap().expect("a message of that kind");
+        row.try_get_by_index::<String>(0).unwrap()
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         let stmt = sea_orm::Statement::from_string(self.state.db.backend(), sql.to_string());
         let row = self.state.db.conn.query_one_raw(stmt).await.unwrap().unwrap();

@@ -16,6 +16,7 @@ mod pages;
 mod random_walk;
 mod roles_matrix;
 mod scope;
+mod security;
 mod sla_admin;
 mod sms_admin;
 mod sms_e2e;

@@ -127,8 +127,9 @@ async fn aliyun_errors_fall_into_rejected_transient_deferred_and_timeout() {
         (Answer::Code("isv.AMOUNT_NOT_ENOUGH", "账户余额不足"), "pending", 1, "isv.AMOUNT_NOT_ENOUGH"),
         (Answer::Code("isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控Permits:1"), "pending", 0, "BUSINESS_LIMIT_CONTROL"),
     ];
-    for (answer, status, attempts, error) in cases {
-        let no = app.file("李家庄村", "13812345678").await;
+    for (i, (answer, status, attempts, error)) in cases.into_iter().enumerate() {
+        // A number of its own each: confirmations to one number are capped per day.
+        let no = app.file("李家庄村", &format!("138123456{i:02}")).await;
         fake.script([answer.clone()]);
         let now = app.state.now();
         run_pass(&app.state, now).await.unwrap();
@@ -164,8 +165,8 @@ async fn tencent_errors_fall_into_rejected_deferred_and_provider_fault() {
         (Answer::Code("FailedOperation.SignatureIncorrectOrUnapproved", "signature unapproved"), "pending", 1),
         (Answer::Code("InternalError.Timeout", "timeout"), "pending", 1),
     ];
-    for (answer, status, attempts) in cases {
-        let no = app.file("李家庄村", "13812345678").await;
+    for (i, (answer, status, attempts)) in cases.into_iter().enumerate() {
+        let no = app.file("李家庄村", &format!("138123456{i:02}")).await;
         fake.script([answer.clone()]);
         let now = app.state.now();
         run_pass(&app.state, now).await.unwrap();

@@ -6,7 +6,7 @@ use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// The code as the SMS carries it (read from the outbox, as the phone would receive it).
-async fn code_sent_to(app: &TestApp, phone: &str) -> String {
+pub async fn code_sent_to(app: &TestApp, phone: &str) -> String {
     let stmt = sea_orm::Statement::from_string(
         app.state.db.backend(),
         format!("SELECT body FROM outbox WHERE kind = 'otp' AND recipient = '{phone}' ORDER BY id DESC LIMIT 1"),
@@ -206,10 +206,8 @@ async fn wechat_errors_map_to_clear_answers() {
         error_of(app.post("/api/v1/auth/wechat", None, &json!({})).await, StatusCode::BAD_REQUEST).await["field"],
         "code"
     );
-    // Not configured: a clear 503, no call out.
+    // Not configured: a client error saying WeChat login is off, no call out.
     let bare = spawn_app().await;
-    assert_eq!(
-        bare.post("/api/v1/auth/wechat", None, &json!({"code": "x"})).await.status(),
-        StatusCode::SERVICE_UNAVAILABLE
-    );
+    let e = error_of(bare.post("/api/v1/auth/wechat", None, &json!({"code": "x"})).await, StatusCode::FORBIDDEN).await;
+    assert_eq!(e["code"], "wechat_disabled");
 }

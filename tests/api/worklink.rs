@@ -3,7 +3,7 @@
 use crate::helpers::{TestApp, spawn_app_with};
 use chrono::Duration;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// A 1×1 PNG.
 pub const PNG: &[u8] = &[
@@ -50,12 +50,10 @@ async fn post_form(
 /// Dispatches a ticket to 李家庄村 and returns (ticket no, the link path from the cadre's SMS).
 pub async fn dispatched_with_link(app: &TestApp) -> (String, String) {
     let no = app.file("李家庄村", "13812345678").await;
-    let (op, di, admin) = (app.token("operator").await, app.token("dispatcher").await, app.token("admin").await);
+    let (op, di) = (app.token("operator").await, app.token("dispatcher").await);
     app.act_ok(&op, &no, "register", json!({})).await;
     app.act_ok(&di, &no, "dispatch", json!({"unit_id": app.unit_id("李家庄村村民委员会").await})).await;
-    let sms: Value =
-        app.get(&format!("/api/v1/outbox?ticket_no={no}&kind=assignment"), Some(&admin)).await.json().await.unwrap();
-    let body = sms["items"][0]["body"].as_str().unwrap().to_string();
+    let body = app.sent_body(&no, "assignment").await;
     let start = body.find("http://minsheng.test/w/").expect("link in the SMS");
     let link: String = body[start..].split_whitespace().next().unwrap().to_string();
     assert!(body.chars().count() < 140, "two SMS segments at most: {body}");

@@ -63,11 +63,9 @@ async fn a_cadre_resolves_from_the_sms_link_with_photos() {
     let upload_dir = dir.to_string_lossy().into_owned();
     let app = spawn_app_with(move |s| s.application.upload_dir = upload_dir).await;
     let no = registered(&app, "李家庄村", "13812345678").await;
-    let (di, admin) = (app.token("dispatcher").await, app.token("admin").await);
+    let di = app.token("dispatcher").await;
     app.act_ok(&di, &no, "dispatch", json!({"unit_id": app.unit_id("李家庄村村民委员会").await})).await;
-    let sms: Value =
-        app.get(&format!("/api/v1/outbox?ticket_no={no}&kind=assignment"), Some(&admin)).await.json().await.unwrap();
-    let body = sms["items"][0]["body"].as_str().unwrap();
+    let body = app.sent_body(&no, "assignment").await;
     let link = body[body.find("/w/").unwrap()..].split_whitespace().next().unwrap().to_string();
     let photo = std::env::temp_dir().join(format!("minsheng-photo-{}.png", uuid::Uuid::new_v4().simple()));
     std::fs::write(&photo, PNG).unwrap();

@@ -149,10 +149,23 @@ pub async fn urge(state: &AppState, l: &Loaded, body: &ActionBody) -> ApiResult<
     let a = active(l)?;
     let mut fx = Effects::new(false);
     fx.note = optional(&body.note, "note")?;
-    fx.data = json!({"assignment_id": a.id, "unit_id": a.unit_id});
     let sign = &state.settings.county.sms_sign;
+    let limit = state.settings.limits.urge_sms_per_recipient;
+    let now = state.now();
+    let mut held = 0;
     for (phone, _) in unit_recipients(&state.db.conn, a.unit_id, a.assignee_id).await? {
+        // Every urge is on the ledger; the SMS to one person about one order is throttled, so ten
+        // clicks are not ten messages.
+        let subject = format!("sms:urge:{}:{phone}", l.ticket.id);
+        if state.limiter.hit(&subject, limit, now).await.is_err() {
+            held += 1;
+            continue;
+        }
         fx.sms.push((templates::urge(sign, &l.ticket.no, fx.note.as_deref().unwrap_or("")), phone));
     }
+    if held > 0 {
+        metrics::counter!("minsheng_sms_held_total", "kind" => "urge").increment(held as u64);
+    }
+    fx.data = json!({"assignment_id": a.id, "unit_id": a.unit_id, "sms_sent": fx.sms.len(), "sms_held": held});
     Ok(fx)
 }

@@ -24,7 +24,6 @@ use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
 use entity::{assignments, tickets};
 use sea_orm::{ConnectionTrait, Value};
-use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -87,8 +86,9 @@ impl Effects {
 }
 
 pub fn required(v: &Option<String>, field: &str, what: &str) -> ApiResult<String> {
-    match v.as_deref().map(str::trim) {
-        Some(s) if !s.is_empty() => {
+    let v = v.as_deref().map(|s| super::clean_text(s, field)).transpose()?;
+    match v.as_deref() {
+        Some(s) if crate::domain::text::visible_len(s) > 0 => {
             if s.chars().count() > 2000 {
                 Err(ApiError::validation(field, format!("{what}不能超过2000个字")))
             } else {
@@ -100,7 +100,8 @@ pub fn required(v: &Option<String>, field: &str, what: &str) -> ApiResult<String
 }
 
 pub fn optional(v: &Option<String>, field: &str) -> ApiResult<Option<String>> {
-    match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let v = v.as_deref().map(|s| super::clean_text(s, field)).transpose()?;
+    match v.as_deref().filter(|s| crate::domain::text::visible_len(s) > 0) {
         Some(s) if s.chars().count() > 2000 => Err(ApiError::validation(field, "备注不能超过2000个字")),
         other => Ok(other.map(str::to_string)),
     }
@@ -215,23 +216,15 @@ pub fn end_cols(
     )
 }
 
-/// The key that signs cadres' order links, derived from the token secret for its own purpose.
-pub fn worklink_key(state: &AppState) -> Vec<u8> {
-    use hmac::{Hmac, Mac};
-    let secret = state.settings.auth.jwt_secret.expose_secret().as_bytes();
-    match Hmac::<sha2::Sha256>::new_from_slice(secret) {
-        Ok(mut m) => {
-            m.update(b"minsheng worklink key");
-            m.finalize().into_bytes().to_vec()
-        }
-        Err(_) => secret.to_vec(),
-    }
+/// The key that signs cadres' order links (its own key, derived for this purpose only).
+pub fn worklink_key(state: &AppState) -> &[u8] {
+    state.keys.work_link.bytes()
 }
 
 /// The cadre's order page for an assignment: valid until a week after its result deadline.
 pub fn worklink_url(state: &AppState, assignment_id: i64, staff_id: Option<i64>, resolve_by: DateTime<Utc>) -> String {
     let link = WorkLink { assignment_id, staff_id, expires: resolve_by + Duration::days(7) };
-    format!("{}/w/{}", state.public_url(), worklink::sign(&worklink_key(state), &link))
+    format!("{}/w/{}", state.public_url(), worklink::sign(worklink_key(state), &link))
 }
 
 /// Runs `action` on ticket `no` for `user`.
