@@ -22,6 +22,24 @@
   let listPage = 1;
 
   // --- API with the access token; one refresh on expiry, then back to the login ---
+  // Refresh tokens rotate and a used one is refused (and ends the login): requests that expire
+  // together share one refresh, and the new refresh token replaces the old.
+  let refreshing = null;
+  function refreshed() {
+    if (refreshing) return refreshing;
+    const mine = session;
+    refreshing = (async () => {
+      const rr = await fetch('/api/v1/auth/refresh', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refresh_token: mine.refresh_token }) });
+      if (!rr.ok) return false;
+      const t = await rr.json();
+      mine.access_token = t.access_token;
+      mine.refresh_token = t.refresh_token;
+      if (session === mine) store.setItem('minsheng.session', JSON.stringify(mine));
+      return true;
+    })().finally(() => { refreshing = null; });
+    return refreshing;
+  }
+
   async function api(method, path, body) {
     // A FormData body (an upload) goes as multipart; the browser sets its boundary.
     const multipart = typeof FormData !== 'undefined' && body instanceof FormData;
@@ -32,14 +50,8 @@
     });
     const used = session;
     let r = await go();
-    if (r.status === 401 && session && session === used && session.refresh_token) {
-      const rr = await fetch('/api/v1/auth/refresh', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refresh_token: session.refresh_token }) });
-      if (rr.ok) {
-        const t = await rr.json();
-        session.access_token = t.access_token;
-        store.setItem('minsheng.session', JSON.stringify(session));
-        r = await go();
-      }
+    if (r.status === 401 && session && session === used && session.refresh_token && await refreshed()) {
+      r = await go();
     }
     // A late answer to a request of an earlier session must not sign out whoever is in now.
     if (r.status === 401) { if (session === used) logout(); throw { message: '登录已过期，请重新登录' }; }

@@ -271,3 +271,17 @@ const PNG: &[u8] = &[
     0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D,
     0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
 ];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_access_token_is_refreshed_once_and_the_rotated_refresh_token_kept() {
+    let app = spawn_app().await;
+    let no = registered(&app, "杏花村", "13812340011").await;
+    let families = "SELECT COUNT(*) FROM refresh_families f JOIN staff s ON s.id = f.staff_id WHERE s.username = 'dispatcher'";
+    let before = app.count(families).await;
+    let result = spec(&app, "console_refresh", vec![("TICKET_NO", no)]).await;
+    assert_eq!(result["refreshes"], 2);
+    // One login, never revoked: parallel refreshes with one token would have ended it.
+    assert_eq!(app.count(families).await, before + 1);
+    let revoked = format!("{families} AND f.revoked_at IS NOT NULL");
+    assert_eq!(app.count(&revoked).await, 0);
+}
