@@ -65,6 +65,12 @@ pub fn clean(raw: &str) -> Result<Cow<'_, str>, TextError> {
     Ok(Cow::Borrowed(raw))
 }
 
+/// For text that must be taken whatever it holds (an SMS from a phone, relayed by a provider):
+/// control characters (but tab and line breaks) and direction overrides are dropped.
+pub fn scrub(raw: &str) -> String {
+    raw.chars().filter(|c| !is_forbidden_control(*c) && !is_direction_override(*c)).collect()
+}
+
 /// The characters a reader sees: not whitespace, not invisible.
 pub fn visible_len(s: &str) -> usize {
     s.chars().filter(|c| !c.is_whitespace() && !is_invisible(*c)).count()
@@ -153,6 +159,12 @@ mod tests {
         assert_eq!(clean("照片\u{202E}gpj.exe").unwrap(), "照片gpj.exe");
         assert_eq!(clean("\u{2066}村东\u{2069}").unwrap(), "村东");
         assert!(matches!(clean("平常的文字"), Ok(Cow::Borrowed(_))));
+    }
+
+    #[test]
+    fn scrubbing_drops_what_clean_refuses() {
+        assert_eq!(scrub("1\u{0}\u{202E}满意\n"), "1满意\n");
+        assert_eq!(scrub("收到"), "收到");
     }
 
     #[test]

@@ -36,9 +36,11 @@ fn beijing(s: &str) -> Option<DateTime<Utc>> {
     chrono_tz::Asia::Shanghai.from_local_datetime(&naive).earliest().map(|d| d.to_utc())
 }
 
+/// A provider's field as text. What phones send cannot be refused (the provider would retry the
+/// batch for ever), so control characters and direction overrides are dropped instead.
 fn text(v: &Value) -> Option<String> {
     match v {
-        Value::String(s) => Some(s.clone()),
+        Value::String(s) => Some(crate::domain::text::scrub(s)),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }

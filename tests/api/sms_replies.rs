@@ -175,6 +175,11 @@ async fn free_text_goes_to_the_operators_queue_and_into_the_ledger() {
     assert_eq!(q["total"], 1);
     let e = error_of(app.get("/api/v1/sms/replies?status=maybe", Some(&op)).await, StatusCode::BAD_REQUEST).await;
     assert_eq!(e["field"], "status");
+    // What a phone sends cannot be refused (the provider would retry it for ever): NUL — which
+    // PostgreSQL cannot store — and direction overrides are dropped, the words kept.
+    assert_eq!(reply(&app, VILLAGER, "路灯\u{0}坏了\u{202E}三天").await["outcomes"], json!(["queued"]));
+    let ev = events(&app, &no).await;
+    assert!(ev.iter().any(|e| e["action"] == "sms_reply" && e["note"] == "路灯坏了三天"), "{ev:?}");
 }
 
 #[tokio::test]
