@@ -177,6 +177,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .app_data(web::JsonConfig::default().limit(256 * 1024).error_handler(json_error_handler))
             .app_data(web::QueryConfig::default().error_handler(query_error_handler))
             .app_data(web::FormConfig::default().limit(64 * 1024))
+            .wrap(from_fn(routes::refuse_control_characters))
             .wrap(Compress::default())
             .wrap(from_fn(observe))
             .wrap(TracingLogger::default())

@@ -49,6 +49,29 @@ pub fn client_ip(req: &actix_web::HttpRequest, state: &crate::state::AppState) -
     req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
+/// Refuses a request whose decoded path or query carries a control character (NUL cannot even reach
+/// PostgreSQL, and none belongs in an address): a 400 naming the parameter, before any handler runs.
+pub async fn refuse_control_characters(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use crate::domain::text::clean;
+    let path = percent_encoding::percent_decode_str(req.path()).decode_utf8_lossy();
+    if clean(&path).is_err() {
+        return Err(crate::error::ApiError::validation("path", "地址中含有不允许的控制字符").into());
+    }
+    if let Ok(pairs) = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        && let Some((k, _)) = pairs.iter().find(|(k, v)| clean(k).is_err() || clean(v).is_err())
+    {
+        return Err(crate::error::ApiError::validation(
+            crate::domain::text::scrub(k),
+            "查询参数中含有不允许的控制字符",
+        )
+        .into());
+    }
+    next.call(req).await
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
     pages::configure(cfg);

@@ -476,6 +476,24 @@ async fn invisible_text_fills_no_minimum_and_control_characters_are_refused_by_n
     assert_eq!(app.ticket(&di, &no).await["status"], "submitted");
 }
 
+#[tokio::test]
+async fn control_characters_in_a_path_or_query_are_refused_by_name() {
+    let app = spawn_app().await;
+    let admin = app.token("admin").await;
+    for (path, field) in [
+        ("/api/v1/tickets?q=%E6%B0%B4%00", "q"),
+        ("/api/v1/outbox?ticket_no=2026%00", "ticket_no"),
+        ("/api/v1/cards/ab%00cd", "path"),
+        ("/api/v1/tickets/20261201-000001%1B/public?phone_tail=1234", "path"),
+    ] {
+        let e = error_of(app.get(path, Some(&admin)).await, StatusCode::BAD_REQUEST).await;
+        assert_eq!(e["field"], field, "{path}");
+        assert!(e["message"].as_str().unwrap().contains("控制字符"));
+    }
+    // Plain text still searches.
+    assert_eq!(app.get("/api/v1/tickets?q=%E6%B0%B4", Some(&admin)).await.status(), StatusCode::OK);
+}
+
 // --- 11. tracking guesses ------------------------------------------------------------------------
 
 #[tokio::test]

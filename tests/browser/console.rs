@@ -276,7 +276,8 @@ const PNG: &[u8] = &[
 async fn an_expired_access_token_is_refreshed_once_and_the_rotated_refresh_token_kept() {
     let app = spawn_app().await;
     let no = registered(&app, "杏花村", "13812340011").await;
-    let families = "SELECT COUNT(*) FROM refresh_families f JOIN staff s ON s.id = f.staff_id WHERE s.username = 'dispatcher'";
+    let families =
+        "SELECT COUNT(*) FROM refresh_families f JOIN staff s ON s.id = f.staff_id WHERE s.username = 'dispatcher'";
     let before = app.count(families).await;
     let result = spec(&app, "console_refresh", vec![("TICKET_NO", no)]).await;
     assert_eq!(result["refreshes"], 2);
