@@ -3,20 +3,21 @@
 mod files;
 
 use crate::helpers::{TestApp, error_of, spawn_app, spawn_app_with};
-use files::{files_under, large_jpeg, png_bomb, restart_peak, status_kb};
+use files::{files_under, large_jpeg, png_bomb, png_with_icc_bomb, restart_peak, status_kb};
 use image::{ImageBuffer, Rgb};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 /// Real recordings (tests/fixtures/README.md says how they were made) and the mime they are stored as.
-const VOICE: [(&str, &[u8], &str); 7] = [
+const VOICE: [(&str, &[u8], &str); 8] = [
     ("voice.webm", include_bytes!("../fixtures/voice.webm"), "audio/webm"),
     ("voice-chromium.webm", include_bytes!("../fixtures/voice-chromium.webm"), "audio/webm"),
     ("voice-chromium-onestop.webm", include_bytes!("../fixtures/voice-chromium-onestop.webm"), "audio/webm"),
     ("voice.ogg", include_bytes!("../fixtures/voice.ogg"), "audio/ogg"),
     ("voice-vorbis.ogg", include_bytes!("../fixtures/voice-vorbis.ogg"), "audio/ogg"),
     ("voice.m4a", include_bytes!("../fixtures/voice.m4a"), "audio/mp4"),
+    ("voice-chromium.m4a", include_bytes!("../fixtures/voice-chromium.m4a"), "audio/mp4"),
     ("voice.amr", include_bytes!("../fixtures/voice.amr"), "audio/amr"),
 ];
 const VOICE_OGG: &[u8] = include_bytes!("../fixtures/voice.ogg");
@@ -267,6 +268,22 @@ async fn an_image_bomb_is_refused_from_its_header_without_decoding_it() {
 }
 
 #[tokio::test]
+async fn an_icc_profile_bomb_is_not_inflated_and_the_photo_is_kept_without_it() {
+    let _one_at_a_time = MEMORY_HEAVY.lock().await;
+    let app = spawn_app().await;
+    let png = png_with_icc_bomb(200 * 1024 * 1024);
+    assert!(png.len() < 250_000, "{} bytes", png.len());
+    let peak_before = restart_peak();
+    let r = upload(&app, png, "icc.png", None).await;
+    let grew_mb = status_kb("VmHWM").saturating_sub(peak_before) / 1024;
+    eprintln!("ICC bomb: peak RSS +{grew_mb} MB, answer {}", r.status());
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["mime"], "image/png");
+    assert!(grew_mb < 50, "peak memory grew by {grew_mb} MB");
+}
+
+#[tokio::test]
 async fn the_bomb_builder_makes_a_png_the_decoder_reads() {
     // The bomb test is only worth something if the bomb would really decode: a small one does.
     let img = image::load_from_memory(&png_bomb(300, 200)).unwrap();
@@ -298,6 +315,30 @@ async fn with_every_decoding_slot_taken_a_photo_is_answered_503_and_nothing_is_w
     assert_eq!(r.status(), StatusCode::CREATED);
     assert_eq!(app.count("SELECT COUNT(*) FROM uploads WHERE kind = 'image'").await, 1);
     assert_eq!(slots.available_permits(), 2, "the slot is given back");
+}
+
+#[tokio::test]
+async fn the_plain_form_with_every_decoding_slot_taken_shows_itself_again_with_503() {
+    let app = spawn_app_with(|s| {
+        s.uploads.decode_concurrency = 1;
+        s.uploads.decode_wait_ms = 50;
+    })
+    .await;
+    let _held = app.state.photo_decodes.clone().acquire_owned().await.unwrap();
+    let code = app.card("李家庄村");
+    let form = Form::new()
+        .text("idempotency_key", uuid::Uuid::new_v4().to_string())
+        .text("category", "water.supply")
+        .text("description", "村东头自来水停了三天了")
+        .text("phone", "13812345678")
+        .part("photo", Part::bytes(jpeg_with_gps()).file_name("IMG_1.jpg"));
+    let r = app.client.post(app.url(&format!("/c/{code}"))).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.headers().contains_key("retry-after"));
+    let page = r.text().await.unwrap();
+    assert!(page.contains("正在处理的照片较多") && page.contains("name=\"description\""), "{page}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 0);
+    nothing_written(&app).await;
 }
 
 #[tokio::test]

@@ -138,7 +138,7 @@ mod tests {
     }
 
     /// Real recordings (tests/fixtures/README.md says how each was made).
-    const FIXTURES: [(&str, &[u8], Media); 8] = [
+    const FIXTURES: [(&str, &[u8], Media); 9] = [
         ("voice.webm", include_bytes!("../../../tests/fixtures/voice.webm"), Media::Webm),
         ("voice-chromium.webm", include_bytes!("../../../tests/fixtures/voice-chromium.webm"), Media::Webm),
         (
@@ -149,6 +149,7 @@ mod tests {
         ("voice.ogg", include_bytes!("../../../tests/fixtures/voice.ogg"), Media::Ogg),
         ("voice-vorbis.ogg", include_bytes!("../../../tests/fixtures/voice-vorbis.ogg"), Media::Ogg),
         ("voice.m4a", include_bytes!("../../../tests/fixtures/voice.m4a"), Media::Mp4Audio),
+        ("voice-chromium.m4a", include_bytes!("../../../tests/fixtures/voice-chromium.m4a"), Media::Mp4Audio),
         ("voice.amr", include_bytes!("../../../tests/fixtures/voice.amr"), Media::Amr),
         ("video-only.mp4", include_bytes!("../../../tests/fixtures/video-only.mp4"), Media::Mp4Audio),
     ];

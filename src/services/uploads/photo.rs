@@ -34,14 +34,26 @@ fn format_of(media: Media) -> Result<ImageFormat, PhotoError> {
     }
 }
 
-/// A decoder for the photo's header; nothing is decoded yet. `max_alloc` bounds what the PNG
-/// decoder may allocate for itself (text and ICC chunks, row buffers).
+/// What the PNG decoder may allocate for itself (`Limits::max_alloc`, which `image` hands to `png` as
+/// its own budget): chiefly the ICC profile and text chunks it reads with the header, before any
+/// decoding slot is taken. A profile that would inflate beyond it is dropped (we drop metadata anyway).
+/// The old budget, 512 MiB (then 128), let a 200 KB `iCCP` chunk inflate to that much per request.
+pub const PNG_METADATA_BUDGET: u64 = 8 * 1024 * 1024;
+
+/// A decoder for the photo's header; nothing is decoded yet.
 fn decoder<'a>(bytes: &'a [u8], media: Media, limits: &PhotoLimits) -> Result<impl ImageDecoder + 'a, PhotoError> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format_of(media)?);
     let mut l = Limits::default();
-    l.max_alloc = Some(limits.max_decode_bytes);
+    l.max_alloc = Some(PNG_METADATA_BUDGET.min(limits.max_decode_bytes));
     reader.limits(l);
-    reader.into_decoder().map_err(unreadable)
+    reader.into_decoder().map_err(|e| decode_error(e, limits))
+}
+
+fn decode_error(e: ImageError, limits: &PhotoLimits) -> PhotoError {
+    match e {
+        ImageError::Limits(_) => PhotoError::TooLarge { width: 0, height: 0, needs: limits.max_decode_bytes },
+        e => PhotoError::Unreadable(e.to_string()),
+    }
 }
 
 fn unreadable(e: ImageError) -> PhotoError {
@@ -49,15 +61,16 @@ fn unreadable(e: ImageError) -> PhotoError {
 }
 
 /// Refuses a photo whose header declares too many pixels, or whose decoding would take more memory
-/// than allowed: the output buffer, what the decoder keeps beside it and the copy of the input the
-/// JPEG decoder makes (see `domain::media::image`).
+/// than allowed: the output buffer, what the decoder keeps beside it (see `domain::media::image`),
+/// the copy of the input the JPEG decoder makes and the PNG decoder's own budget.
 pub fn inspect(bytes: &[u8], media: Media, limits: &PhotoLimits) -> Result<(), PhotoError> {
     let d = decoder(bytes, media, limits)?;
     let (width, height) = d.dimensions();
     let needs = d
         .total_bytes()
         .saturating_add(media::image::decoder_overhead(media, bytes, width, height))
-        .saturating_add(bytes.len() as u64);
+        .saturating_add(bytes.len() as u64)
+        .saturating_add(if media == Media::Png { PNG_METADATA_BUDGET } else { 0 });
     if u64::from(width) * u64::from(height) > limits.max_pixels || needs > limits.max_decode_bytes {
         return Err(PhotoError::TooLarge { width, height, needs });
     }
@@ -70,10 +83,7 @@ pub fn clean(bytes: &[u8], media: Media, limits: &PhotoLimits) -> Result<(Vec<u8
     let mut d = decoder(bytes, media, limits)?;
     // A damaged EXIF block only costs the orientation, never the photo.
     let orientation = d.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img = DynamicImage::from_decoder(d).map_err(|e| match e {
-        ImageError::Limits(_) => PhotoError::TooLarge { width: 0, height: 0, needs: limits.max_decode_bytes },
-        e => unreadable(e),
-    })?;
+    let mut img = DynamicImage::from_decoder(d).map_err(|e| decode_error(e, limits))?;
     // Scale before turning: the rotation then copies only the small image. `thumbnail` averages the
     // area under each output pixel and allocates nothing but its output.
     if img.width().max(img.height()) > limits.max_side {

@@ -93,6 +93,22 @@ pub fn png_bomb(width: u32, height: u32) -> Vec<u8> {
         .concat()
 }
 
+/// An 8×8 black PNG whose ICC profile (`iCCP`, read while the header is parsed) inflates to
+/// `inflated` bytes.
+pub fn png_with_icc_bomb(inflated: u64) -> Vec<u8> {
+    let mut ihdr = [8u32.to_be_bytes(), 8u32.to_be_bytes()].concat();
+    ihdr.extend([8, 2, 0, 0, 0]);
+    let iccp = [&b"bomb\0\0"[..], &zlib_of_zeros(inflated)].concat(); // name, compression method 0
+    [
+        b"\x89PNG\r\n\x1a\n".to_vec(),
+        chunk(b"IHDR", &ihdr),
+        chunk(b"iCCP", &iccp),
+        chunk(b"IDAT", &zlib_of_zeros((8 * 3 + 1) * 8)),
+        chunk(b"IEND", &[]),
+    ]
+    .concat()
+}
+
 /// A baseline JPEG photo of `width`×`height` (a smooth gradient).
 pub fn large_jpeg(width: u32, height: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(width, height, |x, y| {
