@@ -140,6 +140,13 @@ mod tests {
     }
 
     #[test]
+    fn a_real_progressive_jpeg_is_recognised() {
+        // jpegtran -progressive of a 64×48 4:2:0 JPEG: 4×3 MCUs of 16×16, six blocks each.
+        let b = include_bytes!("../../../tests/fixtures/progressive-64x48.jpg");
+        assert_eq!(decoder_overhead(Media::Jpeg, b, 64, 48), 2 * 4 * 3 * 6 * 64);
+    }
+
+    #[test]
     fn an_unreadable_jpeg_header_is_assumed_the_worst() {
         let worst = 8 * (4000 + 32) * (3000 + 32);
         assert_eq!(decoder_overhead(Media::Jpeg, &[0xFF, 0xD8, 0xFF, 0xC2, 0, 200], 4000, 3000), worst);
