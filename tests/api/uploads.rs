@@ -3,7 +3,7 @@
 mod files;
 
 use crate::helpers::{TestApp, error_of, spawn_app, spawn_app_with};
-use files::{files_under, large_jpeg, png_bomb, png_with_icc_bomb, restart_peak, status_kb};
+use files::{files_under, flat_jpeg, png_bomb, png_with_icc_bomb, restart_peak, status_kb};
 use image::{ImageBuffer, Rgb};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
@@ -345,7 +345,9 @@ async fn the_plain_form_with_every_decoding_slot_taken_shows_itself_again_with_5
 async fn a_large_legal_photo_is_accepted_and_scaled_down() {
     let _one_at_a_time = MEMORY_HEAVY.lock().await;
     let app = spawn_app().await;
-    let photo = large_jpeg(6000, 4000);
+    let photo = flat_jpeg(6000, 4000);
+    let declared = image::ImageReader::new(std::io::Cursor::new(&photo)).with_guessed_format().unwrap();
+    assert_eq!(declared.into_dimensions().unwrap(), (6000, 4000), "a 24-megapixel photo");
     let op = app.token("operator").await;
     let r = upload(&app, photo, "IMG_6000x4000.jpg", Some(&op)).await;
     assert_eq!(r.status(), StatusCode::CREATED);
@@ -353,7 +355,9 @@ async fn a_large_legal_photo_is_accepted_and_scaled_down() {
     assert_eq!(v["mime"], "image/jpeg");
     let stored = app.get(&format!("/api/v1/uploads/{}", v["upload_id"].as_str().unwrap()), Some(&op)).await;
     assert_eq!(stored.status(), StatusCode::OK);
-    let img = image::load_from_memory(&stored.bytes().await.unwrap()).unwrap();
+    let img = image::load_from_memory(&stored.bytes().await.unwrap()).unwrap().to_rgb8();
     assert_eq!(img.width(), 2560, "scaled to max_image_side");
     assert!((1706..=1707).contains(&img.height()), "aspect kept: {}", img.height());
+    let centre = img.get_pixel(1280, 853).0;
+    assert!(centre.iter().all(|&c| c.abs_diff(128) <= 2), "still the same grey: {centre:?}");
 }

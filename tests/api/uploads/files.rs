@@ -109,14 +109,29 @@ pub fn png_with_icc_bomb(inflated: u64) -> Vec<u8> {
     .concat()
 }
 
-/// A baseline JPEG photo of `width`×`height` (a smooth gradient).
-pub fn large_jpeg(width: u32, height: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x * 255 / width) as u8, (y * 255 / height) as u8, 120])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
-    out.into_inner()
+/// A baseline 4:2:0 JPEG of `width`×`height` in flat grey, built by hand so that a 24-megapixel
+/// photo costs the test nothing to make: one Huffman code (`0`) for "DC unchanged" and one for "end
+/// of block", so each of the 6 blocks of a 16×16 MCU takes two zero bits.
+pub fn flat_jpeg(width: u16, height: u16) -> Vec<u8> {
+    let segment =
+        |marker: u8, data: &[u8]| [&[0xFF, marker][..], &((data.len() + 2) as u16).to_be_bytes(), data].concat();
+    let [w0, w1] = width.to_be_bytes();
+    let [h0, h1] = height.to_be_bytes();
+    let mut one_code = vec![1u8]; // one code of length 1 …
+    one_code.extend([0u8; 15]);
+    one_code.push(0x00); // … for symbol 0 (DC: difference 0; AC: end of block)
+    let mcus = u64::from(width).div_ceil(16) * u64::from(height).div_ceil(16);
+    [
+        vec![0xFF, 0xD8],
+        segment(0xDB, &[[0u8].as_slice(), &[1u8; 64]].concat()), // quantisation table 0: all ones
+        segment(0xC0, &[8, h0, h1, w0, w1, 3, 1, 0x22, 0, 2, 0x11, 0, 3, 0x11, 0]), // Y 2×2, Cb, Cr
+        segment(0xC4, &[[0x00u8].as_slice(), &one_code].concat()), // DC table 0
+        segment(0xC4, &[[0x10u8].as_slice(), &one_code].concat()), // AC table 0
+        segment(0xDA, &[3, 1, 0x00, 2, 0x00, 3, 0x00, 0, 63, 0]),
+        vec![0u8; (mcus * 6 * 2).div_ceil(8) as usize],
+        vec![0xFF, 0xD9],
+    ]
+    .concat()
 }
 
 /// A line of /proc/self/status in kB (`VmHWM`: peak resident memory; `VmRSS`: now).
