@@ -48,6 +48,24 @@ pub struct UploadSettings {
     pub max_image_bytes: usize,
     pub max_audio_bytes: usize,
     pub max_image_side: u32,
+    /// Photos declaring more pixels are refused from their header, before decoding.
+    pub max_image_pixels: u64,
+    /// Memory one photo may take to decode (pixels plus the decoder's own buffers), in bytes.
+    pub max_decode_bytes: u64,
+    /// Photos decoded at the same time; 0 = one per CPU core.
+    pub decode_concurrency: usize,
+    /// How long an upload waits for a free decoding slot before it is answered 503.
+    pub decode_wait_ms: u64,
+}
+
+impl UploadSettings {
+    /// Decoding slots: `decode_concurrency`, or the number of CPU cores when it is 0.
+    pub fn decode_slots(&self) -> usize {
+        match self.decode_concurrency {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -97,6 +97,7 @@ pub async fn build_state(settings: Settings, db: Db) -> anyhow::Result<AppState>
         dummy_hash: Arc::new(dummy_hash),
         prometheus: prometheus(),
         card_scans: Default::default(),
+        photo_decodes: Arc::new(tokio::sync::Semaphore::new(settings.uploads.decode_slots())),
         settings: Arc::new(settings),
     })
 }

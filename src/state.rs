@@ -25,6 +25,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Card scans counted in memory until the card_scans worker writes them.
     pub card_scans: Arc<crate::cards::scans::ScanCounter>,
+    /// Decoding slots for uploaded photos (`uploads.decode_concurrency`): bounds their memory and CPU.
+    pub photo_decodes: Arc<tokio::sync::Semaphore>,
 }
 
 /// Wall-clock time with an offset that tests may move forward (time is an input, tests never sleep).

@@ -3,6 +3,7 @@
 pub mod card;
 pub mod ids;
 pub mod ledger;
+pub mod media;
 pub mod metrics;
 pub mod phone;
 pub mod roles;

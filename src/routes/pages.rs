@@ -12,6 +12,7 @@ use crate::services::cards::{CardLookup, PublicCard};
 use crate::services::{cards, intake, rating, uploads, views};
 use crate::state::AppState;
 use actix_multipart::Multipart;
+use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, get, http::StatusCode, post, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -290,6 +291,15 @@ async fn card_submit(
     let typed = match store_files(&state, form, &ip).await {
         Ok(t) => t,
         Err(e) if e.status.is_client_error() => return intake_page(&ctx, &card, &Typed::default(), Some(&e.message)),
+        // Every photo decoding slot taken: the form again, with the same 503 and Retry-After.
+        Err(e) if e.retry_after.is_some() => {
+            let mut page = intake_page(&ctx, &card, &Typed::default(), Some(&e.message));
+            *page.status_mut() = e.status;
+            if let Some(v) = e.retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+                page.headers_mut().insert(RETRY_AFTER, v);
+            }
+            return page;
+        }
         Err(e) => return ctx.error(e),
     };
     let text = |k: &str| Some(typed.get(k)).filter(|s| !s.trim().is_empty());

@@ -1,6 +1,11 @@
-//! Uploads: photos and voice notes. The type is read from the content, never from the name; photos
-//! are decoded, turned upright, scaled down and re-encoded, which drops EXIF (GPS position, camera,
-//! time) and every other piece of metadata. Files live under `application.upload_dir`.
+//! Uploads: photos and voice notes, through this one path for the API, the no-JavaScript intake page
+//! and the cadre's page. The type is read from the content, never from the name: voice notes are
+//! proven by a walk of their whole container (`domain::media`), photos by decoding them
+//! (`photo`: refused from the header when too large, decoded a few at a time, re-encoded without
+//! metadata). Nothing is written until the file has passed. Files live under
+//! `application.upload_dir`.
+pub mod photo;
+
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
@@ -8,107 +13,18 @@ use crate::services::tickets::load;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use entity::uploads;
-use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
+use photo::{PhotoError, PhotoLimits};
 use sea_orm::Set;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::io::Cursor;
 use std::path::PathBuf;
+use std::time::Duration;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Media {
-    Jpeg,
-    Png,
-    Webp,
-    Webm,
-    Ogg,
-    Mp4Audio,
-    Amr,
-}
+pub use crate::domain::media::{Media, sniff};
 
-impl Media {
-    pub fn is_image(self) -> bool {
-        matches!(self, Media::Jpeg | Media::Png | Media::Webp)
-    }
-
-    pub fn mime(self) -> &'static str {
-        match self {
-            Media::Jpeg => "image/jpeg",
-            Media::Png => "image/png",
-            Media::Webp => "image/webp",
-            Media::Webm => "audio/webm",
-            Media::Ogg => "audio/ogg",
-            Media::Mp4Audio => "audio/mp4",
-            Media::Amr => "audio/amr",
-        }
-    }
-
-    fn ext(self) -> &'static str {
-        match self {
-            Media::Jpeg => "jpg",
-            Media::Png => "png",
-            Media::Webp => "webp",
-            Media::Webm => "webm",
-            Media::Ogg => "ogg",
-            Media::Mp4Audio => "m4a",
-            Media::Amr => "amr",
-        }
-    }
-}
-
-/// Recognises the accepted formats by their leading bytes (magic numbers).
-pub fn sniff(b: &[u8]) -> Option<Media> {
-    let starts = |m: &[u8]| b.len() >= m.len() && &b[..m.len()] == m;
-    if starts(&[0xFF, 0xD8, 0xFF]) {
-        Some(Media::Jpeg)
-    } else if starts(b"\x89PNG\r\n\x1a\n") {
-        Some(Media::Png)
-    } else if starts(b"RIFF") && b.len() >= 12 && &b[8..12] == b"WEBP" {
-        Some(Media::Webp)
-    } else if starts(&[0x1A, 0x45, 0xDF, 0xA3]) {
-        Some(Media::Webm)
-    } else if starts(b"OggS") {
-        Some(Media::Ogg)
-    } else if b.len() >= 12 && &b[4..8] == b"ftyp" {
-        // ISO media (MediaRecorder on iPhones records audio/mp4); the brand tells audio from video
-        // only loosely, so any ISO media brand is accepted as a voice note container.
-        Some(Media::Mp4Audio)
-    } else if starts(b"#!AMR") {
-        Some(Media::Amr)
-    } else {
-        None
-    }
-}
-
-/// Decodes, orients, scales to `max_side` and re-encodes: JPEG for photos, PNG when the source is PNG
-/// (screenshots keep their sharp text). The output carries no metadata.
-pub fn clean_image(bytes: &[u8], max_side: u32) -> Result<(Vec<u8>, Media), String> {
-    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(12_000);
-    limits.max_image_height = Some(12_000);
-    limits.max_alloc = Some(512 * 1024 * 1024);
-    reader.limits(limits);
-    let source_png = matches!(reader.format(), Some(image::ImageFormat::Png));
-    let mut decoder = reader.into_decoder().map_err(|e| e.to_string())?;
-    // A damaged EXIF block only costs the orientation, never the photo.
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| e.to_string())?;
-    img.apply_orientation(orientation);
-    if img.width().max(img.height()) > max_side {
-        img = img.resize(max_side, max_side, image::imageops::FilterType::Triangle);
-    }
-    let mut out = Cursor::new(Vec::new());
-    if source_png {
-        img.write_to(&mut out, image::ImageFormat::Png).map_err(|e| e.to_string())?;
-        Ok((out.into_inner(), Media::Png))
-    } else {
-        let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
-        let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
-        rgb.write_with_encoder(encoder).map_err(|e| e.to_string())?;
-        Ok((out.into_inner(), Media::Jpeg))
-    }
-}
+/// How long a client that found every decoding slot taken should wait before trying again: a
+/// photo takes well under a second to decode.
+const BUSY_RETRY_AFTER_SECONDS: u64 = 2;
 
 #[derive(Serialize)]
 pub struct Stored {
@@ -124,33 +40,85 @@ pub struct Uploader {
     pub reference: Option<String>,
 }
 
+fn unsupported() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "只能上传照片（JPEG、PNG、WebP）或语音（WebM、Ogg、MP4、AMR）",
+    )
+    .with_field("file")
+}
+
+fn image_too_large(limits: &PhotoLimits, width: u32, height: u32) -> ApiError {
+    let message = if u64::from(width) * u64::from(height) > limits.max_pixels {
+        let wan = limits.max_pixels / 10_000;
+        format!("照片尺寸太大（{width}×{height}像素），请缩小到{wan}万像素以内再上传")
+    } else {
+        "照片太大，无法处理，请缩小尺寸后再上传".to_string()
+    };
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "image_too_large", message).with_field("file")
+}
+
+fn photo_error(limits: &PhotoLimits, e: PhotoError) -> ApiError {
+    match e {
+        PhotoError::TooLarge { width, height, needs } => {
+            tracing::info!(width, height, needs, "image upload too large to decode");
+            image_too_large(limits, width, height)
+        }
+        PhotoError::Unreadable(why) => {
+            tracing::info!(error = %why, "undecodable image upload");
+            ApiError::unprocessable("image_unreadable", "file", "照片无法识别，请换一张重新上传")
+        }
+    }
+}
+
+/// Checks a photo from its header, waits briefly for a decoding slot and cleans it on a blocking
+/// thread; the slot is held until that thread is done, even if the client has gone.
+async fn clean_photo(state: &AppState, bytes: Vec<u8>, media: Media) -> ApiResult<(Vec<u8>, Media)> {
+    let cfg = &state.settings.uploads;
+    let limits = PhotoLimits {
+        max_pixels: cfg.max_image_pixels,
+        max_decode_bytes: cfg.max_decode_bytes,
+        max_side: cfg.max_image_side,
+    };
+    photo::inspect(&bytes, media, &limits).map_err(|e| photo_error(&limits, e))?;
+    let wait = Duration::from_millis(cfg.decode_wait_ms);
+    let permit = match tokio::time::timeout(wait, state.photo_decodes.clone().acquire_owned()).await {
+        Ok(permit) => permit.map_err(ApiError::internal)?,
+        Err(_) => {
+            metrics::counter!("minsheng_uploads_busy_total").increment(1);
+            let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "server_busy", "正在处理的照片较多，请稍后重试");
+            e.retry_after = Some(BUSY_RETRY_AFTER_SECONDS);
+            return Err(e);
+        }
+    };
+    tokio::task::spawn_blocking(move || {
+        let _slot = permit;
+        photo::clean(&bytes, media, &limits)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| photo_error(&limits, e))
+}
+
 /// Checks, cleans and stores one file.
 pub async fn store(state: &AppState, bytes: Vec<u8>, uploader: Uploader) -> ApiResult<Stored> {
     let cfg = &state.settings.uploads;
     if bytes.is_empty() {
         return Err(ApiError::validation("file", "文件是空的"));
     }
-    let media = sniff(&bytes).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "只能上传照片（JPEG、PNG、WebP）或语音（WebM、Ogg、MP4、AMR）",
-        )
-        .with_field("file")
-    })?;
+    let media = sniff(&bytes).ok_or_else(unsupported)?;
     let limit = if media.is_image() { cfg.max_image_bytes } else { cfg.max_audio_bytes };
     if bytes.len() > limit {
         return Err(too_large(limit));
     }
     let (data, media) = if media.is_image() {
-        let max_side = cfg.max_image_side;
-        tokio::task::spawn_blocking(move || clean_image(&bytes, max_side)).await.map_err(ApiError::internal)?.map_err(
-            |e| {
-                tracing::info!(error = %e, "undecodable image upload");
-                ApiError::unprocessable("image_unreadable", "file", "照片无法识别，请换一张重新上传")
-            },
-        )?
+        clean_photo(state, bytes, media).await?
     } else {
+        if let Err(why) = crate::domain::media::probe_audio(&bytes, media) {
+            tracing::info!(reason = %why, claimed = media.mime(), "voice note refused by the container probe");
+            return Err(unsupported());
+        }
         (bytes, media)
     };
     let id = uuid::Uuid::new_v4().simple().to_string();
@@ -234,25 +202,8 @@ pub async fn read(state: &AppState, caller: &Caller, id: &str) -> ApiResult<(&'s
         "audio/ogg" => "audio/ogg",
         "audio/mp4" => "audio/mp4",
         "audio/amr" => "audio/amr",
+        "audio/amr-wb" => "audio/amr-wb",
         _ => "application/octet-stream",
     };
     Ok((mime, bytes))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_are_told_by_content() {
-        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]), Some(Media::Jpeg));
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some(Media::Png));
-        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(Media::Webp));
-        assert_eq!(sniff(&[0x1A, 0x45, 0xDF, 0xA3, 1]), Some(Media::Webm));
-        assert_eq!(sniff(b"OggS\0\x02"), Some(Media::Ogg));
-        assert_eq!(sniff(b"\0\0\0\x20ftypM4A \0\0"), Some(Media::Mp4Audio));
-        assert_eq!(sniff(b"#!AMR\n"), Some(Media::Amr));
-        assert_eq!(sniff(b"<html><script>"), None);
-        assert_eq!(sniff(b"GIF89a"), None);
-    }
 }

@@ -1,9 +1,30 @@
-//! Uploads: type by content, metadata stripped, size limits, and who may read them.
+//! Uploads: type by content (voice notes by a walk of their container), metadata stripped, image
+//! bombs refused before decoding, decoding slots, size limits, and who may read them.
+mod files;
+
 use crate::helpers::{TestApp, error_of, spawn_app, spawn_app_with};
+use files::{files_under, flat_jpeg, png_bomb, png_with_icc_bomb, restart_peak, status_kb};
 use image::{ImageBuffer, Rgb};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
+
+/// Real recordings (tests/fixtures/README.md says how they were made) and the mime they are stored as.
+const VOICE: [(&str, &[u8], &str); 8] = [
+    ("voice.webm", include_bytes!("../fixtures/voice.webm"), "audio/webm"),
+    ("voice-chromium.webm", include_bytes!("../fixtures/voice-chromium.webm"), "audio/webm"),
+    ("voice-chromium-onestop.webm", include_bytes!("../fixtures/voice-chromium-onestop.webm"), "audio/webm"),
+    ("voice.ogg", include_bytes!("../fixtures/voice.ogg"), "audio/ogg"),
+    ("voice-vorbis.ogg", include_bytes!("../fixtures/voice-vorbis.ogg"), "audio/ogg"),
+    ("voice.m4a", include_bytes!("../fixtures/voice.m4a"), "audio/mp4"),
+    ("voice-chromium.m4a", include_bytes!("../fixtures/voice-chromium.m4a"), "audio/mp4"),
+    ("voice.amr", include_bytes!("../fixtures/voice.amr"), "audio/amr"),
+];
+const VOICE_OGG: &[u8] = include_bytes!("../fixtures/voice.ogg");
+
+/// Tests that measure or spend a lot of memory run one at a time: the peak-memory figure is the
+/// whole process's.
+static MEMORY_HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A 40×20 JPEG carrying EXIF with orientation 6 (rotate 90°) and a GPS block.
 pub fn jpeg_with_gps() -> Vec<u8> {
@@ -104,13 +125,10 @@ async fn the_type_is_read_from_the_content_not_the_name() {
     };
     let v: Value = upload(&app, webp, "x.webp", None).await.json().await.unwrap();
     assert_eq!(v["mime"], "image/jpeg", "WebP photos are re-encoded");
-    for (bytes, mime) in [
-        (b"OggS\0\x02\0\0\0\0\0\0\0\0voice".to_vec(), "audio/ogg"),
-        (vec![0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81], "audio/webm"),
-        (b"\0\0\0\x1cftypM4A \0\0\0\0M4A mp42isom".to_vec(), "audio/mp4"),
-        (b"#!AMR\n\x3c\x48\xf5\x1f".to_vec(), "audio/amr"),
-    ] {
-        let r = upload(&app, bytes, "voice.bin", None).await;
+    for (_, bytes, mime) in
+        VOICE.into_iter().filter(|v| ["voice.ogg", "voice.webm", "voice.m4a", "voice.amr"].contains(&v.0))
+    {
+        let r = upload(&app, bytes.to_vec(), "voice.bin", None).await;
         assert_eq!(r.status(), StatusCode::CREATED);
         let v: Value = r.json().await.unwrap();
         assert_eq!((v["kind"].as_str().unwrap(), v["mime"].as_str().unwrap()), ("audio", mime));
@@ -133,30 +151,30 @@ async fn the_type_is_read_from_the_content_not_the_name() {
 #[tokio::test]
 async fn size_and_rate_limits_apply() {
     let app = spawn_app_with(|s| {
-        s.uploads.max_audio_bytes = 1024;
+        s.uploads.max_audio_bytes = 4096;
         s.limits.upload_per_ip.max = 3;
     })
     .await;
     let e = error_of(
-        upload(&app, [b"OggS".to_vec(), vec![0; 2000]].concat(), "v.ogg", None).await,
+        upload(&app, [b"OggS".to_vec(), vec![0; 5000]].concat(), "v.ogg", None).await,
         StatusCode::PAYLOAD_TOO_LARGE,
     )
     .await;
     assert_eq!(e["code"], "payload_too_large");
-    assert_eq!(upload(&app, b"OggS small".to_vec(), "v.ogg", None).await.status(), StatusCode::CREATED);
-    assert_eq!(upload(&app, b"OggS small".to_vec(), "v.ogg", None).await.status(), StatusCode::CREATED);
-    let r = upload(&app, b"OggS small".to_vec(), "v.ogg", None).await;
+    assert_eq!(upload(&app, VOICE_OGG.to_vec(), "v.ogg", None).await.status(), StatusCode::CREATED);
+    assert_eq!(upload(&app, VOICE_OGG.to_vec(), "v.ogg", None).await.status(), StatusCode::CREATED);
+    let r = upload(&app, VOICE_OGG.to_vec(), "v.ogg", None).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(r.headers().contains_key("retry-after"));
     // Staff are not limited.
     let op = app.token("operator").await;
-    assert_eq!(upload(&app, b"OggS staff".to_vec(), "v.ogg", Some(&op)).await.status(), StatusCode::CREATED);
+    assert_eq!(upload(&app, VOICE_OGG.to_vec(), "v.ogg", Some(&op)).await.status(), StatusCode::CREATED);
 }
 
 #[tokio::test]
 async fn only_staff_who_see_the_ticket_and_the_requester_may_read_an_upload() {
     let app = spawn_app().await;
-    let id = upload(&app, b"OggS voice".to_vec(), "v.ogg", None).await.json::<Value>().await.unwrap()["upload_id"]
+    let id = upload(&app, VOICE_OGG.to_vec(), "v.ogg", None).await.json::<Value>().await.unwrap()["upload_id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -170,7 +188,7 @@ async fn only_staff_who_see_the_ticket_and_the_requester_may_read_an_upload() {
     let operator = app.token("operator").await;
     let r = app.get(&url, Some(&operator)).await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.bytes().await.unwrap().as_ref(), b"OggS voice");
+    assert_eq!(r.bytes().await.unwrap().as_ref(), VOICE_OGG);
     // The requester, signed in by SMS code; someone else's phone is refused.
     for (phone, status) in [("13812345678", StatusCode::OK), ("13812349999", StatusCode::FORBIDDEN)] {
         app.post("/api/v1/auth/otp", None, &json!({"phone": phone})).await;
@@ -190,4 +208,156 @@ async fn only_staff_who_see_the_ticket_and_the_requester_may_read_an_upload() {
         assert_eq!(app.get(&url, token["access_token"].as_str()).await.status(), status, "{phone}");
     }
     assert_eq!(app.get("/api/v1/uploads/nope", Some(&operator)).await.status(), StatusCode::NOT_FOUND);
+}
+
+/// Nothing was written: no row and no file.
+async fn nothing_written(app: &TestApp) {
+    assert_eq!(app.count("SELECT COUNT(*) FROM uploads").await, 0);
+    assert_eq!(files_under(&app.state.settings.application.upload_dir), 0);
+}
+
+fn is_chinese(message: &Value) -> bool {
+    message.as_str().is_some_and(|m| m.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)))
+}
+
+#[tokio::test]
+async fn every_real_voice_recording_is_stored_as_audio_of_its_type() {
+    let app = spawn_app().await;
+    for (name, bytes, mime) in VOICE {
+        let r = upload(&app, bytes.to_vec(), name, None).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{name}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!((v["kind"].as_str(), v["mime"].as_str()), (Some("audio"), Some(mime)), "{name}");
+        assert_eq!(v["size"], bytes.len(), "{name}: stored as recorded");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM uploads WHERE kind = 'audio'").await, VOICE.len() as i64);
+    assert_eq!(files_under(&app.state.settings.application.upload_dir), VOICE.len());
+}
+
+#[tokio::test]
+async fn html_behind_an_ogg_signature_is_refused_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let fake = [b"OggS".as_slice(), b"<html><body><script>alert(document.cookie)</script></body></html>"].concat();
+    // A real recording with a page glued after it is no recording either.
+    let glued = [VOICE_OGG, b"<html><script>alert(1)</script></html>"].concat();
+    for (bytes, name) in [(fake, "voice.ogg"), (glued, "voice2.ogg")] {
+        let e = error_of(upload(&app, bytes, name, None).await, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+        assert_eq!((e["code"].as_str(), e["field"].as_str()), (Some("unsupported_media_type"), Some("file")));
+        assert!(is_chinese(&e["message"]), "{e}");
+    }
+    nothing_written(&app).await;
+}
+
+#[tokio::test]
+async fn an_image_bomb_is_refused_from_its_header_without_decoding_it() {
+    let _one_at_a_time = MEMORY_HEAVY.lock().await;
+    let app = spawn_app().await;
+    let bomb = png_bomb(11_000, 11_000);
+    assert!(bomb.len() < 400_000, "{} bytes declare 363 MB of pixels", bomb.len());
+    let peak_before = restart_peak();
+    let r = upload(&app, bomb, "bomb.png", None).await;
+    let peak_after = status_kb("VmHWM");
+    let grew_mb = peak_after.saturating_sub(peak_before) / 1024;
+    eprintln!("image bomb: peak RSS {peak_before} kB -> {peak_after} kB (+{grew_mb} MB), answer {}", r.status());
+    let e = error_of(r, StatusCode::PAYLOAD_TOO_LARGE).await;
+    assert_eq!((e["code"].as_str(), e["field"].as_str()), (Some("image_too_large"), Some("file")));
+    let message = e["message"].as_str().unwrap_or_default();
+    assert!(is_chinese(&e["message"]) && message.contains("11000×11000"), "{message}");
+    nothing_written(&app).await;
+    assert!(grew_mb < 100, "peak memory grew by {grew_mb} MB");
+}
+
+#[tokio::test]
+async fn an_icc_profile_bomb_is_not_inflated_and_the_photo_is_kept_without_it() {
+    let _one_at_a_time = MEMORY_HEAVY.lock().await;
+    let app = spawn_app().await;
+    let png = png_with_icc_bomb(200 * 1024 * 1024);
+    assert!(png.len() < 250_000, "{} bytes", png.len());
+    let peak_before = restart_peak();
+    let r = upload(&app, png, "icc.png", None).await;
+    let grew_mb = status_kb("VmHWM").saturating_sub(peak_before) / 1024;
+    eprintln!("ICC bomb: peak RSS +{grew_mb} MB, answer {}", r.status());
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["mime"], "image/png");
+    assert!(grew_mb < 50, "peak memory grew by {grew_mb} MB");
+}
+
+#[tokio::test]
+async fn the_bomb_builder_makes_a_png_the_decoder_reads() {
+    // The bomb test is only worth something if the bomb would really decode: a small one does.
+    let img = image::load_from_memory(&png_bomb(300, 200)).unwrap();
+    assert_eq!((img.width(), img.height()), (300, 200));
+    assert!(img.to_rgb8().pixels().all(|p| p.0 == [0, 0, 0]));
+}
+
+#[tokio::test]
+async fn with_every_decoding_slot_taken_a_photo_is_answered_503_and_nothing_is_written() {
+    let app = spawn_app_with(|s| {
+        s.uploads.decode_concurrency = 2;
+        s.uploads.decode_wait_ms = 50;
+    })
+    .await;
+    let slots = app.state.photo_decodes.clone();
+    let held = slots.clone().acquire_many_owned(2).await.unwrap();
+    assert_eq!(slots.available_permits(), 0);
+    let r = upload(&app, jpeg_with_gps(), "IMG_0002.jpg", None).await;
+    let retry_after = r.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    assert!(retry_after.is_some_and(|s| s >= 1), "Retry-After: {retry_after:?}");
+    let e = error_of(r, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert_eq!(e["code"], "server_busy");
+    assert!(is_chinese(&e["message"]), "{e}");
+    nothing_written(&app).await;
+    // Voice notes need no decoding slot.
+    assert_eq!(upload(&app, VOICE_OGG.to_vec(), "v.ogg", None).await.status(), StatusCode::CREATED);
+    drop(held);
+    let r = upload(&app, jpeg_with_gps(), "IMG_0002.jpg", None).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(app.count("SELECT COUNT(*) FROM uploads WHERE kind = 'image'").await, 1);
+    assert_eq!(slots.available_permits(), 2, "the slot is given back");
+}
+
+#[tokio::test]
+async fn the_plain_form_with_every_decoding_slot_taken_shows_itself_again_with_503() {
+    let app = spawn_app_with(|s| {
+        s.uploads.decode_concurrency = 1;
+        s.uploads.decode_wait_ms = 50;
+    })
+    .await;
+    let _held = app.state.photo_decodes.clone().acquire_owned().await.unwrap();
+    let code = app.card("李家庄村");
+    let form = Form::new()
+        .text("idempotency_key", uuid::Uuid::new_v4().to_string())
+        .text("category", "water.supply")
+        .text("description", "村东头自来水停了三天了")
+        .text("phone", "13812345678")
+        .part("photo", Part::bytes(jpeg_with_gps()).file_name("IMG_1.jpg"));
+    let r = app.client.post(app.url(&format!("/c/{code}"))).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.headers().contains_key("retry-after"));
+    let page = r.text().await.unwrap();
+    assert!(page.contains("正在处理的照片较多") && page.contains("name=\"description\""), "{page}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 0);
+    nothing_written(&app).await;
+}
+
+#[tokio::test]
+async fn a_large_legal_photo_is_accepted_and_scaled_down() {
+    let _one_at_a_time = MEMORY_HEAVY.lock().await;
+    let app = spawn_app().await;
+    let photo = flat_jpeg(6000, 4000);
+    let declared = image::ImageReader::new(std::io::Cursor::new(&photo)).with_guessed_format().unwrap();
+    assert_eq!(declared.into_dimensions().unwrap(), (6000, 4000), "a 24-megapixel photo");
+    let op = app.token("operator").await;
+    let r = upload(&app, photo, "IMG_6000x4000.jpg", Some(&op)).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["mime"], "image/jpeg");
+    let stored = app.get(&format!("/api/v1/uploads/{}", v["upload_id"].as_str().unwrap()), Some(&op)).await;
+    assert_eq!(stored.status(), StatusCode::OK);
+    let img = image::load_from_memory(&stored.bytes().await.unwrap()).unwrap().to_rgb8();
+    assert_eq!(img.width(), 2560, "scaled to max_image_side");
+    assert!((1706..=1707).contains(&img.height()), "aspect kept: {}", img.height());
+    let centre = img.get_pixel(1280, 853).0;
+    assert!(centre.iter().all(|&c| c.abs_diff(128) <= 2), "still the same grey: {centre:?}");
 }
