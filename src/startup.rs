@@ -158,35 +158,33 @@ async fn observe(
         Some(id) => crate::error::REQUEST_ID.scope(id.clone(), call).await,
         None => call.await,
     };
-    let mut res = match result {
-        Ok(res) => res,
+    let header = request_id.as_deref().and_then(|id| HeaderValue::from_str(id).ok());
+    let (result, status) = match result {
+        Ok(mut res) => {
+            if let Some(v) = header {
+                res.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
+            }
+            let status = res.status();
+            (Ok(res), status)
+        }
         // An answer made below without a request to carry it (a caught panic): the same header and
         // the same count as any other answer.
         Err(e) => {
             let e = middleware::edit_error_answer(e, |answer| {
-                if let Some(v) = request_id.as_deref().and_then(|id| HeaderValue::from_str(id).ok()) {
+                if let Some(v) = header {
                     answer.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
                 }
             });
-            let status = e.as_response_error().status_code().as_u16().to_string();
-            metrics::counter!("minsheng_http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
-                .increment(1);
-            metrics::histogram!("minsheng_http_request_duration_seconds", "route" => route)
-                .record(start.elapsed().as_secs_f64());
-            return Err(e);
+            let status = e.as_response_error().status_code();
+            (Err(e), status)
         }
     };
-    if let Some(id) = request_id
-        && let Ok(v) = HeaderValue::from_str(&id)
-    {
-        res.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
-    }
-    let status = res.status().as_u16().to_string();
+    let status = status.as_u16().to_string();
     metrics::counter!("minsheng_http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
         .increment(1);
     metrics::histogram!("minsheng_http_request_duration_seconds", "route" => route)
         .record(start.elapsed().as_secs_f64());
-    Ok(res)
+    result
 }
 
 /// Routes added to the application by its caller (see `Application::with_state_and_routes`).

@@ -229,6 +229,14 @@ async fn a_panicking_handler_answers_a_json_500_naming_the_request_id_and_the_se
     }
     let r = app.get("/api/v1/cards/no-such-card", None).await;
     contract_error(r, StatusCode::NOT_FOUND, "not_found").await;
+    // Counted like any other answer.
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    let counted = metrics.lines().any(|l| {
+        l.starts_with("minsheng_http_requests_total")
+            && l.contains("route=\"/test/panic\"")
+            && l.contains("status=\"500\"")
+    });
+    assert!(counted, "the panic's 500 is in the request counts");
 }
 
 /// `panic = "abort"` would end the process at the first panic, before the middleware can answer.
