@@ -7,12 +7,41 @@ export const SHOTS = process.env.SCREENSHOT_DIR || new URL('./screenshots/', imp
 mkdirSync(SHOTS, { recursive: true });
 
 export async function launch() {
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
   });
+  // Every context any spec opens reports the page's content-security-policy violations.
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => watchPolicy(await newContext(options));
+  return browser;
+}
+
+// --- the content security policy: a spec fails when Chromium blocks anything on a page ---
+
+const violations = [];
+
+/** Violations seen so far (and forgets them): for a spec that provokes one on purpose. */
+export function takeCspViolations() {
+  return violations.splice(0, violations.length);
+}
+
+async function watchPolicy(context) {
+  // The event from the page (script, style, image, form … that the policy blocked) …
+  await context.exposeBinding('__msPolicyViolation', ({ page }, v) => violations.push({ url: page.url(), ...v }));
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__msPolicyViolation({ directive: e.effectiveDirective, blocked: e.blockedURI, source: e.sourceFile,
+        line: e.lineNumber, sample: e.sample });
+    }, true);
+  });
+  // … and Chromium's console message, which also covers pages where scripts do not run.
+  context.on('console', (msg) => {
+    if (/Content Security Policy/i.test(msg.text())) violations.push({ url: msg.page()?.url(), console: msg.text() });
+  });
+  return context;
 }
 
 /** A cheap Android phone: 360×740 CSS px, touch, mobile user agent. */
@@ -38,6 +67,8 @@ export async function run(main) {
   const browser = await launch();
   try {
     const result = await main(browser);
+    const seen = takeCspViolations();
+    assert(seen.length === 0, `the content security policy blocked something: ${JSON.stringify(seen, null, 1)}`);
     console.log(JSON.stringify({ ok: true, ...(result || {}) }));
   } catch (e) {
     console.error(e.stack || String(e));

@@ -29,6 +29,23 @@ pub struct Settings {
     pub villager: VillagerSettings,
     pub wechat: WechatSettings,
     pub visits: VisitSettings,
+    #[serde(default)]
+    pub observability: ObservabilitySettings,
+}
+
+/// Who may read `/metrics`: loopback always (a direct connection, not through a proxy), anyone
+/// else only with this bearer token. Empty (the default): loopback only.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ObservabilitySettings {
+    #[serde(default)]
+    pub metrics_token: Option<SecretString>,
+}
+
+impl ObservabilitySettings {
+    /// The configured token, treating an empty string as "not configured".
+    pub fn metrics_token(&self) -> Option<&str> {
+        self.metrics_token.as_ref().map(|s| s.expose_secret()).filter(|s| !s.trim().is_empty())
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -175,6 +175,29 @@ pub fn query_error_handler(
     api.into()
 }
 
+/// URL-encoded forms (the villager's rating form): the same shape; on a page path
+/// `middleware::contract_errors` shows it as the Chinese message page.
+pub fn form_error_handler(err: actix_web::error::UrlencodedError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    use actix_web::error::UrlencodedError as U;
+    let api = match &err {
+        U::Overflow { .. } | U::UnknownLength | U::Payload(actix_web::error::PayloadError::Overflow) => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "提交的内容过长，请删减后重试")
+        }
+        U::ContentType => {
+            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "请以普通表单方式提交")
+        }
+        U::Parse(e) => ApiError::from_body_error("", &e.to_string()),
+        _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "表单内容不完整，请重试"),
+    };
+    api.into()
+}
+
+/// A path segment of the wrong type (`/api/v1/sla-policies/abc` where an id is a number) names no
+/// resource: 404, as an unknown id would.
+pub fn path_error_handler(_err: actix_web::error::PathError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    ApiError::not_found("请求的资源不存在").into()
+}
+
 impl ApiError {
     /// A body that parsed as JSON but does not fit the request type: `path` is where serde stopped
     /// (`""` for the top level, `location.lat`, `upload_ids[0]`), `msg` what it said. A missing or

@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod html;
 pub mod kv;
+pub mod middleware;
 pub mod repo;
 pub mod routes;
 pub mod services;

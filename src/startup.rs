@@ -3,13 +3,13 @@
 use crate::auth::{keys::KeyRing, password};
 use crate::configuration::Settings;
 use crate::db::Db;
-use crate::error::{ApiError, json_error_handler, query_error_handler};
+use crate::error::{form_error_handler, json_error_handler, path_error_handler, query_error_handler};
 use crate::kv::KvStore;
 use crate::kv::limiter::Limiter;
 use crate::kv::memory::MemoryStore;
 use crate::kv::redis_store::RedisStore;
 use crate::state::{AppState, TimeSource};
-use crate::{routes, sms, workers};
+use crate::{middleware, routes, sms, workers};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -112,10 +112,16 @@ impl Application {
 
     /// Binds `application.host:port` (port 0 picks a free port) and prepares the server.
     pub fn with_state(state: AppState) -> anyhow::Result<Application> {
+        Self::with_state_and_routes(state, None)
+    }
+
+    /// The same, with `extra` routes added under the same middleware (tests add a route that
+    /// panics; production adds none).
+    pub fn with_state_and_routes(state: AppState, extra: Option<ExtraRoutes>) -> anyhow::Result<Application> {
         let addr = format!("{}:{}", state.settings.application.host, state.settings.application.port);
         let listener = TcpListener::bind(&addr).with_context(|| format!("binding {addr}"))?;
         let port = listener.local_addr()?.port();
-        let server = run(listener, state.clone())?;
+        let server = run_with_routes(listener, state.clone(), extra)?;
         Ok(Application { port, server, state })
     }
 
@@ -149,41 +155,74 @@ async fn observe(
     // The handler runs with its request id at hand, so an internal error names the same id the
     // response header and the log lines carry.
     let call = next.call(req);
-    let mut res = match &request_id {
-        Some(id) => crate::error::REQUEST_ID.scope(id.clone(), call).await?,
-        None => call.await?,
+    let result = match &request_id {
+        Some(id) => crate::error::REQUEST_ID.scope(id.clone(), call).await,
+        None => call.await,
     };
-    if let Some(id) = request_id
-        && let Ok(v) = HeaderValue::from_str(&id)
-    {
-        res.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
-    }
-    let status = res.status().as_u16().to_string();
+    let header = request_id.as_deref().and_then(|id| HeaderValue::from_str(id).ok());
+    let (result, status) = match result {
+        Ok(mut res) => {
+            if let Some(v) = header {
+                res.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
+            }
+            let status = res.status();
+            (Ok(res), status)
+        }
+        // An answer made below without a request to carry it (a caught panic): the same header and
+        // the same count as any other answer.
+        Err(e) => {
+            let e = middleware::edit_error_answer(e, |answer| {
+                if let Some(v) = header {
+                    answer.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
+                }
+            });
+            let status = e.as_response_error().status_code();
+            (Err(e), status)
+        }
+    };
+    let status = status.as_u16().to_string();
     metrics::counter!("minsheng_http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
         .increment(1);
     metrics::histogram!("minsheng_http_request_duration_seconds", "route" => route)
         .record(start.elapsed().as_secs_f64());
-    Ok(res)
+    result
 }
 
-async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::not_found("请求的地址不存在"))
-}
+/// Routes added to the application by its caller (see `Application::with_state_and_routes`).
+pub type ExtraRoutes = fn(&mut web::ServiceConfig);
 
 pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    run_with_routes(listener, state, None)
+}
+
+pub fn run_with_routes(listener: TcpListener, state: AppState, extra: Option<ExtraRoutes>) -> anyhow::Result<Server> {
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .app_data(web::JsonConfig::default().limit(256 * 1024).error_handler(json_error_handler))
             .app_data(web::QueryConfig::default().error_handler(query_error_handler))
-            .app_data(web::FormConfig::default().limit(64 * 1024))
+            .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(form_error_handler))
+            .app_data(web::PathConfig::default().error_handler(path_error_handler))
+            // Raw bodies (`Bytes`, `String`: action bodies, provider callbacks); PayloadConfig has no
+            // error handler, its 413 is answered by `middleware::contract_errors`.
+            .app_data(web::PayloadConfig::new(256 * 1024))
+            // Innermost first: panics are caught inside the request id's scope (`observe`), errors
+            // are made contract answers before the security headers and compression see them.
+            .wrap(from_fn(middleware::catch_panics))
             .wrap(from_fn(routes::refuse_control_characters))
+            .wrap(from_fn(middleware::contract_errors))
+            .wrap(from_fn(middleware::security_headers))
             .wrap(Compress::default())
             .wrap(from_fn(observe))
             .wrap(TracingLogger::default())
             .configure(routes::configure)
-            .default_service(web::to(not_found))
+            .configure(move |cfg| {
+                if let Some(routes) = extra {
+                    routes(cfg);
+                }
+            })
+            .default_service(web::to(middleware::no_route))
     })
     .listen(listener)?
     .run();

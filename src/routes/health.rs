@@ -1,6 +1,8 @@
 //! Operations: liveness, readiness (database and Redis), Prometheus metrics.
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use actix_web::{HttpResponse, get, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde_json::json;
 
 #[get("/healthz")]
@@ -25,9 +27,58 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 #[get("/metrics")]
-async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    if let Err(e) = may_read_metrics(&req, state.settings.observability.metrics_token()) {
+        let mut refused = actix_web::ResponseError::error_response(&e);
+        if e.status == actix_web::http::StatusCode::UNAUTHORIZED {
+            refused.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        return refused;
+    }
     let text = state.prometheus.as_ref().map(|h| h.render()).unwrap_or_default();
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text)
+}
+
+/// Headers a reverse proxy adds: a request carrying one came through a proxy, whatever its peer.
+const PROXY_HEADERS: [&str; 3] = ["forwarded", "x-forwarded-for", "x-real-ip"];
+
+/// `/metrics` (request counts per route, latencies, SMS figures) is for the operator's scraper:
+/// a direct loopback connection, or the configured bearer token from anywhere. A loopback peer
+/// with a proxy header is a proxy on this host passing someone else's request: refused. A wrong
+/// token is refused even on loopback, so a misconfigured scraper is noticed.
+fn may_read_metrics(req: &HttpRequest, token: Option<&str>) -> ApiResult<()> {
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim());
+    match (token, presented) {
+        (Some(expected), Some(given)) if same_secret(expected, given) => return Ok(()),
+        (_, Some(_)) => return Err(refused_token()),
+        (_, None) => {}
+    }
+    let loopback = req.peer_addr().is_some_and(|a| a.ip().to_canonical().is_loopback());
+    let proxied = PROXY_HEADERS.iter().any(|h| req.headers().contains_key(*h));
+    if loopback && !proxied {
+        return Ok(());
+    }
+    Err(match token {
+        Some(_) => refused_token(),
+        None => ApiError::forbidden("监控指标仅对本机开放"),
+    })
+}
+
+fn refused_token() -> ApiError {
+    ApiError::unauthorized("invalid_metrics_token", "需要有效的监控指标访问令牌")
+}
+
+/// Compares digests, so the time taken says nothing about how much of the token was right.
+fn same_secret(expected: &str, given: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    let (a, b) = (Sha256::digest(expected.as_bytes()), Sha256::digest(given.as_bytes()));
+    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -187,7 +187,12 @@ async fn act(
     let body: ActionBody = if body.iter().all(u8::is_ascii_whitespace) {
         ActionBody::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::validation("", format!("请求体不是有效的 JSON：{e}")))?
+        // As `JsonBody` reads: first JSON at all, then the action's fields, naming the one that
+        // does not fit (in Chinese, like every other body error).
+        let value: serde_json::Value = serde_json::from_slice(&body).map_err(|_| {
+            ApiError::new(actix_web::http::StatusCode::BAD_REQUEST, "invalid_body", "请求体不是有效的 JSON")
+        })?;
+        crate::error::typed_json(value)?
     };
     services::tickets::act(&state, &user, no.as_str(), action, &body).await?;
     let l = services::tickets::load(&state.db.conn, no.as_str()).await?;

@@ -55,6 +55,14 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut minsheng::configuration::Settings)) -> TestApp {
+    spawn_app_with_routes(adjust, None).await
+}
+
+/// The application with `extra` routes under its real middleware (e.g. a route that panics).
+pub async fn spawn_app_with_routes(
+    adjust: impl FnOnce(&mut minsheng::configuration::Settings),
+    extra: Option<minsheng::startup::ExtraRoutes>,
+) -> TestApp {
     let mut settings = load(AppEnvironment::Local).expect("configuration");
     settings.application.port = 0;
     settings.application.workers_enabled = false;
@@ -76,7 +84,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut minsheng::configuration::Se
     let params = HashParams { memory_kib: 1024, iterations: 1 };
     let summary = demo::seed(&db, params, "12345", "清河县", chrono::Utc::now()).await.expect("seed");
     let state = build_state(settings, db).await.expect("state");
-    let app = Application::with_state(state.clone()).expect("build app");
+    let app = Application::with_state_and_routes(state.clone(), extra).expect("build app");
     let addr = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {

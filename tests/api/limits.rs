@@ -108,6 +108,10 @@ async fn limited_app(redis: bool) -> TestApp {
 }
 
 async fn intake_limits_apply(app: TestApp) {
+    // The windows are whole minutes of the app's clock: start at the beginning of one, so the
+    // requests below cannot straddle two windows whatever the wall clock says.
+    let next_minute = (app.state.now().timestamp() / 60 + 1) * 60;
+    app.set_time(Utc.timestamp_opt(next_minute, 0).unwrap());
     let file = |village: &'static str, phone: &'static str| {
         let body = app.intake_body(village, phone);
         let app = &app;

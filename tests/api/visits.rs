@@ -120,7 +120,7 @@ async fn an_unreached_villager_is_tried_three_times_then_reported_unreachable() 
 }
 
 /// The rating link from the latest rating SMS to this requester.
-async fn rating_token(app: &TestApp, phone: &str) -> String {
+pub async fn rating_token(app: &TestApp, phone: &str) -> String {
     use sea_orm::ConnectionTrait;
     let sql = format!(
         "SELECT body FROM outbox WHERE kind = 'rating_request' AND recipient = '{phone}' ORDER BY id DESC LIMIT 1"

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod console;
+mod security;
 
 use helpers::spawn_app;
 use serde_json::Value;
