@@ -32,16 +32,17 @@ pub struct AppState {
 /// Wall-clock time with an offset that tests may move forward (time is an input, tests never sleep).
 #[derive(Clone, Default)]
 pub struct TimeSource {
-    offset_seconds: Arc<AtomicI64>,
+    offset_millis: Arc<AtomicI64>,
 }
 
 impl TimeSource {
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now() + Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
+        Utc::now() + Duration::milliseconds(self.offset_millis.load(Ordering::Relaxed))
     }
 
     pub fn advance(&self, by: Duration) {
-        self.offset_seconds.fetch_add(by.num_seconds(), Ordering::Relaxed);
+        // To the millisecond: a clock moved "to midnight" must not land a fraction of a second before.
+        self.offset_millis.fetch_add(by.num_milliseconds(), Ordering::Relaxed);
     }
 }
 

@@ -31,6 +31,7 @@ async fn wrong_password_and_unknown_user_get_the_same_401() {
 #[tokio::test]
 async fn repeated_failures_lock_the_account() {
     let app = spawn_app().await;
+    app.at_window_start();
     for _ in 0..4 {
         assert_eq!(app.login("caller", "bad").await.status(), StatusCode::UNAUTHORIZED);
     }
@@ -46,7 +47,9 @@ async fn repeated_failures_lock_the_account() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_guesses_cannot_slip_past_the_lock() {
-    let app = std::sync::Arc::new(spawn_app().await);
+    let app = spawn_app().await;
+    app.at_window_start();
+    let app = std::sync::Arc::new(app);
     let mut guesses = vec![];
     for i in 0..12 {
         let app = app.clone();
@@ -66,6 +69,7 @@ async fn guessing_across_usernames_from_one_address_is_limited() {
         s.limits.login_failures_per_ip = minsheng::kv::limiter::Limit { max: 3, window_seconds: 900 }
     })
     .await;
+    app.at_window_start();
     for name in ["nobody", "root", "dispatcher"] {
         assert_eq!(app.login(name, "guess").await.status(), StatusCode::UNAUTHORIZED);
     }

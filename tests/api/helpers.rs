@@ -231,6 +231,14 @@ impl TestApp {
         no
     }
 
+    /// Moves the application's clock to the next UTC midnight, where every rate-limit window starts
+    /// (they are fixed windows of a minute, ten minutes, an hour or a day): a test that counts hits
+    /// against a limit cannot straddle two windows, whatever the wall clock says.
+    pub fn at_window_start(&self) {
+        let next_day = (self.state.now().timestamp() / 86_400 + 1) * 86_400;
+        self.set_time(chrono::DateTime::from_timestamp(next_day, 0).unwrap());
+    }
+
     /// Moves the application's clock to `at` (forwards or backwards).
     pub fn set_time(&self, at: chrono::DateTime<chrono::Utc>) {
         self.state.time.advance(at - self.state.now());

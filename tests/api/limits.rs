@@ -94,7 +94,7 @@ async fn a_store_outage_never_refuses_a_villager() {
 }
 
 async fn limited_app(redis: bool) -> TestApp {
-    spawn_app_with(move |s| {
+    let app = spawn_app_with(move |s| {
         s.limits.intake_per_ip = Limit { max: 6, window_seconds: 60 };
         s.limits.intake_per_phone = Limit { max: 2, window_seconds: 3600 };
         s.limits.intake_per_card = Limit { max: 2, window_seconds: 60 };
@@ -104,14 +104,12 @@ async fn limited_app(redis: bool) -> TestApp {
             s.redis.key_prefix = format!("mstest:{}:", uuid::Uuid::new_v4().simple());
         }
     })
-    .await
+    .await;
+    app.at_window_start();
+    app
 }
 
 async fn intake_limits_apply(app: TestApp) {
-    // The windows are whole minutes of the app's clock: start at the beginning of one, so the
-    // requests below cannot straddle two windows whatever the wall clock says.
-    let next_minute = (app.state.now().timestamp() / 60 + 1) * 60;
-    app.set_time(Utc.timestamp_opt(next_minute, 0).unwrap());
     let file = |village: &'static str, phone: &'static str| {
         let body = app.intake_body(village, phone);
         let app = &app;

@@ -239,6 +239,7 @@ async fn a_stranger_cannot_flood_or_lock_out_someone_elses_phone() {
         s.limits.intake_per_ip = Limit { max: 100, window_seconds: 60 };
     })
     .await;
+    app.at_window_start();
     let victim = "13912340000";
     let mut filed = 0;
     for i in 0..6 {
@@ -267,6 +268,7 @@ async fn a_stranger_cannot_flood_or_lock_out_someone_elses_phone() {
 #[tokio::test]
 async fn repeated_urges_are_all_recorded_but_send_one_sms_per_person_per_window() {
     let app = spawn_app().await;
+    app.at_window_start();
     let no = app.to_accepted("李家庄村", "lijiazhuang", "13812345678").await;
     let di = app.token("dispatcher").await;
     let leader = app.token("leader").await;
@@ -309,6 +311,7 @@ async fn login_from(app: &TestApp, username: &str, password: &str, ip: &str) -> 
 #[tokio::test]
 async fn wrong_password_and_unknown_user_take_the_same_time() {
     let app = spawn_app_with(|s| s.limits.trust_forwarded_for = true).await;
+    app.at_window_start();
     let mut known = std::time::Duration::ZERO;
     let mut unknown = std::time::Duration::ZERO;
     // Four failures each (below the lock); the old code slept 150 ms × failures for real accounts only.
@@ -329,6 +332,7 @@ async fn wrong_password_and_unknown_user_take_the_same_time() {
 #[tokio::test]
 async fn a_stranger_locks_only_their_own_address_and_unknown_names_lock_alike() {
     let app = spawn_app_with(|s| s.limits.trust_forwarded_for = true).await;
+    app.at_window_start();
     for _ in 0..4 {
         assert_eq!(login_from(&app, "caller", "guess", "10.2.0.66").await.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(login_from(&app, "no-such-name", "guess", "10.2.0.66").await.status(), StatusCode::UNAUTHORIZED);
@@ -351,6 +355,7 @@ async fn many_addresses_guessing_at_one_account_lock_it_and_raise_an_alert() {
         s.auth.account_max_failed_logins = 12;
     })
     .await;
+    app.at_window_start();
     let alerts = || {
         app.state
             .prometheus
@@ -504,6 +509,7 @@ async fn new_addresses_get_no_fresh_guesses_at_the_same_ticket() {
         s.limits.track_failures_per_ticket = Limit { max: 5, window_seconds: 3600 };
     })
     .await;
+    app.at_window_start();
     let no = app.file("李家庄村", "13812345678").await;
     let other = app.file("李家庄村", "13812349999").await;
     let track = |no: String, tail: &'static str, ip: String| {
