@@ -499,6 +499,34 @@ async fn control_characters_in_a_path_or_query_are_refused_by_name() {
     assert_eq!(app.get("/api/v1/tickets?q=%E6%B0%B4", Some(&admin)).await.status(), StatusCode::OK);
 }
 
+#[tokio::test]
+async fn a_form_with_endless_text_fields_is_refused_before_it_grows() {
+    let app = spawn_app().await;
+    let code = app.card("李家庄村");
+    let boundary = "----minsheng-many-fields";
+    let mut body = String::new();
+    for i in 0..200 {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"f{i}\"\r\n\r\n{}\r\n",
+            "x".repeat(1000)
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    let before = app.count("SELECT COUNT(*) FROM tickets").await;
+    let r = app
+        .client
+        .post(app.url(&format!("/c/{code}")))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    // The no-JS page shows its form again with the message.
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("字段过多"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, before);
+}
+
 // --- 11. tracking guesses ------------------------------------------------------------------------
 
 #[tokio::test]
