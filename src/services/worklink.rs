@@ -67,19 +67,6 @@ pub async fn act(state: &AppState, token: &str, action: Action, body: &ActionBod
     Ok(())
 }
 
-/// An image kind recognised from its first bytes (the declared type is not trusted).
-pub fn sniff_image(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some(("image/jpeg", "jpg"))
-    } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
-        Some(("image/png", "png"))
-    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        Some(("image/webp", "webp"))
-    } else {
-        None
-    }
-}
-
 pub const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_PHOTOS: usize = 9;
 
@@ -87,7 +74,8 @@ pub const MAX_PHOTOS: usize = 9;
 /// through the one upload path: recognised by its bytes, re-encoded without EXIF/GPS, stored under
 /// `upload_dir` like every other upload.
 pub async fn store_photo(state: &AppState, o: &Opened, bytes: &[u8]) -> ApiResult<String> {
-    if sniff_image(bytes).is_none() {
+    // Only photos here (the type is read from the content); the one upload path does the rest.
+    if !crate::domain::media::sniff(bytes).is_some_and(|m| m.is_image()) {
         return Err(ApiError::unprocessable("unsupported_media", "photos", "照片只支持 JPEG、PNG 或 WebP 格式"));
     }
     if bytes.len() > MAX_PHOTO_BYTES {

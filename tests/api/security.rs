@@ -18,6 +18,19 @@ fn claims_of(token: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
+/// A villager signed in by SMS code for ten minutes.
+fn villager_claims(phone: &str) -> VillagerClaims {
+    let now = chrono::Utc::now().timestamp();
+    VillagerClaims {
+        sub: format!("phone:{phone}"),
+        typ: "villager".into(),
+        phone: Some(phone.into()),
+        openid: None,
+        iat: now,
+        exp: now + 600,
+    }
+}
+
 fn published_keys() -> Keys {
     Keys::new(&SecretString::from(PUBLISHED_DEVELOPMENT_KEY))
 }
@@ -45,15 +58,7 @@ async fn nothing_signed_with_the_published_development_key_is_accepted() {
     let e = error_of(app.get("/api/v1/tickets", Some(&forged)).await, StatusCode::UNAUTHORIZED).await;
     assert_eq!(e["code"], "token_invalid");
     // A villager token made with it is refused too.
-    let now = chrono::Utc::now().timestamp();
-    let villager = VillagerClaims {
-        sub: "phone:13812345678".into(),
-        typ: "villager".into(),
-        phone: Some("13812345678".into()),
-        openid: None,
-        iat: now,
-        exp: now + 600,
-    };
+    let villager = villager_claims("13812345678");
     let forged = published_keys().sign(&villager).unwrap();
     assert_eq!(app.get("/api/v1/me/tickets", Some(&forged)).await.status(), StatusCode::UNAUTHORIZED);
     let genuine = app.state.keys.villager.sign(&villager).unwrap();
@@ -196,20 +201,7 @@ async fn every_list_refuses_a_page_that_would_overflow_and_names_the_field() {
         }
     }
     // The villager's own list too.
-    let now = chrono::Utc::now().timestamp();
-    let villager = app
-        .state
-        .keys
-        .villager
-        .sign(&VillagerClaims {
-            sub: "phone:13812345678".into(),
-            typ: "villager".into(),
-            phone: Some("13812345678".into()),
-            openid: None,
-            iat: now,
-            exp: now + 600,
-        })
-        .unwrap();
+    let villager = app.state.keys.villager.sign(&villager_claims("13812345678")).unwrap();
     let e =
         error_of(app.get("/api/v1/me/tickets?page=461168601842738800", Some(&villager)).await, StatusCode::BAD_REQUEST)
             .await;
