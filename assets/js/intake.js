@@ -179,7 +179,10 @@
     var card = document.getElementById('form-card');
     card.className = 'card success';
     card.innerHTML = '<h2>您的诉求已收到</h2><p>工单编号</p><p class="no" id="ticket-no"></p>' +
-      '<p>编号也会通过短信发给您。</p><p><a id="track-link">查看办理进度</a></p>';
+      '<p id="sms-note"></p><p><a id="track-link">查看办理进度</a></p>';
+    // A number that has had its day's confirmations gets none: do not promise one.
+    document.getElementById('sms-note').textContent = answer.confirmation_sms === false
+      ? '今天发往该号码的短信已达上限，请记下工单编号以便查询。' : '编号也会通过短信发给您。';
     document.getElementById('ticket-no').textContent = answer.ticket_no;
     document.getElementById('track-link').href = answer.tracking_url.replace(/^https?:\/\/[^/]+/, '');
     card.scrollIntoView({ block: 'start' });

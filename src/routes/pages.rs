@@ -243,12 +243,18 @@ async fn store_files(state: &AppState, form: multipart::Form, ip: &str) -> Resul
 
 fn result_page(ctx: &Ctx<'_>, card: &PublicCard, answer: &intake::IntakeAnswer, phone: &str) -> HttpResponse {
     let phone = Phone::parse(phone).map(|p| p.masked()).unwrap_or_default();
+    // A number that has had its day's confirmations gets none: the page must not promise one.
+    let sms_note = if answer.confirmation_sms == Some(false) {
+        "今天发往该号码的短信已达上限，请记下工单编号以便查询。".to_string()
+    } else {
+        format!("编号也会通过短信发到 {phone}。")
+    };
     let content = render(
         html::RESULT,
         &Vars::new()
             .text("ticket_no", &answer.ticket_no)
             .text("respond_by", local(ctx.state, answer.respond_by))
-            .text("phone", phone)
+            .text("sms_note", sms_note)
             .text("tracking_url", &answer.tracking_url),
     );
     let village = card.village["name"].as_str().unwrap_or("");

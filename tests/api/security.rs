@@ -251,6 +251,23 @@ async fn a_stranger_cannot_flood_or_lock_out_someone_elses_phone() {
     let r = intake_from(&app, "李家庄村", victim, "10.0.0.7").await;
     assert_eq!(r.status(), StatusCode::CREATED, "the real villager is not locked out");
     assert_eq!(app.count(&confirmations).await, 2);
+    // The page does not promise an SMS it will not send.
+    let form = reqwest::multipart::Form::new()
+        .text("category", "roads")
+        .text("description", "村里小学门口的路灯坏了一个月")
+        .text("phone", victim);
+    let r = app
+        .client
+        .post(app.url(&format!("/c/{}", app.card("李家庄村"))))
+        .header("X-Forwarded-For", "10.0.0.8")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("短信已达上限") && !page.contains("通过短信发到"), "{page}");
+    assert_eq!(app.count(&confirmations).await, 2);
     // A new day, a new share.
     app.state.time.advance(chrono::Duration::days(1));
     assert_eq!(intake_from(&app, "李家庄村", victim, "10.0.0.7").await.status(), StatusCode::CREATED);
