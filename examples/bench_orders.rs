@@ -289,7 +289,7 @@ async fn bench_list(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<()> 
         (
             "status = dispatched",
             county.clone(),
-            ListFilter { status: Some("dispatched".into()), ..Default::default() },
+            ListFilter { status: Some(minsheng::domain::ticket::Status::Dispatched), ..Default::default() },
             1,
         ),
         (
@@ -324,7 +324,7 @@ async fn bench_list(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<()> 
             county.clone(),
             ListFilter {
                 region_path: Some(township.clone()),
-                status: Some("dispatched".into()),
+                status: Some(minsheng::domain::ticket::Status::Dispatched),
                 category: Some("water".into()),
                 ..Default::default()
             },
@@ -335,7 +335,7 @@ async fn bench_list(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<()> 
             county.clone(),
             ListFilter {
                 region_path: Some(township.clone()),
-                status: Some("accepted".into()),
+                status: Some(minsheng::domain::ticket::Status::Accepted),
                 category: Some("roads".into()),
                 ..Default::default()
             },

@@ -136,6 +136,8 @@ pub enum Action {
     /// A cadre asks for escalation; the dispatcher decides (approve = `Escalate`, or refuse).
     EscalateRequest,
     EscalateRefuse,
+    /// A reply by SMS noted on the ledger (from the requester or a cadre); the status does not change.
+    SmsReply,
 }
 
 /// The actions that `POST /api/v1/tickets/{no}/{action}` accepts, by path name.
@@ -181,6 +183,7 @@ impl Action {
             Action::AppealDecision => "appeal_decision",
             Action::EscalateRequest => "escalate_request",
             Action::EscalateRefuse => "escalate_refuse",
+            Action::SmsReply => "sms_reply",
         }
     }
 
@@ -211,6 +214,7 @@ impl Action {
             Action::AppealDecision => "申诉裁定",
             Action::EscalateRequest => "申请提级",
             Action::EscalateRefuse => "驳回提级申请",
+            Action::SmsReply => "短信回复",
         }
     }
 }
@@ -255,6 +259,8 @@ pub fn transition(from: Status, action: Action) -> Result<Status, Illegal> {
         (A::ReturnVisit(VisitOutcome::Unreached), S::Resolved) => S::Resolved,
         // Appeals concern a past visit, whatever happened to the ticket since; they leave it as it is.
         (A::Appeal | A::AppealDecision, s) if !matches!(s, S::Submitted | S::Registered | S::Merged | S::Invalid) => s,
+        // What a phone says about a ticket is noted whatever its state, and changes nothing.
+        (A::SmsReply, s) => s,
         _ => return Err(Illegal { from, action }),
     };
     Ok(to)
@@ -265,7 +271,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const ALL_ACTIONS: [Action; 22] = [
+    const ALL_ACTIONS: [Action; 23] = [
         Action::Register,
         Action::Dispatch,
         Action::Accept,
@@ -288,6 +294,7 @@ mod tests {
         Action::AppealDecision,
         Action::EscalateRequest,
         Action::EscalateRefuse,
+        Action::SmsReply,
     ];
 
     #[test]
@@ -323,6 +330,12 @@ mod tests {
     #[test]
     fn terminal_states_allow_nothing_but_reopen_from_closed() {
         for a in ALL_ACTIONS {
+            // A noted SMS reply is the one entry a finished ticket still takes; it changes nothing.
+            if a == Action::SmsReply {
+                assert_eq!(transition(Status::Merged, a), Ok(Status::Merged));
+                assert_eq!(transition(Status::Invalid, a), Ok(Status::Invalid));
+                continue;
+            }
             assert!(transition(Status::Merged, a).is_err());
             assert!(transition(Status::Invalid, a).is_err());
             // Out of closed only by reopening; appeals are ledger entries that leave it closed.
@@ -354,11 +367,11 @@ mod tests {
                 let a = ALL_ACTIONS[i];
                 match transition(s, a) {
                     Ok(next) => {
-                        prop_assert!(s != Status::Merged && s != Status::Invalid);
+                        prop_assert!((s != Status::Merged && s != Status::Invalid) || (a == Action::SmsReply && next == s));
                         if s == Status::Closed && next != Status::Closed { prop_assert_eq!(a, Action::Reopen); }
                         if next == Status::Closed && s != Status::Closed { prop_assert_eq!(a, Action::Close); }
                         if matches!(a, Action::Urge | Action::Signoff | Action::EscalateRequest | Action::EscalateRefuse
-                            | Action::Appeal | Action::AppealDecision) {
+                            | Action::Appeal | Action::AppealDecision | Action::SmsReply) {
                             prop_assert_eq!(next, s);
                         }
                         // Only an assigned order can be urged, escalated or asked to escalate.

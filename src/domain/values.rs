@@ -117,6 +117,25 @@ str_enum!(
     }
 );
 
+str_enum!(
+    /// Where an assignment (派单) stands: held by its unit, or ended and why.
+    AssignmentStatus {
+        Active => "active", "办理中";
+        Completed => "completed", "已办结";
+        Returned => "returned", "已退单";
+        Escalated => "escalated", "已提级";
+        Superseded => "superseded", "已收回";
+    }
+);
+
+str_enum!(
+    /// The dispatcher's answer to a unit's request to escalate.
+    EscalationDecision {
+        Approved => "approved", "同意提级";
+        Refused => "refused", "驳回";
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

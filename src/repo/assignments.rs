@@ -1,5 +1,6 @@
 //! Assignments (派单): a ticket given to a unit with its deadlines stored at creation.
 use crate::domain::sla::AssignmentDeadlines;
+use crate::domain::values::{AssignmentStatus, EscalationDecision};
 use chrono::{DateTime, Utc};
 use entity::assignments;
 use sea_orm::sea_query::Expr;
@@ -7,7 +8,91 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, Value,
 };
 
-pub use entity::assignments::Model as Assignment;
+/// An assignment row with its enumerations typed (read loudly).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assignment {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub unit_id: i64,
+    pub assignee_id: Option<i64>,
+    pub status: AssignmentStatus,
+    pub reopened: bool,
+    pub escalated_from_id: Option<i64>,
+    pub dispatched_by: Option<i64>,
+    pub dispatched_at: DateTime<Utc>,
+    pub respond_by: DateTime<Utc>,
+    pub progress_by: DateTime<Utc>,
+    pub resolve_by: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub first_progress_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub end_reason: Option<String>,
+    pub respond_reminded_at: Option<DateTime<Utc>>,
+    pub respond_urged_at: Option<DateTime<Utc>>,
+    pub progress_reminded_at: Option<DateTime<Utc>>,
+    pub progress_urged_at: Option<DateTime<Utc>>,
+    pub resolve_reminded_at: Option<DateTime<Utc>>,
+    pub resolve_urged_at: Option<DateTime<Utc>>,
+    pub respond_remind_at: Option<DateTime<Utc>>,
+    pub progress_remind_at: Option<DateTime<Utc>>,
+    pub resolve_remind_at: Option<DateTime<Utc>>,
+    pub next_check_at: Option<DateTime<Utc>>,
+    pub escalation_requested_at: Option<DateTime<Utc>>,
+    pub escalation_decided_at: Option<DateTime<Utc>>,
+    pub escalation_requested_by: Option<i64>,
+    pub escalation_reason: Option<String>,
+    pub escalation_decision: Option<EscalationDecision>,
+}
+
+impl TryFrom<assignments::Model> for Assignment {
+    type Error = DbErr;
+
+    fn try_from(m: assignments::Model) -> Result<Assignment, DbErr> {
+        let decision = match &m.escalation_decision {
+            Some(d) => Some(super::stored("assignments", "escalation_decision", m.id, d, EscalationDecision::parse)?),
+            None => None,
+        };
+        Ok(Assignment {
+            status: super::stored("assignments", "status", m.id, &m.status, AssignmentStatus::parse)?,
+            escalation_decision: decision,
+            id: m.id,
+            ticket_id: m.ticket_id,
+            unit_id: m.unit_id,
+            assignee_id: m.assignee_id,
+            reopened: m.reopened,
+            escalated_from_id: m.escalated_from_id,
+            dispatched_by: m.dispatched_by,
+            dispatched_at: m.dispatched_at,
+            respond_by: m.respond_by,
+            progress_by: m.progress_by,
+            resolve_by: m.resolve_by,
+            accepted_at: m.accepted_at,
+            first_progress_at: m.first_progress_at,
+            resolved_at: m.resolved_at,
+            ended_at: m.ended_at,
+            end_reason: m.end_reason,
+            respond_reminded_at: m.respond_reminded_at,
+            respond_urged_at: m.respond_urged_at,
+            progress_reminded_at: m.progress_reminded_at,
+            progress_urged_at: m.progress_urged_at,
+            resolve_reminded_at: m.resolve_reminded_at,
+            resolve_urged_at: m.resolve_urged_at,
+            respond_remind_at: m.respond_remind_at,
+            progress_remind_at: m.progress_remind_at,
+            resolve_remind_at: m.resolve_remind_at,
+            next_check_at: m.next_check_at,
+            escalation_requested_at: m.escalation_requested_at,
+            escalation_decided_at: m.escalation_decided_at,
+            escalation_requested_by: m.escalation_requested_by,
+            escalation_reason: m.escalation_reason,
+        })
+    }
+}
+
+pub(crate) fn typed(rows: Vec<assignments::Model>) -> Result<Vec<Assignment>, DbErr> {
+    rows.into_iter().map(Assignment::try_from).collect()
+}
 
 pub struct NewAssignment {
     pub ticket_id: i64,
@@ -19,12 +104,69 @@ pub struct NewAssignment {
     pub deadlines: AssignmentDeadlines,
 }
 
+/// What a change sets on an assignment. `None` leaves a column as it is; for nullable columns
+/// `Some(None)` clears it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AssignmentPatch {
+    pub status: Option<AssignmentStatus>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub end_reason: Option<Option<String>>,
+    pub next_check_at: Option<Option<DateTime<Utc>>>,
+    pub assignee_id: Option<i64>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub first_progress_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub escalation_requested_at: Option<DateTime<Utc>>,
+    pub escalation_requested_by: Option<i64>,
+    pub escalation_reason: Option<String>,
+    pub escalation_decided_at: Option<Option<DateTime<Utc>>>,
+    pub escalation_decision: Option<Option<EscalationDecision>>,
+}
+
+impl AssignmentPatch {
+    /// Ends the assignment (`returned`, `escalated`, `completed`, `superseded`) at `now`: no more
+    /// notices are due on it.
+    pub fn end(status: AssignmentStatus, reason: Option<&str>, now: DateTime<Utc>) -> AssignmentPatch {
+        AssignmentPatch {
+            status: Some(status),
+            ended_at: Some(now),
+            end_reason: Some(reason.map(str::to_string)),
+            next_check_at: Some(None),
+            ..Default::default()
+        }
+    }
+
+    fn columns(self) -> Vec<(assignments::Column, Value)> {
+        use assignments::Column as C;
+        let mut out: Vec<(assignments::Column, Value)> = vec![];
+        let mut put = |c: C, v: Option<Value>| {
+            if let Some(v) = v {
+                out.push((c, v));
+            }
+        };
+        put(C::Status, self.status.map(|s| s.as_str().into()));
+        put(C::EndedAt, self.ended_at.map(|t| Some(t).into()));
+        put(C::EndReason, self.end_reason.map(Into::into));
+        put(C::NextCheckAt, self.next_check_at.map(Into::into));
+        put(C::AssigneeId, self.assignee_id.map(|id| Some(id).into()));
+        put(C::AcceptedAt, self.accepted_at.map(|t| Some(t).into()));
+        put(C::FirstProgressAt, self.first_progress_at.map(|t| Some(t).into()));
+        put(C::ResolvedAt, self.resolved_at.map(|t| Some(t).into()));
+        put(C::EscalationRequestedAt, self.escalation_requested_at.map(|t| Some(t).into()));
+        put(C::EscalationRequestedBy, self.escalation_requested_by.map(|id| Some(id).into()));
+        put(C::EscalationReason, self.escalation_reason.map(|r| Some(r).into()));
+        put(C::EscalationDecidedAt, self.escalation_decided_at.map(Into::into));
+        put(C::EscalationDecision, self.escalation_decision.map(|d| d.map(|d| d.as_str().to_string()).into()));
+        out
+    }
+}
+
 pub async fn create<C: ConnectionTrait>(db: &C, a: NewAssignment, now: DateTime<Utc>) -> Result<Assignment, DbErr> {
     assignments::ActiveModel {
         ticket_id: Set(a.ticket_id),
         unit_id: Set(a.unit_id),
         assignee_id: Set(a.assignee_id),
-        status: Set("active".into()),
+        status: Set(AssignmentStatus::Active.as_str().into()),
         reopened: Set(a.reopened),
         escalated_from_id: Set(a.escalated_from_id),
         dispatched_by: Set(a.dispatched_by),
@@ -41,22 +183,29 @@ pub async fn create<C: ConnectionTrait>(db: &C, a: NewAssignment, now: DateTime<
     }
     .insert(db)
     .await
+    .and_then(Assignment::try_from)
 }
 
 pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Assignment>, DbErr> {
-    assignments::Entity::find_by_id(id).one(db).await
+    assignments::Entity::find_by_id(id).one(db).await?.map(Assignment::try_from).transpose()
 }
 
 pub async fn of_ticket<C: ConnectionTrait>(db: &C, ticket_id: i64) -> Result<Vec<Assignment>, DbErr> {
-    assignments::Entity::find()
-        .filter(assignments::Column::TicketId.eq(ticket_id))
-        .order_by_asc(assignments::Column::Id)
-        .all(db)
-        .await
+    typed(
+        assignments::Entity::find()
+            .filter(assignments::Column::TicketId.eq(ticket_id))
+            .order_by_asc(assignments::Column::Id)
+            .all(db)
+            .await?,
+    )
 }
 
-/// Sets columns on an assignment (accepted_at, resolved_at, status…).
-pub async fn set<C: ConnectionTrait>(db: &C, id: i64, cols: Vec<(assignments::Column, Value)>) -> Result<(), DbErr> {
+/// Applies a patch to an assignment.
+pub async fn update<C: ConnectionTrait>(db: &C, id: i64, patch: AssignmentPatch) -> Result<(), DbErr> {
+    let cols = patch.columns();
+    if cols.is_empty() {
+        return Ok(());
+    }
     let mut update = assignments::Entity::update_many().filter(assignments::Column::Id.eq(id));
     for (c, v) in cols {
         update = update.col_expr(c, Expr::value(v));
@@ -65,30 +214,10 @@ pub async fn set<C: ConnectionTrait>(db: &C, id: i64, cols: Vec<(assignments::Co
     Ok(())
 }
 
-/// Ends the active assignment with `status` (returned, escalated, completed, superseded).
-pub async fn end<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-    status: &str,
-    reason: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    set(
-        db,
-        id,
-        vec![
-            (assignments::Column::Status, status.into()),
-            (assignments::Column::EndedAt, Some(now).into()),
-            (assignments::Column::EndReason, reason.map(str::to_string).into()),
-        ],
-    )
-    .await
-}
-
 /// Assignments of many tickets at once (list pages), keyed by id.
 pub async fn by_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<Vec<Assignment>, DbErr> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    assignments::Entity::find().filter(assignments::Column::Id.is_in(ids.to_vec())).all(db).await
+    typed(assignments::Entity::find().filter(assignments::Column::Id.is_in(ids.to_vec())).all(db).await?)
 }

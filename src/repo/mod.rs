@@ -22,7 +22,20 @@ pub mod tickets;
 pub mod uploads;
 pub mod visits;
 
+use sea_orm::DbErr;
 use sea_orm::sea_query::LikeExpr;
+
+/// A stored enumeration value read back: one the code does not know means a corrupt row, an error
+/// naming the table, column and row — never silently a default.
+pub fn stored<T>(
+    table: &'static str,
+    column: &'static str,
+    id: impl std::fmt::Display,
+    raw: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<T, DbErr> {
+    parse(raw).ok_or_else(|| DbErr::Type(format!("{table}.{column} of row {id} holds {raw:?}, not a known value")))
+}
 
 /// Paging of lists: `page` from 1 to `MAX_PAGE`, `per_page` 1–100 (default 20). Built only through
 /// `Page::parse` (the list routes' query extractor, `routes::paging`), so the offset always fits.

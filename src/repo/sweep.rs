@@ -1,13 +1,13 @@
 //! The SLA sweeper's queries: claim the assignments whose next notice is due, lock a ticket without
 //! waiting, and record the notices sent with a guard that makes each one happen once.
+use crate::domain::sweep::Step;
+use crate::domain::values::AssignmentStatus;
 use crate::repo::assignments::Assignment;
 use crate::repo::tickets::Ticket;
 use chrono::{DateTime, Utc};
 use entity::{assignments, tickets};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, Statement, Value,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, Statement};
 
 /// Active assignments whose next notice is due at `now`, earliest first. On PostgreSQL the rows are
 /// locked and rows another sweeper holds are skipped, so concurrent sweepers share the work; SQLite
@@ -20,7 +20,10 @@ pub async fn claim_due<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, limit: u6
         "SELECT * FROM assignments WHERE status = 'active' AND next_check_at IS NOT NULL AND next_check_at <= $1 \
          ORDER BY next_check_at LIMIT {limit}{lock}"
     );
-    Assignment::find_by_statement(Statement::from_sql_and_values(backend, sql, [now.into()])).all(db).await
+    let rows = assignments::Model::find_by_statement(Statement::from_sql_and_values(backend, sql, [now.into()]))
+        .all(db)
+        .await?;
+    super::assignments::typed(rows)
 }
 
 /// The ticket, locked for this transaction — or `None` when another transaction holds it
@@ -28,11 +31,20 @@ pub async fn claim_due<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, limit: u6
 /// deadlock with an action that locks the ticket first.
 pub async fn lock_ticket_nowait<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Ticket>, DbErr> {
     let backend = db.get_database_backend();
-    if backend != DbBackend::Postgres {
-        return tickets::Entity::find_by_id(id).one(db).await;
-    }
-    let sql = "SELECT * FROM tickets WHERE id = $1 FOR UPDATE SKIP LOCKED";
-    Ticket::find_by_statement(Statement::from_sql_and_values(backend, sql, [id.into()])).one(db).await
+    let row = if backend != DbBackend::Postgres {
+        tickets::Entity::find_by_id(id).one(db).await?
+    } else {
+        let sql = "SELECT * FROM tickets WHERE id = $1 FOR UPDATE SKIP LOCKED";
+        tickets::Model::find_by_statement(Statement::from_sql_and_values(backend, sql, [id.into()])).one(db).await?
+    };
+    row.map(Ticket::try_from).transpose()
+}
+
+/// A notice the sweeper sent: (step, reminder or urge).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark {
+    pub step: Step,
+    pub urge: bool,
 }
 
 /// Writes the notice marks and the next check, only if the row still has the `next_check_at` the
@@ -40,19 +52,29 @@ pub async fn lock_ticket_nowait<C: ConnectionTrait>(db: &C, id: i64) -> Result<O
 pub async fn record<C: ConnectionTrait>(
     db: &C,
     a: &Assignment,
-    marks: Vec<(assignments::Column, Value)>,
+    marks: &[Mark],
+    now: DateTime<Utc>,
     next_check: Option<DateTime<Utc>>,
 ) -> Result<bool, DbErr> {
+    use assignments::Column as C;
     let mut update = assignments::Entity::update_many()
-        .col_expr(assignments::Column::NextCheckAt, Expr::value(next_check))
-        .filter(assignments::Column::Id.eq(a.id))
-        .filter(assignments::Column::Status.eq("active"));
+        .col_expr(C::NextCheckAt, Expr::value(next_check))
+        .filter(C::Id.eq(a.id))
+        .filter(C::Status.eq(AssignmentStatus::Active.as_str()));
     update = match a.next_check_at {
         Some(t) => update.filter(assignments::Column::NextCheckAt.eq(t)),
         None => update.filter(assignments::Column::NextCheckAt.is_null()),
     };
-    for (c, v) in marks {
-        update = update.col_expr(c, Expr::value(v));
+    for m in marks {
+        let column = match (m.step, m.urge) {
+            (Step::Respond, false) => C::RespondRemindedAt,
+            (Step::Respond, true) => C::RespondUrgedAt,
+            (Step::Progress, false) => C::ProgressRemindedAt,
+            (Step::Progress, true) => C::ProgressUrgedAt,
+            (Step::Resolve, false) => C::ResolveRemindedAt,
+            (Step::Resolve, true) => C::ResolveUrgedAt,
+        };
+        update = update.col_expr(column, Expr::value(Some(now)));
     }
     Ok(update.exec(db).await?.rows_affected == 1)
 }

@@ -3,6 +3,7 @@
 use super::{Page, like_prefix};
 use crate::domain::ledger::{self, EventContent};
 use crate::domain::ticket::Status;
+use crate::domain::values::{Channel, Kind, Priority};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{assignments, events, tickets};
 use sea_orm::sea_query::{BinOper, Expr, ExprTrait, Query, SimpleExpr, UnionType};
@@ -11,7 +12,167 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value,
 };
 
-pub use entity::tickets::Model as Ticket;
+/// A ticket row with its enumerations typed (read loudly: an unknown stored value is an error).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ticket {
+    pub id: i64,
+    pub no: String,
+    pub status: Status,
+    pub kind: Kind,
+    pub category_code: String,
+    pub channel: Channel,
+    pub priority: Priority,
+    pub description: String,
+    pub requester_name: Option<String>,
+    pub requester_phone: String,
+    pub requester_openid: Option<String>,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub region_id: i64,
+    pub region_path: String,
+    pub card_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub current_assignment_id: Option<i64>,
+    pub repeat_of_id: Option<i64>,
+    pub repeat_count: i32,
+    pub merged_into_id: Option<i64>,
+    pub signoff_required: bool,
+    pub event_seq: i32,
+    pub last_hash: String,
+    pub created_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub register_by: Option<DateTime<Utc>>,
+    pub registered_at: Option<DateTime<Utc>>,
+    pub first_dispatched_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub visit_by: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub dispatch_by: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<tickets::Model> for Ticket {
+    type Error = DbErr;
+
+    fn try_from(m: tickets::Model) -> Result<Ticket, DbErr> {
+        let stored = |column, raw: &str, parse| super::stored("tickets", column, m.id, raw, parse);
+        Ok(Ticket {
+            status: stored("status", &m.status, Status::parse)?,
+            kind: super::stored("tickets", "kind", m.id, &m.kind, Kind::parse)?,
+            channel: super::stored("tickets", "channel", m.id, &m.channel, Channel::parse)?,
+            priority: super::stored("tickets", "priority", m.id, &m.priority, Priority::parse)?,
+            id: m.id,
+            no: m.no,
+            category_code: m.category_code,
+            description: m.description,
+            requester_name: m.requester_name,
+            requester_phone: m.requester_phone,
+            requester_openid: m.requester_openid,
+            address: m.address,
+            lat: m.lat,
+            lng: m.lng,
+            region_id: m.region_id,
+            region_path: m.region_path,
+            card_id: m.card_id,
+            unit_id: m.unit_id,
+            current_assignment_id: m.current_assignment_id,
+            repeat_of_id: m.repeat_of_id,
+            repeat_count: m.repeat_count,
+            merged_into_id: m.merged_into_id,
+            signoff_required: m.signoff_required,
+            event_seq: m.event_seq,
+            last_hash: m.last_hash,
+            created_by: m.created_by,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            register_by: m.register_by,
+            registered_at: m.registered_at,
+            first_dispatched_at: m.first_dispatched_at,
+            resolved_at: m.resolved_at,
+            visit_by: m.visit_by,
+            closed_at: m.closed_at,
+            dispatch_by: m.dispatch_by,
+        })
+    }
+}
+
+pub(crate) fn typed(rows: Vec<tickets::Model>) -> Result<Vec<Ticket>, DbErr> {
+    rows.into_iter().map(Ticket::try_from).collect()
+}
+
+fn one(row: Option<tickets::Model>) -> Result<Option<Ticket>, DbErr> {
+    row.map(Ticket::try_from).transpose()
+}
+
+/// A new request, as intake files it (status `submitted`, its first ledger event written with it).
+#[derive(Clone, Debug)]
+pub struct NewTicket {
+    pub no: String,
+    pub kind: Kind,
+    pub category_code: String,
+    pub channel: Channel,
+    pub priority: Priority,
+    pub description: String,
+    pub requester_name: Option<String>,
+    pub requester_phone: String,
+    pub requester_openid: Option<String>,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub region_id: i64,
+    pub region_path: String,
+    pub card_id: Option<i64>,
+    pub repeat_of_id: Option<i64>,
+    pub signoff_required: bool,
+    pub created_by: Option<i64>,
+    pub register_by: Option<DateTime<Utc>>,
+}
+
+/// What a change sets on the ticket row besides its status and ledger position. `None` leaves a
+/// column as it is; for nullable columns `Some(None)` clears it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TicketPatch {
+    pub category_code: Option<String>,
+    pub kind: Option<Kind>,
+    pub priority: Option<Priority>,
+    pub signoff_required: Option<bool>,
+    pub registered_at: Option<DateTime<Utc>>,
+    pub first_dispatched_at: Option<DateTime<Utc>>,
+    pub dispatch_by: Option<Option<DateTime<Utc>>>,
+    pub current_assignment_id: Option<Option<i64>>,
+    pub unit_id: Option<Option<i64>>,
+    pub merged_into_id: Option<i64>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub visit_by: Option<Option<DateTime<Utc>>>,
+    pub closed_at: Option<Option<DateTime<Utc>>>,
+}
+
+impl TicketPatch {
+    fn columns(self) -> Vec<(tickets::Column, Value)> {
+        use tickets::Column as C;
+        let mut out: Vec<(tickets::Column, Value)> = vec![];
+        let mut put = |c: C, v: Option<Value>| {
+            if let Some(v) = v {
+                out.push((c, v));
+            }
+        };
+        put(C::CategoryCode, self.category_code.map(Into::into));
+        put(C::Kind, self.kind.map(|k| k.as_str().into()));
+        put(C::Priority, self.priority.map(|p| p.as_str().into()));
+        put(C::SignoffRequired, self.signoff_required.map(Into::into));
+        put(C::RegisteredAt, self.registered_at.map(|t| Some(t).into()));
+        put(C::FirstDispatchedAt, self.first_dispatched_at.map(|t| Some(t).into()));
+        put(C::DispatchBy, self.dispatch_by.map(Into::into));
+        put(C::CurrentAssignmentId, self.current_assignment_id.map(Into::into));
+        put(C::UnitId, self.unit_id.map(Into::into));
+        put(C::MergedIntoId, self.merged_into_id.map(|id| Some(id).into()));
+        put(C::ResolvedAt, self.resolved_at.map(|t| Some(t).into()));
+        put(C::VisitBy, self.visit_by.map(Into::into));
+        put(C::ClosedAt, self.closed_at.map(Into::into));
+        out
+    }
+}
 
 /// Next number of the day, atomically: one upsert that both databases serialise on the day's row.
 pub async fn next_number<C: ConnectionTrait>(db: &C, day: NaiveDate) -> Result<i64, DbErr> {
@@ -111,27 +272,49 @@ fn content<'a>(
 /// Inserts a new ticket (status `submitted`) with its first ledger event, in the caller's transaction.
 pub async fn create<C: ConnectionTrait>(
     db: &C,
-    mut t: tickets::ActiveModel,
+    t: NewTicket,
     ev: &NewEvent,
     now: DateTime<Utc>,
 ) -> Result<Ticket, DbErr> {
     let now = ledger::ledger_time(now);
-    let no = match &t.no {
-        sea_orm::ActiveValue::Set(no) => no.clone(),
-        _ => return Err(DbErr::Custom("ticket number not set".into())),
-    };
     let status = Status::Submitted.as_str();
     let data = ev.data.to_string();
-    let c = content(&no, 1, "", status, ev, &data, now);
+    let c = content(&t.no, 1, "", status, ev, &data, now);
     let hash = ledger::hash(&c, ledger::GENESIS);
-    t.status = Set(status.into());
-    t.event_seq = Set(1);
-    t.last_hash = Set(hash.clone());
-    t.created_at = Set(now);
-    t.updated_at = Set(now);
-    let ticket = t.insert(db).await?;
+    let model = tickets::ActiveModel {
+        no: Set(t.no.clone()),
+        status: Set(status.into()),
+        kind: Set(t.kind.as_str().into()),
+        category_code: Set(t.category_code),
+        channel: Set(t.channel.as_str().into()),
+        priority: Set(t.priority.as_str().into()),
+        description: Set(t.description),
+        requester_name: Set(t.requester_name),
+        requester_phone: Set(t.requester_phone),
+        requester_openid: Set(t.requester_openid),
+        address: Set(t.address),
+        lat: Set(t.lat),
+        lng: Set(t.lng),
+        region_id: Set(t.region_id),
+        region_path: Set(t.region_path),
+        card_id: Set(t.card_id),
+        unit_id: Set(None),
+        current_assignment_id: Set(None),
+        repeat_of_id: Set(t.repeat_of_id),
+        repeat_count: Set(0),
+        merged_into_id: Set(None),
+        signoff_required: Set(t.signoff_required),
+        event_seq: Set(1),
+        last_hash: Set(hash.clone()),
+        created_by: Set(t.created_by),
+        created_at: Set(now),
+        updated_at: Set(now),
+        register_by: Set(t.register_by),
+        ..Default::default()
+    };
+    let ticket = model.insert(db).await?;
     insert_event(db, ticket.id, &c, ledger::GENESIS, &hash).await?;
-    Ok(ticket)
+    Ticket::try_from(ticket)
 }
 
 /// Result of a conditional transition.
@@ -141,32 +324,33 @@ pub enum Applied {
     Stale,
 }
 
-/// Moves `ticket` from its current status to `to`, setting `extra` columns, and appends the event —
-/// only if the ticket is still exactly as read (status and ledger sequence). Call inside a transaction.
+/// Moves `ticket` from its current status to `to`, applying `patch`, and appends the event — only if
+/// the ticket is still exactly as read (status and ledger sequence). Call inside a transaction; only
+/// the one door for ticket changes (`services::change`) calls it, with `to` from the state machine.
 pub async fn apply<C: ConnectionTrait>(
     db: &C,
     ticket: &Ticket,
     to: Status,
-    extra: Vec<(tickets::Column, Value)>,
+    patch: TicketPatch,
     ev: &NewEvent,
     now: DateTime<Utc>,
 ) -> Result<Applied, DbErr> {
     let now = ledger::ledger_time(now);
     let seq = ticket.event_seq + 1;
     let data = ev.data.to_string();
-    let c = content(&ticket.no, seq, &ticket.status, to.as_str(), ev, &data, now);
+    let c = content(&ticket.no, seq, ticket.status.as_str(), to.as_str(), ev, &data, now);
     let hash = ledger::hash(&c, &ticket.last_hash);
     let mut update = tickets::Entity::update_many()
         .col_expr(tickets::Column::Status, Expr::value(to.as_str()))
         .col_expr(tickets::Column::EventSeq, Expr::value(seq))
         .col_expr(tickets::Column::LastHash, Expr::value(hash.clone()))
         .col_expr(tickets::Column::UpdatedAt, Expr::value(now));
-    for (col, v) in extra {
+    for (col, v) in patch.columns() {
         update = update.col_expr(col, Expr::value(v));
     }
     let res = update
         .filter(tickets::Column::Id.eq(ticket.id))
-        .filter(tickets::Column::Status.eq(ticket.status.clone()))
+        .filter(tickets::Column::Status.eq(ticket.status.as_str()))
         .filter(tickets::Column::EventSeq.eq(ticket.event_seq))
         .exec(db)
         .await?;
@@ -176,23 +360,122 @@ pub async fn apply<C: ConnectionTrait>(
     insert_event(db, ticket.id, &c, &ticket.last_hash, &hash).await?;
     let fresh =
         tickets::Entity::find_by_id(ticket.id).one(db).await?.ok_or_else(|| DbErr::RecordNotFound("ticket".into()))?;
-    Ok(Applied::Done(Box::new(fresh)))
+    Ok(Applied::Done(Box::new(Ticket::try_from(fresh)?)))
 }
 
 pub async fn by_no<C: ConnectionTrait>(db: &C, no: &str) -> Result<Option<Ticket>, DbErr> {
-    tickets::Entity::find().filter(tickets::Column::No.eq(no)).one(db).await
+    one(tickets::Entity::find().filter(tickets::Column::No.eq(no)).one(db).await?)
 }
 
 pub async fn by_id<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Ticket>, DbErr> {
-    tickets::Entity::find_by_id(id).one(db).await
+    one(tickets::Entity::find_by_id(id).one(db).await?)
 }
 
-pub async fn events_of<C: ConnectionTrait>(db: &C, ticket_id: i64) -> Result<Vec<events::Model>, DbErr> {
+/// A ledger event as stored, its statuses typed (the first event comes from no status).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub seq: i32,
+    pub action: String,
+    pub from_status: Option<Status>,
+    pub to_status: Status,
+    pub actor_kind: String,
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub note: Option<String>,
+    pub data: String,
+    pub public: bool,
+    pub at: DateTime<Utc>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl Event {
+    /// The event that resolved the ticket (a resolution, not a step taken while resolved).
+    pub fn is_resolution(&self) -> bool {
+        self.to_status == Status::Resolved && self.from_status != Some(Status::Resolved)
+    }
+}
+
+/// A ledger event exactly as stored, every field as written: what the hash chain is verified over
+/// (a tampered row must show up as a broken chain, not fail to be read).
+pub struct LedgerRow(events::Model);
+
+impl LedgerRow {
+    pub fn content<'a>(&'a self, ticket_no: &'a str) -> EventContent<'a> {
+        let e = &self.0;
+        EventContent {
+            ticket_no,
+            seq: e.seq,
+            action: &e.action,
+            from_status: &e.from_status,
+            to_status: &e.to_status,
+            actor_kind: &e.actor_kind,
+            actor_id: e.actor_id,
+            actor_name: &e.actor_name,
+            note: e.note.as_deref(),
+            data: &e.data,
+            public: e.public,
+            at: e.at,
+        }
+    }
+
+    pub fn prev_hash(&self) -> &str {
+        &self.0.prev_hash
+    }
+
+    pub fn hash(&self) -> &str {
+        &self.0.hash
+    }
+}
+
+pub async fn ledger_rows_of<C: ConnectionTrait>(db: &C, ticket_id: i64) -> Result<Vec<LedgerRow>, DbErr> {
+    let rows = events::Entity::find()
+        .filter(events::Column::TicketId.eq(ticket_id))
+        .order_by_asc(events::Column::Seq)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(LedgerRow).collect())
+}
+
+impl TryFrom<events::Model> for Event {
+    type Error = DbErr;
+
+    fn try_from(m: events::Model) -> Result<Event, DbErr> {
+        let from_status = match m.from_status.as_str() {
+            "" => None,
+            s => Some(super::stored("events", "from_status", m.id, s, Status::parse)?),
+        };
+        Ok(Event {
+            to_status: super::stored("events", "to_status", m.id, &m.to_status, Status::parse)?,
+            from_status,
+            id: m.id,
+            ticket_id: m.ticket_id,
+            seq: m.seq,
+            action: m.action,
+            actor_kind: m.actor_kind,
+            actor_id: m.actor_id,
+            actor_name: m.actor_name,
+            note: m.note,
+            data: m.data,
+            public: m.public,
+            at: m.at,
+            prev_hash: m.prev_hash,
+            hash: m.hash,
+        })
+    }
+}
+
+pub async fn events_of<C: ConnectionTrait>(db: &C, ticket_id: i64) -> Result<Vec<Event>, DbErr> {
     events::Entity::find()
         .filter(events::Column::TicketId.eq(ticket_id))
         .order_by_asc(events::Column::Seq)
         .all(db)
-        .await
+        .await?
+        .into_iter()
+        .map(Event::try_from)
+        .collect()
 }
 
 /// Earlier ticket from the same phone, village and category since `since` (repeat requests).
@@ -209,10 +492,11 @@ pub async fn find_repeat<C: ConnectionTrait>(
         .filter(tickets::Column::CategoryCode.eq(category))
         .filter(tickets::Column::CreatedAt.gte(since))
         .filter(tickets::Column::RepeatOfId.is_null())
-        .filter(tickets::Column::Status.is_not_in(["merged", "invalid"]))
+        .filter(tickets::Column::Status.is_not_in([Status::Merged.as_str(), Status::Invalid.as_str()]))
         .order_by_desc(tickets::Column::CreatedAt)
         .one(db)
         .await
+        .and_then(one)
 }
 
 pub async fn bump_repeat_count<C: ConnectionTrait>(db: &C, id: i64) -> Result<(), DbErr> {
@@ -235,7 +519,7 @@ pub struct Visibility {
 
 #[derive(Clone, Debug, Default)]
 pub struct ListFilter {
-    pub status: Option<String>,
+    pub status: Option<Status>,
     pub region_path: Option<String>,
     pub unit_id: Option<i64>,
     pub category: Option<String>,
@@ -405,7 +689,7 @@ pub async fn list<C: ConnectionTrait>(
     let vis = &without_whole_tree(db, vis).await?;
     let mut q = tickets::Entity::find().filter(visibility_condition_on(vis, backend));
     if let Some(s) = &f.status {
-        q = q.filter(tickets::Column::Status.eq(s.clone()));
+        q = q.filter(tickets::Column::Status.eq(s.as_str()));
     }
     if let Some(p) = &f.region_path {
         q = q.filter(under_path(p, backend));
@@ -457,7 +741,7 @@ pub async fn list<C: ConnectionTrait>(
         .limit(page.per_page)
         .all(db)
         .await?;
-    Ok((items, total))
+    Ok((typed(items)?, total))
 }
 
 /// A villager's own tickets: filed with their phone or from their WeChat account.
@@ -480,7 +764,7 @@ pub async fn of_requester<C: ConnectionTrait>(
     let q = tickets::Entity::find().filter(any);
     let total = q.clone().count(db).await?;
     let items = q.order_by_desc(tickets::Column::CreatedAt).offset(page.offset()).limit(page.per_page).all(db).await?;
-    Ok((items, total))
+    Ok((typed(items)?, total))
 }
 
 /// Ticket numbers by id, for lists that name related tickets (repeat_of) in one query.

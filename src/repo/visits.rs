@@ -1,5 +1,7 @@
 //! Return-visit tasks (tries, schedule, the caller's lease), the phone access log and appeals.
 use super::Page;
+use crate::domain::ticket::Status;
+use crate::repo::tickets::Ticket;
 use chrono::{DateTime, Utc};
 use entity::{appeals, phone_access_log, tickets, visit_tasks};
 use sea_orm::sea_query::{Expr, Query};
@@ -118,7 +120,7 @@ pub async fn queue<C: ConnectionTrait>(
     staff_id: i64,
     now: DateTime<Utc>,
     page: Page,
-) -> Result<(Vec<(tickets::Model, Option<VisitTask>)>, u64), DbErr> {
+) -> Result<(Vec<(Ticket, Option<VisitTask>)>, u64), DbErr> {
     let blocked = Query::select()
         .column(visit_tasks::Column::TicketId)
         .from(visit_tasks::Entity)
@@ -134,7 +136,7 @@ pub async fn queue<C: ConnectionTrait>(
         )
         .to_owned();
     let q = tickets::Entity::find()
-        .filter(tickets::Column::Status.eq("resolved"))
+        .filter(tickets::Column::Status.eq(Status::Resolved.as_str()))
         .filter(visibility)
         .filter(tickets::Column::Id.not_in_subquery(blocked));
     let total = q.clone().count(db).await?;
@@ -146,7 +148,7 @@ pub async fn queue<C: ConnectionTrait>(
         .all(db)
         .await?;
     let mut out = Vec::with_capacity(rows.len());
-    for t in rows {
+    for t in super::tickets::typed(rows)? {
         let task = task(db, t.id).await?;
         out.push((t, task));
     }
@@ -158,7 +160,7 @@ pub async fn unreachable<C: ConnectionTrait>(
     db: &C,
     visibility: Condition,
     page: Page,
-) -> Result<(Vec<tickets::Model>, u64), DbErr> {
+) -> Result<(Vec<Ticket>, u64), DbErr> {
     let ids = Query::select()
         .column(visit_tasks::Column::TicketId)
         .from(visit_tasks::Entity)
@@ -167,7 +169,7 @@ pub async fn unreachable<C: ConnectionTrait>(
     let q = tickets::Entity::find().filter(tickets::Column::Id.in_subquery(ids)).filter(visibility);
     let total = q.clone().count(db).await?;
     let rows = q.order_by_asc(tickets::Column::VisitBy).offset(page.offset()).limit(page.per_page).all(db).await?;
-    Ok((rows, total))
+    Ok((super::tickets::typed(rows)?, total))
 }
 
 pub async fn log_phone_access<C: ConnectionTrait>(

@@ -8,8 +8,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::repo::Page;
 use crate::repo::tickets::ListFilter;
 use crate::routes::body::JsonBody;
+use crate::services::actions::ActionBody;
 use crate::services::return_visits::VisitRequest;
-use crate::services::tickets::{ActionBody, LIST_ROLES, load_readable, local_day_end, local_day_start, visibility};
+use crate::services::tickets::{LIST_ROLES, load_readable, local_day_end, local_day_start, visibility};
 use crate::services::{intake, ledger, return_visits, tracking, views};
 use crate::state::AppState;
 use crate::{repo, services};
@@ -65,11 +66,10 @@ async fn list(
     page: Page,
 ) -> ApiResult<HttpResponse> {
     user.require_any(&LIST_ROLES)?;
-    if let Some(s) = q.status.as_deref()
-        && Status::parse(s).is_none()
-    {
-        return Err(ApiError::validation("status", "状态取值不正确"));
-    }
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Some(Status::parse(s).ok_or_else(|| ApiError::validation("status", "状态取值不正确"))?),
+        None => None,
+    };
     let region_path = match q.region_id {
         Some(id) => Some(
             repo::regions::get(&state.db.conn, id)
@@ -81,7 +81,7 @@ async fn list(
     };
     let now = state.now();
     let filter = ListFilter {
-        status: q.status.clone(),
+        status,
         region_path,
         unit_id: q.unit_id,
         category: q.category.clone().filter(|c| !c.is_empty()),
@@ -194,7 +194,7 @@ async fn act(
         })?;
         crate::error::typed_json(value)?
     };
-    services::tickets::act(&state, &user, no.as_str(), action, &body).await?;
+    services::actions::act(&state, &user, no.as_str(), action, &body).await?;
     let l = services::tickets::load(&state.db.conn, no.as_str()).await?;
     Ok(HttpResponse::Ok().json(services::order_view::staff_view(&state, &user, &l).await?))
 }

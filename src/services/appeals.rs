@@ -1,6 +1,7 @@
 //! Appeals (申诉): the unit judged by a dissatisfied visit may contest it with evidence; a leader
 //! decides. An upheld appeal takes that visit out of the unit's rates. Both steps are ledgered.
-use super::tickets::{Step, load, visibility};
+use super::change::{self, Effects};
+use super::tickets::{load, visibility};
 use crate::auth::StaffUser;
 use crate::domain::roles::Role;
 use crate::domain::ticket::Action;
@@ -107,14 +108,9 @@ pub async fn create(state: &AppState, user: &StaffUser, visit_id: i64, req: &App
         },
     )
     .await?;
-    let step = Step {
-        actor: Actor::staff(user.id, &user.name),
-        note: Some(reason),
-        data: json!({"appeal_id": appeal.id, "visit_id": visit_id, "unit_id": unit, "upload_ids": uploads}),
-        extra: vec![],
-    };
-    super::tickets::apply_in(&*tx, &ticket, Action::Appeal, step, now).await?;
-    repo::uploads::attach(&*tx, &uploads, ticket.id).await?;
+    let data = json!({"appeal_id": appeal.id, "visit_id": visit_id, "unit_id": unit, "upload_ids": uploads});
+    let fx = Effects { upload_ids: uploads, ..Effects::entry(true, Some(reason), data) };
+    change::commit_in(state, &*tx, &ticket, Action::Appeal, Actor::staff(user.id, &user.name), fx, now).await?;
     tx.commit().await?;
     view(state, appeal).await
 }
@@ -156,13 +152,10 @@ pub async fn decide(state: &AppState, user: &StaffUser, id: i64, req: &DecisionR
     if upheld {
         repo::visits::set_visit_counted(&*tx, appeal.visit_id, false).await?;
     }
-    let step = Step {
-        actor: Actor::staff(user.id, &user.name),
-        note: Some(note),
-        data: json!({"appeal_id": id, "visit_id": appeal.visit_id, "upheld": upheld}),
-        extra: vec![],
-    };
-    super::tickets::apply_in(&*tx, &ticket, Action::AppealDecision, step, now).await?;
+    let data = json!({"appeal_id": id, "visit_id": appeal.visit_id, "upheld": upheld});
+    let fx = Effects::entry(true, Some(note), data);
+    let actor = Actor::staff(user.id, &user.name);
+    change::commit_in(state, &*tx, &ticket, Action::AppealDecision, actor, fx, now).await?;
     tx.commit().await?;
     let fresh = repo::visits::appeal(db, id).await?.ok_or_else(|| ApiError::not_found("申诉不存在"))?;
     view(state, fresh).await

@@ -1,12 +1,13 @@
 //! Intake: a villager files a request from a card (public), or staff register a phone-in or walk-in
 //! request. One transaction creates the ticket, its ledger event(s), the repeat link and the
 //! confirmation SMS, and stores the answer under the Idempotency-Key.
+use super::change::{self, Effects};
 use crate::auth::{Caller, StaffUser, VillagerUser};
 use crate::domain::ids::{CardCode, TicketNo};
 use crate::domain::ledger::ledger_time;
 use crate::domain::phone::Phone;
 use crate::domain::roles::Role;
-use crate::domain::ticket::Status;
+use crate::domain::ticket::Action;
 use crate::domain::values::{Channel, Kind, Priority};
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
@@ -15,8 +16,7 @@ use crate::sms::templates;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
-use entity::tickets;
-use sea_orm::{Set, SqlErr};
+use sea_orm::SqlErr;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -355,31 +355,26 @@ async fn create(
     let since = now - Duration::days(state.settings.intake.repeat_window_days);
     let repeat_of = repo::tickets::find_repeat(&*tx, i.phone.as_str(), i.region.id, &i.category.code, since).await?;
     let received = i.received_at.map(ledger_time).unwrap_or(now);
-    let model = tickets::ActiveModel {
-        no: Set(no.as_str().to_string()),
-        kind: Set(i.kind.as_str().into()),
-        category_code: Set(i.category.code.clone()),
-        channel: Set(i.channel.as_str().into()),
-        priority: Set(i.priority.as_str().into()),
-        description: Set(i.description.clone()),
-        requester_name: Set(i.name.clone()),
-        requester_phone: Set(i.phone.as_str().into()),
-        requester_openid: Set(i.openid.clone()),
-        address: Set(i.address.clone()),
-        lat: Set(i.location.as_ref().map(|l| l.lat)),
-        lng: Set(i.location.as_ref().map(|l| l.lng)),
-        region_id: Set(i.region.id),
-        region_path: Set(i.region.path.clone()),
-        card_id: Set(i.card_id),
-        unit_id: Set(None),
-        current_assignment_id: Set(None),
-        repeat_of_id: Set(repeat_of.as_ref().map(|t| t.id)),
-        repeat_count: Set(0),
-        merged_into_id: Set(None),
-        signoff_required: Set(policy.signoff_required),
-        created_by: Set(staff.map(|s| s.id)),
-        register_by: Set(Some(received + Duration::minutes(policy.register_minutes))),
-        ..Default::default()
+    let new = repo::tickets::NewTicket {
+        no: no.as_str().to_string(),
+        kind: i.kind,
+        category_code: i.category.code.clone(),
+        channel: i.channel,
+        priority: i.priority,
+        description: i.description.clone(),
+        requester_name: i.name.clone(),
+        requester_phone: i.phone.as_str().into(),
+        requester_openid: i.openid.clone(),
+        address: i.address.clone(),
+        lat: i.location.as_ref().map(|l| l.lat),
+        lng: i.location.as_ref().map(|l| l.lng),
+        region_id: i.region.id,
+        region_path: i.region.path.clone(),
+        card_id: i.card_id,
+        repeat_of_id: repeat_of.as_ref().map(|t| t.id),
+        signoff_required: policy.signoff_required,
+        created_by: staff.map(|s| s.id),
+        register_by: Some(received + Duration::minutes(policy.register_minutes)),
     };
     let actor = match staff {
         Some(s) => Actor::staff(s.id, &s.name),
@@ -394,32 +389,20 @@ async fn create(
                      "upload_ids": i.upload_ids, "received_at": received}),
         public: true,
     };
-    let mut ticket = repo::tickets::create(&*tx, model, &submit, now).await?;
+    let mut ticket = repo::tickets::create(&*tx, new, &submit, now).await?;
     if let Some(first) = &repeat_of {
         repo::tickets::bump_repeat_count(&*tx, first.id).await?;
     }
     repo::uploads::attach(&*tx, &i.upload_ids, ticket.id).await?;
     if staff.is_some() {
-        // Staff registration is the first registration (首问登记): the ticket starts registered.
-        let register = NewEvent {
-            action: "register",
-            actor,
-            note: None,
-            data: json!({"category": i.category.code, "kind": i.kind.as_str(), "priority": i.priority.as_str(),
-                         "late": now > received + Duration::minutes(policy.register_minutes)}),
-            public: true,
-        };
-        let dispatch_by = now + Duration::minutes(policy.dispatch_minutes);
-        let extra = vec![
-            (tickets::Column::RegisteredAt, Some(now).into()),
-            (tickets::Column::DispatchBy, Some(dispatch_by).into()),
-        ];
-        ticket = match repo::tickets::apply(&*tx, &ticket, Status::Registered, extra, &register, now).await? {
-            repo::tickets::Applied::Done(t) => *t,
-            repo::tickets::Applied::Stale => {
-                return Err(ApiError::conflict("conflict", "工单已被他人处理，请刷新后重试"));
-            }
-        };
+        // Staff registration is the first registration (首问登记): the ticket starts registered,
+        // through the same door as the desk's `register`.
+        let data = json!({"category": i.category.code, "kind": i.kind.as_str(), "priority": i.priority.as_str(),
+                          "late": now > received + Duration::minutes(policy.register_minutes)});
+        let mut fx = Effects::entry(true, None, data);
+        fx.patch.registered_at = Some(now);
+        fx.patch.dispatch_by = Some(Some(now + Duration::minutes(policy.dispatch_minutes)));
+        ticket = change::commit_in(state, &*tx, &ticket, Action::Register, actor, fx, now).await?;
     }
     let tracking_url = format!("{}/t/{}", state.public_url(), no.as_str());
     // Confirmations to one number are capped per day whoever files: a request typed with a
@@ -431,7 +414,7 @@ async fn create(
     }
     let answer = IntakeAnswer {
         ticket_no: no.as_str().to_string(),
-        status: ticket.status.clone(),
+        status: ticket.status.as_str().to_string(),
         tracking_url,
         respond_by: received + Duration::minutes(policy.respond_minutes),
         repeat_of: repeat_of.map(|t| t.no),

@@ -10,6 +10,7 @@ use super::views::{is_overdue, ticket_view};
 use crate::auth::StaffUser;
 use crate::domain::phone::mask;
 use crate::domain::ticket::Status;
+use crate::domain::values::AssignmentStatus;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::assignments::Assignment;
@@ -34,12 +35,11 @@ pub struct Deadline {
 /// The current deadline: registration, dispatch, the assignment's earliest unmet step, or the
 /// return visit.
 pub fn current_deadline(t: &Ticket, a: Option<&Assignment>, now: DateTime<Utc>) -> Option<Deadline> {
-    let status = Status::parse(&t.status)?;
-    let (step, label, at) = match status {
+    let (step, label, at) = match t.status {
         Status::Submitted => ("register", "登记", t.register_by?),
         Status::Registered | Status::Reopened => ("dispatch", "派单", t.dispatch_by?),
         Status::Dispatched | Status::Accepted | Status::InProgress => {
-            let a = a.filter(|a| a.status == "active")?;
+            let a = a.filter(|a| a.status == AssignmentStatus::Active)?;
             if a.accepted_at.is_none() {
                 ("respond", "签收", a.respond_by)
             } else if a.first_progress_at.is_none() && a.progress_by < a.resolve_by {
@@ -156,7 +156,7 @@ pub async fn rows<C: ConnectionTrait>(db: &C, tickets: &[Ticket], now: DateTime<
             let a = t.current_assignment_id.and_then(|id| assignments.get(&id));
             json!({
                 "no": t.no, "status": t.status,
-                "status_label": Status::parse(&t.status).map(Status::label).unwrap_or("未知"),
+                "status_label": t.status.label(),
                 "kind": t.kind, "category": t.category_code, "category_name": categories.get(&t.category_code),
                 "channel": t.channel, "priority": t.priority,
                 "summary": t.description.chars().take(60).collect::<String>(),

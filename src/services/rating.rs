@@ -4,6 +4,7 @@
 //! link is refused. The rating is recorded as a return visit with channel `sms`.
 use super::return_visits::{Recorder, VisitAnswer, VisitRequest, record_by};
 use super::tickets::load;
+use crate::domain::ticket::Status;
 use crate::domain::values::Satisfaction;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
@@ -75,9 +76,8 @@ pub async fn open(state: &AppState, token: &str) -> ApiResult<Ticket> {
     let (ticket_id, seq) = verify(state, token, state.now())?;
     let t = repo::tickets::by_id(&state.db.conn, ticket_id).await?.ok_or_else(|| ApiError::not_found("工单不存在"))?;
     let events = repo::tickets::events_of(&state.db.conn, t.id).await?;
-    let latest_resolution =
-        events.iter().rev().find(|e| e.to_status == "resolved" && e.from_status != "resolved").map(|e| e.seq);
-    if t.status != "resolved" || latest_resolution != Some(seq) {
+    let latest_resolution = events.iter().rev().find(|e| e.is_resolution()).map(|e| e.seq);
+    if t.status != Status::Resolved || latest_resolution != Some(seq) {
         return Err(ApiError::conflict("already_rated", "本次办理已经评价过了，感谢您的反馈"));
     }
     Ok(t)

@@ -1,7 +1,8 @@
 //! Return visits (回访): the caller records whether the requester was reached, whether the problem
 //! is solved and how satisfied they are. Satisfied → visited (and closed when no sign-off is
 //! needed, two events in one transaction); dissatisfied or not solved → reopened.
-use super::tickets::{Loaded, Step, load_readable, reopen_cols};
+use super::change::{self, Effects, reopen_patch};
+use super::tickets::{Loaded, load_readable};
 use super::views::{TicketView, ticket_view};
 use crate::auth::StaffUser;
 use crate::domain::ledger::ledger_time;
@@ -10,9 +11,10 @@ use crate::domain::ticket::{Action, Status, VisitOutcome};
 use crate::domain::values::{Satisfaction, Solved, VisitChannel};
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
-use crate::repo::tickets::Actor;
+use crate::repo::tickets::{Actor, TicketPatch};
+use crate::sms::templates::Message;
 use crate::state::AppState;
-use entity::{return_visits, tickets};
+use entity::return_visits;
 use sea_orm::Set;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -171,26 +173,23 @@ pub async fn record_by(state: &AppState, recorder: Recorder, l: &Loaded, req: &V
     let actor = recorder.actor;
     let mut data = json!({"visit_id": visit.id, "reached": v.reached, "solved": v.solved.map(|s| s.as_str()),
                       "satisfaction": v.satisfaction.map(|s| s.as_str()), "channel": v.channel.as_str()});
-    let extra = match (outcome, last.filter(|a| a.resolved_at.is_some())) {
+    let patch = match (outcome, last.filter(|a| a.resolved_at.is_some())) {
         (VisitOutcome::Unsatisfied, Some(prev)) => {
-            let (cols, redo) = redo_with_same_unit(state, &*tx, &l.ticket, prev.unit_id, now).await?;
+            let (patch, redo, sms) = redo_with_same_unit(state, &*tx, &l.ticket, prev.unit_id, now).await?;
             data["redo"] = redo;
-            cols
+            (patch, sms)
         }
-        (VisitOutcome::Unsatisfied, None) => reopen_cols(),
-        _ => vec![],
+        (VisitOutcome::Unsatisfied, None) => (reopen_patch(), vec![]),
+        _ => Default::default(),
     };
-
-    let step = Step { actor: actor.clone(), note: v.comment.clone(), data, extra };
-    let ticket = super::tickets::apply_in(&*tx, &l.ticket, Action::ReturnVisit(outcome), step, now).await?;
+    let (patch, sms) = patch;
+    let fx = Effects { patch, sms, ..Effects::entry(true, v.comment.clone(), data) };
+    let ticket =
+        change::commit_in(state, &*tx, &l.ticket, Action::ReturnVisit(outcome), actor.clone(), fx, now).await?;
     if outcome == VisitOutcome::Satisfied && !ticket.signoff_required {
-        let step = Step {
-            actor,
-            note: Some("回访满意，自动归档".to_string()),
-            data: json!({"auto": true}),
-            extra: vec![(tickets::Column::ClosedAt, Some(now).into())],
-        };
-        super::tickets::apply_in(&*tx, &ticket, Action::Close, step, now).await?;
+        let mut fx = Effects::entry(true, Some("回访满意，自动归档".to_string()), json!({"auto": true}));
+        fx.patch.closed_at = Some(Some(now));
+        change::commit_in(state, &*tx, &ticket, Action::Close, actor, fx, now).await?;
     }
     let unreachable = schedule_next_try(state, &*tx, l.ticket.id, task.as_ref(), v.reached, now).await?;
     tx.commit().await?;
@@ -246,17 +245,17 @@ async fn schedule_next_try<C: sea_orm::ConnectionTrait>(
 
 /// 重办: a dissatisfied or unsolved visit gives the order straight back to the unit that resolved it,
 /// with fresh deadlines, and tells the unit by SMS. The ticket stays `reopened` until the cadre signs
-/// for it again (a dispatcher may still send it elsewhere). Returns the ticket columns to set and
-/// what the ledger event records about the new assignment.
+/// for it again (a dispatcher may still send it elsewhere). Returns what to set on the ticket, what
+/// the ledger event records about the new assignment, and the messages to the unit.
 async fn redo_with_same_unit<C: sea_orm::ConnectionTrait>(
     state: &AppState,
     db: &C,
     t: &repo::tickets::Ticket,
     unit_id: i64,
     now: chrono::DateTime<chrono::Utc>,
-) -> ApiResult<(Vec<(tickets::Column, sea_orm::Value)>, serde_json::Value)> {
+) -> ApiResult<(TicketPatch, serde_json::Value, Vec<(Message, String)>)> {
     // The holiday calendar as stored (admins may add years), like every other assignment.
-    let dl = super::actions::assignment_deadlines(state, db, t, now).await?;
+    let dl = super::orders::assignment_deadlines(state, db, t, now).await?;
 
     let a = repo::assignments::create(
         db,
@@ -275,10 +274,10 @@ async fn redo_with_same_unit<C: sea_orm::ConnectionTrait>(
     let unit = repo::regions::unit(db, unit_id).await?.map(|u| u.name).unwrap_or_default();
     let category = repo::catalog::category(db, &t.category_code).await?.map(|c| c.name).unwrap_or_default();
     let village = repo::regions::get(db, t.region_id).await?.map(|r| r.name).unwrap_or_default();
-    let by = dl.respond_by.with_timezone(&state.tz()).format("%m月%d日%H:%M").to_string();
-    let link = super::actions::worklink_url(state, a.id, None, dl.resolve_by);
-
-    for (phone, _) in super::actions::unit_recipients(db, unit_id, None).await? {
+    let by = super::orders::fmt_local(state, dl.respond_by);
+    let link = change::worklink_url(state, a.id, None, dl.resolve_by);
+    let mut sms = vec![];
+    for (phone, _) in super::orders::unit_recipients(db, unit_id, None).await? {
         let msg = crate::sms::templates::assignment(
             &state.settings.county.sms_sign,
             &t.no,
@@ -287,14 +286,10 @@ async fn redo_with_same_unit<C: sea_orm::ConnectionTrait>(
             &by,
             &link,
         );
-        repo::outbox::enqueue(db, &msg, &phone, Some(t.id), now).await?;
+        sms.push((msg, phone));
     }
-    let mut cols = reopen_cols();
-    cols.retain(|(c, _)| !matches!(c, tickets::Column::CurrentAssignmentId));
-
-    cols.push((tickets::Column::CurrentAssignmentId, Some(a.id).into()));
-    cols.push((tickets::Column::UnitId, Some(unit_id).into()));
+    let patch = TicketPatch { current_assignment_id: Some(Some(a.id)), unit_id: Some(Some(unit_id)), ..reopen_patch() };
     let redo = json!({"assignment_id": a.id, "unit_id": unit_id, "unit_name": unit,
                       "respond_by": dl.respond_by, "progress_by": dl.progress_by, "resolve_by": dl.resolve_by});
-    Ok((cols, redo))
+    Ok((patch, redo, sms))
 }

@@ -3,8 +3,10 @@
 //! `sms`), a cadre's 1 or 收到 to an assignment signs for it as that cadre, TD unsubscribes the phone
 //! from non-essential messages, and anything else goes to the operators' queue — noted in the
 //! ticket's ledger when the reply is about a ticket.
+use super::actions::{ActionBody, act};
+use super::change::{self, Effects};
 use super::return_visits::{Recorder, VisitRequest, record_by};
-use super::tickets::{ActionBody, act, load};
+use super::tickets::load;
 use crate::auth::StaffUser;
 use crate::domain::phone::{Phone, mask};
 use crate::domain::roles::Role;
@@ -13,7 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::outbox::OutboxMessage;
 use crate::repo::sms::{Handled, NewReply, Reply};
-use crate::repo::tickets::{Actor, Applied, NewEvent, Ticket};
+use crate::repo::tickets::{Actor, Ticket};
 use crate::sms::callbacks::Inbound;
 use crate::sms::replies::{self, Intent};
 use crate::sms::signing::sha256_hex;
@@ -218,30 +220,19 @@ async fn note_in_ledger(
         }
         None => Actor::villager(&mask(&row.phone)),
     };
-    let ev = NewEvent {
-        action: "sms_reply",
-        actor,
-        note: Some(row.text.clone()),
-        data: json!({"reply_id": row.id, "phone": mask(&row.phone), "reason": reason}),
-        public: false,
-    };
+    let data = json!({"reply_id": row.id, "phone": mask(&row.phone), "reason": reason});
+    let now = crate::domain::ledger::ledger_time(now);
     // The ticket may move between our read and this write: read again and retry a few times.
     let mut current = ticket.clone();
     for _ in 0..3 {
-        let status = Status::parse(&current.status).unwrap_or(Status::Submitted);
-        let tx = state.db.begin().await?;
-        match repo::tickets::apply(&*tx, &current, status, vec![], &ev, crate::domain::ledger::ledger_time(now)).await?
-        {
-            Applied::Done(_) => {
-                tx.commit().await?;
-                return Ok(());
-            }
-            Applied::Stale => {
-                drop(tx);
+        let fx = Effects::entry(false, Some(row.text.clone()), data.clone());
+        match change::commit(state, &current, Action::SmsReply, actor.clone(), fx, now).await {
+            Err(e) if e.code == "conflict" => {
                 current = repo::tickets::by_id(&state.db.conn, ticket.id)
                     .await?
                     .ok_or_else(|| ApiError::not_found("工单不存在"))?;
             }
+            other => return other.map(|_| ()),
         }
     }
     Err(ApiError::conflict("conflict", "工单正被频繁修改，短信回复稍后重试"))

@@ -1,19 +1,16 @@
-//! Tickets as staff see them: loading with the facts permissions depend on, scope, and workflow
-//! steps taken outside an action (return visits, automatic closing). The actions themselves live in
-//! `services::actions`; their entry points are re-exported here.
-pub use super::actions::closing::{missing_signoffs, reopen_cols};
-pub use super::actions::{ActionBody, act};
+//! Tickets as staff see them: loading with the facts permissions depend on, and scope. Changes go
+//! through `services::change`; the staff actions live in `services::actions`.
 use crate::auth::StaffUser;
 use crate::domain::roles::{Role, TicketFacts};
-use crate::domain::ticket::{Action, Status, transition};
+use crate::domain::ticket::Status;
+use crate::domain::values::AssignmentStatus;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::assignments::Assignment;
-use crate::repo::tickets::{Actor, Applied, NewEvent, Ticket};
+use crate::repo::tickets::Ticket;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
-use entity::tickets;
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::ConnectionTrait;
 
 /// A ticket with the facts its permissions depend on.
 pub struct Loaded {
@@ -33,7 +30,9 @@ impl Loaded {
 
     /// The active assignment, if a unit holds the order now.
     pub fn active(&self) -> Option<&Assignment> {
-        self.assignments.iter().find(|a| Some(a.id) == self.ticket.current_assignment_id && a.status == "active")
+        self.assignments
+            .iter()
+            .find(|a| Some(a.id) == self.ticket.current_assignment_id && a.status == AssignmentStatus::Active)
     }
 
     /// Unit of the current assignment (still set after resolution, for the handler's sign-off).
@@ -43,7 +42,7 @@ impl Loaded {
     }
 
     pub fn status(&self) -> Status {
-        Status::parse(&self.ticket.status).unwrap_or(Status::Submitted)
+        self.ticket.status
     }
 }
 
@@ -62,31 +61,6 @@ pub async fn load_readable(state: &AppState, user: &StaffUser, no: &str) -> ApiR
         return Err(ApiError::out_of_scope());
     }
     Ok(l)
-}
-
-/// A workflow step taken outside `act` (return visits, automatic closing).
-pub struct Step {
-    pub actor: Actor,
-    pub note: Option<String>,
-    pub data: serde_json::Value,
-    pub extra: Vec<(tickets::Column, Value)>,
-}
-
-/// Runs a transition for a workflow step inside the caller's transaction.
-pub async fn apply_in<C: ConnectionTrait>(
-    db: &C,
-    ticket: &Ticket,
-    action: Action,
-    step: Step,
-    now: DateTime<Utc>,
-) -> ApiResult<Ticket> {
-    let from = Status::parse(&ticket.status).unwrap_or(Status::Submitted);
-    let to = transition(from, action).map_err(|e| ApiError::conflict("illegal_transition", e.message()))?;
-    let ev = NewEvent { action: action.as_str(), actor: step.actor, note: step.note, data: step.data, public: true };
-    match repo::tickets::apply(db, ticket, to, step.extra, &ev, now).await? {
-        Applied::Done(t) => Ok(*t),
-        Applied::Stale => Err(ApiError::conflict("conflict", "工单已被他人处理，请刷新后重试")),
-    }
 }
 
 /// Roles that may see the staff list of tickets.

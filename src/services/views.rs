@@ -2,11 +2,11 @@
 //! no private phones, the phone masked).
 use crate::domain::phone::mask;
 use crate::domain::ticket::Status;
+use crate::domain::values::{AssignmentStatus, Channel, Kind, Priority};
 use crate::repo;
 use crate::repo::assignments::Assignment;
-use crate::repo::tickets::Ticket;
+use crate::repo::tickets::{Event, Ticket};
 use chrono::{DateTime, Utc};
-use entity::events;
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::Serialize;
 use serde_json::Value;
@@ -20,7 +20,7 @@ pub struct IdName {
 #[derive(Serialize)]
 pub struct AssignmentView {
     pub id: i64,
-    pub status: String,
+    pub status: AssignmentStatus,
     pub unit: IdName,
     pub assignee: Option<IdName>,
     pub dispatched_at: DateTime<Utc>,
@@ -63,13 +63,13 @@ pub struct VisitView {
 #[derive(Serialize)]
 pub struct TicketView {
     pub no: String,
-    pub status: String,
+    pub status: Status,
     pub status_label: &'static str,
-    pub kind: String,
+    pub kind: Kind,
     pub category: String,
     pub category_name: String,
-    pub channel: String,
-    pub priority: String,
+    pub channel: Channel,
+    pub priority: Priority,
     pub description: String,
     pub requester: Value,
     pub region: IdName,
@@ -96,12 +96,12 @@ pub struct TicketView {
 #[derive(Serialize)]
 pub struct TicketRow {
     pub no: String,
-    pub status: String,
+    pub status: Status,
     pub status_label: &'static str,
-    pub kind: String,
+    pub kind: Kind,
     pub category: String,
-    pub channel: String,
-    pub priority: String,
+    pub channel: Channel,
+    pub priority: Priority,
     pub summary: String,
     pub region_id: i64,
     pub unit_id: Option<i64>,
@@ -112,10 +112,6 @@ pub struct TicketRow {
     pub respond_by: Option<DateTime<Utc>>,
     pub resolve_by: Option<DateTime<Utc>>,
     pub overdue: bool,
-}
-
-fn label(status: &str) -> &'static str {
-    Status::parse(status).map(Status::label).unwrap_or("未知")
 }
 
 async fn unit_name<C: ConnectionTrait>(db: &C, id: i64) -> Result<String, DbErr> {
@@ -129,7 +125,7 @@ async fn assignment_view<C: ConnectionTrait>(db: &C, a: &Assignment) -> Result<A
     };
     Ok(AssignmentView {
         id: a.id,
-        status: a.status.clone(),
+        status: a.status,
         unit: IdName { id: a.unit_id, name: unit_name(db, a.unit_id).await? },
         assignee,
         dispatched_at: a.dispatched_at,
@@ -143,12 +139,12 @@ async fn assignment_view<C: ConnectionTrait>(db: &C, a: &Assignment) -> Result<A
     })
 }
 
-pub fn event_view(e: &events::Model) -> EventView {
+pub fn event_view(e: &Event) -> EventView {
     EventView {
         seq: e.seq,
         action: e.action.clone(),
-        from_status: e.from_status.clone(),
-        to_status: e.to_status.clone(),
+        from_status: e.from_status.map_or("", Status::as_str).to_string(),
+        to_status: e.to_status.as_str().to_string(),
         actor: e.actor_name.clone(),
         actor_kind: e.actor_kind.clone(),
         note: e.note.clone(),
@@ -168,10 +164,10 @@ async fn ticket_no_of<C: ConnectionTrait>(db: &C, id: Option<i64>) -> Result<Opt
 
 /// Whether the current assignment has missed a deadline at `now`.
 pub fn is_overdue(t: &Ticket, a: Option<&Assignment>, now: DateTime<Utc>) -> bool {
-    let assigned = Status::parse(&t.status).is_some_and(Status::is_assigned);
+    let assigned = t.status.is_assigned();
     a.is_some_and(|a| {
         assigned
-            && a.status == "active"
+            && a.status == AssignmentStatus::Active
             && ((a.accepted_at.is_none() && a.respond_by < now) || (a.resolved_at.is_none() && a.resolve_by < now))
     })
 }
@@ -183,12 +179,12 @@ pub async fn ticket_row<C: ConnectionTrait>(db: &C, t: &Ticket, now: DateTime<Ut
     };
     Ok(TicketRow {
         no: t.no.clone(),
-        status: t.status.clone(),
-        status_label: label(&t.status),
-        kind: t.kind.clone(),
+        status: t.status,
+        status_label: t.status.label(),
+        kind: t.kind,
         category: t.category_code.clone(),
-        channel: t.channel.clone(),
-        priority: t.priority.clone(),
+        channel: t.channel,
+        priority: t.priority,
         summary: t.description.chars().take(60).collect(),
         region_id: t.region_id,
         unit_id: t.unit_id,
@@ -227,13 +223,13 @@ pub async fn ticket_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Ticke
     let visits = repo::return_visits::of_ticket(db, t.id).await?;
     Ok(TicketView {
         no: t.no.clone(),
-        status: t.status.clone(),
-        status_label: label(&t.status),
-        kind: t.kind.clone(),
+        status: t.status,
+        status_label: t.status.label(),
+        kind: t.kind,
         category: t.category_code.clone(),
         category_name,
-        channel: t.channel.clone(),
-        priority: t.priority.clone(),
+        channel: t.channel,
+        priority: t.priority,
         description: t.description.clone(),
         requester: serde_json::json!({"name": t.requester_name, "phone": mask(&t.requester_phone)}),
         region: IdName { id: t.region_id, name: region.map(|r| r.name).unwrap_or_default() },
@@ -292,10 +288,10 @@ pub struct PublicEvent {
 #[derive(Serialize)]
 pub struct PublicTicket {
     pub no: String,
-    pub status: String,
+    pub status: Status,
     pub status_label: &'static str,
     pub category: IdNameCode,
-    pub kind: String,
+    pub kind: Kind,
     pub created_at: DateTime<Utc>,
     pub phone: String,
     pub village: String,
@@ -311,7 +307,7 @@ pub struct IdNameCode {
     pub name: String,
 }
 
-fn public_label(e: &events::Model) -> String {
+fn public_label(e: &Event) -> String {
     match e.action.as_str() {
         "submit" => "诉求已提交".into(),
         "register" => "已登记受理".into(),
@@ -343,13 +339,13 @@ pub async fn public_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Publi
     };
     let category = repo::catalog::category(db, &t.category_code).await?;
     let village = repo::regions::get(db, t.region_id).await?.map(|r| r.name).unwrap_or_default();
-    let open = current.as_ref().filter(|a| a.status == "active");
+    let open = current.as_ref().filter(|a| a.status == AssignmentStatus::Active);
     Ok(PublicTicket {
         no: t.no.clone(),
-        status: t.status.clone(),
-        status_label: label(&t.status),
+        status: t.status,
+        status_label: t.status.label(),
         category: IdNameCode { code: t.category_code.clone(), name: category.map(|c| c.name).unwrap_or_default() },
-        kind: t.kind.clone(),
+        kind: t.kind,
         created_at: t.created_at,
         phone: mask(&t.requester_phone),
         village,
@@ -365,8 +361,8 @@ pub async fn public_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Publi
                     at: e.at,
                     action: e.action.clone(),
                     label: public_label(e),
-                    status: e.to_status.clone(),
-                    status_label: label(&e.to_status),
+                    status: e.to_status.as_str().to_string(),
+                    status_label: e.to_status.label(),
                     note: if note_is_public(&e.action) { e.note.clone() } else { None },
                     unit: data.get("unit_name").and_then(Value::as_str).map(str::to_string),
                 }

@@ -212,7 +212,7 @@ pub async fn wechat_login(state: &AppState, req: &WechatRequest) -> ApiResult<Vi
 #[derive(Serialize)]
 pub struct MyTicket {
     pub no: String,
-    pub status: String,
+    pub status: crate::domain::ticket::Status,
     pub status_label: &'static str,
     pub category: String,
     pub summary: String,
@@ -227,7 +227,7 @@ pub async fn my_tickets(state: &AppState, me: &VillagerUser, page: Page) -> ApiR
         .into_iter()
         .map(|t| MyTicket {
             tracking_url: format!("{}/t/{}", state.public_url(), t.no),
-            status_label: crate::domain::ticket::Status::parse(&t.status).map(|s| s.label()).unwrap_or("未知"),
+            status_label: t.status.label(),
             summary: t.description.chars().take(60).collect(),
             no: t.no,
             status: t.status,

@@ -5,6 +5,7 @@ use super::tickets::{load_readable, visibility};
 use super::views::{TicketRow, ticket_row};
 use crate::auth::StaffUser;
 use crate::domain::roles::Role;
+use crate::domain::ticket::Status;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::Page;
@@ -59,7 +60,7 @@ pub struct Claimed {
 pub async fn claim(state: &AppState, user: &StaffUser, no: &str) -> ApiResult<Claimed> {
     user.require_any(&[Role::Caller])?;
     let l = load_readable(state, user, no).await?;
-    if l.ticket.status != "resolved" {
+    if l.ticket.status != Status::Resolved {
         return Err(ApiError::conflict("not_due", "该工单不在待回访状态"));
     }
     let now = state.now();

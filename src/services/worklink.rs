@@ -2,11 +2,13 @@
 //! the cadre; while that assignment is the ticket's current one the cadre signs for the order,
 //! reports progress and resolves it with photos, gives it back (退单) or asks to escalate — through
 //! the same actions, roles and ledger as the console.
-use super::actions::{ActionBody, worklink_key};
+use super::actions::ActionBody;
+use super::change::worklink_key;
 use super::tickets::{Loaded, load};
 use super::uploads::{self, Uploader};
 use crate::auth::StaffUser;
 use crate::domain::ticket::Action;
+use crate::domain::values::AssignmentStatus;
 use crate::domain::worklink::{self, LinkError, WorkLink};
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
@@ -49,7 +51,8 @@ pub async fn open(state: &AppState, token: &str) -> ApiResult<Opened> {
         },
         None => None,
     };
-    let current = assignment.status == "active" && loaded.ticket.current_assignment_id == Some(assignment.id);
+    let current =
+        assignment.status == AssignmentStatus::Active && loaded.ticket.current_assignment_id == Some(assignment.id);
     Ok(Opened { link, loaded, assignment, staff, current })
 }
 
@@ -63,7 +66,7 @@ pub async fn act(state: &AppState, token: &str, action: Action, body: &ActionBod
     if !o.current {
         return Err(ApiError::conflict("assignment_ended", "该派单已结束，工单已不在您处办理"));
     }
-    super::tickets::act(state, staff, &o.loaded.ticket.no, action, body).await?;
+    super::actions::act(state, staff, &o.loaded.ticket.no, action, body).await?;
     Ok(())
 }
 

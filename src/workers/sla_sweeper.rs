@@ -11,14 +11,16 @@ use crate::domain::ticket::{Action, Status};
 use crate::error::ApiResult;
 use crate::repo;
 use crate::repo::assignments::Assignment;
+use crate::repo::sweep::Mark;
 use crate::repo::tickets::Actor;
-use crate::services::actions::{self, Effects, escalation, fmt_local, unit_recipients, worklink_url};
+use crate::services::actions::escalation;
+use crate::services::change::{self, Effects, worklink_url};
+use crate::services::orders::{fmt_local, unit_recipients};
 use crate::services::tickets::Loaded;
 use crate::sms::templates;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
-use entity::assignments;
-use sea_orm::{ConnectionTrait, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -188,20 +190,14 @@ fn steps(a: &Assignment) -> [StepState; 3] {
     ]
 }
 
-fn marks(decisions: &[Decision], now: DateTime<Utc>) -> Vec<(assignments::Column, Value)> {
-    use assignments::Column as C;
+fn marks(decisions: &[Decision]) -> Vec<Mark> {
     let mut out = vec![];
     for d in decisions {
-        let (reminded, urged) = match d.step {
-            Step::Respond => (C::RespondRemindedAt, C::RespondUrgedAt),
-            Step::Progress => (C::ProgressRemindedAt, C::ProgressUrgedAt),
-            Step::Resolve => (C::ResolveRemindedAt, C::ResolveUrgedAt),
-        };
         if d.mark_reminded {
-            out.push((reminded, Some(now).into()));
+            out.push(Mark { step: d.step, urge: false });
         }
         if d.mark_urged {
-            out.push((urged, Some(now).into()));
+            out.push(Mark { step: d.step, urge: true });
         }
     }
     out
@@ -227,7 +223,7 @@ async fn remind<C: ConnectionTrait>(
     cache: &mut Cache,
 ) -> ApiResult<SweepReport> {
     let mut report = SweepReport { examined: 0, ..Default::default() };
-    if !repo::sweep::record(db, a, marks(&plan.decisions, now), plan.next_check).await? {
+    if !repo::sweep::record(db, a, &marks(&plan.decisions), now, plan.next_check).await? {
         return Ok(report); // another sweeper took care of it
     }
     let sign = &state.settings.county.sms_sign;
@@ -260,11 +256,11 @@ async fn urge<C: ConnectionTrait>(
         report.deferred = 1;
         return Ok(report);
     };
-    if !repo::sweep::record(db, a, marks(&plan.decisions, now), plan.next_check).await? {
+    if !repo::sweep::record(db, a, &marks(&plan.decisions), now, plan.next_check).await? {
         return Ok(report); // another sweeper took care of it
     }
     let sign = &state.settings.county.sms_sign;
-    let status = Status::parse(&ticket.status).unwrap_or(Status::Submitted);
+    let status = ticket.status;
     // An order nobody signed for — first dispatched or sent back for a redo — goes up a level.
     let respond_missed = urges.contains(&Step::Respond) && matches!(status, Status::Dispatched | Status::Reopened);
     let target = if respond_missed { escalation::default_target(&state.db.conn, a.unit_id).await.ok() } else { None };
@@ -303,12 +299,12 @@ async fn urge<C: ConnectionTrait>(
     fx.note = Some(format!("超过{}时限，系统催办", labels.join("、")));
     fx.data = json!({"auto": true, "assignment_id": a.id, "unit_id": a.unit_id, "steps": steps_urged,
                      "supervisor_unit_id": supervisor.as_ref().map(|s| s.id)});
-    let fresh = actions::commit_in(state, db, &ticket, status, Action::Urge, Actor::system(), fx, now).await?;
+    let fresh = change::commit_in(state, db, &ticket, Action::Urge, Actor::system(), fx, now).await?;
     if let Some(target) = target {
         let l = Loaded { unit_ids: vec![a.unit_id], assignments: vec![a.clone()], ticket: fresh.clone() };
         let reason = format!("超过签收时限（{}）未签收，系统自动提级", fmt_local(state, a.respond_by));
         let fx = escalation::effects(state, &l, a, &target, reason, None, now).await?;
-        actions::commit_in(state, db, &fresh, Status::Dispatched, Action::Escalate, Actor::system(), fx, now).await?;
+        change::commit_in(state, db, &fresh, Action::Escalate, Actor::system(), fx, now).await?;
         report.escalations += 1;
     }
     Ok(report)

@@ -6,21 +6,21 @@ use crate::domain::roles::SignoffParty;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::tickets::Ticket;
+use crate::services::change::reopen_patch;
 use crate::services::tickets::Loaded;
 use crate::sms::templates;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
-use entity::tickets;
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 /// A resolution sets the visit deadline and asks the requester to rate.
 pub async fn resolution_effects(state: &AppState, t: &Ticket, fx: &mut Effects, now: DateTime<Utc>) -> ApiResult<()> {
     let db = &state.db.conn;
-    let policy = repo::catalog::policy_for(db, &t.category_code, &t.priority).await?;
+    let policy = repo::catalog::policy_for(db, &t.category_code, t.priority.as_str()).await?;
     let visit_by = after(state, db, &policy, now, policy.visit_minutes).await?;
-    fx.extra.push((tickets::Column::ResolvedAt, Some(now).into()));
-    fx.extra.push((tickets::Column::VisitBy, Some(visit_by).into()));
+    fx.patch.resolved_at = Some(now);
+    fx.patch.visit_by = Some(Some(visit_by));
     // The resolution is the ticket's next ledger event: the rating link names its sequence number.
     let link = crate::services::rating::link(state, t.id, t.event_seq + 1, now);
     let msg = templates::rating_request_with_link(&state.settings.county.sms_sign, &t.no, &link);
@@ -32,25 +32,16 @@ pub async fn resolution_effects(state: &AppState, t: &Ticket, fx: &mut Effects, 
     Ok(())
 }
 
-/// Columns a reopening clears: the order waits for dispatch again, visits and closing start over.
-pub fn reopen_cols() -> Vec<(tickets::Column, Value)> {
-    vec![
-        (tickets::Column::CurrentAssignmentId, Option::<i64>::None.into()),
-        (tickets::Column::VisitBy, Option::<DateTime<Utc>>::None.into()),
-        (tickets::Column::ClosedAt, Option::<DateTime<Utc>>::None.into()),
-    ]
-}
-
 pub async fn reopen(state: &AppState, l: &Loaded, body: &ActionBody, now: DateTime<Utc>) -> ApiResult<Effects> {
     let db = &state.db.conn;
     let t = &l.ticket;
-    let policy = repo::catalog::policy_for(db, &t.category_code, &t.priority).await?;
+    let policy = repo::catalog::policy_for(db, &t.category_code, t.priority.as_str()).await?;
     let dispatch_by = super::desk_deadline(now, policy.dispatch_minutes);
     let mut fx = Effects::new(true);
     fx.note = Some(required(&body.reason, "reason", "重办理由")?);
     fx.data = json!({"previous_unit_id": t.unit_id, "dispatch_by": dispatch_by});
-    fx.extra = reopen_cols();
-    fx.extra.push((tickets::Column::DispatchBy, Some(dispatch_by).into()));
+    fx.patch = reopen_patch();
+    fx.patch.dispatch_by = Some(Some(dispatch_by));
     Ok(fx)
 }
 
@@ -64,7 +55,7 @@ pub async fn close(state: &AppState, l: &Loaded, body: &ActionBody, now: DateTim
     }
     let mut fx = Effects::new(true);
     fx.note = optional(&body.note, "note")?;
-    fx.extra = vec![(tickets::Column::ClosedAt, Some(now).into())];
+    fx.patch.closed_at = Some(Some(now));
     Ok(fx)
 }
 
@@ -97,7 +88,7 @@ pub async fn signoff(
 /// Parties that signed off since the ticket's last resolution, with who signed.
 pub async fn signed_parties<C: ConnectionTrait>(db: &C, t: &Ticket) -> ApiResult<Vec<(String, Option<i64>)>> {
     let events = repo::tickets::events_of(db, t.id).await?;
-    let since = events.iter().rposition(|e| e.to_status == "resolved" && e.from_status != "resolved").unwrap_or(0);
+    let since = events.iter().rposition(|e| e.is_resolution()).unwrap_or(0);
     Ok(events[since..]
         .iter()
         .filter(|e| e.action == "signoff")

@@ -1,16 +1,17 @@
 //! The registration desk's actions: register (classify and start the dispatch clock), refer a
 //! repeated request to the village council (下交) and record its decision, merge duplicates, and
 //! declare a request invalid.
-use super::{ActionBody, Effects, end_cols, optional, required};
+use super::{ActionBody, Effects, optional, required};
 use crate::auth::StaffUser;
 use crate::domain::ticket::Status;
+use crate::domain::values::AssignmentStatus;
 use crate::domain::values::{Kind, Priority};
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
+use crate::repo::assignments::AssignmentPatch;
 use crate::services::tickets::{Loaded, load};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
-use entity::tickets;
 use serde_json::json;
 
 pub async fn register(state: &AppState, l: &Loaded, body: &ActionBody, now: DateTime<Utc>) -> ApiResult<Effects> {
@@ -27,13 +28,13 @@ pub async fn register(state: &AppState, l: &Loaded, body: &ActionBody, now: Date
     let kind = match body.kind.as_deref() {
         Some(k) => Kind::parse(k)
             .ok_or_else(|| ApiError::validation("kind", format!("诉求类型不正确，可选：{}", Kind::names())))?,
-        None => Kind::parse(&t.kind).unwrap_or(Kind::Help),
+        None => t.kind,
     };
     let priority = match body.priority.as_deref() {
         Some(p) => {
             Priority::parse(p).ok_or_else(|| ApiError::validation("priority", "紧急程度只能是 normal 或 urgent"))?
         }
-        None => Priority::parse(&t.priority).unwrap_or(Priority::Normal),
+        None => t.priority,
     };
     let policy = repo::catalog::policy_for(db, &category, priority.as_str()).await?;
     let dispatch_by = super::desk_deadline(now, policy.dispatch_minutes);
@@ -42,14 +43,15 @@ pub async fn register(state: &AppState, l: &Loaded, body: &ActionBody, now: Date
     fx.data = json!({"category": category, "kind": kind.as_str(), "priority": priority.as_str(),
                      "register_by": t.register_by, "late": t.register_by.is_some_and(|by| now > by),
                      "dispatch_by": dispatch_by});
-    fx.extra = vec![
-        (tickets::Column::CategoryCode, category.into()),
-        (tickets::Column::Kind, kind.as_str().into()),
-        (tickets::Column::Priority, priority.as_str().into()),
-        (tickets::Column::SignoffRequired, policy.signoff_required.into()),
-        (tickets::Column::RegisteredAt, Some(now).into()),
-        (tickets::Column::DispatchBy, Some(dispatch_by).into()),
-    ];
+    fx.patch = crate::repo::tickets::TicketPatch {
+        category_code: Some(category),
+        kind: Some(kind),
+        priority: Some(priority),
+        signoff_required: Some(policy.signoff_required),
+        registered_at: Some(now),
+        dispatch_by: Some(Some(dispatch_by)),
+        ..Default::default()
+    };
     Ok(fx)
 }
 
@@ -73,12 +75,11 @@ pub async fn refer(state: &AppState, l: &Loaded, body: &ActionBody, now: DateTim
     fx.note = Some(reason);
     fx.data = json!({"council_region_id": village.id, "council": format!("{}村民议事会", village.name),
                      "repeat_of": first.map(|f| f.no), "repeat_count": t.repeat_count});
-    fx.extra = vec![
-        (tickets::Column::CurrentAssignmentId, Option::<i64>::None.into()),
-        (tickets::Column::UnitId, Option::<i64>::None.into()),
-    ];
+    fx.patch.current_assignment_id = Some(None);
+    fx.patch.unit_id = Some(None);
     if let Some(a) = l.active() {
-        fx.assignment_update = Some(end_cols("superseded", Some("下交村民议事会"), now, a.id));
+        let patch = AssignmentPatch::end(AssignmentStatus::Superseded, Some("下交村民议事会"), now);
+        fx.assignment_update = Some((a.id, patch));
     }
     Ok(fx)
 }
@@ -116,7 +117,7 @@ pub async fn merge(state: &AppState, user: &StaffUser, l: &Loaded, body: &Action
         None => format!("已合并至工单{}", into.ticket.no),
     });
     fx.data = json!({"into": into.ticket.no});
-    fx.extra = vec![(tickets::Column::MergedIntoId, Some(into.ticket.id).into())];
+    fx.patch.merged_into_id = Some(into.ticket.id);
     Ok(fx)
 }
 

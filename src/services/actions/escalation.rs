@@ -3,16 +3,18 @@
 //! request: it is ledgered with its reason and waits for the dispatcher, who approves it (by
 //! escalating) or refuses it with a reason — the first handler cannot shed an order alone
 //! (首办负责). A missed response is escalated by the sweeper with the system as actor.
-use super::{ActionBody, Effects, OrderNotice, assignment_deadlines, end_cols, fmt_local, optional, required};
+use super::{ActionBody, Effects, OrderNotice, optional, required};
 use crate::auth::StaffUser;
+use crate::domain::values::{AssignmentStatus, EscalationDecision};
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
+use crate::repo::assignments::AssignmentPatch;
 use crate::repo::assignments::{Assignment, NewAssignment};
 use crate::repo::regions::Unit;
+use crate::services::orders::{assignment_deadlines, fmt_local, unit_recipients};
 use crate::services::tickets::Loaded;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
-use entity::assignments;
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
@@ -118,12 +120,12 @@ pub async fn effects(
     fx.data = json!({"from_unit_id": a.unit_id, "from_unit_name": from, "unit_id": target.id,
                      "unit_name": target.name, "approved_request": approved, "auto": dispatched_by.is_none(),
                      "respond_by": dl.respond_by, "progress_by": dl.progress_by, "resolve_by": dl.resolve_by});
-    let mut end = end_cols("escalated", fx.note.as_deref(), now, a.id);
+    let mut end = AssignmentPatch::end(AssignmentStatus::Escalated, fx.note.as_deref(), now);
     if approved {
-        end.1.push((assignments::Column::EscalationDecidedAt, Some(now).into()));
-        end.1.push((assignments::Column::EscalationDecision, Some("approved").into()));
+        end.escalation_decided_at = Some(Some(now));
+        end.escalation_decision = Some(Some(EscalationDecision::Approved));
     }
-    fx.assignment_update = Some(end);
+    fx.assignment_update = Some((a.id, end));
     fx.new_assignment = Some(NewAssignment {
         ticket_id: t.id,
         unit_id: target.id,
@@ -134,7 +136,7 @@ pub async fn effects(
         deadlines: dl,
     });
     let category = repo::catalog::category(db, &t.category_code).await?.map(|c| c.name).unwrap_or_default();
-    for (phone, staff) in super::unit_recipients(db, target.id, None).await? {
+    for (phone, staff) in unit_recipients(db, target.id, None).await? {
         let notice =
             OrderNotice::Escalation { category: category.clone(), respond_by: fmt_local(state, dl.respond_by) };
         fx.order_sms.push((phone, staff, notice));
@@ -159,16 +161,15 @@ pub async fn request(
     let mut fx = Effects::new(false);
     fx.note = Some(reason.clone());
     fx.data = json!({"assignment_id": a.id, "target_unit_id": target.id, "target_unit_name": target.name});
-    fx.assignment_update = Some((
-        a.id,
-        vec![
-            (assignments::Column::EscalationRequestedAt, Some(now).into()),
-            (assignments::Column::EscalationRequestedBy, Some(user.id).into()),
-            (assignments::Column::EscalationReason, Some(reason).into()),
-            (assignments::Column::EscalationDecidedAt, Option::<DateTime<Utc>>::None.into()),
-            (assignments::Column::EscalationDecision, Option::<String>::None.into()),
-        ],
-    ));
+    let patch = AssignmentPatch {
+        escalation_requested_at: Some(now),
+        escalation_requested_by: Some(user.id),
+        escalation_reason: Some(reason),
+        escalation_decided_at: Some(None),
+        escalation_decision: Some(None),
+        ..Default::default()
+    };
+    fx.assignment_update = Some((a.id, patch));
     Ok(fx)
 }
 
@@ -181,12 +182,11 @@ pub fn refuse(l: &Loaded, body: &ActionBody, now: DateTime<Utc>) -> ApiResult<Ef
     let mut fx = Effects::new(false);
     fx.note = Some(required(&body.reason, "reason", "驳回理由")?);
     fx.data = json!({"assignment_id": a.id, "requested_reason": a.escalation_reason});
-    fx.assignment_update = Some((
-        a.id,
-        vec![
-            (assignments::Column::EscalationDecidedAt, Some(now).into()),
-            (assignments::Column::EscalationDecision, Some("refused").into()),
-        ],
-    ));
+    let patch = AssignmentPatch {
+        escalation_decided_at: Some(Some(now)),
+        escalation_decision: Some(Some(EscalationDecision::Refused)),
+        ..Default::default()
+    };
+    fx.assignment_update = Some((a.id, patch));
     Ok(fx)
 }

@@ -1,18 +1,18 @@
 //! The order with a unit: dispatch it (deadlines stored on the new assignment, an SMS with the
 //! cadre's signed link), accept, return (退单) to the dispatcher, report progress, resolve, urge.
-use super::{
-    ActionBody, Effects, OrderNotice, assignment_deadlines, end_cols, fmt_local, optional, required, unit_recipients,
-};
+use super::{ActionBody, Effects, OrderNotice, optional, required, unit_recipients};
 use crate::auth::StaffUser;
 use crate::domain::ticket::Status;
+use crate::domain::values::AssignmentStatus;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
+use crate::repo::assignments::AssignmentPatch;
 use crate::repo::assignments::{Assignment, NewAssignment};
+use crate::services::orders::{assignment_deadlines, fmt_local};
 use crate::services::tickets::Loaded;
 use crate::sms::templates;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
-use entity::{assignments, tickets};
 use serde_json::json;
 
 fn active(l: &Loaded) -> ApiResult<&Assignment> {
@@ -54,12 +54,12 @@ pub async fn dispatch(
                      "respond_by": dl.respond_by, "progress_by": dl.progress_by, "resolve_by": dl.resolve_by,
                      "late": t.dispatch_by.is_some_and(|by| now > by)});
     if t.first_dispatched_at.is_none() {
-        fx.extra.push((tickets::Column::FirstDispatchedAt, Some(now).into()));
+        fx.patch.first_dispatched_at = Some(now);
     }
-    fx.extra.push((tickets::Column::DispatchBy, Option::<DateTime<Utc>>::None.into()));
+    fx.patch.dispatch_by = Some(None);
     // A reopened ticket may already be back with its unit (重办): the new dispatch supersedes that.
     if let Some(a) = l.active() {
-        fx.assignment_update = Some(super::end_cols("superseded", Some("改派"), now, a.id));
+        fx.assignment_update = Some((a.id, AssignmentPatch::end(AssignmentStatus::Superseded, Some("改派"), now)));
     }
     fx.new_assignment = Some(NewAssignment {
         ticket_id: t.id,
@@ -89,11 +89,12 @@ pub fn accept(user: &StaffUser, l: &Loaded, body: &ActionBody, now: DateTime<Utc
     fx.note = optional(&body.note, "note")?;
     fx.data = json!({"assignment_id": a.id, "in_time": now <= a.respond_by, "respond_by": a.respond_by});
     // The sweeper's next look stays where it was; when it comes it sees the step done and moves on.
-    let mut cols = vec![(assignments::Column::AcceptedAt, Some(now).into())];
-    if a.assignee_id.is_none() {
-        cols.push((assignments::Column::AssigneeId, Some(user.id).into()));
-    }
-    fx.assignment_update = Some((a.id, cols));
+    let patch = AssignmentPatch {
+        accepted_at: Some(now),
+        assignee_id: a.assignee_id.is_none().then_some(user.id),
+        ..Default::default()
+    };
+    fx.assignment_update = Some((a.id, patch));
     Ok(fx)
 }
 
@@ -102,18 +103,16 @@ pub async fn return_(state: &AppState, l: &Loaded, body: &ActionBody, now: DateT
     let db = &state.db.conn;
     let a = active(l)?;
     let t = &l.ticket;
-    let policy = repo::catalog::policy_for(db, &t.category_code, &t.priority).await?;
+    let policy = repo::catalog::policy_for(db, &t.category_code, t.priority.as_str()).await?;
     let dispatch_by = super::desk_deadline(now, policy.dispatch_minutes);
     let unit = repo::regions::unit(db, a.unit_id).await?.map(|u| u.name).unwrap_or_default();
     let mut fx = Effects::new(false);
     fx.note = Some(required(&body.reason, "reason", "退单理由")?);
     fx.data = json!({"assignment_id": a.id, "unit_id": a.unit_id, "unit_name": unit, "dispatch_by": dispatch_by});
-    fx.extra = vec![
-        (tickets::Column::CurrentAssignmentId, Option::<i64>::None.into()),
-        (tickets::Column::UnitId, Option::<i64>::None.into()),
-        (tickets::Column::DispatchBy, Some(dispatch_by).into()),
-    ];
-    fx.assignment_update = Some(end_cols("returned", fx.note.as_deref(), now, a.id));
+    fx.patch.current_assignment_id = Some(None);
+    fx.patch.unit_id = Some(None);
+    fx.patch.dispatch_by = Some(Some(dispatch_by));
+    fx.assignment_update = Some((a.id, AssignmentPatch::end(AssignmentStatus::Returned, fx.note.as_deref(), now)));
     Ok(fx)
 }
 
@@ -124,7 +123,7 @@ pub fn progress(l: &Loaded, body: &ActionBody, now: DateTime<Utc>) -> ApiResult<
     fx.data = json!({"assignment_id": a.id, "first": a.first_progress_at.is_none(),
                      "in_time": now <= a.progress_by});
     if a.first_progress_at.is_none() {
-        fx.assignment_update = Some((a.id, vec![(assignments::Column::FirstProgressAt, Some(now).into())]));
+        fx.assignment_update = Some((a.id, AssignmentPatch { first_progress_at: Some(now), ..Default::default() }));
     }
     Ok(fx)
 }
@@ -134,12 +133,12 @@ pub async fn resolve(state: &AppState, l: &Loaded, body: &ActionBody, now: DateT
     let mut fx = Effects::new(true);
     fx.note = Some(required(&body.result, "result", "办理结果")?);
     fx.data = json!({"assignment_id": a.id, "in_time": now <= a.resolve_by, "resolve_by": a.resolve_by});
-    let mut cols = end_cols("completed", None, now, a.id).1;
-    cols.push((assignments::Column::ResolvedAt, Some(now).into()));
-    if a.first_progress_at.is_none() {
-        cols.push((assignments::Column::FirstProgressAt, Some(now).into()));
-    }
-    fx.assignment_update = Some((a.id, cols));
+    let patch = AssignmentPatch {
+        resolved_at: Some(now),
+        first_progress_at: a.first_progress_at.is_none().then_some(now),
+        ..AssignmentPatch::end(AssignmentStatus::Completed, None, now)
+    };
+    fx.assignment_update = Some((a.id, patch));
     super::closing::resolution_effects(state, &l.ticket, &mut fx, now).await?;
     Ok(fx)
 }

@@ -1,0 +1,88 @@
+//! Helpers for orders shared by the actions, the return-visit redo and the SLA sweeper: who hears
+//! about a unit's order, the deadlines of a new assignment, and time shown in messages.
+use crate::domain::sla::{AssignmentDeadlines, Calendar, Clock, Policy};
+use crate::error::ApiResult;
+use crate::repo;
+use crate::repo::tickets::Ticket;
+use crate::state::AppState;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::ConnectionTrait;
+
+/// A time as messages and pages show it: month, day and minute in the county's time zone.
+pub fn fmt_local(state: &AppState, t: DateTime<Utc>) -> String {
+    t.with_timezone(&state.tz()).format("%m月%d日%H:%M").to_string()
+}
+
+/// Who hears about a unit's order: the named assignee, else the unit's cadres, else its duty phone
+/// (no staff member behind it). Each as (phone, staff id).
+pub async fn unit_recipients<C: ConnectionTrait>(
+    db: &C,
+    unit_id: i64,
+    assignee: Option<i64>,
+) -> ApiResult<Vec<(String, Option<i64>)>> {
+    if let Some(id) = assignee
+        && let Some(s) = repo::staff::get(db, id).await?
+        && let Some(p) = s.phone
+    {
+        return Ok(vec![(p, Some(s.id))]);
+    }
+    let cadres: Vec<(String, Option<i64>)> = repo::staff::cadres_of_unit(db, unit_id)
+        .await?
+        .into_iter()
+        .filter_map(|s| s.phone.map(|p| (p, Some(s.id))))
+        .collect();
+    if !cadres.is_empty() {
+        return Ok(cadres);
+    }
+    Ok(repo::regions::unit(db, unit_id).await?.and_then(|u| u.phone).map(|p| (p, None)).into_iter().collect())
+}
+
+/// The holiday calendar as stored now (an admin may have added a year a minute ago).
+pub async fn calendar<C: ConnectionTrait>(db: &C) -> ApiResult<Calendar> {
+    Ok(repo::calendar::load(db).await?)
+}
+
+/// `minutes` of the policy's clock after `start`.
+pub async fn after<C: ConnectionTrait>(
+    state: &AppState,
+    db: &C,
+    policy: &Policy,
+    start: DateTime<Utc>,
+    minutes: i64,
+) -> ApiResult<DateTime<Utc>> {
+    let cal = calendar(db).await?;
+    let tz = state.tz();
+    let end = Clock { calendar: &cal, tz }.add(policy.clock, start, minutes);
+    if policy.clock == crate::domain::sla::ClockKind::Workdays {
+        // A year whose holiday arrangement is not entered yet counts Monday to Friday: say so, loudly
+        // enough for operations to enter it (GET/PUT /api/v1/calendar/{year}).
+        use chrono::Datelike;
+        let (first, last) = (start.with_timezone(&tz).year(), end.with_timezone(&tz).year());
+        for year in (first..=last).filter(|y| !cal.knows_year(*y)) {
+            tracing::warn!(
+                year,
+                "working-day deadline runs through a year without a holiday calendar; counting Monday to Friday"
+            );
+            metrics::counter!("minsheng_calendar_year_missing_total").increment(1);
+        }
+    }
+    Ok(end)
+}
+
+/// Desk deadlines (registration, dispatch) run on natural time: the hotline desk and the
+/// dispatchers work around the clock, while a policy's working-day clock is for the units.
+pub fn desk_deadline(start: DateTime<Utc>, minutes: i64) -> DateTime<Utc> {
+    start + Duration::minutes(minutes)
+}
+
+/// The policy of a ticket and the deadlines of an assignment created at `now`.
+pub async fn assignment_deadlines<C: ConnectionTrait>(
+    state: &AppState,
+    db: &C,
+    t: &Ticket,
+    now: DateTime<Utc>,
+) -> ApiResult<AssignmentDeadlines> {
+    let policy = repo::catalog::policy_for(db, &t.category_code, t.priority.as_str()).await?;
+    let cal = calendar(db).await?;
+    Ok(Clock { calendar: &cal, tz: state.tz() }.assignment(&policy, now))
+}
