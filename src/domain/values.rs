@@ -136,6 +136,31 @@ str_enum!(
     }
 );
 
+str_enum!(
+    /// A unit's appeal (申诉) against a visit, and the leader's decision on it.
+    AppealStatus {
+        Pending => "pending", "待裁定";
+        Upheld => "upheld", "申诉成立";
+        Rejected => "rejected", "申诉驳回";
+    }
+);
+
+str_enum!(
+    /// What an upload holds.
+    UploadKind {
+        Image => "image", "照片";
+        Audio => "audio", "语音";
+    }
+);
+
+str_enum!(
+    /// Who uploaded a file (the reference names them: a staff id, a villager's subject or address).
+    UploaderKind {
+        Staff => "staff", "工作人员";
+        Villager => "villager", "群众";
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Return-visit tasks (tries, schedule, the caller's lease), the phone access log and appeals.
 use super::Page;
 use crate::domain::ticket::Status;
+use crate::domain::values::AppealStatus;
 use crate::repo::tickets::Ticket;
 use chrono::{DateTime, Utc};
 use entity::{appeals, phone_access_log, tickets, visit_tasks};
@@ -10,7 +11,60 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set, SqlErr,
 };
 
-pub use entity::appeals::Model as Appeal;
+/// A unit's appeal against a visit, typed (read loudly).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Appeal {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub visit_id: i64,
+    pub unit_id: i64,
+    pub reason: String,
+    pub upload_ids: Vec<String>,
+    pub status: AppealStatus,
+    pub created_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decision_note: Option<String>,
+}
+
+impl TryFrom<appeals::Model> for Appeal {
+    type Error = DbErr;
+
+    fn try_from(m: appeals::Model) -> Result<Appeal, DbErr> {
+        let upload_ids = serde_json::from_str(&m.upload_ids)
+            .map_err(|e| DbErr::Type(format!("appeals.upload_ids of row {} is not a list: {e}", m.id)))?;
+        Ok(Appeal {
+            status: super::stored("appeals", "status", m.id, &m.status, AppealStatus::parse)?,
+            upload_ids,
+            id: m.id,
+            ticket_id: m.ticket_id,
+            visit_id: m.visit_id,
+            unit_id: m.unit_id,
+            reason: m.reason,
+            created_by: m.created_by,
+            created_at: m.created_at,
+            decided_by: m.decided_by,
+            decided_at: m.decided_at,
+            decision_note: m.decision_note,
+        })
+    }
+}
+
+fn appeals(rows: Vec<appeals::Model>) -> Result<Vec<Appeal>, DbErr> {
+    rows.into_iter().map(Appeal::try_from).collect()
+}
+
+/// An appeal to record (pending).
+pub struct NewAppeal {
+    pub ticket_id: i64,
+    pub visit_id: i64,
+    pub unit_id: i64,
+    pub reason: String,
+    pub upload_ids: Vec<String>,
+    pub created_by: i64,
+    pub created_at: DateTime<Utc>,
+}
 pub use entity::visit_tasks::Model as VisitTask;
 
 pub async fn task<C: ConnectionTrait>(db: &C, ticket_id: i64) -> Result<Option<VisitTask>, DbErr> {
@@ -199,34 +253,47 @@ pub async fn phone_accesses<C: ConnectionTrait>(db: &C, ticket_id: i64) -> Resul
         .await
 }
 
-pub async fn insert_appeal<C: ConnectionTrait>(db: &C, a: appeals::ActiveModel) -> Result<Appeal, DbErr> {
-    a.insert(db).await
+pub async fn insert_appeal<C: ConnectionTrait>(db: &C, a: NewAppeal) -> Result<Appeal, DbErr> {
+    appeals::ActiveModel {
+        ticket_id: Set(a.ticket_id),
+        visit_id: Set(a.visit_id),
+        unit_id: Set(a.unit_id),
+        reason: Set(a.reason),
+        upload_ids: Set(serde_json::Value::from(a.upload_ids).to_string()),
+        status: Set(AppealStatus::Pending.as_str().into()),
+        created_by: Set(a.created_by),
+        created_at: Set(a.created_at),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .and_then(Appeal::try_from)
 }
 
 pub async fn appeal<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Appeal>, DbErr> {
-    appeals::Entity::find_by_id(id).one(db).await
+    appeals::Entity::find_by_id(id).one(db).await?.map(Appeal::try_from).transpose()
 }
 
 pub async fn appeals_of_visit<C: ConnectionTrait>(db: &C, visit_id: i64) -> Result<Vec<Appeal>, DbErr> {
-    appeals::Entity::find().filter(appeals::Column::VisitId.eq(visit_id)).all(db).await
+    appeals(appeals::Entity::find().filter(appeals::Column::VisitId.eq(visit_id)).all(db).await?)
 }
 
 /// Decides a pending appeal; false when it was decided meanwhile.
 pub async fn decide_appeal<C: ConnectionTrait>(
     db: &C,
     id: i64,
-    status: &str,
+    status: AppealStatus,
     by: i64,
     note: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let res = appeals::Entity::update_many()
-        .col_expr(appeals::Column::Status, Expr::value(status))
+        .col_expr(appeals::Column::Status, Expr::value(status.as_str()))
         .col_expr(appeals::Column::DecidedBy, Expr::value(Some(by)))
         .col_expr(appeals::Column::DecidedAt, Expr::value(Some(now)))
         .col_expr(appeals::Column::DecisionNote, Expr::value(note))
         .filter(appeals::Column::Id.eq(id))
-        .filter(appeals::Column::Status.eq("pending"))
+        .filter(appeals::Column::Status.eq(AppealStatus::Pending.as_str()))
         .exec(db)
         .await?;
     Ok(res.rows_affected == 1)
@@ -235,18 +302,18 @@ pub async fn decide_appeal<C: ConnectionTrait>(
 pub async fn list_appeals<C: ConnectionTrait>(
     db: &C,
     ticket_ids_visible: Condition,
-    status: Option<&str>,
+    status: Option<AppealStatus>,
     page: Page,
 ) -> Result<(Vec<Appeal>, u64), DbErr> {
     let visible =
         Query::select().column(tickets::Column::Id).from(tickets::Entity).cond_where(ticket_ids_visible).to_owned();
     let mut q = appeals::Entity::find().filter(appeals::Column::TicketId.in_subquery(visible));
     if let Some(s) = status {
-        q = q.filter(appeals::Column::Status.eq(s));
+        q = q.filter(appeals::Column::Status.eq(s.as_str()));
     }
     let total = q.clone().count(db).await?;
     let rows = q.order_by_asc(appeals::Column::Id).offset(page.offset()).limit(page.per_page).all(db).await?;
-    Ok((rows, total))
+    Ok((appeals(rows)?, total))
 }
 
 /// Excludes (or restores) a visit from the rates.
@@ -257,8 +324,4 @@ pub async fn set_visit_counted<C: ConnectionTrait>(db: &C, visit_id: i64, counte
         .exec(db)
         .await?;
     Ok(())
-}
-
-pub async fn visit<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<entity::return_visits::Model>, DbErr> {
-    entity::return_visits::Entity::find_by_id(id).one(db).await
 }

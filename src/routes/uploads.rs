@@ -1,5 +1,6 @@
 //! `POST /api/v1/uploads` (one file in the multipart field `file`) and `GET /api/v1/uploads/{id}`.
 use crate::auth::Caller;
+use crate::domain::values::UploaderKind;
 use crate::error::{ApiError, ApiResult};
 use crate::services::uploads::{self, Uploader};
 use crate::state::AppState;
@@ -9,9 +10,9 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 /// Who an upload is recorded against.
 pub fn uploader_of(caller: &Caller, ip: &str) -> Uploader {
     match caller {
-        Caller::Staff(s) => Uploader { kind: "staff", reference: Some(s.id.to_string()) },
-        Caller::Villager(v) => Uploader { kind: "villager", reference: Some(v.sub.clone()) },
-        Caller::Anonymous => Uploader { kind: "villager", reference: Some(format!("ip:{ip}")) },
+        Caller::Staff(s) => Uploader { kind: UploaderKind::Staff, reference: Some(s.id.to_string()) },
+        Caller::Villager(v) => Uploader { kind: UploaderKind::Villager, reference: Some(v.sub.clone()) },
+        Caller::Anonymous => Uploader { kind: UploaderKind::Villager, reference: Some(format!("ip:{ip}")) },
     }
 }
 

@@ -5,6 +5,7 @@ use super::tickets::{load, visibility};
 use crate::auth::StaffUser;
 use crate::domain::roles::Role;
 use crate::domain::ticket::Action;
+use crate::domain::values::{AppealStatus, Satisfaction, Solved};
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::Page;
@@ -12,8 +13,6 @@ use crate::repo::tickets::Actor;
 use crate::repo::visits::Appeal;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
-use entity::appeals;
-use sea_orm::Set;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -37,7 +36,7 @@ pub struct AppealView {
     pub unit_id: i64,
     pub reason: String,
     pub upload_ids: Vec<String>,
-    pub status: String,
+    pub status: AppealStatus,
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
     pub decision_note: Option<String>,
@@ -51,7 +50,7 @@ async fn view(state: &AppState, a: Appeal) -> ApiResult<AppealView> {
         visit_id: a.visit_id,
         unit_id: a.unit_id,
         reason: a.reason,
-        upload_ids: serde_json::from_str(&a.upload_ids).unwrap_or_default(),
+        upload_ids: a.upload_ids,
         status: a.status,
         created_at: a.created_at,
         decided_at: a.decided_at,
@@ -71,12 +70,12 @@ fn text(v: &Option<String>, field: &str, what: &str) -> ApiResult<String> {
 pub async fn create(state: &AppState, user: &StaffUser, visit_id: i64, req: &AppealRequest) -> ApiResult<AppealView> {
     user.require_any(&[Role::Cadre])?;
     let db = &state.db.conn;
-    let visit = repo::visits::visit(db, visit_id).await?.ok_or_else(|| ApiError::not_found("回访记录不存在"))?;
+    let visit = repo::return_visits::get(db, visit_id).await?.ok_or_else(|| ApiError::not_found("回访记录不存在"))?;
     let unit = visit.unit_id.ok_or_else(|| ApiError::conflict("not_appealable", "该回访没有对应的承办单位"))?;
     if !user.is_admin() && user.scope.unit_id != Some(unit) {
         return Err(ApiError::forbidden("只有被评价的承办单位可以申诉"));
     }
-    let unfavourable = visit.satisfaction.as_deref() == Some("dissatisfied") || visit.solved.as_deref() == Some("no");
+    let unfavourable = visit.satisfaction == Some(Satisfaction::Dissatisfied) || visit.solved == Some(Solved::No);
     if !visit.reached || !visit.counted || !unfavourable {
         return Err(ApiError::conflict("not_appealable", "只能对不满意或未解决的回访提出申诉"));
     }
@@ -95,16 +94,14 @@ pub async fn create(state: &AppState, user: &StaffUser, visit_id: i64, req: &App
     let tx = state.db.begin().await?;
     let appeal = repo::visits::insert_appeal(
         &*tx,
-        appeals::ActiveModel {
-            ticket_id: Set(ticket.id),
-            visit_id: Set(visit_id),
-            unit_id: Set(unit),
-            reason: Set(reason.clone()),
-            upload_ids: Set(serde_json::to_string(&uploads).map_err(ApiError::internal)?),
-            status: Set("pending".into()),
-            created_by: Set(user.id),
-            created_at: Set(now),
-            ..Default::default()
+        repo::visits::NewAppeal {
+            ticket_id: ticket.id,
+            visit_id,
+            unit_id: unit,
+            reason: reason.clone(),
+            upload_ids: uploads.clone(),
+            created_by: user.id,
+            created_at: now,
         },
     )
     .await?;
@@ -122,6 +119,12 @@ pub async fn list(
     page: Page,
 ) -> ApiResult<(Vec<AppealView>, u64)> {
     user.require_any(&[Role::Leader, Role::Inspector, Role::Cadre])?;
+    let status = match status {
+        Some(s) => Some(AppealStatus::parse(s).ok_or_else(|| {
+            ApiError::validation("status", format!("申诉状态不正确，可选：{}", AppealStatus::names()))
+        })?),
+        None => None,
+    };
     let cond = repo::tickets::visibility_condition(&visibility(user));
     let (rows, total) = repo::visits::list_appeals(&state.db.conn, cond, status, page).await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -144,7 +147,7 @@ pub async fn decide(state: &AppState, user: &StaffUser, id: i64, req: &DecisionR
         return Err(ApiError::out_of_scope());
     }
     let now = crate::domain::ledger::ledger_time(state.now());
-    let status = if upheld { "upheld" } else { "rejected" };
+    let status = if upheld { AppealStatus::Upheld } else { AppealStatus::Rejected };
     let tx = state.db.begin().await?;
     if !repo::visits::decide_appeal(&*tx, id, status, user.id, Some(note.clone()), now).await? {
         return Err(ApiError::conflict("already_decided", "该申诉已经裁定"));

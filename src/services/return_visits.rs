@@ -14,8 +14,6 @@ use crate::repo;
 use crate::repo::tickets::{Actor, TicketPatch};
 use crate::sms::templates::Message;
 use crate::state::AppState;
-use entity::return_visits;
-use sea_orm::Set;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -150,23 +148,18 @@ pub async fn record_by(state: &AppState, recorder: Recorder, l: &Loaded, req: &V
     }
     let visit = repo::return_visits::insert(
         &*tx,
-        return_visits::ActiveModel {
-            ticket_id: Set(l.ticket.id),
-            assignment_id: Set(last.map(|a| a.id)),
-            unit_id: Set(last.map(|a| a.unit_id)),
-            caller_id: Set(recorder.caller_id),
-            channel: Set(v.channel.as_str().into()),
-            reached: Set(v.reached),
-            solved: Set(v.solved.map(|s| s.as_str().to_string())),
-            satisfaction: Set(v.satisfaction.map(|s| s.as_str().to_string())),
-            score_attitude: Set(v.scores.map(|s| s[0])),
-            score_capability: Set(v.scores.map(|s| s[1])),
-            score_convenience: Set(v.scores.map(|s| s[2])),
-            score_efficiency: Set(v.scores.map(|s| s[3])),
-            comment: Set(v.comment.clone()),
-            counted: Set(true),
-            at: Set(now),
-            ..Default::default()
+        repo::return_visits::NewVisit {
+            ticket_id: l.ticket.id,
+            assignment_id: last.map(|a| a.id),
+            unit_id: last.map(|a| a.unit_id),
+            caller_id: recorder.caller_id,
+            channel: v.channel,
+            reached: v.reached,
+            solved: v.solved,
+            satisfaction: v.satisfaction,
+            scores: v.scores,
+            comment: v.comment.clone(),
+            at: now,
         },
     )
     .await?;

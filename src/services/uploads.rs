@@ -7,14 +7,13 @@
 pub mod photo;
 
 use crate::auth::Caller;
+use crate::domain::values::{UploadKind, UploaderKind};
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::services::tickets::load;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use entity::uploads;
 use photo::{PhotoError, PhotoLimits};
-use sea_orm::Set;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
@@ -36,7 +35,7 @@ pub struct Stored {
 
 /// Who uploaded: kept for audit and to let a signed-in villager see their own files.
 pub struct Uploader {
-    pub kind: &'static str,
+    pub kind: UploaderKind,
     pub reference: Option<String>,
 }
 
@@ -131,23 +130,23 @@ pub async fn store(state: &AppState, bytes: Vec<u8>, uploader: Uploader) -> ApiR
     tokio::fs::write(&full, &data).await.map_err(ApiError::internal)?;
     let size = data.len();
     let sha = hex::encode(Sha256::digest(&data));
-    let kind = if media.is_image() { "image" } else { "audio" };
+    let kind = if media.is_image() { UploadKind::Image } else { UploadKind::Audio };
     repo::uploads::insert(
         &state.db.conn,
-        uploads::ActiveModel {
-            id: Set(id.clone()),
-            kind: Set(kind.into()),
-            mime: Set(media.mime().into()),
-            size: Set(size as i64),
-            sha256: Set(sha),
-            storage_path: Set(rel.to_string_lossy().into_owned()),
-            ticket_id: Set(None),
-            uploader_kind: Set(uploader.kind.into()),
-            uploader_ref: Set(uploader.reference),
-            created_at: Set(now),
+        repo::uploads::NewUpload {
+            id: id.clone(),
+            kind,
+            mime: media.mime(),
+            size: size as i64,
+            sha256: sha,
+            storage_path: rel.to_string_lossy().into_owned(),
+            uploader_kind: uploader.kind,
+            uploader_ref: uploader.reference,
+            created_at: now,
         },
     )
     .await?;
+    let kind = kind.as_str();
     metrics::counter!("minsheng_uploads_total", "kind" => kind).increment(1);
     Ok(Stored { upload_id: id, kind, mime: media.mime(), size })
 }
@@ -180,14 +179,16 @@ pub async fn read(state: &AppState, caller: &Caller, id: &str) -> ApiResult<(&'s
             let l = load(&state.db.conn, &t.no).await?;
             s.scope.can_read(&l.facts())
         }
-        (Caller::Staff(s), None) => upload.uploader_kind == "staff" && upload.uploader_ref == Some(s.id.to_string()),
+        (Caller::Staff(s), None) => {
+            upload.uploader_kind == UploaderKind::Staff && upload.uploader_ref == Some(s.id.to_string())
+        }
         (Caller::Villager(v), Some(ticket_id)) => {
             let t = repo::tickets::by_id(&state.db.conn, ticket_id).await?.ok_or_else(not_found)?;
             v.phone.as_deref() == Some(t.requester_phone.as_str())
                 || (v.openid.is_some() && v.openid == t.requester_openid)
         }
         (Caller::Villager(v), None) => {
-            upload.uploader_kind == "villager" && upload.uploader_ref.as_deref() == Some(v.sub.as_str())
+            upload.uploader_kind == UploaderKind::Villager && upload.uploader_ref.as_deref() == Some(v.sub.as_str())
         }
     };
     if !allowed {

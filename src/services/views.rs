@@ -2,7 +2,7 @@
 //! no private phones, the phone masked).
 use crate::domain::phone::mask;
 use crate::domain::ticket::Status;
-use crate::domain::values::{AssignmentStatus, Channel, Kind, Priority};
+use crate::domain::values::{AssignmentStatus, Channel, Kind, Priority, Satisfaction, Solved, VisitChannel};
 use crate::repo;
 use crate::repo::assignments::Assignment;
 use crate::repo::tickets::{Event, Ticket};
@@ -51,10 +51,10 @@ pub struct EventView {
 #[derive(Serialize)]
 pub struct VisitView {
     pub id: i64,
-    pub channel: String,
+    pub channel: VisitChannel,
     pub reached: bool,
-    pub solved: Option<String>,
-    pub satisfaction: Option<String>,
+    pub solved: Option<Solved>,
+    pub satisfaction: Option<Satisfaction>,
     pub scores: Option<Value>,
     pub comment: Option<String>,
     pub at: DateTime<Utc>,
@@ -250,18 +250,19 @@ pub async fn ticket_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Ticke
         merged_into: ticket_no_of(db, t.merged_into_id).await?,
         return_visits: visits
             .iter()
-            .map(|v| VisitView {
+            .map(|v| {
+                VisitView {
                 id: v.id,
-                channel: v.channel.clone(),
+                channel: v.channel,
                 reached: v.reached,
-                solved: v.solved.clone(),
-                satisfaction: v.satisfaction.clone(),
-                scores: v.score_attitude.map(|_| {
-                    serde_json::json!({"attitude": v.score_attitude, "capability": v.score_capability,
-                        "convenience": v.score_convenience, "efficiency": v.score_efficiency})
+                solved: v.solved,
+                satisfaction: v.satisfaction,
+                scores: v.scores.map(|[a, b, c, d]| {
+                    serde_json::json!({"attitude": a, "capability": b, "convenience": c, "efficiency": d})
                 }),
                 comment: v.comment.clone(),
                 at: v.at,
+            }
             })
             .collect(),
         events: events.iter().map(event_view).collect(),

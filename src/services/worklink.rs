@@ -84,7 +84,10 @@ pub async fn store_photo(state: &AppState, o: &Opened, bytes: &[u8]) -> ApiResul
     if bytes.len() > MAX_PHOTO_BYTES {
         return Err(ApiError::unprocessable("photo_too_large", "photos", "每张照片不能超过10MB"));
     }
-    let uploader = Uploader { kind: "staff", reference: o.link.staff_id.map(|s| s.to_string()) };
+    let uploader = Uploader {
+        kind: crate::domain::values::UploaderKind::Staff,
+        reference: o.link.staff_id.map(|s| s.to_string()),
+    };
     let stored = uploads::store(state, bytes.to_vec(), uploader).await.map_err(|e| e.with_field("photos"))?;
     Ok(stored.upload_id)
 }
