@@ -12,6 +12,7 @@ pub mod order_view;
 pub mod rating;
 pub mod return_visits;
 pub mod sla_admin;
+pub mod sms_admin;
 pub mod sms_receipts;
 pub mod sms_replies;
 pub mod stats;
