@@ -86,11 +86,12 @@ pub async fn build_state(settings: Settings, db: Db) -> anyhow::Result<AppState>
         .timeout(std::time::Duration::from_secs(10))
         .build()
         .context("building the HTTP client")?;
+    let limiter = Limiter::new(store);
     Ok(AppState {
-        limiter: Limiter::new(store),
+        sms: Arc::new(sms::Gateway::from_settings(&settings, limiter.clone())?),
+        limiter,
         http,
         keys: KeyRing::load(&settings, &db).await?,
-        sms: Arc::new(sms::Gateway::from_settings(&settings, redis.clone())?),
         db,
         redis,
         time: TimeSource::default(),

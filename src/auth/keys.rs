@@ -64,8 +64,7 @@ impl DerivedKey {
 
     /// HMAC-SHA256 under this key, for signing links and codes.
     pub fn mac(&self) -> Hmac<Sha256> {
-        // HMAC takes keys of any length: this cannot fail for a 32-byte key.
-        <Hmac<Sha256> as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!("HMAC accepts 32-byte keys"))
+        crate::domain::mac::hmac_sha256(&self.0)
     }
 }
 
@@ -93,7 +92,7 @@ pub struct KeyRing {
 
 /// HKDF-style expansion of the master secret for one purpose: HMAC-SHA256(master, label).
 pub fn derive(master: &[u8], purpose: Purpose) -> DerivedKey {
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(master).unwrap_or_else(|_| unreachable!("any key length"));
+    let mut m = crate::domain::mac::hmac_sha256(master);
     m.update(b"minsheng key v1 ");
     m.update(purpose.label().as_bytes());
     DerivedKey(m.finalize().into_bytes().into())

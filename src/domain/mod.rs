@@ -1,12 +1,15 @@
-//! The pure core: state machine, roles and scope, identifiers, SLA clock, ledger hashing and the
-//! metric formulas. Nothing here does I/O or reads the clock; time is passed in.
+//! The pure core: state machine, roles and scope, identifiers, SLA clock, ledger hashing, the
+//! metric formulas and signed links. Nothing here does I/O or reads the clock; time is passed in.
 pub mod card;
 pub mod ids;
 pub mod ledger;
+pub mod mac;
 pub mod media;
 pub mod metrics;
 pub mod phone;
+pub mod rating_link;
 pub mod roles;
+pub mod signed_link;
 pub mod sla;
 pub mod sweep;
 pub mod text;

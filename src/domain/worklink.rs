@@ -1,15 +1,15 @@
 //! The cadre's short link in the assignment SMS (`/w/{token}`): which assignment, for which staff
-//! member, until when — signed with HMAC-SHA256 so it cannot be forged or altered, and compact
-//! (about 30 characters) because every character of an SMS is paid for.
+//! member, until when — signed (`signed_link`) so it cannot be forged or altered, and compact
+//! (about 30 characters) because every character of an SMS is paid for. The token is
+//! base64url(varint payload ‖ tag); that format is fixed, links already sent must keep working.
+pub use super::signed_link::LinkError;
+use super::signed_link::LinkKind;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeZone, Utc};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
-/// Bytes of the MAC kept in the token: 80 bits, far beyond guessing over HTTP.
-const MAC_LEN: usize = 10;
-const DOMAIN: &[u8] = b"minsheng-worklink-v1";
+/// 10 bytes of the MAC kept in the token: 80 bits, far beyond guessing over HTTP.
+const KIND: LinkKind = LinkKind { domain: b"minsheng-worklink-v1", tag_len: 10 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WorkLink {
@@ -18,12 +18,6 @@ pub struct WorkLink {
     pub staff_id: Option<i64>,
     /// Expiry, to the minute.
     pub expires: DateTime<Utc>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LinkError {
-    Invalid,
-    Expired,
 }
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -51,23 +45,12 @@ fn take_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
     None
 }
 
-fn mac(key: &[u8], payload: &[u8]) -> Vec<u8> {
-    // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
-    let mut m = match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(m) => m,
-        Err(_) => return vec![0; MAC_LEN],
-    };
-    m.update(DOMAIN);
-    m.update(payload);
-    m.finalize().into_bytes()[..MAC_LEN].to_vec()
-}
-
 pub fn sign(key: &[u8], link: &WorkLink) -> String {
     let mut payload = vec![];
     put_varint(&mut payload, link.assignment_id.max(0) as u64);
     put_varint(&mut payload, link.staff_id.map_or(0, |s| s.max(0) as u64 + 1));
     put_varint(&mut payload, (link.expires.timestamp() / 60).max(0) as u64);
-    let tag = mac(key, &payload);
+    let tag = KIND.tag(key, &payload);
     payload.extend_from_slice(&tag);
     URL_SAFE_NO_PAD.encode(payload)
 }
@@ -78,27 +61,25 @@ pub fn verify(key: &[u8], token: &str, now: DateTime<Utc>) -> Result<WorkLink, L
         return Err(LinkError::Invalid);
     }
     let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| LinkError::Invalid)?;
-    if bytes.len() <= MAC_LEN {
+    if bytes.len() <= KIND.tag_len {
         return Err(LinkError::Invalid);
     }
-    let (payload, tag) = bytes.split_at(bytes.len() - MAC_LEN);
-    let expected = mac(key, payload);
-    // Constant-time comparison: no early exit on the first differing byte.
-    if expected.iter().zip(tag).fold(0u8, |acc, (a, b)| acc | (a ^ b)) != 0 {
-        return Err(LinkError::Invalid);
-    }
+    let (payload, tag) = bytes.split_at(bytes.len() - KIND.tag_len);
+    KIND.open(key, payload, tag, now, read)
+}
+
+/// The link in a genuine payload, and when it expires.
+fn read(payload: &[u8]) -> Option<(WorkLink, DateTime<Utc>)> {
     let mut pos = 0;
-    let assignment_id = take_varint(payload, &mut pos).ok_or(LinkError::Invalid)? as i64;
-    let staff = take_varint(payload, &mut pos).ok_or(LinkError::Invalid)?;
-    let minutes = take_varint(payload, &mut pos).ok_or(LinkError::Invalid)? as i64;
+    let assignment_id = i64::try_from(take_varint(payload, &mut pos)?).ok()?;
+    let staff = take_varint(payload, &mut pos)?;
+    let minutes = i64::try_from(take_varint(payload, &mut pos)?).ok()?;
     if pos != payload.len() {
-        return Err(LinkError::Invalid);
+        return None;
     }
-    let expires = Utc.timestamp_opt(minutes * 60, 0).single().ok_or(LinkError::Invalid)?;
-    if now >= expires {
-        return Err(LinkError::Expired);
-    }
-    Ok(WorkLink { assignment_id, staff_id: (staff > 0).then(|| staff as i64 - 1), expires })
+    let expires = Utc.timestamp_opt(minutes.checked_mul(60)?, 0).single()?;
+    let staff_id = if staff > 0 { Some(i64::try_from(staff - 1).ok()?) } else { None };
+    Some((WorkLink { assignment_id, staff_id, expires }, expires))
 }
 
 #[cfg(test)]
@@ -135,5 +116,28 @@ mod tests {
         assert_eq!(verify(b"k", "not a token!", now), Err(LinkError::Invalid));
         assert_eq!(verify(b"k", &token, link().expires), Err(LinkError::Expired));
         assert_eq!(verify(b"k", &token, link().expires - Duration::minutes(1)), Ok(link()));
+    }
+
+    /// Tokens made by the code before `signed_link` (links already sent by SMS): they still verify,
+    /// and signing the same links still gives them.
+    #[test]
+    fn tokens_made_by_the_earlier_code_still_verify() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap();
+        let duty = WorkLink { staff_id: None, ..link() };
+        let first = WorkLink {
+            assignment_id: 9,
+            staff_id: Some(0),
+            expires: Utc.with_ymd_and_hms(2027, 1, 2, 3, 4, 0).unwrap(),
+        };
+        let key32 = [7u8; 32];
+        let cases: [(&[u8], WorkLink, &str); 3] = [
+            (b"k", link(), "wMQHK-CMow4QXKhPHjyX1KjY"),
+            (b"k", duty, "wMQHAOCMow4BHra0f8yyxVr3"),
+            (&key32, first, "CQG48qUOmMEVWBCgPlVUBw"),
+        ];
+        for (key, link, old) in cases {
+            assert_eq!(verify(key, old, now), Ok(link), "{old}");
+            assert_eq!(sign(key, &link), old);
+        }
     }
 }

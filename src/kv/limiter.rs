@@ -2,7 +2,7 @@
 //! counts come out whatever the store and whenever the test runs; `Retry-After` is the time left in
 //! the window. If the store is down the limiter lets the request through (and logs): a villager is
 //! never refused because Redis is.
-use super::KvStore;
+use super::{KvError, KvStore};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,21 +30,34 @@ impl Limiter {
         Self { store }
     }
 
+    /// A limiter counting in this process only (tests, and callers that need a local fallback).
+    pub fn in_process() -> Self {
+        Self::new(Arc::new(super::memory::MemoryStore::new()))
+    }
+
     pub fn store(&self) -> &Arc<dyn KvStore> {
         &self.store
     }
 
     /// Counts one hit of `subject` (e.g. "intake:ip:1.2.3.4") against `limit` at `now`.
     pub async fn hit(&self, subject: &str, limit: Limit, now: DateTime<Utc>) -> Result<(), Exceeded> {
+        self.try_hit(subject, limit, now).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, store = self.store.name(), "rate limiter store unavailable; allowing");
+            Ok(())
+        })
+    }
+
+    /// Counts one hit like `hit`, but answers a store failure instead of allowing, for a caller
+    /// that decides for itself what an unavailable store means.
+    pub async fn try_hit(
+        &self,
+        subject: &str,
+        limit: Limit,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), Exceeded>, KvError> {
         let (key, retry_after) = Self::bucket(subject, limit, now);
-        match self.store.incr(&key, Duration::from_secs(limit.window_seconds.max(1) + 5)).await {
-            Ok(n) if n > limit.max => Err(Exceeded { retry_after }),
-            Ok(_) => Ok(()),
-            Err(e) => {
-                tracing::warn!(error = %e, store = self.store.name(), "rate limiter store unavailable; allowing");
-                Ok(())
-            }
-        }
+        let n = self.store.incr(&key, Duration::from_secs(limit.window_seconds.max(1) + 5)).await?;
+        Ok(if n > limit.max { Err(Exceeded { retry_after }) } else { Ok(()) })
     }
 
     /// Whether `subject` is already over `limit` at `now`, without counting a hit.

@@ -1,56 +1,14 @@
-//! The SMS gateway for staff: the outbox (admin: list with filters, one message with its provider
-//! calls, resend), provider health (admin), the operators' queue of replies no rule understood, and
-//! opt-outs (admin).
+//! The SMS gateway for staff (`services::sms_admin`): the outbox, provider health, the operators'
+//! queue of replies no rule understood, and opt-outs.
 use super::ListAnswer;
 use crate::auth::StaffUser;
-use crate::domain::phone::{Phone, mask};
-use crate::domain::roles::Role;
-use crate::error::{ApiError, ApiResult};
-use crate::repo;
+use crate::error::ApiResult;
 use crate::repo::Page;
-use crate::repo::outbox::OutboxMessage;
 use crate::routes::body::JsonBody;
-use crate::sms::templates::{KINDS, segments};
+use crate::services::sms_admin::{self, OutboxQuery};
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, post, web};
-use chrono::Duration;
 use serde::Deserialize;
-use serde_json::{Value, json};
-
-const STATUSES: [&str; 6] = ["pending", "sent", "delivered", "failed", "dead", "suppressed"];
-
-fn admin_only(user: &StaffUser) -> ApiResult<()> {
-    if user.is_admin() { Ok(()) } else { Err(ApiError::forbidden("仅管理员可管理短信")) }
-}
-
-fn message_json(m: &OutboxMessage) -> Value {
-    // One-time codes are never shown, not even to admins.
-    let body: String = if m.kind == "otp" {
-        m.body.chars().map(|c| if c.is_ascii_digit() { '*' } else { c }).collect()
-    } else {
-        // Signed links act for their owner (a cadre, a villager): shown masked.
-        crate::domain::text::mask_link_tokens(&m.body)
-    };
-    json!({"id": m.id, "kind": m.kind, "channel": m.channel, "phone": mask(&m.recipient), "body": body,
-
-           "segments": segments(&m.body), "status": m.status, "attempts": m.attempts, "urgent": m.urgent,
-           "ticket_id": m.ticket_id, "provider": m.provider, "provider_message_id": m.provider_message_id,
-           "last_error": m.last_error, "next_attempt_at": m.next_attempt_at, "created_at": m.created_at,
-           "sent_at": m.sent_at, "delivered_at": m.delivered_at, "receipt_code": m.receipt_code})
-}
-
-#[derive(Deserialize)]
-struct OutboxQuery {
-    status: Option<String>,
-    phone: Option<String>,
-    ticket_no: Option<String>,
-    kind: Option<String>,
-    provider: Option<String>,
-}
-
-fn nonempty(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
 
 #[get("/outbox")]
 async fn outbox(
@@ -59,87 +17,23 @@ async fn outbox(
     q: web::Query<OutboxQuery>,
     page: Page,
 ) -> ApiResult<HttpResponse> {
-    if !user.is_admin() {
-        return Err(ApiError::forbidden("仅管理员可查看待发消息"));
-    }
-    let status = nonempty(&q.status);
-    if let Some(s) = status.filter(|s| !STATUSES.contains(s)) {
-        return Err(ApiError::validation("status", format!("状态「{s}」不存在，可选：{}", STATUSES.join("、"))));
-    }
-    let kind = nonempty(&q.kind);
-    if let Some(k) = kind.filter(|k| !KINDS.contains(k)) {
-        return Err(ApiError::validation("kind", format!("消息类型「{k}」不存在，可选：{}", KINDS.join("、"))));
-    }
-    let phone = match nonempty(&q.phone) {
-        Some(p) => Some(Phone::parse(p).ok_or_else(|| ApiError::validation("phone", "手机号格式不正确"))?),
-        None => None,
-    };
-    let ticket_id = match nonempty(&q.ticket_no) {
-        Some(no) => Some(repo::tickets::by_no(&state.db.conn, no).await?.map(|t| t.id).unwrap_or(-1)),
-        None => None,
-    };
-    let filter = repo::outbox::OutboxFilter {
-        status: status.map(str::to_string),
-        phone: phone.map(|p| p.as_str().to_string()),
-        ticket_id,
-        kind: kind.map(str::to_string),
-        provider: nonempty(&q.provider).map(str::to_string),
-    };
-    let (rows, total) = repo::outbox::list(&state.db.conn, &filter, page).await?;
-    Ok(HttpResponse::Ok().json(ListAnswer::new(rows.iter().map(message_json).collect(), total, page)))
+    let (items, total) = sms_admin::outbox(&state, &user, &q, page).await?;
+    Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }
 
 #[get("/outbox/{id}")]
 async fn outbox_one(state: web::Data<AppState>, user: StaffUser, id: web::Path<i64>) -> ApiResult<HttpResponse> {
-    admin_only(&user)?;
-    let m = repo::outbox::get(&state.db.conn, *id).await?.ok_or_else(|| ApiError::not_found("消息不存在"))?;
-    let attempts: Vec<Value> = repo::sms::attempts_of(&state.db.conn, m.id)
-        .await?
-        .into_iter()
-        .map(|a| json!({"provider": a.provider, "outcome": a.outcome, "error": a.error, "latency_ms": a.latency_ms, "at": a.at}))
-        .collect();
-    let mut v = message_json(&m);
-    v["attempt_log"] = attempts.into();
-    Ok(HttpResponse::Ok().json(v))
+    Ok(HttpResponse::Ok().json(sms_admin::message(&state, &user, *id).await?))
 }
 
 #[post("/outbox/{id}/resend")]
 async fn resend(state: web::Data<AppState>, user: StaffUser, id: web::Path<i64>) -> ApiResult<HttpResponse> {
-    admin_only(&user)?;
-    let tx = state.db.begin().await?;
-    let m = repo::outbox::get(&*tx, *id).await?.ok_or_else(|| ApiError::not_found("消息不存在"))?;
-    if !repo::outbox::resend(&*tx, m.id, state.now()).await? {
-        return Err(ApiError::conflict(
-            "not_resendable",
-            format!("消息当前状态为 {}，只有 dead、failed 或 suppressed 的消息可以重发", m.status),
-        ));
-    }
-    tx.commit().await?;
-    tracing::info!(outbox_id = m.id, by = user.id, to = %mask(&m.recipient), "sms resend requested");
-    let fresh = repo::outbox::get(&state.db.conn, m.id).await?.ok_or_else(|| ApiError::not_found("消息不存在"))?;
-    Ok(HttpResponse::Ok().json(message_json(&fresh)))
+    Ok(HttpResponse::Ok().json(sms_admin::resend(&state, &user, *id).await?))
 }
 
 #[get("/sms/providers")]
 async fn providers(state: web::Data<AppState>, user: StaffUser) -> ApiResult<HttpResponse> {
-    admin_only(&user)?;
-    let now = state.now();
-    let since = now - Duration::hours(1);
-    let mut items = Vec::new();
-    for (name, role) in state.sms.providers() {
-        let h = repo::sms::health(&state.db.conn, name, since).await?;
-        let rate = (h.calls > 0).then(|| h.sent as f64 / h.calls as f64);
-        items.push(json!({
-            "name": name, "role": role, "window_minutes": 60, "calls": h.calls, "sent": h.sent, "success_rate": rate,
-            "last_sent_at": h.last_sent_at, "breaker_open": state.sms.breaker_open(name, now),
-            "rate_per_second": state.settings.sms.rate_per_second(name),
-            "callback_configured": state.settings.sms.callback_secret(name).is_some(),
-            "last_error": h.last_error.map(|a| json!({"at": a.at, "outcome": a.outcome, "error": a.error})),
-        }));
-    }
-    let counts: serde_json::Map<String, Value> =
-        repo::outbox::counts_by_status(&state.db.conn).await?.into_iter().map(|(s, n)| (s, n.into())).collect();
-    Ok(HttpResponse::Ok().json(json!({"items": items, "outbox": counts})))
+    Ok(HttpResponse::Ok().json(sms_admin::providers(&state, &user).await?))
 }
 
 #[derive(Deserialize)]
@@ -154,25 +48,7 @@ async fn replies(
     q: web::Query<RepliesQuery>,
     page: Page,
 ) -> ApiResult<HttpResponse> {
-    user.require_any(&[Role::Operator, Role::Dispatcher])?;
-    let status = match nonempty(&q.status).unwrap_or("open") {
-        "all" => None,
-        s @ ("open" | "done") => Some(s),
-        _ => return Err(ApiError::validation("status", "状态只能是 open、done 或 all")),
-    };
-    let (rows, total) = repo::sms::list_replies(&state.db.conn, status, &user.scope.region_path, page).await?;
-    let full_phone = user.is_admin() || user.has(Role::Operator);
-    let mut items = Vec::with_capacity(rows.len());
-    for r in rows {
-        let ticket_no = match r.ticket_id {
-            Some(id) => repo::tickets::by_id(&state.db.conn, id).await?.map(|t| t.no),
-            None => None,
-        };
-        let phone = if full_phone { r.phone.clone() } else { mask(&r.phone) };
-        items.push(json!({"id": r.id, "provider": r.provider, "phone": phone, "text": r.text, "received_at": r.received_at,
-                          "outcome": r.outcome, "detail": r.detail, "ticket_no": ticket_no, "queue_status": r.queue_status,
-                          "handled_by": r.handled_by, "handled_at": r.handled_at, "handled_note": r.handled_note}));
-    }
+    let (items, total) = sms_admin::replies(&state, &user, q.status.as_deref(), page).await?;
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }
 
@@ -188,38 +64,13 @@ async fn handle_reply(
     id: web::Path<i64>,
     body: Option<JsonBody<HandleBody>>,
 ) -> ApiResult<HttpResponse> {
-    user.require_any(&[Role::Operator, Role::Dispatcher])?;
-    let note = body.and_then(|b| b.note.clone()).map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
-    if note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
-        return Err(ApiError::validation("note", "处理说明不能超过1000个字"));
-    }
-    let r = repo::sms::get_reply(&state.db.conn, *id).await?.ok_or_else(|| ApiError::not_found("短信回复不存在"))?;
-    if let Some(tid) = r.ticket_id {
-        let t = repo::tickets::by_id(&state.db.conn, tid).await?.ok_or_else(|| ApiError::not_found("工单不存在"))?;
-        if !t.region_path.starts_with(&user.scope.region_path) {
-            return Err(ApiError::out_of_scope());
-        }
-    }
-    let tx = state.db.begin().await?;
-    if !repo::sms::close_reply(&*tx, r.id, user.id, note, state.now()).await? {
-        return Err(ApiError::conflict("already_handled", "该回复不在待处理队列中（可能已被他人处理）"));
-    }
-    tx.commit().await?;
-    let fresh =
-        repo::sms::get_reply(&state.db.conn, r.id).await?.ok_or_else(|| ApiError::not_found("短信回复不存在"))?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"id": fresh.id, "queue_status": fresh.queue_status, "handled_by": fresh.handled_by,
-                                       "handled_at": fresh.handled_at, "handled_note": fresh.handled_note})))
+    let note = body.as_ref().and_then(|b| b.note.as_deref());
+    Ok(HttpResponse::Ok().json(sms_admin::handle_reply(&state, &user, *id, note).await?))
 }
 
 #[get("/sms/opt-outs")]
 async fn opt_outs(state: web::Data<AppState>, user: StaffUser, page: Page) -> ApiResult<HttpResponse> {
-    admin_only(&user)?;
-    let (rows, total) = repo::sms::list_opt_outs(&state.db.conn, page).await?;
-    let items = rows
-        .into_iter()
-        .map(|o| json!({"phone": o.phone, "source": o.source, "provider": o.provider, "created_at": o.created_at}))
-        .collect();
+    let (items, total) = sms_admin::opt_outs(&state, &user, page).await?;
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }
 
@@ -230,15 +81,7 @@ async fn remove_opt_out(
     user: StaffUser,
     phone: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    admin_only(&user)?;
-    let phone = Phone::parse(&phone).ok_or_else(|| ApiError::validation("phone", "手机号格式不正确"))?;
-    let tx = state.db.begin().await?;
-    let removed = repo::sms::remove_opt_out(&*tx, phone.as_str()).await?;
-    tx.commit().await?;
-    if !removed {
-        return Err(ApiError::not_found("该号码没有退订记录"));
-    }
-    tracing::info!(by = user.id, phone = %phone, "sms opt-out removed");
+    sms_admin::remove_opt_out(&state, &user, &phone).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -15,6 +15,7 @@ pub mod orders;
 pub mod rating;
 pub mod return_visits;
 pub mod sla_admin;
+pub mod sms_admin;
 pub mod sms_receipts;
 pub mod sms_replies;
 pub mod stats;

@@ -4,48 +4,20 @@
 //! link is refused. The rating is recorded as a return visit with channel `sms`.
 use super::return_visits::{Recorder, VisitAnswer, VisitRequest, record_by};
 use super::tickets::load;
+use crate::domain::rating_link::{self, RatingLink};
+use crate::domain::signed_link::LinkError;
 use crate::domain::ticket::Status;
 use crate::domain::values::Satisfaction;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::tickets::{Actor, Ticket};
 use crate::state::AppState;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
-fn mac(state: &AppState, payload: &str) -> Hmac<Sha256> {
-    let mut m = state.keys.rating_link.mac();
-    m.update(b"rating|");
-    m.update(payload.as_bytes());
-    m
-}
-
-/// Numbers in the token are base 36 to keep it short: the whole token is a template variable, and
-/// providers allow at most 35 characters per variable.
-fn b36(mut n: u64) -> String {
-    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut out = vec![];
-    loop {
-        out.push(DIGITS[(n % 36) as usize]);
-        n /= 36;
-        if n == 0 {
-            break;
-        }
-    }
-    out.reverse();
-    String::from_utf8(out).unwrap_or_default()
-}
 
 /// A link token for rating resolution `seq` of ticket `ticket_id`, valid through the UTC day of
-/// `expires`: `ticket.seq.day.tag`, the tag being 96 bits of HMAC-SHA256 (≈ 25 characters).
+/// `expires` (format: `domain::rating_link`).
 pub fn token(state: &AppState, ticket_id: i64, seq: i32, expires: DateTime<Utc>) -> String {
-    let day = expires.timestamp().div_euclid(86_400).max(0) as u64;
-    let payload = format!("{}.{}.{}", b36(ticket_id.max(0) as u64), b36(seq.max(0) as u64), b36(day));
-    let sig = mac(state, &payload).finalize().into_bytes();
-    format!("{payload}.{}", URL_SAFE_NO_PAD.encode(&sig[..12]))
+    rating_link::sign(state.keys.rating_link.bytes(), RatingLink { ticket_id, seq }, expires)
 }
 
 /// The full link for the SMS.
@@ -56,19 +28,11 @@ pub fn link(state: &AppState, ticket_id: i64, seq: i32, now: DateTime<Utc>) -> S
 
 /// The ticket and resolution a token stands for, if it is genuine and not expired.
 pub fn verify(state: &AppState, token: &str, now: DateTime<Utc>) -> ApiResult<(i64, i32)> {
-    let invalid = || ApiError::not_found("评价链接无效，请核对短信中的链接");
-    let (payload, sig) = token.rsplit_once('.').ok_or_else(invalid)?;
-    let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| invalid())?;
-    if sig.len() != 12 {
-        return Err(invalid());
+    match rating_link::verify(state.keys.rating_link.bytes(), token, now) {
+        Ok(l) => Ok((l.ticket_id, l.seq)),
+        Err(LinkError::Invalid) => Err(ApiError::not_found("评价链接无效，请核对短信中的链接")),
+        Err(LinkError::Expired) => Err(ApiError::gone("rating_link_expired", "评价链接已过期，回访员会电话联系您")),
     }
-    mac(state, payload).verify_truncated_left(&sig).map_err(|_| invalid())?;
-    let fields: Vec<i64> = payload.split('.').filter_map(|p| i64::from_str_radix(p, 36).ok()).collect();
-    let [ticket_id, seq, day] = fields[..] else { return Err(invalid()) };
-    if now.timestamp().div_euclid(86_400) > day {
-        return Err(ApiError::gone("rating_link_expired", "评价链接已过期，回访员会电话联系您"));
-    }
-    Ok((ticket_id, seq as i32))
 }
 
 /// The ticket a link rates, while that resolution still awaits its rating.

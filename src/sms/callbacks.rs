@@ -2,7 +2,7 @@
 //! provider's format into one shape, the check of the provider's secret, and the acknowledgement
 //! each provider expects. Pure: the route and the services do the I/O.
 use super::providers::http::signature;
-use super::signing::constant_time_eq;
+use crate::domain::mac;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -184,9 +184,9 @@ pub fn authenticate(
         if (now.timestamp() - ts).abs() > max_skew_seconds {
             return false;
         }
-        return constant_time_eq(signature(secret, ts, p.body).as_bytes(), sig.trim().as_bytes());
+        return mac::equal(signature(secret, ts, p.body).as_bytes(), sig.trim().as_bytes());
     }
-    p.token.is_some_and(|t| constant_time_eq(t.as_bytes(), secret.as_bytes()))
+    p.token.is_some_and(|t| mac::equal(t.as_bytes(), secret.as_bytes()))
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
 //! The gateway: the primary and secondary providers, tried in order for each message with the
 //! per-provider rate limit and a simple circuit breaker (a provider that keeps failing is tried last
 //! for a while). It decides what becomes of one attempt; the outbox worker records it.
-use super::ratelimit::RateLimiter;
+use super::ratelimit::SendRate;
 use super::retry::resume_at;
 use super::settings::SmsSettings;
 use super::{OutgoingSms, SendError, Sent, SmsProvider};
+use crate::kv::limiter::Limiter;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use std::collections::HashMap;
@@ -59,16 +60,15 @@ struct Breaker {
 pub struct Gateway {
     chain: Vec<Arc<dyn SmsProvider>>,
     settings: SmsSettings,
-    limiter: RateLimiter,
+    rate: SendRate,
     breakers: Mutex<HashMap<&'static str, Breaker>>,
 }
 
 impl Gateway {
     /// The providers named in configuration; credentials and URLs are checked now.
-    pub fn from_settings(
-        settings: &crate::configuration::Settings,
-        redis: Option<redis::aio::ConnectionManager>,
-    ) -> anyhow::Result<Gateway> {
+    /// The per-provider send rate is counted by `limiter` (the application's, so Redis or in-process
+    /// and the key prefix are its).
+    pub fn from_settings(settings: &crate::configuration::Settings, limiter: Limiter) -> anyhow::Result<Gateway> {
         settings.sms.validate()?;
         let mut chain = vec![super::providers::build(&settings.sms.provider, settings)?];
         if !settings.sms.secondary.is_empty() {
@@ -77,16 +77,12 @@ impl Gateway {
         for p in &chain {
             warn_missing_templates(p.name(), &settings.sms);
         }
-        Ok(Gateway::new(chain, settings.sms.clone(), redis))
+        Ok(Gateway::new(chain, settings.sms.clone(), limiter))
     }
 
     /// A gateway over given providers (tests and benchmarks bring their own).
-    pub fn new(
-        chain: Vec<Arc<dyn SmsProvider>>,
-        settings: SmsSettings,
-        redis: Option<redis::aio::ConnectionManager>,
-    ) -> Gateway {
-        Gateway { chain, settings, limiter: RateLimiter::new(redis), breakers: Mutex::new(HashMap::new()) }
+    pub fn new(chain: Vec<Arc<dyn SmsProvider>>, settings: SmsSettings, limiter: Limiter) -> Gateway {
+        Gateway { chain, settings, rate: SendRate::new(limiter), breakers: Mutex::new(HashMap::new()) }
     }
 
     pub fn settings(&self) -> &SmsSettings {
@@ -147,7 +143,7 @@ impl Gateway {
         let mut errors: Vec<SendError> = Vec::new();
         for p in self.order(now) {
             let name = p.name();
-            if !self.limiter.acquire(name, self.settings.rate_per_second(name), now).await {
+            if !self.rate.acquire(name, self.settings.rate_per_second(name), now).await {
                 continue;
             }
             let started = Instant::now();
@@ -267,7 +263,7 @@ mod tests {
         let down = stub("aliyun", Some(SendError::Transient("HTTP 503".into())));
         let up = stub("tencent", None);
         let settings = SmsSettings { breaker_failures: 2, breaker_seconds: 60, ..SmsSettings::default() };
-        let g = Gateway::new(vec![down.clone(), up.clone()], settings, None);
+        let g = Gateway::new(vec![down.clone(), up.clone()], settings, Limiter::in_process());
         let tz = chrono_tz::Asia::Shanghai;
         let t0 = Utc::now();
         for _ in 0..2 {
@@ -289,23 +285,23 @@ mod tests {
         let tz = chrono_tz::Asia::Shanghai;
         let now = Utc::now();
         let rejected = || stub("aliyun", Some(SendError::Rejected("bad number".into())));
-        let g = Gateway::new(vec![rejected()], SmsSettings::default(), None);
+        let g = Gateway::new(vec![rejected()], SmsSettings::default(), Limiter::in_process());
         assert!(matches!(g.deliver(&msg(), false, now, tz).await.verdict, Verdict::Rejected(_)));
         let fault = stub("aliyun", Some(SendError::ProviderFault("balance".into())));
-        let g = Gateway::new(vec![fault, rejected()], SmsSettings::default(), None);
+        let g = Gateway::new(vec![fault, rejected()], SmsSettings::default(), Limiter::in_process());
         assert!(matches!(g.deliver(&msg(), false, now, tz).await.verdict, Verdict::Retry(_)));
         let limited = stub(
             "aliyun",
             Some(SendError::Deferred { reason: "limit".into(), window: crate::sms::Window::Seconds(30) }),
         );
-        let g = Gateway::new(vec![limited], SmsSettings::default(), None);
+        let g = Gateway::new(vec![limited], SmsSettings::default(), Limiter::in_process());
         match g.deliver(&msg(), true, now, tz).await.verdict {
             Verdict::Deferred { until, .. } => assert_eq!(until, now + Duration::seconds(35)),
             other => panic!("{other:?}"),
         }
         let mut settings = SmsSettings::default();
         settings.console.rate_per_second = 1;
-        let g = Gateway::new(vec![stub("console", None)], settings, None);
+        let g = Gateway::new(vec![stub("console", None)], settings, Limiter::in_process());
         assert!(matches!(g.deliver(&msg(), false, now, tz).await.verdict, Verdict::Sent { .. }));
         assert_eq!(
             g.deliver(&msg(), false, now, tz).await.verdict,
@@ -317,12 +313,12 @@ mod tests {
     fn a_real_provider_without_credentials_stops_the_start() {
         let mut s = crate::configuration::load(crate::configuration::AppEnvironment::Local).unwrap();
         s.sms.provider = "aliyun".into();
-        let e = Gateway::from_settings(&s, None).err().unwrap().to_string();
+        let e = Gateway::from_settings(&s, Limiter::in_process()).err().unwrap().to_string();
         assert!(e.contains("access_key_id"), "{e}");
         s.sms.provider = "console".into();
         s.sms.secondary = "carrier-pigeon".into();
-        assert!(Gateway::from_settings(&s, None).is_err());
+        assert!(Gateway::from_settings(&s, Limiter::in_process()).is_err());
         s.sms.secondary = String::new();
-        assert_eq!(Gateway::from_settings(&s, None).unwrap().providers(), [("console", "primary")]);
+        assert_eq!(Gateway::from_settings(&s, Limiter::in_process()).unwrap().providers(), [("console", "primary")]);
     }
 }

@@ -1,18 +1,20 @@
-//! Per-provider send rate: a counter per provider and second. With Redis configured the counter is
-//! shared by every instance (one INCR per send); without it each process counts for itself. The
-//! second is taken from the worker's `now`, so tests drive it like any other clock.
+//! Per-provider send rate: at most `rate_per_second` sends per provider and second, counted by the
+//! application's limiter (`kv::limiter`), so Redis or in-process and the key prefix come from the
+//! one place that decides them: with Redis the count is shared by every instance. The second is
+//! taken from the worker's `now`, so tests drive it like any other clock. Should Redis fail, this
+//! process counts for itself meanwhile: the provider's rate is then kept per instance rather than
+//! not at all.
+use crate::kv::limiter::{Limit, Limiter};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
-use std::sync::Mutex;
 
-pub struct RateLimiter {
-    redis: Option<redis::aio::ConnectionManager>,
-    local: Mutex<HashMap<String, (i64, u32)>>,
+pub struct SendRate {
+    limiter: Limiter,
+    fallback: Limiter,
 }
 
-impl RateLimiter {
-    pub fn new(redis: Option<redis::aio::ConnectionManager>) -> RateLimiter {
-        RateLimiter { redis, local: Mutex::new(HashMap::new()) }
+impl SendRate {
+    pub fn new(limiter: Limiter) -> SendRate {
+        SendRate { limiter, fallback: Limiter::in_process() }
     }
 
     /// Takes one send from `provider`'s budget for the second of `now`; `limit` 0 means unlimited.
@@ -20,27 +22,14 @@ impl RateLimiter {
         if limit == 0 {
             return true;
         }
-        let second = now.timestamp();
-        if let Some(conn) = &self.redis {
-            let key = format!("minsheng:sms:rate:{provider}:{second}");
-            let mut conn = conn.clone();
-            let counted: redis::RedisResult<(i64,)> =
-                redis::pipe().atomic().incr(&key, 1).expire(&key, 5).ignore().query_async(&mut conn).await;
-            match counted {
-                Ok((n,)) => return n <= i64::from(limit),
-                Err(e) => tracing::warn!(error = %e, "sms rate limit: Redis unavailable, counting in process"),
+        let subject = format!("sms:{provider}");
+        let limit = Limit { max: u64::from(limit), window_seconds: 1 };
+        match self.limiter.try_hit(&subject, limit, now).await {
+            Ok(counted) => counted.is_ok(),
+            Err(e) => {
+                tracing::warn!(error = %e, store = self.limiter.store().name(), "sms rate limit: store unavailable, counting in process");
+                self.fallback.hit(&subject, limit, now).await.is_ok()
             }
-        }
-        let mut map = self.local.lock().unwrap_or_else(|p| p.into_inner());
-        let slot = map.entry(provider.to_string()).or_insert((second, 0));
-        if slot.0 != second {
-            *slot = (second, 0);
-        }
-        if slot.1 < limit {
-            slot.1 += 1;
-            true
-        } else {
-            false
         }
     }
 }
@@ -48,10 +37,14 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kv::{KvError, KvStore};
+    use async_trait::async_trait;
+    use std::sync::Arc;
+    use std::time::Duration;
 
     #[tokio::test]
     async fn counts_per_provider_and_second() {
-        let l = RateLimiter::new(None);
+        let l = SendRate::new(Limiter::in_process());
         let t = Utc::now();
         assert!(l.acquire("aliyun", 2, t).await);
         assert!(l.acquire("aliyun", 2, t).await);
@@ -59,5 +52,35 @@ mod tests {
         assert!(l.acquire("tencent", 2, t).await, "another provider has its own budget");
         assert!(l.acquire("aliyun", 2, t + chrono::Duration::seconds(1)).await, "a new second");
         assert!(l.acquire("aliyun", 0, t).await, "0 = unlimited");
+    }
+
+    struct Down;
+
+    #[async_trait]
+    impl KvStore for Down {
+        async fn incr(&self, _: &str, _: Duration) -> Result<u64, KvError> {
+            Err(KvError("down".into()))
+        }
+        async fn get(&self, _: &str) -> Result<Option<String>, KvError> {
+            Err(KvError("down".into()))
+        }
+        async fn set(&self, _: &str, _: &str, _: Duration) -> Result<(), KvError> {
+            Err(KvError("down".into()))
+        }
+        async fn del(&self, _: &str) -> Result<(), KvError> {
+            Err(KvError("down".into()))
+        }
+        fn name(&self) -> &'static str {
+            "down"
+        }
+    }
+
+    #[tokio::test]
+    async fn with_the_store_down_the_process_counts_for_itself() {
+        let l = SendRate::new(Limiter::new(Arc::new(Down)));
+        let t = Utc::now();
+        assert!(l.acquire("aliyun", 1, t).await);
+        assert!(!l.acquire("aliyun", 1, t).await, "the budget still holds");
+        assert!(l.acquire("aliyun", 1, t + chrono::Duration::seconds(1)).await);
     }
 }

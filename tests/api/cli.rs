@@ -2,6 +2,7 @@
 use crate::helpers::{fresh_database_url, spawn_app};
 use minsheng::auth::password::HashParams;
 use minsheng::db::Db;
+use sea_orm::ConnectionTrait;
 use std::process::Command;
 
 fn minsheng(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
@@ -60,48 +61,45 @@ async fn the_first_admin_is_made_from_the_command_line_and_can_log_in() {
     assert_eq!(r.status(), reqwest::StatusCode::OK);
 }
 
+/// `minsheng admin create-staff` for user "x" in region 1, with `roles` and `password`.
+fn create_staff(url: &str, roles: &str, password: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_minsheng"))
+        .args(["admin", "create-staff", "--username", "x", "--name", "x", "--roles", roles, "--region-id", "1"])
+        .args(["--database", url])
+        .env("MINSHENG__AUTH__ARGON2_MEMORY_KIB", "1024")
+        .env("MINSHENG__AUTH__ARGON2_ITERATIONS", "1")
+        .env("MINSHENG_STAFF_PASSWORD", password)
+        .output()
+        .unwrap()
+}
+
+async fn staff_rows(url: &str) -> i64 {
+    let db = Db::connect(url, 1).await.unwrap();
+    let stmt = sea_orm::Statement::from_string(db.backend(), "SELECT COUNT(*) FROM staff");
+    let row = db.conn.query_one_raw(stmt).await.unwrap().unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
 #[tokio::test]
 async fn a_short_password_or_unknown_role_is_refused() {
     let url = fresh_database_url().await;
     minsheng(&["migrate", "--database", &url], &[]);
-    let bad = Command::new(env!("CARGO_BIN_EXE_minsheng"))
-        .args([
-            "admin",
-            "create-staff",
-            "--username",
-            "x",
-            "--name",
-            "x",
-            "--roles",
-            "admin,root",
-            "--region-id",
-            "1",
-            "--database",
-            &url,
-        ])
-        .env("MINSHENG_STAFF_PASSWORD", "a-long-secret-passphrase")
-        .output()
-        .unwrap();
+    // The region exists, so each refusal below can only be for the reason it names.
+    minsheng(&["admin", "create-region", "--name", "测试县", "--level", "county", "--database", &url], &[]);
+    let before = staff_rows(&url).await;
+    let bad = create_staff(&url, "admin,root", "a-long-secret-passphrase");
     assert!(!bad.status.success());
-    let short = Command::new(env!("CARGO_BIN_EXE_minsheng"))
-        .args([
-            "admin",
-            "create-staff",
-            "--username",
-            "x",
-            "--name",
-            "x",
-            "--roles",
-            "admin",
-            "--region-id",
-            "1",
-            "--database",
-            &url,
-        ])
-        .env("MINSHENG_STAFF_PASSWORD", "short")
-        .output()
-        .unwrap();
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("unknown role in \"admin,root\""), "{stderr}");
+    let short = create_staff(&url, "admin", "short");
     assert!(!short.status.success());
+    let stderr = String::from_utf8_lossy(&short.stderr);
+    assert!(stderr.contains("the password must have at least 10 characters"), "{stderr}");
+    assert_eq!(staff_rows(&url).await, before, "nothing was written");
+    // With both put right, the same command succeeds: nothing else was wrong.
+    let good = create_staff(&url, "admin", "a-long-secret-passphrase");
+    assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
+    assert_eq!(staff_rows(&url).await, before + 1);
 }
 
 #[tokio::test]

@@ -260,6 +260,15 @@ impl TestApp {
         let row = self.state.db.conn.query_one_raw(stmt).await.unwrap().unwrap();
         row.try_get_by_index::<i64>(0).unwrap()
     }
+
+    /// (tickets, events, outbox messages): what a refused request must leave as it was.
+    pub async fn written(&self) -> (i64, i64, i64) {
+        (
+            self.count("SELECT COUNT(*) FROM tickets").await,
+            self.count("SELECT COUNT(*) FROM events").await,
+            self.count("SELECT COUNT(*) FROM outbox").await,
+        )
+    }
 }
 
 /// The `error` object of an error response, after checking its status.

@@ -2,6 +2,7 @@
 //! legal, staff whose role may not take it (403, nothing written), staff of another township with
 //! the right role (403 out of scope), and the right person (200, one event).
 use crate::helpers::{TestApp, error_of, spawn_app};
+use minsheng::domain::ticket::Action;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -112,16 +113,25 @@ async fn every_action_checks_role_and_scope() {
     for (i, (action, state, body, who, denied)) in cases.into_iter().enumerate() {
         let no = ticket_in(&app, state, &format!("138100000{i:02}")).await;
         let before = events_of(&app, &no).await;
+        let written = app.written().await;
+        let label = Action::from_path(action).expect("an action of API.md").label();
         for d in denied {
             let tok = app.token(d).await;
             let r = app.act(&tok, &no, action, body.clone()).await;
             assert_eq!(r.status(), StatusCode::FORBIDDEN, "{action} by {d}");
+            let e: Value = r.json().await.unwrap();
+            assert_eq!(e["error"]["code"], "forbidden", "{action} by {d}");
+            assert_eq!(e["error"]["message"], format!("您无权对该工单执行「{label}」"), "{action} by {d}");
         }
         let e = error_of(app.act(&other, &no, action, body.clone()).await, StatusCode::FORBIDDEN).await;
         assert_eq!(e["code"], "out_of_scope", "{action} by another township");
+        assert_eq!(e["message"], "该工单不在您的管辖范围内", "{action} by another township");
         let r = app.act(&other_cadre, &no, action, body.clone()).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{action} by another village's cadre");
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["code"], "out_of_scope", "{action} by another village's cadre");
         assert_eq!(events_of(&app, &no).await, before, "{action}: refused attempts write nothing");
+        assert_eq!(app.written().await, written, "{action}: no ticket, event or message from the refusals");
         let tok = app.token(who).await;
         app.act_ok(&tok, &no, action, body).await;
         assert_eq!(events_of(&app, &no).await, before + 1, "{action}: one event");

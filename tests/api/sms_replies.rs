@@ -192,3 +192,25 @@ async fn a_rating_digit_with_no_rating_request_is_queued_not_applied() {
     assert_eq!(app.ticket(&admin, &no).await["status"], "accepted");
     assert_eq!(app.count("SELECT COUNT(*) FROM return_visits").await, 0);
 }
+
+#[tokio::test]
+async fn a_reply_about_a_ticket_is_handled_only_by_staff_whose_region_covers_it() {
+    let app = console_app().await;
+    let no = app.file("李家庄村", VILLAGER).await;
+    run_pass(&app.state, app.state.now()).await.unwrap();
+    assert_eq!(reply(&app, VILLAGER, "水还是没来").await["outcomes"], json!(["queued"]));
+    let op = app.token("operator").await;
+    let q: Value = app.get("/api/v1/sms/replies", Some(&op)).await.json().await.unwrap();
+    let item = q["items"].as_array().unwrap().iter().find(|i| i["ticket_no"] == no.as_str()).expect("queued reply");
+    let id = item["id"].as_i64().unwrap();
+    // A dispatcher of another township neither sees it nor takes it off the queue.
+    let outsider = app.add_staff("xihe-dispatcher", "西河乡派单员", "dispatcher", "西河乡").await;
+    let theirs: Value = app.get("/api/v1/sms/replies", Some(&outsider)).await.json().await.unwrap();
+    assert_eq!(theirs["total"], 0);
+    let path = format!("/api/v1/sms/replies/{id}/handle");
+    let e = error_of(app.post(&path, Some(&outsider), &json!({"note": "x"})).await, StatusCode::FORBIDDEN).await;
+    assert_eq!((e["code"].as_str(), e["message"].as_str()), (Some("out_of_scope"), Some("该工单不在您的管辖范围内")));
+    let open: Value = app.get("/api/v1/sms/replies?status=open", Some(&op)).await.json().await.unwrap();
+    let still = open["items"].as_array().unwrap().iter().find(|i| i["id"] == id).expect("still queued");
+    assert_eq!((still["queue_status"].as_str(), still["handled_by"].as_i64()), (Some("open"), None));
+}

@@ -207,11 +207,14 @@ async fn with_redis_the_rate_limit_is_shared_by_every_instance() {
         s.sms.console.rate_per_second = 2;
     })
     .await;
-    // A second instance: its own gateway, the same Redis.
+    // A second instance: its own gateway and Redis store, the same Redis (and key prefix).
     let mut other = app.state.clone();
-    other.sms = std::sync::Arc::new(
-        minsheng::sms::Gateway::from_settings(&app.state.settings, app.state.redis.clone()).unwrap(),
+    let store = minsheng::kv::redis_store::RedisStore::new(
+        app.state.redis.clone().unwrap(),
+        app.state.settings.redis.key_prefix.clone(),
     );
+    let limiter = minsheng::kv::limiter::Limiter::new(std::sync::Arc::new(store));
+    other.sms = std::sync::Arc::new(minsheng::sms::Gateway::from_settings(&app.state.settings, limiter).unwrap());
     // A second of its own, far ahead, so nothing else counts in the same Redis key.
     let t = app.state.now() + Duration::seconds(rand_offset());
     enqueue(&app, 2).await;

@@ -3,8 +3,7 @@
 //! gateways that only speak it.
 use super::{canonical_query, hmac_sha256, percent_encode, sha256_hex};
 use base64::Engine;
-use hmac::{Hmac, Mac};
-use sha1::Sha1;
+use hmac::Mac;
 
 /// `METHOD&%2F&pe(canonical query)` — the legacy string to sign.
 pub fn rpc_string_to_sign(method: &str, params: &[(String, String)]) -> String {
@@ -14,8 +13,7 @@ pub fn rpc_string_to_sign(method: &str, params: &[(String, String)]) -> String {
 /// Base64(HMAC-SHA1(secret + "&", string to sign)).
 pub fn rpc_signature(secret: &str, string_to_sign: &str) -> String {
     let key = format!("{secret}&");
-    // HMAC accepts keys of any length.
-    let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(key.as_bytes()).unwrap_or_else(|_| unreachable!());
+    let mut mac = crate::domain::mac::hmac_sha1(key.as_bytes());
     mac.update(string_to_sign.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }

@@ -3,7 +3,7 @@
 pub mod aliyun;
 pub mod tencent;
 
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use sha2::{Digest, Sha256};
 
 /// RFC 3986 percent-encoding as both Alibaba Cloud signatures need it: unreserved characters
@@ -33,18 +33,9 @@ pub fn sha256_hex(data: &[u8]) -> String {
 }
 
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
-    // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    let mut mac = crate::domain::mac::hmac_sha256(key);
     mac.update(data);
     mac.finalize().into_bytes().to_vec()
-}
-
-/// Compares two secrets without leaking through timing where the first difference is.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -56,12 +47,5 @@ mod tests {
         assert_eq!(percent_encode(" a!*'()~"), "%20a%21%2A%27%28%29~");
         assert_eq!(percent_encode("é"), "%C3%A9");
         assert_eq!(percent_encode("A-z_0.9"), "A-z_0.9");
-    }
-
-    #[test]
-    fn constant_time_eq_compares_content_and_length() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"abcd"));
     }
 }
