@@ -155,7 +155,8 @@ pub async fn verify_otp(state: &AppState, req: &VerifyRequest) -> ApiResult<Vill
         return Err(too_many("otp_locked", "验证码错误次数过多，请稍后再试", expires, now));
     }
     let expected = hex::decode(&rec.hash).unwrap_or_default();
-    if code_hash(state, &phone, code, rec.sent_at).verify_slice(&expected).is_err() {
+    let given = code_hash(state, &phone, code, rec.sent_at).finalize().into_bytes();
+    if !crate::domain::mac::equal(&given, &expected) {
         if attempt >= cfg.max_attempts {
             return Err(too_many("otp_locked", "验证码错误次数过多，请稍后再试", expires, now));
         }
