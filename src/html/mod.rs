@@ -10,7 +10,8 @@ mod worklink;
 
 pub use message::{Hotline, MessagePage};
 pub use villager::{
-    CategoryChoice, Handling, IntakeLimits, IntakePage, RatePage, ResultPage, SmsNote, StatusPage, TrackPage, Typed,
+    CategoryChoice, Handling, IntakeLimits, IntakePage, RatePage, ResultPage, SmsNote, StatusPage, TrackPage,
+    TypedFields,
 };
 pub use worklink::{CallPage, DeadlineRow, Forms, OrderPage, Overdue, StepState};
 

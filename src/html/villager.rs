@@ -20,7 +20,7 @@ pub struct CategoryChoice<'a> {
 
 /// What the villager typed, put back into the form after an error.
 #[derive(Default)]
-pub struct Typed<'a> {
+pub struct TypedFields<'a> {
     pub category: &'a str,
     pub description: &'a str,
     pub phone: &'a str,
@@ -42,7 +42,7 @@ pub struct IntakePage<'a> {
     pub idempotency_key: String,
     /// Uploads kept from an earlier try of the same form (hidden fields).
     pub upload_ids: &'a [String],
-    pub typed: Typed<'a>,
+    pub typed: TypedFields<'a>,
     pub limits: IntakeLimits,
 }
 

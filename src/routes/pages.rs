@@ -138,7 +138,7 @@ fn intake_page(ctx: &Ctx<'_>, card: &PublicCard, typed: &Typed, error: Option<&s
         error,
         idempotency_key: key,
         upload_ids: &typed.upload_ids,
-        typed: html::Typed {
+        typed: html::TypedFields {
             category: typed.get("category"),
             description: typed.get("description"),
             phone: typed.get("phone"),

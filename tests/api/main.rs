@@ -37,3 +37,4 @@ mod uploads;
 mod villagers;
 mod visits;
 mod worklink;
+mod xss;
