@@ -11,6 +11,7 @@ use crate::services::{order_view, views};
 use crate::state::AppState;
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderValue, REFERRER_POLICY};
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -22,12 +23,11 @@ fn frame(state: &AppState, title: impl Into<String>, large: bool) -> Frame {
     Frame::new(county, title, "承办工单", format!("{county} · 民声直达")).large(large)
 }
 
+/// The link's token is in the page's address: never sent on as a referrer (the security
+/// middleware says so for every page too; this page does not rely on it).
 fn page(status: StatusCode, page: &impl askama::Template) -> HttpResponse {
     let mut res = html::respond(status, page);
-    res.headers_mut().insert(
-        actix_web::http::header::REFERRER_POLICY,
-        actix_web::http::header::HeaderValue::from_static("no-referrer"),
-    );
+    res.headers_mut().insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     res
 }
 
@@ -38,11 +38,8 @@ fn message(state: &AppState, e: &ApiError, large: bool) -> HttpResponse {
     } else {
         e.message.clone()
     };
-    let msg =
-        MessagePage {
-            frame: frame(state, "承办工单", large), title: "无法打开工单", message: &text, hotline: None
-        };
-    page(e.status, &msg)
+    let frame = frame(state, "承办工单", large);
+    page(e.status, &MessagePage { frame, title: "无法打开工单", message: &text, hotline: None })
 }
 
 fn deadline_rows(state: &AppState, o: &Opened, now: DateTime<Utc>) -> Vec<DeadlineRow> {
