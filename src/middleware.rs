@@ -3,7 +3,7 @@
 //! the connection; every error speaks the contract (JSON on the API, a Chinese page on pages) even
 //! when the framework wrote it; and every response carries the security headers its type needs.
 use crate::error::{ApiError, REQUEST_ID};
-use crate::html::{self, Vars, render};
+use crate::html::{self, Frame, MessagePage};
 use crate::state::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -212,11 +212,8 @@ fn contract_answer(
 /// The Chinese message page in the villagers' frame.
 fn page_error(status: StatusCode, message: String, state: Option<&AppState>) -> HttpResponse {
     let county = state.map(|s| s.settings.county.name.as_str()).unwrap_or("");
-    let content = render(html::MESSAGE, &Vars::new().text("title", "出错了").text("message", message));
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(html::page("出错了", "民声直达", county, county, content))
+    let frame = Frame::new(county, "出错了", "民声直达", county);
+    html::respond(status, &MessagePage { frame, title: "出错了", message: &message, hotline: None })
 }
 
 /// Headers of the original answer that still apply to its replacement (Allow, Retry-After,

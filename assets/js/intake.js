@@ -12,7 +12,8 @@
   var KEY = 'ms-draft-' + code;
   var statusEl = document.getElementById('submit-status');
   var submitBtn = document.getElementById('submit');
-  var MAX_PHOTOS = 6;
+  // The server's limit, stated on the page and carried by the form.
+  var MAX_PHOTOS = parseInt(form.getAttribute('data-max-photos'), 10);
 
   function load() { try { return JSON.parse(localStorage.getItem(KEY)) || null; } catch (e) { return null; } }
   function save(d) { try { localStorage.setItem(KEY, JSON.stringify(d)); } catch (e) { /* private mode: keep going */ } }

@@ -11,7 +11,7 @@ pub mod subset;
 pub mod svg;
 
 pub use crate::domain::card::Contact;
-use crate::html::escape;
+use svg::escape;
 
 /// Everything printed on one card.
 #[derive(Clone, Debug, PartialEq)]

@@ -2,9 +2,24 @@
 //! screen readers, real text in the PDF); long names shrink to fit their column instead of running
 //! into the next one.
 use super::fonts;
-use crate::html::escape;
 use std::collections::BTreeSet;
 use std::fmt::Write;
+
+/// Text for SVG (XML) content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
 
 /// A number for SVG output: at most two decimals, no trailing zeros.
 pub fn num(v: f32) -> String {

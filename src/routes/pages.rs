@@ -7,35 +7,23 @@ use crate::auth::Caller;
 use crate::domain::ids::TicketNo;
 use crate::domain::phone::Phone;
 use crate::error::ApiError;
-use crate::html::{self, Frame, Vars, escape, render};
+use crate::html::{
+    self, CategoryChoice, Frame, Handling, Hotline, IntakeLimits, IntakePage, MessagePage, RatePage, ResultPage,
+    SmsNote, StatusPage, TrackPage,
+};
 use crate::services::cards::{CardLookup, PublicCard};
-use crate::services::{cards, intake, rating, uploads, views};
+use crate::services::{cards, intake, rating, return_visits, uploads, views};
 use crate::state::AppState;
 use actix_multipart::Multipart;
 use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, get, http::StatusCode, post, web};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashMap;
 
-/// At most this many photos, plus one voice note, on the no-JavaScript form.
+/// At most this many photos, plus one voice note, on the no-JavaScript form (the card page says so,
+/// and `assets/js/intake.js` reads it from the form).
 const MAX_PHOTOS: usize = 6;
-
-fn html(status: StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        .body(body)
-}
-
-fn county(state: &AppState) -> &str {
-    &state.settings.county.name
-}
-
-fn local(state: &AppState, t: DateTime<Utc>) -> String {
-    t.with_timezone(&state.tz()).format("%m月%d日 %H:%M").to_string()
-}
 
 /// Large-font mode asked for by the `large` query parameter (the no-JavaScript toggle).
 #[derive(Deserialize, Default)]
@@ -56,23 +44,18 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn page(
-        &self,
-        status: StatusCode,
-        title: &str,
-        heading: &str,
-        sub: &str,
-        scripts: &[&str],
-        content: String,
-    ) -> HttpResponse {
-        let frame = Frame { title, heading, subheading: sub, county: county(self.state), large: self.large, scripts };
-        html(status, html::page_with(&frame, content))
+    fn county(&self) -> &str {
+        &self.state.settings.county.name
     }
 
-    fn message(&self, status: StatusCode, title: &str, message: &str, extra: String) -> HttpResponse {
-        let content =
-            render(html::MESSAGE, &Vars::new().text("title", title).text("message", message).raw("extra", extra));
-        self.page(status, title, "民声直达", county(self.state), &[], content)
+    /// The frame of a villager page.
+    fn frame(&self, title: impl Into<String>, heading: impl Into<String>, sub: impl Into<String>) -> Frame {
+        Frame::new(self.county(), title, heading, sub).large(self.large)
+    }
+
+    fn message(&self, status: StatusCode, title: &str, message: &str, hotline: Option<Hotline<'_>>) -> HttpResponse {
+        let frame = self.frame(title, "民声直达", self.county());
+        html::respond(status, &MessagePage { frame, title, message, hotline })
     }
 
     fn error(&self, e: ApiError) -> HttpResponse {
@@ -83,7 +66,7 @@ impl Ctx<'_> {
         } else {
             e.message
         };
-        self.message(status, "出错了", &message, String::new())
+        self.message(status, "出错了", &message, None)
     }
 
     /// A card that cannot be used any more still answers with a helpful Chinese page.
@@ -93,17 +76,12 @@ impl Ctx<'_> {
             StatusCode::GONE,
             "联系卡已更换",
             &format!("{village}的这张联系卡{what}。请扫描村里最新张贴的联系卡，或直接拨打服务热线反映问题。"),
-            format!("<p>服务热线：<a class=\"call\" href=\"tel:{0}\">{0}</a></p>", escape(hotline)),
+            Some(Hotline { number: hotline, button: true }),
         )
     }
 
     fn unknown_card(&self) -> HttpResponse {
-        self.message(
-            StatusCode::NOT_FOUND,
-            "未找到联系卡",
-            "二维码无法识别，请核对后重新扫描，或拨打服务热线。",
-            String::new(),
-        )
+        self.message(StatusCode::NOT_FOUND, "未找到联系卡", "二维码无法识别，请核对后重新扫描，或拨打服务热线。", None)
     }
 }
 
@@ -124,7 +102,7 @@ async fn home(state: web::Data<AppState>, v: web::Query<View>) -> HttpResponse {
         StatusCode::OK,
         "民声直达",
         "请用手机扫描村里张贴的联系卡二维码反映问题，或拨打服务热线。",
-        format!("<p>服务热线：<a href=\"tel:{0}\">{0}</a></p>", escape(&state.settings.county.hotline)),
+        Some(Hotline { number: &state.settings.county.hotline, button: false }),
     )
 }
 
@@ -142,62 +120,41 @@ impl Typed {
 }
 
 fn intake_page(ctx: &Ctx<'_>, card: &PublicCard, typed: &Typed, error: Option<&str>) -> HttpResponse {
-    let contacts: String = card
-        .contacts
-        .iter()
-        .map(|c| {
-            format!(
-                "    <li><span class=\"who\">{}<small>{}</small></span><a class=\"call\" href=\"tel:{2}\">拨打 {2}</a></li>\n",
-                escape(&c.name),
-                escape(&c.post),
-                escape(&c.phone),
-            )
-        })
-        .collect();
-    let chosen = typed.get("category");
-    let categories: String = card
-        .categories
-        .iter()
-        .map(|c| {
-            let checked = if c.code == chosen { " checked" } else { "" };
-            format!(
-                "        <label><input type=\"radio\" name=\"category\" value=\"{}\"{checked} required><span>{}</span></label>\n",
-                escape(&c.code),
-                escape(&c.name)
-            )
-        })
-        .collect();
     let key = Some(typed.get("idempotency_key"))
         .filter(|k| intake::valid_idempotency_key(k))
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let kept: String = typed
-        .upload_ids
-        .iter()
-        .map(|id| format!("    <input type=\"hidden\" name=\"upload_ids\" value=\"{}\">\n", escape(id)))
-        .chain(
-            (!typed.upload_ids.is_empty())
-                .then(|| format!("    <p class=\"hint\">已保存{}个附件</p>\n", typed.upload_ids.len())),
-        )
-        .collect();
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let error = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
-    let mut vars = Vars::new()
-        .raw("contacts", contacts)
-        .raw("categories", categories)
-        .raw("error", error)
-        .raw("kept_uploads", kept)
-        .text("code", &card.code)
-        .text("hotline", &card.hotline)
-        .text("idempotency_key", key);
-    for f in ["description", "phone", "name", "address", "lat", "lng"] {
-        vars = vars.text(f, typed.get(f));
-    }
-    let content = render(html::INTAKE, &vars);
     let village = card.village["name"].as_str().unwrap_or("");
     let township = card.township["name"].as_str().unwrap_or("");
-    let sub = format!("{} {} · 民声直达", county(ctx.state), township);
-    ctx.page(status, &format!("{village}联系卡"), village, &sub, &["intake.js"], content)
+    let page = IntakePage {
+        frame: ctx
+            .frame(format!("{village}联系卡"), village, format!("{} {township} · 民声直达", ctx.county()))
+            .scripts(&["intake.js"]),
+        code: &card.code,
+        hotline: &card.hotline,
+        contacts: &card.contacts,
+        categories: card.categories.iter().map(|c| CategoryChoice { code: &c.code, name: &c.name }).collect(),
+        error,
+        idempotency_key: key,
+        upload_ids: &typed.upload_ids,
+        typed: html::TypedFields {
+            category: typed.get("category"),
+            description: typed.get("description"),
+            phone: typed.get("phone"),
+            name: typed.get("name"),
+            address: typed.get("address"),
+            lat: typed.get("lat"),
+            lng: typed.get("lng"),
+        },
+        limits: IntakeLimits {
+            description: intake::DESCRIPTION_MAX,
+            name: intake::NAME_MAX,
+            address: intake::ADDRESS_MAX,
+            photos: MAX_PHOTOS,
+        },
+    };
+    html::respond(status, &page)
 }
 
 /// Counts one open of a card's page (in memory; the card_scans worker writes the counts).
@@ -242,23 +199,20 @@ async fn store_files(state: &AppState, form: multipart::Form, ip: &str) -> Resul
 }
 
 fn result_page(ctx: &Ctx<'_>, card: &PublicCard, answer: &intake::IntakeAnswer, phone: &str) -> HttpResponse {
-    let phone = Phone::parse(phone).map(|p| p.masked()).unwrap_or_default();
-    // A number that has had its day's confirmations gets none: the page must not promise one.
-    let sms_note = if answer.confirmation_sms == Some(false) {
-        "今天发往该号码的短信已达上限，请记下工单编号以便查询。".to_string()
+    let sms = if answer.confirmation_sms == Some(false) {
+        SmsNote::DailyLimitReached
     } else {
-        format!("编号也会通过短信发到 {phone}。")
+        SmsNote::SentTo(Phone::parse(phone).map(|p| p.masked()).unwrap_or_default())
     };
-    let content = render(
-        html::RESULT,
-        &Vars::new()
-            .text("ticket_no", &answer.ticket_no)
-            .text("respond_by", local(ctx.state, answer.respond_by))
-            .text("sms_note", sms_note)
-            .text("tracking_url", &answer.tracking_url),
-    );
     let village = card.village["name"].as_str().unwrap_or("");
-    ctx.page(StatusCode::CREATED, "提交成功", village, "诉求已受理", &[], content)
+    let page = ResultPage {
+        frame: ctx.frame("提交成功", village, "诉求已受理"),
+        ticket_no: &answer.ticket_no,
+        respond_by: html::local(ctx.state, answer.respond_by),
+        sms,
+        tracking_url: &answer.tracking_url,
+    };
+    html::respond(StatusCode::CREATED, &page)
 }
 
 #[post("/c/{code}")]
@@ -348,12 +302,11 @@ async fn track(
 ) -> HttpResponse {
     let ctx = Ctx { state: &state, large: q.large() };
     let Some(no) = TicketNo::parse(&no) else {
-        return ctx.message(StatusCode::NOT_FOUND, "未找到工单", "工单编号不正确，请核对短信中的编号。", String::new());
+        return ctx.message(StatusCode::NOT_FOUND, "未找到工单", "工单编号不正确，请核对短信中的编号。", None);
     };
+    let frame = || ctx.frame("办理进度", "办理进度查询", ctx.county());
     let ask = |status: StatusCode, error: Option<&str>| {
-        let error = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
-        let content = render(html::TRACK, &Vars::new().text("no", no.as_str()).raw("error", error));
-        ctx.page(status, "办理进度", "办理进度查询", county(&state), &[], content)
+        html::respond(status, &TrackPage { frame: frame(), no: no.as_str(), error })
     };
     let Some(tail) = q.phone_tail.as_deref().filter(|t| !t.is_empty()) else { return ask(StatusCode::OK, None) };
     let ip = super::client_ip(&req, &state);
@@ -369,38 +322,23 @@ async fn track(
         Ok(v) => v,
         Err(e) => return ctx.error(e.into()),
     };
-    let timeline: String = view
-        .timeline
-        .iter()
-        .rev()
-        .map(|e| {
-            let unit = e.unit.as_deref().map(|u| format!("（{}）", escape(u))).unwrap_or_default();
-            let note = e.note.as_deref().map(|n| format!("<br>{}", escape(n))).unwrap_or_default();
-            format!(
-                "    <li><time>{}</time><strong>{}</strong>{unit}{note}</li>\n",
-                escape(&local(&state, e.at)),
-                escape(&e.label)
-            )
-        })
-        .collect();
-    let handling = match (&view.handling_unit, view.respond_by, view.resolve_by) {
-        (Some(u), Some(r), _) => format!("承办单位：{u}，应于{}前联系您", local(&state, r)),
-        (Some(u), None, Some(by)) => format!("承办单位：{u}，办理时限：{}", local(&state, by)),
-        (Some(u), None, None) => format!("承办单位：{u}"),
-        _ => "正在登记分派中".to_string(),
+    let handling = match (view.handling_unit.clone(), view.respond_by, view.resolve_by) {
+        (Some(unit), Some(r), _) => Handling::RespondBy { unit, by: html::local(&state, r) },
+        (Some(unit), None, Some(by)) => Handling::ResolveBy { unit, by: html::local(&state, by) },
+        (Some(unit), None, None) => Handling::Unit { unit },
+        _ => Handling::Pending,
     };
-    let content = render(
-        html::STATUS,
-        &Vars::new()
-            .text("no", &view.no)
-            .text("status_label", view.status_label)
-            .text("category", &view.category.name)
-            .text("village", &view.village)
-            .text("phone", &view.phone)
-            .text("handling", handling)
-            .raw("timeline", timeline),
-    );
-    ctx.page(StatusCode::OK, "办理进度", "办理进度查询", county(&state), &[], content)
+    let page = StatusPage {
+        frame: frame(),
+        no: &view.no,
+        status_label: view.status_label,
+        category: &view.category.name,
+        village: &view.village,
+        phone: &view.phone,
+        handling,
+        timeline: html::timeline(&state, &view.timeline),
+    };
+    html::respond(StatusCode::OK, &page)
 }
 
 #[get("/r/{token}")]
@@ -408,7 +346,7 @@ async fn rate_page(state: web::Data<AppState>, token: web::Path<String>, v: web:
     let ctx = Ctx { state: &state, large: v.large() };
     let ticket = match rating::open(&state, &token).await {
         Ok(t) => t,
-        Err(e) if e.status.is_client_error() => return ctx.message(e.status, "评价", &e.message, String::new()),
+        Err(e) if e.status.is_client_error() => return ctx.message(e.status, "评价", &e.message, None),
         Err(e) => return ctx.error(e),
     };
     let view = match views::public_view(&state.db.conn, &ticket).await {
@@ -421,22 +359,25 @@ async fn rate_page(state: web::Data<AppState>, token: web::Path<String>, v: web:
         .rev()
         .find(|e| e.action == "resolve" || e.action == "council_decision")
         .and_then(|e| e.note.clone());
-    let content = render(
-        html::RATE,
-        &Vars::new()
-            .text("no", &view.no)
-            .text("category", &view.category.name)
-            .text("village", &view.village)
-            .text("result", result.unwrap_or_else(|| "已办结".into()))
-            .text("token", token.as_str()),
-    );
-    ctx.page(StatusCode::OK, "办理评价", "办理评价", county(&state), &[], content)
+    let page = RatePage {
+        frame: ctx.frame("办理评价", "办理评价", ctx.county()),
+        no: &view.no,
+        category: &view.category.name,
+        village: &view.village,
+        result: result.as_deref().unwrap_or("已办结"),
+        token: token.as_str(),
+        comment_max: return_visits::COMMENT_MAX,
+    };
+    html::respond(StatusCode::OK, &page)
 }
 
 /// The return-visit desk for callers (a static page that talks to the API with the caller's token).
 #[get("/console/visits")]
 async fn caller_console() -> HttpResponse {
-    html(StatusCode::OK, html::CONSOLE_VISITS.to_string())
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(html::CONSOLE_VISITS)
 }
 
 #[derive(Deserialize)]
@@ -461,9 +402,9 @@ async fn rate_submit(
             } else {
                 "感谢您的评价！您的意见会用于考核承办单位。"
             };
-            ctx.message(StatusCode::CREATED, "评价成功", message, String::new())
+            ctx.message(StatusCode::CREATED, "评价成功", message, None)
         }
-        Err(e) if e.status.is_client_error() => ctx.message(e.status, "评价", &e.message, String::new()),
+        Err(e) if e.status.is_client_error() => ctx.message(e.status, "评价", &e.message, None),
         Err(e) => ctx.error(e),
     }
 }

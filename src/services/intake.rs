@@ -85,6 +85,8 @@ struct Intake {
 
 pub const DESCRIPTION_MIN: usize = 5;
 pub const DESCRIPTION_MAX: usize = 2000;
+pub const NAME_MAX: usize = 50;
+pub const ADDRESS_MAX: usize = 200;
 
 fn optional_text(v: &Option<String>, field: &str, max: usize, what: &str) -> ApiResult<Option<String>> {
     let v = v.as_deref().map(|s| super::clean_text(s, field)).transpose()?;
@@ -184,8 +186,8 @@ async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiRes
     }
     let phone =
         Phone::parse(phone).ok_or_else(|| ApiError::validation("phone", "手机号码格式不正确，请填写11位手机号"))?;
-    let name = optional_text(&req.name, "name", 50, "姓名")?;
-    let address = optional_text(&req.address, "address", 200, "地址")?;
+    let name = optional_text(&req.name, "name", NAME_MAX, "姓名")?;
+    let address = optional_text(&req.address, "address", ADDRESS_MAX, "地址")?;
     if let Some(l) = &req.location
         && !(l.lat.is_finite()
             && l.lng.is_finite()

@@ -17,6 +17,9 @@ use crate::state::AppState;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+/// The longest comment a return visit (or the villager's rating page) records, in characters.
+pub const COMMENT_MAX: usize = 1000;
+
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 pub struct Scores {
     pub attitude: Option<i32>,
@@ -96,8 +99,8 @@ fn parse(r: &VisitRequest) -> ApiResult<Visit> {
     };
     let comment = r.comment.as_deref().map(|c| super::clean_text(c, "comment")).transpose()?;
     let comment = comment.filter(|c| crate::domain::text::visible_len(c) > 0);
-    if comment.as_ref().is_some_and(|c| c.chars().count() > 1000) {
-        return Err(ApiError::validation("comment", "回访意见不能超过1000个字"));
+    if comment.as_ref().is_some_and(|c| c.chars().count() > COMMENT_MAX) {
+        return Err(ApiError::validation("comment", format!("回访意见不能超过{COMMENT_MAX}个字")));
     }
     Ok(Visit { reached, solved, satisfaction, scores, comment, channel })
 }

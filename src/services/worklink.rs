@@ -71,7 +71,19 @@ pub async fn act(state: &AppState, token: &str, action: Action, body: &ActionBod
 }
 
 pub const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
+/// Photos per action from the page (the page states it).
 pub const MAX_PHOTOS: usize = 9;
+/// A text field of the page's forms (a note, result or reason), in bytes.
+pub const MAX_TEXT_BYTES: usize = 8 * 1024;
+
+pub fn photo_too_large() -> ApiError {
+    let mb = MAX_PHOTO_BYTES / (1024 * 1024);
+    ApiError::unprocessable("photo_too_large", "photos", format!("每张照片不能超过{mb}MB"))
+}
+
+pub fn too_many_photos() -> ApiError {
+    ApiError::validation("photos", format!("照片最多{MAX_PHOTOS}张"))
+}
 
 /// Stores a photo taken on the page as an upload (not yet attached: the action attaches it),
 /// through the one upload path: recognised by its bytes, re-encoded without EXIF/GPS, stored under
@@ -82,7 +94,7 @@ pub async fn store_photo(state: &AppState, o: &Opened, bytes: &[u8]) -> ApiResul
         return Err(ApiError::unprocessable("unsupported_media", "photos", "照片只支持 JPEG、PNG 或 WebP 格式"));
     }
     if bytes.len() > MAX_PHOTO_BYTES {
-        return Err(ApiError::unprocessable("photo_too_large", "photos", "每张照片不能超过10MB"));
+        return Err(photo_too_large());
     }
     let uploader = Uploader {
         kind: crate::domain::values::UploaderKind::Staff,

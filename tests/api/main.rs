@@ -38,3 +38,4 @@ mod uploads;
 mod villagers;
 mod visits;
 mod worklink;
+mod xss;

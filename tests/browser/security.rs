@@ -48,3 +48,42 @@ async fn every_page_renders_with_nothing_blocked_by_its_security_policy() {
     assert_eq!(result["opened"], 10);
     assert_eq!(result["guard"], json!(["img-src", "script-src-elem", "style-src-elem"]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn markup_in_user_text_stays_text_in_the_browser() {
+    let app = spawn_app().await;
+    let script = "<script>alert(1)</script>";
+    let breakout = "\"><img src=x onerror=alert(1)>";
+    let both = format!("{script}{breakout}");
+    let mut body = app.intake_body("李家庄村", "13812345678");
+    for field in ["description", "address"] {
+        body[field] = json!(both);
+    }
+    body["name"] = json!(breakout);
+    let r = app.intake(&body, Some("xss-browser-1")).await;
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let no = r.json::<serde_json::Value>().await.unwrap()["ticket_no"].as_str().unwrap().to_string();
+    let (op, di) = (app.token("operator").await, app.token("dispatcher").await);
+    app.act_ok(&op, &no, "register", json!({})).await;
+    app.act_ok(&di, &no, "dispatch", json!({"unit_id": app.unit_id("李家庄村村民委员会").await})).await;
+    let sms = app.sent_body(&no, "assignment").await;
+    let start = sms.find("http://minsheng.test/w/").unwrap();
+    let work = sms[start..].split_whitespace().next().unwrap().trim_start_matches("http://minsheng.test").to_string();
+    let ca = app.token("lijiazhuang").await;
+    app.act_ok(&ca, &no, "accept", json!({})).await;
+    app.act_ok(&ca, &no, "progress", json!({"note": both})).await;
+    app.act_ok(&ca, &no, "resolve", json!({"result": both})).await;
+    let sms = app.sent_body(&no, "rating_request").await;
+    let start = sms.find("http://minsheng.test/r/").unwrap();
+    let rate = sms[start..].split_whitespace().next().unwrap().trim_start_matches("http://minsheng.test").to_string();
+    // How often each page shows [the script text, the breakout text].
+    let pages = json!([
+        {"path": format!("/t/{no}?phone_tail=5678"), "name": "status", "shows": [2, 2]},
+        {"path": work, "name": "order", "shows": [4, 5]},
+        {"path": rate, "name": "rate", "shows": [1, 1]},
+    ]);
+    let base = app.addr.clone();
+    let env = vec![("PAGES", pages.to_string()), ("TEXTS", json!([script, breakout]).to_string())];
+    let result = tokio::task::spawn_blocking(move || run_spec(&base, "xss_inert", &env)).await.unwrap();
+    assert_eq!(result["checked"], 3);
+}
