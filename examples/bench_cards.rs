@@ -7,6 +7,7 @@ use minsheng::cards::{self, CardContent, CardSize, Contact};
 use minsheng::configuration::{AppEnvironment, load};
 use minsheng::db::Db;
 use minsheng::domain::ids::CardCode;
+use minsheng::domain::values::RegionLevel;
 use minsheng::repo;
 use minsheng::services::card_render;
 use minsheng::startup::build_state;
@@ -126,13 +127,14 @@ async fn seeded_county(n: usize) -> anyhow::Result<(minsheng::state::AppState, i
     let now = chrono::Utc::now();
     let mut rng = Lcg(7);
     let tx = db.begin().await?;
-    let county = repo::regions::create(&*tx, None, "county", "清河县", Some("12345"), now).await?;
+    let county = repo::regions::create(&*tx, None, RegionLevel::County, "清河县", Some("12345"), now).await?;
     for t in 0..10 {
         let township =
-            repo::regions::create(&*tx, Some(&county), "township", &format!("第{}镇", t + 1), None, now).await?;
+            repo::regions::create(&*tx, Some(&county), RegionLevel::Township, &format!("第{}镇", t + 1), None, now)
+                .await?;
         for v in 0..n / 10 {
             let name = village_name(&mut rng, t * 100 + v);
-            let village = repo::regions::create(&*tx, Some(&township), "village", &name, None, now).await?;
+            let village = repo::regions::create(&*tx, Some(&township), RegionLevel::Village, &name, None, now).await?;
             let code = CardCode::generate();
             let new = repo::cards::NewCard {
                 code: code.as_str(),

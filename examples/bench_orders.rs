@@ -69,7 +69,8 @@ struct Place {
 
 async fn places(db: &Db) -> anyhow::Result<Vec<Place>> {
     let page = Page { page: 1, per_page: 100 };
-    let (regions, _) = repo::regions::list(&db.conn, "/", Some("village"), None, page).await?;
+    let (regions, _) =
+        repo::regions::list(&db.conn, "/", Some(minsheng::domain::values::RegionLevel::Village), None, page).await?;
     let (units, _) = repo::regions::list_units(&db.conn, "/", None, page).await?;
     Ok(regions
         .into_iter()
@@ -277,7 +278,9 @@ async fn bench_list(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<()> 
     let db = &state.db;
     let county = Visibility { region_paths: vec!["/1/".into()], unit_id: None };
     let page = |p: u64| Page { page: p, per_page: 20 };
-    let (township, _) = repo::regions::list(&db.conn, "/", Some("township"), None, page(1)).await?;
+    let (township, _) =
+        repo::regions::list(&db.conn, "/", Some(minsheng::domain::values::RegionLevel::Township), None, page(1))
+            .await?;
     let township = township.first().map(|r| r.path.clone()).unwrap_or_default();
     let places = places(db).await?;
     let unit = places.first().map(|p| p.unit_id).unwrap_or(0);

@@ -5,6 +5,7 @@ use crate::auth::password::{self, HashParams};
 use crate::db::Db;
 use crate::domain::ids::CardCode;
 use crate::domain::sla::Policy;
+use crate::domain::values::{CardStatus, HandlingLevel, RegionLevel, UnitKind};
 use crate::repo;
 use crate::repo::regions::{NewUnit, Region};
 use crate::repo::staff::NewStaff;
@@ -126,7 +127,7 @@ const CATEGORIES: [(&str, &str, Option<&str>, &str); 25] = [
 async fn unit_with_cadre(
     db: &sea_orm::DatabaseTransaction,
     region: &Region,
-    unit: (&str, &str, &str, bool),
+    unit: (&str, HandlingLevel, UnitKind, bool),
     cadre: (&str, &str, &str, &str),
     hash: &str,
     now: DateTime<Utc>,
@@ -173,7 +174,7 @@ pub async fn seed(
     let hash = password::hash(SecretString::from(DEMO_PASSWORD), params).await?;
     let mut out = Summary { seeded_now: true, ..Default::default() };
     let tx = db.begin().await?;
-    let county = repo::regions::create(&*tx, None, "county", county_name, Some(hotline), now).await?;
+    let county = repo::regions::create(&*tx, None, RegionLevel::County, county_name, Some(hotline), now).await?;
     for (username, name, roles, phone) in COUNTY_STAFF {
         repo::staff::create(
             &*tx,
@@ -193,11 +194,11 @@ pub async fn seed(
         out.logins.push((username.into(), name.into(), roles.into()));
     }
     for (name, username, person, phone, lead) in DEPARTMENTS {
-        let kind = if lead { "center" } else { "department" };
+        let kind = if lead { UnitKind::Center } else { UnitKind::Department };
         unit_with_cadre(
             &tx,
             &county,
-            (name, "county", kind, lead),
+            (name, HandlingLevel::County, kind, lead),
             (username, person, phone, "科室负责人"),
             &hash,
             now,
@@ -207,15 +208,32 @@ pub async fn seed(
     }
     let mut villages = vec![];
     for t in &TOWNSHIPS {
-        let township = repo::regions::create(&*tx, Some(&county), "township", t.name, None, now).await?;
-        unit_with_cadre(&tx, &township, (t.office, "township", "office", true), t.cadre, &hash, now, &mut out).await?;
+        let township = repo::regions::create(&*tx, Some(&county), RegionLevel::Township, t.name, None, now).await?;
+        unit_with_cadre(
+            &tx,
+            &township,
+            (t.office, HandlingLevel::Township, UnitKind::Office, true),
+            t.cadre,
+            &hash,
+            now,
+            &mut out,
+        )
+        .await?;
         for v in &t.villages {
-            let village = repo::regions::create(&*tx, Some(&township), "village", v.name, None, now).await?;
+            let village = repo::regions::create(&*tx, Some(&township), RegionLevel::Village, v.name, None, now).await?;
             let committee = format!("{}村民委员会", v.name);
-            unit_with_cadre(&tx, &village, (&committee, "village", "committee", true), v.cadre, &hash, now, &mut out)
-                .await?;
+            unit_with_cadre(
+                &tx,
+                &village,
+                (&committee, HandlingLevel::Village, UnitKind::Committee, true),
+                v.cadre,
+                &hash,
+                now,
+                &mut out,
+            )
+            .await?;
             for (i, grid) in ["第一网格", "第二网格"].into_iter().enumerate() {
-                let grid = repo::regions::create(&*tx, Some(&village), "grid", grid, None, now).await?;
+                let grid = repo::regions::create(&*tx, Some(&village), RegionLevel::Grid, grid, None, now).await?;
                 let worker = GRID_WORKERS.iter().find(|w| w.0 == v.name && i == 0);
                 if let Some((_, username, name, phone)) = worker {
                     let s = NewStaff {
@@ -269,13 +287,13 @@ pub async fn seed(
 async fn existing(db: &Db) -> anyhow::Result<Summary> {
     let mut out = Summary::default();
     let page = repo::Page { page: 1, per_page: 100 };
-    let (rows, _) = repo::cards::list(&db.conn, "/", Some("active"), page).await?;
+    let (rows, _) = repo::cards::list(&db.conn, "/", Some(CardStatus::Active), page).await?;
     for (card, region) in rows {
         out.cards.push((region.map(|r| r.name).unwrap_or_default(), card.code));
     }
     let (staff, _) = repo::staff::list(&db.conn, "/", None, page).await?;
     for s in staff {
-        out.logins.push((s.username, s.name, s.roles));
+        out.logins.push((s.username, s.name, crate::domain::roles::join_roles(&s.roles)));
     }
     Ok(out)
 }

@@ -7,6 +7,100 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use std::fmt;
 
+/// Every error code the API answers with: the stable, machine-readable half of the contract
+/// (`{"error": {"code", …}}`). The code names one of these; tests and clients spell them out.
+pub mod codes {
+    pub const ACCOUNT_LOCKED: &str = "account_locked";
+    pub const ALREADY_APPEALED: &str = "already_appealed";
+    pub const ALREADY_DECIDED: &str = "already_decided";
+    pub const ALREADY_HANDLED: &str = "already_handled";
+    pub const ALREADY_RATED: &str = "already_rated";
+    pub const ALREADY_SIGNED: &str = "already_signed";
+    pub const ASSIGNMENT_ENDED: &str = "assignment_ended";
+    pub const BAD_REQUEST: &str = "bad_request";
+    pub const CANNOT_ESCALATE: &str = "cannot_escalate";
+    pub const CARD_CHANGED: &str = "card_changed";
+    pub const CARD_INACTIVE: &str = "card_inactive";
+    pub const CARD_NOT_ACTIVE: &str = "card_not_active";
+    pub const CARD_REVOKED: &str = "card_revoked";
+    pub const CARD_ROTATED: &str = "card_rotated";
+    pub const CLAIMED_BY_OTHER: &str = "claimed_by_other";
+    pub const CONFLICT: &str = "conflict";
+    pub const DEFAULT_POLICY: &str = "default_policy";
+    pub const ESCALATION_PENDING: &str = "escalation_pending";
+    pub const FORBIDDEN: &str = "forbidden";
+    pub const HEADERS_TOO_LARGE: &str = "headers_too_large";
+    pub const IDEMPOTENCY_DUPLICATE: &str = "idempotency_duplicate";
+    pub const IDEMPOTENCY_IN_PROGRESS: &str = "idempotency_in_progress";
+    pub const IDEMPOTENCY_KEY_REUSED: &str = "idempotency_key_reused";
+    pub const ILLEGAL_TRANSITION: &str = "illegal_transition";
+    pub const IMAGE_TOO_LARGE: &str = "image_too_large";
+    pub const IMAGE_UNREADABLE: &str = "image_unreadable";
+    pub const INTERNAL_ERROR: &str = "internal_error";
+    pub const INVALID_BODY: &str = "invalid_body";
+    pub const INVALID_CALLBACK_SIGNATURE: &str = "invalid_callback_signature";
+    pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
+    pub const INVALID_METRICS_TOKEN: &str = "invalid_metrics_token";
+    pub const INVALID_QUERY: &str = "invalid_query";
+    pub const LENGTH_REQUIRED: &str = "length_required";
+    pub const LINK_EXPIRED: &str = "link_expired";
+    pub const LOGIN_LOCKED: &str = "login_locked";
+    pub const MERGE_INTO_SELF: &str = "merge_into_self";
+    pub const MERGE_TARGET_UNUSABLE: &str = "merge_target_unusable";
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    pub const NO_ASSIGNMENT: &str = "no_assignment";
+    pub const NO_ESCALATION_REQUEST: &str = "no_escalation_request";
+    pub const NO_STAFF_CONTACTS: &str = "no_staff_contacts";
+    pub const NOT_A_VILLAGE: &str = "not_a_village";
+    pub const NOT_ACCEPTABLE: &str = "not_acceptable";
+    pub const NOT_APPEALABLE: &str = "not_appealable";
+    pub const NOT_CLAIMED: &str = "not_claimed";
+    pub const NOT_DUE: &str = "not_due";
+    pub const NOT_FOUND: &str = "not_found";
+    pub const NOT_REPEATED: &str = "not_repeated";
+    pub const NOT_RESENDABLE: &str = "not_resendable";
+    pub const OTP_COOLDOWN: &str = "otp_cooldown";
+    pub const OTP_INVALID: &str = "otp_invalid";
+    pub const OTP_LOCKED: &str = "otp_locked";
+    pub const OUT_OF_SCOPE: &str = "out_of_scope";
+    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    pub const PHOTO_TOO_LARGE: &str = "photo_too_large";
+    pub const POLICY_EXISTS: &str = "policy_exists";
+    pub const RATE_LIMITED: &str = "rate_limited";
+    pub const RATING_LINK_EXPIRED: &str = "rating_link_expired";
+    pub const REGION_OUT_OF_SCOPE: &str = "region_out_of_scope";
+    pub const REQUEST_TIMEOUT: &str = "request_timeout";
+    pub const SERVER_BUSY: &str = "server_busy";
+    pub const SIGNER_ALREADY_SIGNED: &str = "signer_already_signed";
+    pub const SIGNOFF_MISSING: &str = "signoff_missing";
+    pub const SIGNOFF_NOT_REQUIRED: &str = "signoff_not_required";
+    pub const TOKEN_EXPIRED: &str = "token_expired";
+    pub const TOKEN_INVALID: &str = "token_invalid";
+    pub const TOKEN_REUSED: &str = "token_reused";
+    pub const TOKEN_REVOKED: &str = "token_revoked";
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    pub const UNAVAILABLE: &str = "unavailable";
+    pub const UNIT_NOT_ABOVE: &str = "unit_not_above";
+    pub const UNIT_OUT_OF_SCOPE: &str = "unit_out_of_scope";
+    pub const UNKNOWN_ASSIGNEE: &str = "unknown_assignee";
+    pub const UNKNOWN_CARD: &str = "unknown_card";
+    pub const UNKNOWN_CATEGORY: &str = "unknown_category";
+    pub const UNKNOWN_REGION: &str = "unknown_region";
+    pub const UNKNOWN_TICKET: &str = "unknown_ticket";
+    pub const UNKNOWN_UNIT: &str = "unknown_unit";
+    pub const UNKNOWN_UPLOAD: &str = "unknown_upload";
+    pub const UNPROCESSABLE: &str = "unprocessable";
+    pub const UNREACHABLE: &str = "unreachable";
+    pub const UNSUPPORTED_MEDIA: &str = "unsupported_media";
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+    pub const URI_TOO_LONG: &str = "uri_too_long";
+    pub const VALIDATION_FAILED: &str = "validation_failed";
+    pub const WECHAT_CODE_INVALID: &str = "wechat_code_invalid";
+    pub const WECHAT_DISABLED: &str = "wechat_disabled";
+    pub const WECHAT_ERROR: &str = "wechat_error";
+    pub const WECHAT_RATE_LIMITED: &str = "wechat_rate_limited";
+}
+
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -45,7 +139,7 @@ impl ApiError {
 
     /// 400: a field is missing or malformed.
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "validation_failed", message).with_field(field)
+        Self::new(StatusCode::BAD_REQUEST, codes::VALIDATION_FAILED, message).with_field(field)
     }
 
     /// 422: well-formed but refers to something unusable (unknown category, inactive card…).
@@ -54,7 +148,7 @@ impl ApiError {
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(StatusCode::NOT_FOUND, codes::NOT_FOUND, message)
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
@@ -70,11 +164,11 @@ impl ApiError {
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        Self::new(StatusCode::FORBIDDEN, codes::FORBIDDEN, message)
     }
 
     pub fn out_of_scope() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "out_of_scope", "该工单不在您的管辖范围内")
+        Self::new(StatusCode::FORBIDDEN, codes::OUT_OF_SCOPE, "该工单不在您的管辖范围内")
     }
 
     pub fn too_many(code: &'static str, message: impl Into<String>, retry_after: u64) -> Self {
@@ -84,11 +178,11 @@ impl ApiError {
     }
 
     pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, codes::UNAVAILABLE, message)
     }
 
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
-        let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "服务器内部错误，请稍后重试");
+        let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, codes::INTERNAL_ERROR, "服务器内部错误，请稍后重试");
         e.source = Some(err.into());
         e
     }
@@ -149,16 +243,16 @@ pub fn json_error_handler(err: actix_web::error::JsonPayloadError, _req: &actix_
     let api = match &err {
         J::ContentType => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            codes::UNSUPPORTED_MEDIA_TYPE,
             "请求体必须是 JSON（Content-Type: application/json）",
         ),
         J::Overflow { .. } | J::OverflowKnownLength { .. } => {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "请求体过大")
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, codes::PAYLOAD_TOO_LARGE, "请求体过大")
         }
         // Typed bodies are read by `routes::body::JsonBody`, which names the field; here a body that
         // is JSON of the wrong shape at the top level goes the same way, anything else is not JSON.
         J::Deserialize(e) if e.is_data() => ApiError::from_body_error("", &e.to_string()),
-        _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "请求体不是有效的 JSON"),
+        _ => ApiError::new(StatusCode::BAD_REQUEST, codes::INVALID_BODY, "请求体不是有效的 JSON"),
     };
     api.into()
 }
@@ -168,7 +262,7 @@ pub fn query_error_handler(
     _req: &actix_web::HttpRequest,
 ) -> actix_web::Error {
     let msg = err.to_string();
-    let mut api = ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "查询参数格式不正确");
+    let mut api = ApiError::new(StatusCode::BAD_REQUEST, codes::INVALID_QUERY, "查询参数格式不正确");
     if let Some(field) = field_in_message(&msg) {
         api = api.with_field(field);
     }
@@ -181,13 +275,13 @@ pub fn form_error_handler(err: actix_web::error::UrlencodedError, _req: &actix_w
     use actix_web::error::UrlencodedError as U;
     let api = match &err {
         U::Overflow { .. } | U::UnknownLength | U::Payload(actix_web::error::PayloadError::Overflow) => {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "提交的内容过长，请删减后重试")
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, codes::PAYLOAD_TOO_LARGE, "提交的内容过长，请删减后重试")
         }
         U::ContentType => {
-            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "请以普通表单方式提交")
+            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, codes::UNSUPPORTED_MEDIA_TYPE, "请以普通表单方式提交")
         }
         U::Parse(e) => ApiError::from_body_error("", &e.to_string()),
-        _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "表单内容不完整，请重试"),
+        _ => ApiError::new(StatusCode::BAD_REQUEST, codes::INVALID_BODY, "表单内容不完整，请重试"),
     };
     api.into()
 }

@@ -3,7 +3,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use minsheng::auth::password::{self, HashParams};
 use minsheng::configuration::{Settings, get_configuration};
-use minsheng::domain::roles::{Role, parse_roles};
+use minsheng::domain::roles::{Role, join_roles, parse_roles};
+use minsheng::domain::values::RegionLevel;
 use minsheng::startup::{Application, connect};
 use minsheng::{demo, repo, telemetry};
 use secrecy::SecretString;
@@ -178,26 +179,19 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
         AdminCommand::CreateRegion { name, level, parent_id, hotline, database } => {
             let settings = with_database(settings, &database);
             let db = connect(&settings).await?;
-            anyhow::ensure!(
-                ["county", "township", "village", "grid"].contains(&level.as_str()),
-                "level must be county, township, village or grid"
-            );
+            let level = RegionLevel::parse(&level).context("level must be county, township, village or grid")?;
             let parent = match parent_id {
                 Some(id) => Some(repo::regions::get(&db.conn, id).await?.context("parent region not found")?),
                 None => None,
             };
             let r =
-                repo::regions::create(&db.conn, parent.as_ref(), &level, &name, hotline.as_deref(), chrono::Utc::now())
+                repo::regions::create(&db.conn, parent.as_ref(), level, &name, hotline.as_deref(), chrono::Utc::now())
                     .await?;
-            println!("region {} created: {} ({})", r.id, r.name, r.level);
+            println!("region {} created: {} ({})", r.id, r.name, r.level.as_str());
         }
         AdminCommand::CreateStaff { username, name, roles, region_id, unit_id, phone, database } => {
             let settings = with_database(settings, &database);
-            let parsed: Vec<Role> = parse_roles(&roles);
-            anyhow::ensure!(
-                !parsed.is_empty() && parsed.len() == roles.split(',').count(),
-                "unknown role in {roles:?}"
-            );
+            let parsed: Vec<Role> = parse_roles(&roles).with_context(|| format!("unknown role in {roles:?}"))?;
             let password = match std::env::var("MINSHENG_STAFF_PASSWORD") {
                 Ok(p) => p,
                 Err(_) => {
@@ -219,7 +213,7 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
                     username: &username,
                     name: &name,
                     password_hash: &hash,
-                    roles: &minsheng::domain::roles::join_roles(&parsed),
+                    roles: &join_roles(&parsed),
                     region_id,
                     unit_id,
                     phone: phone.as_deref(),
@@ -228,18 +222,14 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
                 chrono::Utc::now(),
             )
             .await?;
-            println!("staff {} created: {} ({})", s.id, s.username, s.roles);
+            println!("staff {} created: {} ({})", s.id, s.username, join_roles(&s.roles));
         }
         AdminCommand::SetStaff { username, roles, active, database } => {
             let settings = with_database(settings, &database);
             let roles = match roles {
                 Some(r) => {
-                    let parsed = parse_roles(&r);
-                    anyhow::ensure!(
-                        !parsed.is_empty() && parsed.len() == r.split(',').count(),
-                        "unknown role in {r:?}"
-                    );
-                    Some(minsheng::domain::roles::join_roles(&parsed))
+                    let parsed = parse_roles(&r).with_context(|| format!("unknown role in {r:?}"))?;
+                    Some(join_roles(&parsed))
                 }
                 None => None,
             };

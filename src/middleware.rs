@@ -2,6 +2,7 @@
 //! a panic answers the same 500 as `ApiError::internal` (with the request id) instead of dropping
 //! the connection; every error speaks the contract (JSON on the API, a Chinese page on pages) even
 //! when the framework wrote it; and every response carries the security headers its type needs.
+use crate::error::codes;
 use crate::error::{ApiError, REQUEST_ID};
 use crate::html::{self, Frame, MessagePage};
 use crate::state::AppState;
@@ -103,24 +104,24 @@ pub fn edit_error_answer(e: actix_web::Error, edit: impl FnOnce(&mut HttpRespons
 /// The code and message of an error the framework (not our code) answered with, by status.
 fn framework_error(status: StatusCode) -> ApiError {
     let (code, message) = match status.as_u16() {
-        400 => ("bad_request", "请求格式不正确"),
-        401 => ("unauthorized", "请先登录"),
-        403 => ("forbidden", "没有权限执行此操作"),
-        404 => ("not_found", "请求的地址不存在"),
-        405 => ("method_not_allowed", "该地址不支持此请求方法"),
-        406 => ("not_acceptable", "无法提供所请求的格式"),
-        408 => ("request_timeout", "请求超时，请重试"),
-        409 => ("conflict", "请求与当前状态冲突"),
-        411 => ("length_required", "请求缺少长度信息（Content-Length）"),
-        413 => ("payload_too_large", "请求体过大"),
-        414 => ("uri_too_long", "请求地址过长"),
-        415 => ("unsupported_media_type", "不支持的请求内容类型"),
-        422 => ("unprocessable", "请求内容无法处理"),
-        429 => ("rate_limited", "请求过于频繁，请稍后再试"),
-        431 => ("headers_too_large", "请求头过大"),
-        503 => ("unavailable", "服务暂不可用，请稍后重试"),
-        s if s < 500 => ("bad_request", "请求无法处理"),
-        _ => ("internal_error", "服务器内部错误，请稍后重试"),
+        400 => (codes::BAD_REQUEST, "请求格式不正确"),
+        401 => (codes::UNAUTHORIZED, "请先登录"),
+        403 => (codes::FORBIDDEN, "没有权限执行此操作"),
+        404 => (codes::NOT_FOUND, "请求的地址不存在"),
+        405 => (codes::METHOD_NOT_ALLOWED, "该地址不支持此请求方法"),
+        406 => (codes::NOT_ACCEPTABLE, "无法提供所请求的格式"),
+        408 => (codes::REQUEST_TIMEOUT, "请求超时，请重试"),
+        409 => (codes::CONFLICT, "请求与当前状态冲突"),
+        411 => (codes::LENGTH_REQUIRED, "请求缺少长度信息（Content-Length）"),
+        413 => (codes::PAYLOAD_TOO_LARGE, "请求体过大"),
+        414 => (codes::URI_TOO_LONG, "请求地址过长"),
+        415 => (codes::UNSUPPORTED_MEDIA_TYPE, "不支持的请求内容类型"),
+        422 => (codes::UNPROCESSABLE, "请求内容无法处理"),
+        429 => (codes::RATE_LIMITED, "请求过于频繁，请稍后再试"),
+        431 => (codes::HEADERS_TOO_LARGE, "请求头过大"),
+        503 => (codes::UNAVAILABLE, "服务暂不可用，请稍后重试"),
+        s if s < 500 => (codes::BAD_REQUEST, "请求无法处理"),
+        _ => (codes::INTERNAL_ERROR, "服务器内部错误，请稍后重试"),
     };
     ApiError::new(status, code, message)
 }
@@ -266,7 +267,7 @@ fn add_security_headers(headers: &mut HeaderMap) {
 /// `#[post]` is its own resource), so there is no `Allow` header.
 pub async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     if req.resource_map().has_resource(req.path()) {
-        return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "该地址不支持此请求方法"));
+        return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, codes::METHOD_NOT_ALLOWED, "该地址不支持此请求方法"));
     }
     Err(ApiError::not_found("请求的地址不存在"))
 }

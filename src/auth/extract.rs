@@ -2,6 +2,7 @@
 use super::jwt::{StaffClaims, TYP_ACCESS, TYP_VILLAGER, TokenError, VillagerClaims};
 use crate::domain::roles::{Role, Scope, parse_roles};
 use crate::error::ApiError;
+use crate::error::codes;
 use crate::state::AppState;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use futures_util::future::LocalBoxFuture;
@@ -41,11 +42,7 @@ impl StaffUser {
             id: staff.id,
             name: staff.name.clone(),
             region_id: staff.region_id,
-            scope: Scope {
-                roles: parse_roles(&staff.roles),
-                region_path: region_path.to_string(),
-                unit_id: staff.unit_id,
-            },
+            scope: Scope { roles: staff.roles.clone(), region_path: region_path.to_string(), unit_id: staff.unit_id },
         }
     }
 
@@ -71,21 +68,21 @@ fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
 
 fn token_error(e: TokenError) -> ApiError {
     match e {
-        TokenError::Expired => ApiError::unauthorized("token_expired", "登录已过期，请重新登录"),
-        TokenError::Invalid => ApiError::unauthorized("token_invalid", "登录凭证无效，请重新登录"),
+        TokenError::Expired => ApiError::unauthorized(codes::TOKEN_EXPIRED, "登录已过期，请重新登录"),
+        TokenError::Invalid => ApiError::unauthorized(codes::TOKEN_INVALID, "登录凭证无效，请重新登录"),
     }
 }
 
 pub fn revoked() -> ApiError {
-    ApiError::unauthorized("token_revoked", "登录凭证已失效，请重新登录")
+    ApiError::unauthorized(codes::TOKEN_REVOKED, "登录凭证已失效，请重新登录")
 }
 
 /// The claims of a staff access token, checked for signature, expiry and type (no database).
 fn staff_claims(state: &AppState, req: &HttpRequest) -> Result<StaffClaims, ApiError> {
-    let token = bearer(req).ok_or_else(|| ApiError::unauthorized("unauthorized", "请先登录"))?;
+    let token = bearer(req).ok_or_else(|| ApiError::unauthorized(codes::UNAUTHORIZED, "请先登录"))?;
     let claims: StaffClaims = state.keys.staff.verify(token).map_err(token_error)?;
     if claims.typ != TYP_ACCESS {
-        return Err(ApiError::unauthorized("token_invalid", "该凭证不能用于工作人员接口"));
+        return Err(ApiError::unauthorized(codes::TOKEN_INVALID, "该凭证不能用于工作人员接口"));
     }
     Ok(claims)
 }
@@ -95,7 +92,7 @@ fn staff_claims(state: &AppState, req: &HttpRequest) -> Result<StaffClaims, ApiE
 /// token revokes it). Checked on every request, so a change takes effect at once on every instance.
 async fn staff_user(state: &AppState, claims: StaffClaims) -> Result<StaffUser, ApiError> {
     let id: i64 =
-        claims.sub.parse().map_err(|_| ApiError::unauthorized("token_invalid", "登录凭证无效，请重新登录"))?;
+        claims.sub.parse().map_err(|_| ApiError::unauthorized(codes::TOKEN_INVALID, "登录凭证无效，请重新登录"))?;
     let staff = crate::repo::staff::get(&state.db.conn, id).await?;
     if !staff.is_some_and(|s| s.active && s.token_version == claims.tv) {
         return Err(revoked());
@@ -106,15 +103,14 @@ async fn staff_user(state: &AppState, claims: StaffClaims) -> Result<StaffUser, 
             return Err(revoked());
         }
     }
+    // Tokens are ours, but a role the code does not know is refused, never dropped.
+    let roles = parse_roles(&claims.roles.join(","))
+        .ok_or_else(|| ApiError::unauthorized(codes::TOKEN_INVALID, "登录凭证无效，请重新登录"))?;
     Ok(StaffUser {
         id,
         name: claims.name,
         region_id: claims.region_id,
-        scope: Scope {
-            roles: parse_roles(&claims.roles.join(",")),
-            region_path: claims.region_path,
-            unit_id: claims.unit_id,
-        },
+        scope: Scope { roles, region_path: claims.region_path, unit_id: claims.unit_id },
     })
 }
 
@@ -141,10 +137,10 @@ pub struct VillagerUser {
 
 fn villager_from_request(req: &HttpRequest) -> Result<VillagerUser, ApiError> {
     let state = app_state(req)?;
-    let token = bearer(req).ok_or_else(|| ApiError::unauthorized("unauthorized", "请先登录"))?;
+    let token = bearer(req).ok_or_else(|| ApiError::unauthorized(codes::UNAUTHORIZED, "请先登录"))?;
     let claims: VillagerClaims = state.keys.villager.verify(token).map_err(token_error)?;
     if claims.typ != TYP_VILLAGER {
-        return Err(ApiError::unauthorized("token_invalid", "请使用群众账号登录"));
+        return Err(ApiError::unauthorized(codes::TOKEN_INVALID, "请使用群众账号登录"));
     }
     Ok(VillagerUser { sub: claims.sub, phone: claims.phone, openid: claims.openid })
 }
@@ -178,7 +174,7 @@ impl FromRequest for Caller {
         // Villager and staff tokens are signed with different keys: the one that verifies says which.
         match villager_from_request(req) {
             Ok(v) => return Box::pin(ready(Ok(Caller::Villager(v)))),
-            Err(e) if e.code == "token_expired" => return Box::pin(ready(Err(e))),
+            Err(e) if e.code == codes::TOKEN_EXPIRED => return Box::pin(ready(Err(e))),
             Err(_) => {}
         }
         let checked = app_state(req).and_then(|state| Ok((staff_claims(&state, req)?, state)));

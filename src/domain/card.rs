@@ -2,6 +2,7 @@
 //! card. Pure: the caller loads the staff member's region and the village's path.
 use super::phone::Phone;
 use super::roles::{Role, Scope};
+use super::values::RegionLevel;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -124,19 +125,19 @@ pub enum CardAccess {
 /// Who may touch the cards of a region (a village, or every village under a township or county):
 /// an admin within their region, or township staff for their own villages (the township prints and
 /// posts them); leaders and inspectors may read within their region. Everyone else: no.
-pub fn may(scope: &Scope, own_region_level: &str, target_path: &str, access: CardAccess) -> bool {
+pub fn may(scope: &Scope, own_region_level: Option<RegionLevel>, target_path: &str, access: CardAccess) -> bool {
     let covers = !scope.region_path.is_empty() && target_path.starts_with(&scope.region_path);
     if !covers {
         return false;
     }
-    if scope.has(Role::Admin) || own_region_level == "township" {
+    if scope.has(Role::Admin) || own_region_level == Some(RegionLevel::Township) {
         return true;
     }
     access == CardAccess::Read && (scope.has(Role::Leader) || scope.has(Role::Inspector))
 }
 
 /// Whether the caller may use card features at all (for lists, which are then filtered by region).
-pub fn may_list(scope: &Scope, own_region_level: &str) -> bool {
+pub fn may_list(scope: &Scope, own_region_level: Option<RegionLevel>) -> bool {
     may(scope, own_region_level, &scope.region_path, CardAccess::Read)
 }
 
@@ -154,24 +155,24 @@ mod tests {
         let village = "/1/2/3/";
         let other_township_village = "/1/9/10/";
         let admin = scope(&[Role::Admin], "/1/");
-        assert!(may(&admin, "county", village, CardAccess::Manage));
+        assert!(may(&admin, Some(RegionLevel::County), village, CardAccess::Manage));
         let township_cadre = scope(&[Role::Cadre], "/1/2/");
-        assert!(may(&township_cadre, "township", village, CardAccess::Manage));
-        assert!(!may(&township_cadre, "township", other_township_village, CardAccess::Manage));
-        assert!(!may(&township_cadre, "township", "/1/", CardAccess::Read), "not the whole county");
+        assert!(may(&township_cadre, Some(RegionLevel::Township), village, CardAccess::Manage));
+        assert!(!may(&township_cadre, Some(RegionLevel::Township), other_township_village, CardAccess::Manage));
+        assert!(!may(&township_cadre, Some(RegionLevel::Township), "/1/", CardAccess::Read), "not the whole county");
         // "/1/2/" must not reach "/1/20/…".
-        assert!(!may(&township_cadre, "township", "/1/20/21/", CardAccess::Read));
+        assert!(!may(&township_cadre, Some(RegionLevel::Township), "/1/20/21/", CardAccess::Read));
         let county_dispatcher = scope(&[Role::Dispatcher, Role::Operator], "/1/");
-        assert!(!may(&county_dispatcher, "county", village, CardAccess::Manage));
-        assert!(!may(&county_dispatcher, "county", village, CardAccess::Read));
+        assert!(!may(&county_dispatcher, Some(RegionLevel::County), village, CardAccess::Manage));
+        assert!(!may(&county_dispatcher, Some(RegionLevel::County), village, CardAccess::Read));
         let village_cadre = scope(&[Role::Cadre], village);
-        assert!(!may(&village_cadre, "village", village, CardAccess::Read));
+        assert!(!may(&village_cadre, Some(RegionLevel::Village), village, CardAccess::Read));
         let leader = scope(&[Role::Leader], "/1/");
-        assert!(may(&leader, "county", village, CardAccess::Read));
-        assert!(!may(&leader, "county", village, CardAccess::Manage));
-        assert!(may_list(&leader, "county") && may_list(&township_cadre, "township"));
-        assert!(!may_list(&county_dispatcher, "county"));
-        assert!(!may(&scope(&[Role::Admin], ""), "county", village, CardAccess::Read));
+        assert!(may(&leader, Some(RegionLevel::County), village, CardAccess::Read));
+        assert!(!may(&leader, Some(RegionLevel::County), village, CardAccess::Manage));
+        assert!(may_list(&leader, Some(RegionLevel::County)) && may_list(&township_cadre, Some(RegionLevel::Township)));
+        assert!(!may_list(&county_dispatcher, Some(RegionLevel::County)));
+        assert!(!may(&scope(&[Role::Admin], ""), Some(RegionLevel::County), village, CardAccess::Read));
     }
 
     #[test]

@@ -54,9 +54,11 @@ impl Role {
     }
 }
 
-/// Parses the comma-separated role list stored on a staff row; unknown names are ignored.
-pub fn parse_roles(s: &str) -> Vec<Role> {
-    s.split(',').filter_map(Role::parse).collect()
+/// Parses a comma-separated role list (a staff row, a command line): every name must be a role,
+/// or the whole list is refused — an unknown name never silently drops a permission.
+pub fn parse_roles(s: &str) -> Option<Vec<Role>> {
+    let roles: Option<Vec<Role>> = s.split(',').map(Role::parse).collect();
+    roles.filter(|r| !r.is_empty())
 }
 
 pub fn join_roles(roles: &[Role]) -> String {

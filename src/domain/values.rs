@@ -161,6 +161,44 @@ str_enum!(
     }
 );
 
+str_enum!(
+    /// The level that handles an order (小事村办、难事乡镇担、大事县管): a unit's level and a
+    /// category's default.
+    HandlingLevel {
+        Village => "village", "村级";
+        Township => "township", "乡镇级";
+        County => "county", "县级";
+    }
+);
+
+str_enum!(
+    /// What kind of unit handles orders.
+    UnitKind {
+        Committee => "committee", "村民委员会";
+        Office => "office", "乡镇政府";
+        Department => "department", "县直部门";
+        Center => "center", "民生服务中心";
+    }
+);
+
+str_enum!(
+    /// A village contact card's state: in use, replaced by a newer version, or withdrawn.
+    CardStatus {
+        Active => "active", "使用中";
+        Rotated => "rotated", "已更换";
+        Revoked => "revoked", "已停用";
+    }
+);
+
+str_enum!(
+    /// The calling task of a resolved ticket's return visit.
+    VisitTaskStatus {
+        Due => "due", "待回访";
+        Done => "done", "已回访";
+        Unreachable => "unreachable", "无法联系";
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,5 +212,24 @@ mod tests {
         assert_eq!(Channel::parse("fax"), None);
         assert_eq!(serde_json::to_string(&Solved::Partly).unwrap(), "\"partly\"");
         assert!(Priority::names().contains("urgent"));
+        for v in CardStatus::ALL {
+            assert_eq!(CardStatus::parse(v.as_str()), Some(*v));
+        }
+        for v in VisitTaskStatus::ALL {
+            assert_eq!(VisitTaskStatus::parse(v.as_str()), Some(*v));
+        }
+        for v in HandlingLevel::ALL {
+            assert_eq!(HandlingLevel::parse(v.as_str()), Some(*v));
+        }
+        for v in UnitKind::ALL {
+            assert_eq!(UnitKind::parse(v.as_str()), Some(*v));
+        }
+        for v in AssignmentStatus::ALL {
+            assert_eq!(AssignmentStatus::parse(v.as_str()), Some(*v));
+        }
+        for v in AppealStatus::ALL {
+            assert_eq!(AppealStatus::parse(v.as_str()), Some(*v));
+        }
+        assert_eq!(CardStatus::parse("Active"), None, "names are exact");
     }
 }

@@ -1,5 +1,7 @@
 //! Village contact cards.
+use super::regions::{Region, regions_of};
 use super::{Page, like_prefix};
+use crate::domain::values::{CardStatus, RegionLevel};
 use chrono::{DateTime, Utc};
 use entity::{cards, regions};
 use sea_orm::sea_query::Expr;
@@ -8,18 +10,61 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
-pub use entity::cards::Model as Card;
+/// A village contact card, its state typed (read loudly).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Card {
+    pub id: i64,
+    pub code: String,
+    pub region_id: i64,
+    pub version: i32,
+    pub status: CardStatus,
+    /// The contacts printed on it, as JSON.
+    pub contacts: String,
+    pub hotline: String,
+    pub issued_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub rotated_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<cards::Model> for Card {
+    type Error = DbErr;
+
+    fn try_from(m: cards::Model) -> Result<Card, DbErr> {
+        Ok(Card {
+            status: super::stored("cards", "status", m.id, &m.status, CardStatus::parse)?,
+            id: m.id,
+            code: m.code,
+            region_id: m.region_id,
+            version: m.version,
+            contacts: m.contacts,
+            hotline: m.hotline,
+            issued_by: m.issued_by,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            rotated_at: m.rotated_at,
+            revoked_at: m.revoked_at,
+        })
+    }
+}
+
+fn cards_of(rows: Vec<cards::Model>) -> Result<Vec<Card>, DbErr> {
+    rows.into_iter().map(Card::try_from).collect()
+}
 
 pub async fn by_code<C: ConnectionTrait>(db: &C, code: &str) -> Result<Option<Card>, DbErr> {
-    cards::Entity::find().filter(cards::Column::Code.eq(code)).one(db).await
+    cards::Entity::find().filter(cards::Column::Code.eq(code)).one(db).await?.map(Card::try_from).transpose()
 }
 
 pub async fn active_for_region<C: ConnectionTrait>(db: &C, region_id: i64) -> Result<Option<Card>, DbErr> {
     cards::Entity::find()
         .filter(cards::Column::RegionId.eq(region_id))
-        .filter(cards::Column::Status.eq("active"))
+        .filter(cards::Column::Status.eq(CardStatus::Active.as_str()))
         .one(db)
-        .await
+        .await?
+        .map(Card::try_from)
+        .transpose()
 }
 
 pub struct NewCard<'a> {
@@ -36,7 +81,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, c: NewCard<'_>, now: DateTime<Ut
         code: Set(c.code.into()),
         region_id: Set(c.region_id),
         version: Set(c.version),
-        status: Set("active".into()),
+        status: Set(CardStatus::Active.as_str().into()),
         contacts: Set(c.contacts_json),
         hotline: Set(c.hotline.into()),
         issued_by: Set(c.issued_by),
@@ -48,17 +93,18 @@ pub async fn insert<C: ConnectionTrait>(db: &C, c: NewCard<'_>, now: DateTime<Ut
     }
     .insert(db)
     .await
+    .and_then(Card::try_from)
 }
 
 /// Ends an active card (`rotated` or `revoked`); false when it was no longer active.
-pub async fn end<C: ConnectionTrait>(db: &C, id: i64, status: &str, now: DateTime<Utc>) -> Result<bool, DbErr> {
-    let col = if status == "revoked" { cards::Column::RevokedAt } else { cards::Column::RotatedAt };
+pub async fn end<C: ConnectionTrait>(db: &C, id: i64, status: CardStatus, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let col = if status == CardStatus::Revoked { cards::Column::RevokedAt } else { cards::Column::RotatedAt };
     let res = cards::Entity::update_many()
-        .col_expr(cards::Column::Status, Expr::value(status))
+        .col_expr(cards::Column::Status, Expr::value(status.as_str()))
         .col_expr(col, Expr::value(Some(now)))
         .col_expr(cards::Column::UpdatedAt, Expr::value(now))
         .filter(cards::Column::Id.eq(id))
-        .filter(cards::Column::Status.eq("active"))
+        .filter(cards::Column::Status.eq(CardStatus::Active.as_str()))
         .exec(db)
         .await?;
     Ok(res.rows_affected == 1)
@@ -68,9 +114,9 @@ pub async fn end<C: ConnectionTrait>(db: &C, id: i64, status: &str, now: DateTim
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     under_path: &str,
-    status: Option<&str>,
+    status: Option<CardStatus>,
     page: Page,
-) -> Result<(Vec<(Card, Option<regions::Model>)>, u64), DbErr> {
+) -> Result<(Vec<(Card, Option<Region>)>, u64), DbErr> {
     let region_ids: Vec<i64> = regions::Entity::find()
         .select_only()
         .column(regions::Column::Id)
@@ -80,7 +126,7 @@ pub async fn list<C: ConnectionTrait>(
         .await?;
     let mut q = cards::Entity::find().filter(cards::Column::RegionId.is_in(region_ids));
     if let Some(s) = status {
-        q = q.filter(cards::Column::Status.eq(s));
+        q = q.filter(cards::Column::Status.eq(s.as_str()));
     }
     let total = q.clone().count(db).await?;
     let rows = q
@@ -91,8 +137,8 @@ pub async fn list<C: ConnectionTrait>(
         .all(db)
         .await?;
     let mut out = Vec::with_capacity(rows.len());
-    for c in rows {
-        let r = regions::Entity::find_by_id(c.region_id).one(db).await?;
+    for c in cards_of(rows)? {
+        let r = regions::Entity::find_by_id(c.region_id).one(db).await?.map(Region::try_from).transpose()?;
         out.push((c, r));
     }
     Ok((out, total))
@@ -127,7 +173,7 @@ pub async fn update_content<C: ConnectionTrait>(
         .col_expr(cards::Column::Version, Expr::value(new_version))
         .col_expr(cards::Column::UpdatedAt, Expr::value(now))
         .filter(cards::Column::Id.eq(id))
-        .filter(cards::Column::Status.eq("active"))
+        .filter(cards::Column::Status.eq(CardStatus::Active.as_str()))
         .filter(cards::Column::Version.eq(expected_version))
         .exec(db)
         .await?;
@@ -141,24 +187,30 @@ pub async fn of_region<C: ConnectionTrait>(db: &C, region_id: i64) -> Result<Vec
         .order_by_desc(cards::Column::Version)
         .all(db)
         .await
+        .and_then(cards_of)
 }
 
 /// Villages under `under_path` (the region itself included when it is a village), in tree order.
-pub async fn villages_under<C: ConnectionTrait>(db: &C, under_path: &str) -> Result<Vec<regions::Model>, DbErr> {
+pub async fn villages_under<C: ConnectionTrait>(db: &C, under_path: &str) -> Result<Vec<Region>, DbErr> {
     regions::Entity::find()
         .filter(regions::Column::Path.like(like_prefix(under_path)))
-        .filter(regions::Column::Level.eq("village"))
+        .filter(regions::Column::Level.eq(RegionLevel::Village.as_str()))
         .order_by_asc(regions::Column::Path)
         .all(db)
         .await
+        .and_then(regions_of)
 }
 
 /// Every card (any status) of the given villages.
 pub async fn of_regions<C: ConnectionTrait>(db: &C, region_ids: &[i64]) -> Result<Vec<Card>, DbErr> {
-    cards::Entity::find().filter(cards::Column::RegionId.is_in(region_ids.iter().copied())).all(db).await
+    cards::Entity::find()
+        .filter(cards::Column::RegionId.is_in(region_ids.iter().copied()))
+        .all(db)
+        .await
+        .and_then(cards_of)
 }
 
 /// Regions by id (for the names on many cards at once).
-pub async fn regions_by_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<Vec<regions::Model>, DbErr> {
-    regions::Entity::find().filter(regions::Column::Id.is_in(ids.iter().copied())).all(db).await
+pub async fn regions_by_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<Vec<Region>, DbErr> {
+    regions::Entity::find().filter(regions::Column::Id.is_in(ids.iter().copied())).all(db).await.and_then(regions_of)
 }

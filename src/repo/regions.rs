@@ -1,5 +1,6 @@
 //! Regions (the administrative tree) and units (who handles orders).
 use super::{Page, like_prefix};
+use crate::domain::values::{HandlingLevel, RegionLevel, UnitKind};
 use chrono::{DateTime, Utc};
 use entity::{regions, units};
 use sea_orm::sea_query::Expr;
@@ -8,25 +9,93 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
-pub use entity::regions::Model as Region;
-pub use entity::units::Model as Unit;
+/// A region of the administrative tree, its level typed (read loudly).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Region {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub level: RegionLevel,
+    pub name: String,
+    pub code: Option<String>,
+    /// Materialised path of ids, e.g. "/1/2/5/".
+    pub path: String,
+    pub hotline: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<regions::Model> for Region {
+    type Error = DbErr;
+
+    fn try_from(m: regions::Model) -> Result<Region, DbErr> {
+        Ok(Region {
+            level: super::stored("regions", "level", m.id, &m.level, RegionLevel::parse)?,
+            id: m.id,
+            parent_id: m.parent_id,
+            name: m.name,
+            code: m.code,
+            path: m.path,
+            hotline: m.hotline,
+            created_at: m.created_at,
+        })
+    }
+}
+
+pub(crate) fn regions_of(rows: Vec<regions::Model>) -> Result<Vec<Region>, DbErr> {
+    rows.into_iter().map(Region::try_from).collect()
+}
+
+/// A unit that handles orders, its level and kind typed (read loudly).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unit {
+    pub id: i64,
+    pub name: String,
+    pub level: HandlingLevel,
+    pub kind: UnitKind,
+    pub region_id: i64,
+    pub is_lead: bool,
+    pub phone: Option<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<units::Model> for Unit {
+    type Error = DbErr;
+
+    fn try_from(m: units::Model) -> Result<Unit, DbErr> {
+        Ok(Unit {
+            level: super::stored("units", "level", m.id, &m.level, HandlingLevel::parse)?,
+            kind: super::stored("units", "kind", m.id, &m.kind, UnitKind::parse)?,
+            id: m.id,
+            name: m.name,
+            region_id: m.region_id,
+            is_lead: m.is_lead,
+            phone: m.phone,
+            active: m.active,
+            created_at: m.created_at,
+        })
+    }
+}
+
+fn unit_of(m: Option<units::Model>) -> Result<Option<Unit>, DbErr> {
+    m.map(Unit::try_from).transpose()
+}
 
 pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Region>, DbErr> {
-    regions::Entity::find_by_id(id).one(db).await
+    regions::Entity::find_by_id(id).one(db).await?.map(Region::try_from).transpose()
 }
 
 /// Creates a region under `parent` and sets its materialised path ("/county/township/…/id/").
 pub async fn create<C: ConnectionTrait>(
     db: &C,
     parent: Option<&Region>,
-    level: &str,
+    level: RegionLevel,
     name: &str,
     hotline: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Region, DbErr> {
     let r = regions::ActiveModel {
         parent_id: Set(parent.map(|p| p.id)),
-        level: Set(level.into()),
+        level: Set(level.as_str().into()),
         name: Set(name.into()),
         code: Set(None),
         path: Set(String::new()),
@@ -42,13 +111,13 @@ pub async fn create<C: ConnectionTrait>(
         .filter(regions::Column::Id.eq(r.id))
         .exec(db)
         .await?;
-    Ok(Region { path, ..r })
+    Ok(Region { path, ..Region::try_from(r)? })
 }
 
 /// The region and its ancestors, root first (from the ids in the materialised path).
 pub async fn lineage<C: ConnectionTrait>(db: &C, region: &Region) -> Result<Vec<Region>, DbErr> {
     let ids: Vec<i64> = region.path.split('/').filter_map(|s| s.parse().ok()).collect();
-    let mut rows = regions::Entity::find().filter(regions::Column::Id.is_in(ids.clone())).all(db).await?;
+    let mut rows = regions_of(regions::Entity::find().filter(regions::Column::Id.is_in(ids.clone())).all(db).await?)?;
     rows.sort_by_key(|r| ids.iter().position(|i| *i == r.id));
     Ok(rows)
 }
@@ -56,20 +125,20 @@ pub async fn lineage<C: ConnectionTrait>(db: &C, region: &Region) -> Result<Vec<
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     under_path: &str,
-    level: Option<&str>,
+    level: Option<RegionLevel>,
     parent_id: Option<i64>,
     page: Page,
 ) -> Result<(Vec<Region>, u64), DbErr> {
     let mut q = regions::Entity::find().filter(regions::Column::Path.like(like_prefix(under_path)));
     if let Some(l) = level {
-        q = q.filter(regions::Column::Level.eq(l));
+        q = q.filter(regions::Column::Level.eq(l.as_str()));
     }
     if let Some(p) = parent_id {
         q = q.filter(regions::Column::ParentId.eq(p));
     }
     let total = q.clone().count(db).await?;
     let items = q.order_by_asc(regions::Column::Path).offset(page.offset()).limit(page.per_page).all(db).await?;
-    Ok((items, total))
+    Ok((regions_of(items)?, total))
 }
 
 pub async fn count<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
@@ -77,13 +146,13 @@ pub async fn count<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
 }
 
 pub async fn unit<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Unit>, DbErr> {
-    units::Entity::find_by_id(id).one(db).await
+    unit_of(units::Entity::find_by_id(id).one(db).await?)
 }
 
 pub struct NewUnit<'a> {
     pub name: &'a str,
-    pub level: &'a str,
-    pub kind: &'a str,
+    pub level: HandlingLevel,
+    pub kind: UnitKind,
     pub region_id: i64,
     pub is_lead: bool,
     pub phone: Option<&'a str>,
@@ -92,8 +161,8 @@ pub struct NewUnit<'a> {
 pub async fn create_unit<C: ConnectionTrait>(db: &C, u: NewUnit<'_>, now: DateTime<Utc>) -> Result<Unit, DbErr> {
     units::ActiveModel {
         name: Set(u.name.into()),
-        level: Set(u.level.into()),
-        kind: Set(u.kind.into()),
+        level: Set(u.level.as_str().into()),
+        kind: Set(u.kind.as_str().into()),
         region_id: Set(u.region_id),
         is_lead: Set(u.is_lead),
         phone: Set(u.phone.map(str::to_string)),
@@ -103,6 +172,7 @@ pub async fn create_unit<C: ConnectionTrait>(db: &C, u: NewUnit<'_>, now: DateTi
     }
     .insert(db)
     .await
+    .and_then(Unit::try_from)
 }
 
 /// The unit that answers for a region (its village committee, township office, county centre).
@@ -114,6 +184,7 @@ pub async fn lead_unit<C: ConnectionTrait>(db: &C, region_id: i64) -> Result<Opt
         .order_by_asc(units::Column::Id)
         .one(db)
         .await
+        .and_then(unit_of)
 }
 
 /// Units whose region lies under `under_path`.
@@ -143,8 +214,8 @@ pub async fn list_units<C: ConnectionTrait>(
         .map(|u| {
             let path =
                 regions_under.iter().find(|(id, _)| *id == u.region_id).map(|(_, p)| p.clone()).unwrap_or_default();
-            (u, path)
+            Ok((Unit::try_from(u)?, path))
         })
-        .collect();
+        .collect::<Result<_, DbErr>>()?;
     Ok((with_path, total))
 }

@@ -222,8 +222,13 @@ pub async fn list_replies<C: ConnectionTrait>(
 }
 
 /// Active staff with this phone.
-pub async fn staff_by_phone<C: ConnectionTrait>(db: &C, phone: &str) -> Result<Vec<staff::Model>, DbErr> {
-    staff::Entity::find().filter(staff::Column::Phone.eq(phone)).filter(staff::Column::Active.eq(true)).all(db).await
+pub async fn staff_by_phone<C: ConnectionTrait>(db: &C, phone: &str) -> Result<Vec<super::staff::Staff>, DbErr> {
+    let rows = staff::Entity::find()
+        .filter(staff::Column::Phone.eq(phone))
+        .filter(staff::Column::Active.eq(true))
+        .all(db)
+        .await?;
+    super::staff::staff_of(rows)
 }
 
 /// The latest message of one of `kinds` (any kind when empty) sent to `phone` since `since`,

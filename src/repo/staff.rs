@@ -1,5 +1,7 @@
 //! Staff members: lookup for login, the failed-login counter and lock, and creation.
 use super::{Page, like_prefix};
+use crate::domain::roles::{Role, join_roles, parse_roles};
+use crate::domain::values::RegionLevel;
 use chrono::{DateTime, Utc};
 use entity::{regions, staff};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -8,14 +10,73 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set,
 };
 
-pub use entity::staff::Model as Staff;
+/// A staff member, roles typed (read loudly: an unknown role on a row is an error).
+#[derive(Clone, PartialEq)]
+pub struct Staff {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub password_hash: String,
+    pub roles: Vec<Role>,
+    pub region_id: i64,
+    pub unit_id: Option<i64>,
+    pub phone: Option<String>,
+    pub post: Option<String>,
+    pub active: bool,
+    pub failed_logins: i32,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub token_version: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Never prints the password hash or the phone.
+impl std::fmt::Debug for Staff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Staff")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("roles", &self.roles)
+            .finish()
+    }
+}
+
+impl TryFrom<staff::Model> for Staff {
+    type Error = DbErr;
+
+    fn try_from(m: staff::Model) -> Result<Staff, DbErr> {
+        Ok(Staff {
+            roles: super::stored("staff", "roles", m.id, &m.roles, parse_roles)?,
+            id: m.id,
+            username: m.username,
+            name: m.name,
+            password_hash: m.password_hash,
+            region_id: m.region_id,
+            unit_id: m.unit_id,
+            phone: m.phone,
+            post: m.post,
+            active: m.active,
+            failed_logins: m.failed_logins,
+            locked_until: m.locked_until,
+            token_version: m.token_version,
+            created_at: m.created_at,
+        })
+    }
+}
+
+pub(crate) fn staff_of(rows: Vec<staff::Model>) -> Result<Vec<Staff>, DbErr> {
+    rows.into_iter().map(Staff::try_from).collect()
+}
+
+fn one(row: Option<staff::Model>) -> Result<Option<Staff>, DbErr> {
+    row.map(Staff::try_from).transpose()
+}
 
 pub async fn by_username<C: ConnectionTrait>(db: &C, username: &str) -> Result<Option<Staff>, DbErr> {
-    staff::Entity::find().filter(staff::Column::Username.eq(username)).one(db).await
+    one(staff::Entity::find().filter(staff::Column::Username.eq(username)).one(db).await?)
 }
 
 pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Staff>, DbErr> {
-    staff::Entity::find_by_id(id).one(db).await
+    one(staff::Entity::find_by_id(id).one(db).await?)
 }
 
 pub struct NewStaff<'a> {
@@ -30,11 +91,12 @@ pub struct NewStaff<'a> {
 }
 
 pub async fn create<C: ConnectionTrait>(db: &C, s: NewStaff<'_>, now: DateTime<Utc>) -> Result<Staff, DbErr> {
+    let roles = parse_roles(s.roles).ok_or_else(|| DbErr::Custom(format!("unknown role in {:?}", s.roles)))?;
     staff::ActiveModel {
         username: Set(s.username.into()),
         name: Set(s.name.into()),
         password_hash: Set(s.password_hash.into()),
-        roles: Set(s.roles.into()),
+        roles: Set(join_roles(&roles)),
         region_id: Set(s.region_id),
         unit_id: Set(s.unit_id),
         phone: Set(s.phone.map(str::to_string)),
@@ -48,6 +110,7 @@ pub async fn create<C: ConnectionTrait>(db: &C, s: NewStaff<'_>, now: DateTime<U
     }
     .insert(db)
     .await
+    .and_then(Staff::try_from)
 }
 
 /// Counts a failed login of account `id` (from any address) atomically; the failure that brings the
@@ -114,10 +177,12 @@ pub async fn cadres_of_unit<C: ConnectionTrait>(db: &C, unit_id: i64) -> Result<
     staff::Entity::find()
         .filter(staff::Column::UnitId.eq(unit_id))
         .filter(staff::Column::Active.eq(true))
-        .filter(staff::Column::Roles.contains("cadre"))
+        .filter(staff::Column::Roles.contains(Role::Cadre.as_str()))
         .order_by_asc(staff::Column::Id)
         .all(db)
         .await
+        .and_then(staff_of)
+        .map(|all| all.into_iter().filter(|s| s.roles.contains(&Role::Cadre)).collect())
 }
 
 /// Staff whose region lies under `under_path` or whose unit's region does.
@@ -140,7 +205,7 @@ pub async fn list<C: ConnectionTrait>(
     }
     let total = q.clone().count(db).await?;
     let items = q.order_by_asc(staff::Column::Id).offset(page.offset()).limit(page.per_page).all(db).await?;
-    Ok((items, total))
+    Ok((staff_of(items)?, total))
 }
 
 /// Active staff with a phone whose own region is one of the grids (微网格) under a village: the
@@ -150,7 +215,7 @@ pub async fn grid_workers<C: ConnectionTrait>(db: &C, village_id: i64) -> Result
         .select_only()
         .column(regions::Column::Id)
         .filter(regions::Column::ParentId.eq(village_id))
-        .filter(regions::Column::Level.eq("grid"))
+        .filter(regions::Column::Level.eq(RegionLevel::Grid.as_str()))
         .into_tuple()
         .all(db)
         .await?;
@@ -162,6 +227,7 @@ pub async fn grid_workers<C: ConnectionTrait>(db: &C, village_id: i64) -> Result
         .order_by_asc(staff::Column::Id)
         .all(db)
         .await
+        .and_then(staff_of)
 }
 
 pub async fn count<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {

@@ -392,6 +392,12 @@ pub struct Event {
 }
 
 impl Event {
+    /// Whether this event records `action` (the ledger keeps action names as written; the first
+    /// event is `submit`, which is no action of the state machine).
+    pub fn is(&self, action: crate::domain::ticket::Action) -> bool {
+        self.action == action.as_str()
+    }
+
     /// The event that resolved the ticket (a resolution, not a step taken while resolved).
     pub fn is_resolution(&self) -> bool {
         self.to_status == Status::Resolved && self.from_status != Some(Status::Resolved)

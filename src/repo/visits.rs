@@ -1,7 +1,7 @@
 //! Return-visit tasks (tries, schedule, the caller's lease), the phone access log and appeals.
 use super::Page;
 use crate::domain::ticket::Status;
-use crate::domain::values::AppealStatus;
+use crate::domain::values::{AppealStatus, VisitTaskStatus};
 use crate::repo::tickets::Ticket;
 use chrono::{DateTime, Utc};
 use entity::{appeals, phone_access_log, tickets, visit_tasks};
@@ -65,10 +65,40 @@ pub struct NewAppeal {
     pub created_by: i64,
     pub created_at: DateTime<Utc>,
 }
-pub use entity::visit_tasks::Model as VisitTask;
+/// The calling task of a resolved ticket, typed (read loudly).
+#[derive(Clone, Debug, PartialEq)]
+pub struct VisitTask {
+    pub ticket_id: i64,
+    pub attempts: i32,
+    pub next_try_at: Option<DateTime<Utc>>,
+    pub status: VisitTaskStatus,
+    pub claimed_by: Option<i64>,
+    pub lease_until: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<visit_tasks::Model> for VisitTask {
+    type Error = DbErr;
+
+    fn try_from(m: visit_tasks::Model) -> Result<VisitTask, DbErr> {
+        Ok(VisitTask {
+            status: super::stored("visit_tasks", "status", m.ticket_id, &m.status, VisitTaskStatus::parse)?,
+            ticket_id: m.ticket_id,
+            attempts: m.attempts,
+            next_try_at: m.next_try_at,
+            claimed_by: m.claimed_by,
+            lease_until: m.lease_until,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+async fn task_row<C: ConnectionTrait>(db: &C, ticket_id: i64) -> Result<Option<visit_tasks::Model>, DbErr> {
+    visit_tasks::Entity::find_by_id(ticket_id).one(db).await
+}
 
 pub async fn task<C: ConnectionTrait>(db: &C, ticket_id: i64) -> Result<Option<VisitTask>, DbErr> {
-    visit_tasks::Entity::find_by_id(ticket_id).one(db).await
+    task_row(db, ticket_id).await?.map(VisitTask::try_from).transpose()
 }
 
 /// Takes (or renews) the lease on a ticket's visit; `None` when another caller holds it.
@@ -102,7 +132,7 @@ pub async fn claim<C: ConnectionTrait>(
         ticket_id: Set(ticket_id),
         attempts: Set(0),
         next_try_at: Set(None),
-        status: Set("due".into()),
+        status: Set(VisitTaskStatus::Due.as_str().into()),
         claimed_by: Set(Some(staff_id)),
         lease_until: Set(Some(until)),
         updated_at: Set(now),
@@ -148,19 +178,19 @@ pub async fn after_try<C: ConnectionTrait>(
     ticket_id: i64,
     attempts: i32,
     next_try_at: Option<DateTime<Utc>>,
-    status: &str,
+    status: VisitTaskStatus,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let fields = |mut am: visit_tasks::ActiveModel| {
         am.attempts = Set(attempts);
         am.next_try_at = Set(next_try_at);
-        am.status = Set(status.into());
+        am.status = Set(status.as_str().into());
         am.claimed_by = Set(None);
         am.lease_until = Set(None);
         am.updated_at = Set(now);
         am
     };
-    match task(db, ticket_id).await? {
+    match task_row(db, ticket_id).await? {
         Some(t) => fields(t.into()).update(db).await?,
         None => fields(visit_tasks::ActiveModel { ticket_id: Set(ticket_id), ..Default::default() }).insert(db).await?,
     };
@@ -180,7 +210,7 @@ pub async fn queue<C: ConnectionTrait>(
         .from(visit_tasks::Entity)
         .cond_where(
             Condition::any()
-                .add(visit_tasks::Column::Status.ne("due"))
+                .add(visit_tasks::Column::Status.ne(VisitTaskStatus::Due.as_str()))
                 .add(visit_tasks::Column::NextTryAt.gt(now))
                 .add(
                     Condition::all()
@@ -218,7 +248,7 @@ pub async fn unreachable<C: ConnectionTrait>(
     let ids = Query::select()
         .column(visit_tasks::Column::TicketId)
         .from(visit_tasks::Entity)
-        .and_where(visit_tasks::Column::Status.eq("unreachable"))
+        .and_where(visit_tasks::Column::Status.eq(VisitTaskStatus::Unreachable.as_str()))
         .to_owned();
     let q = tickets::Entity::find().filter(tickets::Column::Id.in_subquery(ids)).filter(visibility);
     let total = q.clone().count(db).await?;

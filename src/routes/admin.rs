@@ -3,8 +3,8 @@
 use super::ListAnswer;
 use crate::auth::StaffUser;
 use crate::domain::phone::mask;
-use crate::domain::roles::parse_roles;
-use crate::error::ApiResult;
+use crate::domain::values::RegionLevel;
+use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::Page;
 use crate::services::cards::category_tree;
@@ -28,8 +28,14 @@ async fn regions(
     q: web::Query<ListQuery>,
     page: Page,
 ) -> ApiResult<HttpResponse> {
-    let (rows, total) =
-        repo::regions::list(&state.db.conn, &user.scope.region_path, q.level.as_deref(), q.parent_id, page).await?;
+    let level =
+        match q.level.as_deref().filter(|l| !l.is_empty()) {
+            Some(l) => Some(RegionLevel::parse(l).ok_or_else(|| {
+                ApiError::validation("level", format!("地区层级不正确，可选：{}", RegionLevel::names()))
+            })?),
+            None => None,
+        };
+    let (rows, total) = repo::regions::list(&state.db.conn, &user.scope.region_path, level, q.parent_id, page).await?;
     let items = rows
         .into_iter()
         .map(|r| json!({"id": r.id, "name": r.name, "level": r.level, "parent_id": r.parent_id, "path": r.path, "hotline": r.hotline}))
@@ -65,7 +71,7 @@ async fn staff(
         .into_iter()
         .map(|s| {
             let phone = s.phone.map(|p| if admin { p } else { mask(&p) });
-            json!({"id": s.id, "username": s.username, "name": s.name, "roles": parse_roles(&s.roles),
+            json!({"id": s.id, "username": s.username, "name": s.name, "roles": s.roles,
                    "region_id": s.region_id, "unit_id": s.unit_id, "phone": phone, "post": s.post, "active": s.active})
         })
         .collect();

@@ -2,6 +2,8 @@
 //! figures per region. Downloads are in `card_render`.
 use super::ListAnswer;
 use crate::auth::StaffUser;
+use crate::domain::values::CardStatus;
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo::Page;
 use crate::routes::body::JsonBody;
@@ -16,10 +18,10 @@ use serde_json::Value;
 async fn public_card(state: web::Data<AppState>, code: web::Path<String>) -> ApiResult<HttpResponse> {
     match cards::lookup(&state, &code).await? {
         CardLookup::Active(card) => Ok(HttpResponse::Ok().json(card)),
-        CardLookup::Ended { status, .. } if status == "rotated" => {
-            Err(ApiError::gone("card_rotated", "该联系卡已更换，请扫描村里张贴的新卡片"))
+        CardLookup::Ended { status: CardStatus::Rotated, .. } => {
+            Err(ApiError::gone(codes::CARD_ROTATED, "该联系卡已更换，请扫描村里张贴的新卡片"))
         }
-        CardLookup::Ended { .. } => Err(ApiError::gone("card_revoked", "该联系卡已停用")),
+        CardLookup::Ended { .. } => Err(ApiError::gone(codes::CARD_REVOKED, "该联系卡已停用")),
         CardLookup::Unknown => Err(ApiError::not_found("联系卡不存在")),
     }
 }

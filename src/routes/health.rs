@@ -1,4 +1,5 @@
 //! Operations: liveness, readiness (database and Redis), Prometheus metrics.
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use actix_web::http::header;
@@ -71,7 +72,7 @@ fn may_read_metrics(req: &HttpRequest, token: Option<&str>) -> ApiResult<()> {
 }
 
 fn refused_token() -> ApiError {
-    ApiError::unauthorized("invalid_metrics_token", "需要有效的监控指标访问令牌")
+    ApiError::unauthorized(codes::INVALID_METRICS_TOKEN, "需要有效的监控指标访问令牌")
 }
 
 /// Compares digests, so the time taken says nothing about how much of the token was right.

@@ -2,6 +2,7 @@
 //! delivery receipts and `POST /hooks/sms/{provider}/inbound` for replies. Each provider proves
 //! itself with its own secret (401 and nothing written otherwise) and gets the acknowledgement it
 //! expects; a failure on our side answers 5xx so the provider pushes again.
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::services::{sms_receipts, sms_replies};
 use crate::sms::callbacks::{self, Presented};
@@ -37,7 +38,7 @@ fn authenticate(state: &AppState, req: &HttpRequest, provider: &str, body: &[u8]
     }
     tracing::warn!(provider, configured = secret.is_some(), "sms callback refused: bad secret or signature");
     metrics::counter!("minsheng_sms_callbacks_refused_total", "provider" => provider.to_string()).increment(1);
-    Err(ApiError::unauthorized("invalid_callback_signature", "回调密钥或签名不正确"))
+    Err(ApiError::unauthorized(codes::INVALID_CALLBACK_SIGNATURE, "回调密钥或签名不正确"))
 }
 
 fn provider_of(name: &str) -> ApiResult<&'static str> {

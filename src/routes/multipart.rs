@@ -1,5 +1,6 @@
 //! Reading `multipart/form-data` with hard size limits: text fields and files, nothing written to
 //! disk until the content has been checked.
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use actix_multipart::Multipart;
 use futures_util::TryStreamExt;
@@ -30,7 +31,7 @@ pub async fn read(mut payload: Multipart, max_file: usize, max_files: usize) -> 
             if text_parts > MAX_TEXT_FIELDS {
                 return Err(ApiError::new(
                     actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
+                    codes::PAYLOAD_TOO_LARGE,
                     "表单的字段过多，请刷新页面后重新填写",
                 ));
             }

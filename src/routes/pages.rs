@@ -6,7 +6,10 @@ use super::uploads::{check_upload_limit, uploader_of};
 use crate::auth::Caller;
 use crate::domain::ids::TicketNo;
 use crate::domain::phone::Phone;
+use crate::domain::ticket::Action;
+use crate::domain::values::CardStatus;
 use crate::error::ApiError;
+use crate::error::codes;
 use crate::html::{
     self, CategoryChoice, Frame, Handling, Hotline, IntakeLimits, IntakePage, MessagePage, RatePage, ResultPage,
     SmsNote, StatusPage, TrackPage,
@@ -70,8 +73,8 @@ impl Ctx<'_> {
     }
 
     /// A card that cannot be used any more still answers with a helpful Chinese page.
-    fn ended(&self, status: &str, village: &str, hotline: &str) -> HttpResponse {
-        let what = if status == "rotated" { "已更换为新卡片" } else { "已停用" };
+    fn ended(&self, status: CardStatus, village: &str, hotline: &str) -> HttpResponse {
+        let what = if status == CardStatus::Rotated { "已更换为新卡片" } else { "已停用" };
         self.message(
             StatusCode::GONE,
             "联系卡已更换",
@@ -174,7 +177,7 @@ async fn card_page(state: web::Data<AppState>, code: web::Path<String>, v: web::
         // Old cards still on a wall are counted too: the figures show where to post the new one.
         Ok(CardLookup::Ended { card_id, status, village, hotline }) => {
             count_scan(&state, card_id);
-            ctx.ended(&status, &village, &hotline)
+            ctx.ended(status, &village, &hotline)
         }
         Ok(CardLookup::Unknown) => ctx.unknown_card(),
         Err(e) => ctx.error(e),
@@ -226,7 +229,7 @@ async fn card_submit(
     let ctx = Ctx { state: &state, large: v.large() };
     let card = match cards::lookup(&state, &code).await {
         Ok(CardLookup::Active(card)) => card,
-        Ok(CardLookup::Ended { status, village, hotline, .. }) => return ctx.ended(&status, &village, &hotline),
+        Ok(CardLookup::Ended { status, village, hotline, .. }) => return ctx.ended(status, &village, &hotline),
         Ok(CardLookup::Unknown) => return ctx.unknown_card(),
         Err(e) => return ctx.error(e),
     };
@@ -283,7 +286,7 @@ async fn card_submit(
     let key = text("idempotency_key").filter(|k| intake::valid_idempotency_key(k));
     match intake::file(&state, &body, key, &Caller::Anonymous, &ip).await {
         Ok((_, answer)) => result_page(&ctx, &card, &answer, text("phone").unwrap_or("")),
-        Err(e) if e.code == "idempotency_key_reused" => {
+        Err(e) if e.code == codes::IDEMPOTENCY_KEY_REUSED => {
             let mut fresh = typed;
             fresh.fields.remove("idempotency_key");
             intake_page(&ctx, &card, &fresh, Some("这张表单已经提交过。如需反映新的问题，请再次点击提交。"))
@@ -357,7 +360,7 @@ async fn rate_page(state: web::Data<AppState>, token: web::Path<String>, v: web:
         .timeline
         .iter()
         .rev()
-        .find(|e| e.action == "resolve" || e.action == "council_decision")
+        .find(|e| e.action == Action::Resolve.as_str() || e.action == Action::CouncilDecision.as_str())
         .and_then(|e| e.note.clone());
     let page = RatePage {
         frame: ctx.frame("办理评价", "办理评价", ctx.county()),

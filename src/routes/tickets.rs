@@ -4,6 +4,7 @@ use crate::auth::Caller;
 use crate::auth::StaffUser;
 use crate::domain::ids::TicketNo;
 use crate::domain::ticket::{Action, Status};
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo::Page;
 use crate::repo::tickets::ListFilter;
@@ -190,7 +191,7 @@ async fn act(
         // As `JsonBody` reads: first JSON at all, then the action's fields, naming the one that
         // does not fit (in Chinese, like every other body error).
         let value: serde_json::Value = serde_json::from_slice(&body).map_err(|_| {
-            ApiError::new(actix_web::http::StatusCode::BAD_REQUEST, "invalid_body", "请求体不是有效的 JSON")
+            ApiError::new(actix_web::http::StatusCode::BAD_REQUEST, codes::INVALID_BODY, "请求体不是有效的 JSON")
         })?;
         crate::error::typed_json(value)?
     };

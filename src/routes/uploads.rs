@@ -1,6 +1,7 @@
 //! `POST /api/v1/uploads` (one file in the multipart field `file`) and `GET /api/v1/uploads/{id}`.
 use crate::auth::Caller;
 use crate::domain::values::UploaderKind;
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::services::uploads::{self, Uploader};
 use crate::state::AppState;
@@ -26,7 +27,7 @@ pub async fn check_upload_limit(state: &AppState, caller: &Caller, ip: &str) -> 
         .limiter
         .hit(&format!("upload:ip:{ip}"), limit, state.now())
         .await
-        .map_err(|e| ApiError::too_many("rate_limited", "上传过于频繁，请稍后再试", e.retry_after))
+        .map_err(|e| ApiError::too_many(codes::RATE_LIMITED, "上传过于频繁，请稍后再试", e.retry_after))
 }
 
 #[post("/uploads")]

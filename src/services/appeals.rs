@@ -6,6 +6,7 @@ use crate::auth::StaffUser;
 use crate::domain::roles::Role;
 use crate::domain::ticket::Action;
 use crate::domain::values::{AppealStatus, Satisfaction, Solved};
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::Page;
@@ -71,22 +72,22 @@ pub async fn create(state: &AppState, user: &StaffUser, visit_id: i64, req: &App
     user.require_any(&[Role::Cadre])?;
     let db = &state.db.conn;
     let visit = repo::return_visits::get(db, visit_id).await?.ok_or_else(|| ApiError::not_found("回访记录不存在"))?;
-    let unit = visit.unit_id.ok_or_else(|| ApiError::conflict("not_appealable", "该回访没有对应的承办单位"))?;
+    let unit = visit.unit_id.ok_or_else(|| ApiError::conflict(codes::NOT_APPEALABLE, "该回访没有对应的承办单位"))?;
     if !user.is_admin() && user.scope.unit_id != Some(unit) {
         return Err(ApiError::forbidden("只有被评价的承办单位可以申诉"));
     }
     let unfavourable = visit.satisfaction == Some(Satisfaction::Dissatisfied) || visit.solved == Some(Solved::No);
     if !visit.reached || !visit.counted || !unfavourable {
-        return Err(ApiError::conflict("not_appealable", "只能对不满意或未解决的回访提出申诉"));
+        return Err(ApiError::conflict(codes::NOT_APPEALABLE, "只能对不满意或未解决的回访提出申诉"));
     }
     if !repo::visits::appeals_of_visit(db, visit_id).await?.is_empty() {
-        return Err(ApiError::conflict("already_appealed", "该回访已提出过申诉"));
+        return Err(ApiError::conflict(codes::ALREADY_APPEALED, "该回访已提出过申诉"));
     }
     let reason = text(&req.reason, "reason", "申诉理由")?;
     let uploads = req.upload_ids.clone().unwrap_or_default();
     for id in &uploads {
         if !repo::uploads::is_free(db, id).await? {
-            return Err(ApiError::unprocessable("unknown_upload", "upload_ids", "证明材料不存在或已被使用"));
+            return Err(ApiError::unprocessable(codes::UNKNOWN_UPLOAD, "upload_ids", "证明材料不存在或已被使用"));
         }
     }
     let ticket = repo::tickets::by_id(db, visit.ticket_id).await?.ok_or_else(|| ApiError::not_found("工单不存在"))?;
@@ -150,7 +151,7 @@ pub async fn decide(state: &AppState, user: &StaffUser, id: i64, req: &DecisionR
     let status = if upheld { AppealStatus::Upheld } else { AppealStatus::Rejected };
     let tx = state.db.begin().await?;
     if !repo::visits::decide_appeal(&*tx, id, status, user.id, Some(note.clone()), now).await? {
-        return Err(ApiError::conflict("already_decided", "该申诉已经裁定"));
+        return Err(ApiError::conflict(codes::ALREADY_DECIDED, "该申诉已经裁定"));
     }
     if upheld {
         repo::visits::set_visit_counted(&*tx, appeal.visit_id, false).await?;

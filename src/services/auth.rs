@@ -1,7 +1,7 @@
 //! Staff login and token refresh, with failed-login counting, slow-down and lock-out.
 use crate::auth::jwt::{StaffClaims, TYP_ACCESS, TYP_REFRESH, TokenError};
 use crate::auth::password;
-use crate::domain::roles::parse_roles;
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::kv::limiter::Limit;
 use crate::repo;
@@ -38,7 +38,7 @@ fn claims(s: &Staff, path: &str, typ: &str, ttl: i64, fam: &str, now: DateTime<U
         sub: s.id.to_string(),
         typ: typ.into(),
         name: s.name.clone(),
-        roles: parse_roles(&s.roles).iter().map(|r| r.as_str().to_string()).collect(),
+        roles: s.roles.iter().map(|r| r.as_str().to_string()).collect(),
         region_id: s.region_id,
         region_path: path.into(),
         unit_id: s.unit_id,
@@ -86,7 +86,7 @@ async fn issue(state: &AppState, s: &Staff, session: Session<'_>) -> ApiResult<T
         refresh_token: state.keys.staff.sign(&refresh_claims)?,
         token_type: "Bearer",
         expires_in: auth.access_ttl_seconds,
-        staff: json!({"id": s.id, "username": s.username, "name": s.name, "roles": parse_roles(&s.roles),
+        staff: json!({"id": s.id, "username": s.username, "name": s.name, "roles": s.roles,
                       "region_id": s.region_id, "region_name": region.name, "unit_id": s.unit_id}),
     })
 }
@@ -99,16 +99,16 @@ async fn reused(state: &AppState, family: &str, s: &Staff, now: DateTime<Utc>) -
     }
     tracing::warn!(username = %s.username, family, "refresh token reused: login revoked");
     metrics::counter!("minsheng_refresh_reuse_total").increment(1);
-    ApiError::unauthorized("token_reused", "登录凭证已被使用过，为安全起见本次登录已失效，请重新登录")
+    ApiError::unauthorized(codes::TOKEN_REUSED, "登录凭证已被使用过，为安全起见本次登录已失效，请重新登录")
 }
 
 fn invalid() -> ApiError {
-    ApiError::unauthorized("invalid_credentials", "用户名或密码错误")
+    ApiError::unauthorized(codes::INVALID_CREDENTIALS, "用户名或密码错误")
 }
 
 fn locked_here(retry_after: u64) -> ApiError {
     ApiError::too_many(
-        "login_locked",
+        codes::LOGIN_LOCKED,
         format!("登录失败次数过多，该账号在本设备上已临时锁定，请{}分钟后再试", retry_after.div_ceil(60)),
         retry_after,
     )
@@ -187,7 +187,7 @@ pub async fn login(state: &AppState, req: &LoginRequest, ip: &str) -> ApiResult<
     let now = state.now();
     let limits = &state.settings.limits;
     if let Err(e) = state.limiter.peek(&ip_subject(ip), limits.login_failures_per_ip, now).await {
-        return Err(ApiError::too_many("rate_limited", "登录失败次数过多，请稍后再试", e.retry_after));
+        return Err(ApiError::too_many(codes::RATE_LIMITED, "登录失败次数过多，请稍后再试", e.retry_after));
     }
     if let Err(e) = state.limiter.peek(&pair_subject(username, ip), pair_limit(state), now).await {
         return Err(locked_here(e.retry_after));
@@ -196,7 +196,7 @@ pub async fn login(state: &AppState, req: &LoginRequest, ip: &str) -> ApiResult<
     if let Some(until) = staff.as_ref().and_then(|s| s.locked_until).filter(|u| *u > now) {
         let secs = (until - now).num_seconds().max(1) as u64;
         return Err(ApiError::too_many(
-            "account_locked",
+            codes::ACCOUNT_LOCKED,
             format!("该账号登录失败次数过多，已被锁定，请{}分钟后再试或联系管理员", secs.div_ceil(60)),
             secs,
         ));
@@ -221,14 +221,14 @@ pub async fn refresh(state: &AppState, req: &RefreshRequest) -> ApiResult<TokenA
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ApiError::validation("refresh_token", "缺少 refresh_token"))?;
     let claims: StaffClaims = state.keys.staff.verify(token).map_err(|e| match e {
-        TokenError::Expired => ApiError::unauthorized("token_expired", "登录已过期，请重新登录"),
-        TokenError::Invalid => ApiError::unauthorized("token_invalid", "登录凭证无效，请重新登录"),
+        TokenError::Expired => ApiError::unauthorized(codes::TOKEN_EXPIRED, "登录已过期，请重新登录"),
+        TokenError::Invalid => ApiError::unauthorized(codes::TOKEN_INVALID, "登录凭证无效，请重新登录"),
     })?;
     if claims.typ != TYP_REFRESH {
-        return Err(ApiError::unauthorized("token_invalid", "这不是刷新凭证"));
+        return Err(ApiError::unauthorized(codes::TOKEN_INVALID, "这不是刷新凭证"));
     }
     let id: i64 =
-        claims.sub.parse().map_err(|_| ApiError::unauthorized("token_invalid", "登录凭证无效，请重新登录"))?;
+        claims.sub.parse().map_err(|_| ApiError::unauthorized(codes::TOKEN_INVALID, "登录凭证无效，请重新登录"))?;
     let staff = repo::staff::get(&state.db.conn, id)
         .await?
         .filter(|s| s.active && s.token_version == claims.tv)

@@ -5,6 +5,8 @@ use super::cards::{Contact, authorize, authorize_list, card_url, contacts_for, f
 use crate::auth::StaffUser;
 use crate::cards::fonts;
 use crate::domain::card::{self, CardAccess};
+use crate::domain::values::{CardStatus, RegionLevel};
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::Page;
@@ -59,7 +61,7 @@ async fn scan_totals<C: ConnectionTrait>(
 pub struct CardRow {
     pub code: String,
     pub version: i32,
-    pub status: String,
+    pub status: CardStatus,
     pub village: Value,
     pub township: Value,
     pub url: String,
@@ -79,9 +81,12 @@ pub async fn list(
 ) -> ApiResult<(Vec<CardRow>, u64)> {
     let db = &state.db.conn;
     authorize_list(db, user).await?;
-    if let Some(s) = status.filter(|s| !["active", "rotated", "revoked"].contains(s)) {
-        return Err(ApiError::validation("status", format!("状态只能是 active、rotated 或 revoked，而不是 {s}")));
-    }
+    let status = match status {
+        Some(s) => Some(CardStatus::parse(s).ok_or_else(|| {
+            ApiError::validation("status", format!("状态只能是 active、rotated 或 revoked，而不是 {s}"))
+        })?),
+        None => None,
+    };
     let under = match region_id {
         None => user.scope.region_path.clone(),
         Some(id) => {
@@ -129,7 +134,7 @@ pub async fn details(state: &AppState, user: &StaffUser, code: &str) -> ApiResul
     let (card, village) = load(db, code).await?;
     authorize(db, user, &village.path, CardAccess::Read).await?;
     let lineage = repo::regions::lineage(db, &village).await?;
-    let at = |level: &str| lineage.iter().find(|r| r.level == level).map(id_name).unwrap_or(Value::Null);
+    let at = |level: RegionLevel| lineage.iter().find(|r| r.level == level).map(id_name).unwrap_or(Value::Null);
     let contacts: Vec<Contact> = serde_json::from_str(&card.contacts).unwrap_or_default();
     let history = repo::cards::of_region(db, village.id).await?;
     let ids: Vec<i64> = history.iter().map(|c| c.id).collect();
@@ -150,8 +155,8 @@ pub async fn details(state: &AppState, user: &StaffUser, code: &str) -> ApiResul
         "status": card.status,
         "url": card_url(state, &card.code),
         "village": id_name(&village),
-        "township": at("township"),
-        "county": at("county"),
+        "township": at(RegionLevel::Township),
+        "county": at(RegionLevel::County),
         "contacts": contacts,
         "hotline": card.hotline,
         "issued_by": issued_by,
@@ -182,7 +187,7 @@ pub async fn details(state: &AppState, user: &StaffUser, code: &str) -> ApiResul
 pub struct EditedCard {
     pub code: String,
     pub version: i32,
-    pub status: String,
+    pub status: CardStatus,
     pub url: String,
     pub contacts: Vec<Contact>,
     pub hotline: String,
@@ -202,7 +207,7 @@ async fn apply(
         url: card_url(state, &card.code),
         code: card.code.clone(),
         version,
-        status: card.status.clone(),
+        status: card.status,
         contacts,
         hotline,
         changed,
@@ -214,7 +219,7 @@ async fn apply(
     let tx = state.db.begin().await?;
     let version = repo::cards::max_version(&*tx, card.region_id).await?.max(card.version) + 1;
     if !repo::cards::update_content(&*tx, card.id, card.version, version, &json, &hotline, state.now()).await? {
-        return Err(ApiError::conflict("card_changed", "联系卡刚被其他人修改、更换或停用，请刷新后重试"));
+        return Err(ApiError::conflict(codes::CARD_CHANGED, "联系卡刚被其他人修改、更换或停用，请刷新后重试"));
     }
     tx.commit().await?;
     tracing::info!(card = card.id, version, staff = user.id, "card contents edited");
@@ -224,8 +229,8 @@ async fn apply(
 async fn editable(state: &AppState, user: &StaffUser, code: &str) -> ApiResult<(Card, Region)> {
     let (card, village) = load(&state.db.conn, code).await?;
     authorize(&state.db.conn, user, &village.path, CardAccess::Manage).await?;
-    if card.status != "active" {
-        return Err(ApiError::conflict("card_not_active", "该联系卡已更换或停用，只能修改正在使用的卡"));
+    if card.status != CardStatus::Active {
+        return Err(ApiError::conflict(codes::CARD_NOT_ACTIVE, "该联系卡已更换或停用，只能修改正在使用的卡"));
     }
     Ok((card, village))
 }
@@ -262,7 +267,7 @@ pub async fn refresh_contacts(state: &AppState, user: &StaffUser, code: &str) ->
     let contacts = contacts_for(&state.db.conn, &village).await?;
     if contacts.is_empty() {
         return Err(ApiError::unprocessable(
-            "no_staff_contacts",
+            codes::NO_STAFF_CONTACTS,
             "contacts",
             "该村和所属乡镇没有登记手机号的承办干部，请先完善人员信息或手动填写联系人",
         ));
@@ -311,7 +316,7 @@ pub async fn region_scans(
         *per_village.entry(c.region_id).or_default() += per_card.get(&c.id).copied().unwrap_or(0);
     }
     let active: HashMap<i64, &str> =
-        cards.iter().filter(|c| c.status == "active").map(|c| (c.region_id, c.code.as_str())).collect();
+        cards.iter().filter(|c| c.status == CardStatus::Active).map(|c| (c.region_id, c.code.as_str())).collect();
     let townships = townships_of(db, villages.iter()).await?;
     let mut rows: Vec<(i64, Value)> = villages
         .iter()

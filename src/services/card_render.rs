@@ -6,6 +6,8 @@ use super::cards::{Contact, authorize, card_url};
 use crate::auth::StaffUser;
 use crate::cards::{self, CardContent, CardSize, RenderError, fonts};
 use crate::domain::card::CardAccess;
+use crate::domain::values::{CardStatus, RegionLevel};
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::cards::Card;
@@ -51,7 +53,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, RenderError> 
 
 /// What a card prints, from its row and the names of its village, township and county.
 fn content(state: &AppState, card: &Card, village: &Region, names: &HashMap<i64, Region>) -> CardContent {
-    let ancestor = |level: &str| {
+    let ancestor = |level: RegionLevel| {
         village
             .path
             .split('/')
@@ -66,8 +68,8 @@ fn content(state: &AppState, card: &Card, village: &Region, names: &HashMap<i64,
         url: card_url(state, &card.code),
         version: card.version,
         village: village.name.clone(),
-        township: ancestor("township"),
-        county: ancestor("county"),
+        township: ancestor(RegionLevel::Township),
+        county: ancestor(RegionLevel::County),
         contacts: serde_json::from_str::<Vec<Contact>>(&card.contacts).unwrap_or_default(),
         hotline: card.hotline.clone(),
     };
@@ -93,8 +95,8 @@ async fn printable(state: &AppState, user: &StaffUser, code: &str) -> ApiResult<
     authorize(&state.db.conn, user, &village.path, CardAccess::Read).await?;
     match card.status.as_str() {
         "active" => {}
-        "rotated" => return Err(ApiError::gone("card_rotated", "该联系卡已更换，请打印新卡")),
-        _ => return Err(ApiError::gone("card_revoked", "该联系卡已停用，不能打印")),
+        "rotated" => return Err(ApiError::gone(codes::CARD_ROTATED, "该联系卡已更换，请打印新卡")),
+        _ => return Err(ApiError::gone(codes::CARD_REVOKED, "该联系卡已停用，不能打印")),
     }
     let names = ancestors(state, &[&village]).await?;
     Ok(content(state, &card, &village, &names))
@@ -141,7 +143,7 @@ pub async fn region_pdf(state: &AppState, user: &StaffUser, region_id: i64, size
     let active: HashMap<i64, Card> = repo::cards::of_regions(db, &ids)
         .await?
         .into_iter()
-        .filter(|c| c.status == "active")
+        .filter(|c| c.status == CardStatus::Active)
         .map(|c| (c.region_id, c))
         .collect();
     let with_cards: Vec<&Region> = villages.iter().filter(|v| active.contains_key(&v.id)).collect();

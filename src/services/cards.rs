@@ -4,6 +4,8 @@ use crate::auth::StaffUser;
 pub use crate::domain::card::Contact;
 use crate::domain::card::{self, CardAccess};
 use crate::domain::ids::CardCode;
+use crate::domain::values::{CardStatus, RegionLevel};
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::cards::Card;
@@ -18,7 +20,7 @@ pub struct IssuedCard {
     pub code: String,
     pub version: i32,
     pub url: String,
-    pub status: String,
+    pub status: CardStatus,
     pub contacts: Vec<Contact>,
     pub hotline: String,
 }
@@ -28,8 +30,8 @@ pub fn card_url(state: &AppState, code: &str) -> String {
 }
 
 /// The level of the caller's own region (a township's staff manage its villages' cards).
-async fn own_level<C: ConnectionTrait>(db: &C, user: &StaffUser) -> ApiResult<String> {
-    Ok(repo::regions::get(db, user.region_id).await?.map(|r| r.level).unwrap_or_default())
+async fn own_level<C: ConnectionTrait>(db: &C, user: &StaffUser) -> ApiResult<Option<RegionLevel>> {
+    Ok(repo::regions::get(db, user.region_id).await?.map(|r| r.level))
 }
 
 /// 403 unless the caller may `access` the cards of the region at `target_path` (domain::card::may).
@@ -39,7 +41,7 @@ pub async fn authorize<C: ConnectionTrait>(
     target_path: &str,
     access: CardAccess,
 ) -> ApiResult<()> {
-    if card::may(&user.scope, &own_level(db, user).await?, target_path, access) {
+    if card::may(&user.scope, own_level(db, user).await?, target_path, access) {
         return Ok(());
     }
     Err(ApiError::forbidden(match access {
@@ -50,7 +52,7 @@ pub async fn authorize<C: ConnectionTrait>(
 
 /// 403 unless the caller may see cards at all (lists are then limited to their region).
 pub async fn authorize_list<C: ConnectionTrait>(db: &C, user: &StaffUser) -> ApiResult<()> {
-    if card::may_list(&user.scope, &own_level(db, user).await?) {
+    if card::may_list(&user.scope, own_level(db, user).await?) {
         return Ok(());
     }
     Err(ApiError::forbidden("联系卡只对管理员、乡镇工作人员和领导开放"))
@@ -101,15 +103,15 @@ pub async fn issue(state: &AppState, user: &StaffUser, village_id: i64) -> ApiRe
     let db = &state.db.conn;
     let village = repo::regions::get(db, village_id).await?.ok_or_else(|| ApiError::not_found("村不存在"))?;
     authorize(db, user, &village.path, CardAccess::Manage).await?;
-    if village.level != "village" {
-        return Err(ApiError::unprocessable("not_a_village", "id", "联系卡只能发给村"));
+    if village.level != RegionLevel::Village {
+        return Err(ApiError::unprocessable(codes::NOT_A_VILLAGE, "id", "联系卡只能发给村"));
     }
     let now = state.now();
     let tx = state.db.begin().await?;
     let (contacts, hotline) = match repo::cards::active_for_region(&*tx, village.id).await? {
         Some(old) => {
-            if !repo::cards::end(&*tx, old.id, "rotated", now).await? {
-                return Err(ApiError::conflict("card_changed", "联系卡刚被其他人更换或停用，请刷新后重试"));
+            if !repo::cards::end(&*tx, old.id, CardStatus::Rotated, now).await? {
+                return Err(ApiError::conflict(codes::CARD_CHANGED, "联系卡刚被其他人更换或停用，请刷新后重试"));
             }
             (serde_json::from_str(&old.contacts).unwrap_or_default(), old.hotline)
         }
@@ -133,7 +135,7 @@ pub async fn issue(state: &AppState, user: &StaffUser, village_id: i64) -> ApiRe
     .map_err(|e| match e.sql_err() {
         // Another issue for the same village committed first (one active card per village).
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-            ApiError::conflict("card_changed", "联系卡刚被其他人更换或停用，请刷新后重试")
+            ApiError::conflict(codes::CARD_CHANGED, "联系卡刚被其他人更换或停用，请刷新后重试")
         }
         _ => e.into(),
     })?;
@@ -154,10 +156,10 @@ pub async fn revoke(state: &AppState, user: &StaffUser, code: &str) -> ApiResult
     let card = find(db, code).await?.ok_or_else(|| ApiError::not_found("联系卡不存在"))?;
     let village = repo::regions::get(db, card.region_id).await?.ok_or_else(|| ApiError::not_found("村不存在"))?;
     authorize(db, user, &village.path, CardAccess::Manage).await?;
-    if !repo::cards::end(db, card.id, "revoked", state.now()).await? {
-        return Err(ApiError::conflict("card_not_active", "该联系卡已停用"));
+    if !repo::cards::end(db, card.id, CardStatus::Revoked, state.now()).await? {
+        return Err(ApiError::conflict(codes::CARD_NOT_ACTIVE, "该联系卡已停用"));
     }
-    Ok(json!({"code": card.code, "status": "revoked", "version": card.version}))
+    Ok(json!({"code": card.code, "status": CardStatus::Revoked, "version": card.version}))
 }
 
 pub async fn find<C: ConnectionTrait>(db: &C, code: &str) -> ApiResult<Option<Card>> {
@@ -209,7 +211,7 @@ pub struct PublicCard {
 /// Why a card cannot be used (the page explains, the API answers 404/410).
 pub enum CardLookup {
     Active(Box<PublicCard>),
-    Ended { card_id: i64, status: String, village: String, hotline: String },
+    Ended { card_id: i64, status: CardStatus, village: String, hotline: String },
     Unknown,
 }
 
@@ -219,7 +221,7 @@ pub async fn lookup(state: &AppState, code: &str) -> ApiResult<CardLookup> {
         return Ok(CardLookup::Unknown);
     };
     let village = repo::regions::get(db, card.region_id).await?.ok_or_else(|| ApiError::not_found("村不存在"))?;
-    if card.status != "active" {
+    if card.status != CardStatus::Active {
         return Ok(CardLookup::Ended {
             card_id: card.id,
             status: card.status,
@@ -228,7 +230,7 @@ pub async fn lookup(state: &AppState, code: &str) -> ApiResult<CardLookup> {
         });
     }
     let lineage = repo::regions::lineage(db, &village).await?;
-    let at = |level: &str| {
+    let at = |level: RegionLevel| {
         lineage.iter().find(|r| r.level == level).map(|r| json!({"id": r.id, "name": r.name})).unwrap_or(Value::Null)
     };
     Ok(CardLookup::Active(Box::new(PublicCard {
@@ -236,8 +238,8 @@ pub async fn lookup(state: &AppState, code: &str) -> ApiResult<CardLookup> {
         code: card.code.clone(),
         version: card.version,
         village: json!({"id": village.id, "name": village.name}),
-        township: at("township"),
-        county: at("county"),
+        township: at(RegionLevel::Township),
+        county: at(RegionLevel::County),
         contacts: serde_json::from_str(&card.contacts).unwrap_or_default(),
         hotline: card.hotline,
         categories: category_tree(db).await?,

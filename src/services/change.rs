@@ -6,6 +6,7 @@
 //! the caller's transaction. Nothing else calls `repo::tickets::apply`.
 use crate::domain::ticket::{Action, Status, transition};
 use crate::domain::worklink::{self, WorkLink};
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::assignments::{AssignmentPatch, NewAssignment};
@@ -68,7 +69,7 @@ pub fn reopen_patch() -> TicketPatch {
 
 /// The illegal move as the API answers it.
 pub fn illegal(e: crate::domain::ticket::Illegal) -> ApiError {
-    ApiError::conflict("illegal_transition", e.message())
+    ApiError::conflict(codes::ILLEGAL_TRANSITION, e.message())
 }
 
 /// Applies `action` to `ticket` with its effects in a transaction of its own; a stale ticket rolls
@@ -118,7 +119,7 @@ pub async fn commit_in<C: ConnectionTrait>(
     let ev = NewEvent { action: action.as_str(), actor, note: fx.note, data: fx.data, public: fx.public };
     let fresh = match repo::tickets::apply(db, ticket, to, fx.patch, &ev, now).await? {
         Applied::Done(t) => *t,
-        Applied::Stale => return Err(ApiError::conflict("conflict", "工单已被他人处理，请刷新后重试")),
+        Applied::Stale => return Err(ApiError::conflict(codes::CONFLICT, "工单已被他人处理，请刷新后重试")),
     };
     if let Some((id, patch)) = fx.assignment_update {
         repo::assignments::update(db, id, patch).await?;

@@ -1,5 +1,6 @@
 //! Fields of action bodies as they come from outside: free text checked (`clean_text`) and bounded,
 //! evidence uploads checked to exist and be unused.
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::state::AppState;
@@ -35,7 +36,7 @@ pub async fn validate_uploads(state: &AppState, ids: &Option<Vec<String>>) -> Ap
     let mut seen = std::collections::HashSet::new();
     for id in &ids {
         if !seen.insert(id) || !repo::uploads::is_free(&state.db.conn, id).await? {
-            return Err(ApiError::unprocessable("unknown_upload", "upload_ids", "附件不存在或已被使用"));
+            return Err(ApiError::unprocessable(codes::UNKNOWN_UPLOAD, "upload_ids", "附件不存在或已被使用"));
         }
     }
     Ok(ids)

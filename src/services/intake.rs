@@ -9,6 +9,7 @@ use crate::domain::phone::Phone;
 use crate::domain::roles::Role;
 use crate::domain::ticket::Action;
 use crate::domain::values::{Channel, Kind, Priority};
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::tickets::{Actor, NewEvent};
@@ -116,11 +117,11 @@ async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiRes
                 None => None,
             };
             let card = card.ok_or_else(|| {
-                ApiError::unprocessable("unknown_card", "card_code", "联系卡编号不存在，请核对卡片上的编号")
+                ApiError::unprocessable(codes::UNKNOWN_CARD, "card_code", "联系卡编号不存在，请核对卡片上的编号")
             })?;
-            if card.status != "active" {
+            if card.status != crate::domain::values::CardStatus::Active {
                 return Err(ApiError::unprocessable(
-                    "card_inactive",
+                    codes::CARD_INACTIVE,
                     "card_code",
                     "该联系卡已停用，请拨打热线或使用新卡片",
                 ));
@@ -137,9 +138,13 @@ async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiRes
             let region_id = req.region_id.ok_or_else(|| ApiError::validation("region_id", "请选择诉求所在地区"))?;
             let region = repo::regions::get(db, region_id)
                 .await?
-                .ok_or_else(|| ApiError::unprocessable("unknown_region", "region_id", "地区不存在"))?;
+                .ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_REGION, "region_id", "地区不存在"))?;
             if !user.covers_region(&region.path) {
-                return Err(ApiError::unprocessable("region_out_of_scope", "region_id", "该地区不在您的管辖范围内"));
+                return Err(ApiError::unprocessable(
+                    codes::REGION_OUT_OF_SCOPE,
+                    "region_id",
+                    "该地区不在您的管辖范围内",
+                ));
             }
             let channel = req.channel.as_deref().ok_or_else(|| ApiError::validation("channel", "请选择来源渠道"))?;
             let channel = Channel::parse(channel).filter(|c| *c != Channel::Qr).ok_or_else(|| {
@@ -155,7 +160,7 @@ async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiRes
     let category = repo::catalog::category(db, code)
         .await?
         .filter(|c| c.active)
-        .ok_or_else(|| ApiError::unprocessable("unknown_category", "category", "诉求分类不存在"))?;
+        .ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_CATEGORY, "category", "诉求分类不存在"))?;
     let kind = match req.kind.as_deref() {
         None | Some("") => Kind::Help,
         Some(k) => Kind::parse(k)
@@ -203,7 +208,11 @@ async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiRes
     for id in &upload_ids {
         let ok = repo::uploads::is_free(db, id).await?;
         if !ok {
-            return Err(ApiError::unprocessable("unknown_upload", "upload_ids", "附件不存在或已被使用，请重新上传"));
+            return Err(ApiError::unprocessable(
+                codes::UNKNOWN_UPLOAD,
+                "upload_ids",
+                "附件不存在或已被使用，请重新上传",
+            ));
         }
     }
     let received_at = if staff.is_some() { req.received_at } else { None };
@@ -250,7 +259,11 @@ async fn check_limits(state: &AppState, i: &Intake, ip: &str) -> ApiResult<()> {
     }
     state.limiter.hit_all(&checks, state.now()).await.map_err(|e| {
         metrics::counter!("minsheng_rate_limited_total", "what" => "intake").increment(1);
-        ApiError::too_many("rate_limited", "提交过于频繁，请稍后再试；紧急情况请直接拨打联系卡上的电话", e.retry_after)
+        ApiError::too_many(
+            codes::RATE_LIMITED,
+            "提交过于频繁，请稍后再试；紧急情况请直接拨打联系卡上的电话",
+            e.retry_after,
+        )
     })
 }
 
@@ -307,14 +320,14 @@ pub async fn file(
             // A concurrent request with the same key committed first: answer as it did.
             replay(state, &scope, key.unwrap_or_default(), &hash)
                 .await?
-                .ok_or_else(|| ApiError::conflict("idempotency_in_progress", "相同请求正在处理中，请稍后重试"))
+                .ok_or_else(|| ApiError::conflict(codes::IDEMPOTENCY_IN_PROGRESS, "相同请求正在处理中，请稍后重试"))
         }
         other => other,
     }
 }
 
 fn is_duplicate_key(e: &ApiError) -> bool {
-    e.code == "idempotency_duplicate"
+    e.code == codes::IDEMPOTENCY_DUPLICATE
 }
 
 async fn replay(state: &AppState, scope: &str, key: &str, hash: &str) -> ApiResult<Option<(StatusCode, IntakeAnswer)>> {
@@ -323,7 +336,7 @@ async fn replay(state: &AppState, scope: &str, key: &str, hash: &str) -> ApiResu
     };
     if stored.request_hash != hash {
         return Err(ApiError::unprocessable(
-            "idempotency_key_reused",
+            codes::IDEMPOTENCY_KEY_REUSED,
             "Idempotency-Key",
             "该 Idempotency-Key 已用于另一条不同的诉求",
         ));
@@ -347,7 +360,7 @@ async fn create(
         && let Err(e) = repo::idempotency::store(&*tx, scope, key, hash, 0, "", now).await
     {
         return Err(match e.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict("idempotency_duplicate", "重复请求"),
+            Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(codes::IDEMPOTENCY_DUPLICATE, "重复请求"),
             _ => e.into(),
         });
     }

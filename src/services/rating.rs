@@ -8,6 +8,7 @@ use crate::domain::rating_link::{self, RatingLink};
 use crate::domain::signed_link::LinkError;
 use crate::domain::ticket::Status;
 use crate::domain::values::Satisfaction;
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::tickets::{Actor, Ticket};
@@ -31,7 +32,9 @@ pub fn verify(state: &AppState, token: &str, now: DateTime<Utc>) -> ApiResult<(i
     match rating_link::verify(state.keys.rating_link.bytes(), token, now) {
         Ok(l) => Ok((l.ticket_id, l.seq)),
         Err(LinkError::Invalid) => Err(ApiError::not_found("评价链接无效，请核对短信中的链接")),
-        Err(LinkError::Expired) => Err(ApiError::gone("rating_link_expired", "评价链接已过期，回访员会电话联系您")),
+        Err(LinkError::Expired) => {
+            Err(ApiError::gone(codes::RATING_LINK_EXPIRED, "评价链接已过期，回访员会电话联系您"))
+        }
     }
 }
 
@@ -42,7 +45,7 @@ pub async fn open(state: &AppState, token: &str) -> ApiResult<Ticket> {
     let events = repo::tickets::events_of(&state.db.conn, t.id).await?;
     let latest_resolution = events.iter().rev().find(|e| e.is_resolution()).map(|e| e.seq);
     if t.status != Status::Resolved || latest_resolution != Some(seq) {
-        return Err(ApiError::conflict("already_rated", "本次办理已经评价过了，感谢您的反馈"));
+        return Err(ApiError::conflict(codes::ALREADY_RATED, "本次办理已经评价过了，感谢您的反馈"));
     }
     Ok(t)
 }

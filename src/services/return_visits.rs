@@ -8,7 +8,8 @@ use crate::auth::StaffUser;
 use crate::domain::ledger::ledger_time;
 use crate::domain::roles::Role;
 use crate::domain::ticket::{Action, Status, VisitOutcome};
-use crate::domain::values::{Satisfaction, Solved, VisitChannel};
+use crate::domain::values::{Satisfaction, Solved, VisitChannel, VisitTaskStatus};
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::tickets::{Actor, TicketPatch};
@@ -134,7 +135,7 @@ pub async fn record_by(state: &AppState, recorder: Recorder, l: &Loaded, req: &V
     let outcome = v.outcome();
     if l.status() != Status::Resolved {
         return Err(ApiError::conflict(
-            "illegal_transition",
+            codes::ILLEGAL_TRANSITION,
             format!("工单当前状态为「{}」，不能回访", l.status().label()),
         ));
     }
@@ -147,7 +148,7 @@ pub async fn record_by(state: &AppState, recorder: Recorder, l: &Loaded, req: &V
         && t.claimed_by.is_some_and(|by| by != me)
         && t.lease_until.is_some_and(|until| until > now)
     {
-        return Err(ApiError::conflict("claimed_by_other", "该回访正由其他回访员处理"));
+        return Err(ApiError::conflict(codes::CLAIMED_BY_OTHER, "该回访正由其他回访员处理"));
     }
     let visit = repo::return_visits::insert(
         &*tx,
@@ -221,18 +222,18 @@ async fn schedule_next_try<C: sea_orm::ConnectionTrait>(
 ) -> ApiResult<bool> {
     let attempts = task.map_or(0, |t| t.attempts) + 1;
     if reached {
-        repo::visits::after_try(db, ticket_id, attempts, None, "done", now).await?;
+        repo::visits::after_try(db, ticket_id, attempts, None, VisitTaskStatus::Done, now).await?;
         return Ok(false);
     }
     let retries = &state.settings.visits.retry_after_minutes;
     match retries.get((attempts - 1) as usize) {
         Some(minutes) => {
             let next = now + chrono::Duration::minutes(*minutes);
-            repo::visits::after_try(db, ticket_id, attempts, Some(next), "due", now).await?;
+            repo::visits::after_try(db, ticket_id, attempts, Some(next), VisitTaskStatus::Due, now).await?;
             Ok(false)
         }
         None => {
-            repo::visits::after_try(db, ticket_id, attempts, None, "unreachable", now).await?;
+            repo::visits::after_try(db, ticket_id, attempts, None, VisitTaskStatus::Unreachable, now).await?;
             metrics::counter!("minsheng_visits_unreachable_total").increment(1);
             Ok(true)
         }

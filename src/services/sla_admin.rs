@@ -4,6 +4,7 @@ use crate::auth::StaffUser;
 use crate::domain::roles::Role;
 use crate::domain::sla::{ClockKind, Policy};
 use crate::domain::values::Priority;
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::catalog::SlaPolicy;
@@ -74,7 +75,7 @@ async fn parse(state: &AppState, b: &PolicyBody, base: Option<&SlaPolicy>) -> Ap
             let c = c.trim();
             repo::catalog::category(&state.db.conn, c)
                 .await?
-                .ok_or_else(|| ApiError::unprocessable("unknown_category", "category_code", "诉求分类不存在"))?;
+                .ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_CATEGORY, "category_code", "诉求分类不存在"))?;
             Some(c.to_string())
         }
         (None, Some(p)) => p.category_code.clone(),
@@ -113,7 +114,7 @@ pub async fn create(state: &AppState, user: &StaffUser, b: &PolicyBody) -> ApiRe
     let p = parse(state, b, None).await?;
     let tx = state.db.begin().await?;
     if repo::sla_policies::find_exact(&*tx, p.category.as_deref(), p.priority.as_str()).await?.is_some() {
-        return Err(ApiError::conflict("policy_exists", "该分类和紧急程度已有时限策略，请修改原策略"));
+        return Err(ApiError::conflict(codes::POLICY_EXISTS, "该分类和紧急程度已有时限策略，请修改原策略"));
     }
     let row =
         repo::sla_policies::save(&*tx, None, &p.name, p.category.as_deref(), p.priority.as_str(), &p.policy).await?;
@@ -130,7 +131,7 @@ pub async fn update(state: &AppState, user: &StaffUser, id: i64, b: &PolicyBody)
     if let Some(other) = repo::sla_policies::find_exact(&*tx, p.category.as_deref(), p.priority.as_str()).await?
         && other.id != id
     {
-        return Err(ApiError::conflict("policy_exists", "该分类和紧急程度已有时限策略，请修改原策略"));
+        return Err(ApiError::conflict(codes::POLICY_EXISTS, "该分类和紧急程度已有时限策略，请修改原策略"));
     }
     let row = repo::sla_policies::save(&*tx, Some(id), &p.name, p.category.as_deref(), p.priority.as_str(), &p.policy)
         .await?;
@@ -146,7 +147,7 @@ pub async fn delete(state: &AppState, user: &StaffUser, id: i64) -> ApiResult<()
     let tx = state.db.begin().await?;
     let old = repo::sla_policies::get(&*tx, id).await?.ok_or_else(|| ApiError::not_found("时限策略不存在"))?;
     if old.category_code.is_none() {
-        return Err(ApiError::conflict("default_policy", "县级默认策略不能删除，可以修改"));
+        return Err(ApiError::conflict(codes::DEFAULT_POLICY, "县级默认策略不能删除，可以修改"));
     }
     repo::sla_policies::delete(&*tx, id).await?;
     tx.commit().await?;

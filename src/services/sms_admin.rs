@@ -5,6 +5,7 @@
 use crate::auth::StaffUser;
 use crate::domain::phone::{Phone, mask};
 use crate::domain::roles::Role;
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::Page;
@@ -109,7 +110,7 @@ pub async fn resend(state: &AppState, user: &StaffUser, id: i64) -> ApiResult<Va
     let m = repo::outbox::get(&*tx, id).await?.ok_or_else(|| ApiError::not_found("消息不存在"))?;
     if !repo::outbox::resend(&*tx, m.id, state.now()).await? {
         return Err(ApiError::conflict(
-            "not_resendable",
+            codes::NOT_RESENDABLE,
             format!("消息当前状态为 {}，只有 dead、failed 或 suppressed 的消息可以重发", m.status),
         ));
     }
@@ -188,7 +189,7 @@ pub async fn handle_reply(state: &AppState, user: &StaffUser, id: i64, note: Opt
     }
     let tx = state.db.begin().await?;
     if !repo::sms::close_reply(&*tx, r.id, user.id, note, state.now()).await? {
-        return Err(ApiError::conflict("already_handled", "该回复不在待处理队列中（可能已被他人处理）"));
+        return Err(ApiError::conflict(codes::ALREADY_HANDLED, "该回复不在待处理队列中（可能已被他人处理）"));
     }
     tx.commit().await?;
     let fresh =

@@ -11,6 +11,7 @@ use crate::auth::StaffUser;
 use crate::domain::phone::{Phone, mask};
 use crate::domain::roles::Role;
 use crate::domain::ticket::{Action, Status};
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::outbox::OutboxMessage;
@@ -121,7 +122,7 @@ async fn sign_for(
     let cadres: Vec<_> = repo::sms::staff_by_phone(&state.db.conn, &row.phone)
         .await?
         .into_iter()
-        .filter(|s| crate::domain::roles::parse_roles(&s.roles).contains(&Role::Cadre))
+        .filter(|s| s.roles.contains(&Role::Cadre))
         .collect();
     let Some(staff) = cadres.iter().find(|s| s.unit_id.is_some() && s.unit_id == unit).or(cadres.first()) else {
         return queue(state, row, m, "该号码不是承办干部，无法签收".into(), now).await;
@@ -227,7 +228,7 @@ async fn note_in_ledger(
     for _ in 0..3 {
         let fx = Effects::entry(false, Some(row.text.clone()), data.clone());
         match change::commit(state, &current, Action::SmsReply, actor.clone(), fx, now).await {
-            Err(e) if e.code == "conflict" => {
+            Err(e) if e.code == codes::CONFLICT => {
                 current = repo::tickets::by_id(&state.db.conn, ticket.id)
                     .await?
                     .ok_or_else(|| ApiError::not_found("工单不存在"))?;
@@ -235,5 +236,5 @@ async fn note_in_ledger(
             other => return other.map(|_| ()),
         }
     }
-    Err(ApiError::conflict("conflict", "工单正被频繁修改，短信回复稍后重试"))
+    Err(ApiError::conflict(codes::CONFLICT, "工单正被频繁修改，短信回复稍后重试"))
 }

@@ -3,6 +3,7 @@ use super::tickets::{local_day_end, local_day_start};
 use crate::auth::StaffUser;
 use crate::domain::metrics::{Counts, Rates};
 use crate::domain::roles::Role;
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::stats::Population;
@@ -61,7 +62,7 @@ pub async fn summary(state: &AppState, user: &StaffUser, q: &PeriodQuery) -> Api
     let region_id = q.region_id.unwrap_or(user.region_id);
     let region = repo::regions::get(db, region_id)
         .await?
-        .ok_or_else(|| ApiError::unprocessable("unknown_region", "region_id", "地区不存在"))?;
+        .ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_REGION, "region_id", "地区不存在"))?;
     if !user.covers_region(&region.path) {
         return Err(ApiError::forbidden("该地区不在您的管辖范围内"));
     }
@@ -86,7 +87,7 @@ pub async fn summary(state: &AppState, user: &StaffUser, q: &PeriodQuery) -> Api
 #[derive(Serialize)]
 pub struct UnitRates {
     pub unit: Value,
-    pub level: String,
+    pub level: crate::domain::values::HandlingLevel,
     pub region_id: i64,
     pub counts: Counts,
     #[serde(flatten)]
@@ -139,7 +140,7 @@ pub async fn units(
     let region_id = q.region_id.unwrap_or(user.region_id);
     let region = repo::regions::get(db, region_id)
         .await?
-        .ok_or_else(|| ApiError::unprocessable("unknown_region", "region_id", "地区不存在"))?;
+        .ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_REGION, "region_id", "地区不存在"))?;
     if !user.covers_region(&region.path) {
         return Err(ApiError::forbidden("该地区不在您的管辖范围内"));
     }

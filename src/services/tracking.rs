@@ -3,6 +3,7 @@
 //! and per ticket number, so the four digits cannot be guessed from one address nor from many.
 use crate::domain::ids::TicketNo;
 use crate::domain::phone::Phone;
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::tickets::Ticket;
@@ -19,7 +20,8 @@ pub async fn find_for_requester(state: &AppState, no: &str, tail: &str, ip: &str
         (format!("track:no:{}", no.chars().take(40).collect::<String>()), limits.track_failures_per_ticket),
     ];
     let now = state.now();
-    let refused = |retry_after: u64| ApiError::too_many("rate_limited", "查询错误次数过多，请稍后再试", retry_after);
+    let refused =
+        |retry_after: u64| ApiError::too_many(codes::RATE_LIMITED, "查询错误次数过多，请稍后再试", retry_after);
     for (subject, limit) in &checks {
         state.limiter.peek(subject, *limit, now).await.map_err(|e| refused(e.retry_after))?;
     }

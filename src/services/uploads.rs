@@ -8,6 +8,7 @@ pub mod photo;
 
 use crate::auth::Caller;
 use crate::domain::values::{UploadKind, UploaderKind};
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::services::tickets::load;
@@ -42,7 +43,7 @@ pub struct Uploader {
 fn unsupported() -> ApiError {
     ApiError::new(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
+        codes::UNSUPPORTED_MEDIA_TYPE,
         "只能上传照片（JPEG、PNG、WebP）或语音（WebM、Ogg、MP4、AMR）",
     )
     .with_field("file")
@@ -55,7 +56,7 @@ fn image_too_large(limits: &PhotoLimits, width: u32, height: u32) -> ApiError {
     } else {
         "照片太大，无法处理，请缩小尺寸后再上传".to_string()
     };
-    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "image_too_large", message).with_field("file")
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, codes::IMAGE_TOO_LARGE, message).with_field("file")
 }
 
 fn photo_error(limits: &PhotoLimits, e: PhotoError) -> ApiError {
@@ -66,7 +67,7 @@ fn photo_error(limits: &PhotoLimits, e: PhotoError) -> ApiError {
         }
         PhotoError::Unreadable(why) => {
             tracing::info!(error = %why, "undecodable image upload");
-            ApiError::unprocessable("image_unreadable", "file", "照片无法识别，请换一张重新上传")
+            ApiError::unprocessable(codes::IMAGE_UNREADABLE, "file", "照片无法识别，请换一张重新上传")
         }
     }
 }
@@ -86,7 +87,8 @@ async fn clean_photo(state: &AppState, bytes: Vec<u8>, media: Media) -> ApiResul
         Ok(permit) => permit.map_err(ApiError::internal)?,
         Err(_) => {
             metrics::counter!("minsheng_uploads_busy_total").increment(1);
-            let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "server_busy", "正在处理的照片较多，请稍后重试");
+            let mut e =
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, codes::SERVER_BUSY, "正在处理的照片较多，请稍后重试");
             e.retry_after = Some(BUSY_RETRY_AFTER_SECONDS);
             return Err(e);
         }
@@ -154,7 +156,7 @@ pub async fn store(state: &AppState, bytes: Vec<u8>, uploader: Uploader) -> ApiR
 pub fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        codes::PAYLOAD_TOO_LARGE,
         format!("文件太大，不能超过{}MB", limit / (1024 * 1024)),
     )
     .with_field("file")
@@ -173,7 +175,7 @@ pub async fn read(state: &AppState, caller: &Caller, id: &str) -> ApiResult<(&'s
     let not_found = || ApiError::not_found("文件不存在");
     let upload = repo::uploads::get(&state.db.conn, id).await?.ok_or_else(not_found)?;
     let allowed = match (caller, upload.ticket_id) {
-        (Caller::Anonymous, _) => return Err(ApiError::unauthorized("unauthorized", "请先登录")),
+        (Caller::Anonymous, _) => return Err(ApiError::unauthorized(codes::UNAUTHORIZED, "请先登录")),
         (Caller::Staff(s), Some(ticket_id)) => {
             let t = repo::tickets::by_id(&state.db.conn, ticket_id).await?.ok_or_else(not_found)?;
             let l = load(&state.db.conn, &t.no).await?;

@@ -3,6 +3,7 @@
 use crate::auth::VillagerUser;
 use crate::auth::jwt::{TYP_VILLAGER, VillagerClaims};
 use crate::domain::phone::Phone;
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::Page;
@@ -88,11 +89,11 @@ pub async fn send_otp(state: &AppState, req: &OtpRequest, ip: &str) -> ApiResult
     if let Some(prev) = record(state, &phone).await? {
         let expires = prev.sent_at + cfg.ttl_seconds;
         if now.timestamp() < expires && attempts(state, &phone, prev.sent_at).await >= cfg.max_attempts {
-            return Err(too_many("otp_locked", "验证码错误次数过多，请稍后再试", expires, now));
+            return Err(too_many(codes::OTP_LOCKED, "验证码错误次数过多，请稍后再试", expires, now));
         }
         if now.timestamp() < prev.sent_at + cfg.resend_seconds {
             return Err(too_many(
-                "otp_cooldown",
+                codes::OTP_COOLDOWN,
                 "验证码已发送，请稍后再重新获取",
                 prev.sent_at + cfg.resend_seconds,
                 now,
@@ -103,7 +104,7 @@ pub async fn send_otp(state: &AppState, req: &OtpRequest, ip: &str) -> ApiResult
     let checks =
         [(format!("otp:phone:{}", phone.as_str()), limits.otp_per_phone), (format!("otp:ip:{ip}"), limits.otp_per_ip)];
     if let Err(e) = state.limiter.hit_all(&checks, now).await {
-        return Err(ApiError::too_many("rate_limited", "获取验证码过于频繁，请稍后再试", e.retry_after));
+        return Err(ApiError::too_many(codes::RATE_LIMITED, "获取验证码过于频繁，请稍后再试", e.retry_after));
     }
     let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
     let sent_at = now.timestamp();
@@ -137,7 +138,7 @@ pub async fn verify_otp(state: &AppState, req: &VerifyRequest) -> ApiResult<Vill
     }
     let now = state.now();
     let cfg = &state.settings.otp;
-    let invalid = || ApiError::unauthorized("otp_invalid", "验证码错误或已过期");
+    let invalid = || ApiError::unauthorized(codes::OTP_INVALID, "验证码错误或已过期");
     let rec = record(state, &phone).await?.ok_or_else(invalid)?;
     let expires = rec.sent_at + cfg.ttl_seconds;
     if now.timestamp() >= expires {
@@ -152,16 +153,16 @@ pub async fn verify_otp(state: &AppState, req: &VerifyRequest) -> ApiResult<Vill
         .await
         .map_err(|e| ApiError::unavailable(format!("验证码服务暂不可用：{e}")))?;
     if attempt > cfg.max_attempts {
-        return Err(too_many("otp_locked", "验证码错误次数过多，请稍后再试", expires, now));
+        return Err(too_many(codes::OTP_LOCKED, "验证码错误次数过多，请稍后再试", expires, now));
     }
     let expected = hex::decode(&rec.hash).unwrap_or_default();
     let given = code_hash(state, &phone, code, rec.sent_at).finalize().into_bytes();
     if !crate::domain::mac::equal(&given, &expected) {
         if attempt >= cfg.max_attempts {
-            return Err(too_many("otp_locked", "验证码错误次数过多，请稍后再试", expires, now));
+            return Err(too_many(codes::OTP_LOCKED, "验证码错误次数过多，请稍后再试", expires, now));
         }
         let left = cfg.max_attempts - attempt;
-        return Err(ApiError::unauthorized("otp_invalid", format!("验证码错误，还可尝试{left}次")));
+        return Err(ApiError::unauthorized(codes::OTP_INVALID, format!("验证码错误，还可尝试{left}次")));
     }
     let _ = state.kv().del(&otp_key(&phone)).await;
     issue(state, format!("phone:{}", phone.as_str()), Some(phone.as_str().to_string()), None)
@@ -181,7 +182,7 @@ pub struct WechatRequest {
 
 /// A county without a mini-program: a client error (the feature is off), not a server fault.
 fn wechat_disabled() -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "wechat_disabled", "本县尚未开通微信登录，请使用短信验证码登录")
+    ApiError::new(StatusCode::FORBIDDEN, codes::WECHAT_DISABLED, "本县尚未开通微信登录，请使用短信验证码登录")
 }
 
 pub async fn wechat_login(state: &AppState, req: &WechatRequest) -> ApiResult<VillagerToken> {
@@ -196,14 +197,16 @@ pub async fn wechat_login(state: &AppState, req: &WechatRequest) -> ApiResult<Vi
             tracing::warn!(error = %e, "wechat login failed");
             Err(match e {
                 WechatError::InvalidCode => {
-                    ApiError::unauthorized("wechat_code_invalid", "微信登录凭证无效或已过期，请重新进入小程序")
+                    ApiError::unauthorized(codes::WECHAT_CODE_INVALID, "微信登录凭证无效或已过期，请重新进入小程序")
                 }
-                WechatError::RateLimited => ApiError::too_many("wechat_rate_limited", "登录过于频繁，请稍后再试", 60),
+                WechatError::RateLimited => {
+                    ApiError::too_many(codes::WECHAT_RATE_LIMITED, "登录过于频繁，请稍后再试", 60)
+                }
                 WechatError::Blocked => ApiError::forbidden("微信账号存在风险，暂不能登录，请拨打服务热线"),
                 WechatError::NotConfigured => wechat_disabled(),
                 WechatError::Busy | WechatError::Transport(_) => ApiError::unavailable("微信服务繁忙，请稍后再试"),
                 WechatError::Other(..) => {
-                    ApiError::new(StatusCode::BAD_GATEWAY, "wechat_error", "微信登录失败，请稍后再试")
+                    ApiError::new(StatusCode::BAD_GATEWAY, codes::WECHAT_ERROR, "微信登录失败，请稍后再试")
                 }
             })
         }

@@ -5,7 +5,9 @@ use super::tickets::{load_readable, visibility};
 use super::views::{TicketRow, ticket_row};
 use crate::auth::StaffUser;
 use crate::domain::roles::Role;
+use crate::domain::ticket::Action;
 use crate::domain::ticket::Status;
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::Page;
@@ -61,17 +63,17 @@ pub async fn claim(state: &AppState, user: &StaffUser, no: &str) -> ApiResult<Cl
     user.require_any(&[Role::Caller])?;
     let l = load_readable(state, user, no).await?;
     if l.ticket.status != Status::Resolved {
-        return Err(ApiError::conflict("not_due", "该工单不在待回访状态"));
+        return Err(ApiError::conflict(codes::NOT_DUE, "该工单不在待回访状态"));
     }
     let now = state.now();
     let until = now + Duration::seconds(state.settings.visits.lease_seconds);
     let tx = state.db.begin().await?;
     let task = repo::visits::task(&*tx, l.ticket.id).await?;
-    if task.as_ref().is_some_and(|t| t.status == "unreachable") {
-        return Err(ApiError::conflict("unreachable", "多次联系未果，该回访已标记为无法联系"));
+    if task.as_ref().is_some_and(|t| t.status == crate::domain::values::VisitTaskStatus::Unreachable) {
+        return Err(ApiError::conflict(codes::UNREACHABLE, "多次联系未果，该回访已标记为无法联系"));
     }
     let Some(lease) = repo::visits::claim(&*tx, l.ticket.id, user.id, now, until).await? else {
-        return Err(ApiError::conflict("claimed_by_other", "该回访正由其他回访员处理"));
+        return Err(ApiError::conflict(codes::CLAIMED_BY_OTHER, "该回访正由其他回访员处理"));
     };
     repo::visits::log_phone_access(&*tx, user.id, l.ticket.id, "return_visit", now).await?;
     tx.commit().await?;
@@ -80,7 +82,7 @@ pub async fn claim(state: &AppState, user: &StaffUser, no: &str) -> ApiResult<Cl
     let result = events
         .iter()
         .rev()
-        .find(|e| e.action == "resolve" || e.action == "council_decision")
+        .find(|e| e.is(Action::Resolve) || e.is(Action::CouncilDecision))
         .and_then(|e| e.note.clone());
     let category =
         repo::catalog::category(&state.db.conn, &l.ticket.category_code).await?.map(|c| c.name).unwrap_or_default();
@@ -105,7 +107,7 @@ pub async fn release(state: &AppState, user: &StaffUser, no: &str) -> ApiResult<
     user.require_any(&[Role::Caller])?;
     let l = load_readable(state, user, no).await?;
     if !repo::visits::release(&state.db.conn, l.ticket.id, user.id, state.now()).await? {
-        return Err(ApiError::conflict("not_claimed", "您没有认领该回访"));
+        return Err(ApiError::conflict(codes::NOT_CLAIMED, "您没有认领该回访"));
     }
     Ok(())
 }

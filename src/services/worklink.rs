@@ -10,6 +10,7 @@ use crate::auth::StaffUser;
 use crate::domain::ticket::Action;
 use crate::domain::values::AssignmentStatus;
 use crate::domain::worklink::{self, LinkError, WorkLink};
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::assignments::Assignment;
@@ -32,7 +33,7 @@ pub const PAGE_ACTIONS: [Action; 5] =
 pub async fn open(state: &AppState, token: &str) -> ApiResult<Opened> {
     let link = worklink::verify(worklink_key(state), token, state.now()).map_err(|e| match e {
         LinkError::Invalid => ApiError::not_found("链接无效，请核对短信中的链接"),
-        LinkError::Expired => ApiError::gone("link_expired", "链接已过期，请登录工作台办理"),
+        LinkError::Expired => ApiError::gone(codes::LINK_EXPIRED, "链接已过期，请登录工作台办理"),
     })?;
     let db = &state.db.conn;
     let assignment = repo::assignments::get(db, link.assignment_id)
@@ -64,7 +65,7 @@ pub async fn act(state: &AppState, token: &str, action: Action, body: &ActionBod
     let o = open(state, token).await?;
     let staff = o.staff.as_ref().ok_or_else(|| ApiError::forbidden("此链接仅供查看，请登录工作台办理"))?;
     if !o.current {
-        return Err(ApiError::conflict("assignment_ended", "该派单已结束，工单已不在您处办理"));
+        return Err(ApiError::conflict(codes::ASSIGNMENT_ENDED, "该派单已结束，工单已不在您处办理"));
     }
     super::actions::act(state, staff, &o.loaded.ticket.no, action, body).await?;
     Ok(())
@@ -78,7 +79,7 @@ pub const MAX_TEXT_BYTES: usize = 8 * 1024;
 
 pub fn photo_too_large() -> ApiError {
     let mb = MAX_PHOTO_BYTES / (1024 * 1024);
-    ApiError::unprocessable("photo_too_large", "photos", format!("每张照片不能超过{mb}MB"))
+    ApiError::unprocessable(codes::PHOTO_TOO_LARGE, "photos", format!("每张照片不能超过{mb}MB"))
 }
 
 pub fn too_many_photos() -> ApiError {
@@ -91,7 +92,7 @@ pub fn too_many_photos() -> ApiError {
 pub async fn store_photo(state: &AppState, o: &Opened, bytes: &[u8]) -> ApiResult<String> {
     // Only photos here (the type is read from the content); the one upload path does the rest.
     if !crate::domain::media::sniff(bytes).is_some_and(|m| m.is_image()) {
-        return Err(ApiError::unprocessable("unsupported_media", "photos", "照片只支持 JPEG、PNG 或 WebP 格式"));
+        return Err(ApiError::unprocessable(codes::UNSUPPORTED_MEDIA, "photos", "照片只支持 JPEG、PNG 或 WebP 格式"));
     }
     if bytes.len() > MAX_PHOTO_BYTES {
         return Err(photo_too_large());

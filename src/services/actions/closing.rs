@@ -3,6 +3,7 @@
 use super::{ActionBody, Effects, after, optional, required};
 use crate::auth::StaffUser;
 use crate::domain::roles::SignoffParty;
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::tickets::Ticket;
@@ -50,7 +51,7 @@ pub async fn close(state: &AppState, l: &Loaded, body: &ActionBody, now: DateTim
     if t.signoff_required {
         let missing = missing_signoffs(&state.db.conn, t).await?;
         if !missing.is_empty() {
-            return Err(ApiError::conflict("signoff_missing", format!("归档前还需会签：{}", missing.join("、"))));
+            return Err(ApiError::conflict(codes::SIGNOFF_MISSING, format!("归档前还需会签：{}", missing.join("、"))));
         }
     }
     let mut fx = Effects::new(true);
@@ -70,14 +71,14 @@ pub async fn signoff(
     let t = &l.ticket;
     let party = party.ok_or_else(|| ApiError::validation("party", "请选择会签方"))?;
     if !t.signoff_required {
-        return Err(ApiError::conflict("signoff_not_required", "该工单的时限策略不要求会签"));
+        return Err(ApiError::conflict(codes::SIGNOFF_NOT_REQUIRED, "该工单的时限策略不要求会签"));
     }
     let signed = signed_parties(&state.db.conn, t).await?;
     if signed.iter().any(|(p, _)| p == party.as_str()) {
-        return Err(ApiError::conflict("already_signed", "该方已会签"));
+        return Err(ApiError::conflict(codes::ALREADY_SIGNED, "该方已会签"));
     }
     if signed.iter().any(|(_, by)| *by == Some(user.id)) {
-        return Err(ApiError::conflict("signer_already_signed", "同一人不能代表两方会签"));
+        return Err(ApiError::conflict(codes::SIGNER_ALREADY_SIGNED, "同一人不能代表两方会签"));
     }
     let mut fx = Effects::new(false);
     fx.note = optional(&body.note, "note")?;
@@ -91,7 +92,7 @@ pub async fn signed_parties<C: ConnectionTrait>(db: &C, t: &Ticket) -> ApiResult
     let since = events.iter().rposition(|e| e.is_resolution()).unwrap_or(0);
     Ok(events[since..]
         .iter()
-        .filter(|e| e.action == "signoff")
+        .filter(|e| e.is(crate::domain::ticket::Action::Signoff))
         .filter_map(|e| {
             let d = serde_json::from_str::<serde_json::Value>(&e.data).ok()?;
             Some((d.get("party")?.as_str()?.to_string(), e.actor_id))

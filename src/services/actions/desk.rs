@@ -4,8 +4,9 @@
 use super::{ActionBody, Effects, optional, required};
 use crate::auth::StaffUser;
 use crate::domain::ticket::Status;
-use crate::domain::values::AssignmentStatus;
+use crate::domain::values::{AssignmentStatus, RegionLevel};
 use crate::domain::values::{Kind, Priority};
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::assignments::AssignmentPatch;
@@ -22,7 +23,7 @@ pub async fn register(state: &AppState, l: &Loaded, body: &ActionBody, now: Date
         repo::catalog::category(db, &c)
             .await?
             .filter(|c| c.active)
-            .ok_or_else(|| ApiError::unprocessable("unknown_category", "category", "诉求分类不存在"))?;
+            .ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_CATEGORY, "category", "诉求分类不存在"))?;
         category = c;
     }
     let kind = match body.kind.as_deref() {
@@ -66,11 +67,11 @@ pub async fn refer(state: &AppState, l: &Loaded, body: &ActionBody, now: DateTim
         None => None,
     };
     if first.is_none() && t.repeat_count == 0 {
-        return Err(ApiError::conflict("not_repeated", "只有重复诉求才能下交村民议事会"));
+        return Err(ApiError::conflict(codes::NOT_REPEATED, "只有重复诉求才能下交村民议事会"));
     }
     let region = repo::regions::get(db, t.region_id).await?.ok_or_else(|| ApiError::not_found("地区不存在"))?;
     let lineage = repo::regions::lineage(db, &region).await?;
-    let village = lineage.iter().rev().find(|r| r.level == "village").unwrap_or(&region);
+    let village = lineage.iter().rev().find(|r| r.level == RegionLevel::Village).unwrap_or(&region);
     let mut fx = Effects::new(true);
     fx.note = Some(reason);
     fx.data = json!({"council_region_id": village.id, "council": format!("{}村民议事会", village.name),
@@ -103,12 +104,12 @@ pub async fn merge(state: &AppState, user: &StaffUser, l: &Loaded, body: &Action
     let into_no = required(&body.into, "into", "合并到的工单编号")?;
     let into = load(&state.db.conn, &into_no)
         .await
-        .map_err(|_| ApiError::unprocessable("unknown_ticket", "into", "要合并到的工单不存在"))?;
+        .map_err(|_| ApiError::unprocessable(codes::UNKNOWN_TICKET, "into", "要合并到的工单不存在"))?;
     if into.ticket.id == t.id {
-        return Err(ApiError::unprocessable("merge_into_self", "into", "不能合并到自身"));
+        return Err(ApiError::unprocessable(codes::MERGE_INTO_SELF, "into", "不能合并到自身"));
     }
     if !user.scope.can_read(&into.facts()) || matches!(into.status(), Status::Merged | Status::Invalid) {
-        return Err(ApiError::unprocessable("merge_target_unusable", "into", "要合并到的工单不可用"));
+        return Err(ApiError::unprocessable(codes::MERGE_TARGET_UNUSABLE, "into", "要合并到的工单不可用"));
     }
     let mut fx = Effects::new(true);
     let note = optional(&body.note, "note")?;

@@ -6,6 +6,7 @@
 use super::{ActionBody, Effects, OrderNotice, optional, required};
 use crate::auth::StaffUser;
 use crate::domain::values::{AssignmentStatus, EscalationDecision};
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::assignments::AssignmentPatch;
@@ -19,7 +20,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 fn active(l: &Loaded) -> ApiResult<&Assignment> {
-    l.active().ok_or_else(|| ApiError::conflict("no_assignment", "工单没有在办的派单"))
+    l.active().ok_or_else(|| ApiError::conflict(codes::NO_ASSIGNMENT, "工单没有在办的派单"))
 }
 
 /// A request is pending when it was made and not yet decided.
@@ -32,11 +33,11 @@ pub async fn default_target<C: ConnectionTrait>(db: &C, unit_id: i64) -> ApiResu
     let unit = repo::regions::unit(db, unit_id).await?.ok_or_else(|| ApiError::not_found("承办单位不存在"))?;
     let region = repo::regions::get(db, unit.region_id).await?.ok_or_else(|| ApiError::not_found("地区不存在"))?;
     let Some(parent) = region.parent_id else {
-        return Err(ApiError::conflict("cannot_escalate", "已是县级承办单位，无法再提级"));
+        return Err(ApiError::conflict(codes::CANNOT_ESCALATE, "已是县级承办单位，无法再提级"));
     };
     repo::regions::lead_unit(db, parent)
         .await?
-        .ok_or_else(|| ApiError::conflict("cannot_escalate", "上级地区没有牵头承办单位，请由派单员指定"))
+        .ok_or_else(|| ApiError::conflict(codes::CANNOT_ESCALATE, "上级地区没有牵头承办单位，请由派单员指定"))
 }
 
 /// The unit that supervises another: the lead unit of the parent region; for a county-level unit,
@@ -55,11 +56,11 @@ pub async fn supervising_unit<C: ConnectionTrait>(db: &C, unit_id: i64) -> ApiRe
 /// same region as) the unit holding the order, inside the dispatcher's scope.
 async fn chosen_target(state: &AppState, user: &StaffUser, from: i64, id: i64) -> ApiResult<Unit> {
     let db = &state.db.conn;
-    let bad = |m: &str| ApiError::unprocessable("unit_not_above", "unit_id", m.to_string());
+    let bad = |m: &str| ApiError::unprocessable(codes::UNIT_NOT_ABOVE, "unit_id", m.to_string());
     let unit = repo::regions::unit(db, id)
         .await?
         .filter(|u| u.active)
-        .ok_or_else(|| ApiError::unprocessable("unknown_unit", "unit_id", "承办单位不存在或已停用"))?;
+        .ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_UNIT, "unit_id", "承办单位不存在或已停用"))?;
     let current = repo::regions::unit(db, from).await?.ok_or_else(|| ApiError::not_found("承办单位不存在"))?;
     let (Some(target_region), Some(current_region)) =
         (repo::regions::get(db, unit.region_id).await?, repo::regions::get(db, current.region_id).await?)
@@ -75,7 +76,7 @@ async fn chosen_target(state: &AppState, user: &StaffUser, from: i64, id: i64) -
         return Err(bad("提级只能交给上级地区的承办单位"));
     }
     if !user.covers_region(&target_region.path) {
-        return Err(ApiError::unprocessable("unit_out_of_scope", "unit_id", "该承办单位不在您的派单范围内"));
+        return Err(ApiError::unprocessable(codes::UNIT_OUT_OF_SCOPE, "unit_id", "该承办单位不在您的派单范围内"));
     }
     Ok(unit)
 }
@@ -154,7 +155,7 @@ pub async fn request(
 ) -> ApiResult<Effects> {
     let a = active(l)?;
     if pending(a) {
-        return Err(ApiError::conflict("escalation_pending", "已申请提级，请等待派单员审批"));
+        return Err(ApiError::conflict(codes::ESCALATION_PENDING, "已申请提级，请等待派单员审批"));
     }
     let reason = required(&body.reason, "reason", "提级理由")?;
     let target = default_target(&state.db.conn, a.unit_id).await?;
@@ -177,7 +178,7 @@ pub async fn request(
 pub fn refuse(l: &Loaded, body: &ActionBody, now: DateTime<Utc>) -> ApiResult<Effects> {
     let a = active(l)?;
     if !pending(a) {
-        return Err(ApiError::conflict("no_escalation_request", "该工单没有待审批的提级申请"));
+        return Err(ApiError::conflict(codes::NO_ESCALATION_REQUEST, "该工单没有待审批的提级申请"));
     }
     let mut fx = Effects::new(false);
     fx.note = Some(required(&body.reason, "reason", "驳回理由")?);

@@ -4,6 +4,7 @@ use super::{ActionBody, Effects, OrderNotice, optional, required, unit_recipient
 use crate::auth::StaffUser;
 use crate::domain::ticket::Status;
 use crate::domain::values::AssignmentStatus;
+use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::assignments::AssignmentPatch;
@@ -16,7 +17,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 fn active(l: &Loaded) -> ApiResult<&Assignment> {
-    l.active().ok_or_else(|| ApiError::conflict("no_assignment", "工单没有在办的派单"))
+    l.active().ok_or_else(|| ApiError::conflict(codes::NO_ASSIGNMENT, "工单没有在办的派单"))
 }
 
 pub async fn dispatch(
@@ -32,17 +33,19 @@ pub async fn dispatch(
     let unit = repo::regions::unit(db, unit_id)
         .await?
         .filter(|u| u.active)
-        .ok_or_else(|| ApiError::unprocessable("unknown_unit", "unit_id", "承办单位不存在或已停用"))?;
+        .ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_UNIT, "unit_id", "承办单位不存在或已停用"))?;
     let unit_region = repo::regions::get(db, unit.region_id).await?.ok_or_else(|| ApiError::not_found("地区不存在"))?;
     if !user.covers_region(&unit_region.path) {
-        return Err(ApiError::unprocessable("unit_out_of_scope", "unit_id", "该承办单位不在您的派单范围内"));
+        return Err(ApiError::unprocessable(codes::UNIT_OUT_OF_SCOPE, "unit_id", "该承办单位不在您的派单范围内"));
     }
     let assignee = match body.assignee_id {
         Some(id) => Some(
             repo::staff::get(db, id)
                 .await?
-                .filter(|s| s.active && s.unit_id == Some(unit.id) && s.roles.contains("cadre"))
-                .ok_or_else(|| ApiError::unprocessable("unknown_assignee", "assignee_id", "承办人不属于该单位"))?,
+                .filter(|s| {
+                    s.active && s.unit_id == Some(unit.id) && s.roles.contains(&crate::domain::roles::Role::Cadre)
+                })
+                .ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_ASSIGNEE, "assignee_id", "承办人不属于该单位"))?,
         ),
         None => None,
     };
