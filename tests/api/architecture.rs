@@ -135,3 +135,24 @@ fn the_service_modules_have_no_dependency_loop() {
         }
     }
 }
+
+#[test]
+fn no_page_markup_is_built_in_rust_strings() {
+    // Pages come from the askama templates in templates/ (escaped by default); the printable card
+    // (src/cards) is SVG drawn by its own writer.
+    let mut offenders = vec![];
+    for path in rust_files(&src()) {
+        if path.starts_with(src().join("cards")) {
+            continue;
+        }
+        for (n, line) in code(&path).lines().enumerate() {
+            let tag = line.match_indices("\"<").any(|(i, _)| {
+                line[i + 2..].chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!')
+            });
+            if tag {
+                offenders.push(format!("{}:{}", path.strip_prefix(src()).unwrap().display(), n + 1));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "HTML built in Rust string literals: {offenders:?}");
+}

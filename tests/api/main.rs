@@ -15,6 +15,7 @@ mod ledger;
 mod limits;
 mod loop_;
 mod metrics_access;
+mod one_door;
 mod orders;
 mod pages;
 mod random_walk;
