@@ -22,3 +22,26 @@ pub trait KvStore: Send + Sync {
     async fn del(&self, key: &str) -> Result<(), KvError>;
     fn name(&self) -> &'static str;
 }
+
+/// A store that is always down: what an outage looks like to its users (the tests of "a store
+/// outage never refuses a villager" and of the SMS rate counting for itself use it).
+pub struct Unavailable;
+
+#[async_trait]
+impl KvStore for Unavailable {
+    async fn incr(&self, _: &str, _: Duration) -> Result<u64, KvError> {
+        Err(KvError("down".into()))
+    }
+    async fn get(&self, _: &str) -> Result<Option<String>, KvError> {
+        Err(KvError("down".into()))
+    }
+    async fn set(&self, _: &str, _: &str, _: Duration) -> Result<(), KvError> {
+        Err(KvError("down".into()))
+    }
+    async fn del(&self, _: &str) -> Result<(), KvError> {
+        Err(KvError("down".into()))
+    }
+    fn name(&self) -> &'static str {
+        "down"
+    }
+}

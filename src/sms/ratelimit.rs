@@ -37,10 +37,7 @@ impl SendRate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kv::{KvError, KvStore};
-    use async_trait::async_trait;
     use std::sync::Arc;
-    use std::time::Duration;
 
     #[tokio::test]
     async fn counts_per_provider_and_second() {
@@ -54,30 +51,9 @@ mod tests {
         assert!(l.acquire("aliyun", 0, t).await, "0 = unlimited");
     }
 
-    struct Down;
-
-    #[async_trait]
-    impl KvStore for Down {
-        async fn incr(&self, _: &str, _: Duration) -> Result<u64, KvError> {
-            Err(KvError("down".into()))
-        }
-        async fn get(&self, _: &str) -> Result<Option<String>, KvError> {
-            Err(KvError("down".into()))
-        }
-        async fn set(&self, _: &str, _: &str, _: Duration) -> Result<(), KvError> {
-            Err(KvError("down".into()))
-        }
-        async fn del(&self, _: &str) -> Result<(), KvError> {
-            Err(KvError("down".into()))
-        }
-        fn name(&self) -> &'static str {
-            "down"
-        }
-    }
-
     #[tokio::test]
     async fn with_the_store_down_the_process_counts_for_itself() {
-        let l = SendRate::new(Limiter::new(Arc::new(Down)));
+        let l = SendRate::new(Limiter::new(Arc::new(crate::kv::Unavailable)));
         let t = Utc::now();
         assert!(l.acquire("aliyun", 1, t).await);
         assert!(!l.acquire("aliyun", 1, t).await, "the budget still holds");

@@ -22,24 +22,8 @@ enum Step {
     Sweep,
 }
 
-const ACTIONS: [Action; 16] = [
-    Action::Register,
-    Action::Dispatch,
-    Action::Accept,
-    Action::Return,
-    Action::Progress,
-    Action::Resolve,
-    Action::Escalate,
-    Action::Urge,
-    Action::Reopen,
-    Action::Close,
-    Action::Signoff,
-    Action::Refer,
-    Action::CouncilDecision,
-    Action::Merge,
-    Action::Invalid,
-    Action::EscalateRefuse,
-];
+/// The actions of `POST /tickets/{no}/{action}`.
+const ACTIONS: [Action; 16] = minsheng::domain::ticket::PATH_ACTIONS;
 
 const TICKETS: usize = 3;
 
