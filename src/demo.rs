@@ -5,7 +5,7 @@ use crate::auth::password::{self, HashParams};
 use crate::db::Db;
 use crate::domain::ids::CardCode;
 use crate::domain::sla::Policy;
-use crate::domain::values::{CardStatus, HandlingLevel, RegionLevel, UnitKind};
+use crate::domain::values::{CardStatus, HandlingLevel, Priority, RegionLevel, UnitKind};
 use crate::repo;
 use crate::repo::regions::{NewUnit, Region};
 use crate::repo::staff::NewStaff;
@@ -255,13 +255,13 @@ pub async fn seed(
     for (i, (code, name, parent, level)) in CATEGORIES.iter().enumerate() {
         repo::catalog::insert_category(&*tx, code, name, *parent, level, i as i32).await?;
     }
-    repo::catalog::insert_policy(&*tx, "默认（普通）", None, "normal", &Policy::default_normal()).await?;
-    repo::catalog::insert_policy(&*tx, "默认（紧急）", None, "urgent", &Policy::default_urgent()).await?;
+    repo::catalog::insert_policy(&*tx, "默认（普通）", None, Priority::Normal, &Policy::default_normal()).await?;
+    repo::catalog::insert_policy(&*tx, "默认（紧急）", None, Priority::Urgent, &Policy::default_urgent()).await?;
     // Complex matters get longer result deadlines (15–90 days); land disputes need four-party sign-off.
     let wages = Policy { resolve_minutes: 15 * 24 * 60, ..Policy::default_normal() };
-    repo::catalog::insert_policy(&*tx, "拖欠工资", Some("wages"), "normal", &wages).await?;
+    repo::catalog::insert_policy(&*tx, "拖欠工资", Some("wages"), Priority::Normal, &wages).await?;
     let land = Policy { resolve_minutes: 30 * 24 * 60, signoff_required: true, ..Policy::default_normal() };
-    repo::catalog::insert_policy(&*tx, "土地纠纷", Some("land"), "normal", &land).await?;
+    repo::catalog::insert_policy(&*tx, "土地纠纷", Some("land"), Priority::Normal, &land).await?;
     for village in &villages {
         let contacts = contacts_for(&*tx, village).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let code = CardCode::generate();

@@ -1,25 +1,26 @@
 //! Deadlines (SLA): a policy in minutes per step, and the clock that turns minutes into instants —
 //! natural time, or working days under a holiday calendar (statutory holidays and make-up workdays).
+use super::values::str_enum;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ClockKind {
-    Natural,
-    Workdays,
-}
-
-impl ClockKind {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "natural" => Some(Self::Natural),
-            "workdays" => Some(Self::Workdays),
-            _ => None,
-        }
+str_enum!(
+    /// How a policy counts its minutes (the `clock` of an SLA policy).
+    ClockKind {
+        Natural => "natural", "自然日";
+        Workdays => "workdays", "工作日";
     }
-}
+);
+
+str_enum!(
+    /// An exceptional day of a stored calendar year (the `kind` of a calendar day).
+    DayKind {
+        Holiday => "holiday", "法定节假日";
+        Workday => "workday", "调休上班";
+    }
+);
 
 /// Minutes allowed for each step (DESIGN.md "Deadlines").
 #[derive(Clone, Debug, PartialEq)]
@@ -259,6 +260,28 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn stored_clock_day_kind_and_priority_round_trip_and_refuse_unknown_values() {
+        use crate::domain::values::Priority;
+        for c in ClockKind::ALL {
+            assert_eq!(ClockKind::parse(c.as_str()), Some(*c));
+        }
+        for k in DayKind::ALL {
+            assert_eq!(DayKind::parse(k.as_str()), Some(*k));
+        }
+        for p in Priority::ALL {
+            assert_eq!(Priority::parse(p.as_str()), Some(*p));
+        }
+        assert_eq!((ClockKind::Workdays.as_str(), DayKind::Holiday.as_str()), ("workdays", "holiday"));
+        for raw in ["", "Natural", "weekdays", "day_off", "high"] {
+            assert_eq!(
+                (ClockKind::parse(raw), DayKind::parse(raw), Priority::parse(raw)),
+                (None, None, None),
+                "{raw:?}"
+            );
+        }
     }
 
     #[test]

@@ -36,6 +36,9 @@ macro_rules! str_enum {
     };
 }
 
+/// Other modules declare their stored enumerations with the same macro (`sms::values`, `domain::sla`).
+pub(crate) use str_enum;
+
 str_enum!(
     /// 诉求类型
     Kind {

@@ -1,27 +1,56 @@
 //! The holiday calendar as data: published years with their statutory days off and make-up
 //! workdays. Deadlines on a working-day clock are computed from what is stored here.
-use crate::domain::sla::Calendar;
+use super::stored;
+use crate::domain::sla::{Calendar, DayKind};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{calendar_days, calendar_years};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 
-pub use entity::calendar_days::Model as CalendarDay;
 pub use entity::calendar_years::Model as CalendarYear;
+
+/// One exceptional day of a stored year, typed (read loudly: an unknown kind or a date that does
+/// not parse is an error, not a day silently left out of the deadlines).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CalendarDay {
+    pub id: i64,
+    pub year: i32,
+    pub day: NaiveDate,
+    pub kind: DayKind,
+    pub name: String,
+}
+
+impl TryFrom<calendar_days::Model> for CalendarDay {
+    type Error = DbErr;
+
+    fn try_from(m: calendar_days::Model) -> Result<CalendarDay, DbErr> {
+        Ok(CalendarDay {
+            day: stored("calendar_days", "day", m.id, &m.day, |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())?,
+            kind: stored("calendar_days", "kind", m.id, &m.kind, DayKind::parse)?,
+            id: m.id,
+            year: m.year,
+            name: m.name,
+        })
+    }
+}
+
+fn typed(rows: Vec<calendar_days::Model>) -> Result<Vec<CalendarDay>, DbErr> {
+    rows.into_iter().map(CalendarDay::try_from).collect()
+}
+
+/// A day to store: (date, kind, name).
+pub type NewDay = (NaiveDate, DayKind, String);
 
 /// Every stored year as a `Calendar`. A handful of rows per year: cheap enough to read whenever a
 /// deadline is computed, so that a year an admin adds counts at once on every instance.
 pub async fn load<C: ConnectionTrait>(db: &C) -> Result<Calendar, DbErr> {
     let years = calendar_years::Entity::find().all(db).await?;
-    let days = calendar_days::Entity::find().all(db).await?;
+    let days = typed(calendar_days::Entity::find().all(db).await?)?;
     let mut cal = Calendar::default();
     for y in years {
-        let of = |kind: &str| -> Vec<NaiveDate> {
-            days.iter()
-                .filter(|d| d.year == y.year && d.kind == kind)
-                .filter_map(|d| NaiveDate::parse_from_str(&d.day, "%Y-%m-%d").ok())
-                .collect()
+        let of = |kind: DayKind| -> Vec<NaiveDate> {
+            days.iter().filter(|d| d.year == y.year && d.kind == kind).map(|d| d.day).collect()
         };
-        cal.add_year(y.year, of("holiday"), of("workday"));
+        cal.add_year(y.year, of(DayKind::Holiday), of(DayKind::Workday));
     }
     Ok(cal)
 }
@@ -39,15 +68,15 @@ pub async fn year<C: ConnectionTrait>(db: &C, year: i32) -> Result<Option<(Calen
         .order_by_asc(calendar_days::Column::Day)
         .all(db)
         .await?;
-    Ok(Some((y, days)))
+    Ok(Some((y, typed(days)?)))
 }
 
-/// Replaces a year: its row and all its days. `days` are (date, kind, name).
+/// Replaces a year: its row and all its days.
 pub async fn put_year<C: ConnectionTrait>(
     db: &C,
     year: i32,
     source: Option<String>,
-    days: &[(NaiveDate, &str, String)],
+    days: &[NewDay],
     by: i64,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
@@ -66,7 +95,7 @@ pub async fn put_year<C: ConnectionTrait>(
     let rows = days.iter().map(|(d, kind, name)| calendar_days::ActiveModel {
         year: Set(year),
         day: Set(d.format("%Y-%m-%d").to_string()),
-        kind: Set(kind.to_string()),
+        kind: Set(kind.as_str().to_string()),
         name: Set(name.clone()),
         ..Default::default()
     });
@@ -83,4 +112,29 @@ pub async fn delete_year<C: ConnectionTrait>(db: &C, year: i32) -> Result<bool, 
         .await?
         .rows_affected
         > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day() -> calendar_days::Model {
+        calendar_days::Model {
+            id: 7,
+            year: 2026,
+            day: "2026-10-01".into(),
+            kind: "holiday".into(),
+            name: "国庆节".into(),
+        }
+    }
+
+    #[test]
+    fn a_day_reads_back_typed_and_an_unknown_kind_or_date_is_refused() {
+        let d = CalendarDay::try_from(day()).unwrap();
+        assert_eq!((d.day, d.kind), (NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(), DayKind::Holiday));
+        let kind = CalendarDay::try_from(calendar_days::Model { kind: "day_off".into(), ..day() }).unwrap_err();
+        assert!(kind.to_string().contains("calendar_days.kind of row 7"), "{kind}");
+        let date = CalendarDay::try_from(calendar_days::Model { day: "2026-13-01".into(), ..day() }).unwrap_err();
+        assert!(date.to_string().contains("calendar_days.day of row 7"), "{date}");
+    }
 }

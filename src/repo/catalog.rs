@@ -1,10 +1,50 @@
 //! Categories (the subject tree) and SLA policies.
+use super::stored;
 use crate::domain::sla::{ClockKind, Policy};
+use crate::domain::values::Priority;
 use entity::{categories, sla_policies};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 
 pub use entity::categories::Model as Category;
-pub use entity::sla_policies::Model as SlaPolicy;
+
+/// An SLA policy row, typed (read loudly: an unknown priority or clock is an error, not the
+/// default clock).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SlaPolicy {
+    pub id: i64,
+    pub name: String,
+    /// None: the county default for its priority.
+    pub category_code: Option<String>,
+    pub priority: Priority,
+    pub policy: Policy,
+}
+
+impl TryFrom<sla_policies::Model> for SlaPolicy {
+    type Error = DbErr;
+
+    fn try_from(m: sla_policies::Model) -> Result<SlaPolicy, DbErr> {
+        Ok(SlaPolicy {
+            priority: stored("sla_policies", "priority", m.id, &m.priority, Priority::parse)?,
+            policy: Policy {
+                clock: stored("sla_policies", "clock", m.id, &m.clock, ClockKind::parse)?,
+                register_minutes: m.register_minutes.into(),
+                dispatch_minutes: m.dispatch_minutes.into(),
+                respond_minutes: m.respond_minutes.into(),
+                progress_minutes: m.progress_minutes.into(),
+                resolve_minutes: m.resolve_minutes.into(),
+                visit_minutes: m.visit_minutes.into(),
+                signoff_required: m.signoff_required,
+            },
+            id: m.id,
+            name: m.name,
+            category_code: m.category_code,
+        })
+    }
+}
+
+pub(crate) fn typed(rows: Vec<sla_policies::Model>) -> Result<Vec<SlaPolicy>, DbErr> {
+    rows.into_iter().map(SlaPolicy::try_from).collect()
+}
 
 pub async fn all_categories<C: ConnectionTrait>(db: &C) -> Result<Vec<Category>, DbErr> {
     categories::Entity::find()
@@ -43,57 +83,66 @@ pub async fn insert_policy<C: ConnectionTrait>(
     db: &C,
     name: &str,
     category: Option<&str>,
-    priority: &str,
+    priority: Priority,
     p: &Policy,
 ) -> Result<SlaPolicy, DbErr> {
-    let clock = match p.clock {
-        ClockKind::Natural => "natural",
-        ClockKind::Workdays => "workdays",
-    };
-    sla_policies::ActiveModel {
-        name: Set(name.into()),
-        category_code: Set(category.map(str::to_string)),
-        priority: Set(priority.into()),
-        clock: Set(clock.into()),
-        register_minutes: Set(p.register_minutes as i32),
-        dispatch_minutes: Set(p.dispatch_minutes as i32),
-        respond_minutes: Set(p.respond_minutes as i32),
-        progress_minutes: Set(p.progress_minutes as i32),
-        resolve_minutes: Set(p.resolve_minutes as i32),
-        visit_minutes: Set(p.visit_minutes as i32),
-        signoff_required: Set(p.signoff_required),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-}
-
-pub fn to_policy(m: &SlaPolicy) -> Policy {
-    Policy {
-        clock: ClockKind::parse(&m.clock).unwrap_or(ClockKind::Natural),
-        register_minutes: m.register_minutes.into(),
-        dispatch_minutes: m.dispatch_minutes.into(),
-        respond_minutes: m.respond_minutes.into(),
-        progress_minutes: m.progress_minutes.into(),
-        resolve_minutes: m.resolve_minutes.into(),
-        visit_minutes: m.visit_minutes.into(),
-        signoff_required: m.signoff_required,
-    }
+    super::sla_policies::save(db, None, name, category, priority, p).await
 }
 
 /// The policy for a category and priority: the category's own, else its nearest ancestor's, else the
 /// county default (no category), else DESIGN.md's defaults.
-pub async fn policy_for<C: ConnectionTrait>(db: &C, category_code: &str, priority: &str) -> Result<Policy, DbErr> {
-    let rows = sla_policies::Entity::find().filter(sla_policies::Column::Priority.eq(priority)).all(db).await?;
+pub async fn policy_for<C: ConnectionTrait>(db: &C, category_code: &str, priority: Priority) -> Result<Policy, DbErr> {
+    let rows = typed(
+        sla_policies::Entity::find().filter(sla_policies::Column::Priority.eq(priority.as_str())).all(db).await?,
+    )?;
     let mut code = Some(category_code.to_string());
     while let Some(c) = code {
         if let Some(p) = rows.iter().find(|r| r.category_code.as_deref() == Some(c.as_str())) {
-            return Ok(to_policy(p));
+            return Ok(p.policy.clone());
         }
         code = category(db, &c).await?.and_then(|cat| cat.parent_code);
     }
     if let Some(p) = rows.iter().find(|r| r.category_code.is_none()) {
-        return Ok(to_policy(p));
+        return Ok(p.policy.clone());
     }
-    Ok(if priority == "urgent" { Policy::default_urgent() } else { Policy::default_normal() })
+    Ok(match priority {
+        Priority::Urgent => Policy::default_urgent(),
+        Priority::Normal => Policy::default_normal(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> sla_policies::Model {
+        sla_policies::Model {
+            id: 2,
+            name: "默认（紧急）".into(),
+            category_code: None,
+            priority: "urgent".into(),
+            clock: "workdays".into(),
+            register_minutes: 15,
+            dispatch_minutes: 10,
+            respond_minutes: 30,
+            progress_minutes: 360,
+            resolve_minutes: 1440,
+            visit_minutes: 1440,
+            signoff_required: false,
+        }
+    }
+
+    #[test]
+    fn a_policy_reads_back_typed_and_an_unknown_priority_or_clock_is_refused() {
+        let p = SlaPolicy::try_from(row()).unwrap();
+        assert_eq!(
+            (p.priority, p.policy.clock, p.policy.dispatch_minutes),
+            (Priority::Urgent, ClockKind::Workdays, 10)
+        );
+        let priority = SlaPolicy::try_from(sla_policies::Model { priority: "high".into(), ..row() }).unwrap_err();
+        assert!(priority.to_string().contains("sla_policies.priority of row 2"), "{priority}");
+        // An unknown clock was read as natural time before: now it is an error, not a default.
+        let clock = SlaPolicy::try_from(sla_policies::Model { clock: "lunar".into(), ..row() }).unwrap_err();
+        assert!(clock.to_string().contains("sla_policies.clock of row 2"), "{clock}");
+    }
 }

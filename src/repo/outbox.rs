@@ -1,8 +1,9 @@
 //! The outbox: messages written in the same transaction as their cause, claimed and sent by the
 //! worker. Claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL so several workers never take the
 //! same message; SQLite has a single writer.
-use super::Page;
+use super::{Page, stored};
 use crate::sms::templates::Message;
+use crate::sms::values::{OutboxChannel, OutboxKind, OutboxStatus, ProviderName};
 use chrono::{DateTime, Duration, Utc};
 use entity::outbox;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -11,7 +12,76 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 
-pub use entity::outbox::Model as OutboxMessage;
+/// An outbox row with its enumerations typed (read loudly: an unknown stored value is an error).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub kind: OutboxKind,
+    pub channel: OutboxChannel,
+    pub recipient: String,
+    pub body: String,
+    /// The provider template the message uses (written as its kind).
+    pub template: String,
+    /// The template variables, as JSON text.
+    pub params: String,
+    pub ticket_id: Option<i64>,
+    pub urgent: bool,
+    pub status: OutboxStatus,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// The provider that accepted it (kept through a resend).
+    pub provider: Option<ProviderName>,
+    pub provider_message_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// The provider's delivery-receipt code (`DELIVERED`, `DELIVRD`, or the failure code).
+    pub receipt_code: Option<String>,
+    pub receipt_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<outbox::Model> for OutboxMessage {
+    type Error = DbErr;
+
+    fn try_from(m: outbox::Model) -> Result<OutboxMessage, DbErr> {
+        Ok(OutboxMessage {
+            kind: stored("outbox", "kind", m.id, &m.kind, OutboxKind::parse)?,
+            channel: stored("outbox", "channel", m.id, &m.channel, OutboxChannel::parse)?,
+            status: stored("outbox", "status", m.id, &m.status, OutboxStatus::parse)?,
+            provider: match &m.provider {
+                Some(p) => Some(stored("outbox", "provider", m.id, p, ProviderName::parse)?),
+                None => None,
+            },
+            id: m.id,
+            recipient: m.recipient,
+            body: m.body,
+            template: m.template,
+            params: m.params,
+            ticket_id: m.ticket_id,
+            urgent: m.urgent,
+            attempts: m.attempts,
+            next_attempt_at: m.next_attempt_at,
+            locked_until: m.locked_until,
+            last_error: m.last_error,
+            provider_message_id: m.provider_message_id,
+            created_at: m.created_at,
+            sent_at: m.sent_at,
+            delivered_at: m.delivered_at,
+            receipt_code: m.receipt_code,
+            receipt_at: m.receipt_at,
+        })
+    }
+}
+
+pub(crate) fn one(row: Option<outbox::Model>) -> Result<Option<OutboxMessage>, DbErr> {
+    row.map(OutboxMessage::try_from).transpose()
+}
+
+fn typed(rows: Vec<outbox::Model>) -> Result<Vec<OutboxMessage>, DbErr> {
+    rows.into_iter().map(OutboxMessage::try_from).collect()
+}
 
 pub async fn enqueue<C: ConnectionTrait>(
     db: &C,
@@ -21,15 +91,15 @@ pub async fn enqueue<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<OutboxMessage, DbErr> {
     outbox::ActiveModel {
-        kind: Set(msg.kind.into()),
-        channel: Set("sms".into()),
+        kind: Set(msg.kind.as_str().into()),
+        channel: Set(OutboxChannel::Sms.as_str().into()),
         recipient: Set(recipient.into()),
         body: Set(msg.body.clone()),
-        template: Set(msg.kind.into()),
+        template: Set(msg.kind.as_str().into()),
         params: Set(msg.params.to_string()),
         ticket_id: Set(ticket_id),
         urgent: Set(msg.urgent),
-        status: Set("pending".into()),
+        status: Set(OutboxStatus::Pending.as_str().into()),
         attempts: Set(0),
         next_attempt_at: Set(now),
         created_at: Set(now),
@@ -37,6 +107,16 @@ pub async fn enqueue<C: ConnectionTrait>(
     }
     .insert(db)
     .await
+    .and_then(OutboxMessage::try_from)
+}
+
+/// What one claim took: the messages to send, and the rows that do not read back (a corrupt or a
+/// newer value). Those are leased like the rest — so they neither hold up the queue nor come back
+/// at every pass — and handed back as errors for the worker to report.
+#[derive(Debug, Default)]
+pub struct Claimed {
+    pub messages: Vec<OutboxMessage>,
+    pub unreadable: Vec<DbErr>,
 }
 
 /// Claims up to `limit` due SMS messages by leasing them until `now + lease`; a worker that dies lets
@@ -47,17 +127,18 @@ pub async fn claim_due<C: ConnectionTrait>(
     now: DateTime<Utc>,
     lease: Duration,
     limit: u64,
-) -> Result<Vec<OutboxMessage>, DbErr> {
+) -> Result<Claimed, DbErr> {
     let backend = db.get_database_backend();
     let lock = if backend == DbBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
     let sql = format!(
-        "SELECT * FROM outbox WHERE status = 'pending' AND channel = 'sms' AND next_attempt_at <= $1 \
+        "SELECT * FROM outbox WHERE status = $2 AND channel = $3 AND next_attempt_at <= $1 \
          AND (locked_until IS NULL OR locked_until < $1) ORDER BY next_attempt_at, id LIMIT {limit}{lock}"
     );
-    let rows =
-        OutboxMessage::find_by_statement(Statement::from_sql_and_values(backend, sql, [now.into()])).all(db).await?;
+    let values = [now.into(), OutboxStatus::Pending.as_str().into(), OutboxChannel::Sms.as_str().into()];
+    let rows = outbox::Model::find_by_statement(Statement::from_sql_and_values(backend, sql, values)).all(db).await?;
+    let mut claimed = Claimed::default();
     if rows.is_empty() {
-        return Ok(rows);
+        return Ok(claimed);
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     outbox::Entity::update_many()
@@ -65,7 +146,13 @@ pub async fn claim_due<C: ConnectionTrait>(
         .filter(outbox::Column::Id.is_in(ids))
         .exec(db)
         .await?;
-    Ok(rows)
+    for row in rows {
+        match OutboxMessage::try_from(row) {
+            Ok(m) => claimed.messages.push(m),
+            Err(e) => claimed.unreadable.push(e),
+        }
+    }
+    Ok(claimed)
 }
 
 /// Records the provider's acceptance. A receipt may already have moved the message on (delivered),
@@ -73,14 +160,17 @@ pub async fn claim_due<C: ConnectionTrait>(
 pub async fn mark_sent<C: ConnectionTrait>(
     db: &C,
     id: i64,
-    provider: &str,
+    provider: ProviderName,
     provider_id: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    let status =
+        Expr::case(Expr::col(outbox::Column::Status).eq(OutboxStatus::Pending.as_str()), OutboxStatus::Sent.as_str())
+            .finally(Expr::col(outbox::Column::Status));
     outbox::Entity::update_many()
-        .col_expr(outbox::Column::Status, Expr::cust("CASE WHEN status = 'pending' THEN 'sent' ELSE status END"))
+        .col_expr(outbox::Column::Status, status.into())
         .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
-        .col_expr(outbox::Column::Provider, Expr::value(provider))
+        .col_expr(outbox::Column::Provider, Expr::value(provider.as_str()))
         .col_expr(outbox::Column::ProviderMessageId, Expr::value(provider_id))
         .col_expr(outbox::Column::SentAt, Expr::value(Some(now)))
         .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
@@ -99,13 +189,13 @@ pub async fn mark_failed<C: ConnectionTrait>(
     retry_at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     outbox::Entity::update_many()
-        .col_expr(outbox::Column::Status, Expr::value(if dead { "dead" } else { "pending" }))
+        .col_expr(outbox::Column::Status, status(if dead { OutboxStatus::Dead } else { OutboxStatus::Pending }))
         .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
         .col_expr(outbox::Column::LastError, Expr::value(Some(error.to_string())))
         .col_expr(outbox::Column::NextAttemptAt, Expr::value(retry_at))
         .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(outbox::Column::Id.eq(id))
-        .filter(outbox::Column::Status.eq("pending"))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Pending.as_str()))
         .exec(db)
         .await?;
     Ok(())
@@ -113,11 +203,11 @@ pub async fn mark_failed<C: ConnectionTrait>(
 
 #[derive(Clone, Debug, Default)]
 pub struct OutboxFilter {
-    pub status: Option<String>,
+    pub status: Option<OutboxStatus>,
     pub phone: Option<String>,
     pub ticket_id: Option<i64>,
-    pub kind: Option<String>,
-    pub provider: Option<String>,
+    pub kind: Option<OutboxKind>,
+    pub provider: Option<ProviderName>,
 }
 
 pub async fn list<C: ConnectionTrait>(
@@ -126,8 +216,8 @@ pub async fn list<C: ConnectionTrait>(
     page: Page,
 ) -> Result<(Vec<OutboxMessage>, u64), DbErr> {
     let mut q = outbox::Entity::find();
-    if let Some(s) = &f.status {
-        q = q.filter(outbox::Column::Status.eq(s.clone()));
+    if let Some(s) = f.status {
+        q = q.filter(outbox::Column::Status.eq(s.as_str()));
     }
     if let Some(p) = &f.phone {
         q = q.filter(outbox::Column::Recipient.eq(p.clone()));
@@ -135,19 +225,27 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(t) = f.ticket_id {
         q = q.filter(outbox::Column::TicketId.eq(t));
     }
-    if let Some(k) = &f.kind {
-        q = q.filter(outbox::Column::Kind.eq(k.clone()));
+    if let Some(k) = f.kind {
+        q = q.filter(outbox::Column::Kind.eq(k.as_str()));
     }
-    if let Some(p) = &f.provider {
-        q = q.filter(outbox::Column::Provider.eq(p.clone()));
+    if let Some(p) = f.provider {
+        q = q.filter(outbox::Column::Provider.eq(p.as_str()));
     }
     let total = q.clone().count(db).await?;
     let items = q.order_by_desc(outbox::Column::Id).offset(page.offset()).limit(page.per_page).all(db).await?;
-    Ok((items, total))
+    Ok((typed(items)?, total))
 }
 
 pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<OutboxMessage>, DbErr> {
-    outbox::Entity::find_by_id(id).one(db).await
+    one(outbox::Entity::find_by_id(id).one(db).await?)
+}
+
+fn status(s: OutboxStatus) -> Expr {
+    Expr::value(s.as_str())
+}
+
+fn one_of(statuses: &[OutboxStatus]) -> Vec<&'static str> {
+    statuses.iter().map(|s| s.as_str()).collect()
 }
 
 /// Puts a claimed message back without counting an attempt (quiet hours, rate limits).
@@ -157,7 +255,7 @@ pub async fn defer<C: ConnectionTrait>(db: &C, id: i64, until: DateTime<Utc>, re
         .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(outbox::Column::LastError, Expr::value(Some(reason.to_string())))
         .filter(outbox::Column::Id.eq(id))
-        .filter(outbox::Column::Status.eq("pending"))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Pending.as_str()))
         .exec(db)
         .await?;
     Ok(())
@@ -166,26 +264,29 @@ pub async fn defer<C: ConnectionTrait>(db: &C, id: i64, until: DateTime<Utc>, re
 /// Withholds a claimed message for good (the recipient opted out): status `suppressed`.
 pub async fn suppress<C: ConnectionTrait>(db: &C, id: i64, reason: &str) -> Result<(), DbErr> {
     outbox::Entity::update_many()
-        .col_expr(outbox::Column::Status, Expr::value("suppressed"))
+        .col_expr(outbox::Column::Status, status(OutboxStatus::Suppressed))
         .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(outbox::Column::LastError, Expr::value(Some(reason.to_string())))
         .filter(outbox::Column::Id.eq(id))
-        .filter(outbox::Column::Status.eq("pending"))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Pending.as_str()))
         .exec(db)
         .await?;
     Ok(())
 }
 
+/// The states an admin may put back in the queue.
+const RESENDABLE: [OutboxStatus; 3] = [OutboxStatus::Dead, OutboxStatus::Failed, OutboxStatus::Suppressed];
+
 /// Queues a dead, failed or suppressed message again with a fresh attempt budget; false when the
 /// message is in another state (someone else resent it, or it is on its way).
 pub async fn resend<C: ConnectionTrait>(db: &C, id: i64, now: DateTime<Utc>) -> Result<bool, DbErr> {
     let res = outbox::Entity::update_many()
-        .col_expr(outbox::Column::Status, Expr::value("pending"))
+        .col_expr(outbox::Column::Status, status(OutboxStatus::Pending))
         .col_expr(outbox::Column::Attempts, Expr::value(0))
         .col_expr(outbox::Column::NextAttemptAt, Expr::value(now))
         .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(outbox::Column::Id.eq(id))
-        .filter(outbox::Column::Status.is_in(["dead", "failed", "suppressed"]))
+        .filter(outbox::Column::Status.is_in(one_of(&RESENDABLE)))
         .exec(db)
         .await?;
     Ok(res.rows_affected == 1)
@@ -196,19 +297,20 @@ pub async fn resend<C: ConnectionTrait>(db: &C, id: i64, now: DateTime<Utc>) -> 
 pub async fn for_receipt<C: ConnectionTrait>(
     db: &C,
     outbox_id: Option<i64>,
-    provider: &str,
+    provider: ProviderName,
     provider_message_id: Option<&str>,
 ) -> Result<Option<OutboxMessage>, DbErr> {
     if let Some(id) = outbox_id {
         return get(db, id).await;
     }
     let Some(pid) = provider_message_id else { return Ok(None) };
-    outbox::Entity::find()
+    let row = outbox::Entity::find()
         .filter(outbox::Column::ProviderMessageId.eq(pid))
-        .filter(outbox::Column::Provider.eq(provider))
+        .filter(outbox::Column::Provider.eq(provider.as_str()))
         .order_by_desc(outbox::Column::Id)
         .one(db)
-        .await
+        .await?;
+    one(row)
 }
 
 /// Applies a delivery receipt. Delivered wins over everything (a receipt is the truth about the
@@ -226,24 +328,90 @@ pub async fn apply_receipt<C: ConnectionTrait>(
         .filter(outbox::Column::Id.eq(id));
     if delivered {
         q = q
-            .col_expr(outbox::Column::Status, Expr::value("delivered"))
+            .col_expr(outbox::Column::Status, status(OutboxStatus::Delivered))
             .col_expr(outbox::Column::DeliveredAt, Expr::value(Some(at)))
             .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None));
     } else {
         q = q
-            .col_expr(outbox::Column::Status, Expr::value("failed"))
+            .col_expr(outbox::Column::Status, status(OutboxStatus::Failed))
             .col_expr(outbox::Column::LastError, Expr::value(Some(format!("receipt: {code}"))))
-            .filter(outbox::Column::Status.is_in(["sent", "pending", "dead"]));
+            .filter(outbox::Column::Status.is_in(one_of(&[
+                OutboxStatus::Sent,
+                OutboxStatus::Pending,
+                OutboxStatus::Dead,
+            ])));
     }
     Ok(q.exec(db).await?.rows_affected == 1)
 }
 
 /// Messages per status, for the provider-health answer.
-pub async fn counts_by_status<C: ConnectionTrait>(db: &C) -> Result<Vec<(String, i64)>, DbErr> {
+pub async fn counts_by_status<C: ConnectionTrait>(db: &C) -> Result<Vec<(OutboxStatus, i64)>, DbErr> {
     let stmt = Statement::from_string(
         db.get_database_backend(),
         "SELECT status, COUNT(*) AS n FROM outbox GROUP BY status ORDER BY status".to_string(),
     );
     let rows = db.query_all_raw(stmt).await?;
-    rows.iter().map(|r| Ok((r.try_get::<String>("", "status")?, r.try_get::<i64>("", "n")?))).collect()
+    rows.iter()
+        .map(|r| {
+            let raw = r.try_get::<String>("", "status")?;
+            let n = r.try_get::<i64>("", "n")?;
+            // Grouped: no single row to name.
+            Ok((stored("outbox", "status", "*", &raw, OutboxStatus::parse)?, n))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> outbox::Model {
+        let at = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        outbox::Model {
+            id: 41,
+            kind: "otp".into(),
+            channel: "sms".into(),
+            recipient: "13812345678".into(),
+            body: "【民声直达】您的验证码是123456".into(),
+            template: "otp".into(),
+            params: r#"{"code":"123456"}"#.into(),
+            ticket_id: None,
+            urgent: true,
+            status: "sent".into(),
+            attempts: 1,
+            next_attempt_at: at,
+            locked_until: None,
+            last_error: None,
+            provider: Some("tencent".into()),
+            provider_message_id: Some("2026:1".into()),
+            created_at: at,
+            sent_at: Some(at),
+            delivered_at: None,
+            receipt_code: None,
+            receipt_at: None,
+        }
+    }
+
+    #[test]
+    fn a_row_reads_back_typed() {
+        let m = OutboxMessage::try_from(row()).unwrap();
+        assert_eq!((m.kind, m.channel, m.status), (OutboxKind::Otp, OutboxChannel::Sms, OutboxStatus::Sent));
+        assert_eq!(m.provider, Some(ProviderName::Tencent));
+        let none = OutboxMessage::try_from(outbox::Model { provider: None, ..row() }).unwrap();
+        assert_eq!(none.provider, None);
+    }
+
+    #[test]
+    fn a_row_with_an_unknown_value_is_refused_naming_the_column() {
+        let corrupt = [
+            ("kind", outbox::Model { kind: "spam".into(), ..row() }),
+            ("channel", outbox::Model { channel: "fax".into(), ..row() }),
+            ("status", outbox::Model { status: "lost".into(), ..row() }),
+            ("provider", outbox::Model { provider: Some("carrier-pigeon".into()), ..row() }),
+        ];
+        for (column, m) in corrupt {
+            let e = OutboxMessage::try_from(m).unwrap_err().to_string();
+            assert!(e.contains(&format!("outbox.{column} of row 41")), "{column}: {e}");
+        }
+    }
 }

@@ -1,44 +1,39 @@
 //! SLA policies as admins manage them (list, read, create, change, delete). `catalog::policy_for`
 //! picks the policy that applies to a ticket.
-use super::catalog::SlaPolicy;
-use crate::domain::sla::{ClockKind, Policy};
+use super::catalog::{SlaPolicy, typed};
+use crate::domain::sla::Policy;
+use crate::domain::values::Priority;
 use entity::sla_policies;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, Unchanged,
 };
 
 pub async fn list<C: ConnectionTrait>(db: &C) -> Result<Vec<SlaPolicy>, DbErr> {
-    sla_policies::Entity::find()
+    let rows = sla_policies::Entity::find()
         .order_by_asc(sla_policies::Column::CategoryCode)
         .order_by_asc(sla_policies::Column::Priority)
         .order_by_asc(sla_policies::Column::Id)
         .all(db)
-        .await
+        .await?;
+    typed(rows)
 }
 
 pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<SlaPolicy>, DbErr> {
-    sla_policies::Entity::find_by_id(id).one(db).await
+    sla_policies::Entity::find_by_id(id).one(db).await?.map(SlaPolicy::try_from).transpose()
 }
 
 /// The policy for exactly this category (None = county default) and priority, if any.
 pub async fn find_exact<C: ConnectionTrait>(
     db: &C,
     category: Option<&str>,
-    priority: &str,
+    priority: Priority,
 ) -> Result<Option<SlaPolicy>, DbErr> {
-    let mut q = sla_policies::Entity::find().filter(sla_policies::Column::Priority.eq(priority));
+    let mut q = sla_policies::Entity::find().filter(sla_policies::Column::Priority.eq(priority.as_str()));
     q = match category {
         Some(c) => q.filter(sla_policies::Column::CategoryCode.eq(c)),
         None => q.filter(sla_policies::Column::CategoryCode.is_null()),
     };
-    q.one(db).await
-}
-
-pub fn clock_name(c: ClockKind) -> &'static str {
-    match c {
-        ClockKind::Natural => "natural",
-        ClockKind::Workdays => "workdays",
-    }
+    q.one(db).await?.map(SlaPolicy::try_from).transpose()
 }
 
 /// Writes a policy: a new row when `id` is None, else the row with that id.
@@ -47,14 +42,14 @@ pub async fn save<C: ConnectionTrait>(
     id: Option<i64>,
     name: &str,
     category: Option<&str>,
-    priority: &str,
+    priority: Priority,
     p: &Policy,
 ) -> Result<SlaPolicy, DbErr> {
     let mut m = sla_policies::ActiveModel {
         name: Set(name.into()),
         category_code: Set(category.map(str::to_string)),
-        priority: Set(priority.into()),
-        clock: Set(clock_name(p.clock).into()),
+        priority: Set(priority.as_str().into()),
+        clock: Set(p.clock.as_str().into()),
         register_minutes: Set(p.register_minutes as i32),
         dispatch_minutes: Set(p.dispatch_minutes as i32),
         respond_minutes: Set(p.respond_minutes as i32),
@@ -64,13 +59,14 @@ pub async fn save<C: ConnectionTrait>(
         signoff_required: Set(p.signoff_required),
         ..Default::default()
     };
-    match id {
+    let row = match id {
         Some(id) => {
             m.id = Unchanged(id);
-            m.update(db).await
+            m.update(db).await?
         }
-        None => m.insert(db).await,
-    }
+        None => m.insert(db).await?,
+    };
+    SlaPolicy::try_from(row)
 }
 
 pub async fn delete<C: ConnectionTrait>(db: &C, id: i64) -> Result<bool, DbErr> {

@@ -1,6 +1,8 @@
 //! SMS gateway records: provider calls (attempts), opt-outs, inbound replies and the operators'
 //! queue, and the lookups reply handling needs (who has this phone, what did we last send them).
-use super::{Page, like_prefix};
+use super::outbox::OutboxMessage;
+use super::{Page, like_prefix, stored};
+use crate::sms::values::{AttemptOutcome, OutboxKind, OutboxStatus, ProviderName, ReplyOutcome, ReplyQueueStatus};
 use chrono::{DateTime, Utc};
 use entity::{outbox, sms_attempts, sms_opt_outs, sms_replies, staff, tickets};
 use sea_orm::sea_query::Expr;
@@ -9,23 +11,122 @@ use sea_orm::{
     QueryOrder, QuerySelect, QueryTrait, Set,
 };
 
-pub use entity::sms_attempts::Model as Attempt;
-pub use entity::sms_opt_outs::Model as OptOut;
-pub use entity::sms_replies::Model as Reply;
+/// One provider call for one outbox message, typed (read loudly).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attempt {
+    pub id: i64,
+    pub outbox_id: i64,
+    pub provider: ProviderName,
+    pub outcome: AttemptOutcome,
+    pub error: Option<String>,
+    pub latency_ms: i64,
+    pub at: DateTime<Utc>,
+}
+
+impl TryFrom<sms_attempts::Model> for Attempt {
+    type Error = DbErr;
+
+    fn try_from(m: sms_attempts::Model) -> Result<Attempt, DbErr> {
+        Ok(Attempt {
+            provider: stored("sms_attempts", "provider", m.id, &m.provider, ProviderName::parse)?,
+            outcome: stored("sms_attempts", "outcome", m.id, &m.outcome, AttemptOutcome::parse)?,
+            id: m.id,
+            outbox_id: m.outbox_id,
+            error: m.error,
+            latency_ms: m.latency_ms,
+            at: m.at,
+        })
+    }
+}
+
+/// A phone that replied TD, typed (read loudly).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptOut {
+    pub id: i64,
+    pub phone: String,
+    /// How the opt-out came (`sms_reply`).
+    pub source: String,
+    pub provider: Option<ProviderName>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<sms_opt_outs::Model> for OptOut {
+    type Error = DbErr;
+
+    fn try_from(m: sms_opt_outs::Model) -> Result<OptOut, DbErr> {
+        Ok(OptOut {
+            provider: match &m.provider {
+                Some(p) => Some(stored("sms_opt_outs", "provider", m.id, p, ProviderName::parse)?),
+                None => None,
+            },
+            id: m.id,
+            phone: m.phone,
+            source: m.source,
+            created_at: m.created_at,
+        })
+    }
+}
+
+/// An SMS a phone sent us and what became of it, typed (read loudly).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reply {
+    pub id: i64,
+    pub provider: ProviderName,
+    pub dedup_key: String,
+    pub phone: String,
+    pub text: String,
+    pub received_at: DateTime<Utc>,
+    pub outcome: ReplyOutcome,
+    pub detail: Option<String>,
+    pub ticket_id: Option<i64>,
+    pub outbox_id: Option<i64>,
+    pub staff_id: Option<i64>,
+    pub queue_status: Option<ReplyQueueStatus>,
+    pub handled_by: Option<i64>,
+    pub handled_at: Option<DateTime<Utc>>,
+    pub handled_note: Option<String>,
+}
+
+impl TryFrom<sms_replies::Model> for Reply {
+    type Error = DbErr;
+
+    fn try_from(m: sms_replies::Model) -> Result<Reply, DbErr> {
+        Ok(Reply {
+            provider: stored("sms_replies", "provider", m.id, &m.provider, ProviderName::parse)?,
+            outcome: stored("sms_replies", "outcome", m.id, &m.outcome, ReplyOutcome::parse)?,
+            queue_status: match &m.queue_status {
+                Some(q) => Some(stored("sms_replies", "queue_status", m.id, q, ReplyQueueStatus::parse)?),
+                None => None,
+            },
+            id: m.id,
+            dedup_key: m.dedup_key,
+            phone: m.phone,
+            text: m.text,
+            received_at: m.received_at,
+            detail: m.detail,
+            ticket_id: m.ticket_id,
+            outbox_id: m.outbox_id,
+            staff_id: m.staff_id,
+            handled_by: m.handled_by,
+            handled_at: m.handled_at,
+            handled_note: m.handled_note,
+        })
+    }
+}
 
 pub async fn insert_attempt<C: ConnectionTrait>(
     db: &C,
     outbox_id: i64,
-    provider: &str,
-    outcome: &str,
+    provider: ProviderName,
+    outcome: AttemptOutcome,
     error: Option<String>,
     latency_ms: i64,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     sms_attempts::ActiveModel {
         outbox_id: Set(outbox_id),
-        provider: Set(provider.into()),
-        outcome: Set(outcome.into()),
+        provider: Set(provider.as_str().into()),
+        outcome: Set(outcome.as_str().into()),
         error: Set(error),
         latency_ms: Set(latency_ms),
         at: Set(at),
@@ -41,7 +142,10 @@ pub async fn attempts_of<C: ConnectionTrait>(db: &C, outbox_id: i64) -> Result<V
         .filter(sms_attempts::Column::OutboxId.eq(outbox_id))
         .order_by_asc(sms_attempts::Column::Id)
         .all(db)
-        .await
+        .await?
+        .into_iter()
+        .map(Attempt::try_from)
+        .collect()
 }
 
 /// A provider's record since `since`: (calls, accepted), the last failure and the last success.
@@ -52,26 +156,29 @@ pub struct Health {
     pub last_sent_at: Option<DateTime<Utc>>,
 }
 
-pub async fn health<C: ConnectionTrait>(db: &C, provider: &str, since: DateTime<Utc>) -> Result<Health, DbErr> {
+pub async fn health<C: ConnectionTrait>(db: &C, provider: ProviderName, since: DateTime<Utc>) -> Result<Health, DbErr> {
+    let (provider, sent) = (provider.as_str(), AttemptOutcome::Sent.as_str());
     let recent = sms_attempts::Entity::find()
         .filter(sms_attempts::Column::Provider.eq(provider))
         .filter(sms_attempts::Column::At.gte(since));
     let calls = recent.clone().count(db).await?;
-    let sent = recent.filter(sms_attempts::Column::Outcome.eq("sent")).count(db).await?;
+    let sent_calls = recent.filter(sms_attempts::Column::Outcome.eq(sent)).count(db).await?;
     let last_error = sms_attempts::Entity::find()
         .filter(sms_attempts::Column::Provider.eq(provider))
-        .filter(sms_attempts::Column::Outcome.ne("sent"))
+        .filter(sms_attempts::Column::Outcome.ne(sent))
         .order_by_desc(sms_attempts::Column::Id)
         .one(db)
-        .await?;
+        .await?
+        .map(Attempt::try_from)
+        .transpose()?;
     let last_sent_at = sms_attempts::Entity::find()
         .filter(sms_attempts::Column::Provider.eq(provider))
-        .filter(sms_attempts::Column::Outcome.eq("sent"))
+        .filter(sms_attempts::Column::Outcome.eq(sent))
         .order_by_desc(sms_attempts::Column::Id)
         .one(db)
         .await?
         .map(|a| a.at);
-    Ok(Health { calls, sent, last_error, last_sent_at })
+    Ok(Health { calls, sent: sent_calls, last_error, last_sent_at })
 }
 
 /// Records an opt-out; a second TD from the same phone changes nothing.
@@ -79,13 +186,13 @@ pub async fn opt_out<C: ConnectionTrait>(
     db: &C,
     phone: &str,
     source: &str,
-    provider: Option<&str>,
+    provider: Option<ProviderName>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let row = sms_opt_outs::ActiveModel {
         phone: Set(phone.into()),
         source: Set(source.into()),
-        provider: Set(provider.map(str::to_string)),
+        provider: Set(provider.map(|p| p.as_str().to_string())),
         created_at: Set(now),
         ..Default::default()
     };
@@ -112,11 +219,11 @@ pub async fn list_opt_outs<C: ConnectionTrait>(db: &C, page: Page) -> Result<(Ve
     let q = sms_opt_outs::Entity::find();
     let total = q.clone().count(db).await?;
     let items = q.order_by_desc(sms_opt_outs::Column::Id).offset(page.offset()).limit(page.per_page).all(db).await?;
-    Ok((items, total))
+    Ok((items.into_iter().map(OptOut::try_from).collect::<Result<_, _>>()?, total))
 }
 
 pub struct NewReply<'a> {
-    pub provider: &'a str,
+    pub provider: ProviderName,
     pub dedup_key: &'a str,
     pub phone: &'a str,
     pub text: &'a str,
@@ -127,12 +234,12 @@ pub struct NewReply<'a> {
 /// pushing the same reply again).
 pub async fn insert_reply<C: ConnectionTrait>(db: &C, r: NewReply<'_>) -> Result<(Reply, bool), DbErr> {
     let row = sms_replies::ActiveModel {
-        provider: Set(r.provider.into()),
+        provider: Set(r.provider.as_str().into()),
         dedup_key: Set(r.dedup_key.into()),
         phone: Set(r.phone.into()),
         text: Set(r.text.into()),
         received_at: Set(r.received_at),
-        outcome: Set("received".into()),
+        outcome: Set(ReplyOutcome::Received.as_str().into()),
         ..Default::default()
     };
     let inserted =
@@ -143,12 +250,12 @@ pub async fn insert_reply<C: ConnectionTrait>(db: &C, r: NewReply<'_>) -> Result
         .one(db)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("sms reply".into()))?;
-    Ok((stored, fresh))
+    Ok((Reply::try_from(stored)?, fresh))
 }
 
 /// How a reply was handled.
-pub struct Handled<'a> {
-    pub outcome: &'a str,
+pub struct Handled {
+    pub outcome: ReplyOutcome,
     pub detail: Option<String>,
     pub ticket_id: Option<i64>,
     pub outbox_id: Option<i64>,
@@ -157,14 +264,14 @@ pub struct Handled<'a> {
     pub queued: bool,
 }
 
-pub async fn set_handled<C: ConnectionTrait>(db: &C, id: i64, h: Handled<'_>) -> Result<(), DbErr> {
+pub async fn set_handled<C: ConnectionTrait>(db: &C, id: i64, h: Handled) -> Result<(), DbErr> {
     sms_replies::Entity::update_many()
-        .col_expr(sms_replies::Column::Outcome, Expr::value(h.outcome))
+        .col_expr(sms_replies::Column::Outcome, Expr::value(h.outcome.as_str()))
         .col_expr(sms_replies::Column::Detail, Expr::value(h.detail))
         .col_expr(sms_replies::Column::TicketId, Expr::value(h.ticket_id))
         .col_expr(sms_replies::Column::OutboxId, Expr::value(h.outbox_id))
         .col_expr(sms_replies::Column::StaffId, Expr::value(h.staff_id))
-        .col_expr(sms_replies::Column::QueueStatus, Expr::value(h.queued.then_some("open")))
+        .col_expr(sms_replies::Column::QueueStatus, Expr::value(h.queued.then_some(ReplyQueueStatus::Open.as_str())))
         .filter(sms_replies::Column::Id.eq(id))
         .exec(db)
         .await?;
@@ -172,7 +279,7 @@ pub async fn set_handled<C: ConnectionTrait>(db: &C, id: i64, h: Handled<'_>) ->
 }
 
 pub async fn get_reply<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Reply>, DbErr> {
-    sms_replies::Entity::find_by_id(id).one(db).await
+    sms_replies::Entity::find_by_id(id).one(db).await?.map(Reply::try_from).transpose()
 }
 
 /// Closes a queued reply; false when it is not open (already handled by someone).
@@ -184,12 +291,12 @@ pub async fn close_reply<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let res = sms_replies::Entity::update_many()
-        .col_expr(sms_replies::Column::QueueStatus, Expr::value("done"))
+        .col_expr(sms_replies::Column::QueueStatus, Expr::value(ReplyQueueStatus::Done.as_str()))
         .col_expr(sms_replies::Column::HandledBy, Expr::value(Some(by)))
         .col_expr(sms_replies::Column::HandledAt, Expr::value(Some(now)))
         .col_expr(sms_replies::Column::HandledNote, Expr::value(note))
         .filter(sms_replies::Column::Id.eq(id))
-        .filter(sms_replies::Column::QueueStatus.eq("open"))
+        .filter(sms_replies::Column::QueueStatus.eq(ReplyQueueStatus::Open.as_str()))
         .exec(db)
         .await?;
     Ok(res.rows_affected == 1)
@@ -199,7 +306,7 @@ pub async fn close_reply<C: ConnectionTrait>(
 /// about tickets under `region_path` plus replies about no ticket.
 pub async fn list_replies<C: ConnectionTrait>(
     db: &C,
-    queue_status: Option<&str>,
+    queue_status: Option<ReplyQueueStatus>,
     region_path: &str,
     page: Page,
 ) -> Result<(Vec<Reply>, u64), DbErr> {
@@ -214,11 +321,11 @@ pub async fn list_replies<C: ConnectionTrait>(
             .add(sms_replies::Column::TicketId.in_subquery(in_scope)),
     );
     if let Some(s) = queue_status {
-        q = q.filter(sms_replies::Column::QueueStatus.eq(s));
+        q = q.filter(sms_replies::Column::QueueStatus.eq(s.as_str()));
     }
     let total = q.clone().count(db).await?;
     let items = q.order_by_desc(sms_replies::Column::Id).offset(page.offset()).limit(page.per_page).all(db).await?;
-    Ok((items, total))
+    Ok((items.into_iter().map(Reply::try_from).collect::<Result<_, _>>()?, total))
 }
 
 /// Active staff with this phone.
@@ -236,19 +343,117 @@ pub async fn staff_by_phone<C: ConnectionTrait>(db: &C, phone: &str) -> Result<V
 pub async fn last_sent_to<C: ConnectionTrait>(
     db: &C,
     phone: &str,
-    kinds: &[&str],
+    kinds: &[OutboxKind],
     ticket_id: Option<i64>,
     since: DateTime<Utc>,
-) -> Result<Option<outbox::Model>, DbErr> {
+) -> Result<Option<OutboxMessage>, DbErr> {
     let mut q = outbox::Entity::find()
         .filter(outbox::Column::Recipient.eq(phone))
-        .filter(outbox::Column::Status.is_in(["sent", "delivered"]))
+        .filter(outbox::Column::Status.is_in([OutboxStatus::Sent.as_str(), OutboxStatus::Delivered.as_str()]))
         .filter(outbox::Column::SentAt.gte(since));
     if !kinds.is_empty() {
-        q = q.filter(outbox::Column::Kind.is_in(kinds.iter().copied()));
+        q = q.filter(outbox::Column::Kind.is_in(kinds.iter().map(|k| k.as_str())));
     }
     if let Some(t) = ticket_id {
         q = q.filter(outbox::Column::TicketId.eq(t));
     }
-    q.order_by_desc(outbox::Column::SentAt).order_by_desc(outbox::Column::Id).one(db).await
+    super::outbox::one(q.order_by_desc(outbox::Column::SentAt).order_by_desc(outbox::Column::Id).one(db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at() -> DateTime<Utc> {
+        DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap_or_default()
+    }
+
+    fn attempt() -> sms_attempts::Model {
+        sms_attempts::Model {
+            id: 5,
+            outbox_id: 41,
+            provider: "aliyun".into(),
+            outcome: "provider_fault".into(),
+            error: Some("balance".into()),
+            latency_ms: 12,
+            at: at(),
+        }
+    }
+
+    fn reply() -> sms_replies::Model {
+        sms_replies::Model {
+            id: 9,
+            provider: "http".into(),
+            dedup_key: "http:1".into(),
+            phone: "13812345678".into(),
+            text: "1".into(),
+            received_at: at(),
+            outcome: "queued".into(),
+            detail: None,
+            ticket_id: None,
+            outbox_id: None,
+            staff_id: None,
+            queue_status: Some("open".into()),
+            handled_by: None,
+            handled_at: None,
+            handled_note: None,
+        }
+    }
+
+    fn opt_out() -> sms_opt_outs::Model {
+        sms_opt_outs::Model {
+            id: 3,
+            phone: "13812345678".into(),
+            source: "sms_reply".into(),
+            provider: Some("console".into()),
+            created_at: at(),
+        }
+    }
+
+    #[test]
+    fn rows_read_back_typed() {
+        let a = Attempt::try_from(attempt()).unwrap();
+        assert_eq!((a.provider, a.outcome), (ProviderName::Aliyun, AttemptOutcome::ProviderFault));
+        let r = Reply::try_from(reply()).unwrap();
+        assert_eq!(
+            (r.provider, r.outcome, r.queue_status),
+            (ProviderName::Http, ReplyOutcome::Queued, Some(ReplyQueueStatus::Open))
+        );
+        assert_eq!(Reply::try_from(sms_replies::Model { queue_status: None, ..reply() }).unwrap().queue_status, None);
+        assert_eq!(OptOut::try_from(opt_out()).unwrap().provider, Some(ProviderName::Console));
+    }
+
+    #[test]
+    fn rows_with_an_unknown_value_are_refused_naming_table_and_column() {
+        let errors = [
+            (
+                "sms_attempts.provider of row 5",
+                Attempt::try_from(sms_attempts::Model { provider: "sms-cat".into(), ..attempt() }).err(),
+            ),
+            (
+                "sms_attempts.outcome of row 5",
+                Attempt::try_from(sms_attempts::Model { outcome: "maybe".into(), ..attempt() }).err(),
+            ),
+            (
+                "sms_replies.provider of row 9",
+                Reply::try_from(sms_replies::Model { provider: "fax".into(), ..reply() }).err(),
+            ),
+            (
+                "sms_replies.outcome of row 9",
+                Reply::try_from(sms_replies::Model { outcome: "ignored".into(), ..reply() }).err(),
+            ),
+            (
+                "sms_replies.queue_status of row 9",
+                Reply::try_from(sms_replies::Model { queue_status: Some("closed".into()), ..reply() }).err(),
+            ),
+            (
+                "sms_opt_outs.provider of row 3",
+                OptOut::try_from(sms_opt_outs::Model { provider: Some("".into()), ..opt_out() }).err(),
+            ),
+        ];
+        for (named, e) in errors {
+            let e = e.map(|e| e.to_string()).unwrap_or_default();
+            assert!(e.contains(named), "{named}: {e:?}");
+        }
+    }
 }

@@ -6,7 +6,7 @@ use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::services::{sms_receipts, sms_replies};
 use crate::sms::callbacks::{self, Presented};
-use crate::sms::settings::PROVIDERS;
+use crate::sms::values::ProviderName;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::Deserialize;
@@ -23,7 +23,7 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-fn authenticate(state: &AppState, req: &HttpRequest, provider: &str, body: &[u8]) -> ApiResult<()> {
+fn authenticate(state: &AppState, req: &HttpRequest, provider: ProviderName, body: &[u8]) -> ApiResult<()> {
     let query = web::Query::<TokenQuery>::from_query(req.query_string()).ok();
     let http = &state.settings.sms.http;
     let presented = Presented {
@@ -36,13 +36,19 @@ fn authenticate(state: &AppState, req: &HttpRequest, provider: &str, body: &[u8]
     if callbacks::authenticate(provider, secret, &presented, state.now(), MAX_SKEW_SECONDS) {
         return Ok(());
     }
+    let provider = provider.as_str();
     tracing::warn!(provider, configured = secret.is_some(), "sms callback refused: bad secret or signature");
-    metrics::counter!("minsheng_sms_callbacks_refused_total", "provider" => provider.to_string()).increment(1);
+    metrics::counter!("minsheng_sms_callbacks_refused_total", "provider" => provider).increment(1);
     Err(ApiError::unauthorized(codes::INVALID_CALLBACK_SIGNATURE, "回调密钥或签名不正确"))
 }
 
-fn provider_of(name: &str) -> ApiResult<&'static str> {
-    PROVIDERS.iter().copied().find(|p| *p == name).ok_or_else(|| ApiError::not_found("未知的短信服务商"))
+fn provider_of(name: &str) -> ApiResult<ProviderName> {
+    ProviderName::parse(name).ok_or_else(|| ApiError::not_found("未知的短信服务商"))
+}
+
+/// The generic gateway and the console get a summary of what their push did.
+fn reports_back(provider: ProviderName) -> bool {
+    matches!(provider, ProviderName::Http | ProviderName::Console)
 }
 
 #[post("/hooks/sms/{provider}/status")]
@@ -57,7 +63,7 @@ async fn status(
     let receipts = callbacks::parse_receipts(provider, &body).map_err(|m| ApiError::validation("body", m))?;
     let applied = sms_receipts::apply(&state, provider, &receipts).await?;
     let mut ack = callbacks::ack(provider);
-    if let Some(obj) = ack.as_object_mut().filter(|_| matches!(provider, "http" | "console")) {
+    if let Some(obj) = ack.as_object_mut().filter(|_| reports_back(provider)) {
         obj.insert("matched".into(), applied.matched.into());
         obj.insert("unmatched".into(), applied.unmatched.into());
     }
@@ -79,7 +85,7 @@ async fn inbound(
         outcomes.push(sms_replies::handle(&state, provider, r).await?);
     }
     let mut ack = callbacks::ack(provider);
-    if let Some(obj) = ack.as_object_mut().filter(|_| matches!(provider, "http" | "console")) {
+    if let Some(obj) = ack.as_object_mut().filter(|_| reports_back(provider)) {
         obj.insert("outcomes".into(), outcomes.into());
     }
     Ok(HttpResponse::Ok().json(ack))

@@ -82,7 +82,7 @@ pub async fn assignment_deadlines<C: ConnectionTrait>(
     t: &Ticket,
     now: DateTime<Utc>,
 ) -> ApiResult<AssignmentDeadlines> {
-    let policy = repo::catalog::policy_for(db, &t.category_code, t.priority.as_str()).await?;
+    let policy = repo::catalog::policy_for(db, &t.category_code, t.priority).await?;
     let cal = calendar(db).await?;
     Ok(Clock { calendar: &cal, tz: state.tz() }.assignment(&policy, now))
 }

@@ -7,7 +7,7 @@ use super::tickets::load;
 use crate::domain::rating_link::{self, RatingLink};
 use crate::domain::signed_link::LinkError;
 use crate::domain::ticket::Status;
-use crate::domain::values::Satisfaction;
+use crate::domain::values::{Satisfaction, VisitChannel};
 use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
@@ -73,7 +73,7 @@ pub async fn rate(
         satisfaction: Some(s.as_str().into()),
         scores: None,
         comment,
-        channel: Some("sms".into()),
+        channel: Some(VisitChannel::Sms.as_str().into()),
     };
     let recorder = Recorder { actor: Actor::villager("群众（评价链接）"), caller_id: None };
     record_by(state, recorder, &l, &req).await

@@ -2,7 +2,7 @@
 //! (a year's statutory days off and make-up workdays, as the State Council publishes them).
 use crate::auth::StaffUser;
 use crate::domain::roles::Role;
-use crate::domain::sla::{ClockKind, Policy};
+use crate::domain::sla::{ClockKind, DayKind, Policy};
 use crate::domain::values::Priority;
 use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
@@ -31,11 +31,11 @@ pub struct PolicyBody {
 }
 
 pub fn policy_json(p: &SlaPolicy) -> Value {
-    json!({"id": p.id, "name": p.name, "category_code": p.category_code, "priority": p.priority, "clock": p.clock,
-           "register_minutes": p.register_minutes, "dispatch_minutes": p.dispatch_minutes,
-           "respond_minutes": p.respond_minutes, "progress_minutes": p.progress_minutes,
-           "resolve_minutes": p.resolve_minutes, "visit_minutes": p.visit_minutes,
-           "signoff_required": p.signoff_required})
+    json!({"id": p.id, "name": p.name, "category_code": p.category_code, "priority": p.priority, "clock": p.policy.clock,
+           "register_minutes": p.policy.register_minutes, "dispatch_minutes": p.policy.dispatch_minutes,
+           "respond_minutes": p.policy.respond_minutes, "progress_minutes": p.policy.progress_minutes,
+           "resolve_minutes": p.policy.resolve_minutes, "visit_minutes": p.policy.visit_minutes,
+           "signoff_required": p.policy.signoff_required})
 }
 
 fn admin(user: &StaffUser) -> ApiResult<()> {
@@ -66,7 +66,7 @@ async fn parse(state: &AppState, b: &PolicyBody, base: Option<&SlaPolicy>) -> Ap
         (Some(p), _) => {
             Priority::parse(p).ok_or_else(|| ApiError::validation("priority", "紧急程度只能是 normal 或 urgent"))?
         }
-        (None, Some(p)) => Priority::parse(&p.priority).unwrap_or(Priority::Normal),
+        (None, Some(p)) => p.priority,
         (None, None) => return Err(ApiError::validation("priority", "请选择紧急程度")),
     };
     let category = match (&b.category_code, base) {
@@ -82,7 +82,7 @@ async fn parse(state: &AppState, b: &PolicyBody, base: Option<&SlaPolicy>) -> Ap
         (None, None) => None,
     };
     let mut policy = match base {
-        Some(p) => repo::catalog::to_policy(p),
+        Some(p) => p.policy.clone(),
         None if priority == Priority::Urgent => Policy::default_urgent(),
         None => Policy::default_normal(),
     };
@@ -113,11 +113,10 @@ pub async fn create(state: &AppState, user: &StaffUser, b: &PolicyBody) -> ApiRe
     admin(user)?;
     let p = parse(state, b, None).await?;
     let tx = state.db.begin().await?;
-    if repo::sla_policies::find_exact(&*tx, p.category.as_deref(), p.priority.as_str()).await?.is_some() {
+    if repo::sla_policies::find_exact(&*tx, p.category.as_deref(), p.priority).await?.is_some() {
         return Err(ApiError::conflict(codes::POLICY_EXISTS, "该分类和紧急程度已有时限策略，请修改原策略"));
     }
-    let row =
-        repo::sla_policies::save(&*tx, None, &p.name, p.category.as_deref(), p.priority.as_str(), &p.policy).await?;
+    let row = repo::sla_policies::save(&*tx, None, &p.name, p.category.as_deref(), p.priority, &p.policy).await?;
     tx.commit().await?;
     tracing::info!(policy_id = row.id, by = user.id, "sla policy created");
     Ok(policy_json(&row))
@@ -128,13 +127,12 @@ pub async fn update(state: &AppState, user: &StaffUser, id: i64, b: &PolicyBody)
     let tx = state.db.begin().await?;
     let old = repo::sla_policies::get(&*tx, id).await?.ok_or_else(|| ApiError::not_found("时限策略不存在"))?;
     let p = parse(state, b, Some(&old)).await?;
-    if let Some(other) = repo::sla_policies::find_exact(&*tx, p.category.as_deref(), p.priority.as_str()).await?
+    if let Some(other) = repo::sla_policies::find_exact(&*tx, p.category.as_deref(), p.priority).await?
         && other.id != id
     {
         return Err(ApiError::conflict(codes::POLICY_EXISTS, "该分类和紧急程度已有时限策略，请修改原策略"));
     }
-    let row = repo::sla_policies::save(&*tx, Some(id), &p.name, p.category.as_deref(), p.priority.as_str(), &p.policy)
-        .await?;
+    let row = repo::sla_policies::save(&*tx, Some(id), &p.name, p.category.as_deref(), p.priority, &p.policy).await?;
     tx.commit().await?;
     tracing::info!(policy_id = id, by = user.id, "sla policy changed");
     Ok(policy_json(&row))
@@ -192,8 +190,8 @@ fn year_json(y: &repo::calendar::CalendarYear, days: &[repo::calendar::CalendarD
     let mut holidays: Vec<Value> = vec![];
     let mut ranges: BTreeMap<(String, NaiveDate), NaiveDate> = BTreeMap::new();
     let mut last: Option<(String, NaiveDate, NaiveDate)> = None;
-    for d in days.iter().filter(|d| d.kind == "holiday") {
-        let Ok(day) = NaiveDate::parse_from_str(&d.day, "%Y-%m-%d") else { continue };
+    for d in days.iter().filter(|d| d.kind == DayKind::Holiday) {
+        let day = d.day;
         match &mut last {
             Some((name, _, to)) if *name == d.name && to.succ_opt() == Some(day) => *to = day,
             _ => {
@@ -213,7 +211,7 @@ fn year_json(y: &repo::calendar::CalendarYear, days: &[repo::calendar::CalendarD
         holidays.push(json!({"name": name, "from": from, "to": to, "days": (to - from).num_days() + 1}));
     }
     let workdays: Vec<Value> =
-        days.iter().filter(|d| d.kind == "workday").map(|d| json!({"date": d.day, "name": d.name})).collect();
+        days.iter().filter(|d| d.kind == DayKind::Workday).map(|d| json!({"date": d.day, "name": d.name})).collect();
     json!({"year": y.year, "source": y.source, "updated_at": y.updated_at, "holidays": holidays,
            "workdays": workdays})
 }
@@ -254,7 +252,7 @@ pub async fn put_year(state: &AppState, user: &StaffUser, year: i32, b: &YearBod
         return Err(ApiError::validation("year", "年份须在2000到2100之间"));
     }
     let holidays = b.holidays.as_ref().ok_or_else(|| ApiError::validation("holidays", "请填写法定节假日"))?;
-    let mut days: Vec<(NaiveDate, &str, String)> = vec![];
+    let mut days: Vec<repo::calendar::NewDay> = vec![];
     for (i, h) in holidays.iter().enumerate() {
         let field = |k: &str| format!("holidays[{i}].{k}");
         let name = h.name.as_deref().map(str::trim).filter(|n| !n.is_empty() && n.chars().count() <= 20);
@@ -264,7 +262,7 @@ pub async fn put_year(state: &AppState, user: &StaffUser, year: i32, b: &YearBod
         if to < from || (to - from).num_days() > 30 {
             return Err(ApiError::validation(field("to"), "放假结束日期须不早于开始日期，且一次不超过31天"));
         }
-        days.extend(from.iter_days().take_while(|d| *d <= to).map(|d| (d, "holiday", name.to_string())));
+        days.extend(from.iter_days().take_while(|d| *d <= to).map(|d| (d, DayKind::Holiday, name.to_string())));
     }
     for (i, w) in b.workdays.iter().flatten().enumerate() {
         let field = format!("workdays[{i}]");
@@ -276,7 +274,7 @@ pub async fn put_year(state: &AppState, user: &StaffUser, year: i32, b: &YearBod
         if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
             return Err(ApiError::validation(field, format!("{d}不是周末，无需调休上班")));
         }
-        days.push((d, "workday", name.unwrap_or_else(|| "调休上班".into())));
+        days.push((d, DayKind::Workday, name.unwrap_or_else(|| "调休上班".into())));
     }
     let mut seen = std::collections::HashSet::new();
     for (d, _, _) in &days {

@@ -10,13 +10,17 @@ use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::Page;
 use crate::repo::outbox::OutboxMessage;
-use crate::sms::templates::{KINDS, segments};
+use crate::sms::templates::segments;
+use crate::sms::values::{OutboxKind, OutboxStatus, ProviderName, ReplyQueueStatus};
 use crate::state::AppState;
 use chrono::Duration;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-const STATUSES: [&str; 6] = ["pending", "sent", "delivered", "failed", "dead", "suppressed"];
+/// The wire names of an enumeration, as a 400 message lists them.
+fn choices<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> String {
+    all.iter().map(|v| name(*v)).collect::<Vec<_>>().join("、")
+}
 
 /// Who works the replies queue (admins hold every role).
 const QUEUE_ROLES: [Role; 2] = [Role::Operator, Role::Dispatcher];
@@ -31,7 +35,7 @@ fn manage(user: &StaffUser) -> ApiResult<()> {
 
 fn message_json(m: &OutboxMessage) -> Value {
     // One-time codes are never shown, not even to admins.
-    let body: String = if m.kind == "otp" {
+    let body: String = if m.kind == OutboxKind::Otp {
         m.body.chars().map(|c| if c.is_ascii_digit() { '*' } else { c }).collect()
     } else {
         // Signed links act for their owner (a cadre, a villager): shown masked.
@@ -61,14 +65,20 @@ fn nonempty(v: &Option<String>) -> Option<&str> {
 /// The outbox, newest first, filtered; (items, total).
 pub async fn outbox(state: &AppState, user: &StaffUser, q: &OutboxQuery, page: Page) -> ApiResult<(Vec<Value>, u64)> {
     admin_only(user, "仅管理员可查看待发消息")?;
-    let status = nonempty(&q.status);
-    if let Some(s) = status.filter(|s| !STATUSES.contains(s)) {
-        return Err(ApiError::validation("status", format!("状态「{s}」不存在，可选：{}", STATUSES.join("、"))));
-    }
-    let kind = nonempty(&q.kind);
-    if let Some(k) = kind.filter(|k| !KINDS.contains(k)) {
-        return Err(ApiError::validation("kind", format!("消息类型「{k}」不存在，可选：{}", KINDS.join("、"))));
-    }
+    let status = match nonempty(&q.status) {
+        Some(s) => Some(OutboxStatus::parse(s).ok_or_else(|| {
+            let all = choices(OutboxStatus::ALL, OutboxStatus::as_str);
+            ApiError::validation("status", format!("状态「{s}」不存在，可选：{all}"))
+        })?),
+        None => None,
+    };
+    let kind = match nonempty(&q.kind) {
+        Some(k) => Some(OutboxKind::parse(k).ok_or_else(|| {
+            let all = choices(OutboxKind::ALL, OutboxKind::as_str);
+            ApiError::validation("kind", format!("消息类型「{k}」不存在，可选：{all}"))
+        })?),
+        None => None,
+    };
     let phone = match nonempty(&q.phone) {
         Some(p) => Some(Phone::parse(p).ok_or_else(|| ApiError::validation("phone", "手机号格式不正确"))?),
         None => None,
@@ -78,13 +88,16 @@ pub async fn outbox(state: &AppState, user: &StaffUser, q: &OutboxQuery, page: P
         Some(no) => Some(repo::tickets::by_no(&state.db.conn, no).await?.map(|t| t.id).unwrap_or(-1)),
         None => None,
     };
-    let filter = repo::outbox::OutboxFilter {
-        status: status.map(str::to_string),
-        phone: phone.map(|p| p.as_str().to_string()),
-        ticket_id,
-        kind: kind.map(str::to_string),
-        provider: nonempty(&q.provider).map(str::to_string),
+    let provider = match nonempty(&q.provider) {
+        // A provider we do not have sent no message (an answer, not a 400, as before).
+        Some(p) => match ProviderName::parse(p) {
+            Some(p) => Some(p),
+            None => return Ok((vec![], 0)),
+        },
+        None => None,
     };
+    let filter =
+        repo::outbox::OutboxFilter { status, phone: phone.map(|p| p.as_str().to_string()), ticket_id, kind, provider };
     let (rows, total) = repo::outbox::list(&state.db.conn, &filter, page).await?;
     Ok((rows.iter().map(message_json).collect(), total))
 }
@@ -111,7 +124,7 @@ pub async fn resend(state: &AppState, user: &StaffUser, id: i64) -> ApiResult<Va
     if !repo::outbox::resend(&*tx, m.id, state.now()).await? {
         return Err(ApiError::conflict(
             codes::NOT_RESENDABLE,
-            format!("消息当前状态为 {}，只有 dead、failed 或 suppressed 的消息可以重发", m.status),
+            format!("消息当前状态为 {}，只有 dead、failed 或 suppressed 的消息可以重发", m.status.as_str()),
         ));
     }
     tx.commit().await?;
@@ -138,8 +151,11 @@ pub async fn providers(state: &AppState, user: &StaffUser) -> ApiResult<Value> {
             "last_error": h.last_error.map(|a| json!({"at": a.at, "outcome": a.outcome, "error": a.error})),
         }));
     }
-    let counts: serde_json::Map<String, Value> =
-        repo::outbox::counts_by_status(&state.db.conn).await?.into_iter().map(|(s, n)| (s, n.into())).collect();
+    let counts: serde_json::Map<String, Value> = repo::outbox::counts_by_status(&state.db.conn)
+        .await?
+        .into_iter()
+        .map(|(s, n)| (s.as_str().to_string(), n.into()))
+        .collect();
     Ok(json!({"items": items, "outbox": counts}))
 }
 
@@ -151,10 +167,12 @@ pub async fn replies(
     page: Page,
 ) -> ApiResult<(Vec<Value>, u64)> {
     user.require_any(&QUEUE_ROLES)?;
-    let status = match status.map(str::trim).filter(|s| !s.is_empty()).unwrap_or("open") {
-        "all" => None,
-        s @ ("open" | "done") => Some(s),
-        _ => return Err(ApiError::validation("status", "状态只能是 open、done 或 all")),
+    let status = match status.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Some(ReplyQueueStatus::Open),
+        Some("all") => None,
+        Some(s) => Some(
+            ReplyQueueStatus::parse(s).ok_or_else(|| ApiError::validation("status", "状态只能是 open、done 或 all"))?,
+        ),
     };
     let (rows, total) = repo::sms::list_replies(&state.db.conn, status, &user.scope.region_path, page).await?;
     // Operators call the villager back; a dispatcher sees the number masked.

@@ -5,6 +5,7 @@ use crate::domain::phone::{Phone, mask};
 use crate::error::ApiResult;
 use crate::repo;
 use crate::sms::callbacks::Receipt;
+use crate::sms::values::{OutboxStatus, ProviderName};
 use crate::state::AppState;
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -13,7 +14,7 @@ pub struct Applied {
     pub unmatched: usize,
 }
 
-pub async fn apply(state: &AppState, provider: &str, receipts: &[Receipt]) -> ApiResult<Applied> {
+pub async fn apply(state: &AppState, provider: ProviderName, receipts: &[Receipt]) -> ApiResult<Applied> {
     let now = state.now();
     let mut out = Applied::default();
     let tx = state.db.begin().await?;
@@ -24,15 +25,15 @@ pub async fn apply(state: &AppState, provider: &str, receipts: &[Receipt]) -> Ap
             .as_deref()
             .map(|p| Phone::parse(p).map(|p| p.as_str().to_string()).unwrap_or_else(|| p.to_string()));
         let Some(m) = found.filter(|m| phone.as_ref().is_none_or(|p| *p == m.recipient)) else {
-            tracing::warn!(provider, outbox_id = ?r.outbox_id, message_id = ?r.provider_message_id,
+            tracing::warn!(provider = provider.as_str(), outbox_id = ?r.outbox_id, message_id = ?r.provider_message_id,
                            to = %phone.as_deref().map(mask).unwrap_or_default(), "sms receipt matches no message");
             out.unmatched += 1;
             continue;
         };
         let code = if r.code.is_empty() { if r.delivered { "DELIVERED" } else { "FAILED" } } else { &r.code };
         repo::outbox::apply_receipt(&*tx, m.id, r.delivered, code, r.at.unwrap_or(now)).await?;
-        let status = if r.delivered { "delivered" } else { "failed" };
-        metrics::counter!("minsheng_sms_receipts_total", "provider" => provider.to_string(), "status" => status)
+        let status = if r.delivered { OutboxStatus::Delivered } else { OutboxStatus::Failed };
+        metrics::counter!("minsheng_sms_receipts_total", "provider" => provider.as_str(), "status" => status.as_str())
             .increment(1);
         out.matched += 1;
     }

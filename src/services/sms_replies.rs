@@ -11,6 +11,7 @@ use crate::auth::StaffUser;
 use crate::domain::phone::{Phone, mask};
 use crate::domain::roles::Role;
 use crate::domain::ticket::{Action, Status};
+use crate::domain::values::VisitChannel;
 use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
@@ -20,24 +21,26 @@ use crate::repo::tickets::{Actor, Ticket};
 use crate::sms::callbacks::Inbound;
 use crate::sms::replies::{self, Intent};
 use crate::sms::signing::sha256_hex;
+use crate::sms::values::{OutboxKind, ProviderName, ReplyOutcome};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 /// Stores and handles one reply; answers its outcome (`duplicate` for a reply handled before).
-pub async fn handle(state: &AppState, provider: &str, i: &Inbound) -> ApiResult<String> {
+pub async fn handle(state: &AppState, provider: ProviderName, i: &Inbound) -> ApiResult<&'static str> {
+    let name = provider.as_str();
     let now = state.now();
     let phone = Phone::parse(&i.phone).map(|p| p.as_str().to_string()).unwrap_or_else(|| i.phone.trim().to_string());
     let text: String = i.text.trim().chars().take(1000).collect();
     // Without the provider's own reference, phone + send time + text identify a re-push; without a
     // send time either, every push counts (better twice in the queue than a reply lost).
     let key = match (&i.reference, i.at) {
-        (Some(r), _) => format!("{provider}:{r}"),
+        (Some(r), _) => format!("{name}:{r}"),
         (None, Some(at)) => {
-            format!("{provider}:{}", sha256_hex(format!("{phone}|{}|{text}", at.timestamp()).as_bytes()))
+            format!("{name}:{}", sha256_hex(format!("{phone}|{}|{text}", at.timestamp()).as_bytes()))
         }
-        (None, None) => format!("{provider}:{}", uuid::Uuid::new_v4()),
+        (None, None) => format!("{name}:{}", uuid::Uuid::new_v4()),
     };
     let (row, fresh) = {
         let tx = state.db.begin().await?;
@@ -46,20 +49,20 @@ pub async fn handle(state: &AppState, provider: &str, i: &Inbound) -> ApiResult<
         tx.commit().await?;
         r
     };
-    if !fresh && row.outcome != "received" {
-        return Ok("duplicate".into());
+    if !fresh && row.outcome != ReplyOutcome::Received {
+        return Ok("duplicate");
     }
     let handled = decide(state, &row, now).await?;
-    let outcome = handled.outcome.to_string();
-    tracing::info!(reply_id = row.id, from = %mask(&phone), outcome = %outcome, "sms reply");
-    metrics::counter!("minsheng_sms_replies_total", "outcome" => outcome.clone()).increment(1);
+    let outcome = handled.outcome.as_str();
+    tracing::info!(reply_id = row.id, from = %mask(&phone), outcome, "sms reply");
+    metrics::counter!("minsheng_sms_replies_total", "outcome" => outcome).increment(1);
     let tx = state.db.begin().await?;
     repo::sms::set_handled(&*tx, row.id, handled).await?;
     tx.commit().await?;
     Ok(outcome)
 }
 
-fn handled(outcome: &'static str, detail: impl Into<String>, m: Option<&OutboxMessage>) -> Handled<'static> {
+fn handled(outcome: ReplyOutcome, detail: impl Into<String>, m: Option<&OutboxMessage>) -> Handled {
     Handled {
         outcome,
         detail: Some(detail.into()),
@@ -70,14 +73,14 @@ fn handled(outcome: &'static str, detail: impl Into<String>, m: Option<&OutboxMe
     }
 }
 
-async fn decide(state: &AppState, row: &Reply, now: DateTime<Utc>) -> ApiResult<Handled<'static>> {
+async fn decide(state: &AppState, row: &Reply, now: DateTime<Utc>) -> ApiResult<Handled> {
     let reply = replies::parse(&row.text);
     let since = now - Duration::hours(state.settings.sms.reply_window_hours);
     if reply.intent == Intent::Unsubscribe {
         let tx = state.db.begin().await?;
-        repo::sms::opt_out(&*tx, &row.phone, "sms_reply", Some(&row.provider), now).await?;
+        repo::sms::opt_out(&*tx, &row.phone, "sms_reply", Some(row.provider), now).await?;
         tx.commit().await?;
-        return Ok(handled("unsubscribed", "已退订非必要短信", None));
+        return Ok(handled(ReplyOutcome::Unsubscribed, "已退订非必要短信", None));
     }
     let named = match &reply.ticket_no {
         Some(no) => match repo::tickets::by_no(&state.db.conn, no).await? {
@@ -86,13 +89,13 @@ async fn decide(state: &AppState, row: &Reply, now: DateTime<Utc>) -> ApiResult<
         },
         None => None,
     };
-    let answerable = ["assignment", "rating_request"];
+    let answerable = [OutboxKind::Assignment, OutboxKind::RatingRequest];
     let context = repo::sms::last_sent_to(&state.db.conn, &row.phone, &answerable, named, since).await?;
-    match (&reply.intent, context.as_ref().map(|m| m.kind.as_str())) {
-        (Intent::Digit(1) | Intent::Acknowledge, Some("assignment")) => {
+    match (&reply.intent, context.as_ref().map(|m| m.kind)) {
+        (Intent::Digit(1) | Intent::Acknowledge, Some(OutboxKind::Assignment)) => {
             sign_for(state, row, context.as_ref(), now).await
         }
-        (Intent::Digit(d), Some("rating_request")) => rate(state, row, context.as_ref(), *d, now).await,
+        (Intent::Digit(d), Some(OutboxKind::RatingRequest)) => rate(state, row, context.as_ref(), *d, now).await,
         (Intent::Other, _) | (_, None) => {
             // Free text: tie it to whatever we last sent this phone, if anything.
             let any = repo::sms::last_sent_to(&state.db.conn, &row.phone, &[], named, since).await?;
@@ -108,12 +111,7 @@ async fn decide(state: &AppState, row: &Reply, now: DateTime<Utc>) -> ApiResult<
 }
 
 /// A cadre's reply to an assignment: accept the order as that cadre (their unit must hold it).
-async fn sign_for(
-    state: &AppState,
-    row: &Reply,
-    m: Option<&OutboxMessage>,
-    now: DateTime<Utc>,
-) -> ApiResult<Handled<'static>> {
+async fn sign_for(state: &AppState, row: &Reply, m: Option<&OutboxMessage>, now: DateTime<Utc>) -> ApiResult<Handled> {
     let Some(ticket) = ticket_of(state, m).await? else {
         return queue(state, row, m, "短信对应的工单不存在".into(), now).await;
     };
@@ -130,7 +128,7 @@ async fn sign_for(
     if l.status() != Status::Dispatched {
         let detail = format!("工单当前状态为「{}」，无需签收", l.status().label());
         note_in_ledger(state, &ticket, row, &detail, now).await?;
-        let mut h = handled("noop", detail, m);
+        let mut h = handled(ReplyOutcome::Noop, detail, m);
         h.staff_id = Some(staff.id);
         return Ok(h);
     }
@@ -139,7 +137,7 @@ async fn sign_for(
     let body = ActionBody { note: Some(format!("短信回复「{}」签收", row.text)), ..Default::default() };
     match act(state, &user, &ticket.no, Action::Accept, &body).await {
         Ok(_) => {
-            let mut h = handled("accepted", format!("{}已签收工单{}", staff.name, ticket.no), m);
+            let mut h = handled(ReplyOutcome::Accepted, format!("{}已签收工单{}", staff.name, ticket.no), m);
             h.staff_id = Some(staff.id);
             Ok(h)
         }
@@ -155,7 +153,7 @@ async fn rate(
     m: Option<&OutboxMessage>,
     digit: u8,
     now: DateTime<Utc>,
-) -> ApiResult<Handled<'static>> {
+) -> ApiResult<Handled> {
     let (Some(ticket), Some((solved, satisfaction, label))) = (ticket_of(state, m).await?, replies::rating(digit))
     else {
         return queue(state, row, m, "无法识别的评价".into(), now).await;
@@ -168,14 +166,14 @@ async fn rate(
         reached: Some(true),
         solved: Some(solved.as_str().into()),
         satisfaction: Some(satisfaction.as_str().into()),
-        channel: Some("sms".into()),
+        channel: Some(VisitChannel::Sms.as_str().into()),
         comment: Some(format!("短信回复「{}」：{label}", row.text)),
         ..Default::default()
     };
     let name = ticket.requester_name.clone().unwrap_or_else(|| "群众".into());
     let recorder = Recorder { actor: Actor::villager(&name), caller_id: None };
     match record_by(state, recorder, &l, &req).await {
-        Ok(v) => Ok(handled("rating", format!("评价「{label}」，工单{}", v.outcome), m)),
+        Ok(v) => Ok(handled(ReplyOutcome::Rating, format!("评价「{label}」，工单{}", v.outcome), m)),
         Err(e) if e.status == StatusCode::CONFLICT => {
             queue(state, row, m, format!("评价未记录：{}", e.message), now).await
         }
@@ -197,8 +195,8 @@ async fn queue(
     m: Option<&OutboxMessage>,
     reason: String,
     now: DateTime<Utc>,
-) -> ApiResult<Handled<'static>> {
-    let mut h = handled("queued", reason.clone(), m);
+) -> ApiResult<Handled> {
+    let mut h = handled(ReplyOutcome::Queued, reason.clone(), m);
     h.queued = true;
     if let Some(ticket) = ticket_of(state, m).await? {
         note_in_ledger(state, &ticket, row, &reason, now).await?;

@@ -2,6 +2,7 @@
 //! provider's format into one shape, the check of the provider's secret, and the acknowledgement
 //! each provider expects. Pure: the route and the services do the I/O.
 use super::providers::http::signature;
+use super::values::ProviderName;
 use crate::domain::mac;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
@@ -68,12 +69,12 @@ struct GenericStatus {
     status: String,
 }
 
-pub fn parse_receipts(provider: &str, body: &[u8]) -> Result<Vec<Receipt>, String> {
+pub fn parse_receipts(provider: ProviderName, body: &[u8]) -> Result<Vec<Receipt>, String> {
     let mut out = Vec::new();
     for v in items(body)? {
         let r = match provider {
             // SmsReport: success (bool), err_code, err_msg, biz_id, out_id, phone_number, report_time.
-            "aliyun" => Receipt {
+            ProviderName::Aliyun => Receipt {
                 outbox_id: string(&v, &["out_id"]).and_then(|s| s.parse().ok()),
                 provider_message_id: string(&v, &["biz_id"]),
                 phone: string(&v, &["phone_number"]),
@@ -83,7 +84,7 @@ pub fn parse_receipts(provider: &str, body: &[u8]) -> Result<Vec<Receipt>, Strin
                 at: string(&v, &["report_time"]).and_then(|s| beijing(&s)),
             },
             // Status callback: sid (= SerialNo), report_status SUCCESS|FAIL, errmsg, description.
-            "tencent" => Receipt {
+            ProviderName::Tencent => Receipt {
                 outbox_id: None,
                 provider_message_id: Some(string(&v, &["sid"]).ok_or("回执缺少 sid 字段")?),
                 phone: string(&v, &["mobile"]),
@@ -93,7 +94,7 @@ pub fn parse_receipts(provider: &str, body: &[u8]) -> Result<Vec<Receipt>, Strin
                 at: string(&v, &["user_receive_time"]).and_then(|s| beijing(&s)),
             },
             // Ours: {outbox_id?, message_id?, phone?, status: delivered|failed, code?, description?, at?}.
-            _ => {
+            ProviderName::Http | ProviderName::Console => {
                 let s: GenericStatus = serde_json::from_value(v.clone()).map_err(|_| "回执缺少 status 字段")?;
                 if !matches!(s.status.as_str(), "delivered" | "failed") {
                     return Err("回执 status 只能是 delivered 或 failed".into());
@@ -117,26 +118,26 @@ pub fn parse_receipts(provider: &str, body: &[u8]) -> Result<Vec<Receipt>, Strin
     Ok(out)
 }
 
-pub fn parse_inbound(provider: &str, body: &[u8]) -> Result<Vec<Inbound>, String> {
+pub fn parse_inbound(provider: ProviderName, body: &[u8]) -> Result<Vec<Inbound>, String> {
     let mut out = Vec::new();
     for v in items(body)? {
         let i = match provider {
             // SmsUp: phone_number, content, send_time, sequence_id (number or string).
-            "aliyun" => Inbound {
+            ProviderName::Aliyun => Inbound {
                 phone: string(&v, &["phone_number"]).ok_or("上行短信缺少 phone_number")?,
                 text: string(&v, &["content"]).unwrap_or_default(),
                 at: string(&v, &["send_time"]).and_then(|s| beijing(&s)),
                 reference: string(&v, &["sequence_id"]),
             },
             // Reply callback: mobile, nationcode, text, time (Unix seconds).
-            "tencent" => Inbound {
+            ProviderName::Tencent => Inbound {
                 phone: string(&v, &["mobile"]).ok_or("上行短信缺少 mobile")?,
                 text: string(&v, &["text"]).unwrap_or_default(),
                 at: field(&v, &["time"]).and_then(Value::as_i64).and_then(|t| DateTime::from_timestamp(t, 0)),
                 reference: None,
             },
             // Ours: {phone, text, at? (RFC 3339), id?}.
-            _ => Inbound {
+            ProviderName::Http | ProviderName::Console => Inbound {
                 phone: string(&v, &["phone"]).ok_or("缺少 phone 字段")?,
                 text: string(&v, &["text"]).unwrap_or_default(),
                 at: string(&v, &["at"]).and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|d| d.to_utc()),
@@ -149,11 +150,11 @@ pub fn parse_inbound(provider: &str, body: &[u8]) -> Result<Vec<Inbound>, String
 }
 
 /// The answer each provider expects when its push was taken.
-pub fn ack(provider: &str) -> Value {
+pub fn ack(provider: ProviderName) -> Value {
     match provider {
-        "aliyun" => json!({"code": 0, "msg": "接收成功"}),
-        "tencent" => json!({"result": 0, "errmsg": "OK"}),
-        _ => json!({"ok": true}),
+        ProviderName::Aliyun => json!({"code": 0, "msg": "接收成功"}),
+        ProviderName::Tencent => json!({"result": 0, "errmsg": "OK"}),
+        ProviderName::Http | ProviderName::Console => json!({"ok": true}),
     }
 }
 
@@ -171,14 +172,14 @@ pub struct Presented<'a> {
 /// registers, so the secret travels as a token in that URL; the generic gateway signs the body
 /// (HMAC-SHA256 over `"{timestamp}.{body}"`, at most `max_skew_seconds` old).
 pub fn authenticate(
-    provider: &str,
+    provider: ProviderName,
     secret: Option<&str>,
     p: &Presented<'_>,
     now: DateTime<Utc>,
     max_skew_seconds: i64,
 ) -> bool {
     let Some(secret) = secret else { return false };
-    if provider == "http" {
+    if provider == ProviderName::Http {
         let (Some(ts), Some(sig)) = (p.timestamp, p.signature) else { return false };
         let Ok(ts) = ts.trim().parse::<i64>() else { return false };
         if (now.timestamp() - ts).abs() > max_skew_seconds {
@@ -192,12 +193,13 @@ pub fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ProviderName::{Aliyun, Http, Tencent};
 
     #[test]
     fn aliyun_report_array_with_a_failure() {
         let body = r#"[{"phone_number":"13900000301","send_time":"2017-01-01 00:00:00","report_time":"2017-01-01 00:00:05","success":true,"err_code":"DELIVERED","err_msg":"用户接收成功","sms_size":"1","biz_id":"12345^0","out_id":"17"},
                        {"phone_number":"13900000302","send_time":"2017-01-01 00:00:00","report_time":"2017-01-01 00:00:09","success":false,"err_code":"MK:0000","err_msg":"空号","sms_size":"1","biz_id":"12346^0","out_id":"18"}]"#;
-        let r = parse_receipts("aliyun", body.as_bytes()).unwrap();
+        let r = parse_receipts(Aliyun, body.as_bytes()).unwrap();
         assert_eq!(r.len(), 2);
         assert_eq!(r[0].outbox_id, Some(17));
         assert!(r[0].delivered && !r[1].delivered);
@@ -209,31 +211,31 @@ mod tests {
     fn aliyun_up_accepts_numeric_and_string_sequence_ids() {
         let a = r#"[{"phone_number":"13800138000","content":"1","send_time":"2017-01-01 00:00:00","dest_code":"1","sequence_id":1234}]"#;
         let b = r#"[{"phone_number":"13800138000","content":"1","send_time":"2017-01-01 00:00:00","dest_code":"1","sequence_id":"1234","sign_name":"x"}]"#;
-        assert_eq!(parse_inbound("aliyun", a.as_bytes()).unwrap()[0].reference.as_deref(), Some("1234"));
-        assert_eq!(parse_inbound("aliyun", b.as_bytes()).unwrap(), parse_inbound("aliyun", a.as_bytes()).unwrap());
+        assert_eq!(parse_inbound(Aliyun, a.as_bytes()).unwrap()[0].reference.as_deref(), Some("1234"));
+        assert_eq!(parse_inbound(Aliyun, b.as_bytes()).unwrap(), parse_inbound(Aliyun, a.as_bytes()).unwrap());
     }
 
     #[test]
     fn tencent_status_array_and_reply_object() {
         let s = r#"[{"user_receive_time":"2015-10-17 08:03:04","nationcode":"86","mobile":"13800138000","report_status":"FAIL","errmsg":"MK:0001","description":"用户短信未送达","sid":"2019:5100123456"}]"#;
-        let r = parse_receipts("tencent", s.as_bytes()).unwrap();
+        let r = parse_receipts(Tencent, s.as_bytes()).unwrap();
         assert_eq!(r[0].provider_message_id.as_deref(), Some("2019:5100123456"));
         assert!(!r[0].delivered);
         let i = r#"{"extend":"","mobile":"13800138000","nationcode":"86","sign":"民声直达","text":"收到","time":1457336869}"#;
-        let i = parse_inbound("tencent", i.as_bytes()).unwrap();
+        let i = parse_inbound(Tencent, i.as_bytes()).unwrap();
         assert_eq!(i[0].text, "收到");
         assert_eq!(i[0].at.map(|t| t.timestamp()), Some(1457336869));
-        assert_eq!(ack("tencent"), json!({"result": 0, "errmsg": "OK"}));
-        assert!(ack("aliyun")["code"].is_number());
+        assert_eq!(ack(Tencent), json!({"result": 0, "errmsg": "OK"}));
+        assert!(ack(Aliyun)["code"].is_number());
     }
 
     #[test]
     fn malformed_pushes_are_refused() {
-        assert!(parse_receipts("aliyun", b"not json").is_err());
-        assert!(parse_receipts("aliyun", br#"[{"out_id":"1"}]"#).is_err());
-        assert!(parse_receipts("http", br#"{"outbox_id":1,"status":"maybe"}"#).is_err());
-        assert!(parse_receipts("http", br#"{"status":"delivered"}"#).is_err());
-        assert!(parse_inbound("tencent", br#"{"text":"1"}"#).is_err());
+        assert!(parse_receipts(Aliyun, b"not json").is_err());
+        assert!(parse_receipts(Aliyun, br#"[{"out_id":"1"}]"#).is_err());
+        assert!(parse_receipts(Http, br#"{"outbox_id":1,"status":"maybe"}"#).is_err());
+        assert!(parse_receipts(Http, br#"{"status":"delivered"}"#).is_err());
+        assert!(parse_inbound(Tencent, br#"{"text":"1"}"#).is_err());
     }
 
     #[test]
@@ -241,15 +243,15 @@ mod tests {
         let now = Utc::now();
         let body = br#"{"phone":"13800138000","text":"1"}"#;
         let with = |token, timestamp, signature| Presented { token, timestamp, signature, body };
-        assert!(authenticate("aliyun", Some("s3cret"), &with(Some("s3cret"), None, None), now, 300));
-        assert!(!authenticate("aliyun", Some("s3cret"), &with(Some("s3cre"), None, None), now, 300));
-        assert!(!authenticate("aliyun", None, &with(Some(""), None, None), now, 300));
+        assert!(authenticate(Aliyun, Some("s3cret"), &with(Some("s3cret"), None, None), now, 300));
+        assert!(!authenticate(Aliyun, Some("s3cret"), &with(Some("s3cre"), None, None), now, 300));
+        assert!(!authenticate(Aliyun, None, &with(Some(""), None, None), now, 300));
         let ts = now.timestamp().to_string();
         let sig = signature("k", now.timestamp(), body);
-        assert!(authenticate("http", Some("k"), &with(None, Some(&ts), Some(&sig)), now, 300));
-        assert!(!authenticate("http", Some("k2"), &with(None, Some(&ts), Some(&sig)), now, 300));
+        assert!(authenticate(Http, Some("k"), &with(None, Some(&ts), Some(&sig)), now, 300));
+        assert!(!authenticate(Http, Some("k2"), &with(None, Some(&ts), Some(&sig)), now, 300));
         let old = (now.timestamp() - 600).to_string();
         let old_sig = signature("k", now.timestamp() - 600, body);
-        assert!(!authenticate("http", Some("k"), &with(None, Some(&old), Some(&old_sig)), now, 300));
+        assert!(!authenticate(Http, Some("k"), &with(None, Some(&old), Some(&old_sig)), now, 300));
     }
 }

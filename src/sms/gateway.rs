@@ -4,6 +4,7 @@
 use super::ratelimit::SendRate;
 use super::retry::resume_at;
 use super::settings::SmsSettings;
+use super::values::{AttemptOutcome, OutboxKind, ProviderName};
 use super::{OutgoingSms, SendError, Sent, SmsProvider};
 use crate::kv::limiter::Limiter;
 use chrono::{DateTime, Duration, Utc};
@@ -15,8 +16,8 @@ use std::time::Instant;
 /// One provider call, as `sms_attempts` records it.
 #[derive(Clone, Debug)]
 pub struct Call {
-    pub provider: &'static str,
-    pub outcome: &'static str,
+    pub provider: ProviderName,
+    pub outcome: AttemptOutcome,
     pub error: Option<String>,
     pub latency_ms: i64,
 }
@@ -25,7 +26,7 @@ pub struct Call {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Verdict {
     Sent {
-        provider: &'static str,
+        provider: ProviderName,
         provider_message_id: Option<String>,
     },
     /// Every provider tried refused the message itself: it will never go.
@@ -61,7 +62,7 @@ pub struct Gateway {
     chain: Vec<Arc<dyn SmsProvider>>,
     settings: SmsSettings,
     rate: SendRate,
-    breakers: Mutex<HashMap<&'static str, Breaker>>,
+    breakers: Mutex<HashMap<ProviderName, Breaker>>,
 }
 
 impl Gateway {
@@ -89,20 +90,20 @@ impl Gateway {
         &self.settings
     }
 
-    /// The primary provider's name.
-    pub fn name(&self) -> &'static str {
-        self.chain.first().map(|p| p.name()).unwrap_or("none")
+    /// The primary provider's name, if one is configured.
+    pub fn name(&self) -> Option<ProviderName> {
+        self.chain.first().map(|p| p.name())
     }
 
     /// (name, role) of each configured provider, primary first.
-    pub fn providers(&self) -> Vec<(&'static str, &'static str)> {
+    pub fn providers(&self) -> Vec<(ProviderName, &'static str)> {
         self.chain.iter().enumerate().map(|(i, p)| (p.name(), if i == 0 { "primary" } else { "secondary" })).collect()
     }
 
     /// Whether a provider's breaker is open at `now` (it is tried last).
-    pub fn breaker_open(&self, name: &str, now: DateTime<Utc>) -> bool {
+    pub fn breaker_open(&self, name: ProviderName, now: DateTime<Utc>) -> bool {
         let map = self.breakers.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(name).and_then(|b| b.open_until).is_some_and(|t| t > now)
+        map.get(&name).and_then(|b| b.open_until).is_some_and(|t| t > now)
     }
 
     /// Sends through the primary provider alone, outside the outbox (kept for callers that need a
@@ -121,7 +122,7 @@ impl Gateway {
         order
     }
 
-    fn record(&self, name: &'static str, failed: bool, now: DateTime<Utc>) {
+    fn record(&self, name: ProviderName, failed: bool, now: DateTime<Utc>) {
         let mut map = self.breakers.lock().unwrap_or_else(|p| p.into_inner());
         let b = map.entry(name).or_default();
         if failed {
@@ -143,14 +144,14 @@ impl Gateway {
         let mut errors: Vec<SendError> = Vec::new();
         for p in self.order(now) {
             let name = p.name();
-            if !self.rate.acquire(name, self.settings.rate_per_second(name), now).await {
+            if !self.rate.acquire(name.as_str(), self.settings.rate_per_second(name), now).await {
                 continue;
             }
             let started = Instant::now();
             let result = p.send(msg).await;
             let latency_ms = started.elapsed().as_millis() as i64;
             let outcome = match &result {
-                Ok(_) => "sent",
+                Ok(_) => AttemptOutcome::Sent,
                 Err(e) => e.outcome(),
             };
             calls.push(Call {
@@ -200,15 +201,16 @@ impl Gateway {
 
 /// Alibaba and Tencent send only what has a registered template; say at start-up which kinds will
 /// have to go through the other provider (or not at all).
-fn warn_missing_templates(provider: &str, sms: &SmsSettings) {
+fn warn_missing_templates(provider: ProviderName, sms: &SmsSettings) {
     let templates = match provider {
-        "aliyun" => &sms.aliyun.common.templates,
-        "tencent" => &sms.tencent.common.templates,
-        _ => return,
+        ProviderName::Aliyun => &sms.aliyun.common.templates,
+        ProviderName::Tencent => &sms.tencent.common.templates,
+        ProviderName::Http | ProviderName::Console => return,
     };
     let missing: Vec<&str> =
-        super::templates::KINDS.iter().copied().filter(|k| templates.get(*k).is_none_or(|t| t.is_empty())).collect();
+        OutboxKind::ALL.iter().map(|k| k.as_str()).filter(|k| templates.get(*k).is_none_or(|t| t.is_empty())).collect();
     if !missing.is_empty() {
+        let provider = provider.as_str();
         tracing::warn!(provider, kinds = ?missing, "no SMS template configured for these message kinds");
     }
 }
@@ -220,31 +222,32 @@ fn join(errors: &[SendError]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ProviderName::{Aliyun, Console, Tencent};
     use async_trait::async_trait;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A provider that answers from a fixed class and counts its calls.
     struct Stub {
-        name: &'static str,
+        name: ProviderName,
         error: Option<SendError>,
         calls: AtomicUsize,
     }
 
     #[async_trait]
     impl SmsProvider for Stub {
-        fn name(&self) -> &'static str {
+        fn name(&self) -> ProviderName {
             self.name
         }
         async fn send(&self, _: &OutgoingSms) -> Result<Sent, SendError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             match &self.error {
                 Some(e) => Err(e.clone()),
-                None => Ok(Sent { provider_message_id: Some(format!("{}-1", self.name)) }),
+                None => Ok(Sent { provider_message_id: Some(format!("{}-1", self.name.as_str())) }),
             }
         }
     }
 
-    fn stub(name: &'static str, error: Option<SendError>) -> Arc<Stub> {
+    fn stub(name: ProviderName, error: Option<SendError>) -> Arc<Stub> {
         Arc::new(Stub { name, error, calls: AtomicUsize::new(0) })
     }
 
@@ -260,22 +263,22 @@ mod tests {
 
     #[tokio::test]
     async fn a_provider_that_keeps_failing_is_tried_last_until_its_breaker_closes() {
-        let down = stub("aliyun", Some(SendError::Transient("HTTP 503".into())));
-        let up = stub("tencent", None);
+        let down = stub(Aliyun, Some(SendError::Transient("HTTP 503".into())));
+        let up = stub(Tencent, None);
         let settings = SmsSettings { breaker_failures: 2, breaker_seconds: 60, ..SmsSettings::default() };
         let g = Gateway::new(vec![down.clone(), up.clone()], settings, Limiter::in_process());
         let tz = chrono_tz::Asia::Shanghai;
         let t0 = Utc::now();
         for _ in 0..2 {
             let d = g.deliver(&msg(), false, t0, tz).await;
-            assert!(matches!(d.verdict, Verdict::Sent { provider: "tencent", .. }));
+            assert!(matches!(d.verdict, Verdict::Sent { provider: Tencent, .. }));
             assert_eq!(d.calls.len(), 2);
         }
-        assert!(g.breaker_open("aliyun", t0));
+        assert!(g.breaker_open(Aliyun, t0));
         let d = g.deliver(&msg(), false, t0, tz).await;
         assert_eq!(d.calls.len(), 1, "the healthy provider goes first while the breaker is open");
         assert_eq!(down.calls.load(Ordering::SeqCst), 2);
-        assert!(!g.breaker_open("aliyun", t0 + Duration::seconds(61)));
+        assert!(!g.breaker_open(Aliyun, t0 + Duration::seconds(61)));
         g.deliver(&msg(), false, t0 + Duration::seconds(61), tz).await;
         assert_eq!(down.calls.load(Ordering::SeqCst), 3, "tried first again once the breaker closed");
     }
@@ -284,16 +287,14 @@ mod tests {
     async fn verdicts_follow_the_error_classes() {
         let tz = chrono_tz::Asia::Shanghai;
         let now = Utc::now();
-        let rejected = || stub("aliyun", Some(SendError::Rejected("bad number".into())));
+        let rejected = || stub(Aliyun, Some(SendError::Rejected("bad number".into())));
         let g = Gateway::new(vec![rejected()], SmsSettings::default(), Limiter::in_process());
         assert!(matches!(g.deliver(&msg(), false, now, tz).await.verdict, Verdict::Rejected(_)));
-        let fault = stub("aliyun", Some(SendError::ProviderFault("balance".into())));
+        let fault = stub(Aliyun, Some(SendError::ProviderFault("balance".into())));
         let g = Gateway::new(vec![fault, rejected()], SmsSettings::default(), Limiter::in_process());
         assert!(matches!(g.deliver(&msg(), false, now, tz).await.verdict, Verdict::Retry(_)));
-        let limited = stub(
-            "aliyun",
-            Some(SendError::Deferred { reason: "limit".into(), window: crate::sms::Window::Seconds(30) }),
-        );
+        let limited =
+            stub(Aliyun, Some(SendError::Deferred { reason: "limit".into(), window: crate::sms::Window::Seconds(30) }));
         let g = Gateway::new(vec![limited], SmsSettings::default(), Limiter::in_process());
         match g.deliver(&msg(), true, now, tz).await.verdict {
             Verdict::Deferred { until, .. } => assert_eq!(until, now + Duration::seconds(35)),
@@ -301,7 +302,7 @@ mod tests {
         }
         let mut settings = SmsSettings::default();
         settings.console.rate_per_second = 1;
-        let g = Gateway::new(vec![stub("console", None)], settings, Limiter::in_process());
+        let g = Gateway::new(vec![stub(Console, None)], settings, Limiter::in_process());
         assert!(matches!(g.deliver(&msg(), false, now, tz).await.verdict, Verdict::Sent { .. }));
         assert_eq!(
             g.deliver(&msg(), false, now, tz).await.verdict,
@@ -319,6 +320,6 @@ mod tests {
         s.sms.secondary = "carrier-pigeon".into();
         assert!(Gateway::from_settings(&s, Limiter::in_process()).is_err());
         s.sms.secondary = String::new();
-        assert_eq!(Gateway::from_settings(&s, Limiter::in_process()).unwrap().providers(), [("console", "primary")]);
+        assert_eq!(Gateway::from_settings(&s, Limiter::in_process()).unwrap().providers(), [(Console, "primary")]);
     }
 }

@@ -1,5 +1,6 @@
 //! What the gateway needs to know about each message kind: who receives it, whether a villager may
 //! opt out of it, whether it waits out quiet hours, and the order of its template variables.
+use super::values::OutboxKind;
 use serde_json::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -8,39 +9,45 @@ pub enum Audience {
     Staff,
 }
 
-/// Kinds that go to cadres and leaders as part of their duty.
-const STAFF_KINDS: [&str; 5] = ["assignment", "urge", "escalation", "reminder", "weekly_report"];
-
-/// Kinds not listed as staff kinds count as villager messages, so a kind added later is covered by
-/// quiet hours and opt-outs until someone decides otherwise.
-pub fn audience(kind: &str) -> Audience {
-    if STAFF_KINDS.contains(&kind) { Audience::Staff } else { Audience::Villager }
+/// Staff kinds go to cadres and leaders as part of their duty. The match is exhaustive, so a kind
+/// added later gets its audience (and with it quiet hours and opt-outs) decided when it is added.
+pub fn audience(kind: OutboxKind) -> Audience {
+    match kind {
+        OutboxKind::Assignment
+        | OutboxKind::Urge
+        | OutboxKind::Escalation
+        | OutboxKind::Reminder
+        | OutboxKind::WeeklyReport => Audience::Staff,
+        OutboxKind::Confirmation | OutboxKind::Otp | OutboxKind::RatingRequest => Audience::Villager,
+    }
 }
 
 /// Sent even to a phone that replied TD: one-time codes the person asked for, and duty messages.
-pub fn essential(kind: &str) -> bool {
-    kind == "otp" || audience(kind) == Audience::Staff
+pub fn essential(kind: OutboxKind) -> bool {
+    kind == OutboxKind::Otp || audience(kind) == Audience::Staff
 }
 
 /// Non-urgent villager messages wait for the morning; one-time codes never wait.
-pub fn waits_out_quiet_hours(kind: &str, urgent: bool) -> bool {
-    audience(kind) == Audience::Villager && !urgent && kind != "otp"
+pub fn waits_out_quiet_hours(kind: OutboxKind, urgent: bool) -> bool {
+    audience(kind) == Audience::Villager && !urgent && kind != OutboxKind::Otp
 }
 
 /// Default order of template variables for providers whose variables are positional (Tencent):
 /// the templates registered with the provider must use this order (or configure `param_order`).
-pub fn param_names(kind: &str, params: &Value) -> Vec<String> {
-    let fixed: &[&str] = match kind {
-        "assignment" => &["no", "category", "village", "deadline", "token"],
-        "escalation" => &["no", "category", "deadline", "token"],
+/// `template` is the outbox row's template name: a message kind, whose order is fixed here, or any
+/// other name, whose variables go in key order.
+pub fn param_names(template: &str, params: &Value) -> Vec<String> {
+    let fixed: &[&str] = match OutboxKind::parse(template) {
+        Some(OutboxKind::Assignment) => &["no", "category", "village", "deadline", "token"],
+        Some(OutboxKind::Escalation) => &["no", "category", "deadline", "token"],
 
-        "confirmation" | "urge" => &["no"],
-        "rating_request" => &["no", "token"],
-        "reminder" => &["no", "step", "deadline", "token"],
-        "weekly_report" => &["week", "unit", "score", "rank", "units"],
+        Some(OutboxKind::Confirmation | OutboxKind::Urge) => &["no"],
+        Some(OutboxKind::RatingRequest) => &["no", "token"],
+        Some(OutboxKind::Reminder) => &["no", "step", "deadline", "token"],
+        Some(OutboxKind::WeeklyReport) => &["week", "unit", "score", "rank", "units"],
 
-        "otp" => &["code"],
-        _ => &[],
+        Some(OutboxKind::Otp) => &["code"],
+        None => &[],
     };
     if !fixed.is_empty() {
         return fixed.iter().map(|s| s.to_string()).collect();
@@ -55,12 +62,14 @@ mod tests {
 
     #[test]
     fn duty_messages_are_essential_and_ignore_quiet_hours() {
-        assert!(essential("assignment") && essential("otp") && !essential("rating_request"));
-        assert!(!essential("confirmation") && !essential("some_new_notice"));
-        assert!(waits_out_quiet_hours("rating_request", false));
-        assert!(!waits_out_quiet_hours("rating_request", true));
-        assert!(!waits_out_quiet_hours("otp", false));
-        assert!(!waits_out_quiet_hours("reminder", false));
+        use OutboxKind::*;
+        assert!(essential(Assignment) && essential(Otp) && !essential(RatingRequest));
+        // Every kind is placed by the exhaustive match; the villager kinds other than codes are optional.
+        assert!(!essential(Confirmation));
+        assert!(waits_out_quiet_hours(RatingRequest, false));
+        assert!(!waits_out_quiet_hours(RatingRequest, true));
+        assert!(!waits_out_quiet_hours(Otp, false));
+        assert!(!waits_out_quiet_hours(Reminder, false));
     }
 
     #[test]

@@ -13,10 +13,12 @@ pub mod retry;
 pub mod settings;
 pub mod signing;
 pub mod templates;
+pub mod values;
 
 pub use gateway::Gateway;
 
 use async_trait::async_trait;
+use values::{AttemptOutcome, ProviderName};
 
 /// One message as the outbox hands it to a provider.
 #[derive(Clone, Debug)]
@@ -69,14 +71,14 @@ pub enum SendError {
 }
 
 impl SendError {
-    /// The outcome name recorded per attempt.
-    pub fn outcome(&self) -> &'static str {
+    /// The outcome recorded per attempt.
+    pub fn outcome(&self) -> AttemptOutcome {
         match self {
-            SendError::Rejected(_) => "rejected",
-            SendError::Transient(_) => "transient",
-            SendError::Deferred { .. } => "deferred",
-            SendError::ProviderFault(_) => "provider_fault",
-            SendError::Unknown(_) => "unknown",
+            SendError::Rejected(_) => AttemptOutcome::Rejected,
+            SendError::Transient(_) => AttemptOutcome::Transient,
+            SendError::Deferred { .. } => AttemptOutcome::Deferred,
+            SendError::ProviderFault(_) => AttemptOutcome::ProviderFault,
+            SendError::Unknown(_) => AttemptOutcome::Unknown,
         }
     }
 
@@ -117,7 +119,7 @@ pub fn scrub(text: &str) -> String {
 
 #[async_trait]
 pub trait SmsProvider: Send + Sync {
-    fn name(&self) -> &'static str;
+    fn name(&self) -> ProviderName;
     async fn send(&self, msg: &OutgoingSms) -> Result<Sent, SendError>;
 }
 

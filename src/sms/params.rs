@@ -1,5 +1,6 @@
 //! Template variables as providers accept them: strings only, no links, no 【】 (they would pose as
 //! a signature), verification codes of 4–6 digits, and no longer than the account allows.
+use super::values::OutboxKind;
 use serde_json::Value;
 
 /// The variables as strings (providers reject numbers and booleans in template parameters).
@@ -30,7 +31,7 @@ pub fn validate(kind: &str, vars: &[(String, String)], max_chars: usize) -> Resu
             return Err(format!("模板变量 {name} 长 {n} 字，超过服务商上限 {max_chars} 字"));
         }
         let digits = (4..=6).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit());
-        if kind == "otp" && name == "code" && !digits {
+        if OutboxKind::parse(kind) == Some(OutboxKind::Otp) && name == "code" && !digits {
             return Err("验证码须为4到6位数字".into());
         }
     }

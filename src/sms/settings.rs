@@ -2,12 +2,10 @@
 //! worker retries, quiet hours, and each provider's endpoint, credentials, template ids, rate limit
 //! and callback secret. Every field has a default so a partial YAML section or a few
 //! `MINSHENG__SMS__…` variables are enough.
+use super::values::ProviderName;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::collections::HashMap;
-
-/// Provider names as they appear in configuration and in `/hooks/sms/{provider}/…` (API.md).
-pub const PROVIDERS: [&str; 4] = ["aliyun", "tencent", "http", "console"];
 
 pub const ALIYUN_ENDPOINT: &str = "https://dysmsapi.aliyuncs.com";
 pub const TENCENT_ENDPOINT: &str = "https://sms.tencentcloudapi.com";
@@ -50,7 +48,7 @@ pub struct SmsSettings {
 impl Default for SmsSettings {
     fn default() -> Self {
         SmsSettings {
-            provider: "console".into(),
+            provider: ProviderName::Console.as_str().into(),
             secondary: String::new(),
             max_attempts: 6,
             backoff_base_seconds: 30,
@@ -284,33 +282,31 @@ fn lenient_secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SecretString
 }
 
 impl SmsSettings {
-    /// The callback secret configured for a provider name.
-    pub fn callback_secret(&self, provider: &str) -> Option<&str> {
+    /// The callback secret configured for a provider.
+    pub fn callback_secret(&self, provider: ProviderName) -> Option<&str> {
         match provider {
-            "aliyun" => self.aliyun.common.callback_secret(),
-            "tencent" => self.tencent.common.callback_secret(),
-            "http" => self.http.common.callback_secret(),
-            "console" => Some(self.console.callback_secret.expose_secret()).filter(|s| !s.is_empty()),
-            _ => None,
+            ProviderName::Aliyun => self.aliyun.common.callback_secret(),
+            ProviderName::Tencent => self.tencent.common.callback_secret(),
+            ProviderName::Http => self.http.common.callback_secret(),
+            ProviderName::Console => Some(self.console.callback_secret.expose_secret()).filter(|s| !s.is_empty()),
         }
     }
 
-    pub fn rate_per_second(&self, provider: &str) -> u32 {
+    pub fn rate_per_second(&self, provider: ProviderName) -> u32 {
         match provider {
-            "aliyun" => self.aliyun.common.rate_per_second,
-            "tencent" => self.tencent.common.rate_per_second,
-            "http" => self.http.common.rate_per_second,
-            "console" => self.console.rate_per_second,
-            _ => 0,
+            ProviderName::Aliyun => self.aliyun.common.rate_per_second,
+            ProviderName::Tencent => self.tencent.common.rate_per_second,
+            ProviderName::Http => self.http.common.rate_per_second,
+            ProviderName::Console => self.console.rate_per_second,
         }
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
-        if !PROVIDERS.contains(&self.provider.as_str()) {
-            anyhow::bail!("sms.provider {:?} is not one of {}", self.provider, PROVIDERS.join(", "));
+        if ProviderName::parse(&self.provider).is_none() {
+            anyhow::bail!("sms.provider {:?} is not one of {}", self.provider, ProviderName::names());
         }
-        if !self.secondary.is_empty() && !PROVIDERS.contains(&self.secondary.as_str()) {
-            anyhow::bail!("sms.secondary {:?} is not one of {} (or empty)", self.secondary, PROVIDERS.join(", "));
+        if !self.secondary.is_empty() && ProviderName::parse(&self.secondary).is_none() {
+            anyhow::bail!("sms.secondary {:?} is not one of {} (or empty)", self.secondary, ProviderName::names());
         }
         if self.provider == self.secondary {
             anyhow::bail!("sms.secondary must differ from sms.provider");
@@ -352,12 +348,12 @@ mod tests {
         assert_eq!(s.tencent.sdk_app_id, "1400006666");
         assert_eq!(s.tencent.common.templates["assignment"], "1234567");
         assert_eq!(s.tencent.common.templates["otp"], "7654321");
-        assert_eq!(s.callback_secret("tencent"), Some("123456"));
+        assert_eq!(s.callback_secret(ProviderName::Tencent), Some("123456"));
         // A section that is present gets its flattened fields from `Common::default()`; the adapters
         // fall back to the public endpoint, and base.yaml always names the limits.
         assert_eq!(s.tencent.common.base_url, "");
-        assert_eq!(s.rate_per_second("aliyun"), 7);
-        assert_eq!(s.callback_secret("aliyun"), None, "empty secret = hooks shut");
+        assert_eq!(s.rate_per_second(ProviderName::Aliyun), 7);
+        assert_eq!(s.callback_secret(ProviderName::Aliyun), None, "empty secret = hooks shut");
         assert_eq!(s.max_attempts, 6);
         s.validate().unwrap();
     }

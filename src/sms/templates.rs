@@ -1,14 +1,11 @@
 //! The text of every message kind. The body is what the console provider shows and what the generic
 //! provider sends; `params` are the variables a provider template (Alibaba/Tencent) receives.
+use super::values::OutboxKind;
 use serde_json::{Value, json};
-
-/// Outbox `kind` values (API.md "Contract details").
-pub const KINDS: [&str; 8] =
-    ["assignment", "confirmation", "otp", "reminder", "urge", "escalation", "rating_request", "weekly_report"];
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Message {
-    pub kind: &'static str,
+    pub kind: OutboxKind,
     pub body: String,
     pub params: Value,
     /// Urgent messages ignore quiet hours.
@@ -22,7 +19,7 @@ fn sign(sign_name: &str, text: String) -> String {
 /// To the cadre: a new order for their unit.
 pub fn assignment(sign_name: &str, no: &str, category: &str, village: &str, respond_by: &str, link: &str) -> Message {
     Message {
-        kind: "assignment",
+        kind: OutboxKind::Assignment,
         body: sign(
             sign_name,
             format!("新工单{no}（{category}，{village}），请于{respond_by}前签收并联系群众。办理：{link} 回复1签收"),
@@ -36,7 +33,7 @@ pub fn assignment(sign_name: &str, no: &str, category: &str, village: &str, resp
 /// To the villager: the request was received.
 pub fn confirmation(sign_name: &str, no: &str, link: &str) -> Message {
     Message {
-        kind: "confirmation",
+        kind: OutboxKind::Confirmation,
         body: sign(sign_name, format!("您的诉求已受理，编号{no}。查看进度：{link}")),
         params: json!({"no": no}),
         urgent: false,
@@ -47,7 +44,7 @@ pub fn confirmation(sign_name: &str, no: &str, link: &str) -> Message {
 pub fn urge(sign_name: &str, no: &str, note: &str) -> Message {
     let extra = if note.is_empty() { String::new() } else { format!("：{note}") };
     Message {
-        kind: "urge",
+        kind: OutboxKind::Urge,
         body: sign(sign_name, format!("催办：工单{no}请尽快办理{extra}")),
         params: json!({"no": no}),
         urgent: true,
@@ -57,7 +54,7 @@ pub fn urge(sign_name: &str, no: &str, note: &str) -> Message {
 /// To a villager signing in: the one-time code. Urgent: it must go out at any hour.
 pub fn otp(sign_name: &str, code: &str, minutes: i64) -> Message {
     Message {
-        kind: "otp",
+        kind: OutboxKind::Otp,
         body: sign(sign_name, format!("您的验证码是{code}，{minutes}分钟内有效。如非本人操作，请忽略本短信。")),
         params: json!({"code": code}),
         urgent: true,
@@ -80,7 +77,7 @@ pub fn segments(body: &str) -> usize {
 /// To the villager: the order is resolved; rate by replying or with one tap on the signed link.
 pub fn rating_request_with_link(sign_name: &str, no: &str, link: &str) -> Message {
     Message {
-        kind: "rating_request",
+        kind: OutboxKind::RatingRequest,
         body: sign(sign_name, format!("您的诉求{no}已办结，请评价：{link} 或回复1满意 2基本满意 3不满意")),
         // Providers refuse URLs inside template variables: the registered template holds the
         // address and only the token varies.
@@ -93,7 +90,7 @@ pub fn rating_request_with_link(sign_name: &str, no: &str, link: &str) -> Messag
 /// To the unit receiving an escalated order, with the cadre's order link.
 pub fn escalation_with_link(sign_name: &str, no: &str, category: &str, respond_by: &str, link: &str) -> Message {
     Message {
-        kind: "escalation",
+        kind: OutboxKind::Escalation,
         body: sign(
             sign_name,
             format!("提级工单{no}（{category}）转由贵单位办理，请于{respond_by}前签收。办理：{link}"),
@@ -106,7 +103,7 @@ pub fn escalation_with_link(sign_name: &str, no: &str, category: &str, respond_b
 /// To the cadre: 80 % of a step's time has passed (the sweeper).
 pub fn reminder(sign_name: &str, no: &str, step: &str, deadline: &str, link: &str) -> Message {
     Message {
-        kind: "reminder",
+        kind: OutboxKind::Reminder,
         body: sign(sign_name, format!("提醒：工单{no}须于{deadline}前{step}，请及时办理。{link}")),
         params: json!({"no": no, "step": step, "deadline": deadline, "token": link_token(link)}),
         urgent: false,
@@ -116,7 +113,7 @@ pub fn reminder(sign_name: &str, no: &str, step: &str, deadline: &str, link: &st
 /// To the cadre: a step's deadline has passed (催办 by the sweeper).
 pub fn overdue(sign_name: &str, no: &str, step: &str, deadline: &str, link: &str) -> Message {
     Message {
-        kind: "urge",
+        kind: OutboxKind::Urge,
         body: sign(sign_name, format!("催办：工单{no}已超过{step}时限（{deadline}），请立即办理。{link}")),
         // Every `urge` carries the variables of the one registered urge template.
         params: json!({"no": no}),
@@ -127,7 +124,7 @@ pub fn overdue(sign_name: &str, no: &str, step: &str, deadline: &str, link: &str
 /// To the supervising unit: an order of a unit below it is overdue (督办).
 pub fn supervise(sign_name: &str, no: &str, unit: &str, step: &str, deadline: &str) -> Message {
     Message {
-        kind: "urge",
+        kind: OutboxKind::Urge,
         body: sign(sign_name, format!("督办：{unit}承办的工单{no}已超过{step}时限（{deadline}），请督促办理。")),
         params: json!({"no": no}),
         urgent: true,
@@ -138,7 +135,7 @@ pub fn supervise(sign_name: &str, no: &str, unit: &str, step: &str, deadline: &s
 /// the county's composite ranking, `score` its composite score; `link` the public list.
 pub fn weekly_report(sign_name: &str, week: &str, unit: &str, rank: u32, units: u32, score: &str) -> Message {
     Message {
-        kind: "weekly_report",
+        kind: OutboxKind::WeeklyReport,
         body: sign(
             sign_name,
             format!("{week}接诉即办周报：{unit}综合得分{score}，全县第{rank}名（共{units}个单位）。"),
@@ -164,7 +161,7 @@ mod tests {
         let m = confirmation("民声直达", "20261122-000001", "http://x/t/20261122-000001");
         assert!(m.body.starts_with("【民声直达】"));
         assert!(m.body.contains("20261122-000001"));
-        assert!(KINDS.contains(&m.kind));
+        assert!(OutboxKind::ALL.contains(&m.kind));
     }
 
     #[test]
@@ -182,21 +179,25 @@ mod tests {
             otp("民声直达", "123456", 5),
             weekly_report("民声直达", "第48周", "李家庄村村民委员会", 3, 15, "92.5"),
         ];
-        let mut kinds: Vec<&str> = all.iter().map(|m| m.kind).collect();
+        let mut kinds: Vec<&str> = all.iter().map(|m| m.kind.as_str()).collect();
         kinds.sort();
         kinds.dedup();
-        let mut expected = KINDS.to_vec();
+        let mut expected: Vec<&str> = OutboxKind::ALL.iter().map(|k| k.as_str()).collect();
         expected.sort();
         assert_eq!(kinds, expected, "a template for every outbox kind");
         for m in &all {
-            let order = crate::sms::kinds::param_names(m.kind, &m.params);
+            let order = crate::sms::kinds::param_names(m.kind.as_str(), &m.params);
             let mut names: Vec<String> = m.params.as_object().unwrap().keys().cloned().collect();
             names.sort();
             let mut sorted = order.clone();
             sorted.sort();
-            assert_eq!(sorted, names, "{}: positional order names exactly its variables", m.kind);
-            assert!(m.params.as_object().unwrap().values().all(|v| v.is_string()), "{}: string variables", m.kind);
-            assert!(!m.params.to_string().contains("http"), "{}: no links in variables", m.kind);
+            assert_eq!(sorted, names, "{}: positional order names exactly its variables", m.kind.as_str());
+            assert!(
+                m.params.as_object().unwrap().values().all(|v| v.is_string()),
+                "{}: string variables",
+                m.kind.as_str()
+            );
+            assert!(!m.params.to_string().contains("http"), "{}: no links in variables", m.kind.as_str());
         }
     }
 }

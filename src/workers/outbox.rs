@@ -6,6 +6,7 @@
 use crate::domain::phone::mask;
 use crate::repo;
 use crate::sms::gateway::{Delivery, Verdict};
+use crate::sms::values::AttemptOutcome;
 use crate::sms::{OutgoingSms, kinds, quiet, retry};
 use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
@@ -33,6 +34,9 @@ pub struct Pass {
     pub deferred: usize,
     /// Withheld because the recipient opted out.
     pub suppressed: usize,
+    /// Claimed rows that do not read back (a corrupt value, or one a newer version wrote): reported
+    /// and left leased, so they hold up neither this pass nor the next ones.
+    pub unreadable: usize,
 }
 
 /// Sends what is due at `now`; returns how many messages a provider accepted.
@@ -43,34 +47,38 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<us
 /// One pass over the due messages at `now`.
 pub async fn run_pass(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Pass> {
     let cfg = state.sms.settings();
-    let claimed = {
+    let (claimed, unreadable) = {
         let tx = state.db.begin().await?;
-        let rows = repo::outbox::claim_due(&*tx, now, Duration::seconds(cfg.lease_seconds), cfg.batch_size).await?;
+        let c = repo::outbox::claim_due(&*tx, now, Duration::seconds(cfg.lease_seconds), cfg.batch_size).await?;
         tx.commit().await?;
-        rows
+        (c.messages, c.unreadable)
     };
-    let mut pass = Pass { claimed: claimed.len(), ..Pass::default() };
+    for e in &unreadable {
+        tracing::error!(error = %e, "outbox message unreadable: not sent");
+        metrics::counter!("minsheng_outbox_unreadable_total").increment(1);
+    }
+    let mut pass = Pass { claimed: claimed.len(), unreadable: unreadable.len(), ..Pass::default() };
     if claimed.is_empty() {
         return Ok(pass);
     }
     let optional: Vec<String> =
-        claimed.iter().filter(|m| !kinds::essential(&m.kind)).map(|m| m.recipient.clone()).collect();
+        claimed.iter().filter(|m| !kinds::essential(m.kind)).map(|m| m.recipient.clone()).collect();
     let opted: HashSet<String> = repo::sms::opted_out(&state.db.conn, &optional).await?.into_iter().collect();
     let quiet_end = quiet_end(state, now);
     let mut to_send = Vec::with_capacity(claimed.len());
     for m in claimed {
-        if let Some(until) = quiet_end.filter(|_| kinds::waits_out_quiet_hours(&m.kind, m.urgent)) {
+        if let Some(until) = quiet_end.filter(|_| kinds::waits_out_quiet_hours(m.kind, m.urgent)) {
             let tx = state.db.begin().await?;
             repo::outbox::defer(&*tx, m.id, until, "deferred: quiet hours").await?;
             tx.commit().await?;
             pass.deferred += 1;
             continue;
         }
-        if !kinds::essential(&m.kind) && opted.contains(&m.recipient) {
+        if !kinds::essential(m.kind) && opted.contains(&m.recipient) {
             let tx = state.db.begin().await?;
             repo::outbox::suppress(&*tx, m.id, "opted_out: 收信人已回复TD退订").await?;
             tx.commit().await?;
-            tracing::info!(outbox_id = m.id, to = %mask(&m.recipient), kind = %m.kind, "sms withheld: opted out");
+            tracing::info!(outbox_id = m.id, to = %mask(&m.recipient), kind = m.kind.as_str(), "sms withheld: opted out");
             pass.suppressed += 1;
             continue;
         }
@@ -137,9 +145,9 @@ async fn record(
     }
     for c in &d.calls {
         repo::sms::insert_attempt(&*tx, m.id, c.provider, c.outcome, c.error.clone(), c.latency_ms, now).await?;
-        if c.outcome == "provider_fault" {
+        if c.outcome == AttemptOutcome::ProviderFault {
             // Signature, template, balance or credentials: someone has to act.
-            tracing::error!(outbox_id = m.id, provider = c.provider, error = ?c.error, "sms provider fault");
+            tracing::error!(outbox_id = m.id, provider = c.provider.as_str(), error = ?c.error, "sms provider fault");
         }
     }
     // An unknown outcome is retried like a failure, only later (see below).
@@ -147,7 +155,7 @@ async fn record(
     let outcome = match d.verdict {
         Verdict::Sent { provider, provider_message_id } => {
             repo::outbox::mark_sent(&*tx, m.id, provider, provider_message_id, now).await?;
-            metrics::counter!("minsheng_sms_sent_total", "provider" => provider).increment(1);
+            metrics::counter!("minsheng_sms_sent_total", "provider" => provider.as_str()).increment(1);
             Outcome::Sent
         }
         Verdict::Rejected(error) => {
@@ -196,7 +204,7 @@ async fn one_loop(state: AppState, idle: std::time::Duration) {
     let batch = state.sms.settings().batch_size as usize;
     loop {
         match run_pass(&state, state.now()).await {
-            Ok(p) if p.claimed >= batch => tokio::task::yield_now().await,
+            Ok(p) if p.claimed + p.unreadable >= batch => tokio::task::yield_now().await,
             Ok(_) => tokio::time::sleep(idle).await,
             Err(e) => {
                 tracing::error!(error = ?e, "outbox worker pass failed");

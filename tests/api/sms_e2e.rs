@@ -35,14 +35,14 @@ async fn an_order_by_sms_survives_faults_fails_over_is_signed_for_and_rated_by_s
     let p = run_pass(&app.state, now).await.unwrap();
     assert_eq!((p.sent, p.retried), (1, 1));
     let assignment = message(&app, &no, "assignment").await;
-    assert_eq!((assignment.status.as_str(), assignment.provider.as_deref()), ("sent", Some("tencent")));
+    assert_eq!((assignment.status.as_str(), assignment.provider.map(|p| p.as_str())), ("sent", Some("tencent")));
     let confirmation = message(&app, &no, "confirmation").await;
     assert_eq!((confirmation.status.as_str(), confirmation.attempts), ("pending", 1));
 
     // Pass 2, when the backoff has run out: Alibaba is back.
     assert_eq!(run_pass(&app.state, confirmation.next_attempt_at).await.unwrap().sent, 1);
     let confirmation = reload(&app, confirmation.id).await;
-    assert_eq!(confirmation.provider.as_deref(), Some("aliyun"));
+    assert_eq!(confirmation.provider.map(|p| p.as_str()), Some("aliyun"));
 
     // Receipts come back from each provider.
     let report = json!([{"phone_number": villager, "send_time": beijing(now), "report_time": beijing(now), "success": true,
@@ -52,8 +52,8 @@ async fn an_order_by_sms_survives_faults_fails_over_is_signed_for_and_rated_by_s
     let status = json!([{"user_receive_time": beijing(now), "nationcode": "86", "mobile": CADRE_PHONE,
         "report_status": "SUCCESS", "errmsg": "DELIVRD", "description": "用户短信送达成功", "sid": assignment.provider_message_id}]);
     assert_eq!(hook(&app, "tencent", "status", CALLBACK_TOKEN, &status).await.status(), StatusCode::OK);
-    assert_eq!(reload(&app, assignment.id).await.status, "delivered");
-    assert_eq!(reload(&app, confirmation.id).await.status, "delivered");
+    assert_eq!(reload(&app, assignment.id).await.status.as_str(), "delivered");
+    assert_eq!(reload(&app, confirmation.id).await.status.as_str(), "delivered");
 
     // The cadre answers the order by SMS (through Tencent's reply callback) and later resolves it.
     let up = json!({"extend": "", "mobile": CADRE_PHONE, "nationcode": "86", "sign": "民声直达", "text": "1",

@@ -41,7 +41,7 @@ async fn aliyun_reports_mark_messages_delivered_or_failed() {
     let late = json!([{"phone_number": CADRE_PHONE, "send_time": now, "report_time": now, "success": false,
         "err_code": "MK:0001", "err_msg": "x", "sms_size": "1", "biz_id": a.provider_message_id, "out_id": a.id.to_string()}]);
     assert_eq!(hook(&app, "aliyun", "status", CALLBACK_TOKEN, &late).await.status(), StatusCode::OK);
-    assert_eq!(reload(&app, a.id).await.status, "delivered");
+    assert_eq!(reload(&app, a.id).await.status.as_str(), "delivered");
 }
 
 #[tokio::test]
@@ -66,7 +66,7 @@ async fn receipts_with_a_bad_secret_are_refused_and_change_nothing() {
     let r = hook(&app, "tencent", "status", "", &json!([])).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(hook(&app, "nosuch", "status", CALLBACK_TOKEN, &json!([])).await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(reload(&app, c.id).await.status, "sent");
+    assert_eq!(reload(&app, c.id).await.status.as_str(), "sent");
     // Malformed pushes with the right secret: 400 naming the body, nothing written.
     let e = error_of(
         hook(&app, "aliyun", "status", CALLBACK_TOKEN, &json!([{"out_id": "1"}])).await,
@@ -74,7 +74,7 @@ async fn receipts_with_a_bad_secret_are_refused_and_change_nothing() {
     )
     .await;
     assert_eq!(e["field"], "body");
-    assert_eq!(reload(&app, c.id).await.status, "sent");
+    assert_eq!(reload(&app, c.id).await.status.as_str(), "sent");
     // Replies are guarded the same way: a reply "1" with a wrong or missing secret does nothing.
     let reply = json!([{"phone_number": "13812345678", "content": "1", "send_time": beijing(app.state.now()),
                         "dest_code": "9901", "sequence_id": "7"}]);
@@ -117,7 +117,7 @@ async fn tencent_status_callbacks_match_by_serial_number() {
         json!([{"mobile": "13700000000", "report_status": "FAIL", "errmsg": "X", "sid": c.provider_message_id}]);
     let r = hook(&app, "tencent", "status", CALLBACK_TOKEN, &wrong).await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(reload(&app, c.id).await.status, "sent");
+    assert_eq!(reload(&app, c.id).await.status.as_str(), "sent");
 }
 
 #[tokio::test]
@@ -150,11 +150,11 @@ async fn the_http_gateway_signs_its_callbacks_and_stale_or_forged_ones_are_refus
         post(now - 900, signature(HTTP_SECRET, now - 900, &body)).await.unwrap().status(),
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(reload(&app, c.id).await.status, "sent");
+    assert_eq!(reload(&app, c.id).await.status.as_str(), "sent");
     let r = post(now, signature(HTTP_SECRET, now, &body)).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap()["matched"], 1);
-    assert_eq!(reload(&app, c.id).await.status, "delivered");
+    assert_eq!(reload(&app, c.id).await.status.as_str(), "delivered");
     // Replies: forged or stale signatures are refused before anything is read.
     let reply = serde_json::to_vec(&json!({"phone": "13812345678", "text": "TD"})).unwrap();
     let inbound = |ts: i64, sig: String| {
@@ -192,13 +192,13 @@ async fn a_receipt_during_a_dead_workers_lease_saves_the_message_from_a_second_s
     let tx = app.state.db.begin().await.unwrap();
     let claimed = minsheng::repo::outbox::claim_due(&*tx, now, chrono::Duration::seconds(300), 10).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(claimed.len(), 1);
-    let report = json!([{"phone_number": claimed[0].recipient, "success": true, "err_code": "DELIVERED", "err_msg": "用户接收成功",
+    assert_eq!(claimed.messages.len(), 1);
+    let report = json!([{"phone_number": claimed.messages[0].recipient, "success": true, "err_code": "DELIVERED", "err_msg": "用户接收成功",
         "biz_id": "123^0", "out_id": id.to_string(), "report_time": beijing(now)}]);
     assert_eq!(hook(&app, "aliyun", "status", CALLBACK_TOKEN, &report).await.status(), StatusCode::OK);
     // The lease runs out: nothing left to send again.
     let p = run_pass(&app.state, now + chrono::Duration::seconds(301)).await.unwrap();
     assert_eq!(p.claimed, 0);
-    assert_eq!(reload(&app, id).await.status, "delivered");
+    assert_eq!(reload(&app, id).await.status.as_str(), "delivered");
     assert!(fake.seen().is_empty());
 }

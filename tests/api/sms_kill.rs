@@ -46,7 +46,7 @@ async fn workers_killed_mid_batch_lose_nothing_and_duplicate_only_what_was_in_fl
     // Whatever is left, a last worker finishes.
     while run_pass(&app.state, app.state.now()).await.unwrap().claimed > 0 {}
     for id in &ids {
-        assert_eq!(reload(&app, *id).await.status, "sent", "message {id}");
+        assert_eq!(reload(&app, *id).await.status.as_str(), "sent", "message {id}");
     }
     let seen = fake.seen();
     // Deliveries as a provider without deduplication makes them: every accepted request.

@@ -36,7 +36,7 @@ async fn a_villager_replying_1_to_the_rating_request_closes_the_ticket_by_sms() 
     .await;
     let no = app.to_resolved("李家庄村", "lijiazhuang", VILLAGER).await;
     run_pass(&app.state, app.state.now()).await.unwrap();
-    assert_eq!(message(&app, &no, "rating_request").await.status, "sent");
+    assert_eq!(message(&app, &no, "rating_request").await.status.as_str(), "sent");
     let up = json!([{"phone_number": VILLAGER, "content": "1", "send_time": beijing(app.state.now()),
                      "dest_code": "9901", "sequence_id": 7781}]);
     let r = hook(&app, "aliyun", "inbound", CALLBACK_TOKEN, &up).await;
@@ -132,7 +132,7 @@ async fn td_unsubscribes_and_the_rating_request_is_then_withheld() {
     app.act_ok(&ca, &no, "resolve", json!({"result": "已修复"})).await;
     let p = run_pass(&app.state, app.state.now()).await.unwrap();
     assert_eq!(p.suppressed, 1);
-    assert_eq!(message(&app, &no, "rating_request").await.status, "suppressed");
+    assert_eq!(message(&app, &no, "rating_request").await.status.as_str(), "suppressed");
     // The admin sees the opt-out and may lift it when the villager asks.
     let admin = app.token("admin").await;
     let list: Value = app.get("/api/v1/sms/opt-outs", Some(&admin)).await.json().await.unwrap();

@@ -27,7 +27,12 @@ pub async fn messages(app: &TestApp, no: &str) -> Vec<OutboxMessage> {
 }
 
 pub async fn message(app: &TestApp, no: &str, kind: &str) -> OutboxMessage {
-    messages(app, no).await.into_iter().rev().find(|m| m.kind == kind).unwrap_or_else(|| panic!("no {kind} for {no}"))
+    messages(app, no)
+        .await
+        .into_iter()
+        .rev()
+        .find(|m| m.kind.as_str() == kind)
+        .unwrap_or_else(|| panic!("no {kind} for {no}"))
 }
 
 pub async fn reload(app: &TestApp, id: i64) -> OutboxMessage {

@@ -18,7 +18,7 @@ use serde_json::json;
 /// A resolution sets the visit deadline and asks the requester to rate.
 pub async fn resolution_effects(state: &AppState, t: &Ticket, fx: &mut Effects, now: DateTime<Utc>) -> ApiResult<()> {
     let db = &state.db.conn;
-    let policy = repo::catalog::policy_for(db, &t.category_code, t.priority.as_str()).await?;
+    let policy = repo::catalog::policy_for(db, &t.category_code, t.priority).await?;
     let visit_by = after(state, db, &policy, now, policy.visit_minutes).await?;
     fx.patch.resolved_at = Some(now);
     fx.patch.visit_by = Some(Some(visit_by));
@@ -36,7 +36,7 @@ pub async fn resolution_effects(state: &AppState, t: &Ticket, fx: &mut Effects, 
 pub async fn reopen(state: &AppState, l: &Loaded, body: &ActionBody, now: DateTime<Utc>) -> ApiResult<Effects> {
     let db = &state.db.conn;
     let t = &l.ticket;
-    let policy = repo::catalog::policy_for(db, &t.category_code, t.priority.as_str()).await?;
+    let policy = repo::catalog::policy_for(db, &t.category_code, t.priority).await?;
     let dispatch_by = super::desk_deadline(now, policy.dispatch_minutes);
     let mut fx = Effects::new(true);
     fx.note = Some(required(&body.reason, "reason", "重办理由")?);

@@ -12,6 +12,7 @@ use crate::repo::assignments::{Assignment, NewAssignment};
 use crate::services::orders::{assignment_deadlines, fmt_local};
 use crate::services::tickets::Loaded;
 use crate::sms::templates;
+use crate::sms::values::OutboxKind;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -106,7 +107,7 @@ pub async fn return_(state: &AppState, l: &Loaded, body: &ActionBody, now: DateT
     let db = &state.db.conn;
     let a = active(l)?;
     let t = &l.ticket;
-    let policy = repo::catalog::policy_for(db, &t.category_code, t.priority.as_str()).await?;
+    let policy = repo::catalog::policy_for(db, &t.category_code, t.priority).await?;
     let dispatch_by = super::desk_deadline(now, policy.dispatch_minutes);
     let unit = repo::regions::unit(db, a.unit_id).await?.map(|u| u.name).unwrap_or_default();
     let mut fx = Effects::new(false);
@@ -166,7 +167,7 @@ pub async fn urge(state: &AppState, l: &Loaded, body: &ActionBody) -> ApiResult<
         fx.sms.push((templates::urge(sign, &l.ticket.no, fx.note.as_deref().unwrap_or("")), phone));
     }
     if held > 0 {
-        metrics::counter!("minsheng_sms_held_total", "kind" => "urge").increment(held as u64);
+        metrics::counter!("minsheng_sms_held_total", "kind" => OutboxKind::Urge.as_str()).increment(held as u64);
     }
     fx.data = json!({"assignment_id": a.id, "unit_id": a.unit_id, "sms_sent": fx.sms.len(), "sms_held": held});
     Ok(fx)

@@ -4,6 +4,7 @@
 use super::common::{self, bare};
 use crate::sms::settings::{ALIYUN_ENDPOINT, AliyunSettings};
 use crate::sms::signing::{aliyun as sign, percent_encode, sha256_hex};
+use crate::sms::values::ProviderName;
 use crate::sms::{OutgoingSms, SendError, Sent, SmsProvider, Window};
 use anyhow::Context;
 use async_trait::async_trait;
@@ -41,7 +42,7 @@ impl Aliyun {
 
     /// The SendSms business parameters.
     fn business(&self, msg: &OutgoingSms) -> Result<Vec<(String, String)>, SendError> {
-        let template = common::template_id(&self.cfg.common, "aliyun", &msg.template)?;
+        let template = common::template_id(&self.cfg.common, ProviderName::Aliyun, &msg.template)?;
         let vars = common::checked_vars(&self.cfg.common, msg)?;
         let map: serde_json::Map<String, serde_json::Value> =
             vars.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
@@ -101,8 +102,8 @@ impl Aliyun {
 
 #[async_trait]
 impl SmsProvider for Aliyun {
-    fn name(&self) -> &'static str {
-        "aliyun"
+    fn name(&self) -> ProviderName {
+        ProviderName::Aliyun
     }
 
     async fn send(&self, msg: &OutgoingSms) -> Result<Sent, SendError> {

@@ -1,6 +1,7 @@
 //! What the HTTP adapters share: a client with the configured timeout, the host a signature covers,
 //! phone formats, template lookup and variable checks.
 use crate::sms::settings::Common;
+use crate::sms::values::ProviderName;
 use crate::sms::{OutgoingSms, SendError, params};
 use anyhow::Context;
 use std::time::Duration;
@@ -36,13 +37,10 @@ pub fn e164(phone: &str) -> String {
 }
 
 /// The provider template for a message kind, or a provider fault (the other provider may have one).
-pub fn template_id<'a>(common: &'a Common, provider: &str, kind: &str) -> Result<&'a str, SendError> {
-    common
-        .templates
-        .get(kind)
-        .map(String::as_str)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| SendError::ProviderFault(format!("no {provider} template configured for kind {kind}")))
+pub fn template_id<'a>(common: &'a Common, provider: ProviderName, kind: &str) -> Result<&'a str, SendError> {
+    common.templates.get(kind).map(String::as_str).filter(|s| !s.is_empty()).ok_or_else(|| {
+        SendError::ProviderFault(format!("no {} template configured for kind {kind}", provider.as_str()))
+    })
 }
 
 /// Variables as strings, checked against this account's limits. A violation is this provider's

@@ -1,6 +1,7 @@
 //! The console provider for development and the demo: "sends" by writing the message to the log,
 //! with the phone number masked.
 use crate::domain::phone::mask;
+use crate::sms::values::ProviderName;
 use crate::sms::{OutgoingSms, SendError, Sent, SmsProvider};
 use async_trait::async_trait;
 
@@ -8,8 +9,8 @@ pub struct ConsoleProvider;
 
 #[async_trait]
 impl SmsProvider for ConsoleProvider {
-    fn name(&self) -> &'static str {
-        "console"
+    fn name(&self) -> ProviderName {
+        ProviderName::Console
     }
 
     async fn send(&self, msg: &OutgoingSms) -> Result<Sent, SendError> {

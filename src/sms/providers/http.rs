@@ -4,6 +4,7 @@
 use super::common::{self, bare, e164};
 use crate::sms::settings::HttpSettings;
 use crate::sms::signing::hmac_sha256;
+use crate::sms::values::{OutboxKind, ProviderName};
 use crate::sms::{OutgoingSms, SendError, Sent, SmsProvider, Window};
 use anyhow::Context;
 use async_trait::async_trait;
@@ -53,7 +54,7 @@ impl Http {
             id: 1,
             phone: "13800138000".into(),
             body: "【签名】\"测试\"\n".into(),
-            template: "confirmation".into(),
+            template: OutboxKind::Confirmation.as_str().into(),
             params: serde_json::json!({"no": "1"}),
         };
         serde_json::from_str::<Value>(&render(&cfg.body_template, &sample, "t", sign_name))
@@ -69,8 +70,8 @@ impl Http {
 
 #[async_trait]
 impl SmsProvider for Http {
-    fn name(&self) -> &'static str {
-        "http"
+    fn name(&self) -> ProviderName {
+        ProviderName::Http
     }
 
     async fn send(&self, msg: &OutgoingSms) -> Result<Sent, SendError> {

@@ -6,6 +6,7 @@ pub mod http;
 pub mod tencent;
 
 use super::SmsProvider;
+use super::values::ProviderName;
 use crate::configuration::Settings;
 use std::sync::Arc;
 
@@ -13,12 +14,14 @@ use std::sync::Arc;
 pub fn build(name: &str, settings: &Settings) -> anyhow::Result<Arc<dyn SmsProvider>> {
     let sms = &settings.sms;
     let sign = &settings.county.sms_sign;
-    Ok(match name {
-        "console" => Arc::new(console::ConsoleProvider),
-        "aliyun" => Arc::new(aliyun::Aliyun::new(&sms.aliyun, sign)?),
-        "tencent" => Arc::new(tencent::Tencent::new(&sms.tencent, sign)?),
-        "http" => Arc::new(http::Http::new(&sms.http, sign)?),
-        other => anyhow::bail!("unknown SMS provider {other:?} (available: {})", super::settings::PROVIDERS.join(", ")),
+    let Some(provider) = ProviderName::parse(name) else {
+        anyhow::bail!("unknown SMS provider {name:?} (available: {})", ProviderName::names())
+    };
+    Ok(match provider {
+        ProviderName::Console => Arc::new(console::ConsoleProvider),
+        ProviderName::Aliyun => Arc::new(aliyun::Aliyun::new(&sms.aliyun, sign)?),
+        ProviderName::Tencent => Arc::new(tencent::Tencent::new(&sms.tencent, sign)?),
+        ProviderName::Http => Arc::new(http::Http::new(&sms.http, sign)?),
     })
 }
 

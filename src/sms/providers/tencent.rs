@@ -3,6 +3,7 @@
 use super::common::{self, e164};
 use crate::sms::settings::{TENCENT_ENDPOINT, TencentSettings};
 use crate::sms::signing::tencent as sign;
+use crate::sms::values::ProviderName;
 use crate::sms::{OutgoingSms, SendError, Sent, SmsProvider, Window, kinds};
 use anyhow::Context;
 use async_trait::async_trait;
@@ -38,7 +39,7 @@ impl Tencent {
     }
 
     fn payload(&self, msg: &OutgoingSms) -> Result<String, SendError> {
-        let template = common::template_id(&self.cfg.common, "tencent", &msg.template)?;
+        let template = common::template_id(&self.cfg.common, ProviderName::Tencent, &msg.template)?;
         let vars = common::checked_vars(&self.cfg.common, msg)?;
         let order = self
             .cfg
@@ -67,8 +68,8 @@ impl Tencent {
 
 #[async_trait]
 impl SmsProvider for Tencent {
-    fn name(&self) -> &'static str {
-        "tencent"
+    fn name(&self) -> ProviderName {
+        ProviderName::Tencent
     }
 
     async fn send(&self, msg: &OutgoingSms) -> Result<Sent, SendError> {

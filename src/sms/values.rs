@@ -1,0 +1,131 @@
+//! The stored enumerations of the outbox and the SMS gateway: what a message is, where it stands,
+//! what each provider call came to, what became of a reply, and the provider names. The repo reads
+//! them loudly (`repo::stored`); they serialize as their wire names, so JSON answers are unchanged.
+use crate::domain::values::str_enum;
+
+str_enum!(
+    /// Outbox `kind` (API.md "Contract details"): which template a message uses and who gets it.
+    OutboxKind {
+        Assignment => "assignment", "派单通知";
+        Confirmation => "confirmation", "受理回执";
+        Otp => "otp", "验证码";
+        Reminder => "reminder", "时限提醒";
+        Urge => "urge", "催办督办";
+        Escalation => "escalation", "提级通知";
+        RatingRequest => "rating_request", "评价邀请";
+        WeeklyReport => "weekly_report", "周报";
+    }
+);
+
+str_enum!(
+    /// Where an outbox message stands.
+    OutboxStatus {
+        Pending => "pending", "待发送";
+        Sent => "sent", "已发送";
+        Delivered => "delivered", "已送达";
+        Failed => "failed", "发送失败";
+        Dead => "dead", "已放弃";
+        Suppressed => "suppressed", "已退订未发";
+    }
+);
+
+str_enum!(
+    /// How an outbox message goes out. Only SMS is written today; the glossary's e-mail would be a
+    /// variant here, with its own sender.
+    OutboxChannel {
+        Sms => "sms", "短信";
+    }
+);
+
+str_enum!(
+    /// What one provider call came to (`sms_attempts.outcome`): accepted, or the class of its error.
+    AttemptOutcome {
+        Sent => "sent", "已受理";
+        Rejected => "rejected", "被拒收";
+        Transient => "transient", "暂时失败";
+        Deferred => "deferred", "限流顺延";
+        ProviderFault => "provider_fault", "服务商配置或账户故障";
+        Unknown => "unknown", "结果未知";
+    }
+);
+
+str_enum!(
+    /// What became of a reply (`sms_replies.outcome`): `received` until it is handled.
+    ReplyOutcome {
+        Received => "received", "已收到";
+        Unsubscribed => "unsubscribed", "已退订";
+        Accepted => "accepted", "已签收";
+        Rating => "rating", "已评价";
+        Noop => "noop", "无需处理";
+        Queued => "queued", "转人工";
+    }
+);
+
+str_enum!(
+    /// A reply's place in the operators' queue (`sms_replies.queue_status`; none when no one need act).
+    ReplyQueueStatus {
+        Open => "open", "待处理";
+        Done => "done", "已处理";
+    }
+);
+
+str_enum!(
+    /// SMS providers, as named in configuration, in `/hooks/sms/{provider}/…` (API.md) and in the
+    /// outbox, attempts, replies and opt-outs.
+    ProviderName {
+        Aliyun => "aliyun", "阿里云";
+        Tencent => "tencent", "腾讯云";
+        Http => "http", "通用网关";
+        Console => "console", "控制台";
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every variant reads back as itself and serializes as its wire name; anything else is refused.
+    macro_rules! round_trips {
+        ($($t:ident),+) => {$(
+            for v in $t::ALL {
+                assert_eq!($t::parse(v.as_str()), Some(*v), "{}", stringify!($t));
+                assert_eq!(serde_json::to_value(v).unwrap(), v.as_str());
+                assert!(!v.label().is_empty());
+            }
+            for raw in ["", "bogus", "PENDING", " sms", "Aliyun"] {
+                assert_eq!($t::parse(raw), None, "{}: {raw:?}", stringify!($t));
+            }
+        )+};
+    }
+
+    #[test]
+    fn every_variant_round_trips_and_an_unknown_value_is_refused() {
+        round_trips!(
+            OutboxKind,
+            OutboxStatus,
+            OutboxChannel,
+            AttemptOutcome,
+            ReplyOutcome,
+            ReplyQueueStatus,
+            ProviderName
+        );
+    }
+
+    #[test]
+    fn the_wire_names_are_the_contract() {
+        assert_eq!(
+            OutboxKind::names(),
+            "assignment, confirmation, otp, reminder, urge, escalation, rating_request, weekly_report"
+        );
+        assert_eq!(OutboxStatus::names(), "pending, sent, delivered, failed, dead, suppressed");
+        assert_eq!(ProviderName::names(), "aliyun, tencent, http, console");
+        assert_eq!(AttemptOutcome::names(), "sent, rejected, transient, deferred, provider_fault, unknown");
+    }
+
+    #[test]
+    fn a_stored_unknown_value_is_an_error_naming_table_column_and_row() {
+        let e = crate::repo::stored("outbox", "status", 7, "lost", OutboxStatus::parse).unwrap_err();
+        assert!(e.to_string().contains("outbox.status of row 7 holds \"lost\""), "{e}");
+        assert_eq!(crate::repo::stored("outbox", "kind", 7, "otp", OutboxKind::parse).unwrap(), OutboxKind::Otp);
+    }
+}
