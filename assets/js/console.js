@@ -49,9 +49,12 @@
       body: multipart ? body : body ? JSON.stringify(body) : undefined,
     });
     const used = session;
+    const sentWith = session && session.access_token;
     let r = await go();
-    if (r.status === 401 && session && session === used && session.refresh_token && await refreshed()) {
-      r = await go();
+    if (r.status === 401 && session && session === used && session.refresh_token) {
+      // Sent with a token that a refresh has replaced meanwhile: try again with the new one; only a
+      // request refused with the current token refreshes (one refresh per expiry, however many).
+      if (session.access_token !== sentWith || await refreshed()) r = await go();
     }
     // A late answer to a request of an earlier session must not sign out whoever is in now.
     if (r.status === 401) { if (session === used) logout(); throw { message: '登录已过期，请重新登录' }; }
