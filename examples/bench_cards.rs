@@ -70,6 +70,7 @@ fn county_cards(n: usize) -> Vec<CardContent> {
                 county: "清河县".into(),
                 contacts: contacts(&mut rng),
                 hotline: "12345".into(),
+                warning: None,
             }
         })
         .collect()
@@ -176,9 +177,9 @@ async fn main() -> anyhow::Result<()> {
     let (state, county, admin) = seeded_county(300).await?;
     for size in [CardSize::Wallet, CardSize::Poster] {
         // First call warms the font and the database pages; the second is the one reported.
-        card_render::region_pdf(&state, &admin, county, size).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        card_render::region_pdf(&state, &admin, county, size, 1).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let t = Instant::now();
-        let pdf = card_render::region_pdf(&state, &admin, county, size).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let pdf = card_render::region_pdf(&state, &admin, county, size, 1).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let (cols, rows) = minsheng::cards::pdf::grid(size);
         let pages = 300usize.div_ceil(cols * rows);
         println!(

@@ -292,7 +292,7 @@ async fn bench_list(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<()> 
         (
             "status = dispatched",
             county.clone(),
-            ListFilter { status: Some(minsheng::domain::ticket::Status::Dispatched), ..Default::default() },
+            ListFilter { statuses: vec![minsheng::domain::ticket::Status::Dispatched], ..Default::default() },
             1,
         ),
         (
@@ -327,7 +327,7 @@ async fn bench_list(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<()> 
             county.clone(),
             ListFilter {
                 region_path: Some(township.clone()),
-                status: Some(minsheng::domain::ticket::Status::Dispatched),
+                statuses: vec![minsheng::domain::ticket::Status::Dispatched],
                 category: Some("water".into()),
                 ..Default::default()
             },
@@ -338,7 +338,7 @@ async fn bench_list(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<()> 
             county.clone(),
             ListFilter {
                 region_path: Some(township.clone()),
-                status: Some(minsheng::domain::ticket::Status::Accepted),
+                statuses: vec![minsheng::domain::ticket::Status::Accepted],
                 category: Some("roads".into()),
                 ..Default::default()
             },

@@ -24,13 +24,20 @@ fn main() -> anyhow::Result<()> {
             contact("乡镇包村领导", "马建国", "0310-5551234"),
         ],
         hotline: "12345".into(),
+        warning: None,
     };
     let short = CardContent {
         village: "新华街道前进社区第一居民小组".into(),
         contacts: full.contacts[..2].to_vec(),
         ..full.clone()
     };
-    for (name, card) in [("full", &full), ("short", &short)] {
+    // A test print from a demo install: the QR code points at this machine.
+    let test_print = CardContent {
+        url: "http://127.0.0.1:8080/c/K7MQ4XRH2P".into(),
+        warning: minsheng::domain::card::print_warning("http://127.0.0.1:8080"),
+        ..full.clone()
+    };
+    for (name, card) in [("full", &full), ("short", &short), ("test-print", &test_print)] {
         for size in [CardSize::Wallet, CardSize::Poster] {
             let svg = cards::svg(card, size)?;
             std::fs::write(format!("{dir}/{name}-{}.svg", size.as_str()), &svg)?;

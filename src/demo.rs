@@ -13,6 +13,12 @@ use crate::services::cards::contacts_for;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
+mod orders;
+
+/// A few days of work in the demo county, written through the services (see `demo::orders`):
+/// call once, right after the county is seeded.
+pub use orders::seed as seed_orders;
+
 pub const DEMO_PASSWORD: &str = "minsheng-demo";
 
 /// What the demo prints: logins and card links.
@@ -95,33 +101,39 @@ const COUNTY_STAFF: [(&str, &str, &str, &str); 7] = [
     ("principal", "吴国强", "leader", "13900000007"),
 ];
 
-/// (code, name, parent, level, sort)
-const CATEGORIES: [(&str, &str, Option<&str>, &str); 25] = [
-    ("water", "饮水安全", None, "village"),
-    ("water.supply", "停水断水", Some("water"), "village"),
-    ("water.quality", "水质问题", Some("water"), "township"),
-    ("roads", "道路交通", None, "township"),
-    ("roads.damage", "道路破损", Some("roads"), "township"),
-    ("roads.lights", "路灯照明", Some("roads"), "village"),
-    ("utilities", "水电气热", None, "township"),
-    ("utilities.power", "停电与电压", Some("utilities"), "township"),
-    ("utilities.heating", "燃气供暖", Some("utilities"), "county"),
-    ("sanitation", "环境卫生", None, "village"),
-    ("sanitation.garbage", "垃圾清运", Some("sanitation"), "village"),
-    ("sanitation.toilet", "厕所改造", Some("sanitation"), "township"),
-    ("land", "土地纠纷", None, "township"),
-    ("housing", "住房安全", None, "county"),
-    ("wages", "拖欠工资", None, "county"),
-    ("industry", "产业发展", None, "county"),
-    ("industry.agri", "农业生产", Some("industry"), "county"),
-    ("industry.market", "农产品销售", Some("industry"), "county"),
-    ("social", "社会保障", None, "county"),
-    ("social.pension", "养老保险", Some("social"), "county"),
-    ("social.medical", "医疗保障", Some("social"), "county"),
-    ("social.aid", "困难救助", Some("social"), "township"),
-    ("neighbours", "邻里纠纷", None, "village"),
-    ("consult", "政策咨询", None, "township"),
-    ("other", "其他", None, "village"),
+/// (code, name, parent, level, the county department that handles it at county level)
+type CategorySpec = (&'static str, &'static str, Option<&'static str>, &'static str, Option<&'static str>);
+
+const HOUSING: Option<&str> = Some("县住房和城乡建设局");
+const LABOUR: Option<&str> = Some("县人力资源和社会保障局");
+const FARMING: Option<&str> = Some("县农业农村局");
+
+const CATEGORIES: [CategorySpec; 25] = [
+    ("water", "饮水安全", None, "village", None),
+    ("water.supply", "停水断水", Some("water"), "village", None),
+    ("water.quality", "水质问题", Some("water"), "township", None),
+    ("roads", "道路交通", None, "township", None),
+    ("roads.damage", "道路破损", Some("roads"), "township", None),
+    ("roads.lights", "路灯照明", Some("roads"), "village", None),
+    ("utilities", "水电气热", None, "township", None),
+    ("utilities.power", "停电与电压", Some("utilities"), "township", None),
+    ("utilities.heating", "燃气供暖", Some("utilities"), "county", HOUSING),
+    ("sanitation", "环境卫生", None, "village", None),
+    ("sanitation.garbage", "垃圾清运", Some("sanitation"), "village", None),
+    ("sanitation.toilet", "厕所改造", Some("sanitation"), "township", None),
+    ("land", "土地纠纷", None, "township", None),
+    ("housing", "住房安全", None, "county", HOUSING),
+    ("wages", "拖欠工资", None, "county", LABOUR),
+    ("industry", "产业发展", None, "county", FARMING),
+    ("industry.agri", "农业生产", Some("industry"), "county", None),
+    ("industry.market", "农产品销售", Some("industry"), "county", None),
+    ("social", "社会保障", None, "county", LABOUR),
+    ("social.pension", "养老保险", Some("social"), "county", None),
+    ("social.medical", "医疗保障", Some("social"), "county", None),
+    ("social.aid", "困难救助", Some("social"), "township", None),
+    ("neighbours", "邻里纠纷", None, "village", None),
+    ("consult", "政策咨询", None, "township", None),
+    ("other", "其他", None, "village", None),
 ];
 
 async fn unit_with_cadre(
@@ -132,7 +144,7 @@ async fn unit_with_cadre(
     hash: &str,
     now: DateTime<Utc>,
     out: &mut Summary,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<repo::regions::Unit> {
     let (name, level, kind, lead) = unit;
     let u = repo::regions::create_unit(
         db,
@@ -157,7 +169,7 @@ async fn unit_with_cadre(
     )
     .await?;
     out.logins.push((username.into(), format!("承办干部 · {name}"), "cadre".into()));
-    Ok(())
+    Ok(u)
 }
 
 /// Seeds the demo county unless the database already has one; returns what to print.
@@ -193,9 +205,10 @@ pub async fn seed(
         .await?;
         out.logins.push((username.into(), name.into(), roles.into()));
     }
+    let mut departments = std::collections::HashMap::new();
     for (name, username, person, phone, lead) in DEPARTMENTS {
         let kind = if lead { UnitKind::Center } else { UnitKind::Department };
-        unit_with_cadre(
+        let unit = unit_with_cadre(
             &tx,
             &county,
             (name, HandlingLevel::County, kind, lead),
@@ -205,6 +218,7 @@ pub async fn seed(
             &mut out,
         )
         .await?;
+        departments.insert(name, unit.id);
     }
     let mut villages = vec![];
     for t in &TOWNSHIPS {
@@ -252,8 +266,9 @@ pub async fn seed(
             villages.push(village);
         }
     }
-    for (i, (code, name, parent, level)) in CATEGORIES.iter().enumerate() {
-        repo::catalog::insert_category(&*tx, code, name, *parent, level, i as i32).await?;
+    for (i, (code, name, parent, level, department)) in CATEGORIES.iter().enumerate() {
+        let unit = department.and_then(|d| departments.get(d).copied());
+        repo::catalog::insert_category(&*tx, code, name, *parent, level, i as i32, unit).await?;
     }
     repo::catalog::insert_policy(&*tx, "默认（普通）", None, Priority::Normal, &Policy::default_normal()).await?;
     repo::catalog::insert_policy(&*tx, "默认（紧急）", None, Priority::Urgent, &Policy::default_urgent()).await?;

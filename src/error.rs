@@ -70,11 +70,13 @@ pub mod codes {
     pub const RATING_LINK_EXPIRED: &str = "rating_link_expired";
     pub const REGION_OUT_OF_SCOPE: &str = "region_out_of_scope";
     pub const REQUEST_TIMEOUT: &str = "request_timeout";
+    pub const SAME_ASSIGNMENT: &str = "same_assignment";
     pub const SERVER_BUSY: &str = "server_busy";
     pub const SIGNER_ALREADY_SIGNED: &str = "signer_already_signed";
     pub const SIGNOFF_MISSING: &str = "signoff_missing";
     pub const SIGNOFF_NOT_REQUIRED: &str = "signoff_not_required";
     pub const TOKEN_EXPIRED: &str = "token_expired";
+    pub const TOO_MANY_CARDS: &str = "too_many_cards";
     pub const TOKEN_INVALID: &str = "token_invalid";
     pub const TOKEN_REUSED: &str = "token_reused";
     pub const TOKEN_REVOKED: &str = "token_revoked";

@@ -150,9 +150,14 @@ async fn run_demo(settings: Settings) -> anyhow::Result<()> {
     let summary = demo::seed(&db, params, &settings.county.hotline, &settings.county.name, chrono::Utc::now()).await?;
     let public = settings.public_url().to_string();
     let state = minsheng::startup::build_state(settings, db).await?;
+    // A few days of work, so the console shows waiting, overdue and late orders from the start.
+    let history = if summary.seeded_now { demo::seed_orders(&state).await? } else { 0 };
     let app = Application::with_state(state)?;
     println!();
     println!("民声直达 demo — {}", if summary.seeded_now { "demo county seeded" } else { "reusing existing data" });
+    if history > 0 {
+        println!("{history} requests of the last four days filed and worked (some overdue, some late)");
+    }
     println!("Serving on {public}  (API under /api/v1, health at /healthz)");
     println!();
     println!("Village contact cards (open on a phone or in a browser):");

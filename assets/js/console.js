@@ -4,147 +4,282 @@
 (function () {
   const $ = (sel, root) => (root || document).querySelector(sel);
   const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
-  const store = window.sessionStorage;
   const TZ = 'Asia/Shanghai';
-  const fmt = new Intl.DateTimeFormat('zh-CN', { timeZone: TZ, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false });
-  const time = (s) => (s ? fmt.format(new Date(s)).replace(/\//g, '-') : '—');
+  // Dates as 年-月-日 (2026-12-07), times to the minute, in the county's time zone.
+  const fmt = new Intl.DateTimeFormat('zh-CN', { timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const parts = (d) => Object.fromEntries(fmt.formatToParts(d).map((p) => [p.type, p.value]));
+  const time = (s) => { if (!s) return '—'; const p = parts(new Date(s)); return p.year + '-' + p.month + '-' + p.day + ' ' + p.hour + ':' + p.minute; };
   const esc = (s) => String(s == null ? '' : s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
   const STATUS = { submitted: '已提交', registered: '已登记', dispatched: '已派单', accepted: '已签收', in_progress: '办理中', resolved: '已办结', visited: '已回访', closed: '已归档', reopened: '重办', referred: '已下交', merged: '已合并', invalid: '无效' };
-  const ACTION = { submit: '提交诉求', register: '登记', dispatch: '派单', accept: '签收', return: '退单', progress: '反馈进展', resolve: '办结', escalate: '提级办理', escalate_request: '申请提级', escalate_refuse: '驳回提级申请', urge: '催办', reopen: '重办', close: '归档', signoff: '会签', refer: '下交议事会', council_decision: '合议决定', merge: '合并', invalid: '作废', return_visit: '回访' };
-  const ROLE = { admin: '管理员', operator: '首问登记员', dispatcher: '派单员', cadre: '承办干部', caller: '回访员', leader: '领导', inspector: '纪委监督' };
+  const ACTION = { submit: '提交诉求', register: '登记', dispatch: '派单', redirect: '改派', withdraw: '撤回', accept: '签收', return: '退单', progress: '反馈进展', resolve: '办结', escalate: '提级办理', escalate_request: '申请提级', escalate_refuse: '驳回提级申请', urge: '催办', reopen: '重办', close: '归档', signoff: '会签', refer: '下交议事会', council_decision: '合议决定', merge: '合并', invalid: '作废', return_visit: '回访' };
   const STEP = { respond: '签收', progress: '首次反馈', resolve: '办结' };
   const KIND = { consultation: '咨询', help: '求助', complaint: '投诉', report: '举报', suggestion: '建议', praise: '表扬' };
   const CHANNEL = { qr: '扫码', hotline: '热线', wechat: '微信', sms: '短信', visit: '来访 / 下访', mailbox: '信箱', open311: 'Open311' };
+  const LEVEL = { village: '村级', township: '乡镇级', county: '县级' };
+  // The work list's tabs: what each asks the list for, and which count it shows.
+  const TABS = {
+    all: { q: {}, n: (c) => c.total },
+    submitted: { q: { status: 'submitted' }, n: (c) => c.submitted },
+    registered: { q: { status: 'registered' }, n: (c) => c.registered },
+    handling: { q: { status: 'dispatched,accepted,in_progress,reopened' }, n: (c) => c.dispatched + c.accepted + c.in_progress + c.reopened },
+    late: { q: { late: 'true' }, n: (c) => c.late },
+    resolved: { q: { status: 'resolved' }, n: (c) => c.resolved },
+  };
 
-  let session = JSON.parse(store.getItem('minsheng.session') || 'null');
+  const api = Staff.api;
+  const has = Staff.has;
   let lookups = null;
   let listPage = 1;
+  let listTab = 'all';
+  let listSort = '-created_at';
+  let listSeq = 0;
+  let unreachablePage = 1;
 
-  // --- API with the access token; one refresh on expiry, then back to the login ---
-  // Refresh tokens rotate and a used one is refused (and ends the login): requests that expire
-  // together share one refresh, and the new refresh token replaces the old.
-  let refreshing = null;
-  function refreshed() {
-    if (refreshing) return refreshing;
-    const mine = session;
-    refreshing = (async () => {
-      const rr = await fetch('/api/v1/auth/refresh', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refresh_token: mine.refresh_token }) });
-      if (!rr.ok) return false;
-      const t = await rr.json();
-      mine.access_token = t.access_token;
-      mine.refresh_token = t.refresh_token;
-      if (session === mine) store.setItem('minsheng.session', JSON.stringify(mine));
-      return true;
-    })().finally(() => { refreshing = null; });
-    return refreshing;
-  }
-
-  async function api(method, path, body) {
-    // A FormData body (an upload) goes as multipart; the browser sets its boundary.
-    const multipart = typeof FormData !== 'undefined' && body instanceof FormData;
-    const go = () => fetch(path, {
-      method,
-      headers: Object.assign({ Accept: 'application/json' }, body && !multipart ? { 'Content-Type': 'application/json' } : {}, session ? { Authorization: 'Bearer ' + session.access_token } : {}),
-      body: multipart ? body : body ? JSON.stringify(body) : undefined,
-    });
-    const used = session;
-    const sentWith = session && session.access_token;
-    let r = await go();
-    if (r.status === 401 && session && session === used && session.refresh_token) {
-      // Sent with a token that a refresh has replaced meanwhile: try again with the new one; only a
-      // request refused with the current token refreshes (one refresh per expiry, however many).
-      if (session.access_token !== sentWith || await refreshed()) r = await go();
-    }
-    // A late answer to a request of an earlier session must not sign out whoever is in now.
-    if (r.status === 401) { if (session === used) logout(); throw { message: '登录已过期，请重新登录' }; }
-    if (r.status === 204) return null;
-    const data = await r.json().catch(() => ({}));
-    if (!r.ok) throw (data.error || { message: '请求失败（' + r.status + '）' });
-    return data;
-  }
-
-  function has(role) { return session && (session.staff.roles.includes(role) || session.staff.roles.includes('admin')); }
-
-  function logout() {
-    session = null; lookups = null;
-    store.removeItem('minsheng.session');
+  Staff.onLogout(() => {
+    lookups = null;
     // The next person at this desk sees nothing of the last one's orders.
     $('#detail').innerHTML = '';
     $('#orders tbody').innerHTML = '';
+    $('#unreachable tbody').innerHTML = '';
     show('login');
-  }
+  });
+  const logout = Staff.logout;
 
   function show(view) {
-    for (const v of ['login', 'list', 'detail', 'new', 'sla']) $('#' + v + '-view').hidden = v !== view;
-    $('#nav').hidden = $('#who').hidden = !session;
-    if (session) {
-      $('#who-name').textContent = session.staff.name + '（' + session.staff.roles.map((r) => ROLE[r] || r).join('、') + '）';
-      $$('#nav a').forEach((a) => {
-        a.classList.toggle('on', a.dataset.tab === view || (view === 'detail' && a.dataset.tab === 'list'));
-        a.hidden = !!a.dataset.roles && !a.dataset.roles.split(',').some(has);
-      });
-    }
+    for (const v of ['login', 'list', 'detail', 'new', 'unreachable', 'sla']) $('#' + v + '-view').hidden = v !== view;
+    closePicker();
+    Staff.nav(view === 'detail' ? 'list' : view);
   }
 
   // --- reference data for filters and forms ---
+  const opt = (v, t, extra) => '<option value="' + esc(v) + '"' + (extra || '') + '>' + esc(t) + '</option>';
+
+  /// Villages (and their micro-grids) grouped by township, for choosing where a request comes from.
+  function regionOptions() {
+    const by = (id) => lookups.regions.find((r) => r.id === id);
+    // In the order they were set up (ids), not the text order of their paths ("/1/10/" < "/1/2/").
+    const of = (level, parent) => lookups.regions.filter((r) => r.level === level && (parent == null || r.parent_id === parent)).sort((a, b) => a.id - b.id);
+    const townships = of('township');
+    const villages = (t) => of('village', t.id);
+    const grids = (v) => of('grid', v.id);
+    const group = (label, vs) => '<optgroup label="' + esc(label) + '">' + vs.map((v) => opt(v.id, v.name) +
+      grids(v).map((g) => opt(g.id, v.name + ' · ' + g.name)).join('')).join('') + '</optgroup>';
+    const loose = lookups.regions.filter((r) => r.level === 'village' && !townships.some((t) => t.id === r.parent_id));
+    return townships.map((t) => group(t.name, villages(t))).join('') + (loose.length ? group((by(loose[0].parent_id) || {}).name || '其他', loose) : '');
+  }
+
+  /// Categories grouped under their parent; a parent may be chosen itself.
+  function categoryOptions(selected) {
+    const top = lookups.categories.filter((c) => !c.parent_code);
+    return top.map((p) => '<optgroup label="' + esc(p.name) + '">' + opt(p.code, p.name + '（其他）', p.code === selected ? ' selected' : '') +
+      lookups.categories.filter((c) => c.parent_code === p.code).map((c) => opt(c.code, c.name, c.code === selected ? ' selected' : '')).join('') + '</optgroup>').join('');
+  }
+
   async function loadLookups() {
     if (lookups) return lookups;
     const [regions, units, cats] = await Promise.all([
       api('GET', '/api/v1/regions?per_page=100'), api('GET', '/api/v1/units?per_page=100'), api('GET', '/api/v1/categories'),
     ]);
     lookups = { regions: regions.items, units: units.items, categories: cats.items };
-    const opt = (v, t) => '<option value="' + esc(v) + '">' + esc(t) + '</option>';
     const f = $('#filters');
     f.status.innerHTML = opt('', '全部') + Object.entries(STATUS).map(([k, v]) => opt(k, v)).join('');
-    f.region_id.innerHTML = opt('', '全部') + lookups.regions.filter((r) => r.level !== 'grid').map((r) => opt(r.id, r.name)).join('');
+    f.region_id.innerHTML = opt('', '全部') + lookups.regions.filter((r) => r.level !== 'grid').map((r) => opt(r.id, (r.level === 'village' ? '　' : '') + r.name)).join('');
     f.unit_id.innerHTML = opt('', '全部') + lookups.units.map((u) => opt(u.id, u.name)).join('');
     f.category.innerHTML = opt('', '全部') + lookups.categories.filter((c) => !c.parent_code).map((c) => opt(c.code, c.name)).join('');
-    $('#new-region').innerHTML = lookups.regions.filter((r) => r.level === 'village' || r.level === 'grid').map((r) => opt(r.id, r.name)).join('');
-    $('#new-category').innerHTML = lookups.categories.map((c) => opt(c.code, (c.parent_code ? '　' : '') + c.name)).join('');
+    resetNewForm();
     return lookups;
   }
 
-  // --- the work list ---
+  // --- the work list: tabs with counts, filters, sortable columns ---
   function dueCell(row) {
     const d = row.deadline;
     if (!d) return '—';
     return '<span class="due' + (d.late ? ' late' : '') + '">' + esc(d.label) + ' ' + esc(time(d.at)) + (d.late ? ' 已逾期' : '') + '</span>';
   }
 
-  async function loadList() {
-    show('list');
-    await loadLookups();
+  /// The filters of the form (the tab and the sort are added by the caller).
+  function filterParams() {
     const params = new URLSearchParams();
     for (const el of $('#filters').elements) {
       if (!el.name) continue;
-      if (el.type === 'checkbox') { if (el.checked) params.set(el.name, el.value); } else if (el.value) params.set(el.name, el.value);
+      if (el.type === 'checkbox') { if (el.checked) params.set(el.name, el.value); } else if (el.value.trim()) params.set(el.name, el.value.trim());
     }
+    return params;
+  }
+
+  function showTabs(counts) {
+    $$('#tabs button').forEach((b) => {
+      const on = b.dataset.tab === listTab;
+      b.classList.toggle('on', on);
+      b.setAttribute('aria-selected', on ? 'true' : 'false');
+      const n = counts ? TABS[b.dataset.tab].n(counts) : null;
+      $('.count', b).textContent = n == null ? '' : String(n);
+      b.classList.toggle('has', !!n);
+    });
+  }
+
+  function showSort() {
+    const key = listSort.replace(/^-/, '');
+    $$('#orders th[data-sort]').forEach((th) => {
+      th.setAttribute('aria-sort', th.dataset.sort === key ? (listSort.startsWith('-') ? 'descending' : 'ascending') : 'none');
+    });
+  }
+
+  async function loadList() {
+    // Only the answer to the latest request is shown (a quick second click must not be overwritten).
+    const seq = ++listSeq;
+    $('#orders').setAttribute('aria-busy', 'true');
+    show('list');
+    await loadLookups();
+    if (!checkDates()) { $('#orders').setAttribute('aria-busy', 'false'); return; }
+    const base = filterParams();
+    const params = new URLSearchParams(base);
+    const tab = TABS[listTab].q;
+    for (const k of Object.keys(tab)) params.set(k, tab[k]);
+    params.set('sort', listSort);
     params.set('page', listPage);
+    showTabs(null);
+    showSort();
     const tbody = $('#orders tbody');
     try {
-      const data = await api('GET', '/api/v1/tickets?' + params);
+      // The tabs count the same filters, whatever tab is open.
+      const [data, counts] = await Promise.all([api('GET', '/api/v1/tickets?' + params), api('GET', '/api/v1/tickets/counts?' + base)]);
+      if (seq !== listSeq) return;
+      showTabs(counts);
       tbody.innerHTML = data.items.map((r) => {
         const late = r.overdue || (r.deadline && r.deadline.late);
         const tags = (r.overdue ? '<span class="tag red">超时</span>' : '') + (r.escalation_pending ? '<span class="tag amber">待审批提级</span>' : '') +
           (r.priority === 'urgent' ? '<span class="tag red">紧急</span>' : '') + (r.repeat_count > 0 ? '<span class="tag">重复' + r.repeat_count + '次</span>' : '');
-        return '<tr data-no="' + esc(r.no) + '" class="' + (late ? 'late' : '') + '">' +
+        return '<tr data-no="' + esc(r.no) + '" class="' + (late ? 'late' : '') + (r.overdue ? ' overdue' : '') + '">' +
           '<td data-label="工单号"><a href="#/t/' + esc(r.no) + '">' + esc(r.no) + '</a>' + tags + '</td>' +
           '<td data-label="状态">' + esc(r.status_label) + '</td>' +
           '<td data-label="内容">' + esc(r.category_name || r.category) + '<span class="summary">' + esc(r.summary) + '</span></td>' +
           '<td data-label="地区">' + esc(r.region_name || '') + '</td>' +
           '<td data-label="承办单位">' + esc(r.unit_name || '—') + '</td>' +
           '<td data-label="当前时限">' + dueCell(r) + '</td>' +
-          '<td data-label="受理时间">' + esc(time(r.created_at)) + '</td></tr>';
+          '<td data-label="受理时间" class="when">' + esc(time(r.created_at)) + '</td></tr>';
       }).join('') || '<tr><td colspan="7">没有符合条件的工单</td></tr>';
       const pages = Math.max(1, Math.ceil(data.total / data.per_page));
-      $('#list-summary').textContent = '共 ' + data.total + ' 件';
+      $('#list-summary').textContent = '共 ' + data.total + ' 件' + (counts.overdue ? '，其中超时未办 ' + counts.overdue + ' 件' : '');
       $('#page-no').textContent = '第 ' + data.page + ' / ' + pages + ' 页';
       $('#prev').disabled = data.page <= 1;
       $('#next').disabled = data.page >= pages;
     } catch (e) {
-      tbody.innerHTML = '<tr><td colspan="7" class="error">' + esc(e.message) + '</td></tr>';
+      if (seq === listSeq) tbody.innerHTML = '<tr><td colspan="7" class="error">' + esc(e.message) + '</td></tr>';
+    } finally {
+      if (seq === listSeq) $('#orders').setAttribute('aria-busy', 'false');
     }
+  }
+
+  // --- a date picker in Chinese (年-月-日, weeks from Monday), whatever the browser's language ---
+  const WEEK = ['一', '二', '三', '四', '五', '六', '日'];
+  const pad = (n) => String(n).padStart(2, '0');
+  const ymd = (y, m, d) => y + '-' + pad(m) + '-' + pad(d);
+  const today = () => { const p = parts(new Date()); return ymd(p.year, +p.month, +p.day); };
+  let picker = null; // { input, year, month }
+
+  function validDate(v) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
+    if (!m) return false;
+    const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
+    return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3];
+  }
+
+  function drawPicker() {
+    const box = $('#datepicker');
+    const { year, month, input } = picker;
+    const first = new Date(Date.UTC(year, month - 1, 1));
+    const lead = (first.getUTCDay() + 6) % 7;
+    const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+    const cells = [];
+    for (let i = 0; i < lead; i++) cells.push('<td></td>');
+    for (let d = 1; d <= days; d++) {
+      const v = ymd(year, month, d);
+      const cls = [v === today() ? 'today' : '', v === input.value.slice(0, 10) ? 'sel' : ''].join(' ').trim();
+      cells.push('<td><button type="button" data-date="' + v + '"' + (cls ? ' class="' + cls + '"' : '') + ' aria-label="' + year + '年' + month + '月' + d + '日">' + d + '</button></td>');
+    }
+    while (cells.length % 7) cells.push('<td></td>');
+    const rows = [];
+    for (let i = 0; i < cells.length; i += 7) rows.push('<tr>' + cells.slice(i, i + 7).join('') + '</tr>');
+    box.innerHTML = '<div class="dp-head"><button type="button" data-dp="prev" aria-label="上个月">‹</button><span class="dp-title">' + year + '年' + month + '月</span>' +
+      '<button type="button" data-dp="next" aria-label="下个月">›</button></div>' +
+      '<table class="dp-grid"><thead><tr>' + WEEK.map((w) => '<th>' + w + '</th>').join('') + '</tr></thead><tbody>' + rows.join('') + '</tbody></table>' +
+      '<div class="dp-foot"><button type="button" data-dp="today">今天</button><button type="button" data-dp="clear">清除</button><button type="button" data-dp="close">关闭</button></div>';
+  }
+
+  function openPicker(input) {
+    const typed = input.value.slice(0, 10);
+    const v = validDate(typed) ? typed : today();
+    picker = { input, year: +v.slice(0, 4), month: +v.slice(5, 7) };
+    drawPicker();
+    const box = $('#datepicker');
+    const r = input.getBoundingClientRect();
+    box.style.left = Math.round(window.scrollX + r.left) + 'px';
+    box.style.top = Math.round(window.scrollY + r.bottom + 4) + 'px';
+    box.hidden = false;
+  }
+
+  function closePicker() {
+    picker = null;
+    const box = document.getElementById('datepicker');
+    if (box) box.hidden = true;
+  }
+
+  function pick(value) {
+    const input = picker.input;
+    // A date and time field keeps its time (or takes the time now) with the day picked.
+    if (value && input.classList.contains('datetime')) {
+      const kept = /\d{2}:\d{2}$/.exec(input.value);
+      const p = parts(new Date());
+      value += ' ' + (kept ? kept[0] : p.hour + ':' + p.minute);
+    }
+    input.value = value;
+    closePicker();
+    clearMsg(input.form, input.name);
+    input.focus();
+  }
+
+  $('#datepicker').addEventListener('mousedown', (ev) => ev.preventDefault()); // keep the input's focus
+  $('#datepicker').addEventListener('click', (ev) => {
+    const b = ev.target.closest('button');
+    if (!b || !picker) return;
+    if (b.dataset.date) return pick(b.dataset.date);
+    const dp = b.dataset.dp;
+    if (dp === 'prev' || dp === 'next') {
+      picker.month += dp === 'prev' ? -1 : 1;
+      if (picker.month < 1) { picker.month = 12; picker.year -= 1; }
+      if (picker.month > 12) { picker.month = 1; picker.year += 1; }
+      drawPicker();
+    } else if (dp === 'today') pick(today());
+    else if (dp === 'clear') pick('');
+    else closePicker();
+  });
+  $$('input.date, input.datetime').forEach((input) => {
+    input.addEventListener('focus', () => openPicker(input));
+    input.addEventListener('click', () => { if (!picker || picker.input !== input) openPicker(input); });
+    input.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') closePicker(); });
+    input.addEventListener('blur', () => setTimeout(() => { if (picker && picker.input === input && document.activeElement !== input) closePicker(); }, 150));
+  });
+  document.addEventListener('click', (ev) => {
+    // A click in the picker may have redrawn it (next month): its target is then detached.
+    if (picker && ev.target.isConnected && !ev.target.closest('#datepicker') && ev.target !== picker.input) closePicker();
+  });
+
+  /// The filter dates, checked before anything is asked: messages next to the fields.
+  function checkDates() {
+    const f = $('#filters');
+    let ok = true;
+    for (const name of ['from', 'to']) {
+      const el = f.elements[name];
+      clearMsg(f, name);
+      const v = el.value.trim();
+      if (v && !validDate(v)) { fieldMsg(f, name, el.dataset.patternMsg); ok = false; }
+    }
+    const from = f.elements.from.value.trim();
+    const to = f.elements.to.value.trim();
+    if (ok && from && to && from > to) { fieldMsg(f, 'to', '结束日期不能早于开始日期'); ok = false; }
+    return ok;
   }
 
   // --- one ticket ---
@@ -173,6 +308,8 @@
       case 'signoff': return '已会签（' + item.label + '）';
       case 'escalate': return item.label === '申请提级' ? '已申请提级，等待派单员审批' : item.label === '批准提级' ? '已批准提级' : '已提级';
       case 'return': return '已退单，工单回到派单员';
+      case 'redirect': return '已改派，原承办单位已收到短信通知';
+      case 'withdraw': return '已撤回，工单回到待派单';
       case 'urge': return '已催办，短信已发给承办人';
       case 'reopen': return '已发起重办，工单回到派单员';
       case 'refer': return '已下交村民议事会';
@@ -202,6 +339,47 @@
     return { fallback: hasParent ? (sup ? sup.name + '（上级地区牵头单位，默认）' : '上级地区牵头单位（默认）') : null, units };
   }
 
+  /// A unit to give an order to: a search box over a list grouped by level (村级、乡镇级、县级),
+  /// `selected` chosen, the suggested unit marked.
+  function unitPicker(id, wrap, n, what, selected, placeholder, suggested, hint) {
+    const units = lookups.units.filter((u) => u.active !== false);
+    const option = (u) => '<option value="' + u.id + '"' + (u.id === selected ? ' selected' : '') + '>' + esc(u.name) +
+      (suggested && u.id === suggested.id ? '（建议）' : '') + '</option>';
+    const groups = ['village', 'township', 'county'].concat(units.map((u) => u.level).filter((l, i, a) => !LEVEL[l] && a.indexOf(l) === i));
+    const options = groups.map((l) => {
+      const list = units.filter((u) => u.level === l);
+      return list.length ? '<optgroup label="' + esc(LEVEL[l] || l) + '">' + list.map(option).join('') + '</optgroup>' : '';
+    }).join('');
+    return wrap(n, esc(what) + '<span class="req" aria-hidden="true">*</span>',
+      '<input type="search" class="unit-search" id="' + id(n) + '-search" placeholder="输入名称筛选单位" aria-label="筛选' + esc(what) + '" autocomplete="off">' +
+      '<select id="' + id(n) + '" name="' + n + '" required data-what="' + esc(what) + '" aria-describedby="' + id(n) + '-msg">' +
+      (placeholder ? '<option value="">' + esc(placeholder) + '</option>' : '') + options + '</select>' +
+      '<p class="meta unit-none" hidden>没有名称相符的单位</p>', hint);
+  }
+
+  /// Typing in a unit picker's search box keeps the units whose name contains the text.
+  function unitSearch(form) {
+    const box = $('input.unit-search', form);
+    if (!box) return;
+    const select = form.elements.unit_id;
+    box.addEventListener('input', () => {
+      const q = box.value.trim();
+      let first = null;
+      for (const o of Array.from(select.options)) {
+        if (!o.value) continue;
+        o.hidden = !!q && !o.textContent.includes(q);
+        if (!o.hidden && !first) first = o;
+      }
+      for (const g of Array.from(select.querySelectorAll('optgroup'))) g.hidden = !Array.from(g.children).some((o) => !o.hidden);
+      $('.unit-none', form).hidden = !!first;
+      const cur = select.options[select.selectedIndex];
+      if (first && (!cur || cur.hidden || !cur.value) && q) {
+        select.value = first.value;
+        select.dispatchEvent(new Event('change'));
+      }
+    });
+  }
+
   function actionForm(item, t) {
     const id = (n) => 'act-' + item.action + '-' + n;
     const wrap = (n, label, inner, hint) => '<div class="field" data-field="' + n + '"><label class="lbl" for="' + id(n) + '">' + label + '</label>' + inner +
@@ -227,9 +405,23 @@
           sel('priority', '紧急程度', opt('normal', '普通', t.priority !== 'urgent') + opt('urgent', '紧急', t.priority === 'urgent')) +
           ta('note', '登记备注');
         break;
-      case 'dispatch':
-        html = sel('unit_id', '承办单位', lookups.units.filter((u) => u.active !== false).map((u) => opt(u.id, u.name)).join('')) +
+      case 'dispatch': {
+        const sug = t.suggested_unit;
+        html = unitPicker(id, wrap, 'unit_id', '承办单位', sug ? sug.id : null, null, sug,
+          sug ? '按诉求分类「' + esc(t.category_name) + '」的默认层级（' + esc(LEVEL[sug.level] || sug.level) + '）建议派给：' + esc(sug.name) + '。' : '') +
           sel('assignee_id', '承办人（可选）', opt('', '由单位指定')) + ta('note', '派单说明');
+        break;
+      }
+      case 'redirect': {
+        const cur = t.assignment ? t.assignment.unit.name : '';
+        html = unitPicker(id, wrap, 'unit_id', '改派至', null, '请选择改派单位', t.suggested_unit,
+          '当前承办：' + esc(cur) + '。也可改派给同一单位的其他承办人。') +
+          sel('assignee_id', '承办人（可选）', opt('', '由单位指定')) +
+          ta('reason', '改派理由', { required: true, placeholder: '如：该路段属镇里管护，应由镇政府办理', hint: '承办单位签收前才能改派。原承办单位将收到短信通知，新的派单重新计时；理由仅内部可见。' });
+        break;
+      }
+      case 'withdraw':
+        html = ta('reason', '撤回理由', { required: true, placeholder: '如：分类有误，需要重新研判', hint: '撤回后工单回到待派单，派单时限重新计算；原承办单位将收到短信通知。理由仅内部可见。' });
         break;
       case 'accept':
         html = ta('note', '签收说明', { hint: '签收即表示本单位接手办理（首办负责）。' });
@@ -301,6 +493,7 @@
     const who = form.elements.assignee_id;
     if (!unit || !who) return;
     const fill = async () => {
+      if (!unit.value) { who.innerHTML = '<option value="">由单位指定</option>'; return; }
       const staff = await api('GET', '/api/v1/staff?per_page=100&unit_id=' + unit.value).catch(() => ({ items: [] }));
       who.innerHTML = '<option value="">由单位指定</option>' + staff.items.filter((s) => s.roles.includes('cadre')).map((s) => '<option value="' + s.id + '">' + esc(s.name) + '</option>').join('');
     };
@@ -443,7 +636,7 @@
       let url = null;
       for (const src of srcs) {
         if (blobs.has(src)) { url = blobs.get(src); break; }
-        const r = await fetch(src, { headers: { Authorization: 'Bearer ' + session.access_token } }).catch(() => null);
+        const r = await fetch(src, { headers: { Authorization: 'Bearer ' + Staff.token() } }).catch(() => null);
         if (r && r.ok) { url = URL.createObjectURL(await r.blob()); blobs.set(src, url); break; }
       }
       if (!url) { img.alt = '照片无法读取'; img.classList.add('broken'); continue; }
@@ -482,6 +675,8 @@
       const d = e.data || {};
       const out = [];
       if (e.action === 'escalate' && d.from_unit_name) out.push('由 ' + d.from_unit_name + ' 提级至 ' + d.unit_name + (d.approved_request ? '（批准申请）' : d.auto ? '（超时自动提级）' : ''));
+      else if (e.action === 'redirect' && d.from_unit_name) out.push('由 ' + d.from_unit_name + ' 改派至 ' + d.unit_name + (d.assignee_name ? ' · ' + d.assignee_name : ''));
+      else if (e.action === 'withdraw' && d.unit_name) out.push('从 ' + d.unit_name + ' 撤回');
       else if (d.unit_name) out.push('承办单位：' + d.unit_name);
       if (d.target_unit_name) out.push('申请提级至：' + d.target_unit_name);
       if (d.council) out.push('下交：' + d.council);
@@ -525,7 +720,9 @@
         '<p class="error form-error" role="alert" hidden></p><p class="form-buttons"><button class="primary small" type="submit">确认' + esc(title) + '</button> <button class="secondary cancel" type="button">取消</button></p></form>';
       const form = $('form', holder);
       $('.cancel', form).addEventListener('click', () => { holder.innerHTML = ''; b.classList.remove('on'); b.focus(); });
+      for (const ev of ['input', 'change']) form.addEventListener(ev, (e) => { if (e.target.name) clearMsg(form, e.target.name); });
       photoPicker(form);
+      unitSearch(form);
       await assigneeOptions(form);
       const first = $('textarea, input[type=text], select', form);
       if (first && !matchMedia('(max-width: 760px)').matches) first.focus();
@@ -543,31 +740,107 @@
     showUploads();
   }
 
-  // --- registration of a call or a visit ---
+  // --- registration of a call or a visit: starts empty, finds the caller's earlier requests ---
+  function resetNewForm() {
+    const f = $('#new-form');
+    f.reset();
+    // Nothing is chosen for the operator: the village and the category come from the call.
+    f.region_id.innerHTML = '<option value="">请选择所在村（网格）</option>' + regionOptions();
+    f.category.innerHTML = '<option value="">请选择诉求分类</option>' + categoryOptions(null);
+    f.region_id.value = '';
+    f.category.value = '';
+    for (const el of f.elements) if (el.name) clearMsg(f, el.name);
+    $('#new-error').hidden = true;
+    showHistory(null);
+  }
+
   async function showNew() {
     show('new');
     await loadLookups();
   }
+
+  let historyFor = null;
+  function showHistory(phone, data) {
+    const box = $('#caller-history');
+    historyFor = phone;
+    if (!phone || !data) { box.hidden = true; box.innerHTML = ''; return; }
+    if (!data.total) { box.innerHTML = '<p class="meta">该号码此前没有诉求记录。</p>'; box.hidden = false; return; }
+    box.innerHTML = '<p class="history-head">该号码此前的诉求 <b>' + data.total + '</b> 件' + (data.total > data.items.length ? '（显示最近' + data.items.length + '件）' : '') + '：</p><ul>' +
+      data.items.map((r) => '<li data-no="' + esc(r.no) + '"><a href="#/t/' + esc(r.no) + '" target="_blank" rel="noopener">' + esc(r.no) + '</a> <span class="status">' + esc(r.status_label) + '</span> ' +
+        esc(r.category_name || r.category) + ' · ' + esc(r.region_name || '') + ' · ' + esc(time(r.created_at)) + '<span class="summary">' + esc(r.summary) + '</span></li>').join('') + '</ul>' +
+      '<p class="hint">同一号码、同村、同类诉求30天内再次登记，将自动关联为重复诉求。</p>';
+    box.hidden = false;
+  }
+
+  // A message goes as soon as its field is changed.
+  for (const ev of ['input', 'change']) $('#new-form').addEventListener(ev, (e) => { if (e.target.name) clearMsg(e.target.form, e.target.name); });
+
+  let lookupTimer = null;
+  async function lookupCaller() {
+    const el = $('#new-phone');
+    const v = el.value.replace(/\s/g, '');
+    if (!new RegExp('^(?:' + el.pattern + ')$').test(v)) { showHistory(null); return; }
+    if (historyFor === v) return;
+    try {
+      const data = await api('GET', '/api/v1/tickets?per_page=5&phone=' + encodeURIComponent(v));
+      if ($('#new-phone').value.replace(/\s/g, '') === v) showHistory(v, data);
+    } catch (e) { showHistory(null); }
+  }
+  $('#new-phone').addEventListener('input', () => { clearTimeout(lookupTimer); lookupTimer = setTimeout(lookupCaller, 300); });
+  $('#new-phone').addEventListener('blur', lookupCaller);
 
   $('#new-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const f = ev.target;
     const err = $('#new-error');
     err.hidden = true;
-    $$('.bad', f).forEach((el) => el.classList.remove('bad'));
+    $('#new-done').hidden = true;
+    for (const el of f.elements) if (el.name) clearMsg(f, el.name);
+    if (!check(f)) return;
     const b = bodyOf(f);
     b.region_id = Number(b.region_id);
-    if (b.received_at) b.received_at = new Date(b.received_at + ':00+08:00').toISOString();
+    if (b.received_at) b.received_at = new Date(b.received_at.replace(' ', 'T') + ':00+08:00').toISOString();
+    const btn = $('button[type=submit]', f);
+    btn.disabled = true;
     try {
       const r = await api('POST', '/api/v1/tickets', b);
-      $('#new-done').innerHTML = '已登记，工单号 <a id="new-no" href="#/t/' + esc(r.ticket_no) + '">' + esc(r.ticket_no) + '</a>' + (r.registration_late ? '（登记已超过15分钟时限）' : '');
+      resetNewForm();
+      $('#new-done').innerHTML = '已登记，工单号 <a id="new-no" href="#/t/' + esc(r.ticket_no) + '">' + esc(r.ticket_no) + '</a>' +
+        (r.repeat_of ? '（与 ' + esc(r.repeat_of) + ' 为重复诉求）' : '') + (r.registration_late ? '（登记已超过15分钟时限）' : '');
       $('#new-done').hidden = false;
-      f.reset();
     } catch (e) {
-      err.textContent = e.message; err.hidden = false;
-      if (e.field && f.elements[e.field]) f.elements[e.field].classList.add('bad');
+      // The server's word on a field goes under that field, like the console's other forms.
+      const near = e.field && fieldMsg(f, e.field, e.message);
+      err.textContent = e.message || '登记失败';
+      err.hidden = !!near;
+      if (near && f.elements[e.field] && f.elements[e.field].focus) f.elements[e.field].focus();
+    } finally {
+      btn.disabled = false;
     }
   });
+
+  // --- return visits no one could make: three calls unanswered ---
+  async function loadUnreachable() {
+    show('unreachable');
+    await loadLookups();
+    const tbody = $('#unreachable tbody');
+    const cat = (code) => (lookups.categories.find((c) => c.code === code) || {}).name || code;
+    const unit = (id) => (lookups.units.find((u) => u.id === id) || {}).name || '—';
+    try {
+      const data = await api('GET', '/api/v1/return-visits/unreachable?page=' + unreachablePage);
+      tbody.innerHTML = data.items.map((r) => '<tr data-no="' + esc(r.no) + '"><td data-label="工单号"><a href="#/t/' + esc(r.no) + '">' + esc(r.no) + '</a></td>' +
+        '<td data-label="内容">' + esc(cat(r.category)) + '<span class="summary">' + esc(r.summary) + '</span></td>' +
+        '<td data-label="联系电话">' + esc(r.phone) + '</td><td data-label="承办单位">' + esc(unit(r.unit_id)) + '</td>' +
+        '<td data-label="受理时间" class="when">' + esc(time(r.created_at)) + '</td></tr>').join('') || '<tr><td colspan="5">没有无法联系的回访</td></tr>';
+      const pages = Math.max(1, Math.ceil(data.total / data.per_page));
+      $('#unreachable-summary').textContent = '共 ' + data.total + ' 件';
+      $('#unreachable-page').textContent = '第 ' + data.page + ' / ' + pages + ' 页';
+      $('#unreachable-prev').disabled = data.page <= 1;
+      $('#unreachable-next').disabled = data.page >= pages;
+    } catch (e) {
+      tbody.innerHTML = '<tr><td colspan="5" class="error">' + esc(e.message) + '</td></tr>';
+    }
+  }
 
   // --- deadlines administration (read for all staff; admins edit through the API) ---
   async function showSla() {
@@ -597,11 +870,7 @@
     const err = $('#login-error');
     err.hidden = true;
     try {
-      const r = await fetch('/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: $('#username').value.trim(), password: $('#password').value }) });
-      const data = await r.json();
-      if (!r.ok) throw data.error;
-      session = { access_token: data.access_token, refresh_token: data.refresh_token, staff: data.staff };
-      store.setItem('minsheng.session', JSON.stringify(session));
+      await Staff.login($('#username').value.trim(), $('#password').value);
       $('#password').value = '';
       route();
     } catch (e) { err.textContent = (e && e.message) || '登录失败'; err.hidden = false; }
@@ -610,19 +879,44 @@
   // On a phone the filters fold away until asked for.
   if (window.matchMedia('(max-width: 760px)').matches) $('#filter-box').open = false;
   $('#filters').addEventListener('submit', (ev) => { ev.preventDefault(); listPage = 1; loadList(); });
+  // A status chosen in the filters shows every tab's worth of it; a tab clears that choice.
+  $('#filters').status.addEventListener('change', () => { listTab = 'all'; });
+  $('#tabs').addEventListener('click', (ev) => {
+    const b = ev.target.closest('button[data-tab]');
+    if (!b) return;
+    listTab = b.dataset.tab;
+    $('#filters').status.value = '';
+    listPage = 1;
+    loadList();
+  });
+  $('#orders thead').addEventListener('click', (ev) => {
+    const th = ev.target.closest('th[data-sort]');
+    if (!th) return;
+    const key = th.dataset.sort;
+    // First click: soonest deadline, lowest number, earliest stage first; newest first for time.
+    const asc = key === 'created_at' ? '-' + key : key;
+    listSort = listSort === asc ? (asc.startsWith('-') ? key : '-' + key) : asc;
+    listPage = 1;
+    loadList();
+  });
   $('#prev').addEventListener('click', () => { listPage = Math.max(1, listPage - 1); loadList(); });
   $('#next').addEventListener('click', () => { listPage += 1; loadList(); });
-  $('#orders tbody').addEventListener('click', (ev) => {
-    const tr = ev.target.closest('tr[data-no]');
-    if (tr && !ev.target.closest('a')) location.hash = '#/t/' + tr.dataset.no;
-  });
+  $('#unreachable-prev').addEventListener('click', () => { unreachablePage = Math.max(1, unreachablePage - 1); loadUnreachable(); });
+  $('#unreachable-next').addEventListener('click', () => { unreachablePage += 1; loadUnreachable(); });
+  for (const table of ['#orders', '#unreachable']) {
+    $(table + ' tbody').addEventListener('click', (ev) => {
+      const tr = ev.target.closest('tr[data-no]');
+      if (tr && !ev.target.closest('a')) location.hash = '#/t/' + tr.dataset.no;
+    });
+  }
 
   function route() {
-    if (!session) return show('login');
+    if (!Staff.session()) return show('login');
     const h = location.hash || '#/';
     const m = h.match(/^#\/t\/([0-9-]+)$/);
     if (m) return loadDetail(m[1]);
     if (h === '#/new') return showNew();
+    if (h === '#/unreachable') return loadUnreachable();
     if (h === '#/sla') return showSla();
     return loadList();
   }

@@ -40,7 +40,9 @@ run(async (browser) => {
   await page.waitForSelector('#detail-no');
   assert((await page.textContent('#detail-status')).includes('已登记'), 'registered');
   await page.click('#actions button:has-text("派单")');
-  await page.selectOption('#act-dispatch select[name=unit_id]', { label: unitName });
+  // The form starts on the unit the category's level gives for the village, not the list's first.
+  const chosen = await page.$eval('#act-dispatch select[name=unit_id]', (s) => s.options[s.selectedIndex].textContent);
+  assert(chosen === `${unitName}（建议）`, `the suggested unit is chosen: ${chosen}`);
   await page.click('#act-dispatch button[type=submit]');
   await page.waitForSelector('.success-msg');
   assert((await page.textContent('#detail-status')).includes('已派单'), 'dispatched');

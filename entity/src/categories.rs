@@ -12,6 +12,9 @@ pub struct Model {
     pub level: String,
     pub sort: i32,
     pub active: bool,
+    /// The unit that handles this category at its level, when the county names one (a county
+    /// department for a county-level category); children without one inherit their parent's.
+    pub unit_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

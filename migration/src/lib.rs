@@ -8,6 +8,7 @@ mod m20261123_000007_orders;
 mod m20261123_000008_sms;
 mod m20261123_000009_visits;
 mod m20261206_000010_security;
+mod m20261207_000011_category_unit;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_sms::Migration),
             Box::new(m20261123_000009_visits::Migration),
             Box::new(m20261206_000010_security::Migration),
+            Box::new(m20261207_000011_category_unit::Migration),
         ]
     }
 }

@@ -15,6 +15,34 @@ const WHITE: &str = "#ffffff";
 
 const SLOGAN: &str = "民声直达 · 接诉即办";
 
+/// The stamp across a card whose QR code would not open for villagers.
+pub const STAMP: &str = "样卡 · 请勿张贴";
+
+/// A red stamp across `(x, y, w, h)`, tilted, saying the card must not be posted and why. It stays
+/// clear of the QR code, so the test print can still be scanned on the desk.
+fn stamp(s: &mut Svg, why: &str, (x, y, w, h): (f32, f32, f32, f32), size: f32) {
+    let (cx, cy) = (x + w / 2.0, y + h / 2.0);
+    let mut inner = Svg::new();
+    inner.raw(&format!(
+        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"{}\" fill=\"{WHITE}\" fill-opacity=\"0.9\" \
+         stroke=\"{RED}\" stroke-width=\"{}\"/>",
+        super::svg::num(x),
+        super::svg::num(y),
+        super::svg::num(w),
+        super::svg::num(h),
+        super::svg::num(size * 0.3),
+        super::svg::num(size * 0.12),
+    ));
+    inner.text(Text::new(cx, y + h * 0.5, size, STAMP, RED).bold().anchor(Anchor::Middle).fit(w * 0.9));
+    inner.text(Text::new(cx, y + h * 0.82, size * 0.4, why, RED).anchor(Anchor::Middle).fit(w * 0.94));
+    s.raw(&format!(
+        "<g transform=\"rotate(-7 {} {})\">{}</g>",
+        super::svg::num(cx),
+        super::svg::num(cy),
+        inner.finish()
+    ));
+}
+
 fn place(c: &CardContent) -> String {
     [c.county.as_str(), c.township.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" ")
 }
@@ -96,8 +124,12 @@ pub fn wallet(c: &CardContent, qr: &Qr) -> String {
     s.raw(&qr.svg(qx, qy, qs));
     let cx = qx + qs / 2.0;
     s.text(Text::new(cx, 44.6, 2.6, &c.code, INK).spacing(0.28).anchor(Anchor::Middle).fit(qs));
-    s.text(Text::new(cx, 48.4, 2.3, "微信扫码 反映诉求", INK).anchor(Anchor::Middle).fit(qs));
-    s.text(Text::new(cx, 51.7, 1.8, &version(c), LIGHT).anchor(Anchor::Middle));
+    s.text(Text::new(cx, 48.4, 2.3, "微信或手机相机扫码", INK).anchor(Anchor::Middle).fit(qs));
+    let tail = format!("反映诉求 · {}", version(c));
+    s.text(Text::new(cx, 51.7, 1.8, &tail, LIGHT).anchor(Anchor::Middle).fit(qs));
+    if let Some(why) = &c.warning {
+        stamp(&mut s, why, (4.0, 17.0, 48.0, 20.0), 4.6);
+    }
     s.finish()
 }
 
@@ -134,5 +166,8 @@ pub fn poster(c: &CardContent, qr: &Qr) -> String {
     let version = version(c);
     let vw = s.text(Text::new(192.0, 279.5, 4.2, &version, LIGHT).anchor(Anchor::End));
     s.text(Text::new(20.0 + lw + 4.0, 280.5, 13.0, &c.hotline, RED).bold().fit(172.0 - lw - 4.0 - vw - 6.0).min(7.0));
+    if let Some(why) = &c.warning {
+        stamp(&mut s, why, (25.0, 205.0, 160.0, 48.0), 16.0);
+    }
     s.finish()
 }

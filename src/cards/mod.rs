@@ -25,12 +25,19 @@ pub struct CardContent {
     pub county: String,
     pub contacts: Vec<Contact>,
     pub hotline: String,
+    /// Why the QR code would not open on a villager's phone (`domain::card::print_warning`): printed
+    /// across the card as a stamp, so a test print is not posted.
+    pub warning: Option<String>,
 }
 
 impl CardContent {
     /// All the text a card prints (to check the font covers it before anyone prints).
     pub fn printed_text(&self) -> String {
         let mut s = format!("{}{}{}{}", self.village, self.township, self.county, self.hotline);
+        if let Some(w) = &self.warning {
+            s.push_str(layout::STAMP);
+            s.push_str(w);
+        }
         for c in &self.contacts {
             s.push_str(&c.post);
             s.push_str(&c.name);
@@ -192,6 +199,7 @@ pub(crate) fn sample() -> CardContent {
             Contact { post: "乡镇包村干部".into(), name: "马建国".into(), phone: "13900000201".into() },
         ],
         hotline: "12345".into(),
+        warning: None,
     }
 }
 
@@ -268,5 +276,29 @@ mod tests {
         let (b, ttf) = embedded_font(&svg(&other, CardSize::Wallet).unwrap());
         assert_ne!(a, b);
         assert!(ttf_parser::Face::parse(&ttf, 0).unwrap().glyph_index('湾').is_some());
+    }
+
+    #[test]
+    fn the_wallet_card_says_how_to_scan_as_the_poster_does() {
+        let wallet = svg(&sample(), CardSize::Wallet).unwrap();
+        assert!(wallet.contains(">微信或手机相机扫码</text>"), "wallet card text");
+        let poster = svg(&sample(), CardSize::Poster).unwrap();
+        assert!(poster.contains("微信或手机相机扫一扫"), "poster text");
+    }
+
+    #[test]
+    fn a_card_whose_qr_cannot_open_carries_a_stamp_and_a_good_one_does_not() {
+        let mut card = sample();
+        card.url = "http://127.0.0.1:8080/c/ABCDEFGHJK".into();
+        card.warning = crate::domain::card::print_warning("http://127.0.0.1:8080");
+        for size in [CardSize::Wallet, CardSize::Poster] {
+            let s = svg(&card, size).unwrap();
+            assert!(s.contains(&format!(">{}</text>", layout::STAMP)), "{size:?}");
+            assert!(s.contains("二维码指向本机地址（127.0.0.1），群众手机无法打开"), "{size:?}");
+            // Still rasterises (the stamp is plain SVG).
+            assert!(png::render(&raster_svg(&card, size).unwrap(), 72).is_ok());
+            let clean = svg(&sample(), size).unwrap();
+            assert!(!clean.contains(layout::STAMP), "{size:?}");
+        }
     }
 }

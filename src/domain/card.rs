@@ -141,6 +141,65 @@ pub fn may_list(scope: &Scope, own_region_level: Option<RegionLevel>) -> bool {
     may(scope, own_region_level, &scope.region_path, CardAccess::Read)
 }
 
+/// Why a printed card's QR code would not open on a villager's phone, if it would not: the
+/// `public_url` it encodes is a loopback, private or reserved address, or a demo host. Printed
+/// cards carry this as a warning across them, so a test print is never posted by mistake.
+pub fn print_warning(public_url: &str) -> Option<String> {
+    let rest = public_url.trim();
+    let Some(rest) = rest.strip_prefix("https://").or_else(|| rest.strip_prefix("http://")) else {
+        return Some(format!("二维码地址「{rest}」不是网址，群众手机无法打开"));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or("").to_ascii_lowercase(),
+        None => authority.split(':').next().unwrap_or("").trim_end_matches('.').to_ascii_lowercase(),
+    };
+    let why = |what: &str| Some(format!("二维码指向{what}（{host}），群众手机无法打开"));
+    if host.is_empty() {
+        return Some("二维码地址没有主机名，群众手机无法打开".into());
+    }
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return match ip {
+            std::net::IpAddr::V4(v4) if v4.is_loopback() || v4.is_unspecified() => why("本机地址"),
+            std::net::IpAddr::V4(v4)
+                if v4.is_private()
+                    || v4.is_link_local()
+                    || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1]) =>
+            {
+                why("内网地址")
+            }
+            std::net::IpAddr::V6(v6) if v6.is_loopback() || v6.is_unspecified() => why("本机地址"),
+            std::net::IpAddr::V6(v6)
+                if (v6.segments()[0] & 0xfe00) == 0xfc00 || (v6.segments()[0] & 0xffc0) == 0xfe80 =>
+            {
+                why("内网地址")
+            }
+            _ => None,
+        };
+    }
+    let labels: Vec<&str> = host.split('.').collect();
+    let tld = labels.last().copied().unwrap_or("");
+    if host == "localhost" || tld == "localhost" {
+        return why("本机地址");
+    }
+    // Names that never resolve on the internet (RFC 2606, RFC 6761, mDNS, home networks).
+    if matches!(tld, "test" | "example" | "invalid" | "local" | "lan" | "internal" | "intranet" | "home" | "corp")
+        || host.ends_with(".home.arpa")
+        || matches!(host.as_str(), "example.com" | "example.net" | "example.org")
+        || host.ends_with(".example.com")
+        || host.ends_with(".example.net")
+        || host.ends_with(".example.org")
+        || labels.len() == 1
+    {
+        return why("测试或内网域名");
+    }
+    if labels.iter().any(|l| *l == "demo" || l.starts_with("demo-")) {
+        return why("演示地址");
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +264,34 @@ mod tests {
         assert_eq!(hotline("0310-12345").as_deref(), Some("0310-12345"));
         for bad in ["", "12", "-123", "123-", "1-2-3-4", "12a45"] {
             assert!(hotline(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_card_warns_when_its_qr_code_cannot_open_on_a_villagers_phone() {
+        for (url, why) in [
+            ("http://127.0.0.1:8080", "本机地址"),
+            ("http://127.9.9.9", "本机地址"),
+            ("http://localhost:8080/", "本机地址"),
+            ("http://app.localhost", "本机地址"),
+            ("http://[::1]:8080", "本机地址"),
+            ("http://0.0.0.0:8080", "本机地址"),
+            ("http://192.168.1.20", "内网地址"),
+            ("http://10.0.0.5:8080", "内网地址"),
+            ("http://172.20.1.1", "内网地址"),
+            ("http://minsheng.test", "测试或内网域名"),
+            ("https://example.com", "测试或内网域名"),
+            ("http://minsheng", "测试或内网域名"),
+            ("https://demo.minsheng.cn", "演示地址"),
+        ] {
+            let w = print_warning(url).unwrap_or_else(|| panic!("{url} should warn"));
+            assert!(w.contains(why), "{url}: {w}");
+        }
+        assert!(print_warning("minsheng.gov.cn").is_some_and(|w| w.contains("不是网址")));
+        for url in
+            ["https://12345.qinghe.gov.cn", "http://8.8.8.8", "https://ms.example.cn/", "https://minsheng.cn:8443"]
+        {
+            assert_eq!(print_warning(url), None, "{url}");
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod phone;
 pub mod rating_link;
 pub mod roles;
+pub mod routing;
 pub mod signed_link;
 pub mod sla;
 pub mod sweep;

@@ -152,9 +152,18 @@ fn role_may(role: Role, action: Action, party: Option<SignoffParty>, assigned: i
     match (role, action) {
         (R::Admin, _) => true,
         (R::Operator | R::Dispatcher, A::Register | A::CouncilDecision | A::Merge | A::Invalid) => true,
-        (R::Dispatcher, A::Dispatch | A::Escalate | A::EscalateRefuse | A::Urge | A::Reopen | A::Close | A::Refer) => {
-            true
-        }
+        (
+            R::Dispatcher,
+            A::Dispatch
+            | A::Redirect
+            | A::Withdraw
+            | A::Escalate
+            | A::EscalateRefuse
+            | A::Urge
+            | A::Reopen
+            | A::Close
+            | A::Refer,
+        ) => true,
         // A cadre's `escalate` is a request the dispatcher decides (首办负责: no shedding by oneself).
         (R::Cadre, A::Accept | A::Return | A::Progress | A::Resolve | A::EscalateRequest) => assigned(),
         (R::Leader, A::Urge | A::Reopen) => true,
@@ -228,5 +237,15 @@ mod tests {
         assert!(!s(Role::Cadre).can_act(Action::Escalate, &t, None));
         assert!(s(Role::Dispatcher).can_act(Action::EscalateRefuse, &t, None));
         assert!(!s(Role::Leader).can_act(Action::EscalateRefuse, &t, None));
+        for a in [Action::Redirect, Action::Withdraw] {
+            assert!(s(Role::Dispatcher).can_act(a, &t, None), "{a:?}");
+            assert!(s(Role::Admin).can_act(a, &t, None), "{a:?}");
+            for r in [Role::Operator, Role::Cadre, Role::Leader, Role::Caller, Role::Inspector] {
+                assert!(!s(r).can_act(a, &t, None), "{r:?} {a:?}");
+            }
+        }
+        // Outside the dispatcher's subtree: no.
+        let elsewhere = scope(&[Role::Dispatcher], "/2/", None);
+        assert!(!elsewhere.can_act(Action::Redirect, &t, None));
     }
 }

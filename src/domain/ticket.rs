@@ -138,10 +138,14 @@ pub enum Action {
     EscalateRefuse,
     /// A reply by SMS noted on the ledger (from the requester or a cadre); the status does not change.
     SmsReply,
+    /// 改派: before the unit signs for it, the dispatcher gives the order to another unit (or cadre).
+    Redirect,
+    /// 撤回: before the unit signs for it, the dispatcher takes the order back to dispatch it again.
+    Withdraw,
 }
 
 /// The actions that `POST /api/v1/tickets/{no}/{action}` accepts, by path name.
-pub const PATH_ACTIONS: [Action; 16] = [
+pub const PATH_ACTIONS: [Action; 18] = [
     Action::Register,
     Action::Dispatch,
     Action::Accept,
@@ -158,6 +162,8 @@ pub const PATH_ACTIONS: [Action; 16] = [
     Action::Merge,
     Action::Invalid,
     Action::EscalateRefuse,
+    Action::Redirect,
+    Action::Withdraw,
 ];
 
 impl Action {
@@ -184,6 +190,8 @@ impl Action {
             Action::EscalateRequest => "escalate_request",
             Action::EscalateRefuse => "escalate_refuse",
             Action::SmsReply => "sms_reply",
+            Action::Redirect => "redirect",
+            Action::Withdraw => "withdraw",
         }
     }
 
@@ -215,6 +223,8 @@ impl Action {
             Action::EscalateRequest => "申请提级",
             Action::EscalateRefuse => "驳回提级申请",
             Action::SmsReply => "短信回复",
+            Action::Redirect => "改派",
+            Action::Withdraw => "撤回",
         }
     }
 }
@@ -228,7 +238,14 @@ pub struct Illegal {
 
 impl Illegal {
     pub fn message(&self) -> String {
-        format!("工单当前状态为「{}」，不能{}", self.from.label(), self.action.label())
+        let base = format!("工单当前状态为「{}」，不能{}", self.from.label(), self.action.label());
+        match (self.action, self.from) {
+            // Once signed for, the order is the unit's (首办负责): it can only give it back or ask up.
+            (Action::Redirect | Action::Withdraw, Status::Accepted | Status::InProgress) => {
+                format!("{base}：承办单位已签收，只能由承办单位退单或申请提级")
+            }
+            _ => base,
+        }
     }
 }
 
@@ -246,6 +263,9 @@ pub fn transition(from: Status, action: Action) -> Result<Status, Illegal> {
         (A::Progress, S::Accepted | S::InProgress) => S::InProgress,
         (A::Resolve, S::Accepted | S::InProgress) => S::Resolved,
         (A::Escalate, S::Dispatched | S::Accepted | S::InProgress | S::Reopened) => S::Dispatched,
+        // Before acceptance only: after it, the unit returns the order or asks to escalate.
+        (A::Redirect, S::Dispatched) => S::Dispatched,
+        (A::Withdraw, S::Dispatched) => S::Registered,
         (A::Urge | A::EscalateRequest | A::EscalateRefuse, s) if s.is_assigned() => s,
         (A::Reopen, S::Resolved | S::Visited | S::Closed) => S::Reopened,
         (A::Close, S::Visited) => S::Closed,
@@ -271,7 +291,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const ALL_ACTIONS: [Action; 23] = [
+    const ALL_ACTIONS: [Action; 25] = [
         Action::Register,
         Action::Dispatch,
         Action::Accept,
@@ -295,6 +315,8 @@ mod tests {
         Action::EscalateRequest,
         Action::EscalateRefuse,
         Action::SmsReply,
+        Action::Redirect,
+        Action::Withdraw,
     ];
 
     #[test]
@@ -347,6 +369,21 @@ mod tests {
     }
 
     #[test]
+    fn redirect_and_withdraw_only_before_the_unit_signs_for_the_order() {
+        assert_eq!(transition(Status::Dispatched, Action::Redirect), Ok(Status::Dispatched));
+        assert_eq!(transition(Status::Dispatched, Action::Withdraw), Ok(Status::Registered));
+        for from in ALL_STATUSES.into_iter().filter(|s| *s != Status::Dispatched) {
+            assert!(transition(from, Action::Redirect).is_err(), "{from:?}");
+            assert!(transition(from, Action::Withdraw).is_err(), "{from:?}");
+        }
+        let e = transition(Status::Accepted, Action::Redirect).unwrap_err();
+        assert_eq!(e.message(), "工单当前状态为「已签收」，不能改派：承办单位已签收，只能由承办单位退单或申请提级");
+        // After acceptance the unit's own ways out remain.
+        assert_eq!(transition(Status::Accepted, Action::Return), Ok(Status::Registered));
+        assert_eq!(transition(Status::Accepted, Action::Escalate), Ok(Status::Dispatched));
+    }
+
+    #[test]
     fn path_names_round_trip() {
         for a in PATH_ACTIONS {
             assert_eq!(Action::from_path(a.as_str()), Some(a));
@@ -373,6 +410,11 @@ mod tests {
                         if matches!(a, Action::Urge | Action::Signoff | Action::EscalateRequest | Action::EscalateRefuse
                             | Action::Appeal | Action::AppealDecision | Action::SmsReply) {
                             prop_assert_eq!(next, s);
+                        }
+                        // Redirect and withdraw act only on an order no unit has signed for yet.
+                        if matches!(a, Action::Redirect | Action::Withdraw) {
+                            prop_assert_eq!(s, Status::Dispatched);
+                            prop_assert!(next == Status::Dispatched || (a == Action::Withdraw && next == Status::Registered));
                         }
                         // Only an assigned order can be urged, escalated or asked to escalate.
                         if matches!(a, Action::Urge | Action::Escalate | Action::EscalateRequest | Action::EscalateRefuse) {

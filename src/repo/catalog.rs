@@ -66,6 +66,7 @@ pub async fn insert_category<C: ConnectionTrait>(
     parent: Option<&str>,
     level: &str,
     sort: i32,
+    unit_id: Option<i64>,
 ) -> Result<Category, DbErr> {
     categories::ActiveModel {
         code: Set(code.into()),
@@ -74,6 +75,7 @@ pub async fn insert_category<C: ConnectionTrait>(
         level: Set(level.into()),
         sort: Set(sort),
         active: Set(true),
+        unit_id: Set(unit_id),
     }
     .insert(db)
     .await

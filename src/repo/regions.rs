@@ -187,6 +187,23 @@ pub async fn lead_unit<C: ConnectionTrait>(db: &C, region_id: i64) -> Result<Opt
         .and_then(unit_of)
 }
 
+/// The active lead units of several regions at once (a ticket's lineage), in no particular order.
+pub async fn lead_units<C: ConnectionTrait>(db: &C, region_ids: &[i64]) -> Result<Vec<Unit>, DbErr> {
+    if region_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    units::Entity::find()
+        .filter(units::Column::RegionId.is_in(region_ids.to_vec()))
+        .filter(units::Column::IsLead.eq(true))
+        .filter(units::Column::Active.eq(true))
+        .order_by_asc(units::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Unit::try_from)
+        .collect()
+}
+
 /// Units whose region lies under `under_path`.
 pub async fn list_units<C: ConnectionTrait>(
     db: &C,

@@ -46,6 +46,10 @@ impl Population {
     }
 }
 
+/// An assignment the dispatcher took back (改派, 撤回, a redo sent elsewhere, 下交) before its
+/// response deadline was never the unit's to answer: it is not due for the response rate.
+const TAKEN_BACK: &str = "NOT (a.status = 'superseded' AND a.ended_at IS NOT NULL AND a.ended_at <= a.respond_by)";
+
 async fn row<C: ConnectionTrait>(db: &C, sql: String, values: Vec<Value>, cols: &[&str]) -> Result<Vec<i64>, DbErr> {
     let stmt = Statement::from_sql_and_values(db.get_database_backend(), sql, values);
     let r = db.query_one_raw(stmt).await?;
@@ -90,7 +94,7 @@ pub async fn counts<C: ConnectionTrait>(
     let a = row(
         db,
         format!(
-            "SELECT SUM(CASE WHEN a.accepted_at IS NOT NULL OR a.respond_by <= $4 THEN 1 ELSE 0 END) AS due, \
+            "SELECT SUM(CASE WHEN a.accepted_at IS NOT NULL OR (a.respond_by <= $4 AND {TAKEN_BACK}) THEN 1 ELSE 0 END) AS due, \
              SUM(CASE WHEN a.accepted_at IS NOT NULL AND a.accepted_at <= a.respond_by THEN 1 ELSE 0 END) AS in_time \
              FROM assignments a JOIN tickets t ON t.id = a.ticket_id WHERE {}",
             pop.assignments_where(backend)
@@ -176,7 +180,7 @@ pub async fn unit_counts<C: ConnectionTrait>(
                  WHERE a.dispatched_at >= $1 AND a.dispatched_at < $2 AND r.path LIKE $4";
     let orders = format!(
         "SELECT a.unit_id AS unit_id, COUNT(*) AS received, \
-         SUM(CASE WHEN a.accepted_at IS NOT NULL OR a.respond_by <= $3 THEN 1 ELSE 0 END) AS due, \
+         SUM(CASE WHEN a.accepted_at IS NOT NULL OR (a.respond_by <= $3 AND {TAKEN_BACK}) THEN 1 ELSE 0 END) AS due, \
          SUM(CASE WHEN a.accepted_at IS NOT NULL AND a.accepted_at <= a.respond_by THEN 1 ELSE 0 END) AS in_time, \
          SUM(CASE WHEN a.resolved_at IS NOT NULL THEN 1 ELSE 0 END) AS resolved, \
          SUM(CASE WHEN a.resolved_at IS NOT NULL AND EXISTS (SELECT 1 FROM events e WHERE e.ticket_id = a.ticket_id \

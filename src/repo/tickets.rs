@@ -9,7 +9,7 @@ use entity::{assignments, events, tickets};
 use sea_orm::sea_query::{BinOper, Expr, ExprTrait, Query, SimpleExpr, UnionType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value,
+    QueryFilter, QueryOrder, QuerySelect, Select, Set, Statement, Value,
 };
 
 /// A ticket row with its enumerations typed (read loudly: an unknown stored value is an error).
@@ -525,7 +525,8 @@ pub struct Visibility {
 
 #[derive(Clone, Debug, Default)]
 pub struct ListFilter {
-    pub status: Option<Status>,
+    /// Any of these statuses (none: every status).
+    pub statuses: Vec<Status>,
     pub region_path: Option<String>,
     pub unit_id: Option<i64>,
     pub category: Option<String>,
@@ -542,6 +543,92 @@ pub struct ListFilter {
     pub escalation_pending: bool,
     /// Tickets registered after their first-registration deadline (首问登记超时).
     pub registration_late: bool,
+    /// The requester's phone, exactly (the desk looks up a caller's earlier requests).
+    pub phone: Option<String>,
+    pub sort: Sort,
+}
+
+/// What the staff list is ordered by; ties fall back to the newest first.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SortKey {
+    #[default]
+    CreatedAt,
+    No,
+    /// The ticket's place in its life (submitted first, closed last).
+    Status,
+    Category,
+    /// The region tree, township by township.
+    Region,
+    Unit,
+    /// The current step's deadline (see `order_view::current_deadline`); orders with none last.
+    Deadline,
+}
+
+impl SortKey {
+    pub const ALL: [(SortKey, &'static str); 7] = [
+        (SortKey::CreatedAt, "created_at"),
+        (SortKey::No, "no"),
+        (SortKey::Status, "status"),
+        (SortKey::Category, "category"),
+        (SortKey::Region, "region"),
+        (SortKey::Unit, "unit"),
+        (SortKey::Deadline, "deadline"),
+    ];
+}
+
+/// `sort=key` (ascending) or `sort=-key` (descending); the default is the newest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sort {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+impl Default for Sort {
+    fn default() -> Self {
+        Sort { key: SortKey::CreatedAt, descending: true }
+    }
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Option<Sort> {
+        let (descending, name) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        SortKey::ALL.iter().find(|(_, n)| *n == name).map(|(key, _)| Sort { key: *key, descending })
+    }
+
+    pub fn names() -> String {
+        SortKey::ALL.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// The current step's deadline of a ticket row as SQL (both databases): registration, dispatch,
+/// the active assignment's earliest unmet step, or the return visit.
+const DEADLINE_SQL: &str = "CASE \"tickets\".\"status\" \
+    WHEN 'submitted' THEN \"tickets\".\"register_by\" \
+    WHEN 'registered' THEN \"tickets\".\"dispatch_by\" \
+    WHEN 'reopened' THEN \"tickets\".\"dispatch_by\" \
+    WHEN 'resolved' THEN \"tickets\".\"visit_by\" \
+    WHEN 'dispatched' THEN (SELECT CASE WHEN a.accepted_at IS NULL THEN a.respond_by \
+        WHEN a.first_progress_at IS NULL AND a.progress_by < a.resolve_by THEN a.progress_by ELSE a.resolve_by END \
+        FROM assignments a WHERE a.id = \"tickets\".\"current_assignment_id\" AND a.status = 'active') \
+    WHEN 'accepted' THEN (SELECT CASE WHEN a.first_progress_at IS NULL AND a.progress_by < a.resolve_by \
+        THEN a.progress_by ELSE a.resolve_by END \
+        FROM assignments a WHERE a.id = \"tickets\".\"current_assignment_id\" AND a.status = 'active') \
+    WHEN 'in_progress' THEN (SELECT CASE WHEN a.first_progress_at IS NULL AND a.progress_by < a.resolve_by \
+        THEN a.progress_by ELSE a.resolve_by END \
+        FROM assignments a WHERE a.id = \"tickets\".\"current_assignment_id\" AND a.status = 'active') \
+    END";
+
+/// Statuses in the order of a ticket's life, for sorting by status.
+fn status_rank_sql() -> String {
+    let arms: String = crate::domain::ticket::ALL_STATUSES
+        .iter()
+        .enumerate()
+        .map(|(i, st)| format!(" WHEN '{}' THEN {i}", st.as_str()))
+        .collect();
+    format!("CASE \"tickets\".\"status\"{arms} END")
 }
 
 /// `region_path` lies under `path`, in the form each database answers from an index: LIKE 'p%'
@@ -685,17 +772,20 @@ async fn category_and_descendants<C: ConnectionTrait>(db: &C, code: &str) -> Res
     Ok(out)
 }
 
-pub async fn list<C: ConnectionTrait>(
+/// The tickets a staff member may see that match the list's filters, unordered: what the list
+/// pages through and what the work list's counts count.
+async fn filtered<C: ConnectionTrait>(
     db: &C,
     vis: &Visibility,
     f: &ListFilter,
-    page: Page,
-) -> Result<(Vec<Ticket>, u64), DbErr> {
+) -> Result<Select<tickets::Entity>, DbErr> {
     let backend = db.get_database_backend();
     let vis = &without_whole_tree(db, vis).await?;
     let mut q = tickets::Entity::find().filter(visibility_condition_on(vis, backend));
-    if let Some(s) = &f.status {
-        q = q.filter(tickets::Column::Status.eq(s.as_str()));
+    match f.statuses.as_slice() {
+        [] => {}
+        [one] => q = q.filter(tickets::Column::Status.eq(one.as_str())),
+        many => q = q.filter(tickets::Column::Status.is_in(many.iter().map(|s| s.as_str()))),
     }
     if let Some(p) = &f.region_path {
         q = q.filter(under_path(p, backend));
@@ -719,6 +809,9 @@ pub async fn list<C: ConnectionTrait>(
     if f.registration_late {
         q = q.filter(Expr::col(tickets::Column::RegisteredAt).gt(Expr::col(tickets::Column::RegisterBy)));
     }
+    if let Some(phone) = &f.phone {
+        q = q.filter(tickets::Column::RequesterPhone.eq(phone.as_str()));
+    }
     if let Some(text) = &f.q {
         q = q.filter(
             Condition::any()
@@ -738,16 +831,81 @@ pub async fn list<C: ConnectionTrait>(
             Condition::any().add(tickets::Column::RepeatCount.gt(0)).add(tickets::Column::RepeatOfId.is_not_null()),
         );
     }
+    Ok(q)
+}
 
+fn ordered(q: Select<tickets::Entity>, sort: Sort) -> Select<tickets::Entity> {
+    use sea_orm::Order;
+    let dir = if sort.descending { Order::Desc } else { Order::Asc };
+    let q = match sort.key {
+        SortKey::CreatedAt => q,
+        SortKey::No => q.order_by(tickets::Column::No, dir.clone()),
+        SortKey::Status => q.order_by(Expr::cust(status_rank_sql()), dir.clone()),
+        SortKey::Category => q.order_by(tickets::Column::CategoryCode, dir.clone()),
+        SortKey::Region => q.order_by(tickets::Column::RegionPath, dir.clone()),
+        // Orders no unit holds come last either way (NULLs sort differently on the two databases).
+        SortKey::Unit => q
+            .order_by(Expr::col(tickets::Column::UnitId).is_null(), Order::Asc)
+            .order_by(tickets::Column::UnitId, dir.clone()),
+        SortKey::Deadline => q
+            .order_by(Expr::cust(format!("({DEADLINE_SQL}) IS NULL")), Order::Asc)
+            .order_by(Expr::cust(DEADLINE_SQL), dir.clone()),
+    };
+    let newest = if sort.key == SortKey::CreatedAt { dir } else { Order::Desc };
+    q.order_by(tickets::Column::CreatedAt, newest.clone()).order_by(tickets::Column::Id, newest)
+}
+
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    vis: &Visibility,
+    f: &ListFilter,
+    page: Page,
+) -> Result<(Vec<Ticket>, u64), DbErr> {
+    let q = filtered(db, vis, f).await?;
     let total = q.clone().count(db).await?;
-    let items = q
-        .order_by_desc(tickets::Column::CreatedAt)
-        .order_by_desc(tickets::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page)
+    let items = ordered(q, f.sort).offset(page.offset()).limit(page.per_page).all(db).await?;
+    Ok((typed(items)?, total))
+}
+
+/// How many tickets of the list (same scope, same filters) stand in each status, and how many are
+/// overdue (a unit missed its response or result deadline) and late (the current step's deadline,
+/// desk steps and the return visit included, has passed) at `now`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ListCounts {
+    pub total: u64,
+    pub by_status: Vec<(Status, u64)>,
+    pub overdue: u64,
+    pub late: u64,
+}
+
+/// Three queries whatever the number of statuses: one grouped by status, one each for overdue
+/// and late.
+pub async fn counts<C: ConnectionTrait>(
+    db: &C,
+    vis: &Visibility,
+    f: &ListFilter,
+    now: DateTime<Utc>,
+) -> Result<ListCounts, DbErr> {
+    let q = filtered(db, vis, f).await?;
+    let rows: Vec<(String, i64)> = q
+        .clone()
+        .select_only()
+        .column(tickets::Column::Status)
+        .column_as(Expr::col((tickets::Entity, tickets::Column::Id)).count(), "n")
+        .group_by(tickets::Column::Status)
+        .into_tuple()
         .all(db)
         .await?;
-    Ok((typed(items)?, total))
+    let mut out = ListCounts::default();
+    for (raw, n) in rows {
+        let status = super::stored("tickets", "status", "(counted)", &raw, Status::parse)?;
+        let n = u64::try_from(n).unwrap_or(0);
+        out.by_status.push((status, n));
+        out.total += n;
+    }
+    out.overdue = q.clone().filter(overdue_condition(now)).count(db).await?;
+    out.late = q.filter(late_condition(now)).count(db).await?;
+    Ok(out)
 }
 
 /// A villager's own tickets: filed with their phone or from their WeChat account.

@@ -84,7 +84,7 @@ async fn categories(state: web::Data<AppState>, _user: StaffUser) -> ApiResult<H
     let total = rows.len() as u64;
     let items: Vec<_> = rows
         .into_iter()
-        .map(|c| json!({"code": c.code, "name": c.name, "parent_code": c.parent_code, "level": c.level}))
+        .map(|c| json!({"code": c.code, "name": c.name, "parent_code": c.parent_code, "level": c.level, "unit_id": c.unit_id}))
         .collect();
     let per_page = total.max(1);
     Ok(HttpResponse::Ok().json(json!({"items": items, "total": total, "page": 1, "per_page": per_page,

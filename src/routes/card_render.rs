@@ -1,7 +1,7 @@
 //! Card downloads for staff: `card.svg`, `card.png`, `card.pdf` per card and `cards.pdf` per region.
 use crate::auth::StaffUser;
 use crate::error::ApiResult;
-use crate::services::card_render::{self, Rendered, parse_dpi, parse_size};
+use crate::services::card_render::{self, Rendered, parse_copies, parse_dpi, parse_size};
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, web};
 use serde::Deserialize;
@@ -10,6 +10,8 @@ use serde::Deserialize;
 struct RenderQuery {
     size: Option<String>,
     dpi: Option<u32>,
+    /// PDF only: copies of each card (one per household), 1–20.
+    copies: Option<u32>,
 }
 
 /// RFC 5987 encoding for the UTF-8 file name (Chinese village names).
@@ -65,7 +67,8 @@ async fn pdf(
     q: web::Query<RenderQuery>,
 ) -> ApiResult<HttpResponse> {
     let size = parse_size(q.size.as_deref())?;
-    Ok(file(card_render::card_pdf(&state, &user, &code, size).await?))
+    let copies = parse_copies(q.copies)?;
+    Ok(file(card_render::card_pdf(&state, &user, &code, size, copies).await?))
 }
 
 #[get("/regions/{id}/cards.pdf")]
@@ -76,7 +79,8 @@ async fn region_pdf(
     q: web::Query<RenderQuery>,
 ) -> ApiResult<HttpResponse> {
     let size = parse_size(q.size.as_deref())?;
-    Ok(file(card_render::region_pdf(&state, &user, *id, size).await?))
+    let copies = parse_copies(q.copies)?;
+    Ok(file(card_render::region_pdf(&state, &user, *id, size, copies).await?))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

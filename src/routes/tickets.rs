@@ -3,11 +3,12 @@ use super::ListAnswer;
 use crate::auth::Caller;
 use crate::auth::StaffUser;
 use crate::domain::ids::TicketNo;
-use crate::domain::ticket::{Action, Status};
+use crate::domain::phone::Phone;
+use crate::domain::ticket::{ALL_STATUSES, Action, Status};
 use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo::Page;
-use crate::repo::tickets::ListFilter;
+use crate::repo::tickets::{ListFilter, Sort};
 use crate::routes::body::JsonBody;
 use crate::services::actions::ActionBody;
 use crate::services::return_visits::VisitRequest;
@@ -34,6 +35,7 @@ async fn file(
 
 #[derive(Deserialize)]
 struct ListQuery {
+    /// One status, or several separated by commas (a tab of the work list).
     status: Option<String>,
     region_id: Option<i64>,
     unit_id: Option<i64>,
@@ -48,6 +50,10 @@ struct ListQuery {
     /// `pending`: the unit asked to escalate and waits for the dispatcher.
     escalation: Option<String>,
     registration_late: Option<bool>,
+    /// The requester's phone (exact): a caller's earlier requests.
+    phone: Option<String>,
+    /// `created_at`, `no`, `status`, `category`, `region`, `unit`, `deadline`; `-` first for descending.
+    sort: Option<String>,
 }
 
 fn date(v: &Option<String>, field: &str) -> ApiResult<Option<NaiveDate>> {
@@ -59,17 +65,14 @@ fn date(v: &Option<String>, field: &str) -> ApiResult<Option<NaiveDate>> {
         .transpose()
 }
 
-#[get("/tickets")]
-async fn list(
-    state: web::Data<AppState>,
-    user: StaffUser,
-    q: web::Query<ListQuery>,
-    page: Page,
-) -> ApiResult<HttpResponse> {
-    user.require_any(&LIST_ROLES)?;
-    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => Some(Status::parse(s).ok_or_else(|| ApiError::validation("status", "状态取值不正确"))?),
-        None => None,
+/// The list's filters, as the list and its counts read them.
+async fn list_filter(state: &AppState, q: &ListQuery) -> ApiResult<ListFilter> {
+    let statuses = match q.status.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(s) => s
+            .split(',')
+            .map(|one| Status::parse(one.trim()).ok_or_else(|| ApiError::validation("status", "状态取值不正确")))
+            .collect::<ApiResult<Vec<Status>>>()?,
+        None => vec![],
     };
     let region_path = match q.region_id {
         Some(id) => Some(
@@ -80,16 +83,28 @@ async fn list(
         ),
         None => None,
     };
+    let phone = match q.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => {
+            Some(Phone::parse(p).ok_or_else(|| ApiError::validation("phone", "手机号格式不正确"))?.as_str().to_string())
+        }
+        None => None,
+    };
+    let sort = match q.sort.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Sort::parse(s).ok_or_else(|| {
+            ApiError::validation("sort", format!("排序字段不正确，可选：{}（前加 - 为倒序）", Sort::names()))
+        })?,
+        None => Sort::default(),
+    };
     let now = state.now();
-    let filter = ListFilter {
-        status,
+    Ok(ListFilter {
+        statuses,
         region_path,
         unit_id: q.unit_id,
         category: q.category.clone().filter(|c| !c.is_empty()),
         overdue_at: q.overdue.unwrap_or(false).then_some(now),
         q: q.q.clone().filter(|s| !s.trim().is_empty()),
-        from: date(&q.from, "from")?.map(|d| local_day_start(&state, d)),
-        to: date(&q.to, "to")?.map(|d| local_day_end(&state, d)),
+        from: date(&q.from, "from")?.map(|d| local_day_start(state, d)),
+        to: date(&q.to, "to")?.map(|d| local_day_end(state, d)),
         repeated: q.repeated.unwrap_or(false),
         late_at: q.late.unwrap_or(false).then_some(now),
         escalation_pending: match q.escalation.as_deref() {
@@ -98,10 +113,41 @@ async fn list(
             Some(_) => return Err(ApiError::validation("escalation", "escalation 只能是 pending")),
         },
         registration_late: q.registration_late.unwrap_or(false),
-    };
+        phone,
+        sort,
+    })
+}
+
+#[get("/tickets")]
+async fn list(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    q: web::Query<ListQuery>,
+    page: Page,
+) -> ApiResult<HttpResponse> {
+    user.require_any(&LIST_ROLES)?;
+    let filter = list_filter(&state, &q).await?;
     let (tickets, total) = repo::tickets::list(&state.db.conn, &visibility(&user), &filter, page).await?;
-    let items = services::order_view::rows(&state.db.conn, &tickets, now).await?;
+    let items = services::order_view::rows(&state.db.conn, &tickets, state.now()).await?;
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
+}
+
+/// The work list's tabs: per-status counts, `overdue` and `late`, over the same scope and filters
+/// as the list (every status is named, zero or not).
+#[get("/tickets/counts")]
+async fn counts(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+    user.require_any(&LIST_ROLES)?;
+    let filter = list_filter(&state, &q).await?;
+    let c = repo::tickets::counts(&state.db.conn, &visibility(&user), &filter, state.now()).await?;
+    let mut out = serde_json::Map::new();
+    for s in ALL_STATUSES {
+        let n = c.by_status.iter().find(|(st, _)| *st == s).map_or(0, |(_, n)| *n);
+        out.insert(s.as_str().into(), n.into());
+    }
+    out.insert("overdue".into(), c.overdue.into());
+    out.insert("late".into(), c.late.into());
+    out.insert("total".into(), c.total.into());
+    Ok(HttpResponse::Ok().json(out))
 }
 
 fn ticket_no(no: &str) -> ApiResult<TicketNo> {
@@ -228,6 +274,7 @@ async fn visit_release(state: web::Data<AppState>, user: StaffUser, no: web::Pat
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(file)
         .service(list)
+        .service(counts)
         .service(visit_queue)
         .service(visits_unreachable)
         .service(visit_claim)

@@ -42,6 +42,35 @@ pub fn parse_dpi(size: CardSize, dpi: Option<u32>) -> ApiResult<u32> {
     Ok(dpi)
 }
 
+/// Copies of each card on a sheet (one per household, handed out by the village): 1–20.
+pub const MAX_COPIES: u32 = 20;
+/// The most cards one sheet may hold (300 A4 pages of wallet cards): a larger print is split by
+/// township or done in rounds.
+pub const MAX_SHEET_CARDS: usize = 3000;
+
+pub fn parse_copies(copies: Option<u32>) -> ApiResult<usize> {
+    let n = copies.unwrap_or(1);
+    if !(1..=MAX_COPIES).contains(&n) {
+        return Err(ApiError::validation("copies", format!("每村份数应在 1 到 {MAX_COPIES} 之间")));
+    }
+    Ok(n as usize)
+}
+
+/// Each card `copies` times, a village's copies together (they are cut and handed out together).
+fn repeated(cards: Vec<CardContent>, copies: usize) -> ApiResult<Vec<CardContent>> {
+    if cards.len() * copies > MAX_SHEET_CARDS {
+        return Err(ApiError::unprocessable(
+            codes::TOO_MANY_CARDS,
+            "copies",
+            format!(
+                "一次最多打印{MAX_SHEET_CARDS}张（{}个村×{copies}份超出），请按乡镇分批打印或减少份数",
+                cards.len()
+            ),
+        ));
+    }
+    Ok(cards.into_iter().flat_map(|c| std::iter::repeat_n(c, copies)).collect())
+}
+
 fn render_error(e: RenderError) -> ApiError {
     ApiError::internal(anyhow::Error::new(e).context("rendering a contact card"))
 }
@@ -72,6 +101,7 @@ fn content(state: &AppState, card: &Card, village: &Region, names: &HashMap<i64,
         county: ancestor(RegionLevel::County),
         contacts: serde_json::from_str::<Vec<Contact>>(&card.contacts).unwrap_or_default(),
         hotline: card.hotline.clone(),
+        warning: crate::domain::card::print_warning(state.public_url()),
     };
     let missing = fonts::unprintable(&content.printed_text());
     if !missing.is_empty() {
@@ -123,16 +153,34 @@ pub async fn card_png(state: &AppState, user: &StaffUser, code: &str, size: Card
     Ok(Rendered { filename, ascii_name, content_type: "image/png", bytes })
 }
 
-pub async fn card_pdf(state: &AppState, user: &StaffUser, code: &str, size: CardSize) -> ApiResult<Rendered> {
+/// One card as a PDF; `copies` of it fill a sheet of wallet cards for the village's households.
+pub async fn card_pdf(
+    state: &AppState,
+    user: &StaffUser,
+    code: &str,
+    size: CardSize,
+    copies: usize,
+) -> ApiResult<Rendered> {
     let card = printable(state, user, code).await?;
     let (filename, ascii_name) = filename(&card, size, "pdf");
-    let heading = format!("{}{}{} 联系卡", card.county, card.township, card.village);
-    let bytes = blocking(move || cards::pdf::render(&[card], size, &heading)).await?;
+    let mut heading = format!("{}{}{} 联系卡", card.county, card.township, card.village);
+    if copies > 1 {
+        heading.push_str(&format!("（{copies}份）"));
+    }
+    let sheet = repeated(vec![card], copies)?;
+    let bytes = blocking(move || cards::pdf::render(&sheet, size, &heading)).await?;
     Ok(Rendered { filename, ascii_name, content_type: "application/pdf", bytes })
 }
 
-/// Every active card of the villages under a region, in tree order, as one PDF.
-pub async fn region_pdf(state: &AppState, user: &StaffUser, region_id: i64, size: CardSize) -> ApiResult<Rendered> {
+/// Every active card of the villages under a region, in tree order, as one PDF; `copies` of each
+/// for the households of each village.
+pub async fn region_pdf(
+    state: &AppState,
+    user: &StaffUser,
+    region_id: i64,
+    size: CardSize,
+    copies: usize,
+) -> ApiResult<Rendered> {
     let db = &state.db.conn;
     let region = repo::regions::get(db, region_id).await?.ok_or_else(|| ApiError::not_found("区域不存在"))?;
     authorize(db, user, &region.path, CardAccess::Read).await?;
@@ -154,8 +202,11 @@ pub async fn region_pdf(state: &AppState, user: &StaffUser, region_id: i64, size
     names.insert(region.id, region.clone());
     let contents: Vec<CardContent> =
         with_cards.iter().filter_map(|v| active.get(&v.id).map(|c| content(state, c, v, &names))).collect();
+    let villages = contents.len();
+    let contents = repeated(contents, copies)?;
     let place: String = repo::regions::lineage(db, &region).await?.iter().map(|r| r.name.as_str()).collect();
-    let heading = format!("{place} 联系卡（{}，共{}张）", size.label(), contents.len());
+    let each = if copies > 1 { format!("{villages}个村各{copies}份，") } else { String::new() };
+    let heading = format!("{place} 联系卡（{}，{each}共{}张）", size.label(), contents.len());
     let filename = format!("{place}联系卡-{}-{}张.pdf", size.label(), contents.len());
     let ascii_name = format!("cards-region-{}-{}.pdf", region.id, size.as_str());
     let bytes = blocking(move || cards::pdf::render(&contents, size, &heading)).await?;

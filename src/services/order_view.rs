@@ -127,6 +127,7 @@ pub async fn staff_view(state: &AppState, user: &StaffUser, l: &Loaded) -> ApiRe
                 .collect::<Vec<_>>()
         );
     }
+    v["suggested_unit"] = json!(super::orders::suggested_unit(db, t).await?);
     v["actions"] = json!(allowed(db, user, l).await?);
     Ok(v)
 }

@@ -1,7 +1,9 @@
 //! Helpers for orders shared by the actions, the return-visit redo and the SLA sweeper: who hears
 //! about a unit's order, the deadlines of a new assignment, and time shown in messages.
+use crate::domain::routing::{Place, UnitChoice, suggest};
 use crate::domain::sla::{AssignmentDeadlines, Calendar, Clock, Policy};
-use crate::error::ApiResult;
+use crate::domain::values::HandlingLevel;
+use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::tickets::Ticket;
 use crate::state::AppState;
@@ -85,4 +87,43 @@ pub async fn assignment_deadlines<C: ConnectionTrait>(
     let policy = repo::catalog::policy_for(db, &t.category_code, t.priority).await?;
     let cal = calendar(db).await?;
     Ok(Clock { calendar: &cal, tz: state.tz() }.assignment(&policy, now))
+}
+
+fn choice(u: &crate::repo::regions::Unit) -> UnitChoice {
+    UnitChoice { id: u.id, name: u.name.clone(), level: u.level }
+}
+
+/// The unit the category's default level gives for the ticket's village (`domain::routing`): the
+/// village committee, the township's office, or at county level the department the category (or
+/// its nearest ancestor) names, else the county centre.
+pub async fn suggested_unit<C: ConnectionTrait>(db: &C, t: &Ticket) -> ApiResult<Option<UnitChoice>> {
+    let Some(category) = repo::catalog::category(db, &t.category_code).await? else { return Ok(None) };
+    let level = HandlingLevel::parse(&category.level).ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!(
+            "categories.level of {} holds {:?}, not a known value",
+            category.code,
+            category.level
+        ))
+    })?;
+    // The named unit: the category's own or its nearest ancestor's (the tree is a few levels deep).
+    let (mut named_id, mut parent) = (category.unit_id, category.parent_code.clone());
+    for _ in 0..8 {
+        let Some(code) = parent.take().filter(|_| named_id.is_none()) else { break };
+        let Some(up) = repo::catalog::category(db, &code).await? else { break };
+        (named_id, parent) = (up.unit_id, up.parent_code);
+    }
+    let named = match named_id {
+        Some(id) => repo::regions::unit(db, id).await?.filter(|u| u.active).map(|u| choice(&u)),
+        None => None,
+    };
+    let Some(region) = repo::regions::get(db, t.region_id).await? else { return Ok(None) };
+    let lineage = repo::regions::lineage(db, &region).await?;
+    let ids: Vec<i64> = lineage.iter().map(|r| r.id).collect();
+    let leads: Vec<(i64, UnitChoice)> =
+        repo::regions::lead_units(db, &ids).await?.iter().map(|u| (u.region_id, choice(u))).collect();
+    let places: Vec<Place<'_>> = lineage
+        .iter()
+        .map(|r| Place { level: r.level, lead: leads.iter().find(|(id, _)| *id == r.id).map(|(_, u)| u) })
+        .collect();
+    Ok(suggest(level, &places, named.as_ref()).cloned())
 }

@@ -313,6 +313,7 @@ fn public_label(e: &Event) -> String {
         "submit" => "诉求已提交".into(),
         "register" => "已登记受理".into(),
         "dispatch" => "已派单至承办单位".into(),
+        "redirect" => "已改派至承办单位".into(),
         "accept" => "承办单位已签收".into(),
         "progress" => "办理进展".into(),
         "resolve" => "已办结".into(),

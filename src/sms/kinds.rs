@@ -17,7 +17,8 @@ pub fn audience(kind: OutboxKind) -> Audience {
         | OutboxKind::Urge
         | OutboxKind::Escalation
         | OutboxKind::Reminder
-        | OutboxKind::WeeklyReport => Audience::Staff,
+        | OutboxKind::WeeklyReport
+        | OutboxKind::Recall => Audience::Staff,
         OutboxKind::Confirmation | OutboxKind::Otp | OutboxKind::RatingRequest => Audience::Villager,
     }
 }
@@ -45,6 +46,7 @@ pub fn param_names(template: &str, params: &Value) -> Vec<String> {
         Some(OutboxKind::RatingRequest) => &["no", "token"],
         Some(OutboxKind::Reminder) => &["no", "step", "deadline", "token"],
         Some(OutboxKind::WeeklyReport) => &["week", "unit", "score", "rank", "units"],
+        Some(OutboxKind::Recall) => &["no", "action"],
 
         Some(OutboxKind::Otp) => &["code"],
         None => &[],

@@ -51,6 +51,17 @@ pub fn urge(sign_name: &str, no: &str, note: &str) -> Message {
     }
 }
 
+/// To the cadre (or unit) that was sent an order the dispatcher then redirected (改派) or withdrew
+/// (撤回) before it was signed for: the order and its link are no longer theirs to work.
+pub fn recall(sign_name: &str, no: &str, what: &str) -> Message {
+    Message {
+        kind: OutboxKind::Recall,
+        body: sign(sign_name, format!("工单{no}已{what}，贵单位无需再办理，原办理链接已失效。")),
+        params: json!({"no": no, "action": what}),
+        urgent: true,
+    }
+}
+
 /// To a villager signing in: the one-time code. Urgent: it must go out at any hour.
 pub fn otp(sign_name: &str, code: &str, minutes: i64) -> Message {
     Message {
@@ -178,6 +189,7 @@ mod tests {
             reminder("民声直达", "20261122-000001", "签收", "11月22日 12:00", link),
             otp("民声直达", "123456", 5),
             weekly_report("民声直达", "第48周", "李家庄村村民委员会", 3, 15, "92.5"),
+            recall("民声直达", "20261122-000001", "改派"),
         ];
         let mut kinds: Vec<&str> = all.iter().map(|m| m.kind.as_str()).collect();
         kinds.sort();

@@ -14,6 +14,7 @@ str_enum!(
         Escalation => "escalation", "提级通知";
         RatingRequest => "rating_request", "评价邀请";
         WeeklyReport => "weekly_report", "周报";
+        Recall => "recall", "改派撤回通知";
     }
 );
 
@@ -115,7 +116,7 @@ mod tests {
     fn the_wire_names_are_the_contract() {
         assert_eq!(
             OutboxKind::names(),
-            "assignment, confirmation, otp, reminder, urge, escalation, rating_request, weekly_report"
+            "assignment, confirmation, otp, reminder, urge, escalation, rating_request, weekly_report, recall"
         );
         assert_eq!(OutboxStatus::names(), "pending, sent, delivered, failed, dead, suppressed");
         assert_eq!(ProviderName::names(), "aliyun, tencent, http, console");

@@ -261,3 +261,93 @@ async fn render_parameters_and_callers_are_checked() {
     let leader = app.token("leader").await;
     download(&app, &format!("/api/v1/cards/{code}/card.pdf"), &leader).await;
 }
+
+/// Red pixels (the stamp's ink) in the contacts half of a wallet card PNG.
+fn stamp_ink(png: &[u8]) -> usize {
+    let img = image::load_from_memory(png).unwrap().to_rgb8();
+    let (w, h) = img.dimensions();
+    img.enumerate_pixels()
+        .filter(|(x, y, p)| *x < w * 60 / 100 && *y > h / 4 && p[0] > 150 && p[1] < 90 && p[2] < 90)
+        .count()
+}
+
+#[tokio::test]
+async fn a_card_printed_from_a_loopback_address_says_not_to_post_it_in_every_format() {
+    let app = crate::helpers::spawn_app_with(|s| s.application.public_url = "http://127.0.0.1:8080".into()).await;
+    let public =
+        crate::helpers::spawn_app_with(|s| s.application.public_url = "https://12345.qinghe.gov.cn".into()).await;
+    let warning = "二维码指向本机地址（127.0.0.1），群众手机无法打开";
+    let mut inks = vec![];
+    for (app, warned) in [(&app, true), (&public, false)] {
+        let admin = app.token("admin").await;
+        let code = app.card("李家庄村");
+        let svg = download(app, &format!("/api/v1/cards/{code}/card.svg"), &admin).await.text().await.unwrap();
+        assert_eq!(svg.contains("样卡 · 请勿张贴"), warned, "svg");
+        assert_eq!(svg.contains(warning), warned, "svg");
+        assert!(svg.contains("微信或手机相机扫码"), "the wallet card says how to scan");
+        for query in ["", "?size=poster"] {
+            let pdf =
+                download(app, &format!("/api/v1/cards/{code}/card.pdf{query}"), &admin).await.bytes().await.unwrap();
+            let file = scratch("pdf");
+            std::fs::write(&file, &pdf).unwrap();
+            let text = tool("pdftotext", &[file.to_str().unwrap(), "-"]).replace(char::is_whitespace, "");
+            // The stamp is tilted: pdftotext gives its words in pieces.
+            assert_eq!(text.contains("样卡") && text.contains("请勿"), warned, "pdf{query}: {text}");
+        }
+        let county = app.region_id("清河县").await;
+        let sheet = download(app, &format!("/api/v1/regions/{county}/cards.pdf"), &admin).await.bytes().await.unwrap();
+        let file = scratch("pdf");
+        std::fs::write(&file, &sheet).unwrap();
+        let text = tool("pdftotext", &[file.to_str().unwrap(), "-"]).replace(char::is_whitespace, "");
+        assert_eq!(text.matches("样卡").count(), if warned { 6 } else { 0 }, "every card of the sheet");
+        let png = download(app, &format!("/api/v1/cards/{code}/card.png"), &admin).await.bytes().await.unwrap();
+        inks.push(stamp_ink(&png));
+        // The stamp leaves the QR code readable: a test print can still be tried on a phone.
+        let file = scratch("png");
+        std::fs::write(&file, &png).unwrap();
+        assert_eq!(decode_qr(&file).len(), 1);
+    }
+    assert!(inks[0] > inks[1] + 5_000, "the PNG carries the red stamp: {inks:?}");
+}
+
+#[tokio::test]
+async fn the_card_sheet_prints_n_copies_of_each_village_for_households() {
+    let app = spawn_app().await;
+    let admin = app.token("admin").await;
+    let county = app.region_id("清河县").await;
+    let r = download(&app, &format!("/api/v1/regions/{county}/cards.pdf?copies=3"), &admin).await;
+    let name = r.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert!(name.contains("18%E5%BC%A0"), "18张 in the name: {name}");
+    let file = scratch("pdf");
+    std::fs::write(&file, r.bytes().await.unwrap()).unwrap();
+    let path = file.to_str().unwrap();
+    assert_eq!(pdf_pages(path), 2, "6 villages × 3 copies = 18 wallet cards, 10 to a page");
+    let text = tool("pdftotext", &[path, "-"]);
+    for (village, code) in &app.cards {
+        assert_eq!(text.matches(code.as_str()).count(), 3, "{village}: three copies");
+    }
+    // A village's copies are printed together.
+    let first = &app.cards[0].1;
+    let positions: Vec<usize> = text.match_indices(first.as_str()).map(|(i, _)| i).collect();
+    let others = app.cards[1..]
+        .iter()
+        .filter(|(_, c)| text.match_indices(c.as_str()).any(|(i, _)| i > positions[0] && i < positions[2]));
+    assert_eq!(others.count(), 0, "no other village between the first village's copies");
+    // One village's card, a sheet of ten for its households.
+    let code = app.card("石桥村");
+    let r = download(&app, &format!("/api/v1/cards/{code}/card.pdf?copies=10"), &admin).await;
+    let file = scratch("pdf");
+    std::fs::write(&file, r.bytes().await.unwrap()).unwrap();
+    let path = file.to_str().unwrap();
+    assert_eq!(pdf_pages(path), 1);
+    assert_eq!(tool("pdftotext", &[path, "-"]).matches(code.as_str()).count(), 10);
+    for bad in ["0", "21"] {
+        let r = app.get(&format!("/api/v1/regions/{county}/cards.pdf?copies={bad}"), Some(&admin)).await;
+        let e = error_of(r, StatusCode::BAD_REQUEST).await;
+        assert_eq!(e["field"], "copies", "copies={bad}: {e}");
+        let r = app.get(&format!("/api/v1/cards/{code}/card.pdf?copies={bad}"), Some(&admin)).await;
+        assert_eq!(error_of(r, StatusCode::BAD_REQUEST).await["field"], "copies");
+    }
+    let r = app.get(&format!("/api/v1/regions/{county}/cards.pdf?copies=x"), Some(&admin)).await;
+    error_of(r, StatusCode::BAD_REQUEST).await;
+}

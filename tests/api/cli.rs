@@ -233,6 +233,18 @@ async fn the_demo_command_serves_the_links_and_logins_it_prints_and_reuses_its_d
     assert_eq!(r.status(), reqwest::StatusCode::UNAUTHORIZED, "a token signed with the published key");
     let r = http.get(format!("{base}/api/v1/tickets")).bearer_auth(&admin).send().await.unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::OK);
+    // The demo's few days of work: overdue and late orders are there to see at once.
+    let counts: serde_json::Value = http
+        .get(format!("{base}/api/v1/tickets/counts"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(counts["total"], 12, "{counts}");
+    assert!(counts["overdue"].as_i64().unwrap() >= 2 && counts["late"].as_i64().unwrap() >= 5, "{counts}");
     child.kill().await.unwrap();
     // Again in the same folder: the same county, nothing seeded twice, the same secret (the
     // admin's token from the first run still works).
@@ -247,6 +259,8 @@ async fn the_demo_command_serves_the_links_and_logins_it_prints_and_reuses_its_d
     }
     let r = http.get(format!("{base}/api/v1/tickets")).bearer_auth(&admin).send().await.unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::OK, "the generated secret is kept in the database");
+    let list: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(list["total"], 12, "the history is not filed twice");
     again.kill().await.unwrap();
 }
 

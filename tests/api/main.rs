@@ -6,6 +6,7 @@ mod card_render;
 mod card_scans;
 mod cards;
 mod cli;
+mod console_desk;
 mod errors;
 mod headers;
 mod health;

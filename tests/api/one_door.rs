@@ -23,7 +23,7 @@ enum Step {
 }
 
 /// The actions of `POST /tickets/{no}/{action}`.
-const ACTIONS: [Action; 16] = minsheng::domain::ticket::PATH_ACTIONS;
+const ACTIONS: &[Action] = &minsheng::domain::ticket::PATH_ACTIONS;
 
 const TICKETS: usize = 3;
 
@@ -61,10 +61,14 @@ async fn staff(app: &TestApp, username: &str) -> StaffUser {
     StaffUser::from_record(&s, &path)
 }
 
-fn body(action: Action, unit: i64, other: &str, party: usize) -> ActionBody {
+fn body(action: Action, units: [i64; 2], other: &str, party: usize) -> ActionBody {
     let text = |s: &str| Some(s.to_string());
     match action {
-        Action::Dispatch => ActionBody { unit_id: Some(unit), ..Default::default() },
+        Action::Dispatch => ActionBody { unit_id: Some(units[0]), ..Default::default() },
+        // To the village committee or the township office: the same unit again is refused.
+        Action::Redirect => {
+            ActionBody { unit_id: Some(units[party % 2]), reason: text("改派"), ..Default::default() }
+        }
         Action::Progress => ActionBody { note: text("正在处理"), ..Default::default() },
         Action::Resolve => ActionBody { result: text("已修复"), ..Default::default() },
         Action::CouncilDecision => {
@@ -104,7 +108,7 @@ async fn check(app: &TestApp, admin: &StaffUser, nos: &[String]) -> Vec<usize> {
 async fn walk(steps: Vec<Step>) {
     let app = spawn_app().await;
     let (admin, operator) = (staff(&app, "admin").await, staff(&app, "operator").await);
-    let unit = app.unit_id("杏花村村民委员会").await;
+    let units = [app.unit_id("杏花村村民委员会").await, app.unit_id("西河乡人民政府").await];
     let village = app.region_id("杏花村").await;
     // Two filed by the hotline desk (registered through the door at once), one from the card.
     let mut nos = vec![];
@@ -122,7 +126,7 @@ async fn walk(steps: Vec<Step>) {
         let (target, result) = match step {
             Step::Act(t, action) => {
                 let other = nos[(t + 1) % TICKETS].clone();
-                let r = act(&app.state, &admin, &nos[t], action, &body(action, unit, &other, i)).await;
+                let r = act(&app.state, &admin, &nos[t], action, &body(action, units, &other, i)).await;
                 (Some(t), r.map(|_| ()).map_err(|e| e.code))
             }
             Step::Visit(t, outcome) => {

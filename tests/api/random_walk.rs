@@ -10,9 +10,11 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 const STAFF: [&str; 7] = ["operator", "dispatcher", "xinghua", "caller", "leader", "principal", "admin"];
-const ACTIONS: [&str; 17] = [
+const ACTIONS: [&str; 19] = [
     "register",
     "dispatch",
+    "redirect",
+    "withdraw",
     "accept",
     "return",
     "progress",
@@ -34,7 +36,7 @@ const ACTIONS: [&str; 17] = [
 fn plausible(action: &str) -> &'static [&'static str] {
     match action {
         "register" | "merge" | "invalid" | "council_decision" => &["operator", "dispatcher"],
-        "dispatch" | "refer" | "escalate_refuse" | "close" => &["dispatcher"],
+        "dispatch" | "redirect" | "withdraw" | "refer" | "escalate_refuse" | "close" => &["dispatcher"],
         "accept" | "return" | "progress" | "resolve" | "escalate" => &["xinghua", "dispatcher"],
         "urge" => &["leader", "dispatcher"],
         "reopen" => &["caller", "leader"],
@@ -44,9 +46,15 @@ fn plausible(action: &str) -> &'static [&'static str] {
     }
 }
 
-fn body(action: &str, rng: &mut StdRng, unit: i64, other: &str) -> Value {
+fn body(action: &str, rng: &mut StdRng, units: [i64; 2], other: &str, holder: Option<i64>) -> Value {
     match action {
-        "dispatch" => json!({"unit_id": unit}),
+        "dispatch" => json!({"unit_id": units[0]}),
+        // Mostly to the unit not holding the order; now and then to the same one (refused).
+        "redirect" => {
+            let elsewhere = if holder == Some(units[0]) { units[1] } else { units[0] };
+            let unit = if rng.gen_bool(0.85) { elsewhere } else { holder.unwrap_or(elsewhere) };
+            json!({"unit_id": unit, "reason": "改派到更合适的单位"})
+        }
         "progress" => json!({"note": "处理中"}),
         "resolve" => json!({"result": "已处理"}),
         "council_decision" => json!({"decision": "合议决定"}),
@@ -116,7 +124,7 @@ async fn random_action_sequences_keep_the_invariants() {
         tokens.insert(s, app.token(s).await);
     }
     let admin = tokens["admin"].clone();
-    let unit = app.unit_id("杏花村村民委员会").await;
+    let units = [app.unit_id("杏花村村民委员会").await, app.unit_id("西河乡人民政府").await];
     let mut accepted_total = 0;
     for walk in 0..8 {
         // Every other walk is a land dispute (four-party sign-off before close) and a repeat.
@@ -157,7 +165,8 @@ async fn random_action_sequences_keep_the_invariants() {
             } else {
                 STAFF[rng.gen_range(0..STAFF.len())]
             };
-            let body = body(action, &mut rng, unit, &other);
+            let holder = before["assignment"]["unit"]["id"].as_i64();
+            let body = body(action, &mut rng, units, &other, holder);
             let path = if action == "return_visit" {
                 format!("/api/v1/tickets/{no}/return-visits")
             } else {

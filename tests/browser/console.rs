@@ -49,12 +49,94 @@ async fn a_dispatcher_works_the_list_and_a_cadre_signs_on_a_phone() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_operator_registers_a_call_and_reads_the_deadlines() {
+async fn registering_a_call_starts_empty_finds_the_callers_earlier_requests_and_errs_inline() {
     let app = spawn_app().await;
-    let result = spec(&app, "console_register", vec![]).await;
+    let phone = "13812345678";
+    let earlier = app.file("石桥村", phone).await;
+    let env = vec![("PHONE", phone.to_string()), ("EARLIER_NO", earlier.clone())];
+    let result = spec(&app, "console_register", env).await;
     let no = result["ticket_no"].as_str().unwrap();
     let q = format!("SELECT COUNT(*) FROM tickets WHERE no = '{no}' AND channel = 'hotline' AND status = 'registered'");
     assert_eq!(app.count(&q).await, 1);
+    let q = format!("SELECT COUNT(*) FROM tickets WHERE requester_phone = '{phone}'");
+    assert_eq!(app.count(&q).await, 2, "the earlier request and this one: the refused try wrote nothing");
+    let q = format!(
+        "SELECT COUNT(*) FROM tickets t JOIN regions r ON r.id = t.region_id WHERE t.no = '{no}' AND r.name = '石桥村' AND t.category_code = 'roads.lights'"
+    );
+    assert_eq!(app.count(&q).await, 1, "the village and category the operator chose");
+}
+
+/// The work list's tabs as the console should show them, from the API's counts.
+async fn expected_tabs(app: &TestApp, token: &str) -> Value {
+    let c: Value = app.get("/api/v1/tickets/counts", Some(token)).await.json().await.unwrap();
+    let n = |k: &str| c[k].as_i64().unwrap();
+    json!({
+        "tabs": {
+            "all": n("total"), "submitted": n("submitted"), "registered": n("registered"),
+            "handling": n("dispatched") + n("accepted") + n("in_progress") + n("reopened"),
+            "late": n("late"), "resolved": n("resolved"),
+        },
+        "overdue": n("overdue"),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_work_list_has_tabs_with_counts_overdue_rows_sorting_and_a_chinese_date_picker() {
+    let app = spawn_app().await;
+    minsheng::demo::seed_orders(&app.state).await.unwrap();
+    let di = app.token("dispatcher").await;
+    let expected = expected_tabs(&app, &di).await;
+    assert!(
+        expected["overdue"].as_i64().unwrap() >= 2 && expected["tabs"]["late"].as_i64().unwrap() >= 5,
+        "{expected}"
+    );
+    let result = spec(&app, "console_worklist", vec![("EXPECTED", expected.to_string())]).await;
+    assert_eq!(result["tabs"]["all"], "12");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dispatch_form_suggests_the_unit_and_orders_are_redirected_or_withdrawn_before_acceptance() {
+    let app = spawn_app().await;
+    let (op, di) = (app.token("operator").await, app.token("dispatcher").await);
+    let body = json!({"region_id": app.region_id("杏花村").await, "channel": "hotline", "category": "wages",
+                      "kind": "help", "description": "在县城工地干了半年活，老板拖欠工资", "phone": "13812340021"});
+    let r: Value = app.post("/api/v1/tickets", Some(&op), &body).await.json().await.unwrap();
+    let wages = r["ticket_no"].as_str().unwrap().to_string();
+    let redirect = registered(&app, "李家庄村", "13812340022").await;
+    app.act_ok(&di, &redirect, "dispatch", json!({"unit_id": app.unit_id("李家庄村村民委员会").await})).await;
+    let withdraw = registered(&app, "王家湾村", "13812340023").await;
+    app.act_ok(&di, &withdraw, "dispatch", json!({"unit_id": app.unit_id("王家湾村村民委员会").await})).await;
+    let env = vec![("NO_WAGES", wages.clone()), ("NO_REDIRECT", redirect.clone()), ("NO_WITHDRAW", withdraw.clone())];
+    spec(&app, "console_dispatch", env).await;
+
+    let t = app.ticket(&di, &wages).await;
+    assert_eq!(t["assignment"]["unit"]["name"], "县人力资源和社会保障局");
+    assert_eq!(since(&t, 2), pairs(&[("dispatch", "陈刚")]));
+    let t = app.ticket(&di, &redirect).await;
+    assert_eq!(t["status"], "dispatched");
+    assert_eq!(t["assignment"]["unit"]["name"], "东坝镇人民政府");
+    assert_eq!(since(&t, 3), pairs(&[("redirect", "陈刚")]), "one event, by the dispatcher");
+    assert_eq!(events(&t).last().unwrap()["note"], "该路段属镇里管护，应由镇政府办理");
+    let t = app.ticket(&di, &withdraw).await;
+    assert_eq!(t["status"], "registered");
+    assert_eq!(since(&t, 3), pairs(&[("withdraw", "陈刚")]));
+    for (no, phone) in [(&redirect, "13900000301"), (&withdraw, "13900000302")] {
+        let q = format!(
+            "SELECT COUNT(*) FROM outbox o JOIN tickets t ON t.id = o.ticket_id WHERE t.no = '{no}' AND o.kind = 'recall' AND o.recipient = '{phone}'"
+        );
+        assert_eq!(app.count(&q).await, 1, "{no}: the village cadre told by SMS");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM assignments WHERE status = 'superseded'").await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_link_the_staff_pages_show_opens_a_built_page() {
+    let app = spawn_app().await;
+    let result = spec(&app, "console_links", vec![]).await;
+    let links: Vec<&str> = result["links"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    for expected in ["/console/#/", "/console/#/new", "/console/visits", "/console/#/unreachable", "/console/#/sla"] {
+        assert!(links.contains(&expected), "{expected} in {links:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -114,18 +114,36 @@ async fn the_villager_follows_the_request_on_the_tracking_page() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_caller_works_the_queue_with_the_keyboard() {
+async fn a_caller_works_the_queue_with_the_keyboard_and_a_quick_answer_can_be_taken_back() {
     let app = spawn_app().await;
+    let caller = app.token("caller").await;
+    // One visit that three calls could not make: on the unreachable page.
+    let lost = app.to_resolved("河口村", "hekou", "13812340999").await;
+    for wait in [4, 20, 0] {
+        let r = app
+            .post(
+                &format!("/api/v1/tickets/{lost}/return-visits"),
+                Some(&caller),
+                &serde_json::json!({"reached": false, "channel": "phone"}),
+            )
+            .await;
+        assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+        app.state.time.advance(chrono::Duration::hours(wait));
+    }
     let first = app.to_resolved("李家庄村", "lijiazhuang", "13812345678").await;
     app.state.time.advance(chrono::Duration::minutes(1));
     let second = app.to_resolved("杏花村", "xinghua", "13812349999").await;
-    let result = spec(&app.addr, "caller_console", vec![]).await;
+    let result = spec(&app.addr, "caller_console", vec![("NO_UNREACHABLE", lost.clone())]).await;
     assert_eq!(result["first_phone"], "13812345678", "oldest visit deadline first");
-    let caller = app.token("caller").await;
+    assert!(result["waited_ms"].as_i64().unwrap() >= 8000, "{result}");
     assert_eq!(app.ticket(&caller, &first).await["status"], "closed");
     let t = app.ticket(&caller, &second).await;
     assert_eq!(t["status"], "resolved");
     assert_eq!(t["return_visits"][0]["reached"], false);
+    assert_eq!(t["return_visits"].as_array().unwrap().len(), 1, "one try recorded");
+    let visits =
+        format!("SELECT COUNT(*) FROM return_visits rv JOIN tickets t ON t.id = rv.ticket_id WHERE t.no = '{first}'");
+    assert_eq!(app.count(&visits).await, 1, "the answer taken back was never recorded; the confirmed one once");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM phone_access_log").await,
         2,

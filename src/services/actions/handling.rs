@@ -1,7 +1,9 @@
 //! The order with a unit: dispatch it (deadlines stored on the new assignment, an SMS with the
-//! cadre's signed link), accept, return (退单) to the dispatcher, report progress, resolve, urge.
+//! cadre's signed link), redirect (改派) or withdraw (撤回) it before it is signed for, accept,
+//! return (退单) to the dispatcher, report progress, resolve, urge.
 use super::{ActionBody, Effects, OrderNotice, optional, required, unit_recipients};
 use crate::auth::StaffUser;
+use crate::domain::roles::Role;
 use crate::domain::ticket::Status;
 use crate::domain::values::AssignmentStatus;
 use crate::error::codes;
@@ -9,6 +11,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::assignments::AssignmentPatch;
 use crate::repo::assignments::{Assignment, NewAssignment};
+use crate::repo::regions::Unit;
+use crate::repo::staff::Staff;
 use crate::services::orders::{assignment_deadlines, fmt_local};
 use crate::services::tickets::Loaded;
 use crate::sms::templates;
@@ -21,15 +25,10 @@ fn active(l: &Loaded) -> ApiResult<&Assignment> {
     l.active().ok_or_else(|| ApiError::conflict(codes::NO_ASSIGNMENT, "工单没有在办的派单"))
 }
 
-pub async fn dispatch(
-    state: &AppState,
-    user: &StaffUser,
-    l: &Loaded,
-    body: &ActionBody,
-    now: DateTime<Utc>,
-) -> ApiResult<Effects> {
+/// The unit (and optional cadre) an order is given to: active, inside the dispatcher's scope, the
+/// cadre a member of that unit.
+async fn target(state: &AppState, user: &StaffUser, body: &ActionBody) -> ApiResult<(Unit, Option<Staff>)> {
     let db = &state.db.conn;
-    let t = &l.ticket;
     let unit_id = body.unit_id.ok_or_else(|| ApiError::validation("unit_id", "请选择承办单位"))?;
     let unit = repo::regions::unit(db, unit_id)
         .await?
@@ -43,20 +42,67 @@ pub async fn dispatch(
         Some(id) => Some(
             repo::staff::get(db, id)
                 .await?
-                .filter(|s| {
-                    s.active && s.unit_id == Some(unit.id) && s.roles.contains(&crate::domain::roles::Role::Cadre)
-                })
+                .filter(|s| s.active && s.unit_id == Some(unit.id) && s.roles.contains(&Role::Cadre))
                 .ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_ASSIGNEE, "assignee_id", "承办人不属于该单位"))?,
         ),
         None => None,
     };
+    Ok((unit, assignee))
+}
+
+/// A new assignment to `unit` with deadlines counted from `now`, and the SMS with the order link to
+/// whoever will hold it.
+async fn give(
+    state: &AppState,
+    user: &StaffUser,
+    l: &Loaded,
+    unit: &Unit,
+    assignee: Option<&Staff>,
+    now: DateTime<Utc>,
+) -> ApiResult<Effects> {
+    let db = &state.db.conn;
+    let t = &l.ticket;
     let dl = assignment_deadlines(state, db, t, now).await?;
     let mut fx = Effects::new(true);
+    fx.data = json!({"unit_id": unit.id, "unit_name": unit.name, "assignee_id": assignee.map(|s| s.id),
+                     "assignee_name": assignee.map(|s| s.name.clone()),
+                     "respond_by": dl.respond_by, "progress_by": dl.progress_by, "resolve_by": dl.resolve_by});
+    fx.new_assignment = Some(NewAssignment {
+        ticket_id: t.id,
+        unit_id: unit.id,
+        assignee_id: assignee.map(|s| s.id),
+        dispatched_by: Some(user.id),
+        escalated_from_id: None,
+        reopened: l.status() == Status::Reopened || l.active().is_some_and(|a| a.reopened),
+        deadlines: dl,
+    });
+    let category = repo::catalog::category(db, &t.category_code).await?.map(|c| c.name).unwrap_or_default();
+    let village = repo::regions::get(db, t.region_id).await?.map(|r| r.name).unwrap_or_default();
+    for (phone, staff) in unit_recipients(db, unit.id, assignee.map(|s| s.id)).await? {
+        let notice = OrderNotice::Assignment {
+            category: category.clone(),
+            village: village.clone(),
+            respond_by: fmt_local(state, dl.respond_by),
+        };
+        fx.order_sms.push((phone, staff, notice));
+    }
+    Ok(fx)
+}
+
+pub async fn dispatch(
+    state: &AppState,
+    user: &StaffUser,
+    l: &Loaded,
+    body: &ActionBody,
+    now: DateTime<Utc>,
+) -> ApiResult<Effects> {
+    let t = &l.ticket;
+    let (unit, assignee) = target(state, user, body).await?;
+    let mut fx = give(state, user, l, &unit, assignee.as_ref(), now).await?;
     fx.note = optional(&body.note, "note")?;
-    fx.data = json!({"unit_id": unit.id, "unit_name": unit.name, "assignee_id": assignee.as_ref().map(|s| s.id),
-                     "assignee_name": assignee.as_ref().map(|s| s.name.clone()),
-                     "respond_by": dl.respond_by, "progress_by": dl.progress_by, "resolve_by": dl.resolve_by,
-                     "late": t.dispatch_by.is_some_and(|by| now > by)});
+    if let Some(obj) = fx.data.as_object_mut() {
+        obj.insert("late".into(), json!(t.dispatch_by.is_some_and(|by| now > by)));
+    }
     if t.first_dispatched_at.is_none() {
         fx.patch.first_dispatched_at = Some(now);
     }
@@ -65,25 +111,81 @@ pub async fn dispatch(
     if let Some(a) = l.active() {
         fx.assignment_update = Some((a.id, AssignmentPatch::end(AssignmentStatus::Superseded, Some("改派"), now)));
     }
-    fx.new_assignment = Some(NewAssignment {
-        ticket_id: t.id,
-        unit_id: unit.id,
-        assignee_id: assignee.as_ref().map(|s| s.id),
-        dispatched_by: Some(user.id),
-        escalated_from_id: None,
-        reopened: l.status() == Status::Reopened,
-        deadlines: dl,
-    });
-    let category = repo::catalog::category(db, &t.category_code).await?.map(|c| c.name).unwrap_or_default();
-    let village = repo::regions::get(db, t.region_id).await?.map(|r| r.name).unwrap_or_default();
-    for (phone, staff) in unit_recipients(db, unit.id, assignee.as_ref().map(|s| s.id)).await? {
-        let notice = OrderNotice::Assignment {
-            category: category.clone(),
-            village: village.clone(),
-            respond_by: fmt_local(state, dl.respond_by),
-        };
-        fx.order_sms.push((phone, staff, notice));
+    Ok(fx)
+}
+
+/// Tells whoever was sent an order that it was taken from them (改派 or 撤回), except `keep` (the
+/// cadre of the same unit who now holds it).
+async fn recall_sms(
+    state: &AppState,
+    l: &Loaded,
+    a: &Assignment,
+    what: &str,
+    keep: Option<i64>,
+) -> ApiResult<Vec<(templates::Message, String)>> {
+    let sign = &state.settings.county.sms_sign;
+    Ok(unit_recipients(&state.db.conn, a.unit_id, a.assignee_id)
+        .await?
+        .into_iter()
+        .filter(|(_, staff)| keep.is_none() || *staff != keep)
+        .map(|(phone, _)| (templates::recall(sign, &l.ticket.no, what), phone))
+        .collect())
+}
+
+/// 改派: before the unit signs for the order, the dispatcher gives it to another unit (or another
+/// cadre of the same unit). The old assignment ends `superseded`, the new one's clock starts now,
+/// the first unit is told by SMS that the order is no longer theirs.
+pub async fn redirect(
+    state: &AppState,
+    user: &StaffUser,
+    l: &Loaded,
+    body: &ActionBody,
+    now: DateTime<Utc>,
+) -> ApiResult<Effects> {
+    let a = active(l)?;
+    let reason = required(&body.reason, "reason", "改派理由")?;
+    let (unit, assignee) = target(state, user, body).await?;
+    let new_assignee = assignee.as_ref().map(|s| s.id);
+    if unit.id == a.unit_id && (new_assignee.is_none() || new_assignee == a.assignee_id) {
+        return Err(ApiError::unprocessable(
+            codes::SAME_ASSIGNMENT,
+            "unit_id",
+            "改派对象与当前承办单位相同，请选择其他单位或该单位的其他承办人",
+        ));
     }
+    let from = repo::regions::unit(&state.db.conn, a.unit_id).await?.map(|u| u.name).unwrap_or_default();
+    let mut fx = give(state, user, l, &unit, assignee.as_ref(), now).await?;
+    fx.note = Some(reason);
+    if let Some(obj) = fx.data.as_object_mut() {
+        obj.insert("from_assignment_id".into(), json!(a.id));
+        obj.insert("from_unit_id".into(), json!(a.unit_id));
+        obj.insert("from_unit_name".into(), json!(from));
+    }
+    fx.assignment_update = Some((a.id, AssignmentPatch::end(AssignmentStatus::Superseded, Some("改派"), now)));
+    let keep = if unit.id == a.unit_id { new_assignee } else { None };
+    fx.sms = recall_sms(state, l, a, "改派", keep).await?;
+    Ok(fx)
+}
+
+/// 撤回: before the unit signs for the order, the dispatcher takes it back; the ticket waits for
+/// dispatch again with the dispatch clock restarted, and the unit is told by SMS.
+pub async fn withdraw(state: &AppState, l: &Loaded, body: &ActionBody, now: DateTime<Utc>) -> ApiResult<Effects> {
+    let db = &state.db.conn;
+    let a = active(l)?;
+    let t = &l.ticket;
+    let reason = required(&body.reason, "reason", "撤回理由")?;
+    let policy = repo::catalog::policy_for(db, &t.category_code, t.priority).await?;
+    let dispatch_by = super::desk_deadline(now, policy.dispatch_minutes);
+    let unit = repo::regions::unit(db, a.unit_id).await?.map(|u| u.name).unwrap_or_default();
+    // Internal, like 退单: the requester sees the order waiting for dispatch again.
+    let mut fx = Effects::new(false);
+    fx.note = Some(reason);
+    fx.data = json!({"assignment_id": a.id, "unit_id": a.unit_id, "unit_name": unit, "dispatch_by": dispatch_by});
+    fx.patch.current_assignment_id = Some(None);
+    fx.patch.unit_id = Some(None);
+    fx.patch.dispatch_by = Some(Some(dispatch_by));
+    fx.assignment_update = Some((a.id, AssignmentPatch::end(AssignmentStatus::Superseded, Some("撤回"), now)));
+    fx.sms = recall_sms(state, l, a, "撤回", None).await?;
     Ok(fx)
 }
 

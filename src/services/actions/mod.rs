@@ -98,6 +98,8 @@ async fn effects(
         Action::Merge => desk::merge(state, user, l, body).await?,
         Action::Invalid => desk::invalid(body)?,
         Action::Dispatch => handling::dispatch(state, user, l, body, now).await?,
+        Action::Redirect => handling::redirect(state, user, l, body, now).await?,
+        Action::Withdraw => handling::withdraw(state, l, body, now).await?,
         Action::Accept => handling::accept(user, l, body, now)?,
         Action::Return => handling::return_(state, l, body, now).await?,
         Action::Progress => handling::progress(l, body, now)?,

@@ -1,0 +1,363 @@
+//! A few days of the demo county's work, so that the work list shows every state at once: requests
+//! waiting for registration and dispatch (one of each late), orders with their units, two overdue
+//! (result deadline missed) and one late for its first feedback, results waiting for the return
+//! visit (one late) and a closed one. Made through the same services as real work — intake, the
+//! staff actions, the return visit — with the application's clock set back, so every deadline,
+//! ledger event and message is what that history would have written.
+use crate::auth::{Caller, StaffUser};
+use crate::error::ApiError;
+use crate::repo;
+use crate::services::actions::{ActionBody, act};
+use crate::services::{intake, return_visits};
+use crate::state::AppState;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+/// One step of the history: how long before now, who, and what.
+enum Step {
+    /// A villager files from the village's card (ticket number `ticket` of the history).
+    Card { ticket: usize, village: &'static str, category: &'static str, text: &'static str, phone: &'static str },
+    /// The hotline desk registers a call (registered at once).
+    Call { ticket: usize, village: &'static str, category: &'static str, text: &'static str, phone: &'static str },
+    /// A staff action on a ticket of the history.
+    Act { ticket: usize, who: &'static str, action: &'static str, body: serde_json::Value },
+    /// The caller records a satisfied visit.
+    Visit { ticket: usize },
+}
+
+fn err(e: ApiError) -> anyhow::Error {
+    anyhow::anyhow!("demo history: {} ({})", e.message, e.code)
+}
+
+async fn staff(state: &AppState, username: &str) -> anyhow::Result<StaffUser> {
+    let s = repo::staff::by_username(&state.db.conn, username)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo staff {username} missing"))?;
+    let path = repo::regions::get(&state.db.conn, s.region_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("region of {username} missing"))?
+        .path;
+    Ok(StaffUser::from_record(&s, &path))
+}
+
+async fn region_id(state: &AppState, name: &str) -> anyhow::Result<i64> {
+    let page = repo::Page { page: 1, per_page: 100 };
+    let (rows, _) = repo::regions::list(&state.db.conn, "/", None, None, page).await?;
+    rows.into_iter().find(|r| r.name == name).map(|r| r.id).ok_or_else(|| anyhow::anyhow!("region {name} missing"))
+}
+
+async fn unit_id(state: &AppState, name: &str) -> anyhow::Result<i64> {
+    let page = repo::Page { page: 1, per_page: 100 };
+    let (rows, _) = repo::regions::list_units(&state.db.conn, "/", None, page).await?;
+    rows.into_iter()
+        .find(|(u, _)| u.name == name)
+        .map(|(u, _)| u.id)
+        .ok_or_else(|| anyhow::anyhow!("unit {name} missing"))
+}
+
+/// The history, ticket by ticket: (minutes before now, step); `seed` plays it in time order.
+fn history() -> Vec<(i64, Step)> {
+    use Step::*;
+    let h = 60;
+    let d = 24 * h;
+    let accept = |ticket, who| Act { ticket, who, action: "accept", body: json!({}) };
+    vec![
+        // 0: overdue — the village signed for it four days ago and has not resolved it (72 h).
+        (
+            4 * d,
+            Card {
+                ticket: 0,
+                village: "李家庄村",
+                category: "water.supply",
+                text: "村东头自来水管爆裂，半条街停水",
+                phone: "13700000001",
+            },
+        ),
+        (4 * d - 10, Act { ticket: 0, who: "operator", action: "register", body: json!({}) }),
+        (
+            4 * d - 20,
+            Act {
+                ticket: 0, who: "dispatcher", action: "dispatch", body: json!({"unit": "李家庄村村民委员会"})
+            },
+        ),
+        (4 * d - 80, accept(0, "lijiazhuang")),
+        (
+            3 * d,
+            Act {
+                ticket: 0, who: "lijiazhuang", action: "progress", body: json!({"note": "已联系施工队，等待配件"})
+            },
+        ),
+        // 1: overdue — the township signed for a broken road and has given no news since.
+        (
+            3 * d + 5 * h,
+            Call {
+                ticket: 1,
+                village: "王家湾村",
+                category: "roads.damage",
+                text: "村口到镇上的水泥路塌了一个大坑，车辆无法通行",
+                phone: "13700000002",
+            },
+        ),
+        (
+            3 * d + 5 * h - 15,
+            Act { ticket: 1, who: "dispatcher", action: "dispatch", body: json!({"unit": "东坝镇人民政府"}) },
+        ),
+        (3 * d + 4 * h, accept(1, "dongba")),
+        // 2: resolved three days ago, the return visit is late (48 h).
+        (
+            3 * d + 2 * h,
+            Call {
+                ticket: 2,
+                village: "柳树沟村",
+                category: "roads.lights",
+                text: "村委会门口两盏路灯不亮",
+                phone: "13700000003",
+            },
+        ),
+        (
+            3 * d + 2 * h - 10,
+            Act {
+                ticket: 2, who: "dispatcher", action: "dispatch", body: json!({"unit": "柳树沟村村民委员会"})
+            },
+        ),
+        (3 * d + h, accept(2, "liushugou")),
+        (
+            3 * d,
+            Act {
+                ticket: 2,
+                who: "liushugou",
+                action: "resolve",
+                body: json!({"result": "已更换灯泡，两盏路灯恢复照明"}),
+            },
+        ),
+        // 3: closed after a satisfied visit.
+        (
+            2 * d + 6 * h,
+            Card {
+                ticket: 3,
+                village: "杏花村",
+                category: "sanitation.garbage",
+                text: "垃圾桶满了三天没人清运",
+                phone: "13700000004",
+            },
+        ),
+        (2 * d + 6 * h - 10, Act { ticket: 3, who: "operator", action: "register", body: json!({}) }),
+        (
+            2 * d + 6 * h - 20,
+            Act { ticket: 3, who: "dispatcher", action: "dispatch", body: json!({"unit": "杏花村村民委员会"}) },
+        ),
+        (2 * d + 5 * h, accept(3, "xinghua")),
+        (
+            2 * d,
+            Act {
+                ticket: 3,
+                who: "xinghua",
+                action: "resolve",
+                body: json!({"result": "已安排保洁员清运，并增加每周清运次数"}),
+            },
+        ),
+        (d + 20 * h, Visit { ticket: 3 }),
+        // 4: late for its first feedback (24 h) though not yet overdue.
+        (
+            30 * h,
+            Call {
+                ticket: 4,
+                village: "石桥村",
+                category: "neighbours",
+                text: "邻居在公共通道上堆放杂物，协商不成",
+                phone: "13700000005",
+            },
+        ),
+        (
+            30 * h - 15,
+            Act { ticket: 4, who: "dispatcher", action: "dispatch", body: json!({"unit": "石桥村村民委员会"}) },
+        ),
+        (29 * h, accept(4, "shiqiao")),
+        // 5: in progress, on time.
+        (
+            20 * h,
+            Card {
+                ticket: 5,
+                village: "河口村",
+                category: "water.quality",
+                text: "自来水发黄，有异味",
+                phone: "13700000006",
+            },
+        ),
+        (20 * h - 10, Act { ticket: 5, who: "operator", action: "register", body: json!({}) }),
+        (
+            20 * h - 20,
+            Act { ticket: 5, who: "dispatcher", action: "dispatch", body: json!({"unit": "西河乡人民政府"}) },
+        ),
+        (19 * h, accept(5, "xihe")),
+        (
+            10 * h,
+            Act {
+                ticket: 5, who: "xihe", action: "progress", body: json!({"note": "已取水样送检，结果出来后处理"})
+            },
+        ),
+        // 6: resolved an hour ago, waiting for its return visit.
+        (
+            6 * h,
+            Call {
+                ticket: 6,
+                village: "王家湾村",
+                category: "sanitation.garbage",
+                text: "河边有人倾倒建筑垃圾",
+                phone: "13700000007",
+            },
+        ),
+        (
+            6 * h - 10,
+            Act {
+                ticket: 6, who: "dispatcher", action: "dispatch", body: json!({"unit": "王家湾村村民委员会"})
+            },
+        ),
+        (5 * h, accept(6, "wangjiawan")),
+        (
+            h,
+            Act {
+                ticket: 6,
+                who: "wangjiawan",
+                action: "resolve",
+                body: json!({"result": "已清理建筑垃圾并设置警示牌"}),
+            },
+        ),
+        // 7: registered an hour ago, the dispatch is late (20 min).
+        (
+            h,
+            Call {
+                ticket: 7,
+                village: "杏花村",
+                category: "wages",
+                text: "在县城工地干了半年活，老板拖欠工资两万元",
+                phone: "13700000008",
+            },
+        ),
+        // 8: dispatched half an hour ago, the unit has not signed for it yet.
+        (
+            40,
+            Call {
+                ticket: 8,
+                village: "李家庄村",
+                category: "housing",
+                text: "老房子墙体开裂，担心下雨倒塌",
+                phone: "13700000009",
+            },
+        ),
+        (
+            30,
+            Act {
+                ticket: 8, who: "dispatcher", action: "dispatch", body: json!({"unit": "县住房和城乡建设局"})
+            },
+        ),
+        // 9: filed from the card half an hour ago: registration is late (15 min).
+        (
+            30,
+            Card {
+                ticket: 9,
+                village: "石桥村",
+                category: "consult",
+                text: "想咨询今年种粮补贴怎么申领",
+                phone: "13700000010",
+            },
+        ),
+        // 10: registered ten minutes ago, waiting for dispatch.
+        (
+            10,
+            Call {
+                ticket: 10,
+                village: "河口村",
+                category: "industry.market",
+                text: "今年的梨卖不出去，希望帮忙联系销路",
+                phone: "13700000011",
+            },
+        ),
+        // 11: just filed from the card.
+        (
+            3,
+            Card {
+                ticket: 11,
+                village: "柳树沟村",
+                category: "social.pension",
+                text: "养老保险缴费年限查询有误",
+                phone: "13700000012",
+            },
+        ),
+    ]
+}
+
+/// Writes the demo history through the services, the clock set back to each step's time and put
+/// back afterwards. Returns how many tickets it filed.
+pub async fn seed(state: &AppState) -> anyhow::Result<usize> {
+    let start = state.now();
+    let result = replay(state, start).await;
+    // Whatever happened, the clock is real time again.
+    state.time.advance(start - state.now());
+    result
+}
+
+async fn replay(state: &AppState, start: DateTime<Utc>) -> anyhow::Result<usize> {
+    let mut tickets: std::collections::HashMap<usize, String> = Default::default();
+    let operator = staff(state, "operator").await?;
+    let mut steps = history();
+    // Oldest first; a stable sort keeps a ticket's steps of the same minute in their order.
+    steps.sort_by_key(|(minutes_ago, _)| std::cmp::Reverse(*minutes_ago));
+    for (minutes_ago, step) in steps {
+        state.time.advance(start - Duration::minutes(minutes_ago) - state.now());
+        match step {
+            Step::Card { ticket, village, category, text, phone } => {
+                let card = repo::cards::list(
+                    &state.db.conn,
+                    "/",
+                    Some(crate::domain::values::CardStatus::Active),
+                    repo::Page { page: 1, per_page: 100 },
+                )
+                .await?
+                .0
+                .into_iter()
+                .find(|(_, r)| r.as_ref().is_some_and(|r| r.name == village))
+                .map(|(c, _)| c.code)
+                .ok_or_else(|| anyhow::anyhow!("card of {village} missing"))?;
+                let body = json!({"card_code": card, "category": category, "kind": "help", "description": text, "phone": phone});
+                let (_, answer) =
+                    intake::file(state, &body, None, &Caller::Anonymous, "127.0.0.1").await.map_err(err)?;
+                tickets.insert(ticket, answer.ticket_no);
+            }
+            Step::Call { ticket, village, category, text, phone } => {
+                let body = json!({"region_id": region_id(state, village).await?, "channel": "hotline", "category": category,
+                                  "kind": "help", "description": text, "phone": phone});
+                let caller = Caller::Staff(operator.clone());
+                let (_, answer) = intake::file(state, &body, None, &caller, "127.0.0.1").await.map_err(err)?;
+                tickets.insert(ticket, answer.ticket_no);
+            }
+            Step::Act { ticket, who, action, body } => {
+                let no = tickets.get(&ticket).ok_or_else(|| anyhow::anyhow!("demo ticket {ticket} not filed"))?;
+                let action = crate::domain::ticket::Action::from_path(action)
+                    .ok_or_else(|| anyhow::anyhow!("unknown action {action}"))?;
+                let mut b = ActionBody {
+                    note: body["note"].as_str().map(str::to_string),
+                    result: body["result"].as_str().map(str::to_string),
+                    ..Default::default()
+                };
+                if let Some(unit) = body["unit"].as_str() {
+                    b.unit_id = Some(unit_id(state, unit).await?);
+                }
+                act(state, &staff(state, who).await?, no, action, &b).await.map_err(err)?;
+            }
+            Step::Visit { ticket } => {
+                let no = tickets.get(&ticket).ok_or_else(|| anyhow::anyhow!("demo ticket {ticket} not filed"))?;
+                let req = return_visits::VisitRequest {
+                    reached: Some(true),
+                    solved: Some("yes".into()),
+                    satisfaction: Some("satisfied".into()),
+                    scores: None,
+                    comment: Some("清运及时，很满意".into()),
+                    channel: Some("phone".into()),
+                };
+                return_visits::record(state, &staff(state, "caller").await?, no, &req).await.map_err(err)?;
+            }
+        }
+    }
+    Ok(tickets.len())
+}
