@@ -157,6 +157,7 @@ async fn seeded_county(n: usize) -> anyhow::Result<(minsheng::state::AppState, i
         unit_id: None,
         phone: None,
         post: None,
+        must_change_password: false,
     };
     let admin = repo::staff::create(&*tx, staff, now).await?;
     tx.commit().await?;

@@ -70,8 +70,9 @@ struct Place {
 async fn places(db: &Db) -> anyhow::Result<Vec<Place>> {
     let page = Page { page: 1, per_page: 100 };
     let (regions, _) =
-        repo::regions::list(&db.conn, "/", Some(minsheng::domain::values::RegionLevel::Village), None, page).await?;
-    let (units, _) = repo::regions::list_units(&db.conn, "/", None, page).await?;
+        repo::regions::list(&db.conn, "/", Some(minsheng::domain::values::RegionLevel::Village), None, None, page)
+            .await?;
+    let (units, _) = repo::regions::list_units(&db.conn, "/", None, None, page).await?;
     Ok(regions
         .into_iter()
         .filter_map(|r| {
@@ -279,7 +280,7 @@ async fn bench_list(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<()> 
     let county = Visibility { region_paths: vec!["/1/".into()], unit_id: None };
     let page = |p: u64| Page { page: p, per_page: 20 };
     let (township, _) =
-        repo::regions::list(&db.conn, "/", Some(minsheng::domain::values::RegionLevel::Township), None, page(1))
+        repo::regions::list(&db.conn, "/", Some(minsheng::domain::values::RegionLevel::Township), None, None, page(1))
             .await?;
     let township = township.first().map(|r| r.path.clone()).unwrap_or_default();
     let places = places(db).await?;

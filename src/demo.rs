@@ -164,6 +164,7 @@ async fn unit_with_cadre(
             unit_id: Some(u.id),
             phone: Some(phone),
             post: Some(post),
+            must_change_password: false,
         },
         now,
     )
@@ -199,6 +200,7 @@ pub async fn seed(
                 unit_id: None,
                 phone: Some(phone),
                 post: None,
+                must_change_password: false,
             },
             now,
         )
@@ -259,6 +261,7 @@ pub async fn seed(
                         unit_id: None,
                         phone: Some(phone),
                         post: Some("网格员"),
+                        must_change_password: false,
                     };
                     repo::staff::create(&*tx, s, now).await?;
                 }
@@ -306,7 +309,7 @@ async fn existing(db: &Db) -> anyhow::Result<Summary> {
     for (card, region) in rows {
         out.cards.push((region.map(|r| r.name).unwrap_or_default(), card.code));
     }
-    let (staff, _) = repo::staff::list(&db.conn, "/", None, page).await?;
+    let (staff, _) = repo::staff::list(&db.conn, "/", None, None, page).await?;
     for s in staff {
         out.logins.push((s.username, s.name, crate::domain::roles::join_roles(&s.roles)));
     }

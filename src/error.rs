@@ -27,6 +27,7 @@ pub mod codes {
     pub const CLAIMED_BY_OTHER: &str = "claimed_by_other";
     pub const CONFLICT: &str = "conflict";
     pub const DEFAULT_POLICY: &str = "default_policy";
+    pub const DUPLICATE: &str = "duplicate";
     pub const ESCALATION_PENDING: &str = "escalation_pending";
     pub const FORBIDDEN: &str = "forbidden";
     pub const HEADERS_TOO_LARGE: &str = "headers_too_large";
@@ -36,6 +37,7 @@ pub mod codes {
     pub const ILLEGAL_TRANSITION: &str = "illegal_transition";
     pub const IMAGE_TOO_LARGE: &str = "image_too_large";
     pub const IMAGE_UNREADABLE: &str = "image_unreadable";
+    pub const IN_USE: &str = "in_use";
     pub const INTERNAL_ERROR: &str = "internal_error";
     pub const INVALID_BODY: &str = "invalid_body";
     pub const INVALID_CALLBACK_SIGNATURE: &str = "invalid_callback_signature";
@@ -63,6 +65,7 @@ pub mod codes {
     pub const OTP_INVALID: &str = "otp_invalid";
     pub const OTP_LOCKED: &str = "otp_locked";
     pub const OUT_OF_SCOPE: &str = "out_of_scope";
+    pub const PASSWORD_CHANGE_REQUIRED: &str = "password_change_required";
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
     pub const PHOTO_TOO_LARGE: &str = "photo_too_large";
     pub const POLICY_EXISTS: &str = "policy_exists";
@@ -300,9 +303,14 @@ impl ApiError {
     /// unknown field is named by serde inside the message, below `path`.
     pub fn from_body_error(path: &str, msg: &str) -> ApiError {
         let named = |prefix: &str| {
-            msg.strip_prefix(prefix)
-                .and_then(|rest| rest.split('`').next())
-                .map(|name| if path.is_empty() { name.to_string() } else { format!("{path}.{name}") })
+            msg.strip_prefix(prefix).and_then(|rest| rest.split('`').next()).map(|name| {
+                // serde_path_to_error already ends the path with an unknown field's own name.
+                if path.is_empty() || path == name || path.ends_with(&format!(".{name}")) {
+                    if path.is_empty() { name.to_string() } else { path.to_string() }
+                } else {
+                    format!("{path}.{name}")
+                }
+            })
         };
         let (message, field) = if let Some(f) = named("missing field `") {
             ("缺少必填字段", f)

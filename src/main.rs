@@ -223,6 +223,7 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
                     unit_id,
                     phone: phone.as_deref(),
                     post: None,
+                    must_change_password: false,
                 },
                 chrono::Utc::now(),
             )

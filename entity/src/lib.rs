@@ -3,6 +3,7 @@
 pub mod app_secrets;
 pub mod appeals;
 pub mod assignments;
+pub mod audit_log;
 pub mod calendar_days;
 pub mod calendar_years;
 pub mod card_scans;

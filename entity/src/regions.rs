@@ -13,6 +13,7 @@ pub struct Model {
     pub code: Option<String>,
     pub path: String,
     pub hotline: Option<String>,
+    pub active: bool,
     pub created_at: DateTimeUtc,
 }
 

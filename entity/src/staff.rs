@@ -19,6 +19,7 @@ pub struct Model {
     pub failed_logins: i32,
     pub locked_until: Option<DateTimeUtc>,
     pub token_version: i32,
+    pub must_change_password: bool,
     pub created_at: DateTimeUtc,
 }
 

@@ -9,6 +9,7 @@ mod m20261123_000008_sms;
 mod m20261123_000009_visits;
 mod m20261206_000010_security;
 mod m20261207_000011_category_unit;
+mod m20261208_000012_administration;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_visits::Migration),
             Box::new(m20261206_000010_security::Migration),
             Box::new(m20261207_000011_category_unit::Migration),
+            Box::new(m20261208_000012_administration::Migration),
         ]
     }
 }

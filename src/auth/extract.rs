@@ -90,12 +90,22 @@ fn staff_claims(state: &AppState, req: &HttpRequest) -> Result<StaffClaims, ApiE
 /// A signed token is not enough: the person must still be active with the same token version (new
 /// roles, deactivation or a password reset raise it), and their login not revoked (a reused refresh
 /// token revokes it). Checked on every request, so a change takes effect at once on every instance.
-async fn staff_user(state: &AppState, claims: StaffClaims) -> Result<StaffUser, ApiError> {
+/// The one route a person with a temporary password may use: changing it.
+pub const PASSWORD_PATH: &str = "/api/v1/auth/password";
+
+async fn staff_user(state: &AppState, claims: StaffClaims, path: &str) -> Result<StaffUser, ApiError> {
     let id: i64 =
         claims.sub.parse().map_err(|_| ApiError::unauthorized(codes::TOKEN_INVALID, "登录凭证无效，请重新登录"))?;
     let staff = crate::repo::staff::get(&state.db.conn, id).await?;
-    if !staff.is_some_and(|s| s.active && s.token_version == claims.tv) {
+    let Some(staff) = staff.filter(|s| s.active && s.token_version == claims.tv) else {
         return Err(revoked());
+    };
+    if staff.must_change_password && path != PASSWORD_PATH {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            codes::PASSWORD_CHANGE_REQUIRED,
+            "您正在使用临时密码，请先修改密码",
+        ));
     }
     if let Some(fam) = &claims.fam {
         let family = crate::repo::sessions::get(&state.db.conn, fam).await?;
@@ -120,9 +130,10 @@ impl FromRequest for StaffUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let checked = app_state(req).and_then(|state| Ok((staff_claims(&state, req)?, state)));
+        let path = req.path().to_string();
         Box::pin(async move {
             let (claims, state) = checked?;
-            staff_user(&state, claims).await
+            staff_user(&state, claims, &path).await
         })
     }
 }
@@ -178,9 +189,10 @@ impl FromRequest for Caller {
             Err(_) => {}
         }
         let checked = app_state(req).and_then(|state| Ok((staff_claims(&state, req)?, state)));
+        let path = req.path().to_string();
         Box::pin(async move {
             let (claims, state) = checked?;
-            staff_user(&state, claims).await.map(Caller::Staff)
+            staff_user(&state, claims, &path).await.map(Caller::Staff)
         })
     }
 }

@@ -42,13 +42,13 @@ async fn staff(state: &AppState, username: &str) -> anyhow::Result<StaffUser> {
 
 async fn region_id(state: &AppState, name: &str) -> anyhow::Result<i64> {
     let page = repo::Page { page: 1, per_page: 100 };
-    let (rows, _) = repo::regions::list(&state.db.conn, "/", None, None, page).await?;
+    let (rows, _) = repo::regions::list(&state.db.conn, "/", None, None, None, page).await?;
     rows.into_iter().find(|r| r.name == name).map(|r| r.id).ok_or_else(|| anyhow::anyhow!("region {name} missing"))
 }
 
 async fn unit_id(state: &AppState, name: &str) -> anyhow::Result<i64> {
     let page = repo::Page { page: 1, per_page: 100 };
-    let (rows, _) = repo::regions::list_units(&state.db.conn, "/", None, page).await?;
+    let (rows, _) = repo::regions::list_units(&state.db.conn, "/", None, None, page).await?;
     rows.into_iter()
         .find(|(u, _)| u.name == name)
         .map(|(u, _)| u.id)

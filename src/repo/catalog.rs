@@ -55,6 +55,31 @@ pub async fn all_categories<C: ConnectionTrait>(db: &C) -> Result<Vec<Category>,
         .await
 }
 
+/// Every category, deactivated ones too (administration), in the intake order.
+pub async fn every_category<C: ConnectionTrait>(db: &C) -> Result<Vec<Category>, DbErr> {
+    categories::Entity::find()
+        .order_by_asc(categories::Column::Sort)
+        .order_by_asc(categories::Column::Code)
+        .all(db)
+        .await
+}
+
+/// Writes a category's editable fields as given (the code is its key and never changes).
+pub async fn save_category<C: ConnectionTrait>(db: &C, c: &Category) -> Result<(), DbErr> {
+    categories::ActiveModel {
+        code: Set(c.code.clone()),
+        name: Set(c.name.clone()),
+        parent_code: Set(c.parent_code.clone()),
+        level: Set(c.level.clone()),
+        sort: Set(c.sort),
+        active: Set(c.active),
+        unit_id: Set(c.unit_id),
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
 pub async fn category<C: ConnectionTrait>(db: &C, code: &str) -> Result<Option<Category>, DbErr> {
     categories::Entity::find_by_id(code.to_string()).one(db).await
 }

@@ -1,6 +1,7 @@
 //! Persistence: the only code that uses `entity::*`. Functions take any connection or transaction,
 //! so a service decides what commits together.
 pub mod assignments;
+pub mod audit;
 pub mod calendar;
 pub mod card_scans;
 pub mod cards;
@@ -79,6 +80,17 @@ impl Page {
 /// `LIKE` pattern matching every materialised path under `path` (paths hold only digits and '/').
 pub fn like_prefix(path: &str) -> String {
     format!("{path}%")
+}
+
+/// A materialised path column with its leading `old` part replaced by `new` (`'new' || substr(col, n)`),
+/// for moving a subtree. Paths hold only ASCII digits and '/', so they are written as literals (a
+/// bound parameter's placeholder differs between the two databases inside a custom expression).
+pub(crate) fn repath(col: &str, new: &str, old: &str) -> Result<sea_orm::sea_query::SimpleExpr, DbErr> {
+    let is_path = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit() || b == b'/');
+    if !is_path(new) || !is_path(old) {
+        return Err(DbErr::Custom(format!("not a region path: {new:?} / {old:?}")));
+    }
+    Ok(sea_orm::sea_query::Expr::cust(format!("'{new}' || substr({col}, {})", old.len() + 1)))
 }
 
 /// A `LIKE` pattern for user text: `%` and `_` in the text match themselves.

@@ -20,6 +20,7 @@ pub struct Region {
     /// Materialised path of ids, e.g. "/1/2/5/".
     pub path: String,
     pub hotline: Option<String>,
+    pub active: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -35,6 +36,7 @@ impl TryFrom<regions::Model> for Region {
             code: m.code,
             path: m.path,
             hotline: m.hotline,
+            active: m.active,
             created_at: m.created_at,
         })
     }
@@ -100,6 +102,7 @@ pub async fn create<C: ConnectionTrait>(
         code: Set(None),
         path: Set(String::new()),
         hotline: Set(hotline.map(str::to_string)),
+        active: Set(true),
         created_at: Set(now),
         ..Default::default()
     }
@@ -127,9 +130,13 @@ pub async fn list<C: ConnectionTrait>(
     under_path: &str,
     level: Option<RegionLevel>,
     parent_id: Option<i64>,
+    name: Option<&str>,
     page: Page,
 ) -> Result<(Vec<Region>, u64), DbErr> {
     let mut q = regions::Entity::find().filter(regions::Column::Path.like(like_prefix(under_path)));
+    if let Some(n) = name {
+        q = q.filter(regions::Column::Name.like(super::contains(n)));
+    }
     if let Some(l) = level {
         q = q.filter(regions::Column::Level.eq(l.as_str()));
     }
@@ -209,6 +216,7 @@ pub async fn list_units<C: ConnectionTrait>(
     db: &C,
     under_path: &str,
     region_id: Option<i64>,
+    name: Option<&str>,
     page: Page,
 ) -> Result<(Vec<(Unit, String)>, u64), DbErr> {
     let regions_under: Vec<(i64, String)> = regions::Entity::find()
@@ -224,6 +232,9 @@ pub async fn list_units<C: ConnectionTrait>(
     if let Some(r) = region_id {
         q = q.filter(units::Column::RegionId.eq(r));
     }
+    if let Some(n) = name {
+        q = q.filter(units::Column::Name.like(super::contains(n)));
+    }
     let total = q.clone().count(db).await?;
     let items = q.order_by_asc(units::Column::Id).offset(page.offset()).limit(page.per_page).all(db).await?;
     let with_path = items
@@ -235,4 +246,67 @@ pub async fn list_units<C: ConnectionTrait>(
         })
         .collect::<Result<_, DbErr>>()?;
     Ok((with_path, total))
+}
+
+/// Writes a region's editable fields (name, hotline, active) as given.
+pub async fn save<C: ConnectionTrait>(db: &C, r: &Region) -> Result<(), DbErr> {
+    regions::Entity::update_many()
+        .col_expr(regions::Column::Name, Expr::value(r.name.clone()))
+        .col_expr(regions::Column::Hotline, Expr::value(r.hotline.clone()))
+        .col_expr(regions::Column::Active, Expr::value(r.active))
+        .filter(regions::Column::Id.eq(r.id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Moves a region (and everything under it) below `parent`: its parent, the materialised paths of
+/// its subtree and the region path of every ticket filed there, so scope follows the new tree.
+/// Returns the moved region.
+pub async fn move_under<C: ConnectionTrait>(db: &C, r: &Region, parent: &Region) -> Result<Region, DbErr> {
+    let old = r.path.clone();
+    let new = format!("{}{}/", parent.path, r.id);
+    regions::Entity::update_many()
+        .col_expr(regions::Column::ParentId, Expr::value(parent.id))
+        .filter(regions::Column::Id.eq(r.id))
+        .exec(db)
+        .await?;
+    regions::Entity::update_many()
+        .col_expr(regions::Column::Path, super::repath("path", &new, &old)?)
+        .filter(regions::Column::Path.like(like_prefix(&old)))
+        .exec(db)
+        .await?;
+    super::tickets::move_region_paths(db, &old, &new).await?;
+    Ok(Region { parent_id: Some(parent.id), path: new, ..r.clone() })
+}
+
+/// An active or inactive unit of that name in a region, other than `except`.
+pub async fn unit_named<C: ConnectionTrait>(
+    db: &C,
+    region_id: i64,
+    name: &str,
+    except: Option<i64>,
+) -> Result<Option<Unit>, DbErr> {
+    let mut q =
+        units::Entity::find().filter(units::Column::RegionId.eq(region_id)).filter(units::Column::Name.eq(name));
+    if let Some(id) = except {
+        q = q.filter(units::Column::Id.ne(id));
+    }
+    unit_of(q.one(db).await?)
+}
+
+/// Writes a unit's editable fields as given.
+pub async fn save_unit<C: ConnectionTrait>(db: &C, u: &Unit) -> Result<(), DbErr> {
+    units::Entity::update_many()
+        .col_expr(units::Column::Name, Expr::value(u.name.clone()))
+        .col_expr(units::Column::Level, Expr::value(u.level.as_str()))
+        .col_expr(units::Column::Kind, Expr::value(u.kind.as_str()))
+        .col_expr(units::Column::RegionId, Expr::value(u.region_id))
+        .col_expr(units::Column::IsLead, Expr::value(u.is_lead))
+        .col_expr(units::Column::Phone, Expr::value(u.phone.clone()))
+        .col_expr(units::Column::Active, Expr::value(u.active))
+        .filter(units::Column::Id.eq(u.id))
+        .exec(db)
+        .await?;
+    Ok(())
 }

@@ -26,6 +26,8 @@ pub struct Staff {
     pub failed_logins: i32,
     pub locked_until: Option<DateTime<Utc>>,
     pub token_version: i32,
+    /// A temporary password (from an administrator's reset) that must be changed before anything else.
+    pub must_change_password: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -58,6 +60,7 @@ impl TryFrom<staff::Model> for Staff {
             failed_logins: m.failed_logins,
             locked_until: m.locked_until,
             token_version: m.token_version,
+            must_change_password: m.must_change_password,
             created_at: m.created_at,
         })
     }
@@ -88,6 +91,8 @@ pub struct NewStaff<'a> {
     pub unit_id: Option<i64>,
     pub phone: Option<&'a str>,
     pub post: Option<&'a str>,
+    /// Created with a temporary password that must be changed at the first login.
+    pub must_change_password: bool,
 }
 
 pub async fn create<C: ConnectionTrait>(db: &C, s: NewStaff<'_>, now: DateTime<Utc>) -> Result<Staff, DbErr> {
@@ -105,6 +110,7 @@ pub async fn create<C: ConnectionTrait>(db: &C, s: NewStaff<'_>, now: DateTime<U
         failed_logins: Set(0),
         locked_until: Set(None),
         token_version: Set(0),
+        must_change_password: Set(s.must_change_password),
         created_at: Set(now),
         ..Default::default()
     }
@@ -190,6 +196,7 @@ pub async fn list<C: ConnectionTrait>(
     db: &C,
     under_path: &str,
     unit_id: Option<i64>,
+    text: Option<&str>,
     page: Page,
 ) -> Result<(Vec<Staff>, u64), DbErr> {
     let region_ids: Vec<i64> = regions::Entity::find()
@@ -202,6 +209,13 @@ pub async fn list<C: ConnectionTrait>(
     let mut q = staff::Entity::find().filter(Condition::all().add(staff::Column::RegionId.is_in(region_ids)));
     if let Some(u) = unit_id {
         q = q.filter(staff::Column::UnitId.eq(u));
+    }
+    if let Some(t) = text {
+        q = q.filter(
+            Condition::any()
+                .add(staff::Column::Username.like(super::contains(t)))
+                .add(staff::Column::Name.like(super::contains(t))),
+        );
     }
     let total = q.clone().count(db).await?;
     let items = q.order_by_asc(staff::Column::Id).offset(page.offset()).limit(page.per_page).all(db).await?;
@@ -232,4 +246,39 @@ pub async fn grid_workers<C: ConnectionTrait>(db: &C, village_id: i64) -> Result
 
 pub async fn count<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
     staff::Entity::find().count(db).await
+}
+
+/// Writes a staff member's editable fields as given. With `revoke`, the token version rises in the
+/// same statement: every token they hold stops working at their next request, on every instance.
+pub async fn save<C: ConnectionTrait>(db: &C, s: &Staff, revoke: bool) -> Result<(), DbErr> {
+    let mut q = staff::Entity::update_many()
+        .col_expr(staff::Column::Name, Expr::value(s.name.clone()))
+        .col_expr(staff::Column::Phone, Expr::value(s.phone.clone()))
+        .col_expr(staff::Column::Post, Expr::value(s.post.clone()))
+        .col_expr(staff::Column::Roles, Expr::value(join_roles(&s.roles)))
+        .col_expr(staff::Column::RegionId, Expr::value(s.region_id))
+        .col_expr(staff::Column::UnitId, Expr::value(s.unit_id))
+        .col_expr(staff::Column::Active, Expr::value(s.active))
+        .filter(staff::Column::Id.eq(s.id));
+    if revoke {
+        q = q.col_expr(staff::Column::TokenVersion, Expr::col(staff::Column::TokenVersion).add(1));
+    }
+    q.exec(db).await?;
+    Ok(())
+}
+
+/// Sets a new password hash (and whether it must be changed at the next login), clears the lock,
+/// and raises the token version: every earlier token stops working.
+pub async fn set_password<C: ConnectionTrait>(db: &C, id: i64, hash: &str, must_change: bool) -> Result<bool, DbErr> {
+    Ok(staff::Entity::update_many()
+        .col_expr(staff::Column::PasswordHash, Expr::value(hash))
+        .col_expr(staff::Column::MustChangePassword, Expr::value(must_change))
+        .col_expr(staff::Column::FailedLogins, Expr::value(0))
+        .col_expr(staff::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(staff::Column::TokenVersion, Expr::col(staff::Column::TokenVersion).add(1))
+        .filter(staff::Column::Id.eq(id))
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1)
 }

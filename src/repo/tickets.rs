@@ -946,3 +946,14 @@ pub async fn numbers<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<std::col
         .await?;
     Ok(rows.into_iter().collect())
 }
+
+/// Tickets filed under a region that moved in the tree: their region path follows it (scope only;
+/// the ledger is not touched).
+pub async fn move_region_paths<C: ConnectionTrait>(db: &C, old: &str, new: &str) -> Result<u64, DbErr> {
+    Ok(tickets::Entity::update_many()
+        .col_expr(tickets::Column::RegionPath, super::repath("region_path", new, old)?)
+        .filter(tickets::Column::RegionPath.like(like_prefix(old)))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

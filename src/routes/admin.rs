@@ -1,5 +1,7 @@
-//! Reference data lists (regions, units, staff, categories). Lists are readable by staff within
-//! their scope (the console needs units to dispatch to). The outbox lives in `routes::sms`.
+//! The county's directory (regions, units, staff, categories): lists readable by staff within their
+//! scope (the console needs units to dispatch to), and administration by admins (`POST` creates,
+//! `PATCH /{id}` changes or deactivates; `services::directory`), with the audit log of every change
+//! at `GET /api/v1/audit`. The outbox lives in `routes::sms`.
 use super::ListAnswer;
 use crate::auth::StaffUser;
 use crate::domain::phone::mask;
@@ -7,9 +9,11 @@ use crate::domain::values::RegionLevel;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::Page;
+use crate::routes::body::JsonBody;
 use crate::services::cards::category_tree;
+use crate::services::directory::{self, AuditQuery, CategoryBody, RegionBody, StaffBody, UnitBody};
 use crate::state::AppState;
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -19,6 +23,16 @@ struct ListQuery {
     parent_id: Option<i64>,
     region_id: Option<i64>,
     unit_id: Option<i64>,
+    /// Text the name (or username) contains.
+    q: Option<String>,
+    /// Categories: deactivated ones too (admins).
+    all: Option<bool>,
+}
+
+impl ListQuery {
+    fn text(&self) -> Option<&str> {
+        self.q.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
 }
 
 #[get("/regions")]
@@ -35,10 +49,11 @@ async fn regions(
             })?),
             None => None,
         };
-    let (rows, total) = repo::regions::list(&state.db.conn, &user.scope.region_path, level, q.parent_id, page).await?;
+    let (rows, total) =
+        repo::regions::list(&state.db.conn, &user.scope.region_path, level, q.parent_id, q.text(), page).await?;
     let items = rows
         .into_iter()
-        .map(|r| json!({"id": r.id, "name": r.name, "level": r.level, "parent_id": r.parent_id, "path": r.path, "hotline": r.hotline}))
+        .map(|r| json!({"id": r.id, "name": r.name, "level": r.level, "parent_id": r.parent_id, "path": r.path, "hotline": r.hotline, "active": r.active}))
         .collect();
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }
@@ -50,10 +65,11 @@ async fn units(
     q: web::Query<ListQuery>,
     page: Page,
 ) -> ApiResult<HttpResponse> {
-    let (rows, total) = repo::regions::list_units(&state.db.conn, &user.scope.region_path, q.region_id, page).await?;
+    let (rows, total) =
+        repo::regions::list_units(&state.db.conn, &user.scope.region_path, q.region_id, q.text(), page).await?;
     let items = rows
         .into_iter()
-        .map(|(u, _)| json!({"id": u.id, "name": u.name, "level": u.level, "region_id": u.region_id, "kind": u.kind, "is_lead": u.is_lead, "active": u.active}))
+        .map(|(u, _)| json!({"id": u.id, "name": u.name, "level": u.level, "region_id": u.region_id, "kind": u.kind, "is_lead": u.is_lead, "phone": u.phone, "active": u.active}))
         .collect();
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }
@@ -65,32 +81,134 @@ async fn staff(
     q: web::Query<ListQuery>,
     page: Page,
 ) -> ApiResult<HttpResponse> {
-    let (rows, total) = repo::staff::list(&state.db.conn, &user.scope.region_path, q.unit_id, page).await?;
+    let (rows, total) = repo::staff::list(&state.db.conn, &user.scope.region_path, q.unit_id, q.text(), page).await?;
     let admin = user.is_admin();
     let items = rows
         .into_iter()
         .map(|s| {
             let phone = s.phone.map(|p| if admin { p } else { mask(&p) });
             json!({"id": s.id, "username": s.username, "name": s.name, "roles": s.roles,
-                   "region_id": s.region_id, "unit_id": s.unit_id, "phone": phone, "post": s.post, "active": s.active})
+                   "region_id": s.region_id, "unit_id": s.unit_id, "phone": phone, "post": s.post, "active": s.active,
+                   "must_change_password": s.must_change_password})
         })
         .collect();
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }
 
 #[get("/categories")]
-async fn categories(state: web::Data<AppState>, _user: StaffUser) -> ApiResult<HttpResponse> {
-    let rows = repo::catalog::all_categories(&state.db.conn).await?;
+async fn categories(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+    let mut rows = if q.all == Some(true) && user.is_admin() {
+        repo::catalog::every_category(&state.db.conn).await?
+    } else {
+        repo::catalog::all_categories(&state.db.conn).await?
+    };
+    if let Some(t) = q.text() {
+        rows.retain(|c| c.name.contains(t) || c.code.contains(t));
+    }
     let total = rows.len() as u64;
-    let items: Vec<_> = rows
-        .into_iter()
-        .map(|c| json!({"code": c.code, "name": c.name, "parent_code": c.parent_code, "level": c.level, "unit_id": c.unit_id}))
-        .collect();
+    let items: Vec<_> = rows.into_iter().map(|c| directory::category_json(&c)).collect();
     let per_page = total.max(1);
     Ok(HttpResponse::Ok().json(json!({"items": items, "total": total, "page": 1, "per_page": per_page,
                                        "tree": category_tree(&state.db.conn).await?})))
 }
 
+#[post("/regions")]
+async fn create_region(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    b: JsonBody<RegionBody>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Created().json(directory::create_region(&state, &user, &b).await?))
+}
+
+#[patch("/regions/{id}")]
+async fn update_region(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    id: web::Path<i64>,
+    b: JsonBody<RegionBody>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(directory::update_region(&state, &user, *id, &b).await?))
+}
+
+#[post("/units")]
+async fn create_unit(state: web::Data<AppState>, user: StaffUser, b: JsonBody<UnitBody>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Created().json(directory::create_unit(&state, &user, &b).await?))
+}
+
+#[patch("/units/{id}")]
+async fn update_unit(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    id: web::Path<i64>,
+    b: JsonBody<UnitBody>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(directory::update_unit(&state, &user, *id, &b).await?))
+}
+
+#[post("/staff")]
+async fn create_staff(state: web::Data<AppState>, user: StaffUser, b: JsonBody<StaffBody>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Created().json(directory::create_staff(&state, &user, &b).await?))
+}
+
+#[patch("/staff/{id}")]
+async fn update_staff(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    id: web::Path<i64>,
+    b: JsonBody<StaffBody>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(directory::update_staff(&state, &user, *id, &b).await?))
+}
+
+#[post("/staff/{id}/reset-password")]
+async fn reset_password(state: web::Data<AppState>, user: StaffUser, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(directory::reset_password(&state, &user, *id).await?))
+}
+
+#[post("/categories")]
+async fn create_category(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    b: JsonBody<CategoryBody>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Created().json(directory::create_category(&state, &user, &b).await?))
+}
+
+#[patch("/categories/{code}")]
+async fn update_category(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    code: web::Path<String>,
+    b: JsonBody<CategoryBody>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(directory::update_category(&state, &user, &code, &b).await?))
+}
+
+#[get("/audit")]
+async fn audit(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    q: web::Query<AuditQuery>,
+    page: Page,
+) -> ApiResult<HttpResponse> {
+    let (items, total) = directory::audit_list(&state, &user, &q, page).await?;
+    Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(regions).service(units).service(staff).service(categories);
+    cfg.service(regions)
+        .service(units)
+        .service(staff)
+        .service(categories)
+        .service(create_region)
+        .service(update_region)
+        .service(create_unit)
+        .service(update_unit)
+        .service(create_staff)
+        .service(update_staff)
+        .service(reset_password)
+        .service(create_category)
+        .service(update_category)
+        .service(audit);
 }

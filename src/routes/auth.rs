@@ -1,7 +1,8 @@
-//! `POST /api/v1/auth/login`, `POST /api/v1/auth/refresh`.
+//! `POST /api/v1/auth/login`, `POST /api/v1/auth/refresh`, `POST /api/v1/auth/password`.
+use crate::auth::StaffUser;
 use crate::error::ApiResult;
 use crate::routes::body::JsonBody;
-use crate::services::auth::{self, LoginRequest, RefreshRequest};
+use crate::services::auth::{self, LoginRequest, PasswordChange, RefreshRequest};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
@@ -16,6 +17,15 @@ async fn refresh(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) -> 
     Ok(HttpResponse::Ok().json(auth::refresh(&state, &body).await?))
 }
 
+#[post("/auth/password")]
+async fn password(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    body: JsonBody<PasswordChange>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(auth::change_password(&state, &user, &body).await?))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(login).service(refresh);
+    cfg.service(login).service(refresh).service(password);
 }

@@ -24,6 +24,12 @@ pub struct RefreshRequest {
     pub refresh_token: Option<String>,
 }
 
+#[derive(Deserialize)]
+pub struct PasswordChange {
+    pub old_password: Option<SecretString>,
+    pub new_password: Option<SecretString>,
+}
+
 #[derive(Serialize)]
 pub struct TokenAnswer {
     pub access_token: String,
@@ -87,7 +93,8 @@ async fn issue(state: &AppState, s: &Staff, session: Session<'_>) -> ApiResult<T
         token_type: "Bearer",
         expires_in: auth.access_ttl_seconds,
         staff: json!({"id": s.id, "username": s.username, "name": s.name, "roles": s.roles,
-                      "region_id": s.region_id, "region_name": region.name, "unit_id": s.unit_id}),
+                      "region_id": s.region_id, "region_name": region.name, "unit_id": s.unit_id,
+                      "must_change_password": s.must_change_password}),
     })
 }
 
@@ -239,4 +246,36 @@ pub async fn refresh(state: &AppState, req: &RefreshRequest) -> ApiResult<TokenA
         .filter(|f| f.staff_id == staff.id && f.revoked_at.is_none())
         .ok_or_else(crate::auth::extract::revoked)?;
     issue(state, &staff, Session::Continue { family: &family.id, from_jti: &claims.jti }).await
+}
+
+/// A staff member changes their own password (a temporary one must be changed before anything
+/// else): the old one is checked, the new one has 10 to 128 characters and differs from it. Every
+/// earlier token stops working; the answer is a new login.
+pub async fn change_password(
+    state: &AppState,
+    user: &crate::auth::StaffUser,
+    req: &PasswordChange,
+) -> ApiResult<TokenAnswer> {
+    use secrecy::ExposeSecret;
+    let old = req.old_password.clone().ok_or_else(|| ApiError::validation("old_password", "请输入原密码"))?;
+    let new = req.new_password.clone().ok_or_else(|| ApiError::validation("new_password", "请输入新密码"))?;
+    let len = new.expose_secret().chars().count();
+    if !(10..=128).contains(&len) {
+        return Err(ApiError::validation("new_password", "新密码须为10到128个字符"));
+    }
+    if new.expose_secret() == old.expose_secret() {
+        return Err(ApiError::validation("new_password", "新密码不能与原密码相同"));
+    }
+    let db = &state.db.conn;
+    let staff = repo::staff::get(db, user.id).await?.ok_or_else(crate::auth::extract::revoked)?;
+    if !password::verify(old, staff.password_hash.clone()).await {
+        return Err(ApiError::validation("old_password", "原密码不正确"));
+    }
+    let auth = &state.settings.auth;
+    let params = password::HashParams { memory_kib: auth.argon2_memory_kib, iterations: auth.argon2_iterations };
+    let hash = password::hash(new, params).await.map_err(ApiError::internal)?;
+    repo::staff::set_password(db, staff.id, &hash, false).await?;
+    let staff = repo::staff::get(db, user.id).await?.ok_or_else(crate::auth::extract::revoked)?;
+    tracing::info!(username = %staff.username, "password changed");
+    issue(state, &staff, Session::New).await
 }

@@ -7,6 +7,7 @@ pub mod card_admin;
 pub mod card_render;
 pub mod cards;
 pub mod change;
+pub mod directory;
 pub mod fields;
 pub mod intake;
 pub mod ledger;

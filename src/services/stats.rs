@@ -148,7 +148,7 @@ pub async fn units(
         repo::stats::unit_counts(db, &region.path, local_day_start(state, from), local_day_end(state, to), state.now())
             .await?;
     let all = crate::repo::Page { page: 1, per_page: u64::MAX / 2 };
-    let (units, _) = repo::regions::list_units(db, &region.path, None, all).await?;
+    let (units, _) = repo::regions::list_units(db, &region.path, None, None, all).await?;
     let weights = state.weights();
     let mut items: Vec<UnitRates> = units
         .into_iter()

@@ -202,6 +202,7 @@ async fn a_township_cadre_assigned_to_a_village_is_its_cards_contact() {
         unit_id: Some(app.unit_id("东坝镇人民政府").await),
         phone: Some("13900000501"),
         post: Some("东坝镇包村领导"),
+        must_change_password: false,
     };
     minsheng::repo::staff::create(&app.state.db.conn, s, chrono::Utc::now()).await.unwrap();
     let refresh = |village: &str| {

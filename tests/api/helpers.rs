@@ -173,15 +173,16 @@ impl TestApp {
     }
 
     pub async fn unit_id(&self, name: &str) -> i64 {
-        let units = repo::regions::list_units(&self.state.db.conn, "/", None, repo::Page { page: 1, per_page: 100 })
-            .await
-            .unwrap()
-            .0;
+        let units =
+            repo::regions::list_units(&self.state.db.conn, "/", None, None, repo::Page { page: 1, per_page: 100 })
+                .await
+                .unwrap()
+                .0;
         units.into_iter().find(|(u, _)| u.name == name).map(|(u, _)| u.id).expect("unit")
     }
 
     pub async fn region_id(&self, name: &str) -> i64 {
-        let rs = repo::regions::list(&self.state.db.conn, "/", None, None, repo::Page { page: 1, per_page: 100 })
+        let rs = repo::regions::list(&self.state.db.conn, "/", None, None, None, repo::Page { page: 1, per_page: 100 })
             .await
             .unwrap()
             .0;
@@ -205,6 +206,7 @@ impl TestApp {
             unit_id: None,
             phone: None,
             post: None,
+            must_change_password: false,
         };
         repo::staff::create(&self.state.db.conn, s, chrono::Utc::now()).await.unwrap();
         self.token(username).await

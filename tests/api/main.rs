@@ -1,4 +1,5 @@
 //! HTTP-level tests of minsheng against a real database (SQLite or PostgreSQL, see helpers.rs).
+mod administration;
 mod architecture;
 mod auth;
 mod card_admin;
