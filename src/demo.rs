@@ -4,8 +4,7 @@
 use crate::auth::password::{self, HashParams};
 use crate::db::Db;
 use crate::domain::ids::CardCode;
-use crate::domain::sla::Policy;
-use crate::domain::values::{CardStatus, HandlingLevel, Priority, RegionLevel, UnitKind};
+use crate::domain::values::{CardStatus, HandlingLevel, RegionLevel, UnitKind};
 use crate::repo;
 use crate::repo::regions::{NewUnit, Region};
 use crate::repo::staff::NewStaff;
@@ -101,41 +100,6 @@ const COUNTY_STAFF: [(&str, &str, &str, &str); 7] = [
     ("principal", "吴国强", "leader", "13900000007"),
 ];
 
-/// (code, name, parent, level, the county department that handles it at county level)
-type CategorySpec = (&'static str, &'static str, Option<&'static str>, &'static str, Option<&'static str>);
-
-const HOUSING: Option<&str> = Some("县住房和城乡建设局");
-const LABOUR: Option<&str> = Some("县人力资源和社会保障局");
-const FARMING: Option<&str> = Some("县农业农村局");
-
-const CATEGORIES: [CategorySpec; 25] = [
-    ("water", "饮水安全", None, "village", None),
-    ("water.supply", "停水断水", Some("water"), "village", None),
-    ("water.quality", "水质问题", Some("water"), "township", None),
-    ("roads", "道路交通", None, "township", None),
-    ("roads.damage", "道路破损", Some("roads"), "township", None),
-    ("roads.lights", "路灯照明", Some("roads"), "village", None),
-    ("utilities", "水电气热", None, "township", None),
-    ("utilities.power", "停电与电压", Some("utilities"), "township", None),
-    ("utilities.heating", "燃气供暖", Some("utilities"), "county", HOUSING),
-    ("sanitation", "环境卫生", None, "village", None),
-    ("sanitation.garbage", "垃圾清运", Some("sanitation"), "village", None),
-    ("sanitation.toilet", "厕所改造", Some("sanitation"), "township", None),
-    ("land", "土地纠纷", None, "township", None),
-    ("housing", "住房安全", None, "county", HOUSING),
-    ("wages", "拖欠工资", None, "county", LABOUR),
-    ("industry", "产业发展", None, "county", FARMING),
-    ("industry.agri", "农业生产", Some("industry"), "county", None),
-    ("industry.market", "农产品销售", Some("industry"), "county", None),
-    ("social", "社会保障", None, "county", LABOUR),
-    ("social.pension", "养老保险", Some("social"), "county", None),
-    ("social.medical", "医疗保障", Some("social"), "county", None),
-    ("social.aid", "困难救助", Some("social"), "township", None),
-    ("neighbours", "邻里纠纷", None, "village", None),
-    ("consult", "政策咨询", None, "township", None),
-    ("other", "其他", None, "village", None),
-];
-
 async fn unit_with_cadre(
     db: &sea_orm::DatabaseTransaction,
     region: &Region,
@@ -207,10 +171,9 @@ pub async fn seed(
         .await?;
         out.logins.push((username.into(), name.into(), roles.into()));
     }
-    let mut departments = std::collections::HashMap::new();
     for (name, username, person, phone, lead) in DEPARTMENTS {
         let kind = if lead { UnitKind::Center } else { UnitKind::Department };
-        let unit = unit_with_cadre(
+        unit_with_cadre(
             &tx,
             &county,
             (name, HandlingLevel::County, kind, lead),
@@ -220,7 +183,6 @@ pub async fn seed(
             &mut out,
         )
         .await?;
-        departments.insert(name, unit.id);
     }
     let mut villages = vec![];
     for t in &TOWNSHIPS {
@@ -269,17 +231,9 @@ pub async fn seed(
             villages.push(village);
         }
     }
-    for (i, (code, name, parent, level, department)) in CATEGORIES.iter().enumerate() {
-        let unit = department.and_then(|d| departments.get(d).copied());
-        repo::catalog::insert_category(&*tx, code, name, *parent, level, i as i32, unit).await?;
-    }
-    repo::catalog::insert_policy(&*tx, "默认（普通）", None, Priority::Normal, &Policy::default_normal()).await?;
-    repo::catalog::insert_policy(&*tx, "默认（紧急）", None, Priority::Urgent, &Policy::default_urgent()).await?;
-    // Complex matters get longer result deadlines (15–90 days); land disputes need four-party sign-off.
-    let wages = Policy { resolve_minutes: 15 * 24 * 60, ..Policy::default_normal() };
-    repo::catalog::insert_policy(&*tx, "拖欠工资", Some("wages"), Priority::Normal, &wages).await?;
-    let land = Policy { resolve_minutes: 30 * 24 * 60, signoff_required: true, ..Policy::default_normal() };
-    repo::catalog::insert_policy(&*tx, "土地纠纷", Some("land"), Priority::Normal, &land).await?;
+    // The standard catalogue (its departments are the units made above), with its policies: complex
+    // matters get longer result deadlines (15–90 days); land disputes need four-party sign-off.
+    crate::services::catalogue::load(&*tx, crate::services::catalogue::STANDARD).await?;
     for village in &villages {
         let contacts = contacts_for(&*tx, village).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let code = CardCode::generate();

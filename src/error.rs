@@ -37,6 +37,7 @@ pub mod codes {
     pub const ILLEGAL_TRANSITION: &str = "illegal_transition";
     pub const IMAGE_TOO_LARGE: &str = "image_too_large";
     pub const IMAGE_UNREADABLE: &str = "image_unreadable";
+    pub const IMPORT_INVALID: &str = "import_invalid";
     pub const IN_USE: &str = "in_use";
     pub const INTERNAL_ERROR: &str = "internal_error";
     pub const INVALID_BODY: &str = "invalid_body";

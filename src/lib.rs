@@ -12,6 +12,7 @@ pub mod middleware;
 pub mod repo;
 pub mod routes;
 pub mod services;
+pub mod sheet;
 pub mod sms;
 pub mod startup;
 pub mod state;

@@ -78,6 +78,11 @@ enum AdminCommand {
         #[arg(long)]
         database: Option<String>,
     },
+    /// The catalogue of request categories.
+    Catalogue {
+        #[command(subcommand)]
+        command: CatalogueCommand,
+    },
     /// Change a staff member's roles or deactivate/reactivate them. Every token they hold stops
     /// working at once.
     SetStaff {
@@ -88,6 +93,17 @@ enum AdminCommand {
         roles: Option<String>,
         #[arg(long)]
         active: Option<bool>,
+        #[arg(long)]
+        database: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogueCommand {
+    /// Load a catalogue into a county that has no categories yet: `standard` (the shipped 17类28项,
+    /// assets/catalogue/standard.yaml) or the path of a YAML file of the same shape.
+    Load {
+        source: String,
         #[arg(long)]
         database: Option<String>,
     },
@@ -229,6 +245,22 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
             )
             .await?;
             println!("staff {} created: {} ({})", s.id, s.username, join_roles(&s.roles));
+        }
+        AdminCommand::Catalogue { command: CatalogueCommand::Load { source, database } } => {
+            let text = if source == "standard" {
+                minsheng::services::catalogue::STANDARD.to_string()
+            } else {
+                std::fs::read_to_string(&source).with_context(|| format!("cannot read {source}"))?
+            };
+            let settings = with_database(settings, &database);
+            let db = connect(&settings).await?;
+            let tx = db.begin().await?;
+            let loaded = minsheng::services::catalogue::load(&*tx, &text).await?;
+            tx.commit().await?;
+            println!(
+                "catalogue loaded: {} categories with {} items, {} deadline policies",
+                loaded.subjects, loaded.items, loaded.policies
+            );
         }
         AdminCommand::SetStaff { username, roles, active, database } => {
             let settings = with_database(settings, &database);

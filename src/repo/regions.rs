@@ -310,3 +310,21 @@ pub async fn save_unit<C: ConnectionTrait>(db: &C, u: &Unit) -> Result<(), DbErr
         .await?;
     Ok(())
 }
+
+/// The first active unit with exactly that name (a catalogue's department), anywhere in the county.
+pub async fn active_unit_named<C: ConnectionTrait>(db: &C, name: &str) -> Result<Option<Unit>, DbErr> {
+    let q = units::Entity::find().filter(units::Column::Name.eq(name)).filter(units::Column::Active.eq(true));
+    unit_of(q.order_by_asc(units::Column::Id).one(db).await?)
+}
+
+/// Every region under a path (an import resolves names against them), in path order.
+pub async fn all_under<C: ConnectionTrait>(db: &C, under_path: &str) -> Result<Vec<Region>, DbErr> {
+    let q = regions::Entity::find().filter(regions::Column::Path.like(like_prefix(under_path)));
+    regions_of(q.order_by_asc(regions::Column::Path).all(db).await?)
+}
+
+/// Every unit in those regions.
+pub async fn units_in<C: ConnectionTrait>(db: &C, region_ids: Vec<i64>) -> Result<Vec<Unit>, DbErr> {
+    let q = units::Entity::find().filter(units::Column::RegionId.is_in(region_ids));
+    q.order_by_asc(units::Column::Id).all(db).await?.into_iter().map(Unit::try_from).collect()
+}

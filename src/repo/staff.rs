@@ -282,3 +282,10 @@ pub async fn set_password<C: ConnectionTrait>(db: &C, id: i64, hash: &str, must_
         .rows_affected
         == 1)
 }
+
+/// Every username taken (an import checks its rows against them).
+pub async fn usernames<C: ConnectionTrait>(db: &C) -> Result<std::collections::HashSet<String>, DbErr> {
+    let names: Vec<String> =
+        staff::Entity::find().select_only().column(staff::Column::Username).into_tuple().all(db).await?;
+    Ok(names.into_iter().collect())
+}

@@ -7,6 +7,7 @@ pub mod cards;
 pub mod console;
 pub mod health;
 pub mod hooks;
+pub mod imports;
 pub mod multipart;
 pub mod orders;
 pub mod pages;
@@ -86,6 +87,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(tickets::configure)
             .configure(stats::configure)
             .configure(admin::configure)
+            .configure(imports::configure)
             .configure(uploads::configure)
             .configure(villagers::configure)
             .configure(visits::configure)

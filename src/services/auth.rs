@@ -208,8 +208,11 @@ pub async fn login(state: &AppState, req: &LoginRequest, ip: &str) -> ApiResult<
             secs,
         ));
     }
-    let hash = staff.as_ref().map_or_else(|| state.dummy_hash.to_string(), |s| s.password_hash.clone());
-    let ok = password::verify(password, hash).await;
+    // An account without a usable password (imported, not yet given one) costs the same work as an
+    // unknown name and never signs in.
+    let usable = staff.as_ref().filter(|s| s.password_hash.starts_with("$argon2"));
+    let hash = usable.map_or_else(|| state.dummy_hash.to_string(), |s| s.password_hash.clone());
+    let ok = password::verify(password, hash).await && usable.is_some();
     let staff = match staff {
         Some(s) if ok => s,
         staff => return Err(failed_login(state, staff.as_ref(), username, ip, now).await?),

@@ -82,7 +82,7 @@ fn optional_text(raw: Option<String>, field: &str, what: &str, max: usize) -> Ap
 }
 
 /// A unit's or hotline's telephone: a mobile, or a landline with area code (0871-12345678).
-fn telephone(raw: Option<String>, field: &str) -> ApiResult<Option<String>> {
+pub(crate) fn telephone(raw: Option<String>, field: &str) -> ApiResult<Option<String>> {
     let Some(t) = raw.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) else { return Ok(None) };
     if let Some(p) = Phone::parse(&t) {
         return Ok(Some(p.as_str().to_string()));
@@ -96,7 +96,7 @@ fn telephone(raw: Option<String>, field: &str) -> ApiResult<Option<String>> {
     }
 }
 
-fn mobile(raw: Option<String>, field: &str) -> ApiResult<Option<String>> {
+pub(crate) fn mobile(raw: Option<String>, field: &str) -> ApiResult<Option<String>> {
     match raw.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) {
         None => Ok(None),
         Some(t) => Phone::parse(&t)
@@ -107,18 +107,18 @@ fn mobile(raw: Option<String>, field: &str) -> ApiResult<Option<String>> {
 
 // ---------------------------------------------------------------- audit
 
-fn region_json(r: &Region) -> Value {
+pub(crate) fn region_json(r: &Region) -> Value {
     json!({"id": r.id, "name": r.name, "level": r.level, "parent_id": r.parent_id, "path": r.path,
            "hotline": r.hotline, "active": r.active})
 }
 
-fn unit_json(u: &Unit) -> Value {
+pub(crate) fn unit_json(u: &Unit) -> Value {
     json!({"id": u.id, "name": u.name, "level": u.level, "kind": u.kind, "region_id": u.region_id,
            "is_lead": u.is_lead, "phone": u.phone, "active": u.active})
 }
 
 /// A staff member as the audit log keeps them: no password hash, the phone masked.
-fn staff_audit_json(s: &Staff) -> Value {
+pub(crate) fn staff_audit_json(s: &Staff) -> Value {
     json!({"id": s.id, "username": s.username, "name": s.name, "roles": s.roles, "region_id": s.region_id,
            "unit_id": s.unit_id, "phone": s.phone.as_deref().map(mask), "post": s.post, "active": s.active})
 }
@@ -144,16 +144,21 @@ fn update_action(before: bool, after: bool) -> &'static str {
     }
 }
 
-struct Change<'a> {
-    action: &'a str,
-    entity: &'a str,
-    entity_id: String,
-    region_path: &'a str,
-    before: Option<Value>,
-    after: Option<Value>,
+pub(crate) struct Change<'a> {
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: String,
+    pub region_path: &'a str,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
 }
 
-async fn audit<C: ConnectionTrait>(db: &C, user: &StaffUser, now: DateTime<Utc>, c: Change<'_>) -> ApiResult<()> {
+pub(crate) async fn audit<C: ConnectionTrait>(
+    db: &C,
+    user: &StaffUser,
+    now: DateTime<Utc>,
+    c: Change<'_>,
+) -> ApiResult<()> {
     repo::audit::record(
         db,
         NewEntry {
@@ -430,7 +435,7 @@ pub struct StaffBody {
     pub active: Option<bool>,
 }
 
-fn roles(raw: &[String]) -> ApiResult<Vec<Role>> {
+pub(crate) fn roles(raw: &[String]) -> ApiResult<Vec<Role>> {
     let mut out = Vec::new();
     for r in raw {
         let r = r.trim();
@@ -448,7 +453,7 @@ fn roles(raw: &[String]) -> ApiResult<Vec<Role>> {
     Ok(out)
 }
 
-fn username(raw: &str) -> ApiResult<String> {
+pub(crate) fn username(raw: &str) -> ApiResult<String> {
     let u = raw.trim();
     let ok = (3..=32).contains(&u.len())
         && u.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'))

@@ -274,3 +274,44 @@ fn published_key_twin(token: &str) -> String {
         minsheng::auth::jwt::Keys::new(&secrecy::SecretString::from(minsheng::auth::keys::PUBLISHED_DEVELOPMENT_KEY));
     keys.sign(&claims).unwrap()
 }
+
+#[tokio::test]
+async fn the_standard_catalogue_loads_into_an_empty_county_once() {
+    let url = fresh_database_url().await;
+    minsheng(&["migrate", "--database", &url], &[]);
+    let out = minsheng(&["admin", "catalogue", "load", "standard", "--database", &url], &[]);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(said.contains("17 categories with 28 items"), "{said}");
+    let db = Db::connect(&url, 2).await.unwrap();
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            let row = db.conn.query_one_raw(sea_orm::Statement::from_string(db.backend(), sql)).await.unwrap().unwrap();
+            row.try_get_by_index::<i64>(0).unwrap()
+        }
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM categories WHERE parent_code IS NULL").await, 17);
+    assert_eq!(count("SELECT COUNT(*) FROM categories WHERE parent_code IS NOT NULL").await, 28);
+    assert_eq!(count("SELECT COUNT(*) FROM sla_policies WHERE category_code IS NULL").await, 2, "the county defaults");
+    assert_eq!(count("SELECT COUNT(*) FROM sla_policies WHERE category_code = 'land' AND signoff_required").await, 1);
+    // A second load is refused and changes nothing.
+    let again = Command::new(env!("CARGO_BIN_EXE_minsheng"))
+        .args(["admin", "catalogue", "load", "standard", "--database", &url])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already has categories"));
+    assert_eq!(count("SELECT COUNT(*) FROM categories").await, 45);
+}
+
+#[tokio::test]
+async fn the_demo_county_is_seeded_from_the_standard_catalogue() {
+    let app = spawn_app().await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM categories").await, 45);
+    // Departments named in the file are linked to the county's units of that name.
+    let housing = app.unit_id("县住房和城乡建设局").await;
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM categories WHERE code = 'housing' AND unit_id = {housing}")).await,
+        1
+    );
+}

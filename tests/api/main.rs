@@ -12,6 +12,7 @@ mod errors;
 mod headers;
 mod health;
 mod helpers;
+mod imports;
 mod intake;
 mod ledger;
 mod limits;
