@@ -117,11 +117,21 @@ pub struct NotFoundPage<'a> {
 
 /// Who handles the request and by when, on the tracking page.
 pub enum Handling {
-    RespondBy { unit: String, by: LocalTime },
-    ResolveBy { unit: String, by: LocalTime },
-    Unit { unit: String },
+    RespondBy {
+        unit: String,
+        by: LocalTime,
+    },
+    ResolveBy {
+        unit: String,
+        by: LocalTime,
+    },
+    Unit {
+        unit: String,
+    },
     /// Not yet with a unit: when the villager will be contacted at the latest, while it still lies ahead.
-    Pending { by: Option<LocalTime> },
+    Pending {
+        by: Option<LocalTime>,
+    },
 }
 
 /// One of the requester's own attachments on the tracking page, by a short-lived signed link.

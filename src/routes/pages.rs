@@ -12,8 +12,8 @@ use crate::domain::values::{Satisfaction, VisitChannel};
 use crate::error::codes;
 use crate::error::{ApiError, FieldError};
 use crate::html::{
-    self, CategoryChoice, Frame, Handling, Hotline, IntakeLimits, IntakePage, LookupPage, Media, MessagePage,
-    RatePage, Rated, ResultPage, SmsNote, StatusPage, TrackPage,
+    self, CategoryChoice, Frame, Handling, Hotline, IntakeLimits, IntakePage, LookupPage, Media, MessagePage, RatePage,
+    Rated, ResultPage, SmsNote, StatusPage, TrackPage,
 };
 use crate::repo;
 use crate::services::cards::{CardLookup, PublicCard};
@@ -145,7 +145,11 @@ fn intake_errors(ctx: &Ctx<'_>, card: &PublicCard, typed: &Typed, e: &ApiError) 
         .map(|f| FieldError { field: form_field(&f.field).to_string(), message: f.message })
         .filter(|f| FORM_FIELDS.contains(&f.field.as_str()))
         .collect();
-    if fields.is_empty() { intake_page(ctx, card, typed, Some(&e.message), vec![]) } else { intake_page(ctx, card, typed, None, fields) }
+    if fields.is_empty() {
+        intake_page(ctx, card, typed, Some(&e.message), vec![])
+    } else {
+        intake_page(ctx, card, typed, None, fields)
+    }
 }
 
 /// The fields of the card form that can carry their own message.
@@ -239,12 +243,7 @@ async fn store_files(state: &AppState, form: multipart::Form, ip: &str) -> Resul
     Ok(typed)
 }
 
-async fn result_page(
-    ctx: &Ctx<'_>,
-    card: &PublicCard,
-    answer: &intake::IntakeAnswer,
-    replayed: bool,
-) -> HttpResponse {
+async fn result_page(ctx: &Ctx<'_>, card: &PublicCard, answer: &intake::IntakeAnswer, replayed: bool) -> HttpResponse {
     // The phone the ticket was filed with (a resent form may carry another one typed since).
     let phone = match repo::tickets::by_no(&ctx.state.db.conn, &answer.ticket_no).await {
         Ok(t) => t.and_then(|t| Phone::parse(&t.requester_phone)),
@@ -546,13 +545,16 @@ async fn track_media(
 ) -> HttpResponse {
     let (no, id) = path.into_inner();
     match tracking::open_media(&state, &no, &id, link.until, &link.sig).await {
-        Ok((mime, bytes)) => HttpResponse::Ok()
-            .content_type(mime)
-            .insert_header((CACHE_CONTROL, "private, max-age=600"))
-            .body(bytes),
+        Ok((mime, bytes)) => {
+            HttpResponse::Ok().content_type(mime).insert_header((CACHE_CONTROL, "private, max-age=600")).body(bytes)
+        }
         Err(e) => {
             let ctx = Ctx { state: &state, large: false };
-            if e.status.is_client_error() { ctx.message(e.status, "无法查看", &e.message, None) } else { ctx.error(e) }
+            if e.status.is_client_error() {
+                ctx.message(e.status, "无法查看", &e.message, None)
+            } else {
+                ctx.error(e)
+            }
         }
     }
 }

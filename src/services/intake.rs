@@ -161,9 +161,7 @@ async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiRes
         wrong.add(ApiError::validation("category", "请选择诉求分类"))
     } else {
         let found = repo::catalog::category(db, code).await?.filter(|c| c.active);
-        wrong.check(found.ok_or_else(|| {
-            ApiError::unprocessable(codes::UNKNOWN_CATEGORY, "category", "诉求分类不存在")
-        }))
+        wrong.check(found.ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_CATEGORY, "category", "诉求分类不存在")))
     };
     let kind = wrong.check(match req.kind.as_deref() {
         None | Some("") => Ok(Kind::Help),
@@ -176,8 +174,8 @@ async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiRes
         }
         _ => Ok(Priority::Normal),
     });
-    let description = wrong.check(
-        super::clean_text(req.description.as_deref().unwrap_or(""), "description").and_then(|description| {
+    let description = wrong.check(super::clean_text(req.description.as_deref().unwrap_or(""), "description").and_then(
+        |description| {
             // Zero-width and other invisible characters fill no minimum.
             if crate::domain::text::visible_len(&description) < DESCRIPTION_MIN {
                 Err(ApiError::validation("description", format!("请描述您的诉求（至少{DESCRIPTION_MIN}个字）")))
@@ -186,8 +184,8 @@ async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiRes
             } else {
                 Ok(description)
             }
-        }),
-    );
+        },
+    ));
     let phone = req
         .phone
         .as_deref()

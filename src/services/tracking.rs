@@ -4,13 +4,13 @@
 use crate::domain::ids::TicketNo;
 use crate::domain::phone::Phone;
 use crate::domain::signed_link::LinkKind;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::tickets::Ticket;
 use crate::state::AppState;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 pub async fn find_for_requester(state: &AppState, no: &str, tail: &str, ip: &str) -> ApiResult<Ticket> {
     if tail.len() != 4 || !tail.bytes().all(|b| b.is_ascii_digit()) {
@@ -72,12 +72,15 @@ pub async fn open_media(
     let tag = URL_SAFE_NO_PAD.decode(sig).map_err(|_| refused())?;
     let payload = media_payload(no, upload_id, until);
     let expires = |_: &[u8]| chrono::DateTime::from_timestamp(until, 0).map(|at| ((), at));
-    MEDIA.open(state.keys.tracking_media.bytes(), payload.as_bytes(), &tag, state.now(), expires).map_err(|_| refused())?;
+    MEDIA
+        .open(state.keys.tracking_media.bytes(), payload.as_bytes(), &tag, state.now(), expires)
+        .map_err(|_| refused())?;
     let ticket = repo::tickets::by_no(&state.db.conn, no).await?.ok_or_else(refused)?;
     let upload = repo::uploads::get(&state.db.conn, upload_id).await?.ok_or_else(refused)?;
     if upload.ticket_id != Some(ticket.id) {
         return Err(refused());
     }
-    let bytes = tokio::fs::read(super::uploads::file_path(state, &upload.storage_path)).await.map_err(ApiError::internal)?;
+    let bytes =
+        tokio::fs::read(super::uploads::file_path(state, &upload.storage_path)).await.map_err(ApiError::internal)?;
     Ok((super::uploads::mime_of(&upload.mime), bytes))
 }

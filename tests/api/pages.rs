@@ -156,7 +156,10 @@ async fn a_plain_form_sent_again_with_a_new_key_from_the_same_browser_shows_the_
     assert!(page.contains("已经提交过") && no_of(&page) == first, "{page}");
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 1);
     // Another browser, or another request, is filed.
-    assert_eq!(post(&app.client, form("k-third", "村里小学门口的路灯坏了一个月")).await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(
+        post(&app.client, form("k-third", "村里小学门口的路灯坏了一个月")).await.unwrap().status(),
+        StatusCode::CREATED
+    );
     assert_eq!(post(&jar, form("k-fourth", "村口的垃圾池满了没人清运")).await.unwrap().status(), StatusCode::CREATED);
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 3);
 }

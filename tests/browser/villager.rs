@@ -84,8 +84,15 @@ async fn without_javascript_going_back_and_sending_again_shows_the_first_ticket(
     let like = |d: &str| format!("SELECT COUNT(*) FROM tickets WHERE description LIKE '{d}%'");
     assert_eq!(app.count(&like("桥头的护栏")).await, 1, "the first request filed once");
     assert_eq!(app.count(&format!("SELECT COUNT(*) FROM tickets WHERE no = '{other}'")).await, 1);
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM tickets WHERE no = '{no}' AND description LIKE '桥头%'")).await, 1);
-    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'confirmation'").await, 2, "one confirmation SMS each");
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM tickets WHERE no = '{no}' AND description LIKE '桥头%'")).await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'confirmation'").await,
+        2,
+        "one confirmation SMS each"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,7 +148,6 @@ async fn the_tracking_page_shows_the_villagers_own_words_photo_and_rating() {
 async fn villager_pages_at_three_window_sizes() {
     let app = spawn_app().await;
     let no = file_with_photo(&app, "石桥村", "13812345678", "村里小桥的栏杆松了，过桥的老人很害怕").await;
-    let result =
-        spec(&app.addr, "villager_shots", vec![("CARD_CODE", app.card("石桥村")), ("TICKET_NO", no)]).await;
+    let result = spec(&app.addr, "villager_shots", vec![("CARD_CODE", app.card("石桥村")), ("TICKET_NO", no)]).await;
     assert!(result["pages"].as_i64().unwrap() >= 20, "{result}");
 }
