@@ -114,8 +114,18 @@ pub struct ApiError {
     pub message: String,
     pub field: Option<String>,
     pub retry_after: Option<u64>,
+    /// Every wrong field of a request checked as a whole (the intake form), in the form's order;
+    /// `field` and `message` are the first of them. Empty for a single-field error.
+    pub errors: Vec<FieldError>,
     /// For internal errors: the cause, logged with an id, never sent to the client.
     source: Option<anyhow::Error>,
+}
+
+/// One wrong field of a request, in the error body's `errors` list.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
 }
 
 #[derive(Serialize)]
@@ -129,18 +139,45 @@ struct Inner<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    errors: &'a [FieldError],
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), field: None, retry_after: None, source: None }
+        Self { status, code, message: message.into(), field: None, retry_after: None, errors: vec![], source: None }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
         self
+    }
+
+    /// The first of several field errors, carrying them all (`errors` in the body): the status, code,
+    /// field and message of the first, so a client reading only `field` still finds one.
+    pub fn fields(mut all: Vec<ApiError>) -> Option<ApiError> {
+        if all.is_empty() {
+            return None;
+        }
+        let list: Vec<FieldError> = all
+            .iter()
+            .filter_map(|e| e.field.clone().map(|field| FieldError { field, message: e.message.clone() }))
+            .collect();
+        let mut first = all.remove(0);
+        if !list.is_empty() {
+            first.errors = list;
+        }
+        Some(first)
+    }
+
+    /// Each wrong field with its message: `errors`, or the one `field` when there is no list.
+    pub fn field_errors(&self) -> Vec<FieldError> {
+        if !self.errors.is_empty() {
+            return self.errors.clone();
+        }
+        self.field.iter().map(|f| FieldError { field: f.clone(), message: self.message.clone() }).collect()
     }
 
     /// 400: a field is missing or malformed.
@@ -226,7 +263,9 @@ impl ResponseError for ApiError {
         {
             resp.insert_header((RETRY_AFTER, v));
         }
-        resp.json(Body { error: Inner { code: self.code, message: &message, field: self.field.as_deref() } })
+        resp.json(Body {
+            error: Inner { code: self.code, message: &message, field: self.field.as_deref(), errors: &self.errors },
+        })
     }
 }
 

@@ -4,7 +4,7 @@
 //! when the framework wrote it; and every response carries the security headers its type needs.
 use crate::error::codes;
 use crate::error::{ApiError, REQUEST_ID};
-use crate::html::{self, Frame, MessagePage};
+use crate::html::{self, Frame, MessagePage, NotFoundPage};
 use crate::state::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -210,11 +210,42 @@ fn contract_answer(
     Some(e.error_response())
 }
 
-/// The Chinese message page in the villagers' frame.
+/// The Chinese message page in the villagers' frame (a 404: the not-found page with its links).
 fn page_error(status: StatusCode, message: String, state: Option<&AppState>) -> HttpResponse {
     let county = state.map(|s| s.settings.county.name.as_str()).unwrap_or("");
+    if status == StatusCode::NOT_FOUND {
+        return not_found_page(county);
+    }
     let frame = Frame::new(county, "出错了", "民声直达", county);
     html::respond(status, &MessagePage { frame, title: "出错了", message: &message, hotline: None })
+}
+
+/// The 404 page for people: Chinese, with the way to 查询进度 and home.
+fn not_found_page(county: &str) -> HttpResponse {
+    let frame = Frame::new(county, "页面不存在", "民声直达", county);
+    let message = "您打开的地址不存在，可能是链接不完整或已过期。请核对短信或联系卡上的地址。";
+    html::respond(StatusCode::NOT_FOUND, &NotFoundPage { frame, message })
+}
+
+/// Whether the request's `Accept` prefers an HTML page to JSON: a browser's address bar does
+/// (`text/html,…,*/*;q=0.8`), an API client does not (`application/json`, `*/*` or nothing).
+pub fn prefers_html(headers: &HeaderMap) -> bool {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mut best: Option<(f32, bool)> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.trim().parse::<f32>().ok()))
+            .next()
+            .unwrap_or(1.0);
+        let html = essence == "text/html" || essence == "application/xhtml+xml";
+        let json = essence == "application/json" || essence.ends_with("+json");
+        if (html || json) && q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+            best = Some((q, html));
+        }
+    }
+    best.is_some_and(|(_, html)| html)
 }
 
 /// Headers of the original answer that still apply to its replacement (Allow, Retry-After,
@@ -265,9 +296,17 @@ fn add_security_headers(headers: &mut HeaderMap) {
 /// The default service: 405 when the path exists with other methods (a GET on a POST-only
 /// endpoint), 404 otherwise. The router cannot say which methods the path has (each `#[get]` and
 /// `#[post]` is its own resource), so there is no `Allow` header.
+///
+/// An unknown address outside `/api/` asked for by a browser (its `Accept` prefers HTML) is the
+/// Chinese not-found page with links on; API clients keep the JSON error.
 pub async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     if req.resource_map().has_resource(req.path()) {
         return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, codes::METHOD_NOT_ALLOWED, "该地址不支持此请求方法"));
+    }
+    let api = req.path() == "/api" || req.path().starts_with("/api/");
+    if !api && prefers_html(req.headers()) {
+        let county = req.app_data::<web::Data<AppState>>().map(|s| s.settings.county.name.clone()).unwrap_or_default();
+        return Ok(not_found_page(&county));
     }
     Err(ApiError::not_found("请求的地址不存在"))
 }

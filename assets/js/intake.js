@@ -21,8 +21,19 @@
   function setStatus(text, cls) { statusEl.textContent = text; statusEl.className = 'hint ' + (cls || ''); }
   function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
 
+  // Keys of forms already filed from this phone: a page shown again from the browser's history
+  // carries its old key, which must not file (nor be refused for) a new request.
+  var USED = 'ms-used-keys';
+  function usedKeys() { try { return JSON.parse(localStorage.getItem(USED)) || []; } catch (e) { return []; } }
+  function newKey() {
+    var b = new Uint8Array(16);
+    window.crypto.getRandomValues(b);
+    return Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join('');
+  }
+
   // --- the draft: fields, the idempotency key and uploaded attachments survive a reload ---
   var draft = load() || {};
+  if (!draft.key && usedKeys().indexOf(field('idempotency_key').value) >= 0 && window.crypto) draft.key = newKey();
   if (!draft.key) draft.key = field('idempotency_key').value;
   field('idempotency_key').value = draft.key;
   draft.uploads = draft.uploads || [];
@@ -162,30 +173,83 @@
     return b;
   }
 
+  // Where an error about a request field is shown: next to its own field on the form.
+  function fieldOf(name) {
+    if (name === 'location') return 'address';
+    if (/^upload_ids/.test(name)) return 'photo';
+    return name;
+  }
+  function clearErrors() {
+    document.getElementById('form-error').innerHTML = '';
+    Array.prototype.forEach.call(form.querySelectorAll('.field-msg'), function (m) { m.textContent = ''; m.hidden = true; });
+    Array.prototype.forEach.call(form.querySelectorAll('.field-error'), function (el) {
+      el.classList.remove('field-error'); el.removeAttribute('aria-invalid');
+    });
+  }
   function showError(err) {
-    var box = document.getElementById('form-error');
-    box.innerHTML = '';
-    var p = document.createElement('p');
-    p.className = 'error'; p.setAttribute('role', 'alert');
-    p.textContent = err.message || '提交失败';
-    box.appendChild(p);
-    var el = err.field && form.elements[err.field];
-    if (el && el.classList) { el.classList.add('field-error'); el.focus(); }
-    box.scrollIntoView({ block: 'center' });
+    clearErrors();
+    var list = (err.errors && err.errors.length) ? err.errors : (err.field ? [{ field: err.field, message: err.message }] : []);
+    var first = null;
+    list.forEach(function (e) {
+      var name = fieldOf(e.field);
+      var msg = document.getElementById(name + '-error');
+      if (!msg) return;
+      msg.textContent = e.message; msg.hidden = false;
+      var el = form.elements[name];
+      if (el && el.classList) { el.classList.add('field-error'); el.setAttribute('aria-invalid', 'true'); }
+      if (!first) first = { msg: msg, el: el && el.length && !el.tagName ? el[0] : el };
+    });
+    if (!first) {
+      var box = document.getElementById('form-error');
+      var p = document.createElement('p');
+      p.className = 'error'; p.setAttribute('role', 'alert');
+      p.textContent = err.message || '提交失败';
+      box.appendChild(p);
+      box.scrollIntoView({ block: 'center' });
+      return;
+    }
+    first.msg.scrollIntoView({ block: 'start' });
+    if (first.el && first.el.focus) first.el.focus({ preventScroll: true });
   }
 
-  function done(answer) {
+  // The county's time, as the server's pages write it: 03月10日 10:00.
+  function localTime(iso) {
+    var d = new Date(iso);
+    try {
+      var parts = {};
+      new Intl.DateTimeFormat('en-GB', { timeZone: form.getAttribute('data-tz') || 'Asia/Shanghai', month: '2-digit',
+        day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+        .formatToParts(d).forEach(function (p) { parts[p.type] = p.value; });
+      return parts.month + '月' + parts.day + '日 ' + parts.hour + ':' + parts.minute;
+    } catch (e) { return d.toLocaleString(); }
+  }
+  // The number as the server masks it: 138****5678.
+  function digits(p) { var d = String(p).replace(/\D/g, ''); return d.length === 13 && d.indexOf('86') === 0 ? d.slice(2) : d; }
+
+  // The result, saying what the server's result page says (templates/result.html).
+  function done(answer, sent) {
     localStorage.removeItem(KEY);
-    try { localStorage.setItem('ms-last-' + code, JSON.stringify(answer)); } catch (e) { /* ignore */ }
+    try {
+      localStorage.setItem('ms-last-' + code, JSON.stringify(answer));
+      localStorage.setItem(USED, JSON.stringify(usedKeys().concat([draft.key]).slice(-20)));
+    } catch (e) { /* ignore */ }
+    var d = digits(sent.phone);
     var card = document.getElementById('form-card');
     card.className = 'card success';
+    card.id = 'result';
     card.innerHTML = '<h2>您的诉求已收到</h2><p>工单编号</p><p class="no" id="ticket-no"></p>' +
-      '<p id="sms-note"></p><p><a id="track-link">查看办理进度</a></p>';
+      '<p id="respond-by">我们会在 <strong></strong> 前联系您。</p>' +
+      '<p id="phone-line">联系电话：<span id="phone-masked"></span></p><p class="hint" id="sms-note"></p>' +
+      '<p><a class="button-link primary" id="track-link">查看办理进度</a></p>';
+    card.querySelector('#ticket-no').textContent = answer.ticket_no;
+    card.querySelector('#respond-by strong').textContent = localTime(answer.respond_by);
+    var masked = d.slice(0, 3) + '****' + d.slice(-4);
+    card.querySelector('#phone-masked').textContent = masked;
     // A number that has had its day's confirmations gets none: do not promise one.
-    document.getElementById('sms-note').textContent = answer.confirmation_sms === false
-      ? '今天发往该号码的短信已达上限，请记下工单编号以便查询。' : '编号也会通过短信发给您。';
-    document.getElementById('ticket-no').textContent = answer.ticket_no;
-    document.getElementById('track-link').href = answer.tracking_url.replace(/^https?:\/\/[^/]+/, '');
+    card.querySelector('#sms-note').textContent = answer.confirmation_sms === false
+      ? '今天发往该号码的短信已达上限，请记下工单编号以便查询。' : '编号也会通过短信发到 ' + masked + '。';
+    card.querySelector('#track-link').href = answer.tracking_url.replace(/^https?:\/\/[^/]+/, '') +
+      '?phone_tail=' + d.slice(-4);
     card.scrollIntoView({ block: 'start' });
   }
 
@@ -196,16 +260,18 @@
     submitBtn.disabled = true;
     draft.submitting = true; save(draft);
     while (pending > 0) { setStatus('附件上传中，请稍候…', 'status-busy'); await sleep(500); }
+    clearErrors();
     for (var attempt = 1; ; attempt++) {
       setStatus(attempt === 1 ? '正在提交…' : '网络不好，正在重新提交（第' + attempt + '次）…', 'status-busy');
       var r = null;
+      var sent = body();
       try {
         r = await fetch('/api/v1/tickets', {
-          method: 'POST', body: JSON.stringify(body()),
+          method: 'POST', body: JSON.stringify(sent),
           headers: { 'Content-Type': 'application/json', 'Idempotency-Key': draft.key }
         });
       } catch (e) { r = null; }
-      if (r && r.status === 201) { done(await r.json()); return; }
+      if (r && r.status === 201) { done(await r.json(), sent); return; }
       if (r && r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429) {
         var e = await r.json().catch(function () { return {}; });
         sending = false; submitBtn.disabled = false; draft.submitting = false; save(draft);

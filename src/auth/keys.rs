@@ -31,6 +31,7 @@ pub enum Purpose {
     WorkLink,
     RatingLink,
     OneTimeCode,
+    TrackingMedia,
 }
 
 impl Purpose {
@@ -41,6 +42,7 @@ impl Purpose {
             Purpose::WorkLink => "work-link",
             Purpose::RatingLink => "rating-link",
             Purpose::OneTimeCode => "one-time-code",
+            Purpose::TrackingMedia => "tracking-media",
         }
     }
 }
@@ -87,6 +89,8 @@ pub struct KeyRing {
     pub rating_link: DerivedKey,
     /// Hashes of one-time codes kept in the key-value store.
     pub one_time_code: DerivedKey,
+    /// The short-lived links to a requester's own photos on the tracking page.
+    pub tracking_media: DerivedKey,
     pub source: SecretSource,
 }
 
@@ -108,6 +112,7 @@ impl KeyRing {
             work_link: derive(m, Purpose::WorkLink),
             rating_link: derive(m, Purpose::RatingLink),
             one_time_code: derive(m, Purpose::OneTimeCode),
+            tracking_media: derive(m, Purpose::TrackingMedia),
             source,
         }
     }

@@ -10,8 +10,8 @@ mod worklink;
 
 pub use message::{Hotline, MessagePage};
 pub use villager::{
-    CategoryChoice, Handling, IntakeLimits, IntakePage, RatePage, ResultPage, SmsNote, StatusPage, TrackPage,
-    TypedFields,
+    CategoryChoice, Handling, IntakeLimits, IntakePage, LookupPage, Media, NotFoundPage, RatePage, Rated, ResultPage,
+    SmsNote, StatusPage, TrackPage, TypedFields,
 };
 pub use worklink::{CallPage, DeadlineRow, Forms, OrderPage, Overdue, StepState};
 
@@ -33,6 +33,7 @@ pub fn asset(path: &str) -> Option<(&'static str, &'static [u8])> {
     Some(match path {
         "css/app.css" => ("text/css; charset=utf-8", include_bytes!("../../assets/css/app.css")),
         "js/intake.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/intake.js")),
+        "js/mine.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/mine.js")),
         "js/font.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/font.js")),
         "console/visits.css" => ("text/css; charset=utf-8", include_bytes!("../../assets/console/visits.css")),
         "console/visits.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/console/visits.js")),
@@ -51,6 +52,9 @@ pub struct Frame {
     pub subheading: String,
     pub county: String,
     pub large: bool,
+    /// Query parameters the large-font link keeps (`phone_tail=1234&`, encoded, ending in `&`), so the
+    /// no-JavaScript switch does not drop what the page was opened with.
+    pub keep: String,
     pub styles: &'static [&'static str],
     pub scripts: &'static [&'static str],
 }
@@ -63,6 +67,7 @@ impl Frame {
             subheading: sub.into(),
             county: county.to_string(),
             large: false,
+            keep: String::new(),
             styles: &[],
             scripts: &[],
         }
@@ -71,6 +76,18 @@ impl Frame {
     /// Large-font mode (`?large=1`, the no-JavaScript toggle).
     pub fn large(mut self, on: bool) -> Self {
         self.large = on;
+        self
+    }
+
+    /// Keeps `pairs` in the large-font link.
+    pub fn keep(mut self, pairs: &[(&str, &str)]) -> Self {
+        self.keep = pairs
+            .iter()
+            .map(|(k, v)| {
+                let v = percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC);
+                format!("{k}={v}&")
+            })
+            .collect();
         self
     }
 

@@ -6,19 +6,22 @@ use super::uploads::{check_upload_limit, uploader_of};
 use crate::auth::Caller;
 use crate::domain::ids::TicketNo;
 use crate::domain::phone::Phone;
-use crate::domain::ticket::Action;
+use crate::domain::ticket::{Action, Status};
 use crate::domain::values::CardStatus;
-use crate::error::ApiError;
+use crate::domain::values::{Satisfaction, VisitChannel};
 use crate::error::codes;
+use crate::error::{ApiError, FieldError};
 use crate::html::{
-    self, CategoryChoice, Frame, Handling, Hotline, IntakeLimits, IntakePage, MessagePage, RatePage, ResultPage,
-    SmsNote, StatusPage, TrackPage,
+    self, CategoryChoice, Frame, Handling, Hotline, IntakeLimits, IntakePage, LookupPage, Media, MessagePage, RatePage,
+    Rated, ResultPage, SmsNote, StatusPage, TrackPage,
 };
+use crate::repo;
 use crate::services::cards::{CardLookup, PublicCard};
-use crate::services::{cards, intake, rating, return_visits, uploads, views};
+use crate::services::{cards, intake, rating, return_visits, tracking, uploads, views};
 use crate::state::AppState;
 use actix_multipart::Multipart;
-use actix_web::http::header::{HeaderValue, RETRY_AFTER};
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue, LOCATION, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, get, http::StatusCode, post, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -33,6 +36,8 @@ const MAX_PHOTOS: usize = 6;
 struct View {
     large: Option<String>,
     phone_tail: Option<String>,
+    /// The ticket number typed on the `/t/` lookup page.
+    no: Option<String>,
 }
 
 impl View {
@@ -122,12 +127,47 @@ impl Typed {
     }
 }
 
-fn intake_page(ctx: &Ctx<'_>, card: &PublicCard, typed: &Typed, error: Option<&str>) -> HttpResponse {
+/// Where a wrong field of the intake request is shown on the card page: next to its own field.
+fn form_field(field: &str) -> &str {
+    match field {
+        "location" => "address",
+        f if f.starts_with("upload_ids") => "photo",
+        f => f,
+    }
+}
+
+/// The card page as the answer to a form that must be corrected: the whole-form message, or each
+/// wrong field next to its field.
+fn intake_errors(ctx: &Ctx<'_>, card: &PublicCard, typed: &Typed, e: &ApiError) -> HttpResponse {
+    let fields: Vec<FieldError> = e
+        .field_errors()
+        .into_iter()
+        .map(|f| FieldError { field: form_field(&f.field).to_string(), message: f.message })
+        .filter(|f| FORM_FIELDS.contains(&f.field.as_str()))
+        .collect();
+    if fields.is_empty() {
+        intake_page(ctx, card, typed, Some(&e.message), vec![])
+    } else {
+        intake_page(ctx, card, typed, None, fields)
+    }
+}
+
+/// The fields of the card form that can carry their own message.
+const FORM_FIELDS: [&str; 6] = ["category", "description", "photo", "phone", "name", "address"];
+
+fn intake_page(
+    ctx: &Ctx<'_>,
+    card: &PublicCard,
+    typed: &Typed,
+    error: Option<&str>,
+    field_errors: Vec<FieldError>,
+) -> HttpResponse {
     let key = Some(typed.get("idempotency_key"))
         .filter(|k| intake::valid_idempotency_key(k))
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status =
+        if error.is_some() || !field_errors.is_empty() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let village = card.village["name"].as_str().unwrap_or("");
     let township = card.township["name"].as_str().unwrap_or("");
     let page = IntakePage {
@@ -139,6 +179,8 @@ fn intake_page(ctx: &Ctx<'_>, card: &PublicCard, typed: &Typed, error: Option<&s
         contacts: &card.contacts,
         categories: card.categories.iter().map(|c| CategoryChoice { code: &c.code, name: &c.name }).collect(),
         error,
+        field_errors,
+        tz: ctx.state.tz().name(),
         idempotency_key: key,
         upload_ids: &typed.upload_ids,
         typed: html::TypedFields {
@@ -172,7 +214,7 @@ async fn card_page(state: web::Data<AppState>, code: web::Path<String>, v: web::
     match cards::lookup(&state, &code).await {
         Ok(CardLookup::Active(card)) => {
             count_scan(&state, card.card_id);
-            intake_page(&ctx, &card, &Typed::default(), None)
+            intake_page(&ctx, &card, &Typed::default(), None, vec![])
         }
         // Old cards still on a wall are counted too: the figures show where to post the new one.
         Ok(CardLookup::Ended { card_id, status, village, hotline }) => {
@@ -201,21 +243,62 @@ async fn store_files(state: &AppState, form: multipart::Form, ip: &str) -> Resul
     Ok(typed)
 }
 
-fn result_page(ctx: &Ctx<'_>, card: &PublicCard, answer: &intake::IntakeAnswer, phone: &str) -> HttpResponse {
+async fn result_page(ctx: &Ctx<'_>, card: &PublicCard, answer: &intake::IntakeAnswer, replayed: bool) -> HttpResponse {
+    // The phone the ticket was filed with (a resent form may carry another one typed since).
+    let phone = match repo::tickets::by_no(&ctx.state.db.conn, &answer.ticket_no).await {
+        Ok(t) => t.and_then(|t| Phone::parse(&t.requester_phone)),
+        Err(e) => return ctx.error(e.into()),
+    };
+    let masked = phone.as_ref().map(Phone::masked).unwrap_or_default();
     let sms = if answer.confirmation_sms == Some(false) {
         SmsNote::DailyLimitReached
     } else {
-        SmsNote::SentTo(Phone::parse(phone).map(|p| p.masked()).unwrap_or_default())
+        SmsNote::SentTo(masked.clone())
     };
     let village = card.village["name"].as_str().unwrap_or("");
+    let mut track_href = format!("/t/{}", answer.ticket_no);
+    if let Some(p) = &phone {
+        track_href.push_str(&format!("?phone_tail={}", p.tail4()));
+    }
     let page = ResultPage {
         frame: ctx.frame("提交成功", village, "诉求已受理"),
         ticket_no: &answer.ticket_no,
         respond_by: html::local(ctx.state, answer.respond_by),
         sms,
-        tracking_url: &answer.tracking_url,
+        phone: masked,
+        track_href,
+        replayed,
+        card_code: &card.code,
     };
-    html::respond(StatusCode::CREATED, &page)
+    html::respond(if replayed { StatusCode::OK } else { StatusCode::CREATED }, &page)
+}
+
+/// The cookie that marks, on the browser that sent it, the card form last filed (its idempotency
+/// key: unguessable, so it opens that answer to that browser only).
+const FILED_COOKIE: &str = "ms_filed";
+const FILED_HOURS: i64 = 24;
+
+/// The answer to the form this browser filed last from this card, when `fields` ask for the very
+/// same thing again (same category, description and phone): a form sent again after the back button,
+/// which shows the page afresh with a new key. A different request is filed as usual.
+async fn sent_again(
+    state: &AppState,
+    req: &HttpRequest,
+    card: &PublicCard,
+    fields: &HashMap<String, String>,
+) -> Result<Option<intake::IntakeAnswer>, ApiError> {
+    let Some(key) = req.cookie(FILED_COOKIE).map(|c| c.value().to_string()) else { return Ok(None) };
+    if !intake::valid_idempotency_key(&key) {
+        return Ok(None);
+    }
+    let Some(answer) = intake::answer_for_key(state, &key).await? else { return Ok(None) };
+    let Some(t) = repo::tickets::by_no(&state.db.conn, &answer.ticket_no).await? else { return Ok(None) };
+    let field = |k: &str| fields.get(k).map(|s| s.trim()).unwrap_or("");
+    let same = t.card_id == Some(card.card_id)
+        && t.category_code == field("category")
+        && t.description.trim() == field("description")
+        && Phone::parse(field("phone")).is_some_and(|p| p.as_str() == t.requester_phone);
+    Ok(same.then_some(answer))
 }
 
 #[post("/c/{code}")]
@@ -237,26 +320,30 @@ async fn card_submit(
     let cfg = &state.settings.uploads;
     let form = match multipart::read(payload, cfg.max_image_bytes.max(cfg.max_audio_bytes), MAX_PHOTOS + 1).await {
         Ok(f) => f,
-        Err(e) => return intake_page(&ctx, &card, &Typed::default(), Some(&e.message)),
+        Err(e) => return intake_page(&ctx, &card, &Typed::default(), Some(&e.message), vec![]),
     };
     // A resend of a form already filed (back button, flaky network) shows the same result.
     let form_key = form.fields.get("idempotency_key").filter(|k| intake::valid_idempotency_key(k)).cloned();
     if let Some(k) = &form_key {
         match intake::answer_for_key(&state, k).await {
-            Ok(Some(answer)) => {
-                let phone = form.fields.get("phone").cloned().unwrap_or_default();
-                return result_page(&ctx, &card, &answer, &phone);
-            }
+            Ok(Some(answer)) => return result_page(&ctx, &card, &answer, true).await,
             Ok(None) => {}
             Err(e) => return ctx.error(e),
         }
     }
+    // The back button shows the card page afresh (pages are never cached), with a new key: the same
+    // request sent again from this browser is still the first one.
+    match sent_again(&state, &req, &card, &form.fields).await {
+        Ok(Some(answer)) => return result_page(&ctx, &card, &answer, true).await,
+        Ok(None) => {}
+        Err(e) => return ctx.error(e),
+    }
     let typed = match store_files(&state, form, &ip).await {
         Ok(t) => t,
-        Err(e) if e.status.is_client_error() => return intake_page(&ctx, &card, &Typed::default(), Some(&e.message)),
+        Err(e) if e.status.is_client_error() => return intake_errors(&ctx, &card, &Typed::default(), &e),
         // Every photo decoding slot taken: the form again, with the same 503 and Retry-After.
         Err(e) if e.retry_after.is_some() => {
-            let mut page = intake_page(&ctx, &card, &Typed::default(), Some(&e.message));
+            let mut page = intake_page(&ctx, &card, &Typed::default(), Some(&e.message), vec![]);
             *page.status_mut() = e.status;
             if let Some(v) = e.retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
                 page.headers_mut().insert(RETRY_AFTER, v);
@@ -285,15 +372,69 @@ async fn card_submit(
     }
     let key = text("idempotency_key").filter(|k| intake::valid_idempotency_key(k));
     match intake::file(&state, &body, key, &Caller::Anonymous, &ip).await {
-        Ok((_, answer)) => result_page(&ctx, &card, &answer, text("phone").unwrap_or("")),
+        Ok((_, answer)) => {
+            let mut page = result_page(&ctx, &card, &answer, false).await;
+            if let Some(k) = key {
+                // Marks this browser's form as filed (see `sent_again`).
+                let cookie = Cookie::build(FILED_COOKIE, k.to_string())
+                    .path(format!("/c/{}", card.code))
+                    .http_only(true)
+                    .secure(state.public_url().starts_with("https://"))
+                    .same_site(SameSite::Lax)
+                    .max_age(actix_web::cookie::time::Duration::hours(FILED_HOURS))
+                    .finish();
+                let _ = page.add_cookie(&cookie);
+            }
+            page
+        }
         Err(e) if e.code == codes::IDEMPOTENCY_KEY_REUSED => {
             let mut fresh = typed;
             fresh.fields.remove("idempotency_key");
-            intake_page(&ctx, &card, &fresh, Some("这张表单已经提交过。如需反映新的问题，请再次点击提交。"))
+            let again = "这张表单已经提交过。如需反映新的问题，请再次点击提交。";
+            intake_page(&ctx, &card, &fresh, Some(again), vec![])
         }
-        Err(e) if e.status.is_client_error() => intake_page(&ctx, &card, &typed, Some(&e.message)),
+        Err(e) if e.status.is_client_error() => intake_errors(&ctx, &card, &typed, &e),
         Err(e) => ctx.error(e),
     }
+}
+
+/// `/t/`: the lookup form (ticket number and the phone's last four digits); filled in, it opens that
+/// ticket's tracking page.
+#[get("/t/")]
+async fn lookup(state: web::Data<AppState>, q: web::Query<View>) -> HttpResponse {
+    let ctx = Ctx { state: &state, large: q.large() };
+    let no = q.no.as_deref().map(str::trim).unwrap_or("");
+    let tail = q.phone_tail.as_deref().map(str::trim).unwrap_or("");
+    let page = |status: StatusCode, no_error: Option<&str>, tail_error: Option<&str>| {
+        let frame = ctx.frame("查询办理进度", "办理进度查询", ctx.county()).scripts(&["mine.js"]);
+        html::respond(status, &LookupPage { frame, no, no_error, tail_error })
+    };
+    if q.no.is_none() && q.phone_tail.is_none() {
+        return page(StatusCode::OK, None, None);
+    }
+    let parsed = TicketNo::parse(no);
+    let no_error = match parsed {
+        _ if no.is_empty() => Some("请填写工单编号"),
+        None => Some("工单编号不正确，请核对短信中的编号（如 20261201-000001）"),
+        Some(_) => None,
+    };
+    let tail_ok = tail.len() == 4 && tail.bytes().all(|b| b.is_ascii_digit());
+    let tail_error = (!tail_ok).then_some("请填写手机号码的后四位数字");
+    match parsed {
+        Some(parsed) if tail_ok => {
+            let large = if ctx.large { "&large=1" } else { "" };
+            let to = format!("/t/{}?phone_tail={tail}{large}", parsed.as_str());
+            HttpResponse::SeeOther().insert_header((LOCATION, to)).insert_header((CACHE_CONTROL, "no-store")).finish()
+        }
+        _ => page(StatusCode::UNPROCESSABLE_ENTITY, no_error, tail_error),
+    }
+}
+
+/// `/t` without the slash: the lookup page.
+#[get("/t")]
+async fn lookup_bare(q: web::Query<View>) -> HttpResponse {
+    let to = if q.large() { "/t/?large=1" } else { "/t/" };
+    HttpResponse::PermanentRedirect().insert_header((LOCATION, to)).finish()
 }
 
 #[get("/t/{no}")]
@@ -321,27 +462,101 @@ async fn track(
         }
         Err(e) => return ctx.error(e),
     };
-    let view = match views::public_view(&state.db.conn, &ticket).await {
-        Ok(v) => v,
-        Err(e) => return ctx.error(e.into()),
-    };
+    match status_page(&ctx, &ticket, tail).await {
+        Ok(page) => page,
+        Err(e) => ctx.error(e),
+    }
+}
+
+/// The tracking page of a ticket whose phone tail has just been proved.
+async fn status_page(ctx: &Ctx<'_>, ticket: &repo::tickets::Ticket, tail: &str) -> Result<HttpResponse, ApiError> {
+    let state = ctx.state;
+    let db = &state.db.conn;
+    let view = views::public_view(db, ticket).await?;
     let handling = match (view.handling_unit.clone(), view.respond_by, view.resolve_by) {
-        (Some(unit), Some(r), _) => Handling::RespondBy { unit, by: html::local(&state, r) },
-        (Some(unit), None, Some(by)) => Handling::ResolveBy { unit, by: html::local(&state, by) },
+        (Some(unit), Some(r), _) => Handling::RespondBy { unit, by: html::local(state, r) },
+        (Some(unit), None, Some(by)) => Handling::ResolveBy { unit, by: html::local(state, by) },
         (Some(unit), None, None) => Handling::Unit { unit },
-        _ => Handling::Pending,
+        _ if matches!(ticket.status, Status::Submitted | Status::Registered) => {
+            // Not with a unit yet: the time the result page promised, while it lies ahead.
+            let policy = repo::catalog::policy_for(db, &ticket.category_code, ticket.priority).await?;
+            let by = ticket.created_at + chrono::Duration::minutes(policy.respond_minutes);
+            Handling::Pending { by: (by > state.now()).then(|| html::local(state, by)) }
+        }
+        _ => Handling::Pending { by: None },
     };
+    // The villager's own attachments, as filed (not the cadres' evidence).
+    let events = repo::tickets::events_of(db, ticket.id).await?;
+    let filed: Vec<String> = events
+        .iter()
+        .find(|e| e.action == "submit")
+        .and_then(|e| serde_json::from_str::<serde_json::Value>(&e.data).ok())
+        .and_then(|d| d["upload_ids"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    let mut media = vec![];
+    for id in &filed {
+        if let Some(u) = repo::uploads::get(db, id).await?
+            && u.ticket_id == Some(ticket.id)
+        {
+            let audio = u.mime.starts_with("audio/");
+            media.push(Media { url: tracking::media_url(state, &ticket.no, &u.id), audio });
+        }
+    }
+    let visits = repo::return_visits::of_ticket(db, ticket.id).await?;
+    let rating = visits.iter().rev().find_map(|v| {
+        v.satisfaction.map(|s: Satisfaction| Rated {
+            label: s.label(),
+            // The villager's own words from the rating link; a caller's notes stay internal.
+            comment: v.comment.clone().filter(|_| v.channel == VisitChannel::Sms),
+        })
+    });
+    let frame = ctx.frame("办理进度", "办理进度查询", ctx.county()).keep(&[("phone_tail", tail)]);
     let page = StatusPage {
-        frame: frame(),
+        frame,
         no: &view.no,
         status_label: view.status_label,
         category: &view.category.name,
         village: &view.village,
         phone: &view.phone,
         handling,
-        timeline: html::timeline(&state, &view.timeline),
+        description: &ticket.description,
+        media,
+        rating,
+        timeline: html::timeline(state, &view.timeline),
     };
-    html::respond(StatusCode::OK, &page)
+    Ok(html::respond(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+struct MediaLink {
+    until: i64,
+    sig: String,
+}
+
+/// A requester's own photo or voice note, by the short-lived signed link of their tracking page.
+#[get("/t/{no}/media/{id}")]
+async fn track_media(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    link: web::Query<MediaLink>,
+) -> HttpResponse {
+    let (no, id) = path.into_inner();
+    match tracking::open_media(&state, &no, &id, link.until, &link.sig).await {
+        Ok((mime, bytes)) => {
+            HttpResponse::Ok().content_type(mime).insert_header((CACHE_CONTROL, "private, max-age=600")).body(bytes)
+        }
+        Err(e) => {
+            let ctx = Ctx { state: &state, large: false };
+            if e.status.is_client_error() {
+                ctx.message(e.status, "无法查看", &e.message, None)
+            } else {
+                ctx.error(e)
+            }
+        }
+    }
 }
 
 #[get("/r/{token}")]
@@ -417,6 +632,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(home)
         .service(card_page)
         .service(card_submit)
+        .service(lookup)
+        .service(lookup_bare)
+        .service(track_media)
         .service(track)
         .service(rate_page)
         .service(rate_submit)

@@ -153,68 +153,83 @@ async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiRes
             (region, None, channel)
         }
     };
+    // Every wrong field is reported at once (`errors`), in the order of the form, so the page can
+    // mark each next to its field; the first one is also `field` / `message`.
+    let mut wrong = Wrong::default();
     let code = req.category.as_deref().map(str::trim).unwrap_or("");
-    if code.is_empty() {
-        return Err(ApiError::validation("category", "请选择诉求分类"));
-    }
-    let category = repo::catalog::category(db, code)
-        .await?
-        .filter(|c| c.active)
-        .ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_CATEGORY, "category", "诉求分类不存在"))?;
-    let kind = match req.kind.as_deref() {
-        None | Some("") => Kind::Help,
+    let category = if code.is_empty() {
+        wrong.add(ApiError::validation("category", "请选择诉求分类"))
+    } else {
+        let found = repo::catalog::category(db, code).await?.filter(|c| c.active);
+        wrong.check(found.ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_CATEGORY, "category", "诉求分类不存在")))
+    };
+    let kind = wrong.check(match req.kind.as_deref() {
+        None | Some("") => Ok(Kind::Help),
         Some(k) => Kind::parse(k)
-            .ok_or_else(|| ApiError::validation("kind", format!("诉求类型不正确，可选：{}", Kind::names())))?,
-    };
-    let priority = match (staff, req.priority.as_deref()) {
+            .ok_or_else(|| ApiError::validation("kind", format!("诉求类型不正确，可选：{}", Kind::names()))),
+    });
+    let priority = wrong.check(match (staff, req.priority.as_deref()) {
         (Some(_), Some(p)) => {
-            Priority::parse(p).ok_or_else(|| ApiError::validation("priority", "紧急程度只能是 normal 或 urgent"))?
+            Priority::parse(p).ok_or_else(|| ApiError::validation("priority", "紧急程度只能是 normal 或 urgent"))
         }
-        _ => Priority::Normal,
-    };
-    let description = super::clean_text(req.description.as_deref().unwrap_or(""), "description")?;
-    // Zero-width and other invisible characters fill no minimum.
-    if crate::domain::text::visible_len(&description) < DESCRIPTION_MIN {
-        return Err(ApiError::validation("description", format!("请描述您的诉求（至少{DESCRIPTION_MIN}个字）")));
-    }
-    if description.chars().count() > DESCRIPTION_MAX {
-        return Err(ApiError::validation("description", format!("诉求描述不能超过{DESCRIPTION_MAX}个字")));
-    }
+        _ => Ok(Priority::Normal),
+    });
+    let description = wrong.check(super::clean_text(req.description.as_deref().unwrap_or(""), "description").and_then(
+        |description| {
+            // Zero-width and other invisible characters fill no minimum.
+            if crate::domain::text::visible_len(&description) < DESCRIPTION_MIN {
+                Err(ApiError::validation("description", format!("请描述您的诉求（至少{DESCRIPTION_MIN}个字）")))
+            } else if description.chars().count() > DESCRIPTION_MAX {
+                Err(ApiError::validation("description", format!("诉求描述不能超过{DESCRIPTION_MAX}个字")))
+            } else {
+                Ok(description)
+            }
+        },
+    ));
     let phone = req
         .phone
         .as_deref()
         .filter(|p| !p.trim().is_empty())
         .or(villager.and_then(|v| v.phone.as_deref()))
         .unwrap_or("");
-    if phone.trim().is_empty() {
-        return Err(ApiError::validation("phone", "请填写手机号码，方便工作人员联系您"));
-    }
-    let phone =
-        Phone::parse(phone).ok_or_else(|| ApiError::validation("phone", "手机号码格式不正确，请填写11位手机号"))?;
-    let name = optional_text(&req.name, "name", NAME_MAX, "姓名")?;
-    let address = optional_text(&req.address, "address", ADDRESS_MAX, "地址")?;
+    let phone = wrong.check(if phone.trim().is_empty() {
+        Err(ApiError::validation("phone", "请填写手机号码，方便工作人员联系您"))
+    } else {
+        Phone::parse(phone).ok_or_else(|| ApiError::validation("phone", "手机号码格式不正确，请填写11位手机号"))
+    });
+    let name = wrong.check(optional_text(&req.name, "name", NAME_MAX, "姓名"));
+    let address = wrong.check(optional_text(&req.address, "address", ADDRESS_MAX, "地址"));
     if let Some(l) = &req.location
         && !(l.lat.is_finite()
             && l.lng.is_finite()
             && (-90.0..=90.0).contains(&l.lat)
             && (-180.0..=180.0).contains(&l.lng))
     {
-        return Err(ApiError::validation("location", "位置坐标不正确"));
+        wrong.add::<()>(ApiError::validation("location", "位置坐标不正确"));
     }
     let upload_ids = req.upload_ids.clone().unwrap_or_default();
     if upload_ids.len() > 9 {
-        return Err(ApiError::validation("upload_ids", "附件最多9个"));
-    }
-    for id in &upload_ids {
-        let ok = repo::uploads::is_free(db, id).await?;
-        if !ok {
-            return Err(ApiError::unprocessable(
-                codes::UNKNOWN_UPLOAD,
-                "upload_ids",
-                "附件不存在或已被使用，请重新上传",
-            ));
+        wrong.add::<()>(ApiError::validation("upload_ids", "附件最多9个"));
+    } else {
+        for id in &upload_ids {
+            if !repo::uploads::is_free(db, id).await? {
+                wrong.add::<()>(ApiError::unprocessable(
+                    codes::UNKNOWN_UPLOAD,
+                    "upload_ids",
+                    "附件不存在或已被使用，请重新上传",
+                ));
+                break;
+            }
         }
     }
+    if let Some(e) = ApiError::fields(wrong.0) {
+        return Err(e);
+    }
+    let (Some(category), Some(kind), Some(priority), Some(description), Some(phone), Some(name), Some(address)) =
+        (category, kind, priority, description, phone, name, address)
+    else {
+        return Err(ApiError::internal(anyhow::anyhow!("an intake field failed without an error")));
+    };
     let received_at = if staff.is_some() { req.received_at } else { None };
     if received_at.is_some_and(|at| at > state.now() + Duration::minutes(1)) {
         return Err(ApiError::validation("received_at", "接听时间不能晚于现在"));
@@ -235,6 +250,21 @@ async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiRes
         received_at,
         openid: villager.and_then(|v: &VillagerUser| v.openid.clone()),
     })
+}
+
+/// The field errors found so far while checking a request as a whole.
+#[derive(Default)]
+struct Wrong(Vec<ApiError>);
+
+impl Wrong {
+    fn add<T>(&mut self, e: ApiError) -> Option<T> {
+        self.0.push(e);
+        None
+    }
+
+    fn check<T>(&mut self, r: ApiResult<T>) -> Option<T> {
+        r.map_err(|e| self.0.push(e)).ok()
+    }
 }
 
 fn staff_of(caller: &Caller) -> Option<&StaffUser> {

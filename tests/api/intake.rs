@@ -231,3 +231,26 @@ async fn a_repeat_request_is_linked_to_the_first() {
     let second = list["items"].as_array().unwrap().iter().find(|t| t["repeat_of"] == first.as_str()).unwrap();
     assert_eq!(second["repeat_count"], 0);
 }
+
+#[tokio::test]
+async fn every_wrong_field_is_reported_at_once_in_the_form_order() {
+    let app = spawn_app().await;
+    let body = json!({"card_code": app.card("石桥村"), "category": "", "description": "坏了",
+                      "phone": "12345", "name": "王", "address": "村口"});
+    let r = app.intake(&body, Some("k-fields")).await;
+    let e = error_of(r, StatusCode::BAD_REQUEST).await;
+    assert_eq!(e["code"], "validation_failed");
+    // The first one stays `field` / `message` (API.md), the list carries them all.
+    assert_eq!(e["field"], "category");
+    assert_eq!(e["message"], "请选择诉求分类");
+    let fields: Vec<&str> = e["errors"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["category", "description", "phone"], "{e}");
+    assert!(e["errors"][2]["message"].as_str().unwrap().contains("手机号码"), "{e}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM idempotency_keys").await, 0, "a refused request uses up no key");
+    // One wrong field: the same shape, a list of one.
+    let mut one = app.intake_body("石桥村", "13812345678");
+    one["phone"] = json!("12345");
+    let e = error_of(app.intake(&one, None).await, StatusCode::BAD_REQUEST).await;
+    assert_eq!((e["field"].as_str(), e["errors"].as_array().map(Vec::len)), (Some("phone"), Some(1)), "{e}");
+}

@@ -85,3 +85,81 @@ async fn a_rotated_card_opens_a_chinese_page_with_the_hotline() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(r.text().await.unwrap().contains("未找到联系卡"));
 }
+
+#[tokio::test]
+async fn an_unknown_address_answers_a_browser_with_a_chinese_page_and_an_api_client_with_json() {
+    let app = spawn_app().await;
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8";
+    for path in ["/no-such-page", "/c/", "/t/a/b/c", "/favicon-x.png"] {
+        let r = app.client.get(app.url(path)).header("accept", browser).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{path}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("页面不存在") && html.contains("href=\"/t/\"") && html.contains("href=\"/\""), "{html}");
+    }
+    // API paths, and clients that do not prefer HTML, keep the JSON error.
+    for (path, accept) in [("/api/v1/nope", browser), ("/no-such-page", "*/*"), ("/no-such-page", "application/json")] {
+        let r = app.client.get(app.url(path)).header("accept", accept).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+        let body: serde_json::Value = r.json().await.expect("JSON");
+        assert_eq!(body["error"]["code"], "not_found", "{path} {accept}");
+    }
+}
+
+#[tokio::test]
+async fn the_lookup_page_finds_a_ticket_by_number_and_phone_tail() {
+    let app = spawn_app().await;
+    let no = app.file("石桥村", "13812345678").await;
+    let r = app.get("/t/", None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("查询办理进度") && html.contains("name=\"phone_tail\""), "{html}");
+    let r = app.get("/t", None).await;
+    assert_eq!((r.status(), r.headers()["location"].to_str().unwrap()), (StatusCode::PERMANENT_REDIRECT, "/t/"));
+    let r = app.client.get(app.url(&format!("/t/?no={no}&phone_tail=5678"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], format!("/t/{no}?phone_tail=5678").as_str());
+    let r = app.get("/t/?no=12&phone_tail=56", None).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("工单编号不正确") && html.contains("后四位"), "{html}");
+    // The tracking page itself still wants the tail, and counts wrong ones as before.
+    let page = app.get(&format!("/t/{no}?phone_tail=1111"), None).await.text().await.unwrap();
+    assert!(page.contains("不匹配") && !page.contains("村东头自来水"), "{page}");
+    let page = app.get(&format!("/t/{no}?phone_tail=5678"), None).await.text().await.unwrap();
+    assert!(page.contains("村东头自来水停了三天了") && page.contains("预计"), "{page}");
+}
+
+#[tokio::test]
+async fn a_plain_form_sent_again_with_a_new_key_from_the_same_browser_shows_the_first_ticket() {
+    let app = spawn_app().await;
+    let code = app.card("石桥村");
+    let jar = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let form = |key: &str, description: &str| {
+        Form::new()
+            .text("idempotency_key", key.to_string())
+            .text("category", "roads")
+            .text("description", description.to_string())
+            .text("phone", "138 1234 5678")
+    };
+    let post = |c: &reqwest::Client, f: Form| c.post(app.url(&format!("/c/{code}"))).multipart(f).send();
+    let no_of = |page: &str| page.split("id=\"ticket-no\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    let r = post(&jar, form("k-first", "村里小学门口的路灯坏了一个月")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains(&format!("Path=/c/{code}")), "{cookie}");
+    let first = no_of(&r.text().await.unwrap());
+    // The back button's fresh page has a new key: the same request is the first ticket.
+    let r = post(&jar, form("k-second", " 村里小学门口的路灯坏了一个月 ")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("已经提交过") && no_of(&page) == first, "{page}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 1);
+    // Another browser, or another request, is filed.
+    assert_eq!(
+        post(&app.client, form("k-third", "村里小学门口的路灯坏了一个月")).await.unwrap().status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(post(&jar, form("k-fourth", "村口的垃圾池满了没人清运")).await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 3);
+}

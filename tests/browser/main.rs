@@ -7,6 +7,7 @@ mod helpers;
 
 mod console;
 mod security;
+mod villager;
 
 use helpers::spawn_app;
 use serde_json::Value;
