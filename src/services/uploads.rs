@@ -197,7 +197,13 @@ pub async fn read(state: &AppState, caller: &Caller, id: &str) -> ApiResult<(&'s
         return Err(ApiError::forbidden("无权查看该文件"));
     }
     let bytes = tokio::fs::read(file_path(state, &upload.storage_path)).await.map_err(ApiError::internal)?;
-    let mime = match upload.mime.as_str() {
+    Ok((served_type(&upload.mime), bytes))
+}
+
+/// The content type an upload is served with: one of the types uploads are recognised as, never a
+/// stored string as it is.
+pub fn served_type(mime: &str) -> &'static str {
+    match mime {
         "image/jpeg" => "image/jpeg",
         "image/png" => "image/png",
         "image/webp" => "image/webp",
@@ -207,6 +213,5 @@ pub async fn read(state: &AppState, caller: &Caller, id: &str) -> ApiResult<(&'s
         "audio/amr" => "audio/amr",
         "audio/amr-wb" => "audio/amr-wb",
         _ => "application/octet-stream",
-    };
-    Ok((mime, bytes))
+    }
 }
