@@ -32,7 +32,7 @@ run(async (browser) => {
         a.addEventListener('loadedmetadata', ok, { once: true });
         a.addEventListener('error', ok, { once: true });
       });
-      return { duration: a.duration, error: a.error && a.error.code };
+      return { duration: Number.isFinite(a.duration) ? a.duration : String(a.duration), error: a.error && a.error.code };
     });
     assert(audio && !audio.error && audio.duration > 0, `the voice note plays: ${JSON.stringify(audio)}`);
     const position = (await page.textContent('#position')).trim();
@@ -40,6 +40,13 @@ run(async (browser) => {
     // Nothing wider than the screen.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert(overflow <= 0, `no sideways scrolling at ${width}px: ${overflow}`);
+    if (width < 1000) {
+      // Every control of the page a thumb must hit (the header's own tools aside).
+      const small = await page.evaluate(() => [...document.querySelectorAll('main a, main button, main summary, main label.pick')]
+        .filter((el) => el.offsetParent !== null && el.getBoundingClientRect().height < 44)
+        .map((el) => `${el.textContent.trim()} (${Math.round(el.getBoundingClientRect().height)}px)`));
+      assert(small.length === 0, `tap targets under 44 px at ${width}px: ${small}`);
+    }
     await shot(page, `cadre-order-${width}`);
     seen = { audio };
     await ctx.close();

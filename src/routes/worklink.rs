@@ -12,7 +12,10 @@ use crate::services::{order_view, uploads, views};
 use crate::state::AppState;
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CACHE_CONTROL, ETAG, HeaderValue, IF_NONE_MATCH, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS};
+use actix_web::http::header::{
+    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_RANGE, ETAG, HeaderValue, IF_NONE_MATCH, RANGE, REFERRER_POLICY,
+    X_CONTENT_TYPE_OPTIONS,
+};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -218,12 +221,23 @@ async fn reported_file(state: web::Data<AppState>, req: HttpRequest, path: web::
         Err(e) => return message(&state, &e, false),
     };
     let etag = format!("\"{}\"", upload.sha256);
+    let len = bytes.len() as u64;
+    let range = req.headers().get(RANGE).and_then(|v| v.to_str().ok()).and_then(|v| byte_range(v, len));
     let mut res = if req.headers().get(IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes()) {
         HttpResponse::NotModified().finish()
     } else {
-        HttpResponse::Ok().content_type(uploads::served_type(&upload.mime)).body(bytes)
+        // Media players ask for parts (Safari plays audio only from a server that answers them).
+        match range {
+            None => HttpResponse::Ok().content_type(uploads::served_type(&upload.mime)).body(bytes),
+            Some(Some((start, end))) => HttpResponse::PartialContent()
+                .content_type(uploads::served_type(&upload.mime))
+                .insert_header((CONTENT_RANGE, format!("bytes {start}-{end}/{len}")))
+                .body(bytes[start as usize..=end as usize].to_vec()),
+            Some(None) => HttpResponse::RangeNotSatisfiable().insert_header((CONTENT_RANGE, format!("bytes */{len}"))).finish(),
+        }
     };
     let h = res.headers_mut();
+    h.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
     h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
@@ -231,6 +245,33 @@ async fn reported_file(state: web::Data<AppState>, req: HttpRequest, path: web::
         h.insert(ETAG, v);
     }
     res
+}
+
+/// A `Range: bytes=…` header of one range over `len` bytes: None to answer the whole file (no
+/// range we read: several ranges, another unit), Some(None) when it cannot be satisfied, else the
+/// first and last byte.
+fn byte_range(header: &str, len: u64) -> Option<Option<(u64, u64)>> {
+    let spec = header.trim().strip_prefix("bytes=")?.trim();
+    if spec.contains(',') {
+        return None;
+    }
+    let (first, last) = spec.split_once('-')?;
+    let (first, last) = (first.trim(), last.trim());
+    let parse = |s: &str| s.parse::<u64>().ok();
+    let range = match (first.is_empty(), last.is_empty()) {
+        // The last `n` bytes.
+        (true, false) => {
+            let n = parse(last)?.min(len);
+            (n > 0).then_some((len - n, len - 1))
+        }
+        (false, _) => {
+            let start = parse(first)?;
+            let end = if last.is_empty() { len.saturating_sub(1) } else { parse(last)?.min(len.saturating_sub(1)) };
+            (start < len && start <= end).then_some((start, end))
+        }
+        (true, true) => return None,
+    };
+    Some(range)
 }
 
 /// Reads the form into `body`: text fields and photos (stored as uploads as they arrive). On an
@@ -324,4 +365,26 @@ async fn order_action(
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(order_page).service(call_page).service(reported_file).service(order_action);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::byte_range;
+
+    #[test]
+    fn one_byte_range_is_read_and_anything_else_is_the_whole_file_or_unsatisfiable() {
+        assert_eq!(byte_range("bytes=0-", 10), Some(Some((0, 9))));
+        assert_eq!(byte_range("bytes=2-4", 10), Some(Some((2, 4))));
+        assert_eq!(byte_range("bytes=5-99", 10), Some(Some((5, 9))));
+        assert_eq!(byte_range("bytes=-3", 10), Some(Some((7, 9))));
+        assert_eq!(byte_range("bytes=-30", 10), Some(Some((0, 9))));
+        assert_eq!(byte_range("bytes=10-", 10), Some(None));
+        assert_eq!(byte_range("bytes=4-2", 10), Some(None));
+        assert_eq!(byte_range("bytes=-0", 10), Some(None));
+        assert_eq!(byte_range("bytes=0-", 0), Some(None));
+        assert_eq!(byte_range("bytes=0-1,4-5", 10), None);
+        assert_eq!(byte_range("items=0-1", 10), None);
+        assert_eq!(byte_range("bytes=a-b", 10), None);
+        assert_eq!(byte_range("bytes=-", 10), None);
+    }
 }

@@ -221,7 +221,15 @@ async fn the_order_page_shows_what_was_reported_and_what_was_asked() {
     assert!(again.bytes().await.unwrap().is_empty());
     let r = app.get(&format!("{link}/files/{voice}"), None).await;
     assert_eq!((r.status(), r.headers()["content-type"].to_str().unwrap()), (StatusCode::OK, "audio/ogg"));
-    assert_eq!(r.bytes().await.unwrap().len(), VOICE_OGG.len());
+    assert_eq!(r.headers()["accept-ranges"], "bytes");
+    let whole = r.bytes().await.unwrap();
+    assert_eq!(whole.len(), VOICE_OGG.len());
+    // A player asks for parts.
+    let part = app.client.get(app.url(&format!("{link}/files/{voice}"))).header("range", "bytes=100-199").send();
+    let part = part.await.unwrap();
+    assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(part.headers()["content-range"].to_str().unwrap(), format!("bytes 100-199/{}", whole.len()));
+    assert_eq!(part.bytes().await.unwrap(), whole.slice(100..200));
 
     // Another ticket's upload, the cadre's own photo, a forged link: not found.
     let ca = app.token("lijiazhuang").await;
