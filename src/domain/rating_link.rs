@@ -158,10 +158,8 @@ mod tests {
     #[test]
     fn tokens_made_by_the_earlier_code_still_verify() {
         let now = Utc.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap();
-        let cases = [
-            (link(), "3mv.7.g1n.z94p2Nk6rfjcXH3n"),
-            (RatingLink { ticket_id: 1, seq: 3 }, "1.3.g1f.WoOi3BiEuOsv1Ejn"),
-        ];
+        let cases =
+            [(link(), "3mv.7.g1n.z94p2Nk6rfjcXH3n"), (RatingLink { ticket_id: 1, seq: 3 }, "1.3.g1f.WoOi3BiEuOsv1Ejn")];
         for (link, old) in cases {
             assert_eq!(verify(&KEY, old, now), Ok(link), "{old}");
         }
@@ -174,7 +172,11 @@ mod tests {
     fn the_format_is_stable() {
         let cases = [
             (link(), expires(), "xTsWASxBYVsRiOSx3mv-7-g1n"),
-            (RatingLink { ticket_id: 1, seq: 3 }, Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap(), "DIedD0Hthq3ETMXA1-3-g1f"),
+            (
+                RatingLink { ticket_id: 1, seq: 3 },
+                Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap(),
+                "DIedD0Hthq3ETMXA1-3-g1f",
+            ),
         ];
         let now = Utc.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap();
         for (link, expires, token) in cases {

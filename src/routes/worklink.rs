@@ -214,7 +214,11 @@ async fn call_page(state: web::Data<AppState>, token: web::Path<String>, q: web:
 /// by a shared cache nor used without asking again (`no-cache`: an ended assignment stops showing
 /// it; the `ETag` keeps asking again cheap), and the link's token never goes on as a referrer.
 #[get("/w/{token}/files/{id}")]
-async fn reported_file(state: web::Data<AppState>, req: HttpRequest, path: web::Path<(String, String)>) -> HttpResponse {
+async fn reported_file(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
     let (token, id) = path.into_inner();
     let (upload, bytes) = match worklink::reported_file(&state, &token, &id).await {
         Ok(found) => found,
@@ -233,7 +237,9 @@ async fn reported_file(state: web::Data<AppState>, req: HttpRequest, path: web::
                 .content_type(uploads::served_type(&upload.mime))
                 .insert_header((CONTENT_RANGE, format!("bytes {start}-{end}/{len}")))
                 .body(bytes[start as usize..=end as usize].to_vec()),
-            Some(None) => HttpResponse::RangeNotSatisfiable().insert_header((CONTENT_RANGE, format!("bytes */{len}"))).finish(),
+            Some(None) => {
+                HttpResponse::RangeNotSatisfiable().insert_header((CONTENT_RANGE, format!("bytes */{len}"))).finish()
+            }
         }
     };
     let h = res.headers_mut();
@@ -277,7 +283,12 @@ fn byte_range(header: &str, len: u64) -> Option<Option<(u64, u64)>> {
 /// Reads the form into `body`: text fields and photos (stored as uploads as they arrive). On an
 /// error `body` keeps the text read so far (the text fields come before the photos), so the page
 /// can give it back.
-async fn read_form(state: &AppState, token: &str, mut payload: Multipart, body: &mut ActionBody) -> Result<(), ApiError> {
+async fn read_form(
+    state: &AppState,
+    token: &str,
+    mut payload: Multipart,
+    body: &mut ActionBody,
+) -> Result<(), ApiError> {
     let o = worklink::open(state, token).await?;
     if o.staff.is_none() || !o.current {
         return Ok(());

@@ -182,10 +182,8 @@ pub async fn brief(state: &AppState, o: &Opened) -> ApiResult<Option<Brief>> {
 pub async fn reported_file(state: &AppState, token: &str, id: &str) -> ApiResult<(Upload, Vec<u8>)> {
     let o = open(state, token).await?;
     let not_found = || ApiError::not_found("文件不存在");
-    let upload = brief(state, &o)
-        .await?
-        .and_then(|b| b.reported.into_iter().find(|u| u.id == id))
-        .ok_or_else(not_found)?;
+    let upload =
+        brief(state, &o).await?.and_then(|b| b.reported.into_iter().find(|u| u.id == id)).ok_or_else(not_found)?;
     let file = uploads::file_path(state, &upload.storage_path);
     let bytes = tokio::fs::read(file).await.map_err(|_| ApiError::not_found("文件已不存在"))?;
     Ok((upload, bytes))

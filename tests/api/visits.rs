@@ -498,7 +498,8 @@ async fn sms_links_hold_only_characters_sms_apps_keep_and_earlier_dotted_rating_
     let payload = format!("{}.{}.{}", b36(id as u64), b36(seq as u64), b36(day as u64));
     let kind = minsheng::domain::signed_link::LinkKind { domain: b"rating|", tag_len: 12 };
     use base64::Engine;
-    let tag = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(kind.tag(app.state.keys.rating_link.bytes(), payload.as_bytes()));
+    let tag = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(kind.tag(app.state.keys.rating_link.bytes(), payload.as_bytes()));
     let old = format!("{payload}.{tag}");
     let html = app.get(&format!("/r/{old}"), None).await.text().await.unwrap();
     assert!(html.contains(&no) && html.contains("基本满意"), "{old}: {html}");

@@ -153,7 +153,8 @@ async fn forged_expired_and_ended_links_do_not_act() {
 
 /// An upload from the card page (no sign-in), as the villager's phone sends it; its id.
 async fn villager_upload(app: &TestApp, bytes: &[u8], name: &str) -> String {
-    let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()));
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()));
     let r = app.client.post(app.url("/api/v1/uploads")).multipart(form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     r.json::<serde_json::Value>().await.unwrap()["upload_id"].as_str().unwrap().to_string()
@@ -243,7 +244,9 @@ async fn the_order_page_shows_what_was_reported_and_what_was_asked() {
     let mut forged = link.clone();
     let last = forged.pop().unwrap();
     forged.push(if last == 'A' { 'B' } else { 'A' });
-    for path in [format!("{link}/files/{other_photo}"), format!("{link}/files/{own}"), format!("{forged}/files/{photo}")] {
+    for path in
+        [format!("{link}/files/{other_photo}"), format!("{link}/files/{own}"), format!("{forged}/files/{photo}")]
+    {
         let r = app.get(&path, None).await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
         assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{path}");
