@@ -492,7 +492,7 @@ async fn sms_links_hold_only_characters_sms_apps_keep_and_earlier_dotted_rating_
     };
     let id = app.count(&format!("SELECT id FROM tickets WHERE no = '{no}'")).await;
     let seq = app
-        .count(&format!("SELECT MAX(e.seq) FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE t.no = '{no}' AND e.action = 'resolve'"))
+        .count(&format!("SELECT CAST(MAX(e.seq) AS BIGINT) FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE t.no = '{no}' AND e.action = 'resolve'"))
         .await;
     let day = app.state.now().timestamp().div_euclid(86_400) + 3;
     let payload = format!("{}.{}.{}", b36(id as u64), b36(seq as u64), b36(day as u64));
