@@ -252,6 +252,16 @@ async fn the_order_page_shows_what_was_reported_and_what_was_asked() {
         assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{path}");
     }
 
+    // The cadre's account deactivated: the link shows no more than it did before either.
+    let deactivate = |on: bool| format!("UPDATE staff SET active = {on} WHERE username = 'lijiazhuang'");
+    use sea_orm::ConnectionTrait;
+    app.state.db.conn.execute_unprepared(&deactivate(false)).await.unwrap();
+    let html = app.get(&link, None).await.text().await.unwrap();
+    assert!(html.contains("仅供查看") && !html.contains("请村委会今天内清运") && !html.contains("/files/"), "{html}");
+    assert_eq!(app.get(&format!("{link}/files/{photo}"), None).await.status(), StatusCode::NOT_FOUND);
+    app.state.db.conn.execute_unprepared(&deactivate(true)).await.unwrap();
+    assert_eq!(app.get(&format!("{link}/files/{photo}"), None).await.status(), StatusCode::OK);
+
     // Escalated away: the old link shows what it showed before, and its files are gone.
     app.act_ok(&di, &no, "escalate", json!({"reason": "需镇里统筹"})).await;
     let html = app.get(&link, None).await.text().await.unwrap();
