@@ -13,7 +13,9 @@ pub use villager::{
     CategoryChoice, Handling, IntakeLimits, IntakePage, LookupPage, Media, NotFoundPage, RatePage, Rated, ResultPage,
     SmsNote, StatusPage, TrackPage, TypedFields,
 };
-pub use worklink::{CallPage, DeadlineRow, Forms, OrderPage, Overdue, StepState};
+pub use worklink::{
+    AskedRow, BriefView, CallPage, DeadlineRow, Forms, OrderPage, Overdue, Position, Refused, ReportedFile, StepState,
+};
 
 use crate::services::views::PublicEvent;
 use crate::state::AppState;
@@ -40,6 +42,7 @@ pub fn asset(path: &str) -> Option<(&'static str, &'static [u8])> {
         "css/console.css" => ("text/css; charset=utf-8", include_bytes!("../../assets/css/console.css")),
         "js/console.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/console.js")),
         "js/staff.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/staff.js")),
+        "js/worklink.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/worklink.js")),
         _ => return None,
     })
 }

@@ -2,17 +2,21 @@
 //! cheap phone without JavaScript; forms post as multipart (with photos) and redirect back.
 use crate::domain::phone::Phone;
 use crate::domain::ticket::{Action, Status};
+use crate::domain::values::UploadKind;
 use crate::error::ApiError;
 use crate::html::{self, CallPage, DeadlineRow, Forms, Frame, MessagePage, OrderPage, Overdue, StepState};
 use crate::services::actions::ActionBody;
 use crate::services::actions::escalation::pending;
 use crate::services::worklink::{self, MAX_PHOTO_BYTES, MAX_PHOTOS, MAX_TEXT_BYTES, Opened};
-use crate::services::{order_view, views};
+use crate::services::{order_view, uploads, views};
 use crate::state::AppState;
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{HeaderValue, REFERRER_POLICY};
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::http::header::{
+    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_RANGE, ETAG, HeaderValue, IF_NONE_MATCH, RANGE, REFERRER_POLICY,
+    X_CONTENT_TYPE_OPTIONS,
+};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -78,12 +82,33 @@ fn forms(o: &Opened) -> Forms {
     }
 }
 
-/// What the page shows beside the order: flash message, error, large-font mode.
+/// What the page shows beside the order: flash message, error (and the form it refused),
+/// large-font mode.
 #[derive(Default)]
 struct Shown<'a> {
     flash: Option<&'a str>,
     error: Option<(&'a str, StatusCode)>,
+    refused: Option<html::Refused<'a>>,
     large: bool,
+}
+
+/// The brief as the page shows it: files under the page's own link.
+fn brief_view(state: &AppState, token: &str, o: &Opened, b: worklink::Brief) -> html::BriefView {
+    let file = |u: &crate::repo::uploads::Upload| html::ReportedFile {
+        url: format!("/w/{token}/files/{}", u.id),
+        mime: uploads::served_type(&u.mime),
+    };
+    let t = &o.loaded.ticket;
+    html::BriefView {
+        asked: b
+            .asked
+            .into_iter()
+            .map(|a| html::AskedRow { label: a.label, at: html::local(state, a.at), note: a.note })
+            .collect(),
+        photos: b.reported.iter().filter(|u| u.kind == UploadKind::Image).map(file).collect(),
+        voices: b.reported.iter().filter(|u| u.kind == UploadKind::Audio).map(file).collect(),
+        position: t.lat.zip(t.lng).and_then(|(lat, lng)| html::Position::new(lat, lng)),
+    }
 }
 
 async fn show(state: &AppState, token: &str, shown: Shown<'_>) -> HttpResponse {
@@ -96,6 +121,10 @@ async fn show(state: &AppState, token: &str, shown: Shown<'_>) -> HttpResponse {
         Ok(v) => v,
         Err(e) => return message(state, &ApiError::from(e), shown.large),
     };
+    let brief = match worklink::brief(state, &o).await {
+        Ok(b) => b.map(|b| brief_view(state, token, &o, b)),
+        Err(e) => return message(state, &e, shown.large),
+    };
     let now = state.now();
     let t = &o.loaded.ticket;
     let current = t.current_assignment_id.and_then(|id| o.loaded.assignments.iter().find(|a| a.id == id));
@@ -103,7 +132,7 @@ async fn show(state: &AppState, token: &str, shown: Shown<'_>) -> HttpResponse {
         .filter(|d| d.late && o.current)
         .map(|d| Overdue { label: d.label, at: html::local(state, d.at) });
     let order = OrderPage {
-        frame: frame(state, format!("工单{}", t.no), shown.large).styles(&["console.css"]),
+        frame: frame(state, format!("工单{}", t.no), shown.large).styles(&["console.css"]).scripts(&["worklink.js"]),
         token,
         no: &t.no,
         status_label: o.loaded.status().label(),
@@ -117,6 +146,8 @@ async fn show(state: &AppState, token: &str, shown: Shown<'_>) -> HttpResponse {
         flash: shown.flash,
         overdue,
         error: shown.error.map(|(m, _)| m),
+        refused: shown.refused,
+        brief,
         deadlines: deadline_rows(state, &o, now),
         forms: forms(&o),
         max_photos: MAX_PHOTOS,
@@ -178,13 +209,90 @@ async fn call_page(state: web::Data<AppState>, token: web::Path<String>, q: web:
     page(StatusCode::OK, &call)
 }
 
-/// Reads the form: text fields and photos (stored as uploads as they arrive).
-async fn read_form(state: &AppState, token: &str, mut payload: Multipart) -> Result<ActionBody, ApiError> {
+/// A photo or voice note the villager sent with the request, for the page of a link that shows it
+/// (`worklink::shows_brief`): the same signed link, only that ticket's request uploads. Never stored
+/// by a shared cache nor used without asking again (`no-cache`: an ended assignment stops showing
+/// it; the `ETag` keeps asking again cheap), and the link's token never goes on as a referrer.
+#[get("/w/{token}/files/{id}")]
+async fn reported_file(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (token, id) = path.into_inner();
+    let (upload, bytes) = match worklink::reported_file(&state, &token, &id).await {
+        Ok(found) => found,
+        Err(e) => return message(&state, &e, false),
+    };
+    let etag = format!("\"{}\"", upload.sha256);
+    let len = bytes.len() as u64;
+    let range = req.headers().get(RANGE).and_then(|v| v.to_str().ok()).and_then(|v| byte_range(v, len));
+    let mut res = if req.headers().get(IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes()) {
+        HttpResponse::NotModified().finish()
+    } else {
+        // Media players ask for parts (Safari plays audio only from a server that answers them).
+        match range {
+            None => HttpResponse::Ok().content_type(uploads::served_type(&upload.mime)).body(bytes),
+            Some(Some((start, end))) => HttpResponse::PartialContent()
+                .content_type(uploads::served_type(&upload.mime))
+                .insert_header((CONTENT_RANGE, format!("bytes {start}-{end}/{len}")))
+                .body(bytes[start as usize..=end as usize].to_vec()),
+            Some(None) => {
+                HttpResponse::RangeNotSatisfiable().insert_header((CONTENT_RANGE, format!("bytes */{len}"))).finish()
+            }
+        }
+    };
+    let h = res.headers_mut();
+    h.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(ETAG, v);
+    }
+    res
+}
+
+/// A `Range: bytes=…` header of one range over `len` bytes: None to answer the whole file (no
+/// range we read: several ranges, another unit), Some(None) when it cannot be satisfied, else the
+/// first and last byte.
+fn byte_range(header: &str, len: u64) -> Option<Option<(u64, u64)>> {
+    let spec = header.trim().strip_prefix("bytes=")?.trim();
+    if spec.contains(',') {
+        return None;
+    }
+    let (first, last) = spec.split_once('-')?;
+    let (first, last) = (first.trim(), last.trim());
+    let parse = |s: &str| s.parse::<u64>().ok();
+    let range = match (first.is_empty(), last.is_empty()) {
+        // The last `n` bytes.
+        (true, false) => {
+            let n = parse(last)?.min(len);
+            (n > 0).then_some((len - n, len - 1))
+        }
+        (false, _) => {
+            let start = parse(first)?;
+            let end = if last.is_empty() { len.saturating_sub(1) } else { parse(last)?.min(len.saturating_sub(1)) };
+            (start < len && start <= end).then_some((start, end))
+        }
+        (true, true) => return None,
+    };
+    Some(range)
+}
+
+/// Reads the form into `body`: text fields and photos (stored as uploads as they arrive). On an
+/// error `body` keeps the text read so far (the text fields come before the photos), so the page
+/// can give it back.
+async fn read_form(
+    state: &AppState,
+    token: &str,
+    mut payload: Multipart,
+    body: &mut ActionBody,
+) -> Result<(), ApiError> {
     let o = worklink::open(state, token).await?;
     if o.staff.is_none() || !o.current {
-        return Ok(ActionBody::default());
+        return Ok(());
     }
-    let mut body = ActionBody::default();
     let mut photos = vec![];
     while let Some(field) = payload.next().await {
         let mut field = field.map_err(|_| ApiError::validation("", "表单格式不正确"))?;
@@ -223,7 +331,7 @@ async fn read_form(state: &AppState, token: &str, mut payload: Multipart) -> Res
     if !photos.is_empty() {
         body.upload_ids = Some(photos);
     }
-    Ok(body)
+    Ok(())
 }
 
 #[post("/w/{token}/{action}")]
@@ -236,8 +344,9 @@ async fn order_action(
     let Some(action) = Action::from_path(&action_name).filter(|a| worklink::PAGE_ACTIONS.contains(a)) else {
         return message(&state, &ApiError::not_found("该页面不支持此操作"), false);
     };
-    let result = match read_form(&state, &token, payload).await {
-        Ok(body) => worklink::act(&state, &token, action, &body).await,
+    let mut body = ActionBody::default();
+    let result = match read_form(&state, &token, payload, &mut body).await {
+        Ok(()) => worklink::act(&state, &token, action, &body).await,
         Err(e) => Err(e),
     };
     match result {
@@ -245,12 +354,48 @@ async fn order_action(
             .insert_header(("Location", format!("/w/{token}?done={}", action.as_str())))
             .finish(),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND && e.status != StatusCode::GONE => {
-            show(&state, &token, Shown { error: Some((&e.message, e.status)), ..Shown::default() }).await
+            // The message goes next to the field it names, in the form that was sent, with the
+            // text typed there; the top of the page says it too.
+            let kept = match action {
+                Action::Resolve => body.result.as_deref(),
+                Action::Return | Action::Escalate => body.reason.as_deref(),
+                _ => body.note.as_deref(),
+            };
+            let refused = html::Refused {
+                action: action.as_str(),
+                field: e.field.as_deref().filter(|f| !f.is_empty()),
+                message: &e.message,
+                kept,
+            };
+            let shown = Shown { error: Some((&e.message, e.status)), refused: Some(refused), ..Shown::default() };
+            show(&state, &token, shown).await
         }
         Err(e) => message(&state, &e, false),
     }
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(order_page).service(call_page).service(order_action);
+    cfg.service(order_page).service(call_page).service(reported_file).service(order_action);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::byte_range;
+
+    #[test]
+    fn one_byte_range_is_read_and_anything_else_is_the_whole_file_or_unsatisfiable() {
+        assert_eq!(byte_range("bytes=0-", 10), Some(Some((0, 9))));
+        assert_eq!(byte_range("bytes=2-4", 10), Some(Some((2, 4))));
+        assert_eq!(byte_range("bytes=5-99", 10), Some(Some((5, 9))));
+        assert_eq!(byte_range("bytes=-3", 10), Some(Some((7, 9))));
+        assert_eq!(byte_range("bytes=-30", 10), Some(Some((0, 9))));
+        assert_eq!(byte_range("bytes=10-", 10), Some(None));
+        assert_eq!(byte_range("bytes=4-2", 10), Some(None));
+        assert_eq!(byte_range("bytes=-0", 10), Some(None));
+        assert_eq!(byte_range("bytes=0-", 0), Some(None));
+        assert_eq!(byte_range("bytes=0-1,4-5", 10), None);
+        assert_eq!(byte_range("items=0-1", 10), None);
+        assert_eq!(byte_range("bytes=a-b", 10), None);
+        assert_eq!(byte_range("bytes=-", 10), None);
+    }
 }

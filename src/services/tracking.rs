@@ -82,5 +82,5 @@ pub async fn open_media(
     }
     let bytes =
         tokio::fs::read(super::uploads::file_path(state, &upload.storage_path)).await.map_err(ApiError::internal)?;
-    Ok((super::uploads::mime_of(&upload.mime), bytes))
+    Ok((super::uploads::served_type(&upload.mime), bytes))
 }

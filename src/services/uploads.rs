@@ -197,13 +197,13 @@ pub async fn read(state: &AppState, caller: &Caller, id: &str) -> ApiResult<(&'s
         return Err(ApiError::forbidden("无权查看该文件"));
     }
     let bytes = tokio::fs::read(file_path(state, &upload.storage_path)).await.map_err(ApiError::internal)?;
-    let mime = mime_of(&upload.mime);
-    Ok((mime, bytes))
+    Ok((served_type(&upload.mime), bytes))
 }
 
-/// The content type an upload is served with: one of the types the upload check lets in.
-pub fn mime_of(stored: &str) -> &'static str {
-    match stored {
+/// The content type an upload is served with: one of the types uploads are recognised as, never a
+/// stored string as it is.
+pub fn served_type(mime: &str) -> &'static str {
+    match mime {
         "image/jpeg" => "image/jpeg",
         "image/png" => "image/png",
         "image/webp" => "image/webp",

@@ -14,7 +14,10 @@ use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::assignments::Assignment;
+use crate::repo::uploads::Upload;
 use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
 
 pub struct Opened {
     pub link: WorkLink,
@@ -103,4 +106,85 @@ pub async fn store_photo(state: &AppState, o: &Opened, bytes: &[u8]) -> ApiResul
     };
     let stored = uploads::store(state, bytes.to_vec(), uploader).await.map_err(|e| e.with_field("photos"))?;
     Ok(stored.upload_id)
+}
+
+/// Something the dispatcher (or the system) asked of the unit holding this assignment: the note of
+/// the step that gave the order (派单, 改派, 提级) and of each 催办.
+pub struct Asked {
+    pub label: &'static str,
+    pub at: DateTime<Utc>,
+    pub note: String,
+}
+
+/// What the cadre needs beside the description: what the villager sent with the request (photos,
+/// a voice note; the location is on the ticket) and what was asked of the unit.
+pub struct Brief {
+    pub asked: Vec<Asked>,
+    /// The request's own uploads, in the order they were sent.
+    pub reported: Vec<Upload>,
+}
+
+/// Whether the link shows the brief: only while its assignment is the ticket's current one, and
+/// to the cadre it names while active, or to the unit's duty phone. An ended assignment, or a
+/// deactivated cadre's link, shows no more than it did before the brief existed.
+pub fn shows_brief(o: &Opened) -> bool {
+    o.current && (o.staff.is_some() || o.link.staff_id.is_none())
+}
+
+fn asked_label(action: &str) -> Option<&'static str> {
+    Some(match action {
+        a if a == Action::Dispatch.as_str() => "派单要求",
+        a if a == Action::Redirect.as_str() => "改派说明",
+        a if a == Action::Escalate.as_str() => "提级说明",
+        a if a == Action::Urge.as_str() => "催办",
+        a if a == Action::EscalateRefuse.as_str() => "提级申请未批准",
+        _ => return None,
+    })
+}
+
+/// The brief for an opened link, when it shows one (`shows_brief`).
+pub async fn brief(state: &AppState, o: &Opened) -> ApiResult<Option<Brief>> {
+    if !shows_brief(o) {
+        return Ok(None);
+    }
+    let db = &state.db.conn;
+    let t = &o.loaded.ticket;
+    let events = repo::tickets::events_of(db, t.id).await?;
+    let data = |e: &repo::tickets::Event| serde_json::from_str::<Value>(&e.data).unwrap_or(Value::Null);
+    // The request's uploads: those its first event (the submission or the registered call) names.
+    let named: Vec<String> = events
+        .first()
+        .map(|e| data(e)["upload_ids"].as_array().cloned().unwrap_or_default())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    let mut reported: Vec<Upload> =
+        repo::uploads::of_ticket(db, t.id).await?.into_iter().filter(|u| named.contains(&u.id)).collect();
+    reported.sort_by_key(|u| named.iter().position(|id| *id == u.id));
+    let asked = events
+        .iter()
+        .filter_map(|e| {
+            let label = asked_label(&e.action)?;
+            let note = e.note.as_deref().map(str::trim).filter(|n| !n.is_empty())?;
+            (data(e)["assignment_id"].as_i64() == Some(o.assignment.id)).then(|| Asked {
+                label,
+                at: e.at,
+                note: note.to_string(),
+            })
+        })
+        .collect();
+    Ok(Some(Brief { asked, reported }))
+}
+
+/// One of the request's uploads, for the page of a link that shows the brief; anything else (an
+/// ended assignment, another ticket's upload, a cadre's own photo) is not found.
+pub async fn reported_file(state: &AppState, token: &str, id: &str) -> ApiResult<(Upload, Vec<u8>)> {
+    let o = open(state, token).await?;
+    let not_found = || ApiError::not_found("文件不存在");
+    let upload =
+        brief(state, &o).await?.and_then(|b| b.reported.into_iter().find(|u| u.id == id)).ok_or_else(not_found)?;
+    let file = uploads::file_path(state, &upload.storage_path);
+    let bytes = tokio::fs::read(file).await.map_err(|_| ApiError::not_found("文件已不存在"))?;
+    Ok((upload, bytes))
 }

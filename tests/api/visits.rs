@@ -149,7 +149,8 @@ async fn the_villager_rates_once_by_the_signed_link() {
     let html = page.text().await.unwrap();
     assert!(html.contains(&no) && html.contains("基本满意") && html.contains("已处理完毕"));
     // A forged link (another ticket id, same signature) and a damaged signature are refused.
-    let forged = token.replacen(token.split('.').next().unwrap(), "999", 1);
+    let (tag, numbers) = token.split_at(16);
+    let forged = format!("{tag}999-{}", numbers.split_once('-').unwrap().1);
     assert_eq!(app.get(&format!("/r/{forged}"), None).await.status(), StatusCode::NOT_FOUND);
     let r = app
         .client
@@ -458,4 +459,51 @@ async fn a_redone_order_comes_back_to_the_callers_with_fresh_tries() {
     assert_eq!(r.status(), StatusCode::CREATED);
     assert_eq!(app.count(&format!("SELECT COUNT(*) FROM tickets WHERE no = '{no}' AND status = 'closed'")).await, 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM return_visits").await, 3);
+}
+
+/// Issue 15.11: SMS apps end a link at a dot, so the rating link's token holds only
+/// `[A-Za-z0-9_-]` (and so does the cadre's `/w/` link); the link as sent opens the rating page,
+/// and a dotted token of a link sent before still does.
+#[tokio::test]
+async fn sms_links_hold_only_characters_sms_apps_keep_and_earlier_dotted_rating_links_still_open() {
+    let app = spawn_app().await;
+    let no = app.to_resolved("杏花村", "xinghua", "13800000011").await;
+    let safe = regex::Regex::new(r"^[A-Za-z0-9_-]+$").unwrap();
+    let body = app.sent_body(&no, "rating_request").await;
+    let token = body.split("/r/").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    assert!(safe.is_match(&token) && token.ends_with(|c: char| c.is_ascii_alphanumeric()), "{token} in {body}");
+    assert!(body.contains(&format!("/r/{token} ")), "the link ends at a space: {body}");
+    let html = app.get(&format!("/r/{token}"), None).await.text().await.unwrap();
+    assert!(html.contains(&no) && html.contains("基本满意"), "{html}");
+    let work = app.sent_body(&no, "assignment").await;
+    let work = work.split("/w/").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    assert!(safe.is_match(&work), "the cadre's link too: {work}");
+
+    // A link sent before: `ticket.seq.day.tag` (base 36, the tag base64url), signed as it was.
+    let b36 = |mut n: u64| {
+        let mut s = String::new();
+        loop {
+            s.insert(0, char::from(b"0123456789abcdefghijklmnopqrstuvwxyz"[(n % 36) as usize]));
+            n /= 36;
+            if n == 0 {
+                return s;
+            }
+        }
+    };
+    let id = app.count(&format!("SELECT id FROM tickets WHERE no = '{no}'")).await;
+    let seq = app
+        .count(&format!("SELECT CAST(MAX(e.seq) AS BIGINT) FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE t.no = '{no}' AND e.action = 'resolve'"))
+        .await;
+    let day = app.state.now().timestamp().div_euclid(86_400) + 3;
+    let payload = format!("{}.{}.{}", b36(id as u64), b36(seq as u64), b36(day as u64));
+    let kind = minsheng::domain::signed_link::LinkKind { domain: b"rating|", tag_len: 12 };
+    use base64::Engine;
+    let tag = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(kind.tag(app.state.keys.rating_link.bytes(), payload.as_bytes()));
+    let old = format!("{payload}.{tag}");
+    let html = app.get(&format!("/r/{old}"), None).await.text().await.unwrap();
+    assert!(html.contains(&no) && html.contains("基本满意"), "{old}: {html}");
+    let r = app.client.post(app.url(&format!("/r/{old}"))).form(&[("satisfaction", "satisfied")]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM return_visits rv JOIN tickets t ON t.id = rv.ticket_id WHERE t.no = '{no}' AND rv.channel = 'sms'")).await, 1);
 }

@@ -5,6 +5,7 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod cadre; // the cadre's order page /w/ (issue 15)
 mod console;
 mod security;
 mod villager;

@@ -30,6 +30,10 @@ async fn every_page_renders_with_nothing_blocked_by_its_security_policy() {
     let app = spawn_app().await;
     let (no, work, rate) = resolved_with_links(&app).await;
     let code = app.card("石桥村");
+    // An order still being worked: its forms and their script (assets/js/worklink.js).
+    let active = app.to_accepted("王家湾村", "wangjiawan", "13812345670").await;
+    let body = app.sent_body(&active, "assignment").await;
+    let active = body[body.find("/w/").unwrap()..].split_whitespace().next().unwrap().to_string();
     let pages = json!([
         {"path": format!("/c/{code}"), "name": "card"},
         {"path": format!("/c/{code}?large=1"), "name": "card-large"},
@@ -37,6 +41,7 @@ async fn every_page_renders_with_nothing_blocked_by_its_security_policy() {
         {"path": format!("/t/{no}?phone_tail=5678"), "name": "status"},
         {"path": rate, "name": "rate"},
         {"path": work, "name": "order"},
+        {"path": active, "name": "order-active"},
         {"path": "/console/visits", "name": "caller-desk"},
         {"path": "/", "name": "home"},
         {"path": "/c/NOTACODE", "name": "unknown-card", "status": 404},
@@ -45,7 +50,7 @@ async fn every_page_renders_with_nothing_blocked_by_its_security_policy() {
     let base = app.addr.clone();
     let env = vec![("PAGES", pages.to_string())];
     let result = tokio::task::spawn_blocking(move || run_spec(&base, "security_policy", &env)).await.unwrap();
-    assert_eq!(result["opened"], 10);
+    assert_eq!(result["opened"], 11);
     assert_eq!(result["guard"], json!(["img-src", "script-src-elem", "style-src-elem"]));
 }
 
