@@ -209,7 +209,8 @@ struct NewStaffRow {
 /// Reads, checks and (unless `dry_run` or an error) writes a file, as `user` (an admin; the rows must
 /// lie in their region). `progress(done, total)` is called while rows are written.
 pub async fn run(
-    state: &crate::state::AppState,
+    database: &crate::db::Db,
+    now: chrono::DateTime<chrono::Utc>,
     user: &StaffUser,
     kind: Kind,
     bytes: &[u8],
@@ -226,22 +227,22 @@ pub async fn run(
         Kind::Staff => "staff",
     };
     let mut report = Report { kind: name, dry_run, rows: table.rows.len(), created: 0, errors: vec![] };
-    let db = &state.db.conn;
+    let db = &database.conn;
     let mut regions = Regions::new(repo::regions::all_under(db, &user.scope.region_path).await?);
-    let (plan, errors) = check(state, kind, &table, &mut regions).await?;
+    let (plan, errors) = check(db, kind, &table, &mut regions).await?;
     report.errors = errors;
     if dry_run || !report.errors.is_empty() {
         return Ok(report);
     }
-    let tx = state.db.begin().await?;
-    report.created = write(&*tx, state.now(), user, plan, &mut regions, &mut progress).await?;
+    let tx = database.begin().await?;
+    report.created = write(&*tx, now, user, plan, &mut regions, &mut progress).await?;
     tx.commit().await?;
     tracing::info!(kind = name, rows = report.created, by = user.id, "import written");
     Ok(report)
 }
 
-async fn check(
-    state: &crate::state::AppState,
+async fn check<C: ConnectionTrait>(
+    db: &C,
     kind: Kind,
     table: &Table,
     regions: &mut Regions,
@@ -262,7 +263,6 @@ async fn check(
         return Ok((Plan::Regions(vec![]), errors.0));
     }
     let rows = table.rows.iter().enumerate().map(|(i, cells)| Row { number: i + 2, cells, columns: &columns });
-    let db = &state.db.conn;
     let plan = match kind {
         Kind::Regions => {
             let mut planned = vec![];

@@ -315,3 +315,54 @@ async fn the_demo_county_is_seeded_from_the_standard_catalogue() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_county_is_imported_from_spreadsheets_on_the_command_line_with_dry_runs_first() {
+    let url = fresh_database_url().await;
+    minsheng(&["migrate", "--database", &url], &[]);
+    minsheng(&["admin", "create-region", "--name", "测试县", "--level", "county", "--database", &url], &[]);
+    let dir = std::env::temp_dir().join(format!("ms-import-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let regions = dir.join("regions.csv");
+    std::fs::write(&regions, "名称,层级,上级\n青山镇,乡镇,测试县\n青山村,村,青山镇\n一组,网格,青山村\n").unwrap();
+    let units = dir.join("units.csv");
+    std::fs::write(&units, "单位名称,所属区域,层级,类型,电话\n青山村村民委员会,青山村,村级,村民委员会,\n").unwrap();
+    let staff = dir.join("staff.csv");
+    std::fs::write(&staff, "用户名,姓名,手机号,角色,单位\nqingshan,青山干部,13900009999,承办干部,青山村村民委员会\n")
+        .unwrap();
+    let path = |p: &std::path::PathBuf| p.display().to_string();
+
+    // Units before their regions exist: the dry run names the row and column, and writes nothing.
+    let early = Command::new(env!("CARGO_BIN_EXE_minsheng"))
+        .args(["admin", "import", &path(&units), "--kind", "units", "--dry-run", "--database", &url])
+        .output()
+        .unwrap();
+    assert!(!early.status.success());
+    let said = String::from_utf8_lossy(&early.stdout);
+    assert!(said.contains("row 2 [所属区域]") && said.contains("找不到区域"), "{said}");
+
+    let out =
+        minsheng(&["admin", "import", &path(&regions), "--kind", "regions", "--dry-run", "--database", &url], &[]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("3 rows checked"));
+    for (file, kind) in [(&regions, "regions"), (&units, "units"), (&staff, "staff")] {
+        let out = minsheng(&["admin", "import", &path(file), "--kind", kind, "--database", &url], &[]);
+        assert!(String::from_utf8_lossy(&out.stdout).contains("rows imported"), "{kind}");
+    }
+    let db = Db::connect(&url, 2).await.unwrap();
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            let row = db.conn.query_one_raw(sea_orm::Statement::from_string(db.backend(), sql)).await.unwrap().unwrap();
+            row.try_get_by_index::<i64>(0).unwrap()
+        }
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM regions").await, 4);
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM staff s JOIN units u ON u.id = s.unit_id WHERE s.username = 'qingshan' AND u.name = '青山村村民委员会'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM audit_log WHERE actor_name = '命令行导入'").await, 5);
+}
