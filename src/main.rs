@@ -224,7 +224,7 @@ async fn import_file(settings: Settings, file: &str, kind: &str, dry_run: bool) 
     };
     let terminal = std::io::stderr().is_terminal();
     let progress = |done: usize, total: usize| {
-        if terminal && (done % 50 == 0 || done == total) {
+        if terminal && (done.is_multiple_of(50) || done == total) {
             let width = 30;
             let filled = done * width / total.max(1);
             eprint!("\r[{}{}] {done}/{total}", "#".repeat(filled), " ".repeat(width - filled));
