@@ -40,7 +40,8 @@ pub async fn record<C: ConnectionTrait>(db: &C, e: NewEntry<'_>) -> Result<(), D
     Ok(())
 }
 
-#[derive(Default)]
+/// The filters of the audit list (also its query string).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct Filter {
     pub entity: Option<String>,
     pub entity_id: Option<String>,

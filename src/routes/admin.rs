@@ -9,9 +9,10 @@ use crate::domain::values::RegionLevel;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::Page;
+use crate::repo::audit::Filter;
 use crate::routes::body::JsonBody;
 use crate::services::cards::category_tree;
-use crate::services::directory::{self, AuditQuery, CategoryBody, RegionBody, StaffBody, UnitBody};
+use crate::services::directory::{self, CategoryBody, RegionBody, StaffBody, UnitBody};
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, patch, post, web};
 use serde::Deserialize;
@@ -189,7 +190,7 @@ async fn update_category(
 async fn audit(
     state: web::Data<AppState>,
     user: StaffUser,
-    q: web::Query<AuditQuery>,
+    q: web::Query<Filter>,
     page: Page,
 ) -> ApiResult<HttpResponse> {
     let (items, total) = directory::audit_list(&state, &user, &q, page).await?;

@@ -775,16 +775,6 @@ pub async fn update_category(state: &AppState, user: &StaffUser, code: &str, b: 
 
 // ---------------------------------------------------------------- audit list
 
-#[derive(Deserialize, Default)]
-pub struct AuditQuery {
-    pub entity: Option<String>,
-    pub entity_id: Option<String>,
-    pub actor_id: Option<i64>,
-    pub action: Option<String>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-}
-
 const ENTITIES: [&str; 4] = ["region", "unit", "staff", "category"];
 const ACTIONS: [&str; 6] = ["create", "update", "move", "deactivate", "reactivate", "reset_password"];
 
@@ -794,12 +784,7 @@ fn entry_json(e: AuditEntry) -> Value {
            "entity": e.entity, "entity_id": e.entity_id, "before": parse(e.before), "after": parse(e.after)})
 }
 
-pub async fn audit_list(
-    state: &AppState,
-    user: &StaffUser,
-    q: &AuditQuery,
-    page: Page,
-) -> ApiResult<(Vec<Value>, u64)> {
+pub async fn audit_list(state: &AppState, user: &StaffUser, q: &Filter, page: Page) -> ApiResult<(Vec<Value>, u64)> {
     user.require_any(&[Role::Inspector])?;
     let pick = |v: &Option<String>, allowed: &[&str], field: &str| -> ApiResult<Option<String>> {
         match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {

@@ -283,13 +283,7 @@ async fn the_standard_catalogue_loads_into_an_empty_county_once() {
     let said = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(said.contains("17 categories with 28 items"), "{said}");
     let db = Db::connect(&url, 2).await.unwrap();
-    let count = |sql: &'static str| {
-        let db = db.clone();
-        async move {
-            let row = db.conn.query_one_raw(sea_orm::Statement::from_string(db.backend(), sql)).await.unwrap().unwrap();
-            row.try_get_by_index::<i64>(0).unwrap()
-        }
-    };
+    let count = |sql: &'static str| count_in(&db, sql);
     assert_eq!(count("SELECT COUNT(*) FROM categories WHERE parent_code IS NULL").await, 17);
     assert_eq!(count("SELECT COUNT(*) FROM categories WHERE parent_code IS NOT NULL").await, 28);
     assert_eq!(count("SELECT COUNT(*) FROM sla_policies WHERE category_code IS NULL").await, 2, "the county defaults");
@@ -349,13 +343,7 @@ async fn a_county_is_imported_from_spreadsheets_on_the_command_line_with_dry_run
         assert!(String::from_utf8_lossy(&out.stdout).contains("rows imported"), "{kind}");
     }
     let db = Db::connect(&url, 2).await.unwrap();
-    let count = |sql: &'static str| {
-        let db = db.clone();
-        async move {
-            let row = db.conn.query_one_raw(sea_orm::Statement::from_string(db.backend(), sql)).await.unwrap().unwrap();
-            row.try_get_by_index::<i64>(0).unwrap()
-        }
-    };
+    let count = |sql: &'static str| count_in(&db, sql);
     assert_eq!(count("SELECT COUNT(*) FROM regions").await, 4);
     assert_eq!(
         count(
@@ -365,4 +353,10 @@ async fn a_county_is_imported_from_spreadsheets_on_the_command_line_with_dry_run
         1
     );
     assert_eq!(count("SELECT COUNT(*) FROM audit_log WHERE actor_name = '命令行导入'").await, 5);
+}
+
+/// One number from the database a command wrote to.
+async fn count_in(db: &Db, sql: &str) -> i64 {
+    let row = db.conn.query_one_raw(sea_orm::Statement::from_string(db.backend(), sql)).await.unwrap().unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
 }
