@@ -70,7 +70,11 @@ pub async fn recipients<C: ConnectionTrait>(
 
 /// A card's contacts as served at `at`: a cadre on leave is shown as their deputy, marked （代）. The
 /// printed snapshot is not rewritten, so the card shows the cadre again once the leave ends.
-pub async fn on_card<C: ConnectionTrait>(db: &C, mut contacts: Vec<Contact>, at: DateTime<Utc>) -> ApiResult<Vec<Contact>> {
+pub async fn on_card<C: ConnectionTrait>(
+    db: &C,
+    mut contacts: Vec<Contact>,
+    at: DateTime<Utc>,
+) -> ApiResult<Vec<Contact>> {
     for leave in repo::leaves::all_active(db, at).await? {
         let Some(away) = repo::staff::get(db, leave.staff_id).await? else { continue };
         let Some(phone) = away.phone.clone() else { continue };
@@ -124,9 +128,9 @@ async fn cadre_in_scope(state: &AppState, user: &StaffUser, id: i64) -> ApiResul
 fn time(raw: Option<&str>, field: &str, what: &str) -> ApiResult<DateTime<Utc>> {
     let raw = raw.map(str::trim).filter(|s| !s.is_empty());
     let raw = raw.ok_or_else(|| ApiError::validation(field, format!("请填写{what}")))?;
-    DateTime::parse_from_rfc3339(raw)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| ApiError::validation(field, format!("{what}格式不正确，应为 RFC 3339 时间，如 2026-12-08T08:00:00+08:00")))
+    DateTime::parse_from_rfc3339(raw).map(|t| t.with_timezone(&Utc)).map_err(|_| {
+        ApiError::validation(field, format!("{what}格式不正确，应为 RFC 3339 时间，如 2026-12-08T08:00:00+08:00"))
+    })
 }
 
 pub async fn create(state: &AppState, user: &StaffUser, staff_id: i64, b: &LeaveBody) -> ApiResult<Value> {

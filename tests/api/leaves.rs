@@ -14,9 +14,10 @@ const DEPUTY_PHONE: &str = "13900000399";
 async fn deputy(app: &TestApp) -> (i64, String) {
     let unit = app.unit_id("李家庄村村民委员会").await;
     let region_id = app.region_id("李家庄村").await;
-    let hash = minsheng::auth::password::hash(PASSWORD.to_string().into(), HashParams { memory_kib: 1024, iterations: 1 })
-        .await
-        .unwrap();
+    let hash =
+        minsheng::auth::password::hash(PASSWORD.to_string().into(), HashParams { memory_kib: 1024, iterations: 1 })
+            .await
+            .unwrap();
     let s = repo::staff::NewStaff {
         username: "lijiazhuang2",
         name: "王副主任",
@@ -148,7 +149,13 @@ async fn cancelling_a_leave_restores_routing_at_once_and_get_lists_it() {
     assert_eq!(list["items"][0]["id"], id);
     assert_eq!(list["items"][0]["deputy"]["name"], "王副主任");
 
-    let r = app.client.delete(app.url(&format!("/api/v1/staff/{cadre}/leaves/{id}"))).bearer_auth(&admin).send().await.unwrap();
+    let r = app
+        .client
+        .delete(app.url(&format!("/api/v1/staff/{cadre}/leaves/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
     assert!(v["cancelled_at"].is_string(), "{v}");
@@ -160,7 +167,13 @@ async fn cancelling_a_leave_restores_routing_at_once_and_get_lists_it() {
     assert_eq!(dispatch_sms_to(&app, &no).await, vec!["13900000301".to_string()]);
 
     // Cancelling twice is a conflict.
-    let r = app.client.delete(app.url(&format!("/api/v1/staff/{cadre}/leaves/{id}"))).bearer_auth(&admin).send().await.unwrap();
+    let r = app
+        .client
+        .delete(app.url(&format!("/api/v1/staff/{cadre}/leaves/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
     error_of(r, StatusCode::CONFLICT).await;
 }
 
@@ -175,13 +188,34 @@ async fn overlapping_bad_and_out_of_scope_leaves_are_refused_and_write_nothing()
 
     let now = app.state.now();
     let cases = [
-        (json!({"from": "明天", "to": (now + Duration::days(1)).to_rfc3339(), "deputy_id": deputy_id, "reason": "病假"}), "from"),
-        (json!({"from": now.to_rfc3339(), "to": (now - Duration::hours(2)).to_rfc3339(), "deputy_id": deputy_id, "reason": "病假"}), "to"),
-        (json!({"from": (now - Duration::days(3)).to_rfc3339(), "to": (now - Duration::days(1)).to_rfc3339(), "deputy_id": deputy_id, "reason": "病假"}), "to"),
-        (json!({"from": now.to_rfc3339(), "to": (now + Duration::days(200)).to_rfc3339(), "deputy_id": deputy_id, "reason": "病假"}), "to"),
-        (json!({"from": now.to_rfc3339(), "to": (now + Duration::days(1)).to_rfc3339(), "deputy_id": cadre, "reason": "病假"}), "deputy_id"),
-        (json!({"from": now.to_rfc3339(), "to": (now + Duration::days(1)).to_rfc3339(), "reason": "病假"}), "deputy_id"),
-        (json!({"from": now.to_rfc3339(), "to": (now + Duration::days(1)).to_rfc3339(), "deputy_id": deputy_id, "reason": " "}), "reason"),
+        (
+            json!({"from": "明天", "to": (now + Duration::days(1)).to_rfc3339(), "deputy_id": deputy_id, "reason": "病假"}),
+            "from",
+        ),
+        (
+            json!({"from": now.to_rfc3339(), "to": (now - Duration::hours(2)).to_rfc3339(), "deputy_id": deputy_id, "reason": "病假"}),
+            "to",
+        ),
+        (
+            json!({"from": (now - Duration::days(3)).to_rfc3339(), "to": (now - Duration::days(1)).to_rfc3339(), "deputy_id": deputy_id, "reason": "病假"}),
+            "to",
+        ),
+        (
+            json!({"from": now.to_rfc3339(), "to": (now + Duration::days(200)).to_rfc3339(), "deputy_id": deputy_id, "reason": "病假"}),
+            "to",
+        ),
+        (
+            json!({"from": now.to_rfc3339(), "to": (now + Duration::days(1)).to_rfc3339(), "deputy_id": cadre, "reason": "病假"}),
+            "deputy_id",
+        ),
+        (
+            json!({"from": now.to_rfc3339(), "to": (now + Duration::days(1)).to_rfc3339(), "reason": "病假"}),
+            "deputy_id",
+        ),
+        (
+            json!({"from": now.to_rfc3339(), "to": (now + Duration::days(1)).to_rfc3339(), "deputy_id": deputy_id, "reason": " "}),
+            "reason",
+        ),
     ];
     for (body, field) in cases {
         let e = error_of(record(&app, &admin, cadre, &body).await, StatusCode::BAD_REQUEST).await;

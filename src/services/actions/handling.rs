@@ -90,7 +90,9 @@ async fn give(
     });
     let category = repo::catalog::category(db, &t.category_code).await?.map(|c| c.name).unwrap_or_default();
     let village = repo::regions::get(db, t.region_id).await?.map(|r| r.name).unwrap_or_default();
-    for (phone, staff) in leaves::recipients(db, unit_recipients(db, unit.id, assignee.map(|s| s.id)).await?, now).await? {
+    for (phone, staff) in
+        leaves::recipients(db, unit_recipients(db, unit.id, assignee.map(|s| s.id)).await?, now).await?
+    {
         let notice = OrderNotice::Assignment {
             category: category.clone(),
             village: village.clone(),
