@@ -109,6 +109,8 @@ async fn during_a_leave_new_orders_sms_and_card_go_to_the_deputy_and_come_back_w
     let contacts = card_contacts(&app).await;
     assert!(contacts.iter().any(|c| c["name"] == "王副主任（代）" && c["phone"] == DEPUTY_PHONE), "{contacts:?}");
     assert!(!contacts.iter().any(|c| c["phone"] == "13900000301"), "{contacts:?}");
+    let page = app.get(&format!("/c/{}", app.card("李家庄村")), None).await.text().await.unwrap();
+    assert!(page.contains("王副主任（代）"), "the card page shows the deputy");
 
     // Past the end of the leave: back to the cadre.
     app.state.time.advance(Duration::days(4));
@@ -118,6 +120,8 @@ async fn during_a_leave_new_orders_sms_and_card_go_to_the_deputy_and_come_back_w
     assert!(dispatch_event(&t)["data"].get("on_behalf_of").is_none());
     let contacts = card_contacts(&app).await;
     assert!(contacts.iter().any(|c| c["name"] == "李长河" && c["phone"] == "13900000301"), "{contacts:?}");
+    let page = app.get(&format!("/c/{}", app.card("李家庄村")), None).await.text().await.unwrap();
+    assert!(page.contains("李长河") && !page.contains("王副主任（代）"));
 }
 
 #[tokio::test]
