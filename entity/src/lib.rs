@@ -21,6 +21,7 @@ pub mod sms_attempts;
 pub mod sms_opt_outs;
 pub mod sms_replies;
 pub mod staff;
+pub mod staff_leaves;
 pub mod ticket_counters;
 pub mod tickets;
 pub mod units;

@@ -10,6 +10,7 @@ mod m20261123_000009_visits;
 mod m20261206_000010_security;
 mod m20261207_000011_category_unit;
 mod m20261208_000012_administration;
+mod m20261209_000013_staff_leaves;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000010_security::Migration),
             Box::new(m20261207_000011_category_unit::Migration),
             Box::new(m20261208_000012_administration::Migration),
+            Box::new(m20261209_000013_staff_leaves::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ pub mod cards;
 pub mod catalog;
 pub mod evidence;
 pub mod idempotency;
+pub mod leaves;
 pub mod lookup;
 pub mod outbox;
 pub mod regions;

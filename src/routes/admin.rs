@@ -13,8 +13,9 @@ use crate::repo::audit::Filter;
 use crate::routes::body::JsonBody;
 use crate::services::cards::category_tree;
 use crate::services::directory::{self, CategoryBody, RegionBody, StaffBody, UnitBody};
+use crate::services::leaves::{self, LeaveBody};
 use crate::state::AppState;
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -167,6 +168,31 @@ async fn reset_password(state: web::Data<AppState>, user: StaffUser, id: web::Pa
     Ok(HttpResponse::Ok().json(directory::reset_password(&state, &user, *id).await?))
 }
 
+#[post("/staff/{id}/leaves")]
+async fn create_leave(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    id: web::Path<i64>,
+    b: JsonBody<LeaveBody>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Created().json(leaves::create(&state, &user, *id, &b).await?))
+}
+
+#[get("/staff/{id}/leaves")]
+async fn list_leaves(state: web::Data<AppState>, user: StaffUser, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(leaves::list(&state, &user, *id).await?))
+}
+
+#[delete("/staff/{id}/leaves/{leave_id}")]
+async fn cancel_leave(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    path: web::Path<(i64, i64)>,
+) -> ApiResult<HttpResponse> {
+    let (id, leave_id) = path.into_inner();
+    Ok(HttpResponse::Ok().json(leaves::cancel(&state, &user, id, leave_id).await?))
+}
+
 #[post("/categories")]
 async fn create_category(
     state: web::Data<AppState>,
@@ -209,6 +235,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(create_staff)
         .service(update_staff)
         .service(reset_password)
+        .service(create_leave)
+        .service(list_leaves)
+        .service(cancel_leave)
         .service(create_category)
         .service(update_category)
         .service(audit);

@@ -10,6 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::cards::Card;
 use crate::repo::regions::Region;
+use crate::services::leaves;
 use crate::state::AppState;
 use sea_orm::ConnectionTrait;
 use serde::Serialize;
@@ -240,7 +241,7 @@ pub async fn lookup(state: &AppState, code: &str) -> ApiResult<CardLookup> {
         village: json!({"id": village.id, "name": village.name}),
         township: at(RegionLevel::Township),
         county: at(RegionLevel::County),
-        contacts: serde_json::from_str(&card.contacts).unwrap_or_default(),
+        contacts: leaves::on_card(db, serde_json::from_str(&card.contacts).unwrap_or_default(), state.now()).await?,
         hotline: card.hotline,
         categories: category_tree(db).await?,
     })))

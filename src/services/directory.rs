@@ -575,7 +575,9 @@ pub async fn update_staff(state: &AppState, user: &StaffUser, id: i64, b: &Staff
     if let Some(u) = b.unit_id {
         after.unit_id = staff_unit(state, user, u).await?.map(|u| u.id);
     }
-    if after.roles.contains(&Role::Cadre) && after.unit_id.is_none() {
+    // Checked when roles or unit change (a grid worker kept from before may be a cadre without one).
+    let reassigned = after.roles != before.roles || after.unit_id != before.unit_id;
+    if reassigned && after.roles.contains(&Role::Cadre) && after.unit_id.is_none() {
         return Err(ApiError::validation("unit_id", "承办人须属于一个承办单位"));
     }
     if let Some(p) = &b.phone {
@@ -775,8 +777,8 @@ pub async fn update_category(state: &AppState, user: &StaffUser, code: &str, b: 
 
 // ---------------------------------------------------------------- audit list
 
-const ENTITIES: [&str; 4] = ["region", "unit", "staff", "category"];
-const ACTIONS: [&str; 6] = ["create", "update", "move", "deactivate", "reactivate", "reset_password"];
+const ENTITIES: [&str; 5] = ["region", "unit", "staff", "category", "leave"];
+const ACTIONS: [&str; 7] = ["create", "update", "move", "deactivate", "reactivate", "reset_password", "cancel"];
 
 fn entry_json(e: AuditEntry) -> Value {
     let parse = |t: Option<String>| t.and_then(|t| serde_json::from_str::<Value>(&t).ok());

@@ -12,6 +12,7 @@ pub mod directory;
 pub mod fields;
 pub mod import;
 pub mod intake;
+pub mod leaves;
 pub mod ledger;
 pub mod order_view;
 pub mod orders;

@@ -269,6 +269,10 @@ async fn deactivating_a_staff_member_stops_their_tokens_at_once_and_keeps_their_
     let entries = audit(&app, &admin, &format!("&entity=staff&entity_id={id}")).await;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["action"], "deactivate");
+    // A grid worker kept from before (a cadre without a unit) can still be deactivated.
+    let grid = app.count("SELECT id FROM staff WHERE username = 'wg-shiqiao'").await;
+    let off = ok(patch(&app, &format!("/api/v1/staff/{grid}"), &admin, &json!({"active": false})).await).await;
+    assert_eq!(off["active"], false);
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ mod health;
 mod helpers;
 mod imports;
 mod intake;
+mod leaves;
 mod ledger;
 mod limits;
 mod loop_;

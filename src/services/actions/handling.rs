@@ -13,6 +13,7 @@ use crate::repo::assignments::AssignmentPatch;
 use crate::repo::assignments::{Assignment, NewAssignment};
 use crate::repo::regions::Unit;
 use crate::repo::staff::Staff;
+use crate::services::leaves;
 use crate::services::orders::{assignment_deadlines, fmt_local};
 use crate::services::tickets::Loaded;
 use crate::sms::templates;
@@ -63,10 +64,21 @@ async fn give(
     let db = &state.db.conn;
     let t = &l.ticket;
     let dl = assignment_deadlines(state, db, t, now).await?;
+    // A cadre on leave: the order goes to their deputy, and the ledger says on whose behalf.
+    let deputy = match assignee {
+        Some(s) => leaves::stand_in(db, s, now).await?,
+        None => None,
+    };
+    let on_behalf_of = deputy.as_ref().and(assignee);
+    let assignee = deputy.as_ref().or(assignee);
     let mut fx = Effects::new(true);
     fx.data = json!({"unit_id": unit.id, "unit_name": unit.name, "assignee_id": assignee.map(|s| s.id),
                      "assignee_name": assignee.map(|s| s.name.clone()),
                      "respond_by": dl.respond_by, "progress_by": dl.progress_by, "resolve_by": dl.resolve_by});
+    if let (Some(away), Some(obj)) = (on_behalf_of, fx.data.as_object_mut()) {
+        obj.insert("on_behalf_of".into(), json!({"id": away.id, "name": away.name}));
+        obj.insert("on_behalf_label".into(), json!(format!("（代{}办理）", away.name)));
+    }
     fx.new_assignment = Some(NewAssignment {
         ticket_id: t.id,
         unit_id: unit.id,
@@ -78,7 +90,9 @@ async fn give(
     });
     let category = repo::catalog::category(db, &t.category_code).await?.map(|c| c.name).unwrap_or_default();
     let village = repo::regions::get(db, t.region_id).await?.map(|r| r.name).unwrap_or_default();
-    for (phone, staff) in unit_recipients(db, unit.id, assignee.map(|s| s.id)).await? {
+    for (phone, staff) in
+        leaves::recipients(db, unit_recipients(db, unit.id, assignee.map(|s| s.id)).await?, now).await?
+    {
         let notice = OrderNotice::Assignment {
             category: category.clone(),
             village: village.clone(),
