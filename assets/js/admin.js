@@ -95,6 +95,7 @@
           $('#import-result').textContent = '已导入' + KINDS[k] + r.created + '条（共' + r.rows + '行）。' + (k === 'staff' ? '导入的人员还没有密码，请在「人员」中为上岗的人重置密码。' : '');
           $('#import-result').hidden = false;
           $('#import-file').value = '';
+          $('#import-name').textContent = '未选择文件';
         }
       } catch (e) {
         checked = null;
@@ -108,6 +109,8 @@
 
     importForm.addEventListener('change', (ev) => {
       if (ev.target.name === 'kind') $('#import-template').textContent = '下载「' + KINDS[kind()] + '」模板';
+      const f = $('#import-file').files[0];
+      $('#import-name').textContent = f ? f.name : '未选择文件';
       importReset();
     });
     $('#import-check').addEventListener('click', () => sendImport(true));

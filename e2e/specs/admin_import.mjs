@@ -37,6 +37,7 @@ run(async (browser) => {
   assert(file.suggestedFilename().endsWith('.xlsx'), 'the template downloads as XLSX');
 
   await page.setInputFiles('#import-file', bad);
+  assert((await page.textContent('#import-name')) === 'staff-bad.csv', 'the chosen file is named');
   await page.click('#import-check');
   await page.waitForSelector('#import-errors:not([hidden]) tbody tr');
   const rows = await page.$$eval('#import-errors tbody tr', (trs) => trs.map((tr) => Array.from(tr.cells).map((c) => c.textContent)));

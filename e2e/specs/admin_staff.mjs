@@ -27,6 +27,7 @@ run(async (browser) => {
   await page.waitForSelector('[data-field=username] .field-msg:not([hidden])');
   const taken = await page.textContent('[data-field=username] .field-msg');
   assert(/用户名/.test(taken), `taken username explained: ${taken}`);
+  await shot(page, 'admin-staff-form');
   await page.fill('#sf-username', USER);
   await page.click('#staff-form button[type=submit]');
   await page.waitForSelector('#staff-secret:not([hidden]) #temp-password');
