@@ -205,7 +205,11 @@
     else if (k === '3') check('satisfaction', 'dissatisfied');
   });
 
+  // A temporary password is changed on the console's form first (the session is the same).
+  Staff.onPasswordRequired(function () { location.href = '/console/'; });
+
   async function start() {
+    if (Staff.mustChangePassword()) { location.href = '/console/'; return; }
     show(true);
     try { await load(); $('queue').focus(); } catch (e) { status(e.message, true); }
   }

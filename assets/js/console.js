@@ -47,9 +47,11 @@
   const logout = Staff.logout;
 
   function show(view) {
-    for (const v of ['login', 'list', 'detail', 'new', 'unreachable', 'sla']) $('#' + v + '-view').hidden = v !== view;
+    for (const v of ['login', 'password', 'list', 'detail', 'new', 'unreachable', 'sla', 'import', 'staff', 'audit']) $('#' + v + '-view').hidden = v !== view;
     closePicker();
     Staff.nav(view === 'detail' ? 'list' : view);
+    // Nothing else opens until a temporary password is replaced.
+    if (view === 'password') $('#nav').hidden = true;
   }
 
   // --- reference data for filters and forms ---
@@ -876,6 +878,28 @@
     } catch (e) { err.textContent = (e && e.message) || '登录失败'; err.hidden = false; }
   });
   $('#logout').addEventListener('click', logout);
+  $('#password-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    const err = $('#password-error');
+    err.hidden = true;
+    for (const n of ['old_password', 'new_password', 'repeat']) clearMsg(form, n);
+    if (!check(form)) return;
+    const nw = form.new_password.value;
+    if ([...nw].length < 10) { fieldMsg(form, 'new_password', '新密码须为10到128个字符'); form.new_password.focus(); return; }
+    if (nw !== form.repeat.value) { fieldMsg(form, 'repeat', '两次输入的新密码不一致'); form.repeat.focus(); return; }
+    const button = $('button[type=submit]', form);
+    button.disabled = true;
+    try {
+      await Staff.changePassword(form.old_password.value, nw);
+      form.reset();
+      lookups = null;
+      route();
+    } catch (e) {
+      if (!(e && e.field && fieldMsg(form, e.field, e.message))) { err.textContent = (e && e.message) || '修改失败，请重试'; err.hidden = false; }
+    } finally { button.disabled = false; }
+  });
+  Staff.onPasswordRequired(() => show('password'));
   // On a phone the filters fold away until asked for.
   if (window.matchMedia('(max-width: 760px)').matches) $('#filter-box').open = false;
   $('#filters').addEventListener('submit', (ev) => { ev.preventDefault(); listPage = 1; loadList(); });
@@ -910,9 +934,18 @@
     });
   }
 
+  const admin = window.Admin.init({ $, $$, esc, time, opt, show, check, fieldMsg, clearMsg, loadLookups: () => loadLookups(), ACTION_LABEL: ACTION });
+
   function route() {
     if (!Staff.session()) return show('login');
+    if (Staff.mustChangePassword()) {
+      show('password');
+      return $('#pw-old').focus();
+    }
     const h = location.hash || '#/';
+    if (h === '#/import') return admin.showImport();
+    if (h === '#/staff') return admin.showStaff();
+    if (h === '#/audit') return admin.showAudit();
     const m = h.match(/^#\/t\/([0-9-]+)$/);
     if (m) return loadDetail(m[1]);
     if (h === '#/new') return showNew();

@@ -10,6 +10,7 @@
   let session = null;
   try { session = JSON.parse(store.getItem(KEY) || 'null'); } catch (e) { session = null; }
   const outs = [];
+  const passwordNeeded = [];
   let refreshing = null;
 
   function refreshed() {
@@ -55,17 +56,37 @@
     if (r.status === 401) { if (session === used) logout(); throw { message: '登录已过期，请重新登录' }; }
     if (r.status === 204) return null;
     const data = await r.json().catch(() => ({}));
-    if (!r.ok) throw (data.error || { message: '请求失败（' + r.status + '）' });
+    if (!r.ok) {
+      const err = data.error || { message: '请求失败（' + r.status + '）' };
+      // A temporary password opens nothing but the form that changes it.
+      if (err.code === 'password_change_required' && session && session === used) {
+        session.staff.must_change_password = true;
+        store.setItem(KEY, JSON.stringify(session));
+        passwordNeeded.forEach((f) => f());
+      }
+      err.status = r.status;
+      err.body = data;
+      throw err;
+    }
     return data;
+  }
+
+  function keep(data) {
+    session = { access_token: data.access_token, refresh_token: data.refresh_token, staff: data.staff };
+    store.setItem(KEY, JSON.stringify(session));
+    return session;
   }
 
   async function login(username, password) {
     const r = await fetch('/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: username, password: password }) });
     const data = await r.json().catch(() => ({}));
     if (!r.ok) throw (data.error || { message: '登录失败' });
-    session = { access_token: data.access_token, refresh_token: data.refresh_token, staff: data.staff };
-    store.setItem(KEY, JSON.stringify(session));
-    return session;
+    return keep(data);
+  }
+
+  /// Replaces the password; the answer is a new login (the old tokens end), kept like one.
+  async function changePassword(oldPassword, newPassword) {
+    return keep(await api('POST', '/api/v1/auth/password', { old_password: oldPassword, new_password: newPassword }));
   }
 
   const ROLE = { admin: '管理员', operator: '首问登记员', dispatcher: '派单员', cadre: '承办干部', caller: '回访员', leader: '领导', inspector: '纪委监督' };
@@ -78,6 +99,10 @@
     api,
     login,
     logout,
+    changePassword,
+    /// Whether the signed-in person must replace a temporary password before anything else.
+    mustChangePassword: () => !!session && !!session.staff.must_change_password,
+    onPasswordRequired: (f) => { passwordNeeded.push(f); },
     onLogout: (f) => { outs.push(f); },
     /// Who is signed in, as the header shows it.
     who: () => (session ? session.staff.name + '（' + session.staff.roles.map((r) => ROLE[r] || r).join('、') + '）' : ''),

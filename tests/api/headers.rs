@@ -156,6 +156,7 @@ async fn other_answers_carry_nosniff_and_no_page_policy() {
         ("/assets/css/app.css".to_string(), StatusCode::OK),
         ("/assets/js/intake.js".to_string(), StatusCode::OK),
         ("/assets/js/worklink.js".to_string(), StatusCode::OK),
+        ("/assets/js/admin.js".to_string(), StatusCode::OK),
         ("/assets/nothing.js".to_string(), StatusCode::NOT_FOUND),
         ("/metrics".to_string(), StatusCode::OK),
     ] {
