@@ -15,6 +15,8 @@ pub struct Model {
     /// The unit that handles this category at its level, when the county names one (a county
     /// department for a county-level category); children without one inherit their parent's.
     pub unit_id: Option<i64>,
+    /// A card intake in this category is dispatched at once to the suggested unit, by the system.
+    pub auto_dispatch: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -130,7 +130,7 @@ fn history() -> Vec<(i64, Step)> {
                 body: json!({"result": "已更换灯泡，两盏路灯恢复照明"}),
             },
         ),
-        // 3: closed after a satisfied visit.
+        // 3: closed after a satisfied visit; 环境卫生 is dispatched by the system to the village committee.
         (
             2 * d + 6 * h,
             Card {
@@ -140,11 +140,6 @@ fn history() -> Vec<(i64, Step)> {
                 text: "垃圾桶满了三天没人清运",
                 phone: "13700000004",
             },
-        ),
-        (2 * d + 6 * h - 10, Act { ticket: 3, who: "operator", action: "register", body: json!({}) }),
-        (
-            2 * d + 6 * h - 20,
-            Act { ticket: 3, who: "dispatcher", action: "dispatch", body: json!({"unit": "杏花村村民委员会"}) },
         ),
         (2 * d + 5 * h, accept(3, "xinghua")),
         (

@@ -74,6 +74,7 @@ pub async fn save_category<C: ConnectionTrait>(db: &C, c: &Category) -> Result<(
         sort: Set(c.sort),
         active: Set(c.active),
         unit_id: Set(c.unit_id),
+        auto_dispatch: Set(c.auto_dispatch),
     }
     .update(db)
     .await?;
@@ -84,23 +85,17 @@ pub async fn category<C: ConnectionTrait>(db: &C, code: &str) -> Result<Option<C
     categories::Entity::find_by_id(code.to_string()).one(db).await
 }
 
-pub async fn insert_category<C: ConnectionTrait>(
-    db: &C,
-    code: &str,
-    name: &str,
-    parent: Option<&str>,
-    level: &str,
-    sort: i32,
-    unit_id: Option<i64>,
-) -> Result<Category, DbErr> {
+/// Inserts a new category as given (`active` as the caller sets it).
+pub async fn insert_category<C: ConnectionTrait>(db: &C, c: Category) -> Result<Category, DbErr> {
     categories::ActiveModel {
-        code: Set(code.into()),
-        name: Set(name.into()),
-        parent_code: Set(parent.map(str::to_string)),
-        level: Set(level.into()),
-        sort: Set(sort),
-        active: Set(true),
-        unit_id: Set(unit_id),
+        code: Set(c.code),
+        name: Set(c.name),
+        parent_code: Set(c.parent_code),
+        level: Set(c.level),
+        sort: Set(c.sort),
+        active: Set(c.active),
+        unit_id: Set(c.unit_id),
+        auto_dispatch: Set(c.auto_dispatch),
     }
     .insert(db)
     .await

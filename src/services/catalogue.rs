@@ -28,6 +28,10 @@ pub struct Entry {
     /// The county department (a unit's name) that handles it at county level, if the county has it.
     pub department: Option<String>,
     pub policy: Option<PolicySpec>,
+    /// A card intake in it is dispatched at once to the suggested unit (its items inherit nothing:
+    /// each says so itself).
+    #[serde(default)]
+    pub auto_dispatch: bool,
     #[serde(default)]
     pub items: Vec<Entry>,
 }
@@ -102,7 +106,17 @@ pub async fn load<C: ConnectionTrait>(db: &C, text: &str) -> anyhow::Result<Load
                 Some(name) => repo::regions::active_unit_named(db, name).await?.map(|u| u.id),
                 None => None,
             };
-            repo::catalog::insert_category(db, &entry.code, &entry.name, parent, &entry.level, sort, unit).await?;
+            let row = repo::catalog::Category {
+                code: entry.code.clone(),
+                name: entry.name.clone(),
+                parent_code: parent.map(str::to_string),
+                level: entry.level.clone(),
+                sort,
+                active: true,
+                unit_id: unit,
+                auto_dispatch: entry.auto_dispatch,
+            };
+            repo::catalog::insert_category(db, row).await?;
             sort += 1;
             if parent.is_some() {
                 loaded.items += 1;

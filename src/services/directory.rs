@@ -132,7 +132,7 @@ pub fn staff_json(s: &Staff) -> Value {
 
 pub fn category_json(c: &Category) -> Value {
     json!({"code": c.code, "name": c.name, "parent_code": c.parent_code, "level": c.level, "sort": c.sort,
-           "unit_id": c.unit_id, "active": c.active})
+           "unit_id": c.unit_id, "active": c.active, "auto_dispatch": c.auto_dispatch})
 }
 
 /// What an update did: `deactivate`/`reactivate` when only the active flag moved that way.
@@ -654,6 +654,8 @@ pub struct CategoryBody {
     #[serde(default, deserialize_with = "nullable")]
     pub unit_id: Option<Option<i64>>,
     pub active: Option<bool>,
+    /// A card intake in this category is dispatched at once to the suggested unit.
+    pub auto_dispatch: Option<bool>,
 }
 
 fn category_code(raw: &str) -> ApiResult<String> {
@@ -708,17 +710,17 @@ pub async fn create_category(state: &AppState, user: &StaffUser, b: &CategoryBod
     if repo::catalog::category(&*tx, &code).await?.is_some() {
         return Err(duplicate("code", CODE_TAKEN));
     }
-    let c = repo::catalog::insert_category(
-        &*tx,
-        &code,
-        &name,
-        parent.as_deref(),
-        level.as_str(),
-        b.sort.unwrap_or(0),
+    let row = repo::catalog::Category {
+        code: code.clone(),
+        name,
+        parent_code: parent,
+        level: level.as_str().to_string(),
+        sort: b.sort.unwrap_or(0),
+        active: true,
         unit_id,
-    )
-    .await
-    .map_err(|e| unique_or(e, "code", CODE_TAKEN))?;
+        auto_dispatch: b.auto_dispatch.unwrap_or(false),
+    };
+    let c = repo::catalog::insert_category(&*tx, row).await.map_err(|e| unique_or(e, "code", CODE_TAKEN))?;
     let after = category_json(&c);
     let change = Change {
         action: "create",
@@ -758,6 +760,9 @@ pub async fn update_category(state: &AppState, user: &StaffUser, code: &str, b: 
     }
     if let Some(a) = b.active {
         after.active = a;
+    }
+    if let Some(a) = b.auto_dispatch {
+        after.auto_dispatch = a;
     }
     let now = state.now();
     let tx = state.db.begin().await?;

@@ -1,6 +1,7 @@
 //! Intake: a villager files a request from a card (public), or staff register a phone-in or walk-in
 //! request. One transaction creates the ticket, its ledger event(s), the repeat link and the
 //! confirmation SMS, and stores the answer under the Idempotency-Key.
+use super::actions::handling;
 use super::change::{self, Effects};
 use crate::auth::{Caller, StaffUser, VillagerUser};
 use crate::domain::ids::{CardCode, TicketNo};
@@ -439,15 +440,20 @@ async fn create(
         repo::tickets::bump_repeat_count(&*tx, first.id).await?;
     }
     repo::uploads::attach(&*tx, &i.upload_ids, ticket.id).await?;
-    if staff.is_some() {
-        // Staff registration is the first registration (首问登记): the ticket starts registered,
-        // through the same door as the desk's `register`.
+    // Staff registration is the first registration (首问登记): the ticket starts registered,
+    // through the same door as the desk's `register`.
+    let registration = || {
         let data = json!({"category": i.category.code, "kind": i.kind.as_str(), "priority": i.priority.as_str(),
                           "late": now > received + Duration::minutes(policy.register_minutes)});
         let mut fx = Effects::entry(true, None, data);
         fx.patch.registered_at = Some(now);
         fx.patch.dispatch_by = Some(Some(now + Duration::minutes(policy.dispatch_minutes)));
-        ticket = change::commit_in(state, &*tx, &ticket, Action::Register, actor, fx, now).await?;
+        fx
+    };
+    if staff.is_some() {
+        ticket = change::commit_in(state, &*tx, &ticket, Action::Register, actor, registration(), now).await?;
+    } else if i.card_id.is_some() && i.category.auto_dispatch {
+        ticket = handling::auto_dispatch(state, &*tx, ticket, registration(), now).await?;
     }
     let tracking_url = format!("{}/t/{}", state.public_url(), no.as_str());
     // Confirmations to one number are capped per day whoever files: a request typed with a

@@ -231,9 +231,17 @@ async fn the_suggested_unit_follows_the_categorys_level_and_the_tickets_village(
         (app.region_id("石桥村").await, "housing", "县住房和城乡建设局", "county"),
     ];
     // A county-level category naming no department: the county centre.
-    minsheng::repo::catalog::insert_category(&app.state.db.conn, "disaster", "防灾减灾", None, "county", 99, None)
-        .await
-        .unwrap();
+    let disaster = minsheng::repo::catalog::Category {
+        code: "disaster".into(),
+        name: "防灾减灾".into(),
+        parent_code: None,
+        level: "county".into(),
+        sort: 99,
+        active: true,
+        unit_id: None,
+        auto_dispatch: false,
+    };
+    minsheng::repo::catalog::insert_category(&app.state.db.conn, disaster).await.unwrap();
     cases.push((app.region_id("石桥村").await, "disaster", "县民生服务中心", "county"));
     for (i, (region, category, unit, level)) in cases.iter().enumerate() {
         let body = json!({"region_id": region, "channel": "hotline", "category": category, "kind": "help",

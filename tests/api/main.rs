@@ -2,6 +2,7 @@
 mod administration;
 mod architecture;
 mod auth;
+mod auto_dispatch;
 mod card_admin;
 mod card_render;
 mod card_scans;

@@ -4,6 +4,7 @@
 use super::{ActionBody, Effects, OrderNotice, optional, required, unit_recipients};
 use crate::auth::StaffUser;
 use crate::domain::roles::Role;
+use crate::domain::ticket::Action;
 use crate::domain::ticket::Status;
 use crate::domain::values::AssignmentStatus;
 use crate::error::codes;
@@ -13,13 +14,16 @@ use crate::repo::assignments::AssignmentPatch;
 use crate::repo::assignments::{Assignment, NewAssignment};
 use crate::repo::regions::Unit;
 use crate::repo::staff::Staff;
+use crate::repo::tickets::{Actor, Ticket};
+use crate::services::change;
 use crate::services::leaves;
-use crate::services::orders::{assignment_deadlines, fmt_local};
+use crate::services::orders::{assignment_deadlines, fmt_local, suggested_unit};
 use crate::services::tickets::Loaded;
 use crate::sms::templates;
 use crate::sms::values::OutboxKind;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 fn active(l: &Loaded) -> ApiResult<&Assignment> {
@@ -53,15 +57,15 @@ async fn target(state: &AppState, user: &StaffUser, body: &ActionBody) -> ApiRes
 
 /// A new assignment to `unit` with deadlines counted from `now`, and the SMS with the order link to
 /// whoever will hold it.
-async fn give(
+async fn give<C: ConnectionTrait>(
     state: &AppState,
-    user: &StaffUser,
+    db: &C,
+    dispatched_by: Option<i64>,
     l: &Loaded,
     unit: &Unit,
     assignee: Option<&Staff>,
     now: DateTime<Utc>,
 ) -> ApiResult<Effects> {
-    let db = &state.db.conn;
     let t = &l.ticket;
     let dl = assignment_deadlines(state, db, t, now).await?;
     // A cadre on leave: the order goes to their deputy, and the ledger says on whose behalf.
@@ -83,7 +87,7 @@ async fn give(
         ticket_id: t.id,
         unit_id: unit.id,
         assignee_id: assignee.map(|s| s.id),
-        dispatched_by: Some(user.id),
+        dispatched_by,
         escalated_from_id: None,
         reopened: l.status() == Status::Reopened || l.active().is_some_and(|a| a.reopened),
         deadlines: dl,
@@ -112,7 +116,7 @@ pub async fn dispatch(
 ) -> ApiResult<Effects> {
     let t = &l.ticket;
     let (unit, assignee) = target(state, user, body).await?;
-    let mut fx = give(state, user, l, &unit, assignee.as_ref(), now).await?;
+    let mut fx = give(state, &state.db.conn, Some(user.id), l, &unit, assignee.as_ref(), now).await?;
     fx.note = optional(&body.note, "note")?;
     if let Some(obj) = fx.data.as_object_mut() {
         obj.insert("late".into(), json!(t.dispatch_by.is_some_and(|by| now > by)));
@@ -126,6 +130,34 @@ pub async fn dispatch(
         fx.assignment_update = Some((a.id, AssignmentPatch::end(AssignmentStatus::Superseded, Some("改派"), now)));
     }
     Ok(fx)
+}
+
+/// 自动派单: a card intake in a category marked `auto_dispatch`, inside the intake's transaction. The
+/// system registers the ticket and gives it to the unit routing suggests (the category's default
+/// level applied to the village), both ledgered as done by the system; the cadres' SMS is queued in
+/// the same transaction. Without a suggested unit the ticket waits for a dispatcher, as any other.
+pub async fn auto_dispatch<C: ConnectionTrait>(
+    state: &AppState,
+    db: &C,
+    ticket: Ticket,
+    registration: Effects,
+    now: DateTime<Utc>,
+) -> ApiResult<Ticket> {
+    let Some(choice) = suggested_unit(db, &ticket).await? else {
+        tracing::warn!(ticket_no = %ticket.no, category = %ticket.category_code, "auto dispatch: no unit to suggest");
+        return Ok(ticket);
+    };
+    let Some(unit) = repo::regions::unit(db, choice.id).await?.filter(|u| u.active) else { return Ok(ticket) };
+    let ticket = change::commit_in(state, db, &ticket, Action::Register, Actor::system(), registration, now).await?;
+    let l = Loaded { ticket, assignments: vec![], unit_ids: vec![] };
+    let mut fx = give(state, db, None, &l, &unit, None, now).await?;
+    if let Some(obj) = fx.data.as_object_mut() {
+        obj.insert("auto".into(), json!(true));
+        obj.insert("late".into(), json!(false));
+    }
+    fx.patch.first_dispatched_at = Some(now);
+    fx.patch.dispatch_by = Some(None);
+    change::commit_in(state, db, &l.ticket, Action::Dispatch, Actor::system(), fx, now).await
 }
 
 /// Tells whoever was sent an order that it was taken from them (改派 or 撤回), except `keep` (the
@@ -168,7 +200,7 @@ pub async fn redirect(
         ));
     }
     let from = repo::regions::unit(&state.db.conn, a.unit_id).await?.map(|u| u.name).unwrap_or_default();
-    let mut fx = give(state, user, l, &unit, assignee.as_ref(), now).await?;
+    let mut fx = give(state, &state.db.conn, Some(user.id), l, &unit, assignee.as_ref(), now).await?;
     fx.note = Some(reason);
     if let Some(obj) = fx.data.as_object_mut() {
         obj.insert("from_assignment_id".into(), json!(a.id));
