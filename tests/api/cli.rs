@@ -5,7 +5,7 @@ use minsheng::db::Db;
 use sea_orm::ConnectionTrait;
 use std::process::Command;
 
-fn minsheng(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+pub(crate) fn minsheng(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_minsheng"));
     cmd.args(args).env("MINSHENG__AUTH__ARGON2_MEMORY_KIB", "1024").env("MINSHENG__AUTH__ARGON2_ITERATIONS", "1");
     for (k, v) in env {

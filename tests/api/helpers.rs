@@ -63,6 +63,23 @@ pub async fn spawn_app_with_routes(
     adjust: impl FnOnce(&mut minsheng::configuration::Settings),
     extra: Option<minsheng::startup::ExtraRoutes>,
 ) -> TestApp {
+    let mut settings = test_settings(fresh_database_url().await);
+    adjust(&mut settings);
+    let db = Db::connect(secrecy::ExposeSecret::expose_secret(&settings.database.url), 5).await.expect("db");
+    db.migrate().await.expect("migrate");
+    let params = HashParams { memory_kib: 1024, iterations: 1 };
+    let summary = demo::seed(&db, params, "12345", "清河县", chrono::Utc::now()).await.expect("seed");
+    start(settings, db, summary.cards, extra).await
+}
+
+/// The application on an existing database that is not seeded (a county set up by the command line).
+pub async fn serve_database(url: String) -> TestApp {
+    let settings = test_settings(url);
+    let db = Db::connect(secrecy::ExposeSecret::expose_secret(&settings.database.url), 5).await.expect("db");
+    start(settings, db, vec![], None).await
+}
+
+fn test_settings(url: String) -> minsheng::configuration::Settings {
     let mut settings = load(AppEnvironment::Local).expect("configuration");
     settings.application.port = 0;
     settings.application.workers_enabled = false;
@@ -70,19 +87,22 @@ pub async fn spawn_app_with_routes(
     let uploads =
         std::env::temp_dir().join("minsheng-tests").join(format!("uploads-{}", uuid::Uuid::new_v4().simple()));
     settings.application.upload_dir = uploads.to_string_lossy().into_owned();
-
-    settings.database.url = SecretString::from(fresh_database_url().await);
+    settings.database.url = SecretString::from(url);
     settings.database.max_connections = 5;
     settings.auth.argon2_memory_kib = 1024;
     settings.auth.argon2_iterations = 1;
     settings.redis.url = None;
     // Tests choose their clock; quiet hours would hold villager messages back at night.
     settings.sms.quiet_hours.enabled = false;
-    adjust(&mut settings);
-    let db = Db::connect(secrecy::ExposeSecret::expose_secret(&settings.database.url), 5).await.expect("db");
-    db.migrate().await.expect("migrate");
-    let params = HashParams { memory_kib: 1024, iterations: 1 };
-    let summary = demo::seed(&db, params, "12345", "清河县", chrono::Utc::now()).await.expect("seed");
+    settings
+}
+
+async fn start(
+    settings: minsheng::configuration::Settings,
+    db: Db,
+    cards: Vec<(String, String)>,
+    extra: Option<minsheng::startup::ExtraRoutes>,
+) -> TestApp {
     let state = build_state(settings, db).await.expect("state");
     let app = Application::with_state_and_routes(state.clone(), extra).expect("build app");
     let addr = format!("http://127.0.0.1:{}", app.port());
@@ -91,7 +111,7 @@ pub async fn spawn_app_with_routes(
         addr,
         client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
         state,
-        cards: summary.cards,
+        cards,
     }
 }
 
