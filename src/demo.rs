@@ -137,6 +137,41 @@ async fn unit_with_cadre(
     Ok(u)
 }
 
+/// 路平安 of 县交通运输局 is away on training this week; his colleague 车顺达 stands in (new orders
+/// naming him, their SMS and his line on any card go to the deputy while the leave runs).
+async fn on_leave(
+    db: &sea_orm::DatabaseTransaction,
+    hash: &str,
+    now: DateTime<Utc>,
+    out: &mut Summary,
+) -> anyhow::Result<()> {
+    let away = repo::staff::by_username(db, "jiaotong").await?.ok_or_else(|| anyhow::anyhow!("jiaotong missing"))?;
+    let admin = repo::staff::by_username(db, "admin").await?.ok_or_else(|| anyhow::anyhow!("admin missing"))?;
+    let deputy = NewStaff {
+        username: "jiaotong2",
+        name: "车顺达",
+        password_hash: hash,
+        roles: "cadre",
+        region_id: away.region_id,
+        unit_id: away.unit_id,
+        phone: Some("13900000108"),
+        post: Some("科员"),
+        must_change_password: false,
+    };
+    let deputy = repo::staff::create(db, deputy, now).await?;
+    out.logins.push(("jiaotong2".into(), "承办干部 · 县交通运输局（代路平安）".into(), "cadre".into()));
+    let leave = repo::leaves::NewLeave {
+        staff_id: away.id,
+        deputy_id: deputy.id,
+        from: now - chrono::Duration::days(1),
+        to: now + chrono::Duration::days(6),
+        reason: "县委党校培训",
+        created_by: admin.id,
+    };
+    repo::leaves::create(db, leave, now).await?;
+    Ok(())
+}
+
 /// Seeds the demo county unless the database already has one; returns what to print.
 pub async fn seed(
     db: &Db,
@@ -184,6 +219,7 @@ pub async fn seed(
         )
         .await?;
     }
+    on_leave(&tx, &hash, now, &mut out).await?;
     let mut villages = vec![];
     for t in &TOWNSHIPS {
         let township = repo::regions::create(&*tx, Some(&county), RegionLevel::Township, t.name, None, now).await?;
