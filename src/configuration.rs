@@ -159,10 +159,24 @@ pub struct ApplicationSettings {
     pub scan_flush_seconds: u64,
     pub assets_dir: String,
     pub upload_dir: String,
+    /// The most rows one ticket export may hold (an XLSX sheet holds 1,048,575 at most).
+    #[serde(default = "default_export_max_rows")]
+    pub export_max_rows: u64,
+    /// Rows an export reads per query.
+    #[serde(default = "default_export_batch_rows")]
+    pub export_batch_rows: u64,
 }
 
 fn default_scan_flush_seconds() -> u64 {
     10
+}
+
+fn default_export_max_rows() -> u64 {
+    1_000_000
+}
+
+fn default_export_batch_rows() -> u64 {
+    1000
 }
 
 #[derive(Clone, Debug, Deserialize)]

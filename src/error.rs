@@ -38,6 +38,8 @@ pub mod codes {
     pub const IMAGE_TOO_LARGE: &str = "image_too_large";
     pub const IMAGE_UNREADABLE: &str = "image_unreadable";
     pub const IMPORT_INVALID: &str = "import_invalid";
+    pub const EXPORT_TOO_LARGE: &str = "export_too_large";
+    pub const EXPORT_BUSY: &str = "export_busy";
     pub const IN_USE: &str = "in_use";
     pub const INTERNAL_ERROR: &str = "internal_error";
     pub const INVALID_BODY: &str = "invalid_body";

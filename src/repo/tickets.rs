@@ -867,6 +867,27 @@ pub async fn list<C: ConnectionTrait>(
     Ok((typed(items)?, total))
 }
 
+/// How many tickets the list holds (same scope, same filters): the size of an export.
+pub async fn count_listed<C: ConnectionTrait>(db: &C, vis: &Visibility, f: &ListFilter) -> Result<u64, DbErr> {
+    filtered(db, vis, f).await?.count(db).await
+}
+
+/// One batch of the list for an export, newest first by id, those below `before` (keyset paging:
+/// each batch costs the same however deep the export is).
+pub async fn export_batch<C: ConnectionTrait>(
+    db: &C,
+    vis: &Visibility,
+    f: &ListFilter,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<Ticket>, DbErr> {
+    let mut q = filtered(db, vis, f).await?;
+    if let Some(id) = before {
+        q = q.filter(tickets::Column::Id.lt(id));
+    }
+    typed(q.order_by_desc(tickets::Column::Id).limit(limit).all(db).await?)
+}
+
 /// How many tickets of the list (same scope, same filters) stand in each status, and how many are
 /// overdue (a unit missed its response or result deadline) and late (the current step's deadline,
 /// desk steps and the return visit included, has passed) at `now`.

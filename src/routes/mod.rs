@@ -5,6 +5,7 @@ pub mod body;
 pub mod card_render;
 pub mod cards;
 pub mod console;
+pub mod exports;
 pub mod health;
 pub mod hooks;
 pub mod imports;
@@ -88,6 +89,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(stats::configure)
             .configure(admin::configure)
             .configure(imports::configure)
+            .configure(exports::configure)
             .configure(uploads::configure)
             .configure(villagers::configure)
             .configure(visits::configure)

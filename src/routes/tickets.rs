@@ -34,7 +34,7 @@ async fn file(
 }
 
 #[derive(Deserialize)]
-struct ListQuery {
+pub(crate) struct ListQuery {
     /// One status, or several separated by commas (a tab of the work list).
     status: Option<String>,
     region_id: Option<i64>,
@@ -66,7 +66,7 @@ fn date(v: &Option<String>, field: &str) -> ApiResult<Option<NaiveDate>> {
 }
 
 /// The list's filters, as the list and its counts read them.
-async fn list_filter(state: &AppState, q: &ListQuery) -> ApiResult<ListFilter> {
+pub(crate) async fn list_filter(state: &AppState, q: &ListQuery) -> ApiResult<ListFilter> {
     let statuses = match q.status.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(s) => s
             .split(',')

@@ -9,6 +9,7 @@ pub mod cards;
 pub mod catalogue;
 pub mod change;
 pub mod directory;
+pub mod exports;
 pub mod fields;
 pub mod import;
 pub mod intake;

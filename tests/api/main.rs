@@ -10,6 +10,7 @@ mod cards;
 mod cli;
 mod console_desk;
 mod errors;
+mod exports;
 mod going_live;
 mod headers;
 mod health;

@@ -1,0 +1,84 @@
+//! `GET /api/v1/exports/tickets.csv` and `/exports/tickets.xlsx`: the work list's filters (the same
+//! query as `GET /api/v1/tickets`) within the caller's scope, streamed. At most two exports run at
+//! once on an instance; a third is asked to wait (429).
+use super::tickets::{ListQuery, list_filter};
+use crate::auth::StaffUser;
+use crate::error::{ApiError, ApiResult, codes};
+use crate::services::exports::{self, Names, Query};
+use crate::services::tickets::{LIST_ROLES, visibility};
+use crate::state::AppState;
+use actix_web::http::header::{CacheControl, CacheDirective, ContentDisposition, DispositionParam, DispositionType};
+use actix_web::{HttpResponse, get, web};
+use futures_util::StreamExt;
+use std::sync::{Arc, LazyLock};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+static RUNNING: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(2)));
+
+fn permit() -> ApiResult<OwnedSemaphorePermit> {
+    RUNNING
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::too_many(codes::EXPORT_BUSY, "正在进行的导出任务较多，请稍后再试", 30))
+}
+
+/// `工单导出-20261206-1530.csv`, with an ASCII fallback name for old clients.
+fn attachment(state: &AppState, ext: &str) -> ContentDisposition {
+    let stamp = state.now().with_timezone(&state.tz()).format("%Y%m%d-%H%M");
+    ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters: vec![
+            DispositionParam::Filename(format!("tickets-{stamp}.{ext}")),
+            DispositionParam::FilenameExt(actix_web::http::header::ExtendedValue {
+                charset: actix_web::http::header::Charset::Ext("UTF-8".into()),
+                language_tag: None,
+                value: format!("工单导出-{stamp}.{ext}").into_bytes(),
+            }),
+        ],
+    }
+}
+
+async fn prepare(state: &AppState, user: &StaffUser, q: &ListQuery) -> ApiResult<(Query, Names, u64)> {
+    user.require_any(&LIST_ROLES)?;
+    let query = Query { vis: visibility(user), filter: list_filter(state, q).await? };
+    let rows = exports::check_size(state, &query).await?;
+    Ok((query, Names::load(state).await?, rows))
+}
+
+#[get("/exports/tickets.csv")]
+async fn tickets_csv(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+    let (query, names, rows) = prepare(&state, &user, &q).await?;
+    let running = permit()?;
+    tracing::info!(user = user.id, rows, format = "csv", "tickets exported");
+    let stream = exports::csv_stream(state.get_ref().clone(), query, names).map(move |chunk| {
+        let _held = &running; // released when the last chunk has gone
+        chunk
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(attachment(&state, "csv"))
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .streaming(stream))
+}
+
+#[get("/exports/tickets.xlsx")]
+async fn tickets_xlsx(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    q: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let (query, names, rows) = prepare(&state, &user, &q).await?;
+    let running = permit()?;
+    let file = exports::xlsx_file(state.get_ref().clone(), query, names).await?;
+    drop(running);
+    tracing::info!(user = user.id, rows, format = "xlsx", "tickets exported");
+    Ok(HttpResponse::Ok()
+        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .insert_header(attachment(&state, "xlsx"))
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .streaming(exports::file_stream(file)))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(tickets_csv).service(tickets_xlsx);
+}
