@@ -535,6 +535,7 @@
 
     async function showUnits() {
       show('units');
+      $('#unit-done').hidden = true;
       try { await fillRegionSelects(); } catch (e) { fail($('#unit-error'), e); }
       await loadUnits();
     }
@@ -557,7 +558,7 @@
       const up = cat.parent_code && normal(cat.parent_code);
       if (up) return { p: up, how: '（沿用大类）' };
       const d = normal(null);
-      return d ? { p: d, how: '（默认）' } : null;
+      return d ? { p: d, how: '' } : null;
     }
     const policyText = (cat) => {
       const x = policyOf(cat);
@@ -671,6 +672,7 @@
 
     async function showCategories() {
       show('categories');
+      $('#cat-done').hidden = true;
       try {
         await ensureRoot();
         const [p, u] = await Promise.all([api('GET', '/api/v1/sla-policies'), api('GET', '/api/v1/units?per_page=100&region_id=' + root.id)]);
@@ -714,7 +716,7 @@
           '<span class="when">' + esc(time(l.from)) + ' 至 ' + esc(time(l.to)) + '</span> ' +
           '<span>代理：<b>' + esc(l.deputy && l.deputy.name ? l.deputy.name : '#' + (l.deputy && l.deputy.id)) + '</b></span> ' +
           '<span class="meta">事由：' + esc(l.reason) + '</span>' +
-          (open ? ' <button type="button" class="secondary" data-do="cancel">取消请假</button>' : '') + '</li>';
+          (open ? ' <button type="button" class="secondary" data-leave="cancel">取消请假</button>' : '') + '</li>';
       }).join('') || '<li class="meta">没有请假记录。</li>';
       markRow(who.tr, d.items);
       return d;
@@ -795,10 +797,11 @@
       if (tr) { const b = tr.querySelector('button[data-do=leave]'); if (b) b.focus(); }
     });
     $('#leave-list').addEventListener('click', async (ev) => {
-      const b = ev.target.closest('button[data-do]');
+      // (data-leave, not data-do: the panel sits in the staff table, whose rows' buttons use data-do)
+      const b = ev.target.closest('button[data-leave]');
       if (!b || !leaveFor) return;
       // Two steps: a cancelled leave cannot be taken back.
-      if (b.dataset.do === 'cancel') { b.dataset.do = 'cancel-yes'; b.textContent = '确认取消？'; b.classList.add('danger'); return; }
+      if (b.dataset.leave === 'cancel') { b.dataset.leave = 'cancel-yes'; b.textContent = '确认取消？'; b.classList.add('danger'); return; }
       const err = $('#leave-error');
       err.hidden = true;
       b.disabled = true;

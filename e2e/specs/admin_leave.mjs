@@ -72,10 +72,10 @@ run(async (browser) => {
   await page.click('#leave-form button[type=submit]');
   await page.waitForSelector('#leave-list li.coming');
   assert((await page.textContent('#leave-list li.coming')).includes('未开始'), 'a later leave');
-  await page.click('#leave-list li.coming button[data-do=cancel]');
+  await page.click('#leave-list li.coming button[data-leave=cancel]');
   assert((await page.textContent('#leave-list li.coming button')) === '确认取消？', 'asks once more');
   await shot(page, 'admin-leave');
-  await page.click('#leave-list li.coming button[data-do=cancel-yes]');
+  await page.click('#leave-list li.coming button[data-leave=cancel-yes]');
   await page.waitForSelector('#leave-list li.cancelled');
   assert((await page.textContent('#leave-list li.cancelled')).includes('已取消'), 'cancelled');
   assert(await page.locator('#leave-list li.current').count() === 1, 'the running leave stays');
