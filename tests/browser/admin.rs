@@ -79,7 +79,11 @@ async fn an_admin_adds_edits_and_deactivates_units_and_sees_a_duplicate_name_ref
     let q = "SELECT COUNT(*) FROM units u JOIN regions r ON r.id = u.region_id WHERE u.name = '县应急管理局' \
              AND u.level = 'county' AND u.kind = 'department' AND u.phone = '0871-6123456' AND r.level = 'county' AND u.active = TRUE";
     assert_eq!(app.count(q).await, 1, "the new county department");
-    assert_eq!(app.count("SELECT COUNT(*) FROM units").await, before + 1, "the duplicate and the bad phone wrote nothing");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM units").await,
+        before + 1,
+        "the duplicate and the bad phone wrote nothing"
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM units WHERE name = '县水利局'").await, 1);
     let q = "SELECT COUNT(*) FROM units WHERE name = '县交通运输局' AND phone = '13900000888' AND active = FALSE";
     assert_eq!(app.count(q).await, 1, "edited, then deactivated");
@@ -95,9 +99,13 @@ async fn an_admin_adds_edits_and_deactivates_categories_and_a_taken_code_is_refu
     assert_eq!(app.count(q).await, 1, "the new item, under its subject, with its department");
     assert_eq!(app.count("SELECT COUNT(*) FROM categories").await, before + 1, "the taken code wrote nothing");
     assert_eq!(app.count("SELECT COUNT(*) FROM categories WHERE code = 'water' AND name = '饮水安全'").await, 1);
-    let q = "SELECT COUNT(*) FROM categories WHERE code = 'roads.lights' AND name = '路灯照明维修' AND level = 'township'";
+    let q =
+        "SELECT COUNT(*) FROM categories WHERE code = 'roads.lights' AND name = '路灯照明维修' AND level = 'township'";
     assert_eq!(app.count(q).await, 1, "edited");
-    assert_eq!(app.count("SELECT COUNT(*) FROM categories WHERE code = 'sanitation.toilet' AND active = FALSE").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM categories WHERE code = 'sanitation.toilet' AND active = FALSE").await,
+        1
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM categories WHERE active = FALSE").await, 1, "only that one");
 }
 
