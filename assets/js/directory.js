@@ -133,6 +133,7 @@
     const regionFormHome = regionForm.parentNode;
     let formFor = null; // { id, mode: 'add' | 'rename' | 'move' }
     let searching = '';
+    let searchSeq = 0;
 
     function actions(r) {
       const own = r.id === root.id;
@@ -224,10 +225,12 @@
       closeRegionForm();
       searching = q;
       $('#region-all').hidden = false;
+      const seq = ++searchSeq;
       const d = await api('GET', '/api/v1/regions?' + new URLSearchParams({ q, per_page: 50 }));
       const found = keep(d.items).sort((a, b) => (a.path.length - b.path.length) || a.id - b.id);
       const rows = [];
       for (const r of found) rows.push(nodeHtml(r, await trail(r)));
+      if (seq !== searchSeq || searching !== q) return; // a later search (or the whole tree) was asked for
       tree.innerHTML = rows.join('') || '<li class="empty meta">没有名称含「' + esc(q) + '」的区域</li>';
       $('#region-summary').textContent = '找到 ' + d.total + ' 个区域' + (d.total > found.length ? '，显示前 ' + found.length + ' 个，请输入更完整的名称' : '');
     }
@@ -414,6 +417,7 @@
     const unitForm = $('#unit-form');
     const units = new Map();
     let unitPage = 1;
+    let unitSeq = 0;
     let editingUnit = null;
     unitForm.level.innerHTML = opt('', '请选择') + Object.entries(HANDLING).map(([k, v]) => opt(k, v)).join('');
     unitForm.kind.innerHTML = opt('', '请选择') + Object.entries(UNIT_KIND).map(([k, v]) => opt(k, v)).join('');
@@ -437,8 +441,11 @@
       if (f.q.value.trim()) params.set('q', f.q.value.trim());
       if (f.region_id.value) params.set('region_id', f.region_id.value);
       $('#unit-list').setAttribute('aria-busy', 'true');
+      // Only the answer to the latest request is drawn (a region chosen, then a search sent at once).
+      const seq = ++unitSeq;
       try {
         const d = await api('GET', '/api/v1/units?' + params);
+        if (seq !== unitSeq) return;
         d.items.forEach((u) => units.set(u.id, u));
         $('#unit-list tbody').innerHTML = d.items.map((u) =>
           '<tr data-id="' + u.id + '" class="' + (u.active ? '' : 'off') + '">' +
@@ -453,8 +460,8 @@
           '<tr><td colspan="7" class="meta">没有找到单位。</td></tr>';
         $('#unit-summary').textContent = '共' + d.total + '个单位';
         pager($('#unit-page'), $('#unit-prev'), $('#unit-next'), unitPage, d.total);
-      } catch (e) { fail(err, e); }
-      $('#unit-list').setAttribute('aria-busy', 'false');
+      } catch (e) { if (seq === unitSeq) fail(err, e); }
+      if (seq === unitSeq) $('#unit-list').setAttribute('aria-busy', 'false');
     }
 
     function openUnitForm(u) {

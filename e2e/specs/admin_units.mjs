@@ -30,12 +30,14 @@ run(async (browser) => {
 
   // By region (the choice lists the tree, indented), then by name.
   await search(page, '', '李家庄村');
-  await page.waitForFunction(() => document.querySelectorAll('#unit-list tbody tr[data-id]').length === 1);
+  await page.waitForFunction(() => document.querySelectorAll('#unit-list tbody tr[data-id]').length === 1 &&
+    document.querySelector('#unit-list tbody tr[data-id] b').textContent === '李家庄村村民委员会');
   assert(JSON.stringify(await rowNames(page)) === JSON.stringify(['李家庄村村民委员会']), 'the village committee');
   const row = await page.$$eval('#unit-list tbody tr[data-id] td', (tds) => tds.map((t) => t.textContent));
   assert(row[1] === '李家庄村' && row[2] === '村级' && row[3] === '村民委员会', `in Chinese: ${row}`);
   await search(page, '水利', '');
-  await page.waitForFunction(() => document.getElementById('unit-summary').textContent === '共1个单位');
+  await page.waitForFunction(() => document.getElementById('unit-summary').textContent === '共1个单位' &&
+    document.querySelector('#unit-list tbody tr[data-id] b').textContent === '县水利局');
   assert(JSON.stringify(await rowNames(page)) === JSON.stringify(['县水利局']), 'found by name');
 
   // A new county department: level and kind follow the region.
@@ -72,8 +74,10 @@ run(async (browser) => {
   await page.click('#unit-cancel');
 
   // Edit a unit's phone, then deactivate it.
+  // (choosing the region lists at once with the last search; the list asked for is the one with 交通)
   await search(page, '交通', '');
-  await page.waitForFunction(() => document.getElementById('unit-summary').textContent === '共1个单位');
+  await page.waitForFunction(() => document.getElementById('unit-summary').textContent === '共1个单位' &&
+    document.querySelector('#unit-list tbody tr[data-id] b').textContent === '县交通运输局');
   await page.click('#unit-list tbody tr[data-id] button[data-do=edit]');
   assert((await page.inputValue('#uf-name')) === '县交通运输局', 'the form holds the unit');
   assert((await page.textContent('#unit-form-title')).includes('编辑单位'), 'editing');
