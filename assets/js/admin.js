@@ -4,11 +4,12 @@
 'use strict';
 (function () {
   const KINDS = { regions: '区域', units: '单位', staff: '人员' };
-  const ENTITY = { staff: '人员', unit: '单位', region: '区域', category: '分类' };
-  const VERB = { create: '新增', update: '修改', move: '迁移', deactivate: '停用', reactivate: '启用', reset_password: '重置密码' };
+  const ENTITY = { staff: '人员', unit: '单位', region: '区域', category: '分类', leave: '请假' };
+  const VERB = { create: '新增', update: '修改', move: '迁移', deactivate: '停用', reactivate: '启用', reset_password: '重置密码', cancel: '取消' };
   const FIELD = { username: '用户名', name: '名称', roles: '角色', region_id: '区域', unit_id: '单位', phone: '手机号', post: '职务', active: '状态',
     hotline: '热线', parent_id: '上级', level: '层级', kind: '类型', is_lead: '牵头单位', must_change_password: '须改密码', code: '代码',
-    parent_code: '上级分类', sort: '排序', path: '路径' };
+    parent_code: '上级分类', sort: '排序', path: '路径', staff_id: '请假人', deputy_id: '代理人', from: '开始', to: '结束', reason: '事由',
+    cancelled_at: '取消时间' };
   const PER_PAGE = 20;
 
   function init(c) {
@@ -163,7 +164,7 @@
         const d = await api('GET', '/api/v1/staff?' + params);
         d.items.forEach((s) => known.set(s.id, s.name));
         $('#staff-list tbody').innerHTML = d.items.map((s) =>
-          '<tr data-id="' + s.id + '" class="' + (s.active ? '' : 'off') + '">' +
+          '<tr data-id="' + s.id + '" data-unit="' + esc(s.unit_id == null ? '' : s.unit_id) + '" data-cadre="' + ((s.roles || []).includes('cadre') && s.unit_id != null ? 1 : 0) + '" class="' + (s.active ? '' : 'off') + '">' +
           '<td data-label="用户名">' + esc(s.username) + '</td>' +
           '<td data-label="姓名">' + esc(s.name) + '</td>' +
           '<td data-label="角色">' + esc(roleNames(s.roles)) + '</td>' +
@@ -171,10 +172,12 @@
           '<td data-label="手机号">' + esc(s.phone || '—') + '</td>' +
           '<td data-label="状态" class="state">' + (s.active ? '在用' : '<span class="tag red">已停用</span>') + (s.must_change_password ? '<span class="tag amber">待改密码</span>' : '') + '</td>' +
           '<td class="row-actions"><button type="button" class="secondary" data-do="' + (s.active ? 'off' : 'on') + '">' + (s.active ? '停用' : '启用') + '</button> ' +
-          '<button type="button" class="secondary" data-do="reset">重置密码</button></td></tr>').join('') ||
+          '<button type="button" class="secondary" data-do="reset">重置密码</button>' +
+          (s.active && (s.roles || []).includes('cadre') && s.unit_id != null ? ' <button type="button" class="secondary" data-do="leave">请假</button>' : '') + '</td></tr>').join('') ||
           '<tr><td colspan="7" class="meta">没有找到人员。</td></tr>';
         $('#staff-summary').textContent = '共' + d.total + '人';
         pager($('#staff-page'), $('#staff-prev'), $('#staff-next'), staffPage, d.total);
+        if (window.Directory) window.Directory.markLeaves($('#staff-list tbody'));
       } catch (e) { fail(err, e); }
       $('#staff-list').setAttribute('aria-busy', 'false');
     }
@@ -183,6 +186,8 @@
       const b = ev.target.closest('button[data-do]');
       if (!b) return;
       const tr = b.closest('tr');
+      // Leave and deputies live in directory.js, in a panel under the row.
+      if (b.dataset.do === 'leave') return window.Directory.leaves(tr);
       const id = tr.dataset.id;
       const name = tr.children[1].textContent;
       const err = $('#staff-error');

@@ -47,7 +47,8 @@
   const logout = Staff.logout;
 
   function show(view) {
-    for (const v of ['login', 'password', 'list', 'detail', 'new', 'unreachable', 'sla', 'import', 'staff', 'audit']) $('#' + v + '-view').hidden = v !== view;
+    // Every page is a section #{name}-view of <main>: the one asked for shows, the others hide.
+    for (const el of $$('#app > section[id$="-view"]')) el.hidden = el.id !== view + '-view';
     closePicker();
     Staff.nav(view === 'detail' ? 'list' : view);
     // Nothing else opens until a temporary password is replaced.
@@ -935,6 +936,7 @@
   }
 
   const admin = window.Admin.init({ $, $$, esc, time, opt, show, check, fieldMsg, clearMsg, loadLookups: () => loadLookups(), ACTION_LABEL: ACTION });
+  const directory = window.Directory.init({ $, $$, esc, time, opt, show, check, fieldMsg, clearMsg, forget: () => { lookups = null; } });
 
   function route() {
     if (!Staff.session()) return show('login');
@@ -946,6 +948,9 @@
     if (h === '#/import') return admin.showImport();
     if (h === '#/staff') return admin.showStaff();
     if (h === '#/audit') return admin.showAudit();
+    if (h === '#/regions') return directory.showRegions();
+    if (h === '#/units') return directory.showUnits();
+    if (h === '#/categories') return directory.showCategories();
     const m = h.match(/^#\/t\/([0-9-]+)$/);
     if (m) return loadDetail(m[1]);
     if (h === '#/new') return showNew();
