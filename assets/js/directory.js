@@ -578,7 +578,7 @@
       return '<tr data-code="' + esc(x.code) + '" class="' + (item ? 'item' : 'top') + (x.active ? '' : ' off') + '">' +
         '<td data-label="名称" class="cat-name">' + (item ? '<span class="branch" aria-hidden="true">└</span>' : '') + '<b>' + esc(x.name) + '</b>' + (item ? '' : '<span class="tag">大类</span>') + '</td>' +
         '<td data-label="编码" class="code">' + esc(x.code) + '</td>' +
-        '<td data-label="默认办理层级">' + esc(HANDLING[x.level] || x.level) + '</td>' +
+        '<td data-label="默认办理层级">' + esc(HANDLING[x.level] || x.level) + (x.auto_dispatch ? ' <span class="tag auto" title="扫码诉求由系统直接派给建议单位">自动派单</span>' : '') + '</td>' +
         '<td data-label="县级承办部门">' + esc(unitLabel(x.unit_id)) + '</td>' +
         '<td data-label="时限策略">' + esc(policyText(x)) + '</td>' +
         '<td data-label="状态" class="state">' + (x.active ? '在用' : '<span class="tag red">已停用</span>') + '</td>' +
@@ -619,6 +619,7 @@
         catForm.level.value = cat.level;
         catForm.unit_id.value = cat.unit_id == null ? '' : String(cat.unit_id);
         catForm.sort.value = String(cat.sort);
+        catForm.auto_dispatch.checked = !!cat.auto_dispatch;
         $('#cf-policy').textContent = '时限策略：' + policyText(cat) + '。时限在「时限与节假日」页按分类设置。';
       } else {
         $('#cat-form-title').textContent = parent ? '在「' + parent.name + '」下新增小项' : '新增大类';
@@ -641,7 +642,7 @@
       clearForm(catForm, err);
       if (!check(catForm)) return;
       const body = { name: catForm.name.value.trim(), level: catForm.level.value, parent_code: catForm.parent_code.value || null,
-        unit_id: catForm.unit_id.value ? Number(catForm.unit_id.value) : null };
+        unit_id: catForm.unit_id.value ? Number(catForm.unit_id.value) : null, auto_dispatch: catForm.auto_dispatch.checked };
       if (catForm.sort.value.trim()) body.sort = Number(catForm.sort.value.trim());
       if (!editingCat) body.code = catForm.code.value.trim();
       const button = $('button[type=submit]', catForm);

@@ -68,9 +68,17 @@ run(async (browser) => {
   assert((await page.textContent('#cf-policy')).includes('时限策略'), 'the deadlines that apply are shown');
   await page.fill('#cf-name', '路灯照明维修');
   await page.selectOption('#cf-level', 'township');
+  assert(!(await page.isChecked('#cf-auto')), 'not dispatched by the system yet');
+  await page.check('#cf-auto');
   await page.click('#cat-form button[type=submit]');
   await page.waitForFunction((sel) => document.querySelector(sel + ' td').textContent.includes('路灯照明维修'), row('roads.lights'));
-  assert((await cells(page, 'roads.lights'))[2] === '乡镇级', 'new level');
+  const edited = await cells(page, 'roads.lights');
+  assert(edited[2].startsWith('乡镇级') && edited[2].includes('自动派单'), `new level, dispatched by the system: ${edited[2]}`);
+  // The catalogue's own auto-dispatch subject is marked too, and its form shows the box ticked.
+  assert((await cells(page, 'sanitation'))[2].includes('自动派单'), 'sanitation is auto-dispatched');
+  await page.click(`${row('sanitation')} button[data-do=edit]`);
+  assert(await page.isChecked('#cf-auto'), 'the box shows the stored flag');
+  await page.click('#cat-cancel');
 
   // Deactivate an item: still listed (with the inactive ones), marked, and can be reactivated.
   await page.click(`${row('sanitation.toilet')} button[data-do=off]`);

@@ -119,4 +119,3 @@ pub async fn generate(db: &Db, n: u64) -> anyhow::Result<()> {
     );
     Ok(())
 }
-
