@@ -47,7 +47,8 @@
   const logout = Staff.logout;
 
   function show(view) {
-    for (const v of ['login', 'password', 'list', 'detail', 'new', 'unreachable', 'sla', 'import', 'staff', 'audit']) $('#' + v + '-view').hidden = v !== view;
+    // Every page is a `<section id="…-view">` of <main> (the queues' pages too).
+    for (const el of $$('#app > section[id$="-view"]')) el.hidden = el.id !== view + '-view';
     closePicker();
     Staff.nav(view === 'detail' ? 'list' : view);
     // Nothing else opens until a temporary password is replaced.
@@ -935,6 +936,7 @@
   }
 
   const admin = window.Admin.init({ $, $$, esc, time, opt, show, check, fieldMsg, clearMsg, loadLookups: () => loadLookups(), ACTION_LABEL: ACTION });
+  const queues = window.Queues.init({ $, $$, esc, time, opt, show, check, fieldMsg, clearMsg, loadLookups: () => loadLookups() });
 
   function route() {
     if (!Staff.session()) return show('login');
@@ -946,6 +948,7 @@
     if (h === '#/import') return admin.showImport();
     if (h === '#/staff') return admin.showStaff();
     if (h === '#/audit') return admin.showAudit();
+    if (queues.route(h)) return;
     const m = h.match(/^#\/t\/([0-9-]+)$/);
     if (m) return loadDetail(m[1]);
     if (h === '#/new') return showNew();
