@@ -125,7 +125,7 @@
         '<fieldset class="field how" data-field="how"><legend class="lbl">处理方式</legend>' +
         '<label class="check"><input type="radio" name="how" value="link" checked>关联已有工单</label>' +
         '<label class="check"><input type="radio" name="how" value="note">仅记录处理情况</label>' +
-        '<label class="check"><input type="radio" name="how" value="file">据此新建工单</label></fieldset>' +
+        '<label class="check"><input type="radio" name="how" value="file">据此新建工单</label><p class="field-msg" hidden></p></fieldset>' +
         '<div class="field" data-field="ticket_no"><label class="lbl" for="rf-no">工单号<span class="req" aria-hidden="true">*</span></label>' +
         '<input type="text" id="rf-no" name="ticket_no" autocomplete="off" placeholder="如 20261207-0001" value="' + esc(tr.dataset.ticket) + '" data-what="工单号"><p class="field-msg" hidden></p></div>' +
         '<div class="field" data-field="note"><label class="lbl" for="rf-note">处理说明<span class="opt">（可选，1000字以内）</span></label>' +
@@ -225,7 +225,7 @@
       sessionStorage.removeItem(FROM_REPLY);
       try {
         await api('POST', '/api/v1/sms/replies/' + p.id + '/handle', { ticket_no: no.textContent.trim(), filed: true });
-        fromReplyBanner('<p>短信回复已标为「已转为新工单」（' + esc(no.textContent) + '）。<a href="#/replies">返回短信回复</a></p>');
+        fromReplyBanner('<p id="from-reply-done">短信回复已标为「已转为新工单」（' + esc(no.textContent) + '）。<a href="#/replies">返回短信回复</a></p>');
       } catch (e) {
         fromReplyBanner('<p class="error">工单已登记，但短信回复未能标记：' + esc(e.message || '请求失败') + '。请到「短信回复」中关联工单 ' + esc(no.textContent) + '。</p>');
       }
