@@ -383,7 +383,7 @@
       const active = k.status === 'active';
       const place = [k.county, k.township, k.village].filter(Boolean).map((r) => r.name).join(' ');
       box.innerHTML = '<div class="order-head"><h2>' + esc(k.village.name) + ' 联系卡 · 第' + k.version + '版</h2><button type="button" class="secondary" id="card-close">关闭</button></div>' +
-        '<div class="card-detail"><figure class="card-preview"><img id="card-img" alt="' + esc(k.village.name) + '联系卡预览"><figcaption class="meta">' + esc(place) + '</figcaption></figure>' +
+        '<div class="card-detail"><figure class="card-preview"><img id="card-img" data-for="' + esc(k.code) + '" alt="' + esc(k.village.name) + '联系卡预览"><figcaption class="meta">' + esc(place) + '</figcaption></figure>' +
         '<div><dl class="facts">' +
         '<dt>状态</dt><dd>' + esc(CARD[k.status] || k.status) + (k.revoked_at ? '（' + esc(time(k.revoked_at)) + '）' : k.rotated_at ? '（' + esc(time(k.rotated_at)) + '）' : '') + '</dd>' +
         '<dt>卡号</dt><dd class="code">' + esc(k.code) + '</dd>' +
@@ -399,12 +399,14 @@
         (active ? '<p class="buttons"><button type="button" class="secondary" id="card-refresh">按人员信息刷新联系人</button><button type="button" class="secondary" id="card-rotate">换发新卡</button><button type="button" class="secondary danger" id="card-revoke">停用</button></p>' : '') +
         '<p class="error" id="card-error" role="alert" hidden></p><p class="success-msg" id="card-msg" role="status" hidden></p></div></div>';
       $('#card-close').addEventListener('click', () => { box.hidden = true; box.innerHTML = ''; });
-      try {
-        const f = await fetchFile(k.downloads.svg);
+      // The preview loads while the buttons already work.
+      fetchFile(k.downloads.svg).then((f) => {
+        const img = document.getElementById('card-img');
+        if (!img || img.dataset.for !== k.code || img.src) return; // another card opened meanwhile
         if (preview) URL.revokeObjectURL(preview);
         preview = URL.createObjectURL(f.blob);
-        $('#card-img').src = preview;
-      } catch (e) { $('#card-img').alt = '预览无法生成：' + (e.message || ''); }
+        img.src = preview;
+      }).catch((e) => { const img = document.getElementById('card-img'); if (img) img.alt = '预览无法生成：' + (e.message || ''); });
       $$('.downloads button', box).forEach((b) => b.addEventListener('click', async () => {
         b.disabled = true;
         try { save(await fetchFile(b.dataset.file)); } catch (e) { fail($('#card-error'), e); }

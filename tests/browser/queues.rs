@@ -45,7 +45,11 @@ async fn an_admin_resends_a_dead_message_from_the_outbox_page() {
     .await;
     let result = spec(&app, "console_outbox", vec![]).await;
     assert_eq!(result["resent"], id);
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM outbox WHERE id = {id} AND status = 'pending' AND attempts = 0")).await, 1);
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM outbox WHERE id = {id} AND status = 'pending' AND attempts = 0"))
+            .await,
+        1
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE status = 'dead'").await, 0);
 }
 
@@ -71,8 +75,17 @@ async fn a_leader_decides_an_appeal_with_a_reason_and_the_inspector_only_reads()
         .unwrap();
     let form = reqwest::multipart::Form::new()
         .part("file", reqwest::multipart::Part::bytes(png.into_inner()).file_name("notice.png"));
-    let up: Value =
-        app.client.post(app.url("/api/v1/uploads")).bearer_auth(&ca).multipart(form).send().await.unwrap().json().await.unwrap();
+    let up: Value = app
+        .client
+        .post(app.url("/api/v1/uploads"))
+        .bearer_auth(&ca)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let r = app
         .post(
             &format!("/api/v1/return-visits/{}/appeals", v["visit_id"]),
@@ -94,7 +107,11 @@ async fn a_leader_decides_an_appeal_with_a_reason_and_the_inspector_only_reads()
         "SELECT COUNT(*) FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE t.no = '{no}' AND e.action = 'appeal_decision' AND e.note = '{reason}'"
     );
     assert_eq!(app.count(&q).await, 1, "the decision and its reason are in the ledger");
-    assert_eq!(app.count("SELECT COUNT(*) FROM return_visits WHERE counted = TRUE").await, 1, "a rejected appeal leaves the visit counted");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM return_visits WHERE counted = TRUE").await,
+        1,
+        "a rejected appeal leaves the visit counted"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -102,7 +119,9 @@ async fn an_operator_links_one_sms_reply_to_a_ticket_and_files_a_new_ticket_from
     let app = spawn_app_with(|s| s.sms.console.callback_secret = secrecy::SecretString::from("cb-token")).await;
     let linked_to = app.file("李家庄村", "13812340000").await;
     app.state.time.advance(chrono::Duration::minutes(5));
-    for (phone, text) in [("13700001111", "村口的垃圾还没人清，我是昨天打电话的老李"), ("13700002222", "河口村桥头路灯坏了一个星期")] {
+    for (phone, text) in
+        [("13700001111", "村口的垃圾还没人清，我是昨天打电话的老李"), ("13700002222", "河口村桥头路灯坏了一个星期")]
+    {
         let r = app
             .client
             .post(app.url("/hooks/sms/console/inbound?token=cb-token"))
@@ -136,20 +155,24 @@ async fn an_admin_prints_the_county_and_a_township_revokes_and_issues_cards() {
     std::fs::create_dir_all(&dir).unwrap();
     let result = spec(&app, "console_cards", vec![("DOWNLOAD_DIR", dir.to_string_lossy().into_owned())]).await;
     // The county sheet holds every village's card, the township's only its own: the same pages as
-    // the API gives for those regions.
+    // the API gives for those regions, and more than one page for the county's 60 cards.
     let admin = app.token("admin").await;
-    for (file, region) in [("county", "清河县"), ("township", "东坝镇")] {
+    // (The county sheet was printed with 10 copies of each village's card: 60 cards.)
+    for (file, region, copies) in [("county", "清河县", 10), ("township", "东坝镇", 1)] {
         let path = result[file].as_str().unwrap();
         let id = app.region_id(region).await;
-        let api = app.get(&format!("/api/v1/regions/{id}/cards.pdf"), Some(&admin)).await.bytes().await.unwrap();
+        let url = format!("/api/v1/regions/{id}/cards.pdf?copies={copies}");
+        let api = app.get(&url, Some(&admin)).await.bytes().await.unwrap();
         let direct = dir.join(format!("{file}-api.pdf"));
         std::fs::write(&direct, &api).unwrap();
         assert_eq!(pdf_pages(path), pdf_pages(&direct.to_string_lossy()), "{file}");
         println!("{file} sheet: {} pages, {} bytes", pdf_pages(path), std::fs::metadata(path).unwrap().len());
     }
-    assert!(pdf_pages(result["county"].as_str().unwrap()) >= pdf_pages(result["township"].as_str().unwrap()));
+    assert!(pdf_pages(result["county"].as_str().unwrap()) > pdf_pages(result["township"].as_str().unwrap()));
     let village = |status: &str| {
-        format!("SELECT COUNT(*) FROM cards c JOIN regions r ON r.id = c.region_id WHERE r.name = '河口村' AND c.status = '{status}'")
+        format!(
+            "SELECT COUNT(*) FROM cards c JOIN regions r ON r.id = c.region_id WHERE r.name = '河口村' AND c.status = '{status}'"
+        )
     };
     assert_eq!(app.count(&village("revoked")).await, 1, "the old card was revoked");
     assert_eq!(app.count(&village("active")).await, 1, "and a new one issued");
