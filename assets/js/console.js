@@ -937,6 +937,7 @@
 
   const admin = window.Admin.init({ $, $$, esc, time, opt, show, check, fieldMsg, clearMsg, loadLookups: () => loadLookups(), ACTION_LABEL: ACTION });
   const directory = window.Directory.init({ $, $$, esc, time, opt, show, check, fieldMsg, clearMsg, forget: () => { lookups = null; } });
+  const queues = window.Queues.init({ $, $$, esc, time, opt, show, check, fieldMsg, clearMsg, loadLookups: () => loadLookups() });
 
   function route() {
     if (!Staff.session()) return show('login');
@@ -951,6 +952,7 @@
     if (h === '#/regions') return directory.showRegions();
     if (h === '#/units') return directory.showUnits();
     if (h === '#/categories') return directory.showCategories();
+    if (queues.route(h)) return;
     const m = h.match(/^#\/t\/([0-9-]+)$/);
     if (m) return loadDetail(m[1]);
     if (h === '#/new') return showNew();

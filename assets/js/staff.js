@@ -118,7 +118,9 @@
       Array.from(document.querySelectorAll('#nav a')).forEach((a) => {
         a.classList.toggle('on', a.dataset.tab === current);
         if (a.dataset.tab === current) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
-        a.hidden = !!a.dataset.roles && !a.dataset.roles.split(',').some(window.Staff.has);
+        // `data-roles`: any of these roles; `data-levels`: or whoever works at that level (a township office).
+        const byLevel = !!a.dataset.levels && a.dataset.levels.split(',').includes(session.staff.region_level);
+        a.hidden = !!a.dataset.roles && !a.dataset.roles.split(',').some(window.Staff.has) && !byLevel;
       });
     },
   };

@@ -25,6 +25,9 @@ pub struct Model {
     pub handled_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text")]
     pub handled_note: Option<String>,
+    /// `noted`, `linked` (to an existing ticket) or `filed` (a new ticket filed from it).
+    pub handled_as: Option<String>,
+    pub handled_ticket_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod m20261207_000011_category_unit;
 mod m20261208_000012_administration;
 mod m20261209_000013_staff_leaves;
 mod m20261210_000014_auto_dispatch;
+mod m20261211_000015_reply_links;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000012_administration::Migration),
             Box::new(m20261209_000013_staff_leaves::Migration),
             Box::new(m20261210_000014_auto_dispatch::Migration),
+            Box::new(m20261211_000015_reply_links::Migration),
         ]
     }
 }

@@ -42,6 +42,7 @@ pub fn asset(path: &str) -> Option<(&'static str, &'static [u8])> {
         "css/console.css" => ("text/css; charset=utf-8", include_bytes!("../../assets/css/console.css")),
         "js/admin.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/admin.js")),
         "js/directory.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/directory.js")),
+        "js/queues.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/queues.js")),
         "js/console.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/console.js")),
         "js/staff.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/staff.js")),
         "js/worklink.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/worklink.js")),

@@ -2,7 +2,9 @@
 //! queue, and the lookups reply handling needs (who has this phone, what did we last send them).
 use super::outbox::OutboxMessage;
 use super::{Page, like_prefix, stored};
-use crate::sms::values::{AttemptOutcome, OutboxKind, OutboxStatus, ProviderName, ReplyOutcome, ReplyQueueStatus};
+use crate::sms::values::{
+    AttemptOutcome, OutboxKind, OutboxStatus, ProviderName, ReplyHandling, ReplyOutcome, ReplyQueueStatus,
+};
 use chrono::{DateTime, Utc};
 use entity::{outbox, sms_attempts, sms_opt_outs, sms_replies, staff, tickets};
 use sea_orm::sea_query::Expr;
@@ -85,6 +87,8 @@ pub struct Reply {
     pub handled_by: Option<i64>,
     pub handled_at: Option<DateTime<Utc>>,
     pub handled_note: Option<String>,
+    pub handled_as: Option<ReplyHandling>,
+    pub handled_ticket_id: Option<i64>,
 }
 
 impl TryFrom<sms_replies::Model> for Reply {
@@ -110,6 +114,11 @@ impl TryFrom<sms_replies::Model> for Reply {
             handled_by: m.handled_by,
             handled_at: m.handled_at,
             handled_note: m.handled_note,
+            handled_as: match &m.handled_as {
+                Some(h) => Some(stored("sms_replies", "handled_as", m.id, h, ReplyHandling::parse)?),
+                None => None,
+            },
+            handled_ticket_id: m.handled_ticket_id,
         })
     }
 }
@@ -282,19 +291,24 @@ pub async fn get_reply<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Rep
     sms_replies::Entity::find_by_id(id).one(db).await?.map(Reply::try_from).transpose()
 }
 
+/// How a queued reply is closed: by whom, with what note, and the ticket it went to (linked or
+/// filed), if any.
+pub struct Closing {
+    pub by: i64,
+    pub note: Option<String>,
+    pub how: ReplyHandling,
+    pub ticket_id: Option<i64>,
+}
+
 /// Closes a queued reply; false when it is not open (already handled by someone).
-pub async fn close_reply<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-    by: i64,
-    note: Option<String>,
-    now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+pub async fn close_reply<C: ConnectionTrait>(db: &C, id: i64, c: Closing, now: DateTime<Utc>) -> Result<bool, DbErr> {
     let res = sms_replies::Entity::update_many()
         .col_expr(sms_replies::Column::QueueStatus, Expr::value(ReplyQueueStatus::Done.as_str()))
-        .col_expr(sms_replies::Column::HandledBy, Expr::value(Some(by)))
+        .col_expr(sms_replies::Column::HandledBy, Expr::value(Some(c.by)))
         .col_expr(sms_replies::Column::HandledAt, Expr::value(Some(now)))
-        .col_expr(sms_replies::Column::HandledNote, Expr::value(note))
+        .col_expr(sms_replies::Column::HandledNote, Expr::value(c.note))
+        .col_expr(sms_replies::Column::HandledAs, Expr::value(Some(c.how.as_str())))
+        .col_expr(sms_replies::Column::HandledTicketId, Expr::value(c.ticket_id))
         .filter(sms_replies::Column::Id.eq(id))
         .filter(sms_replies::Column::QueueStatus.eq(ReplyQueueStatus::Open.as_str()))
         .exec(db)
@@ -397,6 +411,8 @@ mod tests {
             handled_by: None,
             handled_at: None,
             handled_note: None,
+            handled_as: None,
+            handled_ticket_id: None,
         }
     }
 

@@ -5,7 +5,7 @@ use crate::auth::StaffUser;
 use crate::error::ApiResult;
 use crate::repo::Page;
 use crate::routes::body::JsonBody;
-use crate::services::sms_admin::{self, OutboxQuery};
+use crate::services::sms_admin::{self, HandleRequest, OutboxQuery};
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::Deserialize;
@@ -52,20 +52,15 @@ async fn replies(
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }
 
-#[derive(Deserialize)]
-struct HandleBody {
-    note: Option<String>,
-}
-
 #[post("/sms/replies/{id}/handle")]
 async fn handle_reply(
     state: web::Data<AppState>,
     user: StaffUser,
     id: web::Path<i64>,
-    body: Option<JsonBody<HandleBody>>,
+    body: Option<JsonBody<HandleRequest>>,
 ) -> ApiResult<HttpResponse> {
-    let note = body.as_ref().and_then(|b| b.note.as_deref());
-    Ok(HttpResponse::Ok().json(sms_admin::handle_reply(&state, &user, *id, note).await?))
+    let req = body.map(|b| b.into_inner()).unwrap_or_default();
+    Ok(HttpResponse::Ok().json(sms_admin::handle_reply(&state, &user, *id, &req).await?))
 }
 
 #[get("/sms/opt-outs")]

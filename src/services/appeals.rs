@@ -41,10 +41,18 @@ pub struct AppealView {
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
     pub decision_note: Option<String>,
+    /// The visit appealed against, as the caller recorded it (what the villager said).
+    pub visit: Option<serde_json::Value>,
 }
 
 async fn view(state: &AppState, a: Appeal) -> ApiResult<AppealView> {
     let no = repo::tickets::by_id(&state.db.conn, a.ticket_id).await?.map(|t| t.no).unwrap_or_default();
+    let visit = repo::return_visits::get(&state.db.conn, a.visit_id).await?.map(|v| {
+        json!({"channel": v.channel, "reached": v.reached, "solved": v.solved,
+               "solved_label": v.solved.map(|s| s.label()), "satisfaction": v.satisfaction,
+               "satisfaction_label": v.satisfaction.map(|s| s.label()), "comment": v.comment,
+               "counted": v.counted, "at": v.at})
+    });
     Ok(AppealView {
         id: a.id,
         ticket_no: no,
@@ -56,6 +64,7 @@ async fn view(state: &AppState, a: Appeal) -> ApiResult<AppealView> {
         created_at: a.created_at,
         decided_at: a.decided_at,
         decision_note: a.decision_note,
+        visit,
     })
 }
 

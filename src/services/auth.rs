@@ -93,7 +93,8 @@ async fn issue(state: &AppState, s: &Staff, session: Session<'_>) -> ApiResult<T
         token_type: "Bearer",
         expires_in: auth.access_ttl_seconds,
         staff: json!({"id": s.id, "username": s.username, "name": s.name, "roles": s.roles,
-                      "region_id": s.region_id, "region_name": region.name, "unit_id": s.unit_id,
+                      "region_id": s.region_id, "region_name": region.name, "region_level": region.level,
+                      "unit_id": s.unit_id,
                       "must_change_password": s.must_change_password}),
     })
 }

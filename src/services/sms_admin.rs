@@ -5,13 +5,16 @@
 use crate::auth::StaffUser;
 use crate::domain::phone::{Phone, mask};
 use crate::domain::roles::Role;
+use crate::domain::ticket::Action;
 use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::Page;
 use crate::repo::outbox::OutboxMessage;
+use crate::repo::tickets::Actor;
+use crate::services::change::{self, Effects};
 use crate::sms::templates::segments;
-use crate::sms::values::{OutboxKind, OutboxStatus, ProviderName, ReplyQueueStatus};
+use crate::sms::values::{OutboxKind, OutboxStatus, ProviderName, ReplyHandling, ReplyQueueStatus};
 use crate::state::AppState;
 use chrono::Duration;
 use serde::Deserialize;
@@ -159,6 +162,13 @@ pub async fn providers(state: &AppState, user: &StaffUser) -> ApiResult<Value> {
     Ok(json!({"items": items, "outbox": counts}))
 }
 
+async fn ticket_no_of(state: &AppState, id: Option<i64>) -> ApiResult<Option<String>> {
+    Ok(match id {
+        Some(id) => repo::tickets::by_id(&state.db.conn, id).await?.map(|t| t.no),
+        None => None,
+    })
+}
+
 /// The replies queue under the caller's region: `status` open (the default), done or all.
 pub async fn replies(
     state: &AppState,
@@ -179,41 +189,93 @@ pub async fn replies(
     let full_phone = user.is_admin() || user.has(Role::Operator);
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {
-        let ticket_no = match r.ticket_id {
-            Some(id) => repo::tickets::by_id(&state.db.conn, id).await?.map(|t| t.no),
-            None => None,
-        };
+        let ticket_no = ticket_no_of(state, r.ticket_id).await?;
+        let handled_ticket_no = ticket_no_of(state, r.handled_ticket_id).await?;
         let phone = if full_phone { r.phone.clone() } else { mask(&r.phone) };
         items.push(json!({"id": r.id, "provider": r.provider, "phone": phone, "text": r.text, "received_at": r.received_at,
                           "outcome": r.outcome, "detail": r.detail, "ticket_no": ticket_no, "queue_status": r.queue_status,
-                          "handled_by": r.handled_by, "handled_at": r.handled_at, "handled_note": r.handled_note}));
+                          "handled_by": r.handled_by, "handled_at": r.handled_at, "handled_note": r.handled_note,
+                          "handled_as": r.handled_as, "handled_ticket_no": handled_ticket_no}));
     }
     Ok((items, total))
 }
 
-/// Takes a reply off the queue with an optional note (at most 1000 characters).
-pub async fn handle_reply(state: &AppState, user: &StaffUser, id: i64, note: Option<&str>) -> ApiResult<Value> {
+/// `POST /api/v1/sms/replies/{id}/handle`: an optional note, and optionally the ticket the reply
+/// belongs to — an existing one (`ticket_no`), or one just filed from it (`ticket_no` with
+/// `filed: true`).
+#[derive(Debug, Default, Deserialize)]
+pub struct HandleRequest {
+    pub note: Option<String>,
+    pub ticket_no: Option<String>,
+    pub filed: Option<bool>,
+}
+
+/// Takes a reply off the queue with an optional note (at most 1000 characters). With a ticket
+/// number the reply is linked to that ticket (which must exist and be in the caller's region): the
+/// link is kept on the reply and the reply's words are noted in the ticket's ledger, in the same
+/// transaction. Anything refused writes nothing.
+pub async fn handle_reply(state: &AppState, user: &StaffUser, id: i64, req: &HandleRequest) -> ApiResult<Value> {
     user.require_any(&QUEUE_ROLES)?;
-    let note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    let note = req.note.as_deref().map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
     if note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
         return Err(ApiError::validation("note", "处理说明不能超过1000个字"));
     }
-    let r = repo::sms::get_reply(&state.db.conn, id).await?.ok_or_else(|| ApiError::not_found("短信回复不存在"))?;
+    let ticket_no = nonempty(&req.ticket_no);
+    let filed = req.filed.unwrap_or(false);
+    if filed && ticket_no.is_none() {
+        return Err(ApiError::validation("ticket_no", "请填写由该短信新建的工单号"));
+    }
+    let db = &state.db.conn;
+    let r = repo::sms::get_reply(db, id).await?.ok_or_else(|| ApiError::not_found("短信回复不存在"))?;
     if let Some(tid) = r.ticket_id {
-        let t = repo::tickets::by_id(&state.db.conn, tid).await?.ok_or_else(|| ApiError::not_found("工单不存在"))?;
+        let t = repo::tickets::by_id(db, tid).await?.ok_or_else(|| ApiError::not_found("工单不存在"))?;
         if !user.covers_region(&t.region_path) {
             return Err(ApiError::out_of_scope());
         }
     }
+    let target = match ticket_no {
+        None => None,
+        Some(no) => {
+            let t = repo::tickets::by_no(db, no).await?.ok_or_else(|| {
+                ApiError::unprocessable(codes::UNKNOWN_TICKET, "ticket_no", format!("工单号「{no}」不存在"))
+            })?;
+            if !user.covers_region(&t.region_path) {
+                return Err(ApiError::out_of_scope().with_field("ticket_no"));
+            }
+            if filed && t.created_at < r.received_at {
+                return Err(ApiError::unprocessable(
+                    codes::UNKNOWN_TICKET,
+                    "ticket_no",
+                    format!("工单{no}登记于该短信收到之前，不是由它新建的；请改为「关联已有工单」"),
+                ));
+            }
+            Some(t)
+        }
+    };
+    let how = match (&target, filed) {
+        (None, _) => ReplyHandling::Noted,
+        (Some(_), false) => ReplyHandling::Linked,
+        (Some(_), true) => ReplyHandling::Filed,
+    };
+    let now = crate::domain::ledger::ledger_time(state.now());
     let tx = state.db.begin().await?;
-    if !repo::sms::close_reply(&*tx, r.id, user.id, note, state.now()).await? {
+    let closing = repo::sms::Closing { by: user.id, note, how, ticket_id: target.as_ref().map(|t| t.id) };
+    if !repo::sms::close_reply(&*tx, r.id, closing, now).await? {
         return Err(ApiError::conflict(codes::ALREADY_HANDLED, "该回复不在待处理队列中（可能已被他人处理）"));
     }
+    // The reply's words go into the ledger of the ticket it now belongs to (unless they are there
+    // already: a reply queued about that very ticket was noted when it came in).
+    if let Some(t) = target.as_ref().filter(|t| r.ticket_id != Some(t.id)) {
+        let data = json!({"reply_id": r.id, "phone": mask(&r.phone), "received_at": r.received_at, "handled_as": how});
+        let fx = Effects::entry(false, Some(r.text.clone()), data);
+        change::commit_in(state, &*tx, t, Action::SmsReply, Actor::staff(user.id, &user.name), fx, now).await?;
+    }
     tx.commit().await?;
-    let fresh =
-        repo::sms::get_reply(&state.db.conn, r.id).await?.ok_or_else(|| ApiError::not_found("短信回复不存在"))?;
+    tracing::info!(reply = r.id, by = user.id, handled_as = how.as_str(), "sms reply handled");
+    let fresh = repo::sms::get_reply(db, r.id).await?.ok_or_else(|| ApiError::not_found("短信回复不存在"))?;
     Ok(json!({"id": fresh.id, "queue_status": fresh.queue_status, "handled_by": fresh.handled_by,
-              "handled_at": fresh.handled_at, "handled_note": fresh.handled_note}))
+              "handled_at": fresh.handled_at, "handled_note": fresh.handled_note, "handled_as": fresh.handled_as,
+              "handled_ticket_no": target.map(|t| t.no)}))
 }
 
 /// The phones that asked for no more non-essential messages; (items, total).

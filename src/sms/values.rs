@@ -71,6 +71,16 @@ str_enum!(
 );
 
 str_enum!(
+    /// How an operator took a reply off the queue: with a note only, by linking it to an existing
+    /// ticket, or by filing a new ticket from it.
+    ReplyHandling {
+        Noted => "noted", "已处理";
+        Linked => "linked", "已关联工单";
+        Filed => "filed", "已转为新工单";
+    }
+);
+
+str_enum!(
     /// SMS providers, as named in configuration, in `/hooks/sms/{provider}/…` (API.md) and in the
     /// outbox, attempts, replies and opt-outs.
     ProviderName {
@@ -108,6 +118,7 @@ mod tests {
             AttemptOutcome,
             ReplyOutcome,
             ReplyQueueStatus,
+            ReplyHandling,
             ProviderName
         );
     }

@@ -25,6 +25,7 @@ mod metrics_access;
 mod one_door;
 mod orders;
 mod pages;
+mod queues;
 mod random_walk;
 mod roles_matrix;
 mod scope;
