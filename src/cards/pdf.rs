@@ -107,18 +107,21 @@ pub fn pages(cards: &[CardContent], size: CardSize, heading: &str) -> Result<Vec
 
 /// The PDF of a sheet: one A4 page per SVG page.
 pub fn render(cards: &[CardContent], size: CardSize, heading: &str) -> Result<Vec<u8>, RenderError> {
+    from_pages(&pages(cards, size, heading)?, heading)
+}
+
+/// A PDF of A4 pages, each drawn from an SVG document in millimetres (text stays text, set in a
+/// subset of the embedded font; vector stays vector; raster images are embedded as they are).
+pub fn from_pages(pages: &[String], title: &str) -> Result<Vec<u8>, RenderError> {
     let page_size =
         Size::from_wh(A4_MM.0 * PT_PER_MM, A4_MM.1 * PT_PER_MM).ok_or_else(|| RenderError::Pdf("page size".into()))?;
     let opts = png::options();
     let mut doc = Document::new();
     doc.set_metadata(
-        Metadata::new()
-            .title(heading.to_string())
-            .creator("民声直达 minsheng".to_string())
-            .language("zh-CN".to_string()),
+        Metadata::new().title(title.to_string()).creator("民声直达 minsheng".to_string()).language("zh-CN".to_string()),
     );
-    for page_svg in pages(cards, size, heading)? {
-        let tree = usvg::Tree::from_str(&page_svg, &opts)?;
+    for page_svg in pages {
+        let tree = usvg::Tree::from_str(page_svg, &opts)?;
         let mut page = doc.start_page_with(PageSettings::new(page_size));
         let mut surface = page.surface();
         surface

@@ -107,6 +107,16 @@ impl SignoffParty {
     pub fn parse(s: &str) -> Option<Self> {
         [Self::Requester, Self::Handler, Self::Leader, Self::Principal].into_iter().find(|p| p.as_str() == s)
     }
+
+    /// The party as the case file names it (四方会签: 群众、承办人、分管领导、主要领导).
+    pub fn label(self) -> &'static str {
+        match self {
+            SignoffParty::Requester => "诉求人",
+            SignoffParty::Handler => "承办人",
+            SignoffParty::Leader => "分管领导",
+            SignoffParty::Principal => "主要领导",
+        }
+    }
 }
 
 impl Scope {

@@ -179,6 +179,33 @@ async fn public(
     Ok(HttpResponse::Ok().json(views::public_view(&state.db.conn, &t).await?))
 }
 
+/// 一案一档: the case file of one ticket as a PDF, for staff who may read the ticket.
+#[get("/tickets/{no}/case.pdf")]
+async fn case_file(state: web::Data<AppState>, user: StaffUser, no: web::Path<String>) -> ApiResult<HttpResponse> {
+    use actix_web::http::header::{
+        CacheControl, CacheDirective, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+    };
+    let no = ticket_no(&no)?;
+    let (name, pdf) = services::case_file::render(&state, &user, no.as_str()).await?;
+    tracing::info!(ticket_no = %no.as_str(), user = user.id, "case file made");
+    let disposition = ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters: vec![
+            DispositionParam::Filename(format!("case-{}.pdf", no.as_str())),
+            DispositionParam::FilenameExt(ExtendedValue {
+                charset: Charset::Ext("UTF-8".into()),
+                language_tag: None,
+                value: name.into_bytes(),
+            }),
+        ],
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header(disposition)
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .body(pdf))
+}
+
 #[get("/tickets/{no}/ledger/verify")]
 async fn verify(state: web::Data<AppState>, user: StaffUser, no: web::Path<String>) -> ApiResult<HttpResponse> {
     let no = ticket_no(&no)?;
@@ -281,6 +308,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(visit_release)
         .service(detail)
         .service(public)
+        .service(case_file)
         .service(verify)
         .service(return_visit)
         .service(rating)

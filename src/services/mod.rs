@@ -6,6 +6,7 @@ pub mod auth;
 pub mod card_admin;
 pub mod card_render;
 pub mod cards;
+pub mod case_file;
 pub mod catalogue;
 pub mod change;
 pub mod directory;

@@ -7,6 +7,7 @@ mod card_admin;
 mod card_render;
 mod card_scans;
 mod cards;
+mod case_file;
 mod cli;
 mod console_desk;
 mod errors;
