@@ -1,6 +1,7 @@
 //! Print-ready village contact cards: the QR code, the two designs (wallet card and A4 poster) as SVG
 //! with real text, PNG at a chosen print resolution, and PDF sheets of many cards with cut marks.
 //! Pure rendering: callers pass what to print; nothing here touches the database.
+pub mod case;
 pub mod fonts;
 pub mod layout;
 pub mod pdf;
