@@ -85,6 +85,19 @@ export async function desk(browser) {
   return browser.newContext({ viewport: { width: 1366, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
 }
 
+/**
+ * An office screen (1366×768) signed in to the console as `username`, collecting page errors:
+ * { context, page, errors }.
+ */
+export async function signedIn(browser, username) {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await consoleLogin(page, username);
+  return { context, page, errors };
+}
+
 /** Signs in to the staff console through its login form as a demo user (signing out whoever was in). */
 export async function consoleLogin(page, username) {
   if (page.url().startsWith(`${BASE}/console/`) && await page.isVisible('#logout')) await page.click('#logout');

@@ -12,23 +12,12 @@ use minsheng::startup::{Application, build_state};
 use secrecy::SecretString;
 use std::time::Instant;
 
-/// This process's peak resident set (VmHWM), in MiB.
-fn peak_mib() -> f64 {
+/// A memory figure of this process from /proc/self/status (`VmHWM` peak, `VmRSS` now), in MiB.
+fn status_mib(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let kib: f64 = status
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kib / 1024.0
-}
-
-fn current_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
+        .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0);
@@ -42,14 +31,7 @@ fn reset_peak() {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let which = args.get(1).map(String::as_str).unwrap_or("both");
-    let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
-    let backends: Vec<&str> = match which {
-        "sqlite" => vec!["sqlite"],
-        "postgres" => vec!["postgres"],
-        _ => vec!["sqlite", "postgres"],
-    };
+    let (backends, n) = county_year::args();
     for backend in backends {
         println!("== {backend}");
         let (db, url) = fresh(backend, "ms_bench_export").await?;
@@ -75,7 +57,7 @@ async fn main() -> anyhow::Result<()> {
         let token = login["access_token"].as_str().unwrap_or_default().to_string();
         for ext in ["csv", "xlsx"] {
             reset_peak();
-            let before = current_mib();
+            let before = status_mib("VmRSS:");
             let start = Instant::now();
             let mut r = http.get(format!("{base}/api/v1/exports/tickets.{ext}")).bearer_auth(&token).send().await?;
             anyhow::ensure!(r.status().is_success(), "export {ext}: {}", r.status());
@@ -90,7 +72,7 @@ async fn main() -> anyhow::Result<()> {
                 start.elapsed().as_secs_f64(),
                 bytes as f64 / 1048576.0,
                 before,
-                peak_mib()
+                status_mib("VmHWM:")
             );
         }
         server.abort();

@@ -32,14 +32,7 @@ async fn measure(label: &str, runs: usize, mut f: impl AsyncFnMut() -> anyhow::R
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let which = args.get(1).map(String::as_str).unwrap_or("both");
-    let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
-    let backends: Vec<&str> = match which {
-        "sqlite" => vec!["sqlite"],
-        "postgres" => vec!["postgres"],
-        _ => vec!["sqlite", "postgres"],
-    };
+    let (backends, n) = county_year::args();
     let from = Utc.with_ymd_and_hms(2025, 12, 31, 16, 0, 0).unwrap();
     let to = Utc.with_ymd_and_hms(2026, 12, 31, 16, 0, 0).unwrap();
     let now = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();

@@ -2,7 +2,7 @@
 // department and the deadlines that apply), adds an item under a subject, is told next to the code
 // that it is taken (the API's 409), edits an item's name and level, and deactivates one, which stays
 // listed as deactivated. Then the tree on a phone.
-import { assert, consoleLogin, run, shot } from '../lib.mjs';
+import { assert, run, shot, signedIn } from '../lib.mjs';
 
 const row = (code) => `#cat-list tbody tr[data-code="${code}"]`;
 const cells = (page, code) => page.$$eval(`${row(code)} td`, (tds) => tds.map((t) => t.textContent));
@@ -13,11 +13,7 @@ async function fieldMessage(page, field) {
 }
 
 run(async (browser) => {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await consoleLogin(page, 'admin');
+  const { context, page, errors } = await signedIn(browser, 'admin');
   await page.click('#nav a[data-tab=categories]');
   await page.waitForSelector(`${row('roads.lights')}`);
   const summary = await page.textContent('#cat-summary');

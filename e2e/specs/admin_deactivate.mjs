@@ -1,13 +1,9 @@
 // An admin finds a grid worker, deactivates them and resets another's password; the audit log shows
 // both, with the changed field before → after, and filters by kind of object. Then a phone-sized look.
-import { assert, consoleLogin, run, shot } from '../lib.mjs';
+import { assert, consoleLogin, run, shot, signedIn } from '../lib.mjs';
 
 run(async (browser) => {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await consoleLogin(page, 'admin');
+  const { context, page, errors } = await signedIn(browser, 'admin');
   await page.click('#nav a[data-tab=staff]');
   await page.waitForSelector('#staff-list tbody tr[data-id]');
   await page.fill('#staff-search input[name=q]', 'ziranziyuan');

@@ -3,7 +3,7 @@
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assert, consoleLogin, run, shot } from '../lib.mjs';
+import { assert, run, shot, signedIn } from '../lib.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'ms-import-'));
 const header = '用户名,姓名,手机号,角色,单位\n';
@@ -19,11 +19,7 @@ writeFileSync(good, header +
   'imp-wang,王五,13911113333,cadre,王家湾村村民委员会\n');
 
 run(async (browser) => {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await consoleLogin(page, 'admin');
+  const { context, page, errors } = await signedIn(browser, 'admin');
   await page.click('#nav a[data-tab=import]');
   await page.waitForSelector('#import-view:not([hidden])');
   // Checking without a file says so next to the file input.

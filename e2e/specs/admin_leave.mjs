@@ -2,7 +2,7 @@
 // the same unit; missing fields are named before sending, the API's refusals (an end before the
 // start, an overlapping leave) appear next to the field; a leave running now shows on the row as
 // "休假中 · 代理：X"; a later leave is recorded and cancelled (two clicks). Then the panel on a phone.
-import { assert, consoleLogin, run, shot } from '../lib.mjs';
+import { assert, run, shot, signedIn } from '../lib.mjs';
 
 /** A time `days` from now as the form writes it (年-月-日 时:分, Beijing time). */
 const at = (days) => new Date(Date.now() + days * 86400e3 + 8 * 3600e3).toISOString().slice(0, 16).replace('T', ' ');
@@ -26,11 +26,7 @@ async function findPerson(page, q) {
 }
 
 run(async (browser) => {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await consoleLogin(page, 'admin');
+  const { context, page, errors } = await signedIn(browser, 'admin');
   await page.click('#nav a[data-tab=staff]');
   await page.waitForSelector('#staff-list tbody tr[data-id]');
   // 李长河 (lijiazhuang), 王副主任 (lijiazhuang2), and the grid worker wg-lijiazhuang, who has no unit.

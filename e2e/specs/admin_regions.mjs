@@ -2,7 +2,7 @@
 // renames a village, moves a village to the other township, is refused deactivating a township with
 // active villages (the API's message at the node), deactivates the new grid and finds regions by name
 // with the townships and villages above them. Then the tree on a phone.
-import { assert, consoleLogin, run, shot } from '../lib.mjs';
+import { assert, run, shot, signedIn } from '../lib.mjs';
 
 /** The id of the region named `name` drawn in the tree (waits until it is). */
 async function idOf(page, name) {
@@ -29,11 +29,7 @@ async function nodeMessage(page, id) {
 }
 
 run(async (browser) => {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await consoleLogin(page, 'admin');
+  const { context, page, errors } = await signedIn(browser, 'admin');
   await page.click('#nav a[data-tab=regions]');
   await page.waitForSelector('#regions-view:not([hidden])');
   const county = await idOf(page, '清河县');

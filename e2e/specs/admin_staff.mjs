@@ -1,15 +1,11 @@
 // Staff administration: an admin adds a person (inline errors first), hands over the temporary
 // password, and the new person is made to change it on first login before seeing the work list.
-import { BASE, assert, consoleLogin, run, shot } from '../lib.mjs';
+import { BASE, assert, run, shot, signedIn } from '../lib.mjs';
 
 const USER = process.env.NEW_USER;
 
 run(async (browser) => {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await consoleLogin(page, 'admin');
+  const { context, page, errors } = await signedIn(browser, 'admin');
   await page.click('#nav a[data-tab=staff]');
   await page.waitForSelector('#staff-list tbody tr[data-id]');
   await page.click('#staff-new');

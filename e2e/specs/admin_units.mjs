@@ -2,7 +2,7 @@
 // region chosen), is told next to the name that the county already has a unit of that name (the
 // API's 409) and next to the phone that it is not a phone number, edits a unit's phone and
 // deactivates it. Then the list and the form on a phone.
-import { assert, consoleLogin, run, shot, shotView } from '../lib.mjs';
+import { assert, run, shot, shotView, signedIn } from '../lib.mjs';
 
 const rowNames = (page) => page.$$eval('#unit-list tbody tr[data-id] td:first-child b', (els) => els.map((e) => e.textContent));
 async function search(page, q, regionName) {
@@ -18,11 +18,7 @@ async function fieldMessage(page, field) {
 }
 
 run(async (browser) => {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await consoleLogin(page, 'admin');
+  const { context, page, errors } = await signedIn(browser, 'admin');
   await page.click('#nav a[data-tab=units]');
   await page.waitForSelector('#unit-list tbody tr[data-id]');
   const total = await page.textContent('#unit-summary');

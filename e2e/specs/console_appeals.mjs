@@ -1,17 +1,13 @@
 // Appeals for a leader: the pending appeal with its ticket, the visit's result, the unit's reason and
 // evidence; deciding needs a choice and a reason (messages next to the fields), then the decision
 // shows with its reason. An inspector sees the list but cannot decide; a caller has no link.
-import { assert, consoleLogin, run, shot } from '../lib.mjs';
+import { assert, consoleLogin, run, shot, signedIn } from '../lib.mjs';
 
 const NO = process.env.TICKET_NO;
 const REASON = '通知只说明检修两天，停水持续一周，村委会未及时上报';
 
 run(async (browser) => {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await consoleLogin(page, 'caller');
+  const { context, page, errors } = await signedIn(browser, 'caller');
   assert(await page.isHidden('#nav a[data-tab=appeals]'), 'a caller has no appeals link');
   await consoleLogin(page, 'leader');
   await page.click('#nav a[data-tab=appeals]');

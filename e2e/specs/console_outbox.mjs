@@ -1,13 +1,9 @@
 // The SMS outbox for an admin: filter by status, see the dead message with its masked phone,
 // attempts, provider and last error, resend it; then a phone-sized look. Other staff have no link.
-import { assert, consoleLogin, run, shot } from '../lib.mjs';
+import { assert, consoleLogin, run, shot, signedIn } from '../lib.mjs';
 
 run(async (browser) => {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await consoleLogin(page, 'operator');
+  const { context, page, errors } = await signedIn(browser, 'operator');
   assert(await page.isHidden('#nav a[data-tab=outbox]'), 'an operator has no outbox link');
   await consoleLogin(page, 'admin');
   await page.click('#nav a[data-tab=outbox]');

@@ -119,3 +119,15 @@ pub async fn generate(db: &Db, n: u64) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// The command line of a benchmark: `[sqlite|postgres|both] [tickets]` (both, 1,000,000).
+pub fn args() -> (Vec<&'static str>, u64) {
+    let args: Vec<String> = std::env::args().collect();
+    let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let backends = match args.get(1).map(String::as_str) {
+        Some("sqlite") => vec!["sqlite"],
+        Some("postgres") => vec!["postgres"],
+        _ => vec!["sqlite", "postgres"],
+    };
+    (backends, n)
+}

@@ -6,35 +6,15 @@
 //! on the suggested unit, the deputy acting for the cadre on leave; a second request in an
 //! auto-dispatch category reaches the deputy by itself.
 use crate::cli::minsheng;
-use crate::helpers::{TestApp, fresh_database_url, serve_database};
+use crate::helpers::{TestApp, fresh_database_url, import, serve_database, xlsx};
 use chrono::Duration;
 use reqwest::StatusCode;
-use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
-
-fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    for (r, row) in rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            sheet.write_string(r as u32, c as u16, *cell).unwrap();
-        }
-    }
-    book.save_to_buffer().unwrap()
-}
 
 fn file_in(dir: &std::path::Path, name: &str, bytes: &[u8]) -> String {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
     path.to_string_lossy().into_owned()
-}
-
-async fn import(app: &TestApp, token: &str, kind: &str, bytes: Vec<u8>, dry_run: bool) -> (StatusCode, Value) {
-    let form = Form::new().part("file", Part::bytes(bytes).file_name(format!("{kind}.xlsx")));
-    let url = app.url(&format!("/api/v1/imports/{kind}?dry_run={dry_run}"));
-    let r = app.client.post(url).bearer_auth(token).multipart(form).send().await.unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap())
 }
 
 async fn staff_id(app: &TestApp, username: &str) -> i64 {

@@ -300,3 +300,25 @@ pub async fn error_of(r: Response, status: StatusCode) -> Value {
     assert!(v["error"]["code"].is_string() && v["error"]["message"].is_string(), "{v}");
     v["error"].clone()
 }
+
+/// An XLSX workbook of one sheet holding `rows` as text (the county's spreadsheets in import tests).
+pub fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *cell).unwrap();
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+/// `POST /api/v1/imports/{kind}?dry_run=` with `bytes` as the file: (status, answer).
+pub async fn import(app: &TestApp, token: &str, kind: &str, bytes: Vec<u8>, dry_run: bool) -> (StatusCode, Value) {
+    use reqwest::multipart::{Form, Part};
+    let form = Form::new().part("file", Part::bytes(bytes).file_name(format!("{kind}.xlsx")));
+    let url = app.url(&format!("/api/v1/imports/{kind}?dry_run={dry_run}"));
+    let r = app.client.post(url).bearer_auth(token).multipart(form).send().await.unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap())
+}

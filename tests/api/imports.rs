@@ -1,28 +1,8 @@
 //! Bulk import (issue 16 point 3): templates, XLSX and GB18030 CSV, per-row errors in a dry run,
 //! all-or-nothing writes, imported staff without a usable password until an admin gives one.
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, import, spawn_app, xlsx};
 use reqwest::StatusCode;
-use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
-
-async fn import(app: &TestApp, token: &str, kind: &str, bytes: Vec<u8>, dry_run: bool) -> (StatusCode, Value) {
-    let form = Form::new().part("file", Part::bytes(bytes).file_name("import.xlsx"));
-    let url = app.url(&format!("/api/v1/imports/{kind}?dry_run={dry_run}"));
-    let r = app.client.post(url).bearer_auth(token).multipart(form).send().await.unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap())
-}
-
-fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    for (r, row) in rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            sheet.write_string(r as u32, c as u16, *cell).unwrap();
-        }
-    }
-    book.save_to_buffer().unwrap()
-}
 
 fn gbk(text: &str) -> Vec<u8> {
     let (bytes, _, lossy) = encoding_rs::GB18030.encode(text);
