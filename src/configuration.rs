@@ -21,6 +21,8 @@ pub struct Settings {
     pub sms: SmsSettings,
     pub metrics: MetricsSettings,
     #[serde(default)]
+    pub ranking: RankingSettings,
+    #[serde(default)]
     pub log: LogSettings,
     pub intake: IntakeSettings,
     pub uploads: UploadSettings,
@@ -265,6 +267,19 @@ pub struct MetricsSettings {
 #[derive(Clone, Debug, Deserialize)]
 pub struct LogSettings {
     pub format: String,
+}
+
+/// Who is ranked (DESIGN.md "Metrics": fair rankings).
+#[derive(Clone, Debug, Deserialize)]
+pub struct RankingSettings {
+    /// A unit is ranked only with at least this many counted return visits in the period.
+    pub min_visits: i64,
+}
+
+impl Default for RankingSettings {
+    fn default() -> Self {
+        Self { min_visits: 10 }
+    }
 }
 
 impl Default for LogSettings {

@@ -110,10 +110,12 @@ async fn unit_with_cadre(
     out: &mut Summary,
 ) -> anyhow::Result<repo::regions::Unit> {
     let (name, level, kind, lead) = unit;
+    // The county's units were there long before minsheng: a year, so every period of the demo's
+    // history ranks them (units set up after a period began are not ranked in it).
     let u = repo::regions::create_unit(
         db,
         NewUnit { name, level, kind, region_id: region.id, is_lead: lead, phone: None },
-        now,
+        now - chrono::Duration::days(365),
     )
     .await?;
     let (username, person, phone, post) = cadre;

@@ -3,6 +3,7 @@ use super::tickets::{local_day_end, local_day_start};
 use crate::auth::StaffUser;
 use crate::domain::metrics::{Counts, Rates};
 use crate::domain::roles::Role;
+use crate::domain::values::HandlingLevel;
 use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
@@ -11,6 +12,7 @@ use crate::state::AppState;
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::cmp::Ordering;
 
 #[derive(Deserialize)]
 pub struct PeriodQuery {
@@ -84,16 +86,61 @@ pub async fn summary(state: &AppState, user: &StaffUser, q: &PeriodQuery) -> Api
     })
 }
 
+fn tier_label(level: HandlingLevel) -> &'static str {
+    match level {
+        HandlingLevel::Village => "村委会",
+        HandlingLevel::Township => "乡镇",
+        HandlingLevel::County => "县直部门",
+    }
+}
+
+/// A numerator over its denominator, as every ranked row shows them.
+#[derive(Serialize)]
+pub struct Fraction {
+    pub numerator: f64,
+    pub denominator: i64,
+}
+
+#[derive(Serialize)]
+pub struct Fractions {
+    pub response: Fraction,
+    pub resolution: Fraction,
+    pub satisfaction: Fraction,
+    pub closure: Fraction,
+    pub reopen: Fraction,
+}
+
+impl Fractions {
+    fn of(c: &Counts, basic_weight: f64) -> Fractions {
+        let f = |numerator: f64, denominator: i64| Fraction { numerator, denominator };
+        Fractions {
+            response: f(c.responded_in_time as f64, c.response_due),
+            resolution: f(c.solved as f64, c.visited),
+            satisfaction: f(c.satisfied as f64 + c.basically_satisfied as f64 * basic_weight, c.visited),
+            closure: f(c.resolved_or_closed as f64, c.received),
+            reopen: f(c.reopenings as f64, c.resolutions),
+        }
+    }
+}
+
 #[derive(Serialize)]
 pub struct UnitRates {
     pub unit: Value,
-    pub level: crate::domain::values::HandlingLevel,
+    pub level: HandlingLevel,
+    /// The tier a unit is ranked in: village committees, township offices, county departments.
+    pub tier: HandlingLevel,
+    pub tier_label: &'static str,
     pub region_id: i64,
     pub counts: Counts,
+    pub fractions: Fractions,
     #[serde(flatten)]
     pub rates: Rates,
-    /// 1 = best composite score; units without data come last with no rank.
+    /// 1 = best composite score within the tier; `None` for a unit not ranked this period.
     pub rank: Option<u32>,
+    /// Why a unit is not ranked: `no_data`, `too_few_visits` or `new_unit`.
+    pub unranked_reason: Option<&'static str>,
+    #[serde(skip)]
+    pub unit_id: i64,
 }
 
 #[derive(Serialize)]
@@ -101,30 +148,75 @@ pub struct UnitsAnswer {
     pub region: Value,
     pub from: NaiveDate,
     pub to: NaiveDate,
+    /// How the score is computed and who is ranked, in words (shown wherever a rank is shown).
+    pub formula: String,
+    pub rules: Vec<String>,
+    pub min_visits: i64,
     pub items: Vec<UnitRates>,
     pub total: u64,
     pub page: u64,
     pub per_page: u64,
 }
 
-/// Ranks by composite score, highest first; equal scores share a rank (1, 2, 2, 4).
+/// The composite score's formula with the configured weights.
+pub fn formula(state: &AppState) -> String {
+    let m = &state.settings.metrics;
+    format!(
+        "综合得分 = {}×响应率 + {}×解决率 + {}×满意率（满意率 = (满意 + 基本满意×{}) ÷ 回访数）",
+        m.weight_response, m.weight_resolution, m.weight_satisfaction, m.satisfaction_basic_weight
+    )
+}
+
+/// The ranking rules in words.
+pub fn rules(min_visits: i64) -> Vec<String> {
+    vec![
+        "同一层级的单位之间排名：村委会与村委会、乡镇与乡镇、县直部门与县直部门".into(),
+        format!("本期有效回访不少于{min_visits}件的单位才参与排名"),
+        "本期开始之后新设的单位，本期不参与排名".into(),
+        "得分相同时，依次比较满意率、有效回访件数，再按单位编号先后，名次不并列".into(),
+    ]
+}
+
+/// Why a unit is not ranked this period, if it is not.
+fn unranked(rates: &Rates, c: &Counts, created_after_start: bool, min_visits: i64) -> Option<&'static str> {
+    if rates.composite_score.is_none() {
+        Some("no_data")
+    } else if created_after_start {
+        Some("new_unit")
+    } else if c.visited < min_visits {
+        Some("too_few_visits")
+    } else {
+        None
+    }
+}
+
+/// Ranks within each tier: composite score, then satisfaction rate, then visits (higher first),
+/// then the unit's id; every ranked unit has its own place. Rows come tier by tier (village,
+/// township, county), ranked units first in rank order, then the unranked ones.
 pub fn rank(items: &mut [UnitRates]) {
+    let desc =
+        |a: Option<f64>, b: Option<f64>| b.unwrap_or(-1.0).partial_cmp(&a.unwrap_or(-1.0)).unwrap_or(Ordering::Equal);
     items.sort_by(|a, b| {
-        b.rates
-            .composite_score
-            .partial_cmp(&a.rates.composite_score)
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then_with(|| a.unit["id"].as_i64().cmp(&b.unit["id"].as_i64()))
+        let tier = |u: &UnitRates| HandlingLevel::ALL.iter().position(|l| *l == u.tier);
+        tier(a)
+            .cmp(&tier(b))
+            .then(a.unranked_reason.is_some().cmp(&b.unranked_reason.is_some()))
+            .then(desc(a.rates.composite_score, b.rates.composite_score))
+            .then(desc(a.rates.satisfaction_rate, b.rates.satisfaction_rate))
+            .then(b.counts.visited.cmp(&a.counts.visited))
+            .then(a.unit_id.cmp(&b.unit_id))
     });
-    let mut last: Option<(f64, u32)> = None;
-    for (i, it) in items.iter_mut().enumerate() {
-        it.rank = it.rates.composite_score.map(|s| match last {
-            Some((prev, r)) if (prev - s).abs() < 1e-9 => r,
-            _ => {
-                last = Some((s, i as u32 + 1));
-                i as u32 + 1
-            }
-        });
+    let mut place = 0;
+    let mut tier = None;
+    for it in items.iter_mut() {
+        if tier != Some(it.tier) {
+            tier = Some(it.tier);
+            place = 0;
+        }
+        if it.unranked_reason.is_none() {
+            place += 1;
+            it.rank = Some(place);
+        }
     }
 }
 
@@ -150,17 +242,25 @@ pub async fn units(
     let all = crate::repo::Page { page: 1, per_page: u64::MAX / 2 };
     let (units, _) = repo::regions::list_units(db, &region.path, None, None, all).await?;
     let weights = state.weights();
+    let min_visits = state.settings.ranking.min_visits;
+    let start = local_day_start(state, from);
     let mut items: Vec<UnitRates> = units
         .into_iter()
         .map(|(u, _)| {
             let c = counts.get(&u.id).cloned().unwrap_or_default();
+            let rates = c.rates(&weights);
             UnitRates {
                 unit: json!({"id": u.id, "name": u.name}),
                 level: u.level,
+                tier: u.level,
+                tier_label: tier_label(u.level),
                 region_id: u.region_id,
-                rates: c.rates(&weights),
+                fractions: Fractions::of(&c, weights.basic),
+                unranked_reason: unranked(&rates, &c, u.created_at > start, min_visits),
+                rates,
                 counts: c,
                 rank: None,
+                unit_id: u.id,
             }
         })
         .collect();
@@ -171,6 +271,9 @@ pub async fn units(
         region: json!({"id": region.id, "name": region.name, "level": region.level}),
         from,
         to,
+        formula: formula(state),
+        rules: rules(min_visits),
+        min_visits,
         items,
         total,
         page: page.page,

@@ -28,6 +28,7 @@ mod orders;
 mod pages;
 mod queues;
 mod random_walk;
+mod ranking;
 mod roles_matrix;
 mod scope;
 mod security;
