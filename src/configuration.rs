@@ -274,11 +274,18 @@ pub struct LogSettings {
 pub struct RankingSettings {
     /// A unit is ranked only with at least this many counted return visits in the period.
     pub min_visits: i64,
+    /// Units per tier on each side of the weekly red/black list.
+    #[serde(default = "default_redblack_size")]
+    pub redblack_size: usize,
+}
+
+fn default_redblack_size() -> usize {
+    3
 }
 
 impl Default for RankingSettings {
     fn default() -> Self {
-        Self { min_visits: 10 }
+        Self { min_visits: 10, redblack_size: default_redblack_size() }
     }
 }
 

@@ -13,6 +13,7 @@ pub mod events;
 pub mod idempotency_keys;
 pub mod outbox;
 pub mod phone_access_log;
+pub mod redblack_lists;
 pub mod refresh_families;
 pub mod regions;
 pub mod return_visits;

@@ -13,6 +13,7 @@ mod m20261208_000012_administration;
 mod m20261209_000013_staff_leaves;
 mod m20261210_000014_auto_dispatch;
 mod m20261211_000015_reply_links;
+mod m20261212_000016_redblack;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000013_staff_leaves::Migration),
             Box::new(m20261210_000014_auto_dispatch::Migration),
             Box::new(m20261211_000015_reply_links::Migration),
+            Box::new(m20261212_000016_redblack::Migration),
         ]
     }
 }

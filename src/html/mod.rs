@@ -5,10 +5,12 @@
 //! (`templates/partials/timeline.html`, fed by [`TimelineItem`]); every time on a page is a
 //! [`LocalTime`]. This module also serves the static files under `/assets/`.
 mod message;
+mod redblack;
 mod villager;
 mod worklink;
 
 pub use message::{Hotline, MessagePage};
+pub use redblack::{RedBlackPage, RedBlackRow, RedBlackTier};
 pub use villager::{
     CategoryChoice, Handling, IntakeLimits, IntakePage, LookupPage, Media, NotFoundPage, RatePage, Rated, ResultPage,
     SmsNote, StatusPage, TrackPage, TypedFields,

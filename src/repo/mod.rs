@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod leaves;
 pub mod lookup;
 pub mod outbox;
+pub mod redblack;
 pub mod regions;
 pub mod return_visits;
 pub mod secrets;

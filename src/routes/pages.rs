@@ -13,7 +13,7 @@ use crate::error::codes;
 use crate::error::{ApiError, FieldError};
 use crate::html::{
     self, CategoryChoice, Frame, Handling, Hotline, IntakeLimits, IntakePage, LookupPage, Media, MessagePage, RatePage,
-    Rated, ResultPage, SmsNote, StatusPage, TrackPage,
+    Rated, RedBlackPage, RedBlackRow, RedBlackTier, ResultPage, SmsNote, StatusPage, TrackPage,
 };
 use crate::repo;
 use crate::services::cards::{CardLookup, PublicCard};
@@ -430,6 +430,86 @@ async fn lookup(state: web::Data<AppState>, q: web::Query<View>) -> HttpResponse
     }
 }
 
+#[derive(Deserialize)]
+struct WeekView {
+    week: Option<String>,
+    large: Option<String>,
+}
+
+/// `/redblack`: the published red/black list of a week (default the latest), for everyone.
+#[get("/redblack")]
+async fn redblack_page(state: web::Data<AppState>, q: web::Query<WeekView>) -> HttpResponse {
+    use crate::services::redblack;
+    let ctx = Ctx { state: &state, large: q.large.as_deref() == Some("1") };
+    let list = match redblack::find(&state, q.week.as_deref()).await {
+        Ok(list) => list,
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
+            return ctx.message(
+                StatusCode::NOT_FOUND,
+                "红黑榜",
+                "该周的红黑榜尚未发布。榜单每周一 8:00 发布上一周的结果。",
+                None,
+            );
+        }
+        Err(e) => return ctx.error(e),
+    };
+    let (weeks, chain_ok) = match (repo::redblack::weeks(&state.db.conn, 104).await, redblack::chain_ok(&state).await) {
+        (Ok(w), Ok(ok)) => (w, ok),
+        (Err(e), _) => return ctx.error(e.into()),
+        (_, Err(e)) => return ctx.error(e),
+    };
+    let v = redblack::view(&list);
+    let pct = |rate: &serde_json::Value, f: &serde_json::Value| match rate.as_f64() {
+        Some(r) => format!(
+            "{:.1}%（{}/{}）",
+            r * 100.0,
+            (f["numerator"].as_f64().unwrap_or(0.0) * 10.0).round() / 10.0,
+            f["denominator"]
+        ),
+        None => "—".into(),
+    };
+    let rows = |list: &serde_json::Value| -> Vec<RedBlackRow> {
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| RedBlackRow {
+                rank: r["rank"].as_u64().unwrap_or(0),
+                name: r["unit"]["name"].as_str().unwrap_or("").to_string(),
+                score: r["composite_score"].as_f64().map_or("—".into(), |s| format!("{s:.1}")),
+                response: pct(&r["response_rate"], &r["fractions"]["response"]),
+                resolution: pct(&r["resolution_rate"], &r["fractions"]["resolution"]),
+                satisfaction: pct(&r["satisfaction_rate"], &r["fractions"]["satisfaction"]),
+            })
+            .collect()
+    };
+    let tiers = v["tiers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| RedBlackTier {
+            label: t["tier_label"].as_str().filter(|l| !l.is_empty()).unwrap_or("单位").to_string(),
+            red: rows(&t["red"]),
+            black: rows(&t["black"]),
+        })
+        .collect();
+    let local = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&state.tz()).format("%Y-%m-%d %H:%M").to_string();
+    let rules: Vec<String> =
+        v["rules"].as_array().into_iter().flatten().filter_map(|r| r.as_str().map(str::to_string)).collect();
+    let frame = ctx.frame(format!("{} 红黑榜", list.week), "红黑榜", ctx.county());
+    let page = RedBlackPage {
+        frame,
+        week: &list.week,
+        period: format!("{} 至 {}", v["from"].as_str().unwrap_or(""), v["to"].as_str().unwrap_or("")),
+        published: local(list.published_at),
+        tiers,
+        formula: &list.formula,
+        rules,
+        weeks,
+        chain_ok,
+    };
+    html::respond(StatusCode::OK, &page)
+}
+
 /// `/t` without the slash: the lookup page.
 #[get("/t")]
 async fn lookup_bare(q: web::Query<View>) -> HttpResponse {
@@ -634,6 +714,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(card_submit)
         .service(lookup)
         .service(lookup_bare)
+        .service(redblack_page)
         .service(track_media)
         .service(track)
         .service(rate_page)

@@ -29,6 +29,17 @@ async fn units(
     Ok(HttpResponse::Ok().json(stats::units(&state, &user, &period, page).await?))
 }
 
+#[derive(serde::Deserialize)]
+struct WeekQuery {
+    week: Option<String>,
+}
+
+/// The published red/black list of a week (default the latest), with the other weeks.
+#[get("/stats/redblack")]
+async fn redblack(state: web::Data<AppState>, user: StaffUser, q: web::Query<WeekQuery>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(crate::services::redblack::for_staff(&state, &user, q.week.as_deref()).await?))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(summary).service(units);
+    cfg.service(summary).service(units).service(redblack);
 }

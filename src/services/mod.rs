@@ -19,6 +19,7 @@ pub mod ledger;
 pub mod order_view;
 pub mod orders;
 pub mod rating;
+pub mod redblack;
 pub mod return_visits;
 pub mod sla_admin;
 pub mod sms_admin;

@@ -220,30 +220,21 @@ pub fn rank(items: &mut [UnitRates]) {
     }
 }
 
-pub async fn units(
+/// Every unit under `region_path` with its counts, rates and rank within its tier over the local
+/// dates `[from, to]` (the rows of `/stats/units` and of the red/black list).
+pub async fn ranked_units(
     state: &AppState,
-    user: &StaffUser,
-    q: &PeriodQuery,
-    page: crate::repo::Page,
-) -> ApiResult<UnitsAnswer> {
-    user.require_any(&STATS_ROLES)?;
-    let (from, to) = period(state, q)?;
+    region_path: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> ApiResult<Vec<UnitRates>> {
     let db = &state.db.conn;
-    let region_id = q.region_id.unwrap_or(user.region_id);
-    let region = repo::regions::get(db, region_id)
-        .await?
-        .ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_REGION, "region_id", "地区不存在"))?;
-    if !user.covers_region(&region.path) {
-        return Err(ApiError::forbidden("该地区不在您的管辖范围内"));
-    }
-    let counts =
-        repo::stats::unit_counts(db, &region.path, local_day_start(state, from), local_day_end(state, to), state.now())
-            .await?;
+    let start = local_day_start(state, from);
+    let counts = repo::stats::unit_counts(db, region_path, start, local_day_end(state, to), state.now()).await?;
     let all = crate::repo::Page { page: 1, per_page: u64::MAX / 2 };
-    let (units, _) = repo::regions::list_units(db, &region.path, None, None, all).await?;
+    let (units, _) = repo::regions::list_units(db, region_path, None, None, all).await?;
     let weights = state.weights();
     let min_visits = state.settings.ranking.min_visits;
-    let start = local_day_start(state, from);
     let mut items: Vec<UnitRates> = units
         .into_iter()
         .map(|(u, _)| {
@@ -265,6 +256,28 @@ pub async fn units(
         })
         .collect();
     rank(&mut items);
+    rank(&mut items);
+    Ok(items)
+}
+
+pub async fn units(
+    state: &AppState,
+    user: &StaffUser,
+    q: &PeriodQuery,
+    page: crate::repo::Page,
+) -> ApiResult<UnitsAnswer> {
+    user.require_any(&STATS_ROLES)?;
+    let (from, to) = period(state, q)?;
+    let db = &state.db.conn;
+    let region_id = q.region_id.unwrap_or(user.region_id);
+    let region = repo::regions::get(db, region_id)
+        .await?
+        .ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_REGION, "region_id", "地区不存在"))?;
+    if !user.covers_region(&region.path) {
+        return Err(ApiError::forbidden("该地区不在您的管辖范围内"));
+    }
+    let items = ranked_units(state, &region.path, from, to).await?;
+    let min_visits = state.settings.ranking.min_visits;
     let total = items.len() as u64;
     let items = items.into_iter().skip(page.offset() as usize).take(page.per_page as usize).collect();
     Ok(UnitsAnswer {

@@ -5,6 +5,7 @@
 //! flushes its own.
 pub mod card_scans;
 pub mod outbox;
+pub mod redblack;
 pub mod sla_sweeper;
 
 use crate::state::AppState;
@@ -18,6 +19,7 @@ pub fn spawn_all(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
     if state.settings.application.workers_enabled {
         let sms_idle = Duration::from_millis(state.settings.sms.poll_ms);
         handles.push(tokio::spawn(sla_sweeper::run_loop(state.clone(), Duration::from_secs(30))));
+        handles.push(tokio::spawn(redblack::run_loop(state.clone(), Duration::from_secs(60))));
         handles.push(tokio::spawn(outbox::run_loop(state, sms_idle)));
     }
     handles

@@ -29,6 +29,7 @@ mod pages;
 mod queues;
 mod random_walk;
 mod ranking;
+mod redblack;
 mod roles_matrix;
 mod scope;
 mod security;
