@@ -13,10 +13,12 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
 mod orders;
+mod past;
 
 /// A few days of work in the demo county, written through the services (see `demo::orders`):
 /// call once, right after the county is seeded.
 pub use orders::seed as seed_orders;
+pub use past::seed as seed_past;
 
 pub const DEMO_PASSWORD: &str = "minsheng-demo";
 

@@ -172,7 +172,12 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run_demo(settings: Settings) -> anyhow::Result<()> {
+async fn run_demo(mut settings: Settings) -> anyhow::Result<()> {
+    // The demo county is small (three requests per unit a week): it ranks units from three visits a
+    // week so its rankings and red/black lists have names in them. A real county keeps the default.
+    if std::env::var("MINSHENG__RANKING__MIN_VISITS").is_err() {
+        settings.ranking.min_visits = 3;
+    }
     let db = connect(&settings).await?;
     let params =
         HashParams { memory_kib: settings.auth.argon2_memory_kib, iterations: settings.auth.argon2_iterations };
@@ -180,10 +185,16 @@ async fn run_demo(settings: Settings) -> anyhow::Result<()> {
     let public = settings.public_url().to_string();
     let state = minsheng::startup::build_state(settings, db).await?;
     // A few days of work, so the console shows waiting, overdue and late orders from the start.
+    let (past, lists) = if summary.seeded_now { demo::seed_past(&state).await? } else { (0, 0) };
     let history = if summary.seeded_now { demo::seed_orders(&state).await? } else { 0 };
     let app = Application::with_state(state)?;
     println!();
     println!("民声直达 demo — {}", if summary.seeded_now { "demo county seeded" } else { "reusing existing data" });
+    if past > 0 {
+        println!(
+            "{past} requests of the past twelve weeks, visited and rated; {lists} weekly red/black lists published"
+        );
+    }
     if history > 0 {
         println!("{history} requests of the last four days filed and worked (some overdue, some late)");
     }

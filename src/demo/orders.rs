@@ -25,11 +25,11 @@ enum Step {
     Visit { ticket: usize },
 }
 
-fn err(e: ApiError) -> anyhow::Error {
+pub(super) fn err(e: ApiError) -> anyhow::Error {
     anyhow::anyhow!("demo history: {} ({})", e.message, e.code)
 }
 
-async fn staff(state: &AppState, username: &str) -> anyhow::Result<StaffUser> {
+pub(super) async fn staff(state: &AppState, username: &str) -> anyhow::Result<StaffUser> {
     let s = repo::staff::by_username(&state.db.conn, username)
         .await?
         .ok_or_else(|| anyhow::anyhow!("demo staff {username} missing"))?;
@@ -40,13 +40,13 @@ async fn staff(state: &AppState, username: &str) -> anyhow::Result<StaffUser> {
     Ok(StaffUser::from_record(&s, &path))
 }
 
-async fn region_id(state: &AppState, name: &str) -> anyhow::Result<i64> {
+pub(super) async fn region_id(state: &AppState, name: &str) -> anyhow::Result<i64> {
     let page = repo::Page { page: 1, per_page: 100 };
     let (rows, _) = repo::regions::list(&state.db.conn, "/", None, None, None, page).await?;
     rows.into_iter().find(|r| r.name == name).map(|r| r.id).ok_or_else(|| anyhow::anyhow!("region {name} missing"))
 }
 
-async fn unit_id(state: &AppState, name: &str) -> anyhow::Result<i64> {
+pub(super) async fn unit_id(state: &AppState, name: &str) -> anyhow::Result<i64> {
     let page = repo::Page { page: 1, per_page: 100 };
     let (rows, _) = repo::regions::list_units(&state.db.conn, "/", None, None, page).await?;
     rows.into_iter()

@@ -185,6 +185,15 @@ async fn the_demo_command_serves_the_links_and_logins_it_prints_and_reuses_its_d
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    // Twelve weeks of past work with their published red/black lists: the public page shows the
+    // latest with units on it, and the weeks before it.
+    let page = http.get(format!("{base}/redblack")).send().await.unwrap();
+    assert_eq!(page.status(), reqwest::StatusCode::OK);
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("红榜") && page.contains("村民委员会") && page.contains("查看其他周"),
+        "the demo's red/black list"
+    );
     // Every printed card link opens its village's intake page.
     for link in &cards {
         let r = http.get(link).send().await.unwrap();
@@ -243,7 +252,9 @@ async fn the_demo_command_serves_the_links_and_logins_it_prints_and_reuses_its_d
         .json()
         .await
         .unwrap();
-    assert_eq!(counts["total"], 12, "{counts}");
+    // Twelve past weeks (288 requests, all closed) and the last four days (12).
+    assert_eq!(counts["total"], 300, "{counts}");
+    assert!(counts["closed"].as_i64().unwrap() >= 288, "{counts}");
     assert!(counts["overdue"].as_i64().unwrap() >= 2 && counts["late"].as_i64().unwrap() >= 5, "{counts}");
     child.kill().await.unwrap();
     // Again in the same folder: the same county, nothing seeded twice, the same secret (the
@@ -260,7 +271,7 @@ async fn the_demo_command_serves_the_links_and_logins_it_prints_and_reuses_its_d
     let r = http.get(format!("{base}/api/v1/tickets")).bearer_auth(&admin).send().await.unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::OK, "the generated secret is kept in the database");
     let list: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(list["total"], 12, "the history is not filed twice");
+    assert_eq!(list["total"], 300, "the history is not filed twice");
     again.kill().await.unwrap();
 }
 
