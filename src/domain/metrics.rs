@@ -28,6 +28,50 @@ pub struct Counts {
     pub dissatisfied: i64,
     /// Open tickets whose current deadline has passed.
     pub overdue: i64,
+    /// The four satisfaction scores of the counted visits (态度、能力、便利、效率): the sum of the
+    /// scores given and how many visits gave one, per dimension.
+    pub scores: ScoreSums,
+}
+
+/// Sums and counts of the four scores (1–5) given at return visits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ScoreSums {
+    pub attitude_sum: i64,
+    pub attitude_count: i64,
+    pub capability_sum: i64,
+    pub capability_count: i64,
+    pub convenience_sum: i64,
+    pub convenience_count: i64,
+    pub efficiency_sum: i64,
+    pub efficiency_count: i64,
+}
+
+/// One dimension's mean score and how many visits gave it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Dimension {
+    pub mean: Option<f64>,
+    pub count: i64,
+}
+
+/// The four dimensions of satisfaction, each as a mean over the visits that scored it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Dimensions {
+    pub attitude: Dimension,
+    pub capability: Dimension,
+    pub convenience: Dimension,
+    pub efficiency: Dimension,
+}
+
+impl ScoreSums {
+    pub fn dimensions(&self) -> Dimensions {
+        let d = |sum: i64, count: i64| Dimension { mean: ratio(sum as f64, count), count };
+        Dimensions {
+            attitude: d(self.attitude_sum, self.attitude_count),
+            capability: d(self.capability_sum, self.capability_count),
+            convenience: d(self.convenience_sum, self.convenience_count),
+            efficiency: d(self.efficiency_sum, self.efficiency_count),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -1,5 +1,5 @@
 //! The counts behind the rates, in SQL that runs unchanged on SQLite and PostgreSQL.
-use crate::domain::metrics::Counts;
+use crate::domain::metrics::{Counts, ScoreSums};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
 
@@ -123,13 +123,31 @@ pub async fn counts<C: ConnectionTrait>(
              SUM(CASE WHEN rv.solved = 'yes' THEN 1 ELSE 0 END) AS solved, \
              SUM(CASE WHEN rv.satisfaction = 'satisfied' THEN 1 ELSE 0 END) AS satisfied, \
              SUM(CASE WHEN rv.satisfaction = 'basically_satisfied' THEN 1 ELSE 0 END) AS basically, \
-             SUM(CASE WHEN rv.satisfaction = 'dissatisfied' THEN 1 ELSE 0 END) AS dissatisfied \
+             SUM(CASE WHEN rv.satisfaction = 'dissatisfied' THEN 1 ELSE 0 END) AS dissatisfied, \
+             SUM(rv.score_attitude) AS att_sum, COUNT(rv.score_attitude) AS att_n, \
+             SUM(rv.score_capability) AS cap_sum, COUNT(rv.score_capability) AS cap_n, \
+             SUM(rv.score_convenience) AS con_sum, COUNT(rv.score_convenience) AS con_n, \
+             SUM(rv.score_efficiency) AS eff_sum, COUNT(rv.score_efficiency) AS eff_n \
              FROM return_visits rv JOIN tickets t ON t.id = rv.ticket_id \
              WHERE {tw} AND rv.reached AND rv.counted AND rv.id = \
              (SELECT MAX(r2.id) FROM return_visits r2 WHERE r2.ticket_id = rv.ticket_id AND r2.reached AND r2.counted)"
         ),
         base.clone(),
-        &["visited", "solved", "satisfied", "basically", "dissatisfied"],
+        &[
+            "visited",
+            "solved",
+            "satisfied",
+            "basically",
+            "dissatisfied",
+            "att_sum",
+            "att_n",
+            "cap_sum",
+            "cap_n",
+            "con_sum",
+            "con_n",
+            "eff_sum",
+            "eff_n",
+        ],
     )
     .await?;
 
@@ -159,6 +177,16 @@ pub async fn counts<C: ConnectionTrait>(
         basically_satisfied: v[3],
         dissatisfied: v[4],
         overdue: o[0],
+        scores: ScoreSums {
+            attitude_sum: v[5],
+            attitude_count: v[6],
+            capability_sum: v[7],
+            capability_count: v[8],
+            convenience_sum: v[9],
+            convenience_count: v[10],
+            efficiency_sum: v[11],
+            efficiency_count: v[12],
+        },
     })
 }
 
@@ -195,7 +223,11 @@ pub async fn unit_counts<C: ConnectionTrait>(
          SUM(CASE WHEN rv.solved = 'yes' THEN 1 ELSE 0 END) AS solved, \
          SUM(CASE WHEN rv.satisfaction = 'satisfied' THEN 1 ELSE 0 END) AS satisfied, \
          SUM(CASE WHEN rv.satisfaction = 'basically_satisfied' THEN 1 ELSE 0 END) AS basically, \
-         SUM(CASE WHEN rv.satisfaction = 'dissatisfied' THEN 1 ELSE 0 END) AS dissatisfied \
+         SUM(CASE WHEN rv.satisfaction = 'dissatisfied' THEN 1 ELSE 0 END) AS dissatisfied, \
+         SUM(rv.score_attitude) AS att_sum, COUNT(rv.score_attitude) AS att_n, \
+         SUM(rv.score_capability) AS cap_sum, COUNT(rv.score_capability) AS cap_n, \
+         SUM(rv.score_convenience) AS con_sum, COUNT(rv.score_convenience) AS con_n, \
+         SUM(rv.score_efficiency) AS eff_sum, COUNT(rv.score_efficiency) AS eff_n \
          FROM return_visits rv JOIN assignments a ON a.id = rv.assignment_id JOIN units u ON u.id = a.unit_id \
          JOIN regions r ON r.id = u.region_id \
          WHERE a.dispatched_at >= $1 AND a.dispatched_at < $2 AND r.path LIKE $3 AND rv.reached AND rv.counted \
@@ -224,6 +256,16 @@ pub async fn unit_counts<C: ConnectionTrait>(
         c.satisfied = get(&r, "satisfied")?;
         c.basically_satisfied = get(&r, "basically")?;
         c.dissatisfied = get(&r, "dissatisfied")?;
+        c.scores = ScoreSums {
+            attitude_sum: get(&r, "att_sum")?,
+            attitude_count: get(&r, "att_n")?,
+            capability_sum: get(&r, "cap_sum")?,
+            capability_count: get(&r, "cap_n")?,
+            convenience_sum: get(&r, "con_sum")?,
+            convenience_count: get(&r, "con_n")?,
+            efficiency_sum: get(&r, "eff_sum")?,
+            efficiency_count: get(&r, "eff_n")?,
+        };
     }
     Ok(out)
 }

@@ -1,7 +1,7 @@
 //! Statistics: counts and the five rates for a region over a period (dates in the county's zone).
 use super::tickets::{local_day_end, local_day_start};
 use crate::auth::StaffUser;
-use crate::domain::metrics::{Counts, Rates};
+use crate::domain::metrics::{Counts, Dimensions, Rates};
 use crate::domain::roles::Role;
 use crate::domain::values::HandlingLevel;
 use crate::error::codes;
@@ -27,6 +27,7 @@ pub struct Summary {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub counts: Counts,
+    pub dimensions: Dimensions,
     #[serde(flatten)]
     pub rates: Rates,
 }
@@ -81,6 +82,7 @@ pub async fn summary(state: &AppState, user: &StaffUser, q: &PeriodQuery) -> Api
         region: json!({"id": region.id, "name": region.name, "level": region.level}),
         from,
         to,
+        dimensions: counts.scores.dimensions(),
         counts,
         rates,
     })
@@ -133,6 +135,8 @@ pub struct UnitRates {
     pub region_id: i64,
     pub counts: Counts,
     pub fractions: Fractions,
+    /// 态度、能力、便利、效率: the mean score (1–5) and how many visits gave it.
+    pub dimensions: Dimensions,
     #[serde(flatten)]
     pub rates: Rates,
     /// 1 = best composite score within the tier; `None` for a unit not ranked this period.
@@ -247,6 +251,7 @@ pub async fn ranked_units(
                 tier_label: tier_label(u.level),
                 region_id: u.region_id,
                 fractions: Fractions::of(&c, weights.basic),
+                dimensions: c.scores.dimensions(),
                 unranked_reason: unranked(&rates, &c, u.created_at > start, min_visits),
                 rates,
                 counts: c,

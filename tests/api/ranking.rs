@@ -141,3 +141,38 @@ async fn with_the_default_minimum_of_ten_visits_a_few_visits_rank_nobody() {
     assert!(li["rank"].is_null() && li["unranked_reason"] == "too_few_visits", "{li}");
     assert!(v["items"].as_array().unwrap().iter().all(|u| u["rank"].is_null()));
 }
+
+#[tokio::test]
+async fn the_four_scores_are_averaged_per_unit_and_for_the_county() {
+    let app = spawn_app_with(|_| {}).await;
+    let cl = app.token("caller").await;
+    let scored = [
+        json!({"attitude": 5, "capability": 4, "convenience": 3, "efficiency": 5}),
+        json!({"attitude": 4, "capability": 2, "convenience": 1, "efficiency": 4}),
+    ];
+    for (i, scores) in scored.iter().enumerate() {
+        let no = app.to_resolved("李家庄村", "lijiazhuang", &format!("1380000660{i}")).await;
+        let body = json!({"reached": true, "solved": "yes", "satisfaction": "satisfied", "channel": "phone", "scores": scores});
+        let r = app.post(&format!("/api/v1/tickets/{no}/return-visits"), Some(&cl), &body).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    }
+    // A visit without scores counts for the rates, not for the means.
+    let no = app.to_resolved("李家庄村", "lijiazhuang", "13800006609").await;
+    let body = json!({"reached": true, "solved": "yes", "satisfaction": "satisfied", "channel": "phone"});
+    assert_eq!(
+        app.post(&format!("/api/v1/tickets/{no}/return-visits"), Some(&cl), &body).await.status(),
+        StatusCode::CREATED
+    );
+    let leader = app.token("leader").await;
+    let v: Value = app.get("/api/v1/stats/units?per_page=100", Some(&leader)).await.json().await.unwrap();
+    let d = &row(&v, "李家庄村村民委员会")["dimensions"];
+    assert_eq!(d["attitude"], json!({"mean": 4.5, "count": 2}), "{d}");
+    assert_eq!(d["capability"], json!({"mean": 3.0, "count": 2}), "{d}");
+    assert_eq!(d["convenience"], json!({"mean": 2.0, "count": 2}), "{d}");
+    assert_eq!(d["efficiency"], json!({"mean": 4.5, "count": 2}), "{d}");
+    assert_eq!(row(&v, "李家庄村村民委员会")["counts"]["visited"], 3, "the unscored visit counts for the rates only");
+    let other = &row(&v, "王家湾村村民委员会")["dimensions"];
+    assert_eq!(other["attitude"], json!({"mean": null, "count": 0}), "no visits, no mean: {other}");
+    let s: Value = app.get("/api/v1/stats/summary", Some(&leader)).await.json().await.unwrap();
+    assert_eq!(s["dimensions"]["attitude"], json!({"mean": 4.5, "count": 2}), "{}", s["dimensions"]);
+}
