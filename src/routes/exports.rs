@@ -13,6 +13,8 @@ use futures_util::StreamExt;
 use std::sync::{Arc, LazyLock};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+const TICKETS: (&str, &str) = ("tickets", "工单导出");
+
 static RUNNING: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(2)));
 
 fn permit() -> ApiResult<OwnedSemaphorePermit> {
@@ -22,17 +24,17 @@ fn permit() -> ApiResult<OwnedSemaphorePermit> {
         .map_err(|_| ApiError::too_many(codes::EXPORT_BUSY, "正在进行的导出任务较多，请稍后再试", 30))
 }
 
-/// `工单导出-20261206-1530.csv`, with an ASCII fallback name for old clients.
-fn attachment(state: &AppState, ext: &str) -> ContentDisposition {
+/// `工单导出-20261206-1530.csv`, with an ASCII fallback name (`tickets-…`) for old clients.
+fn attachment(state: &AppState, (ascii, chinese): (&str, &str), ext: &str) -> ContentDisposition {
     let stamp = state.now().with_timezone(&state.tz()).format("%Y%m%d-%H%M");
     ContentDisposition {
         disposition: DispositionType::Attachment,
         parameters: vec![
-            DispositionParam::Filename(format!("tickets-{stamp}.{ext}")),
+            DispositionParam::Filename(format!("{ascii}-{stamp}.{ext}")),
             DispositionParam::FilenameExt(actix_web::http::header::ExtendedValue {
                 charset: actix_web::http::header::Charset::Ext("UTF-8".into()),
                 language_tag: None,
-                value: format!("工单导出-{stamp}.{ext}").into_bytes(),
+                value: format!("{chinese}-{stamp}.{ext}").into_bytes(),
             }),
         ],
     }
@@ -56,7 +58,7 @@ async fn tickets_csv(state: web::Data<AppState>, user: StaffUser, q: web::Query<
     });
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
-        .insert_header(attachment(&state, "csv"))
+        .insert_header(attachment(&state, TICKETS, "csv"))
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .streaming(stream))
 }
@@ -74,11 +76,35 @@ async fn tickets_xlsx(
     tracing::info!(user = user.id, rows, format = "xlsx", "tickets exported");
     Ok(HttpResponse::Ok()
         .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        .insert_header(attachment(&state, "xlsx"))
+        .insert_header(attachment(&state, TICKETS, "xlsx"))
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .streaming(exports::file_stream(file)))
 }
 
+#[derive(serde::Deserialize)]
+struct UnitsQuery {
+    from: Option<String>,
+    to: Option<String>,
+    region_id: Option<i64>,
+}
+
+/// The unit rankings of a period (the same rows as `/stats/units`, every unit) as XLSX.
+#[get("/exports/units.xlsx")]
+async fn units_xlsx(state: web::Data<AppState>, user: StaffUser, q: web::Query<UnitsQuery>) -> ApiResult<HttpResponse> {
+    let period = crate::services::stats::PeriodQuery { from: q.from.clone(), to: q.to.clone(), region_id: q.region_id };
+    let all = crate::repo::Page { page: 1, per_page: 100_000 };
+    let answer = crate::services::stats::units(&state, &user, &period, all).await?;
+    let bytes = tokio::task::spawn_blocking(move || exports::units_xlsx(&answer))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .insert_header(attachment(&state, ("units", "单位排名"), "xlsx"))
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .body(bytes))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(tickets_csv).service(tickets_xlsx);
+    cfg.service(tickets_csv).service(tickets_xlsx).service(units_xlsx);
 }

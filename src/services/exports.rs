@@ -288,3 +288,104 @@ mod tests {
         assert_eq!(csv_line(&["a".into(), "b,c".into()]), "a,\"b,c\"\r\n");
     }
 }
+
+/// The rankings of a period as an XLSX workbook (`GET /api/v1/exports/units.xlsx`): one row per
+/// unit, tier by tier, with every rate as its numerator, denominator and value, the four scores,
+/// and the formula and rules under the table.
+pub fn units_xlsx(a: &super::stats::UnitsAnswer) -> anyhow::Result<Vec<u8>> {
+    use rust_xlsxwriter::{Format, Workbook};
+    const HEAD: [&str; 25] = [
+        "层级",
+        "名次",
+        "单位",
+        "综合得分",
+        "未排名原因",
+        "响应率",
+        "按时签收",
+        "应签收",
+        "解决率",
+        "已解决",
+        "回访数",
+        "满意率",
+        "满意折算",
+        "办结率",
+        "已办结",
+        "受理",
+        "重办率",
+        "重办",
+        "办结次数",
+        "超时在办",
+        "态度均分",
+        "能力均分",
+        "便利均分",
+        "效率均分",
+        "评分次数",
+    ];
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let pct = Format::new().set_num_format("0.0%");
+    let sheet = book.add_worksheet();
+    sheet.set_name("单位排名")?;
+    let title = format!("{} 单位排名（{} 至 {}）", a.region["name"].as_str().unwrap_or(""), a.from, a.to);
+    sheet.write_string_with_format(0, 0, &title, &bold)?;
+    for (c, h) in HEAD.iter().enumerate() {
+        sheet.write_string_with_format(2, c as u16, *h, &bold)?;
+    }
+    let reason = |r: Option<&str>| match r {
+        Some("no_data") => "本期无数据",
+        Some("too_few_visits") => "回访数不足",
+        Some("new_unit") => "本期新设单位",
+        _ => "",
+    };
+    let mut r = 3u32;
+    for u in &a.items {
+        let num = |sheet: &mut rust_xlsxwriter::Worksheet,
+                   c: u16,
+                   v: Option<f64>,
+                   f: Option<&Format>|
+         -> anyhow::Result<()> {
+            match (v, f) {
+                (Some(v), Some(f)) => sheet.write_number_with_format(r, c, v, f).map(|_| ())?,
+                (Some(v), None) => sheet.write_number(r, c, v).map(|_| ())?,
+                (None, _) => {}
+            }
+            Ok(())
+        };
+        sheet.write_string(r, 0, u.tier_label)?;
+        num(sheet, 1, u.rank.map(f64::from), None)?;
+        sheet.write_string(r, 2, u.unit["name"].as_str().unwrap_or(""))?;
+        num(sheet, 3, u.rates.composite_score.map(|s| (s * 10.0).round() / 10.0), None)?;
+        sheet.write_string(r, 4, reason(u.unranked_reason))?;
+        let f = &u.fractions;
+        let rows = [
+            (5, u.rates.response_rate, f.response.numerator, f.response.denominator),
+            (8, u.rates.resolution_rate, f.resolution.numerator, f.resolution.denominator),
+            (11, u.rates.satisfaction_rate, f.satisfaction.numerator, f.satisfaction.denominator),
+            (13, u.rates.closure_rate, f.closure.numerator, f.closure.denominator),
+            (16, u.rates.reopen_rate, f.reopen.numerator, f.reopen.denominator),
+        ];
+        for (c, rate, n, d) in rows {
+            num(sheet, c, rate, Some(&pct))?;
+            num(sheet, c + 1, Some(n), None)?;
+            if c != 11 {
+                num(sheet, c + 2, Some(d as f64), None)?;
+            }
+        }
+        num(sheet, 10, Some(u.counts.visited as f64), None)?;
+        num(sheet, 19, Some(u.counts.overdue as f64), None)?;
+        let d = &u.dimensions;
+        for (c, dim) in [(20, d.attitude), (21, d.capability), (22, d.convenience), (23, d.efficiency)] {
+            num(sheet, c, dim.mean.map(|m| (m * 100.0).round() / 100.0), None)?;
+        }
+        num(sheet, 24, Some(d.attitude.count.max(d.efficiency.count) as f64), None)?;
+        r += 1;
+    }
+    r += 1;
+    sheet.write_string_with_format(r, 0, &a.formula, &bold)?;
+    for rule in &a.rules {
+        r += 1;
+        sheet.write_string(r, 0, rule)?;
+    }
+    sheet.set_column_width(2, 24)?;
+    Ok(book.save_to_buffer()?)
+}

@@ -176,3 +176,36 @@ async fn the_four_scores_are_averaged_per_unit_and_for_the_county() {
     let s: Value = app.get("/api/v1/stats/summary", Some(&leader)).await.json().await.unwrap();
     assert_eq!(s["dimensions"]["attitude"], json!({"mean": 4.5, "count": 2}), "{}", s["dimensions"]);
 }
+
+#[tokio::test]
+async fn the_rankings_export_holds_every_unit_with_its_fractions_and_the_rules() {
+    let app = spawn_app_with(|s| s.ranking.min_visits = 2).await;
+    for (i, satisfaction) in ["satisfied", "dissatisfied"].iter().enumerate() {
+        let solved = if i == 0 { "yes" } else { "no" };
+        visited(&app, "李家庄村", "李家庄村村民委员会", "lijiazhuang", &format!("1380000670{i}"), solved, satisfaction)
+            .await;
+    }
+    let leader = app.token("leader").await;
+    let r = app.get("/api/v1/exports/units.xlsx", Some(&leader)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let disposition = r.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert!(disposition.contains("units-") && disposition.ends_with(".xlsx"), "{disposition}");
+    let bytes = r.bytes().await.unwrap();
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    use calamine::Reader;
+    let range = book.worksheet_range("单位排名").unwrap();
+    let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+    assert!(rows[0][0].contains("单位排名"), "{:?}", rows[0]);
+    assert_eq!(rows[2][0], "层级");
+    assert_eq!(rows[2][2], "单位");
+    let li = rows.iter().find(|r| r.get(2).is_some_and(|c| c == "李家庄村村民委员会")).unwrap();
+    assert_eq!((li[0].as_str(), li[1].as_str(), li[3].as_str()), ("村委会", "1", "55"), "{li:?}");
+    assert_eq!((li[9].as_str(), li[10].as_str()), ("1", "2"), "solved of visited: {li:?}");
+    let units =
+        rows.iter().filter(|r| r.get(0).is_some_and(|c| ["村委会", "乡镇", "县直部门"].contains(&c.as_str()))).count();
+    assert_eq!(units, 15, "every unit of the county");
+    let water = rows.iter().find(|r| r.get(2).is_some_and(|c| c == "县水利局")).unwrap();
+    assert_eq!(water[4], "本期无数据");
+    let text: String = rows.iter().flatten().cloned().collect::<Vec<_>>().join("|");
+    assert!(text.contains("45×满意率") && text.contains("不少于2件"), "formula and rules under the table");
+}
