@@ -161,7 +161,11 @@ mod tests {
             basically_satisfied: 1,
             dissatisfied: 1,
             overdue: 0,
+            scores: ScoreSums { attitude_sum: 9, attitude_count: 2, ..Default::default() },
         };
+        let d = c.scores.dimensions();
+        assert_eq!((d.attitude.mean, d.attitude.count), (Some(4.5), 2));
+        assert_eq!((d.capability.mean, d.capability.count), (None, 0), "no score given: no mean");
         let r = c.rates(&Weights::default());
         assert_eq!(r.response_rate, Some(0.75));
         assert_eq!(r.resolution_rate, Some(0.8));

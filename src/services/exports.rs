@@ -272,23 +272,6 @@ pub fn file_stream(file: tempfile::NamedTempFile) -> impl Stream<Item = Result<B
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fields_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_field("停水"), "停水");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("他说\"快来\""), "\"他说\"\"快来\"\"\"");
-        assert_eq!(csv_field("第一行\n第二行"), "\"第一行\n第二行\"");
-        assert_eq!(csv_field("=HYPERLINK(\"http://x\")"), "\"'=HYPERLINK(\"\"http://x\"\")\"");
-        assert_eq!(csv_field("+86 139"), "'+86 139");
-        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_line(&["a".into(), "b,c".into()]), "a,\"b,c\"\r\n");
-    }
-}
-
 /// The rankings of a period as an XLSX workbook (`GET /api/v1/exports/units.xlsx`): one row per
 /// unit, tier by tier, with every rate as its numerator, denominator and value, the four scores,
 /// and the formula and rules under the table.
@@ -388,4 +371,21 @@ pub fn units_xlsx(a: &super::stats::UnitsAnswer) -> anyhow::Result<Vec<u8>> {
     }
     sheet.set_column_width(2, 24)?;
     Ok(book.save_to_buffer()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_field("停水"), "停水");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("他说\"快来\""), "\"他说\"\"快来\"\"\"");
+        assert_eq!(csv_field("第一行\n第二行"), "\"第一行\n第二行\"");
+        assert_eq!(csv_field("=HYPERLINK(\"http://x\")"), "\"'=HYPERLINK(\"\"http://x\"\")\"");
+        assert_eq!(csv_field("+86 139"), "'+86 139");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_line(&["a".into(), "b,c".into()]), "a,\"b,c\"\r\n");
+    }
 }

@@ -202,7 +202,7 @@ async fn the_rankings_export_holds_every_unit_with_its_fractions_and_the_rules()
     assert_eq!((li[0].as_str(), li[1].as_str(), li[3].as_str()), ("村委会", "1", "55"), "{li:?}");
     assert_eq!((li[9].as_str(), li[10].as_str()), ("1", "2"), "solved of visited: {li:?}");
     let units =
-        rows.iter().filter(|r| r.get(0).is_some_and(|c| ["村委会", "乡镇", "县直部门"].contains(&c.as_str()))).count();
+        rows.iter().filter(|r| r.first().is_some_and(|c| ["村委会", "乡镇", "县直部门"].contains(&c.as_str()))).count();
     assert_eq!(units, 15, "every unit of the county");
     let water = rows.iter().find(|r| r.get(2).is_some_and(|c| c == "县水利局")).unwrap();
     assert_eq!(water[4], "本期无数据");
