@@ -269,3 +269,46 @@ pub async fn unit_counts<C: ConnectionTrait>(
     }
     Ok(out)
 }
+
+/// Requests of one category in one region (the ticket's own region: a village or a grid) over a
+/// period: how many, and from how many different phones.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlaceCount {
+    pub category_code: String,
+    pub region_id: i64,
+    pub region_path: String,
+    pub tickets: i64,
+    pub phones: i64,
+}
+
+/// Requests received in `[from, to)` under `region_path`, grouped by category and region (merged
+/// and invalid ones left out: they are not problems of their own).
+pub async fn place_counts<C: ConnectionTrait>(
+    db: &C,
+    region_path: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<PlaceCount>, DbErr> {
+    let backend = db.get_database_backend();
+    let pop = Population::Region(region_path.to_string());
+    let sql = format!(
+        "SELECT t.category_code AS category_code, t.region_id AS region_id, MIN(t.region_path) AS region_path, \
+         COUNT(*) AS tickets, COUNT(DISTINCT t.requester_phone) AS phones FROM tickets t \
+         WHERE {} AND t.status NOT IN ('merged', 'invalid') GROUP BY t.category_code, t.region_id",
+        pop.tickets_where(backend)
+    );
+    let stmt = Statement::from_sql_and_values(backend, sql, vec![pop.key(backend), from.into(), to.into()]);
+    db.query_all_raw(stmt)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(PlaceCount {
+                category_code: r.try_get("", "category_code")?,
+                region_id: r.try_get("", "region_id")?,
+                region_path: r.try_get("", "region_path")?,
+                tickets: r.try_get("", "tickets")?,
+                phones: r.try_get("", "phones")?,
+            })
+        })
+        .collect()
+}

@@ -40,6 +40,16 @@ async fn redblack(state: web::Data<AppState>, user: StaffUser, q: web::Query<Wee
     Ok(HttpResponse::Ok().json(crate::services::redblack::for_staff(&state, &user, q.week.as_deref()).await?))
 }
 
+/// Where requests of one category keep coming from, with the change against the period before.
+#[get("/stats/hotspots")]
+async fn hotspots(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    q: web::Query<crate::services::hotspots::HotspotQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(crate::services::hotspots::hotspots(&state, &user, &q).await?))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(summary).service(units).service(redblack);
+    cfg.service(summary).service(units).service(redblack).service(hotspots);
 }

@@ -12,6 +12,7 @@ pub mod change;
 pub mod directory;
 pub mod exports;
 pub mod fields;
+pub mod hotspots;
 pub mod import;
 pub mod intake;
 pub mod leaves;

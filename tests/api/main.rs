@@ -16,6 +16,7 @@ mod going_live;
 mod headers;
 mod health;
 mod helpers;
+mod hotspots;
 mod imports;
 mod intake;
 mod leaves;
