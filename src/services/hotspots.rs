@@ -3,11 +3,11 @@
 //! period, against the period of the same length just before it, with the repeat clusters: the same
 //! category in one place from several different phones, the sign of a shared problem to act on
 //! before more people have to ask.
-use super::stats::{PeriodQuery, STATS_ROLES, period};
+use super::stats::{PeriodQuery, STATS_ROLES, period, scoped_region};
 use super::tickets::{local_day_end, local_day_start};
 use crate::auth::StaffUser;
 use crate::domain::values::RegionLevel;
-use crate::error::{ApiError, ApiResult, codes};
+use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::state::AppState;
 use chrono::Duration;
@@ -60,12 +60,7 @@ pub async fn hotspots(state: &AppState, user: &StaffUser, q: &HotspotQuery) -> A
         return Err(ApiError::validation("min", "min 应为1到1000的整数"));
     }
     let db = &state.db.conn;
-    let region = repo::regions::get(db, q.region_id.unwrap_or(user.region_id))
-        .await?
-        .ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_REGION, "region_id", "地区不存在"))?;
-    if !user.covers_region(&region.path) {
-        return Err(ApiError::forbidden("该地区不在您的管辖范围内"));
-    }
+    let region = scoped_region(state, user, q.region_id).await?;
     let (start, end) = (local_day_start(state, from), local_day_end(state, to));
     let days = (to - from).num_days() + 1;
     let now = repo::stats::place_counts(db, &region.path, start, end).await?;

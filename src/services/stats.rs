@@ -58,17 +58,22 @@ pub fn period(state: &AppState, q: &PeriodQuery) -> ApiResult<(NaiveDate, NaiveD
     Ok((from, to))
 }
 
-pub async fn summary(state: &AppState, user: &StaffUser, q: &PeriodQuery) -> ApiResult<Summary> {
-    user.require_any(&STATS_ROLES)?;
-    let (from, to) = period(state, q)?;
-    let db = &state.db.conn;
-    let region_id = q.region_id.unwrap_or(user.region_id);
-    let region = repo::regions::get(db, region_id)
+/// The region a statistic is asked for (default the user's own), if the user's scope covers it.
+pub async fn scoped_region(state: &AppState, user: &StaffUser, id: Option<i64>) -> ApiResult<repo::regions::Region> {
+    let region = repo::regions::get(&state.db.conn, id.unwrap_or(user.region_id))
         .await?
         .ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_REGION, "region_id", "地区不存在"))?;
     if !user.covers_region(&region.path) {
         return Err(ApiError::forbidden("该地区不在您的管辖范围内"));
     }
+    Ok(region)
+}
+
+pub async fn summary(state: &AppState, user: &StaffUser, q: &PeriodQuery) -> ApiResult<Summary> {
+    user.require_any(&STATS_ROLES)?;
+    let (from, to) = period(state, q)?;
+    let db = &state.db.conn;
+    let region = scoped_region(state, user, q.region_id).await?;
     let counts = repo::stats::counts(
         db,
         &Population::Region(region.path.clone()),
@@ -273,14 +278,7 @@ pub async fn units(
 ) -> ApiResult<UnitsAnswer> {
     user.require_any(&STATS_ROLES)?;
     let (from, to) = period(state, q)?;
-    let db = &state.db.conn;
-    let region_id = q.region_id.unwrap_or(user.region_id);
-    let region = repo::regions::get(db, region_id)
-        .await?
-        .ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_REGION, "region_id", "地区不存在"))?;
-    if !user.covers_region(&region.path) {
-        return Err(ApiError::forbidden("该地区不在您的管辖范围内"));
-    }
+    let region = scoped_region(state, user, q.region_id).await?;
     let items = ranked_units(state, &region.path, from, to).await?;
     let min_visits = state.settings.ranking.min_visits;
     let total = items.len() as u64;

@@ -1,27 +1,16 @@
 //! Card downloads checked with independent tools, as a print shop or a phone would see them:
 //! `zbarimg` (zbar-tools) decodes the QR codes, poppler's `pdftoppm` / `pdftotext` / `pdffonts` /
 //! `pdfinfo` read the PDF. `bash .ci/run` installs both packages; a missing tool fails the test.
-use crate::helpers::{TestApp, error_of, spawn_app};
+use crate::helpers::{TestApp, error_of, spawn_app, tool};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::process::Command;
 
 fn scratch(ext: &str) -> PathBuf {
     let dir = std::env::temp_dir().join("minsheng-tests");
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(format!("{}.{ext}", uuid::Uuid::new_v4().simple()))
-}
-
-/// Runs a tool and returns its standard output.
-fn tool(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd} is needed for this test (bash .ci/run installs it): {e}"));
-    assert!(out.status.success(), "{cmd} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// Every QR code zbar finds in an image, as text.

@@ -1,20 +1,10 @@
 //! 一案一档 (issue 17 point 6): the case file PDF of one ticket — the request, every ledger event
 //! with its hash, the evidence as a thumbnail, the chain verified — read back with poppler's
 //! `pdftotext` and `pdfimages`; only for staff who may read the ticket; a tampered ledger shows.
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, tool};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
-use std::process::Command;
-
-fn tool(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd} is needed for this test (bash .ci/run installs it): {e}"));
-    assert!(out.status.success(), "{cmd} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// A 600×400 photo of the site, as the villager's phone would send it.
 fn photo() -> Vec<u8> {

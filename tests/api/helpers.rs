@@ -322,3 +322,36 @@ pub async fn import(app: &TestApp, token: &str, kind: &str, bytes: Vec<u8>, dry_
     let status = r.status();
     (status, r.json().await.unwrap())
 }
+
+/// A request from `village` run to resolved by `unit` (its cadre `cadre`) and visited with the
+/// villager's `solved` and `satisfaction`.
+pub async fn visited_order(
+    app: &TestApp,
+    (village, unit, cadre): (&str, &str, &str),
+    phone: &str,
+    solved: &str,
+    satisfaction: &str,
+) {
+    let no = app.file(village, phone).await;
+    let op = app.token("operator").await;
+    let di = app.token("dispatcher").await;
+    let ca = app.token(cadre).await;
+    app.act_ok(&op, &no, "register", json!({})).await;
+    app.act_ok(&di, &no, "dispatch", json!({"unit_id": app.unit_id(unit).await})).await;
+    app.act_ok(&ca, &no, "accept", json!({})).await;
+    app.act_ok(&ca, &no, "resolve", json!({"result": "已处理完毕"})).await;
+    let cl = app.token("caller").await;
+    let body = json!({"reached": true, "solved": solved, "satisfaction": satisfaction, "channel": "phone"});
+    let r = app.post(&format!("/api/v1/tickets/{no}/return-visits"), Some(&cl), &body).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+}
+
+/// Runs a command-line tool (poppler, zbar) and answers its output; the test needs it installed.
+pub fn tool(cmd: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd} is needed for this test (bash .ci/run installs it): {e}"));
+    assert!(out.status.success(), "{cmd} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}

@@ -8,20 +8,8 @@ use minsheng::repo;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// A request from `village` run to resolved by `unit` (its cadre `cadre`), then visited.
 async fn visited(app: &TestApp, village: &str, unit: &str, cadre: &str, phone: &str, solved: &str, satisfaction: &str) {
-    let no = app.file(village, phone).await;
-    let op = app.token("operator").await;
-    let di = app.token("dispatcher").await;
-    let ca = app.token(cadre).await;
-    app.act_ok(&op, &no, "register", json!({})).await;
-    app.act_ok(&di, &no, "dispatch", json!({"unit_id": app.unit_id(unit).await})).await;
-    app.act_ok(&ca, &no, "accept", json!({})).await;
-    app.act_ok(&ca, &no, "resolve", json!({"result": "已处理完毕"})).await;
-    let cl = app.token("caller").await;
-    let body = json!({"reached": true, "solved": solved, "satisfaction": satisfaction, "channel": "phone"});
-    let r = app.post(&format!("/api/v1/tickets/{no}/return-visits"), Some(&cl), &body).await;
-    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    crate::helpers::visited_order(app, (village, unit, cadre), phone, solved, satisfaction).await
 }
 
 /// A village service station set up today, with its own cadre.
