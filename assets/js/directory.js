@@ -620,6 +620,7 @@
         catForm.unit_id.value = cat.unit_id == null ? '' : String(cat.unit_id);
         catForm.sort.value = String(cat.sort);
         catForm.auto_dispatch.checked = !!cat.auto_dispatch;
+        catForm.default_kind.value = cat.default_kind || '';
         $('#cf-policy').textContent = '时限策略：' + policyText(cat) + '。时限在「时限与节假日」页按分类设置。';
       } else {
         $('#cat-form-title').textContent = parent ? '在「' + parent.name + '」下新增小项' : '新增大类';
@@ -628,6 +629,7 @@
           catForm.level.value = parent.level;
           catForm.code.value = parent.code + '.';
           if (parent.unit_id != null) catForm.unit_id.value = String(parent.unit_id);
+          catForm.default_kind.value = parent.default_kind || '';
         }
         $('#cf-policy').textContent = '新分类沿用' + (parent ? '大类' : '默认') + '的时限策略，可在「时限与节假日」页单独设置。';
       }
@@ -642,7 +644,8 @@
       clearForm(catForm, err);
       if (!check(catForm)) return;
       const body = { name: catForm.name.value.trim(), level: catForm.level.value, parent_code: catForm.parent_code.value || null,
-        unit_id: catForm.unit_id.value ? Number(catForm.unit_id.value) : null, auto_dispatch: catForm.auto_dispatch.checked };
+        unit_id: catForm.unit_id.value ? Number(catForm.unit_id.value) : null, auto_dispatch: catForm.auto_dispatch.checked,
+        default_kind: catForm.default_kind.value || null };
       if (catForm.sort.value.trim()) body.sort = Number(catForm.sort.value.trim());
       if (!editingCat) body.code = catForm.code.value.trim();
       const button = $('button[type=submit]', catForm);

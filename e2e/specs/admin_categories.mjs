@@ -66,6 +66,7 @@ run(async (browser) => {
   await page.selectOption('#cf-level', 'township');
   assert(!(await page.isChecked('#cf-auto')), 'not dispatched by the system yet');
   await page.check('#cf-auto');
+  await page.selectOption('#cf-kind', 'report');
   await page.click('#cat-form button[type=submit]');
   await page.waitForFunction((sel) => document.querySelector(sel + ' td').textContent.includes('路灯照明维修'), row('roads.lights'));
   const edited = await cells(page, 'roads.lights');
@@ -74,6 +75,7 @@ run(async (browser) => {
   assert((await cells(page, 'sanitation'))[2].includes('自动派单'), 'sanitation is auto-dispatched');
   await page.click(`${row('sanitation')} button[data-do=edit]`);
   assert(await page.isChecked('#cf-auto'), 'the box shows the stored flag');
+  assert((await page.inputValue('#cf-kind')) === '', 'no kind hint on sanitation');
   await page.click('#cat-cancel');
 
   // Deactivate an item: still listed (with the inactive ones), marked, and can be reactivated.

@@ -17,6 +17,9 @@ pub struct Model {
     pub unit_id: Option<i64>,
     /// A card intake in this category is dispatched at once to the suggested unit, by the system.
     pub auto_dispatch: bool,
+    /// The kind a request in this category usually is (`domain::values::Kind`), taken when the
+    /// request names none.
+    pub default_kind: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -75,6 +75,7 @@ pub async fn save_category<C: ConnectionTrait>(db: &C, c: &Category) -> Result<(
         active: Set(c.active),
         unit_id: Set(c.unit_id),
         auto_dispatch: Set(c.auto_dispatch),
+        default_kind: Set(c.default_kind.clone()),
     }
     .update(db)
     .await?;
@@ -96,6 +97,7 @@ pub async fn insert_category<C: ConnectionTrait>(db: &C, c: Category) -> Result<
         active: Set(c.active),
         unit_id: Set(c.unit_id),
         auto_dispatch: Set(c.auto_dispatch),
+        default_kind: Set(c.default_kind),
     }
     .insert(db)
     .await

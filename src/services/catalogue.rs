@@ -32,6 +32,8 @@ pub struct Entry {
     /// each says so itself).
     #[serde(default)]
     pub auto_dispatch: bool,
+    /// The kind a request here usually is (consultation, complaint, …).
+    pub default_kind: Option<String>,
     #[serde(default)]
     pub items: Vec<Entry>,
 }
@@ -55,6 +57,9 @@ pub fn parse(text: &str) -> anyhow::Result<Vec<Entry>> {
     let mut seen = HashSet::new();
     let mut check = |e: &Entry, parent: Option<&str>| -> anyhow::Result<()> {
         ensure!(HandlingLevel::parse(&e.level).is_some(), "{}: unknown level {:?}", e.code, e.level);
+        if let Some(k) = &e.default_kind {
+            ensure!(crate::domain::values::Kind::parse(k).is_some(), "{}: unknown default_kind {k:?}", e.code);
+        }
         ensure!((1..=30).contains(&e.name.chars().count()), "{}: the name must have 1 to 30 characters", e.code);
         ensure!(seen.insert(e.code.clone()), "{}: the code appears twice", e.code);
         if let Some(p) = parent {
@@ -115,6 +120,7 @@ pub async fn load<C: ConnectionTrait>(db: &C, text: &str) -> anyhow::Result<Load
                 active: true,
                 unit_id: unit,
                 auto_dispatch: entry.auto_dispatch,
+                default_kind: entry.default_kind.clone(),
             };
             repo::catalog::insert_category(db, row).await?;
             sort += 1;

@@ -132,7 +132,8 @@ pub fn staff_json(s: &Staff) -> Value {
 
 pub fn category_json(c: &Category) -> Value {
     json!({"code": c.code, "name": c.name, "parent_code": c.parent_code, "level": c.level, "sort": c.sort,
-           "unit_id": c.unit_id, "active": c.active, "auto_dispatch": c.auto_dispatch})
+           "unit_id": c.unit_id, "active": c.active, "auto_dispatch": c.auto_dispatch,
+           "default_kind": c.default_kind})
 }
 
 /// What an update did: `deactivate`/`reactivate` when only the active flag moved that way.
@@ -656,6 +657,22 @@ pub struct CategoryBody {
     pub active: Option<bool>,
     /// A card intake in this category is dispatched at once to the suggested unit.
     pub auto_dispatch: Option<bool>,
+    /// The kind a request here usually is; `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    pub default_kind: Option<Option<String>>,
+}
+
+/// A kind hint as given: a known kind or nothing.
+fn kind_hint(v: Option<&str>) -> ApiResult<Option<String>> {
+    match v.map(str::trim).filter(|k| !k.is_empty()) {
+        None => Ok(None),
+        Some(k) => crate::domain::values::Kind::parse(k).map(|k| Some(k.as_str().to_string())).ok_or_else(|| {
+            ApiError::validation(
+                "default_kind",
+                format!("诉求类型不正确，可选：{}", crate::domain::values::Kind::names()),
+            )
+        }),
+    }
 }
 
 fn category_code(raw: &str) -> ApiResult<String> {
@@ -719,6 +736,7 @@ pub async fn create_category(state: &AppState, user: &StaffUser, b: &CategoryBod
         active: true,
         unit_id,
         auto_dispatch: b.auto_dispatch.unwrap_or(false),
+        default_kind: kind_hint(b.default_kind.clone().flatten().as_deref())?,
     };
     let c = repo::catalog::insert_category(&*tx, row).await.map_err(|e| unique_or(e, "code", CODE_TAKEN))?;
     let after = category_json(&c);
@@ -763,6 +781,9 @@ pub async fn update_category(state: &AppState, user: &StaffUser, code: &str, b: 
     }
     if let Some(a) = b.auto_dispatch {
         after.auto_dispatch = a;
+    }
+    if let Some(k) = &b.default_kind {
+        after.default_kind = kind_hint(k.as_deref())?;
     }
     let now = state.now();
     let tx = state.db.begin().await?;

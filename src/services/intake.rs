@@ -165,7 +165,12 @@ async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiRes
         wrong.check(found.ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_CATEGORY, "category", "诉求分类不存在")))
     };
     let kind = wrong.check(match req.kind.as_deref() {
-        None | Some("") => Ok(Kind::Help),
+        // The category's hint, else 求助.
+        None | Some("") => Ok(category
+            .as_ref()
+            .and_then(|c: &repo::catalog::Category| c.default_kind.as_deref())
+            .and_then(Kind::parse)
+            .unwrap_or(Kind::Help)),
         Some(k) => Kind::parse(k)
             .ok_or_else(|| ApiError::validation("kind", format!("诉求类型不正确，可选：{}", Kind::names()))),
     });

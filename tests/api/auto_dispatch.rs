@@ -153,3 +153,48 @@ async fn a_bad_auto_dispatch_value_is_refused_and_changes_nothing() {
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE entity = 'category'").await, 0);
 }
+
+#[tokio::test]
+async fn a_category_hints_the_kind_of_a_request_that_names_none() {
+    let app = spawn_app().await;
+    // 政策咨询 is a consultation in the standard catalogue.
+    let body = json!({"card_code": app.card("李家庄村"), "category": "consult",
+                      "description": "想问一下今年的种粮补贴怎么申请", "phone": "13800002101"});
+    let r = app.intake(&body, Some(&Uuid::new_v4().to_string())).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    let no = v["ticket_no"].as_str().unwrap();
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM tickets WHERE no = '{no}' AND kind = 'consultation'")).await,
+        1
+    );
+    // A kind given by the villager wins; a category without a hint stays 求助.
+    let mut body = body.clone();
+    body["kind"] = json!("complaint");
+    body["phone"] = json!("13800002102");
+    let v: Value = app.intake(&body, Some(&Uuid::new_v4().to_string())).await.json().await.unwrap();
+    let q = format!(
+        "SELECT COUNT(*) FROM tickets WHERE no = '{}' AND kind = 'complaint'",
+        v["ticket_no"].as_str().unwrap()
+    );
+    assert_eq!(app.count(&q).await, 1);
+    // The admin sets and clears a hint; a wrong one is refused at its field and changes nothing.
+    let admin = app.token("admin").await;
+    let patch =
+        |body: Value| app.client.patch(app.url("/api/v1/categories/water")).bearer_auth(&admin).json(&body).send();
+    let r = patch(json!({"default_kind": "grumble"})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["field"], "default_kind");
+    assert_eq!(app.count("SELECT COUNT(*) FROM categories WHERE default_kind IS NOT NULL").await, 1);
+    let v: Value = patch(json!({"default_kind": "report"})).await.unwrap().json().await.unwrap();
+    assert_eq!(v["default_kind"], "report");
+    let body = json!({"card_code": app.card("李家庄村"), "category": "water",
+                      "description": "有人往河里倒垃圾，要举报", "phone": "13800002103"});
+    let v: Value = app.intake(&body, Some(&Uuid::new_v4().to_string())).await.json().await.unwrap();
+    let q =
+        format!("SELECT COUNT(*) FROM tickets WHERE no = '{}' AND kind = 'report'", v["ticket_no"].as_str().unwrap());
+    assert_eq!(app.count(&q).await, 1);
+    let v: Value = patch(json!({"default_kind": null})).await.unwrap().json().await.unwrap();
+    assert!(v["default_kind"].is_null(), "{v}");
+}

@@ -240,6 +240,7 @@ async fn the_suggested_unit_follows_the_categorys_level_and_the_tickets_village(
         active: true,
         unit_id: None,
         auto_dispatch: false,
+        default_kind: None,
     };
     minsheng::repo::catalog::insert_category(&app.state.db.conn, disaster).await.unwrap();
     cases.push((app.region_id("石桥村").await, "disaster", "县民生服务中心", "county"));

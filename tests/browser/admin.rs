@@ -99,7 +99,7 @@ async fn an_admin_adds_edits_and_deactivates_categories_and_a_taken_code_is_refu
     assert_eq!(app.count(q).await, 1, "the new item, under its subject, with its department");
     assert_eq!(app.count("SELECT COUNT(*) FROM categories").await, before + 1, "the taken code wrote nothing");
     assert_eq!(app.count("SELECT COUNT(*) FROM categories WHERE code = 'water' AND name = '饮水安全'").await, 1);
-    let q = "SELECT COUNT(*) FROM categories WHERE code = 'roads.lights' AND name = '路灯照明维修' AND level = 'township' AND auto_dispatch = TRUE";
+    let q = "SELECT COUNT(*) FROM categories WHERE code = 'roads.lights' AND name = '路灯照明维修' AND level = 'township' AND auto_dispatch = TRUE AND default_kind = 'report'";
     assert_eq!(app.count(q).await, 1, "edited, and now dispatched by the system");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM categories WHERE auto_dispatch = TRUE").await,
