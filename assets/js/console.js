@@ -722,14 +722,19 @@
       holder.innerHTML = '<form class="act" id="act-' + esc(item.action) + '" novalidate><h3>' + esc(title) + '</h3>' + actionForm(item, t) +
         '<p class="error form-error" role="alert" hidden></p><p class="form-buttons"><button class="primary small" type="submit">确认' + esc(title) + '</button> <button class="secondary cancel" type="button">取消</button></p></form>';
       const form = $('form', holder);
+      // The form is handled from the moment it exists: a submit before the handler would be the
+      // browser's own (a reload to the bare console). Sending waits until the unit's people are
+      // listed, so the choice of cadre is there to make.
+      const submit = $('button[type=submit]', form);
+      form.addEventListener('submit', (ev) => { ev.preventDefault(); if (!submit.disabled) act(t.no, item, form); });
       $('.cancel', form).addEventListener('click', () => { holder.innerHTML = ''; b.classList.remove('on'); b.focus(); });
       for (const ev of ['input', 'change']) form.addEventListener(ev, (e) => { if (e.target.name) clearMsg(form, e.target.name); });
       photoPicker(form);
       unitSearch(form);
-      await assigneeOptions(form);
+      submit.disabled = true;
+      try { await assigneeOptions(form); } finally { submit.disabled = false; }
       const first = $('textarea, input[type=text], select', form);
       if (first && !matchMedia('(max-width: 760px)').matches) first.focus();
-      form.addEventListener('submit', (ev) => { ev.preventDefault(); act(t.no, item, form); });
     }));
     $('#verify').addEventListener('click', async () => {
       const out = $('#verify-result');

@@ -44,7 +44,7 @@ run(async (browser) => {
   const chosen = await page.$eval('#act-dispatch select[name=unit_id]', (s) => s.options[s.selectedIndex].textContent);
   assert(chosen === `${unitName}（建议）`, `the suggested unit is chosen: ${chosen}`);
   await page.click('#act-dispatch button[type=submit]');
-  await page.waitForSelector('.success-msg');
+  await page.waitForSelector('#detail #flash');
   assert((await page.textContent('#detail-status')).includes('已派单'), 'dispatched');
   assert((await page.textContent('#timeline')).includes('派单'), 'timeline shows the dispatch');
   assert((await page.textContent('.deadlines')).includes('签收时限'), 'deadlines shown');
