@@ -98,14 +98,7 @@ async fn other_categories_channels_and_a_flag_turned_off_leave_the_order_to_the_
     assert_eq!(v["status"], "registered", "{v}");
     // The admin turns the flag off (audited, before → after) and the card page's requests wait again.
     let admin = app.token("admin").await;
-    let r = app
-        .client
-        .patch(app.url("/api/v1/categories/sanitation"))
-        .bearer_auth(&admin)
-        .json(&json!({"auto_dispatch": false}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.patch("/api/v1/categories/sanitation", &admin, &json!({"auto_dispatch": false})).await;
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["auto_dispatch"], false, "{v}");
@@ -118,14 +111,7 @@ async fn other_categories_channels_and_a_flag_turned_off_leave_the_order_to_the_
     assert_eq!(entry["before"]["auto_dispatch"], true, "{entry}");
     assert_eq!(entry["after"]["auto_dispatch"], false, "{entry}");
     // Turned on for 饮水安全, a card request there is dispatched by the system too.
-    let r = app
-        .client
-        .patch(app.url("/api/v1/categories/water"))
-        .bearer_auth(&admin)
-        .json(&json!({"auto_dispatch": true}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.patch("/api/v1/categories/water", &admin, &json!({"auto_dispatch": true})).await;
     assert_eq!(r.status(), StatusCode::OK);
     let answer = card_intake(&app, "李家庄村", "water", "13800002005").await;
     assert_eq!(answer["status"], "dispatched", "{answer}");
@@ -135,14 +121,7 @@ async fn other_categories_channels_and_a_flag_turned_off_leave_the_order_to_the_
 async fn a_bad_auto_dispatch_value_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
     let admin = app.token("admin").await;
-    let r = app
-        .client
-        .patch(app.url("/api/v1/categories/water"))
-        .bearer_auth(&admin)
-        .json(&json!({"auto_dispatch": "yes"}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.patch("/api/v1/categories/water", &admin, &json!({"auto_dispatch": "yes"})).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let v: Value = r.json().await.unwrap();
     assert!(v["error"]["message"].as_str().unwrap().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{v}");
@@ -180,14 +159,13 @@ async fn a_category_hints_the_kind_of_a_request_that_names_none() {
     assert_eq!(app.count(&q).await, 1);
     // The admin sets and clears a hint; a wrong one is refused at its field and changes nothing.
     let admin = app.token("admin").await;
-    let patch =
-        |body: Value| app.client.patch(app.url("/api/v1/categories/water")).bearer_auth(&admin).json(&body).send();
-    let r = patch(json!({"default_kind": "grumble"})).await.unwrap();
+    let water = "/api/v1/categories/water";
+    let r = app.patch(water, &admin, &json!({"default_kind": "grumble"})).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let e: Value = r.json().await.unwrap();
     assert_eq!(e["error"]["field"], "default_kind");
     assert_eq!(app.count("SELECT COUNT(*) FROM categories WHERE default_kind IS NOT NULL").await, 1);
-    let v: Value = patch(json!({"default_kind": "report"})).await.unwrap().json().await.unwrap();
+    let v: Value = app.patch(water, &admin, &json!({"default_kind": "report"})).await.json().await.unwrap();
     assert_eq!(v["default_kind"], "report");
     let body = json!({"card_code": app.card("李家庄村"), "category": "water",
                       "description": "有人往河里倒垃圾，要举报", "phone": "13800002103"});
@@ -195,6 +173,6 @@ async fn a_category_hints_the_kind_of_a_request_that_names_none() {
     let q =
         format!("SELECT COUNT(*) FROM tickets WHERE no = '{}' AND kind = 'report'", v["ticket_no"].as_str().unwrap());
     assert_eq!(app.count(&q).await, 1);
-    let v: Value = patch(json!({"default_kind": null})).await.unwrap().json().await.unwrap();
+    let v: Value = app.patch(water, &admin, &json!({"default_kind": null})).await.json().await.unwrap();
     assert!(v["default_kind"].is_null(), "{v}");
 }

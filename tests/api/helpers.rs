@@ -136,6 +136,30 @@ impl TestApp {
         rb.send().await.expect("request")
     }
 
+    /// `PATCH` with a JSON body as a signed-in staff member.
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client.patch(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+    }
+
+    /// `DELETE` as a signed-in staff member.
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.client.delete(self.url(path)).bearer_auth(token).send().await.expect("request")
+    }
+
+    /// Uploads a plain `w`×`h` PNG of one colour as a staff member (evidence for an action or an
+    /// appeal); answers its upload id.
+    pub async fn upload_png(&self, token: &str, (w, h): (u32, u32), rgb: [u8; 3]) -> String {
+        let mut png = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(image::ImageBuffer::from_pixel(w, h, image::Rgb(rgb)))
+            .write_to(&mut png, image::ImageFormat::Png)
+            .unwrap();
+        let form = reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::bytes(png.into_inner()).file_name("notice.png"));
+        let r = self.client.post(self.url("/api/v1/uploads")).bearer_auth(token).multipart(form).send().await;
+        let up: Value = r.expect("request").json().await.unwrap();
+        up["upload_id"].as_str().expect("upload id").to_string()
+    }
+
     pub async fn login(&self, username: &str, password: &str) -> Response {
         self.post("/api/v1/auth/login", None, &json!({"username": username, "password": password})).await
     }

@@ -153,13 +153,7 @@ async fn cancelling_a_leave_restores_routing_at_once_and_get_lists_it() {
     assert_eq!(list["items"][0]["id"], id);
     assert_eq!(list["items"][0]["deputy"]["name"], "王副主任");
 
-    let r = app
-        .client
-        .delete(app.url(&format!("/api/v1/staff/{cadre}/leaves/{id}")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    let r = app.delete(&format!("/api/v1/staff/{cadre}/leaves/{id}"), &admin).await;
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
     assert!(v["cancelled_at"].is_string(), "{v}");
@@ -171,13 +165,7 @@ async fn cancelling_a_leave_restores_routing_at_once_and_get_lists_it() {
     assert_eq!(dispatch_sms_to(&app, &no).await, vec!["13900000301".to_string()]);
 
     // Cancelling twice is a conflict.
-    let r = app
-        .client
-        .delete(app.url(&format!("/api/v1/staff/{cadre}/leaves/{id}")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    let r = app.delete(&format!("/api/v1/staff/{cadre}/leaves/{id}"), &admin).await;
     error_of(r, StatusCode::CONFLICT).await;
 }
 

@@ -267,24 +267,7 @@ async fn a_unit_appeals_a_dissatisfied_visit_and_an_upheld_appeal_leaves_its_rat
     let ca = app.token("lijiazhuang").await;
     assert_eq!(error_of(app.post(&url, Some(&ca), &json!({})).await, StatusCode::BAD_REQUEST).await["field"], "reason");
     // The evidence: a photo of the water works' notice, uploaded by the cadre.
-    let mut png = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(image::ImageBuffer::from_pixel(8, 8, image::Rgb([200u8, 30, 30])))
-        .write_to(&mut png, image::ImageFormat::Png)
-        .unwrap();
-    let form = reqwest::multipart::Form::new()
-        .part("file", reqwest::multipart::Part::bytes(png.into_inner()).file_name("notice.png"));
-    let up: Value = app
-        .client
-        .post(app.url("/api/v1/uploads"))
-        .bearer_auth(&ca)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let upload_id = up["upload_id"].as_str().expect("upload id").to_string();
+    let upload_id = app.upload_png(&ca, (8, 8), [200, 30, 30]).await;
     let r = app
         .post(&url, Some(&ca), &json!({"reason": "停水是县水厂检修造成的，已提供停水通知", "upload_ids": [upload_id]}))
         .await;

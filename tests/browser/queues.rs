@@ -69,28 +69,12 @@ async fn a_leader_decides_an_appeal_with_a_reason_and_the_inspector_only_reads()
         .await
         .unwrap();
     let ca = app.token("lijiazhuang").await;
-    let mut png = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(image::ImageBuffer::from_pixel(64, 48, image::Rgb([30u8, 90, 200])))
-        .write_to(&mut png, image::ImageFormat::Png)
-        .unwrap();
-    let form = reqwest::multipart::Form::new()
-        .part("file", reqwest::multipart::Part::bytes(png.into_inner()).file_name("notice.png"));
-    let up: Value = app
-        .client
-        .post(app.url("/api/v1/uploads"))
-        .bearer_auth(&ca)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let upload = app.upload_png(&ca, (64, 48), [30, 90, 200]).await;
     let r = app
         .post(
             &format!("/api/v1/return-visits/{}/appeals", v["visit_id"]),
             Some(&ca),
-            &json!({"reason": "停水是县水厂检修造成的，已提供停水通知", "upload_ids": [up["upload_id"]]}),
+            &json!({"reason": "停水是县水厂检修造成的，已提供停水通知", "upload_ids": [upload]}),
         )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
