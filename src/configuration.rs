@@ -358,6 +358,12 @@ impl Settings {
         self.application.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
     }
 
+    /// The county zone's offset from UTC in seconds now (the local days of the statistics).
+    pub fn rollup_offset(&self) -> i32 {
+        use chrono::{Offset, TimeZone};
+        self.timezone().offset_from_utc_datetime(&chrono::Utc::now().naive_utc()).fix().local_minus_utc()
+    }
+
     /// The public base URL without a trailing slash.
     pub fn public_url(&self) -> &str {
         self.application.public_url.trim_end_matches('/')

@@ -82,6 +82,10 @@ pub async fn build_state(settings: Settings, db: Db) -> anyhow::Result<AppState>
         None => Arc::new(MemoryStore::new()),
     };
     warn_about_the_calendar(&db, &settings).await;
+    let started = std::time::Instant::now();
+    if crate::repo::rollups::ensure_built(&db, settings.rollup_offset(), chrono::Utc::now()).await? {
+        tracing::info!(ms = started.elapsed().as_millis() as u64, "statistics roll-ups built");
+    }
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .build()

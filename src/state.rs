@@ -55,6 +55,12 @@ impl AppState {
         self.settings.timezone()
     }
 
+    /// The county zone's offset from UTC in seconds: statistics roll-ups count local days with it
+    /// (China keeps one offset all year).
+    pub fn rollup_offset(&self) -> i32 {
+        self.settings.rollup_offset()
+    }
+
     pub fn weights(&self) -> Weights {
         let m = &self.settings.metrics;
         Weights {

@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod redblack;
 pub mod regions;
 pub mod return_visits;
+pub mod rollups;
 pub mod secrets;
 pub mod sessions;
 pub mod sla_policies;

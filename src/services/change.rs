@@ -147,6 +147,9 @@ pub async fn commit_in<C: ConnectionTrait>(
     for (msg, phone) in &fx.sms {
         repo::outbox::enqueue(db, msg, phone, Some(ticket.id), now).await?;
     }
+    // Last: the statistics roll-ups see every write of this change (a visit or an appeal's
+    // un-counting is written before the change that records it).
+    repo::rollups::refresh(db, &[ticket.id], state.rollup_offset(), now).await?;
     tracing::info!(ticket_no = %ticket.no, action = action.as_str(), from = %ticket.status, to = %to, "ticket change");
     metrics::counter!("minsheng_ticket_actions_total", "action" => action.as_str()).increment(1);
     Ok(fresh)

@@ -445,6 +445,7 @@ async fn create(
         repo::tickets::bump_repeat_count(&*tx, first.id).await?;
     }
     repo::uploads::attach(&*tx, &i.upload_ids, ticket.id).await?;
+    repo::rollups::refresh(&*tx, &[ticket.id], state.rollup_offset(), now).await?;
     // Staff registration is the first registration (首问登记): the ticket starts registered,
     // through the same door as the desk's `register`.
     let registration = || {

@@ -1,5 +1,5 @@
 //! Statistics: counts and the five rates for a region over a period (dates in the county's zone).
-use super::tickets::{local_day_end, local_day_start};
+use super::tickets::local_day_start;
 use crate::auth::StaffUser;
 use crate::domain::metrics::{Counts, Dimensions, Rates};
 use crate::domain::roles::Role;
@@ -7,7 +7,6 @@ use crate::domain::values::HandlingLevel;
 use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
-use crate::repo::stats::Population;
 use crate::state::AppState;
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -58,6 +57,13 @@ pub fn period(state: &AppState, q: &PeriodQuery) -> ApiResult<(NaiveDate, NaiveD
     Ok((from, to))
 }
 
+/// Brings the roll-ups to this instant (orders whose deadline passed since their last change)
+/// before they are read.
+pub async fn caught_up(state: &AppState) -> ApiResult<()> {
+    repo::rollups::catch_up(&state.db, state.rollup_offset(), state.now()).await?;
+    Ok(())
+}
+
 /// The region a statistic is asked for (default the user's own), if the user's scope covers it.
 pub async fn scoped_region(state: &AppState, user: &StaffUser, id: Option<i64>) -> ApiResult<repo::regions::Region> {
     let region = repo::regions::get(&state.db.conn, id.unwrap_or(user.region_id))
@@ -74,14 +80,8 @@ pub async fn summary(state: &AppState, user: &StaffUser, q: &PeriodQuery) -> Api
     let (from, to) = period(state, q)?;
     let db = &state.db.conn;
     let region = scoped_region(state, user, q.region_id).await?;
-    let counts = repo::stats::counts(
-        db,
-        &Population::Region(region.path.clone()),
-        local_day_start(state, from),
-        local_day_end(state, to),
-        state.now(),
-    )
-    .await?;
+    caught_up(state).await?;
+    let counts = repo::rollups::region_counts(db, &region.path, from, to).await?;
     let rates = counts.rates(&state.weights());
     Ok(Summary {
         region: json!({"id": region.id, "name": region.name, "level": region.level}),
@@ -239,7 +239,8 @@ pub async fn ranked_units(
 ) -> ApiResult<Vec<UnitRates>> {
     let db = &state.db.conn;
     let start = local_day_start(state, from);
-    let counts = repo::stats::unit_counts(db, region_path, start, local_day_end(state, to), state.now()).await?;
+    caught_up(state).await?;
+    let counts = repo::rollups::unit_counts(db, region_path, from, to).await?;
     let all = crate::repo::Page { page: 1, per_page: u64::MAX / 2 };
     let (units, _) = repo::regions::list_units(db, region_path, None, None, all).await?;
     let weights = state.weights();

@@ -32,6 +32,7 @@ mod random_walk;
 mod ranking;
 mod redblack;
 mod roles_matrix;
+mod rollups;
 mod scope;
 mod security;
 mod sla_admin;
