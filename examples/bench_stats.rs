@@ -3,13 +3,17 @@
 //!
 //!     cargo run --release --example bench_stats -- [sqlite|postgres|both] [tickets]
 //!
-//! Prints the time of `GET /api/v1/stats/units` (all units of the county, one year) and of
-//! `GET /api/v1/stats/summary` (the county, one year), as the service computes them.
+//! Builds the statistics roll-ups from the generated rows (timed), then prints the time of
+//! `GET /api/v1/stats/units` (all units of the county, one year) and of `GET /api/v1/stats/summary`
+//! (the county, one year) as the service computes them — catching up deadlines that passed, then
+//! summing the day rows — and, for comparison, the same counts recounted from the tickets,
+//! assignments, visits and ledger (what both endpoints did before roll-ups).
 #[path = "common/county_year.rs"]
 mod county_year;
 
-use chrono::{TimeZone, Utc};
+use chrono::{NaiveDate, TimeZone, Utc};
 use county_year::{fresh, generate};
+use minsheng::repo::rollups;
 use minsheng::repo::stats::{Population, counts, unit_counts};
 use std::time::Instant;
 
@@ -40,9 +44,50 @@ async fn main() -> anyhow::Result<()> {
         println!("== {backend}");
         let (db, _) = fresh(backend, "ms_bench_stats").await?;
         generate(&db, n).await?;
-        measure("stats/units (county, 2026)", 5, async || Ok(unit_counts(&db.conn, "/1/", from, to, now).await?.len()))
+        let offset = 8 * 3600;
+        let t = Instant::now();
+        let tx = db.begin().await?;
+        rollups::rebuild(&*tx, offset, now).await?;
+        tx.commit().await?;
+        let rows = |sql: &'static str| {
+            let db = db.clone();
+            async move {
+                let stmt = sea_orm::Statement::from_string(db.backend(), sql.to_string());
+                let r = sea_orm::ConnectionTrait::query_one_raw(&db.conn, stmt).await?.expect("a count");
+                anyhow::Ok(r.try_get_by_index::<i64>(0)?)
+            }
+        };
+        println!(
+            "  roll-ups built in {:.1} s: {} ticket day rows, {} order day rows",
+            t.elapsed().as_secs_f64(),
+            rows("SELECT COUNT(*) FROM stats_ticket_days").await?,
+            rows("SELECT COUNT(*) FROM stats_order_days").await?
+        );
+        let (first, last) =
+            (NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
+        measure("stats/units (roll-ups)", 20, async || {
+            rollups::catch_up(&db, offset, now).await?;
+            Ok(rollups::unit_counts(&db.conn, "/1/", first, last).await?.len())
+        })
+        .await?;
+        measure("stats/summary (roll-ups)", 20, async || {
+            rollups::catch_up(&db, offset, now).await?;
+            Ok(rollups::region_counts(&db.conn, "/1/", first, last).await?.received as usize)
+        })
+        .await?;
+        // What every change of a ticket now adds to its transaction.
+        let mut k = 0;
+        measure("refresh of one ticket (write)", 50, async || {
+            k += 7919;
+            let tx = db.begin().await?;
+            rollups::refresh(&*tx, &[100_001 + (k % n as i64)], offset, now).await?;
+            tx.commit().await?;
+            Ok(1)
+        })
+        .await?;
+        measure("stats/units (recount)", 3, async || Ok(unit_counts(&db.conn, "/1/", from, to, now).await?.len()))
             .await?;
-        measure("stats/summary (county, 2026)", 5, async || {
+        measure("stats/summary (recount)", 3, async || {
             let c = counts(&db.conn, &Population::Region("/1/".into()), from, to, now).await?;
             Ok(c.received as usize)
         })

@@ -1,6 +1,6 @@
 //! A county-sized year for the benchmarks (`bench_stats`, `bench_export`): a fresh database with the
-//! demo county and `n` tickets generated in SQL, each with its assignment, every fifth visited and
-//! every fiftieth reopened.
+//! demo county and `n` tickets generated in SQL over its 6 villages, 15 units and 7 categories,
+//! each with its assignment, every fifth visited and every fiftieth reopened.
 use chrono::Utc;
 use minsheng::auth::password::HashParams;
 use minsheng::db::Db;
@@ -56,8 +56,11 @@ pub async fn generate(db: &Db, n: u64) -> anyhow::Result<()> {
     for stmt in [
         "DROP TABLE IF EXISTS bench_villages",
         "DROP TABLE IF EXISTS bench_units",
+        "DROP TABLE IF EXISTS bench_categories",
         "CREATE TABLE bench_villages AS SELECT id, path, ROW_NUMBER() OVER (ORDER BY id) - 1 AS k FROM regions WHERE level = 'village'",
         "CREATE TABLE bench_units AS SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS k FROM units",
+        "CREATE TABLE bench_categories AS SELECT code, ROW_NUMBER() OVER (ORDER BY code) - 1 AS k FROM categories \
+         WHERE code LIKE '%.%' ORDER BY code LIMIT 7",
     ] {
         c.execute_unprepared(stmt).await?;
     }
@@ -67,9 +70,10 @@ pub async fn generate(db: &Db, n: u64) -> anyhow::Result<()> {
          region_id, region_path, unit_id, current_assignment_id, repeat_count, signoff_required, event_seq, last_hash, \
          created_at, updated_at, first_dispatched_at, resolved_at) \
          SELECT 100000 + s.i, 'B' || s.i, CASE WHEN s.i % 5 = 0 THEN 'in_progress' WHEN s.i % 5 = 1 THEN 'resolved' ELSE 'closed' END, \
-           'help', 'water.supply', 'qr', 'normal', '压测数据', {phone}, v.id, v.path, u.id, 100000 + s.i, 0, false, 0, '', \
+           'help', c.code, 'qr', 'normal', '压测数据', {phone}, v.id, v.path, u.id, 100000 + s.i, 0, false, 0, '', \
            {t}, {t}, {t}, CASE WHEN s.i % 5 = 0 THEN NULL ELSE {r} END \
-         FROM ({series}) s JOIN bench_villages v ON v.k = s.i % 6 JOIN bench_units u ON u.k = s.i % 15",
+         FROM ({series}) s JOIN bench_villages v ON v.k = s.i % 6 JOIN bench_units u ON u.k = s.i % 15 \
+         JOIN bench_categories c ON c.k = s.i % 7",
         t = at(b, "s.i * 31"),
         r = at(b, "s.i * 31 + 86400"),
         phone = match b {

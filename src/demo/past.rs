@@ -136,7 +136,27 @@ async fn visit(
         reached: Some(true),
         solved: Some(solved.into()),
         satisfaction: Some(satisfaction.into()),
-        scores: None,
+        // The four scores (态度、能力、便利、效率) follow the answer: what the leaders' numbers show.
+        scores: Some(match satisfaction {
+            "satisfied" => return_visits::Scores {
+                attitude: Some(5),
+                capability: Some(5),
+                convenience: Some(4 + i32::from(no.ends_with(['1', '3', '5', '7', '9']))),
+                efficiency: Some(4 + i32::from(no.ends_with(['0', '2', '4']))),
+            },
+            "basically_satisfied" => return_visits::Scores {
+                attitude: Some(4),
+                capability: Some(4),
+                convenience: Some(3),
+                efficiency: Some(3),
+            },
+            _ => return_visits::Scores {
+                attitude: Some(3),
+                capability: Some(2),
+                convenience: Some(3),
+                efficiency: Some(1),
+            },
+        }),
         comment: None,
         channel: Some("phone".into()),
     };

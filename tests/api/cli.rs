@@ -256,6 +256,30 @@ async fn the_demo_command_serves_the_links_and_logins_it_prints_and_reuses_its_d
     assert_eq!(counts["total"], 300, "{counts}");
     assert!(counts["closed"].as_i64().unwrap() >= 288, "{counts}");
     assert!(counts["overdue"].as_i64().unwrap() >= 2 && counts["late"].as_i64().unwrap() >= 5, "{counts}");
+    // The leaders' numbers over the past are there on first start, read from the roll-ups the
+    // seeding kept: visits with their four scores, ranked units in every village and township tier.
+    let login: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "leader", "password": "minsheng-demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let leader = login["access_token"].as_str().unwrap().to_string();
+    let today = chrono::Utc::now().date_naive();
+    let q = format!("{base}/api/v1/stats/units?from={}&to={today}", today - chrono::Duration::days(90));
+    let units: serde_json::Value = http.get(q).bearer_auth(&leader).send().await.unwrap().json().await.unwrap();
+    let ranked = |tier: &str| {
+        units["items"].as_array().unwrap().iter().filter(|u| u["tier"] == tier && u["rank"].is_number()).count()
+    };
+    assert!(ranked("village") >= 3 && ranked("township") >= 2, "{units}");
+    let q = format!("{base}/api/v1/stats/summary?from={}&to={today}", today - chrono::Duration::days(90));
+    let s: serde_json::Value = http.get(q).bearer_auth(&leader).send().await.unwrap().json().await.unwrap();
+    assert!(s["counts"]["visited"].as_i64().unwrap() >= 250, "{s}");
+    assert!(s["dimensions"]["attitude"]["count"].as_i64().unwrap() >= 250, "{s}");
+    assert!(s["dimensions"]["efficiency"]["mean"].as_f64().unwrap() > 3.0, "{s}");
     child.kill().await.unwrap();
     // Again in the same folder: the same county, nothing seeded twice, the same secret (the
     // admin's token from the first run still works).
