@@ -89,7 +89,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in ["stats_rollup_state", "stats_order_days", "stats_ticket_days", "stats_order_parts", "stats_ticket_parts"] {
+        for t in
+            ["stats_rollup_state", "stats_order_days", "stats_ticket_days", "stats_order_parts", "stats_ticket_parts"]
+        {
             m.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
         }
         Ok(())

@@ -12,8 +12,8 @@
 //! response deadline passes, and *overdue* when a deadline passes unmet. A part therefore keeps
 //! `recheck_at`, the next deadline at which it would change; `catch_up` refreshes every part whose
 //! time has come before the day rows are read, so a read is exact at the instant it is made.
-use crate::domain::metrics::{Counts, ScoreSums};
 use crate::db::Db;
+use crate::domain::metrics::{Counts, ScoreSums};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -148,8 +148,12 @@ fn ticket_parts(backend: DbBackend, offset: i32, filter: &str) -> String {
                 "(SELECT MIN(a.respond_by) FROM assignments a WHERE a.ticket_id = t.id AND a.accepted_at IS NULL \
                  AND a.respond_by > $1 AND {NOT_TAKEN_BACK})"
             ),
-            format!("CASE WHEN {cur_open} AND cur.accepted_at IS NULL AND cur.respond_by >= $1 THEN cur.respond_by END"),
-            format!("CASE WHEN {cur_open} AND cur.resolved_at IS NULL AND cur.resolve_by >= $1 THEN cur.resolve_by END"),
+            format!(
+                "CASE WHEN {cur_open} AND cur.accepted_at IS NULL AND cur.respond_by >= $1 THEN cur.respond_by END"
+            ),
+            format!(
+                "CASE WHEN {cur_open} AND cur.resolved_at IS NULL AND cur.resolve_by >= $1 THEN cur.resolve_by END"
+            ),
         ],
     );
     format!(
@@ -181,8 +185,10 @@ fn order_parts(backend: DbBackend, offset: i32, filter: &str) -> String {
         backend,
         &[
             format!("CASE WHEN a.accepted_at IS NULL AND a.respond_by > $1 AND {NOT_TAKEN_BACK} THEN a.respond_by END"),
-            "CASE WHEN a.status = 'active' AND a.accepted_at IS NULL AND a.respond_by >= $1 THEN a.respond_by END".into(),
-            "CASE WHEN a.status = 'active' AND a.resolved_at IS NULL AND a.resolve_by >= $1 THEN a.resolve_by END".into(),
+            "CASE WHEN a.status = 'active' AND a.accepted_at IS NULL AND a.respond_by >= $1 THEN a.respond_by END"
+                .into(),
+            "CASE WHEN a.status = 'active' AND a.resolved_at IS NULL AND a.resolve_by >= $1 THEN a.resolve_by END"
+                .into(),
         ],
     );
     format!(
@@ -238,8 +244,12 @@ async fn sums<C: ConnectionTrait>(db: &C, kind: Kind, ids: &str) -> Result<BTree
     );
     let mut out = BTreeMap::new();
     for r in db.query_all_raw(stmt(db.get_database_backend(), sql, vec![])).await? {
-        let key: Key =
-            (r.try_get("", "day")?, r.try_get("", "unit_key")?, r.try_get("", "region_id")?, r.try_get("", "category_code")?);
+        let key: Key = (
+            r.try_get("", "day")?,
+            r.try_get("", "unit_key")?,
+            r.try_get("", "region_id")?,
+            r.try_get("", "category_code")?,
+        );
         out.insert(key, vector(&r)?);
     }
     Ok(out)

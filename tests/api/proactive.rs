@@ -3,6 +3,7 @@
 //! runs the normal life without a return visit (verified on the spot instead), and its first
 //! resolution texts each distinct linked requester once, in the resolution's transaction.
 use crate::helpers::{TestApp, error_of, spawn_app};
+use minsheng::services::tickets::{local_day_end, local_day_start};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -276,6 +277,20 @@ async fn the_proactive_ticket_runs_its_life_without_a_visit_and_its_first_resolu
     assert!(t["closed_at"].is_string());
     let ok: Value = app.get(&format!("/api/v1/tickets/{no}/ledger/verify"), Some(&di)).await.json().await.unwrap();
     assert_eq!(ok["ok"], true, "{ok}");
+    // The statistics roll-ups kept up with this life (links, verification and all): they equal a
+    // recount for the county and for the village, today.
+    let (state, now) = (&app.state, app.state.now());
+    minsheng::repo::rollups::catch_up(&state.db, state.rollup_offset(), now).await.unwrap();
+    let today = now.with_timezone(&state.tz()).date_naive();
+    let (start, end) = (local_day_start(state, today), local_day_end(state, today));
+    for place in ["清河县", "李家庄村"] {
+        let id = app.region_id(place).await;
+        let path = minsheng::repo::regions::get(&state.db.conn, id).await.unwrap().unwrap().path;
+        let rolled = minsheng::repo::rollups::region_counts(&state.db.conn, &path, today, today).await.unwrap();
+        let pop = minsheng::repo::stats::Population::Region(path.clone());
+        let counted = minsheng::repo::stats::counts(&state.db.conn, &pop, start, end, now).await.unwrap();
+        assert_eq!(rolled, counted, "{place}");
+    }
 }
 
 #[tokio::test]

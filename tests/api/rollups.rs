@@ -194,7 +194,8 @@ impl Walk<'_> {
             && self.rng.below(2) == 0
         {
             let path = format!("/api/v1/return-visits/{}/appeals", v["visit_id"]);
-            if let Some(a) = self.post(c, &path, json!({"reason": "村民反映的问题已解决，回访结论有误"})).await {
+            if let Some(a) = self.post(c, &path, json!({"reason": "村民反映的问题已解决，回访结论有误"})).await
+            {
                 let upheld = self.rng.below(3) > 0;
                 let body = json!({"upheld": upheld, "note": "经核实"});
                 self.post("leader", &format!("/api/v1/appeals/{}/decide", a["id"]), body).await;
@@ -336,7 +337,8 @@ async fn roll_ups_equal_a_recount_after_a_random_walk_of_actions() {
     let stmt = Statement::from_string(state.db.backend(), "SELECT path FROM regions WHERE level = 'county'");
     let root: String = state.db.conn.query_one_raw(stmt).await.unwrap().unwrap().try_get("", "path").unwrap();
     let (start, end) = (local_day_start(state, first - Duration::days(1)), local_day_end(state, last));
-    let counted = stats::counts(&state.db.conn, &stats::Population::Region(root), start, end, state.now()).await.unwrap();
+    let counted =
+        stats::counts(&state.db.conn, &stats::Population::Region(root), start, end, state.now()).await.unwrap();
     assert_eq!(s["counts"], serde_json::to_value(&counted).unwrap());
     assert_eq!(s["counts"]["received"], app.count("SELECT COUNT(*) FROM tickets").await);
 }
