@@ -45,6 +45,7 @@ pub mod codes {
     pub const INVALID_BODY: &str = "invalid_body";
     pub const INVALID_CALLBACK_SIGNATURE: &str = "invalid_callback_signature";
     pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
+    pub const INVALID_LINKED_TICKETS: &str = "invalid_linked_tickets";
     pub const INVALID_METRICS_TOKEN: &str = "invalid_metrics_token";
     pub const INVALID_QUERY: &str = "invalid_query";
     pub const LENGTH_REQUIRED: &str = "length_required";
@@ -55,6 +56,7 @@ pub mod codes {
     pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
     pub const NO_ASSIGNMENT: &str = "no_assignment";
     pub const NO_ESCALATION_REQUEST: &str = "no_escalation_request";
+    pub const NO_REQUESTER: &str = "no_requester";
     pub const NO_STAFF_CONTACTS: &str = "no_staff_contacts";
     pub const NOT_A_VILLAGE: &str = "not_a_village";
     pub const NOT_ACCEPTABLE: &str = "not_acceptable";
@@ -99,6 +101,7 @@ pub mod codes {
     pub const UNKNOWN_UPLOAD: &str = "unknown_upload";
     pub const UNPROCESSABLE: &str = "unprocessable";
     pub const UNREACHABLE: &str = "unreachable";
+    pub const VISIT_REQUIRED: &str = "visit_required";
     pub const UNSUPPORTED_MEDIA: &str = "unsupported_media";
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
     pub const URI_TOO_LONG: &str = "uri_too_long";

@@ -12,10 +12,10 @@
   const esc = (s) => String(s == null ? '' : s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
   const STATUS = { submitted: '已提交', registered: '已登记', dispatched: '已派单', accepted: '已签收', in_progress: '办理中', resolved: '已办结', visited: '已回访', closed: '已归档', reopened: '重办', referred: '已下交', merged: '已合并', invalid: '无效' };
-  const ACTION = { submit: '提交诉求', register: '登记', dispatch: '派单', redirect: '改派', withdraw: '撤回', accept: '签收', return: '退单', progress: '反馈进展', resolve: '办结', escalate: '提级办理', escalate_request: '申请提级', escalate_refuse: '驳回提级申请', urge: '催办', reopen: '重办', close: '归档', signoff: '会签', refer: '下交议事会', council_decision: '合议决定', merge: '合并', invalid: '作废', return_visit: '回访' };
+  const ACTION = { submit: '提交诉求', register: '登记', dispatch: '派单', redirect: '改派', withdraw: '撤回', accept: '签收', return: '退单', progress: '反馈进展', resolve: '办结', escalate: '提级办理', escalate_request: '申请提级', escalate_refuse: '驳回提级申请', urge: '催办', reopen: '重办', close: '归档', signoff: '会签', refer: '下交议事会', council_decision: '合议决定', merge: '合并', invalid: '作废', return_visit: '回访', verify: '核查办结', proactive_link: '纳入未诉先办' };
   const STEP = { respond: '签收', progress: '首次反馈', resolve: '办结' };
   const KIND = { consultation: '咨询', help: '求助', complaint: '投诉', report: '举报', suggestion: '建议', praise: '表扬' };
-  const CHANNEL = { qr: '扫码', hotline: '热线', wechat: '微信', sms: '短信', visit: '来访 / 下访', mailbox: '信箱', open311: 'Open311' };
+  const CHANNEL = { qr: '扫码', hotline: '热线', wechat: '微信', sms: '短信', visit: '来访 / 下访', mailbox: '信箱', open311: 'Open311', proactive: '未诉先办' };
   const LEVEL = { village: '村级', township: '乡镇级', county: '县级' };
   // The work list's tabs: what each asks the list for, and which count it shows.
   const TABS = {
@@ -436,7 +436,12 @@
         html = ta('note', '办理进展', { required: true, hint: '群众可在进度查询页看到进展。' });
         break;
       case 'resolve':
-        html = ta('result', '办理结果', { required: true, hint: '办结后将短信邀请群众评价，并进入回访。' });
+        html = ta('result', '办理结果', { required: true, hint: t.channel === 'proactive'
+          ? '未诉先办工单没有诉求人：办结后将短信告知关联诉求的群众（同一号码一条），再由派单员或纪委核查归档。'
+          : '办结后将短信邀请群众评价，并进入回访。' });
+        break;
+      case 'verify':
+        html = ta('note', '核查情况', { placeholder: '如：现场查看，全村供水已恢复正常', hint: '未诉先办工单没有诉求人，不回访，由派单员或纪委现场核查；无需会签的，核查后自动归档。核查发现未解决的，请选「重办」。' });
         break;
       case 'escalate':
         if (item.label === '申请提级') {
@@ -662,7 +667,7 @@
     const esc_req = a && a.escalation_request;
     const facts = [
       ['分类', t.category_name], ['类型', KIND[t.kind] || t.kind], ['来源', CHANNEL[t.channel] || t.channel], ['紧急程度', t.priority === 'urgent' ? '紧急' : '普通'],
-      ['地区', (t.region_names || []).join(' / ')], ['地址', t.address || '—'], ['反映人', (t.requester.name || '群众') + ' ' + t.requester.phone],
+      ['地区', (t.region_names || []).join(' / ')], ['地址', t.address || '—'], ['反映人', t.channel === 'proactive' ? '无（工作人员主动发现）' : (t.requester.name || '群众') + ' ' + t.requester.phone],
       ['受理时间', time(reg.received_at || t.created_at)], ['登记时限', time(t.register_by) + (reg.late ? '（登记超时' + (reg.minutes != null ? '，用时' + reg.minutes + '分钟' : '') + '）' : '')],
     ];
     if (t.dispatch_by) facts.push(['派单时限', time(t.dispatch_by)]);
@@ -670,6 +675,7 @@
     if (t.repeat_of) facts.push(['重复诉求', '与 ' + t.repeat_of + ' 相同']);
     if (t.repeat_count) facts.push(['重复次数', t.repeat_count]);
     if (t.merged_into) facts.push(['已合并至', t.merged_into]);
+    if (t.proactive_ticket) facts.push(['未诉先办', '已纳入 ' + t.proactive_ticket.no + '（' + t.proactive_ticket.status_label + '）']);
     if ((t.merged_from || []).length) facts.push(['合并进来的', t.merged_from.join('、')]);
     const deadline = t.deadline ? '<p class="due' + (t.deadline.late ? ' late' : '') + '" id="current-deadline">当前环节：' + esc(t.deadline.label) + '，时限 ' + esc(time(t.deadline.at)) + (t.deadline.late ? '（已逾期）' : '') + '</p>' : '';
     const uploadUrl = (uid) => ((t.uploads || []).find((u) => u.id === uid) || { url: '/api/v1/tickets/' + t.no + '/uploads/' + uid }).url;
@@ -707,6 +713,9 @@
         (esc_req ? '<p class="' + (esc_req.pending ? 'error' : 'meta') + '">提级申请：' + esc(esc_req.reason || '') + (esc_req.pending ? '（待派单员审批）' : esc_req.decision === 'refused' ? '（已驳回）' : '（已批准）') + '</p>' : '') + '</section>' : '') +
       (t.signoffs ? '<section class="card"><h2>四方会签</h2><ul class="signoffs" id="signoffs">' + t.signoffs.map((s) => '<li class="' + (s.signed ? 'done' : '') + '" data-party="' + esc(s.party) + '">' + esc(s.label) + '<em>' + (s.signed ? '已签' : '未签') + '</em></li>').join('') + '</ul>' +
         (t.signoffs.some((s) => !s.signed) ? '<p class="meta">四方会签齐全后方可归档。</p>' : '') + '</section>' : '') +
+      ((t.linked_tickets || []).length ? '<section class="card"><h2>关联诉求（' + t.linked_tickets.length + '件）</h2><ul class="linked" id="linked-tickets">' +
+        t.linked_tickets.map((l) => '<li><a href="#/t/' + esc(l.no) + '">' + esc(l.no) + '</a> <span class="status">' + esc(l.status_label) + '</span> ' + esc(l.category_name) + ' · ' + esc(l.village) + ' · ' + esc(l.phone) + '</li>').join('') +
+        '</ul><p class="meta">办结时将以短信告知以上群众（同一号码一条）。</p></section>' : '') +
       ((t.uploads || []).length ? '<section class="card"><h2>照片（' + t.uploads.length + '张）</h2><div class="thumbs" id="uploads">' + t.uploads.map((u, i) => thumb(u.id, '照片' + (i + 1))).join('') + '</div></section>' : '') +
       '</div><div>' +
       '<section class="card" id="work"><h2>办理</h2>' +
@@ -943,6 +952,7 @@
   const admin = window.Admin.init({ $, $$, esc, time, opt, show, check, fieldMsg, clearMsg, loadLookups: () => loadLookups(), ACTION_LABEL: ACTION });
   const directory = window.Directory.init({ $, $$, esc, time, opt, show, check, fieldMsg, clearMsg, forget: () => { lookups = null; } });
   const queues = window.Queues.init({ $, $$, esc, time, opt, show, check, fieldMsg, clearMsg, loadLookups: () => loadLookups() });
+  const hotspots = window.Hotspots.init({ $, $$, esc, time, show, check, fieldMsg, clearMsg });
 
   function route() {
     if (!Staff.session()) return show('login');
@@ -958,6 +968,7 @@
     if (h === '#/units') return directory.showUnits();
     if (h === '#/categories') return directory.showCategories();
     if (queues.route(h)) return;
+    if (hotspots.route(h)) return;
     const m = h.match(/^#\/t\/([0-9-]+)$/);
     if (m) return loadDetail(m[1]);
     if (h === '#/new') return showNew();

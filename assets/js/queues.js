@@ -12,7 +12,7 @@
   const CARD = { active: '使用中', rotated: '已更换', revoked: '已停用' };
   const OUTBOX = { pending: '待发送', sent: '已发送', delivered: '已送达', failed: '发送失败', dead: '已放弃', suppressed: '已退订未发' };
   const KIND = { assignment: '派单通知', confirmation: '受理回执', otp: '验证码', reminder: '时限提醒', urge: '催办督办', escalation: '提级通知',
-    rating_request: '评价邀请', weekly_report: '周报', recall: '改派撤回通知' };
+    rating_request: '评价邀请', weekly_report: '周报', recall: '改派撤回通知', proactive_done: '未诉先办办结告知' };
   const PROVIDER = { aliyun: '阿里云', tencent: '腾讯云', http: '通用网关', console: '控制台' };
   const RESENDABLE = ['dead', 'failed', 'suppressed'];
   const FROM_REPLY = 'minsheng.fromReply';

@@ -24,6 +24,7 @@ pub mod sms_replies;
 pub mod staff;
 pub mod staff_leaves;
 pub mod ticket_counters;
+pub mod ticket_links;
 pub mod tickets;
 pub mod units;
 pub mod uploads;

@@ -1,9 +1,10 @@
 //! A few days of the demo county's work, so that the work list shows every state at once: requests
 //! waiting for registration and dispatch (one of each late), orders with their units, two overdue
 //! (result deadline missed) and one late for its first feedback, results waiting for the return
-//! visit (one late) and a closed one. Made through the same services as real work — intake, the
-//! staff actions, the return visit — with the application's clock set back, so every deadline,
-//! ledger event and message is what that history would have written.
+//! visit (one late) and a closed one, and a proactive ticket (未诉先办) raised from one village's
+//! requests. Made through the same services as real work — intake, the staff actions, the return
+//! visit — with the application's clock set back, so every deadline, ledger event and message is
+//! what that history would have written.
 use crate::auth::{Caller, StaffUser};
 use crate::error::ApiError;
 use crate::repo;
@@ -19,6 +20,14 @@ enum Step {
     Card { ticket: usize, village: &'static str, category: &'static str, text: &'static str, phone: &'static str },
     /// The hotline desk registers a call (registered at once).
     Call { ticket: usize, village: &'static str, category: &'static str, text: &'static str, phone: &'static str },
+    /// The dispatcher raises a proactive ticket (未诉先办) from requests of the history.
+    Proactive {
+        ticket: usize,
+        village: &'static str,
+        category: &'static str,
+        text: &'static str,
+        linked: &'static [usize],
+    },
     /// A staff action on a ticket of the history.
     Act { ticket: usize, who: &'static str, action: &'static str, body: serde_json::Value },
     /// The caller records a satisfied visit.
@@ -279,6 +288,63 @@ fn history() -> Vec<(i64, Step)> {
                 phone: "13700000012",
             },
         ),
+        // 12–14: three more households of 河口村 about their tap water (with 5, a hotspot); 15: the
+        // dispatcher raises one proactive ticket (未诉先办) for the whole village from them, and the
+        // township's office is already working on it.
+        (
+            40 * h,
+            Card {
+                ticket: 12,
+                village: "河口村",
+                category: "water.quality",
+                text: "自来水有股怪味，烧开了也有",
+                phone: "13700000013",
+            },
+        ),
+        (
+            30 * h,
+            Card {
+                ticket: 13,
+                village: "河口村",
+                category: "water.quality",
+                text: "这两天水龙头放出来的水是黄的",
+                phone: "13700000014",
+            },
+        ),
+        (
+            26 * h,
+            Card {
+                ticket: 14,
+                village: "河口村",
+                category: "water.quality",
+                text: "村西头几户的自来水浑浊，不敢给孩子喝",
+                phone: "13700000015",
+            },
+        ),
+        (
+            18 * h,
+            Proactive {
+                ticket: 15,
+                village: "河口村",
+                category: "water.quality",
+                text: "河口村多户反映自来水浑浊有异味，排查全村供水管网和蓄水池，统一清洗消毒",
+                linked: &[12, 13, 14],
+            },
+        ),
+        (
+            18 * h - 10,
+            Act { ticket: 15, who: "dispatcher", action: "dispatch", body: json!({"unit": "西河乡人民政府"}) },
+        ),
+        (17 * h, accept(15, "xihe")),
+        (
+            8 * h,
+            Act {
+                ticket: 15,
+                who: "xihe",
+                action: "progress",
+                body: json!({"note": "已联系水厂，明日对蓄水池清洗消毒"}),
+            },
+        ),
     ]
 }
 
@@ -323,6 +389,17 @@ async fn replay(state: &AppState, start: DateTime<Utc>) -> anyhow::Result<usize>
                 let body = json!({"region_id": region_id(state, village).await?, "channel": "hotline", "category": category,
                                   "kind": "help", "description": text, "phone": phone});
                 let caller = Caller::Staff(operator.clone());
+                let (_, answer) = intake::file(state, &body, None, &caller, "127.0.0.1").await.map_err(err)?;
+                tickets.insert(ticket, answer.ticket_no);
+            }
+            Step::Proactive { ticket, village, category, text, linked } => {
+                let mut nos = vec![];
+                for l in linked {
+                    nos.push(tickets.get(l).ok_or_else(|| anyhow::anyhow!("demo ticket {l} not filed"))?.clone());
+                }
+                let body = json!({"region_id": region_id(state, village).await?, "channel": "proactive",
+                                  "category": category, "kind": "help", "description": text, "linked_tickets": nos});
+                let caller = Caller::Staff(staff(state, "dispatcher").await?);
                 let (_, answer) = intake::file(state, &body, None, &caller, "127.0.0.1").await.map_err(err)?;
                 tickets.insert(ticket, answer.ticket_no);
             }

@@ -178,6 +178,8 @@ fn role_may(role: Role, action: Action, party: Option<SignoffParty>, assigned: i
         (R::Cadre, A::Accept | A::Return | A::Progress | A::Resolve | A::EscalateRequest) => assigned(),
         (R::Leader, A::Urge | A::Reopen) => true,
         (R::Caller, A::Reopen | A::Close | A::ReturnVisit(_)) => true,
+        // The on-the-spot check of a requester-less ticket (未诉先办) in place of the return visit.
+        (R::Dispatcher | R::Inspector, A::Verify) => true,
         // The appealing unit is checked by the appeal service (the visit's unit, not the current one).
         (R::Cadre, A::Appeal) => true,
         (R::Leader, A::AppealDecision) => true,

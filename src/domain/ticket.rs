@@ -142,10 +142,16 @@ pub enum Action {
     Redirect,
     /// 撤回: before the unit signs for it, the dispatcher takes the order back to dispatch it again.
     Withdraw,
+    /// 核查: a requester-less (未诉先办) ticket has nobody to visit; the dispatcher or an inspector
+    /// checks the result on the spot in place of the return visit (resolved → visited).
+    Verify,
+    /// A request was taken into a proactive ticket (未诉先办); noted on the request's ledger in any
+    /// state, changing nothing.
+    ProactiveLink,
 }
 
 /// The actions that `POST /api/v1/tickets/{no}/{action}` accepts, by path name.
-pub const PATH_ACTIONS: [Action; 18] = [
+pub const PATH_ACTIONS: [Action; 19] = [
     Action::Register,
     Action::Dispatch,
     Action::Accept,
@@ -164,6 +170,7 @@ pub const PATH_ACTIONS: [Action; 18] = [
     Action::EscalateRefuse,
     Action::Redirect,
     Action::Withdraw,
+    Action::Verify,
 ];
 
 impl Action {
@@ -192,6 +199,8 @@ impl Action {
             Action::SmsReply => "sms_reply",
             Action::Redirect => "redirect",
             Action::Withdraw => "withdraw",
+            Action::Verify => "verify",
+            Action::ProactiveLink => "proactive_link",
         }
     }
 
@@ -225,6 +234,8 @@ impl Action {
             Action::SmsReply => "短信回复",
             Action::Redirect => "改派",
             Action::Withdraw => "撤回",
+            Action::Verify => "核查办结",
+            Action::ProactiveLink => "纳入未诉先办",
         }
     }
 }
@@ -277,10 +288,15 @@ pub fn transition(from: Status, action: Action) -> Result<Status, Illegal> {
         (A::ReturnVisit(VisitOutcome::Satisfied), S::Resolved) => S::Visited,
         (A::ReturnVisit(VisitOutcome::Unsatisfied), S::Resolved) => S::Reopened,
         (A::ReturnVisit(VisitOutcome::Unreached), S::Resolved) => S::Resolved,
+        // The on-the-spot check stands where the return visit would (the service allows it only on
+        // a ticket without a requester); a failed check is a `reopen`.
+        (A::Verify, S::Resolved) => S::Visited,
         // Appeals concern a past visit, whatever happened to the ticket since; they leave it as it is.
         (A::Appeal | A::AppealDecision, s) if !matches!(s, S::Submitted | S::Registered | S::Merged | S::Invalid) => s,
         // What a phone says about a ticket is noted whatever its state, and changes nothing.
         (A::SmsReply, s) => s,
+        // So is a request's being taken into a proactive ticket, whatever became of the request.
+        (A::ProactiveLink, s) => s,
         _ => return Err(Illegal { from, action }),
     };
     Ok(to)
@@ -291,7 +307,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const ALL_ACTIONS: [Action; 25] = [
+    const ALL_ACTIONS: [Action; 27] = [
         Action::Register,
         Action::Dispatch,
         Action::Accept,
@@ -317,6 +333,8 @@ mod tests {
         Action::SmsReply,
         Action::Redirect,
         Action::Withdraw,
+        Action::Verify,
+        Action::ProactiveLink,
     ];
 
     #[test]
@@ -352,8 +370,9 @@ mod tests {
     #[test]
     fn terminal_states_allow_nothing_but_reopen_from_closed() {
         for a in ALL_ACTIONS {
-            // A noted SMS reply is the one entry a finished ticket still takes; it changes nothing.
-            if a == Action::SmsReply {
+            // A noted SMS reply and a link to a proactive ticket are the entries a finished ticket
+            // still takes; they change nothing.
+            if matches!(a, Action::SmsReply | Action::ProactiveLink) {
                 assert_eq!(transition(Status::Merged, a), Ok(Status::Merged));
                 assert_eq!(transition(Status::Invalid, a), Ok(Status::Invalid));
                 continue;
@@ -404,11 +423,12 @@ mod tests {
                 let a = ALL_ACTIONS[i];
                 match transition(s, a) {
                     Ok(next) => {
-                        prop_assert!((s != Status::Merged && s != Status::Invalid) || (a == Action::SmsReply && next == s));
+                        prop_assert!((s != Status::Merged && s != Status::Invalid)
+                            || (matches!(a, Action::SmsReply | Action::ProactiveLink) && next == s));
                         if s == Status::Closed && next != Status::Closed { prop_assert_eq!(a, Action::Reopen); }
                         if next == Status::Closed && s != Status::Closed { prop_assert_eq!(a, Action::Close); }
                         if matches!(a, Action::Urge | Action::Signoff | Action::EscalateRequest | Action::EscalateRefuse
-                            | Action::Appeal | Action::AppealDecision | Action::SmsReply) {
+                            | Action::Appeal | Action::AppealDecision | Action::SmsReply | Action::ProactiveLink) {
                             prop_assert_eq!(next, s);
                         }
                         // Redirect and withdraw act only on an order no unit has signed for yet.

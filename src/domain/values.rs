@@ -52,7 +52,7 @@ str_enum!(
 );
 
 str_enum!(
-    /// 来源渠道
+    /// 来源渠道 (`proactive`: 未诉先办, raised by staff from a hotspot, without a requester)
     Channel {
         Qr => "qr", "扫码";
         Hotline => "hotline", "热线";
@@ -61,6 +61,7 @@ str_enum!(
         Visit => "visit", "干部下访";
         Mailbox => "mailbox", "信箱";
         Open311 => "open311", "Open311";
+        Proactive => "proactive", "未诉先办";
     }
 );
 

@@ -22,6 +22,7 @@ pub mod sms;
 pub mod staff;
 pub mod stats;
 pub mod sweep;
+pub mod ticket_links;
 pub mod tickets;
 pub mod uploads;
 pub mod visits;

@@ -282,7 +282,8 @@ pub struct PlaceCount {
 }
 
 /// Requests received in `[from, to)` under `region_path`, grouped by category and region (merged
-/// and invalid ones left out: they are not problems of their own).
+/// and invalid ones left out: they are not problems of their own; nor are proactive tickets, which
+/// staff raise from these very counts).
 pub async fn place_counts<C: ConnectionTrait>(
     db: &C,
     region_path: &str,
@@ -294,7 +295,7 @@ pub async fn place_counts<C: ConnectionTrait>(
     let sql = format!(
         "SELECT t.category_code AS category_code, t.region_id AS region_id, MIN(t.region_path) AS region_path, \
          COUNT(*) AS tickets, COUNT(DISTINCT t.requester_phone) AS phones FROM tickets t \
-         WHERE {} AND t.status NOT IN ('merged', 'invalid') GROUP BY t.category_code, t.region_id",
+         WHERE {} AND t.status NOT IN ('merged', 'invalid') AND t.channel <> 'proactive' GROUP BY t.category_code, t.region_id",
         pop.tickets_where(backend)
     );
     let stmt = Statement::from_sql_and_values(backend, sql, vec![pop.key(backend), from.into(), to.into()]);

@@ -1,7 +1,7 @@
 //! Return-visit tasks (tries, schedule, the caller's lease), the phone access log and appeals.
 use super::Page;
 use crate::domain::ticket::Status;
-use crate::domain::values::{AppealStatus, VisitTaskStatus};
+use crate::domain::values::{AppealStatus, Channel, VisitTaskStatus};
 use crate::repo::tickets::Ticket;
 use chrono::{DateTime, Utc};
 use entity::{appeals, phone_access_log, tickets, visit_tasks};
@@ -219,8 +219,10 @@ pub async fn queue<C: ConnectionTrait>(
                 ),
         )
         .to_owned();
+    // A proactive ticket (未诉先办) has no requester to call: it is verified on the spot instead.
     let q = tickets::Entity::find()
         .filter(tickets::Column::Status.eq(Status::Resolved.as_str()))
+        .filter(tickets::Column::Channel.ne(Channel::Proactive.as_str()))
         .filter(visibility)
         .filter(tickets::Column::Id.not_in_subquery(blocked));
     let total = q.clone().count(db).await?;

@@ -46,6 +46,8 @@ pub struct IntakeRequest {
     pub upload_ids: Option<Vec<String>>,
     pub priority: Option<String>,
     pub received_at: Option<DateTime<Utc>>,
+    /// 未诉先办 (`channel: "proactive"`): the numbers of the requests that raised it.
+    pub linked_tickets: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -76,13 +78,16 @@ struct Intake {
     kind: Kind,
     priority: Priority,
     description: String,
-    phone: Phone,
+    /// None only for a proactive ticket (未诉先办), which has no requester.
+    phone: Option<Phone>,
     name: Option<String>,
     address: Option<String>,
     location: Option<Location>,
     upload_ids: Vec<String>,
     received_at: Option<DateTime<Utc>>,
     openid: Option<String>,
+    /// The requests a proactive ticket was raised from (empty for every other ticket).
+    linked: Vec<repo::tickets::Ticket>,
 }
 
 pub const DESCRIPTION_MIN: usize = 5;
@@ -151,6 +156,10 @@ async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiRes
             let channel = Channel::parse(channel).filter(|c| *c != Channel::Qr).ok_or_else(|| {
                 ApiError::validation("channel", format!("来源渠道不正确，可选：{}", Channel::names()))
             })?;
+            // 未诉先办 turns a hotspot into an order: the dispatcher's decision, not the desk's.
+            if channel == Channel::Proactive {
+                user.require_any(&[Role::Dispatcher])?;
+            }
             (region, None, channel)
         }
     };
@@ -198,12 +207,27 @@ async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiRes
         .filter(|p| !p.trim().is_empty())
         .or(villager.and_then(|v| v.phone.as_deref()))
         .unwrap_or("");
-    let phone = wrong.check(if phone.trim().is_empty() {
+    let proactive = channel == Channel::Proactive;
+    let phone = wrong.check(if proactive {
+        // Nobody asked: a number here would make a stranger the requester of the county's own order.
+        if phone.trim().is_empty() {
+            Ok(None)
+        } else {
+            Err(ApiError::validation("phone", "未诉先办工单由工作人员主动发起，没有诉求人，请不要填写手机号码"))
+        }
+    } else if phone.trim().is_empty() {
         Err(ApiError::validation("phone", "请填写手机号码，方便工作人员联系您"))
     } else {
-        Phone::parse(phone).ok_or_else(|| ApiError::validation("phone", "手机号码格式不正确，请填写11位手机号"))
+        Phone::parse(phone)
+            .map(Some)
+            .ok_or_else(|| ApiError::validation("phone", "手机号码格式不正确，请填写11位手机号"))
     });
-    let name = wrong.check(optional_text(&req.name, "name", NAME_MAX, "姓名"));
+    let name = wrong.check(match &req.name {
+        Some(n) if proactive && !n.trim().is_empty() => {
+            Err(ApiError::validation("name", "未诉先办工单没有诉求人，请不要填写姓名"))
+        }
+        _ => optional_text(&req.name, "name", NAME_MAX, "姓名"),
+    });
     let address = wrong.check(optional_text(&req.address, "address", ADDRESS_MAX, "地址"));
     if let Some(l) = &req.location
         && !(l.lat.is_finite()
@@ -228,11 +252,29 @@ async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiRes
             }
         }
     }
+    let linked = match (staff, proactive) {
+        (Some(user), true) => {
+            let found = super::proactive::check_links(db, user, Some(&region), req.linked_tickets.as_deref()).await;
+            wrong.check(found)
+        }
+        _ if req.linked_tickets.as_ref().is_some_and(|l| !l.is_empty()) => {
+            wrong.add(ApiError::validation("linked_tickets", "只有未诉先办工单（channel: proactive）可以关联诉求工单"))
+        }
+        _ => Some(vec![]),
+    };
     if let Some(e) = ApiError::fields(wrong.0) {
         return Err(e);
     }
-    let (Some(category), Some(kind), Some(priority), Some(description), Some(phone), Some(name), Some(address)) =
-        (category, kind, priority, description, phone, name, address)
+    let (
+        Some(category),
+        Some(kind),
+        Some(priority),
+        Some(description),
+        Some(phone),
+        Some(name),
+        Some(address),
+        Some(linked),
+    ) = (category, kind, priority, description, phone, name, address, linked)
     else {
         return Err(ApiError::internal(anyhow::anyhow!("an intake field failed without an error")));
     };
@@ -255,6 +297,7 @@ async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiRes
         upload_ids,
         received_at,
         openid: villager.and_then(|v: &VillagerUser| v.openid.clone()),
+        linked,
     })
 }
 
@@ -288,7 +331,7 @@ async fn check_limits(state: &AppState, i: &Intake, ip: &str) -> ApiResult<()> {
     let mut checks = vec![
         (format!("intake:ip:{ip}"), l.intake_per_ip),
         (format!("intake:ipd:{ip}"), l.intake_per_ip_daily),
-        (format!("intake:phone:{}:{ip}", i.phone.as_str()), l.intake_per_phone),
+        (format!("intake:phone:{}:{ip}", i.phone.as_ref().map_or("", |p| p.as_str())), l.intake_per_phone),
     ];
     if let Some(card) = i.card_id {
         checks.push((format!("intake:card:{card}"), l.intake_per_card));
@@ -404,7 +447,11 @@ async fn create(
     let seq = repo::tickets::next_number(&*tx, day).await?;
     let no = TicketNo::new(day, seq);
     let since = now - Duration::days(state.settings.intake.repeat_window_days);
-    let repeat_of = repo::tickets::find_repeat(&*tx, i.phone.as_str(), i.region.id, &i.category.code, since).await?;
+    // Repeats are the same phone asking again; a proactive ticket has no phone and is no repeat.
+    let repeat_of = match &i.phone {
+        Some(phone) => repo::tickets::find_repeat(&*tx, phone.as_str(), i.region.id, &i.category.code, since).await?,
+        None => None,
+    };
     let received = i.received_at.map(ledger_time).unwrap_or(now);
     let new = repo::tickets::NewTicket {
         no: no.as_str().to_string(),
@@ -414,7 +461,7 @@ async fn create(
         priority: i.priority,
         description: i.description.clone(),
         requester_name: i.name.clone(),
-        requester_phone: i.phone.as_str().into(),
+        requester_phone: i.phone.as_ref().map_or(String::new(), |p| p.as_str().to_string()),
         requester_openid: i.openid.clone(),
         address: i.address.clone(),
         lat: i.location.as_ref().map(|l| l.lat),
@@ -431,15 +478,13 @@ async fn create(
         Some(s) => Actor::staff(s.id, &s.name),
         None => Actor::villager(i.name.as_deref().unwrap_or("群众")),
     };
-    let submit = NewEvent {
-        action: "submit",
-        actor: actor.clone(),
-        note: None,
-        data: json!({"channel": i.channel.as_str(), "category": i.category.code, "kind": i.kind.as_str(),
+    let mut data = json!({"channel": i.channel.as_str(), "category": i.category.code, "kind": i.kind.as_str(),
                      "card_id": i.card_id, "repeat_of": repeat_of.as_ref().map(|t| t.no.clone()),
-                     "upload_ids": i.upload_ids, "received_at": received}),
-        public: true,
-    };
+                     "upload_ids": i.upload_ids, "received_at": received});
+    if i.channel == Channel::Proactive {
+        data["linked_tickets"] = json!(i.linked.iter().map(|t| t.no.as_str()).collect::<Vec<_>>());
+    }
+    let submit = NewEvent { action: "submit", actor: actor.clone(), note: None, data, public: true };
     let mut ticket = repo::tickets::create(&*tx, new, &submit, now).await?;
     if let Some(first) = &repeat_of {
         repo::tickets::bump_repeat_count(&*tx, first.id).await?;
@@ -457,17 +502,27 @@ async fn create(
         fx
     };
     if staff.is_some() {
-        ticket = change::commit_in(state, &*tx, &ticket, Action::Register, actor, registration(), now).await?;
+        ticket = change::commit_in(state, &*tx, &ticket, Action::Register, actor.clone(), registration(), now).await?;
     } else if i.card_id.is_some() && i.category.auto_dispatch {
         ticket = handling::auto_dispatch(state, &*tx, ticket, registration(), now).await?;
     }
-    let tracking_url = format!("{}/t/{}", state.public_url(), no.as_str());
+    if !i.linked.is_empty() {
+        super::proactive::link_in(state, &*tx, &ticket, &i.linked, &actor, now).await?;
+    }
+    // A proactive ticket has no villager to follow it: its link is the staff console's page.
+    let tracking_url = match &i.phone {
+        Some(_) => format!("{}/t/{}", state.public_url(), no.as_str()),
+        None => format!("{}/console/#/t/{}", state.public_url(), no.as_str()),
+    };
     // Confirmations to one number are capped per day whoever files: a request typed with a
     // stranger's number is accepted, but cannot turn the county's SMS account against that stranger.
-    let confirm = staff.is_some() || confirmation_allowed(state, &i.phone, now).await;
-    if confirm {
+    let confirm = match &i.phone {
+        Some(phone) => staff.is_some() || confirmation_allowed(state, phone, now).await,
+        None => false,
+    };
+    if let (true, Some(phone)) = (confirm, &i.phone) {
         let sms = templates::confirmation(&state.settings.county.sms_sign, no.as_str(), &tracking_url);
-        repo::outbox::enqueue(&*tx, &sms, i.phone.as_str(), Some(ticket.id), now).await?;
+        repo::outbox::enqueue(&*tx, &sms, phone.as_str(), Some(ticket.id), now).await?;
     }
     let answer = IntakeAnswer {
         ticket_no: no.as_str().to_string(),
@@ -484,7 +539,7 @@ async fn create(
         repo::idempotency::complete(&*tx, scope, key, StatusCode::CREATED.as_u16(), &text).await?;
     }
     tx.commit().await?;
-    tracing::info!(ticket_no = %answer.ticket_no, phone = %i.phone, channel = i.channel.as_str(), "ticket filed");
+    tracing::info!(ticket_no = %answer.ticket_no, phone = ?i.phone, channel = i.channel.as_str(), "ticket filed");
     metrics::counter!("minsheng_tickets_filed_total", "channel" => i.channel.as_str()).increment(1);
     Ok((StatusCode::CREATED, answer))
 }

@@ -19,6 +19,7 @@ pub mod leaves;
 pub mod ledger;
 pub mod order_view;
 pub mod orders;
+pub mod proactive;
 pub mod rating;
 pub mod redblack;
 pub mod return_visits;

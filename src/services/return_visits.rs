@@ -133,6 +133,12 @@ pub async fn record(state: &AppState, user: &StaffUser, no: &str, req: &VisitReq
 pub async fn record_by(state: &AppState, recorder: Recorder, l: &Loaded, req: &VisitRequest) -> ApiResult<VisitAnswer> {
     let v = parse(req)?;
     let outcome = v.outcome();
+    if crate::services::proactive::has_no_requester(&l.ticket) {
+        return Err(ApiError::conflict(
+            codes::NO_REQUESTER,
+            "未诉先办工单没有诉求人，无需回访；办结后由派单员或纪委核查归档",
+        ));
+    }
     if l.status() != Status::Resolved {
         return Err(ApiError::conflict(
             codes::ILLEGAL_TRANSITION,

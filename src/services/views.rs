@@ -89,7 +89,37 @@ pub struct TicketView {
     pub repeat_count: i32,
     pub merged_into: Option<String>,
     pub return_visits: Vec<VisitView>,
+    /// 未诉先办: on a proactive ticket, the requests that raised it (empty on any other ticket).
+    pub linked_tickets: Vec<LinkedTicket>,
+    /// On a request taken into a proactive ticket: that ticket (the latest, if several).
+    pub proactive_ticket: Option<LinkedTicket>,
     pub events: Vec<EventView>,
+}
+
+/// A ticket as named from a linked one (未诉先办): number, category, status, village, masked phone.
+#[derive(Serialize)]
+pub struct LinkedTicket {
+    pub no: String,
+    pub category: String,
+    pub category_name: String,
+    pub status: Status,
+    pub status_label: &'static str,
+    pub village: String,
+    pub phone: String,
+    pub channel: Channel,
+}
+
+async fn linked_ticket<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<LinkedTicket, DbErr> {
+    Ok(LinkedTicket {
+        no: t.no.clone(),
+        category: t.category_code.clone(),
+        category_name: repo::catalog::category(db, &t.category_code).await?.map(|c| c.name).unwrap_or_default(),
+        status: t.status,
+        status_label: t.status.label(),
+        village: repo::regions::get(db, t.region_id).await?.map(|r| r.name).unwrap_or_default(),
+        phone: mask(&t.requester_phone),
+        channel: t.channel,
+    })
 }
 
 /// A compact row for lists.
@@ -221,6 +251,16 @@ pub async fn ticket_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Ticke
     let category_name = repo::catalog::category(db, &t.category_code).await?.map(|c| c.name).unwrap_or_default();
     let events = repo::tickets::events_of(db, t.id).await?;
     let visits = repo::return_visits::of_ticket(db, t.id).await?;
+    let mut linked_tickets = vec![];
+    if t.channel == Channel::Proactive {
+        for l in repo::ticket_links::linked_of(db, t.id).await? {
+            linked_tickets.push(linked_ticket(db, &l).await?);
+        }
+    }
+    let proactive_ticket = match repo::ticket_links::proactive_of(db, &[t.id]).await?.first() {
+        Some((_, p)) => Some(linked_ticket(db, p).await?),
+        None => None,
+    };
     Ok(TicketView {
         no: t.no.clone(),
         status: t.status,
@@ -265,6 +305,8 @@ pub async fn ticket_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Ticke
             }
             })
             .collect(),
+        linked_tickets,
+        proactive_ticket,
         events: events.iter().map(event_view).collect(),
     })
 }
@@ -272,7 +314,7 @@ pub async fn ticket_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Ticke
 /// Actions whose note the requester may read (progress reports, results, decisions, reasons for
 /// closing their request); every other note is internal.
 fn note_is_public(action: &str) -> bool {
-    matches!(action, "progress" | "resolve" | "council_decision" | "invalid" | "merge")
+    matches!(action, "progress" | "resolve" | "council_decision" | "invalid" | "merge" | "proactive_link")
 }
 
 #[derive(Serialize)]
@@ -325,6 +367,8 @@ fn public_label(e: &Event) -> String {
         "council_decision" => "议事会已作出决定".into(),
         "merge" => "已与相同诉求合并".into(),
         "invalid" => "不予受理".into(),
+        "proactive_link" => "已纳入未诉先办，由工作人员统一办理".into(),
+        "verify" => "已现场核查".into(),
         other => other.to_string(),
     }
 }

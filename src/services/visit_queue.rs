@@ -62,7 +62,7 @@ pub struct Claimed {
 pub async fn claim(state: &AppState, user: &StaffUser, no: &str) -> ApiResult<Claimed> {
     user.require_any(&[Role::Caller])?;
     let l = load_readable(state, user, no).await?;
-    if l.ticket.status != Status::Resolved {
+    if l.ticket.status != Status::Resolved || super::proactive::has_no_requester(&l.ticket) {
         return Err(ApiError::conflict(codes::NOT_DUE, "该工单不在待回访状态"));
     }
     let now = state.now();

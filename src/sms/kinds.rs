@@ -19,7 +19,9 @@ pub fn audience(kind: OutboxKind) -> Audience {
         | OutboxKind::Reminder
         | OutboxKind::WeeklyReport
         | OutboxKind::Recall => Audience::Staff,
-        OutboxKind::Confirmation | OutboxKind::Otp | OutboxKind::RatingRequest => Audience::Villager,
+        OutboxKind::Confirmation | OutboxKind::Otp | OutboxKind::RatingRequest | OutboxKind::ProactiveDone => {
+            Audience::Villager
+        }
     }
 }
 
@@ -47,6 +49,7 @@ pub fn param_names(template: &str, params: &Value) -> Vec<String> {
         Some(OutboxKind::Reminder) => &["no", "step", "deadline", "token"],
         Some(OutboxKind::WeeklyReport) => &["week", "unit", "score", "rank", "units"],
         Some(OutboxKind::Recall) => &["no", "action"],
+        Some(OutboxKind::ProactiveDone) => &["no", "category", "unit"],
 
         Some(OutboxKind::Otp) => &["code"],
         None => &[],

@@ -156,6 +156,17 @@ pub fn weekly_report(sign_name: &str, week: &str, unit: &str, rank: u32, units: 
     }
 }
 
+/// To a villager whose request raised a proactive ticket (未诉先办): the problem was handled for the
+/// whole village. `no` is the villager's own request, `category` its category, `unit` who handled it.
+pub fn proactive_done(sign_name: &str, no: &str, category: &str, unit: &str) -> Message {
+    Message {
+        kind: OutboxKind::ProactiveDone,
+        body: sign(sign_name, format!("您反映的{category}问题（工单{no}）已由{unit}统一办理完成，感谢您的反映。")),
+        params: json!({"no": no, "category": category, "unit": unit}),
+        urgent: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +187,13 @@ mod tests {
     }
 
     #[test]
+    fn the_proactive_notice_fits_one_segment_with_a_long_unit_name() {
+        let m = proactive_done("民声直达", "20261122-000001", "环境卫生", "城关镇人民政府农业农村办公室");
+        assert_eq!(segments(&m.body), 1, "{}", m.body);
+        assert!(m.body.contains("20261122-000001") && m.body.contains("环境卫生"));
+    }
+
+    #[test]
     fn every_kind_has_a_template_whose_variables_fit_the_positional_order() {
         let link = "http://x/w/AbCdEf0123456789";
         let all = [
@@ -190,6 +208,7 @@ mod tests {
             otp("民声直达", "123456", 5),
             weekly_report("民声直达", "第48周", "李家庄村村民委员会", 3, 15, "92.5"),
             recall("民声直达", "20261122-000001", "改派"),
+            proactive_done("民声直达", "20261122-000001", "饮水", "李家庄村村民委员会"),
         ];
         let mut kinds: Vec<&str> = all.iter().map(|m| m.kind.as_str()).collect();
         kinds.sort();

@@ -15,6 +15,7 @@ str_enum!(
         RatingRequest => "rating_request", "评价邀请";
         WeeklyReport => "weekly_report", "周报";
         Recall => "recall", "改派撤回通知";
+        ProactiveDone => "proactive_done", "未诉先办办结告知";
     }
 );
 
@@ -127,7 +128,8 @@ mod tests {
     fn the_wire_names_are_the_contract() {
         assert_eq!(
             OutboxKind::names(),
-            "assignment, confirmation, otp, reminder, urge, escalation, rating_request, weekly_report, recall"
+            "assignment, confirmation, otp, reminder, urge, escalation, rating_request, weekly_report, recall, \
+             proactive_done"
         );
         assert_eq!(OutboxStatus::names(), "pending, sent, delivered, failed, dead, suppressed");
         assert_eq!(ProviderName::names(), "aliyun, tencent, http, console");

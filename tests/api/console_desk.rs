@@ -380,12 +380,16 @@ async fn the_list_sorts_by_deadline_status_and_number_and_looks_up_a_callers_pho
 async fn the_demo_history_shows_overdue_and_late_orders_with_sound_ledgers() {
     let app = spawn_app().await;
     let filed = minsheng::demo::seed_orders(&app.state).await.unwrap();
-    assert_eq!(filed, 12);
+    assert_eq!(filed, 16);
     // The clock is real time again.
     assert!((app.state.now() - Utc::now()).num_seconds().abs() < 5);
     let admin = app.token("admin").await;
     let c = counts(&app, &admin, "").await;
-    assert_eq!(c["total"], 12, "{c}");
+    assert_eq!(c["total"], 16, "{c}");
+    // One proactive ticket (未诉先办) raised from three of the history's requests, in hand.
+    let q = "SELECT COUNT(*) FROM tickets WHERE channel = 'proactive' AND status = 'in_progress'";
+    assert_eq!(app.count(q).await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM ticket_links").await, 3);
     assert!(c["overdue"].as_i64().unwrap() >= 2, "{c}");
     assert!(c["late"].as_i64().unwrap() > c["overdue"].as_i64().unwrap(), "late desk steps and visits too: {c}");
     for status in ["submitted", "registered", "dispatched", "accepted", "in_progress", "resolved", "closed"] {

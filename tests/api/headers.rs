@@ -159,6 +159,7 @@ async fn other_answers_carry_nosniff_and_no_page_policy() {
         ("/assets/js/admin.js".to_string(), StatusCode::OK),
         ("/assets/js/directory.js".to_string(), StatusCode::OK),
         ("/assets/js/queues.js".to_string(), StatusCode::OK),
+        ("/assets/js/hotspots.js".to_string(), StatusCode::OK),
         ("/assets/nothing.js".to_string(), StatusCode::NOT_FOUND),
         ("/metrics".to_string(), StatusCode::OK),
     ] {

@@ -27,6 +27,7 @@ mod metrics_access;
 mod one_door;
 mod orders;
 mod pages;
+mod proactive;
 mod queues;
 mod random_walk;
 mod ranking;

@@ -6,6 +6,7 @@ use crate::auth::StaffUser;
 use crate::domain::roles::SignoffParty;
 use crate::domain::ticket::{Action, PATH_ACTIONS, VisitOutcome, transition};
 use crate::error::ApiResult;
+use crate::services::proactive::has_no_requester;
 use crate::services::tickets::Loaded;
 use sea_orm::ConnectionTrait;
 use serde::Serialize;
@@ -62,6 +63,11 @@ pub async fn allowed<C: ConnectionTrait>(db: &C, user: &StaffUser, l: &Loaded) -
                 out.push(item(action, action.label()));
             }
             Action::Refer => {}
+            // The on-the-spot check stands in for the return visit of a ticket without a requester.
+            Action::Verify if legal(action) && may(action) && has_no_requester(t) => {
+                out.push(item(action, action.label()));
+            }
+            Action::Verify => {}
             Action::Close if legal(action) && may(action) => {
                 let missing = super::closing::missing_signoffs(db, t).await?;
                 if !t.signoff_required || missing.is_empty() {
@@ -73,7 +79,7 @@ pub async fn allowed<C: ConnectionTrait>(db: &C, user: &StaffUser, l: &Loaded) -
         }
     }
     let visit = Action::ReturnVisit(VisitOutcome::Satisfied);
-    if legal(visit) && may(visit) {
+    if legal(visit) && may(visit) && !has_no_requester(t) {
         out.push(item(visit, "回访"));
     }
     Ok(out)

@@ -3,11 +3,14 @@
 use super::{ActionBody, Effects, after, optional, required};
 use crate::auth::StaffUser;
 use crate::domain::roles::SignoffParty;
+use crate::domain::ticket::Action;
 use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
-use crate::repo::tickets::Ticket;
+use crate::repo::tickets::{Actor, Ticket};
+use crate::services::change;
 use crate::services::change::reopen_patch;
+use crate::services::proactive;
 use crate::services::tickets::Loaded;
 use crate::sms::templates;
 use crate::state::AppState;
@@ -15,9 +18,16 @@ use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-/// A resolution sets the visit deadline and asks the requester to rate.
+/// A resolution sets the visit deadline and asks the requester to rate. A ticket without a requester
+/// (未诉先办) has no visit deadline and nobody to ask: the linked requesters are told instead, and a
+/// dispatcher or inspector verifies the result (`verify`).
 pub async fn resolution_effects(state: &AppState, t: &Ticket, fx: &mut Effects, now: DateTime<Utc>) -> ApiResult<()> {
     let db = &state.db.conn;
+    if proactive::has_no_requester(t) {
+        fx.patch.resolved_at = Some(now);
+        fx.patch.visit_by = Some(None);
+        return proactive::resolution_notices(state, db, t, fx).await;
+    }
     let policy = repo::catalog::policy_for(db, &t.category_code, t.priority).await?;
     let visit_by = after(state, db, &policy, now, policy.visit_minutes).await?;
     fx.patch.resolved_at = Some(now);
@@ -58,6 +68,37 @@ pub async fn close(state: &AppState, l: &Loaded, body: &ActionBody, now: DateTim
     fx.note = optional(&body.note, "note")?;
     fx.patch.closed_at = Some(Some(now));
     Ok(fx)
+}
+
+/// 核查: the on-the-spot check of a requester-less ticket's result, in place of the return visit.
+/// A ticket with a requester is visited, never verified.
+pub fn verify(l: &Loaded, body: &ActionBody) -> ApiResult<Effects> {
+    if !proactive::has_no_requester(&l.ticket) {
+        return Err(ApiError::conflict(codes::VISIT_REQUIRED, "该工单有诉求人，须经回访确认后归档，不能以核查代替"));
+    }
+    let mut fx = Effects::new(true);
+    fx.note = optional(&body.note, "note")?;
+    Ok(fx)
+}
+
+/// Applies a verification and, where the policy needs no sign-off, closes the ticket in the same
+/// transaction (two events), as a satisfied return visit does.
+pub async fn verify_and_close(
+    state: &AppState,
+    t: &Ticket,
+    actor: Actor,
+    fx: Effects,
+    now: DateTime<Utc>,
+) -> ApiResult<Ticket> {
+    let tx = state.db.begin().await?;
+    let mut fresh = change::commit_in(state, &*tx, t, Action::Verify, actor.clone(), fx, now).await?;
+    if !fresh.signoff_required {
+        let mut fx = Effects::entry(true, Some("核查办结，自动归档".to_string()), json!({"auto": true}));
+        fx.patch.closed_at = Some(Some(now));
+        fresh = change::commit_in(state, &*tx, &fresh, Action::Close, actor, fx, now).await?;
+    }
+    tx.commit().await?;
+    Ok(fresh)
 }
 
 /// One party's sign-off. Four distinct people: one staff member cannot sign for two parties.

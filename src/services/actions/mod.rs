@@ -77,7 +77,12 @@ pub async fn act(
     transition(l.status(), action).map_err(change::illegal)?;
     let now = ledger_time(state.now());
     let fx = effects(state, user, &l, action, party, body, now).await?;
-    change::commit(state, &l.ticket, action, Actor::staff(user.id, &user.name), fx, now).await?;
+    let actor = Actor::staff(user.id, &user.name);
+    if action == Action::Verify {
+        closing::verify_and_close(state, &l.ticket, actor, fx, now).await?;
+    } else {
+        change::commit(state, &l.ticket, action, actor, fx, now).await?;
+    }
     let fresh = repo::tickets::by_no(&state.db.conn, no).await?.ok_or_else(|| ApiError::not_found("工单不存在"))?;
     Ok(ticket_view(&state.db.conn, &fresh).await?)
 }
@@ -111,9 +116,11 @@ async fn effects(
         Action::Reopen => closing::reopen(state, l, body, now).await?,
         Action::Close => closing::close(state, l, body, now).await?,
         Action::Signoff => closing::signoff(state, user, l, party, body).await?,
+        Action::Verify => closing::verify(l, body)?,
         Action::ReturnVisit(_) => return Err(ApiError::not_found("回访请使用回访接口")),
         Action::Appeal | Action::AppealDecision => return Err(ApiError::not_found("申诉请使用申诉接口")),
         Action::SmsReply => return Err(ApiError::not_found("短信回复请使用短信接口")),
+        Action::ProactiveLink => return Err(ApiError::not_found("关联未诉先办请在登记未诉先办工单时填写")),
     };
     // Every action may carry evidence (photos of the site, the council's minutes, a signed form).
     fx.upload_ids = validate_uploads(state, &body.upload_ids).await?;
