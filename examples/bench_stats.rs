@@ -58,10 +58,13 @@ async fn main() -> anyhow::Result<()> {
             }
         };
         println!(
-            "  roll-ups built in {:.1} s: {} ticket day rows, {} order day rows",
+            "  roll-ups built in {:.1} s: day rows {} (region × category), {} (unit × region × category), \
+             {} (region), {} (unit)",
             t.elapsed().as_secs_f64(),
             rows("SELECT COUNT(*) FROM stats_ticket_days").await?,
-            rows("SELECT COUNT(*) FROM stats_order_days").await?
+            rows("SELECT COUNT(*) FROM stats_order_days").await?,
+            rows("SELECT COUNT(*) FROM stats_region_days").await?,
+            rows("SELECT COUNT(*) FROM stats_unit_days").await?
         );
         let (first, last) =
             (NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());

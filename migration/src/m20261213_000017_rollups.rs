@@ -1,7 +1,7 @@
 //! Statistics roll-ups (issue 17): what each ticket and each assignment contributes to the counts
 //! behind the rates ("parts", one row per ticket and per assignment, with the time at which a
 //! deadline will change them), and their sums per local day — tickets per region × category,
-//! assignments per unit × region × category. Written in the transaction of every change of a ticket;
+//! assignments per unit × region × category — and the same sums per region and per unit. Written in the transaction of every change of a ticket;
 //! rebuilt from scratch by the application when `stats_rollup_state` is empty.
 use sea_orm_migration::prelude::*;
 
@@ -74,6 +74,9 @@ impl MigrationTrait for Migration {
         m.create_table(table("stats_order_parts", &order_part, &["assignment_id"], true)).await?;
         m.create_table(table("stats_ticket_days", &ticket_key, &ticket_key, false)).await?;
         m.create_table(table("stats_order_days", &order_key, &order_key, false)).await?;
+        // The same sums without region and category: what a county's summary and ranking read.
+        m.create_table(table("stats_region_days", &["day", "region_id"], &["day", "region_id"], false)).await?;
+        m.create_table(table("stats_unit_days", &["day", "unit_id"], &["day", "unit_id"], false)).await?;
         m.create_index(index("stats_ticket_parts_recheck", "stats_ticket_parts", "recheck_at")).await?;
         m.create_index(index("stats_order_parts_recheck", "stats_order_parts", "recheck_at")).await?;
         m.create_index(index("stats_order_parts_ticket", "stats_order_parts", "ticket_id")).await?;

@@ -77,6 +77,21 @@ impl Kind {
             Kind::Orders => &["day", "unit_id", "region_id", "category_code"],
         }
     }
+    /// The table of day rows without region and category (tickets: per region; orders: per
+    /// unit) that the endpoints read, and its key.
+    fn coarse(self) -> (&'static str, [&'static str; 2]) {
+        match self {
+            Kind::Tickets => ("stats_region_days", ["day", "region_id"]),
+            Kind::Orders => ("stats_unit_days", ["day", "unit_id"]),
+        }
+    }
+    /// A fine key's coarse key.
+    fn coarse_key(self, k: &Key) -> (i64, i64) {
+        match self {
+            Kind::Tickets => (k.0, k.2),
+            Kind::Orders => (k.0, k.1),
+        }
+    }
     fn unit(self) -> &'static str {
         match self {
             Kind::Tickets => "CAST(0 AS BIGINT)",
@@ -255,21 +270,19 @@ async fn sums<C: ConnectionTrait>(db: &C, kind: Kind, ids: &str) -> Result<BTree
     Ok(out)
 }
 
-/// Adds `delta` to the day row `key` (creating it).
-async fn add<C: ConnectionTrait>(db: &C, kind: Kind, key: &Key, delta: &Vector) -> Result<(), DbErr> {
-    let keys = kind.keys();
-    let mut values: Vec<Value> = vec![key.0.into()];
-    if matches!(kind, Kind::Orders) {
-        values.push(key.1.into());
-    }
-    values.push(key.2.into());
-    values.push(key.3.clone().into());
+/// Adds `delta` to the row of `table` whose `keys` have `values` (creating it).
+async fn add<C: ConnectionTrait>(
+    db: &C,
+    table: &str,
+    keys: &[&str],
+    mut values: Vec<Value>,
+    delta: &Vector,
+) -> Result<(), DbErr> {
     values.extend(delta.iter().map(|d| Value::from(*d)));
     let marks: Vec<String> = (1..=values.len()).map(|i| format!("${i}")).collect();
-    let days = kind.days();
-    let set: Vec<String> = COLUMNS.iter().map(|c| format!("{c} = {days}.{c} + excluded.{c}")).collect();
+    let set: Vec<String> = COLUMNS.iter().map(|c| format!("{c} = {table}.{c} + excluded.{c}")).collect();
     let sql = format!(
-        "INSERT INTO {days} ({}, {}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
+        "INSERT INTO {table} ({}, {}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
         keys.join(", "),
         counts_list(),
         marks.join(", "),
@@ -278,6 +291,10 @@ async fn add<C: ConnectionTrait>(db: &C, kind: Kind, key: &Key, delta: &Vector) 
     );
     db.execute_raw(stmt(db.get_database_backend(), sql, values)).await?;
     Ok(())
+}
+
+fn nonzero(d: &Vector) -> bool {
+    d.iter().any(|x| *x != 0)
 }
 
 /// Recomputes the parts of `ticket_ids` as of `now` and adds the change to the day rows. Call in
@@ -327,8 +344,21 @@ pub async fn refresh<C: ConnectionTrait>(
             d.iter_mut().zip(v).for_each(|(a, b)| *a += b);
         }
         // In key order, so that concurrent refreshes lock shared day rows in the same order.
-        for (key, d) in delta.iter().filter(|(_, d)| d.iter().any(|x| *x != 0)) {
-            add(db, kind, key, d).await?;
+        let mut coarse: BTreeMap<(i64, i64), Vector> = BTreeMap::new();
+        for (key, d) in delta.iter().filter(|(_, d)| nonzero(d)) {
+            let mut values: Vec<Value> = vec![key.0.into()];
+            if matches!(kind, Kind::Orders) {
+                values.push(key.1.into());
+            }
+            values.push(key.2.into());
+            values.push(key.3.clone().into());
+            add(db, kind.days(), kind.keys(), values, d).await?;
+            let c = coarse.entry(kind.coarse_key(key)).or_insert([0; 21]);
+            c.iter_mut().zip(d).for_each(|(a, b)| *a += b);
+        }
+        let (table, keys) = kind.coarse();
+        for ((day, id), d) in coarse.iter().filter(|(_, d)| nonzero(d)) {
+            add(db, table, &keys, vec![(*day).into(), (*id).into()], d).await?;
         }
     }
     Ok(())
@@ -340,6 +370,7 @@ pub async fn rebuild<C: ConnectionTrait>(db: &C, offset: i32, now: DateTime<Utc>
     let backend = db.get_database_backend();
     for kind in [Kind::Tickets, Kind::Orders] {
         db.execute_unprepared(&format!("DELETE FROM {}", kind.days())).await?;
+        db.execute_unprepared(&format!("DELETE FROM {}", kind.coarse().0)).await?;
         db.execute_unprepared(&format!("DELETE FROM {}", kind.parts())).await?;
         let filter = match kind {
             Kind::Tickets => "t.id > 0",
@@ -353,15 +384,16 @@ pub async fn rebuild<C: ConnectionTrait>(db: &C, offset: i32, now: DateTime<Utc>
             kind.select(backend, offset, filter)
         );
         db.execute_raw(stmt(backend, insert, vec![now.into()])).await?;
-        let keys = kind.keys().join(", ");
-        db.execute_unprepared(&format!(
-            "INSERT INTO {} ({keys}, {}) SELECT {keys}, {} FROM {} GROUP BY {keys}",
-            kind.days(),
-            counts_list(),
-            COLUMNS.iter().map(|c| format!("SUM({c})")).collect::<Vec<_>>().join(", "),
-            kind.parts()
-        ))
-        .await?;
+        let (coarse, coarse_keys) = kind.coarse();
+        for (table, keys) in [(kind.days(), kind.keys().join(", ")), (coarse, coarse_keys.join(", "))] {
+            db.execute_unprepared(&format!(
+                "INSERT INTO {table} ({keys}, {}) SELECT {keys}, {} FROM {} GROUP BY {keys}",
+                counts_list(),
+                COLUMNS.iter().map(|c| format!("SUM({c})")).collect::<Vec<_>>().join(", "),
+                kind.parts()
+            ))
+            .await?;
+        }
     }
     db.execute_unprepared("DELETE FROM stats_rollup_state").await?;
     db.execute_raw(stmt(
@@ -470,8 +502,8 @@ pub async fn region_counts<C: ConnectionTrait>(
     let backend = db.get_database_backend();
     let (cond, key) = subtree(backend, region_path);
     let sql = format!(
-        "SELECT {} FROM stats_ticket_days d JOIN regions r ON r.id = d.region_id \
-         WHERE d.day >= $1 AND d.day <= $2 AND {cond}",
+        "SELECT {} FROM stats_region_days d \
+         WHERE d.day >= $1 AND d.day <= $2 AND d.region_id IN (SELECT r.id FROM regions r WHERE {cond})",
         sums_list()
     );
     let r = db.query_one_raw(stmt(backend, sql, vec![day_number(from).into(), day_number(to).into(), key])).await?;
@@ -492,8 +524,9 @@ pub async fn unit_counts<C: ConnectionTrait>(
     let backend = db.get_database_backend();
     let (cond, key) = subtree(backend, region_path);
     let sql = format!(
-        "SELECT d.unit_id AS unit_id, {} FROM stats_order_days d JOIN units u ON u.id = d.unit_id \
-         JOIN regions r ON r.id = u.region_id WHERE d.day >= $1 AND d.day <= $2 AND {cond} GROUP BY d.unit_id",
+        "SELECT d.unit_id AS unit_id, {} FROM stats_unit_days d WHERE d.day >= $1 AND d.day <= $2 \
+         AND d.unit_id IN (SELECT u.id FROM units u JOIN regions r ON r.id = u.region_id WHERE {cond}) \
+         GROUP BY d.unit_id",
         sums_list()
     );
     let mut out = HashMap::new();

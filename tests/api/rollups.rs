@@ -3,8 +3,8 @@
 //! resolution, visits, appeals, reopening, closing, merging, invalidation) and of the clock, every
 //! region's and every unit's counts read from the roll-ups equal those counted from the tickets,
 //! assignments, visits and ledger by `repo::stats` (the definition of every rate), for every day
-//! and for the whole span; and the day rows maintained change by change equal a rebuild from
-//! scratch.
+//! and for the whole span; and the day rows maintained change by change (fine and per region or
+//! unit) equal a rebuild from scratch.
 use crate::helpers::{TestApp, spawn_app_with};
 use chrono::{Duration, NaiveDate};
 use minsheng::kv::limiter::Limit;
@@ -206,10 +206,18 @@ impl Walk<'_> {
 
 /// Day rows that are not all zero, as comparable lines.
 async fn day_rows(app: &TestApp) -> Vec<String> {
+    let zero = "CAST(0 AS BIGINT)";
+    let tables = [
+        ("stats_ticket_days", zero, "region_id", "category_code"),
+        ("stats_order_days", "unit_id", "region_id", "category_code"),
+        ("stats_region_days", zero, "region_id", "''"),
+        ("stats_unit_days", "unit_id", zero, "''"),
+    ];
     let mut out = vec![];
-    for (table, unit) in [("stats_ticket_days", "CAST(0 AS BIGINT)"), ("stats_order_days", "unit_id")] {
+    for (table, unit, region, category) in tables {
         let sql = format!(
-            "SELECT day, {unit} AS unit, region_id, category_code, {} FROM {table} ORDER BY day, unit, region_id, category_code",
+            "SELECT day, {unit} AS unit, {region} AS region, {category} AS category, {} FROM {table} \
+             ORDER BY day, unit, region, category",
             rollups::COLUMNS.join(", ")
         );
         let stmt = Statement::from_string(app.state.db.backend(), sql);
@@ -219,8 +227,8 @@ async fn day_rows(app: &TestApp) -> Vec<String> {
                 let key = (
                     r.try_get::<i64>("", "day").unwrap(),
                     r.try_get::<i64>("", "unit").unwrap(),
-                    r.try_get::<i64>("", "region_id").unwrap(),
-                    r.try_get::<String>("", "category_code").unwrap(),
+                    r.try_get::<i64>("", "region").unwrap(),
+                    r.try_get::<String>("", "category").unwrap(),
                 );
                 out.push(format!("{table} {key:?} {counts:?}"));
             }
