@@ -68,6 +68,9 @@ async fn main() -> anyhow::Result<()> {
         );
         let (first, last) =
             (NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
+        measure("  catch-up alone", 20, async || Ok(rollups::catch_up(&db, offset, now).await?)).await?;
+        measure("  unit sums alone", 20, async || Ok(rollups::unit_counts(&db.conn, "/1/", first, last).await?.len()))
+            .await?;
         measure("stats/units (roll-ups)", 20, async || {
             rollups::catch_up(&db, offset, now).await?;
             Ok(rollups::unit_counts(&db.conn, "/1/", first, last).await?.len())

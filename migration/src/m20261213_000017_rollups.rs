@@ -49,7 +49,8 @@ fn table(name: &str, keys: &[&str], primary: &[&str], recheck: bool) -> TableCre
         t.col(ColumnDef::new(Alias::new(c)).big_integer().not_null().default(0));
     }
     if recheck {
-        t.col(ColumnDef::new(Alias::new("recheck_at")).timestamp_with_time_zone().null());
+        // Seconds since 1970 (UTC), compared with an integer on both databases.
+        t.col(ColumnDef::new(Alias::new("recheck_at")).big_integer().null());
     }
     let mut pk = Index::create();
     for p in primary {

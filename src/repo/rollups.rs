@@ -10,7 +10,8 @@
 //!
 //! Two counts change with the clock alone: an order becomes *due* for the response rate when its
 //! response deadline passes, and *overdue* when a deadline passes unmet. A part therefore keeps
-//! `recheck_at`, the next deadline at which it would change; `catch_up` refreshes every part whose
+//! `recheck_at`, the next deadline at which it would change (whole seconds since 1970, rounded
+//! down: a part is rechecked at worst a fraction of a second early, never late); `catch_up` refreshes every part whose
 //! time has come before the day rows are read, so a read is exact at the instant it is made.
 use crate::db::Db;
 use crate::domain::metrics::{Counts, ScoreSums};
@@ -122,10 +123,10 @@ fn day(backend: DbBackend, col: &str, offset: i32) -> String {
     }
 }
 
-/// The smallest of some nullable timestamps, NULL when all are.
+/// The smallest of some nullable timestamps in whole seconds since 1970, NULL when all are NULL.
 fn least(backend: DbBackend, xs: &[String]) -> String {
     match backend {
-        DbBackend::Postgres => format!("LEAST({})", xs.join(", ")),
+        DbBackend::Postgres => format!("CAST(FLOOR(EXTRACT(EPOCH FROM LEAST({}))) AS BIGINT)", xs.join(", ")),
         _ => {
             // SQLite's min() is NULL if any argument is: each term prefers one candidate and falls
             // back to the others, so the minimum of the terms is the minimum of the candidates.
@@ -136,7 +137,7 @@ fn least(backend: DbBackend, xs: &[String]) -> String {
                     format!("COALESCE({})", order.join(", "))
                 })
                 .collect();
-            format!("MIN({})", terms.join(", "))
+            format!("CAST(strftime('%s', MIN({})) AS INTEGER)", terms.join(", "))
         }
     }
 }
@@ -436,7 +437,7 @@ pub async fn catch_up(db: &Db, offset: i32, now: DateTime<Utc>) -> Result<usize,
                    WHERE ticket_id > $2 ORDER BY ticket_id LIMIT 200";
         let ids: Vec<i64> = db
             .conn
-            .query_all_raw(stmt(db.backend(), sql.into(), vec![now.into(), after.into()]))
+            .query_all_raw(stmt(db.backend(), sql.into(), vec![now.timestamp().into(), after.into()]))
             .await?
             .iter()
             .map(|r| r.try_get("", "ticket_id"))
