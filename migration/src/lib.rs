@@ -14,6 +14,7 @@ mod m20261209_000013_staff_leaves;
 mod m20261210_000014_auto_dispatch;
 mod m20261211_000015_reply_links;
 mod m20261212_000016_redblack;
+mod m20261214_000018_email;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000014_auto_dispatch::Migration),
             Box::new(m20261211_000015_reply_links::Migration),
             Box::new(m20261212_000016_redblack::Migration),
+            Box::new(m20261214_000018_email::Migration),
         ]
     }
 }
