@@ -169,7 +169,13 @@ fn with_database(mut settings: Settings, database: &Option<String>) -> Settings 
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let mut settings = get_configuration()?;
-    telemetry::init("info,sqlx=warn,sea_orm=warn", settings.log.format == "json", std::io::stdout);
+    let json = settings.log.format == "json";
+    if matches!(cli.command, Command::Report { .. }) {
+        // The report is the output: the log goes to standard error.
+        telemetry::init("info,sqlx=warn,sea_orm=warn", json, std::io::stderr);
+    } else {
+        telemetry::init("info,sqlx=warn,sea_orm=warn", json, std::io::stdout);
+    }
     match cli.command {
         Command::Serve(args) => {
             apply_args(&mut settings, &args)?;
