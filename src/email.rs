@@ -223,7 +223,9 @@ pub fn compose(
 ) -> anyhow::Result<Composed> {
     let to_box: Mailbox = to.parse().with_context(|| format!("{to:?} is not an e-mail address"))?;
     let domain = from.email.domain().to_string();
-    let message_id = format!("<minsheng.outbox.{id}@{domain}>");
+    // `<local@domain>`: the angle brackets are part of the header's value.
+    let local = format!("minsheng.outbox.{id}");
+    let message_id = format!("<{local}@{domain}>");
     let mut mixed =
         MultiPart::mixed().multipart(MultiPart::alternative_plain_html(text.to_string(), stored.html.clone()));
     for a in &stored.attachments {
