@@ -19,6 +19,8 @@ pub struct Settings {
     pub county: CountySettings,
     #[serde(default)]
     pub sms: SmsSettings,
+    #[serde(default)]
+    pub email: EmailSettings,
     pub metrics: MetricsSettings,
     #[serde(default)]
     pub ranking: RankingSettings,
@@ -254,6 +256,7 @@ pub struct CountySettings {
     pub sms_sign: String,
 }
 
+pub use crate::email::EmailSettings;
 pub use crate::sms::settings::SmsSettings;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -351,6 +354,7 @@ impl Settings {
             anyhow::bail!("application.timezone {:?} is not a known time zone", self.application.timezone);
         }
         self.sms.validate()?;
+        self.email.validate()?;
         Ok(())
     }
 

@@ -5,6 +5,7 @@ pub mod configuration;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod email;
 pub mod error;
 pub mod html;
 pub mod kv;

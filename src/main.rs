@@ -42,6 +42,27 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Reports by hand.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// The weekly report of a published week (default the latest): printed as the plain text of the
+    /// e-mail, or with --send queued through the outbox to every address in email.leaders (once per
+    /// week and address) and sent at once.
+    Weekly {
+        /// ISO week, e.g. 2026-W49
+        #[arg(long)]
+        week: Option<String>,
+        #[arg(long)]
+        send: bool,
+        #[arg(long)]
+        database: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -148,7 +169,13 @@ fn with_database(mut settings: Settings, database: &Option<String>) -> Settings 
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let mut settings = get_configuration()?;
-    telemetry::init("info,sqlx=warn,sea_orm=warn", settings.log.format == "json", std::io::stdout);
+    let json = settings.log.format == "json";
+    if matches!(cli.command, Command::Report { .. }) {
+        // The report is the output: the log goes to standard error.
+        telemetry::init("info,sqlx=warn,sea_orm=warn", json, std::io::stderr);
+    } else {
+        telemetry::init("info,sqlx=warn,sea_orm=warn", json, std::io::stdout);
+    }
     match cli.command {
         Command::Serve(args) => {
             apply_args(&mut settings, &args)?;
@@ -168,9 +195,49 @@ async fn main() -> anyhow::Result<()> {
             println!("migrations applied");
         }
         Command::Admin { command } => admin(settings, command).await?,
+        Command::Report { command: ReportCommand::Weekly { week, send, database } } => {
+            report_weekly(with_database(settings, &database), week.as_deref(), send).await?
+        }
     }
     Ok(())
 }
+
+/// `minsheng report weekly`: prints the report, or queues it to the leaders and sends what is due.
+async fn report_weekly(settings: Settings, week: Option<&str>, send: bool) -> anyhow::Result<()> {
+    use minsheng::services::{redblack, weekly_report};
+    let db = connect(&settings).await?;
+    let state = minsheng::startup::build_state(settings, db).await?;
+    let api = |e: minsheng::error::ApiError| anyhow::anyhow!("{}", e.message);
+    if !send {
+        let r = weekly_report::for_week(&state, week).await.map_err(api)?;
+        println!("Subject: {}", r.subject);
+        println!();
+        println!("{}", r.text.trim_end());
+        println!();
+        println!("[attachment: {}, {} bytes]", r.filename, r.xlsx.len());
+        return Ok(());
+    }
+    let list = redblack::find(&state, week).await.map_err(api)?;
+    let rows = match weekly_report::queue(&state, &list, state.now()).await.map_err(api)? {
+        weekly_report::Queued::Skipped(reason) => anyhow::bail!("{reason}"),
+        weekly_report::Queued::Rows { written, rows } => {
+            println!("{written} e-mail(s) queued for {} ({} leader(s) configured)", list.week, rows.len());
+            rows
+        }
+    };
+    // Send now rather than wait for a server's worker (the rows are leased: no worker sends twice).
+    let pass = minsheng::workers::email::run_pass(&state, state.now()).await?;
+    println!("sent now: {}, to retry: {}, dead: {}", pass.sent, pass.retried, pass.dead);
+    let keys = rows.iter().filter_map(|m| m.dedup_key.clone()).collect();
+    for m in repo::outbox::by_dedup_keys(&state.db.conn, keys).await? {
+        let error = m.last_error.map(|e| format!(" ({e})")).unwrap_or_default();
+        println!("  outbox #{} {} {}{error}", m.id, m.recipient, m.status.as_str());
+    }
+    Ok(())
+}
+
+/// Who receives the demo's weekly report e-mail (written to a folder, never sent).
+const DEMO_LEADER_EMAIL: &str = "leader@qinghe.example";
 
 async fn run_demo(mut settings: Settings) -> anyhow::Result<()> {
     // The demo county is small (three requests per unit a week): it ranks units from three visits a
@@ -178,6 +245,16 @@ async fn run_demo(mut settings: Settings) -> anyhow::Result<()> {
     if std::env::var("MINSHENG__RANKING__MIN_VISITS").is_err() {
         settings.ranking.min_visits = 3;
     }
+    // The demo has no mail server: unless e-mail is configured, the weekly report e-mail goes to a
+    // demo leader through the console transport, which writes it to data/mail/ (.eml and .html).
+    if settings.email.mode() == minsheng::email::Mode::Off {
+        settings.email.smtp_url = SecretString::from("console");
+        if settings.email.leaders.is_empty() {
+            settings.email.leaders = vec![DEMO_LEADER_EMAIL.into()];
+        }
+    }
+    let mail_dir = settings.email.console_dir.clone();
+    let console_mail = settings.email.mode() == minsheng::email::Mode::Console;
     let db = connect(&settings).await?;
     let params =
         HashParams { memory_kib: settings.auth.argon2_memory_kib, iterations: settings.auth.argon2_iterations };
@@ -197,6 +274,11 @@ async fn run_demo(mut settings: Settings) -> anyhow::Result<()> {
     }
     if history > 0 {
         println!("{history} requests of the last four days filed and worked (some overdue, some late)");
+    }
+    if console_mail {
+        println!(
+            "Weekly report e-mail (Monday, after the red/black list): written to {mail_dir}/ as .eml and .html (no mail server in the demo); `minsheng report weekly` prints it"
+        );
     }
     println!("Serving on {public}  (API under /api/v1, health at /healthz)");
     println!();

@@ -524,13 +524,13 @@
           return '<tr data-id="' + m.id + '" data-status="' + esc(m.status) + '" class="' + (bad ? 'late' : '') + '">' +
             '<td data-label="创建时间" class="when">' + esc(time(m.created_at)) + '</td>' +
             '<td data-label="类型">' + esc(KIND[m.kind] || m.kind) + (m.urgent ? '<span class="tag red">加急</span>' : '') + '<span class="summary">' + esc(m.body) + '</span></td>' +
-            '<td data-label="手机号" class="phone">' + esc(m.phone) + '</td>' +
+            '<td data-label="收件人" class="phone">' + esc(m.phone) + '</td>' +
             '<td data-label="状态" class="state">' + esc(OUTBOX[m.status] || m.status) + (m.next_attempt_at && m.status === 'pending' ? '<span class="summary">下次 ' + esc(time(m.next_attempt_at)) + '</span>' : '') + '</td>' +
             '<td data-label="尝试次数">' + m.attempts + '</td>' +
-            '<td data-label="通道">' + esc(PROVIDER[m.provider] || m.provider || '—') + '</td>' +
+            '<td data-label="通道">' + esc(m.channel === 'email' ? '邮件' : (PROVIDER[m.provider] || m.provider || '—')) + '</td>' +
             '<td data-label="最后错误" class="last-error">' + esc(m.last_error || '—') + '</td>' +
             '<td class="row-actions">' + (RESENDABLE.includes(m.status) ? '<button type="button" class="secondary" data-do="resend">重发</button>' : '') + '</td></tr>';
-        }).join('') || '<tr><td colspan="8" class="meta">没有符合条件的短信。</td></tr>';
+        }).join('') || '<tr><td colspan="8" class="meta">没有符合条件的消息。</td></tr>';
         $('#outbox-summary').textContent = '共' + d.total + '条';
         pager('outbox', d);
       } catch (e) { refused(outboxForm, err, e); }

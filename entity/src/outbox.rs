@@ -31,6 +31,9 @@ pub struct Model {
     /// The provider's delivery-receipt code (`DELIVERED`, `DELIVRD`, or the failure code).
     pub receipt_code: Option<String>,
     pub receipt_at: Option<DateTimeUtc>,
+    /// Set on a message that must be written once (the weekly report of a week to one leader):
+    /// unique where set.
+    pub dedup_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,7 @@
 mod message;
 mod redblack;
 mod villager;
+mod weekly_report;
 mod worklink;
 
 pub use message::{Hotline, MessagePage};
@@ -15,6 +16,7 @@ pub use villager::{
     CategoryChoice, Handling, IntakeLimits, IntakePage, LookupPage, Media, NotFoundPage, RatePage, Rated, ResultPage,
     SmsNote, StatusPage, TrackPage, TypedFields,
 };
+pub use weekly_report::{HotspotLine, OverdueLine, RateLine, WeeklyReport, WeeklyReportHtml, WeeklyReportText};
 pub use worklink::{
     AskedRow, BriefView, CallPage, DeadlineRow, Forms, OrderPage, Overdue, Position, Refused, ReportedFile, StepState,
 };

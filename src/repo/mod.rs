@@ -26,6 +26,7 @@ pub mod ticket_links;
 pub mod tickets;
 pub mod uploads;
 pub mod visits;
+pub mod weekly_report;
 
 use sea_orm::DbErr;
 use sea_orm::sea_query::LikeExpr;

@@ -40,6 +40,8 @@ pub struct OutboxMessage {
     /// The provider's delivery-receipt code (`DELIVERED`, `DELIVRD`, or the failure code).
     pub receipt_code: Option<String>,
     pub receipt_at: Option<DateTime<Utc>>,
+    /// What makes a message one of a kind (the weekly report of a week to one leader), if anything.
+    pub dedup_key: Option<String>,
 }
 
 impl TryFrom<outbox::Model> for OutboxMessage {
@@ -71,6 +73,7 @@ impl TryFrom<outbox::Model> for OutboxMessage {
             delivered_at: m.delivered_at,
             receipt_code: m.receipt_code,
             receipt_at: m.receipt_at,
+            dedup_key: m.dedup_key,
         })
     }
 }
@@ -128,13 +131,24 @@ pub async fn claim_due<C: ConnectionTrait>(
     lease: Duration,
     limit: u64,
 ) -> Result<Claimed, DbErr> {
+    claim_due_on(db, OutboxChannel::Sms, now, lease, limit).await
+}
+
+/// Claims up to `limit` due messages of one channel (see `claim_due`).
+pub async fn claim_due_on<C: ConnectionTrait>(
+    db: &C,
+    channel: OutboxChannel,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: u64,
+) -> Result<Claimed, DbErr> {
     let backend = db.get_database_backend();
     let lock = if backend == DbBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
     let sql = format!(
         "SELECT * FROM outbox WHERE status = $2 AND channel = $3 AND next_attempt_at <= $1 \
          AND (locked_until IS NULL OR locked_until < $1) ORDER BY next_attempt_at, id LIMIT {limit}{lock}"
     );
-    let values = [now.into(), OutboxStatus::Pending.as_str().into(), OutboxChannel::Sms.as_str().into()];
+    let values = [now.into(), OutboxStatus::Pending.as_str().into(), channel.as_str().into()];
     let rows = outbox::Model::find_by_statement(Statement::from_sql_and_values(backend, sql, values)).all(db).await?;
     let mut claimed = Claimed::default();
     if rows.is_empty() {
@@ -175,6 +189,79 @@ pub async fn mark_sent<C: ConnectionTrait>(
         .col_expr(outbox::Column::SentAt, Expr::value(Some(now)))
         .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(outbox::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A message written once under its `dedup_key` (e-mail).
+pub struct NewKeyed<'a> {
+    pub kind: OutboxKind,
+    pub channel: OutboxChannel,
+    pub recipient: &'a str,
+    pub body: &'a str,
+    pub template: &'a str,
+    pub params: &'a str,
+    pub dedup_key: &'a str,
+}
+
+/// Writes a message unless one with the same `dedup_key` exists (written by another instance, or
+/// earlier): true when this call wrote it. `ON CONFLICT DO NOTHING`, so a race costs no error and
+/// leaves the caller's transaction usable on PostgreSQL.
+pub async fn enqueue_once<C: ConnectionTrait>(db: &C, m: NewKeyed<'_>, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let row = outbox::ActiveModel {
+        kind: Set(m.kind.as_str().into()),
+        channel: Set(m.channel.as_str().into()),
+        recipient: Set(m.recipient.into()),
+        body: Set(m.body.into()),
+        template: Set(m.template.into()),
+        params: Set(m.params.into()),
+        ticket_id: Set(None),
+        urgent: Set(false),
+        status: Set(OutboxStatus::Pending.as_str().into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        dedup_key: Set(Some(m.dedup_key.into())),
+        ..Default::default()
+    };
+    let written = outbox::Entity::insert(row)
+        .on_conflict_do_nothing_on([outbox::Column::DedupKey])
+        .exec_without_returning(db)
+        .await?;
+    Ok(matches!(written, sea_orm::TryInsertResult::Inserted(1)))
+}
+
+/// The messages written under any of `keys`.
+pub async fn by_dedup_keys<C: ConnectionTrait>(db: &C, keys: Vec<String>) -> Result<Vec<OutboxMessage>, DbErr> {
+    if keys.is_empty() {
+        return Ok(vec![]);
+    }
+    typed(
+        outbox::Entity::find()
+            .filter(outbox::Column::DedupKey.is_in(keys))
+            .order_by_asc(outbox::Column::Id)
+            .all(db)
+            .await?,
+    )
+}
+
+/// Records that the mail server accepted an e-mail (`message_id`: the Message-ID it carried).
+pub async fn mark_email_sent<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    message_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, status(OutboxStatus::Sent))
+        .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
+        .col_expr(outbox::Column::ProviderMessageId, Expr::value(Some(message_id.to_string())))
+        .col_expr(outbox::Column::SentAt, Expr::value(Some(now)))
+        .col_expr(outbox::Column::LastError, Expr::value(Option::<String>::None))
+        .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Pending.as_str()))
         .exec(db)
         .await?;
     Ok(())
@@ -389,6 +476,7 @@ mod tests {
             delivered_at: None,
             receipt_code: None,
             receipt_at: None,
+            dedup_key: None,
         }
     }
 

@@ -13,7 +13,7 @@ use crate::error::codes;
 use crate::error::{ApiError, FieldError};
 use crate::html::{
     self, CategoryChoice, Frame, Handling, Hotline, IntakeLimits, IntakePage, LookupPage, Media, MessagePage, RatePage,
-    Rated, RedBlackPage, RedBlackRow, RedBlackTier, ResultPage, SmsNote, StatusPage, TrackPage,
+    Rated, RedBlackPage, RedBlackTier, ResultPage, SmsNote, StatusPage, TrackPage,
 };
 use crate::repo;
 use crate::services::cards::{CardLookup, PublicCard};
@@ -459,39 +459,7 @@ async fn redblack_page(state: web::Data<AppState>, q: web::Query<WeekView>) -> H
         (_, Err(e)) => return ctx.error(e),
     };
     let v = redblack::view(&list);
-    let pct = |rate: &serde_json::Value, f: &serde_json::Value| match rate.as_f64() {
-        Some(r) => format!(
-            "{:.1}%（{}/{}）",
-            r * 100.0,
-            (f["numerator"].as_f64().unwrap_or(0.0) * 10.0).round() / 10.0,
-            f["denominator"]
-        ),
-        None => "—".into(),
-    };
-    let rows = |list: &serde_json::Value| -> Vec<RedBlackRow> {
-        list.as_array()
-            .into_iter()
-            .flatten()
-            .map(|r| RedBlackRow {
-                rank: r["rank"].as_u64().unwrap_or(0),
-                name: r["unit"]["name"].as_str().unwrap_or("").to_string(),
-                score: r["composite_score"].as_f64().map_or("—".into(), |s| format!("{s:.1}")),
-                response: pct(&r["response_rate"], &r["fractions"]["response"]),
-                resolution: pct(&r["resolution_rate"], &r["fractions"]["resolution"]),
-                satisfaction: pct(&r["satisfaction_rate"], &r["fractions"]["satisfaction"]),
-            })
-            .collect()
-    };
-    let tiers = v["tiers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|t| RedBlackTier {
-            label: t["tier_label"].as_str().filter(|l| !l.is_empty()).unwrap_or("单位").to_string(),
-            red: rows(&t["red"]),
-            black: rows(&t["black"]),
-        })
-        .collect();
+    let tiers = RedBlackTier::all_of(&v["tiers"]);
     let local = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&state.tz()).format("%Y-%m-%d %H:%M").to_string();
     let rules: Vec<String> =
         v["rules"].as_array().into_iter().flatten().filter_map(|r| r.as_str().map(str::to_string)).collect();

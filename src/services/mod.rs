@@ -34,6 +34,7 @@ pub mod uploads;
 pub mod views;
 pub mod villagers;
 pub mod visit_queue;
+pub mod weekly_report;
 pub mod worklink;
 
 /// A free-text field from outside, checked (`domain::text`): trimmed, control characters refused

@@ -14,7 +14,7 @@ use crate::repo::outbox::OutboxMessage;
 use crate::repo::tickets::Actor;
 use crate::services::change::{self, Effects};
 use crate::sms::templates::segments;
-use crate::sms::values::{OutboxKind, OutboxStatus, ProviderName, ReplyHandling, ReplyQueueStatus};
+use crate::sms::values::{OutboxChannel, OutboxKind, OutboxStatus, ProviderName, ReplyHandling, ReplyQueueStatus};
 use crate::state::AppState;
 use chrono::Duration;
 use serde::Deserialize;
@@ -37,6 +37,16 @@ fn manage(user: &StaffUser) -> ApiResult<()> {
 }
 
 fn message_json(m: &OutboxMessage) -> Value {
+    if m.channel == OutboxChannel::Email {
+        // To a leader's office address, not a villager's phone: shown whole. The list shows the
+        // text's first line (the report's title); `message` shows all of it.
+        let title = m.body.lines().next().unwrap_or("").to_string();
+        return json!({"id": m.id, "kind": m.kind, "channel": m.channel, "phone": m.recipient, "email": m.recipient,
+               "body": title, "segments": null, "status": m.status, "attempts": m.attempts, "urgent": m.urgent,
+               "ticket_id": m.ticket_id, "provider": m.provider, "provider_message_id": m.provider_message_id,
+               "last_error": m.last_error, "next_attempt_at": m.next_attempt_at, "created_at": m.created_at,
+               "sent_at": m.sent_at, "delivered_at": m.delivered_at, "receipt_code": m.receipt_code});
+    }
     // One-time codes are never shown, not even to admins.
     let body: String = if m.kind == OutboxKind::Otp {
         m.body.chars().map(|c| if c.is_ascii_digit() { '*' } else { c }).collect()
@@ -116,6 +126,9 @@ pub async fn message(state: &AppState, user: &StaffUser, id: i64) -> ApiResult<V
         .collect();
     let mut v = message_json(&m);
     v["attempt_log"] = attempts.into();
+    if m.channel == OutboxChannel::Email {
+        v["body"] = m.body.clone().into();
+    }
     Ok(v)
 }
 

@@ -32,10 +32,11 @@ str_enum!(
 );
 
 str_enum!(
-    /// How an outbox message goes out. Only SMS is written today; the glossary's e-mail would be a
-    /// variant here, with its own sender.
+    /// How an outbox message goes out: SMS through the gateway's providers, e-mail through SMTP
+    /// (`workers::email`). Each channel has its own sender, which claims only its own rows.
     OutboxChannel {
         Sms => "sms", "短信";
+        Email => "email", "邮件";
     }
 );
 
@@ -132,6 +133,7 @@ mod tests {
              proactive_done"
         );
         assert_eq!(OutboxStatus::names(), "pending, sent, delivered, failed, dead, suppressed");
+        assert_eq!(OutboxChannel::names(), "sms, email");
         assert_eq!(ProviderName::names(), "aliyun, tencent, http, console");
         assert_eq!(AttemptOutcome::names(), "sent, rejected, transient, deferred, provider_fault, unknown");
     }

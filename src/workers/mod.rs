@@ -4,6 +4,7 @@
 //! the counts it writes live in this process's memory, so every instance that serves `/c/{code}`
 //! flushes its own.
 pub mod card_scans;
+pub mod email;
 pub mod outbox;
 pub mod redblack;
 pub mod sla_sweeper;
@@ -20,6 +21,7 @@ pub fn spawn_all(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
         let sms_idle = Duration::from_millis(state.settings.sms.poll_ms);
         handles.push(tokio::spawn(sla_sweeper::run_loop(state.clone(), Duration::from_secs(30))));
         handles.push(tokio::spawn(redblack::run_loop(state.clone(), Duration::from_secs(60))));
+        handles.push(tokio::spawn(email::run_loop(state.clone(), Duration::from_secs(5))));
         handles.push(tokio::spawn(outbox::run_loop(state, sms_idle)));
     }
     handles
