@@ -15,6 +15,7 @@ mod m20261210_000014_auto_dispatch;
 mod m20261211_000015_reply_links;
 mod m20261212_000016_redblack;
 mod m20261213_000017_rollups;
+pub use m20261213_000017_rollups::COUNTS as ROLLUP_COUNTS;
 mod m20261214_000018_email;
 mod m20261215_000019_ticket_links;
 

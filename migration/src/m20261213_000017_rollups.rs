@@ -8,8 +8,8 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// The counted columns, in the order of `minsheng::repo::rollups::COLUMNS`.
-const COUNTS: [&str; 21] = [
+/// The counted columns of parts and day rows (the application reads and writes them in this order).
+pub const COUNTS: [&str; 21] = [
     "received",
     "dispatched",
     "response_due",

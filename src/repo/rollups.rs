@@ -19,30 +19,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
 use std::collections::{BTreeMap, HashMap};
 
-/// The counted columns of parts and day rows.
-pub const COLUMNS: [&str; 21] = [
-    "received",
-    "dispatched",
-    "response_due",
-    "responded_in_time",
-    "resolved_or_closed",
-    "resolutions",
-    "reopenings",
-    "visited",
-    "solved",
-    "satisfied",
-    "basically_satisfied",
-    "dissatisfied",
-    "overdue",
-    "attitude_sum",
-    "attitude_count",
-    "capability_sum",
-    "capability_count",
-    "convenience_sum",
-    "convenience_count",
-    "efficiency_sum",
-    "efficiency_count",
-];
+/// The counted columns of parts and day rows, as the migration made them.
+pub const COLUMNS: [&str; 21] = migration::ROLLUP_COUNTS;
 
 type Vector = [i64; 21];
 
