@@ -17,6 +17,7 @@ pub mod import;
 pub mod intake;
 pub mod leaves;
 pub mod ledger;
+pub mod live;
 pub mod order_view;
 pub mod orders;
 pub mod proactive;

@@ -22,6 +22,7 @@ mod intake;
 mod leaves;
 mod ledger;
 mod limits;
+mod live;
 mod loop_;
 mod metrics_access;
 mod one_door;
