@@ -36,6 +36,7 @@ mod redblack;
 mod roles_matrix;
 mod rollups;
 mod scope;
+mod screens;
 mod security;
 mod sla_admin;
 mod sms_admin;
