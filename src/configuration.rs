@@ -35,6 +35,45 @@ pub struct Settings {
     pub visits: VisitSettings,
     #[serde(default)]
     pub observability: ObservabilitySettings,
+    #[serde(default)]
+    pub live: LiveSettings,
+}
+
+/// The dashboard stream (`GET /api/v1/stream/dashboard`, see `live`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct LiveSettings {
+    /// Open streams one instance serves at most; one more is answered 503.
+    #[serde(default = "default_live_max_streams")]
+    pub max_streams: usize,
+    /// A comment line this often keeps proxies from closing an idle stream; the stream's credential
+    /// (a screen token, a staff member) is checked again at each one.
+    #[serde(default = "default_live_heartbeat_seconds")]
+    pub heartbeat_seconds: u64,
+    /// Events each instance keeps for reconnecting streams (`Last-Event-ID`).
+    #[serde(default = "default_live_replay")]
+    pub replay: usize,
+}
+
+fn default_live_max_streams() -> usize {
+    1000
+}
+
+fn default_live_heartbeat_seconds() -> u64 {
+    15
+}
+
+fn default_live_replay() -> usize {
+    500
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        LiveSettings {
+            max_streams: default_live_max_streams(),
+            heartbeat_seconds: default_live_heartbeat_seconds(),
+            replay: default_live_replay(),
+        }
+    }
 }
 
 /// Who may read `/metrics`: loopback always (a direct connection, not through a proxy), anyone

@@ -88,6 +88,7 @@ pub mod codes {
     pub const TOKEN_INVALID: &str = "token_invalid";
     pub const TOKEN_REUSED: &str = "token_reused";
     pub const TOKEN_REVOKED: &str = "token_revoked";
+    pub const TOO_MANY_STREAMS: &str = "too_many_streams";
     pub const UNAUTHORIZED: &str = "unauthorized";
     pub const UNAVAILABLE: &str = "unavailable";
     pub const UNIT_NOT_ABOVE: &str = "unit_not_above";

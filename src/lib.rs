@@ -9,6 +9,7 @@ pub mod email;
 pub mod error;
 pub mod html;
 pub mod kv;
+pub mod live;
 pub mod middleware;
 pub mod repo;
 pub mod routes;

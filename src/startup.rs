@@ -69,9 +69,20 @@ pub async fn build_state(settings: Settings, db: Db) -> anyhow::Result<AppState>
         None => None,
         Some(url) => {
             let client = redis::Client::open(url).context("parsing the Redis URL")?;
-            Some(redis::aio::ConnectionManager::new(client).await.context("connecting to Redis")?)
+            let conn = redis::aio::ConnectionManager::new(client.clone()).await.context("connecting to Redis")?;
+            Some((client, conn))
         }
     };
+    // Live updates travel through Redis when it is configured (a change on one instance reaches the
+    // screens on every other), in process otherwise.
+    let bus: Arc<dyn crate::live::LiveBus> = match &redis {
+        Some((client, conn)) => {
+            Arc::new(crate::live::redis_bus::RedisBus::new(client.clone(), conn.clone(), &settings.redis.key_prefix))
+        }
+        None => Arc::new(crate::live::memory::MemoryBus::new(1024)),
+    };
+    let live = crate::live::Hub::start(bus, settings.live.replay, settings.live.max_streams).await?;
+    let redis = redis.map(|(_, conn)| conn);
     let params = password::HashParams {
         memory_kib: settings.auth.argon2_memory_kib,
         iterations: settings.auth.argon2_iterations,
@@ -103,6 +114,7 @@ pub async fn build_state(settings: Settings, db: Db) -> anyhow::Result<AppState>
         prometheus: prometheus(),
         card_scans: Default::default(),
         photo_decodes: Arc::new(tokio::sync::Semaphore::new(settings.uploads.decode_slots())),
+        live,
         settings: Arc::new(settings),
     })
 }

@@ -27,6 +27,8 @@ pub struct AppState {
     pub card_scans: Arc<crate::cards::scans::ScanCounter>,
     /// Decoding slots for uploaded photos (`uploads.decode_concurrency`): bounds their memory and CPU.
     pub photo_decodes: Arc<tokio::sync::Semaphore>,
+    /// Live updates for the dashboards (see `live`).
+    pub live: Arc<crate::live::Hub>,
 }
 
 /// Wall-clock time with an offset that tests may move forward (time is an input, tests never sleep).

@@ -17,6 +17,7 @@ pub mod redblack_lists;
 pub mod refresh_families;
 pub mod regions;
 pub mod return_visits;
+pub mod screens;
 pub mod sla_policies;
 pub mod sms_attempts;
 pub mod sms_opt_outs;

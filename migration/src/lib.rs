@@ -18,6 +18,7 @@ mod m20261213_000017_rollups;
 pub use m20261213_000017_rollups::COUNTS as ROLLUP_COUNTS;
 mod m20261214_000018_email;
 mod m20261215_000019_ticket_links;
+mod m20261216_000020_screens;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000017_rollups::Migration),
             Box::new(m20261214_000018_email::Migration),
             Box::new(m20261215_000019_ticket_links::Migration),
+            Box::new(m20261216_000020_screens::Migration),
         ]
     }
 }

@@ -80,6 +80,19 @@ pub fn revoked() -> ApiError {
 /// The claims of a staff access token, checked for signature, expiry and type (no database).
 fn staff_claims(state: &AppState, req: &HttpRequest) -> Result<StaffClaims, ApiError> {
     let token = bearer(req).ok_or_else(|| ApiError::unauthorized(codes::UNAUTHORIZED, "请先登录"))?;
+    access_claims(state, token)
+}
+
+/// A staff member from an access token that did not come in the `Authorization` header (an
+/// EventSource can only put it in the address), checked exactly as the extractor checks it; with
+/// the token version, so a long-lived stream can see later that it was revoked.
+pub async fn staff_from_token(state: &AppState, token: &str, path: &str) -> Result<(StaffUser, i32), ApiError> {
+    let claims = access_claims(state, token)?;
+    let tv = claims.tv;
+    Ok((staff_user(state, claims, path).await?, tv))
+}
+
+fn access_claims(state: &AppState, token: &str) -> Result<StaffClaims, ApiError> {
     let claims: StaffClaims = state.keys.staff.verify(token).map_err(token_error)?;
     if claims.typ != TYP_ACCESS {
         return Err(ApiError::unauthorized(codes::TOKEN_INVALID, "该凭证不能用于工作人员接口"));

@@ -10,6 +10,7 @@ pub mod phone;
 pub mod rating_link;
 pub mod roles;
 pub mod routing;
+pub mod screen_token;
 pub mod signed_link;
 pub mod sla;
 pub mod sweep;

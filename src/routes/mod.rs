@@ -13,9 +13,11 @@ pub mod multipart;
 pub mod orders;
 pub mod pages;
 pub mod paging;
+pub mod screens;
 pub mod sla;
 pub mod sms;
 pub mod stats;
+pub mod stream;
 pub mod tickets;
 pub mod uploads;
 pub mod villagers;
@@ -95,6 +97,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(visits::configure)
             .configure(sms::configure)
             .configure(sla::configure)
-            .configure(orders::configure),
+            .configure(orders::configure)
+            .configure(screens::configure)
+            .configure(stream::configure),
     );
 }

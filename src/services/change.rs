@@ -73,7 +73,8 @@ pub fn illegal(e: crate::domain::ticket::Illegal) -> ApiError {
 }
 
 /// Applies `action` to `ticket` with its effects in a transaction of its own; a stale ticket rolls
-/// everything back (409).
+/// everything back (409). Once committed, the change is announced to the dashboards (`commit_in`
+/// cannot: its caller's transaction may still roll back, so its callers announce after their commit).
 pub async fn commit(
     state: &AppState,
     ticket: &Ticket,
@@ -85,6 +86,7 @@ pub async fn commit(
     let tx = state.db.begin().await?;
     let fresh = commit_in(state, &*tx, ticket, action, actor, fx, now).await?;
     tx.commit().await?;
+    super::live::announce_action(state, &fresh, action, now).await;
     Ok(fresh)
 }
 

@@ -539,6 +539,7 @@ async fn create(
         repo::idempotency::complete(&*tx, scope, key, StatusCode::CREATED.as_u16(), &text).await?;
     }
     tx.commit().await?;
+    super::live::announce(state, &ticket, crate::live::EventKind::Intake, now).await;
     tracing::info!(ticket_no = %answer.ticket_no, phone = ?i.phone, channel = i.channel.as_str(), "ticket filed");
     metrics::counter!("minsheng_tickets_filed_total", "channel" => i.channel.as_str()).increment(1);
     Ok((StatusCode::CREATED, answer))

@@ -189,13 +189,18 @@ pub async fn record_by(state: &AppState, recorder: Recorder, l: &Loaded, req: &V
     let fx = Effects { patch, sms, ..Effects::entry(true, v.comment.clone(), data) };
     let ticket =
         change::commit_in(state, &*tx, &l.ticket, Action::ReturnVisit(outcome), actor.clone(), fx, now).await?;
+    let mut closed = None;
     if outcome == VisitOutcome::Satisfied && !ticket.signoff_required {
         let mut fx = Effects::entry(true, Some("回访满意，自动归档".to_string()), json!({"auto": true}));
         fx.patch.closed_at = Some(Some(now));
-        change::commit_in(state, &*tx, &ticket, Action::Close, actor, fx, now).await?;
+        closed = Some(change::commit_in(state, &*tx, &ticket, Action::Close, actor, fx, now).await?);
     }
     let unreachable = schedule_next_try(state, &*tx, l.ticket.id, task.as_ref(), v.reached, now).await?;
     tx.commit().await?;
+    super::live::announce(state, &ticket, crate::live::EventKind::ReturnVisit, now).await;
+    if let Some(closed) = &closed {
+        super::live::announce(state, closed, crate::live::EventKind::Close, now).await;
+    }
 
     metrics::counter!("minsheng_return_visits_total", "outcome" => outcome_name(outcome)).increment(1);
     let fresh =

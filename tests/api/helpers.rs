@@ -79,6 +79,15 @@ pub async fn serve_database(url: String) -> TestApp {
     start(settings, db, vec![], None).await
 }
 
+/// The same, with settings adjusted (a second instance of a running test app: its database URL, the
+/// same Redis).
+pub async fn serve_database_with(url: String, adjust: impl FnOnce(&mut minsheng::configuration::Settings)) -> TestApp {
+    let mut settings = test_settings(url);
+    adjust(&mut settings);
+    let db = Db::connect(secrecy::ExposeSecret::expose_secret(&settings.database.url), 5).await.expect("db");
+    start(settings, db, vec![], None).await
+}
+
 fn test_settings(url: String) -> minsheng::configuration::Settings {
     let mut settings = load(AppEnvironment::Local).expect("configuration");
     settings.application.port = 0;

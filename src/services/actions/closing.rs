@@ -92,12 +92,16 @@ pub async fn verify_and_close(
 ) -> ApiResult<Ticket> {
     let tx = state.db.begin().await?;
     let mut fresh = change::commit_in(state, &*tx, t, Action::Verify, actor.clone(), fx, now).await?;
-    if !fresh.signoff_required {
+    let closing = !fresh.signoff_required;
+    if closing {
         let mut fx = Effects::entry(true, Some("核查办结，自动归档".to_string()), json!({"auto": true}));
         fx.patch.closed_at = Some(Some(now));
         fresh = change::commit_in(state, &*tx, &fresh, Action::Close, actor, fx, now).await?;
     }
     tx.commit().await?;
+    if closing {
+        crate::services::live::announce(state, &fresh, crate::live::EventKind::Close, now).await;
+    }
     Ok(fresh)
 }
 
