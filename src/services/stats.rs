@@ -26,6 +26,8 @@ pub struct Summary {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub counts: Counts,
+    /// Each rate's numerator over its denominator, as the ranking rows show them.
+    pub fractions: Fractions,
     pub dimensions: Dimensions,
     #[serde(flatten)]
     pub rates: Rates,
@@ -82,11 +84,13 @@ pub async fn summary(state: &AppState, user: &StaffUser, q: &PeriodQuery) -> Api
     let region = scoped_region(state, user, q.region_id).await?;
     caught_up(state).await?;
     let counts = repo::rollups::region_counts(db, &region.path, from, to).await?;
-    let rates = counts.rates(&state.weights());
+    let weights = state.weights();
+    let rates = counts.rates(&weights);
     Ok(Summary {
         region: json!({"id": region.id, "name": region.name, "level": region.level}),
         from,
         to,
+        fractions: Fractions::of(&counts, weights.basic),
         dimensions: counts.scores.dimensions(),
         counts,
         rates,
