@@ -119,7 +119,7 @@
         if (!rows.length) return '';
         const body = rows.map((u) => '<tr data-unit="' + u.unit.id + '"' + (u.rank ? '' : ' class="unranked"') + '>' +
           '<td data-label="名次" class="rank">' + (u.rank ? u.rank : '<span class="tag">' + esc(unrankedWhy(u, units.min_visits)) + '</span>') + '</td>' +
-          '<td data-label="单位"><a href="' + esc(list({ unit_id: u.unit.id, from: p.from, to: p.to })) + '">' + esc(u.unit.name) + '</a></td>' +
+          '<td data-label="单位" class="unit"><a href="' + esc(list({ unit_id: u.unit.id, from: p.from, to: p.to })) + '">' + esc(u.unit.name) + '</a></td>' +
           '<td data-label="综合得分" class="num">' + (u.composite_score == null ? '—' : u.composite_score.toFixed(1)) + '</td>' +
           RATES.map(([k, label]) => rateCell(u, k, label)).join('') + '</tr>').join('');
         return '<h3 class="tier" data-tier="' + tier + '">' + esc(rows[0].tier_label) + '</h3><table class="orders plain ranking" data-tier="' + tier + '">' + head + '<tbody>' + body + '</tbody></table>';

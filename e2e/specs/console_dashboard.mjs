@@ -3,7 +3,7 @@
 // who holds it and for how long; the overdue count opens the work list filtered to overdue orders of
 // the region; a row opens the order. The region picker narrows it. Also at 360 px on a phone, and an
 // operator still lands on the work list.
-import { BASE, assert, phone, run, shot } from '../lib.mjs';
+import { BASE, SHOTS, assert, phone, run, shot } from '../lib.mjs';
 
 const NO = process.env.NO_OVERDUE;
 const pct = (r) => (r == null ? '—' : (r * 100).toFixed(1) + '%');
@@ -125,6 +125,9 @@ run(async (browser) => {
   const wide = await mobile.evaluate(() => document.documentElement.scrollWidth);
   assert(wide <= 360, `no sideways scrolling at 360 px: ${wide}`);
   await shot(mobile, 'console-dashboard-phone');
+  // The full page is too tall to read at once: the first screen and the ranking on their own too.
+  await mobile.screenshot({ path: `${SHOTS}/console-dashboard-phone-top.png` });
+  await mobile.locator('#dashboard-ranking').screenshot({ path: `${SHOTS}/console-dashboard-phone-ranking.png` });
 
   assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
   return { overdue_total: overdueTotal, listed };
