@@ -2,7 +2,8 @@
 // counts, the five rates with their numerators and denominators, the four satisfaction scores, the
 // orders overdue now with who holds them, and the unit ranking tier by tier. Every number that has a
 // list behind it links into the work list (#/?filters) with those filters applied. Loaded before
-// console.js, which hands over its helpers with `Dashboard.init` and sends the route here.
+// console.js, which hands over its helpers with `Dashboard.init` and sends the route here. Overdue
+// rows carry `data-ticket`, not the work list's `data-no`, so that a ticket is found once per page.
 'use strict';
 (function () {
   // The rates in the order the county reports them: [key of the rate and its fraction, label, what the fraction is].
@@ -97,7 +98,7 @@
         ? '共 <a href="' + esc(list({ overdue: 'true', region_id: region })) + '">' + od.total + ' 件</a>' +
           (od.total > od.items.length ? '，按超时时长列出前 ' + od.items.length + ' 件' : '，超时最久的在前')
         : '';
-      $('#dashboard-overdue tbody').innerHTML = od.items.map((o) => '<tr data-no="' + esc(o.ticket_no) + '" class="late">' +
+      $('#dashboard-overdue tbody').innerHTML = od.items.map((o) => '<tr data-ticket="' + esc(o.ticket_no) + '" class="late">' +
         '<td data-label="工单号"><a href="#/t/' + esc(o.ticket_no) + '">' + esc(o.ticket_no) + '</a></td>' +
         '<td data-label="分类">' + esc(o.category.name) + '</td>' +
         '<td data-label="地区">' + esc(o.region.name || '') + '</td>' +
@@ -188,8 +189,8 @@
     f.region_id.addEventListener('change', () => load());
     f.addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
     $('#dashboard-overdue tbody').addEventListener('click', (ev) => {
-      const tr = ev.target.closest('tr[data-no]');
-      if (tr && !ev.target.closest('a')) location.hash = '#/t/' + tr.dataset.no;
+      const tr = ev.target.closest('tr[data-ticket]');
+      if (tr && !ev.target.closest('a')) location.hash = '#/t/' + tr.dataset.ticket;
     });
 
     /// console.js's router asks here; true when the page is this one.

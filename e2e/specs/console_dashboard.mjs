@@ -91,11 +91,11 @@ run(async (browser) => {
     await page.waitForFunction((n) => document.getElementById('dashboard-period').textContent.startsWith(n), name);
   };
   await pick('东坝镇');
-  await page.waitForSelector('#dashboard-overdue tbody tr[data-no]');
+  await page.waitForSelector('#dashboard-overdue tbody tr[data-ticket]');
   assert(!(await page.textContent('#dashboard-overdue tbody')).includes(NO), '东坝镇 does not list 西河乡\'s order');
   assert((await page.textContent('#dashboard-overdue tbody')).includes('王家湾村'), '东坝镇 lists its own');
   await pick('西河乡');
-  await page.waitForSelector(`#dashboard-overdue tbody tr[data-no="${NO}"]`);
+  await page.waitForSelector(`#dashboard-overdue tbody tr[data-ticket="${NO}"]`);
 
   // The overdue count opens the work list with the filter applied.
   const overdueTotal = Number(await page.textContent('#dashboard-counts .count-overdue b'));
@@ -110,8 +110,8 @@ run(async (browser) => {
 
   // Back to the dashboard; an overdue row opens its order.
   await page.click('#nav a[data-tab=dashboard]');
-  await page.waitForSelector(`#dashboard-overdue tbody tr[data-no="${NO}"] a`);
-  await page.click(`#dashboard-overdue tbody tr[data-no="${NO}"] a`);
+  await page.waitForSelector(`#dashboard-overdue tbody tr[data-ticket="${NO}"] a`);
+  await page.click(`#dashboard-overdue tbody tr[data-ticket="${NO}"] a`);
   await page.waitForFunction((n) => document.getElementById('detail-no')?.textContent === n, NO);
 
   // A phone, 360 px wide: the same page without sideways scrolling.
@@ -121,7 +121,7 @@ run(async (browser) => {
   await openAs(mobile, 'leader');
   await mobile.waitForSelector('#dashboard-view:not([hidden])');
   await mobile.waitForSelector('#dashboard-ranking table');
-  await mobile.waitForSelector('#dashboard-overdue tbody tr[data-no]');
+  await mobile.waitForSelector('#dashboard-overdue tbody tr[data-ticket]');
   const wide = await mobile.evaluate(() => document.documentElement.scrollWidth);
   assert(wide <= 360, `no sideways scrolling at 360 px: ${wide}`);
   await shot(mobile, 'console-dashboard-phone');
