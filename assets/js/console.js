@@ -35,6 +35,8 @@
   let listSort = '-created_at';
   let listSeq = 0;
   let unreachablePage = 1;
+  // Filters from the address, put into the form once its choices are loaded.
+  let pendingFilters = null;
 
   Staff.onLogout(() => {
     lookups = null;
@@ -101,6 +103,17 @@
     return '<span class="due' + (d.late ? ' late' : '') + '">' + esc(d.label) + ' ' + esc(time(d.at)) + (d.late ? ' 已逾期' : '') + '</span>';
   }
 
+  /// Puts filters given in the address into the form: every field not given is cleared.
+  function setFilters(params) {
+    for (const el of $('#filters').elements) {
+      if (!el.name) continue;
+      if (el.type === 'checkbox') el.checked = params.get(el.name) === el.value;
+      else if (el.tagName === 'SELECT' || el.tagName === 'INPUT') el.value = params.get(el.name) || '';
+    }
+    // On a phone the folded filters open, so that what the list is narrowed to shows.
+    if (Array.from(params.keys()).length) $('#filter-box').open = true;
+  }
+
   /// The filters of the form (the tab and the sort are added by the caller).
   function filterParams() {
     const params = new URLSearchParams();
@@ -135,6 +148,10 @@
     $('#orders').setAttribute('aria-busy', 'true');
     show('list');
     await loadLookups();
+    if (pendingFilters) {
+      setFilters(pendingFilters);
+      pendingFilters = null;
+    }
     if (!checkDates()) { $('#orders').setAttribute('aria-busy', 'false'); return; }
     const base = filterParams();
     const params = new URLSearchParams(base);
@@ -953,12 +970,21 @@
   const directory = window.Directory.init({ $, $$, esc, time, opt, show, check, fieldMsg, clearMsg, forget: () => { lookups = null; } });
   const queues = window.Queues.init({ $, $$, esc, time, opt, show, check, fieldMsg, clearMsg, loadLookups: () => loadLookups() });
   const hotspots = window.Hotspots.init({ $, $$, esc, time, show, check, fieldMsg, clearMsg });
+  const dashboard = window.Dashboard.init({ $, $$, esc, time, show, check, fieldMsg, clearMsg, today });
+  // Leaders, inspectors and dispatchers open the console on the dashboard; everyone else on the work list.
+  const DASHBOARD_ROLES = ['leader', 'inspector', 'dispatcher'];
 
   function route() {
     if (!Staff.session()) return show('login');
     if (Staff.mustChangePassword()) {
       show('password');
       return $('#pw-old').focus();
+    }
+    if (!location.hash || location.hash === '#') {
+      if (Staff.session().staff.roles.some((r) => DASHBOARD_ROLES.includes(r))) {
+        history.replaceState(null, '', '#/dashboard');
+        return dashboard.route('#/dashboard');
+      }
     }
     const h = location.hash || '#/';
     if (h === '#/import') return admin.showImport();
@@ -969,6 +995,21 @@
     if (h === '#/categories') return directory.showCategories();
     if (queues.route(h)) return;
     if (hotspots.route(h)) return;
+    // Whoever has no dashboard (a cadre, after a leader signed out at this desk) gets the work list.
+    if (h === '#/dashboard' && !DASHBOARD_ROLES.some(has)) {
+      history.replaceState(null, '', '#/');
+      return loadList();
+    }
+    if (dashboard.route(h)) return;
+    // The work list with its filters given in the address (#/?overdue=true&region_id=3): the
+    // dashboard's numbers link here.
+    const q = h.match(/^#\/\?(.*)$/);
+    if (q) {
+      pendingFilters = new URLSearchParams(q[1]);
+      listTab = 'all';
+      listPage = 1;
+      return loadList();
+    }
     const m = h.match(/^#\/t\/([0-9-]+)$/);
     if (m) return loadDetail(m[1]);
     if (h === '#/new') return showNew();

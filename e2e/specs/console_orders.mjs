@@ -12,6 +12,11 @@ async function login(page, username) {
   await page.fill('#username', username);
   await page.fill('#password', 'minsheng-demo');
   await page.click('#login-form button[type=submit]');
+  // A dispatcher's first page is the dashboard (看板); the work list is one click away.
+  if (username === 'dispatcher') {
+    await page.waitForSelector('#dashboard-view:not([hidden])');
+    await page.click('#nav a[data-tab=list]');
+  }
   await page.waitForSelector('#orders tbody tr[data-no]');
 }
 

@@ -1,7 +1,7 @@
 //! The counts behind the rates, in SQL that runs unchanged on SQLite and PostgreSQL.
 use crate::domain::metrics::{Counts, ScoreSums};
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement, Value};
 
 /// Whose tickets are counted.
 #[derive(Clone, Debug)]
@@ -312,4 +312,64 @@ pub async fn place_counts<C: ConnectionTrait>(
             })
         })
         .collect()
+}
+
+/// An open order past its response or result deadline, with the names the dashboard shows. The
+/// requester's name and phone are not read.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct OverdueOrder {
+    pub ticket_id: i64,
+    pub no: String,
+    pub status: String,
+    pub category_code: String,
+    pub category_name: Option<String>,
+    pub region_id: i64,
+    pub region_name: Option<String>,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub assignee_id: Option<i64>,
+    pub assignee_name: Option<String>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub respond_by: DateTime<Utc>,
+    pub resolve_by: DateTime<Utc>,
+}
+
+/// Open orders under `region_path` whose active assignment missed its response deadline (not
+/// accepted) or its result deadline (not resolved) at `now` — the same test as the ticket list's
+/// `overdue` filter — longest overdue first (the earlier missed deadline first), at most `limit`;
+/// and how many there are in all.
+pub async fn overdue_orders<C: ConnectionTrait>(
+    db: &C,
+    region_path: &str,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<(Vec<OverdueOrder>, i64), DbErr> {
+    let backend = db.get_database_backend();
+    let pop = Population::Region(region_path.to_string());
+    let under = match backend {
+        DbBackend::Sqlite => "t.region_path GLOB $1",
+        _ => "t.region_path LIKE $1",
+    };
+    let scope = format!(
+        "FROM assignments a JOIN tickets t ON t.id = a.ticket_id \
+         WHERE a.status = 'active' AND {under} \
+         AND ((a.accepted_at IS NULL AND a.respond_by < $2) OR (a.resolved_at IS NULL AND a.resolve_by < $2))"
+    );
+    let params = vec![pop.key(backend), now.into()];
+    let total = row(db, format!("SELECT COUNT(*) AS n {scope}"), params.clone(), &["n"]).await?[0];
+    let sql = format!(
+        "SELECT t.id AS ticket_id, t.no AS no, t.status AS status, t.category_code AS category_code, \
+         c.name AS category_name, t.region_id AS region_id, r.name AS region_name, a.unit_id AS unit_id, \
+         u.name AS unit_name, a.assignee_id AS assignee_id, s.name AS assignee_name, a.accepted_at AS accepted_at, \
+         a.respond_by AS respond_by, a.resolve_by AS resolve_by \
+         FROM assignments a JOIN tickets t ON t.id = a.ticket_id JOIN units u ON u.id = a.unit_id \
+         LEFT JOIN staff s ON s.id = a.assignee_id LEFT JOIN regions r ON r.id = t.region_id \
+         LEFT JOIN categories c ON c.code = t.category_code \
+         WHERE a.status = 'active' AND {under} \
+         AND ((a.accepted_at IS NULL AND a.respond_by < $2) OR (a.resolved_at IS NULL AND a.resolve_by < $2)) \
+         ORDER BY CASE WHEN a.accepted_at IS NULL AND a.respond_by < $2 THEN a.respond_by ELSE a.resolve_by END, t.id \
+         LIMIT {limit}"
+    );
+    let rows = OverdueOrder::find_by_statement(Statement::from_sql_and_values(backend, sql, params)).all(db).await?;
+    Ok((rows, total))
 }

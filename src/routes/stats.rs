@@ -1,4 +1,4 @@
-//! `GET /api/v1/stats/summary`.
+//! `GET /api/v1/stats/summary`, `/stats/units`, `/stats/overdue` and friends.
 use crate::auth::StaffUser;
 use crate::error::ApiResult;
 use crate::repo::Page;
@@ -50,6 +50,16 @@ async fn hotspots(
     Ok(HttpResponse::Ok().json(crate::services::hotspots::hotspots(&state, &user, &q).await?))
 }
 
+/// Open orders past their deadline in scope, longest overdue first (the console's dashboard).
+#[get("/stats/overdue")]
+async fn overdue(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    q: web::Query<stats::RegionQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(stats::overdue(&state, &user, &q).await?))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(summary).service(units).service(redblack).service(hotspots);
+    cfg.service(summary).service(units).service(redblack).service(hotspots).service(overdue);
 }

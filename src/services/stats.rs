@@ -26,6 +26,8 @@ pub struct Summary {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub counts: Counts,
+    /// Each rate's numerator over its denominator, as the ranking rows show them.
+    pub fractions: Fractions,
     pub dimensions: Dimensions,
     #[serde(flatten)]
     pub rates: Rates,
@@ -82,11 +84,13 @@ pub async fn summary(state: &AppState, user: &StaffUser, q: &PeriodQuery) -> Api
     let region = scoped_region(state, user, q.region_id).await?;
     caught_up(state).await?;
     let counts = repo::rollups::region_counts(db, &region.path, from, to).await?;
-    let rates = counts.rates(&state.weights());
+    let weights = state.weights();
+    let rates = counts.rates(&weights);
     Ok(Summary {
         region: json!({"id": region.id, "name": region.name, "level": region.level}),
         from,
         to,
+        fractions: Fractions::of(&counts, weights.basic),
         dimensions: counts.scores.dimensions(),
         counts,
         rates,
@@ -296,4 +300,56 @@ pub async fn units(
         page: page.page,
         per_page: page.per_page,
     })
+}
+
+/// At most this many overdue orders are listed on the dashboard (the total says how many there are).
+pub const OVERDUE_LIMIT: u64 = 100;
+
+#[derive(Deserialize)]
+pub struct RegionQuery {
+    pub region_id: Option<i64>,
+}
+
+/// `GET /stats/overdue`: the open orders in scope past their response or result deadline now, who
+/// holds each (the assignee, or the unit while nobody has signed for it) and for how long, longest
+/// overdue first, at most [`OVERDUE_LIMIT`]. No name or phone of a requester.
+pub async fn overdue(state: &AppState, user: &StaffUser, q: &RegionQuery) -> ApiResult<Value> {
+    user.require_any(&STATS_ROLES)?;
+    let region = scoped_region(state, user, q.region_id).await?;
+    let now = state.now();
+    let (rows, total) = repo::stats::overdue_orders(&state.db.conn, &region.path, now, OVERDUE_LIMIT).await?;
+    let items: Vec<Value> = rows
+        .into_iter()
+        .map(|o| {
+            let (deadline, label, since) = if o.accepted_at.is_none() && o.respond_by < now {
+                ("respond", "响应", o.respond_by)
+            } else {
+                ("resolve", "办理", o.resolve_by)
+            };
+            let holder = match (&o.assignee_id, &o.assignee_name) {
+                (Some(id), Some(name)) => json!({"kind": "assignee", "id": id, "name": name, "unit": o.unit_name}),
+                _ => json!({"kind": "unit", "id": o.unit_id, "name": o.unit_name, "unit": o.unit_name}),
+            };
+            json!({
+                "ticket_no": o.no,
+                "status": o.status,
+                "category": {"code": o.category_code, "name": o.category_name.unwrap_or(o.category_code.clone())},
+                "region": {"id": o.region_id, "name": o.region_name},
+                "unit": {"id": o.unit_id, "name": o.unit_name},
+                "holder": holder,
+                "deadline": deadline,
+                "deadline_label": label,
+                "overdue_since": since,
+                "overdue_seconds": (now - since).num_seconds(),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "region": {"id": region.id, "name": region.name, "level": region.level},
+        "now": now,
+        "total": total,
+        "limit": OVERDUE_LIMIT,
+        "order": "longest_overdue_first",
+        "items": items,
+    }))
 }

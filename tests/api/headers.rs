@@ -160,6 +160,7 @@ async fn other_answers_carry_nosniff_and_no_page_policy() {
         ("/assets/js/directory.js".to_string(), StatusCode::OK),
         ("/assets/js/queues.js".to_string(), StatusCode::OK),
         ("/assets/js/hotspots.js".to_string(), StatusCode::OK),
+        ("/assets/js/dashboard.js".to_string(), StatusCode::OK),
         ("/assets/nothing.js".to_string(), StatusCode::NOT_FOUND),
         ("/metrics".to_string(), StatusCode::OK),
     ] {

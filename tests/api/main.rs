@@ -10,6 +10,7 @@ mod cards;
 mod case_file;
 mod cli;
 mod console_desk;
+mod dashboard;
 mod errors;
 mod exports;
 mod going_live;

@@ -8,6 +8,7 @@ mod helpers;
 mod admin; // the console's administration pages (issue 16 point 7)
 mod cadre; // the cadre's order page /w/ (issue 15)
 mod console;
+mod dashboard; // the console dashboard (issue 18 point 3)
 mod hotspots; // 热点 → 未诉先办 (issue 17 point 4)
 mod queues; // the console's daily queues: outbox, appeals, SMS replies, cards (issue 16 point 7)
 mod security;
