@@ -276,6 +276,34 @@ fn nonzero(d: &Vector) -> bool {
     d.iter().any(|x| *x != 0)
 }
 
+/// Rewrites the parts of the tickets in `list` (ids, comma-separated), or of every ticket, as of
+/// `now`.
+async fn write_parts<C: ConnectionTrait>(
+    db: &C,
+    kind: Kind,
+    offset: i32,
+    now: DateTime<Utc>,
+    list: Option<&str>,
+) -> Result<(), DbErr> {
+    let (delete, filter) = match (list, kind) {
+        (Some(list), Kind::Tickets) => (format!("WHERE ticket_id IN ({list})"), format!("t.id IN ({list})")),
+        (Some(list), Kind::Orders) => (format!("WHERE ticket_id IN ({list})"), format!("a.ticket_id IN ({list})")),
+        (None, Kind::Tickets) => (String::new(), "t.id > 0".to_string()),
+        (None, Kind::Orders) => (String::new(), "a.id > 0".to_string()),
+    };
+    db.execute_unprepared(&format!("DELETE FROM {} {delete}", kind.parts())).await?;
+    let backend = db.get_database_backend();
+    let insert = format!(
+        "INSERT INTO {} ({}, {}, recheck_at) {}",
+        kind.parts(),
+        kind.head(),
+        counts_list(),
+        kind.select(backend, offset, &filter)
+    );
+    db.execute_raw(stmt(backend, insert, vec![now.into()])).await?;
+    Ok(())
+}
+
 /// Recomputes the parts of `ticket_ids` as of `now` and adds the change to the day rows. Call in
 /// the transaction that changed the tickets, after its last write to them.
 pub async fn refresh<C: ConnectionTrait>(
@@ -305,19 +333,7 @@ pub async fn refresh<C: ConnectionTrait>(
         for v in delta.values_mut() {
             v.iter_mut().for_each(|x| *x = -*x);
         }
-        db.execute_unprepared(&format!("DELETE FROM {} WHERE ticket_id IN ({list})", kind.parts())).await?;
-        let filter = match kind {
-            Kind::Tickets => format!("t.id IN ({list})"),
-            Kind::Orders => format!("a.ticket_id IN ({list})"),
-        };
-        let insert = format!(
-            "INSERT INTO {} ({}, {}, recheck_at) {}",
-            kind.parts(),
-            kind.head(),
-            counts_list(),
-            kind.select(backend, offset, &filter)
-        );
-        db.execute_raw(stmt(backend, insert, vec![now.into()])).await?;
+        write_parts(db, kind, offset, now, Some(&list)).await?;
         for (key, v) in sums(db, kind, &list).await? {
             let d = delta.entry(key).or_insert([0; 21]);
             d.iter_mut().zip(v).for_each(|(a, b)| *a += b);
@@ -350,19 +366,7 @@ pub async fn rebuild<C: ConnectionTrait>(db: &C, offset: i32, now: DateTime<Utc>
     for kind in [Kind::Tickets, Kind::Orders] {
         db.execute_unprepared(&format!("DELETE FROM {}", kind.days())).await?;
         db.execute_unprepared(&format!("DELETE FROM {}", kind.coarse().0)).await?;
-        db.execute_unprepared(&format!("DELETE FROM {}", kind.parts())).await?;
-        let filter = match kind {
-            Kind::Tickets => "t.id > 0",
-            Kind::Orders => "a.id > 0",
-        };
-        let insert = format!(
-            "INSERT INTO {} ({}, {}, recheck_at) {}",
-            kind.parts(),
-            kind.head(),
-            counts_list(),
-            kind.select(backend, offset, filter)
-        );
-        db.execute_raw(stmt(backend, insert, vec![now.into()])).await?;
+        write_parts(db, kind, offset, now, None).await?;
         let (coarse, coarse_keys) = kind.coarse();
         for (table, keys) in [(kind.days(), kind.keys().join(", ")), (coarse, coarse_keys.join(", "))] {
             db.execute_unprepared(&format!(

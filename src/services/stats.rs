@@ -271,7 +271,6 @@ pub async fn ranked_units(
         })
         .collect();
     rank(&mut items);
-    rank(&mut items);
     Ok(items)
 }
 
