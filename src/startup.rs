@@ -115,6 +115,7 @@ pub async fn build_state(settings: Settings, db: Db) -> anyhow::Result<AppState>
         card_scans: Default::default(),
         photo_decodes: Arc::new(tokio::sync::Semaphore::new(settings.uploads.decode_slots())),
         live,
+        screen_cache: Default::default(),
         settings: Arc::new(settings),
     })
 }

@@ -29,6 +29,8 @@ pub struct AppState {
     pub photo_decodes: Arc<tokio::sync::Semaphore>,
     /// Live updates for the dashboards (see `live`).
     pub live: Arc<crate::live::Hub>,
+    /// The big screens' last answers per region (see `services::screen`).
+    pub screen_cache: Arc<crate::services::screen::Cache>,
 }
 
 /// Wall-clock time with an offset that tests may move forward (time is an input, tests never sleep).

@@ -33,6 +33,8 @@ use std::fmt;
 /// The staff consoles: static shells (no server-side values) whose scripts speak the JSON API.
 pub const CONSOLE: &str = include_str!("../../assets/console.html");
 pub const CONSOLE_VISITS: &str = include_str!("../../assets/console/visits.html");
+/// The hall's big screen (`/screen/`).
+pub const SCREEN: &str = include_str!("../../assets/screen.html");
 
 /// Static files under `/assets/`: (content type, bytes).
 pub fn asset(path: &str) -> Option<(&'static str, &'static [u8])> {
@@ -51,6 +53,8 @@ pub fn asset(path: &str) -> Option<(&'static str, &'static [u8])> {
         "js/dashboard.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/dashboard.js")),
         "js/console.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/console.js")),
         "js/staff.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/staff.js")),
+        "css/screen.css" => ("text/css; charset=utf-8", include_bytes!("../../assets/css/screen.css")),
+        "js/screen.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/screen.js")),
         "js/worklink.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/worklink.js")),
         _ => return None,
     })

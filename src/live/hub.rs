@@ -32,6 +32,9 @@ pub struct Hub {
     inner: Mutex<Ring>,
     local: broadcast::Sender<Delivery>,
     streams: Arc<Semaphore>,
+    /// Events this instance has published: with the head id, what changes whenever something
+    /// happened here or elsewhere (see `version`).
+    published: std::sync::atomic::AtomicU64,
 }
 
 struct Ring {
@@ -54,6 +57,7 @@ impl Hub {
             inner: Mutex::new(Ring { seq: 0, events: VecDeque::new(), size: replay }),
             local: broadcast::channel(FANOUT_CAPACITY).0,
             streams: Arc::new(Semaphore::new(max_streams)),
+            published: Default::default(),
         });
         tokio::spawn(receive(Arc::downgrade(&hub), first));
         Ok(hub)
@@ -62,6 +66,7 @@ impl Hub {
     /// Announces an event to every instance. A failure is logged, never returned: the change it
     /// announces is committed already, and the screens' 30-second polling catches up.
     pub async fn publish(&self, event: LiveEvent) {
+        self.published.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Err(e) = self.bus.publish(&event).await {
             tracing::warn!(error = ?e, bus = self.bus.name(), ticket_no = %event.ticket_no, "live event not published");
         }
@@ -101,6 +106,13 @@ impl Hub {
 
     /// The id of the latest event delivered here (what a reset frame carries, so that the client's
     /// next reconnection replays from there).
+    /// Changes as soon as this instance publishes an event (before the event comes back from the
+    /// bus) and whenever an event from any instance arrives: answers computed under one version
+    /// saw the same events.
+    pub fn version(&self) -> String {
+        format!("{}/{}", self.head_id(), self.published.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
     pub fn head_id(&self) -> String {
         format!("{}-{}", self.instance, self.lock().seq)
     }

@@ -15,6 +15,7 @@ pub mod redblack;
 pub mod regions;
 pub mod return_visits;
 pub mod rollups;
+pub mod screen;
 pub mod screens;
 pub mod secrets;
 pub mod sessions;

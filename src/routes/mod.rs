@@ -13,6 +13,7 @@ pub mod multipart;
 pub mod orders;
 pub mod pages;
 pub mod paging;
+pub mod screen;
 pub mod screens;
 pub mod sla;
 pub mod sms;
@@ -82,6 +83,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     hooks::configure(cfg);
     console::configure(cfg);
     worklink::configure(cfg);
+    screen::configure_page(cfg);
     cfg.service(
         web::scope("/api/v1")
             .configure(auth::configure)
@@ -99,6 +101,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(sla::configure)
             .configure(orders::configure)
             .configure(screens::configure)
+            .configure(screen::configure)
             .configure(stream::configure),
     );
 }

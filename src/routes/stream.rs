@@ -27,11 +27,7 @@ async fn dashboard(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<Ht
     let q = web::Query::<StreamQuery>::from_query(req.query_string())
         .map_err(|_| ApiError::validation("access_token", "查询参数格式不正确"))?
         .into_inner();
-    let token = crate::auth::extract::bearer(&req)
-        .map(str::to_string)
-        .or(q.access_token)
-        .ok_or_else(|| ApiError::unauthorized(codes::UNAUTHORIZED, "请先登录"))?;
-    let viewer = Viewer::authenticate(&state, &token, req.path()).await?;
+    let viewer = super::screen::viewer(&req, &state, q.access_token).await?;
     let permit = state.live.try_admit().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

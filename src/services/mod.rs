@@ -24,6 +24,7 @@ pub mod proactive;
 pub mod rating;
 pub mod redblack;
 pub mod return_visits;
+pub mod screen;
 pub mod screens;
 pub mod sla_admin;
 pub mod sms_admin;

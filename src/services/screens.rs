@@ -136,7 +136,7 @@ pub async fn revoke(state: &AppState, user: &StaffUser, id: i64) -> ApiResult<()
 #[derive(Clone, Debug)]
 pub enum Viewer {
     Staff { user: StaffUser, token_version: i32 },
-    Screen { id: i64, region_path: String },
+    Screen { id: i64, region_id: i64, region_path: String },
 }
 
 /// The roles that watch the dashboard (admins hold every role).
@@ -179,5 +179,5 @@ async fn screen(state: &AppState, token: &ScreenToken) -> ApiResult<Viewer> {
     let revoked = || ApiError::unauthorized(codes::TOKEN_REVOKED, "大屏凭证无效或已停用，请联系管理员");
     let screen = repo::screens::active_by_hash(&state.db.conn, &token.hash()).await?.ok_or_else(revoked)?;
     let region = repo::regions::get(&state.db.conn, screen.region_id).await?.ok_or_else(revoked)?;
-    Ok(Viewer::Screen { id: screen.id, region_path: region.path })
+    Ok(Viewer::Screen { id: screen.id, region_id: region.id, region_path: region.path })
 }

@@ -122,7 +122,7 @@ pub struct Fractions {
 }
 
 impl Fractions {
-    fn of(c: &Counts, basic_weight: f64) -> Fractions {
+    pub fn of(c: &Counts, basic_weight: f64) -> Fractions {
         let f = |numerator: f64, denominator: i64| Fraction { numerator, denominator };
         Fractions {
             response: f(c.responded_in_time as f64, c.response_due),

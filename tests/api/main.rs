@@ -37,6 +37,7 @@ mod redblack;
 mod roles_matrix;
 mod rollups;
 mod scope;
+mod screen; // the big screen's numbers (issue 18 point 1)
 mod screens;
 mod security;
 mod sla_admin;
