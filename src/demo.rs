@@ -14,11 +14,13 @@ use secrecy::SecretString;
 
 mod orders;
 mod past;
+mod screen;
 
 /// A few days of work in the demo county, written through the services (see `demo::orders`):
 /// call once, right after the county is seeded.
 pub use orders::seed as seed_orders;
 pub use past::seed as seed_past;
+pub use screen::hall_screen;
 
 pub const DEMO_PASSWORD: &str = "minsheng-demo";
 

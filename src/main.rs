@@ -264,6 +264,7 @@ async fn run_demo(mut settings: Settings) -> anyhow::Result<()> {
     // A few days of work, so the console shows waiting, overdue and late orders from the start.
     let (past, lists) = if summary.seeded_now { demo::seed_past(&state).await? } else { (0, 0) };
     let history = if summary.seeded_now { demo::seed_orders(&state).await? } else { 0 };
+    let screen = demo::hall_screen(&state).await?;
     let app = Application::with_state(state)?;
     println!();
     println!("民声直达 demo — {}", if summary.seeded_now { "demo county seeded" } else { "reusing existing data" });
@@ -286,6 +287,12 @@ async fn run_demo(mut settings: Settings) -> anyhow::Result<()> {
     for (village, code) in &summary.cards {
         println!("  {village:<8} {public}/c/{code}");
     }
+    println!();
+    println!(
+        "Big screen for the county hall (1920×1080, read-only screen token; revoke it under 大屏 in the console):"
+    );
+    println!("  {screen}");
+    println!("  Leaders and inspectors may also sign in at {public}/screen/");
     println!();
     println!("Staff logins (password: {}; demo only):", demo::DEMO_PASSWORD);
     for (username, name, roles) in &summary.logins {

@@ -110,6 +110,8 @@ async fn every_html_page_carries_the_policy_and_nothing_it_would_block() {
         work.clone(),
         "/console/".to_string(),
         "/console/visits".to_string(),
+        "/screen/".to_string(),
+        "/screen/?token=scr_x".to_string(),
     ];
     for path in &ok {
         let body = assert_page(app.get(path, None).await, StatusCode::OK).await;
@@ -161,6 +163,9 @@ async fn other_answers_carry_nosniff_and_no_page_policy() {
         ("/assets/js/queues.js".to_string(), StatusCode::OK),
         ("/assets/js/hotspots.js".to_string(), StatusCode::OK),
         ("/assets/js/dashboard.js".to_string(), StatusCode::OK),
+        ("/assets/js/screens.js".to_string(), StatusCode::OK),
+        ("/assets/js/screen.js".to_string(), StatusCode::OK),
+        ("/assets/css/screen.css".to_string(), StatusCode::OK),
         ("/assets/nothing.js".to_string(), StatusCode::NOT_FOUND),
         ("/metrics".to_string(), StatusCode::OK),
     ] {

@@ -100,3 +100,13 @@ async fn a_leaders_screen_polls_while_the_stream_is_refused_and_goes_live_by_its
     assert_eq!(result["live_again"], true);
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_makes_a_hall_screen_in_the_console_and_stops_it() {
+    let app = spawn_app_with(|s| s.live.heartbeat_seconds = 1).await;
+    let result = spec(&app.addr, "console_screens", vec![]).await;
+    assert_eq!(result["link_made"], true);
+    let sql = "SELECT COUNT(*) FROM screens WHERE name = '东坝镇便民服务大厅' AND revoked_at IS NOT NULL";
+    assert_eq!(app.count(sql).await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE entity = 'screen' AND action = 'revoke'").await, 1);
+}
