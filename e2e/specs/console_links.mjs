@@ -1,6 +1,6 @@
 // Every link the staff pages show leads somewhere: for an admin (who sees every menu entry) on the
 // console and on the caller desk, each link opens a page that answers 200 and shows a view — no
-// admin page is linked before it is built.
+// admin page is linked before it is built. The big screen (/screen/) opens its board with the same session.
 import { BASE, assert, consoleLogin, run } from '../lib.mjs';
 
 const links = (page) => page.$$eval('a[href]', (as) => Array.from(new Set(as.map((a) => a.getAttribute('href')))));
@@ -23,9 +23,15 @@ run(async (browser) => {
     const r = await page.request.get(url);
     assert(r.status() === 200, `${href} answers ${r.status()}`);
     const path = new URL(url).pathname;
-    assert(path === '/console/' || path === '/console/visits', `${href}: only built staff pages are linked`);
-    // A console view behind the link shows itself (not the sign-in, not an empty page).
+    assert(['/console/', '/console/visits', '/screen/'].includes(path), `${href}: only built staff pages are linked`);
     await page.goto(url);
+    if (path === '/screen/') {
+      // The big screen, with the same session: the board, not its sign-in.
+      await page.waitForSelector('#board:not([hidden])', { timeout: 10000 });
+      checked.push(href);
+      continue;
+    }
+    // A console view behind the link shows itself (not the sign-in, not an empty page).
     await page.waitForFunction(() => {
       const views = Array.from(document.querySelectorAll('main > section[id$="-view"], main > div#desk'));
       const open = views.filter((v) => !v.hidden);
