@@ -7,13 +7,14 @@
 //! `GET /api/v1/stats/units` (all units of the county, one year) and of `GET /api/v1/stats/summary`
 //! (the county, one year) as the service computes them — catching up deadlines that passed, then
 //! summing the day rows — and, for comparison, the same counts recounted from the tickets,
-//! assignments, visits and ledger (what both endpoints did before roll-ups).
+//! assignments, visits and ledger (what both endpoints did before roll-ups). Also the queries of the
+//! big screen's answer (`GET /api/v1/screen/overview`) for the county.
 #[path = "common/county_year.rs"]
 mod county_year;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use county_year::{fresh, generate};
-use minsheng::repo::rollups;
+use minsheng::repo::{rollups, screen};
 use minsheng::repo::stats::{Population, counts, unit_counts};
 use std::time::Instant;
 
@@ -89,6 +90,38 @@ async fn main() -> anyhow::Result<()> {
             rollups::refresh(&*tx, &[100_001 + (k % n as i64)], offset, now).await?;
             tx.commit().await?;
             Ok(1)
+        })
+        .await?;
+        // The big screen's answer (`services::screen::overview`): its queries, one after another,
+        // for the county as of the end of the year (30 days, 12 weeks, today).
+        let month = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        let month_start = Utc.with_ymd_and_hms(2026, 12, 1, 16, 0, 0).unwrap();
+        let today = Utc.with_ymd_and_hms(2026, 12, 31, 16, 0, 0).unwrap();
+        measure("  screen: mean times (30 d)", 10, async || {
+            Ok(screen::durations(&db.conn, "/1/", month_start, now).await?.responded as usize)
+        })
+        .await?;
+        measure("  screen: open per unit", 10, async || Ok(screen::open_by_unit(&db.conn, "/1/", now).await?.len())).await?;
+        measure("  screen: heat table (30 d)", 10, async || {
+            Ok(screen::received_by_place(&db.conn, "/1/", month, last).await?.len())
+        })
+        .await?;
+        measure("screen overview (queries)", 10, async || {
+            rollups::catch_up(&db, offset, now).await?;
+            let mut n = screen::intake_by_channel_hour(&db.conn, "/1/", today, now, offset).await?.len();
+            n += screen::resolved_between(&db.conn, "/1/", today, now).await? as usize;
+            n += screen::open_by_unit(&db.conn, "/1/", now).await?.len();
+            n += rollups::region_counts(&db.conn, "/1/", month, last).await?.received as usize;
+            for w in 0..12 {
+                let monday = NaiveDate::from_ymd_opt(2026, 12, 28).unwrap() - chrono::Duration::weeks(w);
+                n += rollups::region_counts(&db.conn, "/1/", monday, monday + chrono::Duration::days(6)).await?.received
+                    as usize;
+            }
+            n += screen::durations(&db.conn, "/1/", month_start, now).await?.responded as usize;
+            n += minsheng::repo::stats::overdue_orders(&db.conn, "/1/", now, 6).await?.0.len();
+            n += screen::received_by_place(&db.conn, "/1/", month, last).await?.len();
+            n += screen::latest(&db.conn, "/1/", 20).await?.len();
+            Ok(n)
         })
         .await?;
         measure("stats/units (recount)", 3, async || Ok(unit_counts(&db.conn, "/1/", from, to, now).await?.len()))
