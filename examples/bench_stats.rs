@@ -14,8 +14,8 @@ mod county_year;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use county_year::{fresh, generate};
-use minsheng::repo::{rollups, screen};
 use minsheng::repo::stats::{Population, counts, unit_counts};
+use minsheng::repo::{rollups, screen};
 use std::time::Instant;
 
 async fn measure(label: &str, runs: usize, mut f: impl AsyncFnMut() -> anyhow::Result<usize>) -> anyhow::Result<()> {
@@ -101,7 +101,8 @@ async fn main() -> anyhow::Result<()> {
             Ok(screen::durations(&db.conn, "/1/", month_start, now).await?.responded as usize)
         })
         .await?;
-        measure("  screen: open per unit", 10, async || Ok(screen::open_by_unit(&db.conn, "/1/", now).await?.len())).await?;
+        measure("  screen: open per unit", 10, async || Ok(screen::open_by_unit(&db.conn, "/1/", now).await?.len()))
+            .await?;
         measure("  screen: heat table (30 d)", 10, async || {
             Ok(screen::received_by_place(&db.conn, "/1/", month, last).await?.len())
         })

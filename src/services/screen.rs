@@ -50,9 +50,12 @@ pub async fn region_of(state: &AppState, viewer: &Viewer, region_id: Option<i64>
 /// refetches after an event, and a hall may have many.
 const CACHE_FOR: Duration = Duration::seconds(2);
 
-/// The last answer per region, with the instance's last event id and the time it was made.
+/// One region's last answer: the live version it saw, when it was made, the answer.
+type Cached = (String, DateTime<Utc>, Arc<Value>);
+
+/// The last answer per region.
 #[derive(Default)]
-pub struct Cache(std::sync::Mutex<HashMap<i64, (String, DateTime<Utc>, Arc<Value>)>>);
+pub struct Cache(std::sync::Mutex<HashMap<i64, Cached>>);
 
 /// Every panel of the big screen for `region`, as of now: the answer made for another screen of the
 /// region less than [`CACHE_FOR`] ago when no event has arrived since.
