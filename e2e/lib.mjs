@@ -167,3 +167,17 @@ export async function fieldMessage(form, field) {
 export async function shotView(page, name) {
   await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: false });
 }
+
+// --- requests filed through the public API (as a phone would) ---
+
+/** Files a request from the card `card` through `POST {base}/api/v1/tickets`; answers its number. */
+export async function fileByApi(base, card, phone) {
+  const r = await fetch(`${base}/api/v1/tickets`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() },
+    body: JSON.stringify({ card_code: card, category: 'water.supply', kind: 'help', description: '村口水管破裂，一直在漏水', phone }),
+  });
+  const body = await r.json();
+  assert(r.status === 201, `intake answered ${r.status}: ${JSON.stringify(body)}`);
+  return body.ticket_no;
+}

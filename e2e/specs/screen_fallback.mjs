@@ -5,20 +5,11 @@
 // taken up again with the last event's id, and what was missed arrives. The page is served through
 // a small TCP relay here, so that the spec can cut its connections as a bad network would.
 import net from 'node:net';
-import { BASE, assert, run, shot } from '../lib.mjs';
+import { BASE, assert, fileByApi, run, shot } from '../lib.mjs';
 
 const CARD = process.env.CARD_CODE;
 
-async function intake(phone) {
-  const r = await fetch(`${BASE}/api/v1/tickets`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() },
-    body: JSON.stringify({ card_code: CARD, category: 'water.supply', kind: 'help', description: '村口水管破裂，一直在漏水', phone }),
-  });
-  const body = await r.json();
-  assert(r.status === 201, `intake answered ${r.status}: ${JSON.stringify(body)}`);
-  return body.ticket_no;
-}
+const intake = (phone) => fileByApi(BASE, CARD, phone);
 
 run(async (browser) => {
   // The only stream of the instance, held here.

@@ -2,23 +2,14 @@
 // the stream live; a request filed through the API (on INTAKE_BASE, which may be another instance)
 // shows in the latest requests and today's count without a reload; the same board fits 1366×768;
 // revoking the token (ADMIN_TOKEN, SCREEN_ID) takes the board down at the next heartbeat.
-import { BASE, assert, run, shot } from '../lib.mjs';
+import { BASE, assert, fileByApi, run, shot } from '../lib.mjs';
 
 const SCREEN_URL = process.env.SCREEN_URL;
 const INTAKE_BASE = process.env.INTAKE_BASE || BASE;
 const CARD = process.env.CARD_CODE;
 const LABEL = process.env.LABEL || 'sqlite';
 
-async function intake(phone) {
-  const r = await fetch(`${INTAKE_BASE}/api/v1/tickets`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() },
-    body: JSON.stringify({ card_code: CARD, category: 'water.supply', kind: 'help', description: '村口水管破裂，一直在漏水', phone }),
-  });
-  const body = await r.json();
-  assert(r.status === 201, `intake answered ${r.status}: ${JSON.stringify(body)}`);
-  return body.ticket_no;
-}
+const intake = (phone) => fileByApi(INTAKE_BASE, CARD, phone);
 
 run(async (browser) => {
   const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
