@@ -93,7 +93,8 @@
         return true;
       })
       .catch((err) => {
-        if (err.status === 401) gate(screenToken ? '大屏凭证无效或已停用，请联系管理员重新生成链接' : '登录已过期，请重新登录');
+        // Staff.api signs out on a 401 it cannot refresh (and says so without a status).
+        if (err.status === 401 || (!screenToken && !Staff.token())) gate(screenToken ? '大屏凭证无效或已停用，请联系管理员重新生成链接' : '登录已过期，请重新登录');
         else if (err.status === 403) gate(err.message || '您的账号不能查看大屏（需领导或纪委监督角色）');
         else setLink(es ? 'on' : 'off', '数据暂不可用，稍后重试');
         return false;
