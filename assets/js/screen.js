@@ -35,13 +35,31 @@
 
   // ---- the stage: 1920×1080 scaled to the window -----------------------------------------------
   function fit() {
-    const s = Math.min(window.innerWidth / 1920, window.innerHeight / 1080);
     const stage = $('#stage');
+    // A phone (someone opening the link away from the hall): the panels one under the other, at
+    // their own size, and scrolling; a scaled 1920 board would be unreadable there.
+    // The layout viewport (a phone's browser may report a zoomed-out window in innerWidth).
+    const w = document.documentElement.clientWidth;
+    const h = document.documentElement.clientHeight;
+    const narrow = w < 900;
+    document.body.classList.toggle('narrow', narrow);
+    if (narrow) {
+      stage.style.transform = '';
+      stage.style.left = stage.style.top = '';
+      return;
+    }
+    const s = Math.min(w / 1920, h / 1080);
     stage.style.transform = 'scale(' + s + ')';
-    stage.style.left = Math.max(0, (window.innerWidth - 1920 * s) / 2) + 'px';
-    stage.style.top = Math.max(0, (window.innerHeight - 1080 * s) / 2) + 'px';
+    stage.style.left = Math.max(0, (w - 1920 * s) / 2) + 'px';
+    stage.style.top = Math.max(0, (h - 1080 * s) / 2) + 'px';
   }
-  window.addEventListener('resize', fit);
+  // Charts are drawn to their boxes' sizes: a new window size redraws them.
+  let resized = null;
+  window.addEventListener('resize', () => {
+    fit();
+    clearTimeout(resized);
+    resized = setTimeout(() => { if (data) render(); }, 150);
+  });
 
   // ---- credentials -------------------------------------------------------------------------------
   const token = () => screenToken || Staff.token();

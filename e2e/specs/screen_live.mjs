@@ -2,7 +2,7 @@
 // the stream live; a request filed through the API (on INTAKE_BASE, which may be another instance)
 // shows in the latest requests and today's count without a reload; the same board fits 1366×768;
 // revoking the token (ADMIN_TOKEN, SCREEN_ID) takes the board down at the next heartbeat.
-import { BASE, assert, fileByApi, run, shot } from '../lib.mjs';
+import { BASE, SHOTS, assert, fileByApi, run, shot } from '../lib.mjs';
 
 const SCREEN_URL = process.env.SCREEN_URL;
 const INTAKE_BASE = process.env.INTAKE_BASE || BASE;
@@ -82,6 +82,17 @@ run(async (browser) => {
   const fits = await page.$eval('#stage', (s) => { const r = s.getBoundingClientRect(); return r.right <= 1367 && r.bottom <= 769; });
   assert(fits, 'the board fits 1366×768');
   await shot(page, `screen-1366-${LABEL}`);
+
+  // A phone (360 px): one column, every panel as wide as the screen, nothing wider than it but the
+  // heat table's own scroller.
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.waitForSelector('body.narrow');
+  await page.waitForTimeout(300);
+  const phone = await page.$$eval('.panel', (ps) => ps.map((p) => ({ id: p.id, w: p.getBoundingClientRect().width, x: p.getBoundingClientRect().left })));
+  assert(phone.every((p) => p.w > 300 && p.w <= 360 && p.x >= 0), `one column on a phone: ${JSON.stringify(phone)}`);
+  assert(await page.evaluate(() => document.documentElement.scrollWidth <= 360), 'no sideways scrolling');
+  await page.screenshot({ path: `${SHOTS}/screen-360-${LABEL}.png`, fullPage: true });
+  await page.setViewportSize({ width: 1920, height: 1080 });
 
   // Revoked: the board goes at the next heartbeat.
   let revoked = false;
