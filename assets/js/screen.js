@@ -326,7 +326,11 @@
     const y = (r) => bottom - (bottom - top) * r;
     let inner = '';
     [0, 0.5, 1].forEach((g) => { inner += '<line x1="' + x0 + '" y1="' + y(g) + '" x2="' + W + '" y2="' + y(g) + '" class="axis"/>' + text(x0 - 6, y(g) + 5, g * 100 + '%', 'muted', 'end'); });
-    d.trend.forEach((w, i) => { if (i % 2 === n % 2 || i === n - 1) inner += text(x(i), H - 4, w.from.slice(5).replace('-', '/'), 'muted', 'middle'); });
+    // The last week is this one, so far (its rates move as the week goes on).
+    d.trend.forEach((w, i) => {
+      if (i === n - 1) inner += text(x(i), H - 4, '本周', 'muted', 'middle');
+      else if (i % 2 === n % 2) inner += text(x(i), H - 4, w.from.slice(5).replace('-', '/'), 'muted', 'middle');
+    });
     RATES.forEach(([k]) => {
       const pts = d.trend.map((w, i) => [i, w.rates[k + '_rate']]).filter((p) => p[1] != null);
       if (!pts.length) return;
