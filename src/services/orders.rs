@@ -86,7 +86,30 @@ pub async fn assignment_deadlines<C: ConnectionTrait>(
 ) -> ApiResult<AssignmentDeadlines> {
     let policy = repo::catalog::policy_for(db, &t.category_code, t.priority).await?;
     let cal = calendar(db).await?;
-    Ok(Clock { calendar: &cal, tz: state.tz() }.assignment(&policy, now))
+    let dl = Clock { calendar: &cal, tz: state.tz() }.assignment(&policy, now);
+    // An order of the city 12345 platform is due when the platform says: the unit's deadlines end
+    // there at the latest (kept in order: respond ≤ progress ≤ resolve).
+    if t.channel == crate::domain::values::Channel::Hotline
+        && let Some(due) = repo::upstream::order_of_ticket(db, t.id).await?.and_then(|o| o.deadline)
+    {
+        return Ok(capped(dl, due));
+    }
+    Ok(dl)
+}
+
+/// Deadlines that end by `due` at the latest; a reminder never falls after its deadline.
+pub fn capped(dl: AssignmentDeadlines, due: DateTime<Utc>) -> AssignmentDeadlines {
+    let resolve_by = dl.resolve_by.min(due);
+    let progress_by = dl.progress_by.min(resolve_by);
+    let respond_by = dl.respond_by.min(progress_by);
+    AssignmentDeadlines {
+        respond_by,
+        progress_by,
+        resolve_by,
+        respond_remind_at: dl.respond_remind_at.min(respond_by),
+        progress_remind_at: dl.progress_remind_at.min(progress_by),
+        resolve_remind_at: dl.resolve_remind_at.min(resolve_by),
+    }
 }
 
 fn choice(u: &crate::repo::regions::Unit) -> UnitChoice {
