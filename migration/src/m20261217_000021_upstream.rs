@@ -38,7 +38,12 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create().name("ux_upstream_orders_ticket").table("upstream_orders").col("ticket_id").unique().to_owned(),
+            Index::create()
+                .name("ux_upstream_orders_ticket")
+                .table("upstream_orders")
+                .col("ticket_id")
+                .unique()
+                .to_owned(),
         )
         .await?;
         m.create_table(

@@ -81,15 +81,22 @@ struct CursorRow {
 
 /// Where the pull named `name` continues; none before the first page.
 pub async fn cursor<C: ConnectionTrait>(db: &C, name: &str) -> Result<Option<String>, DbErr> {
-    let row = CursorRow::find_by_statement(stmt(db, "SELECT cursor FROM upstream_cursors WHERE name = $1", vec![
-        name.into(),
-    ]))
+    let row = CursorRow::find_by_statement(stmt(
+        db,
+        "SELECT cursor FROM upstream_cursors WHERE name = $1",
+        vec![name.into()],
+    ))
     .one(db)
     .await?;
     Ok(row.and_then(|r| r.cursor))
 }
 
-pub async fn save_cursor<C: ConnectionTrait>(db: &C, name: &str, cursor: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn save_cursor<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+    cursor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     let sql = "INSERT INTO upstream_cursors (name, cursor, updated_at) VALUES ($1, $2, $3) \
                ON CONFLICT (name) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at";
     db.execute_raw(stmt(db, sql, vec![name.into(), cursor.into(), now.into()])).await?;

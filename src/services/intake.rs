@@ -585,7 +585,9 @@ pub const UPSTREAM_ACTOR: &str = "市12345平台";
 /// What became of one order of the 12345 platform.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UpstreamFiled {
-    Created { ticket_no: String },
+    Created {
+        ticket_no: String,
+    },
     /// Filed before (by an earlier pull, or a concurrent one that committed first).
     Duplicate,
 }
@@ -623,7 +625,8 @@ pub async fn file_upstream(state: &AppState, order: &crate::upstream::Order) -> 
     let category = category.ok_or_else(|| {
         ApiError::unprocessable(codes::UNKNOWN_CATEGORY, "category", "诉求分类不存在，且未配置默认分类")
     })?;
-    let description: String = super::clean_text(&order.description, "description")?.chars().take(DESCRIPTION_MAX).collect();
+    let description: String =
+        super::clean_text(&order.description, "description")?.chars().take(DESCRIPTION_MAX).collect();
     if crate::domain::text::visible_len(&description) == 0 {
         return Err(ApiError::validation("description", "12345工单没有诉求内容"));
     }

@@ -18,7 +18,14 @@ use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::json;
 
 /// The JSON pushed for a change.
-pub fn body(order_id: &str, ticket_no: &str, action: Action, to: Status, note: Option<&str>, at: DateTime<Utc>) -> String {
+pub fn body(
+    order_id: &str,
+    ticket_no: &str,
+    action: Action,
+    to: Status,
+    note: Option<&str>,
+    at: DateTime<Utc>,
+) -> String {
     json!({
         "order_id": order_id,
         "ticket_no": ticket_no,

@@ -80,8 +80,10 @@ mod tests {
 
     #[test]
     fn the_query_is_encoded_and_sorted() {
-        assert_eq!(canonical_query(&[("limit", "50"), ("cursor", "c/1 +x"), ("county", "130529")]),
-                   "county=130529&cursor=c%2F1%20%2Bx&limit=50");
+        assert_eq!(
+            canonical_query(&[("limit", "50"), ("cursor", "c/1 +x"), ("county", "130529")]),
+            "county=130529&cursor=c%2F1%20%2Bx&limit=50"
+        );
         assert_eq!(encode("清"), "%E6%B8%85");
     }
 

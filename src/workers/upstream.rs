@@ -125,7 +125,8 @@ pub async fn push_with(state: &AppState, up: &dyn Upstream, now: DateTime<Utc>) 
     for e in &claimed.unreadable {
         tracing::error!(error = %e, "outbox 12345 push unreadable: not sent");
     }
-    let mut pass = PushPass { claimed: claimed.messages.len(), unreadable: claimed.unreadable.len(), ..PushPass::default() };
+    let mut pass =
+        PushPass { claimed: claimed.messages.len(), unreadable: claimed.unreadable.len(), ..PushPass::default() };
     for m in claimed.messages {
         if repo::upstream::earlier_push_unsent(&state.db.conn, &m.recipient, m.id).await? {
             // Not an attempt: it goes once the earlier change has (or is resent, if dead).

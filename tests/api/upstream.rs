@@ -98,7 +98,9 @@ async fn orders_are_pulled_once_each_and_their_changes_pushed_back_in_order() {
         .and(query_param("limit", "2"))
         .and(query_param_is_missing("cursor"))
         .and(Signed)
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"orders": [a, b], "next_cursor": "c1", "has_more": true})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"orders": [a, b], "next_cursor": "c1", "has_more": true})),
+        )
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -114,7 +116,10 @@ async fn orders_are_pulled_once_each_and_their_changes_pushed_back_in_order() {
         .and(path("/gateway/api/v1/orders"))
         .and(query_param("cursor", "c1"))
         .and(Signed)
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"orders": [b, c], "next_cursor": "c/2", "has_more": false})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"orders": [b, c], "next_cursor": "c/2", "has_more": false})),
+        )
         .with_priority(2)
         .mount(&server)
         .await;
@@ -122,7 +127,9 @@ async fn orders_are_pulled_once_each_and_their_changes_pushed_back_in_order() {
         .and(path("/gateway/api/v1/orders"))
         .and(query_param("cursor", "c/2"))
         .and(Signed)
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"orders": [], "next_cursor": "c/2", "has_more": false})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"orders": [], "next_cursor": "c/2", "has_more": false})),
+        )
         .mount(&server)
         .await;
 
@@ -144,13 +151,19 @@ async fn orders_are_pulled_once_each_and_their_changes_pushed_back_in_order() {
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets WHERE channel = 'hotline' AND status = 'registered'").await, 3);
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 3);
     let region_of = |id: &str| {
-        format!("SELECT r.name FROM upstream_orders u JOIN tickets t ON t.id = u.ticket_id JOIN regions r ON r.id = t.region_id WHERE u.upstream_id = '{id}'")
+        format!(
+            "SELECT r.name FROM upstream_orders u JOIN tickets t ON t.id = u.ticket_id JOIN regions r ON r.id = t.region_id WHERE u.upstream_id = '{id}'"
+        )
     };
     assert_eq!(text(&app, &region_of("U-A")).await, "李家庄村");
     assert_eq!(text(&app, &region_of("U-B")).await, "王家湾村");
     assert_eq!(text(&app, &region_of("U-C")).await, "清河县", "an unknown region code files at the county");
     assert_eq!(time(&app, "SELECT deadline FROM upstream_orders WHERE upstream_id = 'U-A'").await, due);
-    let no = text(&app, "SELECT t.no FROM upstream_orders u JOIN tickets t ON t.id = u.ticket_id WHERE u.upstream_id = 'U-A'").await;
+    let no = text(
+        &app,
+        "SELECT t.no FROM upstream_orders u JOIN tickets t ON t.id = u.ticket_id WHERE u.upstream_id = 'U-A'",
+    )
+    .await;
     let stored = text(&app, &format!("SELECT description FROM tickets WHERE no = '{no}'")).await;
     assert_eq!(stored, "U-A：村东头自来水管破裂，已停水两天");
     assert_eq!(text(&app, &format!("SELECT requester_phone FROM tickets WHERE no = '{no}'")).await, "13812340001");
@@ -165,9 +178,17 @@ async fn orders_are_pulled_once_each_and_their_changes_pushed_back_in_order() {
     let ca = app.token("lijiazhuang").await;
     let unit = app.unit_id("李家庄村村民委员会").await;
     app.act_ok(&di, &no, "dispatch", json!({"unit_id": unit})).await;
-    let resolve_by = time(&app, &format!("SELECT a.resolve_by FROM assignments a JOIN tickets t ON t.id = a.ticket_id WHERE t.no = '{no}'")).await;
+    let resolve_by = time(
+        &app,
+        &format!("SELECT a.resolve_by FROM assignments a JOIN tickets t ON t.id = a.ticket_id WHERE t.no = '{no}'"),
+    )
+    .await;
     assert_eq!(resolve_by, due, "the upstream deadline is the assignment's result deadline");
-    let respond_by = time(&app, &format!("SELECT a.respond_by FROM assignments a JOIN tickets t ON t.id = a.ticket_id WHERE t.no = '{no}'")).await;
+    let respond_by = time(
+        &app,
+        &format!("SELECT a.respond_by FROM assignments a JOIN tickets t ON t.id = a.ticket_id WHERE t.no = '{no}'"),
+    )
+    .await;
     assert!(respond_by <= resolve_by);
     app.act_ok(&ca, &no, "accept", json!({})).await;
     let before = app.state.now();
@@ -205,7 +226,10 @@ async fn orders_are_pulled_once_each_and_their_changes_pushed_back_in_order() {
     assert_eq!((p.claimed, p.sent, p.retried, p.dead, p.held), (6, 1, 1, 1, 3), "{p:?}");
     let c_row = "SELECT last_error FROM outbox WHERE channel = 'upstream' AND recipient = 'U-C'";
     assert!(text(&app, c_row).await.contains("400"));
-    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE recipient = 'U-C' AND status = 'dead' AND attempts = 1").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE recipient = 'U-C' AND status = 'dead' AND attempts = 1").await,
+        1
+    );
     // Nothing is due before the backoff; an hour later A's four changes go, in order.
     let p = worker::push_pass(&app.state, app.state.now()).await.unwrap();
     assert_eq!(p.sent, 0, "{p:?}");
@@ -300,8 +324,12 @@ async fn with_no_base_url_nothing_is_pulled_or_pushed() {
     let op = app.token("operator").await;
     let region = app.region_id("李家庄村").await;
     let r = app
-        .post("/api/v1/tickets", Some(&op), &json!({"region_id": region, "channel": "hotline", "category": "water.supply",
-               "description": "村里停水两天了", "phone": "13812340002"}))
+        .post(
+            "/api/v1/tickets",
+            Some(&op),
+            &json!({"region_id": region, "channel": "hotline", "category": "water.supply",
+               "description": "村里停水两天了", "phone": "13812340002"}),
+        )
         .await;
     assert_eq!(r.status(), reqwest::StatusCode::CREATED);
     assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE channel = 'upstream'").await, 0);
