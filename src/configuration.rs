@@ -397,6 +397,7 @@ impl Settings {
         }
         self.sms.validate()?;
         self.email.validate()?;
+        self.upstream.validate()?;
         Ok(())
     }
 

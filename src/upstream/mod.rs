@@ -73,6 +73,32 @@ impl UpstreamSettings {
     pub fn enabled(&self) -> bool {
         !self.base_url.trim().is_empty()
     }
+
+    /// Checked at start-up: switched on, the platform needs all of its settings.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if !self.enabled() {
+            return Ok(());
+        }
+        let url = reqwest::Url::parse(self.base_url.trim())
+            .map_err(|e| anyhow::anyhow!("upstream.base_url {:?} is not a URL: {e}", self.base_url))?;
+        if !matches!(url.scheme(), "http" | "https") || url.query().is_some() {
+            anyhow::bail!("upstream.base_url {:?} must be an http(s) URL without a query", self.base_url);
+        }
+        for (name, value) in [
+            ("app_key", self.app_key.as_str()),
+            ("app_secret", secrecy::ExposeSecret::expose_secret(&self.app_secret)),
+            ("county_code", self.county_code.as_str()),
+        ] {
+            if value.trim().is_empty() {
+                // Never the secret's value: only its name.
+                anyhow::bail!("upstream.{name} must be set when upstream.base_url is");
+            }
+        }
+        if self.page_size < 1 || self.max_attempts < 1 || self.batch_size < 1 || self.lease_seconds < 1 {
+            anyhow::bail!("upstream.page_size, max_attempts, batch_size and lease_seconds must be at least 1");
+        }
+        Ok(())
+    }
 }
 
 /// One order as the platform hands it over.

@@ -334,3 +334,41 @@ async fn with_no_base_url_nothing_is_pulled_or_pushed() {
     assert_eq!(r.status(), reqwest::StatusCode::CREATED);
     assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE channel = 'upstream'").await, 0);
 }
+
+#[tokio::test]
+async fn the_platform_is_configured_from_the_environment_and_checked_at_start() {
+    let url = crate::helpers::fresh_database_url().await;
+    let run = |env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_minsheng"));
+        cmd.args(["migrate", "--database", &url]);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run minsheng")
+    };
+    let base = ("MINSHENG__UPSTREAM__BASE_URL", "https://12345.city.example/gateway");
+    // Switched on without its secret: refused at start, naming the setting (never a value).
+    let out = run(&[base, ("MINSHENG__UPSTREAM__APP_KEY", "mk"), ("MINSHENG__UPSTREAM__COUNTY_CODE", "130529")]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("upstream.app_secret must be set"), "{err}");
+    let out = run(&[("MINSHENG__UPSTREAM__BASE_URL", "ftp://x"), ("MINSHENG__UPSTREAM__APP_KEY", "mk")]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("upstream.base_url"));
+    // Complete: it starts (and migrates the platform's tables).
+    let out = run(&[
+        base,
+        ("MINSHENG__UPSTREAM__APP_KEY", "mk"),
+        ("MINSHENG__UPSTREAM__APP_SECRET", "very-secret-value"),
+        ("MINSHENG__UPSTREAM__COUNTY_CODE", "130529"),
+        ("MINSHENG__UPSTREAM__PAGE_SIZE", "25"),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("very-secret-value"));
+}
+
+#[test]
+fn the_settings_are_off_by_default() {
+    let s = minsheng::configuration::load(minsheng::configuration::AppEnvironment::Local).unwrap();
+    assert!(!s.upstream.enabled());
+    assert_eq!((s.upstream.page_size, s.upstream.default_category.as_str()), (50, "other"));
+}
