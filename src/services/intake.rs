@@ -489,6 +489,7 @@ async fn create(
     if let Some(o) = upstream {
         data["upstream_id"] = json!(o.id);
         data["upstream_deadline"] = json!(o.deadline);
+        data["upstream_received_at"] = json!(o.received_at);
     }
     let submit = NewEvent { action: "submit", actor: actor.clone(), note: None, data, public: true };
     let mut ticket = repo::tickets::create(&*tx, new, &submit, now).await?;
@@ -636,7 +637,6 @@ pub async fn file_upstream(state: &AppState, order: &crate::upstream::Order) -> 
             .filter(|s| crate::domain::text::visible_len(s) > 0)
             .map(|s| s.chars().take(max).collect::<String>())
     };
-    let now = state.now();
     let intake = Intake {
         kind: category.default_kind.as_deref().and_then(Kind::parse).unwrap_or(Kind::Help),
         region,
@@ -650,7 +650,9 @@ pub async fn file_upstream(state: &AppState, order: &crate::upstream::Order) -> 
         address: short(&order.address, ADDRESS_MAX),
         location: None,
         upload_ids: vec![],
-        received_at: order.received_at.map(|at| at.min(now)),
+        // The county's clocks (registration, dispatch) start when the order reaches the county; the
+        // call's time at the city is kept in the ledger (`upstream_received_at`).
+        received_at: None,
         openid: None,
         linked: vec![],
     };

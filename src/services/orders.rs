@@ -150,3 +150,27 @@ pub async fn suggested_unit<C: ConnectionTrait>(db: &C, t: &Ticket) -> ApiResult
         .collect();
     Ok(suggest(level, &places, named.as_ref()).cloned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_upstream_deadline_caps_every_step_in_order() {
+        let t0 = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        let h = |n: i64| t0 + Duration::hours(n);
+        let dl = AssignmentDeadlines {
+            respond_by: h(2),
+            progress_by: h(24),
+            resolve_by: h(72),
+            respond_remind_at: h(1),
+            progress_remind_at: h(20),
+            resolve_remind_at: h(60),
+        };
+        let c = capped(dl, h(10));
+        assert_eq!((c.respond_by, c.progress_by, c.resolve_by), (h(2), h(10), h(10)));
+        assert_eq!((c.respond_remind_at, c.progress_remind_at, c.resolve_remind_at), (h(1), h(10), h(10)));
+        // A later deadline changes nothing.
+        assert_eq!(capped(dl, h(100)), dl);
+    }
+}

@@ -62,7 +62,15 @@ pub async fn pull_with(state: &AppState, up: &dyn Upstream, now: DateTime<Utc>) 
         let page = match up.fetch_orders(cursor.as_deref(), cfg.page_size.max(1), now).await {
             Ok(p) => p,
             Err(e) => {
-                tracing::warn!(error = %e, cursor = ?cursor, "12345 pull failed; the next pass asks again");
+                match &e {
+                    Failure::Transient(_) => {
+                        tracing::warn!(error = %e, cursor = ?cursor, "12345 pull failed; the next pass asks again")
+                    }
+                    // Refused (401, 404, an answer that does not read): a configuration to fix.
+                    Failure::Permanent(_) => {
+                        tracing::error!(error = %e, cursor = ?cursor, "12345 pull refused; the next pass asks again")
+                    }
+                }
                 metrics::counter!("minsheng_upstream_pull_failures_total").increment(1);
                 pass.failed = Some(e.to_string());
                 return Ok(pass);

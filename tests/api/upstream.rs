@@ -172,6 +172,16 @@ async fn orders_are_pulled_once_each_and_their_changes_pushed_back_in_order() {
     // The ledger names the platform as who filed it.
     let actor = text(&app, &format!("SELECT e.actor_name FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE t.no = '{no}' ORDER BY e.id LIMIT 1")).await;
     assert_eq!(actor, "市12345平台");
+    let data = text(
+        &app,
+        &format!(
+            "SELECT e.data FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE t.no = '{no}' ORDER BY e.id LIMIT 1"
+        ),
+    )
+    .await;
+    let data: Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(data["upstream_id"], "U-A");
+    assert_eq!(data["upstream_deadline"].as_str().unwrap().parse::<DateTime<Utc>>().unwrap(), due);
 
     // The dispatcher gives A to the village: the unit's result deadline is the platform's.
     let di = app.token("dispatcher").await;
@@ -275,6 +285,36 @@ async fn orders_are_pulled_once_each_and_their_changes_pushed_back_in_order() {
     assert_eq!(String::from_utf8(raw.body.clone()).unwrap(), row);
     // Nothing lost: every change of every order is accounted for (sent, or dead and visible).
     assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE channel = 'upstream' AND status = 'pending'").await, 0);
+
+    // The dead push is in the outbox console, whole; once the platform takes it, an admin resends it.
+    let admin = app.token("admin").await;
+    let id = app.count("SELECT id FROM outbox WHERE recipient = 'U-C'").await;
+    let v: Value = app.get(&format!("/api/v1/outbox/{id}"), Some(&admin)).await.json().await.unwrap();
+    assert_eq!(
+        (v["channel"].as_str(), v["kind"].as_str(), v["status"].as_str()),
+        (Some("upstream"), Some("upstream_status"), Some("dead")),
+        "{v}"
+    );
+    assert_eq!(v["body"], text(&app, "SELECT body FROM outbox WHERE recipient = 'U-C'").await.as_str());
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path(status_path("U-C")))
+        .and(Signed)
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let r = app.post(&format!("/api/v1/outbox/{id}/resend"), Some(&admin), &json!({})).await;
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let p = worker::push_pass(&app.state, app.state.now()).await.unwrap();
+    assert_eq!((p.claimed, p.sent), (1, 1), "{p:?}");
+    let got = server.received_requests().await.unwrap();
+    let body: Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(
+        (body["order_id"].as_str(), body["status"].as_str(), body["action"].as_str()),
+        (Some("U-C"), Some("registered"), Some("register"))
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE channel = 'upstream' AND status <> 'sent'").await, 0);
 }
 
 #[tokio::test]
