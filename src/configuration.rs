@@ -37,6 +37,9 @@ pub struct Settings {
     pub observability: ObservabilitySettings,
     #[serde(default)]
     pub live: LiveSettings,
+    /// The city 12345 platform (`upstream`): off unless `base_url` is set.
+    #[serde(default)]
+    pub upstream: crate::upstream::UpstreamSettings,
 }
 
 /// The dashboard stream (`GET /api/v1/stream/dashboard`, see `live`).
@@ -394,6 +397,7 @@ impl Settings {
         }
         self.sms.validate()?;
         self.email.validate()?;
+        self.upstream.validate()?;
         Ok(())
     }
 

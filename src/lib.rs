@@ -19,5 +19,6 @@ pub mod sms;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod upstream;
 pub mod wechat;
 pub mod workers;

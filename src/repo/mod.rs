@@ -27,6 +27,7 @@ pub mod sweep;
 pub mod ticket_links;
 pub mod tickets;
 pub mod uploads;
+pub mod upstream;
 pub mod visits;
 pub mod weekly_report;
 

@@ -5,6 +5,7 @@
 //! exactly one ledger event, and writes the assignment change, upload links and outbox rows, all in
 //! the caller's transaction. Nothing else calls `repo::tickets::apply`.
 use crate::domain::ticket::{Action, Status, transition};
+use crate::domain::values::Channel;
 use crate::domain::worklink::{self, WorkLink};
 use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
@@ -118,6 +119,7 @@ pub async fn commit_in<C: ConnectionTrait>(
     {
         obj.insert("upload_ids".into(), json!(fx.upload_ids));
     }
+    let pushed_note = fx.note.clone();
     let ev = NewEvent { action: action.as_str(), actor, note: fx.note, data: fx.data, public: fx.public };
     let fresh = match repo::tickets::apply(db, ticket, to, fx.patch, &ev, now).await? {
         Applied::Done(t) => *t,
@@ -148,6 +150,11 @@ pub async fn commit_in<C: ConnectionTrait>(
     }
     for (msg, phone) in &fx.sms {
         repo::outbox::enqueue(db, msg, phone, Some(ticket.id), now).await?;
+    }
+    // An order of the city 12345 platform (always a hotline ticket): the platform hears of every
+    // status change, through the outbox, if and only if the change commits.
+    if to != ticket.status && ticket.channel == Channel::Hotline {
+        crate::upstream::push::enqueue(db, &fresh, action, to, pushed_note.as_deref(), now).await?;
     }
     // Last: the statistics roll-ups see every write of this change (a visit or an appeal's
     // un-counting is written before the change that records it).

@@ -394,7 +394,7 @@ pub async fn file(
     if staff.is_none() {
         check_limits(state, &intake, ip).await?;
     }
-    match create(state, intake, staff, key.map(|k| (scope.as_str(), k, hash.as_str()))).await {
+    match create(state, intake, staff, key.map(|k| (scope.as_str(), k, hash.as_str())), None).await {
         Err(e) if key.is_some() && is_duplicate_key(&e) => {
             // A concurrent request with the same key committed first: answer as it did.
             replay(state, &scope, key.unwrap_or_default(), &hash)
@@ -430,6 +430,7 @@ async fn create(
     i: Intake,
     staff: Option<&StaffUser>,
     idem: Option<(&str, &str, &str)>,
+    upstream: Option<&crate::upstream::Order>,
 ) -> ApiResult<(StatusCode, IntakeAnswer)> {
     let now = ledger_time(state.now());
     let policy = repo::catalog::policy_for(&state.db.conn, &i.category.code, i.priority).await?;
@@ -474,9 +475,10 @@ async fn create(
         created_by: staff.map(|s| s.id),
         register_by: Some(received + Duration::minutes(policy.register_minutes)),
     };
-    let actor = match staff {
-        Some(s) => Actor::staff(s.id, &s.name),
-        None => Actor::villager(i.name.as_deref().unwrap_or("群众")),
+    let actor = match (staff, upstream) {
+        (Some(s), _) => Actor::staff(s.id, &s.name),
+        (None, Some(_)) => Actor { kind: "system", id: None, name: UPSTREAM_ACTOR.into() },
+        (None, None) => Actor::villager(i.name.as_deref().unwrap_or("群众")),
     };
     let mut data = json!({"channel": i.channel.as_str(), "category": i.category.code, "kind": i.kind.as_str(),
                      "card_id": i.card_id, "repeat_of": repeat_of.as_ref().map(|t| t.no.clone()),
@@ -484,8 +486,31 @@ async fn create(
     if i.channel == Channel::Proactive {
         data["linked_tickets"] = json!(i.linked.iter().map(|t| t.no.as_str()).collect::<Vec<_>>());
     }
+    if let Some(o) = upstream {
+        data["upstream_id"] = json!(o.id);
+        data["upstream_deadline"] = json!(o.deadline);
+        data["upstream_received_at"] = json!(o.received_at);
+    }
     let submit = NewEvent { action: "submit", actor: actor.clone(), note: None, data, public: true };
     let mut ticket = repo::tickets::create(&*tx, new, &submit, now).await?;
+    // The order's id is unique: of two pulls of the same order only the first commits a ticket.
+    if let Some(o) = upstream {
+        let record = repo::upstream::UpstreamOrder {
+            upstream_id: o.id.clone(),
+            ticket_id: ticket.id,
+            region_code: o.region_code.clone(),
+            deadline: o.deadline.map(ledger_time),
+            pulled_at: now,
+        };
+        if let Err(e) = repo::upstream::record(&*tx, &record).await {
+            return Err(match e.sql_err() {
+                Some(SqlErr::UniqueConstraintViolation(_)) => {
+                    ApiError::conflict(codes::IDEMPOTENCY_DUPLICATE, "该12345工单已接收")
+                }
+                _ => e.into(),
+            });
+        }
+    }
     if let Some(first) = &repeat_of {
         repo::tickets::bump_repeat_count(&*tx, first.id).await?;
     }
@@ -501,7 +526,8 @@ async fn create(
         fx.patch.dispatch_by = Some(Some(now + Duration::minutes(policy.dispatch_minutes)));
         fx
     };
-    if staff.is_some() {
+    // An order of the 12345 platform was registered by the city's hotline desk: it arrives registered.
+    if staff.is_some() || upstream.is_some() {
         ticket = change::commit_in(state, &*tx, &ticket, Action::Register, actor.clone(), registration(), now).await?;
     } else if i.card_id.is_some() && i.category.auto_dispatch {
         ticket = handling::auto_dispatch(state, &*tx, ticket, registration(), now).await?;
@@ -516,7 +542,9 @@ async fn create(
     };
     // Confirmations to one number are capped per day whoever files: a request typed with a
     // stranger's number is accepted, but cannot turn the county's SMS account against that stranger.
+    // The platform already answered its caller: no second receipt from the county.
     let confirm = match &i.phone {
+        _ if upstream.is_some() => false,
         Some(phone) => staff.is_some() || confirmation_allowed(state, phone, now).await,
         None => false,
     };
@@ -550,4 +578,87 @@ async fn create(
 pub async fn answer_for_key(state: &AppState, key: &str) -> ApiResult<Option<IntakeAnswer>> {
     let Some(stored) = repo::idempotency::get(&state.db.conn, "intake", key).await? else { return Ok(None) };
     Ok(serde_json::from_str(&stored.response).ok())
+}
+
+/// Who files the orders of the city 12345 platform, as the ledger names it.
+pub const UPSTREAM_ACTOR: &str = "市12345平台";
+
+/// What became of one order of the 12345 platform.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UpstreamFiled {
+    Created {
+        ticket_no: String,
+    },
+    /// Filed before (by an earlier pull, or a concurrent one that committed first).
+    Duplicate,
+}
+
+/// Files an order of the city 12345 platform as a registered hotline ticket, once: the place from
+/// its region code (an unknown one, or none, files it at the county), the category if the county
+/// knows it (else `upstream.default_category`), the requester's number if it reads as one. No
+/// confirmation SMS: the platform has answered its caller. Refused (422) only when there is nothing
+/// to file (no description) or no category to file it under.
+pub async fn file_upstream(state: &AppState, order: &crate::upstream::Order) -> ApiResult<UpstreamFiled> {
+    let db = &state.db.conn;
+    if repo::upstream::by_upstream_id(db, &order.id).await?.is_some() {
+        return Ok(UpstreamFiled::Duplicate);
+    }
+    let cfg = &state.settings.upstream;
+    let mut region = None;
+    for code in [order.region_code.as_deref(), Some(cfg.county_code.as_str())].into_iter().flatten() {
+        if region.is_none() && !code.trim().is_empty() {
+            region = repo::upstream::region_by_code(db, code.trim()).await?;
+        }
+    }
+    let region = match region {
+        Some(r) => r,
+        None => {
+            tracing::warn!(upstream_id = %order.id, region_code = ?order.region_code, "12345 order of an unknown region: filed at the county");
+            repo::upstream::top_region(db).await?.ok_or_else(|| ApiError::internal(anyhow::anyhow!("no top region")))?
+        }
+    };
+    let mut category = None;
+    for code in [order.category.as_deref(), Some(cfg.default_category.as_str())].into_iter().flatten() {
+        if category.is_none() && !code.trim().is_empty() {
+            category = repo::catalog::category(db, code.trim()).await?.filter(|c| c.active);
+        }
+    }
+    let category = category.ok_or_else(|| {
+        ApiError::unprocessable(codes::UNKNOWN_CATEGORY, "category", "诉求分类不存在，且未配置默认分类")
+    })?;
+    let description: String =
+        super::clean_text(&order.description, "description")?.chars().take(DESCRIPTION_MAX).collect();
+    if crate::domain::text::visible_len(&description) == 0 {
+        return Err(ApiError::validation("description", "12345工单没有诉求内容"));
+    }
+    let short = |v: &Option<String>, max: usize| {
+        v.as_deref()
+            .and_then(|s| super::clean_text(s, "").ok())
+            .filter(|s| crate::domain::text::visible_len(s) > 0)
+            .map(|s| s.chars().take(max).collect::<String>())
+    };
+    let intake = Intake {
+        kind: category.default_kind.as_deref().and_then(Kind::parse).unwrap_or(Kind::Help),
+        region,
+        card_id: None,
+        channel: Channel::Hotline,
+        category,
+        priority: if order.urgent { Priority::Urgent } else { Priority::Normal },
+        description,
+        phone: order.phone.as_deref().and_then(Phone::parse),
+        name: short(&order.name, NAME_MAX),
+        address: short(&order.address, ADDRESS_MAX),
+        location: None,
+        upload_ids: vec![],
+        // The county's clocks (registration, dispatch) start when the order reaches the county; the
+        // call's time at the city is kept in the ledger (`upstream_received_at`).
+        received_at: None,
+        openid: None,
+        linked: vec![],
+    };
+    match create(state, intake, None, None, Some(order)).await {
+        Ok((_, answer)) => Ok(UpstreamFiled::Created { ticket_no: answer.ticket_no }),
+        Err(e) if is_duplicate_key(&e) => Ok(UpstreamFiled::Duplicate),
+        Err(e) => Err(e),
+    }
 }

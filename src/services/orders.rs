@@ -86,7 +86,30 @@ pub async fn assignment_deadlines<C: ConnectionTrait>(
 ) -> ApiResult<AssignmentDeadlines> {
     let policy = repo::catalog::policy_for(db, &t.category_code, t.priority).await?;
     let cal = calendar(db).await?;
-    Ok(Clock { calendar: &cal, tz: state.tz() }.assignment(&policy, now))
+    let dl = Clock { calendar: &cal, tz: state.tz() }.assignment(&policy, now);
+    // An order of the city 12345 platform is due when the platform says: the unit's deadlines end
+    // there at the latest (kept in order: respond ≤ progress ≤ resolve).
+    if t.channel == crate::domain::values::Channel::Hotline
+        && let Some(due) = repo::upstream::order_of_ticket(db, t.id).await?.and_then(|o| o.deadline)
+    {
+        return Ok(capped(dl, due));
+    }
+    Ok(dl)
+}
+
+/// Deadlines that end by `due` at the latest; a reminder never falls after its deadline.
+pub fn capped(dl: AssignmentDeadlines, due: DateTime<Utc>) -> AssignmentDeadlines {
+    let resolve_by = dl.resolve_by.min(due);
+    let progress_by = dl.progress_by.min(resolve_by);
+    let respond_by = dl.respond_by.min(progress_by);
+    AssignmentDeadlines {
+        respond_by,
+        progress_by,
+        resolve_by,
+        respond_remind_at: dl.respond_remind_at.min(respond_by),
+        progress_remind_at: dl.progress_remind_at.min(progress_by),
+        resolve_remind_at: dl.resolve_remind_at.min(resolve_by),
+    }
 }
 
 fn choice(u: &crate::repo::regions::Unit) -> UnitChoice {
@@ -126,4 +149,28 @@ pub async fn suggested_unit<C: ConnectionTrait>(db: &C, t: &Ticket) -> ApiResult
         .map(|r| Place { level: r.level, lead: leads.iter().find(|(id, _)| *id == r.id).map(|(_, u)| u) })
         .collect();
     Ok(suggest(level, &places, named.as_ref()).cloned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_upstream_deadline_caps_every_step_in_order() {
+        let t0 = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        let h = |n: i64| t0 + Duration::hours(n);
+        let dl = AssignmentDeadlines {
+            respond_by: h(2),
+            progress_by: h(24),
+            resolve_by: h(72),
+            respond_remind_at: h(1),
+            progress_remind_at: h(20),
+            resolve_remind_at: h(60),
+        };
+        let c = capped(dl, h(10));
+        assert_eq!((c.respond_by, c.progress_by, c.resolve_by), (h(2), h(10), h(10)));
+        assert_eq!((c.respond_remind_at, c.progress_remind_at, c.resolve_remind_at), (h(1), h(10), h(10)));
+        // A later deadline changes nothing.
+        assert_eq!(capped(dl, h(100)), dl);
+    }
 }

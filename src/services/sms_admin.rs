@@ -37,9 +37,9 @@ fn manage(user: &StaffUser) -> ApiResult<()> {
 }
 
 fn message_json(m: &OutboxMessage) -> Value {
-    if m.channel == OutboxChannel::Email {
-        // To a leader's office address, not a villager's phone: shown whole. The list shows the
-        // text's first line (the report's title); `message` shows all of it.
+    if m.channel != OutboxChannel::Sms {
+        // To a leader's office address or the 12345 platform (its order id), not a villager's
+        // phone: shown whole. The list shows the text's first line (the report's title); `message` shows all of it.
         let title = m.body.lines().next().unwrap_or("").to_string();
         return json!({"id": m.id, "kind": m.kind, "channel": m.channel, "phone": m.recipient, "email": m.recipient,
                "body": title, "segments": null, "status": m.status, "attempts": m.attempts, "urgent": m.urgent,
@@ -126,7 +126,7 @@ pub async fn message(state: &AppState, user: &StaffUser, id: i64) -> ApiResult<V
         .collect();
     let mut v = message_json(&m);
     v["attempt_log"] = attempts.into();
-    if m.channel == OutboxChannel::Email {
+    if m.channel != OutboxChannel::Sms {
         v["body"] = m.body.clone().into();
     }
     Ok(v)

@@ -18,7 +18,9 @@ pub fn audience(kind: OutboxKind) -> Audience {
         | OutboxKind::Escalation
         | OutboxKind::Reminder
         | OutboxKind::WeeklyReport
-        | OutboxKind::Recall => Audience::Staff,
+        | OutboxKind::Recall
+        // Not a person at all: the city platform (channel `upstream`), never an SMS.
+        | OutboxKind::UpstreamStatus => Audience::Staff,
         OutboxKind::Confirmation | OutboxKind::Otp | OutboxKind::RatingRequest | OutboxKind::ProactiveDone => {
             Audience::Villager
         }
@@ -52,7 +54,7 @@ pub fn param_names(template: &str, params: &Value) -> Vec<String> {
         Some(OutboxKind::ProactiveDone) => &["no", "category", "unit"],
 
         Some(OutboxKind::Otp) => &["code"],
-        None => &[],
+        Some(OutboxKind::UpstreamStatus) | None => &[],
     };
     if !fixed.is_empty() {
         return fixed.iter().map(|s| s.to_string()).collect();

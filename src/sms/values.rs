@@ -16,6 +16,7 @@ str_enum!(
         WeeklyReport => "weekly_report", "周报";
         Recall => "recall", "改派撤回通知";
         ProactiveDone => "proactive_done", "未诉先办办结告知";
+        UpstreamStatus => "upstream_status", "12345平台状态回传";
     }
 );
 
@@ -33,10 +34,12 @@ str_enum!(
 
 str_enum!(
     /// How an outbox message goes out: SMS through the gateway's providers, e-mail through SMTP
-    /// (`workers::email`). Each channel has its own sender, which claims only its own rows.
+    /// (`workers::email`), status changes of a 12345 order to the city platform (`workers::upstream`).
+    /// Each channel has its own sender, which claims only its own rows.
     OutboxChannel {
         Sms => "sms", "短信";
         Email => "email", "邮件";
+        Upstream => "upstream", "12345平台";
     }
 );
 

@@ -8,6 +8,7 @@ pub mod email;
 pub mod outbox;
 pub mod redblack;
 pub mod sla_sweeper;
+pub mod upstream;
 
 use crate::state::AppState;
 use std::time::Duration;
@@ -22,6 +23,11 @@ pub fn spawn_all(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
         handles.push(tokio::spawn(sla_sweeper::run_loop(state.clone(), Duration::from_secs(30))));
         handles.push(tokio::spawn(redblack::run_loop(state.clone(), Duration::from_secs(60))));
         handles.push(tokio::spawn(email::run_loop(state.clone(), Duration::from_secs(5))));
+        // The city 12345 platform, when configured.
+        if state.settings.upstream.enabled() {
+            handles.push(tokio::spawn(upstream::pull_loop(state.clone())));
+            handles.push(tokio::spawn(upstream::push_loop(state.clone(), Duration::from_secs(5))));
+        }
         handles.push(tokio::spawn(outbox::run_loop(state, sms_idle)));
     }
     handles

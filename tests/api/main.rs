@@ -55,6 +55,7 @@ mod stats;
 mod sweeper;
 mod transitions;
 mod uploads;
+mod upstream; // the city 12345 platform (issue 19 point 4)
 mod villagers;
 mod visits;
 mod weekly_email;
