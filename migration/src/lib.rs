@@ -19,6 +19,7 @@ pub use m20261213_000017_rollups::COUNTS as ROLLUP_COUNTS;
 mod m20261214_000018_email;
 mod m20261215_000019_ticket_links;
 mod m20261216_000020_screens;
+mod m20261218_000022_wechat_subscribe;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000018_email::Migration),
             Box::new(m20261215_000019_ticket_links::Migration),
             Box::new(m20261216_000020_screens::Migration),
+            Box::new(m20261218_000022_wechat_subscribe::Migration),
         ]
     }
 }

@@ -28,6 +28,7 @@ pub mod ticket_links;
 pub mod tickets;
 pub mod uploads;
 pub mod visits;
+pub mod wechat_subscriptions;
 pub mod weekly_report;
 
 use sea_orm::DbErr;

@@ -19,7 +19,11 @@ pub fn audience(kind: OutboxKind) -> Audience {
         | OutboxKind::Reminder
         | OutboxKind::WeeklyReport
         | OutboxKind::Recall => Audience::Staff,
-        OutboxKind::Confirmation | OutboxKind::Otp | OutboxKind::RatingRequest | OutboxKind::ProactiveDone => {
+        OutboxKind::Confirmation
+        | OutboxKind::Otp
+        | OutboxKind::RatingRequest
+        | OutboxKind::ProactiveDone
+        | OutboxKind::Accepted => {
             Audience::Villager
         }
     }
@@ -44,7 +48,7 @@ pub fn param_names(template: &str, params: &Value) -> Vec<String> {
         Some(OutboxKind::Assignment) => &["no", "category", "village", "deadline", "token"],
         Some(OutboxKind::Escalation) => &["no", "category", "deadline", "token"],
 
-        Some(OutboxKind::Confirmation | OutboxKind::Urge) => &["no"],
+        Some(OutboxKind::Confirmation | OutboxKind::Urge | OutboxKind::Accepted) => &["no"],
         Some(OutboxKind::RatingRequest) => &["no", "token"],
         Some(OutboxKind::Reminder) => &["no", "step", "deadline", "token"],
         Some(OutboxKind::WeeklyReport) => &["week", "unit", "score", "rank", "units"],

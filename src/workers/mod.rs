@@ -8,6 +8,7 @@ pub mod email;
 pub mod outbox;
 pub mod redblack;
 pub mod sla_sweeper;
+pub mod wechat;
 
 use crate::state::AppState;
 use std::time::Duration;
@@ -22,6 +23,8 @@ pub fn spawn_all(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
         handles.push(tokio::spawn(sla_sweeper::run_loop(state.clone(), Duration::from_secs(30))));
         handles.push(tokio::spawn(redblack::run_loop(state.clone(), Duration::from_secs(60))));
         handles.push(tokio::spawn(email::run_loop(state.clone(), Duration::from_secs(5))));
+        let wechat_idle = Duration::from_millis(state.settings.wechat.subscribe.poll_ms.max(100));
+        handles.push(tokio::spawn(wechat::run_loop(state.clone(), wechat_idle)));
         handles.push(tokio::spawn(outbox::run_loop(state, sms_idle)));
     }
     handles
