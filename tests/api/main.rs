@@ -57,6 +57,7 @@ mod transitions;
 mod uploads;
 mod villagers;
 mod visits;
+mod wechat_subscribe; // WeChat subscribe messages (issue 19 point 5)
 mod weekly_email;
 mod worklink;
 mod xss;
