@@ -166,7 +166,11 @@ pub async fn access_token(
     }
     let resp = http
         .get(format!("{}/cgi-bin/token", base(s)))
-        .query(&[("grant_type", "client_credential"), ("appid", s.appid.as_str()), ("secret", s.secret.expose_secret())])
+        .query(&[
+            ("grant_type", "client_credential"),
+            ("appid", s.appid.as_str()),
+            ("secret", s.secret.expose_secret()),
+        ])
         .timeout(Duration::from_millis(s.timeout_ms))
         .send()
         .await

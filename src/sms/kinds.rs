@@ -23,9 +23,7 @@ pub fn audience(kind: OutboxKind) -> Audience {
         | OutboxKind::Otp
         | OutboxKind::RatingRequest
         | OutboxKind::ProactiveDone
-        | OutboxKind::Accepted => {
-            Audience::Villager
-        }
+        | OutboxKind::Accepted => Audience::Villager,
     }
 }
 

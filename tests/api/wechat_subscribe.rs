@@ -191,7 +191,11 @@ async fn a_subscribed_villager_hears_of_acceptance_and_resolution_by_wechat_with
     assert_eq!(r.status(), StatusCode::CREATED);
 
     // Each allowance was used once, by its message; the access token was fetched once for both.
-    assert_eq!(app.count("SELECT COUNT(*) FROM wechat_subscriptions WHERE used_at IS NOT NULL AND outbox_id IS NOT NULL").await, 2);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM wechat_subscriptions WHERE used_at IS NOT NULL AND outbox_id IS NOT NULL")
+            .await,
+        2
+    );
     assert_eq!(token_calls(&fake).await, 1);
     // Nothing left to send, nothing sent twice.
     assert_eq!(run_pass(&app.state, app.state.now()).await.unwrap(), Pass::default());
@@ -239,7 +243,8 @@ async fn a_refusal_43101_writes_the_sms_fallback_once() {
     let fake = MockServer::start().await;
     mount_login(&fake).await;
     token_mock("TOKEN-1").mount(&fake).await;
-    let refused = ResponseTemplate::new(200).set_body_json(json!({"errcode": 43101, "errmsg": "user refuse to accept the msg"}));
+    let refused =
+        ResponseTemplate::new(200).set_body_json(json!({"errcode": 43101, "errmsg": "user refuse to accept the msg"}));
     send_mock("TOKEN-1", refused).expect(2).mount(&fake).await;
     let app = app_with(&fake, |_| {}).await;
     let vt = villager_token(&app, "o-villager-a").await;
@@ -252,7 +257,8 @@ async fn a_refusal_43101_writes_the_sms_fallback_once() {
     let pass = run_pass(&app.state, app.state.now()).await.unwrap();
     assert_eq!(pass, Pass { claimed: 2, dead: 2, fallbacks: 2, ..Pass::default() });
     assert_eq!(outbox_rows(&app, &no, "wechat", "rating_request", "dead").await, 1);
-    let error = one_text(&app, "SELECT last_error FROM outbox WHERE channel = 'wechat' AND kind = 'rating_request'").await;
+    let error =
+        one_text(&app, "SELECT last_error FROM outbox WHERE channel = 'wechat' AND kind = 'rating_request'").await;
     assert!(error.contains("43101"), "{error}");
     // The villager still hears: the same SMS as without WeChat, to the phone given when filing.
     assert_eq!(outbox_rows(&app, &no, "sms", "rating_request", "pending").await, 1);
@@ -272,7 +278,10 @@ async fn a_refusal_43101_writes_the_sms_fallback_once() {
     assert_eq!(app.count(sql).await, 2);
     // Nothing is sent twice, and no second fallback.
     assert_eq!(run_pass(&app.state, app.state.now()).await.unwrap(), Pass::default());
-    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE channel = 'sms' AND dedup_key LIKE 'wechat:fallback:%'").await, 2);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE channel = 'sms' AND dedup_key LIKE 'wechat:fallback:%'").await,
+        2
+    );
 }
 
 #[tokio::test]
@@ -281,8 +290,9 @@ async fn an_invalid_token_40001_is_refreshed_once_and_the_message_resent() {
     mount_login(&fake).await;
     token_mock("TOKEN-OLD").up_to_n_times(1).expect(1).mount(&fake).await;
     token_mock("TOKEN-NEW").expect(1).mount(&fake).await;
-    let invalid = ResponseTemplate::new(200)
-        .set_body_json(json!({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}));
+    let invalid = ResponseTemplate::new(200).set_body_json(
+        json!({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}),
+    );
     send_mock("TOKEN-OLD", invalid).expect(1).mount(&fake).await;
     send_mock("TOKEN-NEW", ok()).expect(2).mount(&fake).await;
     let app = app_with(&fake, |_| {}).await;
@@ -300,7 +310,10 @@ async fn an_invalid_token_40001_is_refreshed_once_and_the_message_resent() {
     app.act_ok(&ca, &no, "resolve", json!({"result": "已处理完毕"})).await;
     assert_eq!(run_pass(&app.state, app.state.now()).await.unwrap().sent, 1);
     assert_eq!(token_calls(&fake).await, 2);
-    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE channel = 'sms' AND kind IN ('accepted', 'rating_request')").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE channel = 'sms' AND kind IN ('accepted', 'rating_request')").await,
+        0
+    );
 }
 
 #[tokio::test]
@@ -341,8 +354,14 @@ async fn a_server_error_is_retried_later_and_the_last_failure_falls_back_to_sms(
     app.act_ok(&ca, &no, "accept", json!({})).await;
 
     // 502: pending again, one attempt counted, not due before its backoff.
-    assert_eq!(run_pass(&app.state, app.state.now()).await.unwrap(), Pass { claimed: 1, retried: 1, ..Pass::default() });
-    assert_eq!(app.count("SELECT attempts FROM outbox WHERE channel = 'wechat' AND status = 'pending'").await, 1);
+    assert_eq!(
+        run_pass(&app.state, app.state.now()).await.unwrap(),
+        Pass { claimed: 1, retried: 1, ..Pass::default() }
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE channel = 'wechat' AND status = 'pending' AND attempts = 1").await,
+        1
+    );
     assert_eq!(run_pass(&app.state, app.state.now()).await.unwrap(), Pass::default());
     app.state.time.advance(chrono::Duration::minutes(2));
     assert_eq!(run_pass(&app.state, app.state.now()).await.unwrap().sent, 1);
@@ -399,4 +418,29 @@ async fn subscriptions_are_the_requesters_own_and_name_this_countys_templates() 
     let no = file_and_dispatch(&bare, &vt).await;
     let e = error_of(subscribe(&bare, &vt, &no, &[ACCEPTED_TPL]).await, StatusCode::FORBIDDEN).await;
     assert_eq!(e["code"], "wechat_disabled");
+}
+
+#[tokio::test]
+async fn concurrent_senders_share_one_token_refresh() {
+    let fake = MockServer::start().await;
+    mount_login(&fake).await;
+    let slow = ResponseTemplate::new(200)
+        .set_body_json(json!({"access_token": "TOKEN-1", "expires_in": 7200}))
+        .set_delay(std::time::Duration::from_millis(200));
+    Mock::given(method("GET")).and(path("/cgi-bin/token")).respond_with(slow).expect(1).mount(&fake).await;
+    let app = app_with(&fake, |_| {}).await;
+    let s = &app.state;
+    let fetch = || {
+        minsheng::wechat::access_token(
+            &s.http,
+            s.kv().as_ref(),
+            &s.wechat_token_refresh,
+            &s.settings.wechat,
+            s.now(),
+            None,
+        )
+    };
+    let tokens = futures_util::future::join_all((0..6).map(|_| fetch())).await;
+    assert!(tokens.iter().all(|t| t.as_deref() == Ok("TOKEN-1")), "{tokens:?}");
+    assert_eq!(token_calls(&fake).await, 1);
 }
