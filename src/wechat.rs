@@ -98,7 +98,7 @@ pub async fn code2session(http: &reqwest::Client, s: &WechatSettings, code: &str
 // Subscribe messages: the access token (`cgi-bin/token`) and `message/subscribe/send`.
 
 /// The access token lives in the key-value store (Redis when configured, shared by the instances)
-/// as `"<expires unix seconds>|<token>"`; its expiry is decided from `now`, not from a TTL.
+/// as its expiry (unix seconds), a `|` and the token; the expiry is decided from `now`, not a TTL.
 const TOKEN_KEY: &str = "wechat:access_token";
 
 /// What one `subscribe/send` came to.

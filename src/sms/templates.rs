@@ -220,6 +220,7 @@ mod tests {
             weekly_report("民声直达", "第48周", "李家庄村村民委员会", 3, 15, "92.5"),
             recall("民声直达", "20261122-000001", "改派"),
             proactive_done("民声直达", "20261122-000001", "饮水", "李家庄村村民委员会"),
+            accepted("民声直达", "20261122-000001", "http://x/t/20261122-000001"),
         ];
         let mut kinds: Vec<&str> = all.iter().map(|m| m.kind.as_str()).collect();
         kinds.sort();
