@@ -4,10 +4,11 @@
 //! or no longer subscribes, a bad template, data or page): dead at once. Transport, 5xx, busy:
 //! pending again after backoff, dead after `wechat.subscribe.max_attempts`. A dead WeChat message
 //! writes its SMS fallback in the same transaction (once: `dedup_key`), so the villager still hears.
+//! Like villager SMS, the messages wait out the quiet hours (`sms.quiet_hours`).
 use crate::repo;
 use crate::repo::outbox::{NewMessage, OutboxMessage};
-use crate::sms::retry;
 use crate::sms::values::OutboxChannel;
+use crate::sms::{quiet, retry};
 use crate::state::AppState;
 use crate::wechat::{self, SendOutcome};
 use chrono::{DateTime, Duration, Utc};
@@ -24,6 +25,8 @@ pub struct Pass {
     pub dead: usize,
     /// SMS fallbacks written for the dead ones.
     pub fallbacks: usize,
+    /// Held until the SMS quiet hours end (villager progress is not urgent; not an attempt).
+    pub deferred: usize,
     pub unreadable: usize,
 }
 
@@ -49,7 +52,15 @@ pub async fn run_pass(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Pa
         tracing::error!(error = %e, "outbox wechat message unreadable: not sent");
     }
     let mut pass = Pass { claimed: claimed.messages.len(), unreadable: claimed.unreadable.len(), ..Pass::default() };
+    let quiet_end = quiet_end(state, now);
     for m in claimed.messages {
+        if let Some(until) = quiet_end {
+            let tx = state.db.begin().await?;
+            repo::outbox::defer(&*tx, m.id, until, "deferred: quiet hours").await?;
+            tx.commit().await?;
+            pass.deferred += 1;
+            continue;
+        }
         let outcome = match stored_body(&m) {
             Some(body) => {
                 wechat::send_subscribe(&state.http, state.kv().as_ref(), &state.wechat_token_refresh, s, now, &body)
@@ -88,6 +99,16 @@ pub async fn run_pass(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Pa
         tx.commit().await?;
     }
     Ok(pass)
+}
+
+/// The end of the SMS quiet hours (`sms.quiet_hours`) when `now` is inside them: progress messages
+/// to villagers wait for the morning, by WeChat as by SMS.
+fn quiet_end(state: &AppState, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let q = &state.sms.settings().quiet_hours;
+    if !q.enabled {
+        return None;
+    }
+    quiet::quiet_until(now, state.tz(), quiet::parse_hm(&q.start)?, quiet::parse_hm(&q.end)?)
 }
 
 fn stored_body(m: &OutboxMessage) -> Option<Value> {

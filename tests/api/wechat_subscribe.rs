@@ -444,3 +444,29 @@ async fn concurrent_senders_share_one_token_refresh() {
     assert!(tokens.iter().all(|t| t.as_deref() == Ok("TOKEN-1")), "{tokens:?}");
     assert_eq!(token_calls(&fake).await, 1);
 }
+
+#[tokio::test]
+async fn progress_waits_out_the_quiet_hours() {
+    let fake = MockServer::start().await;
+    mount_login(&fake).await;
+    token_mock("TOKEN-1").mount(&fake).await;
+    send_mock("TOKEN-1", ok()).expect(1).mount(&fake).await;
+    let app = app_with(&fake, |s| s.sms.quiet_hours.enabled = true).await;
+    let vt = villager_token(&app, "o-villager-a").await;
+    // 23:00 in the county (UTC+8).
+    let night = chrono::NaiveDate::from_ymd_opt(2026, 12, 20).unwrap().and_hms_opt(15, 0, 0).unwrap().and_utc();
+    app.set_time(night);
+    let no = file_and_dispatch(&app, &vt).await;
+    subscribe(&app, &vt, &no, &[ACCEPTED_TPL]).await;
+    let ca = app.token("xinghua").await;
+    app.act_ok(&ca, &no, "accept", json!({})).await;
+    assert_eq!(
+        run_pass(&app.state, app.state.now()).await.unwrap(),
+        Pass { claimed: 1, deferred: 1, ..Pass::default() }
+    );
+    assert_eq!(sends(&fake).await.len(), 0);
+    // Just after 08:00 the next morning it goes.
+    app.set_time(night + chrono::Duration::hours(9) + chrono::Duration::minutes(1));
+    assert_eq!(run_pass(&app.state, app.state.now()).await.unwrap().sent, 1);
+    assert_eq!(outbox_rows(&app, &no, "wechat", "accepted", "sent").await, 1);
+}
