@@ -190,6 +190,84 @@ pub struct WechatSettings {
     pub appid: String,
     pub secret: SecretString,
     pub timeout_ms: u64,
+    /// Progress messages to villagers who filed through the mini-program (`workers::wechat`).
+    #[serde(default)]
+    pub subscribe: SubscribeSettings,
+}
+
+/// WeChat subscribe messages (订阅消息): one template per event. An event whose `template_id` is
+/// empty is off (the villager gets the SMS, as without WeChat).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct SubscribeSettings {
+    /// `formal`, `trial` or `developer`: which version of the mini-program a tap opens.
+    pub miniprogram_state: String,
+    pub lang: String,
+    /// The responsible unit signed for the order (签收).
+    pub accepted: SubscribeTemplate,
+    /// The order is resolved: the page is the rating page.
+    pub resolved: SubscribeTemplate,
+    /// Attempts before a message is given up and its SMS fallback written.
+    pub max_attempts: i32,
+    pub backoff_base_seconds: i64,
+    pub backoff_max_seconds: i64,
+    pub lease_seconds: i64,
+    pub batch_size: u64,
+    pub poll_ms: u64,
+    /// The cached access token is refreshed this long before WeChat's `expires_in` runs out.
+    pub token_margin_seconds: i64,
+    /// Unused allowances one ticket may hold per template (each tap in the mini-program adds one).
+    pub max_unused_per_template: u64,
+}
+
+impl Default for SubscribeSettings {
+    fn default() -> Self {
+        let data = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        SubscribeSettings {
+            miniprogram_state: "formal".into(),
+            lang: "zh_CN".into(),
+            accepted: SubscribeTemplate {
+                template_id: String::new(),
+                page: "pages/ticket/index?no={no}".into(),
+                data: data(&[
+                    ("character_string1", "{no}"),
+                    ("thing2", "{summary}"),
+                    ("phrase3", "已签收"),
+                    ("time4", "{time}"),
+                ]),
+            },
+            resolved: SubscribeTemplate {
+                template_id: String::new(),
+                page: "pages/rating/index?no={no}&token={token}".into(),
+                data: data(&[
+                    ("character_string1", "{no}"),
+                    ("thing2", "{summary}"),
+                    ("phrase3", "已办结"),
+                    ("time4", "{time}"),
+                    ("thing5", "请点击评价办理结果"),
+                ]),
+            },
+            max_attempts: 5,
+            backoff_base_seconds: 30,
+            backoff_max_seconds: 3600,
+            lease_seconds: 60,
+            batch_size: 50,
+            poll_ms: 2000,
+            token_margin_seconds: 300,
+            max_unused_per_template: 5,
+        }
+    }
+}
+
+/// One subscribe-message template: its id in the mini-program's console, the page a tap opens and
+/// the value of each template key. `{no}` (ticket number), `{summary}` (the request, shortened),
+/// `{time}` (local time of the event) and, for `resolved`, `{token}` (the rating link's token) are
+/// filled in; values are cut to WeChat's limits by the key's type (`thing` 20 characters, …).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct SubscribeTemplate {
+    pub template_id: String,
+    pub page: String,
+    pub data: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -116,6 +116,7 @@ pub async fn build_state(settings: Settings, db: Db) -> anyhow::Result<AppState>
         photo_decodes: Arc::new(tokio::sync::Semaphore::new(settings.uploads.decode_slots())),
         live,
         screen_cache: Default::default(),
+        wechat_token_refresh: Default::default(),
         settings: Arc::new(settings),
     })
 }

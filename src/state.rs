@@ -31,6 +31,8 @@ pub struct AppState {
     pub live: Arc<crate::live::Hub>,
     /// The big screens' last answers per region (see `services::screen`).
     pub screen_cache: Arc<crate::services::screen::Cache>,
+    /// One WeChat access-token refresh at a time in this process (see `wechat::access_token`).
+    pub wechat_token_refresh: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Wall-clock time with an offset that tests may move forward (time is an input, tests never sleep).

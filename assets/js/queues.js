@@ -12,7 +12,8 @@
   const CARD = { active: '使用中', rotated: '已更换', revoked: '已停用' };
   const OUTBOX = { pending: '待发送', sent: '已发送', delivered: '已送达', failed: '发送失败', dead: '已放弃', suppressed: '已退订未发' };
   const KIND = { assignment: '派单通知', confirmation: '受理回执', otp: '验证码', reminder: '时限提醒', urge: '催办督办', escalation: '提级通知',
-    rating_request: '评价邀请', weekly_report: '周报', recall: '改派撤回通知', proactive_done: '未诉先办办结告知' };
+    rating_request: '评价邀请', weekly_report: '周报', recall: '改派撤回通知', proactive_done: '未诉先办办结告知',
+    accepted: '签收告知' };
   const PROVIDER = { aliyun: '阿里云', tencent: '腾讯云', http: '通用网关', console: '控制台' };
   const RESENDABLE = ['dead', 'failed', 'suppressed'];
   const FROM_REPLY = 'minsheng.fromReply';
@@ -527,7 +528,7 @@
             '<td data-label="收件人" class="phone">' + esc(m.phone) + '</td>' +
             '<td data-label="状态" class="state">' + esc(OUTBOX[m.status] || m.status) + (m.next_attempt_at && m.status === 'pending' ? '<span class="summary">下次 ' + esc(time(m.next_attempt_at)) + '</span>' : '') + '</td>' +
             '<td data-label="尝试次数">' + m.attempts + '</td>' +
-            '<td data-label="通道">' + esc(m.channel === 'email' ? '邮件' : (PROVIDER[m.provider] || m.provider || '—')) + '</td>' +
+            '<td data-label="通道">' + esc(m.channel === 'email' ? '邮件' : m.channel === 'wechat' ? '微信订阅消息' : (PROVIDER[m.provider] || m.provider || '—')) + '</td>' +
             '<td data-label="最后错误" class="last-error">' + esc(m.last_error || '—') + '</td>' +
             '<td class="row-actions">' + (RESENDABLE.includes(m.status) ? '<button type="button" class="secondary" data-do="resend">重发</button>' : '') + '</td></tr>';
         }).join('') || '<tr><td colspan="8" class="meta">没有符合条件的消息。</td></tr>';

@@ -30,3 +30,4 @@ pub mod tickets;
 pub mod units;
 pub mod uploads;
 pub mod visit_tasks;
+pub mod wechat_subscriptions;

@@ -20,6 +20,7 @@ mod m20261214_000018_email;
 mod m20261215_000019_ticket_links;
 mod m20261216_000020_screens;
 mod m20261217_000021_upstream;
+mod m20261218_000022_wechat_subscribe;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261215_000019_ticket_links::Migration),
             Box::new(m20261216_000020_screens::Migration),
             Box::new(m20261217_000021_upstream::Migration),
+            Box::new(m20261218_000022_wechat_subscribe::Migration),
         ]
     }
 }

@@ -29,6 +29,7 @@ pub mod tickets;
 pub mod uploads;
 pub mod upstream;
 pub mod visits;
+pub mod wechat_subscriptions;
 pub mod weekly_report;
 
 use sea_orm::DbErr;

@@ -232,6 +232,68 @@ pub async fn enqueue_once<C: ConnectionTrait>(db: &C, m: NewKeyed<'_>, now: Date
     Ok(matches!(written, sea_orm::TryInsertResult::Inserted(1)))
 }
 
+/// A message on any channel with everything set by the caller: the WeChat subscribe messages and
+/// their SMS fallbacks (written once under `dedup_key`).
+pub struct NewMessage<'a> {
+    pub kind: OutboxKind,
+    pub channel: OutboxChannel,
+    pub recipient: &'a str,
+    pub body: &'a str,
+    pub params: &'a str,
+    pub ticket_id: Option<i64>,
+    pub dedup_key: &'a str,
+}
+
+/// Writes a message unless one with the same `dedup_key` exists: its id when this call wrote it.
+pub async fn enqueue_message<C: ConnectionTrait>(
+    db: &C,
+    m: NewMessage<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, DbErr> {
+    let row = outbox::ActiveModel {
+        kind: Set(m.kind.as_str().into()),
+        channel: Set(m.channel.as_str().into()),
+        recipient: Set(m.recipient.into()),
+        body: Set(m.body.into()),
+        template: Set(m.kind.as_str().into()),
+        params: Set(m.params.into()),
+        ticket_id: Set(m.ticket_id),
+        urgent: Set(false),
+        status: Set(OutboxStatus::Pending.as_str().into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        dedup_key: Set(Some(m.dedup_key.into())),
+        ..Default::default()
+    };
+    let written = outbox::Entity::insert(row).on_conflict_do_nothing_on([outbox::Column::DedupKey]).exec(db).await?;
+    Ok(match written {
+        sea_orm::TryInsertResult::Inserted(r) => Some(r.last_insert_id),
+        _ => None,
+    })
+}
+
+/// Records that a channel without delivery receipts (WeChat) accepted a message.
+pub async fn mark_accepted<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    provider_message_id: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, status(OutboxStatus::Sent))
+        .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
+        .col_expr(outbox::Column::ProviderMessageId, Expr::value(provider_message_id))
+        .col_expr(outbox::Column::SentAt, Expr::value(Some(now)))
+        .col_expr(outbox::Column::LastError, Expr::value(Option::<String>::None))
+        .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Pending.as_str()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// The messages written under any of `keys`.
 pub async fn by_dedup_keys<C: ConnectionTrait>(db: &C, keys: Vec<String>) -> Result<Vec<OutboxMessage>, DbErr> {
     if keys.is_empty() {

@@ -248,6 +248,19 @@ async fn rating(
     Ok(HttpResponse::Created().json(serde_json::json!({"outcome": answer.outcome, "status": answer.ticket.status})))
 }
 
+/// The requester (signed in through the mini-program) records the subscribe-message templates they
+/// accepted for their ticket (`wx.requestSubscribeMessage`): each allows one progress message.
+#[post("/tickets/{no}/wechat-subscriptions")]
+async fn wechat_subscriptions(
+    state: web::Data<AppState>,
+    me: crate::auth::VillagerUser,
+    no: web::Path<String>,
+    body: JsonBody<services::wechat_notices::SubscriptionRequest>,
+) -> ApiResult<HttpResponse> {
+    let no = ticket_no(&no)?;
+    Ok(HttpResponse::Ok().json(services::wechat_notices::subscribe(&state, &me, no.as_str(), &body).await?))
+}
+
 #[post("/tickets/{no}/{action}")]
 async fn act(
     state: web::Data<AppState>,
@@ -312,5 +325,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(verify)
         .service(return_visit)
         .service(rating)
+        .service(wechat_subscriptions)
         .service(act);
 }

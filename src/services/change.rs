@@ -34,6 +34,8 @@ pub struct Effects {
     pub public: bool,
     /// Messages to send: (message, phone).
     pub sms: Vec<(Message, String)>,
+    /// Progress for the requester: by WeChat subscribe message when they subscribed, else SMS.
+    pub villager_notice: Option<super::wechat_notices::VillagerNotice>,
     pub new_assignment: Option<NewAssignment>,
     /// Messages about the new assignment: (phone, staff id the link acts for, notice).
     pub order_sms: Vec<(String, Option<i64>, OrderNotice)>,
@@ -50,6 +52,7 @@ impl Effects {
             data: json!({}),
             public,
             sms: vec![],
+            villager_notice: None,
             new_assignment: None,
             order_sms: vec![],
             assignment_update: None,
@@ -155,6 +158,9 @@ pub async fn commit_in<C: ConnectionTrait>(
     // status change, through the outbox, if and only if the change commits.
     if to != ticket.status && ticket.channel == Channel::Hotline {
         crate::upstream::push::enqueue(db, &fresh, action, to, pushed_note.as_deref(), now).await?;
+    }
+    if let Some(notice) = &fx.villager_notice {
+        super::wechat_notices::notify_in(state, db, &fresh, notice, now).await?;
     }
     // Last: the statistics roll-ups see every write of this change (a visit or an appeal's
     // un-counting is written before the change that records it).

@@ -37,6 +37,7 @@ pub mod uploads;
 pub mod views;
 pub mod villagers;
 pub mod visit_queue;
+pub mod wechat_notices;
 pub mod weekly_report;
 pub mod worklink;
 

@@ -21,9 +21,11 @@ pub fn audience(kind: OutboxKind) -> Audience {
         | OutboxKind::Recall
         // Not a person at all: the city platform (channel `upstream`), never an SMS.
         | OutboxKind::UpstreamStatus => Audience::Staff,
-        OutboxKind::Confirmation | OutboxKind::Otp | OutboxKind::RatingRequest | OutboxKind::ProactiveDone => {
-            Audience::Villager
-        }
+        OutboxKind::Confirmation
+        | OutboxKind::Otp
+        | OutboxKind::RatingRequest
+        | OutboxKind::ProactiveDone
+        | OutboxKind::Accepted => Audience::Villager,
     }
 }
 
@@ -46,7 +48,7 @@ pub fn param_names(template: &str, params: &Value) -> Vec<String> {
         Some(OutboxKind::Assignment) => &["no", "category", "village", "deadline", "token"],
         Some(OutboxKind::Escalation) => &["no", "category", "deadline", "token"],
 
-        Some(OutboxKind::Confirmation | OutboxKind::Urge) => &["no"],
+        Some(OutboxKind::Confirmation | OutboxKind::Urge | OutboxKind::Accepted) => &["no"],
         Some(OutboxKind::RatingRequest) => &["no", "token"],
         Some(OutboxKind::Reminder) => &["no", "step", "deadline", "token"],
         Some(OutboxKind::WeeklyReport) => &["week", "unit", "score", "rank", "units"],

@@ -40,6 +40,17 @@ pub fn confirmation(sign_name: &str, no: &str, link: &str) -> Message {
     }
 }
 
+/// To the villager: the responsible unit signed for the order (sent by SMS only as the fallback of
+/// a WeChat subscribe message that did not go).
+pub fn accepted(sign_name: &str, no: &str, link: &str) -> Message {
+    Message {
+        kind: OutboxKind::Accepted,
+        body: sign(sign_name, format!("您的诉求{no}已由承办单位签收，正在办理。查看进度：{link}")),
+        params: json!({"no": no}),
+        urgent: false,
+    }
+}
+
 /// To the cadre: urged (催办).
 pub fn urge(sign_name: &str, no: &str, note: &str) -> Message {
     let extra = if note.is_empty() { String::new() } else { format!("：{note}") };
@@ -209,6 +220,7 @@ mod tests {
             weekly_report("民声直达", "第48周", "李家庄村村民委员会", 3, 15, "92.5"),
             recall("民声直达", "20261122-000001", "改派"),
             proactive_done("民声直达", "20261122-000001", "饮水", "李家庄村村民委员会"),
+            accepted("民声直达", "20261122-000001", "http://x/t/20261122-000001"),
         ];
         let mut kinds: Vec<&str> = all.iter().map(|m| m.kind.as_str()).collect();
         kinds.sort();

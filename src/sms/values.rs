@@ -17,6 +17,7 @@ str_enum!(
         Recall => "recall", "改派撤回通知";
         ProactiveDone => "proactive_done", "未诉先办办结告知";
         UpstreamStatus => "upstream_status", "12345平台状态回传";
+        Accepted => "accepted", "签收告知";
     }
 );
 
@@ -34,12 +35,14 @@ str_enum!(
 
 str_enum!(
     /// How an outbox message goes out: SMS through the gateway's providers, e-mail through SMTP
-    /// (`workers::email`), status changes of a 12345 order to the city platform (`workers::upstream`).
+    /// (`workers::email`), status changes of a 12345 order to the city platform (`workers::upstream`),
+    /// WeChat subscribe messages to a mini-program user (`workers::wechat`).
     /// Each channel has its own sender, which claims only its own rows.
     OutboxChannel {
         Sms => "sms", "短信";
         Email => "email", "邮件";
         Upstream => "upstream", "12345平台";
+        Wechat => "wechat", "微信订阅消息";
     }
 );
 
@@ -133,10 +136,10 @@ mod tests {
         assert_eq!(
             OutboxKind::names(),
             "assignment, confirmation, otp, reminder, urge, escalation, rating_request, weekly_report, recall, \
-             proactive_done"
+             proactive_done, accepted"
         );
         assert_eq!(OutboxStatus::names(), "pending, sent, delivered, failed, dead, suppressed");
-        assert_eq!(OutboxChannel::names(), "sms, email");
+        assert_eq!(OutboxChannel::names(), "sms, email, wechat");
         assert_eq!(ProviderName::names(), "aliyun, tencent, http, console");
         assert_eq!(AttemptOutcome::names(), "sent, rejected, transient, deferred, provider_fault, unknown");
     }

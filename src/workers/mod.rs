@@ -9,6 +9,7 @@ pub mod outbox;
 pub mod redblack;
 pub mod sla_sweeper;
 pub mod upstream;
+pub mod wechat;
 
 use crate::state::AppState;
 use std::time::Duration;
@@ -28,6 +29,8 @@ pub fn spawn_all(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
             handles.push(tokio::spawn(upstream::pull_loop(state.clone())));
             handles.push(tokio::spawn(upstream::push_loop(state.clone(), Duration::from_secs(5))));
         }
+        let wechat_idle = Duration::from_millis(state.settings.wechat.subscribe.poll_ms.max(100));
+        handles.push(tokio::spawn(wechat::run_loop(state.clone(), wechat_idle)));
         handles.push(tokio::spawn(outbox::run_loop(state, sms_idle)));
     }
     handles

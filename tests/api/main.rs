@@ -58,6 +58,7 @@ mod uploads;
 mod upstream; // the city 12345 platform (issue 19 point 4)
 mod villagers;
 mod visits;
+mod wechat_subscribe; // WeChat subscribe messages (issue 19 point 5)
 mod weekly_email;
 mod worklink;
 mod xss;

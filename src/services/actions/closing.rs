@@ -12,6 +12,7 @@ use crate::services::change;
 use crate::services::change::reopen_patch;
 use crate::services::proactive;
 use crate::services::tickets::Loaded;
+use crate::services::wechat_notices::{Event, VillagerNotice};
 use crate::sms::templates;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
@@ -35,7 +36,8 @@ pub async fn resolution_effects(state: &AppState, t: &Ticket, fx: &mut Effects, 
     // The resolution is the ticket's next ledger event: the rating link names its sequence number.
     let link = crate::services::rating::link(state, t.id, t.event_seq + 1, now);
     let msg = templates::rating_request_with_link(&state.settings.county.sms_sign, &t.no, &link);
-    fx.sms.push((msg, t.requester_phone.clone()));
+    // By WeChat (the rating page of the mini-program) when the requester subscribed, else this SMS.
+    fx.villager_notice = Some(VillagerNotice { event: Event::Resolved, sms: msg, sms_without_wechat: true });
 
     if let Some(obj) = fx.data.as_object_mut() {
         obj.insert("visit_by".into(), json!(visit_by));

@@ -19,6 +19,7 @@ use crate::services::change;
 use crate::services::leaves;
 use crate::services::orders::{assignment_deadlines, fmt_local, suggested_unit};
 use crate::services::tickets::Loaded;
+use crate::services::wechat_notices::{Event, VillagerNotice};
 use crate::sms::templates;
 use crate::sms::values::OutboxKind;
 use crate::state::AppState;
@@ -235,7 +236,13 @@ pub async fn withdraw(state: &AppState, l: &Loaded, body: &ActionBody, now: Date
     Ok(fx)
 }
 
-pub fn accept(user: &StaffUser, l: &Loaded, body: &ActionBody, now: DateTime<Utc>) -> ApiResult<Effects> {
+pub fn accept(
+    state: &AppState,
+    user: &StaffUser,
+    l: &Loaded,
+    body: &ActionBody,
+    now: DateTime<Utc>,
+) -> ApiResult<Effects> {
     let a = active(l)?;
     let mut fx = Effects::new(true);
     fx.note = optional(&body.note, "note")?;
@@ -247,6 +254,14 @@ pub fn accept(user: &StaffUser, l: &Loaded, body: &ActionBody, now: DateTime<Utc
         ..Default::default()
     };
     fx.assignment_update = Some((a.id, patch));
+    // The requester hears of it by WeChat if they subscribed in the mini-program; no SMS otherwise
+    // (they had the receipt when filing), an SMS only if the WeChat message cannot go.
+    if l.ticket.requester_openid.is_some() {
+        let t = &l.ticket;
+        let link = format!("{}/t/{}", state.public_url(), t.no);
+        let sms = templates::accepted(&state.settings.county.sms_sign, &t.no, &link);
+        fx.villager_notice = Some(VillagerNotice { event: Event::Accepted, sms, sms_without_wechat: false });
+    }
     Ok(fx)
 }
 

@@ -105,7 +105,7 @@ async fn effects(
         Action::Dispatch => handling::dispatch(state, user, l, body, now).await?,
         Action::Redirect => handling::redirect(state, user, l, body, now).await?,
         Action::Withdraw => handling::withdraw(state, l, body, now).await?,
-        Action::Accept => handling::accept(user, l, body, now)?,
+        Action::Accept => handling::accept(state, user, l, body, now)?,
         Action::Return => handling::return_(state, l, body, now).await?,
         Action::Progress => handling::progress(l, body, now)?,
         Action::Resolve => handling::resolve(state, l, body, now).await?,
