@@ -136,10 +136,10 @@ mod tests {
         assert_eq!(
             OutboxKind::names(),
             "assignment, confirmation, otp, reminder, urge, escalation, rating_request, weekly_report, recall, \
-             proactive_done, accepted"
+             proactive_done, upstream_status, accepted"
         );
         assert_eq!(OutboxStatus::names(), "pending, sent, delivered, failed, dead, suppressed");
-        assert_eq!(OutboxChannel::names(), "sms, email, wechat");
+        assert_eq!(OutboxChannel::names(), "sms, email, upstream, wechat");
         assert_eq!(ProviderName::names(), "aliyun, tencent, http, console");
         assert_eq!(AttemptOutcome::names(), "sent, rejected, transient, deferred, provider_fault, unknown");
     }
