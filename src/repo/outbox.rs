@@ -273,7 +273,8 @@ pub async fn enqueue_message<C: ConnectionTrait>(
     })
 }
 
-/// Records that a channel without delivery receipts (WeChat) accepted a message.
+/// Records that a channel without delivery receipts (e-mail, WeChat, the city platform) accepted a
+/// message: sent, one more attempt, the receiver's id for it.
 pub async fn mark_accepted<C: ConnectionTrait>(
     db: &C,
     id: i64,
@@ -315,18 +316,7 @@ pub async fn mark_email_sent<C: ConnectionTrait>(
     message_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    outbox::Entity::update_many()
-        .col_expr(outbox::Column::Status, status(OutboxStatus::Sent))
-        .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
-        .col_expr(outbox::Column::ProviderMessageId, Expr::value(Some(message_id.to_string())))
-        .col_expr(outbox::Column::SentAt, Expr::value(Some(now)))
-        .col_expr(outbox::Column::LastError, Expr::value(Option::<String>::None))
-        .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
-        .filter(outbox::Column::Id.eq(id))
-        .filter(outbox::Column::Status.eq(OutboxStatus::Pending.as_str()))
-        .exec(db)
-        .await?;
-    Ok(())
+    mark_accepted(db, id, Some(message_id.to_string()), now).await
 }
 
 /// Records a failed attempt: `dead` after the last allowed one, else pending again at `retry_at`.

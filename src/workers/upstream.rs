@@ -147,7 +147,7 @@ pub async fn push_with(state: &AppState, up: &dyn Upstream, now: DateTime<Utc>) 
         let tx = state.db.begin().await?;
         match result {
             Ok(()) => {
-                repo::outbox::mark_email_sent(&*tx, m.id, &m.recipient, now).await?;
+                repo::outbox::mark_accepted(&*tx, m.id, Some(m.recipient.clone()), now).await?;
                 tracing::info!(outbox_id = m.id, upstream_id = %m.recipient, "12345 status pushed");
                 metrics::counter!("minsheng_upstream_pushed_total").increment(1);
                 pass.sent += 1;
