@@ -81,8 +81,17 @@
       lookups.categories.filter((c) => c.parent_code === p.code).map((c) => opt(c.code, c.name, c.code === selected ? ' selected' : '')).join('') + '</optgroup>').join('');
   }
 
-  async function loadLookups() {
-    if (lookups) return lookups;
+  // One load at a time: a second caller while the first is under way (the work list, then at once
+  // the registration form) waits for the same answer. Two loads each ended by resetting the
+  // registration form, so the second wiped what the operator had been told meanwhile.
+  let lookupsLoading = null;
+  function loadLookups() {
+    if (lookups) return Promise.resolve(lookups);
+    if (!lookupsLoading) lookupsLoading = fetchLookups().finally(() => { lookupsLoading = null; });
+    return lookupsLoading;
+  }
+
+  async function fetchLookups() {
     const [regions, units, cats] = await Promise.all([
       api('GET', '/api/v1/regions?per_page=100'), api('GET', '/api/v1/units?per_page=100'), api('GET', '/api/v1/categories'),
     ]);

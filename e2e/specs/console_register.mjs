@@ -1,7 +1,7 @@
 // An operator registers a call in the console at a 1366×768 desk: the form starts empty (no village
 // or category chosen for them), missing fields are named under each field before anything is sent,
 // the caller's earlier requests appear as the phone is typed, a server refusal shows under its field,
-// and the registered number is shown.
+// and the registered number is shown. Slow lists behind the form do not reset it after the operator acted.
 import { assert, consoleLogin, run, shot } from '../lib.mjs';
 
 const PHONE = process.env.PHONE;
@@ -14,6 +14,9 @@ run(async (browser) => {
   page.on('pageerror', (e) => errors.push(String(e)));
   const posts = [];
   page.on('request', (r) => { if (r.method() === 'POST' && r.url().endsWith('/api/v1/tickets')) posts.push(r.url()); });
+  // The lists behind the form answer slowly (a busy county server), so the work list's load and the
+  // form's overlap: the form must come up once, not be reset again after the operator acted.
+  await page.route('**/api/v1/categories', async (r) => { await new Promise((ok) => setTimeout(ok, 400)); await r.continue(); });
   await consoleLogin(page, 'operator');
   await page.click('#nav a[data-tab=new]');
   await page.waitForSelector('#new-view:not([hidden])');
@@ -25,6 +28,8 @@ run(async (browser) => {
 
   // Sent empty: every missing field named under itself, nothing sent.
   await page.click('#new-form button[type=submit]');
+  // Every load under way has answered: nothing resets the form after this.
+  await page.waitForLoadState('networkidle');
   const expected = { phone: '请填写联系电话', region_id: '请选择所在村', category: '请选择诉求分类', description: '请填写诉求内容' };
   for (const [field, msg] of Object.entries(expected)) {
     const text = (await page.textContent(`#new-form [data-field="${field}"] .field-msg`)).trim();
