@@ -118,7 +118,14 @@ async fn start(
     tokio::spawn(app.run_until_stopped());
     TestApp {
         addr,
-        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        // A pooled connection idle for longer than the server's keep-alive (actix: 5 s, e.g. while a
+        // page spec runs) may be closed by the server just as a request goes out on it
+        // (`IncompleteMessage`): idle connections are dropped well before that.
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
+            .build()
+            .unwrap(),
         state,
         cards,
     }
