@@ -128,7 +128,7 @@ pub struct ApiError {
 }
 
 /// One wrong field of a request, in the error body's `errors` list.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,

@@ -11,6 +11,7 @@ pub mod html;
 pub mod kv;
 pub mod live;
 pub mod middleware;
+pub mod openapi;
 pub mod repo;
 pub mod routes;
 pub mod services;

@@ -42,6 +42,8 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Print the OpenAPI 3.1 document of the HTTP API (the one served at /api/openapi.json).
+    Openapi,
     /// Reports by hand.
     Report {
         #[command(subcommand)]
@@ -170,7 +172,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let mut settings = get_configuration()?;
     let json = settings.log.format == "json";
-    if matches!(cli.command, Command::Report { .. }) {
+    if matches!(cli.command, Command::Report { .. } | Command::Openapi) {
         // The report is the output: the log goes to standard error.
         telemetry::init("info,sqlx=warn,sea_orm=warn", json, std::io::stderr);
     } else {
@@ -195,6 +197,7 @@ async fn main() -> anyhow::Result<()> {
             println!("migrations applied");
         }
         Command::Admin { command } => admin(settings, command).await?,
+        Command::Openapi => println!("{}", minsheng::openapi::json()),
         Command::Report { command: ReportCommand::Weekly { week, send, database } } => {
             report_weekly(with_database(settings, &database), week.as_deref(), send).await?
         }

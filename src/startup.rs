@@ -235,7 +235,7 @@ pub fn run_with_routes(listener: TcpListener, state: AppState, extra: Option<Ext
             .wrap(Compress::default())
             .wrap(from_fn(observe))
             .wrap(TracingLogger::default())
-            .configure(routes::configure)
+            .configure(|cfg| routes::configure(&mut utoipa_actix_web::service_config::ServiceConfig::new(cfg)))
             .configure(move |cfg| {
                 if let Some(routes) = extra {
                     routes(cfg);

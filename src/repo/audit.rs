@@ -41,7 +41,8 @@ pub async fn record<C: ConnectionTrait>(db: &C, e: NewEntry<'_>) -> Result<(), D
 }
 
 /// The filters of the audit list (also its query string).
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Filter {
     pub entity: Option<String>,
     pub entity_id: Option<String>,

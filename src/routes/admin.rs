@@ -19,7 +19,8 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use serde_json::json;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     level: Option<String>,
     parent_id: Option<i64>,
@@ -37,6 +38,7 @@ impl ListQuery {
     }
 }
 
+#[utoipa::path(tag = "admin", params(ListQuery, crate::openapi::PageParams), responses((status = 200, description = "行政区划列表", body = crate::openapi::Page)))]
 #[get("/regions")]
 async fn regions(
     state: web::Data<AppState>,
@@ -60,6 +62,7 @@ async fn regions(
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }
 
+#[utoipa::path(tag = "admin", params(ListQuery, crate::openapi::PageParams), responses((status = 200, description = "单位列表", body = crate::openapi::Page)))]
 #[get("/units")]
 async fn units(
     state: web::Data<AppState>,
@@ -76,6 +79,7 @@ async fn units(
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }
 
+#[utoipa::path(tag = "admin", params(ListQuery, crate::openapi::PageParams), responses((status = 200, description = "人员列表（非管理员看到的电话已打码）", body = crate::openapi::Page)))]
 #[get("/staff")]
 async fn staff(
     state: web::Data<AppState>,
@@ -97,6 +101,7 @@ async fn staff(
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }
 
+#[utoipa::path(tag = "admin", params(ListQuery), responses((status = 200, description = "诉求分类列表", body = Object)))]
 #[get("/categories")]
 async fn categories(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
     let mut rows = if q.all == Some(true) && user.is_admin() {
@@ -114,6 +119,7 @@ async fn categories(state: web::Data<AppState>, user: StaffUser, q: web::Query<L
                                        "tree": category_tree(&state.db.conn).await?})))
 }
 
+#[utoipa::path(tag = "admin", request_body = crate::services::directory::RegionBody, responses((status = 201, description = "已创建的行政区划", body = Object)))]
 #[post("/regions")]
 async fn create_region(
     state: web::Data<AppState>,
@@ -123,6 +129,7 @@ async fn create_region(
     Ok(HttpResponse::Created().json(directory::create_region(&state, &user, &b).await?))
 }
 
+#[utoipa::path(tag = "admin", request_body = crate::services::directory::RegionBody, responses((status = 200, description = "修改后的行政区划", body = Object)))]
 #[patch("/regions/{id}")]
 async fn update_region(
     state: web::Data<AppState>,
@@ -133,11 +140,13 @@ async fn update_region(
     Ok(HttpResponse::Ok().json(directory::update_region(&state, &user, *id, &b).await?))
 }
 
+#[utoipa::path(tag = "admin", request_body = crate::services::directory::UnitBody, responses((status = 201, description = "已创建的单位", body = Object)))]
 #[post("/units")]
 async fn create_unit(state: web::Data<AppState>, user: StaffUser, b: JsonBody<UnitBody>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created().json(directory::create_unit(&state, &user, &b).await?))
 }
 
+#[utoipa::path(tag = "admin", request_body = crate::services::directory::UnitBody, responses((status = 200, description = "修改后的单位", body = Object)))]
 #[patch("/units/{id}")]
 async fn update_unit(
     state: web::Data<AppState>,
@@ -148,11 +157,13 @@ async fn update_unit(
     Ok(HttpResponse::Ok().json(directory::update_unit(&state, &user, *id, &b).await?))
 }
 
+#[utoipa::path(tag = "admin", request_body = crate::services::directory::StaffBody, responses((status = 201, description = "已创建的人员（含一次性初始密码）", body = Object)))]
 #[post("/staff")]
 async fn create_staff(state: web::Data<AppState>, user: StaffUser, b: JsonBody<StaffBody>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created().json(directory::create_staff(&state, &user, &b).await?))
 }
 
+#[utoipa::path(tag = "admin", request_body = crate::services::directory::StaffBody, responses((status = 200, description = "修改后的人员", body = Object)))]
 #[patch("/staff/{id}")]
 async fn update_staff(
     state: web::Data<AppState>,
@@ -163,11 +174,13 @@ async fn update_staff(
     Ok(HttpResponse::Ok().json(directory::update_staff(&state, &user, *id, &b).await?))
 }
 
+#[utoipa::path(tag = "admin", responses((status = 200, description = "新的一次性密码", body = Object)))]
 #[post("/staff/{id}/reset-password")]
 async fn reset_password(state: web::Data<AppState>, user: StaffUser, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(directory::reset_password(&state, &user, *id).await?))
 }
 
+#[utoipa::path(tag = "admin", request_body = crate::services::leaves::LeaveBody, responses((status = 201, description = "已登记的请假", body = Object)))]
 #[post("/staff/{id}/leaves")]
 async fn create_leave(
     state: web::Data<AppState>,
@@ -178,11 +191,13 @@ async fn create_leave(
     Ok(HttpResponse::Created().json(leaves::create(&state, &user, *id, &b).await?))
 }
 
+#[utoipa::path(tag = "admin", responses((status = 200, description = "该人员的请假", body = Object)))]
 #[get("/staff/{id}/leaves")]
 async fn list_leaves(state: web::Data<AppState>, user: StaffUser, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(leaves::list(&state, &user, *id).await?))
 }
 
+#[utoipa::path(tag = "admin", responses((status = 200, description = "已取消的请假", body = Object)))]
 #[delete("/staff/{id}/leaves/{leave_id}")]
 async fn cancel_leave(
     state: web::Data<AppState>,
@@ -193,6 +208,7 @@ async fn cancel_leave(
     Ok(HttpResponse::Ok().json(leaves::cancel(&state, &user, id, leave_id).await?))
 }
 
+#[utoipa::path(tag = "admin", request_body = crate::services::directory::CategoryBody, responses((status = 201, description = "已创建的分类", body = Object)))]
 #[post("/categories")]
 async fn create_category(
     state: web::Data<AppState>,
@@ -202,6 +218,7 @@ async fn create_category(
     Ok(HttpResponse::Created().json(directory::create_category(&state, &user, &b).await?))
 }
 
+#[utoipa::path(tag = "admin", request_body = crate::services::directory::CategoryBody, responses((status = 200, description = "修改后的分类", body = Object)))]
 #[patch("/categories/{code}")]
 async fn update_category(
     state: web::Data<AppState>,
@@ -212,6 +229,7 @@ async fn update_category(
     Ok(HttpResponse::Ok().json(directory::update_category(&state, &user, &code, &b).await?))
 }
 
+#[utoipa::path(tag = "admin", params(Filter, crate::openapi::PageParams), responses((status = 200, description = "审计日志", body = crate::openapi::Page)))]
 #[get("/audit")]
 async fn audit(
     state: web::Data<AppState>,
@@ -223,7 +241,7 @@ async fn audit(
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(regions)
         .service(units)
         .service(staff)

@@ -6,7 +6,8 @@ use crate::state::AppState;
 use actix_web::{HttpResponse, get, web};
 use serde::Deserialize;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RenderQuery {
     size: Option<String>,
     dpi: Option<u32>,
@@ -36,6 +37,7 @@ fn file(r: Rendered) -> HttpResponse {
         .body(r.bytes)
 }
 
+#[utoipa::path(tag = "cards", params(RenderQuery), responses((status = 200, description = "联系卡 SVG", content_type = "image/svg+xml")))]
 #[get("/cards/{code}/card.svg")]
 async fn svg(
     state: web::Data<AppState>,
@@ -47,6 +49,7 @@ async fn svg(
     Ok(file(card_render::card_svg(&state, &user, &code, size).await?))
 }
 
+#[utoipa::path(tag = "cards", params(RenderQuery), responses((status = 200, description = "联系卡 PNG", content_type = "image/png")))]
 #[get("/cards/{code}/card.png")]
 async fn png(
     state: web::Data<AppState>,
@@ -59,6 +62,7 @@ async fn png(
     Ok(file(card_render::card_png(&state, &user, &code, size, dpi).await?))
 }
 
+#[utoipa::path(tag = "cards", params(RenderQuery), responses((status = 200, description = "联系卡 PDF", content_type = "application/pdf")))]
 #[get("/cards/{code}/card.pdf")]
 async fn pdf(
     state: web::Data<AppState>,
@@ -71,6 +75,7 @@ async fn pdf(
     Ok(file(card_render::card_pdf(&state, &user, &code, size, copies).await?))
 }
 
+#[utoipa::path(tag = "cards", params(RenderQuery), responses((status = 200, description = "辖区内全部联系卡 PDF", content_type = "application/pdf")))]
 #[get("/regions/{id}/cards.pdf")]
 async fn region_pdf(
     state: web::Data<AppState>,
@@ -83,6 +88,6 @@ async fn region_pdf(
     Ok(file(card_render::region_pdf(&state, &user, *id, size, copies).await?))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(svg).service(png).service(pdf).service(region_pdf);
 }

@@ -47,6 +47,7 @@ async fn prepare(state: &AppState, user: &StaffUser, q: &ListQuery) -> ApiResult
     Ok((query, Names::load(state).await?, rows))
 }
 
+#[utoipa::path(tag = "exports", params(ListQuery), responses((status = 200, description = "工单 CSV", content_type = "text/csv")))]
 #[get("/exports/tickets.csv")]
 async fn tickets_csv(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
     let (query, names, rows) = prepare(&state, &user, &q).await?;
@@ -63,6 +64,7 @@ async fn tickets_csv(state: web::Data<AppState>, user: StaffUser, q: web::Query<
         .streaming(stream))
 }
 
+#[utoipa::path(tag = "exports", params(ListQuery), responses((status = 200, description = "工单 Excel", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 #[get("/exports/tickets.xlsx")]
 async fn tickets_xlsx(
     state: web::Data<AppState>,
@@ -81,7 +83,8 @@ async fn tickets_xlsx(
         .streaming(exports::file_stream(file)))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UnitsQuery {
     from: Option<String>,
     to: Option<String>,
@@ -89,6 +92,7 @@ struct UnitsQuery {
 }
 
 /// The unit rankings of a period (the same rows as `/stats/units`, every unit) as XLSX.
+#[utoipa::path(tag = "exports", params(UnitsQuery), responses((status = 200, description = "单位考核 Excel", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 #[get("/exports/units.xlsx")]
 async fn units_xlsx(state: web::Data<AppState>, user: StaffUser, q: web::Query<UnitsQuery>) -> ApiResult<HttpResponse> {
     let period = crate::services::stats::PeriodQuery { from: q.from.clone(), to: q.to.clone(), region_id: q.region_id };
@@ -105,6 +109,6 @@ async fn units_xlsx(state: web::Data<AppState>, user: StaffUser, q: web::Query<U
         .body(bytes))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(tickets_csv).service(tickets_xlsx).service(units_xlsx);
 }

@@ -6,11 +6,13 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde_json::json;
 
+#[utoipa::path(tag = "health", responses((status = 200, description = "存活", body = Object)))]
 #[get("/healthz")]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
+#[utoipa::path(tag = "health", responses((status = 200, description = "就绪", body = Object), (status = 503, description = "数据库或 Redis 不可用", body = Object)))]
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let db_ok = state.db.ping().await.is_ok();
@@ -27,6 +29,7 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     if ready { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }
 
+#[utoipa::path(tag = "health", security((), ("bearer" = [])), responses((status = 200, description = "Prometheus 指标", content_type = "text/plain")))]
 #[get("/metrics")]
 async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     if let Err(e) = may_read_metrics(&req, state.settings.observability.metrics_token()) {
@@ -82,6 +85,6 @@ fn same_secret(expected: &str, given: &str) -> bool {
     crate::domain::mac::equal(&a, &b)
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(healthz).service(readyz).service(metrics);
 }

@@ -51,6 +51,7 @@ fn reports_back(provider: ProviderName) -> bool {
     matches!(provider, ProviderName::Http | ProviderName::Console)
 }
 
+#[utoipa::path(tag = "hooks", request_body = Object, responses((status = 200, description = "已收到回执", body = Object)))]
 #[post("/hooks/sms/{provider}/status")]
 async fn status(
     state: web::Data<AppState>,
@@ -70,6 +71,7 @@ async fn status(
     Ok(HttpResponse::Ok().json(ack))
 }
 
+#[utoipa::path(tag = "hooks", request_body = Object, responses((status = 200, description = "已收到上行短信", body = Object)))]
 #[post("/hooks/sms/{provider}/inbound")]
 async fn inbound(
     state: web::Data<AppState>,
@@ -91,6 +93,6 @@ async fn inbound(
     Ok(HttpResponse::Ok().json(ack))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(status).service(inbound);
 }

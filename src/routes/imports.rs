@@ -16,6 +16,7 @@ fn kind(raw: &str) -> ApiResult<Kind> {
     Kind::parse(raw).ok_or_else(|| ApiError::not_found("导入类型应为 regions、units 或 staff"))
 }
 
+#[utoipa::path(tag = "imports", responses((status = 200, description = "导入模板", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 #[get("/imports/{kind}/template.xlsx")]
 async fn template(user: StaffUser, path: web::Path<String>) -> ApiResult<HttpResponse> {
     user.require_any(&[])?;
@@ -27,11 +28,13 @@ async fn template(user: StaffUser, path: web::Path<String>) -> ApiResult<HttpRes
         .body(bytes))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ImportQuery {
     dry_run: Option<bool>,
 }
 
+#[utoipa::path(tag = "imports", request_body(content = crate::openapi::FileUpload, content_type = "multipart/form-data"), params(ImportQuery), responses((status = 200, description = "导入结果（试导入时只检查）", body = Object), (status = 422, description = "文件有错误，未导入任何行", body = Object)))]
 #[post("/imports/{kind}")]
 async fn upload(
     state: web::Data<AppState>,
@@ -59,6 +62,6 @@ async fn upload(
     Ok(HttpResponse::Ok().json(report))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(template).service(upload);
 }

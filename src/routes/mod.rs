@@ -5,6 +5,7 @@ pub mod body;
 pub mod card_render;
 pub mod cards;
 pub mod console;
+pub mod docs;
 pub mod exports;
 pub mod health;
 pub mod hooks;
@@ -77,15 +78,16 @@ pub async fn refuse_control_characters(
     next.call(req).await
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     health::configure(cfg);
+    docs::configure(cfg);
     pages::configure(cfg);
     hooks::configure(cfg);
     console::configure(cfg);
     worklink::configure(cfg);
     screen::configure_page(cfg);
     cfg.service(
-        web::scope("/api/v1")
+        utoipa_actix_web::scope("/api/v1")
             .configure(auth::configure)
             .configure(cards::configure)
             .configure(card_render::configure)

@@ -7,6 +7,7 @@ use crate::services::tickets::load_readable;
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, web};
 
+#[utoipa::path(tag = "orders", responses((status = 200, description = "工单附件", content_type = "application/octet-stream")))]
 #[get("/tickets/{no}/uploads/{id}")]
 async fn upload_file(
     state: web::Data<AppState>,
@@ -29,6 +30,6 @@ async fn upload_file(
         .body(bytes))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(upload_file);
 }

@@ -32,7 +32,8 @@ use std::collections::HashMap;
 const MAX_PHOTOS: usize = 6;
 
 /// Large-font mode asked for by the `large` query parameter (the no-JavaScript toggle).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct View {
     large: Option<String>,
     phone_tail: Option<String>,
@@ -93,6 +94,7 @@ impl Ctx<'_> {
     }
 }
 
+#[utoipa::path(tag = "pages", responses((status = 200, description = "静态文件", content_type = "application/octet-stream")))]
 #[get("/assets/{path:.*}")]
 async fn asset(path: web::Path<String>) -> HttpResponse {
     match html::asset(&path) {
@@ -103,6 +105,7 @@ async fn asset(path: web::Path<String>) -> HttpResponse {
     }
 }
 
+#[utoipa::path(tag = "pages", params(View), responses((status = 200, description = "首页", content_type = "text/html")))]
 #[get("/")]
 async fn home(state: web::Data<AppState>, v: web::Query<View>) -> HttpResponse {
     let ctx = Ctx { state: &state, large: v.large() };
@@ -208,6 +211,7 @@ fn count_scan(state: &AppState, card_id: i64) {
     state.card_scans.record(card_id, day);
 }
 
+#[utoipa::path(tag = "pages", params(View), responses((status = 200, description = "扫码后的诉求填写页", content_type = "text/html")))]
 #[get("/c/{code}")]
 async fn card_page(state: web::Data<AppState>, code: web::Path<String>, v: web::Query<View>) -> HttpResponse {
     let ctx = Ctx { state: &state, large: v.large() };
@@ -301,6 +305,7 @@ async fn sent_again(
     Ok(same.then_some(answer))
 }
 
+#[utoipa::path(tag = "pages", request_body(content = crate::openapi::IntakeForm, content_type = "multipart/form-data"), params(View), responses((status = 200, description = "提交结果页", content_type = "text/html"), (status = 303, description = "提交成功，跳转到结果页"), (status = 201, description = "已受理", content_type = "text/html")))]
 #[post("/c/{code}")]
 async fn card_submit(
     state: web::Data<AppState>,
@@ -400,6 +405,7 @@ async fn card_submit(
 
 /// `/t/`: the lookup form (ticket number and the phone's last four digits); filled in, it opens that
 /// ticket's tracking page.
+#[utoipa::path(tag = "pages", params(View), responses((status = 200, description = "查询页", content_type = "text/html"), (status = 303, description = "跳转到工单跟踪页")))]
 #[get("/t/")]
 async fn lookup(state: web::Data<AppState>, q: web::Query<View>) -> HttpResponse {
     let ctx = Ctx { state: &state, large: q.large() };
@@ -430,13 +436,15 @@ async fn lookup(state: web::Data<AppState>, q: web::Query<View>) -> HttpResponse
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct WeekView {
     week: Option<String>,
     large: Option<String>,
 }
 
 /// `/redblack`: the published red/black list of a week (default the latest), for everyone.
+#[utoipa::path(tag = "pages", params(WeekView), responses((status = 200, description = "红黑榜", content_type = "text/html")))]
 #[get("/redblack")]
 async fn redblack_page(state: web::Data<AppState>, q: web::Query<WeekView>) -> HttpResponse {
     use crate::services::redblack;
@@ -479,12 +487,14 @@ async fn redblack_page(state: web::Data<AppState>, q: web::Query<WeekView>) -> H
 }
 
 /// `/t` without the slash: the lookup page.
+#[utoipa::path(tag = "pages", params(View), responses((status = 308, description = "跳转到 /t/")))]
 #[get("/t")]
 async fn lookup_bare(q: web::Query<View>) -> HttpResponse {
     let to = if q.large() { "/t/?large=1" } else { "/t/" };
     HttpResponse::PermanentRedirect().insert_header((LOCATION, to)).finish()
 }
 
+#[utoipa::path(tag = "pages", params(View), responses((status = 200, description = "工单跟踪页", content_type = "text/html")))]
 #[get("/t/{no}")]
 async fn track(
     state: web::Data<AppState>,
@@ -578,13 +588,15 @@ async fn status_page(ctx: &Ctx<'_>, ticket: &repo::tickets::Ticket, tail: &str) 
     Ok(html::respond(StatusCode::OK, &page))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct MediaLink {
     until: i64,
     sig: String,
 }
 
 /// A requester's own photo or voice note, by the short-lived signed link of their tracking page.
+#[utoipa::path(tag = "pages", params(MediaLink), responses((status = 200, description = "工单的照片或语音", content_type = "application/octet-stream")))]
 #[get("/t/{no}/media/{id}")]
 async fn track_media(
     state: web::Data<AppState>,
@@ -607,6 +619,7 @@ async fn track_media(
     }
 }
 
+#[utoipa::path(tag = "pages", params(View), responses((status = 200, description = "评价页", content_type = "text/html")))]
 #[get("/r/{token}")]
 async fn rate_page(state: web::Data<AppState>, token: web::Path<String>, v: web::Query<View>) -> HttpResponse {
     let ctx = Ctx { state: &state, large: v.large() };
@@ -638,6 +651,7 @@ async fn rate_page(state: web::Data<AppState>, token: web::Path<String>, v: web:
 }
 
 /// The return-visit desk for callers (a static page that talks to the API with the caller's token).
+#[utoipa::path(tag = "pages", responses((status = 200, description = "回访工作台", content_type = "text/html")))]
 #[get("/console/visits")]
 async fn caller_console() -> HttpResponse {
     HttpResponse::Ok()
@@ -646,12 +660,13 @@ async fn caller_console() -> HttpResponse {
         .body(html::CONSOLE_VISITS)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct RateForm {
     satisfaction: Option<String>,
     comment: Option<String>,
 }
 
+#[utoipa::path(tag = "pages", request_body(content = RateForm, content_type = "application/x-www-form-urlencoded"), params(View), responses((status = 200, description = "评价结果", content_type = "text/html"), (status = 201, description = "已评价", content_type = "text/html")))]
 #[post("/r/{token}")]
 async fn rate_submit(
     state: web::Data<AppState>,
@@ -675,7 +690,7 @@ async fn rate_submit(
     }
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(asset)
         .service(home)
         .service(card_page)

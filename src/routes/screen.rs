@@ -18,6 +18,7 @@ pub async fn viewer(req: &HttpRequest, state: &AppState, query_token: Option<Str
     Viewer::authenticate(state, &token, req.path()).await
 }
 
+#[utoipa::path(tag = "pages", responses((status = 308, description = "跳转到 /screen/")))]
 #[get("/screen")]
 async fn screen_redirect(req: HttpRequest) -> HttpResponse {
     let q = req.query_string();
@@ -25,6 +26,7 @@ async fn screen_redirect(req: HttpRequest) -> HttpResponse {
     HttpResponse::PermanentRedirect().insert_header(("Location", to)).finish()
 }
 
+#[utoipa::path(tag = "pages", responses((status = 200, description = "大屏页面", content_type = "text/html")))]
 #[get("/screen/")]
 async fn screen_page() -> HttpResponse {
     HttpResponse::Ok()
@@ -39,6 +41,7 @@ struct OverviewQuery {
 }
 
 /// Every panel of the big screen for the viewer's region (a staff viewer may pick one in scope).
+#[utoipa::path(tag = "screens", params(crate::openapi::RegionParam), responses((status = 200, description = "大屏全部面板的数据", body = Object)))]
 #[get("/screen/overview")]
 async fn overview(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let q = web::Query::<OverviewQuery>::from_query(req.query_string())
@@ -50,10 +53,10 @@ async fn overview(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<Htt
 }
 
 /// The page, outside `/api/v1`.
-pub fn configure_page(cfg: &mut web::ServiceConfig) {
+pub fn configure_page(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(screen_redirect).service(screen_page);
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(overview);
 }

@@ -10,6 +10,7 @@ use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::Deserialize;
 
+#[utoipa::path(tag = "sms", params(OutboxQuery, crate::openapi::PageParams), responses((status = 200, description = "短信外发箱（电话已打码）", body = crate::openapi::Page)))]
 #[get("/outbox")]
 async fn outbox(
     state: web::Data<AppState>,
@@ -21,26 +22,31 @@ async fn outbox(
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }
 
+#[utoipa::path(tag = "sms", responses((status = 200, description = "一条外发短信", body = Object)))]
 #[get("/outbox/{id}")]
 async fn outbox_one(state: web::Data<AppState>, user: StaffUser, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(sms_admin::message(&state, &user, *id).await?))
 }
 
+#[utoipa::path(tag = "sms", responses((status = 200, description = "已重新排队", body = Object)))]
 #[post("/outbox/{id}/resend")]
 async fn resend(state: web::Data<AppState>, user: StaffUser, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(sms_admin::resend(&state, &user, *id).await?))
 }
 
+#[utoipa::path(tag = "sms", responses((status = 200, description = "短信服务商状态", body = Object)))]
 #[get("/sms/providers")]
 async fn providers(state: web::Data<AppState>, user: StaffUser) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(sms_admin::providers(&state, &user).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RepliesQuery {
     status: Option<String>,
 }
 
+#[utoipa::path(tag = "sms", params(RepliesQuery, crate::openapi::PageParams), responses((status = 200, description = "待处理的上行短信", body = crate::openapi::Page)))]
 #[get("/sms/replies")]
 async fn replies(
     state: web::Data<AppState>,
@@ -52,6 +58,7 @@ async fn replies(
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }
 
+#[utoipa::path(tag = "sms", request_body = Option<crate::services::sms_admin::HandleRequest>, responses((status = 200, description = "已处理", body = Object)))]
 #[post("/sms/replies/{id}/handle")]
 async fn handle_reply(
     state: web::Data<AppState>,
@@ -63,6 +70,7 @@ async fn handle_reply(
     Ok(HttpResponse::Ok().json(sms_admin::handle_reply(&state, &user, *id, &req).await?))
 }
 
+#[utoipa::path(tag = "sms", params(crate::openapi::PageParams), responses((status = 200, description = "退订名单", body = crate::openapi::Page)))]
 #[get("/sms/opt-outs")]
 async fn opt_outs(state: web::Data<AppState>, user: StaffUser, page: Page) -> ApiResult<HttpResponse> {
     let (items, total) = sms_admin::opt_outs(&state, &user, page).await?;
@@ -70,6 +78,7 @@ async fn opt_outs(state: web::Data<AppState>, user: StaffUser, page: Page) -> Ap
 }
 
 /// A villager who asks (by phone, in person) to get messages again.
+#[utoipa::path(tag = "sms", responses((status = 204, description = "已移出退订名单")))]
 #[delete("/sms/opt-outs/{phone}")]
 async fn remove_opt_out(
     state: web::Data<AppState>,
@@ -80,7 +89,7 @@ async fn remove_opt_out(
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(outbox)
         .service(outbox_one)
         .service(resend)

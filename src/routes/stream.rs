@@ -22,6 +22,7 @@ struct StreamQuery {
     last_event_id: Option<String>,
 }
 
+#[utoipa::path(tag = "screens", params(crate::openapi::StreamParams), responses((status = 200, description = "实时事件（SSE）", content_type = "text/event-stream")))]
 #[get("/stream/dashboard")]
 async fn dashboard(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let q = web::Query::<StreamQuery>::from_query(req.query_string())
@@ -117,6 +118,6 @@ fn reset_frame(head: &str) -> Bytes {
     Bytes::from(format!("id: {head}\nevent: reset\ndata: {{\"message\":\"数据可能有遗漏，请重新加载\"}}\n\n"))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(dashboard);
 }

@@ -20,6 +20,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+#[utoipa::path(tag = "tickets", security((), ("bearer" = [])), params(crate::openapi::IdempotencyKey), request_body = crate::services::intake::IntakeRequest, responses((status = 201, description = "已受理", body = crate::services::intake::IntakeAnswer), (status = 200, description = "同一幂等键的重复提交：第一次的回答", body = crate::services::intake::IntakeAnswer)))]
 #[post("/tickets")]
 async fn file(
     state: web::Data<AppState>,
@@ -33,7 +34,8 @@ async fn file(
     Ok(HttpResponse::build(status).json(answer))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     /// One status, or several separated by commas (a tab of the work list).
     status: Option<String>,
@@ -118,6 +120,7 @@ pub(crate) async fn list_filter(state: &AppState, q: &ListQuery) -> ApiResult<Li
     })
 }
 
+#[utoipa::path(tag = "tickets", params(ListQuery, crate::openapi::PageParams), responses((status = 200, description = "工单列表", body = crate::openapi::Page)))]
 #[get("/tickets")]
 async fn list(
     state: web::Data<AppState>,
@@ -134,6 +137,7 @@ async fn list(
 
 /// The work list's tabs: per-status counts, `overdue` and `late`, over the same scope and filters
 /// as the list (every status is named, zero or not).
+#[utoipa::path(tag = "tickets", params(ListQuery), responses((status = 200, description = "各状态数量与超期数", body = Object)))]
 #[get("/tickets/counts")]
 async fn counts(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
     user.require_any(&LIST_ROLES)?;
@@ -154,6 +158,7 @@ fn ticket_no(no: &str) -> ApiResult<TicketNo> {
     TicketNo::parse(no).ok_or_else(|| ApiError::not_found("工单不存在"))
 }
 
+#[utoipa::path(tag = "tickets", responses((status = 200, description = "工单详情（含台账）", body = Object)))]
 #[get("/tickets/{no}")]
 async fn detail(state: web::Data<AppState>, user: StaffUser, no: web::Path<String>) -> ApiResult<HttpResponse> {
     let no = ticket_no(&no)?;
@@ -161,12 +166,14 @@ async fn detail(state: web::Data<AppState>, user: StaffUser, no: web::Path<Strin
     Ok(HttpResponse::Ok().json(services::order_view::staff_view(&state, &user, &l).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PublicQuery {
     phone_tail: Option<String>,
 }
 
 /// The requester's view. A wrong number and a wrong phone tail get the same 404.
+#[utoipa::path(tag = "tickets", security(()), params(PublicQuery), responses((status = 200, description = "村民可见的工单进度（无姓名电话）", body = Object)))]
 #[get("/tickets/{no}/public")]
 async fn public(
     state: web::Data<AppState>,
@@ -180,6 +187,7 @@ async fn public(
 }
 
 /// 一案一档: the case file of one ticket as a PDF, for staff who may read the ticket.
+#[utoipa::path(tag = "tickets", responses((status = 200, description = "一案一档 PDF", content_type = "application/pdf")))]
 #[get("/tickets/{no}/case.pdf")]
 async fn case_file(state: web::Data<AppState>, user: StaffUser, no: web::Path<String>) -> ApiResult<HttpResponse> {
     use actix_web::http::header::{
@@ -206,12 +214,14 @@ async fn case_file(state: web::Data<AppState>, user: StaffUser, no: web::Path<St
         .body(pdf))
 }
 
+#[utoipa::path(tag = "tickets", responses((status = 200, description = "台账校验结果", body = Object)))]
 #[get("/tickets/{no}/ledger/verify")]
 async fn verify(state: web::Data<AppState>, user: StaffUser, no: web::Path<String>) -> ApiResult<HttpResponse> {
     let no = ticket_no(&no)?;
     Ok(HttpResponse::Ok().json(ledger::verify_ticket(&state, &user, no.as_str()).await?))
 }
 
+#[utoipa::path(tag = "visits", request_body = crate::services::return_visits::VisitRequest, responses((status = 201, description = "回访已记录", body = Object)))]
 #[post("/tickets/{no}/return-visits")]
 async fn return_visit(
     state: web::Data<AppState>,
@@ -223,7 +233,7 @@ async fn return_visit(
     Ok(HttpResponse::Created().json(return_visits::record(&state, &user, no.as_str(), &body).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct RatingBody {
     token: Option<String>,
     satisfaction: Option<String>,
@@ -231,6 +241,7 @@ struct RatingBody {
 }
 
 /// The requester's own rating, authorised by the signed link from the rating SMS.
+#[utoipa::path(tag = "tickets", security(()), request_body = RatingBody, responses((status = 201, description = "评价已记录", body = Object)))]
 #[post("/tickets/{no}/rating")]
 async fn rating(
     state: web::Data<AppState>,
@@ -250,6 +261,7 @@ async fn rating(
 
 /// The requester (signed in through the mini-program) records the subscribe-message templates they
 /// accepted for their ticket (`wx.requestSubscribeMessage`): each allows one progress message.
+#[utoipa::path(tag = "tickets", request_body = crate::services::wechat_notices::SubscriptionRequest, responses((status = 200, description = "已记录订阅", body = Object)))]
 #[post("/tickets/{no}/wechat-subscriptions")]
 async fn wechat_subscriptions(
     state: web::Data<AppState>,
@@ -261,6 +273,7 @@ async fn wechat_subscriptions(
     Ok(HttpResponse::Ok().json(services::wechat_notices::subscribe(&state, &me, no.as_str(), &body).await?))
 }
 
+#[utoipa::path(tag = "tickets", request_body = crate::services::actions::ActionBody, responses((status = 200, description = "办理后的工单", body = Object)))]
 #[post("/tickets/{no}/{action}")]
 async fn act(
     state: web::Data<AppState>,
@@ -286,24 +299,28 @@ async fn act(
     Ok(HttpResponse::Ok().json(services::order_view::staff_view(&state, &user, &l).await?))
 }
 
+#[utoipa::path(tag = "visits", params(crate::openapi::PageParams), responses((status = 200, description = "待回访队列", body = crate::openapi::Page)))]
 #[get("/return-visits/queue")]
 async fn visit_queue(state: web::Data<AppState>, user: StaffUser, page: Page) -> ApiResult<HttpResponse> {
     let (items, total) = services::visit_queue::queue(&state, &user, page).await?;
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }
 
+#[utoipa::path(tag = "visits", params(crate::openapi::PageParams), responses((status = 200, description = "联系不上的回访", body = crate::openapi::Page)))]
 #[get("/return-visits/unreachable")]
 async fn visits_unreachable(state: web::Data<AppState>, user: StaffUser, page: Page) -> ApiResult<HttpResponse> {
     let (items, total) = services::visit_queue::unreachable(&state, &user, page).await?;
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }
 
+#[utoipa::path(tag = "visits", responses((status = 200, description = "领取成功与租约到期时间", body = Object)))]
 #[post("/return-visits/{no}/claim")]
 async fn visit_claim(state: web::Data<AppState>, user: StaffUser, no: web::Path<String>) -> ApiResult<HttpResponse> {
     let no = ticket_no(&no)?;
     Ok(HttpResponse::Ok().json(services::visit_queue::claim(&state, &user, no.as_str()).await?))
 }
 
+#[utoipa::path(tag = "visits", responses((status = 204, description = "已释放")))]
 #[delete("/return-visits/{no}/claim")]
 async fn visit_release(state: web::Data<AppState>, user: StaffUser, no: web::Path<String>) -> ApiResult<HttpResponse> {
     let no = ticket_no(&no)?;
@@ -311,7 +328,7 @@ async fn visit_release(state: web::Data<AppState>, user: StaffUser, no: web::Pat
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(file)
         .service(list)
         .service(counts)

@@ -30,6 +30,7 @@ pub async fn check_upload_limit(state: &AppState, caller: &Caller, ip: &str) -> 
         .map_err(|e| ApiError::too_many(codes::RATE_LIMITED, "上传过于频繁，请稍后再试", e.retry_after))
 }
 
+#[utoipa::path(tag = "uploads", security((), ("bearer" = [])), request_body(content = crate::openapi::FileUpload, content_type = "multipart/form-data"), responses((status = 201, description = "已上传", body = Object)))]
 #[post("/uploads")]
 async fn upload(
     state: web::Data<AppState>,
@@ -49,6 +50,7 @@ async fn upload(
     Ok(HttpResponse::Created().json(stored))
 }
 
+#[utoipa::path(tag = "uploads", security((), ("bearer" = [])), responses((status = 200, description = "文件", content_type = "application/octet-stream")))]
 #[get("/uploads/{id}")]
 async fn download(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let (mime, bytes) = uploads::read(&state, &caller, &id).await?;
@@ -59,6 +61,6 @@ async fn download(state: web::Data<AppState>, caller: Caller, id: web::Path<Stri
         .body(bytes))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(upload).service(download);
 }

@@ -10,6 +10,7 @@ use crate::state::AppState;
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
+#[utoipa::path(tag = "appeals", request_body = crate::services::appeals::AppealRequest, responses((status = 201, description = "申诉已提交", body = Object)))]
 #[post("/return-visits/{visit_id}/appeals")]
 async fn appeal(
     state: web::Data<AppState>,
@@ -20,11 +21,13 @@ async fn appeal(
     Ok(HttpResponse::Created().json(appeals::create(&state, &user, *id, &body).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     status: Option<String>,
 }
 
+#[utoipa::path(tag = "appeals", params(ListQuery, crate::openapi::PageParams), responses((status = 200, description = "申诉列表", body = crate::openapi::Page)))]
 #[get("/appeals")]
 async fn list(
     state: web::Data<AppState>,
@@ -36,6 +39,7 @@ async fn list(
     Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
 }
 
+#[utoipa::path(tag = "appeals", request_body = crate::services::appeals::DecisionRequest, responses((status = 200, description = "申诉已裁决", body = Object)))]
 #[post("/appeals/{id}/decide")]
 async fn decide(
     state: web::Data<AppState>,
@@ -46,6 +50,6 @@ async fn decide(
     Ok(HttpResponse::Ok().json(appeals::decide(&state, &user, *id, &body).await?))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(appeal).service(list).service(decide);
 }

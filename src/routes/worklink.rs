@@ -156,7 +156,8 @@ async fn show(state: &AppState, token: &str, shown: Shown<'_>) -> HttpResponse {
     page(shown.error.map(|(_, s)| s).unwrap_or(StatusCode::OK), &order)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ShowQuery {
     done: Option<String>,
     large: Option<String>,
@@ -168,6 +169,7 @@ impl ShowQuery {
     }
 }
 
+#[utoipa::path(tag = "pages", params(ShowQuery), responses((status = 200, description = "承办人短信工单页", content_type = "text/html")))]
 #[get("/w/{token}")]
 async fn order_page(state: web::Data<AppState>, token: web::Path<String>, q: web::Query<ShowQuery>) -> HttpResponse {
     let flash = match q.done.as_deref() {
@@ -183,6 +185,7 @@ async fn order_page(state: web::Data<AppState>, token: web::Path<String>, q: web
 
 /// The requester's full number for the cadre handling the order now, with a tap-to-call link; each
 /// view is logged (`phone_access_log`, purpose `handling`). Anyone else gets the masked page.
+#[utoipa::path(tag = "pages", params(ShowQuery), responses((status = 200, description = "拨号页", content_type = "text/html")))]
 #[get("/w/{token}/call")]
 async fn call_page(state: web::Data<AppState>, token: web::Path<String>, q: web::Query<ShowQuery>) -> HttpResponse {
     let large = q.large();
@@ -213,6 +216,7 @@ async fn call_page(state: web::Data<AppState>, token: web::Path<String>, q: web:
 /// (`worklink::shows_brief`): the same signed link, only that ticket's request uploads. Never stored
 /// by a shared cache nor used without asking again (`no-cache`: an ended assignment stops showing
 /// it; the `ETag` keeps asking again cheap), and the link's token never goes on as a referrer.
+#[utoipa::path(tag = "pages", responses((status = 200, description = "附件", content_type = "application/octet-stream"), (status = 206, description = "附件的一段", content_type = "application/octet-stream"), (status = 304, description = "未修改")))]
 #[get("/w/{token}/files/{id}")]
 async fn reported_file(
     state: web::Data<AppState>,
@@ -334,6 +338,7 @@ async fn read_form(
     Ok(())
 }
 
+#[utoipa::path(tag = "pages", request_body(content = crate::openapi::FileUpload, content_type = "multipart/form-data"), responses((status = 303, description = "已办理，跳转回工单页")))]
 #[post("/w/{token}/{action}")]
 async fn order_action(
     state: web::Data<AppState>,
@@ -374,7 +379,7 @@ async fn order_action(
     }
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(order_page).service(call_page).service(reported_file).service(order_action);
 }
 

@@ -13,20 +13,23 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::Digest;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
     pub username: Option<String>,
+    #[schema(value_type = Option<String>)]
     pub password: Option<SecretString>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RefreshRequest {
     pub refresh_token: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordChange {
+    #[schema(value_type = Option<String>)]
     pub old_password: Option<SecretString>,
+    #[schema(value_type = Option<String>)]
     pub new_password: Option<SecretString>,
 }
 

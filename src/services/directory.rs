@@ -188,7 +188,7 @@ async fn region_in_scope(state: &AppState, user: &StaffUser, id: i64, field: &st
 
 // ---------------------------------------------------------------- regions
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegionBody {
     pub name: Option<String>,
@@ -312,7 +312,7 @@ fn parent_label(level: RegionLevel) -> &'static str {
 
 // ---------------------------------------------------------------- units
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnitBody {
     pub name: Option<String>,
@@ -419,7 +419,7 @@ pub async fn update_unit(state: &AppState, user: &StaffUser, id: i64, b: &UnitBo
 
 // ---------------------------------------------------------------- staff
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StaffBody {
     pub username: Option<String>,
@@ -643,7 +643,7 @@ pub async fn reset_password(state: &AppState, user: &StaffUser, id: i64) -> ApiR
 
 // ---------------------------------------------------------------- categories
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryBody {
     pub code: Option<String>,

@@ -19,7 +19,8 @@ use std::collections::HashMap;
 pub const CLUSTER_PHONES: i64 = 3;
 const MAX_ITEMS: usize = 200;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HotspotQuery {
     pub from: Option<String>,
     pub to: Option<String>,

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct Location {
     pub lat: f64,
     pub lng: f64,
@@ -31,7 +31,7 @@ pub struct Location {
 
 /// The body of `POST /api/v1/tickets`, as received: every field optional so that a missing one is
 /// reported by name in Chinese rather than by the JSON parser.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct IntakeRequest {
     pub card_code: Option<String>,
     pub region_id: Option<i64>,
@@ -50,7 +50,7 @@ pub struct IntakeRequest {
     pub linked_tickets: Option<Vec<String>>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct IntakeAnswer {
     pub ticket_no: String,
     pub status: String,

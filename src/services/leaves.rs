@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 /// The longest leave recorded at once; a longer absence is a change of staff, not a leave.
 const MAX_DAYS: i64 = 180;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LeaveBody {
     pub from: Option<String>,

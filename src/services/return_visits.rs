@@ -21,7 +21,7 @@ use serde_json::json;
 /// The longest comment a return visit (or the villager's rating page) records, in characters.
 pub const COMMENT_MAX: usize = 1000;
 
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct Scores {
     pub attitude: Option<i32>,
     pub capability: Option<i32>,
@@ -29,7 +29,7 @@ pub struct Scores {
     pub efficiency: Option<i32>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct VisitRequest {
     pub reached: Option<bool>,
     pub solved: Option<String>,

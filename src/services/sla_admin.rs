@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 /// Body of POST / PUT `/api/v1/sla-policies`: every field optional so that a missing one is named.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct PolicyBody {
     pub name: Option<String>,
     pub category_code: Option<String>,
@@ -154,14 +154,14 @@ pub async fn delete(state: &AppState, user: &StaffUser, id: i64) -> ApiResult<()
 }
 
 /// Body of PUT `/api/v1/calendar/{year}`: the shape of the State Council's notice.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct YearBody {
     pub source: Option<String>,
     pub holidays: Option<Vec<HolidayBody>>,
     pub workdays: Option<Vec<WorkdayBody>>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct HolidayBody {
     pub name: Option<String>,
     pub from: Option<String>,
@@ -169,7 +169,7 @@ pub struct HolidayBody {
 }
 
 /// A make-up workday: a date, with an optional name ("国庆节调休").
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum WorkdayBody {
     Date(String),

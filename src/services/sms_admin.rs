@@ -62,7 +62,8 @@ fn message_json(m: &OutboxMessage) -> Value {
 }
 
 /// Filters of `GET /api/v1/outbox`; blank ones are ignored.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OutboxQuery {
     pub status: Option<String>,
     pub phone: Option<String>,
@@ -216,7 +217,7 @@ pub async fn replies(
 /// `POST /api/v1/sms/replies/{id}/handle`: an optional note, and optionally the ticket the reply
 /// belongs to — an existing one (`ticket_no`), or one just filed from it (`ticket_no` with
 /// `filed: true`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct HandleRequest {
     pub note: Option<String>,
     pub ticket_no: Option<String>,

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::cmp::Ordering;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
     pub from: Option<String>,
     pub to: Option<String>,
@@ -304,7 +305,8 @@ pub async fn units(
 /// At most this many overdue orders are listed on the dashboard (the total says how many there are).
 pub const OVERDUE_LIMIT: u64 = 100;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RegionQuery {
     pub region_id: Option<i64>,
 }

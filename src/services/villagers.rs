@@ -76,7 +76,7 @@ fn too_many(code: &'static str, message: &str, until: i64, now: DateTime<Utc>) -
     ApiError::too_many(code, message, (until - now.timestamp()).max(1) as u64)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct OtpRequest {
     pub phone: Option<String>,
 }
@@ -124,7 +124,7 @@ pub async fn send_otp(state: &AppState, req: &OtpRequest, ip: &str) -> ApiResult
     Ok(OtpSent { expires_in: cfg.ttl_seconds, resend_after: cfg.resend_seconds })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct VerifyRequest {
     pub phone: Option<String>,
     pub code: Option<String>,
@@ -175,7 +175,7 @@ fn issue(state: &AppState, sub: String, phone: Option<String>, openid: Option<St
     Ok(VillagerToken { access_token: state.keys.villager.sign(&claims)?, token_type: "Bearer", expires_in: ttl })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct WechatRequest {
     pub code: Option<String>,
 }

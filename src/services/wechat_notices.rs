@@ -115,7 +115,7 @@ fn send_body(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct SubscriptionRequest {
     pub template_ids: Option<Vec<String>>,
 }

@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 /// Body of `POST /api/v1/tickets/{no}/{action}`: the union of every action's fields.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct ActionBody {
     pub note: Option<String>,
     pub reason: Option<String>,
