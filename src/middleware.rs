@@ -300,8 +300,18 @@ fn add_security_headers(headers: &mut HeaderMap) {
 /// An unknown address outside `/api/` asked for by a browser (its `Accept` prefers HTML) is the
 /// Chinese not-found page with links on; API clients keep the JSON error.
 pub async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    if req.resource_map().has_resource(req.path()) {
-        return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, codes::METHOD_NOT_ALLOWED, "该地址不支持此请求方法"));
+    // A path the API has, asked with a method it does not: 405 with the methods it does have.
+    let allowed = crate::openapi::allowed_methods(req.path());
+    if !allowed.is_empty() || req.resource_map().has_resource(req.path()) {
+        let mut resp = actix_web::ResponseError::error_response(&ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            codes::METHOD_NOT_ALLOWED,
+            "该地址不支持此请求方法",
+        ));
+        if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&allowed.join(", ")) {
+            resp.headers_mut().insert(actix_web::http::header::ALLOW, v);
+        }
+        return Ok(resp);
     }
     let api = req.path() == "/api" || req.path().starts_with("/api/");
     if !api && prefers_html(req.headers()) {

@@ -9,7 +9,9 @@
 //! `405`/`Allow` answer a path gives to a method it does not have.
 use std::sync::OnceLock;
 use utoipa::openapi::path::{Operation, PathItem};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{OpenApi as _, ToSchema};
 use utoipa_actix_web::AppExt;
@@ -116,7 +118,7 @@ pub struct IdempotencyKey {
     info(
         title = "民声直达 minsheng API",
         description = "接诉即办：村民诉求的受理、派单、办理、回访与考核。错误统一为 `{\"error\":{\"code\",\"message\",\"field\"}}`。",
-        license(name = "MIT")
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     components(schemas(ErrorBody, ErrorDetail, Page)),
     tags(
@@ -274,9 +276,15 @@ fn is_anonymous(req: &SecurityRequirement) -> bool {
 /// header of a 405; empty when no documented path matches.
 pub fn allowed_methods(path: &str) -> Vec<&'static str> {
     let doc = document();
+    // The most specific documented path answers for it (`/tickets/{no}/case.pdf` rather than
+    // `/tickets/{no}/{action}`), as a reader of the document would match it.
+    let matching: Vec<(&String, &PathItem)> =
+        doc.paths.paths.iter().filter(|(template, _)| template_matches(template, path)).collect();
+    let specificity = |t: &str| t.split('/').filter(|seg| !seg.contains('{')).count();
+    let best = matching.iter().map(|(t, _)| specificity(t)).max().unwrap_or(0);
     let mut out = vec![];
-    for (template, item) in doc.paths.paths.iter() {
-        if !template_matches(template, path) {
+    for (template, item) in matching {
+        if specificity(template) != best {
             continue;
         }
         let methods = [
@@ -335,8 +343,17 @@ mod tests {
     }
 
     #[test]
+    fn the_allowed_methods_are_those_of_the_most_specific_path() {
+        assert_eq!(allowed_methods("/api/v1/tickets/QH1/case.pdf"), vec!["GET", "HEAD"]);
+        assert_eq!(allowed_methods("/api/v1/tickets/QH1/accept"), vec!["POST"]);
+        assert_eq!(allowed_methods("/api/v1/tickets"), vec!["GET", "HEAD", "POST"]);
+        assert!(allowed_methods("/api/v1/no-such-thing").is_empty());
+    }
+
+    #[test]
     fn the_list_shape_is_the_documented_one() {
-        let answer = serde_json::to_value(ListAnswer::<u8> { items: vec![1], total: 1, page: 1, per_page: 20 }).unwrap();
+        let answer =
+            serde_json::to_value(ListAnswer::<u8> { items: vec![1], total: 1, page: 1, per_page: 20 }).unwrap();
         let mut keys: Vec<String> = answer.as_object().unwrap().keys().cloned().collect();
         let schema = serde_json::to_value(<Page as utoipa::PartialSchema>::schema()).unwrap();
         let mut documented: Vec<String> = schema["properties"].as_object().unwrap().keys().cloned().collect();

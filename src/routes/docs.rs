@@ -23,7 +23,9 @@ async fn docs_redirect() -> HttpResponse {
 fn config() -> Arc<Config<'static>> {
     static CONFIG: OnceLock<Arc<Config<'static>>> = OnceLock::new();
     CONFIG
-        .get_or_init(|| Arc::new(Config::from("/api/openapi.json").try_it_out_enabled(true).persist_authorization(false)))
+        .get_or_init(|| {
+            Arc::new(Config::from("/api/openapi.json").try_it_out_enabled(true).persist_authorization(false))
+        })
         .clone()
 }
 

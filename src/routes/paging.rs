@@ -12,9 +12,12 @@ struct Raw {
 }
 
 pub fn from_query(query: &str) -> Result<Page, ApiError> {
-    let raw = actix_web::web::Query::<Raw>::from_query(query)
-        .map(|q| q.into_inner())
-        .unwrap_or(Raw { page: None, per_page: None });
+    // A query string that does not read (`per_page` twice, a broken escape) is refused, never
+    // taken as the first page.
+    let raw = actix_web::web::Query::<Raw>::from_query(query).map(|q| q.into_inner()).map_err(|_| {
+        let field = if query.matches("per_page=").count() > 1 { "per_page" } else { "page" };
+        ApiError::validation(field, "分页参数重复或格式不正确")
+    })?;
     Page::parse(raw.page.as_deref(), raw.per_page.as_deref()).map_err(|e| match e {
         PageError::Page => ApiError::validation("page", format!("页码必须是 1 到 {MAX_PAGE} 之间的整数")),
         PageError::PerPage => {
@@ -51,6 +54,9 @@ mod tests {
             ("per_page=18446744073709551616", "per_page"),
         ] {
             assert_eq!(from_query(q).unwrap_err().field.as_deref(), Some(field), "{q}");
+        }
+        for q in ["per_page=null&per_page=null", "page=1&page=2", "per_page=5&per_page=5"] {
+            assert!(from_query(q).is_err(), "{q}");
         }
         let deepest = from_query("page=1000000&per_page=100").unwrap();
         assert_eq!(deepest.offset(), 99_999_900);

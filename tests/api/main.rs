@@ -27,6 +27,7 @@ mod live;
 mod loop_;
 mod metrics_access;
 mod one_door;
+mod openapi;
 mod orders;
 mod pages;
 mod proactive;
