@@ -54,6 +54,15 @@ pub struct Page {
     pub per_page: u64,
 }
 
+/// A page of the work list: ticket rows.
+#[derive(ToSchema)]
+pub struct TicketPage {
+    pub items: Vec<crate::services::views::TicketRow>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
 /// Paging of every list (a wrong value is a 400 naming the parameter).
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

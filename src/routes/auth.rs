@@ -6,14 +6,14 @@ use crate::services::auth::{self, LoginRequest, PasswordChange, RefreshRequest};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
-#[utoipa::path(tag = "auth", security(()), request_body = crate::services::auth::LoginRequest, responses((status = 200, description = "访问令牌与刷新令牌", body = Object)))]
+#[utoipa::path(tag = "auth", security(()), request_body = crate::services::auth::LoginRequest, responses((status = 200, description = "访问令牌与刷新令牌", body = crate::services::auth::TokenAnswer)))]
 #[post("/auth/login")]
 async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<LoginRequest>) -> ApiResult<HttpResponse> {
     let ip = super::client_ip(&req, &state);
     Ok(HttpResponse::Ok().json(auth::login(&state, &body, &ip).await?))
 }
 
-#[utoipa::path(tag = "auth", security(()), request_body = crate::services::auth::RefreshRequest, responses((status = 200, description = "新的访问令牌", body = Object)))]
+#[utoipa::path(tag = "auth", security(()), request_body = crate::services::auth::RefreshRequest, responses((status = 200, description = "新的访问令牌", body = crate::services::auth::TokenAnswer)))]
 #[post("/auth/refresh")]
 async fn refresh(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(auth::refresh(&state, &body).await?))

@@ -120,7 +120,7 @@ pub(crate) async fn list_filter(state: &AppState, q: &ListQuery) -> ApiResult<Li
     })
 }
 
-#[utoipa::path(tag = "tickets", params(ListQuery, crate::openapi::PageParams), responses((status = 200, description = "工单列表", body = crate::openapi::Page)))]
+#[utoipa::path(tag = "tickets", params(ListQuery, crate::openapi::PageParams), responses((status = 200, description = "工单列表", body = crate::openapi::TicketPage)))]
 #[get("/tickets")]
 async fn list(
     state: web::Data<AppState>,
@@ -158,7 +158,7 @@ fn ticket_no(no: &str) -> ApiResult<TicketNo> {
     TicketNo::parse(no).ok_or_else(|| ApiError::not_found("工单不存在"))
 }
 
-#[utoipa::path(tag = "tickets", responses((status = 200, description = "工单详情（含台账）", body = Object)))]
+#[utoipa::path(tag = "tickets", responses((status = 200, description = "工单详情（含台账）", body = crate::services::views::TicketView)))]
 #[get("/tickets/{no}")]
 async fn detail(state: web::Data<AppState>, user: StaffUser, no: web::Path<String>) -> ApiResult<HttpResponse> {
     let no = ticket_no(&no)?;
@@ -173,7 +173,7 @@ struct PublicQuery {
 }
 
 /// The requester's view. A wrong number and a wrong phone tail get the same 404.
-#[utoipa::path(tag = "tickets", security(()), params(PublicQuery), responses((status = 200, description = "村民可见的工单进度（无姓名电话）", body = Object)))]
+#[utoipa::path(tag = "tickets", security(()), params(PublicQuery), responses((status = 200, description = "村民可见的工单进度（无姓名电话）", body = crate::services::views::PublicTicket)))]
 #[get("/tickets/{no}/public")]
 async fn public(
     state: web::Data<AppState>,
@@ -273,7 +273,7 @@ async fn wechat_subscriptions(
     Ok(HttpResponse::Ok().json(services::wechat_notices::subscribe(&state, &me, no.as_str(), &body).await?))
 }
 
-#[utoipa::path(tag = "tickets", request_body = crate::services::actions::ActionBody, responses((status = 200, description = "办理后的工单", body = Object)))]
+#[utoipa::path(tag = "tickets", request_body = crate::services::actions::ActionBody, responses((status = 200, description = "办理后的工单", body = crate::services::views::TicketView)))]
 #[post("/tickets/{no}/{action}")]
 async fn act(
     state: web::Data<AppState>,

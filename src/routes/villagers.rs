@@ -16,13 +16,13 @@ async fn otp(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<OtpReq
     Ok(HttpResponse::Accepted().json(villagers::send_otp(&state, &body, &ip).await?))
 }
 
-#[utoipa::path(tag = "villagers", security(()), request_body = crate::services::villagers::VerifyRequest, responses((status = 200, description = "村民访问令牌", body = Object)))]
+#[utoipa::path(tag = "villagers", security(()), request_body = crate::services::villagers::VerifyRequest, responses((status = 200, description = "村民访问令牌", body = crate::services::villagers::VillagerToken)))]
 #[post("/auth/otp/verify")]
 async fn verify(state: web::Data<AppState>, body: JsonBody<VerifyRequest>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(villagers::verify_otp(&state, &body).await?))
 }
 
-#[utoipa::path(tag = "villagers", security(()), request_body = crate::services::villagers::WechatRequest, responses((status = 200, description = "村民访问令牌", body = Object)))]
+#[utoipa::path(tag = "villagers", security(()), request_body = crate::services::villagers::WechatRequest, responses((status = 200, description = "村民访问令牌", body = crate::services::villagers::VillagerToken)))]
 #[post("/auth/wechat")]
 async fn wechat(state: web::Data<AppState>, body: JsonBody<WechatRequest>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(villagers::wechat_login(&state, &body).await?))

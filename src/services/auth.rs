@@ -33,12 +33,15 @@ pub struct PasswordChange {
     pub new_password: Option<SecretString>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TokenAnswer {
     pub access_token: String,
     pub refresh_token: String,
+    #[schema(value_type = String, example = "Bearer")]
     pub token_type: &'static str,
     pub expires_in: i64,
+    /// The signed-in staff member: id, username, name, roles, region and unit.
+    #[schema(value_type = Object)]
     pub staff: Value,
 }
 

@@ -11,13 +11,13 @@ use sea_orm::{ConnectionTrait, DbErr};
 use serde::Serialize;
 use serde_json::Value;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct IdName {
     pub id: i64,
     pub name: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AssignmentView {
     pub id: i64,
     pub status: AssignmentStatus,
@@ -33,7 +33,7 @@ pub struct AssignmentView {
     pub reopened: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct EventView {
     pub seq: i32,
     pub action: String,
@@ -42,28 +42,31 @@ pub struct EventView {
     pub actor: String,
     pub actor_kind: String,
     pub note: Option<String>,
+    #[schema(value_type = Object)]
     pub data: Value,
     pub at: DateTime<Utc>,
     pub prev_hash: String,
     pub hash: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct VisitView {
     pub id: i64,
     pub channel: VisitChannel,
     pub reached: bool,
     pub solved: Option<Solved>,
     pub satisfaction: Option<Satisfaction>,
+    #[schema(value_type = Option<Object>)]
     pub scores: Option<Value>,
     pub comment: Option<String>,
     pub at: DateTime<Utc>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TicketView {
     pub no: String,
     pub status: Status,
+    #[schema(value_type = String)]
     pub status_label: &'static str,
     pub kind: Kind,
     pub category: String,
@@ -71,10 +74,12 @@ pub struct TicketView {
     pub channel: Channel,
     pub priority: Priority,
     pub description: String,
+    #[schema(value_type = Object)]
     pub requester: Value,
     pub region: IdName,
     pub region_names: Vec<String>,
     pub address: Option<String>,
+    #[schema(value_type = Option<Object>)]
     pub location: Option<Value>,
     pub created_at: DateTime<Utc>,
     pub register_by: Option<DateTime<Utc>>,
@@ -97,12 +102,13 @@ pub struct TicketView {
 }
 
 /// A ticket as named from a linked one (未诉先办): number, category, status, village, masked phone.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct LinkedTicket {
     pub no: String,
     pub category: String,
     pub category_name: String,
     pub status: Status,
+    #[schema(value_type = String)]
     pub status_label: &'static str,
     pub village: String,
     pub phone: String,
@@ -123,10 +129,11 @@ async fn linked_ticket<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<LinkedT
 }
 
 /// A compact row for lists.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TicketRow {
     pub no: String,
     pub status: Status,
+    #[schema(value_type = String)]
     pub status_label: &'static str,
     pub kind: Kind,
     pub category: String,
@@ -317,21 +324,23 @@ fn note_is_public(action: &str) -> bool {
     matches!(action, "progress" | "resolve" | "council_decision" | "invalid" | "merge" | "proactive_link")
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PublicEvent {
     pub at: DateTime<Utc>,
     pub action: String,
     pub label: String,
     pub status: String,
+    #[schema(value_type = String)]
     pub status_label: &'static str,
     pub note: Option<String>,
     pub unit: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PublicTicket {
     pub no: String,
     pub status: Status,
+    #[schema(value_type = String)]
     pub status_label: &'static str,
     pub category: IdNameCode,
     pub kind: Kind,
@@ -344,7 +353,7 @@ pub struct PublicTicket {
     pub timeline: Vec<PublicEvent>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct IdNameCode {
     pub code: String,
     pub name: String,

@@ -24,9 +24,10 @@ pub struct OtpSent {
     pub resend_after: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct VillagerToken {
     pub access_token: String,
+    #[schema(value_type = String, example = "Bearer")]
     pub token_type: &'static str,
     pub expires_in: i64,
 }

@@ -258,3 +258,122 @@ async fn swagger_ui_is_served_from_the_vendored_files() {
     let missing = app.get("/api/docs/no-such-file.js", None).await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
+
+/// A small validator for the parts of JSON Schema the document uses: `$ref`, `type` (with "null"),
+/// `properties`, `required`, `items`, `enum`, `oneOf`/`anyOf`/`allOf`. Returns what does not fit.
+fn violations(doc: &Value, schema: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.rsplit('/').next().unwrap();
+        return violations(doc, &doc["components"]["schemas"][name], value, at, out);
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(alts) = schema[key].as_array() {
+            let fits = alts.iter().any(|alt| {
+                let mut inner = vec![];
+                violations(doc, alt, value, at, &mut inner);
+                inner.is_empty()
+            });
+            if !fits {
+                out.push(format!("{at}: fits none of {key}"));
+            }
+            return;
+        }
+    }
+    if let Some(all) = schema["allOf"].as_array() {
+        for s in all {
+            violations(doc, s, value, at, out);
+        }
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    if !types.is_empty() {
+        let ok = types.iter().any(|t| match *t {
+            "null" => value.is_null(),
+            "string" => value.is_string(),
+            "integer" => value.is_i64() || value.is_u64(),
+            "number" => value.is_number(),
+            "boolean" => value.is_boolean(),
+            "array" => value.is_array(),
+            "object" => value.is_object(),
+            _ => true,
+        });
+        if !ok {
+            out.push(format!("{at}: {value} is not {types:?}"));
+            return;
+        }
+    }
+    if let Some(allowed) = schema["enum"].as_array()
+        && !value.is_null()
+        && !allowed.contains(value)
+    {
+        out.push(format!("{at}: {value} not in {allowed:?}"));
+    }
+    if let (Some(obj), Some(props)) = (value.as_object(), schema["properties"].as_object()) {
+        for req in schema["required"].as_array().into_iter().flatten() {
+            let req = req.as_str().unwrap();
+            if !obj.contains_key(req) {
+                out.push(format!("{at}.{req}: required but missing"));
+            }
+        }
+        for (k, s) in props {
+            if let Some(v) = obj.get(k) {
+                violations(doc, s, v, &format!("{at}.{k}"), out);
+            }
+        }
+    }
+    if let (Some(items), Some(schema)) = (value.as_array(), schema.get("items")) {
+        for (i, v) in items.iter().enumerate() {
+            violations(doc, schema, v, &format!("{at}[{i}]"), out);
+        }
+    }
+}
+
+fn assert_documented(doc: &Value, method: &str, path: &str, status: &str, value: &Value) {
+    let schema = &doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"];
+    assert!(schema.is_object(), "{method} {path} {status} has no JSON schema");
+    let mut out = vec![];
+    violations(doc, schema, value, "$", &mut out);
+    assert!(out.is_empty(), "{method} {path} {status} does not match the document: {out:#?}");
+}
+
+#[tokio::test]
+async fn real_answers_match_their_documented_schemas() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    // A resolved ticket: every step of the loop in its events and assignment.
+    let no = app.to_resolved("杏花村", "xinghua", "13800001111").await;
+    let admin = app.token("admin").await;
+    let detail: Value = app.get(&format!("/api/v1/tickets/{no}"), Some(&admin)).await.json().await.unwrap();
+    assert_documented(&doc, "get", "/api/v1/tickets/{no}", "200", &detail);
+    assert!(detail["events"].as_array().unwrap().len() >= 4, "{detail}");
+    let list: Value = app.get("/api/v1/tickets?per_page=5", Some(&admin)).await.json().await.unwrap();
+    assert!(!list["items"].as_array().unwrap().is_empty());
+    assert_documented(&doc, "get", "/api/v1/tickets", "200", &list);
+    let public: Value =
+        app.get(&format!("/api/v1/tickets/{no}/public?phone_tail=1111"), None).await.json().await.unwrap();
+    assert_documented(&doc, "get", "/api/v1/tickets/{no}/public", "200", &public);
+    let login: Value = app.login("admin", crate::helpers::PASSWORD).await.json().await.unwrap();
+    assert_documented(&doc, "post", "/api/v1/auth/login", "200", &login);
+    // The intake's answer, and an error in the contract's shape.
+    let code = app.card("石桥村");
+    let r = app.intake(&app.intake_body("石桥村", "13800002222"), None).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let filed: Value = r.json().await.unwrap();
+    assert_documented(&doc, "post", "/api/v1/tickets", "201", &filed);
+    let refused: Value = app.intake(&serde_json::json!({"card_code": code}), None).await.json().await.unwrap();
+    let mut out = vec![];
+    violations(&doc, &serde_json::json!({"$ref": "#/components/schemas/ErrorBody"}), &refused, "$", &mut out);
+    assert!(out.is_empty(), "{out:?} {refused}");
+    // The check itself catches a wrong answer.
+    let mut broken = detail.clone();
+    broken["status"] = Value::from("no_such_status");
+    broken.as_object_mut().unwrap().remove("no");
+    let mut out = vec![];
+    let schema =
+        &doc["paths"]["/api/v1/tickets/{no}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+    violations(&doc, schema, &broken, "$", &mut out);
+    assert_eq!(out.len(), 2, "{out:?}");
+}
