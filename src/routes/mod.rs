@@ -10,6 +10,7 @@ pub mod health;
 pub mod hooks;
 pub mod imports;
 pub mod multipart;
+pub mod open311;
 pub mod orders;
 pub mod pages;
 pub mod paging;
@@ -84,6 +85,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     console::configure(cfg);
     worklink::configure(cfg);
     screen::configure_page(cfg);
+    open311::configure(cfg);
     cfg.service(
         web::scope("/api/v1")
             .configure(auth::configure)
@@ -101,6 +103,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(sla::configure)
             .configure(orders::configure)
             .configure(screens::configure)
+            .configure(open311::configure_keys)
             .configure(screen::configure)
             .configure(stream::configure),
     );
