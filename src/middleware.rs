@@ -300,15 +300,30 @@ fn add_security_headers(headers: &mut HeaderMap) {
 /// An unknown address outside `/api/` asked for by a browser (its `Accept` prefers HTML) is the
 /// Chinese not-found page with links on; API clients keep the JSON error.
 pub async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    if req.resource_map().has_resource(req.path()) {
-        return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, codes::METHOD_NOT_ALLOWED, "该地址不支持此请求方法"));
+    let error = if req.resource_map().has_resource(req.path()) {
+        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, codes::METHOD_NOT_ALLOWED, "该地址不支持此请求方法")
+    } else {
+        ApiError::not_found("请求的地址不存在")
+    };
+    // The Open311 facade's clients read the standard's error list, in the format the path names.
+    if req.path().starts_with("/open311/") {
+        let (status, doc) = crate::services::open311::errors(&error);
+        let mut res = HttpResponse::build(status);
+        return Ok(if req.path().ends_with(".xml") {
+            res.content_type("text/xml; charset=utf-8").body(doc.to_xml("errors"))
+        } else {
+            res.json(doc.to_json())
+        });
+    }
+    if error.status == StatusCode::METHOD_NOT_ALLOWED {
+        return Err(error);
     }
     let api = req.path() == "/api" || req.path().starts_with("/api/");
     if !api && prefers_html(req.headers()) {
         let county = req.app_data::<web::Data<AppState>>().map(|s| s.settings.county.name.clone()).unwrap_or_default();
         return Ok(not_found_page(&county));
     }
-    Err(ApiError::not_found("请求的地址不存在"))
+    Err(error)
 }
 
 #[cfg(test)]

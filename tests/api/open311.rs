@@ -404,6 +404,16 @@ async fn missing_keys_are_403_and_bad_input_is_400_in_the_standards_error_list()
     let (status, v) = get_json(&app, "/open311/v2/requests/20990101-000001.json").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_errors(&v, 404, "20990101-000001");
+    // Paths and methods the facade does not have: the same list, not the API's own error object.
+    let (status, v) = get_json(&app, "/open311/v2/nothing.json").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_errors(&v, 404, "地址不存在");
+    let (status, x) = get_xml(&app, "/open311/v2/nothing.xml").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(x.contains("<errors><error><code>404</code>"), "{x}");
+    let r = app.client.delete(app.url("/open311/v2/requests.json")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_errors(&r.json().await.unwrap(), 405, "请求方法");
 }
 
 #[tokio::test]
