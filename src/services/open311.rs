@@ -16,6 +16,7 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, TimeZone, Utc};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 /// The standard's default window for a request list, and its most requests in one answer.
@@ -364,8 +365,7 @@ pub async fn post(state: &AppState, p: Posted) -> ApiResult<(StatusCode, Doc)> {
     // What the application sent, files by their digests: a retry with the same Idempotency-Key is
     // known before its files are stored a second time.
     let mut fingerprint = body.clone();
-    fingerprint["media"] =
-        json!(p.files.iter().map(|(_, b)| intake::body_hash(&json!(hex::encode(b)))).collect::<Vec<_>>());
+    fingerprint["media"] = json!(p.files.iter().map(|(_, b)| hex::encode(Sha256::digest(b))).collect::<Vec<_>>());
     fingerprint["media_url"] = json!(filing.media_url);
     let key = p.idempotency_key.as_deref();
     if let Some(k) = key
