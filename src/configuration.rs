@@ -154,6 +154,21 @@ pub struct LimitSettings {
     /// Failed staff logins from one address (any usernames, known or not).
     #[serde(default = "default_login_failures_per_ip")]
     pub login_failures_per_ip: Limit,
+    /// Requests an Open311 API key files, by default (an admin may give a key its own when making
+    /// it): a partner's server files for many people from one address, so its key is counted
+    /// instead of the address.
+    #[serde(default = "default_open311_per_minute")]
+    pub open311_per_minute: Limit,
+    #[serde(default = "default_open311_per_day")]
+    pub open311_per_day: Limit,
+}
+
+fn default_open311_per_minute() -> Limit {
+    Limit { max: 30, window_seconds: 60 }
+}
+
+fn default_open311_per_day() -> Limit {
+    Limit { max: 2000, window_seconds: 86400 }
 }
 
 fn default_track_failures_per_ticket() -> Limit {

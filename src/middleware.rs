@@ -302,13 +302,30 @@ fn add_security_headers(headers: &mut HeaderMap) {
 pub async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     // A path the API has, asked with a method it does not: 405 with the methods it does have.
     let allowed = crate::openapi::allowed_methods(req.path());
-    if !allowed.is_empty() || req.resource_map().has_resource(req.path()) {
-        let mut resp = actix_web::ResponseError::error_response(&ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            codes::METHOD_NOT_ALLOWED,
-            "该地址不支持此请求方法",
-        ));
-        if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&allowed.join(", ")) {
+    let error = if !allowed.is_empty() || req.resource_map().has_resource(req.path()) {
+        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, codes::METHOD_NOT_ALLOWED, "该地址不支持此请求方法")
+    } else {
+        ApiError::not_found("请求的地址不存在")
+    };
+    let allow = (error.status == StatusCode::METHOD_NOT_ALLOWED)
+        .then(|| actix_web::http::header::HeaderValue::from_str(&allowed.join(", ")).ok())
+        .flatten();
+    // The Open311 facade's clients read the standard's error list, in the format the path names.
+    if req.path().starts_with("/open311/") {
+        let (status, doc) = crate::services::open311::errors(&error);
+        let mut res = HttpResponse::build(status);
+        if let Some(v) = allow {
+            res.insert_header((actix_web::http::header::ALLOW, v));
+        }
+        return Ok(if req.path().ends_with(".xml") {
+            res.content_type("text/xml; charset=utf-8").body(doc.to_xml("errors"))
+        } else {
+            res.json(doc.to_json())
+        });
+    }
+    if error.status == StatusCode::METHOD_NOT_ALLOWED {
+        let mut resp = actix_web::ResponseError::error_response(&error);
+        if let Some(v) = allow {
             resp.headers_mut().insert(actix_web::http::header::ALLOW, v);
         }
         return Ok(resp);
@@ -318,7 +335,7 @@ pub async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         let county = req.app_data::<web::Data<AppState>>().map(|s| s.settings.county.name.clone()).unwrap_or_default();
         return Ok(not_found_page(&county));
     }
-    Err(ApiError::not_found("请求的地址不存在"))
+    Err(error)
 }
 
 #[cfg(test)]

@@ -63,6 +63,63 @@ pub struct TicketPage {
     pub per_page: u64,
 }
 
+/// The format an Open311 path ends with.
+#[derive(ToSchema)]
+#[allow(non_camel_case_types)]
+pub enum Open311Format {
+    json,
+    xml,
+}
+
+/// Filters of Open311 `GET requests.{format}` (the standard's, then the compatible extensions).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Open311Query {
+    /// 逗号分隔的诉求编号（给出时忽略其他条件）
+    pub service_request_id: Option<String>,
+    /// 逗号分隔的服务代码
+    pub service_code: Option<String>,
+    /// ISO 8601 起始时间（默认 90 天前）
+    pub start_date: Option<String>,
+    /// ISO 8601 截止时间
+    pub end_date: Option<String>,
+    /// `open` 或 `closed`（可逗号分隔）
+    pub status: Option<String>,
+    pub jurisdiction_id: Option<String>,
+    /// 扩展：只要此时间之后有更新的
+    pub updated_after: Option<String>,
+    /// 扩展：页码
+    #[param(minimum = 1)]
+    pub page: Option<u64>,
+    /// 扩展：每页条数（最多 1000）
+    #[param(minimum = 1, maximum = 1000)]
+    pub page_size: Option<u64>,
+}
+
+/// An Open311 request posted by a partner system (`api_key` identifies it).
+#[derive(ToSchema)]
+pub struct Open311Post {
+    /// 管理员发放的 API 密钥
+    pub api_key: String,
+    /// 服务代码（分类代码）
+    pub service_code: String,
+    pub jurisdiction_id: Option<String>,
+    pub lat: Option<f64>,
+    pub long: Option<f64>,
+    /// 地址（须能认出一个村）
+    pub address_string: Option<String>,
+    /// 扩展：联系卡代码（定位到村）
+    pub card_code: Option<String>,
+    pub phone: Option<String>,
+    pub description: Option<String>,
+    pub media_url: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// 扩展（multipart）：照片或语音文件，可多个
+    #[schema(value_type = Option<Vec<String>>, format = Binary)]
+    pub media: Option<Vec<Vec<u8>>>,
+}
+
 /// Paging of every list (a wrong value is a 400 naming the parameter).
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -253,7 +310,22 @@ fn error_response(surface: Surface) -> RefOr<Response> {
             .content("text/html", Content::new(None::<RefOr<utoipa::openapi::schema::Schema>>))
             .content("application/json", Content::new(Some(Ref::from_schema_name("ErrorBody"))))
             .build(),
-        Surface::Open311 => builder.build(),
+        // The standard's error list, `[{code, description}]`, in the format the path names.
+        Surface::Open311 => builder
+            .content(
+                "application/json",
+                Content::new(Some(
+                    utoipa::openapi::schema::ArrayBuilder::new().items(
+                        utoipa::openapi::ObjectBuilder::new()
+                            .property("code", utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::Integer))
+                            .property("description", utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::String))
+                            .required("code")
+                            .required("description"),
+                    ),
+                )),
+            )
+            .content("text/xml", Content::new(None::<RefOr<utoipa::openapi::schema::Schema>>))
+            .build(),
         _ => builder.content("application/json", Content::new(Some(Ref::from_schema_name("ErrorBody")))).build(),
     })
 }

@@ -11,6 +11,7 @@ pub mod cards;
 pub mod categories;
 pub mod events;
 pub mod idempotency_keys;
+pub mod open311_keys;
 pub mod outbox;
 pub mod phone_access_log;
 pub mod redblack_lists;

@@ -21,6 +21,7 @@ mod m20261215_000019_ticket_links;
 mod m20261216_000020_screens;
 mod m20261217_000021_upstream;
 mod m20261218_000022_wechat_subscribe;
+mod m20261219_000023_open311_keys;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261216_000020_screens::Migration),
             Box::new(m20261217_000021_upstream::Migration),
             Box::new(m20261218_000022_wechat_subscribe::Migration),
+            Box::new(m20261219_000023_open311_keys::Migration),
         ]
     }
 }

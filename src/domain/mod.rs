@@ -6,6 +6,8 @@ pub mod ledger;
 pub mod mac;
 pub mod media;
 pub mod metrics;
+pub mod open311;
+pub mod open311_doc;
 pub mod phone;
 pub mod rating_link;
 pub mod roles;

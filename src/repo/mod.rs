@@ -10,6 +10,7 @@ pub mod evidence;
 pub mod idempotency;
 pub mod leaves;
 pub mod lookup;
+pub mod open311;
 pub mod outbox;
 pub mod redblack;
 pub mod regions;

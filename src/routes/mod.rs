@@ -11,6 +11,7 @@ pub mod health;
 pub mod hooks;
 pub mod imports;
 pub mod multipart;
+pub mod open311;
 pub mod orders;
 pub mod pages;
 pub mod paging;
@@ -86,6 +87,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     console::configure(cfg);
     worklink::configure(cfg);
     screen::configure_page(cfg);
+    open311::configure(cfg);
     cfg.service(
         utoipa_actix_web::scope("/api/v1")
             .configure(auth::configure)
@@ -103,6 +105,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(sla::configure)
             .configure(orders::configure)
             .configure(screens::configure)
+            .configure(open311::configure_keys)
             .configure(screen::configure)
             .configure(stream::configure),
     );

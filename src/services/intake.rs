@@ -1,6 +1,8 @@
 //! Intake: a villager files a request from a card (public), or staff register a phone-in or walk-in
 //! request. One transaction creates the ticket, its ledger event(s), the repeat link and the
-//! confirmation SMS, and stores the answer under the Idempotency-Key.
+//! confirmation SMS, and stores the answer under the Idempotency-Key. Requests of outside
+//! applications through the Open311 facade (`file_open311`) come through here too, under the same
+//! rules, with the API key standing where a public filer's address stands.
 use super::actions::handling;
 use super::change::{self, Effects};
 use crate::auth::{Caller, StaffUser, VillagerUser};
@@ -88,6 +90,20 @@ struct Intake {
     openid: Option<String>,
     /// The requests a proactive ticket was raised from (empty for every other ticket).
     linked: Vec<repo::tickets::Ticket>,
+    /// Filed by an outside application with an Open311 API key.
+    open311: Option<Open311Filing>,
+}
+
+/// A request filed through the Open311 facade: the key it came with (its id and name go into the
+/// ledger, its limits replace the per-address ones) and the `media_url` the application gave (kept
+/// in the ledger as given, never fetched: the server does not call addresses chosen by others).
+#[derive(Clone, Debug)]
+pub struct Open311Filing {
+    pub key_id: i64,
+    pub key_name: String,
+    pub per_minute: crate::kv::limiter::Limit,
+    pub per_day: crate::kv::limiter::Limit,
+    pub media_url: Option<String>,
 }
 
 pub const DESCRIPTION_MIN: usize = 5;
@@ -105,7 +121,12 @@ fn optional_text(v: &Option<String>, field: &str, max: usize, what: &str) -> Api
     }
 }
 
-async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiResult<Intake> {
+async fn parse(
+    state: &AppState,
+    req: &IntakeRequest,
+    caller: &Caller,
+    open311: Option<&Open311Filing>,
+) -> ApiResult<Intake> {
     let db = &state.db.conn;
     let staff = staff_of(caller);
     let villager = match caller {
@@ -113,6 +134,9 @@ async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiRes
         _ => None,
     };
     let (region, card_id, channel) = match staff {
+        None if open311.is_some() && req.card_code.as_deref().is_none_or(|c| c.trim().is_empty()) => {
+            (open311_region(state, req.address.as_deref()).await?, None, Channel::Open311)
+        }
         None => {
             let raw = req.card_code.as_deref().unwrap_or("").trim();
             if raw.is_empty() {
@@ -135,8 +159,15 @@ async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiRes
             let region = repo::regions::get(db, card.region_id)
                 .await?
                 .ok_or_else(|| ApiError::internal(anyhow::anyhow!("card region missing")))?;
-            // Filed from the mini-program (a WeChat sign-in) or by scanning the card in a browser.
-            let channel = if villager.is_some_and(|v| v.openid.is_some()) { Channel::Wechat } else { Channel::Qr };
+            // Filed from the mini-program (a WeChat sign-in), by scanning the card in a browser, or
+            // by an outside application that was given the card's code.
+            let channel = if open311.is_some() {
+                Channel::Open311
+            } else if villager.is_some_and(|v| v.openid.is_some()) {
+                Channel::Wechat
+            } else {
+                Channel::Qr
+            };
             (region, Some(card.id), channel)
         }
         Some(user) => {
@@ -298,7 +329,36 @@ async fn parse(state: &AppState, req: &IntakeRequest, caller: &Caller) -> ApiRes
         received_at,
         openid: villager.and_then(|v: &VillagerUser| v.openid.clone()),
         linked,
+        open311: open311.cloned(),
     })
+}
+
+/// Where an Open311 request without a card is filed: the village its address names (the longest
+/// village name found in it, when only one village bears that name or the township named too
+/// settles it), else the county, whose dispatcher routes it as a 12345 order of an unknown region
+/// is routed. Coordinates alone name no village: the county keeps no village boundaries.
+async fn open311_region(state: &AppState, address: Option<&str>) -> ApiResult<repo::regions::Region> {
+    use crate::domain::values::RegionLevel;
+    let db = &state.db.conn;
+    if let Some(address) = address.map(str::trim).filter(|a| !a.is_empty()) {
+        let regions = repo::regions::all_under(db, "/").await?;
+        let mut villages: Vec<&repo::regions::Region> = regions
+            .iter()
+            .filter(|r| r.active && r.level == RegionLevel::Village && address.contains(r.name.as_str()))
+            .collect();
+        let longest = villages.iter().map(|r| r.name.chars().count()).max().unwrap_or(0);
+        villages.retain(|r| r.name.chars().count() == longest);
+        if villages.len() > 1 {
+            let township_named = |v: &&repo::regions::Region| {
+                regions.iter().any(|t| Some(t.id) == v.parent_id && address.contains(t.name.as_str()))
+            };
+            villages.retain(township_named);
+        }
+        if let [village] = villages.as_slice() {
+            return Ok((*village).clone());
+        }
+    }
+    repo::upstream::top_region(db).await?.ok_or_else(|| ApiError::internal(anyhow::anyhow!("no top region")))
 }
 
 /// The field errors found so far while checking a request as a whole.
@@ -328,6 +388,9 @@ fn staff_of(caller: &Caller) -> Option<&StaffUser> {
 /// of filing their own request from their own phone. Staff are not limited.
 async fn check_limits(state: &AppState, i: &Intake, ip: &str) -> ApiResult<()> {
     let l = &state.settings.limits;
+    if let Some(o) = &i.open311 {
+        return check_open311_limits(state, i, o).await;
+    }
     let mut checks = vec![
         (format!("intake:ip:{ip}"), l.intake_per_ip),
         (format!("intake:ipd:{ip}"), l.intake_per_ip_daily),
@@ -343,6 +406,27 @@ async fn check_limits(state: &AppState, i: &Intake, ip: &str) -> ApiResult<()> {
             "提交过于频繁，请稍后再试；紧急情况请直接拨打联系卡上的电话",
             e.retry_after,
         )
+    })
+}
+
+/// An outside application's limits are its key's own (per minute and per day), not its server's
+/// address; one phone number is counted per key as it is counted per address, and a card as always.
+async fn check_open311_limits(state: &AppState, i: &Intake, o: &Open311Filing) -> ApiResult<()> {
+    let l = &state.settings.limits;
+    let mut checks = vec![
+        (format!("intake:open311:{}:minute", o.key_id), o.per_minute),
+        (format!("intake:open311:{}:day", o.key_id), o.per_day),
+        (
+            format!("intake:phone:{}:open311:{}", i.phone.as_ref().map_or("", |p| p.as_str()), o.key_id),
+            l.intake_per_phone,
+        ),
+    ];
+    if let Some(card) = i.card_id {
+        checks.push((format!("intake:card:{card}"), l.intake_per_card));
+    }
+    state.limiter.hit_all(&checks, state.now()).await.map_err(|e| {
+        metrics::counter!("minsheng_rate_limited_total", "what" => "open311").increment(1);
+        ApiError::too_many(codes::RATE_LIMITED, "该应用提交的诉求过于频繁，请稍后再试", e.retry_after)
     })
 }
 
@@ -390,7 +474,7 @@ pub async fn file(
         return Ok(answer);
     }
     let req: IntakeRequest = crate::error::typed_json(body.clone())?;
-    let intake = parse(state, &req, caller).await?;
+    let intake = parse(state, &req, caller, None).await?;
     if staff.is_none() {
         check_limits(state, &intake, ip).await?;
     }
@@ -401,6 +485,54 @@ pub async fn file(
                 .await?
                 .ok_or_else(|| ApiError::conflict(codes::IDEMPOTENCY_IN_PROGRESS, "相同请求正在处理中，请稍后重试"))
         }
+        other => other,
+    }
+}
+
+/// The Idempotency-Key scope of an Open311 key: each application's keys are its own.
+fn open311_scope(key_id: i64) -> String {
+    format!("open311:{key_id}")
+}
+
+/// The answer already given to this application for this Idempotency-Key, if any (a different body
+/// under the same key is refused). `fingerprint` stands for the request as the application sent
+/// it (its fields and the digests of its files), so a retry is known before its files are stored.
+pub async fn open311_replay(
+    state: &AppState,
+    key_id: i64,
+    key: &str,
+    fingerprint: &Value,
+) -> ApiResult<Option<(StatusCode, IntakeAnswer)>> {
+    if !valid_idempotency_key(key) {
+        return Err(ApiError::validation("Idempotency-Key", "Idempotency-Key 须为1–200个可见ASCII字符"));
+    }
+    replay(state, &open311_scope(key_id), key, &body_hash(fingerprint)).await
+}
+
+/// Files a request of an outside application (the Open311 facade): the intake body as for a card,
+/// except that `card_code` may be missing (see `open311_region`); channel `open311`; the key's
+/// limits; the key named in the ledger's first event.
+pub async fn file_open311(
+    state: &AppState,
+    body: &Value,
+    fingerprint: &Value,
+    key: Option<&str>,
+    filing: &Open311Filing,
+) -> ApiResult<(StatusCode, IntakeAnswer)> {
+    let scope = open311_scope(filing.key_id);
+    let hash = body_hash(fingerprint);
+    if let Some(k) = key
+        && let Some(answer) = open311_replay(state, filing.key_id, k, fingerprint).await?
+    {
+        return Ok(answer);
+    }
+    let req: IntakeRequest = crate::error::typed_json(body.clone())?;
+    let intake = parse(state, &req, &Caller::Anonymous, Some(filing)).await?;
+    check_limits(state, &intake, "").await?;
+    match create(state, intake, None, key.map(|k| (scope.as_str(), k, hash.as_str())), None).await {
+        Err(e) if key.is_some() && is_duplicate_key(&e) => replay(state, &scope, key.unwrap_or_default(), &hash)
+            .await?
+            .ok_or_else(|| ApiError::conflict(codes::IDEMPOTENCY_IN_PROGRESS, "相同请求正在处理中，请稍后重试")),
         other => other,
     }
 }
@@ -485,6 +617,9 @@ async fn create(
                      "upload_ids": i.upload_ids, "received_at": received});
     if i.channel == Channel::Proactive {
         data["linked_tickets"] = json!(i.linked.iter().map(|t| t.no.as_str()).collect::<Vec<_>>());
+    }
+    if let Some(o) = &i.open311 {
+        data["open311"] = json!({"key_id": o.key_id, "key_name": o.key_name, "media_url": o.media_url});
     }
     if let Some(o) = upstream {
         data["upstream_id"] = json!(o.id);
@@ -655,6 +790,7 @@ pub async fn file_upstream(state: &AppState, order: &crate::upstream::Order) -> 
         received_at: None,
         openid: None,
         linked: vec![],
+        open311: None,
     };
     match create(state, intake, None, None, Some(order)).await {
         Ok((_, answer)) => Ok(UpstreamFiled::Created { ticket_no: answer.ticket_no }),

@@ -18,6 +18,8 @@ pub mod intake;
 pub mod leaves;
 pub mod ledger;
 pub mod live;
+pub mod open311;
+pub mod open311_keys;
 pub mod order_view;
 pub mod orders;
 pub mod proactive;

@@ -27,6 +27,7 @@ mod live;
 mod loop_;
 mod metrics_access;
 mod one_door;
+mod open311; // the Open311 GeoReport v2 facade (issue 19 point 3)
 mod openapi;
 mod orders;
 mod pages;
