@@ -186,7 +186,7 @@ pub struct IdempotencyKey {
         description = "接诉即办：村民诉求的受理、派单、办理、回访与考核。错误统一为 `{\"error\":{\"code\",\"message\",\"field\"}}`。",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
-    components(schemas(ErrorBody, ErrorDetail, Page)),
+    components(schemas(ErrorBody, ErrorDetail, Page, Open311Format)),
     tags(
         (name = "auth", description = "登录与令牌"),
         (name = "villagers", description = "村民：验证码登录、我的诉求"),
@@ -441,6 +441,30 @@ mod tests {
         documented.sort();
         keys.sort();
         assert_eq!(keys, documented);
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        fn walk(v: &serde_json::Value, refs: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(o) => {
+                    if let Some(r) = o.get("$ref").and_then(|r| r.as_str()) {
+                        refs.push(r.to_string());
+                    }
+                    o.values().for_each(|v| walk(v, refs));
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|v| walk(v, refs)),
+                _ => {}
+            }
+        }
+        let doc: serde_json::Value = serde_json::from_str(json()).unwrap();
+        let mut refs = vec![];
+        walk(&doc, &mut refs);
+        assert!(refs.len() > 50, "{}", refs.len());
+        for r in refs {
+            let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{r}"));
+            assert!(doc["components"]["schemas"][name].is_object(), "{r} does not resolve");
+        }
     }
 
     #[test]
