@@ -307,6 +307,10 @@ async fn run_demo(mut settings: Settings) -> anyhow::Result<()> {
         demo::DEMO_PASSWORD
     );
     println!();
+    println!("API for other systems:");
+    println!("  OpenAPI 3.1   {public}/api/openapi.json   (Swagger UI: {public}/api/docs/)");
+    println!("  Open311 v2    {public}/open311/v2/discovery.json   (API keys: admin, POST /api/v1/open311/keys)");
+    println!();
     app.run_until_stopped().await?;
     Ok(())
 }

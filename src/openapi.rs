@@ -317,8 +317,16 @@ fn error_response(surface: Surface) -> RefOr<Response> {
                 Content::new(Some(
                     utoipa::openapi::schema::ArrayBuilder::new().items(
                         utoipa::openapi::ObjectBuilder::new()
-                            .property("code", utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::Integer))
-                            .property("description", utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::String))
+                            .property(
+                                "code",
+                                utoipa::openapi::ObjectBuilder::new()
+                                    .schema_type(utoipa::openapi::schema::Type::Integer),
+                            )
+                            .property(
+                                "description",
+                                utoipa::openapi::ObjectBuilder::new()
+                                    .schema_type(utoipa::openapi::schema::Type::String),
+                            )
                             .required("code")
                             .required("description"),
                     ),

@@ -60,23 +60,28 @@ pub fn client_ip(req: &actix_web::HttpRequest, state: &crate::state::AppState) -
 /// PostgreSQL, and none belongs in an address): a 400 naming the parameter, before any handler runs.
 pub async fn refuse_control_characters(
     req: actix_web::dev::ServiceRequest,
-    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     use crate::domain::text::clean;
     let path = percent_encoding::percent_decode_str(req.path()).decode_utf8_lossy();
+    let mut refused = None;
     if clean(&path).is_err() {
-        return Err(crate::error::ApiError::validation("path", "地址中含有不允许的控制字符").into());
-    }
-    if let Ok(pairs) = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        refused = Some(crate::error::ApiError::validation("path", "地址中含有不允许的控制字符"));
+    } else if let Ok(pairs) = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         && let Some((k, _)) = pairs.iter().find(|(k, v)| clean(k).is_err() || clean(v).is_err())
     {
-        return Err(crate::error::ApiError::validation(
-            crate::domain::text::scrub(k),
-            "查询参数中含有不允许的控制字符",
-        )
-        .into());
+        refused =
+            Some(crate::error::ApiError::validation(crate::domain::text::scrub(k), "查询参数中含有不允许的控制字符"));
     }
-    next.call(req).await
+    match refused {
+        // The Open311 facade's clients read the standard's error list.
+        Some(e) if req.path().starts_with("/open311/") => {
+            let res = crate::middleware::open311_error(req.path(), &e);
+            Ok(req.into_response(res).map_into_right_body())
+        }
+        Some(e) => Err(e.into()),
+        None => next.call(req).await.map(|r| r.map_into_left_body()),
+    }
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

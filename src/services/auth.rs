@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use sha2::Digest;
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"username": "dispatcher", "password": "minsheng-demo"}))]
 pub struct LoginRequest {
     pub username: Option<String>,
     #[schema(value_type = Option<String>)]

@@ -190,6 +190,7 @@ async fn region_in_scope(state: &AppState, user: &StaffUser, id: i64, field: &st
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "新村", "level": "village", "parent_id": 12}))]
 pub struct RegionBody {
     pub name: Option<String>,
     pub level: Option<String>,
@@ -314,6 +315,7 @@ fn parent_label(level: RegionLevel) -> &'static str {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "新村村民委员会", "region_id": 13, "level": "village"}))]
 pub struct UnitBody {
     pub name: Option<String>,
     pub region_id: Option<i64>,

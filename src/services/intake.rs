@@ -34,6 +34,7 @@ pub struct Location {
 /// The body of `POST /api/v1/tickets`, as received: every field optional so that a missing one is
 /// reported by name in Chinese rather than by the JSON parser.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"card_code": "QH7K2M", "category": "water.supply", "kind": "help", "description": "村东头自来水停了三天了，请尽快处理", "phone": "13800001234"}))]
 pub struct IntakeRequest {
     pub card_code: Option<String>,
     pub region_id: Option<i64>,

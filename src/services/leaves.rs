@@ -25,6 +25,7 @@ const MAX_DAYS: i64 = 180;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"from": "2026-12-10", "to": "2026-12-12", "deputy_id": 5, "reason": "外出培训"}))]
 pub struct LeaveBody {
     pub from: Option<String>,
     pub to: Option<String>,

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"name": "市民服务App", "per_minute": 30, "per_day": 2000}))]
 pub struct NewKeyBody {
     pub name: Option<String>,
     /// Requests the key may file per minute and per day (default: `limits.open311_per_*`).

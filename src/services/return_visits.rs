@@ -30,6 +30,7 @@ pub struct Scores {
 }
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"reached": true, "solved": "yes", "satisfaction": "satisfied", "comment": "修好了"}))]
 pub struct VisitRequest {
     pub reached: Option<bool>,
     pub solved: Option<String>,

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"name": "县政务大厅", "region_id": 1}))]
 pub struct NewScreenBody {
     pub name: String,
     pub region_id: i64,

@@ -78,6 +78,7 @@ fn too_many(code: &'static str, message: &str, until: i64, now: DateTime<Utc>) -
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"phone": "13800001234"}))]
 pub struct OtpRequest {
     pub phone: Option<String>,
 }
@@ -126,6 +127,7 @@ pub async fn send_otp(state: &AppState, req: &OtpRequest, ip: &str) -> ApiResult
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"phone": "13800001234", "code": "123456"}))]
 pub struct VerifyRequest {
     pub phone: Option<String>,
     pub code: Option<String>,

@@ -566,3 +566,22 @@ async fn the_request_list_filters_by_id_code_dates_status_and_updates_and_pages(
     assert_eq!(x.matches("<request>").count(), 1);
     assert!(x.contains("<status>closed</status><status_notes>已办结，等待回访</status_notes>"), "{x}");
 }
+
+#[tokio::test]
+async fn a_control_character_in_the_address_or_query_is_the_standards_error_list_too() {
+    let app = spawn_app().await;
+    let (status, v) = get_json(&app, "/open311/v2/services/%01x.json").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_errors(&v, 400, "控制字符");
+    let (status, v) = get_json(&app, "/open311/v2/requests.json?updated_after=%1B").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_errors(&v, 400, "控制字符");
+    let (status, xml) = get_xml(&app, "/open311/v2/services/%01x.xml").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(xml.contains("<errors>") && xml.contains("<code>400</code>") && xml.contains("控制字符"), "{xml}");
+    // Elsewhere the contract's error object stays.
+    let r = app.get("/api/v1/cards/%01x", None).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["field"], "path");
+}

@@ -25,6 +25,7 @@ use serde::Deserialize;
 
 /// Body of `POST /api/v1/tickets/{no}/{action}`: the union of every action's fields.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"note": "已联系村民，明天上门查看"}))]
 pub struct ActionBody {
     pub note: Option<String>,
     pub reason: Option<String>,
