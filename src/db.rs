@@ -14,6 +14,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+/// How long a transaction waits for the SQLite writer before it fails (as long as a pool connection).
+const WRITER_WAIT: Duration = Duration::from_secs(30);
+
 #[derive(Clone, Debug)]
 pub struct Db {
     pub conn: DatabaseConnection,
@@ -51,7 +54,7 @@ impl Db {
         opts.max_connections(max_connections)
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(WRITER_WAIT)
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(SqliteJournalMode::Wal)
@@ -75,8 +78,14 @@ impl Db {
 
     /// Begins a transaction that may write.
     pub async fn begin(&self) -> Result<Tx, DbErr> {
+        // One writer at a time on SQLite. A wait as long as the pool's own gives up with an error
+        // (the request fails, the worker retries) rather than hanging without a trace.
         let guard = match &self.writer {
-            Some(m) => Some(m.clone().lock_owned().await),
+            Some(m) => Some(
+                tokio::time::timeout(WRITER_WAIT, m.clone().lock_owned())
+                    .await
+                    .map_err(|_| DbErr::Custom("timed out waiting for the SQLite writer".into()))?,
+            ),
             None => None,
         };
         let options = TransactionOptions {

@@ -6,12 +6,35 @@ use crate::state::AppState;
 use actix_web::{HttpResponse, get, web};
 use serde::Deserialize;
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Deserialize)]
 struct RenderQuery {
     size: Option<String>,
     dpi: Option<u32>,
     /// PDF only: copies of each card (one per household), 1–20.
+    copies: Option<u32>,
+}
+
+/// `size` of every card download: `wallet` (85.6×54 mm, default) or `poster` (A4).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct SizeParam {
+    #[param(pattern = "^(wallet|poster)$")]
+    size: Option<String>,
+}
+
+/// The PNG's resolution: 72 to 600 (wallet) or 300 (poster); default 300 / 150.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct DpiParam {
+    #[param(minimum = 72, maximum = 600)]
+    dpi: Option<u32>,
+}
+
+/// A PDF's copies of each card (one per household), 1–20.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct CopiesParam {
+    #[param(minimum = 1, maximum = 20)]
     copies: Option<u32>,
 }
 
@@ -37,7 +60,7 @@ fn file(r: Rendered) -> HttpResponse {
         .body(r.bytes)
 }
 
-#[utoipa::path(tag = "cards", params(RenderQuery), responses((status = 200, description = "联系卡 SVG", content_type = "image/svg+xml")))]
+#[utoipa::path(tag = "cards", params(SizeParam), responses((status = 200, description = "联系卡 SVG", content_type = "image/svg+xml")))]
 #[get("/cards/{code}/card.svg")]
 async fn svg(
     state: web::Data<AppState>,
@@ -49,7 +72,7 @@ async fn svg(
     Ok(file(card_render::card_svg(&state, &user, &code, size).await?))
 }
 
-#[utoipa::path(tag = "cards", params(RenderQuery), responses((status = 200, description = "联系卡 PNG", content_type = "image/png")))]
+#[utoipa::path(tag = "cards", params(SizeParam, DpiParam), responses((status = 200, description = "联系卡 PNG", content_type = "image/png")))]
 #[get("/cards/{code}/card.png")]
 async fn png(
     state: web::Data<AppState>,
@@ -62,7 +85,7 @@ async fn png(
     Ok(file(card_render::card_png(&state, &user, &code, size, dpi).await?))
 }
 
-#[utoipa::path(tag = "cards", params(RenderQuery), responses((status = 200, description = "联系卡 PDF", content_type = "application/pdf")))]
+#[utoipa::path(tag = "cards", params(SizeParam, CopiesParam), responses((status = 200, description = "联系卡 PDF", content_type = "application/pdf")))]
 #[get("/cards/{code}/card.pdf")]
 async fn pdf(
     state: web::Data<AppState>,
@@ -75,7 +98,7 @@ async fn pdf(
     Ok(file(card_render::card_pdf(&state, &user, &code, size, copies).await?))
 }
 
-#[utoipa::path(tag = "cards", params(RenderQuery), responses((status = 200, description = "辖区内全部联系卡 PDF", content_type = "application/pdf")))]
+#[utoipa::path(tag = "cards", params(SizeParam, CopiesParam), responses((status = 200, description = "辖区内全部联系卡 PDF", content_type = "application/pdf")))]
 #[get("/regions/{id}/cards.pdf")]
 async fn region_pdf(
     state: web::Data<AppState>,

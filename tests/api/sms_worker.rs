@@ -182,7 +182,13 @@ async fn opted_out_villagers_get_no_notices_but_cadres_still_get_orders() {
 async fn several_workers_at_once_never_take_the_same_message() {
     let fake = sms_fakes::aliyun().await;
     fake.set_delay(std::time::Duration::from_millis(5));
-    let app = aliyun_app(&fake, |s| s.sms.batch_size = 7).await;
+    // A reply that comes late under a loaded machine must not count as a timeout (the message
+    // would be put back for two minutes of the frozen clock and the loop would see no progress).
+    let app = aliyun_app(&fake, |s| {
+        s.sms.batch_size = 7;
+        s.sms.aliyun.common.timeout_ms = 10_000;
+    })
+    .await;
     let ids = enqueue(&app, 40).await;
     let now = app.state.now();
     let mut sent = 0;
