@@ -73,7 +73,7 @@ impl Page {
     /// Reads `page` and `per_page` as given in a query string (absent or empty = default).
     pub fn parse(page: Option<&str>, per_page: Option<&str>) -> Result<Page, PageError> {
         let num = |v: Option<&str>, default: u64, max: u64, err: PageError| match v.map(str::trim) {
-            None | Some("") => Ok(default),
+            None => Ok(default),
             Some(s) => s.parse::<u64>().ok().filter(|n| (1..=max).contains(n)).ok_or(err),
         };
         Ok(Page {

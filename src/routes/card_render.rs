@@ -18,7 +18,7 @@ struct RenderQuery {
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct SizeParam {
-    #[param(pattern = "^(wallet|poster)$")]
+    #[param(pattern = "^(wallet|poster)?$")]
     size: Option<String>,
 }
 

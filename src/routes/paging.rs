@@ -55,7 +55,7 @@ mod tests {
         ] {
             assert_eq!(from_query(q).unwrap_err().field.as_deref(), Some(field), "{q}");
         }
-        for q in ["per_page=null&per_page=null", "page=1&page=2", "per_page=5&per_page=5"] {
+        for q in ["per_page=null&per_page=null", "page=1&page=2", "per_page=5&per_page=5", "per_page=", "page="] {
             assert!(from_query(q).is_err(), "{q}");
         }
         let deepest = from_query("page=1000000&per_page=100").unwrap();

@@ -157,9 +157,10 @@ async fn region_pdf_has_every_village_card_decodable_searchable_and_font_subset(
         expected.insert(format!("http://minsheng.test/c/{code}"));
     }
 
-    // Rendered at 150 dpi the way a check would, every card's QR decodes to its own link.
+    // Rasterised at 300 dpi (an office printer prints at 300–600; at 150 dpi zbar once missed one of
+    // six codes on the page in a local PostgreSQL run, a random code's pattern), every card's QR decodes to its own link.
     let prefix = scratch("page");
-    tool("pdftoppm", &["-r", "150", "-png", "-f", "1", "-l", "1", path, prefix.to_str().unwrap()]);
+    tool("pdftoppm", &["-r", "300", "-png", "-f", "1", "-l", "1", path, prefix.to_str().unwrap()]);
     let page = PathBuf::from(format!("{}-1.png", prefix.display()));
     let found: BTreeSet<String> = decode_qr(&page).into_iter().collect();
     assert_eq!(found, expected);
