@@ -120,6 +120,30 @@ pub struct Open311Post {
     pub media: Option<Vec<Vec<u8>>>,
 }
 
+/// `size` of every card download: `wallet` (85.6×54 mm, default) or `poster` (A4).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CardSizeParam {
+    #[param(pattern = "^(wallet|poster)?$")]
+    pub size: Option<String>,
+}
+
+/// The PNG's resolution: 72 to 600 (wallet) or 300 (poster); default 300 / 150.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CardDpiParam {
+    #[param(minimum = 72, maximum = 600)]
+    pub dpi: Option<u32>,
+}
+
+/// A PDF's copies of each card (one per household), 1–20.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CardCopiesParam {
+    #[param(minimum = 1, maximum = 20)]
+    pub copies: Option<u32>,
+}
+
 /// Paging of every list (a wrong value is a 400 naming the parameter).
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -7,18 +7,7 @@ use std::fmt::Write;
 
 /// Text for SVG (XML) content and attribute values.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    crate::domain::text::escape_xml(s)
 }
 
 /// A number for SVG output: at most two decimals, no trailing zeros.
@@ -42,7 +31,7 @@ pub fn text_chars(markup: &str) -> BTreeSet<char> {
                 .replace("&lt;", "<")
                 .replace("&gt;", ">")
                 .replace("&quot;", "\"")
-                .replace("&#39;", "'")
+                .replace("&apos;", "'")
                 .replace("&amp;", "&");
             out.extend(content.chars());
         }

@@ -84,7 +84,7 @@ impl Doc {
             }
             Doc::Text(s) => {
                 open(out);
-                escape_into(s, out);
+                crate::domain::text::escape_xml_into(s, out);
                 close(out);
             }
             Doc::Int(n) => {
@@ -102,24 +102,6 @@ impl Doc {
                 out.push_str(if *b { "true" } else { "false" });
                 close(out);
             }
-        }
-    }
-}
-
-/// Escapes text for an element's content (and would do for an attribute): the five markup
-/// characters, and characters XML 1.0 cannot carry at all are dropped (input is cleaned of
-/// control characters at the edge already; this keeps the document well-formed whatever comes).
-fn escape_into(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {}
-            c => out.push(c),
         }
     }
 }

@@ -141,6 +141,31 @@ pub fn mask_link_tokens(text: &str) -> String {
     out
 }
 
+/// Escapes text for XML element content or attribute values (Open311's XML, the cards' SVG): the
+/// five markup characters; characters XML 1.0 cannot carry at all are dropped (input is cleaned of
+/// control characters at the edge already; this keeps a document well-formed whatever comes).
+pub fn escape_xml_into(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {}
+            c => out.push(c),
+        }
+    }
+}
+
+/// [`escape_xml_into`] into a new string.
+pub fn escape_xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    escape_xml_into(s, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

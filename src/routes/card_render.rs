@@ -14,30 +14,6 @@ struct RenderQuery {
     copies: Option<u32>,
 }
 
-/// `size` of every card download: `wallet` (85.6×54 mm, default) or `poster` (A4).
-#[derive(utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-struct SizeParam {
-    #[param(pattern = "^(wallet|poster)?$")]
-    size: Option<String>,
-}
-
-/// The PNG's resolution: 72 to 600 (wallet) or 300 (poster); default 300 / 150.
-#[derive(utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-struct DpiParam {
-    #[param(minimum = 72, maximum = 600)]
-    dpi: Option<u32>,
-}
-
-/// A PDF's copies of each card (one per household), 1–20.
-#[derive(utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-struct CopiesParam {
-    #[param(minimum = 1, maximum = 20)]
-    copies: Option<u32>,
-}
-
 /// RFC 5987 encoding for the UTF-8 file name (Chinese village names).
 fn pct(s: &str) -> String {
     s.bytes()
@@ -60,7 +36,7 @@ fn file(r: Rendered) -> HttpResponse {
         .body(r.bytes)
 }
 
-#[utoipa::path(tag = "cards", params(SizeParam), responses((status = 200, description = "联系卡 SVG", content_type = "image/svg+xml")))]
+#[utoipa::path(tag = "cards", params(crate::openapi::CardSizeParam), responses((status = 200, description = "联系卡 SVG", content_type = "image/svg+xml")))]
 #[get("/cards/{code}/card.svg")]
 async fn svg(
     state: web::Data<AppState>,
@@ -72,7 +48,7 @@ async fn svg(
     Ok(file(card_render::card_svg(&state, &user, &code, size).await?))
 }
 
-#[utoipa::path(tag = "cards", params(SizeParam, DpiParam), responses((status = 200, description = "联系卡 PNG", content_type = "image/png")))]
+#[utoipa::path(tag = "cards", params(crate::openapi::CardSizeParam, crate::openapi::CardDpiParam), responses((status = 200, description = "联系卡 PNG", content_type = "image/png")))]
 #[get("/cards/{code}/card.png")]
 async fn png(
     state: web::Data<AppState>,
@@ -85,7 +61,7 @@ async fn png(
     Ok(file(card_render::card_png(&state, &user, &code, size, dpi).await?))
 }
 
-#[utoipa::path(tag = "cards", params(SizeParam, CopiesParam), responses((status = 200, description = "联系卡 PDF", content_type = "application/pdf")))]
+#[utoipa::path(tag = "cards", params(crate::openapi::CardSizeParam, crate::openapi::CardCopiesParam), responses((status = 200, description = "联系卡 PDF", content_type = "application/pdf")))]
 #[get("/cards/{code}/card.pdf")]
 async fn pdf(
     state: web::Data<AppState>,
@@ -98,7 +74,7 @@ async fn pdf(
     Ok(file(card_render::card_pdf(&state, &user, &code, size, copies).await?))
 }
 
-#[utoipa::path(tag = "cards", params(SizeParam, CopiesParam), responses((status = 200, description = "辖区内全部联系卡 PDF", content_type = "application/pdf")))]
+#[utoipa::path(tag = "cards", params(crate::openapi::CardSizeParam, crate::openapi::CardCopiesParam), responses((status = 200, description = "辖区内全部联系卡 PDF", content_type = "application/pdf")))]
 #[get("/regions/{id}/cards.pdf")]
 async fn region_pdf(
     state: web::Data<AppState>,
