@@ -297,17 +297,6 @@ fn add_security_headers(headers: &mut HeaderMap) {
 /// endpoint), 404 otherwise. The router cannot say which methods the path has (each `#[get]` and
 /// `#[post]` is its own resource), so there is no `Allow` header.
 ///
-/// An error under `/open311/` as the standard's error list, in the format the path names.
-pub fn open311_error(path: &str, error: &ApiError) -> HttpResponse {
-    let (status, doc) = crate::services::open311::errors(error);
-    let mut res = HttpResponse::build(status);
-    if path.ends_with(".xml") {
-        res.content_type("text/xml; charset=utf-8").body(doc.to_xml("errors"))
-    } else {
-        res.json(doc.to_json())
-    }
-}
-
 /// An unknown address outside `/api/` asked for by a browser (its `Accept` prefers HTML) is the
 /// Chinese not-found page with links on; API clients keep the JSON error.
 pub async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -323,7 +312,7 @@ pub async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         .flatten();
     // The Open311 facade's clients read the standard's error list, in the format the path names.
     if req.path().starts_with("/open311/") {
-        let mut res = open311_error(req.path(), &error);
+        let mut res = crate::routes::open311::refuse_at(req.path(), error);
         if let Some(v) = allow {
             res.headers_mut().insert(actix_web::http::header::ALLOW, v);
         }

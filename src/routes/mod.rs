@@ -76,7 +76,7 @@ pub async fn refuse_control_characters(
     match refused {
         // The Open311 facade's clients read the standard's error list.
         Some(e) if req.path().starts_with("/open311/") => {
-            let res = crate::middleware::open311_error(req.path(), &e);
+            let res = open311::refuse_at(req.path(), e);
             Ok(req.into_response(res).map_into_right_body())
         }
         Some(e) => Err(e.into()),

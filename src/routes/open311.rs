@@ -52,6 +52,12 @@ fn refuse(format: Format, e: ApiError) -> HttpResponse {
     res
 }
 
+/// The standard's error list for an error met before a handler ran (no route, a control character
+/// in the address), in the format the path ends with.
+pub fn refuse_at(path: &str, e: ApiError) -> HttpResponse {
+    refuse(if path.ends_with(".xml") { Format::Xml } else { Format::Json }, e)
+}
+
 fn respond(format: &str, root: &str, made: impl FnOnce(Format) -> ApiResult<(StatusCode, Doc)>) -> HttpResponse {
     let Some(format) = Format::parse(format) else {
         return refuse(Format::Json, ApiError::not_found("只支持 .json 和 .xml 两种格式"));
