@@ -71,6 +71,9 @@ pub mod codes {
     pub const OTP_LOCKED: &str = "otp_locked";
     pub const OUT_OF_SCOPE: &str = "out_of_scope";
     pub const PASSWORD_CHANGE_REQUIRED: &str = "password_change_required";
+    pub const PAUSE_OVERDUE: &str = "pause_overdue";
+    pub const PAUSE_PENDING: &str = "pause_pending";
+    pub const NO_PAUSE_REQUEST: &str = "no_pause_request";
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
     pub const PHOTO_TOO_LARGE: &str = "photo_too_large";
     pub const POLICY_EXISTS: &str = "policy_exists";

@@ -39,6 +39,17 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub escalation_reason: Option<String>,
     pub escalation_decision: Option<String>,
+    pub pause_requested_at: Option<DateTimeUtc>,
+    pub pause_requested_by: Option<i64>,
+    #[sea_orm(column_type = "Text")]
+    pub pause_reason: Option<String>,
+    pub pause_resume_on: Option<Date>,
+    pub pause_decided_at: Option<DateTimeUtc>,
+    pub pause_decision: Option<String>,
+    pub pause_decided_by: Option<i64>,
+    pub paused_at: Option<DateTimeUtc>,
+    pub pause_until: Option<DateTimeUtc>,
+    pub paused_minutes: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -63,7 +63,8 @@ impl OpenStatus {
             | Status::Accepted
             | Status::InProgress
             | Status::Reopened
-            | Status::Referred => OpenStatus::Open,
+            | Status::Referred
+            | Status::Paused => OpenStatus::Open,
         }
     }
 
@@ -103,6 +104,7 @@ pub fn status_note(status: Status) -> &'static str {
         Status::Referred => "已提交村民议事会（三老合议）",
         Status::Merged => "与同一诉求合并办理",
         Status::Invalid => "经核实为无效诉求",
+        Status::Paused => "经批准暂停办理（挂起），到期恢复",
     }
 }
 

@@ -175,7 +175,11 @@ fn role_may(role: Role, action: Action, party: Option<SignoffParty>, assigned: i
             | A::Refer,
         ) => true,
         // A cadre's `escalate` is a request the dispatcher decides (首办负责: no shedding by oneself).
-        (R::Cadre, A::Accept | A::Return | A::Progress | A::Resolve | A::EscalateRequest) => assigned(),
+        (R::Cadre, A::Accept | A::Return | A::Progress | A::Resolve | A::EscalateRequest | A::PauseRequest | A::Resume) => {
+            assigned()
+        }
+        // A pause (挂起) is a leader's decision in their region; a leader may also end it early.
+        (R::Leader, A::PauseApprove | A::PauseRefuse | A::Resume) => true,
         (R::Leader, A::Urge | A::Reopen) => true,
         (R::Caller, A::Reopen | A::Close | A::ReturnVisit(_)) => true,
         // The on-the-spot check of a requester-less ticket (未诉先办) in place of the return visit.
@@ -256,6 +260,18 @@ mod tests {
                 assert!(!s(r).can_act(a, &t, None), "{r:?} {a:?}");
             }
         }
+        // 挂起: the unit asks, a leader decides; the unit or a leader resumes.
+        assert!(s(Role::Cadre).can_act(Action::PauseRequest, &t, None));
+        assert!(!s(Role::Cadre).can_act(Action::PauseApprove, &t, None));
+        assert!(s(Role::Leader).can_act(Action::PauseApprove, &t, None));
+        assert!(s(Role::Leader).can_act(Action::PauseRefuse, &t, None));
+        for r in [Role::Dispatcher, Role::Operator, Role::Caller, Role::Inspector] {
+            assert!(!s(r).can_act(Action::PauseApprove, &t, None), "{r:?}");
+            assert!(!s(r).can_act(Action::PauseRequest, &t, None), "{r:?}");
+        }
+        assert!(s(Role::Cadre).can_act(Action::Resume, &t, None) && s(Role::Leader).can_act(Action::Resume, &t, None));
+        let other_unit = scope(&[Role::Cadre], "/1/", Some(5));
+        assert!(!other_unit.can_act(Action::PauseRequest, &facts("/1/", Some(4), &[4, 5]), None));
         // Outside the dispatcher's subtree: no.
         let elsewhere = scope(&[Role::Dispatcher], "/2/", None);
         assert!(!elsewhere.can_act(Action::Redirect, &t, None));

@@ -18,9 +18,11 @@ pub enum Status {
     Referred,
     Merged,
     Invalid,
+    /// 挂起: a leader approved the unit's request to pause the order; its deadlines stand still.
+    Paused,
 }
 
-pub const ALL_STATUSES: [Status; 12] = [
+pub const ALL_STATUSES: [Status; 13] = [
     Status::Submitted,
     Status::Registered,
     Status::Dispatched,
@@ -33,6 +35,7 @@ pub const ALL_STATUSES: [Status; 12] = [
     Status::Referred,
     Status::Merged,
     Status::Invalid,
+    Status::Paused,
 ];
 
 impl Status {
@@ -50,6 +53,7 @@ impl Status {
             Status::Referred => "referred",
             Status::Merged => "merged",
             Status::Invalid => "invalid",
+            Status::Paused => "paused",
         }
     }
 
@@ -71,6 +75,7 @@ impl Status {
             Status::Referred => "已下交",
             Status::Merged => "已合并",
             Status::Invalid => "无效",
+            Status::Paused => "已挂起",
         }
     }
 
@@ -84,6 +89,7 @@ impl Status {
                 | Status::Accepted
                 | Status::InProgress
                 | Status::Reopened
+                | Status::Paused
         )
     }
 
@@ -91,6 +97,12 @@ impl Status {
     /// straight back to the unit that resolved it (重办), so it can be held too.
     pub fn is_assigned(self) -> bool {
         matches!(self, Status::Dispatched | Status::Accepted | Status::InProgress | Status::Reopened)
+    }
+
+    /// States in which a unit holds the order, a paused one included (its clock stands still, so
+    /// it is not urged, escalated or resolved until it is resumed).
+    pub fn holds_order(self) -> bool {
+        self.is_assigned() || self == Status::Paused
     }
 }
 
@@ -148,10 +160,19 @@ pub enum Action {
     /// A request was taken into a proactive ticket (未诉先办); noted on the request's ledger in any
     /// state, changing nothing.
     ProactiveLink,
+    /// 申请挂起: the unit holding a signed-for order asks to pause its clock (reason, resume date);
+    /// ledger only until a leader decides.
+    PauseRequest,
+    /// A leader approves the pause: the order is `paused`, its open deadlines stand still.
+    PauseApprove,
+    /// A leader refuses the pause; ledger only.
+    PauseRefuse,
+    /// 恢复办理: the unit, a leader or the sweeper (on the resume date) restarts the clock.
+    Resume,
 }
 
 /// The actions that `POST /api/v1/tickets/{no}/{action}` accepts, by path name.
-pub const PATH_ACTIONS: [Action; 19] = [
+pub const PATH_ACTIONS: [Action; 23] = [
     Action::Register,
     Action::Dispatch,
     Action::Accept,
@@ -171,6 +192,10 @@ pub const PATH_ACTIONS: [Action; 19] = [
     Action::Redirect,
     Action::Withdraw,
     Action::Verify,
+    Action::PauseRequest,
+    Action::PauseApprove,
+    Action::PauseRefuse,
+    Action::Resume,
 ];
 
 impl Action {
@@ -201,6 +226,10 @@ impl Action {
             Action::Withdraw => "withdraw",
             Action::Verify => "verify",
             Action::ProactiveLink => "proactive_link",
+            Action::PauseRequest => "pause_request",
+            Action::PauseApprove => "pause_approve",
+            Action::PauseRefuse => "pause_refuse",
+            Action::Resume => "resume",
         }
     }
 
@@ -236,6 +265,10 @@ impl Action {
             Action::Withdraw => "撤回",
             Action::Verify => "核查办结",
             Action::ProactiveLink => "纳入未诉先办",
+            Action::PauseRequest => "申请挂起",
+            Action::PauseApprove => "批准挂起",
+            Action::PauseRefuse => "驳回挂起申请",
+            Action::Resume => "恢复办理",
         }
     }
 }
@@ -278,6 +311,11 @@ pub fn transition(from: Status, action: Action) -> Result<Status, Illegal> {
         (A::Redirect, S::Dispatched) => S::Dispatched,
         (A::Withdraw, S::Dispatched) => S::Registered,
         (A::Urge | A::EscalateRequest | A::EscalateRefuse, s) if s.is_assigned() => s,
+        // A pause is asked for and decided on an order the unit has signed for; while paused,
+        // only resuming (or the desk's refer) moves it.
+        (A::PauseRequest | A::PauseRefuse, S::Accepted | S::InProgress) => from,
+        (A::PauseApprove, S::Accepted | S::InProgress) => S::Paused,
+        (A::Resume, S::Paused) => S::InProgress,
         (A::Reopen, S::Resolved | S::Visited | S::Closed) => S::Reopened,
         (A::Close, S::Visited) => S::Closed,
         (A::Signoff, S::Resolved | S::Visited) => from,
@@ -307,7 +345,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const ALL_ACTIONS: [Action; 27] = [
+    const ALL_ACTIONS: [Action; 31] = [
         Action::Register,
         Action::Dispatch,
         Action::Accept,
@@ -335,6 +373,10 @@ mod tests {
         Action::Withdraw,
         Action::Verify,
         Action::ProactiveLink,
+        Action::PauseRequest,
+        Action::PauseApprove,
+        Action::PauseRefuse,
+        Action::Resume,
     ];
 
     #[test]
@@ -403,6 +445,30 @@ mod tests {
     }
 
     #[test]
+    fn a_signed_for_order_pauses_and_only_resuming_or_referring_moves_it_on() {
+        for from in [Status::Accepted, Status::InProgress] {
+            assert_eq!(transition(from, Action::PauseRequest), Ok(from));
+            assert_eq!(transition(from, Action::PauseRefuse), Ok(from));
+            assert_eq!(transition(from, Action::PauseApprove), Ok(Status::Paused));
+        }
+        for from in [Status::Dispatched, Status::Reopened, Status::Resolved, Status::Registered, Status::Paused] {
+            assert!(transition(from, Action::PauseRequest).is_err(), "{from:?}");
+            assert!(transition(from, Action::PauseApprove).is_err(), "{from:?}");
+        }
+        assert_eq!(transition(Status::Paused, Action::Resume), Ok(Status::InProgress));
+        // While paused the clock stands still: nothing that presumes a running order applies.
+        for a in [Action::Urge, Action::Escalate, Action::EscalateRequest, Action::Resolve, Action::Progress, Action::Accept] {
+            assert!(transition(Status::Paused, a).is_err(), "{a:?}");
+        }
+        assert_eq!(transition(Status::Paused, Action::Refer), Ok(Status::Referred));
+        assert!(Status::Paused.is_open() && Status::Paused.holds_order() && !Status::Paused.is_assigned());
+        assert_eq!(
+            transition(Status::Paused, Action::Resolve).unwrap_err().message(),
+            "工单当前状态为「已挂起」，不能办结"
+        );
+    }
+
+    #[test]
     fn path_names_round_trip() {
         for a in PATH_ACTIONS {
             assert_eq!(Action::from_path(a.as_str()), Some(a));
@@ -427,7 +493,7 @@ mod tests {
                             || (matches!(a, Action::SmsReply | Action::ProactiveLink) && next == s));
                         if s == Status::Closed && next != Status::Closed { prop_assert_eq!(a, Action::Reopen); }
                         if next == Status::Closed && s != Status::Closed { prop_assert_eq!(a, Action::Close); }
-                        if matches!(a, Action::Urge | Action::Signoff | Action::EscalateRequest | Action::EscalateRefuse
+                        if matches!(a, Action::Urge | Action::Signoff | Action::EscalateRequest | Action::EscalateRefuse | Action::PauseRequest | Action::PauseRefuse
                             | Action::Appeal | Action::AppealDecision | Action::SmsReply | Action::ProactiveLink) {
                             prop_assert_eq!(next, s);
                         }
@@ -439,6 +505,11 @@ mod tests {
                         // Only an assigned order can be urged, escalated or asked to escalate.
                         if matches!(a, Action::Urge | Action::Escalate | Action::EscalateRequest | Action::EscalateRefuse) {
                             prop_assert!(s.is_assigned());
+                        }
+                        // Only an approved pause stops the clock, and only resuming (or refer) leaves it.
+                        if next == Status::Paused && s != Status::Paused { prop_assert_eq!(a, Action::PauseApprove); }
+                        if s == Status::Paused && next != Status::Paused {
+                            prop_assert!(matches!(a, Action::Resume | Action::Refer));
                         }
                         // Only reopen and a dissatisfied visit send a handled order back for handling.
                         if next == Status::Reopened && s != Status::Reopened {

@@ -145,6 +145,14 @@ str_enum!(
 );
 
 str_enum!(
+    /// A leader's answer to a unit's request to pause an order (挂起).
+    PauseDecision {
+        Approved => "approved", "批准挂起";
+        Refused => "refused", "驳回";
+    }
+);
+
+str_enum!(
     /// The dispatcher's answer to a unit's request to escalate.
     EscalationDecision {
         Approved => "approved", "同意提级";

@@ -1,7 +1,8 @@
 //! Assignments (派单): a ticket given to a unit with its deadlines stored at creation.
 use crate::domain::sla::AssignmentDeadlines;
-use crate::domain::values::{AssignmentStatus, EscalationDecision};
-use chrono::{DateTime, Utc};
+use crate::domain::sweep::{Step, StepState};
+use crate::domain::values::{AssignmentStatus, EscalationDecision, PauseDecision};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::assignments;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -43,6 +44,77 @@ pub struct Assignment {
     pub escalation_requested_by: Option<i64>,
     pub escalation_reason: Option<String>,
     pub escalation_decision: Option<EscalationDecision>,
+    pub pause_requested_at: Option<DateTime<Utc>>,
+    pub pause_requested_by: Option<i64>,
+    pub pause_reason: Option<String>,
+    pub pause_resume_on: Option<NaiveDate>,
+    pub pause_decided_at: Option<DateTime<Utc>>,
+    pub pause_decision: Option<PauseDecision>,
+    pub pause_decided_by: Option<i64>,
+    /// Set while the order is paused (挂起), with the instant the sweeper resumes it.
+    pub paused_at: Option<DateTime<Utc>>,
+    pub pause_until: Option<DateTime<Utc>>,
+    /// Every finished pause of this assignment, added up.
+    pub paused_minutes: i32,
+}
+
+impl Assignment {
+    /// The stored state of each step for the sweeper; assignments made before reminder instants
+    /// were stored fall back to 80 % of natural time.
+    pub fn steps(&self) -> [StepState; 3] {
+        let eighty = |due: DateTime<Utc>| self.dispatched_at + (due - self.dispatched_at) * 4 / 5;
+        [
+            StepState {
+                step: Step::Respond,
+                done: self.accepted_at.is_some(),
+                remind_at: self.respond_remind_at.unwrap_or_else(|| eighty(self.respond_by)),
+                due: self.respond_by,
+                reminded: self.respond_reminded_at.is_some(),
+                urged: self.respond_urged_at.is_some(),
+            },
+            StepState {
+                step: Step::Progress,
+                done: self.first_progress_at.is_some() || self.resolved_at.is_some(),
+                remind_at: self.progress_remind_at.unwrap_or_else(|| eighty(self.progress_by)),
+                due: self.progress_by,
+                reminded: self.progress_reminded_at.is_some(),
+                urged: self.progress_urged_at.is_some(),
+            },
+            StepState {
+                step: Step::Resolve,
+                done: self.resolved_at.is_some(),
+                remind_at: self.resolve_remind_at.unwrap_or_else(|| eighty(self.resolve_by)),
+                due: self.resolve_by,
+                reminded: self.resolve_reminded_at.is_some(),
+                urged: self.resolve_urged_at.is_some(),
+            },
+        ]
+    }
+
+    /// A pause asked for and not decided yet.
+    pub fn pause_pending(&self) -> bool {
+        self.pause_requested_at.is_some() && self.pause_decided_at.is_none()
+    }
+
+    /// The patch that moves every open deadline (and its reminder instant) by `by`: a step already
+    /// done keeps its deadline, so what was on time stays on time and what was late stays late.
+    pub fn shift_open_deadlines(&self, by: Duration) -> AssignmentPatch {
+        let mut p = AssignmentPatch::default();
+        let [respond, progress, resolve] = self.steps();
+        if !respond.done {
+            p.respond_by = Some(self.respond_by + by);
+            p.respond_remind_at = Some(respond.remind_at + by);
+        }
+        if !progress.done {
+            p.progress_by = Some(self.progress_by + by);
+            p.progress_remind_at = Some(progress.remind_at + by);
+        }
+        if !resolve.done {
+            p.resolve_by = Some(self.resolve_by + by);
+            p.resolve_remind_at = Some(resolve.remind_at + by);
+        }
+        p
+    }
 }
 
 impl TryFrom<assignments::Model> for Assignment {
@@ -53,8 +125,22 @@ impl TryFrom<assignments::Model> for Assignment {
             Some(d) => Some(super::stored("assignments", "escalation_decision", m.id, d, EscalationDecision::parse)?),
             None => None,
         };
+        let pause_decision = match &m.pause_decision {
+            Some(d) => Some(super::stored("assignments", "pause_decision", m.id, d, PauseDecision::parse)?),
+            None => None,
+        };
         Ok(Assignment {
             status: super::stored("assignments", "status", m.id, &m.status, AssignmentStatus::parse)?,
+            pause_decision,
+            pause_requested_at: m.pause_requested_at,
+            pause_requested_by: m.pause_requested_by,
+            pause_reason: m.pause_reason,
+            pause_resume_on: m.pause_resume_on,
+            pause_decided_at: m.pause_decided_at,
+            pause_decided_by: m.pause_decided_by,
+            paused_at: m.paused_at,
+            pause_until: m.pause_until,
+            paused_minutes: m.paused_minutes,
             escalation_decision: decision,
             id: m.id,
             ticket_id: m.ticket_id,
@@ -121,6 +207,22 @@ pub struct AssignmentPatch {
     pub escalation_reason: Option<String>,
     pub escalation_decided_at: Option<Option<DateTime<Utc>>>,
     pub escalation_decision: Option<Option<EscalationDecision>>,
+    pub respond_by: Option<DateTime<Utc>>,
+    pub progress_by: Option<DateTime<Utc>>,
+    pub resolve_by: Option<DateTime<Utc>>,
+    pub respond_remind_at: Option<DateTime<Utc>>,
+    pub progress_remind_at: Option<DateTime<Utc>>,
+    pub resolve_remind_at: Option<DateTime<Utc>>,
+    pub pause_requested_at: Option<DateTime<Utc>>,
+    pub pause_requested_by: Option<i64>,
+    pub pause_reason: Option<String>,
+    pub pause_resume_on: Option<NaiveDate>,
+    pub pause_decided_at: Option<Option<DateTime<Utc>>>,
+    pub pause_decision: Option<Option<PauseDecision>>,
+    pub pause_decided_by: Option<Option<i64>>,
+    pub paused_at: Option<Option<DateTime<Utc>>>,
+    pub pause_until: Option<Option<DateTime<Utc>>>,
+    pub paused_minutes: Option<i32>,
 }
 
 impl AssignmentPatch {
@@ -157,6 +259,22 @@ impl AssignmentPatch {
         put(C::EscalationReason, self.escalation_reason.map(|r| Some(r).into()));
         put(C::EscalationDecidedAt, self.escalation_decided_at.map(Into::into));
         put(C::EscalationDecision, self.escalation_decision.map(|d| d.map(|d| d.as_str().to_string()).into()));
+        put(C::RespondBy, self.respond_by.map(Into::into));
+        put(C::ProgressBy, self.progress_by.map(Into::into));
+        put(C::ResolveBy, self.resolve_by.map(Into::into));
+        put(C::RespondRemindAt, self.respond_remind_at.map(|t| Some(t).into()));
+        put(C::ProgressRemindAt, self.progress_remind_at.map(|t| Some(t).into()));
+        put(C::ResolveRemindAt, self.resolve_remind_at.map(|t| Some(t).into()));
+        put(C::PauseRequestedAt, self.pause_requested_at.map(|t| Some(t).into()));
+        put(C::PauseRequestedBy, self.pause_requested_by.map(|id| Some(id).into()));
+        put(C::PauseReason, self.pause_reason.map(|r| Some(r).into()));
+        put(C::PauseResumeOn, self.pause_resume_on.map(|d| Some(d).into()));
+        put(C::PauseDecidedAt, self.pause_decided_at.map(Into::into));
+        put(C::PauseDecision, self.pause_decision.map(|d| d.map(|d| d.as_str().to_string()).into()));
+        put(C::PauseDecidedBy, self.pause_decided_by.map(Into::into));
+        put(C::PausedAt, self.paused_at.map(Into::into));
+        put(C::PauseUntil, self.pause_until.map(Into::into));
+        put(C::PausedMinutes, self.paused_minutes.map(Into::into));
         out
     }
 }

@@ -270,6 +270,31 @@ pub async fn unit_counts<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// 挂起 per unit over the orders given to each unit in `[from, to)` under `region_path`: how many
+/// were paused at least once, and their paused minutes (finished pauses plus a running one up to
+/// `now`). Few rows: only assignments that were ever paused are read.
+pub async fn paused_by_unit<C: ConnectionTrait>(
+    db: &C,
+    region_path: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<std::collections::HashMap<i64, (i64, i64)>, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = "SELECT a.unit_id AS unit_id, a.paused_minutes AS minutes, a.paused_at AS paused_at                FROM assignments a JOIN units u ON u.id = a.unit_id JOIN regions r ON r.id = u.region_id                WHERE a.dispatched_at >= $1 AND a.dispatched_at < $2 AND r.path LIKE $3                AND (a.paused_minutes > 0 OR a.paused_at IS NOT NULL)";
+    let params: Vec<Value> = vec![from.into(), to.into(), format!("{region_path}%").into()];
+    let mut out: std::collections::HashMap<i64, (i64, i64)> = std::collections::HashMap::new();
+    for r in db.query_all_raw(Statement::from_sql_and_values(backend, sql, params)).await? {
+        let unit: i64 = r.try_get("", "unit_id")?;
+        let finished: i32 = r.try_get("", "minutes")?;
+        let running: Option<DateTime<Utc>> = r.try_get("", "paused_at")?;
+        let e = out.entry(unit).or_default();
+        e.0 += 1;
+        e.1 += i64::from(finished) + running.map_or(0, |t| (now - t).num_minutes().max(0));
+    }
+    Ok(out)
+}
+
 /// Requests of one category in one region (the ticket's own region: a village or a grid) over a
 /// period: how many, and from how many different phones.
 #[derive(Clone, Debug, PartialEq, Eq)]

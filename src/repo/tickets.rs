@@ -541,6 +541,8 @@ pub struct ListFilter {
     pub late_at: Option<DateTime<Utc>>,
     /// Tickets whose unit asked to escalate and wait for the dispatcher.
     pub escalation_pending: bool,
+    /// Tickets whose unit asked to pause (挂起) and wait for a leader.
+    pub pause_pending: bool,
     /// Tickets registered after their first-registration deadline (首问登记超时).
     pub registration_late: bool,
     /// The requester's phone, exactly (the desk looks up a caller's earlier requests).
@@ -720,6 +722,17 @@ pub fn late_condition(now: DateTime<Utc>) -> Condition {
         .add(tickets::Column::Status.eq("resolved").and(tickets::Column::VisitBy.lt(now)))
 }
 
+fn pause_pending_condition() -> Condition {
+    let waiting = Query::select()
+        .column(assignments::Column::Id)
+        .from(assignments::Entity)
+        .and_where(assignments::Column::Status.eq("active"))
+        .and_where(assignments::Column::PauseRequestedAt.is_not_null())
+        .and_where(assignments::Column::PauseDecidedAt.is_null())
+        .to_owned();
+    Condition::all().add(tickets::Column::CurrentAssignmentId.in_subquery(waiting))
+}
+
 fn escalation_pending_condition() -> Condition {
     let waiting = Query::select()
         .column(assignments::Column::Id)
@@ -802,6 +815,9 @@ async fn filtered<C: ConnectionTrait>(
     }
     if let Some(now) = f.late_at {
         q = q.filter(late_condition(now));
+    }
+    if f.pause_pending {
+        q = q.filter(pause_pending_condition());
     }
     if f.escalation_pending {
         q = q.filter(escalation_pending_condition());
@@ -897,10 +913,12 @@ pub struct ListCounts {
     pub by_status: Vec<(Status, u64)>,
     pub overdue: u64,
     pub late: u64,
+    /// Requests to pause (挂起) waiting for a leader.
+    pub pause_pending: u64,
 }
 
-/// Three queries whatever the number of statuses: one grouped by status, one each for overdue
-/// and late.
+/// Four queries whatever the number of statuses: one grouped by status, one each for overdue,
+/// late and pauses waiting for a leader.
 pub async fn counts<C: ConnectionTrait>(
     db: &C,
     vis: &Visibility,
@@ -925,7 +943,8 @@ pub async fn counts<C: ConnectionTrait>(
         out.total += n;
     }
     out.overdue = q.clone().filter(overdue_condition(now)).count(db).await?;
-    out.late = q.filter(late_condition(now)).count(db).await?;
+    out.late = q.clone().filter(late_condition(now)).count(db).await?;
+    out.pause_pending = q.filter(pause_pending_condition()).count(db).await?;
     Ok(out)
 }
 

@@ -51,6 +51,8 @@ pub(crate) struct ListQuery {
     late: Option<bool>,
     /// `pending`: the unit asked to escalate and waits for the dispatcher.
     escalation: Option<String>,
+    /// `pending`: the unit asked to pause the order (挂起) and waits for a leader.
+    pause: Option<String>,
     registration_late: Option<bool>,
     /// The requester's phone (exact): a caller's earlier requests.
     phone: Option<String>,
@@ -114,6 +116,11 @@ pub(crate) async fn list_filter(state: &AppState, q: &ListQuery) -> ApiResult<Li
             Some("pending") => true,
             Some(_) => return Err(ApiError::validation("escalation", "escalation 只能是 pending")),
         },
+        pause_pending: match q.pause.as_deref() {
+            None | Some("") => false,
+            Some("pending") => true,
+            Some(_) => return Err(ApiError::validation("pause", "pause 只能是 pending")),
+        },
         registration_late: q.registration_late.unwrap_or(false),
         phone,
         sort,
@@ -150,6 +157,7 @@ async fn counts(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQ
     }
     out.insert("overdue".into(), c.overdue.into());
     out.insert("late".into(), c.late.into());
+    out.insert("pause_pending".into(), c.pause_pending.into());
     out.insert("total".into(), c.total.into());
     Ok(HttpResponse::Ok().json(out))
 }

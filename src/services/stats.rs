@@ -1,5 +1,5 @@
 //! Statistics: counts and the five rates for a region over a period (dates in the county's zone).
-use super::tickets::local_day_start;
+use super::tickets::{local_day_end, local_day_start};
 use crate::auth::StaffUser;
 use crate::domain::metrics::{Counts, Dimensions, Rates};
 use crate::domain::roles::Role;
@@ -153,6 +153,10 @@ pub struct UnitRates {
     pub rank: Option<u32>,
     /// Why a unit is not ranked: `no_data`, `too_few_visits` or `new_unit`.
     pub unranked_reason: Option<&'static str>,
+    /// 挂起: orders of the period paused at least once, and their paused days (one decimal),
+    /// shown beside the rates (a pause is approved, so it does not lower them).
+    pub paused_orders: i64,
+    pub paused_days: f64,
     #[serde(skip)]
     pub unit_id: i64,
 }
@@ -246,6 +250,8 @@ pub async fn ranked_units(
     let start = local_day_start(state, from);
     caught_up(state).await?;
     let counts = repo::rollups::unit_counts(db, region_path, from, to).await?;
+    let end = local_day_end(state, to);
+    let paused = repo::stats::paused_by_unit(db, region_path, start, end, state.now()).await?;
     let all = crate::repo::Page { page: 1, per_page: u64::MAX / 2 };
     let (units, _) = repo::regions::list_units(db, region_path, None, None, all).await?;
     let weights = state.weights();
@@ -255,6 +261,7 @@ pub async fn ranked_units(
         .map(|(u, _)| {
             let c = counts.get(&u.id).cloned().unwrap_or_default();
             let rates = c.rates(&weights);
+            let (paused_orders, paused_minutes) = paused.get(&u.id).copied().unwrap_or_default();
             UnitRates {
                 unit: json!({"id": u.id, "name": u.name}),
                 level: u.level,
@@ -267,6 +274,8 @@ pub async fn ranked_units(
                 rates,
                 counts: c,
                 rank: None,
+                paused_orders,
+                paused_days: (paused_minutes as f64 / 144.0).round() / 10.0,
                 unit_id: u.id,
             }
         })

@@ -2,7 +2,9 @@
 //! no private phones, the phone masked).
 use crate::domain::phone::mask;
 use crate::domain::ticket::Status;
-use crate::domain::values::{AssignmentStatus, Channel, Kind, Priority, Satisfaction, Solved, VisitChannel};
+use crate::domain::values::{
+    AssignmentStatus, Channel, Kind, PauseDecision, Priority, Satisfaction, Solved, VisitChannel,
+};
 use crate::repo;
 use crate::repo::assignments::Assignment;
 use crate::repo::tickets::{Event, Ticket};
@@ -31,6 +33,26 @@ pub struct AssignmentView {
     pub first_progress_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub reopened: bool,
+    /// 挂起: the unit's last request to pause and what became of it, the running pause, and the
+    /// minutes of every finished pause of this assignment.
+    pub pause: Option<PauseView>,
+    pub paused_minutes: i32,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PauseView {
+    pub requested_at: DateTime<Utc>,
+    pub requested_by: Option<IdName>,
+    pub reason: Option<String>,
+    pub resume_on: Option<chrono::NaiveDate>,
+    /// Not decided yet: a leader of the region is to approve or refuse.
+    pub pending: bool,
+    pub decision: Option<PauseDecision>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<IdName>,
+    /// While paused: since when, and the instant the sweeper resumes it.
+    pub paused_at: Option<DateTime<Utc>>,
+    pub pause_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -155,11 +177,31 @@ async fn unit_name<C: ConnectionTrait>(db: &C, id: i64) -> Result<String, DbErr>
     Ok(repo::regions::unit(db, id).await?.map(|u| u.name).unwrap_or_default())
 }
 
-async fn assignment_view<C: ConnectionTrait>(db: &C, a: &Assignment) -> Result<AssignmentView, DbErr> {
-    let assignee = match a.assignee_id {
+async fn staff_name<C: ConnectionTrait>(db: &C, id: Option<i64>) -> Result<Option<IdName>, DbErr> {
+    Ok(match id {
         Some(id) => repo::staff::get(db, id).await?.map(|s| IdName { id: s.id, name: s.name }),
         None => None,
-    };
+    })
+}
+
+async fn pause_view<C: ConnectionTrait>(db: &C, a: &Assignment) -> Result<Option<PauseView>, DbErr> {
+    let Some(requested_at) = a.pause_requested_at else { return Ok(None) };
+    Ok(Some(PauseView {
+        requested_at,
+        requested_by: staff_name(db, a.pause_requested_by).await?,
+        reason: a.pause_reason.clone(),
+        resume_on: a.pause_resume_on,
+        pending: a.pause_pending(),
+        decision: a.pause_decision,
+        decided_at: a.pause_decided_at,
+        decided_by: staff_name(db, a.pause_decided_by).await?,
+        paused_at: a.paused_at,
+        pause_until: a.pause_until,
+    }))
+}
+
+async fn assignment_view<C: ConnectionTrait>(db: &C, a: &Assignment) -> Result<AssignmentView, DbErr> {
+    let assignee = staff_name(db, a.assignee_id).await?;
     Ok(AssignmentView {
         id: a.id,
         status: a.status,
@@ -173,6 +215,8 @@ async fn assignment_view<C: ConnectionTrait>(db: &C, a: &Assignment) -> Result<A
         first_progress_at: a.first_progress_at,
         resolved_at: a.resolved_at,
         reopened: a.reopened,
+        pause: pause_view(db, a).await?,
+        paused_minutes: a.paused_minutes,
     })
 }
 
@@ -321,7 +365,10 @@ pub async fn ticket_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Ticke
 /// Actions whose note the requester may read (progress reports, results, decisions, reasons for
 /// closing their request); every other note is internal.
 fn note_is_public(action: &str) -> bool {
-    matches!(action, "progress" | "resolve" | "council_decision" | "invalid" | "merge" | "proactive_link")
+    matches!(
+        action,
+        "progress" | "resolve" | "council_decision" | "invalid" | "merge" | "proactive_link" | "pause_approve" | "resume"
+    )
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -350,6 +397,8 @@ pub struct PublicTicket {
     pub handling_unit: Option<String>,
     pub respond_by: Option<DateTime<Utc>>,
     pub resolve_by: Option<DateTime<Utc>>,
+    /// 挂起: while the order is paused, the day it is expected to go on.
+    pub paused_until: Option<chrono::NaiveDate>,
     pub timeline: Vec<PublicEvent>,
 }
 
@@ -378,6 +427,8 @@ fn public_label(e: &Event) -> String {
         "invalid" => "不予受理".into(),
         "proactive_link" => "已纳入未诉先办，由工作人员统一办理".into(),
         "verify" => "已现场核查".into(),
+        "pause_approve" => "办理暂停（挂起），期间不计办理时限".into(),
+        "resume" => "恢复办理".into(),
         other => other.to_string(),
     }
 }
@@ -407,6 +458,7 @@ pub async fn public_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Publi
         handling_unit,
         respond_by: open.filter(|a| a.accepted_at.is_none()).map(|a| a.respond_by),
         resolve_by: open.map(|a| a.resolve_by),
+        paused_until: open.filter(|a| a.paused_at.is_some()).and_then(|a| a.pause_resume_on),
         timeline: events
             .iter()
             .filter(|e| e.public)

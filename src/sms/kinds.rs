@@ -19,6 +19,7 @@ pub fn audience(kind: OutboxKind) -> Audience {
         | OutboxKind::Reminder
         | OutboxKind::WeeklyReport
         | OutboxKind::Recall
+        | OutboxKind::Pause
         // Not a person at all: the city platform (channel `upstream`), never an SMS.
         | OutboxKind::UpstreamStatus => Audience::Staff,
         OutboxKind::Confirmation
@@ -53,6 +54,7 @@ pub fn param_names(template: &str, params: &Value) -> Vec<String> {
         Some(OutboxKind::Reminder) => &["no", "step", "deadline", "token"],
         Some(OutboxKind::WeeklyReport) => &["week", "unit", "score", "rank", "units"],
         Some(OutboxKind::Recall) => &["no", "action"],
+        Some(OutboxKind::Pause) => &["no", "what"],
         Some(OutboxKind::ProactiveDone) => &["no", "category", "unit"],
 
         Some(OutboxKind::Otp) => &["code"],

@@ -73,6 +73,17 @@ pub fn recall(sign_name: &str, no: &str, what: &str) -> Message {
     }
 }
 
+/// To the unit holding an order: what became of its pause (挂起) — approved until a date, refused,
+/// or over with the clock running again. `what` is the whole clause, e.g. "挂起申请已批准，计时暂停至12月20日".
+pub fn pause(sign_name: &str, no: &str, what: &str) -> Message {
+    Message {
+        kind: OutboxKind::Pause,
+        body: sign(sign_name, format!("工单{no}{what}。")),
+        params: json!({"no": no, "what": what}),
+        urgent: false,
+    }
+}
+
 /// To a villager signing in: the one-time code. Urgent: it must go out at any hour.
 pub fn otp(sign_name: &str, code: &str, minutes: i64) -> Message {
     Message {
@@ -221,6 +232,7 @@ mod tests {
             recall("民声直达", "20261122-000001", "改派"),
             proactive_done("民声直达", "20261122-000001", "饮水", "李家庄村村民委员会"),
             accepted("民声直达", "20261122-000001", "http://x/t/20261122-000001"),
+            pause("民声直达", "20261122-000001", "挂起申请已批准，计时暂停至12月20日"),
         ];
         let mut kinds: Vec<&str> = all.iter().map(|m| m.kind.as_str()).collect();
         kinds.sort();

@@ -18,6 +18,7 @@ str_enum!(
         ProactiveDone => "proactive_done", "未诉先办办结告知";
         UpstreamStatus => "upstream_status", "12345平台状态回传";
         Accepted => "accepted", "签收告知";
+        Pause => "pause", "挂起通知";
     }
 );
 
@@ -136,7 +137,7 @@ mod tests {
         assert_eq!(
             OutboxKind::names(),
             "assignment, confirmation, otp, reminder, urge, escalation, rating_request, weekly_report, recall, \
-             proactive_done, upstream_status, accepted"
+             proactive_done, upstream_status, accepted, pause"
         );
         assert_eq!(OutboxStatus::names(), "pending, sent, delivered, failed, dead, suppressed");
         assert_eq!(OutboxChannel::names(), "sms, email, upstream, wechat");

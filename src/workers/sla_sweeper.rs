@@ -6,14 +6,14 @@
 //! Safe with several sweepers at once: PostgreSQL rows are claimed `FOR UPDATE SKIP LOCKED`, tickets
 //! are locked without waiting; SQLite has one writer (`state.db.begin()`).
 use crate::domain::ledger::ledger_time;
-use crate::domain::sweep::{self, Decision, Notice, Step, StepState};
+use crate::domain::sweep::{self, Decision, Notice, Step};
 use crate::domain::ticket::{Action, Status};
 use crate::error::ApiResult;
 use crate::repo;
 use crate::repo::assignments::Assignment;
 use crate::repo::sweep::Mark;
 use crate::repo::tickets::Actor;
-use crate::services::actions::escalation;
+use crate::services::actions::{ActionBody, escalation, pause};
 use crate::services::change::{self, Effects, worklink_url};
 use crate::services::orders::{fmt_local, unit_recipients};
 use crate::services::tickets::Loaded;
@@ -36,6 +36,8 @@ pub struct SweepReport {
     pub reminders: usize,
     pub urges: usize,
     pub escalations: usize,
+    /// Paused orders (挂起) whose resume date came: their clock runs again.
+    pub resumed: usize,
     /// Left for the next pass: their ticket was locked by someone acting on it right now.
     pub deferred: usize,
     pub failed: usize,
@@ -47,6 +49,7 @@ impl std::ops::AddAssign for SweepReport {
         self.reminders += o.reminders;
         self.urges += o.urges;
         self.escalations += o.escalations;
+        self.resumed += o.resumed;
         self.deferred += o.deferred;
         self.failed += o.failed;
     }
@@ -66,7 +69,7 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Sw
     }
     // Housekeeping: logins whose refresh tokens have all expired.
     crate::repo::sessions::delete_expired(&state.db.conn, now).await?;
-    if total.reminders + total.urges + total.escalations > 0 {
+    if total.reminders + total.urges + total.escalations + total.resumed > 0 {
         tracing::info!(?total, "sla sweep");
         metrics::counter!("minsheng_sla_reminders_total").increment(total.reminders as u64);
         metrics::counter!("minsheng_sla_urges_total").increment(total.urges as u64);
@@ -132,7 +135,23 @@ async fn run_batch(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Sweep
     let nos = repo::lookup::ticket_nos(&*tx, &ids).await?;
     let mut cache = Cache::default();
     for a in &due {
-        let plan = sweep::plan(&steps(a), now);
+        if a.paused_at.is_some() {
+            // The end of a pause changes the ticket: a savepoint of its own, like an urge.
+            let sp = (*tx).begin().await?;
+            match resume(state, &sp, a, now).await {
+                Ok(r) => {
+                    sp.commit().await?;
+                    report += r;
+                }
+                Err(e) => {
+                    tracing::error!(assignment_id = a.id, error = %e, "resuming a paused order failed");
+                    sp.rollback().await?;
+                    report.failed += 1;
+                }
+            }
+            continue;
+        }
+        let plan = sweep::plan(&a.steps(), now);
         let no = nos.get(&a.ticket_id).cloned().unwrap_or_default();
         if !plan.decisions.iter().any(|d| d.send == Some(Notice::Urge)) {
             // Reminders (or nothing): two small writes, straight in the batch.
@@ -156,38 +175,6 @@ async fn run_batch(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Sweep
     }
     tx.commit().await?;
     Ok(report)
-}
-
-/// The stored state of each step; assignments made before reminder instants were stored fall back
-/// to 80 % of natural time.
-fn steps(a: &Assignment) -> [StepState; 3] {
-    let eighty = |due: DateTime<Utc>| a.dispatched_at + (due - a.dispatched_at) * 4 / 5;
-    [
-        StepState {
-            step: Step::Respond,
-            done: a.accepted_at.is_some(),
-            remind_at: a.respond_remind_at.unwrap_or_else(|| eighty(a.respond_by)),
-            due: a.respond_by,
-            reminded: a.respond_reminded_at.is_some(),
-            urged: a.respond_urged_at.is_some(),
-        },
-        StepState {
-            step: Step::Progress,
-            done: a.first_progress_at.is_some() || a.resolved_at.is_some(),
-            remind_at: a.progress_remind_at.unwrap_or_else(|| eighty(a.progress_by)),
-            due: a.progress_by,
-            reminded: a.progress_reminded_at.is_some(),
-            urged: a.progress_urged_at.is_some(),
-        },
-        StepState {
-            step: Step::Resolve,
-            done: a.resolved_at.is_some(),
-            remind_at: a.resolve_remind_at.unwrap_or_else(|| eighty(a.resolve_by)),
-            due: a.resolve_by,
-            reminded: a.resolve_reminded_at.is_some(),
-            urged: a.resolve_urged_at.is_some(),
-        },
-    ]
 }
 
 fn marks(decisions: &[Decision]) -> Vec<Mark> {
@@ -236,6 +223,28 @@ async fn remind<C: ConnectionTrait>(
         }
         report.reminders += 1;
     }
+    Ok(report)
+}
+
+/// A paused order whose resume instant came: resumed by the system, its deadlines moved by the
+/// pause as it was (`pause::resume`). The ticket's conditional update makes it happen once.
+async fn resume<C: ConnectionTrait>(state: &AppState, db: &C, a: &Assignment, now: DateTime<Utc>) -> ApiResult<SweepReport> {
+    let mut report = SweepReport::default();
+    let Some(ticket) = repo::sweep::lock_ticket_nowait(db, a.ticket_id).await? else {
+        report.deferred = 1;
+        return Ok(report);
+    };
+    let until = a.pause_until.unwrap_or(now);
+    if ticket.status != Status::Paused || now < until {
+        // Not (or not yet) a pause to end: look again when it ends, or stop looking.
+        let next = (ticket.status == Status::Paused).then_some(until);
+        repo::sweep::record(db, a, &[], now, next).await?;
+        return Ok(report);
+    }
+    let l = Loaded { unit_ids: vec![a.unit_id], assignments: vec![a.clone()], ticket: ticket.clone() };
+    let fx = pause::resume(state, db, &l, &ActionBody::default(), None, now).await?;
+    change::commit_in(state, db, &ticket, Action::Resume, Actor::system(), fx, now).await?;
+    report.resumed = 1;
     Ok(report)
 }
 

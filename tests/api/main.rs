@@ -30,6 +30,7 @@ mod one_door;
 mod open311; // the Open311 GeoReport v2 facade (issue 19 point 3)
 mod openapi;
 mod orders;
+mod pause; // 挂起 (issue 20 point 1)
 mod pages;
 mod proactive;
 mod queues;

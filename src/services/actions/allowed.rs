@@ -30,6 +30,7 @@ pub async fn allowed<C: ConnectionTrait>(db: &C, user: &StaffUser, l: &Loaded) -
     let may = |a: Action| user.scope.can_act(a, &facts, None);
     let t = &l.ticket;
     let pending_request = l.active().is_some_and(pending);
+    let pause_pending = l.active().is_some_and(|a| a.pause_pending());
     let mut out = vec![];
     for action in PATH_ACTIONS {
         match action {
@@ -59,6 +60,14 @@ pub async fn allowed<C: ConnectionTrait>(db: &C, user: &StaffUser, l: &Loaded) -
                 out.push(item(action, action.label()));
             }
             Action::EscalateRefuse => {}
+            // 挂起: one request at a time; a leader decides only a pending one.
+            Action::PauseRequest if legal(action) && may(action) && !pause_pending => {
+                out.push(item(action, action.label()));
+            }
+            Action::PauseApprove | Action::PauseRefuse if legal(action) && may(action) && pause_pending => {
+                out.push(item(action, action.label()));
+            }
+            Action::PauseRequest | Action::PauseApprove | Action::PauseRefuse => {}
             Action::Refer if legal(action) && may(action) && (t.repeat_of_id.is_some() || t.repeat_count > 0) => {
                 out.push(item(action, action.label()));
             }

@@ -6,6 +6,7 @@ pub mod closing;
 pub mod desk;
 pub mod escalation;
 pub mod handling;
+pub mod pause;
 
 use super::change::{self, Effects, OrderNotice};
 use super::fields::{optional, required, validate_uploads};
@@ -41,6 +42,9 @@ pub struct ActionBody {
     pub into: Option<String>,
     /// council_decision: whether the decision is shown to the public (default yes).
     pub publish: Option<bool>,
+    /// pause_request: the day the unit expects to go on (YYYY-MM-DD, county time); the pause ends
+    /// at 08:00 that day.
+    pub resume_on: Option<String>,
 }
 
 /// Runs `action` on ticket `no` for `user`.
@@ -118,6 +122,10 @@ async fn effects(
         Action::Close => closing::close(state, l, body, now).await?,
         Action::Signoff => closing::signoff(state, user, l, party, body).await?,
         Action::Verify => closing::verify(l, body)?,
+        Action::PauseRequest => pause::request(state, user, l, body, now)?,
+        Action::PauseApprove => pause::approve(state, user, l, body, now).await?,
+        Action::PauseRefuse => pause::refuse(state, user, l, body, now).await?,
+        Action::Resume => pause::resume(state, &state.db.conn, l, body, Some(user), now).await?,
         Action::ReturnVisit(_) => return Err(ApiError::not_found("回访请使用回访接口")),
         Action::Appeal | Action::AppealDecision => return Err(ApiError::not_found("申诉请使用申诉接口")),
         Action::SmsReply => return Err(ApiError::not_found("短信回复请使用短信接口")),
