@@ -11,8 +11,8 @@
   const time = (s) => { if (!s) return '—'; const p = parts(new Date(s)); return p.year + '-' + p.month + '-' + p.day + ' ' + p.hour + ':' + p.minute; };
   const esc = (s) => String(s == null ? '' : s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
-  const STATUS = { submitted: '已提交', registered: '已登记', dispatched: '已派单', accepted: '已签收', in_progress: '办理中', resolved: '已办结', visited: '已回访', closed: '已归档', reopened: '重办', referred: '已下交', merged: '已合并', invalid: '无效' };
-  const ACTION = { submit: '提交诉求', register: '登记', dispatch: '派单', redirect: '改派', withdraw: '撤回', accept: '签收', return: '退单', progress: '反馈进展', resolve: '办结', escalate: '提级办理', escalate_request: '申请提级', escalate_refuse: '驳回提级申请', urge: '催办', reopen: '重办', close: '归档', signoff: '会签', refer: '下交议事会', council_decision: '合议决定', merge: '合并', invalid: '作废', return_visit: '回访', verify: '核查办结', proactive_link: '纳入未诉先办' };
+  const STATUS = { submitted: '已提交', registered: '已登记', dispatched: '已派单', accepted: '已签收', in_progress: '办理中', resolved: '已办结', visited: '已回访', closed: '已归档', reopened: '重办', referred: '已下交', merged: '已合并', invalid: '无效', paused: '已挂起' };
+  const ACTION = { submit: '提交诉求', register: '登记', dispatch: '派单', redirect: '改派', withdraw: '撤回', accept: '签收', return: '退单', progress: '反馈进展', resolve: '办结', escalate: '提级办理', escalate_request: '申请提级', escalate_refuse: '驳回提级申请', urge: '催办', reopen: '重办', close: '归档', signoff: '会签', refer: '下交议事会', council_decision: '合议决定', merge: '合并', invalid: '作废', return_visit: '回访', verify: '核查办结', proactive_link: '纳入未诉先办', pause_request: '申请挂起', pause_approve: '批准挂起', pause_refuse: '驳回挂起申请', resume: '恢复办理' };
   const STEP = { respond: '签收', progress: '首次反馈', resolve: '办结' };
   const KIND = { consultation: '咨询', help: '求助', complaint: '投诉', report: '举报', suggestion: '建议', praise: '表扬' };
   const CHANNEL = { qr: '扫码', hotline: '热线', wechat: '微信', sms: '短信', visit: '来访 / 下访', mailbox: '信箱', open311: 'Open311', proactive: '未诉先办' };
@@ -24,6 +24,8 @@
     registered: { q: { status: 'registered' }, n: (c) => c.registered },
     handling: { q: { status: 'dispatched,accepted,in_progress,reopened' }, n: (c) => c.dispatched + c.accepted + c.in_progress + c.reopened },
     late: { q: { late: 'true' }, n: (c) => c.late },
+    paused: { q: { status: 'paused' }, n: (c) => c.paused },
+    pause_pending: { q: { pause: 'pending' }, n: (c) => c.pause_pending },
     resolved: { q: { status: 'resolved' }, n: (c) => c.resolved },
   };
 
@@ -343,6 +345,10 @@
       case 'reopen': return '已发起重办，工单回到派单员';
       case 'refer': return '已下交村民议事会';
       case 'council_decision': return '已记录合议决定';
+      case 'pause_request': return '已申请挂起，等待领导审批';
+      case 'pause_approve': return '已批准挂起，计时暂停，承办单位已收到短信';
+      case 'pause_refuse': return '已驳回挂起申请，承办单位已收到短信';
+      case 'resume': return '已恢复办理，时限已顺延挂起天数';
       case 'return_visit': return '已记录回访';
       default: return '已' + item.label;
     }
@@ -482,6 +488,25 @@
         break;
       case 'escalate_refuse':
         html = ta('reason', '驳回理由', { required: true, hint: (req ? '申请理由：' + esc(req.reason || '') + '。' : '') + '驳回后工单仍由原单位办理。' });
+        break;
+      case 'pause_request': {
+        const min = dayAfter(1);
+        html = ta('reason', '挂起理由', { required: true, placeholder: '如：需等秋收后机械进场施工', hint: '挂起须经领导批准；批准后停止计时，恢复办理时各项时限顺延挂起天数。已超时的工单不能挂起。' }) +
+          wrap('resume_on', '预计恢复办理日期' + mark(true), '<input type="date" id="' + id('resume_on') + '" name="resume_on" required data-what="预计恢复办理日期" min="' + min + '" max="' + dayAfter(180) + '" value="' + dayAfter(7) + '" aria-describedby="' + id('resume_on') + '-msg">',
+            '到期当天8:00自动恢复计时；最长180天。');
+        break;
+      }
+      case 'pause_approve': {
+        const p = t.assignment && t.assignment.pause;
+        html = (p ? '<p class="meta" id="pause-ask">申请理由：' + esc(p.reason || '') + '；预计恢复：' + esc(p.resume_on || '') + '</p>' : '') +
+          ta('note', '审批意见', { hint: '批准后工单挂起，计时暂停到预计恢复日期8:00；群众可在进度查询页看到挂起原因和恢复日期（不显示姓名）。' });
+        break;
+      }
+      case 'pause_refuse':
+        html = ta('reason', '驳回理由', { required: true, hint: '驳回后承办单位按原时限办理，并收到短信通知。' });
+        break;
+      case 'resume':
+        html = ta('note', '恢复说明', { placeholder: '如：机械已到位，恢复施工', hint: '恢复后各项时限顺延实际挂起的时间；群众可看到恢复办理。' });
         break;
       case 'urge':
         html = ta('note', '催办要求', { placeholder: '如：请今天下班前反馈进展', hint: '将以短信催告承办人（或承办单位干部），仅内部可见。' });
@@ -680,6 +705,26 @@
     }
   }
 
+  /// The local date `n` days from today, as a date input wants it (YYYY-MM-DD).
+  function dayAfter(n) {
+    const d = new Date(Date.now() + n * 86400000);
+    return d.getFullYear() + '-' + String(d.getMonth() + 1).padStart(2, '0') + '-' + String(d.getDate()).padStart(2, '0');
+  }
+
+  /// 挂起 on the assignment card: a pending request, the running pause, or the paused days so far.
+  function pauseLine(a) {
+    const p = a.pause;
+    const days = a.paused_minutes ? '累计挂起 ' + (Math.round(a.paused_minutes / 144) / 10) + ' 天' : '';
+    if (!p) return days ? '<p class="meta" id="pause-line">' + esc(days) + '</p>' : '';
+    let text;
+    if (p.pending) text = '挂起申请：' + (p.reason || '') + '；预计恢复 ' + (p.resume_on || '') + '（待领导审批）';
+    else if (p.paused_at) text = '挂起中：' + (p.reason || '') + '；' + time(p.paused_at) + ' 起暂停计时，' + time(p.pause_until) + ' 自动恢复' + (p.decided_by ? '（' + p.decided_by.name + ' 批准）' : '');
+    else if (p.decision === 'refused') text = '挂起申请已驳回' + (p.decided_by ? '（' + p.decided_by.name + '）' : '');
+    else text = '';
+    text = [text, days].filter(Boolean).join('；');
+    return text ? '<p class="' + (p.pending ? 'error' : 'meta') + '" id="pause-line">' + esc(text) + '</p>' : '';
+  }
+
   async function loadDetail(no, flash) {
     const box = $('#detail');
     // Never show an order's old state while it loads (after an action the page stays as it was).
@@ -736,7 +781,8 @@
       (a ? '<section class="card"><h2>' + (a.status === 'active' ? '当前承办：' : '承办单位：') + esc(a.unit.name) + (a.assignee ? ' · ' + esc(a.assignee.name) : '') + '</h2>' +
         (a.supervisor ? '<p class="meta">督办单位：' + esc(a.supervisor.name) + '</p>' : '') +
         '<ul class="deadlines">' + deadlineItems(a, a.status === 'active') + '</ul>' +
-        (esc_req ? '<p class="' + (esc_req.pending ? 'error' : 'meta') + '">提级申请：' + esc(esc_req.reason || '') + (esc_req.pending ? '（待派单员审批）' : esc_req.decision === 'refused' ? '（已驳回）' : '（已批准）') + '</p>' : '') + '</section>' : '') +
+        (esc_req ? '<p class="' + (esc_req.pending ? 'error' : 'meta') + '">提级申请：' + esc(esc_req.reason || '') + (esc_req.pending ? '（待派单员审批）' : esc_req.decision === 'refused' ? '（已驳回）' : '（已批准）') + '</p>' : '') +
+        pauseLine(a) + '</section>' : '') +
       (t.signoffs ? '<section class="card"><h2>四方会签</h2><ul class="signoffs" id="signoffs">' + t.signoffs.map((s) => '<li class="' + (s.signed ? 'done' : '') + '" data-party="' + esc(s.party) + '">' + esc(s.label) + '<em>' + (s.signed ? '已签' : '未签') + '</em></li>').join('') + '</ul>' +
         (t.signoffs.some((s) => !s.signed) ? '<p class="meta">四方会签齐全后方可归档。</p>' : '') + '</section>' : '') +
       ((t.linked_tickets || []).length ? '<section class="card"><h2>关联诉求（' + t.linked_tickets.length + '件）</h2><ul class="linked" id="linked-tickets">' +

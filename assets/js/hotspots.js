@@ -5,7 +5,7 @@
 'use strict';
 (function () {
   const MAX_LINKS = 50;
-  const STATUS = { submitted: '已提交', registered: '已登记', dispatched: '已派单', accepted: '已签收', in_progress: '办理中', resolved: '已办结', visited: '已回访', closed: '已归档', reopened: '重办', referred: '已下交' };
+  const STATUS = { submitted: '已提交', registered: '已登记', dispatched: '已派单', accepted: '已签收', in_progress: '办理中', resolved: '已办结', visited: '已回访', closed: '已归档', reopened: '重办', referred: '已下交', paused: '已挂起' };
 
   function init(c) {
     const { $, $$, esc, time, show, check, fieldMsg, clearMsg } = c;

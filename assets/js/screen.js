@@ -19,7 +19,7 @@
   const SETTLE = 1200;
   const RATES = [['response', '响应率'], ['resolution', '解决率'], ['satisfaction', '满意率'], ['closure', '办结率'], ['reopen', '重办率']];
   const DIMS = [['attitude', '态度'], ['capability', '能力'], ['convenience', '便利'], ['efficiency', '效率']];
-  const STATUS = { submitted: '已提交', registered: '已登记', dispatched: '已派单', accepted: '已签收', in_progress: '办理中', resolved: '已办结', visited: '已回访', closed: '已归档', reopened: '重办', referred: '已下交', merged: '已合并', invalid: '无效' };
+  const STATUS = { submitted: '已提交', registered: '已登记', dispatched: '已派单', accepted: '已签收', in_progress: '办理中', resolved: '已办结', visited: '已回访', closed: '已归档', reopened: '重办', referred: '已下交', merged: '已合并', invalid: '无效', paused: '已挂起' };
   const KIND = { intake: '新诉求', dispatch: '已派单', accept: '已签收', resolve: '已办结', return_visit: '已回访', close: '已归档' };
 
   let data = null;

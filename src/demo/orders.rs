@@ -336,6 +336,59 @@ fn history() -> Vec<(i64, Step)> {
             Act { ticket: 15, who: "dispatcher", action: "dispatch", body: json!({"unit": "西河乡人民政府"}) },
         ),
         (17 * h, accept(15, "xihe")),
+        // 16: paused (挂起) — the machine road washed out in the rains can only be rebuilt after the
+        // harvest; the township asked, the leader approved.
+        (
+            6 * d,
+            Card {
+                ticket: 16,
+                village: "石桥村",
+                category: "roads.damage",
+                text: "村北机耕路被雨水冲毁一段，拖拉机过不去",
+                phone: "13700000017",
+            },
+        ),
+        (6 * d - 10, Act { ticket: 16, who: "operator", action: "register", body: json!({}) }),
+        (
+            6 * d - 20,
+            Act { ticket: 16, who: "dispatcher", action: "dispatch", body: json!({"unit": "东坝镇人民政府"}) },
+        ),
+        (6 * d - 60, accept(16, "dongba")),
+        (
+            5 * d + 2 * h,
+            Act {
+                ticket: 16,
+                who: "dongba",
+                action: "pause_request",
+                body: json!({"reason": "地里庄稼未收，大型机械无法进场铺设路基，需秋收后施工", "resume_in_days": 20}),
+            },
+        ),
+        (5 * d, Act { ticket: 16, who: "leader", action: "pause_approve", body: json!({"note": "同意"}) }),
+        // 17: a pause asked for and waiting for the leader — the land dispute went to court.
+        (
+            2 * d,
+            Call {
+                ticket: 17,
+                village: "杏花村",
+                category: "land.contract",
+                text: "承包地边界被邻居占了两垄，协商不成",
+                phone: "13700000018",
+            },
+        ),
+        (
+            2 * d - 15,
+            Act { ticket: 17, who: "dispatcher", action: "dispatch", body: json!({"unit": "西河乡人民政府"}) },
+        ),
+        (2 * d - 2 * h, accept(17, "xihe")),
+        (
+            23 * h,
+            Act {
+                ticket: 17,
+                who: "xihe",
+                action: "pause_request",
+                body: json!({"reason": "对方已向法院起诉，需等待判决后执行", "resume_in_days": 60}),
+            },
+        ),
         (
             8 * h,
             Act {
@@ -410,8 +463,13 @@ async fn replay(state: &AppState, start: DateTime<Utc>) -> anyhow::Result<usize>
                 let mut b = ActionBody {
                     note: body["note"].as_str().map(str::to_string),
                     result: body["result"].as_str().map(str::to_string),
+                    reason: body["reason"].as_str().map(str::to_string),
                     ..Default::default()
                 };
+                if let Some(days) = body["resume_in_days"].as_i64() {
+                    let today = state.now().with_timezone(&state.tz()).date_naive();
+                    b.resume_on = Some((today + Duration::days(days)).to_string());
+                }
                 if let Some(unit) = body["unit"].as_str() {
                     b.unit_id = Some(unit_id(state, unit).await?);
                 }

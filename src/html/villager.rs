@@ -128,6 +128,11 @@ pub enum Handling {
     Unit {
         unit: String,
     },
+    /// 挂起: paused with a leader's approval until a day.
+    Paused {
+        unit: String,
+        until: String,
+    },
     /// Not yet with a unit: when the villager will be contacted at the latest, while it still lies ahead.
     Pending {
         by: Option<LocalTime>,

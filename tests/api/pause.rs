@@ -137,6 +137,10 @@ async fn a_leader_approved_pause_stops_the_clock_and_resuming_gives_the_paused_t
     assert!(line["note"].as_str().unwrap().contains("等秋收后机械进场施工"), "{line}");
     let text = public.to_string();
     assert!(!text.contains("孙伟") && !text.contains("李长河"), "no names on the public page: {text}");
+    let page = app.get(&format!("/t/{no}?phone_tail={phone_tail}"), None).await.text().await.unwrap();
+    let until_text = day.format("%m月%d日").to_string();
+    assert!(page.contains(&format!("经批准暂停办理（挂起），预计{until_text}恢复办理")), "{page}");
+    assert!(page.contains("等秋收后机械进场施工") && !page.contains("孙伟"), "{page}");
 
     // The cadre resumes four days in: the deadlines keep exactly those four days.
     let resumed_at = app.state.now();

@@ -74,7 +74,7 @@ async fn expected_tabs(app: &TestApp, token: &str) -> Value {
         "tabs": {
             "all": n("total"), "submitted": n("submitted"), "registered": n("registered"),
             "handling": n("dispatched") + n("accepted") + n("in_progress") + n("reopened"),
-            "late": n("late"), "resolved": n("resolved"),
+            "late": n("late"), "resolved": n("resolved"), "paused": n("paused"), "pause_pending": n("pause_pending"),
         },
         "overdue": n("overdue"),
     })
@@ -91,7 +91,7 @@ async fn the_work_list_has_tabs_with_counts_overdue_rows_sorting_and_a_chinese_d
         "{expected}"
     );
     let result = spec(&app, "console_worklist", vec![("EXPECTED", expected.to_string())]).await;
-    assert_eq!(result["tabs"]["all"], "16");
+    assert_eq!(result["tabs"]["all"], "18");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
