@@ -67,6 +67,7 @@ pub mod codes {
     pub const NOT_REPEATED: &str = "not_repeated";
     pub const NOT_RESENDABLE: &str = "not_resendable";
     pub const OTP_COOLDOWN: &str = "otp_cooldown";
+    pub const OUTSIDE_UNIT: &str = "outside_unit";
     pub const OTP_INVALID: &str = "otp_invalid";
     pub const OTP_LOCKED: &str = "otp_locked";
     pub const OUT_OF_SCOPE: &str = "out_of_scope";

@@ -15,7 +15,7 @@
     ['reopen', '重办率', '重办 / 办结'],
   ];
   const DIMS = [['attitude', '态度'], ['capability', '能力'], ['convenience', '便利'], ['efficiency', '效率']];
-  const TIERS = ['village', 'township', 'county'];
+  const TIERS = ['village', 'township', 'county', 'outside'];
   const UNRANKED = { no_data: '本期无数据', too_few_visits: (n) => '有效回访不足' + n + '件', new_unit: '本期新设单位' };
   const unrankedWhy = (u, minVisits) => { const r = UNRANKED[u.unranked_reason]; return typeof r === 'function' ? r(minVisits) : r || '不排名'; };
 
@@ -114,7 +114,7 @@
     }
 
     function showRanking(units, p) {
-      const head = '<thead><tr><th>名次</th><th>单位</th><th>综合得分</th>' + RATES.map(([, label]) => '<th>' + label + '</th>').join('') + '</tr></thead>';
+      const head = '<thead><tr><th>名次</th><th>单位</th><th>综合得分</th>' + RATES.map(([, label]) => '<th>' + label + '</th>').join('') + '<th>挂起</th></tr></thead>';
       const html = TIERS.map((tier) => {
         const rows = units.items.filter((u) => u.tier === tier);
         if (!rows.length) return '';
@@ -122,7 +122,8 @@
           '<td data-label="名次" class="rank">' + (u.rank ? u.rank : '<span class="tag">' + esc(unrankedWhy(u, units.min_visits)) + '</span>') + '</td>' +
           '<td data-label="单位" class="unit"><a href="' + esc(list({ unit_id: u.unit.id, from: p.from, to: p.to })) + '">' + esc(u.unit.name) + '</a></td>' +
           '<td data-label="综合得分" class="num">' + (u.composite_score == null ? '—' : u.composite_score.toFixed(1)) + '</td>' +
-          RATES.map(([k, label]) => rateCell(u, k, label)).join('') + '</tr>').join('');
+          RATES.map(([k, label]) => rateCell(u, k, label)).join('') +
+          '<td data-label="挂起" class="num paused">' + (u.paused_orders ? u.paused_orders + '件 / ' + u.paused_days + '天' : '—') + '</td></tr>').join('');
         return '<h3 class="tier" data-tier="' + tier + '">' + esc(rows[0].tier_label) + '</h3><table class="orders plain ranking" data-tier="' + tier + '">' + head + '<tbody>' + body + '</tbody></table>';
       }).join('');
       $('#dashboard-ranking').innerHTML = html || '<p class="meta">该地区没有承办单位</p>';

@@ -70,6 +70,9 @@ run(async (browser) => {
     const f = want[0].fractions.response;
     assert(first.includes(num(f.numerator) + '/' + f.denominator), `${tier} first row fractions: ${first}`);
   }
+  // Companies outside government (公共服务企业) on a line of their own, when the region has any.
+  const outside = units.items.filter((u) => u.tier === 'outside');
+  assert((await page.locator('#dashboard-ranking table[data-tier=outside] tbody tr').count()) === outside.length, `outside: ${outside.length}`);
   // Units not ranked say why, in words: 柳树沟村 has orders but no visit yet, 杏花村 has no order at all.
   const why = async (name) => page.textContent(`#dashboard-ranking tbody tr.unranked:has-text("${name}") td.rank`);
   assert((await why('柳树沟村村民委员会')) === '有效回访不足1件', `柳树沟村: ${await why('柳树沟村村民委员会')}`);

@@ -8,6 +8,9 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use futures_util::future::LocalBoxFuture;
 use std::future::{Ready, ready};
 
+/// The id of a `StaffUser` that is no person (a unit's duty phone); staff ids start at 1.
+pub const NO_PERSON: i64 = 0;
+
 #[derive(Clone, Debug)]
 pub struct StaffUser {
     pub id: i64,
@@ -44,6 +47,23 @@ impl StaffUser {
             region_id: staff.region_id,
             scope: Scope { roles: staff.roles.clone(), region_path: region_path.to_string(), unit_id: staff.unit_id },
         }
+    }
+
+    /// The duty phone of a unit outside government (公共服务企业) acting through its order link: the
+    /// cadre's part on that unit's orders, with no person — and no staff id — behind it.
+    pub fn duty_phone(unit: &crate::repo::regions::Unit, region_path: &str) -> StaffUser {
+        StaffUser {
+            id: NO_PERSON,
+            name: format!("{}（值班电话）", unit.name),
+            region_id: unit.region_id,
+            scope: Scope { roles: vec![Role::Cadre], region_path: region_path.to_string(), unit_id: Some(unit.id) },
+        }
+    }
+
+    /// A person with a staff record (not a unit's duty phone): only a person is written as an
+    /// assignee, a requester or a signer.
+    pub fn is_person(&self) -> bool {
+        self.id != NO_PERSON
     }
 
     /// Whether a region (by its path) lies inside the caller's region subtree.

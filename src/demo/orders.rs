@@ -64,6 +64,10 @@ pub(super) async fn unit_id(state: &AppState, name: &str) -> anyhow::Result<i64>
         .ok_or_else(|| anyhow::anyhow!("unit {name} missing"))
 }
 
+/// A company outside government (公共服务企业) of the demo: (name, township, duty phone). It has no
+/// console account; its orders reach the duty phone by SMS link.
+pub const OUTSIDE_UNIT: (&str, &str, &str) = ("东坝镇供电所", "东坝镇", "13900000501");
+
 /// The history, ticket by ticket: (minutes before now, step); `seed` plays it in time order.
 fn history() -> Vec<(i64, Step)> {
     use Step::*;
@@ -364,6 +368,19 @@ fn history() -> Vec<(i64, Step)> {
             },
         ),
         (5 * d, Act { ticket: 16, who: "leader", action: "pause_approve", body: json!({"note": "同意"}) }),
+        // 18: a power cut for 东坝镇供电所, a company outside government: the order went to its duty
+        // phone by SMS link and waits for its signature.
+        (
+            50,
+            Call {
+                ticket: 18,
+                village: "王家湾村",
+                category: "utilities.power",
+                text: "村里这周停电三次，电压也不稳，冰箱烧坏了",
+                phone: "13700000019",
+            },
+        ),
+        (40, Act { ticket: 18, who: "dispatcher", action: "dispatch", body: json!({"unit": OUTSIDE_UNIT.0}) }),
         // 17: a pause asked for and waiting for the leader — the land dispute went to court.
         (
             2 * d,
@@ -381,7 +398,7 @@ fn history() -> Vec<(i64, Step)> {
         ),
         (2 * d - 2 * h, accept(17, "xihe")),
         (
-            23 * h,
+            d + h,
             Act {
                 ticket: 17,
                 who: "xihe",
@@ -411,7 +428,27 @@ pub async fn seed(state: &AppState) -> anyhow::Result<usize> {
     result
 }
 
+/// The demo's company outside government, created once (a year old, like the county's units).
+async fn outside_unit(state: &AppState, start: DateTime<Utc>) -> anyhow::Result<()> {
+    let (name, township, phone) = OUTSIDE_UNIT;
+    if unit_id(state, name).await.is_ok() {
+        return Ok(());
+    }
+    let region = region_id(state, township).await?;
+    let new = repo::regions::NewUnit {
+        name,
+        level: crate::domain::values::HandlingLevel::Township,
+        kind: crate::domain::values::UnitKind::Outside,
+        region_id: region,
+        is_lead: false,
+        phone: Some(phone),
+    };
+    repo::regions::create_unit(&state.db.conn, new, start - Duration::days(365)).await?;
+    Ok(())
+}
+
 async fn replay(state: &AppState, start: DateTime<Utc>) -> anyhow::Result<usize> {
+    outside_unit(state, start).await?;
     let mut tickets: std::collections::HashMap<usize, String> = Default::default();
     let operator = staff(state, "operator").await?;
     let mut steps = history();

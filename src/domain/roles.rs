@@ -175,9 +175,10 @@ fn role_may(role: Role, action: Action, party: Option<SignoffParty>, assigned: i
             | A::Refer,
         ) => true,
         // A cadre's `escalate` is a request the dispatcher decides (首办负责: no shedding by oneself).
-        (R::Cadre, A::Accept | A::Return | A::Progress | A::Resolve | A::EscalateRequest | A::PauseRequest | A::Resume) => {
-            assigned()
-        }
+        (
+            R::Cadre,
+            A::Accept | A::Return | A::Progress | A::Resolve | A::EscalateRequest | A::PauseRequest | A::Resume,
+        ) => assigned(),
         // A pause (挂起) is a leader's decision in their region; a leader may also end it early.
         (R::Leader, A::PauseApprove | A::PauseRefuse | A::Resume) => true,
         (R::Leader, A::Urge | A::Reopen) => true,

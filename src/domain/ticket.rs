@@ -457,7 +457,9 @@ mod tests {
         }
         assert_eq!(transition(Status::Paused, Action::Resume), Ok(Status::InProgress));
         // While paused the clock stands still: nothing that presumes a running order applies.
-        for a in [Action::Urge, Action::Escalate, Action::EscalateRequest, Action::Resolve, Action::Progress, Action::Accept] {
+        for a in
+            [Action::Urge, Action::Escalate, Action::EscalateRequest, Action::Resolve, Action::Progress, Action::Accept]
+        {
             assert!(transition(Status::Paused, a).is_err(), "{a:?}");
         }
         assert_eq!(transition(Status::Paused, Action::Refer), Ok(Status::Referred));

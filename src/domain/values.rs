@@ -196,14 +196,39 @@ str_enum!(
 );
 
 str_enum!(
-    /// What kind of unit handles orders.
+    /// What kind of unit handles orders. `outside` (公共服务企业) is a company outside government —
+    /// the power supply station, the water company, a carrier: it has no console accounts, its
+    /// orders reach its duty phone by SMS link, and it is ranked on a line of its own.
     UnitKind {
         Committee => "committee", "村民委员会";
         Office => "office", "乡镇政府";
         Department => "department", "县直部门";
         Center => "center", "民生服务中心";
+        Outside => "outside", "公共服务企业";
     }
 );
+
+str_enum!(
+    /// The line a unit is ranked on: government units by their level, companies outside
+    /// government (`UnitKind::Outside`) on their own.
+    Tier {
+        Village => "village", "村委会";
+        Township => "township", "乡镇";
+        County => "county", "县直部门";
+        Outside => "outside", "公共服务企业";
+    }
+);
+
+impl Tier {
+    pub fn of(kind: UnitKind, level: HandlingLevel) -> Tier {
+        match (kind, level) {
+            (UnitKind::Outside, _) => Tier::Outside,
+            (_, HandlingLevel::Village) => Tier::Village,
+            (_, HandlingLevel::Township) => Tier::Township,
+            (_, HandlingLevel::County) => Tier::County,
+        }
+    }
+}
 
 str_enum!(
     /// A village contact card's state: in use, replaced by a newer version, or withdrawn.

@@ -248,6 +248,15 @@ pub async fn count<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
     staff::Entity::find().count(db).await
 }
 
+/// Active staff members of a unit, whatever their roles.
+pub async fn count_in_unit<C: ConnectionTrait>(db: &C, unit_id: i64) -> Result<u64, DbErr> {
+    staff::Entity::find()
+        .filter(staff::Column::UnitId.eq(unit_id))
+        .filter(staff::Column::Active.eq(true))
+        .count(db)
+        .await
+}
+
 /// Writes a staff member's editable fields as given. With `revoke`, the token version rises in the
 /// same statement: every token they hold stops working at their next request, on every instance.
 pub async fn save<C: ConnectionTrait>(db: &C, s: &Staff, revoke: bool) -> Result<(), DbErr> {

@@ -204,6 +204,11 @@ impl Actor {
     pub fn staff(id: i64, name: &str) -> Actor {
         Actor { kind: "staff", id: Some(id), name: name.into() }
     }
+
+    /// A unit outside government acting through its duty phone's order link (no person).
+    pub fn unit(name: &str) -> Actor {
+        Actor { kind: "unit", id: None, name: name.into() }
+    }
 }
 
 /// An event to append: the action, its note and structured data.

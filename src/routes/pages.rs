@@ -532,9 +532,10 @@ async fn status_page(ctx: &Ctx<'_>, ticket: &repo::tickets::Ticket, tail: &str) 
     let db = &state.db.conn;
     let view = views::public_view(db, ticket).await?;
     let handling = match (view.handling_unit.clone(), view.respond_by, view.resolve_by) {
-        (Some(unit), _, _) if view.paused_until.is_some() => {
-            Handling::Paused { unit, until: view.paused_until.map(|d| d.format("%m月%d日").to_string()).unwrap_or_default() }
-        }
+        (Some(unit), _, _) if view.paused_until.is_some() => Handling::Paused {
+            unit,
+            until: view.paused_until.map(|d| d.format("%m月%d日").to_string()).unwrap_or_default(),
+        },
         (Some(unit), Some(r), _) => Handling::RespondBy { unit, by: html::local(state, r) },
         (Some(unit), None, Some(by)) => Handling::ResolveBy { unit, by: html::local(state, by) },
         (Some(unit), None, None) => Handling::Unit { unit },

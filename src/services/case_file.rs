@@ -33,6 +33,7 @@ fn actor_label(kind: &str) -> &'static str {
     match kind {
         "villager" => "群众",
         "system" => "系统",
+        "unit" => "承办单位",
         _ => "工作人员",
     }
 }

@@ -339,6 +339,15 @@ fn unit_kind(raw: &str) -> ApiResult<UnitKind> {
 
 const UNIT_NAME_TAKEN: &str = "该区域已有同名单位";
 
+/// A company outside government (公共服务企业) has no console accounts: its orders go to its duty
+/// phone by SMS link, so it must have one.
+pub fn outside_needs_phone(kind: UnitKind, phone: Option<&str>) -> ApiResult<()> {
+    if kind == UnitKind::Outside && phone.is_none() {
+        return Err(ApiError::validation("phone", "公共服务企业须填写值班电话，派单以短信链接发送到该电话"));
+    }
+    Ok(())
+}
+
 pub async fn create_unit(state: &AppState, user: &StaffUser, b: &UnitBody) -> ApiResult<Value> {
     admin(user)?;
     let name = text(b.name.as_deref().unwrap_or(""), "name", "单位名称", 50)?;
@@ -347,6 +356,7 @@ pub async fn create_unit(state: &AppState, user: &StaffUser, b: &UnitBody) -> Ap
     let level = handling_level(b.level.as_deref().ok_or_else(|| ApiError::validation("level", "请选择单位层级"))?)?;
     let kind = unit_kind(b.kind.as_deref().ok_or_else(|| ApiError::validation("kind", "请选择单位类型"))?)?;
     let phone = telephone(b.phone.clone().flatten(), "phone")?;
+    outside_needs_phone(kind, phone.as_deref())?;
     let now = state.now();
     let tx = state.db.begin().await?;
     if repo::regions::unit_named(&*tx, region.id, &name, None).await?.is_some() {
@@ -399,6 +409,13 @@ pub async fn update_unit(state: &AppState, user: &StaffUser, id: i64, b: &UnitBo
     }
     if let Some(a) = b.active {
         after.active = a;
+    }
+    outside_needs_phone(after.kind, after.phone.as_deref())?;
+    if after.kind == UnitKind::Outside
+        && before.kind != UnitKind::Outside
+        && repo::staff::count_in_unit(db, id).await? > 0
+    {
+        return Err(ApiError::validation("kind", "该单位还有控制台账号，请先调出人员再改为公共服务企业"));
     }
     let now = state.now();
     let tx = state.db.begin().await?;
@@ -479,6 +496,13 @@ async fn staff_unit(state: &AppState, user: &StaffUser, id: Option<i64>) -> ApiR
     let region = repo::regions::get(db, unit.region_id).await?.ok_or_else(|| ApiError::not_found("区域不存在"))?;
     if !user.covers_region(&region.path) {
         return Err(ApiError::unprocessable(codes::UNIT_OUT_OF_SCOPE, "unit_id", "该单位不在您的管辖范围内"));
+    }
+    if unit.kind == UnitKind::Outside {
+        return Err(ApiError::unprocessable(
+            codes::OUTSIDE_UNIT,
+            "unit_id",
+            "公共服务企业不开设控制台账号，派单以短信链接发送到其值班电话",
+        ));
     }
     Ok(Some(unit))
 }

@@ -320,8 +320,14 @@ async fn check<C: ConnectionTrait>(
                     let kinds: Vec<&str> = UnitKind::ALL.iter().map(|k| k.label()).collect();
                     errors.add(n, "类型", format!("类型应为 {}", kinds.join("、")));
                 }
-                if let Err(e) = &phone {
-                    errors.add(n, "电话", e.message.clone());
+                match (&phone, kind) {
+                    (Err(e), _) => errors.add(n, "电话", e.message.clone()),
+                    (Ok(p), Some(k)) => {
+                        if let Err(e) = directory::outside_needs_phone(k, p.as_deref()) {
+                            errors.add(n, "电话", e.message);
+                        }
+                    }
+                    _ => {}
                 }
                 let region = match region {
                     Ok(Some(r)) => r,
@@ -390,6 +396,10 @@ async fn check<C: ConnectionTrait>(
                             .filter(|x| region.as_ref().is_none_or(|r| units_region_matches(x, r)))
                             .collect();
                         match hits.as_slice() {
+                            [one] if one.kind == UnitKind::Outside => {
+                                errors.add(n, "单位", format!("“{u}”是公共服务企业，不开设控制台账号"));
+                                continue;
+                            }
                             [one] => Some((*one).clone()),
                             [] => {
                                 errors.add(n, "单位", format!("找不到单位“{u}”"));

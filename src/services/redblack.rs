@@ -6,7 +6,7 @@
 //! at `/redblack` (unit names and numbers only: no person, no phone, no villager).
 use super::stats::{STATS_ROLES, UnitRates, formula, ranked_units, rules};
 use crate::auth::StaffUser;
-use crate::domain::values::HandlingLevel;
+use crate::domain::values::Tier as Line;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::redblack::{NewList, Published};
@@ -62,7 +62,7 @@ pub fn due_week(state: &AppState, now: DateTime<Utc>) -> Week {
 
 #[derive(Serialize)]
 struct Tier<'a> {
-    tier: HandlingLevel,
+    tier: Line,
     tier_label: &'static str,
     red: Vec<&'a UnitRates>,
     black: Vec<&'a UnitRates>,
@@ -71,7 +71,7 @@ struct Tier<'a> {
 /// The best and worst `n` ranked units of each tier (a unit is never on both: with fewer than 2n
 /// ranked, the black list takes what the red one left).
 fn tiers(rows: &[UnitRates], n: usize) -> Vec<Tier<'_>> {
-    HandlingLevel::ALL
+    Line::ALL
         .iter()
         .map(|tier| {
             let ranked: Vec<&UnitRates> = rows.iter().filter(|r| r.tier == *tier && r.rank.is_some()).collect();

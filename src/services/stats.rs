@@ -3,7 +3,7 @@ use super::tickets::{local_day_end, local_day_start};
 use crate::auth::StaffUser;
 use crate::domain::metrics::{Counts, Dimensions, Rates};
 use crate::domain::roles::Role;
-use crate::domain::values::HandlingLevel;
+use crate::domain::values::{HandlingLevel, Tier};
 use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
@@ -98,14 +98,6 @@ pub async fn summary(state: &AppState, user: &StaffUser, q: &PeriodQuery) -> Api
     })
 }
 
-fn tier_label(level: HandlingLevel) -> &'static str {
-    match level {
-        HandlingLevel::Village => "村委会",
-        HandlingLevel::Township => "乡镇",
-        HandlingLevel::County => "县直部门",
-    }
-}
-
 /// A numerator over its denominator, as every ranked row shows them.
 #[derive(Serialize)]
 pub struct Fraction {
@@ -139,8 +131,9 @@ impl Fractions {
 pub struct UnitRates {
     pub unit: Value,
     pub level: HandlingLevel,
-    /// The tier a unit is ranked in: village committees, township offices, county departments.
-    pub tier: HandlingLevel,
+    /// The line a unit is ranked on: village committees, township offices, county departments, and
+    /// companies outside government (水电气热、通信) on their own.
+    pub tier: Tier,
     pub tier_label: &'static str,
     pub region_id: i64,
     pub counts: Counts,
@@ -215,7 +208,7 @@ pub fn rank(items: &mut [UnitRates]) {
     let desc =
         |a: Option<f64>, b: Option<f64>| b.unwrap_or(-1.0).partial_cmp(&a.unwrap_or(-1.0)).unwrap_or(Ordering::Equal);
     items.sort_by(|a, b| {
-        let tier = |u: &UnitRates| HandlingLevel::ALL.iter().position(|l| *l == u.tier);
+        let tier = |u: &UnitRates| Tier::ALL.iter().position(|l| *l == u.tier);
         tier(a)
             .cmp(&tier(b))
             .then(a.unranked_reason.is_some().cmp(&b.unranked_reason.is_some()))
@@ -265,8 +258,8 @@ pub async fn ranked_units(
             UnitRates {
                 unit: json!({"id": u.id, "name": u.name}),
                 level: u.level,
-                tier: u.level,
-                tier_label: tier_label(u.level),
+                tier: Tier::of(u.kind, u.level),
+                tier_label: Tier::of(u.kind, u.level).label(),
                 region_id: u.region_id,
                 fractions: Fractions::of(&c, weights.basic),
                 dimensions: c.scores.dimensions(),

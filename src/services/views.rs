@@ -367,7 +367,14 @@ pub async fn ticket_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Ticke
 fn note_is_public(action: &str) -> bool {
     matches!(
         action,
-        "progress" | "resolve" | "council_decision" | "invalid" | "merge" | "proactive_link" | "pause_approve" | "resume"
+        "progress"
+            | "resolve"
+            | "council_decision"
+            | "invalid"
+            | "merge"
+            | "proactive_link"
+            | "pause_approve"
+            | "resume"
     )
 }
 

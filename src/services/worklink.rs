@@ -8,7 +8,7 @@ use super::tickets::{Loaded, load};
 use super::uploads::{self, Uploader};
 use crate::auth::StaffUser;
 use crate::domain::ticket::Action;
-use crate::domain::values::AssignmentStatus;
+use crate::domain::values::{AssignmentStatus, UnitKind};
 use crate::domain::worklink::{self, LinkError, WorkLink};
 use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
@@ -53,7 +53,17 @@ pub async fn open(state: &AppState, token: &str) -> ApiResult<Opened> {
             }
             None => None,
         },
-        None => None,
+        // A unit outside government has no console accounts: its duty phone's link acts as the unit.
+        None => {
+            match repo::regions::unit(db, assignment.unit_id).await?.filter(|u| u.kind == UnitKind::Outside && u.active)
+            {
+                Some(u) => {
+                    let path = repo::regions::get(db, u.region_id).await?.map(|r| r.path).unwrap_or_default();
+                    Some(StaffUser::duty_phone(&u, &path))
+                }
+                None => None,
+            }
+        }
     };
     let current =
         assignment.status == AssignmentStatus::Active && loaded.ticket.current_assignment_id == Some(assignment.id);

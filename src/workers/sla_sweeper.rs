@@ -228,7 +228,12 @@ async fn remind<C: ConnectionTrait>(
 
 /// A paused order whose resume instant came: resumed by the system, its deadlines moved by the
 /// pause as it was (`pause::resume`). The ticket's conditional update makes it happen once.
-async fn resume<C: ConnectionTrait>(state: &AppState, db: &C, a: &Assignment, now: DateTime<Utc>) -> ApiResult<SweepReport> {
+async fn resume<C: ConnectionTrait>(
+    state: &AppState,
+    db: &C,
+    a: &Assignment,
+    now: DateTime<Utc>,
+) -> ApiResult<SweepReport> {
     let mut report = SweepReport::default();
     let Some(ticket) = repo::sweep::lock_ticket_nowait(db, a.ticket_id).await? else {
         report.deferred = 1;

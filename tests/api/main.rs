@@ -30,8 +30,9 @@ mod one_door;
 mod open311; // the Open311 GeoReport v2 facade (issue 19 point 3)
 mod openapi;
 mod orders;
-mod pause; // 挂起 (issue 20 point 1)
+mod outside; // units outside government (issue 20 point 4)
 mod pages;
+mod pause; // 挂起 (issue 20 point 1)
 mod proactive;
 mod queues;
 mod random_walk;

@@ -294,7 +294,7 @@ async fn the_detail_lists_exactly_the_actions_the_caller_may_take() {
     let leader = app.token("leader").await;
     assert_eq!(actions(&app.ticket(&leader, &no).await), ["urge"]);
     let t = app.act_ok(&ca, &no, "accept", json!({})).await;
-    assert_eq!(actions(&t), ["return", "progress", "resolve", "escalate"]);
+    assert_eq!(actions(&t), ["return", "progress", "resolve", "escalate", "pause_request"]);
     assert_eq!(t["actions"][3]["label"], "申请提级");
     app.act_ok(&ca, &no, "resolve", json!({"result": "已修复"})).await;
     let caller = app.token("caller").await;

@@ -20,10 +20,7 @@ fn today(app: &TestApp) -> NaiveDate {
 
 /// 08:00 of `day` in the county (Asia/Shanghai): when a pause until that day ends.
 fn eight_oclock(day: NaiveDate) -> DateTime<Utc> {
-    chrono_tz::Asia::Shanghai
-        .from_local_datetime(&day.and_hms_opt(8, 0, 0).unwrap())
-        .unwrap()
-        .with_timezone(&Utc)
+    chrono_tz::Asia::Shanghai.from_local_datetime(&day.and_hms_opt(8, 0, 0).unwrap()).unwrap().with_timezone(&Utc)
 }
 
 async fn events(app: &TestApp) -> i64 {
@@ -247,11 +244,7 @@ async fn a_refused_or_impossible_pause_changes_no_deadline() {
     assert_eq!(events(&app).await, written);
 
     // A dispatched order not yet signed for cannot be paused; nor can one already past its deadline.
-    let e = error_of(
-        app.act(&ca, &no, "resume", json!({})).await,
-        StatusCode::CONFLICT,
-    )
-    .await;
+    let e = error_of(app.act(&ca, &no, "resume", json!({})).await, StatusCode::CONFLICT).await;
     assert_eq!(e["code"], "illegal_transition");
     app.set_time(before + Duration::minutes(1));
     let day = today(&app) + Duration::days(3);

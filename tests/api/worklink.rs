@@ -37,7 +37,7 @@ fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String,
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn post_form(
+pub async fn post_form(
     app: &TestApp,
     path: &str,
     fields: &[(&str, &str)],

@@ -164,7 +164,7 @@ pub async fn request(
     fx.data = json!({"assignment_id": a.id, "target_unit_id": target.id, "target_unit_name": target.name});
     let patch = AssignmentPatch {
         escalation_requested_at: Some(now),
-        escalation_requested_by: Some(user.id),
+        escalation_requested_by: user.is_person().then_some(user.id),
         escalation_reason: Some(reason),
         escalation_decided_at: Some(None),
         escalation_decision: Some(None),

@@ -250,7 +250,7 @@ pub fn accept(
     // The sweeper's next look stays where it was; when it comes it sees the step done and moves on.
     let patch = AssignmentPatch {
         accepted_at: Some(now),
-        assignee_id: a.assignee_id.is_none().then_some(user.id),
+        assignee_id: (a.assignee_id.is_none() && user.is_person()).then_some(user.id),
         ..Default::default()
     };
     fx.assignment_update = Some((a.id, patch));

@@ -82,7 +82,7 @@ pub async fn act(
     transition(l.status(), action).map_err(change::illegal)?;
     let now = ledger_time(state.now());
     let fx = effects(state, user, &l, action, party, body, now).await?;
-    let actor = Actor::staff(user.id, &user.name);
+    let actor = if user.is_person() { Actor::staff(user.id, &user.name) } else { Actor::unit(&user.name) };
     if action == Action::Verify {
         closing::verify_and_close(state, &l.ticket, actor, fx, now).await?;
     } else {

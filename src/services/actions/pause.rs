@@ -60,7 +60,13 @@ fn resume_on(state: &AppState, body: &ActionBody, now: DateTime<Utc>) -> ApiResu
 }
 
 /// The unit asks: ledgered (internal) with its reason and date; the clock runs until a leader decides.
-pub fn request(state: &AppState, user: &StaffUser, l: &Loaded, body: &ActionBody, now: DateTime<Utc>) -> ApiResult<Effects> {
+pub fn request(
+    state: &AppState,
+    user: &StaffUser,
+    l: &Loaded,
+    body: &ActionBody,
+    now: DateTime<Utc>,
+) -> ApiResult<Effects> {
     let a = active(l)?;
     if a.pause_pending() {
         return Err(ApiError::conflict(codes::PAUSE_PENDING, "已申请挂起，请等待领导审批"));
@@ -147,7 +153,13 @@ pub async fn approve(
 }
 
 /// A leader refuses with a reason: the unit keeps working to its deadlines.
-pub async fn refuse(state: &AppState, user: &StaffUser, l: &Loaded, body: &ActionBody, now: DateTime<Utc>) -> ApiResult<Effects> {
+pub async fn refuse(
+    state: &AppState,
+    user: &StaffUser,
+    l: &Loaded,
+    body: &ActionBody,
+    now: DateTime<Utc>,
+) -> ApiResult<Effects> {
     let a = pending(l)?;
     let mut fx = Effects::new(false);
     fx.note = Some(required(&body.reason, "reason", "驳回理由")?);
