@@ -690,6 +690,16 @@
   // Photos are read with the token: fetched as blobs, shown as thumbnails that open the full picture.
   const blobs = new Map();
   async function showUploads() {
+    // Voice notes: fetched with the token like photos, played in place.
+    for (const au of $$('#detail audio[data-src]')) {
+      const src = au.dataset.src;
+      if (!blobs.has(src)) {
+        const r = await fetch(src, { headers: { Authorization: 'Bearer ' + Staff.token() } }).catch(() => null);
+        if (!r || !r.ok) { au.replaceWith(Object.assign(document.createElement('span'), { className: 'meta', textContent: '语音无法读取' })); continue; }
+        blobs.set(src, URL.createObjectURL(await r.blob()));
+      }
+      au.src = blobs.get(src);
+    }
     for (const img of $$('#detail img[data-src]')) {
       const srcs = [img.dataset.src, img.dataset.alt].filter(Boolean);
       let url = null;
@@ -750,7 +760,10 @@
     if ((t.merged_from || []).length) facts.push(['合并进来的', t.merged_from.join('、')]);
     const deadline = t.deadline ? '<p class="due' + (t.deadline.late ? ' late' : '') + '" id="current-deadline">当前环节：' + esc(t.deadline.label) + '，时限 ' + esc(time(t.deadline.at)) + (t.deadline.late ? '（已逾期）' : '') + '</p>' : '';
     const uploadUrl = (uid) => ((t.uploads || []).find((u) => u.id === uid) || { url: '/api/v1/tickets/' + t.no + '/uploads/' + uid }).url;
-    const thumb = (uid, alt) => '<a href="#" target="_blank" rel="noopener"><img alt="' + esc(alt) + '" data-upload="' + esc(uid) + '" data-src="' + esc(uploadUrl(uid)) + '" data-alt="/api/v1/uploads/' + esc(uid) + '"></a>';
+    const isAudio = (uid) => ((t.uploads || []).find((u) => u.id === uid) || {}).mime?.startsWith('audio/');
+    const thumb = (uid, alt) => isAudio(uid)
+      ? '<p class="voice"><span class="meta">语音留言</span><audio controls preload="none" data-upload="' + esc(uid) + '" data-src="' + esc(uploadUrl(uid)) + '"></audio></p>'
+      : '<a href="#" target="_blank" rel="noopener"><img alt="' + esc(alt) + '" data-upload="' + esc(uid) + '" data-src="' + esc(uploadUrl(uid)) + '" data-alt="/api/v1/uploads/' + esc(uid) + '"></a>';
     const extra = (e) => {
       const d = e.data || {};
       const out = [];
@@ -788,7 +801,7 @@
       ((t.linked_tickets || []).length ? '<section class="card"><h2>关联诉求（' + t.linked_tickets.length + '件）</h2><ul class="linked" id="linked-tickets">' +
         t.linked_tickets.map((l) => '<li><a href="#/t/' + esc(l.no) + '">' + esc(l.no) + '</a> <span class="status">' + esc(l.status_label) + '</span> ' + esc(l.category_name) + ' · ' + esc(l.village) + ' · ' + esc(l.phone) + '</li>').join('') +
         '</ul><p class="meta">办结时将以短信告知以上群众（同一号码一条）。</p></section>' : '') +
-      ((t.uploads || []).length ? '<section class="card"><h2>照片（' + t.uploads.length + '张）</h2><div class="thumbs" id="uploads">' + t.uploads.map((u, i) => thumb(u.id, '照片' + (i + 1))).join('') + '</div></section>' : '') +
+      ((t.uploads || []).length ? '<section class="card"><h2>照片与语音（' + t.uploads.length + '件）</h2><div class="thumbs" id="uploads">' + t.uploads.map((u, i) => thumb(u.id, '照片' + (i + 1))).join('') + '</div></section>' : '') +
       '</div><div>' +
       '<section class="card" id="work"><h2>办理</h2>' +
       // The confirmation of what was just done, where the form was.

@@ -81,6 +81,9 @@ async fn the_order_page_shows_the_villagers_photo_voice_position_and_the_dispatc
     let link = link_of(&app, &no).await;
     let result = spec(&app, "cadre_brief", vec![("LINK", link), ("NOTE", note.to_string())]).await;
     assert!(result["audio"]["duration"].as_f64().is_some_and(|d| d > 0.0), "the voice note loads: {result}");
+    // The console plays it too (issue 20 point 9).
+    let result = spec(&app, "console_voice", vec![("TICKET_NO", no.clone())]).await;
+    assert!(result["audio"]["duration"].as_f64().is_some_and(|d| d > 0.0), "the console plays it: {result}");
     // Looking changed nothing.
     assert_eq!(app.ticket(&di, &no).await["status"], "dispatched");
 }
