@@ -799,3 +799,85 @@ pub async fn file_upstream(state: &AppState, order: &crate::upstream::Order) -> 
         Err(e) => Err(e),
     }
 }
+
+/// Who files a request texted in, as the ledger names it.
+pub const SMS_ACTOR: &str = "短信诉求";
+
+/// Where a request texted in comes from: the village its text names (one village exactly, with or
+/// without 村), else the village of the phone's latest request, else none (an operator registers it
+/// from the reply queue).
+pub async fn sms_village(state: &AppState, phone: &Phone, text: &str) -> ApiResult<Option<repo::regions::Region>> {
+    let db = &state.db.conn;
+    let villages: Vec<repo::regions::Region> = repo::regions::all_under(db, "/")
+        .await?
+        .into_iter()
+        .filter(|r| r.active && r.level == crate::domain::values::RegionLevel::Village)
+        .collect();
+    let named: Vec<&repo::regions::Region> = villages
+        .iter()
+        .filter(|v| {
+            let short = v.name.trim_end_matches('村');
+            text.contains(v.name.as_str()) || (short.chars().count() >= 2 && text.contains(short))
+        })
+        .collect();
+    if let [one] = named.as_slice() {
+        return Ok(Some((*one).clone()));
+    }
+    let page = repo::Page { page: 1, per_page: 1 };
+    let (earlier, _) = repo::tickets::of_requester(db, Some(phone.as_str()), None, page).await?;
+    Ok(earlier.first().and_then(|t| villages.iter().find(|v| v.id == t.region_id).cloned()))
+}
+
+/// Files a request a villager texted to the county's service number (channel `sms`), once per
+/// reply (`key`: the reply's own dedup key, kept as an idempotency key): the text as description,
+/// the village found by `sms_village`, the category `upstream.default_category` (the desk corrects
+/// it when registering), a confirmation SMS with the tracking link as for any request.
+pub async fn file_sms(
+    state: &AppState,
+    phone: &Phone,
+    text: &str,
+    region: repo::regions::Region,
+    key: &str,
+) -> ApiResult<IntakeAnswer> {
+    let db = &state.db.conn;
+    let code = state.settings.upstream.default_category.trim();
+    let category = repo::catalog::category(db, code)
+        .await?
+        .filter(|c| c.active)
+        .ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_CATEGORY, "category", "未配置短信诉求的默认分类"))?;
+    let description: String = super::clean_text(text, "description")?.chars().take(DESCRIPTION_MAX).collect();
+    let intake = Intake {
+        kind: category.default_kind.as_deref().and_then(Kind::parse).unwrap_or(Kind::Help),
+        region,
+        card_id: None,
+        channel: Channel::Sms,
+        category,
+        priority: Priority::Normal,
+        description,
+        phone: Some(phone.clone()),
+        name: None,
+        address: None,
+        location: None,
+        upload_ids: vec![],
+        received_at: None,
+        openid: None,
+        linked: vec![],
+        open311: None,
+    };
+    let l = &state.settings.limits;
+    let checks = [(format!("intake:phone:{}:sms", phone.as_str()), l.intake_per_phone)];
+    state
+        .limiter
+        .hit_all(&checks, state.now())
+        .await
+        .map_err(|e| ApiError::too_many(codes::RATE_LIMITED, "短信诉求过于频繁，请稍后再试", e.retry_after))?;
+    let hash = body_hash(&serde_json::json!({"phone": phone.as_str(), "text": text}));
+    match create(state, intake, None, Some(("sms", key, hash.as_str())), None).await {
+        Ok((_, answer)) => Ok(answer),
+        Err(e) if is_duplicate_key(&e) => replay(state, "sms", key, &hash)
+            .await?
+            .map(|(_, a)| a)
+            .ok_or_else(|| ApiError::conflict(codes::IDEMPOTENCY_IN_PROGRESS, "相同短信正在处理中")),
+        Err(e) => Err(e),
+    }
+}

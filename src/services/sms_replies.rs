@@ -82,6 +82,9 @@ async fn decide(state: &AppState, row: &Reply, now: DateTime<Utc>) -> ApiResult<
         tx.commit().await?;
         return Ok(handled(ReplyOutcome::Unsubscribed, "已退订非必要短信", None));
     }
+    if reply.intent == Intent::StatusQuery {
+        return status_query(state, row, reply.ticket_no.as_deref().unwrap_or_default(), now).await;
+    }
     let named = match &reply.ticket_no {
         Some(no) => match repo::tickets::by_no(&state.db.conn, no).await? {
             Some(t) => Some(t.id),
@@ -96,6 +99,7 @@ async fn decide(state: &AppState, row: &Reply, now: DateTime<Utc>) -> ApiResult<
             sign_for(state, row, context.as_ref(), now).await
         }
         (Intent::Digit(d), Some(OutboxKind::RatingRequest)) => rate(state, row, context.as_ref(), *d, now).await,
+        (Intent::Other, None) if named.is_none() && is_request(state, row, since).await? => file(state, row, now).await,
         (Intent::Other, _) | (_, None) => {
             // Free text: tie it to whatever we last sent this phone, if anything.
             let any = repo::sms::last_sent_to(&state.db.conn, &row.phone, &[], named, since).await?;
@@ -108,6 +112,83 @@ async fn decide(state: &AppState, row: &Reply, now: DateTime<Utc>) -> ApiResult<
         }
         _ => queue(state, row, context.as_ref(), "回复内容与最近的短信不匹配".into(), now).await,
     }
+}
+
+/// Free text that answers nothing (no message of ours to this phone in the reply window) and follows
+/// up nothing (no open request of this phone), from a phone that is no staff member's, long enough
+/// to say something: a request of its own (SMS-only villagers). Anything else is a follow-up for the
+/// operators' queue, noted on the ticket it is about.
+async fn is_request(state: &AppState, row: &Reply, since: DateTime<Utc>) -> ApiResult<bool> {
+    let db = &state.db.conn;
+    let Some(phone) = Phone::parse(&row.phone) else { return Ok(false) };
+    if crate::domain::text::visible_len(&row.text) < MIN_REQUEST_CHARS
+        || repo::sms::last_sent_to(db, &row.phone, &[], None, since).await?.is_some()
+        || !repo::sms::staff_by_phone(db, &row.phone).await?.is_empty()
+    {
+        return Ok(false);
+    }
+    let (latest, _) =
+        repo::tickets::of_requester(db, Some(phone.as_str()), None, repo::Page { page: 1, per_page: 1 }).await?;
+    Ok(!latest.first().is_some_and(|t| t.status.is_open()))
+}
+
+/// The shortest text filed as a request (shorter ones go to the operators' queue).
+pub const MIN_REQUEST_CHARS: usize = 5;
+
+/// Files a texted request as a ticket (channel `sms`) in the village its text names or of the
+/// phone's latest request; without either, the operators register it from the queue.
+async fn file(state: &AppState, row: &Reply, now: DateTime<Utc>) -> ApiResult<Handled> {
+    let Some(phone) = Phone::parse(&row.phone) else {
+        return queue(state, row, None, "无法识别的号码".into(), now).await;
+    };
+    let Some(region) = super::intake::sms_village(state, &phone, &row.text).await? else {
+        return queue(state, row, None, "短信诉求未能确定所在村，请人工登记".into(), now).await;
+    };
+    match super::intake::file_sms(state, &phone, &row.text, region, &format!("reply:{}", row.id)).await {
+        Ok(answer) => {
+            let t = repo::tickets::by_no(&state.db.conn, &answer.ticket_no).await?;
+            let mut h = handled(ReplyOutcome::Filed, format!("已立案，工单{}", answer.ticket_no), None);
+            h.ticket_id = t.map(|t| t.id);
+            Ok(h)
+        }
+        Err(e) if e.status.is_client_error() => {
+            queue(state, row, None, format!("未能自动立案：{}", e.message), now).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A ticket number texted in: where that request stands, by SMS — to its requester's phone only;
+/// any other phone hears that no request of theirs has that number (nothing about the ticket).
+async fn status_query(state: &AppState, row: &Reply, no: &str, now: DateTime<Utc>) -> ApiResult<Handled> {
+    let db = &state.db.conn;
+    let subject = format!("sms:status:{}", row.phone);
+    if state.limiter.hit(&subject, state.settings.limits.confirmation_sms_per_phone, now).await.is_err() {
+        return Ok(handled(ReplyOutcome::Noop, "查询过于频繁，未回复", None));
+    }
+    let ticket =
+        repo::tickets::by_no(db, no).await?.filter(|t| !t.requester_phone.is_empty() && t.requester_phone == row.phone);
+    let status = match &ticket {
+        Some(t) => {
+            let view = super::views::public_view(db, t).await?;
+            let mut s = view.status_label.to_string();
+            if let Some(unit) = &view.handling_unit {
+                s.push_str(&format!("，承办单位：{unit}"));
+            }
+            if let Some(day) = view.paused_until {
+                s.push_str(&format!("，预计{}恢复办理", day.format("%m月%d日")));
+            }
+            s
+        }
+        None => "未找到，或本机号码不是该工单的反映人".to_string(),
+    };
+    let msg = crate::sms::templates::status_reply(&state.settings.county.sms_sign, no, &status);
+    let tx = state.db.begin().await?;
+    repo::outbox::enqueue(&*tx, &msg, &row.phone, ticket.as_ref().map(|t| t.id), now).await?;
+    tx.commit().await?;
+    let mut h = handled(ReplyOutcome::Status, format!("已短信答复工单{no}的进度"), None);
+    h.ticket_id = ticket.map(|t| t.id);
+    Ok(h)
 }
 
 /// A cadre's reply to an assignment: accept the order as that cadre (their unit must hold it).

@@ -26,13 +26,15 @@ pub fn audience(kind: OutboxKind) -> Audience {
         | OutboxKind::Otp
         | OutboxKind::RatingRequest
         | OutboxKind::ProactiveDone
+        | OutboxKind::StatusReply
         | OutboxKind::Accepted => Audience::Villager,
     }
 }
 
-/// Sent even to a phone that replied TD: one-time codes the person asked for, and duty messages.
+/// Sent even to a phone that replied TD: what the person asked for (one-time codes, the answer to a
+/// status query texted in), and duty messages.
 pub fn essential(kind: OutboxKind) -> bool {
-    kind == OutboxKind::Otp || audience(kind) == Audience::Staff
+    matches!(kind, OutboxKind::Otp | OutboxKind::StatusReply) || audience(kind) == Audience::Staff
 }
 
 /// Non-urgent villager messages wait for the morning; one-time codes never wait.
@@ -55,6 +57,7 @@ pub fn param_names(template: &str, params: &Value) -> Vec<String> {
         Some(OutboxKind::WeeklyReport) => &["week", "unit", "score", "rank", "units"],
         Some(OutboxKind::Recall) => &["no", "action"],
         Some(OutboxKind::Pause) => &["no", "what"],
+        Some(OutboxKind::StatusReply) => &["no", "status"],
         Some(OutboxKind::ProactiveDone) => &["no", "category", "unit"],
 
         Some(OutboxKind::Otp) => &["code"],

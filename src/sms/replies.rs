@@ -10,6 +10,8 @@ pub enum Intent {
     /// 收到 / 签收 / 确认 / 好的.
     Acknowledge,
     Unsubscribe,
+    /// A ticket number alone (or with 查询 / 进度): the sender asks where their request stands.
+    StatusQuery,
     Other,
 }
 
@@ -54,6 +56,11 @@ pub fn parse(text: &str) -> Reply {
         "3" | "不满意" => Intent::Digit(3),
         "收到" | "签收" | "确认" | "好的" | "已收到" | "收到1" | "1收到" => Intent::Acknowledge,
         "TD" | "T" | "N" | "退订" | "TD退订" | "退订TD" => Intent::Unsubscribe,
+        "" | "查询" | "查" | "进度" | "查进度" | "查询进度" | "进度查询" | "状态" | "工单" | "查询工单" | "CX"
+            if ticket_no.is_some() =>
+        {
+            Intent::StatusQuery
+        }
         _ => Intent::Other,
     };
     Reply { intent, ticket_no }
@@ -110,6 +117,15 @@ mod tests {
         let r = parse("20261122-000123 3");
         assert_eq!(r.intent, Intent::Digit(3));
         assert_eq!(parse("1").ticket_no, None);
+    }
+
+    #[test]
+    fn a_ticket_number_alone_asks_for_its_status() {
+        assert_eq!(intent("20261122-000123"), Intent::StatusQuery);
+        assert_eq!(intent("查询 20261122-000123"), Intent::StatusQuery);
+        assert_eq!(intent("20261122－000123进度？"), Intent::Other, "a full-width dash is no ticket number");
+        assert_eq!(intent("查询"), Intent::Other, "no number, no query");
+        assert_eq!(intent("20261122-000123 路灯还是不亮"), Intent::Other, "a number with words is a message");
     }
 
     #[test]

@@ -84,6 +84,18 @@ pub fn pause(sign_name: &str, no: &str, what: &str) -> Message {
     }
 }
 
+/// To a phone that texted a ticket number: where that request stands (`status` is the whole clause,
+/// e.g. "办理中，承办单位：李家庄村村民委员会"), or that no request of this phone has that number.
+/// Urgent: it answers a question just asked.
+pub fn status_reply(sign_name: &str, no: &str, status: &str) -> Message {
+    Message {
+        kind: OutboxKind::StatusReply,
+        body: sign(sign_name, format!("您查询的工单{no}：{status}。")),
+        params: json!({"no": no, "status": status}),
+        urgent: true,
+    }
+}
+
 /// To a villager signing in: the one-time code. Urgent: it must go out at any hour.
 pub fn otp(sign_name: &str, code: &str, minutes: i64) -> Message {
     Message {
@@ -233,6 +245,7 @@ mod tests {
             proactive_done("民声直达", "20261122-000001", "饮水", "李家庄村村民委员会"),
             accepted("民声直达", "20261122-000001", "http://x/t/20261122-000001"),
             pause("民声直达", "20261122-000001", "挂起申请已批准，计时暂停至12月20日"),
+            status_reply("民声直达", "20261122-000001", "办理中，承办单位：李家庄村村民委员会"),
         ];
         let mut kinds: Vec<&str> = all.iter().map(|m| m.kind.as_str()).collect();
         kinds.sort();

@@ -19,6 +19,7 @@ str_enum!(
         UpstreamStatus => "upstream_status", "12345平台状态回传";
         Accepted => "accepted", "签收告知";
         Pause => "pause", "挂起通知";
+        StatusReply => "status_reply", "进度查询答复";
     }
 );
 
@@ -68,6 +69,8 @@ str_enum!(
         Rating => "rating", "已评价";
         Noop => "noop", "无需处理";
         Queued => "queued", "转人工";
+        Filed => "filed", "已立案";
+        Status => "status", "已答复进度";
     }
 );
 
@@ -137,7 +140,7 @@ mod tests {
         assert_eq!(
             OutboxKind::names(),
             "assignment, confirmation, otp, reminder, urge, escalation, rating_request, weekly_report, recall, \
-             proactive_done, upstream_status, accepted, pause"
+             proactive_done, upstream_status, accepted, pause, status_reply"
         );
         assert_eq!(OutboxStatus::names(), "pending, sent, delivered, failed, dead, suppressed");
         assert_eq!(OutboxChannel::names(), "sms, email, upstream, wechat");

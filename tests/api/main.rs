@@ -50,6 +50,7 @@ mod sms_e2e;
 mod sms_fakes;
 mod sms_hooks;
 mod sms_kill;
+mod sms_only; // villagers who can only text (issue 20 point 9)
 mod sms_providers;
 mod sms_replies;
 mod sms_support;
