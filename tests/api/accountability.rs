@@ -302,3 +302,18 @@ async fn counts_are_per_unit_and_rule_within_the_period_and_region() {
     let cadre = app.token("lijiazhuang").await;
     error_of(app.get("/api/v1/accountability/counts", Some(&cadre)).await, StatusCode::FORBIDDEN).await;
 }
+
+#[tokio::test]
+async fn the_demo_history_gives_the_inspector_an_open_record_and_one_closed_as_upheld() {
+    let app = spawn_app().await;
+    // As `minsheng demo` does: twelve weeks of past (some sign-ins late), then the last four days.
+    minsheng::demo::seed_past(&app.state).await.unwrap();
+    minsheng::demo::seed_orders(&app.state).await.unwrap();
+    let (written, closed) = minsheng::demo::seed_accountability(&app.state).await.unwrap();
+    assert!(written >= 2, "{written}");
+    assert_eq!(closed, 1);
+    let q = "SELECT COUNT(*) FROM accountability_records WHERE status = 'closed' AND decision = 'upheld'";
+    assert_eq!(app.count(q).await, 1);
+    let q = "SELECT COUNT(*) FROM accountability_records WHERE status = 'open'";
+    assert_eq!(app.count(q).await, written as i64 - 1);
+}
