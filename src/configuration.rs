@@ -40,6 +40,53 @@ pub struct Settings {
     /// The city 12345 platform (`upstream`): off unless `base_url` is set.
     #[serde(default)]
     pub upstream: crate::upstream::UpstreamSettings,
+    /// Accountability rules (追责红线) the inspectors' worker checks.
+    #[serde(default)]
+    pub accountability: AccountabilitySettings,
+}
+
+/// Accountability (追责红线): which rules create a record for the inspectors, with their
+/// thresholds, and how often the worker looks. See `domain::accountability`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct AccountabilitySettings {
+    /// An assignment whose response deadline passed before the unit signed for it.
+    pub response_missed: bool,
+    /// An assignment resolved (or still open) more than this many days after its result deadline;
+    /// `None` switches the rule off.
+    pub result_overdue_days: Option<i64>,
+    /// The same unit returned (退单) the same ticket twice.
+    pub returned_twice: bool,
+    /// A ticket reopened twice by dissatisfied return visits.
+    pub reopened_twice: bool,
+    /// Seconds between two passes of the worker.
+    pub interval_seconds: u64,
+    /// Only deadlines and events of the last this many days are looked at (bounded scans).
+    pub lookback_days: i64,
+}
+
+impl Default for AccountabilitySettings {
+    fn default() -> Self {
+        Self {
+            response_missed: true,
+            result_overdue_days: Some(3),
+            returned_twice: true,
+            reopened_twice: true,
+            interval_seconds: 300,
+            lookback_days: 90,
+        }
+    }
+}
+
+impl AccountabilitySettings {
+    pub fn rules(&self) -> crate::domain::accountability::Rules {
+        crate::domain::accountability::Rules {
+            response_missed: self.response_missed,
+            result_overdue_days: self.result_overdue_days,
+            returned_twice: self.returned_twice,
+            reopened_twice: self.reopened_twice,
+        }
+    }
 }
 
 /// The dashboard stream (`GET /api/v1/stream/dashboard`, see `live`).

@@ -12,12 +12,14 @@ use crate::services::cards::contacts_for;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
+mod accountability;
 mod orders;
 mod past;
 mod screen;
 
 /// A few days of work in the demo county, written through the services (see `demo::orders`):
 /// call once, right after the county is seeded.
+pub use accountability::seed as seed_accountability;
 pub use orders::seed as seed_orders;
 pub use past::seed as seed_past;
 pub use screen::hall_screen;

@@ -267,6 +267,7 @@ async fn run_demo(mut settings: Settings) -> anyhow::Result<()> {
     // A few days of work, so the console shows waiting, overdue and late orders from the start.
     let (past, lists) = if summary.seeded_now { demo::seed_past(&state).await? } else { (0, 0) };
     let history = if summary.seeded_now { demo::seed_orders(&state).await? } else { 0 };
+    let (breaches, _) = if summary.seeded_now { demo::seed_accountability(&state).await? } else { (0, 0) };
     let screen = demo::hall_screen(&state).await?;
     let app = Application::with_state(state)?;
     println!();
@@ -278,6 +279,9 @@ async fn run_demo(mut settings: Settings) -> anyhow::Result<()> {
     }
     if history > 0 {
         println!("{history} requests of the last four days filed and worked (some overdue, some late)");
+    }
+    if breaches > 0 {
+        println!("{breaches} accountability records (追责红线) for the inspector, the oldest closed as 问责");
     }
     if console_mail {
         println!(

@@ -1,5 +1,6 @@
 //! SeaORM entities for the minsheng schema (see `migration/`). Only `src/repo` uses them.
 
+pub mod accountability_records;
 pub mod app_secrets;
 pub mod appeals;
 pub mod assignments;

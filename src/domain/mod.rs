@@ -1,5 +1,6 @@
 //! The pure core: state machine, roles and scope, identifiers, SLA clock, ledger hashing, the
 //! metric formulas and signed links. Nothing here does I/O or reads the clock; time is passed in.
+pub mod accountability;
 pub mod card;
 pub mod ids;
 pub mod ledger;

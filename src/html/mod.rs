@@ -50,6 +50,9 @@ pub fn asset(path: &str) -> Option<(&'static str, &'static [u8])> {
         "js/directory.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/directory.js")),
         "js/queues.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/queues.js")),
         "js/hotspots.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/hotspots.js")),
+        "js/accountability.js" => {
+            ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/accountability.js"))
+        }
         "js/screens.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/screens.js")),
         "js/dashboard.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/dashboard.js")),
         "js/console.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/console.js")),

@@ -1,5 +1,6 @@
 //! Persistence: the only code that uses `entity::*`. Functions take any connection or transaction,
 //! so a service decides what commits together.
+pub mod accountability;
 pub mod assignments;
 pub mod audit;
 pub mod calendar;

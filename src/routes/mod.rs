@@ -1,4 +1,5 @@
 //! HTTP routes: thin handlers that extract, call a service and shape the answer.
+pub mod accountability;
 pub mod admin;
 pub mod auth;
 pub mod body;
@@ -106,6 +107,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(uploads::configure)
             .configure(villagers::configure)
             .configure(visits::configure)
+            .configure(accountability::configure)
             .configure(sms::configure)
             .configure(sla::configure)
             .configure(orders::configure)

@@ -1,5 +1,6 @@
 //! Use cases. Each one that writes runs in one transaction: the state change, its ledger event and
 //! any outbox message commit together or not at all.
+pub mod accountability;
 pub mod actions;
 pub mod appeals;
 pub mod auth;

@@ -3,6 +3,7 @@
 //! (`application.workers_enabled`) on instances that only serve HTTP; the card-scan flush cannot:
 //! the counts it writes live in this process's memory, so every instance that serves `/c/{code}`
 //! flushes its own.
+pub mod accountability;
 pub mod card_scans;
 pub mod email;
 pub mod outbox;
@@ -23,6 +24,8 @@ pub fn spawn_all(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
         let sms_idle = Duration::from_millis(state.settings.sms.poll_ms);
         handles.push(tokio::spawn(sla_sweeper::run_loop(state.clone(), Duration::from_secs(30))));
         handles.push(tokio::spawn(redblack::run_loop(state.clone(), Duration::from_secs(60))));
+        let every = Duration::from_secs(state.settings.accountability.interval_seconds.max(1));
+        handles.push(tokio::spawn(accountability::run_loop(state.clone(), every)));
         handles.push(tokio::spawn(email::run_loop(state.clone(), Duration::from_secs(5))));
         // The city 12345 platform, when configured.
         if state.settings.upstream.enabled() {

@@ -1,4 +1,5 @@
 //! HTTP-level tests of minsheng against a real database (SQLite or PostgreSQL, see helpers.rs).
+mod accountability; // accountability records for inspectors (issue 20 point 6)
 mod administration;
 mod architecture;
 mod auth;

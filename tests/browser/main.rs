@@ -5,6 +5,7 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod accountability; // 追责红线 for inspectors (issue 20 point 6)
 mod admin; // the console's administration pages (issue 16 point 7)
 mod cadre; // the cadre's order page /w/ (issue 15)
 mod console;
