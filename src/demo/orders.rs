@@ -422,9 +422,11 @@ fn history() -> Vec<(i64, Step)> {
 /// back afterwards. Returns how many tickets it filed.
 pub async fn seed(state: &AppState) -> anyhow::Result<usize> {
     let start = state.now();
+    let offset = start - Utc::now();
     let result = replay(state, start).await;
-    // Whatever happened, the clock is real time again.
-    state.time.advance(start - state.now());
+    // Whatever happened, the clock runs as before (real time plus the offset it had), however long
+    // the replay took.
+    state.time.advance(Utc::now() + offset - state.now());
     result
 }
 
