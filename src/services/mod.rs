@@ -36,6 +36,7 @@ pub mod stats;
 pub mod tickets;
 pub mod tracking;
 pub mod uploads;
+pub mod urges;
 pub mod views;
 pub mod villagers;
 pub mod visit_queue;
