@@ -278,6 +278,7 @@ pub async fn seed(
     // The standard catalogue (its departments are the units made above), with its policies: complex
     // matters get longer result deadlines (15–90 days); land disputes need four-party sign-off.
     crate::services::catalogue::load(&*tx, crate::services::catalogue::STANDARD).await?;
+    seed_kind_windows(&*tx).await?;
     for village in &villages {
         let contacts = contacts_for(&*tx, village).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let code = CardCode::generate();
@@ -312,4 +313,27 @@ async fn existing(db: &Db) -> anyhow::Result<Summary> {
         out.logins.push((s.username, s.name, crate::domain::roles::join_roles(&s.roles)));
     }
     Ok(out)
+}
+
+/// SLA windows by kind (issue 20 point 2), on the working-day clock: a consultation (咨询) is
+/// answered within one working day, a complaint (投诉) within 15 working days, and a complaint
+/// about a land dispute (土地纠纷) within 60 working days with four-party sign-off. Other kinds
+/// (求助 included) keep the county default.
+async fn seed_kind_windows<C: sea_orm::ConnectionTrait>(db: &C) -> anyhow::Result<()> {
+    use crate::domain::sla::{ClockKind, Policy};
+    use crate::domain::values::{Kind, Priority};
+    const DAY: i64 = 24 * 60;
+    let base = Policy { clock: ClockKind::Workdays, ..Policy::default_normal() };
+    let consult =
+        Policy { respond_minutes: 60, progress_minutes: 240, resolve_minutes: DAY, visit_minutes: DAY, ..base.clone() };
+    let complaint = Policy { resolve_minutes: 15 * DAY, ..base.clone() };
+    let land = Policy { resolve_minutes: 60 * DAY, signoff_required: true, ..base };
+    for (name, category, kind, p) in [
+        ("默认·咨询", None, Kind::Consultation, &consult),
+        ("默认·投诉", None, Kind::Complaint, &complaint),
+        ("土地纠纷·投诉", Some("land"), Kind::Complaint, &land),
+    ] {
+        repo::catalog::insert_policy(db, name, category, Some(kind), Priority::Normal, p).await?;
+    }
+    Ok(())
 }

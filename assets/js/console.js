@@ -332,6 +332,8 @@
   const LEVEL_RANK = { village: 0, township: 1, county: 2 };
   const SATISFACTION = { satisfied: '满意', basically_satisfied: '基本满意', dissatisfied: '不满意' };
   const SOLVED = { yes: '已解决', partly: '部分解决', no: '未解决' };
+  const URGE_TYPE = { phone: '电话催办', written: '书面催办', onsite: '现场督办', interview: '约谈' };
+  const URGE_LEVEL = { 1: '一般催办', 2: '重点催办', 3: '挂牌督办' };
   const VISIT_CHANNEL = { phone: '电话回访', visit: '上门回访', sms: '短信回访', wechat: '微信回访' };
 
   function doneText(item) {
@@ -509,7 +511,9 @@
         html = ta('note', '恢复说明', { placeholder: '如：机械已到位，恢复施工', hint: '恢复后各项时限顺延实际挂起的时间；群众可看到恢复办理。' });
         break;
       case 'urge':
-        html = ta('note', '催办要求', { placeholder: '如：请今天下班前反馈进展', hint: '将以短信催告承办人（或承办单位干部），仅内部可见。' });
+        html = sel('type', '催办方式', Object.keys(URGE_TYPE).map((k, i) => opt(k, URGE_TYPE[k], i === 0)).join('')) +
+          sel('level', '催办级别', Object.keys(URGE_LEVEL).map((k, i) => opt(k, URGE_LEVEL[k], i === 0)).join('')) +
+          ta('note', '催办要求', { placeholder: '如：请今天下班前反馈进展', hint: '将以短信催告承办人（或承办单位干部），仅内部可见；书面催办可打印催办单。' });
         break;
       case 'reopen':
         html = ta('reason', '重办理由', { required: true, hint: '重办后工单回到派单员重新派单。' });
@@ -649,7 +653,7 @@
       if (el.type === 'checkbox') b[el.name] = el.checked;
       else if (el.value.trim() !== '') b[el.name] = el.tagName === 'TEXTAREA' || el.type === 'text' ? el.value.trim() : el.value;
     }
-    for (const k of ['unit_id', 'assignee_id']) if (b[k]) b[k] = Number(b[k]);
+    for (const k of ['unit_id', 'assignee_id', 'level']) if (b[k]) b[k] = Number(b[k]);
     if (action === 'return_visit') b.reached = b.reached === 'true';
     return b;
   }
@@ -686,6 +690,18 @@
       btn.textContent = label;
     }
   }
+
+  // A written urge's 催办单 is read with the token and opened as a blob in a new tab.
+  document.addEventListener('click', async (ev) => {
+    const a = ev.target.closest && ev.target.closest('a.urge-pdf');
+    if (!a) return;
+    ev.preventDefault();
+    const w = window.open('', '_blank');
+    const r = await fetch(a.dataset.pdf, { headers: { Authorization: 'Bearer ' + Staff.token() } }).catch(() => null);
+    if (!r || !r.ok) { if (w) w.close(); alert('催办单无法打开'); return; }
+    const url = URL.createObjectURL(await r.blob());
+    if (w) w.location = url; else window.location = url;
+  });
 
   // Photos are read with the token: fetched as blobs, shown as thumbnails that open the full picture.
   const blobs = new Map();
@@ -777,8 +793,11 @@
       if (e.action === 'return_visit' && d.reached != null) {
         out.push(d.reached ? [VISIT_CHANNEL[d.channel], SATISFACTION[d.satisfaction], SOLVED[d.solved]].filter(Boolean).join(' · ') : '未联系到' + (VISIT_CHANNEL[d.channel] ? '（' + VISIT_CHANNEL[d.channel] + '）' : ''));
       }
+      if (e.action === 'urge' && d.type) out.push((URGE_TYPE[d.type] || d.type) + ' · ' + (URGE_LEVEL[d.level] || '一般催办'));
+      if (e.action === 'urge' && d.auto) out.push('超时自动催办');
       if (d.published === false) out.push('不向群众公开');
       return out.map((x) => '<br><span class="who">' + esc(x) + '</span>').join('') +
+        (e.action === 'urge' && d.type === 'written' ? '<br><a href="#" class="urge-pdf" data-pdf="/api/v1/tickets/' + encodeURIComponent(t.no) + '/urges/' + e.seq + '.pdf">打印催办单（PDF）</a>' : '') +
         ((d.upload_ids || []).length ? '<div class="thumbs small">' + d.upload_ids.map((u, i) => thumb(u, ACTION[e.action] + '照片' + (i + 1))).join('') + '</div>' : '');
     };
     const events = t.events.slice().reverse().map((e) => '<li data-seq="' + e.seq + '" data-action="' + esc(e.action) + '"><time>' + esc(time(e.at)) + '</time><strong>' + esc(ACTION[e.action] || e.action) + '</strong> <span class="who">' + esc(e.actor) +
@@ -952,9 +971,23 @@
     try {
       const p = await api('GET', '/api/v1/sla-policies');
       const h = (m) => (m % 1440 === 0 ? m / 1440 + '天' : m % 60 === 0 ? m / 60 + '小时' : m + '分钟');
-      $('#policies').innerHTML = '<table class="policies"><thead><tr><th>名称</th><th>分类</th><th>紧急程度</th><th>计时</th><th>登记</th><th>派单</th><th>响应</th><th>首次反馈</th><th>办结</th><th>回访</th><th>会签</th></tr></thead><tbody>' +
-        p.items.map((x) => '<tr><td>' + esc(x.name) + '</td><td>' + esc(x.category_code ? name(x.category_code) : '默认') + '</td><td>' + (x.priority === 'urgent' ? '紧急' : '普通') + '</td><td>' + (x.clock === 'workdays' ? '工作日' : '自然时') + '</td>' +
+      const KINDS = { consultation: '咨询', help: '求助', complaint: '投诉', report: '举报', suggestion: '建议', praise: '表扬' };
+      const admin = Staff.has('admin');
+      const kindCell = (x) => admin
+        ? '<select data-policy="' + x.id + '" aria-label="' + esc(x.name) + '的诉求类型">' + '<option value=""' + (x.kind ? '' : ' selected') + '>全部类型</option>' +
+          Object.keys(KINDS).map((k) => '<option value="' + k + '"' + (x.kind === k ? ' selected' : '') + '>' + KINDS[k] + '</option>').join('') + '</select>'
+        : esc(x.kind ? KINDS[x.kind] || x.kind : '全部');
+      $('#policies').innerHTML = '<table class="policies"><thead><tr><th>名称</th><th>分类</th><th>诉求类型</th><th>紧急程度</th><th>计时</th><th>登记</th><th>派单</th><th>响应</th><th>首次反馈</th><th>办结</th><th>回访</th><th>会签</th></tr></thead><tbody>' +
+        p.items.map((x) => '<tr><td>' + esc(x.name) + '</td><td>' + esc(x.category_code ? name(x.category_code) : '默认') + '</td><td>' + kindCell(x) + '</td><td>' + (x.priority === 'urgent' ? '紧急' : '普通') + '</td><td>' + (x.clock === 'workdays' ? '工作日' : '自然时') + '</td>' +
           [x.register_minutes, x.dispatch_minutes, x.respond_minutes, x.progress_minutes, x.resolve_minutes, x.visit_minutes].map((m) => '<td>' + h(m) + '</td>').join('') + '<td>' + (x.signoff_required ? '需要' : '—') + '</td></tr>').join('') + '</tbody></table>';
+      $$('#policies select[data-policy]').forEach((el) => el.addEventListener('change', async () => {
+        el.disabled = true;
+        try {
+          await api('PUT', '/api/v1/sla-policies/' + el.dataset.policy, { kind: el.value });
+          el.title = '已保存（对此后新派的工单生效）';
+        } catch (e) { el.title = e.message; alert(e.message); showSla(); return; }
+        el.disabled = false;
+      }));
       const years = await api('GET', '/api/v1/calendar');
       const parts = [];
       for (const y of years.items) {

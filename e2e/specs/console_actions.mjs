@@ -50,8 +50,10 @@ run(async (browser) => {
   // --- 催办 by the leader ---
   await consoleLogin(page, 'leader');
   await openOrder(page, ESC);
-  assert((await takeAction(page, '催办', { note: '群众反映强烈，请今天内反馈进展' })).includes('已催办'), 'urged');
-  assert((await page.textContent('#timeline li:first-child')).includes('催办'), 'urge on the timeline');
+  assert((await takeAction(page, '催办', { type: '书面催办', level: '重点催办', note: '群众反映强烈，请今天内反馈进展' })).includes('已催办'), 'urged');
+  const urged = await page.textContent('#timeline li:first-child');
+  assert(urged.includes('催办') && urged.includes('书面催办 · 重点催办'), 'typed urge on the timeline');
+  assert(urged.includes('打印催办单'), 'a written urge links its notice');
 
   // --- the cadre asks to escalate ---
   await consoleLogin(page, 'wangjiawan');

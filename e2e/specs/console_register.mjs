@@ -82,6 +82,8 @@ run(async (browser) => {
   // The calendar is fetched after the policies: wait for it rather than read it too early.
   await page.waitForFunction(() => document.getElementById('calendar').textContent.includes('年'), null, { timeout: 10000 });
   assert((await page.textContent('#calendar')).includes('2026年（全年工作日248天）'), 'the 2026 calendar');
+  const policies = await page.textContent('#policies');
+  assert(policies.includes('诉求类型') && policies.includes('咨询') && policies.includes('投诉'), 'the policies show their kind');
   await shot(page, 'console-sla-desktop');
   assert(errors.length === 0, `no script errors: ${errors}`);
   await ctx.close();

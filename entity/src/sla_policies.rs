@@ -9,6 +9,8 @@ pub struct Model {
     pub id: i64,
     pub name: String,
     pub category_code: Option<String>,
+    /// None: any kind of ticket; else a `Kind` (consultation, complaint …).
+    pub kind: Option<String>,
     pub priority: String,
     pub clock: String,
     pub register_minutes: i32,

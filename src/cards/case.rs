@@ -243,6 +243,57 @@ pub fn render(c: &CaseSheet) -> Result<Vec<u8>, RenderError> {
     from_pages(&pages, &title)
 }
 
+/// A written urge (催办单) as one printable A4 page: the case file's typesetting, another form.
+pub struct UrgeSheet {
+    pub county: String,
+    /// The notice's number, e.g. "催字〔2026〕QH20261206-0001-5号".
+    pub number: String,
+    pub ticket_no: String,
+    /// (label, value) lines of the form: category, unit urged, deadlines, level, issuer, date.
+    pub fields: Vec<(&'static str, String)>,
+    pub note: String,
+    pub made_at: String,
+}
+
+/// The 催办单 as a PDF.
+pub fn render_urge(u: &UrgeSheet) -> Result<Vec<u8>, RenderError> {
+    let mut f = Flow::new();
+    f.para(&format!("{}接诉即办", u.county), HEADING, "#1a1a1a", true, 0.0);
+    f.para("催办单", 8.0, "#b00000", true, 0.0);
+    f.para(&u.number, BODY, "#1a1a1a", false, 0.0);
+    f.push(Mark::Rule { y: f.y + 1.0 });
+    f.gap(4.0);
+    f.field("工单编号", &u.ticket_no);
+    for (label, value) in &u.fields {
+        f.field(label, value);
+    }
+    f.heading("催办事项");
+    let note = if u.note.trim().is_empty() {
+        "请按时限要求抓紧办理，并及时反馈办理进展。"
+    } else {
+        u.note.as_str()
+    };
+    f.para(note, BODY, "#1a1a1a", false, 0.0);
+    f.gap(6.0);
+    f.para("请收到本催办单后立即办理，并在办理时限内将办理结果反馈。", BODY, "#1a1a1a", false, 0.0);
+    f.gap(12.0);
+    f.para(&format!("{}接诉即办工作机构（盖章）", u.county), BODY, "#1a1a1a", false, 90.0);
+    f.para(&u.made_at, BODY, "#1a1a1a", false, 90.0);
+    let title = format!("催办单 · 工单 {}", u.ticket_no);
+    let header = format!("民声直达 · {title}");
+    let total = f.pages.len();
+    let pages: Vec<String> = f
+        .pages
+        .iter()
+        .enumerate()
+        .map(|(i, marks)| {
+            let footer = format!("第{}/{total}页 · {}", i + 1, u.number);
+            document(A4_MM.0, A4_MM.1, &title, &title, &page_svg(marks, &header, &footer))
+        })
+        .collect();
+    from_pages(&pages, &title)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -64,6 +64,25 @@ str_enum!(
 );
 
 str_enum!(
+    /// How an urge (催办) was made: by phone, a written notice (催办单, printable), on site, or by
+    /// summoning the unit's head for a talk (约谈).
+    UrgeType {
+        Phone => "phone", "电话催办";
+        Written => "written", "书面催办";
+        Onsite => "onsite", "现场督办";
+        Interview => "interview", "约谈";
+    }
+);
+
+/// Levels of an urge, 1 to 3: 一般催办, 重点催办, 挂牌督办.
+pub const URGE_LEVELS: [(i32, &str); 3] = [(1, "一般催办"), (2, "重点催办"), (3, "挂牌督办")];
+
+/// The label of an urge level, None outside 1..=3.
+pub fn urge_level_label(level: i32) -> Option<&'static str> {
+    URGE_LEVELS.iter().find(|(l, _)| *l == level).map(|(_, label)| *label)
+}
+
+str_enum!(
     /// 来源渠道 (`proactive`: 未诉先办, raised by staff from a hotspot, without a requester)
     Channel {
         Qr => "qr", "扫码";

@@ -1,7 +1,7 @@
 //! Categories (the subject tree) and SLA policies.
 use super::stored;
 use crate::domain::sla::{ClockKind, Policy};
-use crate::domain::values::Priority;
+use crate::domain::values::{Kind, Priority};
 use entity::{categories, sla_policies};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 
@@ -15,6 +15,8 @@ pub struct SlaPolicy {
     pub name: String,
     /// None: the county default for its priority.
     pub category_code: Option<String>,
+    /// None: any kind of ticket.
+    pub kind: Option<Kind>,
     pub priority: Priority,
     pub policy: Policy,
 }
@@ -23,7 +25,12 @@ impl TryFrom<sla_policies::Model> for SlaPolicy {
     type Error = DbErr;
 
     fn try_from(m: sla_policies::Model) -> Result<SlaPolicy, DbErr> {
+        let kind = match m.kind.as_deref() {
+            Some(k) => Some(stored("sla_policies", "kind", m.id, k, Kind::parse)?),
+            None => None,
+        };
         Ok(SlaPolicy {
+            kind,
             priority: stored("sla_policies", "priority", m.id, &m.priority, Priority::parse)?,
             policy: Policy {
                 clock: stored("sla_policies", "clock", m.id, &m.clock, ClockKind::parse)?,
@@ -107,26 +114,39 @@ pub async fn insert_policy<C: ConnectionTrait>(
     db: &C,
     name: &str,
     category: Option<&str>,
+    kind: Option<Kind>,
     priority: Priority,
     p: &Policy,
 ) -> Result<SlaPolicy, DbErr> {
-    super::sla_policies::save(db, None, name, category, priority, p).await
+    super::sla_policies::save(db, None, name, category, kind, priority, p).await
 }
 
-/// The policy for a category and priority: the category's own, else its nearest ancestor's, else the
-/// county default (no category), else DESIGN.md's defaults.
-pub async fn policy_for<C: ConnectionTrait>(db: &C, category_code: &str, priority: Priority) -> Result<Policy, DbErr> {
+/// The policy for a category, kind and priority, most specific first: the category's own for this
+/// kind, then its own for any kind, then the same for its nearest ancestor and so on up, then the
+/// county default for this kind, then the county default (no category, any kind), else DESIGN.md's
+/// defaults.
+pub async fn policy_for<C: ConnectionTrait>(
+    db: &C,
+    category_code: &str,
+    kind: Kind,
+    priority: Priority,
+) -> Result<Policy, DbErr> {
     let rows = typed(
         sla_policies::Entity::find().filter(sla_policies::Column::Priority.eq(priority.as_str())).all(db).await?,
     )?;
+    let pick = |c: Option<&str>| {
+        rows.iter()
+            .find(|r| r.category_code.as_deref() == c && r.kind == Some(kind))
+            .or_else(|| rows.iter().find(|r| r.category_code.as_deref() == c && r.kind.is_none()))
+    };
     let mut code = Some(category_code.to_string());
     while let Some(c) = code {
-        if let Some(p) = rows.iter().find(|r| r.category_code.as_deref() == Some(c.as_str())) {
+        if let Some(p) = pick(Some(c.as_str())) {
             return Ok(p.policy.clone());
         }
         code = category(db, &c).await?.and_then(|cat| cat.parent_code);
     }
-    if let Some(p) = rows.iter().find(|r| r.category_code.is_none()) {
+    if let Some(p) = pick(None) {
         return Ok(p.policy.clone());
     }
     Ok(match priority {
@@ -144,6 +164,7 @@ mod tests {
             id: 2,
             name: "默认（紧急）".into(),
             category_code: None,
+            kind: None,
             priority: "urgent".into(),
             clock: "workdays".into(),
             register_minutes: 15,

@@ -2,7 +2,7 @@
 //! picks the policy that applies to a ticket.
 use super::catalog::{SlaPolicy, typed};
 use crate::domain::sla::Policy;
-use crate::domain::values::Priority;
+use crate::domain::values::{Kind, Priority};
 use entity::sla_policies;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, Unchanged,
@@ -11,6 +11,7 @@ use sea_orm::{
 pub async fn list<C: ConnectionTrait>(db: &C) -> Result<Vec<SlaPolicy>, DbErr> {
     let rows = sla_policies::Entity::find()
         .order_by_asc(sla_policies::Column::CategoryCode)
+        .order_by_asc(sla_policies::Column::Kind)
         .order_by_asc(sla_policies::Column::Priority)
         .order_by_asc(sla_policies::Column::Id)
         .all(db)
@@ -22,16 +23,22 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<SlaPolicy
     sla_policies::Entity::find_by_id(id).one(db).await?.map(SlaPolicy::try_from).transpose()
 }
 
-/// The policy for exactly this category (None = county default) and priority, if any.
+/// The policy for exactly this category (None = county default), kind (None = any kind) and
+/// priority, if any.
 pub async fn find_exact<C: ConnectionTrait>(
     db: &C,
     category: Option<&str>,
+    kind: Option<Kind>,
     priority: Priority,
 ) -> Result<Option<SlaPolicy>, DbErr> {
     let mut q = sla_policies::Entity::find().filter(sla_policies::Column::Priority.eq(priority.as_str()));
     q = match category {
         Some(c) => q.filter(sla_policies::Column::CategoryCode.eq(c)),
         None => q.filter(sla_policies::Column::CategoryCode.is_null()),
+    };
+    q = match kind {
+        Some(k) => q.filter(sla_policies::Column::Kind.eq(k.as_str())),
+        None => q.filter(sla_policies::Column::Kind.is_null()),
     };
     q.one(db).await?.map(SlaPolicy::try_from).transpose()
 }
@@ -42,12 +49,14 @@ pub async fn save<C: ConnectionTrait>(
     id: Option<i64>,
     name: &str,
     category: Option<&str>,
+    kind: Option<Kind>,
     priority: Priority,
     p: &Policy,
 ) -> Result<SlaPolicy, DbErr> {
     let mut m = sla_policies::ActiveModel {
         name: Set(name.into()),
         category_code: Set(category.map(str::to_string)),
+        kind: Set(kind.map(|k| k.as_str().to_string())),
         priority: Set(priority.as_str().into()),
         clock: Set(p.clock.as_str().into()),
         register_minutes: Set(p.register_minutes as i32),

@@ -398,3 +398,22 @@ pub async fn overdue_orders<C: ConnectionTrait>(
     let rows = OverdueOrder::find_by_statement(Statement::from_sql_and_values(backend, sql, params)).all(db).await?;
     Ok((rows, total))
 }
+
+/// The data of every urge (催办) event in `[from, to)` on tickets of a region subtree (the event's
+/// JSON, which names the unit urged, the type and level, or `auto` for the sweeper's).
+pub async fn urge_events<C: ConnectionTrait>(
+    db: &C,
+    region_path: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<String>, DbErr> {
+    let backend = db.get_database_backend();
+    let pop = Population::Region(region_path.to_string());
+    let matcher = if backend == DbBackend::Sqlite { "GLOB" } else { "LIKE" };
+    let sql = format!(
+        "SELECT e.data AS data FROM events e JOIN tickets t ON t.id = e.ticket_id \
+         WHERE e.action = 'urge' AND t.region_path {matcher} $1 AND e.at >= $2 AND e.at < $3 ORDER BY e.id"
+    );
+    let stmt = Statement::from_sql_and_values(backend, sql, vec![pop.key(backend), from.into(), to.into()]);
+    db.query_all_raw(stmt).await?.iter().map(|r| r.try_get::<String>("", "data")).collect()
+}

@@ -67,6 +67,13 @@ async fn overdue(
     Ok(HttpResponse::Ok().json(stats::overdue(&state, &user, &q).await?))
 }
 
+/// Urges (催办) per unit urged over a period: by type and level, with the automatic ones apart.
+#[utoipa::path(tag = "stats", params(PeriodQuery), responses((status = 200, description = "各单位被催办次数", body = Object)))]
+#[get("/stats/urges")]
+async fn urges(state: web::Data<AppState>, user: StaffUser, q: web::Query<PeriodQuery>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(crate::services::urges::counts(&state, &user, &q).await?))
+}
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(summary).service(units).service(redblack).service(hotspots).service(overdue);
+    cfg.service(summary).service(units).service(redblack).service(hotspots).service(overdue).service(urges);
 }

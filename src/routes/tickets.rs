@@ -336,6 +336,41 @@ async fn visit_release(state: web::Data<AppState>, user: StaffUser, no: web::Pat
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// 催办单: the printable notice of a written urge (ledger event `seq`), for staff who may read the
+/// ticket; 404 for any other event or urge type.
+#[utoipa::path(tag = "tickets", params(("no" = String, Path, description = "工单编号"), ("seq" = i32, Path, description = "催办记录的账本序号")), responses((status = 200, description = "催办单 PDF", content_type = "application/pdf")))]
+#[get("/tickets/{no}/urges/{seq}.pdf")]
+async fn urge_notice(
+    state: web::Data<AppState>,
+    user: StaffUser,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    use actix_web::http::header::{
+        CacheControl, CacheDirective, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+    };
+    let (raw_no, raw_seq) = path.into_inner();
+    let no = ticket_no(&raw_no)?;
+    let seq: i32 = raw_seq.parse().map_err(|_| ApiError::validation("seq", "催办记录序号应为正整数"))?;
+    let (name, pdf) = services::urges::notice_pdf(&state, &user, no.as_str(), seq).await?;
+    tracing::info!(ticket_no = %no.as_str(), seq, user = user.id, "urge notice made");
+    let disposition = ContentDisposition {
+        disposition: DispositionType::Inline,
+        parameters: vec![
+            DispositionParam::Filename(format!("urge-{}-{seq}.pdf", no.as_str())),
+            DispositionParam::FilenameExt(ExtendedValue {
+                charset: Charset::Ext("UTF-8".into()),
+                language_tag: None,
+                value: name.into_bytes(),
+            }),
+        ],
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header(disposition)
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .body(pdf))
+}
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(file)
         .service(list)
@@ -347,6 +382,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(detail)
         .service(public)
         .service(case_file)
+        .service(urge_notice)
         .service(verify)
         .service(return_visit)
         .service(rating)

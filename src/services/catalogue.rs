@@ -136,18 +136,21 @@ pub async fn load<C: ConnectionTrait>(db: &C, text: &str) -> anyhow::Result<Load
                     signoff_required: p.signoff_required.unwrap_or(false),
                     ..base
                 };
-                repo::catalog::insert_policy(db, &entry.name, Some(&entry.code), Priority::Normal, &policy).await?;
+                repo::catalog::insert_policy(db, &entry.name, Some(&entry.code), None, Priority::Normal, &policy)
+                    .await?;
                 loaded.policies += 1;
             }
         }
     }
     let policies = repo::sla_policies::list(db).await?;
-    if !policies.iter().any(|p| p.category_code.is_none() && p.priority == Priority::Normal) {
-        repo::catalog::insert_policy(db, "默认（普通）", None, Priority::Normal, &Policy::default_normal()).await?;
+    if !policies.iter().any(|p| p.category_code.is_none() && p.kind.is_none() && p.priority == Priority::Normal) {
+        repo::catalog::insert_policy(db, "默认（普通）", None, None, Priority::Normal, &Policy::default_normal())
+            .await?;
         loaded.policies += 1;
     }
-    if !policies.iter().any(|p| p.category_code.is_none() && p.priority == Priority::Urgent) {
-        repo::catalog::insert_policy(db, "默认（紧急）", None, Priority::Urgent, &Policy::default_urgent()).await?;
+    if !policies.iter().any(|p| p.category_code.is_none() && p.kind.is_none() && p.priority == Priority::Urgent) {
+        repo::catalog::insert_policy(db, "默认（紧急）", None, None, Priority::Urgent, &Policy::default_urgent())
+            .await?;
         loaded.policies += 1;
     }
     Ok(loaded)

@@ -566,7 +566,7 @@ async fn create(
     upstream: Option<&crate::upstream::Order>,
 ) -> ApiResult<(StatusCode, IntakeAnswer)> {
     let now = ledger_time(state.now());
-    let policy = repo::catalog::policy_for(&state.db.conn, &i.category.code, i.priority).await?;
+    let policy = repo::catalog::policy_for(&state.db.conn, &i.category.code, i.kind, i.priority).await?;
     let tx = state.db.begin().await?;
     // Reserve the key first: a concurrent twin blocks here (PostgreSQL) or queues (SQLite), then fails.
     if let Some((scope, key, hash)) = idem

@@ -37,6 +37,7 @@ pub mod stats;
 pub mod tickets;
 pub mod tracking;
 pub mod uploads;
+pub mod urges;
 pub mod views;
 pub mod villagers;
 pub mod visit_queue;

@@ -84,7 +84,7 @@ pub async fn assignment_deadlines<C: ConnectionTrait>(
     t: &Ticket,
     now: DateTime<Utc>,
 ) -> ApiResult<AssignmentDeadlines> {
-    let policy = repo::catalog::policy_for(db, &t.category_code, t.priority).await?;
+    let policy = repo::catalog::policy_for(db, &t.category_code, t.kind, t.priority).await?;
     let cal = calendar(db).await?;
     let dl = Clock { calendar: &cal, tz: state.tz() }.assignment(&policy, now);
     // An order of the city 12345 platform is due when the platform says: the unit's deadlines end

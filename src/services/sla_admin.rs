@@ -1,9 +1,10 @@
-//! Administration of deadlines: SLA policies per category and priority, and the holiday calendar
+//! Administration of deadlines: SLA policies per category, ticket kind and priority (changes apply to
+//! assignments made afterwards: deadlines are stored on an assignment when it is made), and the holiday calendar
 //! (a year's statutory days off and make-up workdays, as the State Council publishes them).
 use crate::auth::StaffUser;
 use crate::domain::roles::Role;
 use crate::domain::sla::{ClockKind, DayKind, Policy};
-use crate::domain::values::Priority;
+use crate::domain::values::{Kind, Priority};
 use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
@@ -19,6 +20,9 @@ use std::collections::BTreeMap;
 pub struct PolicyBody {
     pub name: Option<String>,
     pub category_code: Option<String>,
+    /// Ticket kind the policy is for (consultation, help, complaint …); empty or absent on create =
+    /// any kind. On update, absent keeps the stored kind and "" clears it.
+    pub kind: Option<String>,
     pub priority: Option<String>,
     pub clock: Option<String>,
     pub register_minutes: Option<i64>,
@@ -31,7 +35,8 @@ pub struct PolicyBody {
 }
 
 pub fn policy_json(p: &SlaPolicy) -> Value {
-    json!({"id": p.id, "name": p.name, "category_code": p.category_code, "priority": p.priority, "clock": p.policy.clock,
+    json!({"id": p.id, "name": p.name, "category_code": p.category_code, "kind": p.kind,
+           "kind_label": p.kind.map(|k| k.label()), "priority": p.priority, "clock": p.policy.clock,
            "register_minutes": p.policy.register_minutes, "dispatch_minutes": p.policy.dispatch_minutes,
            "respond_minutes": p.policy.respond_minutes, "progress_minutes": p.policy.progress_minutes,
            "resolve_minutes": p.policy.resolve_minutes, "visit_minutes": p.policy.visit_minutes,
@@ -50,6 +55,7 @@ pub fn readable(user: &StaffUser) -> ApiResult<()> {
 struct ParsedPolicy {
     name: String,
     category: Option<String>,
+    kind: Option<Kind>,
     priority: Priority,
     policy: Policy,
 }
@@ -81,6 +87,15 @@ async fn parse(state: &AppState, b: &PolicyBody, base: Option<&SlaPolicy>) -> Ap
         (None, Some(p)) => p.category_code.clone(),
         (None, None) => None,
     };
+    let kind = match (b.kind.as_deref().map(str::trim), base) {
+        (Some(""), _) => None,
+        (Some(k), _) => Some(
+            Kind::parse(k)
+                .ok_or_else(|| ApiError::validation("kind", format!("诉求类型不正确，可选：{}", Kind::names())))?,
+        ),
+        (None, Some(p)) => p.kind,
+        (None, None) => None,
+    };
     let mut policy = match base {
         Some(p) => p.policy.clone(),
         None if priority == Priority::Urgent => Policy::default_urgent(),
@@ -106,17 +121,18 @@ async fn parse(state: &AppState, b: &PolicyBody, base: Option<&SlaPolicy>) -> Ap
         policy.signoff_required = s;
     }
     policy.check().map_err(|(field, message)| ApiError::validation(field, message))?;
-    Ok(ParsedPolicy { name, category, priority, policy })
+    Ok(ParsedPolicy { name, category, kind, priority, policy })
 }
 
 pub async fn create(state: &AppState, user: &StaffUser, b: &PolicyBody) -> ApiResult<Value> {
     admin(user)?;
     let p = parse(state, b, None).await?;
     let tx = state.db.begin().await?;
-    if repo::sla_policies::find_exact(&*tx, p.category.as_deref(), p.priority).await?.is_some() {
-        return Err(ApiError::conflict(codes::POLICY_EXISTS, "该分类和紧急程度已有时限策略，请修改原策略"));
+    if repo::sla_policies::find_exact(&*tx, p.category.as_deref(), p.kind, p.priority).await?.is_some() {
+        return Err(ApiError::conflict(codes::POLICY_EXISTS, "该分类、诉求类型和紧急程度已有时限策略，请修改原策略"));
     }
-    let row = repo::sla_policies::save(&*tx, None, &p.name, p.category.as_deref(), p.priority, &p.policy).await?;
+    let row =
+        repo::sla_policies::save(&*tx, None, &p.name, p.category.as_deref(), p.kind, p.priority, &p.policy).await?;
     tx.commit().await?;
     tracing::info!(policy_id = row.id, by = user.id, "sla policy created");
     Ok(policy_json(&row))
@@ -127,24 +143,25 @@ pub async fn update(state: &AppState, user: &StaffUser, id: i64, b: &PolicyBody)
     let tx = state.db.begin().await?;
     let old = repo::sla_policies::get(&*tx, id).await?.ok_or_else(|| ApiError::not_found("时限策略不存在"))?;
     let p = parse(state, b, Some(&old)).await?;
-    if let Some(other) = repo::sla_policies::find_exact(&*tx, p.category.as_deref(), p.priority).await?
+    if let Some(other) = repo::sla_policies::find_exact(&*tx, p.category.as_deref(), p.kind, p.priority).await?
         && other.id != id
     {
-        return Err(ApiError::conflict(codes::POLICY_EXISTS, "该分类和紧急程度已有时限策略，请修改原策略"));
+        return Err(ApiError::conflict(codes::POLICY_EXISTS, "该分类、诉求类型和紧急程度已有时限策略，请修改原策略"));
     }
-    let row = repo::sla_policies::save(&*tx, Some(id), &p.name, p.category.as_deref(), p.priority, &p.policy).await?;
+    let row =
+        repo::sla_policies::save(&*tx, Some(id), &p.name, p.category.as_deref(), p.kind, p.priority, &p.policy).await?;
     tx.commit().await?;
     tracing::info!(policy_id = id, by = user.id, "sla policy changed");
     Ok(policy_json(&row))
 }
 
-/// Deleting a category's policy lets the parent's or the default apply; the county defaults
-/// themselves stay (change them instead), so every ticket always has a policy from the table.
+/// Deleting a category's (or a kind's) policy lets the less specific one apply; the county defaults
+/// (no category, any kind) themselves stay (change them instead), so every ticket always has a policy from the table.
 pub async fn delete(state: &AppState, user: &StaffUser, id: i64) -> ApiResult<()> {
     admin(user)?;
     let tx = state.db.begin().await?;
     let old = repo::sla_policies::get(&*tx, id).await?.ok_or_else(|| ApiError::not_found("时限策略不存在"))?;
-    if old.category_code.is_none() {
+    if old.category_code.is_none() && old.kind.is_none() {
         return Err(ApiError::conflict(codes::DEFAULT_POLICY, "县级默认策略不能删除，可以修改"));
     }
     repo::sla_policies::delete(&*tx, id).await?;

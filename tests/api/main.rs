@@ -66,5 +66,6 @@ mod villagers;
 mod visits;
 mod wechat_subscribe; // WeChat subscribe messages (issue 19 point 5)
 mod weekly_email;
+mod windows_urges;
 mod worklink;
 mod xss;

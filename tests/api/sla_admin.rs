@@ -28,7 +28,7 @@ async fn admins_manage_sla_policies_and_bad_fields_are_named() {
     let admin = app.token("admin").await;
     let di = app.token("dispatcher").await;
     let list: Value = app.get("/api/v1/sla-policies", Some(&di)).await.json().await.unwrap();
-    assert_eq!(list["total"], 4);
+    assert_eq!(list["total"], 7, "4 by category and priority, 3 by kind (demo seed)");
     let good = json!({"name": "道路（紧急）", "category_code": "roads", "priority": "urgent",
                       "respond_minutes": 20, "progress_minutes": 240, "resolve_minutes": 720});
     assert_eq!(app.post("/api/v1/sla-policies", Some(&di), &good).await.status(), StatusCode::FORBIDDEN);
@@ -47,7 +47,7 @@ async fn admins_manage_sla_policies_and_bad_fields_are_named() {
         let e = error_of(app.post("/api/v1/sla-policies", Some(&admin), &body).await, status).await;
         assert_eq!(e["field"], field, "{patch}");
     }
-    assert_eq!(app.count("SELECT COUNT(*) FROM sla_policies").await, 4, "nothing written");
+    assert_eq!(app.count("SELECT COUNT(*) FROM sla_policies").await, 7, "nothing written");
     let r = app.post("/api/v1/sla-policies", Some(&admin), &good).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let p: Value = r.json().await.unwrap();
@@ -62,9 +62,11 @@ async fn admins_manage_sla_policies_and_bad_fields_are_named() {
     assert_eq!(r.status(), StatusCode::OK);
     let p: Value = r.json().await.unwrap();
     assert_eq!((p["respond_minutes"].as_i64(), p["clock"].as_str()), (Some(15), Some("workdays")));
-    let default_id = list["items"].as_array().unwrap().iter().find(|p| p["category_code"].is_null()).unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let default_id =
+        list["items"].as_array().unwrap().iter().find(|p| p["category_code"].is_null() && p["kind"].is_null()).unwrap()
+            ["id"]
+            .as_i64()
+            .unwrap();
     let e =
         error_of(delete(&app, &format!("/api/v1/sla-policies/{default_id}"), &admin).await, StatusCode::CONFLICT).await;
     assert_eq!(e["code"], "default_policy");

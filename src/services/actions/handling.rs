@@ -6,7 +6,7 @@ use crate::auth::StaffUser;
 use crate::domain::roles::Role;
 use crate::domain::ticket::Action;
 use crate::domain::ticket::Status;
-use crate::domain::values::AssignmentStatus;
+use crate::domain::values::{AssignmentStatus, UrgeType, urge_level_label};
 use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
@@ -221,7 +221,7 @@ pub async fn withdraw(state: &AppState, l: &Loaded, body: &ActionBody, now: Date
     let a = active(l)?;
     let t = &l.ticket;
     let reason = required(&body.reason, "reason", "撤回理由")?;
-    let policy = repo::catalog::policy_for(db, &t.category_code, t.priority).await?;
+    let policy = repo::catalog::policy_for(db, &t.category_code, t.kind, t.priority).await?;
     let dispatch_by = super::desk_deadline(now, policy.dispatch_minutes);
     let unit = repo::regions::unit(db, a.unit_id).await?.map(|u| u.name).unwrap_or_default();
     // Internal, like 退单: the requester sees the order waiting for dispatch again.
@@ -270,7 +270,7 @@ pub async fn return_(state: &AppState, l: &Loaded, body: &ActionBody, now: DateT
     let db = &state.db.conn;
     let a = active(l)?;
     let t = &l.ticket;
-    let policy = repo::catalog::policy_for(db, &t.category_code, t.priority).await?;
+    let policy = repo::catalog::policy_for(db, &t.category_code, t.kind, t.priority).await?;
     let dispatch_by = super::desk_deadline(now, policy.dispatch_minutes);
     let unit = repo::regions::unit(db, a.unit_id).await?.map(|u| u.name).unwrap_or_default();
     let mut fx = Effects::new(false);
@@ -310,8 +310,19 @@ pub async fn resolve(state: &AppState, l: &Loaded, body: &ActionBody, now: DateT
     Ok(fx)
 }
 
-/// 催办 by a dispatcher or leader: a message to whoever holds the order.
-pub async fn urge(state: &AppState, l: &Loaded, body: &ActionBody) -> ApiResult<Effects> {
+/// 催办 by a dispatcher or leader: a message to whoever holds the order. The urge has a type
+/// (phone by default; a written one prints as a 催办单) and a level (1 一般催办 by default, 2 重点催办,
+/// 3 挂牌督办), both checked before anything is written and kept in the event's data with the unit
+/// urged and the issuer's role, so urges can be counted per unit and the notice printed later.
+pub async fn urge(state: &AppState, user: &StaffUser, l: &Loaded, body: &ActionBody) -> ApiResult<Effects> {
+    let urge_type = match body.urge_type.as_deref().map(str::trim) {
+        None | Some("") => UrgeType::Phone,
+        Some(t) => UrgeType::parse(t)
+            .ok_or_else(|| ApiError::validation("type", format!("催办方式不正确，可选：{}", UrgeType::names())))?,
+    };
+    let level = body.level.unwrap_or(1);
+    let level_label = urge_level_label(level)
+        .ok_or_else(|| ApiError::validation("level", "催办级别只能是1（一般催办）、2（重点催办）或3（挂牌督办）"))?;
     let a = active(l)?;
     let mut fx = Effects::new(false);
     fx.note = optional(&body.note, "note")?;
@@ -319,6 +330,11 @@ pub async fn urge(state: &AppState, l: &Loaded, body: &ActionBody) -> ApiResult<
     let limit = state.settings.limits.urge_sms_per_recipient;
     let now = state.now();
     let mut held = 0;
+    let sms_note = match (level, fx.note.as_deref().unwrap_or("")) {
+        (1, n) => n.to_string(),
+        (_, "") => format!("【{level_label}】"),
+        (_, n) => format!("【{level_label}】{n}"),
+    };
     for (phone, _) in unit_recipients(&state.db.conn, a.unit_id, a.assignee_id).await? {
         // Every urge is on the ledger; the SMS to one person about one order is throttled, so ten
         // clicks are not ten messages.
@@ -327,11 +343,17 @@ pub async fn urge(state: &AppState, l: &Loaded, body: &ActionBody) -> ApiResult<
             held += 1;
             continue;
         }
-        fx.sms.push((templates::urge(sign, &l.ticket.no, fx.note.as_deref().unwrap_or("")), phone));
+        fx.sms.push((templates::urge(sign, &l.ticket.no, &sms_note), phone));
     }
     if held > 0 {
         metrics::counter!("minsheng_sms_held_total", "kind" => OutboxKind::Urge.as_str()).increment(held as u64);
     }
-    fx.data = json!({"assignment_id": a.id, "unit_id": a.unit_id, "sms_sent": fx.sms.len(), "sms_held": held});
+    let issuer_role = [Role::Leader, Role::Inspector, Role::Dispatcher, Role::Admin]
+        .into_iter()
+        .find(|r| user.has(*r))
+        .map_or("工作人员", |r| r.label());
+    fx.data = json!({"assignment_id": a.id, "unit_id": a.unit_id, "sms_sent": fx.sms.len(), "sms_held": held,
+                     "type": urge_type, "level": level, "issuer_role": issuer_role,
+                     "respond_by": a.respond_by, "resolve_by": a.resolve_by});
     Ok(fx)
 }

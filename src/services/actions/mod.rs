@@ -45,6 +45,11 @@ pub struct ActionBody {
     /// pause_request: the day the unit expects to go on (YYYY-MM-DD, county time); the pause ends
     /// at 08:00 that day.
     pub resume_on: Option<String>,
+    /// urge: phone (default), written, onsite or interview.
+    #[serde(rename = "type")]
+    pub urge_type: Option<String>,
+    /// urge: 1 一般催办 (default), 2 重点催办, 3 挂牌督办.
+    pub level: Option<i32>,
 }
 
 /// Runs `action` on ticket `no` for `user`.
@@ -114,7 +119,7 @@ async fn effects(
         Action::Return => handling::return_(state, l, body, now).await?,
         Action::Progress => handling::progress(l, body, now)?,
         Action::Resolve => handling::resolve(state, l, body, now).await?,
-        Action::Urge => handling::urge(state, l, body).await?,
+        Action::Urge => handling::urge(state, user, l, body).await?,
         Action::Escalate => escalation::escalate(state, user, l, body, now).await?,
         Action::EscalateRequest => escalation::request(state, user, l, body, now).await?,
         Action::EscalateRefuse => escalation::refuse(l, body, now)?,
