@@ -22,6 +22,7 @@ mod m20261216_000020_screens;
 mod m20261217_000021_upstream;
 mod m20261218_000022_wechat_subscribe;
 mod m20261219_000023_open311_keys;
+mod m20261221_000025_retention;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261217_000021_upstream::Migration),
             Box::new(m20261218_000022_wechat_subscribe::Migration),
             Box::new(m20261219_000023_open311_keys::Migration),
+            Box::new(m20261221_000025_retention::Migration),
         ]
     }
 }

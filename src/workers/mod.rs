@@ -7,6 +7,7 @@ pub mod card_scans;
 pub mod email;
 pub mod outbox;
 pub mod redblack;
+pub mod retention;
 pub mod sla_sweeper;
 pub mod upstream;
 pub mod wechat;
@@ -24,6 +25,8 @@ pub fn spawn_all(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
         handles.push(tokio::spawn(sla_sweeper::run_loop(state.clone(), Duration::from_secs(30))));
         handles.push(tokio::spawn(redblack::run_loop(state.clone(), Duration::from_secs(60))));
         handles.push(tokio::spawn(email::run_loop(state.clone(), Duration::from_secs(5))));
+        let retention_every = Duration::from_secs(state.settings.retention.interval_seconds.max(60));
+        handles.push(tokio::spawn(retention::run_loop(state.clone(), retention_every)));
         // The city 12345 platform, when configured.
         if state.settings.upstream.enabled() {
             handles.push(tokio::spawn(upstream::pull_loop(state.clone())));
