@@ -134,18 +134,19 @@ fn find(groups: &[Group], k: usize) -> Option<Found> {
     }
     // Landlines.
     if g.first() == Some(&b'0') {
-        if (3..=4).contains(&g.len()) && g.len() == area_len(g) {
-            if let Some(next) = groups.get(k + 1) {
-                let n = next.digits.len();
-                if (7..=8).contains(&n) && next.digits.iter().all(u8::is_ascii_digit) {
-                    return Some(Found { groups: 2, head: g.len(), tail: 4 });
-                }
-                // `0571-8888 1234`: the number itself in two groups of four.
-                if let Some(third) = groups.get(k + 2) {
-                    if n + third.digits.len() == 8 && n >= 3 && third.digits.len() >= 3 {
-                        return Some(Found { groups: 3, head: g.len(), tail: 4 });
-                    }
-                }
+        let next = groups.get(k + 1).filter(|_| (3..=4).contains(&g.len()) && g.len() == area_len(g));
+        if let Some(next) = next {
+            let n = next.digits.len();
+            if (7..=8).contains(&n) && next.digits.iter().all(u8::is_ascii_digit) {
+                return Some(Found { groups: 2, head: g.len(), tail: 4 });
+            }
+            // `0571-8888 1234`: the number itself in two groups of four.
+            if let Some(third) = groups.get(k + 2)
+                && n + third.digits.len() == 8
+                && n >= 3
+                && third.digits.len() >= 3
+            {
+                return Some(Found { groups: 3, head: g.len(), tail: 4 });
             }
         }
         let area = area_len(g);

@@ -134,9 +134,9 @@ async fn the_retention_job_removes_personal_data_and_no_rate_or_ranking_moves() 
     let invalid = app.file("王家湾村", "13800002004").await;
     let op = app.token("operator").await;
     app.act_ok(&op, &invalid, "invalid", json!({"reason": "重复的测试信息"})).await;
-    for v in visited_order_args() {
-        visited_order(&app, v.0, v.1, v.2, v.3).await;
-    }
+    // Two more closed requests from other villages.
+    visited_order(&app, ("石桥村", "石桥村村民委员会", "shiqiao"), "13800002101", "yes", "satisfied").await;
+    visited_order(&app, ("石桥村", "东坝镇人民政府", "dongba"), "13800002102", "partly", "basically_satisfied").await;
     // Later: one closed too recently, and one open order that is overdue.
     app.set_time(start + Duration::days(100));
     let recent = app.file("李家庄村", "13800002005").await;
@@ -224,14 +224,6 @@ async fn the_retention_job_removes_personal_data_and_no_rate_or_ranking_moves() 
     // A new request from the same phone is not linked to the anonymised ones.
     let new = app.file("李家庄村", "13812345678").await;
     assert_eq!(app.ticket(&op, &new).await["repeat_of"], Value::Null);
-}
-
-/// Two more closed requests from other villages (satisfied and basically satisfied).
-fn visited_order_args() -> Vec<((&'static str, &'static str, &'static str), &'static str, &'static str, &'static str)> {
-    vec![
-        (("石桥村", "石桥村村民委员会", "shiqiao"), "13800002101", "yes", "satisfied"),
-        (("石桥村", "东坝镇人民政府", "dongba"), "13800002102", "partly", "basically_satisfied"),
-    ]
 }
 
 fn files_under(dir: &std::path::Path) -> usize {
