@@ -43,6 +43,9 @@ pub struct Settings {
     /// Accountability rules (追责红线) the inspectors' worker checks.
     #[serde(default)]
     pub accountability: AccountabilitySettings,
+    /// How long requesters' personal data is kept on closed tickets (`retention`).
+    #[serde(default)]
+    pub retention: RetentionSettings,
 }
 
 /// Accountability (追责红线): which rules create a record for the inspectors, with their
@@ -85,6 +88,43 @@ impl AccountabilitySettings {
             result_overdue_days: self.result_overdue_days,
             returned_twice: self.returned_twice,
             reopened_twice: self.reopened_twice,
+        }
+    }
+}
+
+/// The retention job (`workers::retention`): on tickets closed, merged or declared invalid more
+/// than `days` ago, the requester's phone, name, address, openid and uploads are removed.
+#[derive(Clone, Debug, Deserialize)]
+pub struct RetentionSettings {
+    /// Days after closing (default 1095, three years).
+    #[serde(default = "default_retention_days")]
+    pub days: i64,
+    /// Tickets anonymised per transaction.
+    #[serde(default = "default_retention_batch")]
+    pub batch: u64,
+    /// How often the worker looks for tickets past retention.
+    #[serde(default = "default_retention_interval_seconds")]
+    pub interval_seconds: u64,
+}
+
+fn default_retention_days() -> i64 {
+    1095
+}
+
+fn default_retention_batch() -> u64 {
+    200
+}
+
+fn default_retention_interval_seconds() -> u64 {
+    3600
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        RetentionSettings {
+            days: default_retention_days(),
+            batch: default_retention_batch(),
+            interval_seconds: default_retention_interval_seconds(),
         }
     }
 }

@@ -44,6 +44,16 @@ enum Command {
     },
     /// Print the OpenAPI 3.1 document of the HTTP API (the one served at /api/openapi.json).
     Openapi,
+    /// Removes requesters' personal data from tickets past `retention.days` (what the server's worker
+    /// does every `retention.interval_seconds`): --dry-run counts them, --apply does it.
+    Retention {
+        #[arg(long, conflicts_with = "apply", required_unless_present = "apply")]
+        dry_run: bool,
+        #[arg(long)]
+        apply: bool,
+        #[arg(long)]
+        database: Option<String>,
+    },
     /// Reports by hand.
     Report {
         #[command(subcommand)]
@@ -198,6 +208,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Admin { command } => admin(settings, command).await?,
         Command::Openapi => println!("{}", minsheng::openapi::json()),
+        Command::Retention { dry_run, apply, database } => {
+            retention(with_database(settings, &database), dry_run && !apply).await?
+        }
         Command::Report { command: ReportCommand::Weekly { week, send, database } } => {
             report_weekly(with_database(settings, &database), week.as_deref(), send).await?
         }
@@ -235,6 +248,26 @@ async fn report_weekly(settings: Settings, week: Option<&str>, send: bool) -> an
     for m in repo::outbox::by_dedup_keys(&state.db.conn, keys).await? {
         let error = m.last_error.map(|e| format!(" ({e})")).unwrap_or_default();
         println!("  outbox #{} {} {}{error}", m.id, m.recipient, m.status.as_str());
+    }
+    Ok(())
+}
+
+/// `minsheng retention`: one pass of the retention job, or with --dry-run only its count.
+async fn retention(settings: Settings, dry_run: bool) -> anyhow::Result<()> {
+    let db = connect(&settings).await?;
+    let state = minsheng::startup::build_state(settings, db).await?;
+    let days = state.settings.retention.days;
+    let report = minsheng::services::retention::run(&state, state.now(), dry_run).await?;
+    if dry_run {
+        println!(
+            "{} ticket(s) ended more than {days} days ago still hold personal data (dry run: nothing changed)",
+            report.due
+        );
+    } else {
+        println!(
+            "{} of {} ticket(s) past {days} days anonymised, {} upload(s) removed",
+            report.anonymized, report.due, report.uploads_removed
+        );
     }
     Ok(())
 }

@@ -42,6 +42,8 @@ pub struct Model {
     pub visit_by: Option<DateTimeUtc>,
     pub closed_at: Option<DateTimeUtc>,
     pub dispatch_by: Option<DateTimeUtc>,
+    /// When the retention job removed the requester's personal data (`None`: not anonymised).
+    pub anonymized_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

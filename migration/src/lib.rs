@@ -23,6 +23,7 @@ mod m20261217_000021_upstream;
 mod m20261218_000022_wechat_subscribe;
 mod m20261219_000023_open311_keys;
 mod m20261220_000024_windows_urges;
+mod m20261221_000025_retention;
 mod m20261222_000026_pauses;
 mod m20261223_000027_accountability;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261218_000022_wechat_subscribe::Migration),
             Box::new(m20261219_000023_open311_keys::Migration),
             Box::new(m20261220_000024_windows_urges::Migration),
+            Box::new(m20261221_000025_retention::Migration),
             Box::new(m20261222_000026_pauses::Migration),
             Box::new(m20261223_000027_accountability::Migration),
         ]

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod open311;
 pub mod open311_doc;
 pub mod phone;
+pub mod privacy;
 pub mod rating_link;
 pub mod roles;
 pub mod routing;

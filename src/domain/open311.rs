@@ -108,35 +108,6 @@ pub fn status_note(status: Status) -> &'static str {
     }
 }
 
-/// Text for the public: every run of seven or more digits (a phone number, an ID-card number, a
-/// bank account typed into a description) keeps its first three and last four characters only, as
-/// phone numbers are shown everywhere else; shorter runs (dates, house numbers) stay.
-pub fn mask_numbers(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let digitish = |c: char| c.is_ascii_digit() || c == 'X' || c == 'x';
-        if chars[i].is_ascii_digit() {
-            let mut j = i;
-            while j < chars.len() && digitish(chars[j]) {
-                j += 1;
-            }
-            let run: String = chars[i..j].iter().collect();
-            if run.chars().filter(|c| c.is_ascii_digit()).count() >= 7 {
-                out.push_str(&super::phone::mask(&run));
-            } else {
-                out.push_str(&run);
-            }
-            i = j;
-        } else {
-            out.push(chars[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,12 +132,5 @@ mod tests {
         assert!(open.contains(&Status::Reopened) && closed.contains(&Status::Resolved));
         assert_eq!(OpenStatus::parse("closed"), Some(OpenStatus::Closed));
         assert_eq!(OpenStatus::parse("done"), None);
-    }
-
-    #[test]
-    fn long_numbers_are_masked_and_short_ones_kept() {
-        assert_eq!(mask_numbers("电话13812345678，门牌12号"), "电话138****5678，门牌12号");
-        assert_eq!(mask_numbers("身份证11010519491231002X"), "身份证110***********002X");
-        assert_eq!(mask_numbers("2026年3月5日"), "2026年3月5日");
     }
 }

@@ -15,6 +15,7 @@ pub mod open311;
 pub mod outbox;
 pub mod redblack;
 pub mod regions;
+pub mod retention;
 pub mod return_visits;
 pub mod rollups;
 pub mod screen;

@@ -50,6 +50,7 @@ pub struct Ticket {
     pub visit_by: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub dispatch_by: Option<DateTime<Utc>>,
+    pub anonymized_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<tickets::Model> for Ticket {
@@ -93,6 +94,7 @@ impl TryFrom<tickets::Model> for Ticket {
             visit_by: m.visit_by,
             closed_at: m.closed_at,
             dispatch_by: m.dispatch_by,
+            anonymized_at: m.anonymized_at,
         })
     }
 }

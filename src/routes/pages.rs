@@ -572,7 +572,11 @@ async fn status_page(ctx: &Ctx<'_>, ticket: &repo::tickets::Ticket, tail: &str) 
         v.satisfaction.map(|s: Satisfaction| Rated {
             label: s.label(),
             // The villager's own words from the rating link; a caller's notes stay internal.
-            comment: v.comment.clone().filter(|_| v.channel == VisitChannel::Sms),
+            comment: v
+                .comment
+                .as_deref()
+                .map(crate::domain::privacy::mask_personal_numbers)
+                .filter(|_| v.channel == VisitChannel::Sms),
         })
     });
     let frame = ctx.frame("办理进度", "办理进度查询", ctx.county()).keep(&[("phone_tail", tail)]);
@@ -584,7 +588,9 @@ async fn status_page(ctx: &Ctx<'_>, ticket: &repo::tickets::Ticket, tail: &str) 
         village: &view.village,
         phone: &view.phone,
         handling,
-        description: &ticket.description,
+        // The page opens with the number and four digits of the phone: phones and ID numbers typed
+        // into the request are masked as the phone is.
+        description: &crate::domain::privacy::mask_personal_numbers(&ticket.description),
         media,
         rating,
         timeline: html::timeline(state, &view.timeline),

@@ -6,7 +6,7 @@ use super::ledger::verify_ticket;
 use super::tickets::load_readable;
 use crate::auth::StaffUser;
 use crate::cards::case::{CaseEvent, CaseSheet};
-use crate::domain::phone::mask;
+use crate::domain::privacy::mask_personal_numbers;
 use crate::domain::ticket::Action;
 use crate::domain::values::UploadKind;
 use crate::error::{ApiError, ApiResult};
@@ -63,7 +63,7 @@ fn case_event(e: &Event, at: &str) -> CaseEvent {
             actor_label(&e.actor_kind),
             e.to_status.label()
         ),
-        note: e.note.clone(),
+        note: e.note.as_deref().map(mask_personal_numbers),
         hash: e.hash.clone(),
         prev_hash: e.prev_hash.clone(),
     }
@@ -124,12 +124,12 @@ pub async fn render(state: &AppState, user: &StaffUser, no: &str) -> ApiResult<(
         ("紧急程度", t.priority.label().to_string()),
         ("所在地区", place),
         ("诉求人", t.requester_name.clone().unwrap_or_else(|| "（未留姓名）".into())),
-        ("联系电话", mask(&t.requester_phone)),
+        ("联系电话", super::views::shown_phone(&t)),
     ];
     if let Some(a) = &t.address {
         fields.push(("地址", a.clone()));
     }
-    fields.push(("诉求内容", t.description.clone()));
+    fields.push(("诉求内容", mask_personal_numbers(&t.description)));
     fields.push(("承办单位", if unit.is_empty() { "（尚未派单）".into() } else { unit }));
     let mut signoffs: Vec<String> =
         events.iter().filter(|e| e.action == "signoff").map(|e| signoff_line(e, &time(e.at))).collect();

@@ -3,7 +3,7 @@
 //! phones masked. Rows are read in keyset batches and written as they come: the CSV is streamed to
 //! the client, the XLSX is written row by row to a temporary file (constant-memory mode) and then
 //! streamed, so memory stays flat however many rows there are.
-use crate::domain::phone::mask;
+use crate::domain::privacy::mask_personal_numbers;
 use crate::domain::values::RegionLevel;
 use crate::error::{ApiError, ApiResult, codes};
 use crate::repo;
@@ -96,8 +96,8 @@ impl Names {
             village,
             t.unit_id.and_then(|id| self.units.get(&id).cloned()).unwrap_or_default(),
             t.requester_name.clone().unwrap_or_default(),
-            mask(&t.requester_phone),
-            t.description.clone(),
+            super::views::shown_phone(t),
+            mask_personal_numbers(&t.description),
             t.address.clone().unwrap_or_default(),
             self.time(t.first_dispatched_at),
             self.time(t.resolved_at),

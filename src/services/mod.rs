@@ -26,6 +26,7 @@ pub mod orders;
 pub mod proactive;
 pub mod rating;
 pub mod redblack;
+pub mod retention;
 pub mod return_visits;
 pub mod screen;
 pub mod screens;

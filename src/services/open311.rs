@@ -1,11 +1,12 @@
 //! The Open311 GeoReport v2 facade: our categories as the standard's services, our tickets as its
-//! service requests (public: no requester's name or phone, long numbers in text masked), and
+//! service requests (public: no requester's name or phone, phones and ID numbers in text masked), and
 //! filing by an outside application with an API key through the one intake (`intake::file_open311`).
 //! Answers are `Doc`s, written as JSON or XML by the route.
 use super::intake::{self, IntakeAnswer};
 use super::open311_keys;
-use crate::domain::open311::{OpenStatus, mask_numbers, status_note};
+use crate::domain::open311::{OpenStatus, status_note};
 use crate::domain::open311_doc::Doc;
+use crate::domain::privacy::mask_personal_numbers;
 use crate::domain::ticket::Status;
 use crate::domain::values::{HandlingLevel, Kind, UploaderKind};
 use crate::error::{ApiError, ApiResult};
@@ -274,7 +275,7 @@ async fn shown(state: &AppState, tickets: Vec<repo::tickets::Ticket>) -> ApiResu
             let description = if t.status == Status::Invalid {
                 "（经核实为无效诉求，内容不予公开）".to_string()
             } else {
-                mask_numbers(&t.description)
+                mask_personal_numbers(&t.description)
             };
             let expected =
                 t.current_assignment_id.and_then(|id| deadlines.get(&id)).map(|at| Doc::text(iso(state, *at)));

@@ -8,7 +8,6 @@ use super::actions::escalation::pending;
 use super::tickets::Loaded;
 use super::views::{is_overdue, ticket_view};
 use crate::auth::StaffUser;
-use crate::domain::phone::mask;
 use crate::domain::ticket::Status;
 use crate::domain::values::AssignmentStatus;
 use crate::error::{ApiError, ApiResult};
@@ -160,10 +159,10 @@ pub async fn rows<C: ConnectionTrait>(db: &C, tickets: &[Ticket], now: DateTime<
                 "status_label": t.status.label(),
                 "kind": t.kind, "category": t.category_code, "category_name": categories.get(&t.category_code),
                 "channel": t.channel, "priority": t.priority,
-                "summary": t.description.chars().take(60).collect::<String>(),
+                "summary": crate::domain::privacy::mask_personal_numbers(&t.description).chars().take(60).collect::<String>(),
                 "region_id": t.region_id, "region_name": regions.get(&t.region_id),
                 "unit_id": t.unit_id, "unit_name": a.and_then(|a| units.get(&a.unit_id)),
-                "phone": mask(&t.requester_phone), "created_at": t.created_at, "repeat_count": t.repeat_count,
+                "phone": super::views::shown_phone(t), "created_at": t.created_at, "repeat_count": t.repeat_count,
                 "repeat_of": t.repeat_of_id.and_then(|id| repeats.get(&id)),
 
                 "register_by": t.register_by, "dispatch_by": t.dispatch_by,

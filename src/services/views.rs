@@ -1,6 +1,12 @@
 //! JSON shapes of a ticket: the full staff view and the requester's public view (no internal notes,
 //! no private phones, the phone masked).
-use crate::domain::phone::mask;
+//!
+//! Free text follows the phone: wherever the requester's phone is shown masked (every view here),
+//! phones and ID numbers typed into a description, a note or a comment are masked too
+//! (`domain::privacy`). Only the two views that show the phone in full show text in full: the
+//! handling cadre's order page (`routes::worklink`) and the caller's claimed return visit
+//! (`visit_queue::claim`).
+use crate::domain::privacy::mask_personal_numbers as mask_text;
 use crate::domain::ticket::Status;
 use crate::domain::values::{
     AssignmentStatus, Channel, Kind, PauseDecision, Priority, Satisfaction, Solved, VisitChannel,
@@ -137,6 +143,22 @@ pub struct LinkedTicket {
     pub channel: Channel,
 }
 
+/// The requester's phone as staff lists and views show it: masked; nothing once the retention job
+/// has anonymised the ticket (its placeholder is no phone).
+pub fn shown_phone(t: &Ticket) -> String {
+    if t.anonymized_at.is_some() || crate::domain::privacy::is_anonymous_phone(&t.requester_phone) {
+        String::new()
+    } else {
+        crate::domain::phone::mask(&t.requester_phone)
+    }
+}
+
+/// A ledger event's actor as shown: a villager's own name (typed at intake, kept in the hashed
+/// ledger) is not shown once the ticket is anonymised.
+fn shown_actor(t: &Ticket, e: &Event) -> String {
+    if t.anonymized_at.is_some() && e.actor_kind == "villager" { "群众".to_string() } else { e.actor_name.clone() }
+}
+
 async fn linked_ticket<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<LinkedTicket, DbErr> {
     Ok(LinkedTicket {
         no: t.no.clone(),
@@ -145,7 +167,7 @@ async fn linked_ticket<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<LinkedT
         status: t.status,
         status_label: t.status.label(),
         village: repo::regions::get(db, t.region_id).await?.map(|r| r.name).unwrap_or_default(),
-        phone: mask(&t.requester_phone),
+        phone: shown_phone(t),
         channel: t.channel,
     })
 }
@@ -266,10 +288,10 @@ pub async fn ticket_row<C: ConnectionTrait>(db: &C, t: &Ticket, now: DateTime<Ut
         category: t.category_code.clone(),
         channel: t.channel,
         priority: t.priority,
-        summary: t.description.chars().take(60).collect(),
+        summary: mask_text(&t.description).chars().take(60).collect(),
         region_id: t.region_id,
         unit_id: t.unit_id,
-        phone: mask(&t.requester_phone),
+        phone: shown_phone(t),
         created_at: t.created_at,
         repeat_count: t.repeat_count,
         repeat_of: ticket_no_of(db, t.repeat_of_id).await?,
@@ -321,8 +343,8 @@ pub async fn ticket_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Ticke
         category_name,
         channel: t.channel,
         priority: t.priority,
-        description: t.description.clone(),
-        requester: serde_json::json!({"name": t.requester_name, "phone": mask(&t.requester_phone)}),
+        description: mask_text(&t.description),
+        requester: serde_json::json!({"name": t.requester_name, "phone": shown_phone(t)}),
         region: IdName { id: t.region_id, name: region.map(|r| r.name).unwrap_or_default() },
         region_names,
         address: t.address.clone(),
@@ -351,14 +373,22 @@ pub async fn ticket_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Ticke
                 scores: v.scores.map(|[a, b, c, d]| {
                     serde_json::json!({"attitude": a, "capability": b, "convenience": c, "efficiency": d})
                 }),
-                comment: v.comment.clone(),
+                comment: v.comment.as_deref().map(mask_text),
                 at: v.at,
             }
             })
             .collect(),
         linked_tickets,
         proactive_ticket,
-        events: events.iter().map(event_view).collect(),
+        events: events
+            .iter()
+            .map(|e| {
+                let mut v = event_view(e);
+                v.note = v.note.as_deref().map(mask_text);
+                v.actor = shown_actor(t, e);
+                v
+            })
+            .collect(),
     })
 }
 
@@ -460,7 +490,7 @@ pub async fn public_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Publi
         category: IdNameCode { code: t.category_code.clone(), name: category.map(|c| c.name).unwrap_or_default() },
         kind: t.kind,
         created_at: t.created_at,
-        phone: mask(&t.requester_phone),
+        phone: shown_phone(t),
         village,
         handling_unit,
         respond_by: open.filter(|a| a.accepted_at.is_none()).map(|a| a.respond_by),
@@ -477,7 +507,7 @@ pub async fn public_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Publi
                     label: public_label(e),
                     status: e.to_status.as_str().to_string(),
                     status_label: e.to_status.label(),
-                    note: if note_is_public(&e.action) { e.note.clone() } else { None },
+                    note: if note_is_public(&e.action) { e.note.as_deref().map(mask_text) } else { None },
                     unit: data.get("unit_name").and_then(Value::as_str).map(str::to_string),
                 }
             })

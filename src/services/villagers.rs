@@ -235,7 +235,7 @@ pub async fn my_tickets(state: &AppState, me: &VillagerUser, page: Page) -> ApiR
         .map(|t| MyTicket {
             tracking_url: format!("{}/t/{}", state.public_url(), t.no),
             status_label: t.status.label(),
-            summary: t.description.chars().take(60).collect(),
+            summary: crate::domain::privacy::mask_personal_numbers(&t.description).chars().take(60).collect(),
             no: t.no,
             status: t.status,
             category: t.category_code,

@@ -8,6 +8,7 @@ pub mod card_scans;
 pub mod email;
 pub mod outbox;
 pub mod redblack;
+pub mod retention;
 pub mod sla_sweeper;
 pub mod upstream;
 pub mod wechat;
@@ -27,6 +28,8 @@ pub fn spawn_all(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
         let every = Duration::from_secs(state.settings.accountability.interval_seconds.max(1));
         handles.push(tokio::spawn(accountability::run_loop(state.clone(), every)));
         handles.push(tokio::spawn(email::run_loop(state.clone(), Duration::from_secs(5))));
+        let retention_every = Duration::from_secs(state.settings.retention.interval_seconds.max(60));
+        handles.push(tokio::spawn(retention::run_loop(state.clone(), retention_every)));
         // The city 12345 platform, when configured.
         if state.settings.upstream.enabled() {
             handles.push(tokio::spawn(upstream::pull_loop(state.clone())));

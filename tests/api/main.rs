@@ -39,6 +39,7 @@ mod queues;
 mod random_walk;
 mod ranking;
 mod redblack;
+mod retention; // privacy: free-text masking and the retention job (issue 20 point 8)
 mod roles_matrix;
 mod rollups;
 mod scope;
