@@ -14,8 +14,10 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import georeport' 2>/
   timeout 300 "$VENV/bin/pip" install -q --disable-pip-version-check "${PINS[@]}"
 fi
 
-cargo build --locked -q --bin minsheng
+# The test build (`cargo test --no-run`) already made the binary; a plain `cargo build` would build it
+# again without the dev-dependencies' features (minutes in CI).
 BIN=$PWD/target/debug/minsheng
+[ -x "$BIN" ] || cargo build --locked -q --bin minsheng
 PORT=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 BASE=http://127.0.0.1:$PORT
 DIR=$(mktemp -d)

@@ -37,8 +37,10 @@ fn draw(a: i64, b: i64, c: i64) -> f64 {
 /// Seeds the past and publishes its lists; returns (requests, lists). The clock is put back after.
 pub async fn seed(state: &AppState) -> anyhow::Result<(usize, usize)> {
     let start = state.now();
+    let offset = start - chrono::Utc::now();
     let result = replay(state, start).await;
-    state.time.advance(start - state.now());
+    // The clock runs as before (real time plus its offset), however long the replay took.
+    state.time.advance(chrono::Utc::now() + offset - state.now());
     result
 }
 
