@@ -400,6 +400,15 @@ fn history() -> Vec<(i64, Step)> {
         ),
         (2 * d - 2 * h, accept(17, "xihe")),
         (
+            d + 2 * h,
+            Act {
+                ticket: 17,
+                who: "xihe",
+                action: "progress",
+                body: json!({"note": "已约双方到乡司法所调解一次，未达成一致"}),
+            },
+        ),
+        (
             d + h,
             Act {
                 ticket: 17,

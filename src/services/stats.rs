@@ -181,7 +181,7 @@ pub fn formula(state: &AppState) -> String {
 /// The ranking rules in words.
 pub fn rules(min_visits: i64) -> Vec<String> {
     vec![
-        "同一层级的单位之间排名：村委会与村委会、乡镇与乡镇、县直部门与县直部门".into(),
+        "同一层级的单位之间排名：村委会与村委会、乡镇与乡镇、县直部门与县直部门，水电气热等公共服务企业单列".into(),
         format!("本期有效回访不少于{min_visits}件的单位才参与排名"),
         "本期开始之后新设的单位，本期不参与排名".into(),
         "得分相同时，依次比较满意率、有效回访件数，再按单位编号先后，名次不并列".into(),
