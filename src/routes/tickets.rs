@@ -198,16 +198,22 @@ async fn public(
 #[utoipa::path(tag = "tickets", responses((status = 200, description = "一案一档 PDF", content_type = "application/pdf")))]
 #[get("/tickets/{no}/case.pdf")]
 async fn case_file(state: web::Data<AppState>, user: StaffUser, no: web::Path<String>) -> ApiResult<HttpResponse> {
-    use actix_web::http::header::{
-        CacheControl, CacheDirective, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
-    };
     let no = ticket_no(&no)?;
     let (name, pdf) = services::case_file::render(&state, &user, no.as_str()).await?;
     tracing::info!(ticket_no = %no.as_str(), user = user.id, "case file made");
+    Ok(pdf_answer(true, format!("case-{}.pdf", no.as_str()), name, pdf))
+}
+
+/// A PDF made for one person (never stored by a cache), with an ASCII file name and the Chinese one
+/// (RFC 6266): downloaded (`attachment`) or shown in the browser.
+fn pdf_answer(attachment: bool, ascii_name: String, name: String, pdf: Vec<u8>) -> HttpResponse {
+    use actix_web::http::header::{
+        CacheControl, CacheDirective, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+    };
     let disposition = ContentDisposition {
-        disposition: DispositionType::Attachment,
+        disposition: if attachment { DispositionType::Attachment } else { DispositionType::Inline },
         parameters: vec![
-            DispositionParam::Filename(format!("case-{}.pdf", no.as_str())),
+            DispositionParam::Filename(ascii_name),
             DispositionParam::FilenameExt(ExtendedValue {
                 charset: Charset::Ext("UTF-8".into()),
                 language_tag: None,
@@ -215,11 +221,11 @@ async fn case_file(state: web::Data<AppState>, user: StaffUser, no: web::Path<St
             }),
         ],
     };
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type("application/pdf")
         .insert_header(disposition)
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
-        .body(pdf))
+        .body(pdf)
 }
 
 #[utoipa::path(tag = "tickets", responses((status = 200, description = "台账校验结果", body = Object)))]
@@ -345,30 +351,12 @@ async fn urge_notice(
     user: StaffUser,
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
-    use actix_web::http::header::{
-        CacheControl, CacheDirective, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
-    };
     let (raw_no, raw_seq) = path.into_inner();
     let no = ticket_no(&raw_no)?;
     let seq: i32 = raw_seq.parse().map_err(|_| ApiError::validation("seq", "催办记录序号应为正整数"))?;
     let (name, pdf) = services::urges::notice_pdf(&state, &user, no.as_str(), seq).await?;
     tracing::info!(ticket_no = %no.as_str(), seq, user = user.id, "urge notice made");
-    let disposition = ContentDisposition {
-        disposition: DispositionType::Inline,
-        parameters: vec![
-            DispositionParam::Filename(format!("urge-{}-{seq}.pdf", no.as_str())),
-            DispositionParam::FilenameExt(ExtendedValue {
-                charset: Charset::Ext("UTF-8".into()),
-                language_tag: None,
-                value: name.into_bytes(),
-            }),
-        ],
-    };
-    Ok(HttpResponse::Ok()
-        .content_type("application/pdf")
-        .insert_header(disposition)
-        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
-        .body(pdf))
+    Ok(pdf_answer(false, format!("urge-{}-{seq}.pdf", no.as_str()), name, pdf))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
