@@ -43,6 +43,8 @@ run(async (browser) => {
   await consoleLogin(d, 'leader');
   await d.click('#tabs button[data-tab="pause_pending"]');
   await d.waitForSelector(`#orders tbody tr[data-no="${NO}"]`);
+  // The counts come with the list: wait for them, then read.
+  await d.waitForFunction(() => document.querySelector('#tabs button[data-tab="pause_pending"] .count').textContent !== '');
   assert((await d.textContent('#tabs button[data-tab="pause_pending"] .count')).trim() === '1', 'the tab counts the request');
   await openOrder(d, NO);
   labels = await actionLabels(d);
