@@ -559,7 +559,8 @@
     const days = (m) => (m % 1440 === 0 ? m / 1440 + '天' : m % 60 === 0 ? m / 60 + '小时' : m + '分钟');
     /// The deadlines a category's ordinary requests get: its own policy, else its parent's, else the default.
     function policyOf(cat) {
-      const normal = (code) => policies.find((p) => p.category_code === code && p.priority !== 'urgent') || null;
+      // The row for every kind of request (a kind-specific row is an exception, shown on the SLA page).
+      const normal = (code) => policies.find((p) => p.category_code === code && p.priority !== 'urgent' && !p.kind) || null;
       const own = normal(cat.code);
       if (own) return { p: own, how: '' };
       const up = cat.parent_code && normal(cat.parent_code);

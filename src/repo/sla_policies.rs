@@ -4,14 +4,16 @@ use super::catalog::{SlaPolicy, typed};
 use crate::domain::sla::Policy;
 use crate::domain::values::{Kind, Priority};
 use entity::sla_policies;
+use sea_orm::sea_query::NullOrdering;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, Unchanged,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, QueryOrder, Set, Unchanged,
 };
 
 pub async fn list<C: ConnectionTrait>(db: &C) -> Result<Vec<SlaPolicy>, DbErr> {
     let rows = sla_policies::Entity::find()
-        .order_by_asc(sla_policies::Column::CategoryCode)
-        .order_by_asc(sla_policies::Column::Kind)
+        .order_by_with_nulls(sla_policies::Column::CategoryCode, Order::Asc, NullOrdering::First)
+        // The every-kind row first on both databases (SQLite sorts NULL first, PostgreSQL last).
+        .order_by_with_nulls(sla_policies::Column::Kind, Order::Asc, NullOrdering::First)
         .order_by_asc(sla_policies::Column::Priority)
         .order_by_asc(sla_policies::Column::Id)
         .all(db)
