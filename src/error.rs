@@ -73,6 +73,13 @@ pub mod codes {
     pub const OUT_OF_SCOPE: &str = "out_of_scope";
     pub const PASSWORD_CHANGE_REQUIRED: &str = "password_change_required";
     pub const PAUSE_OVERDUE: &str = "pause_overdue";
+    /// 联合办理: the lead resolves while an assisting part is owed.
+    pub const PARTS_OPEN: &str = "parts_open";
+    /// 联合办理: no open assisting part of that unit (or of the acting cadre's unit).
+    pub const NO_PART: &str = "no_part";
+    /// 联合办理: the assisting units named for a dispatch are not usable (the lead itself, repeated,
+    /// too many).
+    pub const ASSISTING_UNITS: &str = "assisting_units";
     pub const PAUSE_PENDING: &str = "pause_pending";
     pub const NO_PAUSE_REQUEST: &str = "no_pause_request";
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";

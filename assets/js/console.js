@@ -12,7 +12,7 @@
   const esc = (s) => String(s == null ? '' : s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
   const STATUS = { submitted: '已提交', registered: '已登记', dispatched: '已派单', accepted: '已签收', in_progress: '办理中', resolved: '已办结', visited: '已回访', closed: '已归档', reopened: '重办', referred: '已下交', merged: '已合并', invalid: '无效', paused: '已挂起' };
-  const ACTION = { submit: '提交诉求', register: '登记', dispatch: '派单', redirect: '改派', withdraw: '撤回', accept: '签收', return: '退单', progress: '反馈进展', resolve: '办结', escalate: '提级办理', escalate_request: '申请提级', escalate_refuse: '驳回提级申请', urge: '催办', reopen: '重办', close: '归档', signoff: '会签', refer: '下交议事会', council_decision: '合议决定', merge: '合并', invalid: '作废', return_visit: '回访', verify: '核查办结', proactive_link: '纳入未诉先办', pause_request: '申请挂起', pause_approve: '批准挂起', pause_refuse: '驳回挂起申请', resume: '恢复办理' };
+  const ACTION = { submit: '提交诉求', register: '登记', dispatch: '派单', redirect: '改派', withdraw: '撤回', accept: '签收', return: '退单', progress: '反馈进展', resolve: '办结', escalate: '提级办理', escalate_request: '申请提级', escalate_refuse: '驳回提级申请', urge: '催办', reopen: '重办', close: '归档', signoff: '会签', refer: '下交议事会', council_decision: '合议决定', merge: '合并', invalid: '作废', return_visit: '回访', verify: '核查办结', proactive_link: '纳入未诉先办', pause_request: '申请挂起', pause_approve: '批准挂起', pause_refuse: '驳回挂起申请', resume: '恢复办理', assist_accept: '签收协办', assist_report: '协办反馈', assist_release: '解除协办' };
   const STEP = { respond: '签收', progress: '首次反馈', resolve: '办结' };
   const KIND = { consultation: '咨询', help: '求助', complaint: '投诉', report: '举报', suggestion: '建议', praise: '表扬' };
   const CHANNEL = { qr: '扫码', hotline: '热线', wechat: '微信', sms: '短信', visit: '来访 / 下访', mailbox: '信箱', open311: 'Open311', proactive: '未诉先办' };
@@ -351,6 +351,9 @@
       case 'pause_approve': return '已批准挂起，计时暂停，承办单位已收到短信';
       case 'pause_refuse': return '已驳回挂起申请，承办单位已收到短信';
       case 'resume': return '已恢复办理，时限已顺延挂起天数';
+      case 'assist_accept': return '已签收协办任务';
+      case 'assist_report': return '已反馈协办情况，主办单位可见';
+      case 'assist_release': return '已解除协办，该单位已收到短信通知';
       case 'return_visit': return '已记录回访';
       default: return '已' + item.label;
     }
@@ -417,6 +420,15 @@
     });
   }
 
+  /// 联合办理: the assisting units of a dispatch, ticked in a list that opens on demand.
+  function assistingPicker(id) {
+    const units = lookups.units.filter((u) => u.active !== false);
+    return '<details class="field assisting" data-field="assisting_unit_ids" id="' + id('assisting') + '"><summary>联合办理：添加协办单位（可选，最多5个）</summary>' +
+      '<div class="checks">' + units.map((u) => '<label class="check"><input type="checkbox" name="assisting_unit_ids" value="' + u.id + '"> ' + esc(u.name) + '</label>').join('') + '</div>' +
+      '<p class="field-msg" id="' + id('assisting_unit_ids') + '-msg" hidden></p>' +
+      '<p class="hint">每个协办单位各自收到短信和办理链接、各自计时并计入本单位的响应率；全部协办单位反馈后主办单位方可办结。</p></details>';
+  }
+
   function actionForm(item, t) {
     const id = (n) => 'act-' + item.action + '-' + n;
     const wrap = (n, label, inner, hint) => '<div class="field" data-field="' + n + '"><label class="lbl" for="' + id(n) + '">' + label + '</label>' + inner +
@@ -446,7 +458,7 @@
         const sug = t.suggested_unit;
         html = unitPicker(id, wrap, 'unit_id', '承办单位', sug ? sug.id : null, null, sug,
           sug ? '按诉求分类「' + esc(t.category_name) + '」的默认层级（' + esc(LEVEL[sug.level] || sug.level) + '）建议派给：' + esc(sug.name) + '。' : '') +
-          sel('assignee_id', '承办人（可选）', opt('', '由单位指定')) + ta('note', '派单说明');
+          sel('assignee_id', '承办人（可选）', opt('', '由单位指定')) + assistingPicker(id) + ta('note', '派单说明');
         break;
       }
       case 'redirect': {
@@ -507,6 +519,18 @@
       case 'pause_refuse':
         html = ta('reason', '驳回理由', { required: true, hint: '驳回后承办单位按原时限办理，并收到短信通知。' });
         break;
+      case 'assist_accept':
+        html = ta('note', '签收说明', { hint: '签收贵单位承担的协办任务；工单由主办单位牵头办理和办结。' });
+        break;
+      case 'assist_report':
+        html = ta('note', '协办情况', { required: true, placeholder: '贵单位做了什么、结果如何', hint: '反馈后贵单位的协办任务完成；全部协办单位反馈后主办单位方可办结。' });
+        break;
+      case 'assist_release': {
+        const open = (t.assisting || []).filter((p) => p.status === 'active');
+        html = sel('unit_id', '解除哪个协办单位', open.map((p) => opt(p.unit.id, p.unit.name)).join('')) +
+          ta('reason', '解除理由', { required: true, placeholder: '如：经核实不涉及该单位职责', hint: '解除后该单位无需再办理并收到短信通知；主办单位不再等待其反馈。' });
+        break;
+      }
       case 'resume':
         html = ta('note', '恢复说明', { placeholder: '如：机械已到位，恢复施工', hint: '恢复后各项时限顺延实际挂起的时间；群众可看到恢复办理。' });
         break;
@@ -650,6 +674,10 @@
     const b = {};
     for (const el of form.elements) {
       if (!el.name || el.type === 'file') continue;
+      if (el.name === 'assisting_unit_ids') {
+        if (el.checked) (b.assisting_unit_ids = b.assisting_unit_ids || []).push(Number(el.value));
+        continue;
+      }
       if (el.type === 'checkbox') b[el.name] = el.checked;
       else if (el.value.trim() !== '') b[el.name] = el.tagName === 'TEXTAREA' || el.type === 'text' ? el.value.trim() : el.value;
     }
@@ -751,6 +779,20 @@
     return text ? '<p class="' + (p.pending ? 'error' : 'meta') + '" id="pause-line">' + esc(text) + '</p>' : '';
   }
 
+  /// 联合办理: each assisting unit's part — where it stands, its deadlines, its report.
+  function partsCard(t) {
+    const parts = t.assisting || [];
+    if (!parts.length) return '';
+    const state = (p) => p.status === 'completed' ? '已反馈' : p.status === 'released' ? '已解除' : p.accepted_at ? '已签收，待反馈' : '待签收';
+    const late = (p) => p.status === 'active' && ((!p.accepted_at && new Date(p.respond_by) < new Date()) || new Date(p.resolve_by) < new Date());
+    return '<section class="card"><h2>协办单位（' + parts.length + '个' + (t.assisting_open ? '，' + t.assisting_open + '个待反馈' : '，已全部反馈') + '）</h2><ul class="parts" id="parts">' +
+      parts.map((p) => '<li data-unit="' + p.unit.id + '" data-status="' + esc(p.status) + '"><b>' + esc(p.unit.name) + '</b>' + (p.assignee ? ' · ' + esc(p.assignee.name) : '') +
+        ' <span class="tag' + (p.status === 'active' ? (late(p) ? ' red' : '') : ' done') + '">' + esc(state(p)) + (late(p) ? '（超时）' : '') + '</span>' +
+        '<br><span class="meta">签收时限 ' + esc(time(p.respond_by)) + ' · 办结时限 ' + esc(time(p.resolve_by)) + (p.resolved_at ? ' · 反馈于 ' + esc(time(p.resolved_at)) : '') + '</span>' +
+        (p.report_note ? '<br><span class="note">' + esc(p.report_note) + '</span>' : '') + '</li>').join('') +
+      '</ul>' + (t.assisting_open ? '<p class="meta">全部协办单位反馈（或由派单员解除协办）后，主办单位方可办结。</p>' : '') + '</section>';
+  }
+
   async function loadDetail(no, flash) {
     const box = $('#detail');
     // Never show an order's old state while it loads (after an action the page stays as it was).
@@ -787,6 +829,7 @@
       else if (e.action === 'redirect' && d.from_unit_name) out.push('由 ' + d.from_unit_name + ' 改派至 ' + d.unit_name + (d.assignee_name ? ' · ' + d.assignee_name : ''));
       else if (e.action === 'withdraw' && d.unit_name) out.push('从 ' + d.unit_name + ' 撤回');
       else if (d.unit_name) out.push('承办单位：' + d.unit_name);
+      if ((d.assisting || []).length) out.push('协办单位：' + d.assisting.map((x) => x.unit_name).join('、'));
       if (d.target_unit_name) out.push('申请提级至：' + d.target_unit_name);
       if (d.council) out.push('下交：' + d.council);
       if (d.party) out.push('会签方：' + (PARTY[d.party] || d.party));
@@ -814,7 +857,7 @@
         (a.supervisor ? '<p class="meta">督办单位：' + esc(a.supervisor.name) + '</p>' : '') +
         '<ul class="deadlines">' + deadlineItems(a, a.status === 'active') + '</ul>' +
         (esc_req ? '<p class="' + (esc_req.pending ? 'error' : 'meta') + '">提级申请：' + esc(esc_req.reason || '') + (esc_req.pending ? '（待派单员审批）' : esc_req.decision === 'refused' ? '（已驳回）' : '（已批准）') + '</p>' : '') +
-        pauseLine(a) + '</section>' : '') +
+        pauseLine(a) + '</section>' : '') + partsCard(t) +
       (t.signoffs ? '<section class="card"><h2>四方会签</h2><ul class="signoffs" id="signoffs">' + t.signoffs.map((s) => '<li class="' + (s.signed ? 'done' : '') + '" data-party="' + esc(s.party) + '">' + esc(s.label) + '<em>' + (s.signed ? '已签' : '未签') + '</em></li>').join('') + '</ul>' +
         (t.signoffs.some((s) => !s.signed) ? '<p class="meta">四方会签齐全后方可归档。</p>' : '') + '</section>' : '') +
       ((t.linked_tickets || []).length ? '<section class="card"><h2>关联诉求（' + t.linked_tickets.length + '件）</h2><ul class="linked" id="linked-tickets">' +

@@ -50,6 +50,9 @@ pub struct Model {
     pub paused_at: Option<DateTimeUtc>,
     pub pause_until: Option<DateTimeUtc>,
     pub paused_minutes: i32,
+    pub role: String,
+    #[sea_orm(column_type = "Text")]
+    pub report_note: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -383,6 +383,39 @@ fn history() -> Vec<(i64, Step)> {
             },
         ),
         (40, Act { ticket: 18, who: "dispatcher", action: "dispatch", body: json!({"unit": OUTSIDE_UNIT.0}) }),
+        // 19: joint handling (联合办理) — a bridge railing and the silted river under it: the township
+        // leads, the housing bureau (bridges) has reported its part, the water bureau still owes its.
+        (
+            20 * h,
+            Call {
+                ticket: 19,
+                village: "柳树沟村",
+                category: "roads.damage",
+                text: "村口小桥护栏断了两段，桥下河道也被垃圾和淤泥堵住，下雨就漫到路上",
+                phone: "13700000020",
+            },
+        ),
+        (
+            20 * h - 10,
+            Act {
+                ticket: 19,
+                who: "dispatcher",
+                action: "dispatch",
+                body: json!({"unit": "西河乡人民政府", "assisting": ["县住房和城乡建设局", "县水利局"],
+                             "note": "护栏由住建局协办，河道清淤由水利局协办，乡政府牵头"}),
+            },
+        ),
+        (19 * h, accept(19, "xihe")),
+        (18 * h, Act { ticket: 19, who: "zhujian", action: "assist_accept", body: json!({}) }),
+        (
+            6 * h,
+            Act {
+                ticket: 19,
+                who: "zhujian",
+                action: "assist_report",
+                body: json!({"note": "已更换两段桥梁护栏，并设置了警示桩"}),
+            },
+        ),
         // 17: a pause asked for and waiting for the leader — the land dispute went to court.
         (
             2 * d,
@@ -522,6 +555,13 @@ async fn replay(state: &AppState, start: DateTime<Utc>) -> anyhow::Result<usize>
                 }
                 if let Some(unit) = body["unit"].as_str() {
                     b.unit_id = Some(unit_id(state, unit).await?);
+                }
+                if let Some(units) = body["assisting"].as_array() {
+                    let mut ids = vec![];
+                    for u in units.iter().filter_map(|u| u.as_str()) {
+                        ids.push(unit_id(state, u).await?);
+                    }
+                    b.assisting_unit_ids = Some(ids);
                 }
                 act(state, &staff(state, who).await?, no, action, &b).await.map_err(err)?;
             }

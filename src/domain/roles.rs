@@ -82,6 +82,8 @@ pub struct TicketFacts<'a> {
     pub current_unit_id: Option<i64>,
     /// Every unit the ticket was ever given to, the current one included.
     pub unit_ids: &'a [i64],
+    /// Units holding an open assisting part (联合办理) of the order.
+    pub assisting_unit_ids: &'a [i64],
 }
 
 /// The party signing off before close (四方会签).
@@ -149,13 +151,21 @@ impl Scope {
     /// Whether any of this person's roles may take `action` on the ticket (API.md "Actions").
     pub fn can_act(&self, action: Action, t: &TicketFacts<'_>, party: Option<SignoffParty>) -> bool {
         self.roles.iter().any(|&role| {
-            self.role_reaches(role, t) && role_may(role, action, party, || self.in_unit(t.current_unit_id))
+            self.role_reaches(role, t)
+                && role_may(role, action, party, || match action {
+                    // An assisting unit's own part: its cadre, whoever leads the order.
+                    Action::AssistAccept | Action::AssistReport => {
+                        self.unit_id.is_some_and(|u| t.assisting_unit_ids.contains(&u))
+                    }
+                    _ => self.in_unit(t.current_unit_id),
+                })
         })
     }
 }
 
 /// The table of API.md: which role may take which action. `assigned` says whether the actor belongs
-/// to the unit holding the order (only asked for the cadre's actions).
+/// to the unit holding the order — for an assisting part, to a unit holding that part (only asked
+/// for the cadre's actions).
 fn role_may(role: Role, action: Action, party: Option<SignoffParty>, assigned: impl Fn() -> bool) -> bool {
     use Action as A;
     use Role as R;
@@ -177,8 +187,18 @@ fn role_may(role: Role, action: Action, party: Option<SignoffParty>, assigned: i
         // A cadre's `escalate` is a request the dispatcher decides (首办负责: no shedding by oneself).
         (
             R::Cadre,
-            A::Accept | A::Return | A::Progress | A::Resolve | A::EscalateRequest | A::PauseRequest | A::Resume,
+            A::Accept
+            | A::Return
+            | A::Progress
+            | A::Resolve
+            | A::EscalateRequest
+            | A::PauseRequest
+            | A::Resume
+            | A::AssistAccept
+            | A::AssistReport,
         ) => assigned(),
+        // 解除协办: the dispatcher lets an assisting unit go (its part is not needed after all).
+        (R::Dispatcher, A::AssistRelease) => true,
         // A pause (挂起) is a leader's decision in their region; a leader may also end it early.
         (R::Leader, A::PauseApprove | A::PauseRefuse | A::Resume) => true,
         (R::Leader, A::Urge | A::Reopen) => true,
@@ -209,7 +229,33 @@ mod tests {
     }
 
     fn facts<'a>(path: &'a str, current: Option<i64>, units: &'a [i64]) -> TicketFacts<'a> {
-        TicketFacts { region_path: path, current_unit_id: current, unit_ids: units }
+        TicketFacts { region_path: path, current_unit_id: current, unit_ids: units, assisting_unit_ids: &[] }
+    }
+
+    #[test]
+    fn an_assisting_units_cadre_acts_on_its_part_only() {
+        let assist = scope(&[Role::Cadre], "/1/2/3/", Some(8));
+        let lead = scope(&[Role::Cadre], "/1/2/3/", Some(7));
+        let t = TicketFacts {
+            region_path: "/1/2/3/",
+            current_unit_id: Some(7),
+            unit_ids: &[7, 8],
+            assisting_unit_ids: &[8],
+        };
+        assert!(assist.can_read(&t));
+        assert!(assist.can_act(Action::AssistReport, &t, None));
+        assert!(assist.can_act(Action::AssistAccept, &t, None));
+        // The order itself is the lead's: the assisting cadre neither resolves nor returns it.
+        assert!(!assist.can_act(Action::Resolve, &t, None));
+        assert!(!assist.can_act(Action::Return, &t, None));
+        assert!(!lead.can_act(Action::AssistReport, &t, None));
+        // Once its part is reported (no longer open) the assisting unit has nothing left to do.
+        let done = TicketFacts { assisting_unit_ids: &[], ..t.clone() };
+        assert!(!assist.can_act(Action::AssistReport, &done, None));
+        let dispatcher = scope(&[Role::Dispatcher], "/1/", None);
+        assert!(dispatcher.can_act(Action::AssistRelease, &t, None));
+        assert!(!assist.can_act(Action::AssistRelease, &t, None));
+        assert!(!scope(&[Role::Leader], "/1/", None).can_act(Action::AssistRelease, &t, None));
     }
 
     #[test]

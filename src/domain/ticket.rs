@@ -169,10 +169,17 @@ pub enum Action {
     PauseRefuse,
     /// 恢复办理: the unit, a leader or the sweeper (on the resume date) restarts the clock.
     Resume,
+    /// 联合办理: a cadre of an assisting unit signs for its part of the order; ledger only.
+    AssistAccept,
+    /// An assisting unit reports its part done (协办反馈); ledger only, but the lead unit may
+    /// resolve only once every assisting part is reported or released (`joint_guard`).
+    AssistReport,
+    /// The dispatcher releases an assisting unit from its part (解除协办); ledger only.
+    AssistRelease,
 }
 
 /// The actions that `POST /api/v1/tickets/{no}/{action}` accepts, by path name.
-pub const PATH_ACTIONS: [Action; 23] = [
+pub const PATH_ACTIONS: [Action; 26] = [
     Action::Register,
     Action::Dispatch,
     Action::Accept,
@@ -196,6 +203,9 @@ pub const PATH_ACTIONS: [Action; 23] = [
     Action::PauseApprove,
     Action::PauseRefuse,
     Action::Resume,
+    Action::AssistAccept,
+    Action::AssistReport,
+    Action::AssistRelease,
 ];
 
 impl Action {
@@ -230,6 +240,9 @@ impl Action {
             Action::PauseApprove => "pause_approve",
             Action::PauseRefuse => "pause_refuse",
             Action::Resume => "resume",
+            Action::AssistAccept => "assist_accept",
+            Action::AssistReport => "assist_report",
+            Action::AssistRelease => "assist_release",
         }
     }
 
@@ -269,6 +282,9 @@ impl Action {
             Action::PauseApprove => "批准挂起",
             Action::PauseRefuse => "驳回挂起申请",
             Action::Resume => "恢复办理",
+            Action::AssistAccept => "签收协办",
+            Action::AssistReport => "协办反馈",
+            Action::AssistRelease => "解除协办",
         }
     }
 }
@@ -316,6 +332,9 @@ pub fn transition(from: Status, action: Action) -> Result<Status, Illegal> {
         (A::PauseRequest | A::PauseRefuse, S::Accepted | S::InProgress) => from,
         (A::PauseApprove, S::Accepted | S::InProgress) => S::Paused,
         (A::Resume, S::Paused) => S::InProgress,
+        // 联合办理: the assisting parts are signed for, reported and released while a unit holds
+        // the order (paused included: a part may be done while the lead's clock stands still).
+        (A::AssistAccept | A::AssistReport | A::AssistRelease, s) if s.holds_order() => s,
         (A::Reopen, S::Resolved | S::Visited | S::Closed) => S::Reopened,
         (A::Close, S::Visited) => S::Closed,
         (A::Signoff, S::Resolved | S::Visited) => from,
@@ -340,12 +359,31 @@ pub fn transition(from: Status, action: Action) -> Result<Status, Illegal> {
     Ok(to)
 }
 
+/// 联合办理: the lead unit may not resolve while an assisting part is neither reported nor
+/// released. `open_parts` counts the ticket's active assisting assignments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PartsOpen(pub usize);
+
+impl PartsOpen {
+    pub fn message(&self) -> String {
+        format!("还有{}个协办单位未反馈协办情况，主办单位暂不能办结；请督促协办单位反馈，或由派单员解除协办", self.0)
+    }
+}
+
+/// The rule of joint handling, beside `transition`: which actions wait for the assisting parts.
+pub fn joint_guard(action: Action, open_parts: usize) -> Result<(), PartsOpen> {
+    match action {
+        Action::Resolve if open_parts > 0 => Err(PartsOpen(open_parts)),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const ALL_ACTIONS: [Action; 31] = [
+    const ALL_ACTIONS: [Action; 34] = [
         Action::Register,
         Action::Dispatch,
         Action::Accept,
@@ -377,6 +415,9 @@ mod tests {
         Action::PauseApprove,
         Action::PauseRefuse,
         Action::Resume,
+        Action::AssistAccept,
+        Action::AssistReport,
+        Action::AssistRelease,
     ];
 
     #[test]
@@ -471,6 +512,25 @@ mod tests {
     }
 
     #[test]
+    fn assisting_parts_move_nothing_and_hold_back_the_leads_resolution() {
+        for a in [Action::AssistAccept, Action::AssistReport, Action::AssistRelease] {
+            for from in ALL_STATUSES {
+                match transition(from, a) {
+                    Ok(to) => assert!(to == from && from.holds_order(), "{a:?} {from:?}"),
+                    Err(_) => assert!(!from.holds_order(), "{a:?} {from:?}"),
+                }
+            }
+        }
+        assert_eq!(joint_guard(Action::Resolve, 0), Ok(()));
+        assert_eq!(joint_guard(Action::Resolve, 2), Err(PartsOpen(2)));
+        assert!(PartsOpen(2).message().starts_with("还有2个协办单位未反馈"));
+        // Only resolving waits: progress, a pause or a refer do not.
+        for a in [Action::Progress, Action::PauseApprove, Action::Refer, Action::Return, Action::Escalate] {
+            assert_eq!(joint_guard(a, 3), Ok(()), "{a:?}");
+        }
+    }
+
+    #[test]
     fn path_names_round_trip() {
         for a in PATH_ACTIONS {
             assert_eq!(Action::from_path(a.as_str()), Some(a));
@@ -496,6 +556,7 @@ mod tests {
                         if s == Status::Closed && next != Status::Closed { prop_assert_eq!(a, Action::Reopen); }
                         if next == Status::Closed && s != Status::Closed { prop_assert_eq!(a, Action::Close); }
                         if matches!(a, Action::Urge | Action::Signoff | Action::EscalateRequest | Action::EscalateRefuse | Action::PauseRequest | Action::PauseRefuse
+                            | Action::AssistAccept | Action::AssistReport | Action::AssistRelease
                             | Action::Appeal | Action::AppealDecision | Action::SmsReply | Action::ProactiveLink) {
                             prop_assert_eq!(next, s);
                         }

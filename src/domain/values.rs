@@ -160,6 +160,15 @@ str_enum!(
         Returned => "returned", "已退单";
         Escalated => "escalated", "已提级";
         Superseded => "superseded", "已收回";
+        Released => "released", "已解除协办";
+    }
+);
+
+str_enum!(
+    /// 联合办理: the unit leading the order (主办) or one assisting it with its own part (协办).
+    AssignmentRole {
+        Lead => "lead", "主办";
+        Assist => "assist", "协办";
     }
 );
 

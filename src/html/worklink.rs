@@ -49,6 +49,10 @@ pub enum Forms {
         give_back: bool,
         escalation_pending: bool,
     },
+    /// 联合办理: an assisting unit's open part — sign for it (until done), report it.
+    Assist { accept: bool },
+    /// An assisting part already reported or released.
+    PartDone,
 }
 
 /// Something asked of the unit (派单要求, 催办 …), as the page shows it.

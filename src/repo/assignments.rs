@@ -1,7 +1,7 @@
 //! Assignments (派单): a ticket given to a unit with its deadlines stored at creation.
 use crate::domain::sla::AssignmentDeadlines;
 use crate::domain::sweep::{Step, StepState};
-use crate::domain::values::{AssignmentStatus, EscalationDecision, PauseDecision};
+use crate::domain::values::{AssignmentRole, AssignmentStatus, EscalationDecision, PauseDecision};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::assignments;
 use sea_orm::sea_query::Expr;
@@ -56,6 +56,10 @@ pub struct Assignment {
     pub pause_until: Option<DateTime<Utc>>,
     /// Every finished pause of this assignment, added up.
     pub paused_minutes: i32,
+    /// 主办 (the order's holder, `tickets.current_assignment_id`) or 协办 (an assisting part).
+    pub role: AssignmentRole,
+    /// An assisting unit's report of its part (协办反馈).
+    pub report_note: Option<String>,
 }
 
 impl Assignment {
@@ -89,6 +93,11 @@ impl Assignment {
                 urged: self.resolve_urged_at.is_some(),
             },
         ]
+    }
+
+    /// An assisting part still owed: neither reported nor released.
+    pub fn is_open_part(&self) -> bool {
+        self.role == AssignmentRole::Assist && self.status == AssignmentStatus::Active
     }
 
     /// A pause asked for and not decided yet.
@@ -131,6 +140,8 @@ impl TryFrom<assignments::Model> for Assignment {
         };
         Ok(Assignment {
             status: super::stored("assignments", "status", m.id, &m.status, AssignmentStatus::parse)?,
+            role: super::stored("assignments", "role", m.id, &m.role, AssignmentRole::parse)?,
+            report_note: m.report_note,
             pause_decision,
             pause_requested_at: m.pause_requested_at,
             pause_requested_by: m.pause_requested_by,
@@ -188,6 +199,7 @@ pub struct NewAssignment {
     pub escalated_from_id: Option<i64>,
     pub reopened: bool,
     pub deadlines: AssignmentDeadlines,
+    pub role: AssignmentRole,
 }
 
 /// What a change sets on an assignment. `None` leaves a column as it is; for nullable columns
@@ -223,6 +235,7 @@ pub struct AssignmentPatch {
     pub paused_at: Option<Option<DateTime<Utc>>>,
     pub pause_until: Option<Option<DateTime<Utc>>>,
     pub paused_minutes: Option<i32>,
+    pub report_note: Option<String>,
 }
 
 impl AssignmentPatch {
@@ -275,6 +288,7 @@ impl AssignmentPatch {
         put(C::PausedAt, self.paused_at.map(Into::into));
         put(C::PauseUntil, self.pause_until.map(Into::into));
         put(C::PausedMinutes, self.paused_minutes.map(Into::into));
+        put(C::ReportNote, self.report_note.map(|n| Some(n).into()));
         out
     }
 }
@@ -286,6 +300,7 @@ pub async fn create<C: ConnectionTrait>(db: &C, a: NewAssignment, now: DateTime<
         assignee_id: Set(a.assignee_id),
         status: Set(AssignmentStatus::Active.as_str().into()),
         reopened: Set(a.reopened),
+        role: Set(a.role.as_str().into()),
         escalated_from_id: Set(a.escalated_from_id),
         dispatched_by: Set(a.dispatched_by),
         dispatched_at: Set(now),
@@ -312,6 +327,19 @@ pub async fn of_ticket<C: ConnectionTrait>(db: &C, ticket_id: i64) -> Result<Vec
     typed(
         assignments::Entity::find()
             .filter(assignments::Column::TicketId.eq(ticket_id))
+            .order_by_asc(assignments::Column::Id)
+            .all(db)
+            .await?,
+    )
+}
+
+/// 联合办理: the ticket's assisting parts still owed (neither reported nor released).
+pub async fn open_parts<C: ConnectionTrait>(db: &C, ticket_id: i64) -> Result<Vec<Assignment>, DbErr> {
+    typed(
+        assignments::Entity::find()
+            .filter(assignments::Column::TicketId.eq(ticket_id))
+            .filter(assignments::Column::Role.eq(AssignmentRole::Assist.as_str()))
+            .filter(assignments::Column::Status.eq(AssignmentStatus::Active.as_str()))
             .order_by_asc(assignments::Column::Id)
             .all(db)
             .await?,

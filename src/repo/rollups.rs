@@ -28,7 +28,8 @@ type Vector = [i64; 21];
 type Key = (i64, i64, i64, String);
 
 /// An order taken back before its response deadline was never due (as in `repo::stats`).
-const NOT_TAKEN_BACK: &str = "NOT (a.status = 'superseded' AND a.ended_at IS NOT NULL AND a.ended_at <= a.respond_by)";
+const NOT_TAKEN_BACK: &str =
+    "NOT (a.status IN ('superseded','released') AND a.ended_at IS NOT NULL AND a.ended_at <= a.respond_by)";
 const OPEN: &str = "('dispatched','accepted','in_progress','reopened')";
 
 #[derive(Clone, Copy)]

@@ -46,9 +46,11 @@ impl Population {
     }
 }
 
-/// An assignment the dispatcher took back (改派, 撤回, a redo sent elsewhere, 下交) before its
-/// response deadline was never the unit's to answer: it is not due for the response rate.
-const TAKEN_BACK: &str = "NOT (a.status = 'superseded' AND a.ended_at IS NOT NULL AND a.ended_at <= a.respond_by)";
+/// An assignment the dispatcher took back (改派, 撤回, a redo sent elsewhere, 下交, an assisting
+/// part released) before its response deadline was never the unit's to answer: it is not due for
+/// the response rate.
+const TAKEN_BACK: &str =
+    "NOT (a.status IN ('superseded','released') AND a.ended_at IS NOT NULL AND a.ended_at <= a.respond_by)";
 
 async fn row<C: ConnectionTrait>(db: &C, sql: String, values: Vec<Value>, cols: &[&str]) -> Result<Vec<i64>, DbErr> {
     let stmt = Statement::from_sql_and_values(db.get_database_backend(), sql, values);

@@ -680,8 +680,8 @@ pub fn visibility_condition_on(v: &Visibility, backend: DbBackend) -> Condition 
 
 /// Active assignments that missed `deadline` while their step `open` is not done, from the partial
 /// index on that deadline (one SELECT per step, joined with UNION: an OR across steps would scan).
-/// It selects ticket ids: a ticket has at most one active assignment, its current one, so the outer
-/// query looks tickets up by primary key.
+/// It selects ticket ids (an assisting part that missed its deadline puts its ticket in the list
+/// too: the order is late in part); the outer query looks tickets up by primary key.
 fn missed(deadline: assignments::Column, open: Condition, now: DateTime<Utc>) -> sea_orm::sea_query::SelectStatement {
     Query::select()
         .column(assignments::Column::TicketId)

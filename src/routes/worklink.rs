@@ -71,7 +71,10 @@ fn forms(o: &Opened) -> Forms {
         return Forms::ViewOnly;
     }
     if !o.current {
-        return Forms::Ended;
+        return if o.part { Forms::PartDone } else { Forms::Ended };
+    }
+    if o.part {
+        return Forms::Assist { accept: o.assignment.accepted_at.is_none() };
     }
     let status = o.loaded.status();
     Forms::Act {
@@ -127,7 +130,11 @@ async fn show(state: &AppState, token: &str, shown: Shown<'_>) -> HttpResponse {
     };
     let now = state.now();
     let t = &o.loaded.ticket;
-    let current = t.current_assignment_id.and_then(|id| o.loaded.assignments.iter().find(|a| a.id == id));
+    let current = if o.part {
+        Some(&o.assignment)
+    } else {
+        t.current_assignment_id.and_then(|id| o.loaded.assignments.iter().find(|a| a.id == id))
+    };
     let overdue = order_view::current_deadline(t, current, now)
         .filter(|d| d.late && o.current)
         .map(|d| Overdue { label: d.label, at: html::local(state, d.at) });
@@ -346,7 +353,9 @@ async fn order_action(
     payload: Multipart,
 ) -> HttpResponse {
     let (token, action_name) = path.into_inner();
-    let Some(action) = Action::from_path(&action_name).filter(|a| worklink::PAGE_ACTIONS.contains(a)) else {
+    let Some(action) = Action::from_path(&action_name)
+        .filter(|a| worklink::PAGE_ACTIONS.contains(a) || worklink::PART_ACTIONS.contains(a))
+    else {
         return message(&state, &ApiError::not_found("该页面不支持此操作"), false);
     };
     let mut body = ActionBody::default();

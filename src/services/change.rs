@@ -4,7 +4,8 @@
 //! creates the new assignment if any, applies the typed patch with a conditional update, appends
 //! exactly one ledger event, and writes the assignment change, upload links and outbox rows, all in
 //! the caller's transaction. Nothing else calls `repo::tickets::apply`.
-use crate::domain::ticket::{Action, Status, transition};
+use crate::domain::ticket::{Action, Status, joint_guard, transition};
+use crate::domain::values::AssignmentStatus;
 use crate::domain::values::Channel;
 use crate::domain::worklink::{self, WorkLink};
 use crate::error::codes;
@@ -21,8 +22,30 @@ use serde_json::json;
 /// A message for the unit that receives a new assignment; built once the assignment has an id, so
 /// that its signed `/w/{token}` link can be put in.
 pub enum OrderNotice {
-    Assignment { category: String, village: String, respond_by: String },
-    Escalation { category: String, respond_by: String },
+    Assignment {
+        category: String,
+        village: String,
+        respond_by: String,
+    },
+    Escalation {
+        category: String,
+        respond_by: String,
+    },
+    /// 联合办理: an assisting unit's part, naming the lead unit.
+    Assist {
+        category: String,
+        village: String,
+        lead: String,
+        respond_by: String,
+    },
+}
+
+/// 联合办理: an assisting part a dispatch creates, with its unit's name (for the event) and the
+/// messages to whoever will hold it: (phone, staff id the link acts for, notice).
+pub struct NewPart {
+    pub assignment: NewAssignment,
+    pub unit_name: String,
+    pub sms: Vec<(String, Option<i64>, OrderNotice)>,
 }
 
 /// What a change writes besides the ticket's status and its ledger event.
@@ -41,6 +64,8 @@ pub struct Effects {
     pub order_sms: Vec<(String, Option<i64>, OrderNotice)>,
     /// A change to an existing assignment: (id, patch).
     pub assignment_update: Option<(i64, AssignmentPatch)>,
+    /// 联合办理: the assisting parts a dispatch gives out.
+    pub new_parts: Vec<NewPart>,
     pub upload_ids: Vec<String>,
 }
 
@@ -56,6 +81,7 @@ impl Effects {
             new_assignment: None,
             order_sms: vec![],
             assignment_update: None,
+            new_parts: vec![],
             upload_ids: vec![],
         }
     }
@@ -107,6 +133,11 @@ pub async fn commit_in<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> ApiResult<Ticket> {
     let to = transition(ticket.status, action).map_err(illegal)?;
+    if action == Action::Resolve {
+        // 联合办理: read inside the transaction, so a part released or reported a moment ago counts.
+        let open = repo::assignments::open_parts(db, ticket.id).await?.len();
+        joint_guard(action, open).map_err(|e| ApiError::conflict(codes::PARTS_OPEN, e.message()))?;
+    }
     let mut created = None;
     if let Some(new) = fx.new_assignment.take() {
         let a = repo::assignments::create(db, new, now).await?;
@@ -116,6 +147,16 @@ pub async fn commit_in<C: ConnectionTrait>(
             obj.insert("assignment_id".into(), json!(a.id));
         }
         created = Some(a);
+    }
+    let mut parts = vec![];
+    for p in std::mem::take(&mut fx.new_parts) {
+        let a = repo::assignments::create(db, p.assignment, now).await?;
+        parts.push((json!({"assignment_id": a.id, "unit_id": a.unit_id, "unit_name": p.unit_name}), a, p.sms));
+    }
+    if !parts.is_empty()
+        && let Some(obj) = fx.data.as_object_mut()
+    {
+        obj.insert("assisting".into(), parts.iter().map(|(v, _, _)| v.clone()).collect());
     }
     if !fx.upload_ids.is_empty()
         && let Some(obj) = fx.data.as_object_mut()
@@ -131,6 +172,11 @@ pub async fn commit_in<C: ConnectionTrait>(
     if let Some((id, patch)) = fx.assignment_update {
         repo::assignments::update(db, id, patch).await?;
     }
+    if !to.holds_order() && to != Status::Resolved {
+        // The order left the units (returned, withdrawn, referred): the assisting parts end with it,
+        // and their units are told, as a unit whose order is taken back is.
+        end_parts(state, db, ticket, action, now).await?;
+    }
     if to == Status::Resolved {
         // Each resolution gets its own return visit: back in the callers' queue with fresh tries.
         repo::visits::reset(db, ticket.id).await?;
@@ -140,14 +186,14 @@ pub async fn commit_in<C: ConnectionTrait>(
     if let Some(a) = &created {
         for (phone, staff, notice) in &fx.order_sms {
             let link = worklink_url(state, a.id, *staff, a.resolve_by);
-            let msg = match notice {
-                OrderNotice::Assignment { category, village, respond_by } => {
-                    templates::assignment(sign, &ticket.no, category, village, respond_by, &link)
-                }
-                OrderNotice::Escalation { category, respond_by } => {
-                    templates::escalation_with_link(sign, &ticket.no, category, respond_by, &link)
-                }
-            };
+            let msg = order_message(sign, &ticket.no, notice, &link);
+            repo::outbox::enqueue(db, &msg, phone, Some(ticket.id), now).await?;
+        }
+    }
+    for (_, a, sms) in &parts {
+        for (phone, staff, notice) in sms {
+            let link = worklink_url(state, a.id, *staff, a.resolve_by);
+            let msg = order_message(sign, &ticket.no, notice, &link);
             repo::outbox::enqueue(db, &msg, phone, Some(ticket.id), now).await?;
         }
     }
@@ -168,6 +214,41 @@ pub async fn commit_in<C: ConnectionTrait>(
     tracing::info!(ticket_no = %ticket.no, action = action.as_str(), from = %ticket.status, to = %to, "ticket change");
     metrics::counter!("minsheng_ticket_actions_total", "action" => action.as_str()).increment(1);
     Ok(fresh)
+}
+
+fn order_message(sign: &str, no: &str, notice: &OrderNotice, link: &str) -> Message {
+    match notice {
+        OrderNotice::Assignment { category, village, respond_by } => {
+            templates::assignment(sign, no, category, village, respond_by, link)
+        }
+        OrderNotice::Escalation { category, respond_by } => {
+            templates::escalation_with_link(sign, no, category, respond_by, link)
+        }
+        OrderNotice::Assist { category, village, lead, respond_by } => {
+            templates::assist(sign, no, category, village, lead, respond_by, link)
+        }
+    }
+}
+
+/// Ends the ticket's open assisting parts (superseded, with the action's name as the reason) and
+/// tells their units that the order was taken back.
+async fn end_parts<C: ConnectionTrait>(
+    state: &AppState,
+    db: &C,
+    ticket: &Ticket,
+    action: Action,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let sign = &state.settings.county.sms_sign;
+    for part in repo::assignments::open_parts(db, ticket.id).await? {
+        let patch = AssignmentPatch::end(AssignmentStatus::Superseded, Some(action.label()), now);
+        repo::assignments::update(db, part.id, patch).await?;
+        for (phone, _) in super::orders::unit_recipients(db, part.unit_id, part.assignee_id).await? {
+            let msg = templates::recall(sign, &ticket.no, action.label());
+            repo::outbox::enqueue(db, &msg, &phone, Some(ticket.id), now).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The key that signs cadres' order links (its own key, derived for this purpose only).

@@ -276,6 +276,7 @@ async fn redo_with_same_unit<C: sea_orm::ConnectionTrait>(
             escalated_from_id: None,
             reopened: true,
             deadlines: dl,
+            role: crate::domain::values::AssignmentRole::Lead,
         },
         now,
     )

@@ -17,6 +17,8 @@ pub struct Loaded {
     pub ticket: Ticket,
     pub assignments: Vec<Assignment>,
     pub unit_ids: Vec<i64>,
+    /// Units holding an open assisting part (联合办理).
+    pub assisting_unit_ids: Vec<i64>,
 }
 
 impl Loaded {
@@ -25,7 +27,27 @@ impl Loaded {
             region_path: &self.ticket.region_path,
             current_unit_id: self.current_unit(),
             unit_ids: &self.unit_ids,
+            assisting_unit_ids: &self.assisting_unit_ids,
         }
+    }
+
+    /// A ticket with the given assignments (the sweeper's and auto-dispatch's view of it).
+    pub fn with(ticket: Ticket, assignments: Vec<Assignment>) -> Loaded {
+        let mut unit_ids: Vec<i64> = assignments.iter().map(|a| a.unit_id).collect();
+        unit_ids.sort_unstable();
+        unit_ids.dedup();
+        let assisting_unit_ids = assignments.iter().filter(|a| a.is_open_part()).map(|a| a.unit_id).collect();
+        Loaded { ticket, assignments, unit_ids, assisting_unit_ids }
+    }
+
+    /// The open assisting parts (联合办理): neither reported nor released.
+    pub fn open_parts(&self) -> impl Iterator<Item = &Assignment> {
+        self.assignments.iter().filter(|a| a.is_open_part())
+    }
+
+    /// The open assisting part of `unit`, if it holds one.
+    pub fn part_of(&self, unit: Option<i64>) -> Option<&Assignment> {
+        self.open_parts().find(|a| Some(a.unit_id) == unit)
     }
 
     /// The active assignment, if a unit holds the order now.
@@ -49,9 +71,7 @@ impl Loaded {
 pub async fn load<C: ConnectionTrait>(db: &C, no: &str) -> ApiResult<Loaded> {
     let ticket = repo::tickets::by_no(db, no).await?.ok_or_else(|| ApiError::not_found("工单不存在"))?;
     let assignments = repo::assignments::of_ticket(db, ticket.id).await?;
-    let mut unit_ids: Vec<i64> = assignments.iter().map(|a| a.unit_id).collect();
-    unit_ids.dedup();
-    Ok(Loaded { ticket, assignments, unit_ids })
+    Ok(Loaded::with(ticket, assignments))
 }
 
 /// Loads a ticket the caller may read (403 outside their scope).

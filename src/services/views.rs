@@ -9,7 +9,7 @@
 use crate::domain::privacy::mask_personal_numbers as mask_text;
 use crate::domain::ticket::Status;
 use crate::domain::values::{
-    AssignmentStatus, Channel, Kind, PauseDecision, Priority, Satisfaction, Solved, VisitChannel,
+    AssignmentRole, AssignmentStatus, Channel, Kind, PauseDecision, Priority, Satisfaction, Solved, VisitChannel,
 };
 use crate::repo;
 use crate::repo::assignments::Assignment;
@@ -43,6 +43,10 @@ pub struct AssignmentView {
     /// minutes of every finished pause of this assignment.
     pub pause: Option<PauseView>,
     pub paused_minutes: i32,
+    /// 联合办理: `lead` (主办) or `assist` (协办, an assisting unit's own part).
+    pub role: AssignmentRole,
+    /// An assisting part's report (协办反馈), once made.
+    pub report_note: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -114,6 +118,10 @@ pub struct TicketView {
     pub registered_at: Option<DateTime<Utc>>,
     pub assignment: Option<AssignmentView>,
     pub assignments: Vec<AssignmentView>,
+    /// 联合办理: the assisting units' parts of the order (open, reported or released; those ended
+    /// by a return or refer are left out), and how many are still owed before the lead may resolve.
+    pub assisting: Vec<AssignmentView>,
+    pub assisting_open: usize,
     pub resolved_at: Option<DateTime<Utc>>,
     pub visit_by: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -239,6 +247,8 @@ async fn assignment_view<C: ConnectionTrait>(db: &C, a: &Assignment) -> Result<A
         reopened: a.reopened,
         pause: pause_view(db, a).await?,
         paused_minutes: a.paused_minutes,
+        role: a.role,
+        report_note: a.report_note.as_deref().map(mask_text),
     })
 }
 
@@ -305,9 +315,15 @@ pub async fn ticket_row<C: ConnectionTrait>(db: &C, t: &Ticket, now: DateTime<Ut
 pub async fn ticket_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<TicketView, DbErr> {
     let assignments = repo::assignments::of_ticket(db, t.id).await?;
     let mut views = Vec::with_capacity(assignments.len());
+    let mut assisting = vec![];
     for a in &assignments {
-        views.push(assignment_view(db, a).await?);
+        let v = assignment_view(db, a).await?;
+        if a.role == AssignmentRole::Assist && a.status != AssignmentStatus::Superseded {
+            assisting.push(assignment_view(db, a).await?);
+        }
+        views.push(v);
     }
+    let assisting_open = assignments.iter().filter(|a| a.is_open_part()).count();
     let current = match t.current_assignment_id {
         Some(id) => assignments.iter().find(|a| a.id == id),
         None => None,
@@ -354,6 +370,8 @@ pub async fn ticket_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Ticke
         registered_at: t.registered_at,
         assignment,
         assignments: views,
+        assisting,
+        assisting_open,
         resolved_at: t.resolved_at,
         visit_by: t.visit_by,
         closed_at: t.closed_at,

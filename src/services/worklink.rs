@@ -8,7 +8,7 @@ use super::tickets::{Loaded, load};
 use super::uploads::{self, Uploader};
 use crate::auth::StaffUser;
 use crate::domain::ticket::Action;
-use crate::domain::values::{AssignmentStatus, UnitKind};
+use crate::domain::values::{AssignmentRole, AssignmentStatus, UnitKind};
 use crate::domain::worklink::{self, LinkError, WorkLink};
 use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
@@ -25,13 +25,24 @@ pub struct Opened {
     pub assignment: Assignment,
     /// The cadre the link acts for (None: a unit's duty phone, or a deactivated account).
     pub staff: Option<StaffUser>,
-    /// The assignment is still the ticket's active one: the page may act.
+    /// The assignment is still the ticket's active one (or, for an assisting part, still owed):
+    /// the page may act.
     pub current: bool,
+    /// 联合办理: the link is an assisting unit's part, not the order itself.
+    pub part: bool,
 }
 
 /// Actions a cadre takes from the page (the path names of API.md; `escalate` is a request).
 pub const PAGE_ACTIONS: [Action; 5] =
     [Action::Accept, Action::Progress, Action::Resolve, Action::Return, Action::Escalate];
+
+/// What an assisting unit does from its part's page (联合办理).
+pub const PART_ACTIONS: [Action; 2] = [Action::AssistAccept, Action::AssistReport];
+
+/// Whether the page of this link takes `action`.
+pub fn page_takes(part: bool, action: Action) -> bool {
+    if part { PART_ACTIONS.contains(&action) } else { PAGE_ACTIONS.contains(&action) }
+}
 
 pub async fn open(state: &AppState, token: &str) -> ApiResult<Opened> {
     let link = worklink::verify(worklink_key(state), token, state.now()).map_err(|e| match e {
@@ -65,17 +76,21 @@ pub async fn open(state: &AppState, token: &str) -> ApiResult<Opened> {
             }
         }
     };
-    let current =
-        assignment.status == AssignmentStatus::Active && loaded.ticket.current_assignment_id == Some(assignment.id);
-    Ok(Opened { link, loaded, assignment, staff, current })
+    let part = assignment.role == AssignmentRole::Assist;
+    let current = if part {
+        assignment.is_open_part()
+    } else {
+        assignment.status == AssignmentStatus::Active && loaded.ticket.current_assignment_id == Some(assignment.id)
+    };
+    Ok(Opened { link, loaded, assignment, staff, current, part })
 }
 
 /// Takes an action from the page as the link's cadre.
 pub async fn act(state: &AppState, token: &str, action: Action, body: &ActionBody) -> ApiResult<()> {
-    if !PAGE_ACTIONS.contains(&action) {
+    let o = open(state, token).await?;
+    if !page_takes(o.part, action) {
         return Err(ApiError::not_found("该页面不支持此操作"));
     }
-    let o = open(state, token).await?;
     let staff = o.staff.as_ref().ok_or_else(|| ApiError::forbidden("此链接仅供查看，请登录工作台办理"))?;
     if !o.current {
         return Err(ApiError::conflict(codes::ASSIGNMENT_ENDED, "该派单已结束，工单已不在您处办理"));

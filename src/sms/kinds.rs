@@ -20,6 +20,7 @@ pub fn audience(kind: OutboxKind) -> Audience {
         | OutboxKind::WeeklyReport
         | OutboxKind::Recall
         | OutboxKind::Pause
+        | OutboxKind::Assist
         // Not a person at all: the city platform (channel `upstream`), never an SMS.
         | OutboxKind::UpstreamStatus => Audience::Staff,
         OutboxKind::Confirmation
@@ -50,6 +51,7 @@ pub fn param_names(template: &str, params: &Value) -> Vec<String> {
     let fixed: &[&str] = match OutboxKind::parse(template) {
         Some(OutboxKind::Assignment) => &["no", "category", "village", "deadline", "token"],
         Some(OutboxKind::Escalation) => &["no", "category", "deadline", "token"],
+        Some(OutboxKind::Assist) => &["no", "category", "village", "lead", "deadline", "token"],
 
         Some(OutboxKind::Confirmation | OutboxKind::Urge | OutboxKind::Accepted) => &["no"],
         Some(OutboxKind::RatingRequest) => &["no", "token"],

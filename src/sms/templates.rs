@@ -30,6 +30,30 @@ pub fn assignment(sign_name: &str, no: &str, category: &str, village: &str, resp
     }
 }
 
+/// To an assisting unit (联合办理): its part of an order led by another unit.
+pub fn assist(
+    sign_name: &str,
+    no: &str,
+    category: &str,
+    village: &str,
+    lead: &str,
+    respond_by: &str,
+    link: &str,
+) -> Message {
+    Message {
+        kind: OutboxKind::Assist,
+        body: sign(
+            sign_name,
+            format!(
+                "协办工单{no}（{category}，{village}）由{lead}主办，请于{respond_by}前签收并反馈协办情况。办理：{link}"
+            ),
+        ),
+        params: json!({"no": no, "category": category, "village": village, "lead": lead, "deadline": respond_by,
+                       "token": link_token(link)}),
+        urgent: true,
+    }
+}
+
 /// To the villager: the request was received.
 pub fn confirmation(sign_name: &str, no: &str, link: &str) -> Message {
     Message {
@@ -246,6 +270,7 @@ mod tests {
             accepted("民声直达", "20261122-000001", "http://x/t/20261122-000001"),
             pause("民声直达", "20261122-000001", "挂起申请已批准，计时暂停至12月20日"),
             status_reply("民声直达", "20261122-000001", "办理中，承办单位：李家庄村村民委员会"),
+            assist("民声直达", "20261122-000001", "道路", "李家庄村", "城关镇人民政府", "11月22日 12:00", link),
         ];
         let mut kinds: Vec<&str> = all.iter().map(|m| m.kind.as_str()).collect();
         kinds.sort();

@@ -7,7 +7,7 @@
 //! are locked without waiting; SQLite has one writer (`state.db.begin()`).
 use crate::domain::ledger::ledger_time;
 use crate::domain::sweep::{self, Decision, Notice, Step};
-use crate::domain::ticket::{Action, Status};
+use crate::domain::ticket::{Action, Status, transition};
 use crate::error::ApiResult;
 use crate::repo;
 use crate::repo::assignments::Assignment;
@@ -246,7 +246,7 @@ async fn resume<C: ConnectionTrait>(
         repo::sweep::record(db, a, &[], now, next).await?;
         return Ok(report);
     }
-    let l = Loaded { unit_ids: vec![a.unit_id], assignments: vec![a.clone()], ticket: ticket.clone() };
+    let l = Loaded::with(ticket.clone(), vec![a.clone()]);
     let fx = pause::resume(state, db, &l, &ActionBody::default(), None, now).await?;
     change::commit_in(state, db, &ticket, Action::Resume, Actor::system(), fx, now).await?;
     report.resumed = 1;
@@ -276,7 +276,11 @@ async fn urge<C: ConnectionTrait>(
     let sign = &state.settings.county.sms_sign;
     let status = ticket.status;
     // An order nobody signed for — first dispatched or sent back for a redo — goes up a level.
-    let respond_missed = urges.contains(&Step::Respond) && matches!(status, Status::Dispatched | Status::Reopened);
+    // An assisting part (联合办理) is urged like any order but never escalates the ticket: the
+    // order itself is the lead's.
+    let lead = ticket.current_assignment_id == Some(a.id);
+    let respond_missed =
+        lead && urges.contains(&Step::Respond) && matches!(status, Status::Dispatched | Status::Reopened);
     let target = if respond_missed { escalation::default_target(&state.db.conn, a.unit_id).await.ok() } else { None };
     let supervisor = cache.supervisor(state, a.unit_id).await?;
     let unit_name = cache.unit_name(state, a.unit_id).await?;
@@ -313,9 +317,17 @@ async fn urge<C: ConnectionTrait>(
     fx.note = Some(format!("超过{}时限，系统催办", labels.join("、")));
     fx.data = json!({"auto": true, "assignment_id": a.id, "unit_id": a.unit_id, "steps": steps_urged,
                      "supervisor_unit_id": supervisor.as_ref().map(|s| s.id)});
+    if transition(status, Action::Urge).is_err() {
+        // An assisting part of an order the lead has paused: its unit is still told, but the
+        // ticket takes no urge in this state, so no ledger event.
+        for (msg, phone) in &fx.sms {
+            repo::outbox::enqueue(db, msg, phone, Some(a.ticket_id), now).await?;
+        }
+        return Ok(report);
+    }
     let fresh = change::commit_in(state, db, &ticket, Action::Urge, Actor::system(), fx, now).await?;
     if let Some(target) = target {
-        let l = Loaded { unit_ids: vec![a.unit_id], assignments: vec![a.clone()], ticket: fresh.clone() };
+        let l = Loaded::with(fresh.clone(), vec![a.clone()]);
         let reason = format!("超过签收时限（{}）未签收，系统自动提级", fmt_local(state, a.respond_by));
         let fx = escalation::effects(state, &l, a, &target, reason, None, now).await?;
         change::commit_in(state, db, &fresh, Action::Escalate, Actor::system(), fx, now).await?;

@@ -380,12 +380,18 @@ async fn the_list_sorts_by_deadline_status_and_number_and_looks_up_a_callers_pho
 async fn the_demo_history_shows_overdue_and_late_orders_with_sound_ledgers() {
     let app = spawn_app().await;
     let filed = minsheng::demo::seed_orders(&app.state).await.unwrap();
-    assert_eq!(filed, 19);
+    assert_eq!(filed, 20);
     // The clock is real time again.
     assert!((app.state.now() - Utc::now()).num_seconds().abs() < 5);
     let admin = app.token("admin").await;
     let c = counts(&app, &admin, "").await;
-    assert_eq!(c["total"], 19, "{c}");
+    assert_eq!(c["total"], 20, "{c}");
+    // 联合办理: one order led by a township with two assisting bureaus, one part still owed.
+    let q = "SELECT COUNT(*) FROM assignments WHERE role = 'assist' AND status = 'active'";
+    assert_eq!(app.count(q).await, 1);
+    let q =
+        "SELECT COUNT(*) FROM assignments WHERE role = 'assist' AND status = 'completed' AND report_note IS NOT NULL";
+    assert_eq!(app.count(q).await, 1);
     // 挂起: one order paused with the leader's approval, one request waiting for a leader.
     assert_eq!((c["paused"].as_i64(), c["pause_pending"].as_i64()), (Some(1), Some(1)), "{c}");
     // One proactive ticket (未诉先办) raised from three of the history's requests, in hand.

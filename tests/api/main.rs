@@ -21,6 +21,7 @@ mod helpers;
 mod hotspots;
 mod imports;
 mod intake;
+mod joint; // 联合办理 (issue 20 point 3)
 mod leaves;
 mod ledger;
 mod limits;

@@ -91,7 +91,7 @@ async fn the_work_list_has_tabs_with_counts_overdue_rows_sorting_and_a_chinese_d
         "{expected}"
     );
     let result = spec(&app, "console_worklist", vec![("EXPECTED", expected.to_string())]).await;
-    assert_eq!(result["tabs"]["all"], "19");
+    assert_eq!(result["tabs"]["all"], "20");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

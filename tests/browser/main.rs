@@ -11,6 +11,7 @@ mod cadre; // the cadre's order page /w/ (issue 15)
 mod console;
 mod dashboard; // the console dashboard (issue 18 point 3)
 mod hotspots; // 热点 → 未诉先办 (issue 17 point 4)
+mod joint; // 联合办理 in the console (issue 20 point 3)
 mod pause; // 挂起 in the console (issue 20 point 1)
 mod queues; // the console's daily queues: outbox, appeals, SMS replies, cards (issue 16 point 7)
 mod screen; // the big screen (issue 18 points 1 and 2)

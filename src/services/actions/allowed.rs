@@ -68,6 +68,17 @@ pub async fn allowed<C: ConnectionTrait>(db: &C, user: &StaffUser, l: &Loaded) -
                 out.push(item(action, action.label()));
             }
             Action::PauseRequest | Action::PauseApprove | Action::PauseRefuse => {}
+            // 联合办理: an assisting cadre's own part; the dispatcher releases only an open one.
+            Action::AssistAccept | Action::AssistReport if legal(action) && may(action) => {
+                let mine = l.part_of(user.scope.unit_id);
+                if action == Action::AssistReport || mine.is_some_and(|p| p.accepted_at.is_none()) {
+                    out.push(item(action, action.label()));
+                }
+            }
+            Action::AssistRelease if legal(action) && may(action) && l.open_parts().next().is_some() => {
+                out.push(item(action, action.label()));
+            }
+            Action::AssistAccept | Action::AssistReport | Action::AssistRelease => {}
             Action::Refer if legal(action) && may(action) && (t.repeat_of_id.is_some() || t.repeat_count > 0) => {
                 out.push(item(action, action.label()));
             }

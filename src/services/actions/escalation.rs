@@ -135,6 +135,7 @@ pub async fn effects(
         escalated_from_id: Some(a.id),
         reopened: a.reopened,
         deadlines: dl,
+        role: crate::domain::values::AssignmentRole::Lead,
     });
     let category = repo::catalog::category(db, &t.category_code).await?.map(|c| c.name).unwrap_or_default();
     for (phone, staff) in unit_recipients(db, target.id, None).await? {

@@ -92,6 +92,7 @@ async fn give<C: ConnectionTrait>(
         escalated_from_id: None,
         reopened: l.status() == Status::Reopened || l.active().is_some_and(|a| a.reopened),
         deadlines: dl,
+        role: crate::domain::values::AssignmentRole::Lead,
     });
     let category = repo::catalog::category(db, &t.category_code).await?.map(|c| c.name).unwrap_or_default();
     let village = repo::regions::get(db, t.region_id).await?.map(|r| r.name).unwrap_or_default();
@@ -117,8 +118,10 @@ pub async fn dispatch(
 ) -> ApiResult<Effects> {
     let t = &l.ticket;
     let (unit, assignee) = target(state, user, body).await?;
+    let assisting = super::joint::assisting_units(state, user, body, unit.id).await?;
     let mut fx = give(state, &state.db.conn, Some(user.id), l, &unit, assignee.as_ref(), now).await?;
     fx.note = optional(&body.note, "note")?;
+    fx.new_parts = super::joint::parts(state, user, l, assisting, &unit, now).await?;
     if let Some(obj) = fx.data.as_object_mut() {
         obj.insert("late".into(), json!(t.dispatch_by.is_some_and(|by| now > by)));
     }
@@ -150,7 +153,7 @@ pub async fn auto_dispatch<C: ConnectionTrait>(
     };
     let Some(unit) = repo::regions::unit(db, choice.id).await?.filter(|u| u.active) else { return Ok(ticket) };
     let ticket = change::commit_in(state, db, &ticket, Action::Register, Actor::system(), registration, now).await?;
-    let l = Loaded { ticket, assignments: vec![], unit_ids: vec![] };
+    let l = Loaded::with(ticket, vec![]);
     let mut fx = give(state, db, None, &l, &unit, None, now).await?;
     if let Some(obj) = fx.data.as_object_mut() {
         obj.insert("auto".into(), json!(true));

@@ -6,6 +6,7 @@ pub mod closing;
 pub mod desk;
 pub mod escalation;
 pub mod handling;
+pub mod joint;
 pub mod pause;
 
 use super::change::{self, Effects, OrderNotice};
@@ -50,6 +51,8 @@ pub struct ActionBody {
     pub urge_type: Option<String>,
     /// urge: 1 一般催办 (default), 2 重点催办, 3 挂牌督办.
     pub level: Option<i32>,
+    /// dispatch: the assisting units (联合办理), each given its own part of the order.
+    pub assisting_unit_ids: Option<Vec<i64>>,
 }
 
 /// Runs `action` on ticket `no` for `user`.
@@ -131,6 +134,9 @@ async fn effects(
         Action::PauseApprove => pause::approve(state, user, l, body, now).await?,
         Action::PauseRefuse => pause::refuse(state, user, l, body, now).await?,
         Action::Resume => pause::resume(state, &state.db.conn, l, body, Some(user), now).await?,
+        Action::AssistAccept => joint::accept(state, user, l, body, now).await?,
+        Action::AssistReport => joint::report(state, user, l, body, now).await?,
+        Action::AssistRelease => joint::release(state, l, body, now).await?,
         Action::ReturnVisit(_) => return Err(ApiError::not_found("回访请使用回访接口")),
         Action::Appeal | Action::AppealDecision => return Err(ApiError::not_found("申诉请使用申诉接口")),
         Action::SmsReply => return Err(ApiError::not_found("短信回复请使用短信接口")),
