@@ -192,11 +192,12 @@ pub async fn brief(state: &AppState, o: &Opened) -> ApiResult<Option<Brief>> {
         .filter_map(|e| {
             let label = asked_label(&e.action)?;
             let note = e.note.as_deref().map(str::trim).filter(|n| !n.is_empty())?;
-            (data(e)["assignment_id"].as_i64() == Some(o.assignment.id)).then(|| Asked {
-                label,
-                at: e.at,
-                note: note.to_string(),
-            })
+            // An assisting part was given by the dispatch that names it among `assisting`.
+            let d = data(e);
+            let part_of = |p: &Value| p["assignment_id"].as_i64() == Some(o.assignment.id);
+            let mine = d["assignment_id"].as_i64() == Some(o.assignment.id)
+                || d["assisting"].as_array().is_some_and(|parts| parts.iter().any(part_of));
+            mine.then(|| Asked { label, at: e.at, note: note.to_string() })
         })
         .collect();
     Ok(Some(Brief { asked, reported }))

@@ -315,7 +315,7 @@ async fn urge<C: ConnectionTrait>(
     let steps_urged: Vec<&str> = urges.iter().map(|s| s.as_str()).collect();
     let labels: Vec<&str> = urges.iter().map(|s| s.label()).collect();
     fx.note = Some(format!("超过{}时限，系统催办", labels.join("、")));
-    fx.data = json!({"auto": true, "assignment_id": a.id, "unit_id": a.unit_id, "steps": steps_urged,
+    fx.data = json!({"auto": true, "assignment_id": a.id, "unit_id": a.unit_id, "unit_name": unit_name, "steps": steps_urged,
                      "supervisor_unit_id": supervisor.as_ref().map(|s| s.id)});
     if transition(status, Action::Urge).is_err() {
         // An assisting part of an order the lead has paused: its unit is still told, but the

@@ -42,7 +42,9 @@ async fn joint_order(app: &TestApp, phone: &str) -> String {
     let no = app.file("李家庄村", phone).await;
     app.act_ok(&op, &no, "register", json!({})).await;
     let (lead, roads, water) = (app.unit_id(LEAD).await, app.unit_id(ROADS).await, app.unit_id(WATER).await);
-    let t = app.act_ok(&di, &no, "dispatch", json!({"unit_id": lead, "assisting_unit_ids": [roads, water]})).await;
+    let body =
+        json!({"unit_id": lead, "assisting_unit_ids": [roads, water], "note": "镇政府牵头，住建局修护栏，水利局清淤"});
+    let t = app.act_ok(&di, &no, "dispatch", body).await;
     assert_eq!(t["assignment"]["unit"]["name"], LEAD);
     assert_eq!(t["assignment"]["role"], "lead");
     assert_eq!(t["assisting_open"], 2, "{t}");
@@ -107,7 +109,8 @@ async fn the_lead_resolves_only_once_every_assisting_part_is_reported_or_release
     error_of(app.act(&roads_ca, &no, "resolve", json!({"result": "路修好了"})).await, StatusCode::FORBIDDEN).await;
     error_of(app.act(&lead_ca, &no, "assist_report", json!({"note": "主办"})).await, StatusCode::FORBIDDEN).await;
 
-    // The lead may not resolve while two parts are owed: 409, nothing written.
+    // The lead may not resolve while two parts are owed: not offered, and 409 with nothing written.
+    assert!(!actions(&app.ticket(&lead_ca, &no).await).contains(&"resolve".into()));
     let e = error_of(app.act(&lead_ca, &no, "resolve", json!({"result": "已修复"})).await, StatusCode::CONFLICT).await;
     assert_eq!(e["code"], "parts_open");
     assert!(e["message"].as_str().unwrap().starts_with("还有2个协办单位未反馈"), "{e}");
@@ -158,6 +161,7 @@ async fn the_lead_resolves_only_once_every_assisting_part_is_reported_or_release
     assert!(!actions(&app.ticket(&di, &no).await).contains(&"assist_release".into()));
 
     // Now the lead resolves.
+    assert!(actions(&app.ticket(&lead_ca, &no).await).contains(&"resolve".into()));
     let t = app.act_ok(&lead_ca, &no, "resolve", json!({"result": "道路已修复"})).await;
     assert_eq!(t["status"], "resolved");
 
@@ -200,6 +204,10 @@ async fn an_assisting_part_has_its_own_link_and_clock_and_ends_when_the_order_go
     let page = app.get(&roads_link, None).await.text().await.unwrap();
     assert!(page.contains("签收协办") && page.contains("反馈协办情况"), "{page}");
     assert!(!page.contains("form-resolve") && !page.contains("form-return"), "{page}");
+    assert!(
+        page.contains("镇政府牵头，住建局修护栏，水利局清淤"),
+        "the dispatch's note is the part's brief too: {page}"
+    );
     let r = crate::worklink::post_form(&app, &format!("{roads_link}/resolve"), &[("result", "办完了")], &[]).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = crate::worklink::post_form(&app, &format!("{lead_link}/assist_report"), &[("note", "x")], &[]).await;

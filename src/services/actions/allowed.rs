@@ -4,7 +4,7 @@ use super::closing::{PARTIES, signed_parties};
 use super::escalation::pending;
 use crate::auth::StaffUser;
 use crate::domain::roles::SignoffParty;
-use crate::domain::ticket::{Action, PATH_ACTIONS, VisitOutcome, transition};
+use crate::domain::ticket::{Action, PATH_ACTIONS, VisitOutcome, joint_guard, transition};
 use crate::error::ApiResult;
 use crate::services::proactive::has_no_requester;
 use crate::services::tickets::Loaded;
@@ -72,6 +72,12 @@ pub async fn allowed<C: ConnectionTrait>(db: &C, user: &StaffUser, l: &Loaded) -
             Action::AssistAccept | Action::AssistReport if legal(action) && may(action) => {
                 let mine = l.part_of(user.scope.unit_id);
                 if action == Action::AssistReport || mine.is_some_and(|p| p.accepted_at.is_none()) {
+                    out.push(item(action, action.label()));
+                }
+            }
+            // 联合办理: the lead's resolve waits for every assisting part (`joint_guard`).
+            Action::Resolve if legal(action) && may(action) => {
+                if joint_guard(action, l.open_parts().count()).is_ok() {
                     out.push(item(action, action.label()));
                 }
             }
