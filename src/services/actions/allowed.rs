@@ -76,11 +76,10 @@ pub async fn allowed<C: ConnectionTrait>(db: &C, user: &StaffUser, l: &Loaded) -
                 }
             }
             // 联合办理: the lead's resolve waits for every assisting part (`joint_guard`).
-            Action::Resolve if legal(action) && may(action) => {
-                if joint_guard(action, l.open_parts().count()).is_ok() {
-                    out.push(item(action, action.label()));
-                }
+            Action::Resolve if legal(action) && may(action) && joint_guard(action, l.open_parts().count()).is_ok() => {
+                out.push(item(action, action.label()));
             }
+            Action::Resolve => {}
             Action::AssistRelease if legal(action) && may(action) && l.open_parts().next().is_some() => {
                 out.push(item(action, action.label()));
             }
