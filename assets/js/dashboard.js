@@ -114,7 +114,7 @@
     }
 
     function showRanking(units, p) {
-      const head = '<thead><tr><th>名次</th><th>单位</th><th>综合得分</th>' + RATES.map(([, label]) => '<th>' + label + '</th>').join('') + '<th>挂起</th></tr></thead>';
+      const head = '<thead><tr><th>名次</th><th>单位</th><th>综合得分</th>' + RATES.map(([, label]) => '<th>' + label + '</th>').join('') + '<th>挂起</th><th>被催办</th></tr></thead>';
       const html = TIERS.map((tier) => {
         const rows = units.items.filter((u) => u.tier === tier);
         if (!rows.length) return '';
@@ -123,7 +123,8 @@
           '<td data-label="单位" class="unit"><a href="' + esc(list({ unit_id: u.unit.id, from: p.from, to: p.to })) + '">' + esc(u.unit.name) + '</a></td>' +
           '<td data-label="综合得分" class="num">' + (u.composite_score == null ? '—' : u.composite_score.toFixed(1)) + '</td>' +
           RATES.map(([k, label]) => rateCell(u, k, label)).join('') +
-          '<td data-label="挂起" class="num paused">' + (u.paused_orders ? u.paused_orders + '件 / ' + u.paused_days + '天' : '—') + '</td></tr>').join('');
+          '<td data-label="挂起" class="num paused">' + (u.paused_orders ? u.paused_orders + '件 / ' + u.paused_days + '天' : '—') + '</td>' +
+          '<td data-label="被催办" class="num urged" title="人工催办 / 超时自动催办">' + (u.urges || u.auto_urges ? u.urges + ' / ' + u.auto_urges : '—') + '</td></tr>').join('');
         return '<h3 class="tier" data-tier="' + tier + '">' + esc(rows[0].tier_label) + '</h3><table class="orders plain ranking" data-tier="' + tier + '">' + head + '<tbody>' + body + '</tbody></table>';
       }).join('');
       $('#dashboard-ranking').innerHTML = html || '<p class="meta">该地区没有承办单位</p>';

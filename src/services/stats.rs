@@ -150,6 +150,10 @@ pub struct UnitRates {
     /// shown beside the rates (a pause is approved, so it does not lower them).
     pub paused_orders: i64,
     pub paused_days: f64,
+    /// 催办: urges the unit received in the period, by staff (`urges`) and by the sweeper on a
+    /// missed deadline (`auto_urges`); by type and level in `GET /stats/urges`.
+    pub urges: i64,
+    pub auto_urges: i64,
     #[serde(skip)]
     pub unit_id: i64,
 }
@@ -245,6 +249,7 @@ pub async fn ranked_units(
     let counts = repo::rollups::unit_counts(db, region_path, from, to).await?;
     let end = local_day_end(state, to);
     let paused = repo::stats::paused_by_unit(db, region_path, start, end, state.now()).await?;
+    let urges = super::urges::per_unit(db, region_path, start, end).await?;
     let all = crate::repo::Page { page: 1, per_page: u64::MAX / 2 };
     let (units, _) = repo::regions::list_units(db, region_path, None, None, all).await?;
     let weights = state.weights();
@@ -255,6 +260,7 @@ pub async fn ranked_units(
             let c = counts.get(&u.id).cloned().unwrap_or_default();
             let rates = c.rates(&weights);
             let (paused_orders, paused_minutes) = paused.get(&u.id).copied().unwrap_or_default();
+            let (urged, auto_urges) = urges.get(&u.id).copied().unwrap_or_default();
             UnitRates {
                 unit: json!({"id": u.id, "name": u.name}),
                 level: u.level,
@@ -269,6 +275,8 @@ pub async fn ranked_units(
                 rank: None,
                 paused_orders,
                 paused_days: (paused_minutes as f64 / 144.0).round() / 10.0,
+                urges: urged,
+                auto_urges,
                 unit_id: u.id,
             }
         })

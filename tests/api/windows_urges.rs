@@ -233,6 +233,14 @@ async fn urges_are_counted_per_unit_by_type_and_level_within_the_callers_region(
     assert_eq!(u["by_type"], json!({"phone": 1, "written": 1, "onsite": 0, "interview": 1}));
     assert_eq!(u["by_level"], json!({"1": 1, "2": 1, "3": 1}));
     assert_eq!((u["total"].as_i64(), u["auto"].as_i64()), (Some(3), Some(0)));
+    // The unit rankings show the same count beside the rates.
+    let v: Value = app.get("/api/v1/stats/units?per_page=100", Some(&leader)).await.json().await.unwrap();
+    let row =
+        v["items"].as_array().unwrap().iter().find(|i| i["unit"]["name"] == "李家庄村村民委员会").unwrap().clone();
+    assert_eq!((row["urges"].as_i64(), row["auto_urges"].as_i64()), (Some(3), Some(0)), "{row}");
+    let other =
+        v["items"].as_array().unwrap().iter().find(|i| i["unit"]["name"] == "王家湾村村民委员会").unwrap().clone();
+    assert_eq!(other["urges"], 0, "{other}");
     // A period before the urges counts none.
     let v: Value =
         app.get("/api/v1/stats/urges?from=2020-01-01&to=2020-01-31", Some(&leader)).await.json().await.unwrap();
