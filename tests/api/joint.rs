@@ -245,3 +245,32 @@ async fn an_assisting_part_has_its_own_link_and_clock_and_ends_when_the_order_go
     let q = "SELECT COUNT(*) FROM assignments WHERE role = 'assist' AND status = 'superseded'";
     assert_eq!(app.count(q).await, 1);
 }
+
+#[tokio::test]
+async fn an_owed_part_of_a_paused_order_is_still_urged_by_sms_without_touching_the_ticket() {
+    let app = spawn_app().await;
+    let no = joint_order(&app, "13812345603").await;
+    let lead_ca = app.token("dongba").await;
+    let leader = app.token("leader").await;
+    let resume_on =
+        (app.state.now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive() + Duration::days(10)).to_string();
+    app.act_ok(&lead_ca, &no, "pause_request", json!({"reason": "等材料到货", "resume_on": resume_on})).await;
+    let t = app.act_ok(&leader, &no, "pause_approve", json!({})).await;
+    assert_eq!((t["status"].as_str(), t["assisting_open"].as_i64()), (Some("paused"), Some(2)));
+    let events_before = t["events"].as_array().unwrap().len();
+    // The parts' own clocks run on: past their response deadline both units are urged by SMS, but
+    // a paused ticket takes no urge, so the ledger is left as it is and nothing fails.
+    app.state.time.advance(Duration::hours(3));
+    let r = run_once(&app.state, app.state.now()).await.unwrap();
+    assert_eq!((r.urges, r.escalations, r.failed), (2, 0, 0), "{r:?}");
+    assert_eq!(bodies(&app, ROADS_PHONE, "urge").await.len(), 1);
+    assert_eq!(bodies(&app, WATER_PHONE, "urge").await.len(), 1);
+    let t = app.ticket(&leader, &no).await;
+    assert_eq!((t["status"].as_str(), t["events"].as_array().unwrap().len()), (Some("paused"), events_before));
+    // Nothing more is owed on the next pass: each breach is told once.
+    let r = run_once(&app.state, app.state.now()).await.unwrap();
+    assert_eq!((r.urges, r.failed), (0, 0), "{r:?}");
+    // A part may be reported while the lead's clock stands still.
+    let t = app.act_ok(&app.token("zhujian").await, &no, "assist_report", json!({"note": "护栏已换"})).await;
+    assert_eq!((t["status"].as_str(), t["assisting_open"].as_i64()), (Some("paused"), Some(1)));
+}
