@@ -126,6 +126,11 @@ pub struct TicketView {
     pub linked_tickets: Vec<LinkedTicket>,
     /// On a request taken into a proactive ticket: that ticket (the latest, if several).
     pub proactive_ticket: Option<LinkedTicket>,
+    /// 下交 and 三老合议: a request waiting for a leader's approval, the village council's members
+    /// and the signatures of the current referral (absent on tickets never asked to be referred).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub council: Option<Value>,
     pub events: Vec<EventView>,
 }
 
@@ -380,6 +385,7 @@ pub async fn ticket_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Ticke
             .collect(),
         linked_tickets,
         proactive_ticket,
+        council: crate::services::actions::council::ticket_council(db, t, &events).await?,
         events: events
             .iter()
             .map(|e| {

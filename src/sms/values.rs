@@ -20,6 +20,7 @@ str_enum!(
         Accepted => "accepted", "签收告知";
         Pause => "pause", "挂起通知";
         StatusReply => "status_reply", "进度查询答复";
+        CouncilNotice => "council_notice", "合议决定告知";
     }
 );
 
@@ -140,7 +141,7 @@ mod tests {
         assert_eq!(
             OutboxKind::names(),
             "assignment, confirmation, otp, reminder, urge, escalation, rating_request, weekly_report, recall, \
-             proactive_done, upstream_status, accepted, pause, status_reply"
+             proactive_done, upstream_status, accepted, pause, status_reply, council_notice"
         );
         assert_eq!(OutboxStatus::names(), "pending, sent, delivered, failed, dead, suppressed");
         assert_eq!(OutboxChannel::names(), "sms, email, upstream, wechat");
