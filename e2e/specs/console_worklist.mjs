@@ -39,7 +39,7 @@ run(async (browser) => {
   const shown = await page.$$eval('#tabs button', (bs) => Object.fromEntries(bs.map((b) => [b.dataset.tab, b.querySelector('.count').textContent])));
   for (const [tab, n] of Object.entries(EXPECTED.tabs)) assert(shown[tab] === String(n), `tab ${tab}: ${shown[tab]} ≠ ${n}`);
   const labels = await page.$$eval('#tabs button', (bs) => bs.map((b) => b.firstChild.textContent.trim()));
-  assert(labels.join() === '全部,待登记,待派单,办理中,逾期,待回访,挂起中,待批挂起', `tabs: ${labels}`);
+  assert(labels.join() === '全部,待登记,待派单,办理中,逾期,待回访,挂起中,待批挂起,待批下交', `tabs: ${labels}`);
 
   // Overdue rows stand out; every date reads 年-月-日.
   let list = await rows(page);

@@ -24,7 +24,10 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone("updated_at"))
                 .foreign_key(
-                    ForeignKey::create().name("fk_council_members_region").from("council_members", "region_id").to("regions", "id"),
+                    ForeignKey::create()
+                        .name("fk_council_members_region")
+                        .from("council_members", "region_id")
+                        .to("regions", "id"),
                 )
                 .to_owned(),
         )
@@ -46,7 +49,10 @@ impl MigrationTrait for Migration {
                 .col(big_integer_null("decided_by"))
                 .col(timestamp_with_time_zone_null("decided_at"))
                 .foreign_key(
-                    ForeignKey::create().name("fk_refer_requests_ticket").from("refer_requests", "ticket_id").to("tickets", "id"),
+                    ForeignKey::create()
+                        .name("fk_refer_requests_ticket")
+                        .from("refer_requests", "ticket_id")
+                        .to("tickets", "id"),
                 )
                 .to_owned(),
         )
@@ -71,10 +77,16 @@ impl MigrationTrait for Migration {
                 .col(text("members"))
                 .col(timestamp_with_time_zone("decided_at"))
                 .foreign_key(
-                    ForeignKey::create().name("fk_council_notices_region").from("council_notices", "region_id").to("regions", "id"),
+                    ForeignKey::create()
+                        .name("fk_council_notices_region")
+                        .from("council_notices", "region_id")
+                        .to("regions", "id"),
                 )
                 .foreign_key(
-                    ForeignKey::create().name("fk_council_notices_ticket").from("council_notices", "ticket_id").to("tickets", "id"),
+                    ForeignKey::create()
+                        .name("fk_council_notices_ticket")
+                        .from("council_notices", "ticket_id")
+                        .to("tickets", "id"),
                 )
                 .to_owned(),
         )

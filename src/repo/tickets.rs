@@ -959,7 +959,8 @@ pub async fn counts<C: ConnectionTrait>(
     out.overdue = q.clone().filter(overdue_condition(now)).count(db).await?;
     out.late = q.clone().filter(late_condition(now)).count(db).await?;
     out.pause_pending = q.clone().filter(pause_pending_condition()).count(db).await?;
-    out.refer_pending = q.filter(tickets::Column::Id.in_subquery(super::council::pending_refer_tickets())).count(db).await?;
+    out.refer_pending =
+        q.filter(tickets::Column::Id.in_subquery(super::council::pending_refer_tickets())).count(db).await?;
     Ok(out)
 }
 

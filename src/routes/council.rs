@@ -18,7 +18,7 @@ async fn members(state: web::Data<AppState>, user: StaffUser, id: web::Path<i64>
     let total = items.len();
     Ok(HttpResponse::Ok().json(json!({"village": {"id": village.id, "name": village.name}, "items": items,
         "total": total, "page": 1, "per_page": total.max(1), "titles": council::TITLES,
-        "min_members": crate::services::actions::council::MIN_MEMBERS})))
+        "min_members": council::MIN_MEMBERS})))
 }
 
 #[utoipa::path(tag = "council", request_body = crate::services::council::NewMemberBody, responses((status = 201, description = "已添加议事会成员", body = crate::services::council::MemberView)))]

@@ -177,6 +177,7 @@ fn intake_page(
         frame: ctx
             .frame(format!("{village}联系卡"), village, format!("{} {township} · 民声直达", ctx.county()))
             .scripts(&["intake.js"]),
+        notices_url: format!("/v/{}/notices", card.village["id"]),
         code: &card.code,
         hotline: &card.hotline,
         contacts: &card.contacts,
@@ -531,7 +532,8 @@ async fn notices_page(state: web::Data<AppState>, id: web::Path<String>, q: web:
                 .join("、"),
         })
         .collect();
-    let frame = ctx.frame(format!("{}合议公告", village.name), "合议公告", format!("{} · {}", ctx.county(), village.name));
+    let frame =
+        ctx.frame(format!("{}合议公告", village.name), "合议公告", format!("{} · {}", ctx.county(), village.name));
     let p = html::NoticesPage {
         frame,
         village: &village.name,

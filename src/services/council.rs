@@ -4,6 +4,7 @@
 use crate::auth::StaffUser;
 use crate::domain::phone::{Phone, mask};
 use crate::domain::roles::Role;
+use crate::domain::ticket::Action;
 use crate::domain::values::RegionLevel;
 use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
@@ -11,10 +12,38 @@ use crate::repo;
 use crate::repo::Page;
 use crate::repo::council::{Member, MemberPatch, NewMember};
 use crate::repo::regions::Region;
+use crate::repo::tickets::{Event, Ticket};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
+
+/// 三老: the fewest members a decision needs.
+pub const MIN_MEMBERS: usize = 3;
+
+/// The village whose council hears the ticket: the village its region is (or lies under).
+pub async fn village_region<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Option<Region>, DbErr> {
+    let Some(region) = repo::regions::get(db, t.region_id).await? else {
+        return Ok(None);
+    };
+    let lineage = repo::regions::lineage(db, &region).await?;
+    Ok(Some(lineage.into_iter().rev().find(|r| r.level == RegionLevel::Village).unwrap_or(region)))
+}
+
+/// The members who signed the current referral (the events after the last approval), in order.
+pub fn signed_members(events: &[Event]) -> Vec<(i64, Value)> {
+    let start = events.iter().rposition(|e| e.action == Action::ReferApprove.as_str()).map_or(0, |i| i + 1);
+    events[start..]
+        .iter()
+        .filter(|e| e.action == Action::CouncilSign.as_str())
+        .filter_map(|e| {
+            let d: Value = serde_json::from_str(&e.data).ok()?;
+            let id = d["member_id"].as_i64()?;
+            Some((id, json!({"member_id": id, "name": d["name"], "title": d["title"], "at": e.at})))
+        })
+        .collect()
+}
 
 /// Titles offered by the console; any other short title is accepted too.
 pub const TITLES: [&str; 5] = ["老党员", "老干部", "老教师", "村民代表", "乡贤"];
@@ -51,7 +80,15 @@ pub struct MemberView {
 
 fn view(user: &StaffUser, m: Member) -> MemberView {
     let phone = m.phone.map(|p| if user.is_admin() { p } else { mask(&p) });
-    MemberView { id: m.id, village_id: m.region_id, name: m.name, title: m.title, phone, active: m.active, created_at: m.created_at }
+    MemberView {
+        id: m.id,
+        village_id: m.region_id,
+        name: m.name,
+        title: m.title,
+        phone,
+        active: m.active,
+        created_at: m.created_at,
+    }
 }
 
 /// The village, 404 outside the caller's scope (as if unknown), 422 when the region is no village.
@@ -103,8 +140,12 @@ pub async fn add(state: &AppState, user: &StaffUser, village_id: i64, b: &NewMem
     let title = short(&b.title, "title", "身份（如老党员、老干部、老教师、村民代表）", true)?.unwrap_or_default();
     let phone = phone(&b.phone)?.flatten();
     let db = &state.db.conn;
-    let m = repo::council::create_member(db, NewMember { region_id: v.id, name, title, phone, created_by: Some(user.id) }, state.now())
-        .await?;
+    let m = repo::council::create_member(
+        db,
+        NewMember { region_id: v.id, name, title, phone, created_by: Some(user.id) },
+        state.now(),
+    )
+    .await?;
     tracing::info!(member = m.id, village = v.id, by = user.id, "council member added");
     Ok(view(user, m))
 }
@@ -169,4 +210,32 @@ pub async fn notices(state: &AppState, village_id: i64, page: Page) -> ApiResult
         });
     }
     Ok((v, items, total))
+}
+
+/// What the ticket view shows of the council: a request waiting for a leader, the village's members
+/// and who signed the current referral (only on tickets that have anything of it).
+pub async fn ticket_council<C: ConnectionTrait>(db: &C, t: &Ticket, events: &[Event]) -> Result<Option<Value>, DbErr> {
+    let pending = repo::council::pending_refer(db, t.id).await?;
+    let involved = pending.is_some() || events.iter().any(|e| e.action == Action::ReferApprove.as_str());
+    if !involved {
+        return Ok(None);
+    }
+    let Some(village) = village_region(db, t).await? else {
+        return Ok(None);
+    };
+    let request = match pending {
+        Some(r) => {
+            let by = match r.requested_by {
+                Some(id) => repo::staff::get(db, id).await?.map(|s| json!({"id": s.id, "name": s.name})),
+                None => None,
+            };
+            json!({"reason": r.reason, "requested_at": r.requested_at, "requested_by": by})
+        }
+        None => Value::Null,
+    };
+    let members: Vec<Member> = repo::council::members(db, village.id, true).await?;
+    let members: Vec<Value> = members.iter().map(|m| json!({"id": m.id, "name": m.name, "title": m.title})).collect();
+    let signed: Vec<Value> = signed_members(events).into_iter().map(|(_, v)| v).collect();
+    Ok(Some(json!({"refer_request": request, "village": {"id": village.id, "name": village.name},
+                   "members": members, "signed": signed, "min_members": MIN_MEMBERS})))
 }

@@ -385,7 +385,7 @@ pub async fn ticket_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Ticke
             .collect(),
         linked_tickets,
         proactive_ticket,
-        council: crate::services::actions::council::ticket_council(db, t, &events).await?,
+        council: crate::services::council::ticket_council(db, t, &events).await?,
         events: events
             .iter()
             .map(|e| {
@@ -464,7 +464,7 @@ fn public_label(e: &Event) -> String {
         "return_visit" => "已回访".into(),
         "reopen" => "重新办理".into(),
         "close" => "已归档".into(),
-        "refer" => "已下交村民议事会".into(),
+        "refer" | "refer_approve" => "已下交村民议事会".into(),
         "council_decision" => "议事会已作出决定".into(),
         "merge" => "已与相同诉求合并".into(),
         "invalid" => "不予受理".into(),

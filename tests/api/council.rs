@@ -114,8 +114,12 @@ async fn council_members_are_kept_per_village_by_the_scope() {
     let before = app.count("SELECT COUNT(*) FROM council_members").await;
 
     let e = error_of(
-        app.post(&format!("/api/v1/villages/{township}/council"), Some(&admin), &json!({"name": "王德厚", "title": "老党员"}))
-            .await,
+        app.post(
+            &format!("/api/v1/villages/{township}/council"),
+            Some(&admin),
+            &json!({"name": "王德厚", "title": "老党员"}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -140,7 +144,8 @@ async fn council_members_are_kept_per_village_by_the_scope() {
     assert_eq!(app.count("SELECT COUNT(*) FROM council_members").await, before, "nothing written");
 
     // The dispatcher of the scope adds; the phone is masked for all but admins.
-    let r = app.post(&path, Some(&di), &json!({"name": " 王德厚 ", "title": "老党员", "phone": "+86 139-0000-0901"})).await;
+    let r =
+        app.post(&path, Some(&di), &json!({"name": " 王德厚 ", "title": "老党员", "phone": "+86 139-0000-0901"})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let m: Value = r.json().await.unwrap();
     assert_eq!((m["name"].as_str(), m["title"].as_str()), (Some("王德厚"), Some("老党员")));
@@ -178,7 +183,8 @@ async fn signatures_belong_to_the_referral_and_a_published_decision_reaches_the_
     let members = app.council(VILLAGE).await;
     let elsewhere = app.council("河口村").await;
     // Signing and deciding wait for the referral.
-    let e = error_of(app.act(&op, &no, "council_sign", json!({"member_id": members[0]})).await, StatusCode::CONFLICT).await;
+    let e =
+        error_of(app.act(&op, &no, "council_sign", json!({"member_id": members[0]})).await, StatusCode::CONFLICT).await;
     assert_eq!(e["code"], "illegal_transition");
     let t = app.refer(&no, "重复反映，提交三老合议").await;
     assert_eq!(t["council"]["members"].as_array().unwrap().len(), members.len());
@@ -214,7 +220,8 @@ async fn signatures_belong_to_the_referral_and_a_published_decision_reaches_the_
     assert_eq!((ev["action"].as_str(), ev["to_status"].as_str()), (Some("council_sign"), Some("referred")));
     assert_eq!(ev["data"]["member_id"], members[0]);
     assert_eq!(t["council"]["signed"][0]["name"], "王德厚");
-    let e = error_of(app.act(&op, &no, "council_sign", json!({"member_id": members[0]})).await, StatusCode::CONFLICT).await;
+    let e =
+        error_of(app.act(&op, &no, "council_sign", json!({"member_id": members[0]})).await, StatusCode::CONFLICT).await;
     assert_eq!(e["code"], "council_already_signed");
     app.act_ok(&op, &no, "council_sign", json!({"member_id": members[1]})).await;
     let written = app.written().await;
@@ -233,7 +240,8 @@ async fn signatures_belong_to_the_referral_and_a_published_decision_reaches_the_
     let t = app.act_ok(&op, &no, "council_decision", decision).await;
     assert_eq!(t["status"], "resolved");
     let ev = last_event(&t);
-    let names: Vec<&str> = ev["data"]["members"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        ev["data"]["members"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["王德厚", "李春华", "赵文清"]);
     assert_eq!(ev["data"]["published"], true);
     let sms = texts(&app, "council_notice").await;
@@ -268,11 +276,9 @@ async fn signatures_belong_to_the_referral_and_a_published_decision_reaches_the_
     app.act_ok(&leader, &no, "reopen", json!({"reason": "水泵又坏了"})).await;
     let t = app.refer(&no, "再次反映，重新合议").await;
     assert_eq!(t["council"]["signed"], json!([]));
-    let e = error_of(
-        app.act(&op, &no, "council_decision", json!({"decision": "维持原决定"})).await,
-        StatusCode::CONFLICT,
-    )
-    .await;
+    let e =
+        error_of(app.act(&op, &no, "council_decision", json!({"decision": "维持原决定"})).await, StatusCode::CONFLICT)
+            .await;
     assert_eq!(e["code"], "council_too_few");
     app.act_ok(&op, &no, "council_sign", json!({"member_id": members[0]})).await;
 }
@@ -284,7 +290,8 @@ async fn an_unpublished_decision_stays_off_the_notice_page_and_texts_nobody() {
     app.refer(&no, "重复诉求").await;
     app.council_signs(&no, VILLAGE).await;
     let op = app.token("operator").await;
-    let t = app.act_ok(&op, &no, "council_decision", json!({"decision": "涉及邻里隐私，不公开", "publish": false})).await;
+    let t =
+        app.act_ok(&op, &no, "council_decision", json!({"decision": "涉及邻里隐私，不公开", "publish": false})).await;
     assert_eq!(t["status"], "resolved");
     assert_eq!(app.count("SELECT COUNT(*) FROM council_notices").await, 0);
     assert!(texts(&app, "council_notice").await.is_empty());

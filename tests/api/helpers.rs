@@ -307,7 +307,9 @@ impl TestApp {
             .filter(|m| m["active"] == true)
             .map(|m| m["id"].as_i64().unwrap())
             .collect();
-        for (name, title) in [("王德厚", "老党员"), ("李春华", "老干部"), ("赵文清", "老教师")].into_iter().skip(ids.len()) {
+        for (name, title) in
+            [("王德厚", "老党员"), ("李春华", "老干部"), ("赵文清", "老教师")].into_iter().skip(ids.len())
+        {
             let r = self.post(&path, Some(&admin), &json!({"name": name, "title": title})).await;
             assert_eq!(r.status(), StatusCode::CREATED);
             ids.push(r.json::<Value>().await.unwrap()["id"].as_i64().unwrap());

@@ -134,8 +134,11 @@ async fn random_action_sequences_keep_the_invariants() {
     // 杏花村's council, so that referred walks can be signed and decided (三老合议).
     let village = app.region_id("杏花村").await;
     let mut members = vec![];
-    for (name, title) in [("王德厚", "老党员"), ("李春华", "老干部"), ("赵文清", "老教师"), ("孙有田", "村民代表")] {
-        let r = app.post(&format!("/api/v1/villages/{village}/council"), Some(&admin), &json!({"name": name, "title": title})).await;
+    for (name, title) in [("王德厚", "老党员"), ("李春华", "老干部"), ("赵文清", "老教师"), ("孙有田", "村民代表")]
+    {
+        let r = app
+            .post(&format!("/api/v1/villages/{village}/council"), Some(&admin), &json!({"name": name, "title": title}))
+            .await;
         assert_eq!(r.status(), reqwest::StatusCode::CREATED);
         members.push(r.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
     }

@@ -70,7 +70,10 @@ pub async fn allowed<C: ConnectionTrait>(db: &C, user: &StaffUser, l: &Loaded) -
             }
             Action::PauseRequest | Action::PauseApprove | Action::PauseRefuse => {}
             Action::Refer
-                if legal(action) && may(action) && !refer_pending && (t.repeat_of_id.is_some() || t.repeat_count > 0) =>
+                if legal(action)
+                    && may(action)
+                    && !refer_pending
+                    && (t.repeat_of_id.is_some() || t.repeat_count > 0) =>
             {
                 out.push(item(action, "申请下交"));
             }

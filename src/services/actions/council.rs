@@ -9,52 +9,29 @@ use super::{ActionBody, Effects, optional, required};
 use crate::auth::StaffUser;
 use crate::domain::privacy::mask_personal_numbers;
 use crate::domain::ticket::Action;
-use crate::domain::values::{AssignmentStatus, RegionLevel};
+use crate::domain::values::AssignmentStatus;
 use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::assignments::AssignmentPatch;
-use crate::repo::council::{Member, NewNotice};
+use crate::repo::council::NewNotice;
 use crate::repo::regions::Region;
-use crate::repo::tickets::{Actor, Event, Ticket};
+use crate::repo::tickets::{Actor, Ticket};
 use crate::services::change;
+use crate::services::council::{MIN_MEMBERS, signed_members, village_region};
 use crate::services::tickets::Loaded;
 use crate::sms::templates;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
-/// 三老: the fewest members a decision needs.
-pub const MIN_MEMBERS: usize = 3;
 /// The longest excerpt of a decision put into the cadres' SMS.
 const SMS_EXCERPT: usize = 60;
 
 /// The village whose council hears the ticket: the village its region is (or lies under).
 pub async fn village_of<C: ConnectionTrait>(db: &C, t: &Ticket) -> ApiResult<Region> {
     village_region(db, t).await?.ok_or_else(|| ApiError::not_found("地区不存在"))
-}
-
-async fn village_region<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Option<Region>, DbErr> {
-    let Some(region) = repo::regions::get(db, t.region_id).await? else {
-        return Ok(None);
-    };
-    let lineage = repo::regions::lineage(db, &region).await?;
-    Ok(Some(lineage.into_iter().rev().find(|r| r.level == RegionLevel::Village).unwrap_or(region)))
-}
-
-/// The members who signed the current referral (the events after the last approval), in order.
-pub fn signed_members(events: &[Event]) -> Vec<(i64, Value)> {
-    let start = events.iter().rposition(|e| e.action == Action::ReferApprove.as_str()).map_or(0, |i| i + 1);
-    events[start..]
-        .iter()
-        .filter(|e| e.action == Action::CouncilSign.as_str())
-        .filter_map(|e| {
-            let d: Value = serde_json::from_str(&e.data).ok()?;
-            let id = d["member_id"].as_i64()?;
-            Some((id, json!({"member_id": id, "name": d["name"], "title": d["title"], "at": e.at})))
-        })
-        .collect()
 }
 
 /// The desk asks (ledger only, internal): only a repeated request goes to the council, one request
@@ -124,11 +101,13 @@ pub async fn sign(state: &AppState, l: &Loaded, body: &ActionBody) -> ApiResult<
     let t = &l.ticket;
     let id = body.member_id.ok_or_else(|| ApiError::validation("member_id", "请选择签字的议事会成员"))?;
     let village = village_of(db, t).await?;
-    let member = repo::council::member(db, id)
-        .await?
-        .filter(|m| m.active && m.region_id == village.id)
-        .ok_or_else(|| {
-            ApiError::unprocessable(codes::NOT_COUNCIL_MEMBER, "member_id", format!("该成员不是{}村民议事会的在册成员", village.name))
+    let member =
+        repo::council::member(db, id).await?.filter(|m| m.active && m.region_id == village.id).ok_or_else(|| {
+            ApiError::unprocessable(
+                codes::NOT_COUNCIL_MEMBER,
+                "member_id",
+                format!("该成员不是{}村民议事会的在册成员", village.name),
+            )
         })?;
     let events = repo::tickets::events_of(db, t.id).await?;
     if signed_members(&events).iter().any(|(m, _)| *m == member.id) {
@@ -140,7 +119,8 @@ pub async fn sign(state: &AppState, l: &Loaded, body: &ActionBody) -> ApiResult<
         Some(n) => format!("{}（{}）签字：{n}", member.name, member.title),
         None => format!("{}（{}）签字", member.name, member.title),
     });
-    fx.data = json!({"member_id": member.id, "name": member.name, "title": member.title, "council_region_id": village.id});
+    fx.data =
+        json!({"member_id": member.id, "name": member.name, "title": member.title, "council_region_id": village.id});
     Ok(fx)
 }
 
@@ -285,33 +265,4 @@ pub async fn commit(
     tx.commit().await?;
     crate::services::live::announce_action(state, &fresh, action, now).await;
     Ok(())
-}
-
-/// What the ticket view shows of the council: a request waiting for a leader, the village's members
-/// and who signed the current referral (only on tickets that have anything of it).
-pub async fn ticket_council<C: ConnectionTrait>(db: &C, t: &Ticket, events: &[Event]) -> Result<Option<Value>, DbErr> {
-    let pending = repo::council::pending_refer(db, t.id).await?;
-    let involved = pending.is_some() || events.iter().any(|e| e.action == Action::ReferApprove.as_str());
-    if !involved {
-        return Ok(None);
-    }
-    let Some(village) = village_region(db, t).await? else {
-        return Ok(None);
-    };
-    let request = match pending {
-        Some(r) => {
-            let by = match r.requested_by {
-                Some(id) => repo::staff::get(db, id).await?.map(|s| json!({"id": s.id, "name": s.name})),
-                None => None,
-            };
-            json!({"reason": r.reason, "requested_at": r.requested_at, "requested_by": by})
-        }
-        None => Value::Null,
-    };
-    let members: Vec<Member> = repo::council::members(db, village.id, true).await?;
-    let members: Vec<Value> =
-        members.iter().map(|m| json!({"id": m.id, "name": m.name, "title": m.title})).collect();
-    let signed: Vec<Value> = signed_members(events).into_iter().map(|(_, v)| v).collect();
-    Ok(Some(json!({"refer_request": request, "village": {"id": village.id, "name": village.name},
-                   "members": members, "signed": signed, "min_members": MIN_MEMBERS})))
 }
