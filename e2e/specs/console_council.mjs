@@ -52,6 +52,7 @@ run(async (browser) => {
   for (const who of ['赵德胜（老党员）', '赵月英（老教师）', '孙河清（老干部）']) {
     assert(await takeAction(d, '合议签字', { member_id: who }) === '已记录签字', `signed: ${who}`);
   }
+  assert(!(await actionLabels(d)).includes('合议签字'), 'every member has signed: no more signatures offered');
   const decide = await openAction(d, '合议决定');
   assert((await decide.locator('#council-signed').textContent()).includes('孙河清（老干部）'), 'the signers are listed');
   await decide.locator('[name="decision"]').fill('经村民议事会合议：由村集体出资维修水泵，下周完成');

@@ -414,7 +414,7 @@ fn history() -> Vec<(i64, Step)> {
             },
         ),
         (
-            4 * d,
+            4 * d + 2 * h,
             Card {
                 ticket: 20,
                 village: "王家湾村",
@@ -456,7 +456,7 @@ fn history() -> Vec<(i64, Step)> {
         ),
         // 21: a repeated request (22 repeats it) the desk asked to refer, waiting for the leader.
         (
-            5 * d,
+            2 * d + 3 * h,
             Card {
                 ticket: 21,
                 village: "杏花村",
@@ -465,16 +465,16 @@ fn history() -> Vec<(i64, Step)> {
                 phone: "13700000021",
             },
         ),
-        (5 * d - 10, Act { ticket: 21, who: "operator", action: "register", body: json!({}) }),
+        (2 * d + 3 * h - 10, Act { ticket: 21, who: "operator", action: "register", body: json!({}) }),
         (
-            5 * d - 20,
+            2 * d + 3 * h - 20,
             Act {
                 ticket: 21, who: "dispatcher", action: "dispatch", body: json!({"unit": "杏花村村民委员会"})
             },
         ),
-        (5 * d - 60, accept(21, "xinghua")),
+        (2 * d + 2 * h, accept(21, "xinghua")),
         (
-            4 * d,
+            d + 6 * h,
             Act {
                 ticket: 21,
                 who: "xinghua",

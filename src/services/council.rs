@@ -45,6 +45,16 @@ pub fn signed_members(events: &[Event]) -> Vec<(i64, Value)> {
         .collect()
 }
 
+/// Whether an active member of the ticket's village council has yet to sign its current referral.
+pub async fn unsigned_member_left<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<bool, DbErr> {
+    let Some(village) = village_region(db, t).await? else {
+        return Ok(false);
+    };
+    let signed = signed_members(&repo::tickets::events_of(db, t.id).await?);
+    let members = repo::council::members(db, village.id, true).await?;
+    Ok(members.iter().any(|m| !signed.iter().any(|(id, _)| *id == m.id)))
+}
+
 /// Titles offered by the console; any other short title is accepted too.
 pub const TITLES: [&str; 5] = ["老党员", "老干部", "老教师", "村民代表", "乡贤"];
 

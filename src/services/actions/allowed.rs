@@ -83,6 +83,13 @@ pub async fn allowed<C: ConnectionTrait>(db: &C, user: &StaffUser, l: &Loaded) -
                 out.push(item(action, action.label()));
             }
             Action::ReferApprove | Action::ReferRefuse => {}
+            // 合议签字 while a member of the village council has yet to sign this referral.
+            Action::CouncilSign if legal(action) && may(action) => {
+                if crate::services::council::unsigned_member_left(db, t).await? {
+                    out.push(item(action, action.label()));
+                }
+            }
+            Action::CouncilSign => {}
             // The on-the-spot check stands in for the return visit of a ticket without a requester.
             Action::Verify if legal(action) && may(action) && has_no_requester(t) => {
                 out.push(item(action, action.label()));
