@@ -85,7 +85,8 @@ pub async fn allowed<C: ConnectionTrait>(db: &C, user: &StaffUser, l: &Loaded) -
             Action::ReferApprove | Action::ReferRefuse => {}
             // 合议签字 while a member of the village council has yet to sign this referral.
             Action::CouncilSign if legal(action) && may(action) => {
-                if crate::services::council::unsigned_member_left(db, t).await? {
+                let someone_left = crate::services::council::unsigned_member_left(db, t).await?;
+                if someone_left {
                     out.push(item(action, action.label()));
                 }
             }
