@@ -82,6 +82,12 @@ pub mod codes {
     pub const ASSISTING_UNITS: &str = "assisting_units";
     pub const PAUSE_PENDING: &str = "pause_pending";
     pub const NO_PAUSE_REQUEST: &str = "no_pause_request";
+    pub const REFER_PENDING: &str = "refer_pending";
+    pub const NO_REFER_REQUEST: &str = "no_refer_request";
+    pub const NOT_COUNCIL_MEMBER: &str = "not_council_member";
+    pub const COUNCIL_ALREADY_SIGNED: &str = "council_already_signed";
+    pub const COUNCIL_TOO_FEW: &str = "council_too_few";
+    pub const COUNCIL_NOT_SIGNED: &str = "council_not_signed";
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
     pub const PHOTO_TOO_LARGE: &str = "photo_too_large";
     pub const POLICY_EXISTS: &str = "policy_exists";

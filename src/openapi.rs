@@ -228,6 +228,7 @@ pub struct IdempotencyKey {
         (name = "screens", description = "大屏"),
         (name = "appeals", description = "申诉"),
         (name = "accountability", description = "追责红线：纪委监督的追责记录"),
+        (name = "council", description = "三老合议：村民议事会成员与合议公告"),
         (name = "hooks", description = "短信服务商回调"),
         (name = "pages", description = "网页（HTML）"),
         (name = "health", description = "健康检查与指标"),

@@ -12,7 +12,7 @@
   const esc = (s) => String(s == null ? '' : s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
   const STATUS = { submitted: '已提交', registered: '已登记', dispatched: '已派单', accepted: '已签收', in_progress: '办理中', resolved: '已办结', visited: '已回访', closed: '已归档', reopened: '重办', referred: '已下交', merged: '已合并', invalid: '无效', paused: '已挂起' };
-  const ACTION = { submit: '提交诉求', register: '登记', dispatch: '派单', redirect: '改派', withdraw: '撤回', accept: '签收', return: '退单', progress: '反馈进展', resolve: '办结', escalate: '提级办理', escalate_request: '申请提级', escalate_refuse: '驳回提级申请', urge: '催办', reopen: '重办', close: '归档', signoff: '会签', refer: '下交议事会', council_decision: '合议决定', merge: '合并', invalid: '作废', return_visit: '回访', verify: '核查办结', proactive_link: '纳入未诉先办', pause_request: '申请挂起', pause_approve: '批准挂起', pause_refuse: '驳回挂起申请', resume: '恢复办理', assist_accept: '签收协办', assist_report: '协办反馈', assist_release: '解除协办' };
+  const ACTION = { submit: '提交诉求', register: '登记', dispatch: '派单', redirect: '改派', withdraw: '撤回', accept: '签收', return: '退单', progress: '反馈进展', resolve: '办结', escalate: '提级办理', escalate_request: '申请提级', escalate_refuse: '驳回提级申请', urge: '催办', reopen: '重办', close: '归档', signoff: '会签', refer: '申请下交', refer_approve: '批准下交', refer_refuse: '驳回下交申请', council_sign: '合议签字', council_decision: '合议决定', merge: '合并', invalid: '作废', return_visit: '回访', verify: '核查办结', proactive_link: '纳入未诉先办', pause_request: '申请挂起', pause_approve: '批准挂起', pause_refuse: '驳回挂起申请', resume: '恢复办理', assist_accept: '签收协办', assist_report: '协办反馈', assist_release: '解除协办' };
   const STEP = { respond: '签收', progress: '首次反馈', resolve: '办结' };
   const KIND = { consultation: '咨询', help: '求助', complaint: '投诉', report: '举报', suggestion: '建议', praise: '表扬' };
   const CHANNEL = { qr: '扫码', hotline: '热线', wechat: '微信', sms: '短信', visit: '来访 / 下访', mailbox: '信箱', open311: 'Open311', proactive: '未诉先办' };
@@ -26,6 +26,7 @@
     late: { q: { late: 'true' }, n: (c) => c.late },
     paused: { q: { status: 'paused' }, n: (c) => c.paused },
     pause_pending: { q: { pause: 'pending' }, n: (c) => c.pause_pending },
+    refer_pending: { q: { refer: 'pending' }, n: (c) => c.refer_pending },
     resolved: { q: { status: 'resolved' }, n: (c) => c.resolved },
   };
 
@@ -345,7 +346,10 @@
       case 'withdraw': return '已撤回，工单回到待派单';
       case 'urge': return '已催办，短信已发给承办人';
       case 'reopen': return '已发起重办，工单回到派单员';
-      case 'refer': return '已下交村民议事会';
+      case 'refer': return '已申请下交，等待领导签批';
+      case 'refer_approve': return '已批准下交，工单交由村民议事会合议';
+      case 'refer_refuse': return '已驳回下交申请';
+      case 'council_sign': return '已记录签字';
       case 'council_decision': return '已记录合议决定';
       case 'pause_request': return '已申请挂起，等待领导审批';
       case 'pause_approve': return '已批准挂起，计时暂停，承办单位已收到短信';
@@ -549,12 +553,34 @@
         html = ta('note', '会签意见', { hint: '以「' + esc(item.label) + '」身份会签；同一人只能代表一方。' });
         break;
       case 'refer':
-        html = ta('reason', '下交理由', { required: true, hint: '仅限重复诉求：下交所在村的村民议事会（三老合议），由议事会作出决定。' });
+        html = ta('reason', '下交理由', { required: true, hint: '仅限重复诉求：下交所在村的村民议事会（三老合议）。须经领导签批后生效，签批前工单仍按原流程办理。' });
         break;
-      case 'council_decision':
-        html = ta('decision', '议事会决定', { required: true }) +
-          '<div class="field"><label class="check"><input type="checkbox" name="publish" checked> 向群众公开（在进度查询页显示）</label></div>';
+      case 'refer_approve': {
+        const r = t.council && t.council.refer_request;
+        html = (r ? '<p class="meta" id="refer-ask">下交理由：' + esc(r.reason || '') + (r.requested_by ? '（' + esc(r.requested_by.name) + ' 申请）' : '') + '</p>' : '') +
+          ta('note', '签批意见', { hint: '批准后工单下交' + esc(t.council ? t.council.village.name : '') + '村民议事会，原承办单位不再办理。' });
         break;
+      }
+      case 'refer_refuse':
+        html = ta('reason', '驳回理由', { required: true, hint: '驳回后工单按原流程继续办理。' });
+        break;
+      case 'council_sign': {
+        const c = t.council || { members: [], signed: [] };
+        const signed = new Set((c.signed || []).map((s) => s.member_id));
+        const free = (c.members || []).filter((m) => !signed.has(m.id));
+        html = sel('member_id', '签字成员', free.map((m) => opt(m.id, m.name + '（' + m.title + '）')).join('') || opt('', '没有可签字的在册成员')) +
+          ta('note', '签字意见', { hint: '每位成员的签字单独记入台账；可附签字的会议记录照片。' });
+        break;
+      }
+      case 'council_decision': {
+        const c = t.council || { signed: [], min_members: 3 };
+        const n = (c.signed || []).length;
+        html = '<p class="meta" id="council-signed">已签字：' + (n ? c.signed.map((s) => esc(s.name) + '（' + esc(s.title) + '）').join('、') : '无') + '；合议至少需要 ' + c.min_members + ' 名成员。</p>' +
+          ta('decision', '议事会决定', { required: true }) +
+          '<div class="field"><label class="check"><input type="checkbox" name="publish" checked> 公开（进度查询页和本村合议公告，不显示诉求人姓名和电话）</label></div>' +
+          '<div class="field"><label class="check"><input type="checkbox" name="notify_cadres"> 短信告知本村干部</label></div>';
+        break;
+      }
       case 'merge':
         html = wrap('into', '合并到工单号' + mark(true), '<input type="text" id="' + id('into') + '" name="into" inputmode="numeric" autocomplete="off" required pattern="\\d{8}-\\d{6}"' +
           ' data-what="要合并到的工单号" data-pattern-msg="工单号格式应为「8位日期-6位序号」，如 20261123-000001" placeholder="如 20261123-000001" value="' + esc(t.repeat_of || '') + '" aria-describedby="' + id('into') + '-msg">',
@@ -681,7 +707,7 @@
       if (el.type === 'checkbox') b[el.name] = el.checked;
       else if (el.value.trim() !== '') b[el.name] = el.tagName === 'TEXTAREA' || el.type === 'text' ? el.value.trim() : el.value;
     }
-    for (const k of ['unit_id', 'assignee_id', 'level']) if (b[k]) b[k] = Number(b[k]);
+    for (const k of ['unit_id', 'assignee_id', 'level', 'member_id']) if (b[k]) b[k] = Number(b[k]);
     if (action === 'return_visit') b.reached = b.reached === 'true';
     return b;
   }
@@ -816,6 +842,8 @@
     if (t.merged_into) facts.push(['已合并至', t.merged_into]);
     if (t.proactive_ticket) facts.push(['未诉先办', '已纳入 ' + t.proactive_ticket.no + '（' + t.proactive_ticket.status_label + '）']);
     if ((t.merged_from || []).length) facts.push(['合并进来的', t.merged_from.join('、')]);
+    if (t.council && t.council.refer_request) facts.push(['下交申请', '待领导签批：' + t.council.refer_request.reason]);
+    if (t.council && t.status === 'referred') facts.push(['议事会签字', (t.council.signed.map((x) => x.name + '（' + x.title + '）').join('、') || '尚无') + '（' + t.council.village.name + '村民议事会，至少' + t.council.min_members + '人）']);
     const deadline = t.deadline ? '<p class="due' + (t.deadline.late ? ' late' : '') + '" id="current-deadline">当前环节：' + esc(t.deadline.label) + '，时限 ' + esc(time(t.deadline.at)) + (t.deadline.late ? '（已逾期）' : '') + '</p>' : '';
     const uploadUrl = (uid) => ((t.uploads || []).find((u) => u.id === uid) || { url: '/api/v1/tickets/' + t.no + '/uploads/' + uid }).url;
     const isAudio = (uid) => ((t.uploads || []).find((u) => u.id === uid) || {}).mime?.startsWith('audio/');

@@ -97,9 +97,8 @@ run(async (browser) => {
 
   await openOrder(page, FIRST);
   assert((await page.textContent('.facts')).includes('重复次数'), 'repeat shown');
-  assert((await takeAction(page, '下交', { reason: '同一诉求一月内反复反映，提交村民议事会合议' })).includes('已下交'), 'referred');
-  assert(await status(page) === '已下交', 'status referred');
-  assert((await page.textContent('#timeline')).includes('河口村村民议事会'), 'the council is named');
+  assert((await takeAction(page, '申请下交', { reason: '同一诉求一月内反复反映，提交村民议事会合议' })).includes('等待领导签批'), 'refer asked');
+  assert(await status(page) !== '已下交', 'a request alone does not refer');
 
   // --- the cadre asks again; this time the dispatcher approves ---
   await consoleLogin(page, 'wangjiawan');
@@ -115,9 +114,19 @@ run(async (browser) => {
   assert((await page.textContent('#flash')).includes('已批准提级'), 'approved');
   assert((await page.textContent('#detail h2')).includes('东坝镇人民政府'), 'now with the township');
 
-  // --- the operator: council decision, merge (checked number), invalid ---
+  // --- the leader approves the refer (下交签批) ---
+  await consoleLogin(page, 'leader');
+  await openOrder(page, FIRST);
+  assert((await takeAction(page, '批准下交', { note: '同意' })).includes('已批准下交'), 'refer approved');
+  assert(await status(page) === '已下交', 'status referred');
+  assert((await page.textContent('#timeline')).includes('河口村村民议事会'), 'the council is named');
+
+  // --- the operator: three council signatures, the decision, merge (checked number), invalid ---
   await consoleLogin(page, 'operator');
   await openOrder(page, FIRST);
+  for (const who of ['赵德胜（老党员）', '赵月英（老教师）', '孙河清（老干部）']) {
+    assert(await takeAction(page, '合议签字', { member_id: who }) === '已记录签字', `signed: ${who}`);
+  }
   const decision = { decision: '议事会合议：由村集体出资维修水泵，下周完成' };
   assert((await takeAction(page, '合议决定', decision, { photos: [PHOTO] })).includes('合议决定'), 'decided, with the minutes');
   assert(await status(page) === '已办结', 'council decision resolves');

@@ -26,6 +26,7 @@ mod m20261220_000024_windows_urges;
 mod m20261221_000025_retention;
 mod m20261222_000026_pauses;
 mod m20261223_000027_accountability;
+mod m20261224_000028_council;
 mod m20261225_000029_joint;
 
 pub struct Migrator;
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261221_000025_retention::Migration),
             Box::new(m20261222_000026_pauses::Migration),
             Box::new(m20261223_000027_accountability::Migration),
+            Box::new(m20261224_000028_council::Migration),
             Box::new(m20261225_000029_joint::Migration),
         ]
     }

@@ -383,12 +383,130 @@ fn history() -> Vec<(i64, Step)> {
             },
         ),
         (40, Act { ticket: 18, who: "dispatcher", action: "dispatch", body: json!({"unit": OUTSIDE_UNIT.0}) }),
-        // 19: joint handling (联合办理) — a bridge railing and the silted river under it: the township
+        // 19: a repeated request (20 repeats it) that the village could not settle: the desk asked to
+        // refer it, the leader approved (下交签批), three council members signed and the council's
+        // decision was published on 王家湾村's notice page and texted to the village's cadres.
+        (
+            9 * d,
+            Card {
+                ticket: 19,
+                village: "王家湾村",
+                category: "water.supply",
+                text: "村西水井的水泵老化，一个月里停了四次水，修了又坏",
+                phone: "13700000020",
+            },
+        ),
+        (9 * d - 10, Act { ticket: 19, who: "operator", action: "register", body: json!({}) }),
+        (
+            9 * d - 20,
+            Act {
+                ticket: 19, who: "dispatcher", action: "dispatch", body: json!({"unit": "王家湾村村民委员会"})
+            },
+        ),
+        (9 * d - 60, accept(19, "wangjiawan")),
+        (
+            8 * d,
+            Act {
+                ticket: 19,
+                who: "wangjiawan",
+                action: "progress",
+                body: json!({"note": "已临时维修，换泵需村集体出钱，村两委意见不一"}),
+            },
+        ),
+        (
+            4 * d + 2 * h,
+            Card {
+                ticket: 20,
+                village: "王家湾村",
+                category: "water.supply",
+                text: "水泵又坏了，还是没人管，又停水两天",
+                phone: "13700000020",
+            },
+        ),
+        (
+            4 * d - 30,
+            Act {
+                ticket: 19,
+                who: "dispatcher",
+                action: "refer",
+                body: json!({"reason": "同一诉求一个月内反复反映，换泵出资需村民议事会合议"}),
+            },
+        ),
+        (4 * d - 90, Act { ticket: 19, who: "leader", action: "refer_approve", body: json!({"note": "同意下交"}) }),
+        (3 * d, Act { ticket: 19, who: "operator", action: "council_sign", body: json!({"member": "王守义"}) }),
+        (3 * d - 1, Act { ticket: 19, who: "operator", action: "council_sign", body: json!({"member": "王桂芝"}) }),
+        (
+            3 * d - 2,
+            Act {
+                ticket: 19,
+                who: "operator",
+                action: "council_sign",
+                body: json!({"member": "刘振华", "note": "同意，账目要张榜公布"}),
+            },
+        ),
+        (
+            3 * d - 10,
+            Act {
+                ticket: 19,
+                who: "operator",
+                action: "council_decision",
+                body: json!({"decision": "经村民议事会合议：由村集体出资更换村西水井水泵，村委会一周内完成；费用从村集体收入中列支，账目张榜公布。",
+                             "notify_cadres": true}),
+            },
+        ),
+        // 21: a repeated request (22 repeats it) the desk asked to refer, waiting for the leader.
+        (
+            2 * d + 3 * h,
+            Card {
+                ticket: 21,
+                village: "杏花村",
+                category: "roads.lights",
+                text: "村口到学校的路灯坏了半年，孩子晚上放学看不见路",
+                phone: "13700000021",
+            },
+        ),
+        (2 * d + 3 * h - 10, Act { ticket: 21, who: "operator", action: "register", body: json!({}) }),
+        (
+            2 * d + 3 * h - 20,
+            Act {
+                ticket: 21, who: "dispatcher", action: "dispatch", body: json!({"unit": "杏花村村民委员会"})
+            },
+        ),
+        (2 * d + 2 * h, accept(21, "xinghua")),
+        (
+            d + 6 * h,
+            Act {
+                ticket: 21,
+                who: "xinghua",
+                action: "progress",
+                body: json!({"note": "路灯归属说不清，村里和供电所互相推"}),
+            },
+        ),
+        (
+            d,
+            Card {
+                ticket: 22,
+                village: "杏花村",
+                category: "roads.lights",
+                text: "路灯还是不亮，上次反映了没结果",
+                phone: "13700000021",
+            },
+        ),
+        (
+            20 * h,
+            Act {
+                ticket: 21,
+                who: "dispatcher",
+                action: "refer",
+                body: json!({"reason": "重复反映，路灯维护费用由谁承担需村民议事会合议"}),
+            },
+        ),
+        // 30: joint handling (联合办理) — a bridge railing and the silted river under it: the township
         // leads, the housing bureau (bridges) has reported its part, the water bureau still owes its.
         (
             20 * h,
             Call {
-                ticket: 19,
+                ticket: 30,
                 village: "柳树沟村",
                 category: "roads.damage",
                 text: "村口小桥护栏断了两段，桥下河道也被垃圾和淤泥堵住，下雨就漫到路上",
@@ -398,19 +516,19 @@ fn history() -> Vec<(i64, Step)> {
         (
             20 * h - 10,
             Act {
-                ticket: 19,
+                ticket: 30,
                 who: "dispatcher",
                 action: "dispatch",
                 body: json!({"unit": "西河乡人民政府", "assisting": ["县住房和城乡建设局", "县水利局"],
                              "note": "护栏由住建局协办，河道清淤由水利局协办，乡政府牵头"}),
             },
         ),
-        (19 * h, accept(19, "xihe")),
-        (18 * h, Act { ticket: 19, who: "zhujian", action: "assist_accept", body: json!({}) }),
+        (19 * h, accept(30, "xihe")),
+        (18 * h, Act { ticket: 30, who: "zhujian", action: "assist_accept", body: json!({}) }),
         (
             6 * h,
             Act {
-                ticket: 19,
+                ticket: 30,
                 who: "zhujian",
                 action: "assist_report",
                 body: json!({"note": "已更换两段桥梁护栏，并设置了警示桩"}),
@@ -493,8 +611,55 @@ async fn outside_unit(state: &AppState, start: DateTime<Utc>) -> anyhow::Result<
     Ok(())
 }
 
+/// The demo villages' councils (三老合议): (village, [(name, title)]).
+const COUNCILS: [(&str, &[(&str, &str)]); 6] = [
+    ("李家庄村", &[("李德福", "老党员"), ("王秀兰", "老教师"), ("李长贵", "老干部")]),
+    ("王家湾村", &[("王守义", "老党员"), ("王桂芝", "老教师"), ("刘振华", "老干部"), ("王建军", "村民代表")]),
+    ("石桥村", &[("石德荣", "老党员"), ("张淑英", "老教师"), ("石广田", "老干部")]),
+    ("柳树沟村", &[("柳长青", "老党员"), ("刘玉梅", "老教师"), ("柳国强", "老干部")]),
+    ("杏花村", &[("杜守仁", "老党员"), ("杏秀云", "老教师"), ("杜明山", "老干部"), ("杜小娟", "村民代表")]),
+    ("河口村", &[("赵德胜", "老党员"), ("赵月英", "老教师"), ("孙河清", "老干部")]),
+];
+
+/// Seats each demo village's council once (a village that has members keeps them).
+async fn councils(state: &AppState, start: DateTime<Utc>) -> anyhow::Result<()> {
+    let db = &state.db.conn;
+    for (village, members) in COUNCILS {
+        let id = region_id(state, village).await?;
+        if !repo::council::members(db, id, false).await?.is_empty() {
+            continue;
+        }
+        for (name, title) in members {
+            let m = repo::council::NewMember {
+                region_id: id,
+                name: name.to_string(),
+                title: title.to_string(),
+                phone: None,
+                created_by: None,
+            };
+            repo::council::create_member(db, m, start - Duration::days(30)).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn council_member(state: &AppState, name: &str) -> anyhow::Result<i64> {
+    let (village, _) = COUNCILS
+        .iter()
+        .find(|(_, ms)| ms.iter().any(|(n, _)| *n == name))
+        .ok_or_else(|| anyhow::anyhow!("no demo council member {name}"))?;
+    let id = region_id(state, village).await?;
+    repo::council::members(&state.db.conn, id, true)
+        .await?
+        .into_iter()
+        .find(|m| m.name == name)
+        .map(|m| m.id)
+        .ok_or_else(|| anyhow::anyhow!("council member {name} missing"))
+}
+
 async fn replay(state: &AppState, start: DateTime<Utc>) -> anyhow::Result<usize> {
     outside_unit(state, start).await?;
+    councils(state, start).await?;
     let mut tickets: std::collections::HashMap<usize, String> = Default::default();
     let operator = staff(state, "operator").await?;
     let mut steps = history();
@@ -562,6 +727,11 @@ async fn replay(state: &AppState, start: DateTime<Utc>) -> anyhow::Result<usize>
                         ids.push(unit_id(state, u).await?);
                     }
                     b.assisting_unit_ids = Some(ids);
+                }
+                b.decision = body["decision"].as_str().map(str::to_string);
+                b.notify_cadres = body["notify_cadres"].as_bool();
+                if let Some(name) = body["member"].as_str() {
+                    b.member_id = Some(council_member(state, name).await?);
                 }
                 act(state, &staff(state, who).await?, no, action, &b).await.map_err(err)?;
             }

@@ -171,7 +171,9 @@ fn role_may(role: Role, action: Action, party: Option<SignoffParty>, assigned: i
     use Role as R;
     match (role, action) {
         (R::Admin, _) => true,
-        (R::Operator | R::Dispatcher, A::Register | A::CouncilDecision | A::Merge | A::Invalid) => true,
+        (R::Operator | R::Dispatcher, A::Register | A::CouncilSign | A::CouncilDecision | A::Merge | A::Invalid) => {
+            true
+        }
         (
             R::Dispatcher,
             A::Dispatch
@@ -201,6 +203,8 @@ fn role_may(role: Role, action: Action, party: Option<SignoffParty>, assigned: i
         (R::Dispatcher, A::AssistRelease) => true,
         // A pause (挂起) is a leader's decision in their region; a leader may also end it early.
         (R::Leader, A::PauseApprove | A::PauseRefuse | A::Resume) => true,
+        // 下交 takes a leader's approval (签批): the desk asks, a leader of the region decides.
+        (R::Leader, A::ReferApprove | A::ReferRefuse) => true,
         (R::Leader, A::Urge | A::Reopen) => true,
         (R::Caller, A::Reopen | A::Close | A::ReturnVisit(_)) => true,
         // The on-the-spot check of a requester-less ticket (未诉先办) in place of the return visit.
@@ -319,6 +323,22 @@ mod tests {
         assert!(s(Role::Cadre).can_act(Action::Resume, &t, None) && s(Role::Leader).can_act(Action::Resume, &t, None));
         let other_unit = scope(&[Role::Cadre], "/1/", Some(5));
         assert!(!other_unit.can_act(Action::PauseRequest, &facts("/1/", Some(4), &[4, 5]), None));
+        // 下交: the desk asks, a leader of the region approves or refuses; the desk records the council.
+        assert!(s(Role::Dispatcher).can_act(Action::Refer, &t, None));
+        for a in [Action::ReferApprove, Action::ReferRefuse] {
+            assert!(s(Role::Leader).can_act(a, &t, None), "{a:?}");
+            assert!(s(Role::Admin).can_act(a, &t, None), "{a:?}");
+            for r in [Role::Dispatcher, Role::Operator, Role::Cadre, Role::Caller, Role::Inspector] {
+                assert!(!s(r).can_act(a, &t, None), "{r:?} {a:?}");
+            }
+        }
+        assert!(!scope(&[Role::Leader], "/2/", None).can_act(Action::ReferApprove, &t, None));
+        for r in [Role::Operator, Role::Dispatcher] {
+            assert!(s(r).can_act(Action::CouncilSign, &t, None) && s(r).can_act(Action::CouncilDecision, &t, None));
+        }
+        for r in [Role::Leader, Role::Cadre, Role::Caller, Role::Inspector] {
+            assert!(!s(r).can_act(Action::CouncilSign, &t, None), "{r:?}");
+        }
         // Outside the dispatcher's subtree: no.
         let elsewhere = scope(&[Role::Dispatcher], "/2/", None);
         assert!(!elsewhere.can_act(Action::Redirect, &t, None));

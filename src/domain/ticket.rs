@@ -176,10 +176,16 @@ pub enum Action {
     AssistReport,
     /// The dispatcher releases an assisting unit from its part (解除协办); ledger only.
     AssistRelease,
+    /// 下交签批: a leader approves the desk's request to refer: the ticket goes to the village council.
+    ReferApprove,
+    /// A leader refuses the request to refer; ledger only.
+    ReferRefuse,
+    /// 三老合议: one council member's signature on a referred ticket; ledger only.
+    CouncilSign,
 }
 
 /// The actions that `POST /api/v1/tickets/{no}/{action}` accepts, by path name.
-pub const PATH_ACTIONS: [Action; 26] = [
+pub const PATH_ACTIONS: [Action; 29] = [
     Action::Register,
     Action::Dispatch,
     Action::Accept,
@@ -206,6 +212,9 @@ pub const PATH_ACTIONS: [Action; 26] = [
     Action::AssistAccept,
     Action::AssistReport,
     Action::AssistRelease,
+    Action::ReferApprove,
+    Action::ReferRefuse,
+    Action::CouncilSign,
 ];
 
 impl Action {
@@ -243,6 +252,9 @@ impl Action {
             Action::AssistAccept => "assist_accept",
             Action::AssistReport => "assist_report",
             Action::AssistRelease => "assist_release",
+            Action::ReferApprove => "refer_approve",
+            Action::ReferRefuse => "refer_refuse",
+            Action::CouncilSign => "council_sign",
         }
     }
 
@@ -285,6 +297,9 @@ impl Action {
             Action::AssistAccept => "签收协办",
             Action::AssistReport => "协办反馈",
             Action::AssistRelease => "解除协办",
+            Action::ReferApprove => "批准下交",
+            Action::ReferRefuse => "驳回下交申请",
+            Action::CouncilSign => "合议签字",
         }
     }
 }
@@ -338,7 +353,10 @@ pub fn transition(from: Status, action: Action) -> Result<Status, Illegal> {
         (A::Reopen, S::Resolved | S::Visited | S::Closed) => S::Reopened,
         (A::Close, S::Visited) => S::Closed,
         (A::Signoff, S::Resolved | S::Visited) => from,
-        (A::Refer, s) if s.is_open() => S::Referred,
+        // 下交 is asked for by the desk (ledger only) and takes effect when a leader approves it.
+        (A::Refer | A::ReferRefuse, s) if s.is_open() => s,
+        (A::ReferApprove, s) if s.is_open() => S::Referred,
+        (A::CouncilSign, S::Referred) => S::Referred,
         (A::CouncilDecision, S::Referred) => S::Resolved,
         (A::Merge, S::Submitted | S::Registered) => S::Merged,
         (A::Invalid, S::Submitted | S::Registered) => S::Invalid,
@@ -383,7 +401,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const ALL_ACTIONS: [Action; 34] = [
+    const ALL_ACTIONS: [Action; 37] = [
         Action::Register,
         Action::Dispatch,
         Action::Accept,
@@ -418,6 +436,9 @@ mod tests {
         Action::AssistAccept,
         Action::AssistReport,
         Action::AssistRelease,
+        Action::ReferApprove,
+        Action::ReferRefuse,
+        Action::CouncilSign,
     ];
 
     #[test]
@@ -503,7 +524,7 @@ mod tests {
         {
             assert!(transition(Status::Paused, a).is_err(), "{a:?}");
         }
-        assert_eq!(transition(Status::Paused, Action::Refer), Ok(Status::Referred));
+        assert_eq!(transition(Status::Paused, Action::ReferApprove), Ok(Status::Referred));
         assert!(Status::Paused.is_open() && Status::Paused.holds_order() && !Status::Paused.is_assigned());
         assert_eq!(
             transition(Status::Paused, Action::Resolve).unwrap_err().message(),
@@ -528,6 +549,31 @@ mod tests {
         for a in [Action::Progress, Action::PauseApprove, Action::Refer, Action::Return, Action::Escalate] {
             assert_eq!(joint_guard(a, 3), Ok(()), "{a:?}");
         }
+    }
+
+    #[test]
+    fn refer_is_a_request_that_takes_effect_only_when_a_leader_approves_it() {
+        for from in ALL_STATUSES.into_iter().filter(|s| s.is_open()) {
+            assert_eq!(transition(from, Action::Refer), Ok(from), "{from:?}");
+            assert_eq!(transition(from, Action::ReferRefuse), Ok(from), "{from:?}");
+            assert_eq!(transition(from, Action::ReferApprove), Ok(Status::Referred), "{from:?}");
+        }
+        for from in ALL_STATUSES.into_iter().filter(|s| !s.is_open()) {
+            for a in [Action::Refer, Action::ReferApprove, Action::ReferRefuse] {
+                assert!(transition(from, a).is_err(), "{from:?} {a:?}");
+            }
+        }
+        // The council signs and decides only a referred ticket; signing changes nothing.
+        assert_eq!(transition(Status::Referred, Action::CouncilSign), Ok(Status::Referred));
+        assert_eq!(transition(Status::Referred, Action::CouncilDecision), Ok(Status::Resolved));
+        for from in ALL_STATUSES.into_iter().filter(|s| *s != Status::Referred) {
+            assert!(transition(from, Action::CouncilSign).is_err(), "{from:?}");
+            assert!(transition(from, Action::CouncilDecision).is_err(), "{from:?}");
+        }
+        assert_eq!(
+            transition(Status::Closed, Action::ReferApprove).unwrap_err().message(),
+            "工单当前状态为「已归档」，不能批准下交"
+        );
     }
 
     #[test]
@@ -557,6 +603,7 @@ mod tests {
                         if next == Status::Closed && s != Status::Closed { prop_assert_eq!(a, Action::Close); }
                         if matches!(a, Action::Urge | Action::Signoff | Action::EscalateRequest | Action::EscalateRefuse | Action::PauseRequest | Action::PauseRefuse
                             | Action::AssistAccept | Action::AssistReport | Action::AssistRelease
+                            | Action::Refer | Action::ReferRefuse | Action::CouncilSign
                             | Action::Appeal | Action::AppealDecision | Action::SmsReply | Action::ProactiveLink) {
                             prop_assert_eq!(next, s);
                         }
@@ -572,7 +619,17 @@ mod tests {
                         // Only an approved pause stops the clock, and only resuming (or refer) leaves it.
                         if next == Status::Paused && s != Status::Paused { prop_assert_eq!(a, Action::PauseApprove); }
                         if s == Status::Paused && next != Status::Paused {
-                            prop_assert!(matches!(a, Action::Resume | Action::Refer));
+                            prop_assert!(matches!(a, Action::Resume | Action::ReferApprove));
+                        }
+                        // Only a leader's approval refers a ticket to the council, and only from an open state.
+                        if next == Status::Referred && s != Status::Referred {
+                            prop_assert_eq!(a, Action::ReferApprove);
+                            prop_assert!(s.is_open());
+                        }
+                        // Out of referred only by the council's decision.
+                        if s == Status::Referred && next != Status::Referred {
+                            prop_assert_eq!(a, Action::CouncilDecision);
+                            prop_assert_eq!(next, Status::Resolved);
                         }
                         // Only reopen and a dissatisfied visit send a handled order back for handling.
                         if next == Status::Reopened && s != Status::Reopened {

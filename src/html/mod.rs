@@ -4,12 +4,14 @@
 //! page extends one layout (`templates/layout.html`, fed by [`Frame`]); the timeline is one partial
 //! (`templates/partials/timeline.html`, fed by [`TimelineItem`]); every time on a page is a
 //! [`LocalTime`]. This module also serves the static files under `/assets/`.
+mod council;
 mod message;
 mod redblack;
 mod villager;
 mod weekly_report;
 mod worklink;
 
+pub use council::{NoticeLine, NoticesPage};
 pub use message::{Hotline, MessagePage};
 pub use redblack::{RedBlackPage, RedBlackRow, RedBlackTier};
 pub use villager::{

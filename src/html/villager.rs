@@ -50,6 +50,8 @@ pub struct IntakePage<'a> {
     pub upload_ids: &'a [String],
     pub typed: TypedFields<'a>,
     pub limits: IntakeLimits,
+    /// The village council's public notice page (三老合议公告), linked under the form.
+    pub notices_url: String,
 }
 
 impl IntakePage<'_> {

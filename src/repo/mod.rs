@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod card_scans;
 pub mod cards;
 pub mod catalog;
+pub mod council;
 pub mod evidence;
 pub mod idempotency;
 pub mod leaves;

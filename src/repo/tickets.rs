@@ -550,6 +550,8 @@ pub struct ListFilter {
     pub escalation_pending: bool,
     /// Tickets whose unit asked to pause (挂起) and wait for a leader.
     pub pause_pending: bool,
+    /// Tickets the desk asked to refer to the village council (下交), waiting for a leader.
+    pub refer_pending: bool,
     /// Tickets registered after their first-registration deadline (首问登记超时).
     pub registration_late: bool,
     /// The requester's phone, exactly (the desk looks up a caller's earlier requests).
@@ -826,6 +828,9 @@ async fn filtered<C: ConnectionTrait>(
     if f.pause_pending {
         q = q.filter(pause_pending_condition());
     }
+    if f.refer_pending {
+        q = q.filter(tickets::Column::Id.in_subquery(super::council::pending_refer_tickets()));
+    }
     if f.escalation_pending {
         q = q.filter(escalation_pending_condition());
     }
@@ -922,6 +927,8 @@ pub struct ListCounts {
     pub late: u64,
     /// Requests to pause (挂起) waiting for a leader.
     pub pause_pending: u64,
+    /// Requests to refer (下交) waiting for a leader.
+    pub refer_pending: u64,
 }
 
 /// Four queries whatever the number of statuses: one grouped by status, one each for overdue,
@@ -951,7 +958,9 @@ pub async fn counts<C: ConnectionTrait>(
     }
     out.overdue = q.clone().filter(overdue_condition(now)).count(db).await?;
     out.late = q.clone().filter(late_condition(now)).count(db).await?;
-    out.pause_pending = q.filter(pause_pending_condition()).count(db).await?;
+    out.pause_pending = q.clone().filter(pause_pending_condition()).count(db).await?;
+    out.refer_pending =
+        q.filter(tickets::Column::Id.in_subquery(super::council::pending_refer_tickets())).count(db).await?;
     Ok(out)
 }
 

@@ -6,6 +6,7 @@ pub mod body;
 pub mod card_render;
 pub mod cards;
 pub mod console;
+pub mod council;
 pub mod docs;
 pub mod exports;
 pub mod health;
@@ -108,6 +109,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(villagers::configure)
             .configure(visits::configure)
             .configure(accountability::configure)
+            .configure(council::configure)
             .configure(sms::configure)
             .configure(sla::configure)
             .configure(orders::configure)

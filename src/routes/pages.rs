@@ -177,6 +177,7 @@ fn intake_page(
         frame: ctx
             .frame(format!("{village}联系卡"), village, format!("{} {township} · 民声直达", ctx.county()))
             .scripts(&["intake.js"]),
+        notices_url: format!("/v/{}/notices", card.village["id"]),
         code: &card.code,
         hotline: &card.hotline,
         contacts: &card.contacts,
@@ -486,6 +487,65 @@ async fn redblack_page(state: web::Data<AppState>, q: web::Query<WeekView>) -> H
     html::respond(StatusCode::OK, &page)
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct NoticesView {
+    page: Option<String>,
+    large: Option<String>,
+}
+
+/// `/v/{id}/notices`: the village council's published decisions (三老合议), for everyone; 20 a page,
+/// newest first.
+#[utoipa::path(tag = "pages", params(NoticesView), responses((status = 200, description = "村民议事会合议公告", content_type = "text/html")))]
+#[get("/v/{id}/notices")]
+async fn notices_page(state: web::Data<AppState>, id: web::Path<String>, q: web::Query<NoticesView>) -> HttpResponse {
+    use crate::services::council;
+    let ctx = Ctx { state: &state, large: q.large.as_deref() == Some("1") };
+    let Ok(id) = id.parse::<i64>() else {
+        return ctx.message(StatusCode::NOT_FOUND, "合议公告", "没有找到这个村。", None);
+    };
+    let page = match repo::Page::parse(q.page.as_deref(), None) {
+        Ok(p) => p,
+        Err(_) => return ctx.message(StatusCode::BAD_REQUEST, "合议公告", "页码不正确。", None),
+    };
+    let (village, items, total) = match council::notices(&state, id, page).await {
+        Ok(found) => found,
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
+            return ctx.message(StatusCode::NOT_FOUND, "合议公告", "没有找到这个村。", None);
+        }
+        Err(e) => return ctx.error(e),
+    };
+    let local = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&state.tz()).format("%Y-%m-%d").to_string();
+    let items = items
+        .into_iter()
+        .map(|n| html::NoticeLine {
+            date: local(n.decided_at),
+            category: n.category_name,
+            decision: n.decision,
+            members: n
+                .members
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|m| format!("{}（{}）", m["name"].as_str().unwrap_or(""), m["title"].as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join("、"),
+        })
+        .collect();
+    let frame =
+        ctx.frame(format!("{}合议公告", village.name), "合议公告", format!("{} · {}", ctx.county(), village.name));
+    let p = html::NoticesPage {
+        frame,
+        village: &village.name,
+        total,
+        items,
+        page: page.page,
+        prev: (page.page > 1).then(|| page.page - 1),
+        next: (page.page * page.per_page < total).then(|| page.page + 1),
+    };
+    html::respond(StatusCode::OK, &p)
+}
+
 /// `/t` without the slash: the lookup page.
 #[utoipa::path(tag = "pages", params(View), responses((status = 308, description = "跳转到 /t/")))]
 #[get("/t")]
@@ -708,6 +768,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(lookup)
         .service(lookup_bare)
         .service(redblack_page)
+        .service(notices_page)
         .service(track_media)
         .service(track)
         .service(rate_page)

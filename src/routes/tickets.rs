@@ -53,6 +53,8 @@ pub(crate) struct ListQuery {
     escalation: Option<String>,
     /// `pending`: the unit asked to pause the order (挂起) and waits for a leader.
     pause: Option<String>,
+    /// `pending`: the desk asked to refer the ticket to the village council (下交) and waits for a leader.
+    refer: Option<String>,
     registration_late: Option<bool>,
     /// The requester's phone (exact): a caller's earlier requests.
     phone: Option<String>,
@@ -121,6 +123,11 @@ pub(crate) async fn list_filter(state: &AppState, q: &ListQuery) -> ApiResult<Li
             Some("pending") => true,
             Some(_) => return Err(ApiError::validation("pause", "pause 只能是 pending")),
         },
+        refer_pending: match q.refer.as_deref() {
+            None | Some("") => false,
+            Some("pending") => true,
+            Some(_) => return Err(ApiError::validation("refer", "refer 只能是 pending")),
+        },
         registration_late: q.registration_late.unwrap_or(false),
         phone,
         sort,
@@ -158,6 +165,7 @@ async fn counts(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQ
     out.insert("overdue".into(), c.overdue.into());
     out.insert("late".into(), c.late.into());
     out.insert("pause_pending".into(), c.pause_pending.into());
+    out.insert("refer_pending".into(), c.refer_pending.into());
     out.insert("total".into(), c.total.into());
     Ok(HttpResponse::Ok().json(out))
 }

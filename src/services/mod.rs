@@ -10,6 +10,7 @@ pub mod cards;
 pub mod case_file;
 pub mod catalogue;
 pub mod change;
+pub mod council;
 pub mod directory;
 pub mod exports;
 pub mod fields;

@@ -134,6 +134,11 @@ pub struct TicketView {
     pub linked_tickets: Vec<LinkedTicket>,
     /// On a request taken into a proactive ticket: that ticket (the latest, if several).
     pub proactive_ticket: Option<LinkedTicket>,
+    /// 下交 and 三老合议: a request waiting for a leader's approval, the village council's members
+    /// and the signatures of the current referral (absent on tickets never asked to be referred).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub council: Option<Value>,
     pub events: Vec<EventView>,
 }
 
@@ -398,6 +403,7 @@ pub async fn ticket_view<C: ConnectionTrait>(db: &C, t: &Ticket) -> Result<Ticke
             .collect(),
         linked_tickets,
         proactive_ticket,
+        council: crate::services::council::ticket_council(db, t, &events).await?,
         events: events
             .iter()
             .map(|e| {
@@ -476,7 +482,7 @@ fn public_label(e: &Event) -> String {
         "return_visit" => "已回访".into(),
         "reopen" => "重新办理".into(),
         "close" => "已归档".into(),
-        "refer" => "已下交村民议事会".into(),
+        "refer" | "refer_approve" => "已下交村民议事会".into(),
         "council_decision" => "议事会已作出决定".into(),
         "merge" => "已与相同诉求合并".into(),
         "invalid" => "不予受理".into(),

@@ -21,6 +21,7 @@ pub fn audience(kind: OutboxKind) -> Audience {
         | OutboxKind::Recall
         | OutboxKind::Pause
         | OutboxKind::Assist
+        | OutboxKind::CouncilNotice
         // Not a person at all: the city platform (channel `upstream`), never an SMS.
         | OutboxKind::UpstreamStatus => Audience::Staff,
         OutboxKind::Confirmation
@@ -59,6 +60,7 @@ pub fn param_names(template: &str, params: &Value) -> Vec<String> {
         Some(OutboxKind::WeeklyReport) => &["week", "unit", "score", "rank", "units"],
         Some(OutboxKind::Recall) => &["no", "action"],
         Some(OutboxKind::Pause) => &["no", "what"],
+        Some(OutboxKind::CouncilNotice) => &["village", "category", "decision"],
         Some(OutboxKind::StatusReply) => &["no", "status"],
         Some(OutboxKind::ProactiveDone) => &["no", "category", "unit"],
 

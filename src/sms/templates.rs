@@ -108,6 +108,17 @@ pub fn pause(sign_name: &str, no: &str, what: &str) -> Message {
     }
 }
 
+/// To a village's cadres: the village council (三老合议) decided a referred request; `decision` is
+/// the (masked, shortened) text of the decision, so the cadres can see it carried out.
+pub fn council_notice(sign_name: &str, village: &str, category: &str, decision: &str) -> Message {
+    Message {
+        kind: OutboxKind::CouncilNotice,
+        body: sign(sign_name, format!("{village}村民议事会就{category}诉求作出合议决定：{decision}。请按决定落实。")),
+        params: json!({"village": village, "category": category, "decision": decision}),
+        urgent: false,
+    }
+}
+
 /// To a phone that texted a ticket number: where that request stands (`status` is the whole clause,
 /// e.g. "办理中，承办单位：李家庄村村民委员会"), or that no request of this phone has that number.
 /// Urgent: it answers a question just asked.
@@ -271,6 +282,7 @@ mod tests {
             pause("民声直达", "20261122-000001", "挂起申请已批准，计时暂停至12月20日"),
             status_reply("民声直达", "20261122-000001", "办理中，承办单位：李家庄村村民委员会"),
             assist("民声直达", "20261122-000001", "道路", "李家庄村", "城关镇人民政府", "11月22日 12:00", link),
+            council_notice("民声直达", "李家庄村", "饮水", "由村集体出资维修水泵"),
         ];
         let mut kinds: Vec<&str> = all.iter().map(|m| m.kind.as_str()).collect();
         kinds.sort();

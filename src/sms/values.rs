@@ -21,6 +21,7 @@ str_enum!(
         Pause => "pause", "挂起通知";
         StatusReply => "status_reply", "进度查询答复";
         Assist => "assist", "协办通知";
+        CouncilNotice => "council_notice", "合议决定告知";
     }
 );
 
@@ -141,7 +142,7 @@ mod tests {
         assert_eq!(
             OutboxKind::names(),
             "assignment, confirmation, otp, reminder, urge, escalation, rating_request, weekly_report, recall, \
-             proactive_done, upstream_status, accepted, pause, status_reply, assist"
+             proactive_done, upstream_status, accepted, pause, status_reply, assist, council_notice"
         );
         assert_eq!(OutboxStatus::names(), "pending, sent, delivered, failed, dead, suppressed");
         assert_eq!(OutboxChannel::names(), "sms, email, upstream, wechat");

@@ -252,11 +252,13 @@ async fn the_demo_command_serves_the_links_and_logins_it_prints_and_reuses_its_d
         .json()
         .await
         .unwrap();
-    // Twelve past weeks (288 requests, all closed) and the last days (20: twelve, three more
+    // Twelve past weeks (288 requests, all closed) and the last days (24: twelve, three more
     // requests of one village and the proactive ticket raised from them, a paused order and one
-    // waiting for a leader's approval of its pause, a power cut for the power supply station, a
-    // joint order with two assisting bureaus).
-    assert_eq!(counts["total"], 308, "{counts}");
+    // waiting for a leader's approval of its pause, a power cut for the power supply station, two
+    // repeated requests, one decided by its village council, one waiting for a leader's 下交签批, and
+    // a joint order with two assisting bureaus).
+    assert_eq!(counts["total"], 312, "{counts}");
+    assert_eq!(counts["refer_pending"], 1, "{counts}");
     assert_eq!((counts["paused"].as_i64(), counts["pause_pending"].as_i64()), (Some(1), Some(1)), "{counts}");
     assert!(counts["closed"].as_i64().unwrap() >= 288, "{counts}");
     assert!(counts["overdue"].as_i64().unwrap() >= 2 && counts["late"].as_i64().unwrap() >= 5, "{counts}");
@@ -299,7 +301,7 @@ async fn the_demo_command_serves_the_links_and_logins_it_prints_and_reuses_its_d
     let r = http.get(format!("{base}/api/v1/tickets")).bearer_auth(&admin).send().await.unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::OK, "the generated secret is kept in the database");
     let list: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(list["total"], 308, "the history is not filed twice");
+    assert_eq!(list["total"], 312, "the history is not filed twice");
     again.kill().await.unwrap();
 }
 

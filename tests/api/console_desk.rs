@@ -380,12 +380,17 @@ async fn the_list_sorts_by_deadline_status_and_number_and_looks_up_a_callers_pho
 async fn the_demo_history_shows_overdue_and_late_orders_with_sound_ledgers() {
     let app = spawn_app().await;
     let filed = minsheng::demo::seed_orders(&app.state).await.unwrap();
-    assert_eq!(filed, 20);
+    assert_eq!(filed, 24);
     // The clock is real time again.
     assert!((app.state.now() - Utc::now()).num_seconds().abs() < 5);
     let admin = app.token("admin").await;
     let c = counts(&app, &admin, "").await;
-    assert_eq!(c["total"], 20, "{c}");
+    assert_eq!(c["total"], 24, "{c}");
+    // 三老合议: one repeated request decided by its village council (published on the village's
+    // notice page), one waiting for a leader's approval to be referred.
+    assert_eq!(c["refer_pending"], 1, "{c}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM council_notices").await, 1);
+    assert!(app.count("SELECT COUNT(*) FROM council_members").await >= 18);
     // 联合办理: one order led by a township with two assisting bureaus, one part still owed.
     let q = "SELECT COUNT(*) FROM assignments WHERE role = 'assist' AND status = 'active'";
     assert_eq!(app.count(q).await, 1);

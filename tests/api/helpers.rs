@@ -285,6 +285,48 @@ impl TestApp {
         no
     }
 
+    /// 下交: the dispatcher asks to refer the (repeated) ticket and the leader approves it (签批).
+    pub async fn refer(&self, no: &str, reason: &str) -> Value {
+        let di = self.token("dispatcher").await;
+        let leader = self.token("leader").await;
+        let t = self.act_ok(&di, no, "refer", json!({"reason": reason})).await;
+        assert_ne!(t["status"], "referred", "a request alone does not refer: {t}");
+        self.act_ok(&leader, no, "refer_approve", json!({})).await
+    }
+
+    /// The village's active council members (三老合议), three added by the admin if it has fewer.
+    pub async fn council(&self, village: &str) -> Vec<i64> {
+        let id = self.region_id(village).await;
+        let admin = self.token("admin").await;
+        let path = format!("/api/v1/villages/{id}/council");
+        let list: Value = self.get(&path, Some(&admin)).await.json().await.unwrap();
+        let mut ids: Vec<i64> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["active"] == true)
+            .map(|m| m["id"].as_i64().unwrap())
+            .collect();
+        for (name, title) in
+            [("王德厚", "老党员"), ("李春华", "老干部"), ("赵文清", "老教师")].into_iter().skip(ids.len())
+        {
+            let r = self.post(&path, Some(&admin), &json!({"name": name, "title": title})).await;
+            assert_eq!(r.status(), StatusCode::CREATED);
+            ids.push(r.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+        }
+        ids
+    }
+
+    /// Three council members of the village sign the referred ticket (recorded by the operator).
+    pub async fn council_signs(&self, no: &str, village: &str) -> Vec<i64> {
+        let op = self.token("operator").await;
+        let ids: Vec<i64> = self.council(village).await.into_iter().take(3).collect();
+        for id in &ids {
+            self.act_ok(&op, no, "council_sign", json!({"member_id": id})).await;
+        }
+        ids
+    }
+
     /// … then resolved by the cadre.
     pub async fn to_resolved(&self, village: &str, cadre: &str, phone: &str) -> String {
         let no = self.to_accepted(village, cadre, phone).await;

@@ -11,6 +11,7 @@ mod cards;
 mod case_file;
 mod cli;
 mod console_desk;
+mod council; // 下交签批 and the village council (issue 20 point 7)
 mod dashboard;
 mod errors;
 mod exports;

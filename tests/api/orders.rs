@@ -103,9 +103,10 @@ async fn only_repeated_requests_go_to_the_village_council_and_its_decision_is_pu
     let again = app.file("河口村", "13812345678").await;
     let t = app.ticket(&di, &first).await;
     assert_eq!(t["repeat_count"], 1);
-    let t = app.act_ok(&di, &first, "refer", json!({"reason": "同一诉求反复反映，提交三老合议"})).await;
+    let t = app.refer(&first, "同一诉求反复反映，提交三老合议").await;
     assert_eq!(t["status"], "referred");
     assert_eq!(last_event(&t)["data"]["council"], "河口村村民议事会");
+    app.council_signs(&first, "河口村").await;
     let e = error_of(app.act(&op, &first, "council_decision", json!({"decision": ""})).await, StatusCode::BAD_REQUEST)
         .await;
     assert_eq!(e["field"], "decision");
@@ -117,7 +118,8 @@ async fn only_repeated_requests_go_to_the_village_council_and_its_decision_is_pu
     assert!(public["timeline"].as_array().unwrap().iter().any(|e| e["note"] == "合议：由村集体出资维修水泵"));
     // An unpublished decision stays internal.
     app.act_ok(&op, &again, "register", json!({})).await;
-    app.act_ok(&di, &again, "refer", json!({"reason": "重复诉求"})).await;
+    app.refer(&again, "重复诉求").await;
+    app.council_signs(&again, "河口村").await;
     app.act_ok(&op, &again, "council_decision", json!({"decision": "涉及邻里隐私，不公开", "publish": false})).await;
     let public: Value =
         app.get(&format!("/api/v1/tickets/{again}/public?phone_tail=5678"), None).await.json().await.unwrap();

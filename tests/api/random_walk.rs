@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 const STAFF: [&str; 7] = ["operator", "dispatcher", "xinghua", "caller", "leader", "principal", "admin"];
-const ACTIONS: [&str; 19] = [
+const ACTIONS: [&str; 22] = [
     "register",
     "dispatch",
     "redirect",
@@ -26,6 +26,9 @@ const ACTIONS: [&str; 19] = [
     "close",
     "signoff",
     "refer",
+    "refer_approve",
+    "refer_refuse",
+    "council_sign",
     "council_decision",
     "merge",
     "invalid",
@@ -35,7 +38,8 @@ const ACTIONS: [&str; 19] = [
 /// Staff whose role lets them take `action` (the walk picks them most of the time, anyone otherwise).
 fn plausible(action: &str) -> &'static [&'static str] {
     match action {
-        "register" | "merge" | "invalid" | "council_decision" => &["operator", "dispatcher"],
+        "register" | "merge" | "invalid" | "council_sign" | "council_decision" => &["operator", "dispatcher"],
+        "refer_approve" | "refer_refuse" => &["leader"],
         "dispatch" | "redirect" | "withdraw" | "refer" | "escalate_refuse" | "close" => &["dispatcher"],
         "accept" | "return" | "progress" | "resolve" | "escalate" => &["xinghua", "dispatcher"],
         "urge" => &["leader", "dispatcher"],
@@ -46,8 +50,10 @@ fn plausible(action: &str) -> &'static [&'static str] {
     }
 }
 
-fn body(action: &str, rng: &mut StdRng, units: [i64; 2], other: &str, holder: Option<i64>) -> Value {
+fn body(action: &str, rng: &mut StdRng, units: [i64; 2], other: &str, holder: Option<i64>, members: &[i64]) -> Value {
     match action {
+        "council_sign" => json!({"member_id": members[rng.gen_range(0..members.len())]}),
+        "refer_approve" => json!({}),
         "dispatch" => json!({"unit_id": units[0]}),
         // Mostly to the unit not holding the order; now and then to the same one (refused).
         "redirect" => {
@@ -125,6 +131,17 @@ async fn random_action_sequences_keep_the_invariants() {
     }
     let admin = tokens["admin"].clone();
     let units = [app.unit_id("杏花村村民委员会").await, app.unit_id("西河乡人民政府").await];
+    // 杏花村's council, so that referred walks can be signed and decided (三老合议).
+    let village = app.region_id("杏花村").await;
+    let mut members = vec![];
+    for (name, title) in [("王德厚", "老党员"), ("李春华", "老干部"), ("赵文清", "老教师"), ("孙有田", "村民代表")]
+    {
+        let r = app
+            .post(&format!("/api/v1/villages/{village}/council"), Some(&admin), &json!({"name": name, "title": title}))
+            .await;
+        assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+        members.push(r.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+    }
     let mut accepted_total = 0;
     for walk in 0..8 {
         // Every other walk is a land dispute (four-party sign-off before close) and a repeat.
@@ -149,7 +166,13 @@ async fn random_action_sequences_keep_the_invariants() {
                         Action::from_path(a).is_some_and(|x| transition(from, x).is_ok())
                             || (*a == "return_visit" && from == Status::Resolved)
                     })
-                    .filter(|a| !matches!(*a, "merge" | "invalid") || rng.gen_bool(0.1))
+                    // Refer's decisions are legal in every open state but mostly refused (no request
+                    // pending): rarer, so that walks get deep.
+                    .filter(|a| match *a {
+                        "merge" | "invalid" => rng.gen_bool(0.05),
+                        "refer_approve" | "refer_refuse" => rng.gen_bool(0.3),
+                        _ => true,
+                    })
                     .collect();
                 if legal.is_empty() {
                     ACTIONS[rng.gen_range(0..ACTIONS.len())]
@@ -166,7 +189,7 @@ async fn random_action_sequences_keep_the_invariants() {
                 STAFF[rng.gen_range(0..STAFF.len())]
             };
             let holder = before["assignment"]["unit"]["id"].as_i64();
-            let body = body(action, &mut rng, units, &other, holder);
+            let body = body(action, &mut rng, units, &other, holder, &members);
             let path = if action == "return_visit" {
                 format!("/api/v1/tickets/{no}/return-visits")
             } else {

@@ -18,7 +18,7 @@ async fn outsider(app: &TestApp) -> String {
 async fn ticket_in(app: &TestApp, state: &str, phone: &str) -> String {
     let (op, di, ca) = (app.token("operator").await, app.token("dispatcher").await, app.token(CADRE).await);
     let land = matches!(state, "visited" | "signed");
-    let no = if land || state == "referred" || state == "repeat" {
+    let no = if land || matches!(state, "referred" | "repeat" | "refer_requested") {
         let mut body = app.intake_body(VILLAGE, phone);
         if land {
             body["category"] = json!("land");
@@ -40,8 +40,13 @@ async fn ticket_in(app: &TestApp, state: &str, phone: &str) -> String {
     if state == "registered" || state == "repeat" {
         return no;
     }
-    if state == "referred" {
+    if state == "refer_requested" {
         app.act_ok(&di, &no, "refer", json!({"reason": "重复诉求"})).await;
+        return no;
+    }
+    if state == "referred" {
+        app.refer(&no, "重复诉求").await;
+        app.council_signs(&no, VILLAGE).await;
         return no;
     }
     app.act_ok(&di, &no, "dispatch", json!({"unit_id": app.unit_id(&format!("{VILLAGE}村民委员会")).await})).await;
@@ -106,6 +111,14 @@ async fn every_action_checks_role_and_scope() {
         ("close", "signed", json!({}), "dispatcher", vec!["operator", "leader", "inspector"]),
         ("signoff", "visited", json!({"party": "leader"}), "leader", vec!["dispatcher", "caller", "inspector", CADRE]),
         ("refer", "repeat", json!({"reason": "重复诉求"}), "dispatcher", vec!["operator", "leader", "caller"]),
+        ("refer_approve", "refer_requested", json!({}), "leader", vec!["dispatcher", "operator", "caller"]),
+        (
+            "refer_refuse",
+            "refer_requested",
+            json!({"reason": "先由村委会调解"}),
+            "leader",
+            vec!["dispatcher", "operator"],
+        ),
         ("council_decision", "referred", json!({"decision": "合议决定"}), "operator", vec!["leader", "caller"]),
         ("merge", "submitted", json!({"into": target}), "operator", vec!["leader", "caller", "inspector"]),
         ("invalid", "submitted", json!({"reason": "恶意骚扰"}), "dispatcher", vec!["leader", "caller", "inspector"]),

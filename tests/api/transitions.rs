@@ -113,7 +113,8 @@ async fn return_escalate_urge_and_the_other_actions_work() {
     assert_eq!(e["code"], "cannot_escalate");
     // Refer to the village council (it is a repeated request) and record its decision.
     app.file("柳树沟村", "13812345678").await;
-    app.act_ok(&di, &no, "refer", json!({"reason": "重复诉求，提交三老合议"})).await;
+    app.refer(&no, "重复诉求，提交三老合议").await;
+    app.council_signs(&no, "柳树沟村").await;
     let t = app.act_ok(&di, &no, "council_decision", json!({"decision": "合议决定：由村集体出资修复"})).await;
     assert_eq!(t["status"], "resolved");
 }

@@ -133,7 +133,8 @@ async fn every_page_keeps_it_inert(app: &TestApp, p: &str, phone: &str) {
 
     // A repeated request goes to the village council, whose decision is public.
     let again = app.file("李家庄村", phone).await;
-    app.act_ok(&di, &again, "refer", json!({"reason": p})).await;
+    app.refer(&again, p).await;
+    app.council_signs(&again, "李家庄村").await;
     app.act_ok(&di, &again, "council_decision", json!({"decision": p})).await;
     assert_inert(
         "the tracking page of a council decision",

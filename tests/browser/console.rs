@@ -75,6 +75,7 @@ async fn expected_tabs(app: &TestApp, token: &str) -> Value {
             "all": n("total"), "submitted": n("submitted"), "registered": n("registered"),
             "handling": n("dispatched") + n("accepted") + n("in_progress") + n("reopened"),
             "late": n("late"), "resolved": n("resolved"), "paused": n("paused"), "pause_pending": n("pause_pending"),
+            "refer_pending": n("refer_pending"),
         },
         "overdue": n("overdue"),
     })
@@ -91,7 +92,7 @@ async fn the_work_list_has_tabs_with_counts_overdue_rows_sorting_and_a_chinese_d
         "{expected}"
     );
     let result = spec(&app, "console_worklist", vec![("EXPECTED", expected.to_string())]).await;
-    assert_eq!(result["tabs"]["all"], "20");
+    assert_eq!(result["tabs"]["all"], "24");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -216,6 +217,15 @@ async fn every_desk_and_handling_action_is_taken_in_the_console_by_the_right_peo
     let second = app.file("河口村", "13812340004").await;
     // 作废: a call that is no request.
     let junk = app.file("柳树沟村", "13812340005").await;
+    // 河口村's council (三老合议), whose members sign the referral.
+    let village = app.region_id("河口村").await;
+    let admin = app.token("admin").await;
+    for (name, title) in [("赵德胜", "老党员"), ("赵月英", "老教师"), ("孙河清", "老干部")] {
+        let r = app
+            .post(&format!("/api/v1/villages/{village}/council"), Some(&admin), &json!({"name": name, "title": title}))
+            .await;
+        assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    }
     let mut before = std::collections::HashMap::new();
     for no in [&ret, &esc, &res, &first, &second, &junk] {
         before.insert(no.clone(), events(&app.ticket(&di, no).await).len());
@@ -278,8 +288,19 @@ async fn every_desk_and_handling_action_is_taken_in_the_console_by_the_right_peo
 
     let t = app.ticket(&di, &first).await;
     assert_eq!(t["status"], "resolved");
-    assert_eq!(since(&t, before[&first]), pairs(&[("refer", "陈刚"), ("council_decision", "刘敏")]));
-    assert_eq!(events(&t)[before[&first]]["data"]["council"], "河口村村民议事会");
+    assert_eq!(
+        since(&t, before[&first]),
+        pairs(&[
+            ("refer", "陈刚"),
+            ("refer_approve", "孙伟"),
+            ("council_sign", "刘敏"),
+            ("council_sign", "刘敏"),
+            ("council_sign", "刘敏"),
+            ("council_decision", "刘敏")
+        ])
+    );
+    assert_eq!(events(&t)[before[&first] + 1]["data"]["council"], "河口村村民议事会");
+    assert_eq!(events(&t).last().unwrap()["data"]["members"].as_array().unwrap().len(), 3);
     assert_eq!(evidence(events(&t).last().unwrap()).len(), 1, "the council's minutes attached");
     assert_eq!(t["uploads"].as_array().unwrap().len(), 1);
     assert_eq!(t["merged_from"], json!([second.clone()]));

@@ -9,6 +9,7 @@ mod accountability; // 追责红线 for inspectors (issue 20 point 6)
 mod admin; // the console's administration pages (issue 16 point 7)
 mod cadre; // the cadre's order page /w/ (issue 15)
 mod console;
+mod council; // 下交签批 and 三老合议 in the console (issue 20 point 7)
 mod dashboard; // the console dashboard (issue 18 point 3)
 mod hotspots; // 热点 → 未诉先办 (issue 17 point 4)
 mod joint; // 联合办理 in the console (issue 20 point 3)

@@ -31,6 +31,7 @@ pub async fn allowed<C: ConnectionTrait>(db: &C, user: &StaffUser, l: &Loaded) -
     let t = &l.ticket;
     let pending_request = l.active().is_some_and(pending);
     let pause_pending = l.active().is_some_and(|a| a.pause_pending());
+    let refer_pending = crate::repo::council::pending_refer(db, t.id).await?.is_some();
     let mut out = vec![];
     for action in PATH_ACTIONS {
         match action {
@@ -84,10 +85,28 @@ pub async fn allowed<C: ConnectionTrait>(db: &C, user: &StaffUser, l: &Loaded) -
                 out.push(item(action, action.label()));
             }
             Action::AssistAccept | Action::AssistReport | Action::AssistRelease => {}
-            Action::Refer if legal(action) && may(action) && (t.repeat_of_id.is_some() || t.repeat_count > 0) => {
-                out.push(item(action, action.label()));
+            Action::Refer
+                if legal(action)
+                    && may(action)
+                    && !refer_pending
+                    && (t.repeat_of_id.is_some() || t.repeat_count > 0) =>
+            {
+                out.push(item(action, "申请下交"));
             }
             Action::Refer => {}
+            // 下交签批: a leader decides only a pending request.
+            Action::ReferApprove | Action::ReferRefuse if legal(action) && may(action) && refer_pending => {
+                out.push(item(action, action.label()));
+            }
+            Action::ReferApprove | Action::ReferRefuse => {}
+            // 合议签字 while a member of the village council has yet to sign this referral.
+            Action::CouncilSign if legal(action) && may(action) => {
+                let someone_left = crate::services::council::unsigned_member_left(db, t).await?;
+                if someone_left {
+                    out.push(item(action, action.label()));
+                }
+            }
+            Action::CouncilSign => {}
             // The on-the-spot check stands in for the return visit of a ticket without a requester.
             Action::Verify if legal(action) && may(action) && has_no_requester(t) => {
                 out.push(item(action, action.label()));

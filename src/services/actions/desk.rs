@@ -1,15 +1,12 @@
-//! The registration desk's actions: register (classify and start the dispatch clock), refer a
-//! repeated request to the village council (下交) and record its decision, merge duplicates, and
-//! declare a request invalid.
+//! The registration desk's actions: register (classify and start the dispatch clock), merge
+//! duplicates, and declare a request invalid (下交 and the council's decision: `council`).
 use super::{ActionBody, Effects, optional, required};
 use crate::auth::StaffUser;
 use crate::domain::ticket::Status;
-use crate::domain::values::{AssignmentStatus, RegionLevel};
 use crate::domain::values::{Kind, Priority};
 use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
-use crate::repo::assignments::AssignmentPatch;
 use crate::services::tickets::{Loaded, load};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
@@ -53,49 +50,6 @@ pub async fn register(state: &AppState, l: &Loaded, body: &ActionBody, now: Date
         dispatch_by: Some(Some(dispatch_by)),
         ..Default::default()
     };
-    Ok(fx)
-}
-
-/// 下交: only a repeated request (same phone, village and category within the window) goes to the
-/// village council (三老合议) of the ticket's village; the unit holding it lets go.
-pub async fn refer(state: &AppState, l: &Loaded, body: &ActionBody, now: DateTime<Utc>) -> ApiResult<Effects> {
-    let db = &state.db.conn;
-    let t = &l.ticket;
-    let reason = required(&body.reason, "reason", "下交理由")?;
-    let first = match t.repeat_of_id {
-        Some(id) => repo::tickets::by_id(db, id).await?,
-        None => None,
-    };
-    if first.is_none() && t.repeat_count == 0 {
-        return Err(ApiError::conflict(codes::NOT_REPEATED, "只有重复诉求才能下交村民议事会"));
-    }
-    let region = repo::regions::get(db, t.region_id).await?.ok_or_else(|| ApiError::not_found("地区不存在"))?;
-    let lineage = repo::regions::lineage(db, &region).await?;
-    let village = lineage.iter().rev().find(|r| r.level == RegionLevel::Village).unwrap_or(&region);
-    let mut fx = Effects::new(true);
-    fx.note = Some(reason);
-    fx.data = json!({"council_region_id": village.id, "council": format!("{}村民议事会", village.name),
-                     "repeat_of": first.map(|f| f.no), "repeat_count": t.repeat_count});
-    fx.patch.current_assignment_id = Some(None);
-    fx.patch.unit_id = Some(None);
-    if let Some(a) = l.active() {
-        let patch = AssignmentPatch::end(AssignmentStatus::Superseded, Some("下交村民议事会"), now);
-        fx.assignment_update = Some((a.id, patch));
-    }
-    Ok(fx)
-}
-
-/// The council's decision resolves the request; published on the tracking page unless told not to.
-pub async fn council_decision(
-    state: &AppState,
-    l: &Loaded,
-    body: &ActionBody,
-    now: DateTime<Utc>,
-) -> ApiResult<Effects> {
-    let mut fx = Effects::new(body.publish.unwrap_or(true));
-    fx.note = Some(required(&body.decision, "decision", "合议决定")?);
-    fx.data = json!({"published": fx.public});
-    super::closing::resolution_effects(state, &l.ticket, &mut fx, now).await?;
     Ok(fx)
 }
 

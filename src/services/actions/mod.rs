@@ -3,6 +3,7 @@
 //! update with exactly one ledger event, plus the assignment, upload and outbox rows it implies.
 pub mod allowed;
 pub mod closing;
+pub mod council;
 pub mod desk;
 pub mod escalation;
 pub mod handling;
@@ -43,6 +44,12 @@ pub struct ActionBody {
     pub into: Option<String>,
     /// council_decision: whether the decision is shown to the public (default yes).
     pub publish: Option<bool>,
+    /// council_sign: the council member who signed (三老合议).
+    pub member_id: Option<i64>,
+    /// council_decision: the members who took part (each must have signed; default: every signer).
+    pub member_ids: Option<Vec<i64>>,
+    /// council_decision: also text the decision to the cadres of the village's units.
+    pub notify_cadres: Option<bool>,
     /// pause_request: the day the unit expects to go on (YYYY-MM-DD, county time); the pause ends
     /// at 08:00 that day.
     pub resume_on: Option<String>,
@@ -93,6 +100,8 @@ pub async fn act(
     let actor = if user.is_person() { Actor::staff(user.id, &user.name) } else { Actor::unit(&user.name) };
     if action == Action::Verify {
         closing::verify_and_close(state, &l.ticket, actor, fx, now).await?;
+    } else if council::writes_rows(action) {
+        council::commit(state, user, &l, action, actor, fx, now).await?;
     } else {
         change::commit(state, &l.ticket, action, actor, fx, now).await?;
     }
@@ -111,8 +120,11 @@ async fn effects(
 ) -> ApiResult<Effects> {
     let mut fx = match action {
         Action::Register => desk::register(state, l, body, now).await?,
-        Action::Refer => desk::refer(state, l, body, now).await?,
-        Action::CouncilDecision => desk::council_decision(state, l, body, now).await?,
+        Action::Refer => council::refer(state, l, body).await?,
+        Action::ReferApprove => council::approve(state, l, body, now).await?,
+        Action::ReferRefuse => council::refuse(state, l, body).await?,
+        Action::CouncilSign => council::sign(state, l, body).await?,
+        Action::CouncilDecision => council::decision(state, l, body, now).await?,
         Action::Merge => desk::merge(state, user, l, body).await?,
         Action::Invalid => desk::invalid(body)?,
         Action::Dispatch => handling::dispatch(state, user, l, body, now).await?,
