@@ -419,3 +419,25 @@ pub async fn urge_events<C: ConnectionTrait>(
     let stmt = Statement::from_sql_and_values(backend, sql, vec![pop.key(backend), from.into(), to.into()]);
     db.query_all_raw(stmt).await?.iter().map(|r| r.try_get::<String>("", "data")).collect()
 }
+
+/// Urges per unit urged over `[from, to)` on tickets under `region_path`: (by staff, by the
+/// sweeper). The unit rankings show them beside the rates.
+pub async fn urges_per_unit<C: ConnectionTrait>(
+    db: &C,
+    region_path: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<std::collections::HashMap<i64, (i64, i64)>, DbErr> {
+    let mut out: std::collections::HashMap<i64, (i64, i64)> = Default::default();
+    for raw in urge_events(db, region_path, from, to).await? {
+        let data: serde_json::Value = serde_json::from_str(&raw).unwrap_or(serde_json::Value::Null);
+        let Some(unit_id) = data["unit_id"].as_i64() else { continue };
+        let e = out.entry(unit_id).or_default();
+        if data["auto"].as_bool() == Some(true) {
+            e.1 += 1;
+        } else {
+            e.0 += 1;
+        }
+    }
+    Ok(out)
+}

@@ -249,7 +249,7 @@ pub async fn ranked_units(
     let counts = repo::rollups::unit_counts(db, region_path, from, to).await?;
     let end = local_day_end(state, to);
     let paused = repo::stats::paused_by_unit(db, region_path, start, end, state.now()).await?;
-    let urges = super::urges::per_unit(db, region_path, start, end).await?;
+    let urges = repo::stats::urges_per_unit(db, region_path, start, end).await?;
     let all = crate::repo::Page { page: 1, per_page: u64::MAX / 2 };
     let (units, _) = repo::regions::list_units(db, region_path, None, None, all).await?;
     let weights = state.weights();

@@ -75,28 +75,6 @@ pub async fn notice_pdf(state: &AppState, user: &StaffUser, no: &str, seq: i32) 
     Ok((name, pdf))
 }
 
-/// Urges per unit urged over `[start, end)` on tickets under `region_path`: (by staff, by the
-/// sweeper). The unit rankings show them beside the rates.
-pub async fn per_unit<C: sea_orm::ConnectionTrait>(
-    db: &C,
-    region_path: &str,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-) -> ApiResult<std::collections::HashMap<i64, (i64, i64)>> {
-    let mut out: std::collections::HashMap<i64, (i64, i64)> = Default::default();
-    for raw in repo::stats::urge_events(db, region_path, start, end).await? {
-        let data: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
-        let Some(unit_id) = data["unit_id"].as_i64() else { continue };
-        let e = out.entry(unit_id).or_default();
-        if data["auto"].as_bool() == Some(true) {
-            e.1 += 1;
-        } else {
-            e.0 += 1;
-        }
-    }
-    Ok(out)
-}
-
 #[derive(Default)]
 struct UnitUrges {
     by_type: BTreeMap<&'static str, i64>,
