@@ -682,13 +682,15 @@ pub fn visibility_condition_on(v: &Visibility, backend: DbBackend) -> Condition 
 
 /// Active assignments that missed `deadline` while their step `open` is not done, from the partial
 /// index on that deadline (one SELECT per step, joined with UNION: an OR across steps would scan).
-/// It selects ticket ids (an assisting part that missed its deadline puts its ticket in the list
-/// too: the order is late in part); the outer query looks tickets up by primary key.
+/// It selects ticket ids: a ticket has at most one active lead assignment, its current one, so the
+/// outer query looks tickets up by primary key. An assisting part (联合办理) that missed its deadline
+/// is its own unit's overdue order (unit rankings, the parts on the ticket), not the ticket's.
 fn missed(deadline: assignments::Column, open: Condition, now: DateTime<Utc>) -> sea_orm::sea_query::SelectStatement {
     Query::select()
         .column(assignments::Column::TicketId)
         .from(assignments::Entity)
         .and_where(assignments::Column::Status.eq("active"))
+        .and_where(assignments::Column::Role.eq(crate::domain::values::AssignmentRole::Lead.as_str()))
         .cond_where(open)
         .and_where(Expr::col(deadline).lt(now))
         .to_owned()

@@ -231,6 +231,15 @@ async fn an_assisting_part_has_its_own_link_and_clock_and_ends_when_the_order_go
     assert_eq!(t["assignment"]["unit"]["name"], LEAD);
     let urge = t["events"].as_array().unwrap().iter().rfind(|e| e["action"] == "urge").unwrap().clone();
     assert_eq!(urge["data"]["unit_id"], app.unit_id(WATER).await, "{urge}");
+    // The late part is its unit's overdue order, not the ticket's: the lead is on time.
+    let counts: Value = app.get("/api/v1/tickets/counts", Some(&di)).await.json().await.unwrap();
+    assert_eq!(counts["overdue"], 0, "{counts}");
+    assert_eq!(t["overdue"], false);
+    let leader = app.token("leader").await;
+    let v: Value = app.get("/api/v1/stats/units?per_page=100", Some(&leader)).await.json().await.unwrap();
+    let row = |name: &str| v["items"].as_array().unwrap().iter().find(|i| i["unit"]["name"] == name).unwrap().clone();
+    assert_eq!(row(WATER)["counts"]["overdue"], 1, "{}", row(WATER));
+    assert_eq!(row(LEAD)["counts"]["overdue"], 0, "{}", row(LEAD));
 
     // The lead gives the order back: the owed part ends with it, its unit is told, its link ends.
     let lead_ca = app.token("dongba").await;

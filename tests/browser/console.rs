@@ -70,6 +70,8 @@ async fn registering_a_call_starts_empty_finds_the_callers_earlier_requests_and_
 async fn expected_tabs(app: &TestApp, token: &str) -> Value {
     let c: Value = app.get("/api/v1/tickets/counts", Some(token)).await.json().await.unwrap();
     let n = |k: &str| c[k].as_i64().unwrap();
+    let first_page: Value =
+        app.get("/api/v1/tickets?sort=-created_at&page=1&per_page=20", Some(token)).await.json().await.unwrap();
     json!({
         "tabs": {
             "all": n("total"), "submitted": n("submitted"), "registered": n("registered"),
@@ -78,6 +80,8 @@ async fn expected_tabs(app: &TestApp, token: &str) -> Value {
             "refer_pending": n("refer_pending"),
         },
         "overdue": n("overdue"),
+        // The work list opens on its first page (20 rows, newest first): the overdue rows it shows.
+        "overdue_on_first_page": first_page["items"].as_array().unwrap().iter().filter(|r| r["overdue"] == true).count(),
     })
 }
 
