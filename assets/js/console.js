@@ -1143,6 +1143,7 @@
   const queues = window.Queues.init({ $, $$, esc, time, opt, show, check, fieldMsg, clearMsg, loadLookups: () => loadLookups() });
   const hotspots = window.Hotspots.init({ $, $$, esc, time, show, check, fieldMsg, clearMsg });
   const accountability = window.Accountability.init({ $, $$, esc, time, show, check, fieldMsg, clearMsg });
+  const council = window.Council.init({ $, esc, show, check, fieldMsg, clearMsg, opt, loadLookups });
   const dashboard = window.Dashboard.init({ $, $$, esc, time, show, check, fieldMsg, clearMsg, today });
   const screens = window.Screens.init({ $, esc, time, show, check, fieldMsg, clearMsg });
   // Leaders, inspectors and dispatchers open the console on the dashboard; everyone else on the work list.
@@ -1170,6 +1171,7 @@
     if (queues.route(h)) return;
     if (hotspots.route(h)) return;
     if (accountability.route(h)) return;
+    if (council.route(h)) return;
     if (screens.route(h)) return;
     // Whoever has no dashboard (a cadre, after a leader signed out at this desk) gets the work list.
     if (h === '#/dashboard' && !DASHBOARD_ROLES.some(has)) {

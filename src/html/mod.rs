@@ -55,6 +55,7 @@ pub fn asset(path: &str) -> Option<(&'static str, &'static [u8])> {
         "js/accountability.js" => {
             ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/accountability.js"))
         }
+        "js/council.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/council.js")),
         "js/screens.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/screens.js")),
         "js/dashboard.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/dashboard.js")),
         "js/console.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/js/console.js")),

@@ -163,3 +163,24 @@ async fn a_plain_form_sent_again_with_a_new_key_from_the_same_browser_shows_the_
     assert_eq!(post(&jar, form("k-fourth", "村口的垃圾池满了没人清运")).await.unwrap().status(), StatusCode::CREATED);
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 3);
 }
+
+/// Every element id of the console's pages is unique: two forms with the same field id (a label
+/// that focuses another form's field, a test that fills the hidden one) is a defect that only
+/// shows on one page.
+#[tokio::test]
+async fn the_console_pages_have_no_duplicate_element_ids() {
+    let app = spawn_app().await;
+    for path in ["/console/", "/console/visits"] {
+        let html = app.get(path, None).await.text().await.unwrap();
+        let mut seen = std::collections::HashSet::new();
+        let mut repeated = vec![];
+        for part in html.split(" id=\"").skip(1) {
+            let id = part.split('"').next().unwrap_or_default();
+            if !seen.insert(id.to_string()) {
+                repeated.push(id.to_string());
+            }
+        }
+        assert!(seen.len() > 20, "{path} read: {} ids", seen.len());
+        assert!(repeated.is_empty(), "{path} repeats ids: {repeated:?}");
+    }
+}

@@ -61,3 +61,35 @@ async fn a_leader_approves_the_refer_and_the_councils_decision_reaches_the_notic
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_adds_and_retires_council_members_and_a_leader_reads_them_masked() {
+    let app = spawn_app().await;
+    let base = app.addr.clone();
+    let result = tokio::task::spawn_blocking(move || run_spec(&base, "console_council_members", &[])).await.unwrap();
+    println!("console_council_members: {}s in the browser", result["seconds"]);
+    let village = app.region_id("河口村").await;
+    let admin = app.token("admin").await;
+    let v: Value = app.get(&format!("/api/v1/villages/{village}/council"), Some(&admin)).await.json().await.unwrap();
+    let members: Vec<(String, String, Option<String>, bool)> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["name"].as_str().unwrap().to_string(),
+                m["title"].as_str().unwrap().to_string(),
+                m["phone"].as_str().map(str::to_string),
+                m["active"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        members,
+        [
+            ("赵月英".to_string(), "老教师".to_string(), None, true),
+            ("赵德胜".to_string(), "老党员".to_string(), Some("13900001111".to_string()), false),
+        ],
+        "the serving members first, the retired one kept with its phone"
+    );
+}
