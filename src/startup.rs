@@ -89,7 +89,12 @@ pub async fn build_state(settings: Settings, db: Db) -> anyhow::Result<AppState>
     };
     let dummy_hash = password::hash(SecretString::from("minsheng-no-such-user"), params).await?;
     let store: Arc<dyn KvStore> = match &redis {
-        Some(conn) => Arc::new(RedisStore::new(conn.clone(), settings.redis.key_prefix.clone())),
+        // Behind a breaker: a dead Redis costs three timeouts, then nothing until it answers again.
+        Some(conn) => Arc::new(crate::kv::breaker::BreakerStore::new(
+            Arc::new(RedisStore::new(conn.clone(), settings.redis.key_prefix.clone())),
+            3,
+            std::time::Duration::from_secs(5),
+        )),
         None => Arc::new(MemoryStore::new()),
     };
     warn_about_the_calendar(&db, &settings).await;

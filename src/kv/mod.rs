@@ -2,6 +2,7 @@
 //! configured (shared by every instance), otherwise in process (a single instance). Both pass the same
 //! contract tests. Expiry here only reclaims memory: anything time-dependent is decided from `now`
 //! passed in by the caller (bucketed keys, timestamps in values), so tests never wait for a TTL.
+pub mod breaker;
 pub mod limiter;
 pub mod memory;
 pub mod redis_store;
