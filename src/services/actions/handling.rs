@@ -31,19 +31,33 @@ fn active(l: &Loaded) -> ApiResult<&Assignment> {
     l.active().ok_or_else(|| ApiError::conflict(codes::NO_ASSIGNMENT, "工单没有在办的派单"))
 }
 
+/// A unit an order (or, `what` = 协办单位, a part of one) may be given to: active and inside the
+/// dispatcher's scope; refused at `field` otherwise.
+pub(super) async fn usable_unit(
+    state: &AppState,
+    user: &StaffUser,
+    id: i64,
+    field: &str,
+    what: &str,
+) -> ApiResult<Unit> {
+    let db = &state.db.conn;
+    let unit = repo::regions::unit(db, id)
+        .await?
+        .filter(|u| u.active)
+        .ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_UNIT, field, format!("{what}不存在或已停用")))?;
+    let region = repo::regions::get(db, unit.region_id).await?.ok_or_else(|| ApiError::not_found("地区不存在"))?;
+    if !user.covers_region(&region.path) {
+        return Err(ApiError::unprocessable(codes::UNIT_OUT_OF_SCOPE, field, format!("该{what}不在您的派单范围内")));
+    }
+    Ok(unit)
+}
+
 /// The unit (and optional cadre) an order is given to: active, inside the dispatcher's scope, the
 /// cadre a member of that unit.
 async fn target(state: &AppState, user: &StaffUser, body: &ActionBody) -> ApiResult<(Unit, Option<Staff>)> {
     let db = &state.db.conn;
     let unit_id = body.unit_id.ok_or_else(|| ApiError::validation("unit_id", "请选择承办单位"))?;
-    let unit = repo::regions::unit(db, unit_id)
-        .await?
-        .filter(|u| u.active)
-        .ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_UNIT, "unit_id", "承办单位不存在或已停用"))?;
-    let unit_region = repo::regions::get(db, unit.region_id).await?.ok_or_else(|| ApiError::not_found("地区不存在"))?;
-    if !user.covers_region(&unit_region.path) {
-        return Err(ApiError::unprocessable(codes::UNIT_OUT_OF_SCOPE, "unit_id", "该承办单位不在您的派单范围内"));
-    }
+    let unit = usable_unit(state, user, unit_id, "unit_id", "承办单位").await?;
     let assignee = match body.assignee_id {
         Some(id) => Some(
             repo::staff::get(db, id)

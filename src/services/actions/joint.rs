@@ -41,16 +41,7 @@ pub async fn assisting_units(state: &AppState, user: &StaffUser, body: &ActionBo
         if ids[..i].contains(id) {
             return Err(ApiError::unprocessable(codes::ASSISTING_UNITS, field, "协办单位不能重复"));
         }
-        let db = &state.db.conn;
-        let unit = repo::regions::unit(db, *id)
-            .await?
-            .filter(|u| u.active)
-            .ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_UNIT, field, "协办单位不存在或已停用"))?;
-        let region = repo::regions::get(db, unit.region_id).await?.ok_or_else(|| ApiError::not_found("地区不存在"))?;
-        if !user.covers_region(&region.path) {
-            return Err(ApiError::unprocessable(codes::UNIT_OUT_OF_SCOPE, field, "该协办单位不在您的派单范围内"));
-        }
-        units.push(unit);
+        units.push(super::handling::usable_unit(state, user, *id, field, "协办单位").await?);
     }
     Ok(units)
 }
