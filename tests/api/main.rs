@@ -12,6 +12,7 @@ mod case_file;
 mod cli;
 mod console_desk;
 mod council; // 下交签批 and the village council (issue 20 point 7)
+mod cross_scope; // every staff route aimed at the other township (issue 21 point 5)
 mod dashboard;
 mod errors;
 mod exports;
@@ -62,6 +63,7 @@ mod sms_worker;
 mod smtp_sink;
 mod stats;
 mod sweeper;
+mod tokens; // tampered staff tokens (issue 21 point 5)
 mod transitions;
 mod uploads;
 mod upstream; // the city 12345 platform (issue 19 point 4)
