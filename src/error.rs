@@ -122,6 +122,7 @@ pub mod codes {
     pub const VISIT_REQUIRED: &str = "visit_required";
     pub const UNSUPPORTED_MEDIA: &str = "unsupported_media";
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+    pub const UNSUPPORTED_ENCODING: &str = "unsupported_encoding";
     pub const URI_TOO_LONG: &str = "uri_too_long";
     pub const VALIDATION_FAILED: &str = "validation_failed";
     pub const WECHAT_CODE_INVALID: &str = "wechat_code_invalid";

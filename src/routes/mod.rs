@@ -58,16 +58,25 @@ pub fn client_ip(req: &actix_web::HttpRequest, state: &crate::state::AppState) -
     req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
-/// Refuses a request whose decoded path or query carries a control character (NUL cannot even reach
-/// PostgreSQL, and none belongs in an address): a 400 naming the parameter, before any handler runs.
-pub async fn refuse_control_characters(
+/// Refuses, before any handler runs, a request whose decoded path or query carries a control
+/// character (NUL cannot even reach PostgreSQL, and none belongs in an address: a 400 naming the
+/// parameter), and a compressed request body (415): no client of ours compresses what it sends, and
+/// a few kilobytes of gzip can inflate to gigabytes that would be decompressed only to be refused.
+pub async fn refuse_malformed_requests(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     use crate::domain::text::clean;
     let path = percent_encoding::percent_decode_str(req.path()).decode_utf8_lossy();
     let mut refused = None;
-    if clean(&path).is_err() {
+    let encoded = req.headers().get(actix_web::http::header::CONTENT_ENCODING);
+    if encoded.is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity")) {
+        refused = Some(crate::error::ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            crate::error::codes::UNSUPPORTED_ENCODING,
+            "不接受压缩的请求体，请以未压缩的形式提交",
+        ));
+    } else if clean(&path).is_err() {
         refused = Some(crate::error::ApiError::validation("path", "地址中含有不允许的控制字符"));
     } else if let Ok(pairs) = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         && let Some((k, _)) = pairs.iter().find(|(k, v)| clean(k).is_err() || clean(v).is_err())

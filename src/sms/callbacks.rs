@@ -254,4 +254,77 @@ mod tests {
         let old_sig = signature("k", now.timestamp() - 600, body);
         assert!(!authenticate(Http, Some("k"), &with(None, Some(&old), Some(&old_sig)), now, 300));
     }
+
+    // Fuzzing the push parsers (issue 21 point 5): whatever a provider, or someone who learnt the
+    // callback secret, sends is answered, never a panic; what parses names its message.
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        const KEYS: &[&str] = &[
+            "out_id", "biz_id", "phone_number", "success", "err_code", "err_msg", "report_time", "send_time",
+            "content", "sequence_id", "sid", "mobile", "report_status", "errmsg", "description",
+            "user_receive_time", "text", "time", "status", "outbox_id", "message_id", "phone", "at", "id", "code",
+        ];
+
+        /// JSON built from the fields the parsers look for, with values of every type.
+        fn json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(|n| serde_json::json!(n)),
+                any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| serde_json::json!(f)),
+                ".{0,24}".prop_map(Value::String),
+                "[0-9]{1,20}".prop_map(Value::String),
+                "20[0-9]{2}-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9]".prop_map(Value::String),
+            ];
+            leaf.prop_recursive(3, 48, 8, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    prop::collection::btree_map(prop::sample::select(KEYS).prop_map(str::to_string), inner, 0..10)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        fn providers() -> impl Strategy<Value = ProviderName> {
+            prop::sample::select(vec![Aliyun, Tencent, Http, ProviderName::Console])
+        }
+
+        proptest! {
+            #[test]
+            fn any_bytes_are_answered_never_a_panic(p in providers(), body in prop::collection::vec(any::<u8>(), 0..512)) {
+                let _ = parse_receipts(p, &body);
+                let _ = parse_inbound(p, &body);
+            }
+
+            #[test]
+            fn any_json_of_their_fields_parses_or_is_refused_by_name(p in providers(), v in json()) {
+                let body = serde_json::to_vec(&v).unwrap();
+                match parse_receipts(p, &body) {
+                    Ok(rs) => for r in rs {
+                        prop_assert!(r.outbox_id.is_some() || r.provider_message_id.is_some());
+                    },
+                    Err(e) => prop_assert!(!e.is_empty()),
+                }
+                match parse_inbound(p, &body) {
+                    Ok(is) => for i in is {
+                        prop_assert!(!i.phone.is_empty());
+                    },
+                    Err(e) => prop_assert!(!e.is_empty()),
+                }
+            }
+
+            #[test]
+            fn an_aliyun_report_says_what_was_sent(id in 1i64..i64::MAX, ok in any::<bool>(), biz in "[0-9]{6,18}\\^0") {
+                let body = serde_json::json!([{"phone_number": "13900000301", "success": ok, "err_code": "DELIVERED",
+                    "biz_id": biz, "out_id": id.to_string(), "report_time": "2026-12-07 10:00:00"}]);
+                let r = parse_receipts(Aliyun, body.to_string().as_bytes()).unwrap();
+                prop_assert_eq!(r.len(), 1);
+                prop_assert_eq!(r[0].outbox_id, Some(id));
+                prop_assert_eq!(r[0].delivered, ok);
+                prop_assert_eq!(r[0].provider_message_id.as_deref(), Some(biz.as_str()));
+            }
+        }
+    }
 }

@@ -135,4 +135,37 @@ mod tests {
         assert_eq!(rating(3), Some((Solved::No, Satisfaction::Dissatisfied, "不满意")));
         assert_eq!(rating(4), None);
     }
+
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            // Any text a phone can send is read as something, and a ticket number found is one.
+            #[test]
+            fn any_reply_is_read_and_a_number_found_is_well_formed(text in "\\PC{0,160}") {
+                let r = parse(&text);
+                if let Some(no) = &r.ticket_no {
+                    prop_assert_eq!(no.chars().count(), 15);
+                    prop_assert!(text.contains(no.as_str()));
+                }
+            }
+
+            // A rating digit survives any padding of spaces and punctuation, half- or full-width.
+            #[test]
+            fn a_digit_in_any_padding_is_the_digit(d in 1u8..=3, pad in "[ ，。！ ]{0,4}", full in any::<bool>()) {
+                let digit = if full { char::from_u32(0xFF10 + d as u32).unwrap() } else { (b'0' + d) as char };
+                let r = parse(&format!("{pad}{digit}{pad}"));
+                prop_assert_eq!(r.intent, Intent::Digit(d));
+            }
+
+            // A ticket number with a query word asks where it stands, however it is spaced.
+            #[test]
+            fn a_number_with_a_query_word_is_a_status_query(no in "20[0-9]{6}-[0-9]{6}", sep in "[ ：:]{0,2}") {
+                let r = parse(&format!("查询{sep}{no}"));
+                prop_assert_eq!(r.intent, Intent::StatusQuery);
+                prop_assert_eq!(r.ticket_no, Some(no));
+            }
+        }
+    }
 }

@@ -16,6 +16,7 @@ mod cross_scope; // every staff route aimed at the other township (issue 21 poin
 mod dashboard;
 mod errors;
 mod exports;
+mod fuzz; // property-based fuzzing of the request parsers (issue 21 point 5)
 mod going_live;
 mod headers;
 mod health;
