@@ -11,6 +11,7 @@ mod cards;
 mod case_file;
 mod cli;
 mod console_desk;
+mod crash; // kill -9 under intake load (issue 21 point 4)
 mod council; // 下交签批 and the village council (issue 20 point 7)
 mod cross_scope; // every staff route aimed at the other township (issue 21 point 5)
 mod dashboard;
