@@ -100,6 +100,7 @@ pub mod codes {
     pub const SIGNER_ALREADY_SIGNED: &str = "signer_already_signed";
     pub const SIGNOFF_MISSING: &str = "signoff_missing";
     pub const SIGNOFF_NOT_REQUIRED: &str = "signoff_not_required";
+    pub const STORAGE_FULL: &str = "storage_full";
     pub const TOKEN_EXPIRED: &str = "token_expired";
     pub const TOO_MANY_CARDS: &str = "too_many_cards";
     pub const TOKEN_INVALID: &str = "token_invalid";

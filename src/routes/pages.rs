@@ -69,8 +69,11 @@ impl Ctx<'_> {
 
     fn error(&self, e: ApiError) -> HttpResponse {
         let status = e.status;
-        let message = if status.is_server_error() {
+        if status.is_server_error() {
             let _ = actix_web::ResponseError::error_response(&e); // logs the cause with an id
+        }
+        // A fault of ours is not explained; a condition the villager should know (a full disk) is.
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
             "系统繁忙，请稍后再试，或拨打服务热线。".to_string()
         } else {
             e.message
@@ -344,12 +347,15 @@ async fn card_submit(
         Ok(None) => {}
         Err(e) => return ctx.error(e),
     }
+    let typed_fields = form.fields.clone();
     let typed = match store_files(&state, form, &ip).await {
         Ok(t) => t,
         Err(e) if e.status.is_client_error() => return intake_errors(&ctx, &card, &Typed::default(), &e),
-        // Every photo decoding slot taken: the form again, with the same 503 and Retry-After.
-        Err(e) if e.retry_after.is_some() => {
-            let mut page = intake_page(&ctx, &card, &Typed::default(), Some(&e.message), vec![]);
+        // Every photo decoding slot taken (503 with Retry-After), or the upload disk full (507): the
+        // form again with what was typed, the reason and the same status; it can go without photos.
+        Err(e) if e.retry_after.is_some() || e.status == StatusCode::INSUFFICIENT_STORAGE => {
+            let typed = Typed { fields: typed_fields, upload_ids: vec![] };
+            let mut page = intake_page(&ctx, &card, &typed, Some(&e.message), vec![]);
             *page.status_mut() = e.status;
             if let Some(v) = e.retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
                 page.headers_mut().insert(RETRY_AFTER, v);

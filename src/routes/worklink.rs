@@ -36,8 +36,11 @@ fn page(status: StatusCode, page: &impl askama::Template) -> HttpResponse {
 }
 
 fn message(state: &AppState, e: &ApiError, large: bool) -> HttpResponse {
-    let text = if e.status.is_server_error() {
+    if e.status.is_server_error() {
         let _ = actix_web::ResponseError::error_response(e); // logs the cause with an id
+    }
+    // A fault of ours is not explained; a condition the cadre should know (a full disk) is.
+    let text = if e.status == StatusCode::INTERNAL_SERVER_ERROR {
         "系统繁忙，请稍后再试。".to_string()
     } else {
         e.message.clone()

@@ -126,10 +126,7 @@ pub async fn store(state: &AppState, bytes: Vec<u8>, uploader: Uploader) -> ApiR
     let now = state.now();
     let rel = PathBuf::from(now.format("%Y/%m").to_string()).join(format!("{id}.{}", media.ext()));
     let full = PathBuf::from(&state.settings.application.upload_dir).join(&rel);
-    if let Some(dir) = full.parent() {
-        tokio::fs::create_dir_all(dir).await.map_err(ApiError::internal)?;
-    }
-    tokio::fs::write(&full, &data).await.map_err(ApiError::internal)?;
+    write_whole(&full, &data).await?;
     let size = data.len();
     let sha = hex::encode(Sha256::digest(&data));
     let kind = if media.is_image() { UploadKind::Image } else { UploadKind::Audio };
@@ -147,10 +144,57 @@ pub async fn store(state: &AppState, bytes: Vec<u8>, uploader: Uploader) -> ApiR
             created_at: now,
         },
     )
-    .await?;
+    .await
+    .inspect_err(|_| {
+        // A file without its row is never served: do not keep it.
+        let _ = std::fs::remove_file(&full);
+    })?;
     let kind = kind.as_str();
     metrics::counter!("minsheng_uploads_total", "kind" => kind).increment(1);
     Ok(Stored { upload_id: id, kind, mime: media.mime(), size })
+}
+
+/// Writes the file whole or not at all: into a temporary name beside it, synced, then renamed. A
+/// full disk (or quota) is the county's to fix, not the villager's fault: a 507 saying so, logged
+/// as an error and counted (`minsheng_upload_storage_full_total`) for alerting; the partial file is
+/// removed.
+async fn write_whole(full: &std::path::Path, data: &[u8]) -> ApiResult<()> {
+    let partial = full.with_extension("partial");
+    // Plain blocking writes on the blocking pool: every error is seen here (a buffered async file
+    // would report a failed write only to a later flush).
+    let (path, tmp, bytes) = (full.to_path_buf(), partial.clone(), data.to_vec());
+    let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        use std::io::Write;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &path)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let Err(e) = written else { return Ok(()) };
+    let _ = tokio::fs::remove_file(&partial).await;
+    if storage_full(&e) {
+        tracing::error!(path = %full.display(), error = %e, "upload storage is full: uploads are refused until space is freed");
+        metrics::counter!("minsheng_upload_storage_full_total").increment(1);
+        return Err(ApiError::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            codes::STORAGE_FULL,
+            "服务器存储空间已满，附件暂时无法保存。请稍后再试，或先不带附件提交",
+        )
+        .with_field("file"));
+    }
+    Err(ApiError::internal(e))
+}
+
+fn storage_full(e: &std::io::Error) -> bool {
+    // ENOSPC (28) and EDQUOT (122) on Linux.
+    e.kind() == std::io::ErrorKind::StorageFull
+        || e.kind() == std::io::ErrorKind::QuotaExceeded
+        || matches!(e.raw_os_error(), Some(28 | 122))
 }
 
 pub fn too_large(limit: usize) -> ApiError {

@@ -15,6 +15,7 @@ mod crash; // kill -9 under intake load (issue 21 point 4)
 mod council; // 下交签批 and the village council (issue 20 point 7)
 mod cross_scope; // every staff route aimed at the other township (issue 21 point 5)
 mod dashboard;
+mod disk_full; // the upload disk full (issue 21 point 4)
 mod errors;
 mod exports;
 mod fuzz; // property-based fuzzing of the request parsers (issue 21 point 5)

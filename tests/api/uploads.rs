@@ -1,6 +1,6 @@
 //! Uploads: type by content (voice notes by a walk of their container), metadata stripped, image
 //! bombs refused before decoding, decoding slots, size limits, and who may read them.
-mod files;
+pub mod files;
 
 use crate::helpers::{TestApp, error_of, spawn_app, spawn_app_with};
 use files::{files_under, flat_jpeg, png_bomb, png_with_icc_bomb, restart_peak, status_kb};
