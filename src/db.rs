@@ -21,6 +21,33 @@ const WRITER_WAIT: Duration = Duration::from_secs(30);
 pub struct Db {
     pub conn: DatabaseConnection,
     writer: Option<Arc<Mutex<()>>>,
+    /// Opens after `BREAKER_FAILURES` requests in a row found the database unreachable: requests are
+    /// then answered 503 at once (`middleware::database_breaker`) instead of each waiting out the
+    /// pool's acquire timeout, and one request probes after `BREAKER_COOLDOWN`.
+    pub health: Arc<std::sync::Mutex<crate::kv::breaker::Breaker>>,
+}
+
+pub const BREAKER_FAILURES: u32 = 3;
+pub const BREAKER_COOLDOWN: Duration = Duration::from_secs(2);
+/// How long a request waits for a PostgreSQL connection: enough for a busy pool, short enough that
+/// a database that went away is noticed (SQLite waits longer, for the one writer).
+const POSTGRES_ACQUIRE: Duration = Duration::from_secs(5);
+
+/// Whether an error means the database cannot be reached at all (down, restarting, refusing or
+/// dropping connections), as opposed to a query that failed: the first is a 503 worth retrying.
+pub fn unreachable(e: &DbErr) -> bool {
+    use sea_orm::{ConnAcquireErr, RuntimeErr, SqlxError};
+    let sqlx = match e {
+        DbErr::ConnectionAcquire(ConnAcquireErr::Timeout | ConnAcquireErr::ConnectionClosed) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(x)) | DbErr::Exec(RuntimeErr::SqlxError(x)) | DbErr::Query(RuntimeErr::SqlxError(x)) => x,
+        _ => return false,
+    };
+    match &**sqlx {
+        SqlxError::Io(_) | SqlxError::PoolTimedOut | SqlxError::PoolClosed | SqlxError::WorkerCrashed => true,
+        // 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now; class 08: connection.
+        SqlxError::Database(d) => d.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")),
+        _ => false,
+    }
 }
 
 /// A write transaction; on SQLite it also holds the writer slot until commit or drop.
@@ -54,7 +81,7 @@ impl Db {
         opts.max_connections(max_connections)
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(WRITER_WAIT)
+            .acquire_timeout(if url.starts_with("postgres") { POSTGRES_ACQUIRE } else { WRITER_WAIT })
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(SqliteJournalMode::Wal)
@@ -65,7 +92,8 @@ impl Db {
             });
         let conn = Database::connect(opts).await.context("connecting to the database")?;
         let writer = (conn.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Ok(Db { conn, writer })
+        let health = Arc::new(std::sync::Mutex::new(crate::kv::breaker::Breaker::new(BREAKER_FAILURES, BREAKER_COOLDOWN)));
+        Ok(Db { conn, writer, health })
     }
 
     pub fn backend(&self) -> DbBackend {

@@ -294,15 +294,44 @@ impl ResponseError for ApiError {
     }
 }
 
+/// The database cannot be reached (down, restarting, refusing connections): a 503 the client may
+/// retry, not a 500. `crate::db::unreachable` decides; the breaker in `middleware` counts these.
+const DATABASE_DOWN: &str = "数据库暂时不可用，请稍后重试";
+
+impl ApiError {
+    fn database(e: anyhow::Error, unreachable: bool) -> Self {
+        if !unreachable {
+            return Self::internal(e);
+        }
+        let mut api = Self::unavailable(DATABASE_DOWN);
+        api.retry_after = Some(2);
+        api.source = Some(e);
+        api
+    }
+
+    /// Whether this is the answer for an unreachable database (what the breaker counts).
+    pub fn is_database_down(&self) -> bool {
+        self.code == codes::UNAVAILABLE && self.message == DATABASE_DOWN
+    }
+
+    pub fn database_down() -> Self {
+        let mut api = Self::unavailable(DATABASE_DOWN);
+        api.retry_after = Some(2);
+        api
+    }
+}
+
 impl From<sea_orm::DbErr> for ApiError {
     fn from(e: sea_orm::DbErr) -> Self {
-        Self::internal(e)
+        let unreachable = crate::db::unreachable(&e);
+        Self::database(e.into(), unreachable)
     }
 }
 
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
-        Self::internal(e)
+        let unreachable = e.chain().any(|c| c.downcast_ref::<sea_orm::DbErr>().is_some_and(crate::db::unreachable));
+        Self::database(e, unreachable)
     }
 }
 

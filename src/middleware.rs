@@ -71,6 +71,70 @@ pub async fn catch_panics<B: MessageBody + 'static>(
     }
 }
 
+struct ProbeGuard {
+    health: std::sync::Arc<std::sync::Mutex<crate::kv::breaker::Breaker>>,
+    answered: bool,
+}
+
+impl Drop for ProbeGuard {
+    fn drop(&mut self) {
+        if !self.answered
+            && let Ok(mut b) = self.health.lock()
+        {
+            b.record(false, std::time::Instant::now());
+        }
+    }
+}
+
+/// Paths that never need the database (or check it themselves, as `/readyz` does).
+fn without_database(path: &str) -> bool {
+    path.starts_with("/assets/") || matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
+/// The database breaker (`Db::health`): while the database is unreachable, requests are answered
+/// 503 `unavailable` at once (with `Retry-After`) instead of each waiting out the pool's acquire
+/// timeout; after the cooldown one request goes through as a probe. Every request that went
+/// through reports what it came to: an answer that is not "database down" closes the breaker.
+pub async fn database_breaker<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else { return next.call(req).await };
+    if without_database(req.path()) {
+        return next.call(req).await;
+    }
+    let health = state.db.health.clone();
+    let (allowed, probing) = match health.lock() {
+        Ok(mut b) => (b.allow(std::time::Instant::now()), b.state == crate::kv::breaker::State::Probing),
+        Err(_) => (true, false),
+    };
+    if !allowed {
+        metrics::counter!("minsheng_database_breaker_refusals_total").increment(1);
+        return Err(ApiError::database_down().into());
+    }
+    // A probe whose request is dropped (the client went away) must not leave the breaker waiting
+    // for it: it counts as a failure, and the next cooldown sends another probe.
+    let mut probe = probing.then(|| ProbeGuard { health: health.clone(), answered: false });
+    let res = next.call(req).await;
+    if let Some(p) = probe.as_mut() {
+        p.answered = true;
+    }
+    let down = match &res {
+        Ok(r) => r.response().error().and_then(|e| e.as_error::<ApiError>()).is_some_and(ApiError::is_database_down),
+        Err(e) => e.as_error::<ApiError>().is_some_and(ApiError::is_database_down),
+    };
+    if let Ok(mut b) = health.lock() {
+        let was_open = b.is_open();
+        b.record(!down, std::time::Instant::now());
+        match (was_open, b.is_open()) {
+            (false, true) => tracing::error!("database unreachable: requests are answered 503 until it is back"),
+            (true, false) => tracing::warn!("database reachable again"),
+            _ => {}
+        }
+    }
+    res
+}
+
 fn panicked(payload: Box<dyn Any + Send>, route: &str, page: bool, state: Option<&AppState>) -> actix_web::Error {
     let what = payload
         .downcast_ref::<&str>()

@@ -234,6 +234,7 @@ pub fn run_with_routes(listener: TcpListener, state: AppState, extra: Option<Ext
             // Innermost first: panics are caught inside the request id's scope (`observe`), errors
             // are made contract answers before the security headers and compression see them.
             .wrap(from_fn(middleware::catch_panics))
+            .wrap(from_fn(middleware::database_breaker))
             .wrap(from_fn(routes::refuse_malformed_requests))
             .wrap(from_fn(middleware::contract_errors))
             .wrap(from_fn(middleware::security_headers))
