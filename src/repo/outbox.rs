@@ -517,6 +517,9 @@ pub async fn apply_receipt<C: ConnectionTrait>(
     let mut q = outbox::Entity::update_many()
         .col_expr(outbox::Column::ReceiptCode, Expr::value(Some(code.to_string())))
         .col_expr(outbox::Column::ReceiptAt, Expr::value(Some(at)))
+        // A receipt settles whether the message went.
+        .col_expr(outbox::Column::DoubtSince, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(outbox::Column::DoubtProvider, Expr::value(Option::<String>::None))
         .filter(outbox::Column::Id.eq(id));
     if delivered {
         q = q

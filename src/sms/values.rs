@@ -151,7 +151,10 @@ mod tests {
         assert_eq!(OutboxStatus::names(), "pending, sent, delivered, failed, dead, suppressed");
         assert_eq!(OutboxChannel::names(), "sms, email, upstream, wechat");
         assert_eq!(ProviderName::names(), "aliyun, tencent, http, console");
-        assert_eq!(AttemptOutcome::names(), "sent, rejected, transient, deferred, provider_fault, unknown, found, not_found, query_failed");
+        assert_eq!(
+            AttemptOutcome::names(),
+            "sent, rejected, transient, deferred, provider_fault, unknown, found, not_found, query_failed"
+        );
     }
 
     #[test]

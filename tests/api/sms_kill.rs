@@ -40,14 +40,16 @@ async fn workers_killed_mid_batch_lose_nothing_and_duplicate_nothing() {
         kills += 2;
         // The dead workers' claims run out.
         app.state.time.advance(Duration::seconds(121));
-        if app.count("SELECT COUNT(*) FROM outbox WHERE status <> 'sent'").await == 0 {
+        if app.count("SELECT COUNT(*) FROM outbox WHERE status NOT IN ('sent', 'delivered')").await == 0 {
             break;
         }
     }
     // Whatever is left, a last worker finishes.
     while run_pass(&app.state, app.state.now()).await.unwrap().claimed > 0 {}
     for id in &ids {
-        assert_eq!(reload(&app, *id).await.status.as_str(), "sent", "message {id}");
+        // Delivered: found by the query, whose records already held the receipt.
+        let status = reload(&app, *id).await.status;
+        assert!(matches!(status.as_str(), "sent" | "delivered"), "message {id}: {}", status.as_str());
     }
     let seen = fake.seen();
     // Deliveries as a provider without deduplication makes them: every accepted request.

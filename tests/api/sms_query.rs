@@ -14,7 +14,12 @@ use minsheng::workers::outbox::run_pass;
 const LATE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// `primary` first, the other second; the client gives up after 300 ms.
-async fn app_with(primary: &str, aliyun: &Fake, tencent: &Fake, adjust: impl FnOnce(&mut minsheng::configuration::Settings)) -> TestApp {
+async fn app_with(
+    primary: &str,
+    aliyun: &Fake,
+    tencent: &Fake,
+    adjust: impl FnOnce(&mut minsheng::configuration::Settings),
+) -> TestApp {
     let (a, t, primary) = (aliyun.uri(), tencent.uri(), primary.to_string());
     spawn_app_with(move |s| {
         sms_fakes::use_aliyun(s, &a);
@@ -96,7 +101,10 @@ async fn a_send_the_provider_never_received_goes_again_after_the_query_says_not_
         assert!(first.deliveries().is_empty(), "lost on the way");
         let pass = run_pass(&app.state, now + Duration::seconds(200)).await.unwrap();
         assert_eq!((pass.queried, pass.found, pass.sent), (1, 0, 1), "{primary}");
-        assert_eq!(log(&app, id).await, [format!("{primary}:unknown"), format!("{primary}:not_found"), format!("{primary}:sent")]);
+        assert_eq!(
+            log(&app, id).await,
+            [format!("{primary}:unknown"), format!("{primary}:not_found"), format!("{primary}:sent")]
+        );
         assert_eq!(first.deliveries().get(&id.to_string()), Some(&1), "{primary}: delivered once");
         assert_eq!(first.queries(), 1);
         let m = reload(&app, id).await;
@@ -181,13 +189,7 @@ async fn drill_the_primary_provider_down_for_ten_minutes() {
         s.sms.concurrency = 4;
     })
     .await;
-    aliyun.script([
-        Answer::Hang(LATE),
-        Answer::Hang(LATE),
-        Answer::Hang(LATE),
-        Answer::Lost(LATE),
-        Answer::Lost(LATE),
-    ]);
+    aliyun.script([Answer::Hang(LATE), Answer::Hang(LATE), Answer::Hang(LATE), Answer::Lost(LATE), Answer::Lost(LATE)]);
     let step = Duration::seconds(30);
     let mut ids = Vec::new();
     let mut passes = 0;
@@ -254,7 +256,7 @@ async fn drill_the_primary_provider_down_for_ten_minutes() {
     eprintln!(
         "drill: 200 messages queued in a 10-minute primary outage; delivered once each (primary {}, secondary {}); \
          {} delivered by the secondary during the outage, {} pending at recovery, max backlog {}; \
-         primary refused {} requests; {} status queries ({} failed while down, {} found); \
+         primary refused {} requests (sends and queries); status queries: {} answered ({} found), {} failed while down; \
          backlog drained {} s (app clock) after recovery; {} passes, {:.1} s wall",
         a.len(),
         t.len(),
@@ -263,8 +265,8 @@ async fn drill_the_primary_provider_down_for_ten_minutes() {
         max_backlog,
         aliyun.refused(),
         aliyun.queries() + tencent.queries(),
-        failed_queries,
         found,
+        failed_queries,
         after.num_seconds(),
         passes,
         started.elapsed().as_secs_f64()

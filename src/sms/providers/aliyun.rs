@@ -282,6 +282,26 @@ mod tests {
     }
 
     #[test]
+    fn query_send_details_records_are_matched_by_out_id() {
+        let body = r#"{"Code":"OK","Message":"OK","RequestId":"819BE656-D2E0-4858-8B21-B2E477085AAF","TotalCount":2,
+            "SmsSendDetailDTOs":{"SmsSendDetailDTO":[
+            {"PhoneNum":"13900000301","SendStatus":1,"ErrCode":"","TemplateCode":"SMS_1","Content":"x","SendDate":"2026-12-07 10:00:00","ReceiveDate":"","OutId":"41"},
+            {"PhoneNum":"13900000301","SendStatus":2,"ErrCode":"MK:0000","TemplateCode":"SMS_1","Content":"x","SendDate":"2026-12-07 10:01:00","ReceiveDate":"2026-12-07 10:01:09","OutId":"42"}]}}"#;
+        let d = details(200, body).unwrap();
+        assert_eq!(d.find("41"), Some(Found { provider_message_id: None, delivered: None, code: None }));
+        assert_eq!(d.find("42").and_then(|f| f.delivered), Some(false));
+        assert_eq!(d.find("42").and_then(|f| f.code).as_deref(), Some("MK:0000"));
+        assert_eq!(d.find("4"), None, "whole ids only");
+        let empty = r#"{"Code":"OK","Message":"OK","RequestId":"r","TotalCount":0,"SmsSendDetailDTOs":{"SmsSendDetailDTO":[]}}"#;
+        assert_eq!(details(200, empty).unwrap().find("41"), None);
+        assert!(matches!(
+            details(200, r#"{"Code":"isp.SYSTEM_ERROR","Message":"系统错误"}"#),
+            Err(SendError::Transient(_))
+        ));
+        assert!(matches!(details(503, "<html>busy</html>"), Err(SendError::Transient(_))));
+    }
+
+    #[test]
     fn codes_are_classified() {
         assert!(matches!(err("isp.SYSTEM_ERROR", "系统错误"), SendError::Transient(_)));
         assert!(matches!(err("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号"), SendError::Rejected(_)));

@@ -272,6 +272,22 @@ mod tests {
     }
 
     #[test]
+    fn per_number_reports_carry_our_session_context() {
+        let body = r#"{"Response":{"PullSmsSendStatusSet":[
+            {"Description":"DELIVRD","CountryCode":"86","SubscriberNumber":"15291996666","ReportStatus":"SUCCESS","PhoneNumber":"+8615291996666","SerialNo":"14:19325917feb3914eb78b50d6182d7e452e","UserReceiveTime":1620734188,"SessionContext":"41"},
+            {"Description":"MK:0001","CountryCode":"86","SubscriberNumber":"15291996666","ReportStatus":"FAIL","PhoneNumber":"+8615291996666","SerialNo":"14:2","UserReceiveTime":1620734188,"SessionContext":""}],
+            "RequestId":"8979fc1e-9564-4fc9-bf7d-2958ce679b72"}}"#;
+        let r = reports(200, body).unwrap();
+        assert_eq!(r.len(), 1, "a report without our context is someone else's");
+        assert_eq!(r[0].0, "41");
+        assert_eq!(r[0].1.delivered, Some(true));
+        assert_eq!(r[0].1.provider_message_id.as_deref(), Some("14:19325917feb3914eb78b50d6182d7e452e"));
+        let err = r#"{"Response":{"Error":{"Code":"AuthFailure.SignatureFailure","Message":"x"},"RequestId":"c"}}"#;
+        assert!(matches!(reports(200, err), Err(SendError::ProviderFault(_))));
+        assert!(matches!(reports(502, "bad gateway"), Err(SendError::Transient(_))));
+    }
+
+    #[test]
     fn per_number_and_call_level_errors_are_classified() {
         let limited = r#"{"Response":{"SendStatusSet":[{"SerialNo":"","PhoneNumber":"+8613800138000","Fee":0,"SessionContext":"9","Code":"LimitExceeded.PhoneNumberDailyLimit","Message":"the number of sms messages sent from a single mobile number every day exceeds the upper limit","IsoCode":"CN"}],"RequestId":"b"}}"#;
         assert!(matches!(classify(200, limited), Err(SendError::Deferred { window: Window::Day, .. })));
