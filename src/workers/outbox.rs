@@ -120,10 +120,15 @@ pub async fn run_pass(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Pa
                 let delivery = state.sms.deliver(&msg, m.urgent, now, state.tz()).await;
                 return record(state, &m, delivery, now).await.map(|o| (o, false));
             };
-            let Some(asked) = state.sms.ask(&msg, m.doubt_provider, since, now).await else {
-                // Nobody to ask (console, the generic gateway, which drops repeats by its key).
+            // Tencent keeps reports for seven days (Alibaba its records for 30): a doubt older than
+            // that can no longer be settled by asking, and waiting longer only keeps the message back.
+            let askable = now - since <= Duration::days(7);
+            let asked = if askable { state.sms.ask(&msg, m.doubt_provider, since, now).await } else { None };
+            let Some(asked) = asked else {
+                // Nobody to ask (console, the generic gateway, which drops repeats by its key), or
+                // too late to ask.
                 let delivery = state.sms.deliver(&msg, m.urgent, now, state.tz()).await;
-                return record(state, &m, delivery, now).await.map(Outcome::queried);
+                return record(state, &m, delivery, now).await.map(|o| (o, false));
             };
             let window_end = since + Duration::seconds(cfg.unknown_wait_seconds);
             let outcome = match asked.answer {

@@ -87,15 +87,17 @@ impl SmsProvider for Tencent {
         true
     }
 
-    /// The number's delivery reports from a minute before `since` to `until` (at most 100; the API
-    /// takes offset 0 only), looking for our outbox id as `SessionContext`. Tencent lists a message
-    /// once its report is in, so "not found" means something only after the receipt window.
+    /// The number's delivery reports from a minute before `since` to `until` (three days at most; 100
+    /// reports at most, the API takes offset 0 only), looking for our outbox id as `SessionContext`.
+    /// Tencent lists a message once its report is in, so "not found" means something only after the
+    /// receipt window.
     async fn query(&self, q: &Lookup<'_>) -> Result<Option<Found>, SendError> {
         let payload = json!({
             "PhoneNumber": e164(&q.msg.phone),
             "SmsSdkAppId": self.cfg.sdk_app_id,
             "BeginTime": (q.since - chrono::Duration::seconds(60)).timestamp(),
-            "EndTime": q.until.timestamp().max(q.since.timestamp()),
+            // The report of a send at `since` comes within hours; the API takes a week at most.
+            "EndTime": q.until.min(q.since + chrono::Duration::days(3)).timestamp().max(q.since.timestamp()),
             "Offset": 0,
             "Limit": 100,
         })
