@@ -34,6 +34,11 @@ pub struct Model {
     /// Set on a message that must be written once (the weekly report of a week to one leader):
     /// unique where set.
     pub dedup_key: Option<String>,
+    /// The last send may have reached a provider (timeout, or a worker died holding the claim):
+    /// since when; the worker asks before sending again.
+    pub doubt_since: Option<DateTimeUtc>,
+    /// The provider that may have it (none: any configured provider).
+    pub doubt_provider: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -28,6 +28,7 @@ mod m20261222_000026_pauses;
 mod m20261223_000027_accountability;
 mod m20261224_000028_council;
 mod m20261225_000029_joint;
+mod m20261226_000030_sms_doubt;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261223_000027_accountability::Migration),
             Box::new(m20261224_000028_council::Migration),
             Box::new(m20261225_000029_joint::Migration),
+            Box::new(m20261226_000030_sms_doubt::Migration),
         ]
     }
 }

@@ -42,6 +42,11 @@ pub struct OutboxMessage {
     pub receipt_at: Option<DateTime<Utc>>,
     /// What makes a message one of a kind (the weekly report of a week to one leader), if anything.
     pub dedup_key: Option<String>,
+    /// Since when the last send may have reached a provider without our knowing (a timeout after
+    /// the request went out, or a claim that ran out); the worker asks before sending again.
+    pub doubt_since: Option<DateTime<Utc>>,
+    /// The provider that may have it; none: any configured provider.
+    pub doubt_provider: Option<ProviderName>,
 }
 
 impl TryFrom<outbox::Model> for OutboxMessage {
@@ -74,6 +79,11 @@ impl TryFrom<outbox::Model> for OutboxMessage {
             receipt_code: m.receipt_code,
             receipt_at: m.receipt_at,
             dedup_key: m.dedup_key,
+            doubt_since: m.doubt_since,
+            doubt_provider: match &m.doubt_provider {
+                Some(p) => Some(stored("outbox", "doubt_provider", m.id, p, ProviderName::parse)?),
+                None => None,
+            },
         })
     }
 }
@@ -178,16 +188,59 @@ pub async fn mark_sent<C: ConnectionTrait>(
     provider_id: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    accepted_by(db, id, provider, provider_id, now, 1).await
+}
+
+/// Records that a provider's status query found the message taken by an earlier send (already
+/// counted as an attempt): sent, as `mark_sent`, without counting another attempt.
+pub async fn mark_found<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    provider: ProviderName,
+    provider_id: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    accepted_by(db, id, provider, provider_id, now, 0).await
+}
+
+async fn accepted_by<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    provider: ProviderName,
+    provider_id: Option<String>,
+    now: DateTime<Utc>,
+    counted: i32,
+) -> Result<(), DbErr> {
     let status =
         Expr::case(Expr::col(outbox::Column::Status).eq(OutboxStatus::Pending.as_str()), OutboxStatus::Sent.as_str())
             .finally(Expr::col(outbox::Column::Status));
     outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, status.into())
-        .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
+        .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(counted))
         .col_expr(outbox::Column::Provider, Expr::value(provider.as_str()))
         .col_expr(outbox::Column::ProviderMessageId, Expr::value(provider_id))
         .col_expr(outbox::Column::SentAt, Expr::value(Some(now)))
         .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(outbox::Column::DoubtSince, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(outbox::Column::DoubtProvider, Expr::value(Option::<String>::None))
+        .filter(outbox::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Sets (or, with `since` none, clears) what the worker must ask before sending a message again:
+/// since when its last send may have reached `provider` (none: any provider).
+pub async fn set_doubt<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    since: Option<DateTime<Utc>>,
+    provider: Option<ProviderName>,
+) -> Result<(), DbErr> {
+    let provider = since.and(provider).map(|p| p.as_str().to_string());
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::DoubtSince, Expr::value(since))
+        .col_expr(outbox::Column::DoubtProvider, Expr::value(provider))
         .filter(outbox::Column::Id.eq(id))
         .exec(db)
         .await?;
@@ -464,6 +517,9 @@ pub async fn apply_receipt<C: ConnectionTrait>(
     let mut q = outbox::Entity::update_many()
         .col_expr(outbox::Column::ReceiptCode, Expr::value(Some(code.to_string())))
         .col_expr(outbox::Column::ReceiptAt, Expr::value(Some(at)))
+        // A receipt settles whether the message went.
+        .col_expr(outbox::Column::DoubtSince, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(outbox::Column::DoubtProvider, Expr::value(Option::<String>::None))
         .filter(outbox::Column::Id.eq(id));
     if delivered {
         q = q
@@ -529,6 +585,8 @@ mod tests {
             receipt_code: None,
             receipt_at: None,
             dedup_key: None,
+            doubt_since: None,
+            doubt_provider: None,
         }
     }
 

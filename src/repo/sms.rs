@@ -172,9 +172,11 @@ pub async fn health<C: ConnectionTrait>(db: &C, provider: ProviderName, since: D
         .filter(sms_attempts::Column::At.gte(since));
     let calls = recent.clone().count(db).await?;
     let sent_calls = recent.filter(sms_attempts::Column::Outcome.eq(sent)).count(db).await?;
+    // Status queries that answered are no failures.
+    let fine = [sent, AttemptOutcome::Found.as_str(), AttemptOutcome::NotFound.as_str()];
     let last_error = sms_attempts::Entity::find()
         .filter(sms_attempts::Column::Provider.eq(provider))
-        .filter(sms_attempts::Column::Outcome.ne(sent))
+        .filter(sms_attempts::Column::Outcome.is_not_in(fine))
         .order_by_desc(sms_attempts::Column::Id)
         .one(db)
         .await?

@@ -5,7 +5,7 @@ use super::ratelimit::SendRate;
 use super::retry::resume_at;
 use super::settings::SmsSettings;
 use super::values::{AttemptOutcome, OutboxKind, ProviderName};
-use super::{OutgoingSms, SendError, Sent, SmsProvider};
+use super::{Found, Lookup, OutgoingSms, SendError, Sent, SmsProvider};
 use crate::kv::limiter::Limiter;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -51,6 +51,27 @@ pub struct Delivery {
     pub verdict: Verdict,
     pub calls: Vec<Call>,
 }
+
+/// What the providers said when asked whether they took a message.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Answer {
+    /// This provider took it (and, when its records say so, delivered it or not).
+    Found { provider: ProviderName, found: Found },
+    /// Every provider asked has no record of it.
+    NotFound,
+    /// A provider could not be asked (its error): nothing is known, nothing may be sent.
+    Failed(String),
+    /// Our own query rate for a provider was spent this second.
+    RateLimited { until: DateTime<Utc> },
+}
+
+pub struct Asked {
+    pub answer: Answer,
+    pub calls: Vec<Call>,
+}
+
+/// Status queries per second and provider (Tencent's per-number pull allows 20 by default).
+const QUERY_RATE: u32 = 20;
 
 #[derive(Default, Clone, Copy)]
 struct Breaker {
@@ -134,6 +155,47 @@ impl Gateway {
         } else {
             *b = Breaker::default();
         }
+    }
+
+    /// Asks the providers that may have taken `msg` (`provider`, or every one that can be asked)
+    /// whether they did, since `since`. `None` when none of them can be asked (console, the generic
+    /// gateway): the caller sends again as before.
+    pub async fn ask(
+        &self,
+        msg: &OutgoingSms,
+        provider: Option<ProviderName>,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Option<Asked> {
+        let asked: Vec<&Arc<dyn SmsProvider>> =
+            self.chain.iter().filter(|p| p.can_query() && provider.is_none_or(|n| n == p.name())).collect();
+        if asked.is_empty() {
+            return None;
+        }
+        let mut calls = Vec::new();
+        let mut failures = Vec::new();
+        for p in asked {
+            let name = p.name();
+            if !self.rate.acquire(&format!("{}-query", name.as_str()), QUERY_RATE, now).await {
+                return Some(Asked { answer: Answer::RateLimited { until: now + Duration::seconds(1) }, calls });
+            }
+            let started = Instant::now();
+            let result = p.query(&Lookup { msg, since, until: now }).await;
+            let latency_ms = started.elapsed().as_millis() as i64;
+            let (outcome, error) = match &result {
+                Ok(Some(_)) => (AttemptOutcome::Found, None),
+                Ok(None) => (AttemptOutcome::NotFound, None),
+                Err(e) => (AttemptOutcome::QueryFailed, Some(super::scrub(&e.to_string()))),
+            };
+            calls.push(Call { provider: name, outcome, error: error.clone(), latency_ms });
+            match result {
+                Ok(Some(found)) => return Some(Asked { answer: Answer::Found { provider: name, found }, calls }),
+                Ok(None) => {}
+                Err(_) => failures.push(format!("{}: {}", name.as_str(), error.unwrap_or_default())),
+            }
+        }
+        let answer = if failures.is_empty() { Answer::NotFound } else { Answer::Failed(failures.join("; ")) };
+        Some(Asked { answer, calls })
     }
 
     /// One attempt at a message: providers in order until one accepts. A provider at its rate limit

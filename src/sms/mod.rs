@@ -82,16 +82,17 @@ impl SendError {
         }
     }
 
-    /// Transport failures. A connection that never opened sent nothing: transient. A request sent
-    /// whose answer timed out may have been accepted: unknown.
+    /// Transport failures. A connection that never opened (or a request that could not be built)
+    /// sent nothing: transient. Anything after that — a timeout, a connection reset or a body cut
+    /// off — may come after the provider read the request and accepted it: unknown.
     pub fn from_transport(e: &reqwest::Error) -> SendError {
-        if e.is_connect() {
+        if e.is_connect() || e.is_builder() {
             return SendError::Transient(format!("connect: {e}"));
         }
         if e.is_timeout() {
             return SendError::Unknown(format!("timeout: {e}"));
         }
-        SendError::Transient(format!("transport: {e}"))
+        SendError::Unknown(format!("transport: {e}"))
     }
 }
 
@@ -117,10 +118,39 @@ pub fn scrub(text: &str) -> String {
     out
 }
 
+/// What a status query asks: did the provider take this message (matched by our outbox id, sent as
+/// `OutId` / `SessionContext`) to this phone between `since` and `until`?
+#[derive(Clone, Debug)]
+pub struct Lookup<'a> {
+    pub msg: &'a OutgoingSms,
+    pub since: chrono::DateTime<chrono::Utc>,
+    pub until: chrono::DateTime<chrono::Utc>,
+}
+
+/// A message the provider's records show it took.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    pub provider_message_id: Option<String>,
+    /// The delivery outcome when the records already have it: `Some(true)` delivered, `Some(false)`
+    /// failed (with `code`); none while the provider still waits for the operator's receipt.
+    pub delivered: Option<bool>,
+    pub code: Option<String>,
+}
+
 #[async_trait]
 pub trait SmsProvider: Send + Sync {
     fn name(&self) -> ProviderName;
     async fn send(&self, msg: &OutgoingSms) -> Result<Sent, SendError>;
+    /// Whether `query` can tell if this provider took a message (Alibaba QuerySendDetails, Tencent
+    /// PullSmsSendStatusByPhoneNumber). Providers that cannot (console, the generic gateway, which
+    /// deduplicates by Idempotency-Key itself) are sent to again after the wait, as before.
+    fn can_query(&self) -> bool {
+        false
+    }
+    /// Asks the provider whether it took `q.msg`: `Ok(None)` when its records do not show it.
+    async fn query(&self, _q: &Lookup<'_>) -> Result<Option<Found>, SendError> {
+        Err(SendError::ProviderFault(format!("{} has no status query", self.name().as_str())))
+    }
 }
 
 #[cfg(test)]

@@ -36,7 +36,8 @@ pub struct SmsSettings {
     pub breaker_failures: u32,
     pub breaker_seconds: i64,
     /// After a provider timed out on a request it may have accepted, wait at least this long (for
-    /// its delivery receipt) before sending again, and do not fail over in that attempt.
+    /// its delivery receipt) before sending again, and do not fail over in that attempt; then ask the
+    /// provider, and send again only if it has no record of the message (the receipt window).
     pub unknown_wait_seconds: i64,
     pub quiet_hours: QuietHours,
     pub aliyun: AliyunSettings,

@@ -51,7 +51,8 @@ str_enum!(
 );
 
 str_enum!(
-    /// What one provider call came to (`sms_attempts.outcome`): accepted, or the class of its error.
+    /// What one provider call came to (`sms_attempts.outcome`): accepted, or the class of its error;
+    /// for a status query asked before sending again (`found`, `not_found`, `query_failed`), what it said.
     AttemptOutcome {
         Sent => "sent", "已受理";
         Rejected => "rejected", "被拒收";
@@ -59,6 +60,9 @@ str_enum!(
         Deferred => "deferred", "限流顺延";
         ProviderFault => "provider_fault", "服务商配置或账户故障";
         Unknown => "unknown", "结果未知";
+        Found => "found", "查询：服务商已受理";
+        NotFound => "not_found", "查询：服务商无此短信";
+        QueryFailed => "query_failed", "查询失败";
     }
 );
 
@@ -147,7 +151,10 @@ mod tests {
         assert_eq!(OutboxStatus::names(), "pending, sent, delivered, failed, dead, suppressed");
         assert_eq!(OutboxChannel::names(), "sms, email, upstream, wechat");
         assert_eq!(ProviderName::names(), "aliyun, tencent, http, console");
-        assert_eq!(AttemptOutcome::names(), "sent, rejected, transient, deferred, provider_fault, unknown");
+        assert_eq!(
+            AttemptOutcome::names(),
+            "sent, rejected, transient, deferred, provider_fault, unknown, found, not_found, query_failed"
+        );
     }
 
     #[test]

@@ -3,9 +3,16 @@
 //! (providers in order, rate limits, failover) and records each provider call and the result.
 //! Delivery is at-least-once: a message is marked sent only after a provider accepted it, and a
 //! worker that dies leaves its claim to run out, so another worker sends the message again.
+//! Neither Alibaba nor Tencent deduplicates, so a message whose last send may have reached a
+//! provider (a timeout after the request went out, or a claim that ran out because its worker died)
+//! is "in doubt": before sending it again the worker asks the provider (QuerySendDetails,
+//! PullSmsSendStatusByPhoneNumber). Found → sent, no second send. Not found → sent again, once the
+//! receipt window (`unknown_wait_seconds` after the doubtful send) is over. The query failing → asked
+//! again later, never sent blind. Each query is an `sms_attempts` row (`found`, `not_found`,
+//! `query_failed`).
 use crate::domain::phone::mask;
 use crate::repo;
-use crate::sms::gateway::{Delivery, Verdict};
+use crate::sms::gateway::{Answer, Call, Delivery, Verdict};
 use crate::sms::values::AttemptOutcome;
 use crate::sms::{OutgoingSms, kinds, quiet, retry};
 use crate::state::AppState;
@@ -37,6 +44,10 @@ pub struct Pass {
     /// Claimed rows that do not read back (a corrupt value, or one a newer version wrote): reported
     /// and left leased, so they hold up neither this pass nor the next ones.
     pub unreadable: usize,
+    /// In doubt (their last send may have gone): the providers were asked before anything else.
+    pub queried: usize,
+    /// Of those, found taken by a provider: marked sent without sending again (counted in `sent`).
+    pub found: usize,
 }
 
 /// Sends what is due at `now`; returns how many messages a provider accepted.
@@ -47,9 +58,19 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<us
 /// One pass over the due messages at `now`.
 pub async fn run_pass(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Pass> {
     let cfg = state.sms.settings();
+    let lease = Duration::seconds(cfg.lease_seconds);
     let (claimed, unreadable) = {
         let tx = state.db.begin().await?;
-        let c = repo::outbox::claim_due(&*tx, now, Duration::seconds(cfg.lease_seconds), cfg.batch_size).await?;
+        let mut c = repo::outbox::claim_due(&*tx, now, lease, cfg.batch_size).await?;
+        for m in &mut c.messages {
+            // A claim that ran out: its worker died (or stalled) somewhere between claiming and
+            // recording, perhaps after a provider took the message. Which provider is not known.
+            if let Some(expired) = m.locked_until {
+                let since = m.doubt_since.map_or(expired - lease, |s| s.min(expired - lease));
+                repo::outbox::set_doubt(&*tx, m.id, Some(since), None).await?;
+                (m.doubt_since, m.doubt_provider) = (Some(since), None);
+            }
+        }
         tx.commit().await?;
         (c.messages, c.unreadable)
     };
@@ -86,7 +107,7 @@ pub async fn run_pass(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Pa
     }
     // Up to `concurrency` messages wait on providers at once; each is recorded as soon as its answer
     // is in, so a worker that dies loses at most the results it was waiting for.
-    let results: Vec<anyhow::Result<Outcome>> = futures_util::stream::iter(to_send)
+    let results: Vec<anyhow::Result<(Outcome, bool)>> = futures_util::stream::iter(to_send)
         .map(|m| async move {
             let msg = OutgoingSms {
                 id: m.id,
@@ -95,15 +116,61 @@ pub async fn run_pass(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Pa
                 template: m.template.clone(),
                 params: serde_json::from_str(&m.params).unwrap_or_default(),
             };
-            let delivery = state.sms.deliver(&msg, m.urgent, now, state.tz()).await;
-            record(state, &m, delivery, now).await
+            let Some(since) = m.doubt_since else {
+                let delivery = state.sms.deliver(&msg, m.urgent, now, state.tz()).await;
+                return record(state, &m, delivery, now).await.map(|o| (o, false));
+            };
+            // Tencent keeps reports for seven days (Alibaba its records for 30): a doubt older than
+            // that can no longer be settled by asking, and waiting longer only keeps the message back.
+            let askable = now - since <= Duration::days(7);
+            let asked = if askable { state.sms.ask(&msg, m.doubt_provider, since, now).await } else { None };
+            let Some(asked) = asked else {
+                // Nobody to ask (console, the generic gateway, which drops repeats by its key), or
+                // too late to ask.
+                let delivery = state.sms.deliver(&msg, m.urgent, now, state.tz()).await;
+                return record(state, &m, delivery, now).await.map(|o| (o, false));
+            };
+            let window_end = since + Duration::seconds(cfg.unknown_wait_seconds);
+            let outcome = match asked.answer {
+                Answer::Found { provider, found } => {
+                    record_found(state, &m, provider, found, &asked.calls, now).await?
+                }
+                Answer::NotFound if now < window_end => {
+                    // The provider may list it only once its receipt is in (Tencent): wait that long.
+                    let why = "in doubt: not found at the provider yet, asking again after the receipt window";
+                    wait(state, &m, &asked.calls, window_end, why, now).await?
+                }
+                Answer::NotFound => {
+                    // It did not go: a normal attempt, failover allowed.
+                    let mut delivery = state.sms.deliver(&msg, m.urgent, now, state.tz()).await;
+                    delivery.calls.splice(0..0, asked.calls);
+                    record(state, &m, delivery, now).await?
+                }
+                Answer::Failed(error) => {
+                    // Nothing is known: sending now could reach the villager twice.
+                    let delay = retry::retry_delay(cfg.backoff_base_seconds, cfg.backoff_max_seconds, m.id, m.attempts);
+                    tracing::warn!(outbox_id = m.id, error = %error, "sms in doubt and the status query failed: not sent, asking again later");
+                    let why = format!("in doubt: status query failed ({error}), asking again later");
+                    wait(state, &m, &asked.calls, now + delay, &why, now).await?
+                }
+                Answer::RateLimited { until } => {
+                    wait(state, &m, &asked.calls, until, "in doubt: query rate limit", now).await?
+                }
+            };
+            Ok(outcome.queried())
         })
         .buffer_unordered(cfg.concurrency.max(1))
         .collect()
         .await;
     for r in results {
-        match r? {
+        let (outcome, queried) = r?;
+        pass.queried += usize::from(queried);
+        match outcome {
             Outcome::Sent => pass.sent += 1,
+            Outcome::Found => {
+                pass.sent += 1;
+                pass.found += 1;
+            }
             Outcome::Retried => pass.retried += 1,
             Outcome::Dead => pass.dead += 1,
             Outcome::Deferred => pass.deferred += 1,
@@ -115,9 +182,75 @@ pub async fn run_pass(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Pa
 /// What `record` made of one attempt.
 enum Outcome {
     Sent,
+    /// A provider's records show it took the message: sent, without sending again.
+    Found,
     Retried,
     Dead,
     Deferred,
+}
+
+impl Outcome {
+    /// With the mark of a message whose providers were asked first.
+    fn queried(self) -> (Outcome, bool) {
+        (self, true)
+    }
+}
+
+/// Writes the status queries of a message in doubt (and logs a provider that could not answer).
+async fn record_calls<C: ConnectionTrait>(
+    db: &C,
+    m: &repo::outbox::OutboxMessage,
+    calls: &[Call],
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    for c in calls {
+        repo::sms::insert_attempt(db, m.id, c.provider, c.outcome, c.error.clone(), c.latency_ms, now).await?;
+        if c.outcome == AttemptOutcome::ProviderFault {
+            // Signature, template, balance or credentials: someone has to act.
+            tracing::error!(outbox_id = m.id, provider = c.provider.as_str(), error = ?c.error, "sms provider fault");
+        }
+    }
+    Ok(())
+}
+
+/// A provider's records show it took a message whose send was in doubt: sent (not another attempt),
+/// and delivered or failed when the records already say so, as a receipt would.
+async fn record_found(
+    state: &AppState,
+    m: &repo::outbox::OutboxMessage,
+    provider: crate::sms::values::ProviderName,
+    found: crate::sms::Found,
+    calls: &[Call],
+    now: DateTime<Utc>,
+) -> anyhow::Result<Outcome> {
+    let tx = state.db.begin().await?;
+    record_calls(&*tx, m, calls, now).await?;
+    repo::outbox::mark_found(&*tx, m.id, provider, found.provider_message_id.clone(), now).await?;
+    if let Some(delivered) = found.delivered {
+        let code = found.code.clone().unwrap_or_else(|| (if delivered { "DELIVERED" } else { "FAILED" }).into());
+        repo::outbox::apply_receipt(&*tx, m.id, delivered, &code, now).await?;
+    }
+    tx.commit().await?;
+    tracing::info!(outbox_id = m.id, to = %mask(&m.recipient), provider = provider.as_str(), "sms in doubt found at the provider: not sent again");
+    metrics::counter!("minsheng_sms_found_total", "provider" => provider.as_str()).increment(1);
+    Ok(Outcome::Found)
+}
+
+/// A message in doubt that may not go yet: its queries recorded, back in the queue at `until` (not an
+/// attempt), still in doubt.
+async fn wait(
+    state: &AppState,
+    m: &repo::outbox::OutboxMessage,
+    calls: &[Call],
+    until: DateTime<Utc>,
+    why: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Outcome> {
+    let tx = state.db.begin().await?;
+    record_calls(&*tx, m, calls, now).await?;
+    repo::outbox::defer(&*tx, m.id, until, why).await?;
+    tx.commit().await?;
+    Ok(Outcome::Deferred)
 }
 
 fn quiet_end(state: &AppState, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -143,15 +276,16 @@ async fn record(
         // are sent again, which at-least-once already allows. It takes the disk out of every send.
         tx.execute_unprepared("SET LOCAL synchronous_commit TO OFF").await?;
     }
-    for c in &d.calls {
-        repo::sms::insert_attempt(&*tx, m.id, c.provider, c.outcome, c.error.clone(), c.latency_ms, now).await?;
-        if c.outcome == AttemptOutcome::ProviderFault {
-            // Signature, template, balance or credentials: someone has to act.
-            tracing::error!(outbox_id = m.id, provider = c.provider.as_str(), error = ?c.error, "sms provider fault");
-        }
-    }
-    // An unknown outcome is retried like a failure, only later (see below).
+    record_calls(&*tx, m, &d.calls, now).await?;
+    // An unknown outcome is retried like a failure, only later (see below), and the provider is
+    // asked first. Any other answer settles a doubt the message had (it was asked, or nobody could be).
     let unknown = matches!(d.verdict, Verdict::Unknown(_));
+    if unknown {
+        let provider = d.calls.iter().rev().find(|c| c.outcome == AttemptOutcome::Unknown).map(|c| c.provider);
+        repo::outbox::set_doubt(&*tx, m.id, Some(now), provider).await?;
+    } else if m.doubt_since.is_some() && !matches!(d.verdict, Verdict::Sent { .. }) {
+        repo::outbox::set_doubt(&*tx, m.id, None, None).await?;
+    }
     let outcome = match d.verdict {
         Verdict::Sent { provider, provider_message_id } => {
             repo::outbox::mark_sent(&*tx, m.id, provider, provider_message_id, now).await?;

@@ -61,6 +61,7 @@ mod sms_hooks;
 mod sms_kill;
 mod sms_only; // villagers who can only text (issue 20 point 9)
 mod sms_providers;
+mod sms_query; // ask the provider before sending again (issue 21 point 4)
 mod sms_replies;
 mod sms_support;
 mod sms_worker;

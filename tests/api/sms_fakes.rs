@@ -2,9 +2,12 @@
 //! service would check (method, path, action and version headers, the business parameters, and the
 //! signature, recomputed from the request as received) and answers with the provider's real success
 //! and error shapes. A script queues the answers of the next calls; without one every call succeeds.
-//! Each fake keeps every request it saw and honours the idempotency key (OutId, SessionContext,
-//! Idempotency-Key): a second request with a key it accepted before is answered with the first
-//! answer and counted as a replay, never as a second acceptance.
+//! Each fake keeps every request it saw. A second request with a key it accepted before (OutId,
+//! SessionContext, Idempotency-Key) is answered with the first answer and marked a replay: Alibaba
+//! and Tencent would send it again, so tests count replays as duplicates on the villager's phone.
+//! The Alibaba and Tencent fakes also answer their status queries (QuerySendDetails,
+//! PullSmsSendStatusByPhoneNumber, signed like SendSms and checked the same way) from what they
+//! accepted, and can be switched off (`set_down`: every request answered 503, nothing accepted).
 use minsheng::sms::signing::{aliyun, sha256_hex, tencent};
 use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
@@ -27,8 +30,10 @@ pub enum Answer {
     Code(&'static str, &'static str),
     /// A raw HTTP answer (5xx pages, gateway errors).
     Http(u16, &'static str),
-    /// No answer before the client gives up.
+    /// Taken and sent, but answered only after the client gave up (a timeout after sending).
     Hang(Duration),
+    /// Never reached the provider (lost on the way), and no answer: the client times out too.
+    Lost(Duration),
 }
 
 /// One request the fake saw with a valid signature.
@@ -51,6 +56,12 @@ pub struct Log {
     pub script: VecDeque<Answer>,
     /// Delay of every answer (to let a test kill a worker mid-send).
     pub delay: Option<Duration>,
+    /// Status queries answered (found or not).
+    pub queries: usize,
+    /// Out of service: every request gets a 503 and nothing is taken.
+    pub down: bool,
+    /// Requests refused while down.
+    pub refused: usize,
 }
 
 #[derive(Clone)]
@@ -83,6 +94,49 @@ impl Fake {
     pub fn set_delay(&self, d: Duration) {
         self.log.lock().unwrap().delay = Some(d);
     }
+
+    pub fn set_down(&self, down: bool) {
+        self.log.lock().unwrap().down = down;
+    }
+
+    pub fn queries(&self) -> usize {
+        self.log.lock().unwrap().queries
+    }
+
+    pub fn refused(&self) -> usize {
+        self.log.lock().unwrap().refused
+    }
+
+    /// Acceptances per key (replays included): what phones received.
+    pub fn deliveries(&self) -> HashMap<String, usize> {
+        let mut out: HashMap<String, usize> = HashMap::new();
+        for s in self.seen().iter().filter(|s| s.accepted) {
+            *out.entry(s.key.clone()).or_default() += 1;
+        }
+        out
+    }
+}
+
+/// Answers 503 (and counts it) when the fake is down.
+fn refuse_if_down(log: &Arc<Mutex<Log>>) -> Option<ResponseTemplate> {
+    let mut l = log.lock().unwrap();
+    if !l.down {
+        return None;
+    }
+    l.refused += 1;
+    Some(ResponseTemplate::new(503).set_body_string("<html>503 Service Temporarily Unavailable</html>"))
+}
+
+/// The accepted sends to `phone` (replays included, as the provider's records would list them):
+/// (key, provider message id).
+fn records(log: &Arc<Mutex<Log>>, phone: &str) -> Vec<(String, String)> {
+    let mut l = log.lock().unwrap();
+    l.queries += 1;
+    l.seen
+        .iter()
+        .filter(|s| s.accepted && s.phone == phone)
+        .map(|s| (s.key.clone(), l.accepted.get(&s.key).cloned().unwrap_or_default()))
+        .collect()
 }
 
 async fn start(responder: impl Respond + 'static) -> MockServer {
@@ -112,7 +166,7 @@ fn decide(
     }
     let answer = l.script.pop_front().unwrap_or(Answer::Ok);
     let id = next_id(l.seen.len() + 1);
-    if matches!(answer, Answer::Ok) {
+    if matches!(answer, Answer::Ok | Answer::Hang(_)) {
         seen.accepted = true;
         l.accepted.insert(seen.key.clone(), id.clone());
     }
@@ -122,7 +176,7 @@ fn decide(
 
 fn with_delay(t: ResponseTemplate, answer: &Answer, delay: Option<Duration>) -> ResponseTemplate {
     match (answer, delay) {
-        (Answer::Hang(d), _) => t.set_delay(*d),
+        (Answer::Hang(d) | Answer::Lost(d), _) => t.set_delay(*d),
         (_, Some(d)) => t.set_delay(d),
         _ => t,
     }
@@ -139,8 +193,13 @@ fn aliyun_error(code: &str, message: &str, status: u16) -> ResponseTemplate {
         "RequestId": "0D5B2A6E-3C1F-4C41-9E4C-0A2B7B5F5B11"}))
 }
 
+const ALIYUN_ACTIONS: [&str; 2] = ["SendSms", "QuerySendDetails"];
+
 impl Respond for AliyunFake {
     fn respond(&self, r: &Request) -> ResponseTemplate {
+        if let Some(t) = refuse_if_down(&self.log) {
+            return t;
+        }
         let pairs: Vec<(String, String)> = r.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
         let signed = if r.method.as_str() == "GET" {
@@ -149,7 +208,7 @@ impl Respond for AliyunFake {
             let expected = aliyun::rpc_signature(ALIYUN_SECRET, &aliyun::rpc_string_to_sign("GET", &rest));
             get("Signature") == expected
                 && get("AccessKeyId") == ALIYUN_ID
-                && get("Action") == "SendSms"
+                && ALIYUN_ACTIONS.contains(&get("Action").as_str())
                 && get("Version") == "2017-05-25"
                 && get("SignatureMethod") == "HMAC-SHA1"
         } else {
@@ -160,7 +219,7 @@ impl Respond for AliyunFake {
             let req = aliyun::V3Request { method: "POST", query: &pairs, headers: &headers, body: &r.body };
             r.method.as_str() == "POST"
                 && r.url.path() == "/"
-                && header(r, "x-acs-action") == "SendSms"
+                && ALIYUN_ACTIONS.contains(&header(r, "x-acs-action").as_str())
                 && header(r, "x-acs-version") == "2017-05-25"
                 && header(r, "x-acs-content-sha256") == sha256_hex(&r.body)
                 && header(r, "authorization") == aliyun::v3_authorization(ALIYUN_ID, ALIYUN_SECRET, &req)
@@ -172,6 +231,10 @@ impl Respond for AliyunFake {
                 "Specified signature is not matched with our calculation.",
                 400,
             );
+        }
+        let action = if r.method.as_str() == "GET" { get("Action") } else { header(r, "x-acs-action") };
+        if action == "QuerySendDetails" {
+            return aliyun_details(&self.log, &get);
         }
         let params: Value = serde_json::from_str(&get("TemplateParam")).unwrap_or(Value::Null);
         let strings_only = params.as_object().is_some_and(|o| o.values().all(Value::is_string));
@@ -191,7 +254,7 @@ impl Respond for AliyunFake {
         };
         let (answer, biz_id, delay) = decide(&self.log, seen, |n| format!("9006197469364{n:05}^0"));
         let t = match &answer {
-            Answer::Ok | Answer::Hang(_) => ResponseTemplate::new(200)
+            Answer::Ok | Answer::Hang(_) | Answer::Lost(_) => ResponseTemplate::new(200)
                 .set_body_json(json!({"Code": "OK", "Message": "OK",
                 "BizId": biz_id, "RequestId": "F655A8D5-B967-440B-8683-DAD6FF8DE990"})),
             Answer::Code(c, m) => aliyun_error(c, m, 200),
@@ -199,6 +262,32 @@ impl Respond for AliyunFake {
         };
         with_delay(t, &answer, delay)
     }
+}
+
+/// QuerySendDetails: the parameters checked as the API checks them, the number's records paged.
+fn aliyun_details(log: &Arc<Mutex<Log>>, get: &dyn Fn(&str) -> String) -> ResponseTemplate {
+    let phone = get("PhoneNumber");
+    let date = get("SendDate");
+    let size: usize = get("PageSize").parse().unwrap_or(0);
+    let page: usize = get("CurrentPage").parse().unwrap_or(0);
+    let date_ok = date.len() == 8 && chrono::NaiveDate::parse_from_str(&date, "%Y%m%d").is_ok();
+    if phone.len() != 11 || !date_ok || !(1..=50).contains(&size) || page < 1 {
+        return aliyun_error("isv.INVALID_PARAMETERS", "参数异常", 200);
+    }
+    let all = records(log, &phone);
+    let items: Vec<Value> = all
+        .iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .map(|(key, _)| {
+            json!({"PhoneNum": phone, "SendStatus": 3, "ErrCode": "DELIVERED", "TemplateCode": "SMS_300000002",
+                "Content": "【民声直达】您的诉求已受理", "SendDate": "2026-12-07 10:00:00",
+                "ReceiveDate": "2026-12-07 10:00:05", "OutId": key})
+        })
+        .collect();
+    ResponseTemplate::new(200).set_body_json(json!({"Code": "OK", "Message": "OK",
+        "RequestId": "819BE656-D2E0-4858-8B21-B2E477085AAF", "TotalCount": all.len(),
+        "SmsSendDetailDTOs": {"SmsSendDetailDTO": items}}))
 }
 
 pub async fn aliyun() -> Fake {
@@ -218,21 +307,27 @@ fn tencent_error(code: &str, message: &str) -> ResponseTemplate {
         "RequestId": "a3b4c5d6-0000-4000-8000-000000000001"}}))
 }
 
+const TENCENT_ACTIONS: [&str; 2] = ["SendSms", "PullSmsSendStatusByPhoneNumber"];
+
 impl Respond for TencentFake {
     fn respond(&self, r: &Request) -> ResponseTemplate {
+        if let Some(t) = refuse_if_down(&self.log) {
+            return t;
+        }
         let ts: i64 = header(r, "x-tc-timestamp").parse().unwrap_or(0);
+        let action = header(r, "x-tc-action");
         let req = tencent::Tc3Request {
             method: "POST",
             host: &header(r, "host"),
             content_type: &header(r, "content-type"),
-            action: Some("SendSms"),
+            action: Some(&action),
             payload: &r.body,
         };
         let expected = tencent::authorization(TENCENT_ID, TENCENT_KEY, "sms", ts, &req);
         let fresh = (chrono::Utc::now().timestamp() - ts).abs() <= 300;
         let ok = r.method.as_str() == "POST"
             && r.url.path() == "/"
-            && header(r, "x-tc-action") == "SendSms"
+            && TENCENT_ACTIONS.contains(&action.as_str())
             && header(r, "x-tc-version") == "2021-01-11"
             && header(r, "x-tc-region") == "ap-guangzhou"
             && header(r, "content-type").starts_with("application/json");
@@ -244,6 +339,9 @@ impl Respond for TencentFake {
             return tencent_error("AuthFailure.SignatureExpire", "Signature expired.");
         }
         let body: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+        if action == "PullSmsSendStatusByPhoneNumber" {
+            return tencent_reports(&self.log, &body);
+        }
         let phone = body["PhoneNumberSet"][0].as_str().unwrap_or_default().to_string();
         let set_ok = body["TemplateParamSet"].as_array().is_some_and(|a| a.iter().all(Value::is_string));
         if !phone.starts_with("+86") || body["SmsSdkAppId"] != TENCENT_APP || !set_ok || body["SignName"].is_null() {
@@ -265,7 +363,7 @@ impl Respond for TencentFake {
                 "IsoCode": "CN"}], "RequestId": "a3b4c5d6-0000-4000-8000-000000000002"}}))
         };
         let t = match &answer {
-            Answer::Ok | Answer::Hang(_) => status("Ok", "send success", &serial, 1),
+            Answer::Ok | Answer::Hang(_) | Answer::Lost(_) => status("Ok", "send success", &serial, 1),
             // Call-level failures come as Response.Error; per-number ones in SendStatusSet.
             Answer::Code(c, m)
                 if c.starts_with("LimitExceeded.PhoneNumber") || c.starts_with("InvalidParameterValue") =>
@@ -277,6 +375,36 @@ impl Respond for TencentFake {
         };
         with_delay(t, &answer, delay)
     }
+}
+
+/// PullSmsSendStatusByPhoneNumber: the parameters checked as the API checks them (offset 0 only,
+/// at most 100, seven days back at most), the number's delivery reports.
+fn tencent_reports(log: &Arc<Mutex<Log>>, body: &Value) -> ResponseTemplate {
+    let phone = body["PhoneNumber"].as_str().unwrap_or_default().to_string();
+    let (begin, end) = (body["BeginTime"].as_i64().unwrap_or(-1), body["EndTime"].as_i64().unwrap_or(-1));
+    let limit = body["Limit"].as_i64().unwrap_or(0);
+    let ok = phone.starts_with("+86")
+        && phone.len() == 14
+        && body["SmsSdkAppId"] == TENCENT_APP
+        && body["Offset"] == 0
+        && (1..=100).contains(&limit)
+        && begin > 0
+        && begin <= end
+        && end - begin <= 7 * 86_400;
+    if !ok {
+        return tencent_error("InvalidParameter", "parameters invalid");
+    }
+    let set: Vec<Value> = records(log, &phone)
+        .into_iter()
+        .take(limit as usize)
+        .map(|(key, serial)| {
+            json!({"Description": "DELIVRD", "CountryCode": "86", "SubscriberNumber": &phone[3..],
+                "ReportStatus": "SUCCESS", "PhoneNumber": phone, "SerialNo": serial, "UserReceiveTime": end,
+                "SessionContext": key})
+        })
+        .collect();
+    ResponseTemplate::new(200).set_body_json(json!({"Response": {"PullSmsSendStatusSet": set,
+        "RequestId": "8979fc1e-9564-4fc9-bf7d-2958ce679b72"}}))
 }
 
 pub async fn tencent() -> Fake {
@@ -310,7 +438,7 @@ impl Respond for HttpFake {
         };
         let (answer, id, delay) = decide(&self.log, seen, |n| format!("gw-{n}"));
         let t = match &answer {
-            Answer::Ok | Answer::Hang(_) => {
+            Answer::Ok | Answer::Hang(_) | Answer::Lost(_) => {
                 ResponseTemplate::new(200).set_body_json(json!({"code": 0, "message_id": id}))
             }
             Answer::Code(c, _) => ResponseTemplate::new(200).set_body_json(json!({"code": c})),

@@ -1,7 +1,8 @@
-//! Workers killed mid-batch, again and again: counted at the provider, every message arrives at
-//! least once, and a message arrives twice only when a kill caught it waiting on the provider.
-//! Alibaba and Tencent do not deduplicate by OutId / SessionContext (PROTOCOLS §1c), so the count
-//! below is what a villager's phone would see: every arrival the fake accepted, replays included.
+//! Workers killed mid-batch, again and again: counted at the provider, every message arrives exactly
+//! once. Alibaba and Tencent do not deduplicate by OutId / SessionContext (PROTOCOLS §1c), so the
+//! count below is what a villager's phone would see: every arrival the fake accepted, replays
+//! included. What saves the messages a kill caught on their way is the status query the next worker
+//! makes before sending a message whose claim ran out.
 use crate::helpers::spawn_app_with;
 use crate::sms_fakes;
 use crate::sms_support::{enqueue, reload};
@@ -10,7 +11,7 @@ use minsheng::workers::outbox::{run_loop, run_pass};
 use std::collections::HashMap;
 
 #[tokio::test]
-async fn workers_killed_mid_batch_lose_nothing_and_duplicate_only_what_was_in_flight() {
+async fn workers_killed_mid_batch_lose_nothing_and_duplicate_nothing() {
     let fake = sms_fakes::aliyun().await;
     fake.set_delay(std::time::Duration::from_millis(15));
     let uri = fake.uri();
@@ -39,14 +40,16 @@ async fn workers_killed_mid_batch_lose_nothing_and_duplicate_only_what_was_in_fl
         kills += 2;
         // The dead workers' claims run out.
         app.state.time.advance(Duration::seconds(121));
-        if app.count("SELECT COUNT(*) FROM outbox WHERE status <> 'sent'").await == 0 {
+        if app.count("SELECT COUNT(*) FROM outbox WHERE status NOT IN ('sent', 'delivered')").await == 0 {
             break;
         }
     }
     // Whatever is left, a last worker finishes.
     while run_pass(&app.state, app.state.now()).await.unwrap().claimed > 0 {}
     for id in &ids {
-        assert_eq!(reload(&app, *id).await.status.as_str(), "sent", "message {id}");
+        // Delivered: found by the query, whose records already held the receipt.
+        let status = reload(&app, *id).await.status;
+        assert!(matches!(status.as_str(), "sent" | "delivered"), "message {id}: {}", status.as_str());
     }
     let seen = fake.seen();
     // Deliveries as a provider without deduplication makes them: every accepted request.
@@ -59,14 +62,18 @@ async fn workers_killed_mid_batch_lose_nothing_and_duplicate_only_what_was_in_fl
     }
     assert_eq!(delivered.len(), ids.len(), "nothing but our messages");
     let duplicates: usize = delivered.values().map(|n| n - 1).sum();
-    // A kill can only catch the messages a worker has waiting on the provider (concurrency 2 each);
-    // everything recorded as sent is never sent again.
-    assert!(duplicates <= kills * 2, "{duplicates} duplicates for {kills} kills");
-    assert_eq!(duplicates, seen.iter().filter(|s| s.replay).count(), "a second send is always a key seen before");
+    // A claim that ran out is in doubt: Alibaba is asked (QuerySendDetails by OutId) before the
+    // message goes again, so what a killed worker had already handed over is found, not resent.
+    assert_eq!(duplicates, 0, "{duplicates} duplicates for {kills} kills");
+    assert_eq!(seen.iter().filter(|s| s.replay).count(), 0);
     assert_eq!(fake.bad_signatures(), 0);
+    let found = app.count("SELECT COUNT(*) FROM sms_attempts WHERE outcome = 'found'").await;
+    let not_found = app.count("SELECT COUNT(*) FROM sms_attempts WHERE outcome = 'not_found'").await;
     eprintln!(
-        "kill test: {} requests for {} messages, {duplicates} duplicates after {kills} kills",
+        "kill test: {} requests for {} messages, {duplicates} duplicates after {kills} kills; {} status queries: \
+         {found} found (not resent), {not_found} not found (sent again)",
         seen.len(),
-        ids.len()
+        ids.len(),
+        fake.queries()
     );
 }

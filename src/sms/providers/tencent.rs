@@ -1,10 +1,15 @@
 //! Tencent Cloud SMS (2021-01-11) `SendSms`, signed with TC3-HMAC-SHA256. `SessionContext` carries
 //! the outbox id. Template variables are positional (`kinds::param_names`, or `param_order`).
+//! Before sending again a message whose last send may have gone, the worker asks
+//! `PullSmsSendStatusByPhoneNumber` (same signature) for the number's delivery reports and looks for
+//! our `SessionContext`. Not `PullSmsSendStatus`: that one is a queue (each report is handed out
+//! once, to whoever pulls first, and must be enabled by Tencent), while the per-number pull reads
+//! without consuming and only the number we care about.
 use super::common::{self, e164};
 use crate::sms::settings::{TENCENT_ENDPOINT, TencentSettings};
 use crate::sms::signing::tencent as sign;
 use crate::sms::values::ProviderName;
-use crate::sms::{OutgoingSms, SendError, Sent, SmsProvider, Window, kinds};
+use crate::sms::{Found, Lookup, OutgoingSms, SendError, Sent, SmsProvider, Window, kinds};
 use anyhow::Context;
 use async_trait::async_trait;
 use secrecy::ExposeSecret;
@@ -74,12 +79,43 @@ impl SmsProvider for Tencent {
 
     async fn send(&self, msg: &OutgoingSms) -> Result<Sent, SendError> {
         let payload = self.payload(msg)?;
+        let (status, body) = self.call("SendSms", payload).await?;
+        classify(status, &body)
+    }
+
+    fn can_query(&self) -> bool {
+        true
+    }
+
+    /// The number's delivery reports from a minute before `since` to `until` (three days at most; 100
+    /// reports at most, the API takes offset 0 only), looking for our outbox id as `SessionContext`.
+    /// Tencent lists a message once its report is in, so "not found" means something only after the
+    /// receipt window.
+    async fn query(&self, q: &Lookup<'_>) -> Result<Option<Found>, SendError> {
+        let payload = json!({
+            "PhoneNumber": e164(&q.msg.phone),
+            "SmsSdkAppId": self.cfg.sdk_app_id,
+            "BeginTime": (q.since - chrono::Duration::seconds(60)).timestamp(),
+            // The report of a send at `since` comes within hours; the API takes a week at most.
+            "EndTime": q.until.min(q.since + chrono::Duration::days(3)).timestamp().max(q.since.timestamp()),
+            "Offset": 0,
+            "Limit": 100,
+        })
+        .to_string();
+        let (status, body) = self.call("PullSmsSendStatusByPhoneNumber", payload).await?;
+        Ok(reports(status, &body)?.into_iter().find(|r| r.0 == q.msg.id.to_string()).map(|r| r.1))
+    }
+}
+
+impl Tencent {
+    /// One signed API call: (HTTP status, body).
+    async fn call(&self, action: &str, payload: String) -> Result<(u16, String), SendError> {
         let timestamp = chrono::Utc::now().timestamp();
         let r = sign::Tc3Request {
             method: "POST",
             host: &self.host,
             content_type: CONTENT_TYPE,
-            action: Some("SendSms"),
+            action: Some(action),
             payload: payload.as_bytes(),
         };
         let auth = sign::authorization(&self.cfg.secret_id, self.cfg.secret_key.expose_secret(), "sms", timestamp, &r);
@@ -88,7 +124,7 @@ impl SmsProvider for Tencent {
             .post(self.url.clone())
             .header("authorization", auth)
             .header("content-type", CONTENT_TYPE)
-            .header("x-tc-action", "SendSms")
+            .header("x-tc-action", action)
             .header("x-tc-version", VERSION)
             .header("x-tc-timestamp", timestamp.to_string())
             .header("x-tc-region", &self.cfg.region)
@@ -96,9 +132,60 @@ impl SmsProvider for Tencent {
             .send()
             .await
             .map_err(|e| SendError::from_transport(&e))?;
-        let (status, body) = common::read(resp).await?;
-        classify(status, &body)
+        common::read(resp).await
     }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PullResponse {
+    error: Option<ApiError>,
+    pull_sms_send_status_set: Option<Vec<Report>>,
+}
+
+#[derive(Deserialize)]
+struct PullEnvelope {
+    #[serde(rename = "Response")]
+    response: Option<PullResponse>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Report {
+    serial_no: Option<String>,
+    report_status: Option<String>,
+    description: Option<String>,
+    session_context: Option<String>,
+}
+
+/// Reads a PullSmsSendStatusByPhoneNumber answer: (SessionContext, what the report says) per report,
+/// or the class of a call-level error.
+pub fn reports(status: u16, body: &str) -> Result<Vec<(String, Found)>, SendError> {
+    let Some(r) = serde_json::from_str::<PullEnvelope>(body).ok().and_then(|e| e.response) else {
+        return Err(common::by_status(status.max(500), body));
+    };
+    if let Some(e) = r.error {
+        return Err(by_code(&e.code, e.message.as_deref().unwrap_or("")));
+    }
+    if status >= 300 {
+        return Err(common::by_status(status, body));
+    }
+    Ok(r.pull_sms_send_status_set
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|x| {
+            let found = Found {
+                provider_message_id: x.serial_no.filter(|s| !s.is_empty()),
+                delivered: match x.report_status.as_deref() {
+                    Some("SUCCESS") => Some(true),
+                    Some("FAIL") => Some(false),
+                    _ => None,
+                },
+                code: x.description.filter(|d| !d.is_empty()),
+            };
+            Some((x.session_context.filter(|c| !c.is_empty())?, found))
+        })
+        .collect())
 }
 
 #[derive(Deserialize)]
@@ -184,6 +271,22 @@ mod tests {
         assert_eq!(classify(200, ok).unwrap().provider_message_id.as_deref(), Some("2019:5100123456"));
         let upper = ok.replace("\"Code\":\"Ok\"", "\"Code\":\"OK\"");
         assert!(classify(200, &upper).is_err(), "\"OK\" is not Tencent's success code");
+    }
+
+    #[test]
+    fn per_number_reports_carry_our_session_context() {
+        let body = r#"{"Response":{"PullSmsSendStatusSet":[
+            {"Description":"DELIVRD","CountryCode":"86","SubscriberNumber":"15291996666","ReportStatus":"SUCCESS","PhoneNumber":"+8615291996666","SerialNo":"14:19325917feb3914eb78b50d6182d7e452e","UserReceiveTime":1620734188,"SessionContext":"41"},
+            {"Description":"MK:0001","CountryCode":"86","SubscriberNumber":"15291996666","ReportStatus":"FAIL","PhoneNumber":"+8615291996666","SerialNo":"14:2","UserReceiveTime":1620734188,"SessionContext":""}],
+            "RequestId":"8979fc1e-9564-4fc9-bf7d-2958ce679b72"}}"#;
+        let r = reports(200, body).unwrap();
+        assert_eq!(r.len(), 1, "a report without our context is someone else's");
+        assert_eq!(r[0].0, "41");
+        assert_eq!(r[0].1.delivered, Some(true));
+        assert_eq!(r[0].1.provider_message_id.as_deref(), Some("14:19325917feb3914eb78b50d6182d7e452e"));
+        let err = r#"{"Response":{"Error":{"Code":"AuthFailure.SignatureFailure","Message":"x"},"RequestId":"c"}}"#;
+        assert!(matches!(reports(200, err), Err(SendError::ProviderFault(_))));
+        assert!(matches!(reports(502, "bad gateway"), Err(SendError::Transient(_))));
     }
 
     #[test]
