@@ -50,6 +50,7 @@ mod retention; // privacy: free-text masking and the retention job (issue 20 poi
 mod roles_matrix;
 mod rollups;
 mod scope;
+mod scale_out; // three instances on one PostgreSQL and Redis (issue 21 point 3)
 mod screen; // the big screen's numbers (issue 18 point 1)
 mod screens;
 mod security;
