@@ -39,7 +39,9 @@ pub fn unreachable(e: &DbErr) -> bool {
     use sea_orm::{ConnAcquireErr, RuntimeErr, SqlxError};
     let sqlx = match e {
         DbErr::ConnectionAcquire(ConnAcquireErr::Timeout | ConnAcquireErr::ConnectionClosed) => return true,
-        DbErr::Conn(RuntimeErr::SqlxError(x)) | DbErr::Exec(RuntimeErr::SqlxError(x)) | DbErr::Query(RuntimeErr::SqlxError(x)) => x,
+        DbErr::Conn(RuntimeErr::SqlxError(x))
+        | DbErr::Exec(RuntimeErr::SqlxError(x))
+        | DbErr::Query(RuntimeErr::SqlxError(x)) => x,
         _ => return false,
     };
     match &**sqlx {
@@ -92,7 +94,8 @@ impl Db {
             });
         let conn = Database::connect(opts).await.context("connecting to the database")?;
         let writer = (conn.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        let health = Arc::new(std::sync::Mutex::new(crate::kv::breaker::Breaker::new(BREAKER_FAILURES, BREAKER_COOLDOWN)));
+        let health =
+            Arc::new(std::sync::Mutex::new(crate::kv::breaker::Breaker::new(BREAKER_FAILURES, BREAKER_COOLDOWN)));
         Ok(Db { conn, writer, health })
     }
 

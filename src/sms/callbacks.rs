@@ -262,9 +262,31 @@ mod tests {
         use proptest::prelude::*;
 
         const KEYS: &[&str] = &[
-            "out_id", "biz_id", "phone_number", "success", "err_code", "err_msg", "report_time", "send_time",
-            "content", "sequence_id", "sid", "mobile", "report_status", "errmsg", "description",
-            "user_receive_time", "text", "time", "status", "outbox_id", "message_id", "phone", "at", "id", "code",
+            "out_id",
+            "biz_id",
+            "phone_number",
+            "success",
+            "err_code",
+            "err_msg",
+            "report_time",
+            "send_time",
+            "content",
+            "sequence_id",
+            "sid",
+            "mobile",
+            "report_status",
+            "errmsg",
+            "description",
+            "user_receive_time",
+            "text",
+            "time",
+            "status",
+            "outbox_id",
+            "message_id",
+            "phone",
+            "at",
+            "id",
+            "code",
         ];
 
         /// JSON built from the fields the parsers look for, with values of every type.

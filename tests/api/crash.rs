@@ -34,7 +34,8 @@ fn serve(app: &TestApp, dir: &std::path::Path, port: u16) -> tokio::process::Chi
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true);
-    for limit in ["INTAKE_PER_IP", "INTAKE_PER_IP_DAILY", "INTAKE_PER_PHONE", "INTAKE_PER_CARD", "CONFIRMATION_SMS_PER_PHONE"]
+    for limit in
+        ["INTAKE_PER_IP", "INTAKE_PER_IP_DAILY", "INTAKE_PER_PHONE", "INTAKE_PER_CARD", "CONFIRMATION_SMS_PER_PHONE"]
     {
         cmd.env(format!("MINSHENG__LIMITS__{limit}__MAX"), "1000000");
     }
@@ -66,7 +67,8 @@ struct Ledger {
 async fn intake(client: &reqwest::Client, base: &str, card: &str, key: &str, phone: &str) -> Option<String> {
     let body = serde_json::json!({"card_code": card, "category": "water.supply", "kind": "help",
         "description": "村东头自来水停了三天了，请尽快处理", "phone": phone});
-    let r = client.post(format!("{base}/api/v1/tickets")).header("Idempotency-Key", key).json(&body).send().await.ok()?;
+    let r =
+        client.post(format!("{base}/api/v1/tickets")).header("Idempotency-Key", key).json(&body).send().await.ok()?;
     if r.status() != StatusCode::CREATED {
         return None;
     }
@@ -91,7 +93,8 @@ async fn kill_9_under_intake_load_loses_no_acknowledged_ticket_and_the_outbox_re
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
     let mut load = vec![];
     for worker in 0..16u32 {
-        let (ledger, stop, client, base, card) = (ledger.clone(), stop.clone(), client.clone(), base.clone(), card.clone());
+        let (ledger, stop, client, base, card) =
+            (ledger.clone(), stop.clone(), client.clone(), base.clone(), card.clone());
         load.push(tokio::spawn(async move {
             let mut n = 0u32;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -129,7 +132,10 @@ async fn kill_9_under_intake_load_loses_no_acknowledged_ticket_and_the_outbox_re
 
     // Every acknowledged ticket is there, once, with its ledger.
     for (_, phone, no) in &acknowledged {
-        let sql = format!("SELECT COUNT(*) FROM tickets WHERE no = '{}' AND requester_phone = '{phone}'", no.as_ref().unwrap());
+        let sql = format!(
+            "SELECT COUNT(*) FROM tickets WHERE no = '{}' AND requester_phone = '{phone}'",
+            no.as_ref().unwrap()
+        );
         assert_eq!(app.count(&sql).await, 1, "acknowledged ticket {no:?}");
     }
     let in_flight = app.count("SELECT COUNT(*) FROM tickets").await - before - acknowledged.len() as i64;
@@ -160,7 +166,8 @@ async fn kill_9_under_intake_load_loses_no_acknowledged_ticket_and_the_outbox_re
         if drain.elapsed() > Duration::from_secs(60) {
             let stmt = sea_orm::Statement::from_string(
                 app.state.db.backend(),
-                "SELECT status || ' ' || kind || ' ' || CAST(COUNT(*) AS TEXT) FROM outbox GROUP BY status, kind".to_string(),
+                "SELECT status || ' ' || kind || ' ' || CAST(COUNT(*) AS TEXT) FROM outbox GROUP BY status, kind"
+                    .to_string(),
             );
             let rows = app.state.db.conn.query_all_raw(stmt).await.unwrap();
             let seen: Vec<String> = rows.iter().map(|r| r.try_get_by_index::<String>(0).unwrap()).collect();

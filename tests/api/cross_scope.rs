@@ -117,15 +117,23 @@ fn body_for(method: &Method, path: &str, t: &Theirs) -> Value {
         ("PATCH", "/api/v1/cards/{code}") => json!({"hotline": "0311-87654321"}),
         ("PATCH", "/api/v1/villages/{id}/council/{member_id}") => json!({"active": false}),
         ("PATCH", _) => json!({"name": "越权探针"}),
-        ("POST", "/api/v1/staff/{id}/leaves") => json!({"from": "2026-12-20", "to": "2026-12-21", "reason": "越权探针"}),
-        ("POST", "/api/v1/accountability/{id}/decide") => json!({"status": "closed", "decision": "dismissed", "note": "越权探针"}),
+        ("POST", "/api/v1/staff/{id}/leaves") => {
+            json!({"from": "2026-12-20", "to": "2026-12-21", "reason": "越权探针"})
+        }
+        ("POST", "/api/v1/accountability/{id}/decide") => {
+            json!({"status": "closed", "decision": "dismissed", "note": "越权探针"})
+        }
         ("POST", "/api/v1/appeals/{id}/decide") => json!({"upheld": true, "note": "越权探针"}),
         ("POST", "/api/v1/categories") => json!({"code": "probe", "name": "越权探针"}),
         ("POST", "/api/v1/regions") => json!({"name": "越权探针村", "level": "village", "parent_id": township}),
         ("POST", "/api/v1/screens") => json!({"name": "越权探针", "region_id": township}),
-        ("POST", "/api/v1/staff") => json!({"username": "probe", "name": "越权探针", "roles": ["admin"], "region_id": township}),
+        ("POST", "/api/v1/staff") => {
+            json!({"username": "probe", "name": "越权探针", "roles": ["admin"], "region_id": township})
+        }
         ("POST", "/api/v1/units") => json!({"name": "越权探针", "kind": "village", "region_id": t.village}),
-        ("POST", "/api/v1/villages/{id}/council") => json!({"name": "越权探针", "title": "老党员", "phone": "13900008888"}),
+        ("POST", "/api/v1/villages/{id}/council") => {
+            json!({"name": "越权探针", "title": "老党员", "phone": "13900008888"})
+        }
         ("POST", "/api/v1/tickets") => json!({"card_code": t.card, "category": "water.supply", "kind": "help",
             "description": "越权探针代人登记", "phone": "13900008888", "channel": "hotline"}),
         _ => json!({"note": "越权探针", "reason": "越权探针"}),
@@ -157,7 +165,8 @@ async fn snapshot(app: &TestApp, admin: &str, t: &Theirs) -> String {
         assert_eq!(r.status(), StatusCode::OK, "{path}");
         out.push_str(&r.text().await.unwrap());
     }
-    for table in ["tickets", "events", "outbox", "assignments", "uploads", "audit_log", "return_visits", "staff_leaves"] {
+    for table in ["tickets", "events", "outbox", "assignments", "uploads", "audit_log", "return_visits", "staff_leaves"]
+    {
         out.push_str(&format!("{table}={};", app.count(&format!("SELECT COUNT(*) FROM {table}")).await));
     }
     out
@@ -189,7 +198,8 @@ async fn every_staff_route_refuses_the_other_townships_objects_and_leaks_nothing
         ("东坝镇 cadre", app.token("dongba").await),
         (
             "东坝镇 every region role",
-            app.add_staff("dongba-all", "东坝镇工作人员", "operator,dispatcher,caller,leader,inspector", "东坝镇").await,
+            app.add_staff("dongba-all", "东坝镇工作人员", "operator,dispatcher,caller,leader,inspector", "东坝镇")
+                .await,
         ),
     ];
     let before = snapshot(&app, &admin, &t).await;
@@ -218,10 +228,8 @@ async fn every_staff_route_refuses_the_other_townships_objects_and_leaks_nothing
                 probed += 1;
                 table.entry(format!("{method} {path}")).or_default().push(format!("{who}: {}", status.as_u16()));
                 let names_theirs = path.contains('{') && !COUNTY_WIDE.contains(&path.as_str());
-                let refused = matches!(
-                    status,
-                    StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::UNPROCESSABLE_ENTITY
-                );
+                let refused =
+                    matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::UNPROCESSABLE_ENTITY);
                 if status.is_server_error() || (names_theirs && !refused) {
                     failures.push(format!("{who} {method} {url} → {status}: {body:.200}"));
                 }
@@ -232,7 +240,8 @@ async fn every_staff_route_refuses_the_other_townships_objects_and_leaks_nothing
                 if status.is_client_error() && !body.is_empty() {
                     let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
                     if !v["error"]["code"].is_string() || !v["error"]["message"].is_string() {
-                        failures.push(format!("{who} {method} {url} → {status} without the error envelope: {body:.200}"));
+                        failures
+                            .push(format!("{who} {method} {url} → {status} without the error envelope: {body:.200}"));
                     }
                 }
             }
@@ -281,7 +290,8 @@ async fn an_upload_or_link_of_one_ticket_cannot_open_another_tickets_files() {
     assert!(!ct.starts_with("image/"));
     // Their own cadre opens it (the probe used a real upload).
     let owner = app.token("hekou").await;
-    let (status, ct) = png_of(app.get(&format!("/api/v1/tickets/{}/uploads/{}", t.no, t.upload), Some(&owner)).await).await;
+    let (status, ct) =
+        png_of(app.get(&format!("/api/v1/tickets/{}/uploads/{}", t.no, t.upload), Some(&owner)).await).await;
     assert_eq!((status, ct.starts_with("image/")), (StatusCode::OK, true), "their cadre, their file");
     // Villagers' public page of my ticket does not serve their file either.
     let (status, ct) = png_of(app.get(&format!("/t/{mine}/media/{}", t.upload), None).await).await;

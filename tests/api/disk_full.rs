@@ -99,7 +99,8 @@ async fn a_full_upload_disk_is_a_clear_507_with_nothing_half_made_and_recovers_w
     let accepted = post_form(&app, &format!("{link}/accept"), &[("note", "已电话联系")], &[]).await;
     assert!(accepted.status().is_success() || accepted.status().is_redirection(), "{}", accepted.status());
     let events = app.count("SELECT COUNT(*) FROM events").await;
-    let r = post_form(&app, &format!("{link}/progress"), &[("note", "水管已挖开")], &[("photos", "a.png", &photo)]).await;
+    let r =
+        post_form(&app, &format!("{link}/progress"), &[("note", "水管已挖开")], &[("photos", "a.png", &photo)]).await;
     assert_eq!(r.status(), StatusCode::INSUFFICIENT_STORAGE);
     let page = r.text().await.unwrap();
     assert!(page.contains("存储空间已满"), "the page says why: {page}");
@@ -120,7 +121,11 @@ async fn a_full_upload_disk_is_a_clear_507_with_nothing_half_made_and_recovers_w
             .text("description", "村里小学门口的路灯坏了一个月")
             .text("phone", "13812345676")
             .text("address", "小学门口");
-        let part = if with_photo { Part::bytes(photo.clone()).file_name("IMG_1.png") } else { Part::bytes(vec![]).file_name("") };
+        let part = if with_photo {
+            Part::bytes(photo.clone()).file_name("IMG_1.png")
+        } else {
+            Part::bytes(vec![]).file_name("")
+        };
         f.part("photo", part)
     };
     let tickets = app.count("SELECT COUNT(*) FROM tickets").await;

@@ -119,8 +119,20 @@ async fn fuzz_app() -> TestApp {
 }
 
 const INTAKE_KEYS: &[&str] = &[
-    "card_code", "category", "kind", "description", "phone", "name", "address", "channel", "location",
-    "linked_tickets", "upload_ids", "anonymous", "lat", "lng",
+    "card_code",
+    "category",
+    "kind",
+    "description",
+    "phone",
+    "name",
+    "address",
+    "channel",
+    "location",
+    "linked_tickets",
+    "upload_ids",
+    "anonymous",
+    "lat",
+    "lng",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -150,8 +162,19 @@ async fn intake_and_action_bodies_of_any_shape_get_a_contract_answer_and_nothing
             })
             .unwrap();
         let actions = prop::sample::select(vec![
-            "register", "dispatch", "accept", "progress", "resolve", "urge", "refer", "merge", "pause", "assist_report",
-            "nosuch", "..", "%00",
+            "register",
+            "dispatch",
+            "accept",
+            "progress",
+            "resolve",
+            "urge",
+            "refer",
+            "merge",
+            "pause",
+            "assist_report",
+            "nosuch",
+            "..",
+            "%00",
         ]);
         let keys: &'static [&'static str] =
             &["unit_id", "note", "reason", "result", "assisting_unit_ids", "upload_ids", "until", "target", "kind"];
@@ -165,9 +188,15 @@ async fn intake_and_action_bodies_of_any_shape_get_a_contract_answer_and_nothing
     });
     let after = app.count("SELECT COUNT(*) FROM tickets").await;
     assert_eq!(after - before, created.get(), "every ticket written was answered 201, and only those");
-    let broken = app.count("SELECT COUNT(*) FROM tickets t WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.ticket_id = t.id)");
+    let broken =
+        app.count("SELECT COUNT(*) FROM tickets t WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.ticket_id = t.id)");
     assert_eq!(broken.await, 0, "no ticket without its first ledger event");
-    eprintln!("fuzz: {} intake cases ({} accepted), raw bodies and action bodies, {} each", cases(), created.get(), cases());
+    eprintln!(
+        "fuzz: {} intake cases ({} accepted), raw bodies and action bodies, {} each",
+        cases(),
+        created.get(),
+        cases()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -219,7 +248,10 @@ async fn forms_multipart_and_provider_pushes_of_any_shape_are_answered_never_a_5
             .run(&(pairs, raw_bytes()), |(pairs, raw)| {
                 let (status, text) = send(app.client.post(app.url(&format!("/c/{card}"))).form(&pairs));
                 prop_assert!(!status.is_server_error(), "card form {pairs:?}: {status} {text:.300}");
-                let rb = app.client.post(app.url(&format!("/c/{card}"))).header("content-type", "application/x-www-form-urlencoded");
+                let rb = app
+                    .client
+                    .post(app.url(&format!("/c/{card}")))
+                    .header("content-type", "application/x-www-form-urlencoded");
                 let (status, text) = send(rb.body(raw));
                 prop_assert!(!status.is_server_error(), "card form bytes: {status} {text:.300}");
                 Ok(())

@@ -11,8 +11,8 @@ mod cards;
 mod case_file;
 mod cli;
 mod console_desk;
-mod crash; // kill -9 under intake load (issue 21 point 4)
 mod council; // 下交签批 and the village council (issue 20 point 7)
+mod crash; // kill -9 under intake load (issue 21 point 4)
 mod cross_scope; // every staff route aimed at the other township (issue 21 point 5)
 mod dashboard;
 mod disk_full; // the upload disk full (issue 21 point 4)
@@ -49,8 +49,8 @@ mod redblack;
 mod retention; // privacy: free-text masking and the retention job (issue 20 point 8)
 mod roles_matrix;
 mod rollups;
-mod scope;
 mod scale_out; // three instances on one PostgreSQL and Redis (issue 21 point 3)
+mod scope;
 mod screen; // the big screen's numbers (issue 18 point 1)
 mod screens;
 mod security;

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 fn pg_bin(name: &str) -> String {
     let versions = std::fs::read_dir("/usr/lib/postgresql").expect("PostgreSQL from Debian");
-    let mut found: Vec<_> = versions.flatten().map(|e| e.path().join("bin").join(name)).filter(|p| p.exists()).collect();
+    let mut found: Vec<_> =
+        versions.flatten().map(|e| e.path().join("bin").join(name)).filter(|p| p.exists()).collect();
     found.sort();
     found.pop().expect("PostgreSQL server binaries").to_string_lossy().into_owned()
 }
@@ -35,7 +36,16 @@ impl Cluster {
         std::fs::create_dir_all(&dir).unwrap();
         assert!(Command::new("chown").arg("postgres").arg(&dir).status().unwrap().success());
         let data = dir.join("data");
-        let out = as_postgres(&[&pg_bin("initdb"), "-D", data.to_str().unwrap(), "-A", "trust", "-U", "postgres", "--no-sync"]);
+        let out = as_postgres(&[
+            &pg_bin("initdb"),
+            "-D",
+            data.to_str().unwrap(),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+        ]);
         assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
         let c = Cluster { dir, port };
         c.pg_ctl("start");

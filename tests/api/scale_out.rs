@@ -218,7 +218,8 @@ async fn three_instances_on_one_postgres_and_redis_do_everything_exactly_once() 
     for s in gateway.seen() {
         *arrivals.entry(s.key).or_default() += 1;
     }
-    let sms_rows = app.count("SELECT COUNT(*) FROM outbox WHERE channel = 'sms' AND status IN ('sent', 'delivered')").await;
+    let sms_rows =
+        app.count("SELECT COUNT(*) FROM outbox WHERE channel = 'sms' AND status IN ('sent', 'delivered')").await;
     assert!(sms_rows > 100, "{sms_rows} messages");
     assert_eq!(arrivals.len() as i64, sms_rows, "each sent row reached the gateway");
     let twice: Vec<_> = arrivals.iter().filter(|(_, n)| **n > 1).collect();
@@ -238,8 +239,7 @@ async fn three_instances_on_one_postgres_and_redis_do_everything_exactly_once() 
         format!("SELECT no FROM tickets WHERE no LIKE '{today}-%' ORDER BY no"),
     );
     let rows = sea_orm::ConnectionTrait::query_all_raw(&app.state.db.conn, stmt).await.unwrap();
-    let seqs: Vec<u32> =
-        rows.iter().map(|r| r.try_get_by_index::<String>(0).unwrap()[9..].parse().unwrap()).collect();
+    let seqs: Vec<u32> = rows.iter().map(|r| r.try_get_by_index::<String>(0).unwrap()[9..].parse().unwrap()).collect();
     assert_eq!(seqs, (1..=seqs.len() as u32).collect::<Vec<_>>(), "numbered 1..{} without gaps", seqs.len());
     eprintln!(
         "scale-out: {INSTANCES} instances ready in {:.2} s; 60 tickets filed, registered and dispatched across them, \

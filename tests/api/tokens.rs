@@ -139,7 +139,8 @@ async fn tampered_staff_tokens_are_refused_and_write_nothing() {
 
     // 8. Garbage.
     for junk in ["", "a.b.c", "....", "eyJhbGciOiJIUzI1NiJ9", &"A".repeat(10_000)] {
-        let r = app.client.get(app.url("/api/v1/tickets")).header("Authorization", format!("Bearer {junk}")).send().await;
+        let r =
+            app.client.get(app.url("/api/v1/tickets")).header("Authorization", format!("Bearer {junk}")).send().await;
         let status = r.unwrap().status();
         assert_eq!(status, StatusCode::UNAUTHORIZED, "junk token {:.20}", junk);
     }
