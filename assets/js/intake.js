@@ -97,7 +97,9 @@
       var r = null;
       try { r = await fetch('/api/v1/uploads', { method: 'POST', body: fd }); } catch (e) { r = null; }
       if (r && r.status === 201) return await r.json();
-      if (r && r.status >= 400 && r.status < 500 && r.status !== 429) {
+      // A refusal, or the server's disk full (507): retrying will not help; the reason is shown and
+      // the request can go without this attachment.
+      if (r && ((r.status >= 400 && r.status < 500 && r.status !== 429) || r.status === 507)) {
         var e = await r.json().catch(function () { return {}; });
         throw new Error((e.error && e.error.message) || '上传失败');
       }

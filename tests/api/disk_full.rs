@@ -3,44 +3,12 @@
 //! so in Chinese, leaves no row and no partial file; a cadre's report with a photo is refused on its
 //! page and writes no event; a request without photos is still taken (the database is elsewhere); once
 //! space is freed, uploads work again without a restart. Needs root to mount (CI runs as root).
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{TestApp, Tmpfs, spawn_app_with};
 use crate::uploads::files::files_under;
 use crate::worklink::{dispatched_with_link, post_form};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
-
-/// A small tmpfs, unmounted when dropped (also when the test fails).
-struct Mount(std::path::PathBuf);
-
-impl Mount {
-    fn new(kb: u32) -> Mount {
-        let dir = std::env::temp_dir().join(format!("minsheng-tests/full-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let out = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={kb}k"), "tmpfs"])
-            .arg(&dir)
-            .output()
-            .expect("run mount");
-        assert!(
-            out.status.success(),
-            "the disk-full drill mounts a {kb} KB tmpfs and needs root (CI runs as root): {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Mount(dir)
-    }
-
-    fn path(&self) -> String {
-        self.0.to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for Mount {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn png(side: u32, seed: u8) -> Vec<u8> {
     // Noise does not compress: the photo keeps its size after re-encoding.
@@ -64,7 +32,7 @@ async fn upload(app: &TestApp, bytes: Vec<u8>) -> reqwest::Response {
 
 #[tokio::test]
 async fn a_full_upload_disk_is_a_clear_507_with_nothing_half_made_and_recovers_when_freed() {
-    let disk = Mount::new(512);
+    let disk = Tmpfs::new(512);
     let dir = disk.path();
     let app = spawn_app_with({
         let dir = dir.clone();
@@ -74,13 +42,8 @@ async fn a_full_upload_disk_is_a_clear_507_with_nothing_half_made_and_recovers_w
     let photo = png(320, 1);
     assert!(photo.len() > 200_000, "{} bytes", photo.len());
     // The disk is nearly full: less room than one photo.
-    let filler = std::path::Path::new(&dir).join("filler");
-    let mut room = 512 * 1024;
-    while std::fs::write(&filler, vec![0u8; room]).is_err() {
-        room -= 4096;
-    }
-    let _ = std::fs::remove_file(&filler);
-    std::fs::write(&filler, vec![0u8; room - 4096]).unwrap();
+    let room = disk.fill(4096);
+    let filler = disk.filler();
     let files = files_under(&dir);
     let uploads = app.count("SELECT COUNT(*) FROM uploads").await;
 

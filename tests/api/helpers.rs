@@ -437,3 +437,52 @@ pub fn tool(cmd: &str, args: &[&str]) -> String {
     assert!(out.status.success(), "{cmd} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// A small tmpfs (a real file system that fills up), unmounted when dropped, also when the test
+/// fails. Mounting needs root, which CI has.
+pub struct Tmpfs(std::path::PathBuf, usize);
+
+impl Tmpfs {
+    pub fn new(kb: u32) -> Tmpfs {
+        let dir = std::env::temp_dir().join(format!("minsheng-tests/full-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={kb}k"), "tmpfs"])
+            .arg(&dir)
+            .output()
+            .expect("run mount");
+        assert!(
+            out.status.success(),
+            "the disk-full drill mounts a {kb} KB tmpfs and needs root (CI runs as root): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Tmpfs(dir, kb as usize * 1024)
+    }
+
+    pub fn path(&self) -> String {
+        self.0.to_string_lossy().into_owned()
+    }
+
+    pub fn filler(&self) -> std::path::PathBuf {
+        self.0.join("filler")
+    }
+
+    /// Fills the disk up to `left` bytes of room; returns the room there was.
+    pub fn fill(&self, left: usize) -> usize {
+        let filler = self.filler();
+        let mut room = self.1;
+        while std::fs::write(&filler, vec![0u8; room]).is_err() {
+            room -= 4096;
+        }
+        let _ = std::fs::remove_file(&filler);
+        std::fs::write(&filler, vec![0u8; room - left]).unwrap();
+        room
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -80,6 +80,23 @@ async fn a_photo_is_shrunk_on_the_phone_and_attached() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_upload_disk_is_explained_and_the_request_goes_without_the_photo() {
+    let disk = helpers::Tmpfs::new(256);
+    disk.fill(4096);
+    let dir = disk.path();
+    let app = helpers::spawn_app_with(move |s| s.application.upload_dir = dir).await;
+    let result =
+        spec(&app.addr, "intake_storage_full", vec![("CARD_CODE", app.card("李家庄村")), ("PHOTO_PATH", big_photo())])
+            .await;
+    let no = result["ticket_no"].as_str().unwrap();
+    let di = app.token("dispatcher").await;
+    let t = app.ticket(&di, no).await;
+    assert!(t["events"][0]["data"]["upload_ids"].as_array().is_none_or(|a| a.is_empty()), "{t}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM uploads").await, 0);
+    println!("storage full: {}", result["status"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_submission_whose_answer_is_lost_is_retried_and_files_once() {
     let app = spawn_app().await;
     let result = spec(&app.addr, "intake_flaky", vec![("CARD_CODE", app.card("杏花村"))]).await;
