@@ -184,12 +184,10 @@ async fn three_instances_on_one_postgres_and_redis_do_everything_exactly_once() 
     // Wait for the state: every SMS sent, every missed response escalated, the week's list made.
     let sms_open = "SELECT COUNT(*) FROM outbox WHERE channel = 'sms' AND status NOT IN ('sent', 'delivered', 'dead')";
     wait_until("the outbox drained", Duration::from_secs(120), || async { app.count(sms_open).await == 0 }).await;
-    let escalated = format!(
-        "SELECT COUNT(DISTINCT e.ticket_id) FROM events e JOIN tickets t ON t.id = e.ticket_id \
-         WHERE e.action = 'escalate' AND t.requester_phone LIKE '1350000%'"
-    );
+    let escalated = "SELECT COUNT(DISTINCT e.ticket_id) FROM events e JOIN tickets t ON t.id = e.ticket_id \
+                     WHERE e.action = 'escalate' AND t.requester_phone LIKE '1350000%'";
     wait_until("missed responses escalated", Duration::from_secs(120), || async {
-        app.count(&escalated).await == missed.len() as i64
+        app.count(escalated).await == missed.len() as i64
     })
     .await;
     let due = minsheng::services::redblack::due_week(&app.state, app.state.now()).label();
