@@ -95,6 +95,16 @@ const CATEGORIES: [&str; 10] = [
     "other",
 ];
 
+use migration::derived as minsheng_text;
+
+/// The `i`-th bench order's response deadline and whether it was accepted: one in twenty missed
+/// its response an hour ago (never accepted), the others are due in one to two days.
+fn deadlines(i: usize, now: DateTime<Utc>) -> (DateTime<Utc>, bool) {
+    let overdue = i % 20 == 0;
+    let respond_by = if overdue { now - Duration::hours(1) } else { now + Duration::minutes(1440 + (i % 1440) as i64) };
+    (respond_by, !overdue && i % 10 >= 5)
+}
+
 /// Inserts `n` open tickets, each with an active assignment, in multi-row statements. Times are
 /// bound values (the application's own encoding on either database). All deadlines lie in the
 /// future except for one order in twenty, which is overdue and already urged: a sweeper pass finds
@@ -110,9 +120,10 @@ async fn fill(db: &Db, n: usize, now: DateTime<Utc>) -> anyhow::Result<()> {
         let mut sql = String::from(
             "INSERT INTO tickets (no, status, kind, category_code, channel, priority, description, requester_phone, \
              region_id, region_path, unit_id, repeat_count, signoff_required, event_seq, last_hash, created_at, \
-             updated_at, register_by, registered_at, first_dispatched_at) VALUES ",
+             updated_at, register_by, registered_at, first_dispatched_at, overdue_from, late_from) VALUES ",
         );
-        let mut values: Vec<Value> = Vec::with_capacity(rows * 20);
+        let mut values: Vec<Value> = Vec::with_capacity(rows * 22);
+        let mut search: Vec<(i64, Vec<String>)> = Vec::with_capacity(rows);
         for k in 0..rows {
             let i = done + k;
             let p = &places[i % places.len()];
@@ -124,16 +135,25 @@ async fn fill(db: &Db, n: usize, now: DateTime<Utc>) -> anyhow::Result<()> {
             };
             let base = values.len();
             sql.push_str(if k == 0 { "(" } else { ", (" });
-            sql.push_str(&(1..=20).map(|j| format!("${}", base + j)).collect::<Vec<_>>().join(", "));
+            sql.push_str(&(1..=22).map(|j| format!("${}", base + j)).collect::<Vec<_>>().join(", "));
             sql.push(')');
+            // The derived deadlines as the application keeps them (see `migration::derived`): the
+            // assignment below is never resolved nor reported on; an unaccepted one owes its response.
+            let (respond_by, accepted) = deadlines(i, now);
+            let (progress_by, resolve_by) = (respond_by + Duration::hours(22), respond_by + Duration::hours(70));
+            let overdue_from = if accepted { resolve_by } else { respond_by.min(resolve_by) };
+            let late_from = if accepted { progress_by.min(resolve_by) } else { respond_by.min(progress_by) };
+            let no = format!("B{:08}-{:06}", i / 1_000_000, i % 1_000_000);
+            let description = format!("第{i}号测试诉求：村里道路和饮水问题，请尽快处理");
+            search.push(((i + 1) as i64, minsheng_text::bigrams(&minsheng_text::ticket_text(&no, &description, None))));
             values.extend([
-                format!("B{:08}-{:06}", i / 1_000_000, i % 1_000_000).into(),
+                no.into(),
                 status.into(),
                 "help".into(),
                 CATEGORIES[i % CATEGORIES.len()].into(),
                 "qr".into(),
                 "normal".into(),
-                format!("第{i}号测试诉求：村里道路和饮水问题，请尽快处理").into(),
+                description.into(),
                 format!("138{:08}", i % 100_000_000).into(),
                 p.region_id.into(),
                 p.path.clone().into(),
@@ -147,9 +167,12 @@ async fn fill(db: &Db, n: usize, now: DateTime<Utc>) -> anyhow::Result<()> {
                 (created + Duration::minutes(15)).into(),
                 (created + Duration::minutes(5)).into(),
                 (created + Duration::minutes(10)).into(),
+                Some(overdue_from).into(),
+                Some(late_from).into(),
             ]);
         }
         tx.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+        migration::insert_search_rows(&*tx, &search).await?;
 
         let mut sql = String::from(
             "INSERT INTO assignments (ticket_id, unit_id, status, reopened, dispatched_at, respond_by, progress_by, \
@@ -162,9 +185,7 @@ async fn fill(db: &Db, n: usize, now: DateTime<Utc>) -> anyhow::Result<()> {
             let p = &places[i % places.len()];
             let created = now - Duration::minutes((i % 525_600) as i64 + 30);
             let overdue = i % 20 == 0;
-            let respond_by =
-                if overdue { now - Duration::hours(1) } else { now + Duration::minutes(1440 + (i % 1440) as i64) };
-            let accepted = !overdue && i % 10 >= 5;
+            let (respond_by, accepted) = deadlines(i, now);
             let base = values.len();
             sql.push_str(if k == 0 { "(" } else { ", (" });
             sql.push_str(&(1..=15).map(|j| format!("${}", base + j)).collect::<Vec<_>>().join(", "));
@@ -232,6 +253,14 @@ async fn make_due(db: &Db, k: usize, now: DateTime<Utc>, urge: bool, offset: usi
             ))
             .await?;
     }
+    // The derived deadlines follow, as `change::commit_in` keeps them.
+    db.conn
+        .execute_raw(Statement::from_sql_and_values(
+            db.backend(),
+            migration::derived::refresh_deadlines_sql("tickets.id BETWEEN $1 AND $2"),
+            [lo.into(), hi.into()],
+        ))
+        .await?;
     Ok(())
 }
 
@@ -351,15 +380,18 @@ async fn bench_list(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<()> 
     for (label, vis, filter, p) in cases {
         let mut times = vec![];
         let mut total = 0;
+        let mut capped = false;
         for _ in 0..7 {
             let t = Instant::now();
-            let (items, n) = repo::tickets::list(&db.conn, &vis, &filter, page(p)).await?;
-            let rows = order_view::rows(&db.conn, &items, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let listed = repo::tickets::list(&db.conn, &vis, &filter, page(p)).await?;
+            let rows = order_view::rows(&db.conn, &listed.items, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             times.push(ms(t.elapsed()));
-            total = n;
+            total = listed.total;
+            capped = listed.capped;
             std::hint::black_box(rows);
         }
         times.sort_by(f64::total_cmp);
+        let total = if capped { format!("{total}+") } else { total.to_string() };
         println!("  {:<52} {:>10} {:>12.1}", label, total, times[3]);
     }
     Ok(())
@@ -381,7 +413,7 @@ async fn rerun(url: &str) -> anyhow::Result<()> {
         Page { page: 1, per_page: 1 },
     )
     .await?;
-    let now = newest.0.first().map(|t| t.created_at + Duration::minutes(30)).unwrap_or_else(Utc::now);
+    let now = newest.items.first().map(|t| t.created_at + Duration::minutes(30)).unwrap_or_else(Utc::now);
     bench_list(&state, now).await
 }
 

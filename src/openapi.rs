@@ -58,7 +58,10 @@ pub struct Page {
 #[derive(ToSchema)]
 pub struct TicketPage {
     pub items: Vec<crate::services::views::TicketRow>,
+    /// Exact up to 10,000; beyond, a lower bound (`total_capped`).
     pub total: u64,
+    /// More tickets match than were counted (`total` is then at least 10,000).
+    pub total_capped: bool,
     pub page: u64,
     pub per_page: u64,
 }

@@ -192,11 +192,14 @@
           '<td data-label="当前时限">' + dueCell(r) + '</td>' +
           '<td data-label="受理时间" class="when">' + esc(time(r.created_at)) + '</td></tr>';
       }).join('') || '<tr><td colspan="7">没有符合条件的工单</td></tr>';
+      // A large result's total is counted up to 10,000 only (total_capped): a lower bound, the
+      // pages go on while full ones come.
       const pages = Math.max(1, Math.ceil(data.total / data.per_page));
-      $('#list-summary').textContent = '共 ' + data.total + ' 件' + (counts.overdue ? '，其中超时未办 ' + counts.overdue + ' 件' : '');
-      $('#page-no').textContent = '第 ' + data.page + ' / ' + pages + ' 页';
+      const more = data.total_capped ? '+' : '';
+      $('#list-summary').textContent = '共 ' + data.total + more + ' 件' + (counts.overdue ? '，其中超时未办 ' + counts.overdue + ' 件' : '');
+      $('#page-no').textContent = '第 ' + data.page + ' / ' + pages + more + ' 页';
       $('#prev').disabled = data.page <= 1;
-      $('#next').disabled = data.page >= pages;
+      $('#next').disabled = data.total_capped ? data.items.length < data.per_page : data.page >= pages;
     } catch (e) {
       if (seq === listSeq) tbody.innerHTML = '<tr><td colspan="7" class="error">' + esc(e.message) + '</td></tr>';
     } finally {

@@ -44,6 +44,12 @@ pub struct Model {
     pub dispatch_by: Option<DateTimeUtc>,
     /// When the retention job removed the requester's personal data (`None`: not anonymised).
     pub anonymized_at: Option<DateTimeUtc>,
+    /// Derived (kept by every change of the ticket): from when the lead assignment's open response
+    /// or result deadline has passed. `overdue` at `now` is `overdue_from < now`.
+    pub overdue_from: Option<DateTimeUtc>,
+    /// Derived likewise: from when the current step (registration, dispatch, the lead unit's
+    /// steps, the return visit) is late. `late` at `now` is `late_from < now`.
+    pub late_from: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

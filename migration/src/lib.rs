@@ -16,6 +16,7 @@ mod m20261211_000015_reply_links;
 mod m20261212_000016_redblack;
 mod m20261213_000017_rollups;
 pub use m20261213_000017_rollups::COUNTS as ROLLUP_COUNTS;
+pub mod derived;
 mod m20261214_000018_email;
 mod m20261215_000019_ticket_links;
 mod m20261216_000020_screens;
@@ -29,6 +30,8 @@ mod m20261223_000027_accountability;
 mod m20261224_000028_council;
 mod m20261225_000029_joint;
 mod m20261226_000030_sms_doubt;
+mod m20261227_000031_list_index;
+pub use m20261227_000031_list_index::insert_search_rows;
 
 pub struct Migrator;
 
@@ -63,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261224_000028_council::Migration),
             Box::new(m20261225_000029_joint::Migration),
             Box::new(m20261226_000030_sms_doubt::Migration),
+            Box::new(m20261227_000031_list_index::Migration),
         ]
     }
 }

@@ -21,6 +21,7 @@ pub mod return_visits;
 pub mod rollups;
 pub mod screen;
 pub mod screens;
+pub mod search;
 pub mod secrets;
 pub mod sessions;
 pub mod sla_policies;

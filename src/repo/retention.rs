@@ -75,7 +75,12 @@ pub async fn anonymize_ticket<C: ConnectionTrait>(
         .filter(tickets::Column::EventSeq.eq(t.event_seq))
         .exec(db)
         .await?;
-    Ok(res.rows_affected == 1)
+    if res.rows_affected != 1 {
+        return Ok(false);
+    }
+    // The text index forgets the old description and address with them.
+    super::search::reindex(db, t.id, &t.no, a.description, None).await?;
+    Ok(true)
 }
 
 /// Removes the requester's uploads of a ticket (photos and voice notes sent by the villager; a

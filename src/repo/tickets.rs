@@ -6,10 +6,10 @@ use crate::domain::ticket::Status;
 use crate::domain::values::{Channel, Kind, Priority};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{assignments, events, tickets};
-use sea_orm::sea_query::{BinOper, Expr, ExprTrait, Query, SimpleExpr, UnionType};
+use sea_orm::sea_query::{Alias, BinOper, Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select, Set, Statement, Value,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set, Statement, Value,
 };
 
 /// A ticket row with its enumerations typed (read loudly: an unknown stored value is an error).
@@ -317,10 +317,13 @@ pub async fn create<C: ConnectionTrait>(
         created_at: Set(now),
         updated_at: Set(now),
         register_by: Set(t.register_by),
+        // Submitted: late once the registration deadline passes; no unit holds it yet.
+        late_from: Set(t.register_by),
         ..Default::default()
     };
     let ticket = model.insert(db).await?;
     insert_event(db, ticket.id, &c, ledger::GENESIS, &hash).await?;
+    super::search::index(db, ticket.id, &ticket.no, &ticket.description, ticket.address.as_deref()).await?;
     Ticket::try_from(ticket)
 }
 
@@ -368,6 +371,20 @@ pub async fn apply<C: ConnectionTrait>(
     let fresh =
         tickets::Entity::find_by_id(ticket.id).one(db).await?.ok_or_else(|| DbErr::RecordNotFound("ticket".into()))?;
     Ok(Applied::Done(Box::new(Ticket::try_from(fresh)?)))
+}
+
+/// Recomputes the derived deadline columns (`overdue_from`, `late_from`) of a ticket from its row
+/// and its assignments: the one door for changes (`services::change::commit_in`) calls it last,
+/// after the ticket, its assignments and its parts are written.
+pub async fn refresh_deadlines<C: ConnectionTrait>(db: &C, ticket_ids: &[i64]) -> Result<(), DbErr> {
+    if ticket_ids.is_empty() {
+        return Ok(());
+    }
+    // Ids are integers: written into the statement (one statement for a whole batch).
+    let list = ticket_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let sql = migration::derived::refresh_deadlines_sql(&format!("tickets.id IN ({list})"));
+    db.execute_unprepared(&sql).await?;
+    Ok(())
 }
 
 pub async fn by_no<C: ConnectionTrait>(db: &C, no: &str) -> Result<Option<Ticket>, DbErr> {
@@ -680,57 +697,17 @@ pub fn visibility_condition_on(v: &Visibility, backend: DbBackend) -> Condition 
     any
 }
 
-/// Active assignments that missed `deadline` while their step `open` is not done, from the partial
-/// index on that deadline (one SELECT per step, joined with UNION: an OR across steps would scan).
-/// It selects ticket ids: a ticket has at most one active lead assignment, its current one, so the
-/// outer query looks tickets up by primary key. An assisting part (联合办理) that missed its deadline
-/// is its own unit's overdue order (unit rankings, the parts on the ticket), not the ticket's.
-fn missed(deadline: assignments::Column, open: Condition, now: DateTime<Utc>) -> sea_orm::sea_query::SelectStatement {
-    Query::select()
-        .column(assignments::Column::TicketId)
-        .from(assignments::Entity)
-        .and_where(assignments::Column::Status.eq("active"))
-        .and_where(assignments::Column::Role.eq(crate::domain::values::AssignmentRole::Lead.as_str()))
-        .cond_where(open)
-        .and_where(Expr::col(deadline).lt(now))
-        .to_owned()
-}
-
-fn respond_open() -> Condition {
-    Condition::all().add(assignments::Column::AcceptedAt.is_null())
-}
-
-fn resolve_open() -> Condition {
-    Condition::all().add(assignments::Column::ResolvedAt.is_null())
-}
-
-fn progress_open() -> Condition {
-    Condition::all().add(assignments::Column::FirstProgressAt.is_null()).add(assignments::Column::ResolvedAt.is_null())
-}
-
-/// Open tickets whose current assignment has missed its response or result deadline at `now`.
+/// Open tickets whose current (lead) assignment has missed its response or result deadline at
+/// `now`: one range on the derived `overdue_from` (see `migration::derived`). An assisting part
+/// (联合办理) that missed its deadline is its own unit's overdue order, not the ticket's.
 pub fn overdue_condition(now: DateTime<Utc>) -> Condition {
-    let late = missed(assignments::Column::RespondBy, respond_open(), now)
-        .union(UnionType::Distinct, missed(assignments::Column::ResolveBy, resolve_open(), now))
-        .to_owned();
-    Condition::all().add(tickets::Column::Id.in_subquery(late))
+    Condition::all().add(tickets::Column::OverdueFrom.lt(now))
 }
 
-/// The current step's deadline has passed at `now` (see `order_view::current_deadline`).
+/// The current step's deadline has passed at `now` (see `order_view::current_deadline`): one range
+/// on the derived `late_from`.
 pub fn late_condition(now: DateTime<Utc>) -> Condition {
-    let assignment_late = missed(assignments::Column::RespondBy, respond_open(), now)
-        .union(UnionType::Distinct, missed(assignments::Column::ProgressBy, progress_open(), now))
-        .union(UnionType::Distinct, missed(assignments::Column::ResolveBy, resolve_open(), now))
-        .to_owned();
-    Condition::any()
-        .add(tickets::Column::Status.eq("submitted").and(tickets::Column::RegisterBy.lt(now)))
-        .add(tickets::Column::Status.is_in(["registered", "reopened"]).and(tickets::Column::DispatchBy.lt(now)))
-        .add(
-            tickets::Column::Status
-                .is_in(["dispatched", "accepted", "in_progress"])
-                .and(tickets::Column::Id.in_subquery(assignment_late)),
-        )
-        .add(tickets::Column::Status.eq("resolved").and(tickets::Column::VisitBy.lt(now)))
+    Condition::all().add(tickets::Column::LateFrom.lt(now))
 }
 
 fn pause_pending_condition() -> Condition {
@@ -843,6 +820,10 @@ async fn filtered<C: ConnectionTrait>(
         q = q.filter(tickets::Column::RequesterPhone.eq(phone.as_str()));
     }
     if let Some(text) = &f.q {
+        // Candidates from the text index (character pairs), then the substring test itself.
+        if let Some(indexed) = super::search::matching(backend, text) {
+            q = q.filter(indexed);
+        }
         q = q.filter(
             Condition::any()
                 .add(tickets::Column::No.like(super::contains(text)))
@@ -885,16 +866,56 @@ fn ordered(q: Select<tickets::Entity>, sort: Sort) -> Select<tickets::Entity> {
     q.order_by(tickets::Column::CreatedAt, newest.clone()).order_by(tickets::Column::Id, newest)
 }
 
-pub async fn list<C: ConnectionTrait>(
+/// The list's `total` is exact up to this many tickets; beyond, counting every match would cost
+/// more than the page itself (hundreds of milliseconds at a million tickets), so it stops there.
+pub const TOTAL_CAP: u64 = 10_000;
+
+/// A page of the staff list with its total.
+#[derive(Clone, Debug)]
+pub struct Listed {
+    pub items: Vec<Ticket>,
+    /// Exact when `capped` is false; otherwise a lower bound: `TOTAL_CAP`, or the tickets up to
+    /// the end of this page when it lies deeper.
+    pub total: u64,
+    /// More tickets match than were counted.
+    pub capped: bool,
+}
+
+/// How many rows `q` selects, counted up to `cap + 1` (the database stops there).
+async fn count_upto<C: ConnectionTrait>(db: &C, q: Select<tickets::Entity>, cap: u64) -> Result<u64, DbErr> {
+    let inner =
+        q.select_only().column_as(Expr::col((tickets::Entity, tickets::Column::Id)), "id").limit(cap + 1).into_query();
+    let stmt = Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .from_subquery(inner, Alias::new("c"))
+        .to_owned();
+    let backend = db.get_database_backend();
+    let row =
+        db.query_one_raw(backend.build(&stmt)).await?.ok_or_else(|| DbErr::Custom("count returned no row".into()))?;
+    Ok(u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or(0))
+}
+
+/// A page of the staff list, its total counted up to `TOTAL_CAP`.
+pub async fn list<C: ConnectionTrait>(db: &C, vis: &Visibility, f: &ListFilter, page: Page) -> Result<Listed, DbErr> {
+    list_capped(db, vis, f, page, TOTAL_CAP).await
+}
+
+/// A page of the staff list, its total counted up to `cap`.
+pub async fn list_capped<C: ConnectionTrait>(
     db: &C,
     vis: &Visibility,
     f: &ListFilter,
     page: Page,
-) -> Result<(Vec<Ticket>, u64), DbErr> {
+    cap: u64,
+) -> Result<Listed, DbErr> {
     let q = filtered(db, vis, f).await?;
-    let total = q.clone().count(db).await?;
-    let items = ordered(q, f.sort).offset(page.offset()).limit(page.per_page).all(db).await?;
-    Ok((typed(items)?, total))
+    let counted = count_upto(db, q.clone(), cap).await?;
+    let items = typed(ordered(q, f.sort).offset(page.offset()).limit(page.per_page).all(db).await?)?;
+    if counted <= cap {
+        return Ok(Listed { items, total: counted, capped: false });
+    }
+    let reached = page.offset() + items.len() as u64;
+    Ok(Listed { total: Ord::max(cap, reached), capped: true, items })
 }
 
 /// How many tickets the list holds (same scope, same filters): the size of an export.

@@ -47,6 +47,17 @@ impl<T: Serialize> ListAnswer<T> {
     }
 }
 
+/// A list whose `total` may be capped (the staff ticket list): API.md's list shape plus
+/// `total_capped` — true when more match than were counted, `total` then being a lower bound.
+#[derive(Serialize)]
+pub struct CappedListAnswer<T: Serialize> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub total_capped: bool,
+    pub page: u64,
+    pub per_page: u64,
+}
+
 /// The client's address for abuse limits: the peer, or the first X-Forwarded-For hop when the
 /// deployment says a trusted proxy sets it.
 pub fn client_ip(req: &actix_web::HttpRequest, state: &crate::state::AppState) -> String {

@@ -144,9 +144,15 @@ async fn list(
 ) -> ApiResult<HttpResponse> {
     user.require_any(&LIST_ROLES)?;
     let filter = list_filter(&state, &q).await?;
-    let (tickets, total) = repo::tickets::list(&state.db.conn, &visibility(&user), &filter, page).await?;
-    let items = services::order_view::rows(&state.db.conn, &tickets, state.now()).await?;
-    Ok(HttpResponse::Ok().json(ListAnswer::new(items, total, page)))
+    let listed = repo::tickets::list(&state.db.conn, &visibility(&user), &filter, page).await?;
+    let items = services::order_view::rows(&state.db.conn, &listed.items, state.now()).await?;
+    Ok(HttpResponse::Ok().json(super::CappedListAnswer {
+        items,
+        total: listed.total,
+        total_capped: listed.capped,
+        page: page.page,
+        per_page: page.per_page,
+    }))
 }
 
 /// The work list's tabs: per-status counts, `overdue` and `late`, over the same scope and filters

@@ -129,6 +129,38 @@ pub async fn commit_in<C: ConnectionTrait>(
     ticket: &Ticket,
     action: Action,
     actor: Actor,
+    fx: Effects,
+    now: DateTime<Utc>,
+) -> ApiResult<Ticket> {
+    let fresh = commit_in_deferred(state, db, ticket, action, actor, fx, now).await?;
+    refresh_derived(state, db, &[ticket.id], now).await?;
+    Ok(fresh)
+}
+
+/// What a change leaves to be recomputed from the rows it wrote: the ticket's derived deadlines
+/// (overdue / late) and, last, the statistics roll-ups — which see every write of the change (a
+/// visit or an appeal's un-counting is written before the change that records it). `commit_in`
+/// calls it for its one ticket; a batch of changes in one transaction (the SLA sweeper) calls it
+/// once for all its tickets before it commits.
+pub async fn refresh_derived<C: ConnectionTrait>(
+    state: &AppState,
+    db: &C,
+    ticket_ids: &[i64],
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    repo::tickets::refresh_deadlines(db, ticket_ids).await?;
+    repo::rollups::refresh(db, ticket_ids, state.rollup_offset(), now).await?;
+    Ok(())
+}
+
+/// `commit_in` without `refresh_derived`: the caller must call it for this ticket in the same
+/// transaction before committing (several changes then share one recomputation).
+pub async fn commit_in_deferred<C: ConnectionTrait>(
+    state: &AppState,
+    db: &C,
+    ticket: &Ticket,
+    action: Action,
+    actor: Actor,
     mut fx: Effects,
     now: DateTime<Utc>,
 ) -> ApiResult<Ticket> {
@@ -208,9 +240,6 @@ pub async fn commit_in<C: ConnectionTrait>(
     if let Some(notice) = &fx.villager_notice {
         super::wechat_notices::notify_in(state, db, &fresh, notice, now).await?;
     }
-    // Last: the statistics roll-ups see every write of this change (a visit or an appeal's
-    // un-counting is written before the change that records it).
-    repo::rollups::refresh(db, &[ticket.id], state.rollup_offset(), now).await?;
     tracing::info!(ticket_no = %ticket.no, action = action.as_str(), from = %ticket.status, to = %to, "ticket change");
     metrics::counter!("minsheng_ticket_actions_total", "action" => action.as_str()).increment(1);
     Ok(fresh)

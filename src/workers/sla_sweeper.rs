@@ -96,6 +96,10 @@ struct Cache {
     recipients: HashMap<(i64, Option<i64>), Recipients>,
     supervisors: HashMap<i64, Option<repo::regions::Unit>>,
     unit_names: HashMap<i64, String>,
+    targets: HashMap<i64, Option<repo::regions::Unit>>,
+    /// Tickets changed in this batch: their derived deadlines and roll-ups are recomputed once,
+    /// for all of them, before the batch commits (`change::refresh_derived`).
+    changed: Vec<i64>,
 }
 
 impl Cache {
@@ -115,6 +119,16 @@ impl Cache {
         let s = escalation::supervising_unit(&state.db.conn, unit).await?;
         self.supervisors.insert(unit, s.clone());
         Ok(s)
+    }
+
+    /// Where a missed response of `unit` escalates to (none: it cannot go up).
+    async fn target(&mut self, state: &AppState, unit: i64) -> Option<repo::regions::Unit> {
+        if let Some(t) = self.targets.get(&unit) {
+            return t.clone();
+        }
+        let t = escalation::default_target(&state.db.conn, unit).await.ok();
+        self.targets.insert(unit, t.clone());
+        t
     }
 
     async fn unit_name(&mut self, state: &AppState, unit: i64) -> ApiResult<String> {
@@ -141,6 +155,9 @@ async fn run_batch(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Sweep
             match resume(state, &sp, a, now).await {
                 Ok(r) => {
                     sp.commit().await?;
+                    if r.resumed > 0 {
+                        cache.changed.push(a.ticket_id);
+                    }
                     report += r;
                 }
                 Err(e) => {
@@ -164,6 +181,9 @@ async fn run_batch(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Sweep
         match urge(state, &sp, a, &plan, now, &mut cache).await {
             Ok(r) => {
                 sp.commit().await?;
+                if r.urges > 0 {
+                    cache.changed.push(a.ticket_id);
+                }
                 report += r;
             }
             Err(e) => {
@@ -173,6 +193,8 @@ async fn run_batch(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Sweep
             }
         }
     }
+    // Every change of the batch, in its transaction: the derived state follows in one pass.
+    change::refresh_derived(state, &*tx, &cache.changed, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     tx.commit().await?;
     Ok(report)
 }
@@ -248,7 +270,7 @@ async fn resume<C: ConnectionTrait>(
     }
     let l = Loaded::with(ticket.clone(), vec![a.clone()]);
     let fx = pause::resume(state, db, &l, &ActionBody::default(), None, now).await?;
-    change::commit_in(state, db, &ticket, Action::Resume, Actor::system(), fx, now).await?;
+    change::commit_in_deferred(state, db, &ticket, Action::Resume, Actor::system(), fx, now).await?;
     report.resumed = 1;
     Ok(report)
 }
@@ -281,7 +303,7 @@ async fn urge<C: ConnectionTrait>(
     let lead = ticket.current_assignment_id == Some(a.id);
     let respond_missed =
         lead && urges.contains(&Step::Respond) && matches!(status, Status::Dispatched | Status::Reopened);
-    let target = if respond_missed { escalation::default_target(&state.db.conn, a.unit_id).await.ok() } else { None };
+    let target = if respond_missed { cache.target(state, a.unit_id).await } else { None };
     let supervisor = cache.supervisor(state, a.unit_id).await?;
     let unit_name = cache.unit_name(state, a.unit_id).await?;
     let mut fx = Effects::new(false);
@@ -325,12 +347,12 @@ async fn urge<C: ConnectionTrait>(
         }
         return Ok(report);
     }
-    let fresh = change::commit_in(state, db, &ticket, Action::Urge, Actor::system(), fx, now).await?;
+    let fresh = change::commit_in_deferred(state, db, &ticket, Action::Urge, Actor::system(), fx, now).await?;
     if let Some(target) = target {
         let l = Loaded::with(fresh.clone(), vec![a.clone()]);
         let reason = format!("超过签收时限（{}）未签收，系统自动提级", fmt_local(state, a.respond_by));
         let fx = escalation::effects(state, &l, a, &target, reason, None, now).await?;
-        change::commit_in(state, db, &fresh, Action::Escalate, Actor::system(), fx, now).await?;
+        change::commit_in_deferred(state, db, &fresh, Action::Escalate, Actor::system(), fx, now).await?;
         report.escalations += 1;
     }
     Ok(report)

@@ -30,6 +30,7 @@ mod joint; // 联合办理 (issue 20 point 3)
 mod leaves;
 mod ledger;
 mod limits;
+mod lists; // the staff list at county scale: derived deadlines, text index, capped total (issue 21)
 mod live;
 mod loop_;
 mod metrics_access;

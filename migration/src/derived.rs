@@ -1,0 +1,84 @@
+//! State derived from other rows and kept on the ticket (or beside it) so that the staff list can
+//! answer from an index: the current step's deadlines (`tickets.overdue_from`, `tickets.late_from`)
+//! and the text index of a ticket's number, description and address (`ticket_search`). The SQL and
+//! the tokens live here because the migration that adds them fills them for existing tickets with
+//! the same code that the application keeps them with.
+
+/// The earliest instant at which the ticket counts as overdue: the smallest deadline of an open
+/// step (response not accepted, result not reported) of its active lead assignment. An assisting
+/// part (联合办理) never makes the ticket overdue. `NULL`: nothing can make it overdue.
+pub const OVERDUE_FROM_SQL: &str = "(SELECT MIN(z.d) FROM (\
+    SELECT a.respond_by AS d FROM assignments a WHERE a.ticket_id = tickets.id AND a.status = 'active' \
+        AND a.role = 'lead' AND a.accepted_at IS NULL \
+    UNION ALL SELECT a.resolve_by FROM assignments a WHERE a.ticket_id = tickets.id AND a.status = 'active' \
+        AND a.role = 'lead' AND a.resolved_at IS NULL) z)";
+
+/// The earliest instant at which the ticket's current step is late: registration (submitted),
+/// dispatch (registered, reopened), the lead assignment's open steps (response, first progress,
+/// result) while a unit holds the order, the return visit (resolved). `NULL` in other statuses.
+pub const LATE_FROM_SQL: &str = "(CASE tickets.status \
+    WHEN 'submitted' THEN tickets.register_by \
+    WHEN 'registered' THEN tickets.dispatch_by \
+    WHEN 'reopened' THEN tickets.dispatch_by \
+    WHEN 'resolved' THEN tickets.visit_by \
+    WHEN 'dispatched' THEN (SELECT MIN(z.d) FROM (\
+        SELECT a.respond_by AS d FROM assignments a WHERE a.ticket_id = tickets.id AND a.status = 'active' \
+            AND a.role = 'lead' AND a.accepted_at IS NULL \
+        UNION ALL SELECT a.progress_by FROM assignments a WHERE a.ticket_id = tickets.id AND a.status = 'active' \
+            AND a.role = 'lead' AND a.first_progress_at IS NULL AND a.resolved_at IS NULL \
+        UNION ALL SELECT a.resolve_by FROM assignments a WHERE a.ticket_id = tickets.id AND a.status = 'active' \
+            AND a.role = 'lead' AND a.resolved_at IS NULL) z) \
+    WHEN 'accepted' THEN (SELECT MIN(z.d) FROM (\
+        SELECT a.respond_by AS d FROM assignments a WHERE a.ticket_id = tickets.id AND a.status = 'active' \
+            AND a.role = 'lead' AND a.accepted_at IS NULL \
+        UNION ALL SELECT a.progress_by FROM assignments a WHERE a.ticket_id = tickets.id AND a.status = 'active' \
+            AND a.role = 'lead' AND a.first_progress_at IS NULL AND a.resolved_at IS NULL \
+        UNION ALL SELECT a.resolve_by FROM assignments a WHERE a.ticket_id = tickets.id AND a.status = 'active' \
+            AND a.role = 'lead' AND a.resolved_at IS NULL) z) \
+    WHEN 'in_progress' THEN (SELECT MIN(z.d) FROM (\
+        SELECT a.respond_by AS d FROM assignments a WHERE a.ticket_id = tickets.id AND a.status = 'active' \
+            AND a.role = 'lead' AND a.accepted_at IS NULL \
+        UNION ALL SELECT a.progress_by FROM assignments a WHERE a.ticket_id = tickets.id AND a.status = 'active' \
+            AND a.role = 'lead' AND a.first_progress_at IS NULL AND a.resolved_at IS NULL \
+        UNION ALL SELECT a.resolve_by FROM assignments a WHERE a.ticket_id = tickets.id AND a.status = 'active' \
+            AND a.role = 'lead' AND a.resolved_at IS NULL) z) \
+    END)";
+
+/// `UPDATE` that recomputes both deadline columns of the tickets the `WHERE` clause that follows
+/// selects.
+pub fn refresh_deadlines_sql(where_clause: &str) -> String {
+    format!("UPDATE tickets SET overdue_from = {OVERDUE_FROM_SQL}, late_from = {LATE_FROM_SQL} WHERE {where_clause}")
+}
+
+/// A token of the text index: two adjacent characters, their UTF-8 bytes in hex behind a `g` (a
+/// plain ASCII word every tokenizer keeps whole, whatever the characters were).
+fn token(pair: &str) -> String {
+    let mut s = String::with_capacity(1 + pair.len() * 2);
+    s.push('g');
+    for b in pair.bytes() {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// Distinct tokens of every two adjacent characters of `text`, lowercased (Chinese has no spaces
+/// between words: a two-character word like 漏水 is one token).
+pub fn bigrams(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.to_lowercase().chars().collect();
+    let mut out: Vec<String> = chars.windows(2).map(|w| token(&w.iter().collect::<String>())).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The text a ticket is found by: its number, description and address.
+pub fn ticket_text(no: &str, description: &str, address: Option<&str>) -> String {
+    format!("{no}\n{description}\n{}", address.unwrap_or(""))
+}
+
+/// The tokens of a search: `None` when the text is shorter than two characters (no token; the
+/// caller scans).
+pub fn query_tokens(q: &str) -> Option<Vec<String>> {
+    let t = bigrams(q);
+    (!t.is_empty()).then_some(t)
+}
