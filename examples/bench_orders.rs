@@ -100,7 +100,7 @@ use migration::derived as minsheng_text;
 /// The `i`-th bench order's response deadline and whether it was accepted: one in twenty missed
 /// its response an hour ago (never accepted), the others are due in one to two days.
 fn deadlines(i: usize, now: DateTime<Utc>) -> (DateTime<Utc>, bool) {
-    let overdue = i % 20 == 0;
+    let overdue = i.is_multiple_of(20);
     let respond_by = if overdue { now - Duration::hours(1) } else { now + Duration::minutes(1440 + (i % 1440) as i64) };
     (respond_by, !overdue && i % 10 >= 5)
 }
