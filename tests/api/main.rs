@@ -47,6 +47,7 @@ mod queues;
 mod random_walk;
 mod ranking;
 mod redblack;
+mod redis_down; // Redis stopped and started again (issue 21 point 4)
 mod retention; // privacy: free-text masking and the retention job (issue 20 point 8)
 mod roles_matrix;
 mod rollups;
