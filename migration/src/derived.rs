@@ -16,26 +16,11 @@ pub const OVERDUE_FROM_SQL: &str = "(SELECT MIN(z.d) FROM (\
 /// The earliest instant at which the ticket's current step is late: registration (submitted),
 /// dispatch (registered, reopened), the lead assignment's open steps (response, first progress,
 /// result) while a unit holds the order, the return visit (resolved). `NULL` in other statuses.
-pub const LATE_FROM_SQL: &str = "(CASE tickets.status \
-    WHEN 'submitted' THEN tickets.register_by \
-    WHEN 'registered' THEN tickets.dispatch_by \
-    WHEN 'reopened' THEN tickets.dispatch_by \
-    WHEN 'resolved' THEN tickets.visit_by \
-    WHEN 'dispatched' THEN (SELECT MIN(z.d) FROM (\
-        SELECT a.respond_by AS d FROM assignments a WHERE a.ticket_id = tickets.id AND a.status = 'active' \
-            AND a.role = 'lead' AND a.accepted_at IS NULL \
-        UNION ALL SELECT a.progress_by FROM assignments a WHERE a.ticket_id = tickets.id AND a.status = 'active' \
-            AND a.role = 'lead' AND a.first_progress_at IS NULL AND a.resolved_at IS NULL \
-        UNION ALL SELECT a.resolve_by FROM assignments a WHERE a.ticket_id = tickets.id AND a.status = 'active' \
-            AND a.role = 'lead' AND a.resolved_at IS NULL) z) \
-    WHEN 'accepted' THEN (SELECT MIN(z.d) FROM (\
-        SELECT a.respond_by AS d FROM assignments a WHERE a.ticket_id = tickets.id AND a.status = 'active' \
-            AND a.role = 'lead' AND a.accepted_at IS NULL \
-        UNION ALL SELECT a.progress_by FROM assignments a WHERE a.ticket_id = tickets.id AND a.status = 'active' \
-            AND a.role = 'lead' AND a.first_progress_at IS NULL AND a.resolved_at IS NULL \
-        UNION ALL SELECT a.resolve_by FROM assignments a WHERE a.ticket_id = tickets.id AND a.status = 'active' \
-            AND a.role = 'lead' AND a.resolved_at IS NULL) z) \
-    WHEN 'in_progress' THEN (SELECT MIN(z.d) FROM (\
+pub const LATE_FROM_SQL: &str = "(CASE \
+    WHEN tickets.status = 'submitted' THEN tickets.register_by \
+    WHEN tickets.status IN ('registered', 'reopened') THEN tickets.dispatch_by \
+    WHEN tickets.status = 'resolved' THEN tickets.visit_by \
+    WHEN tickets.status IN ('dispatched', 'accepted', 'in_progress') THEN (SELECT MIN(z.d) FROM (\
         SELECT a.respond_by AS d FROM assignments a WHERE a.ticket_id = tickets.id AND a.status = 'active' \
             AND a.role = 'lead' AND a.accepted_at IS NULL \
         UNION ALL SELECT a.progress_by FROM assignments a WHERE a.ticket_id = tickets.id AND a.status = 'active' \
