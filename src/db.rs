@@ -84,7 +84,9 @@ impl Db {
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(if url.starts_with("postgres") { POSTGRES_ACQUIRE } else { WRITER_WAIT })
-            .sqlx_logging(false)
+            // Every statement with its time, at `info` under `sqlx::query` (a diagnostic for profiling
+            // one request; off by default: statements carry phone numbers).
+            .sqlx_logging(std::env::var_os("MINSHENG_SQL_LOG").is_some())
             .map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)

@@ -122,6 +122,7 @@ pub async fn build_state(settings: Settings, db: Db) -> anyhow::Result<AppState>
         live,
         screen_cache: Default::default(),
         wechat_token_refresh: Default::default(),
+        reference: Default::default(),
         settings: Arc::new(settings),
     })
 }

@@ -33,6 +33,8 @@ pub struct AppState {
     pub screen_cache: Arc<crate::services::screen::Cache>,
     /// One WeChat access-token refresh at a time in this process (see `wechat::access_token`).
     pub wechat_token_refresh: Arc<tokio::sync::Mutex<()>>,
+    /// Cards, regions, categories and SLA policies kept for a few seconds (see `services::reference`).
+    pub reference: Arc<crate::services::reference::Reference>,
 }
 
 /// Wall-clock time with an offset that tests may move forward (time is an input, tests never sleep).

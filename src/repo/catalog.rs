@@ -131,25 +131,34 @@ pub async fn policy_for<C: ConnectionTrait>(
     kind: Kind,
     priority: Priority,
 ) -> Result<Policy, DbErr> {
-    let rows = typed(
-        sla_policies::Entity::find().filter(sla_policies::Column::Priority.eq(priority.as_str())).all(db).await?,
-    )?;
-    let pick = |c: Option<&str>| {
-        rows.iter()
-            .find(|r| r.category_code.as_deref() == c && r.kind == Some(kind))
-            .or_else(|| rows.iter().find(|r| r.category_code.as_deref() == c && r.kind.is_none()))
-    };
+    let rows = policies_of(db, priority).await?;
     let mut code = Some(category_code.to_string());
     while let Some(c) = code {
-        if let Some(p) = pick(Some(c.as_str())) {
-            return Ok(p.policy.clone());
+        if let Some(p) = pick_policy(&rows, Some(c.as_str()), kind) {
+            return Ok(p);
         }
         code = category(db, &c).await?.and_then(|cat| cat.parent_code);
     }
-    if let Some(p) = pick(None) {
-        return Ok(p.policy.clone());
-    }
-    Ok(match priority {
+    Ok(fallback_policy(&rows, kind, priority))
+}
+
+/// The SLA policies of one priority (what `policy_for` chooses from).
+pub async fn policies_of<C: ConnectionTrait>(db: &C, priority: Priority) -> Result<Vec<SlaPolicy>, DbErr> {
+    typed(sla_policies::Entity::find().filter(sla_policies::Column::Priority.eq(priority.as_str())).all(db).await?)
+}
+
+/// The policy of `rows` for a category (None: the county default) and kind: the one naming the
+/// kind, else the one for any kind.
+pub fn pick_policy(rows: &[SlaPolicy], category: Option<&str>, kind: Kind) -> Option<Policy> {
+    rows.iter()
+        .find(|r| r.category_code.as_deref() == category && r.kind == Some(kind))
+        .or_else(|| rows.iter().find(|r| r.category_code.as_deref() == category && r.kind.is_none()))
+        .map(|r| r.policy.clone())
+}
+
+/// No category up the tree has a policy: the county default, else the built-in one.
+pub fn fallback_policy(rows: &[SlaPolicy], kind: Kind, priority: Priority) -> Policy {
+    pick_policy(rows, None, kind).unwrap_or_else(|| match priority {
         Priority::Urgent => Policy::default_urgent(),
         Priority::Normal => Policy::default_normal(),
     })

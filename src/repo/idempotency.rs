@@ -31,23 +31,3 @@ pub async fn store<C: ConnectionTrait>(
     .await?;
     Ok(())
 }
-
-/// Stores the answer on a key reserved earlier in the same transaction.
-pub async fn complete<C: ConnectionTrait>(
-    db: &C,
-    scope: &str,
-    key: &str,
-    status: u16,
-    response: &str,
-) -> Result<(), DbErr> {
-    use sea_orm::sea_query::Expr;
-    use sea_orm::{ColumnTrait, QueryFilter};
-    idempotency_keys::Entity::update_many()
-        .col_expr(idempotency_keys::Column::StatusCode, Expr::value(i32::from(status)))
-        .col_expr(idempotency_keys::Column::Response, Expr::value(response))
-        .filter(idempotency_keys::Column::Scope.eq(scope))
-        .filter(idempotency_keys::Column::Key.eq(key))
-        .exec(db)
-        .await?;
-    Ok(())
-}

@@ -228,17 +228,49 @@ fn vector(r: &sea_orm::QueryResult) -> Result<Vector, DbErr> {
     Ok(v)
 }
 
+/// Some ticket ids, bound as one parameter (a PostgreSQL array, a JSON array read by SQLite's
+/// `json_each`), so that a statement's text is the same for every ticket and its prepared form is
+/// reused from the connection's cache instead of being parsed again on every change.
+pub(crate) struct Ids {
+    backend: DbBackend,
+    text: String,
+}
+
+impl Ids {
+    pub(crate) fn new(backend: DbBackend, ids: &[i64]) -> Ids {
+        let joined = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let text = match backend {
+            DbBackend::Postgres => format!("{{{joined}}}"),
+            _ => format!("[{joined}]"),
+        };
+        Ids { backend, text }
+    }
+
+    /// The condition "`col` is one of the ids", the ids being parameter `$mark`.
+    pub(crate) fn test(&self, col: &str, mark: usize) -> String {
+        match self.backend {
+            DbBackend::Postgres => format!("{col} = ANY(CAST(${mark} AS BIGINT[]))"),
+            _ => format!("{col} IN (SELECT value FROM json_each(${mark}))"),
+        }
+    }
+
+    pub(crate) fn value(&self) -> Value {
+        self.text.clone().into()
+    }
+}
+
 /// The part sums of some tickets, by day-row key.
-async fn sums<C: ConnectionTrait>(db: &C, kind: Kind, ids: &str) -> Result<BTreeMap<Key, Vector>, DbErr> {
+async fn sums<C: ConnectionTrait>(db: &C, kind: Kind, ids: &Ids) -> Result<BTreeMap<Key, Vector>, DbErr> {
     let keys = kind.keys().join(", ");
     let sql = format!(
-        "SELECT {keys}, {unit} AS unit_key, {sums} FROM {parts} WHERE ticket_id IN ({ids}) GROUP BY {keys}",
+        "SELECT {keys}, {unit} AS unit_key, {sums} FROM {parts} WHERE {test} GROUP BY {keys}",
         unit = kind.unit(),
         sums = sums_list(),
         parts = kind.parts(),
+        test = ids.test("ticket_id", 1),
     );
     let mut out = BTreeMap::new();
-    for r in db.query_all_raw(stmt(db.get_database_backend(), sql, vec![])).await? {
+    for r in db.query_all_raw(stmt(db.get_database_backend(), sql, vec![ids.value()])).await? {
         let key: Key = (
             r.try_get("", "day")?,
             r.try_get("", "unit_key")?,
@@ -277,23 +309,26 @@ fn nonzero(d: &Vector) -> bool {
     d.iter().any(|x| *x != 0)
 }
 
-/// Rewrites the parts of the tickets in `list` (ids, comma-separated), or of every ticket, as of
-/// `now`.
+/// Rewrites the parts of the tickets in `list`, or of every ticket, as of `now`.
 async fn write_parts<C: ConnectionTrait>(
     db: &C,
     kind: Kind,
     offset: i32,
     now: DateTime<Utc>,
-    list: Option<&str>,
+    list: Option<&Ids>,
 ) -> Result<(), DbErr> {
-    let (delete, filter) = match (list, kind) {
-        (Some(list), Kind::Tickets) => (format!("WHERE ticket_id IN ({list})"), format!("t.id IN ({list})")),
-        (Some(list), Kind::Orders) => (format!("WHERE ticket_id IN ({list})"), format!("a.ticket_id IN ({list})")),
-        (None, Kind::Tickets) => (String::new(), "t.id > 0".to_string()),
-        (None, Kind::Orders) => (String::new(), "a.id > 0".to_string()),
-    };
-    db.execute_unprepared(&format!("DELETE FROM {} {delete}", kind.parts())).await?;
     let backend = db.get_database_backend();
+    let (delete, filter, ids) = match (list, kind) {
+        (Some(list), Kind::Tickets) => {
+            (format!("WHERE {}", list.test("ticket_id", 1)), list.test("t.id", 2), vec![list.value()])
+        }
+        (Some(list), Kind::Orders) => {
+            (format!("WHERE {}", list.test("ticket_id", 1)), list.test("a.ticket_id", 2), vec![list.value()])
+        }
+        (None, Kind::Tickets) => (String::new(), "t.id > 0".to_string(), vec![]),
+        (None, Kind::Orders) => (String::new(), "a.id > 0".to_string(), vec![]),
+    };
+    db.execute_raw(stmt(backend, format!("DELETE FROM {} {delete}", kind.parts()), ids.clone())).await?;
     let insert = format!(
         "INSERT INTO {} ({}, {}, recheck_at) {}",
         kind.parts(),
@@ -301,7 +336,9 @@ async fn write_parts<C: ConnectionTrait>(
         counts_list(),
         kind.select(backend, offset, &filter)
     );
-    db.execute_raw(stmt(backend, insert, vec![now.into()])).await?;
+    let mut values = vec![now.into()];
+    values.extend(ids);
+    db.execute_raw(stmt(backend, insert, values)).await?;
     Ok(())
 }
 
@@ -320,14 +357,14 @@ pub async fn refresh<C: ConnectionTrait>(
         return Ok(());
     }
     let backend = db.get_database_backend();
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let list = Ids::new(backend, &ids);
     if backend == DbBackend::Postgres {
         // Parts of a ticket are rewritten only under its row lock (a change holds it already). NO
         // KEY UPDATE, the lock an UPDATE of the ticket takes: a plain FOR UPDATE would also wait for
         // the key-share lock a competing change's new assignment holds on the ticket, which waits
         // for this one — a deadlock.
-        db.execute_unprepared(&format!("SELECT id FROM tickets WHERE id IN ({list}) ORDER BY id FOR NO KEY UPDATE"))
-            .await?;
+        let sql = format!("SELECT id FROM tickets WHERE {} ORDER BY id FOR NO KEY UPDATE", list.test("id", 1));
+        db.execute_raw(stmt(backend, sql, vec![list.value()])).await?;
     }
     for kind in [Kind::Tickets, Kind::Orders] {
         let mut delta = sums(db, kind, &list).await?;

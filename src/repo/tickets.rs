@@ -380,10 +380,10 @@ pub async fn refresh_deadlines<C: ConnectionTrait>(db: &C, ticket_ids: &[i64]) -
     if ticket_ids.is_empty() {
         return Ok(());
     }
-    // Ids are integers: written into the statement (one statement for a whole batch).
-    let list = ticket_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-    let sql = migration::derived::refresh_deadlines_sql(&format!("tickets.id IN ({list})"));
-    db.execute_unprepared(&sql).await?;
+    // One statement for a whole batch, its text the same for every batch (a cached prepared form).
+    let ids = super::rollups::Ids::new(db.get_database_backend(), ticket_ids);
+    let sql = migration::derived::refresh_deadlines_sql(&ids.test("tickets.id", 1));
+    db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, vec![ids.value()])).await?;
     Ok(())
 }
 

@@ -52,6 +52,8 @@ async fn upload(
     let (_, bytes) = form.files.swap_remove(pos);
     let dry_run = q.dry_run.unwrap_or(false);
     let report = import::run(&state.db, state.now(), &user, kind, &bytes, dry_run, |_, _| {}).await?;
+    // Regions and units may have been written.
+    state.reference.changed();
     if !dry_run && !report.errors.is_empty() {
         let n = report.errors.len();
         let message = format!("文件中有{n}处错误，未导入任何数据，请改正后重新导入");

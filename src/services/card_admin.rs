@@ -223,6 +223,7 @@ async fn apply(
     }
     tx.commit().await?;
     tracing::info!(card = card.id, version, staff = user.id, "card contents edited");
+    state.reference.changed();
     Ok(answer(version, contacts, hotline, true))
 }
 

@@ -142,6 +142,7 @@ pub async fn issue(state: &AppState, user: &StaffUser, village_id: i64) -> ApiRe
     })?;
     tx.commit().await?;
     tracing::info!(village = village.id, version, "card issued");
+    state.reference.changed();
     Ok(IssuedCard {
         url: card_url(state, &card.code),
         code: card.code,
@@ -160,6 +161,7 @@ pub async fn revoke(state: &AppState, user: &StaffUser, code: &str) -> ApiResult
     if !repo::cards::end(db, card.id, CardStatus::Revoked, state.now()).await? {
         return Err(ApiError::conflict(codes::CARD_NOT_ACTIVE, "该联系卡已停用"));
     }
+    state.reference.changed();
     Ok(json!({"code": card.code, "status": CardStatus::Revoked, "version": card.version}))
 }
 

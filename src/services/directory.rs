@@ -237,6 +237,7 @@ pub async fn create_region(state: &AppState, user: &StaffUser, b: &RegionBody) -
     };
     audit(&*tx, user, now, change).await?;
     tx.commit().await?;
+    state.reference.changed();
     Ok(after)
 }
 
@@ -300,6 +301,7 @@ pub async fn update_region(state: &AppState, user: &StaffUser, id: i64, b: &Regi
     };
     audit(&*tx, user, now, change).await?;
     tx.commit().await?;
+    state.reference.changed();
     Ok(region_json(&after))
 }
 
@@ -776,6 +778,7 @@ pub async fn create_category(state: &AppState, user: &StaffUser, b: &CategoryBod
     };
     audit(&*tx, user, now, change).await?;
     tx.commit().await?;
+    state.reference.changed();
     Ok(after)
 }
 
@@ -824,6 +827,7 @@ pub async fn update_category(state: &AppState, user: &StaffUser, code: &str, b: 
     };
     audit(&*tx, user, now, change).await?;
     tx.commit().await?;
+    state.reference.changed();
     Ok(category_json(&after))
 }
 

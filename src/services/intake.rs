@@ -144,7 +144,7 @@ async fn parse(
                 return Err(ApiError::validation("card_code", "缺少联系卡编号"));
             }
             let card = match CardCode::parse(raw) {
-                Some(code) => repo::cards::by_code(db, code.as_str()).await?,
+                Some(code) => state.reference.card(state, code.as_str()).await?,
                 None => None,
             };
             let card = card.ok_or_else(|| {
@@ -157,7 +157,9 @@ async fn parse(
                     "该联系卡已停用，请拨打热线或使用新卡片",
                 ));
             }
-            let region = repo::regions::get(db, card.region_id)
+            let region = state
+                .reference
+                .region(state, card.region_id)
                 .await?
                 .ok_or_else(|| ApiError::internal(anyhow::anyhow!("card region missing")))?;
             // Filed from the mini-program (a WeChat sign-in), by scanning the card in a browser, or
@@ -174,7 +176,9 @@ async fn parse(
         Some(user) => {
             user.require_any(&[Role::Operator, Role::Dispatcher])?;
             let region_id = req.region_id.ok_or_else(|| ApiError::validation("region_id", "请选择诉求所在地区"))?;
-            let region = repo::regions::get(db, region_id)
+            let region = state
+                .reference
+                .region(state, region_id)
                 .await?
                 .ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_REGION, "region_id", "地区不存在"))?;
             if !user.covers_region(&region.path) {
@@ -202,7 +206,7 @@ async fn parse(
     let category = if code.is_empty() {
         wrong.add(ApiError::validation("category", "请选择诉求分类"))
     } else {
-        let found = repo::catalog::category(db, code).await?.filter(|c| c.active);
+        let found = state.reference.category(state, code).await?.filter(|c| c.active);
         wrong.check(found.ok_or_else(|| ApiError::unprocessable(codes::UNKNOWN_CATEGORY, "category", "诉求分类不存在")))
     };
     let kind = wrong.check(match req.kind.as_deref() {
@@ -566,17 +570,17 @@ async fn create(
     upstream: Option<&crate::upstream::Order>,
 ) -> ApiResult<(StatusCode, IntakeAnswer)> {
     let now = ledger_time(state.now());
-    let policy = repo::catalog::policy_for(&state.db.conn, &i.category.code, i.kind, i.priority).await?;
+    let policy = state.reference.policy_for(state, &i.category.code, i.kind, i.priority).await?;
+    // Confirmations to one number are capped per day whoever files: a request typed with a
+    // stranger's number is accepted, but cannot turn the county's SMS account against that stranger.
+    // The platform already answered its caller: no second receipt from the county. Counted before
+    // the transaction, so that no Redis round trip holds the database writer.
+    let confirm = match &i.phone {
+        _ if upstream.is_some() => false,
+        Some(phone) => staff.is_some() || confirmation_allowed(state, phone, now).await,
+        None => false,
+    };
     let tx = state.db.begin().await?;
-    // Reserve the key first: a concurrent twin blocks here (PostgreSQL) or queues (SQLite), then fails.
-    if let Some((scope, key, hash)) = idem
-        && let Err(e) = repo::idempotency::store(&*tx, scope, key, hash, 0, "", now).await
-    {
-        return Err(match e.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(codes::IDEMPOTENCY_DUPLICATE, "重复请求"),
-            _ => e.into(),
-        });
-    }
     let day = now.with_timezone(&state.tz()).date_naive();
     let seq = repo::tickets::next_number(&*tx, day).await?;
     let no = TicketNo::new(day, seq);
@@ -651,7 +655,6 @@ async fn create(
         repo::tickets::bump_repeat_count(&*tx, first.id).await?;
     }
     repo::uploads::attach(&*tx, &i.upload_ids, ticket.id).await?;
-    repo::rollups::refresh(&*tx, &[ticket.id], state.rollup_offset(), now).await?;
     // Staff registration is the first registration (首问登记): the ticket starts registered,
     // through the same door as the desk's `register`.
     let registration = || {
@@ -663,26 +666,31 @@ async fn create(
         fx
     };
     // An order of the 12345 platform was registered by the city's hotline desk: it arrives registered.
-    if staff.is_some() || upstream.is_some() {
-        ticket = change::commit_in(state, &*tx, &ticket, Action::Register, actor.clone(), registration(), now).await?;
+    // The registration and dispatch below leave their derived columns and roll-ups to one
+    // recomputation at the end, as the sweeper's batches do: the ticket's rows are then final.
+    let changed = if staff.is_some() || upstream.is_some() {
+        ticket = change::commit_in_deferred(state, &*tx, &ticket, Action::Register, actor.clone(), registration(), now)
+            .await?;
+        true
     } else if i.card_id.is_some() && i.category.auto_dispatch {
         ticket = handling::auto_dispatch(state, &*tx, ticket, registration(), now).await?;
-    }
+        true
+    } else {
+        false
+    };
     if !i.linked.is_empty() {
         super::proactive::link_in(state, &*tx, &ticket, &i.linked, &actor, now).await?;
+    }
+    if changed {
+        change::refresh_derived(state, &*tx, &[ticket.id], now).await?;
+    } else {
+        // A ticket only submitted: its deadlines were written with the row; only the counts move.
+        repo::rollups::refresh(&*tx, &[ticket.id], state.rollup_offset(), now).await?;
     }
     // A proactive ticket has no villager to follow it: its link is the staff console's page.
     let tracking_url = match &i.phone {
         Some(_) => format!("{}/t/{}", state.public_url(), no.as_str()),
         None => format!("{}/console/#/t/{}", state.public_url(), no.as_str()),
-    };
-    // Confirmations to one number are capped per day whoever files: a request typed with a
-    // stranger's number is accepted, but cannot turn the county's SMS account against that stranger.
-    // The platform already answered its caller: no second receipt from the county.
-    let confirm = match &i.phone {
-        _ if upstream.is_some() => false,
-        Some(phone) => staff.is_some() || confirmation_allowed(state, phone, now).await,
-        None => false,
     };
     if let (true, Some(phone)) = (confirm, &i.phone) {
         let sms = templates::confirmation(&state.settings.county.sms_sign, no.as_str(), &tracking_url);
@@ -698,9 +706,20 @@ async fn create(
         registration_late: staff.map(|_| now > received + Duration::minutes(policy.register_minutes)),
         confirmation_sms: Some(confirm),
     };
-    if let Some((scope, key, _)) = idem {
+    // The key is written once, with its answer, in the ticket's commit: of two concurrent twins the
+    // second fails on the key's uniqueness (after the first commits, on PostgreSQL; behind the one
+    // writer, on SQLite) and its whole transaction, ticket number included, is rolled back.
+    if let Some((scope, key, hash)) = idem {
         let text = serde_json::to_string(&answer).map_err(ApiError::internal)?;
-        repo::idempotency::complete(&*tx, scope, key, StatusCode::CREATED.as_u16(), &text).await?;
+        if let Err(e) = repo::idempotency::store(&*tx, scope, key, hash, StatusCode::CREATED.as_u16(), &text, now).await
+        {
+            return Err(match e.sql_err() {
+                Some(SqlErr::UniqueConstraintViolation(_)) => {
+                    ApiError::conflict(codes::IDEMPOTENCY_DUPLICATE, "重复请求")
+                }
+                _ => e.into(),
+            });
+        }
     }
     tx.commit().await?;
     super::live::announce(state, &ticket, crate::live::EventKind::Intake, now).await;

@@ -3,7 +3,6 @@
 //! an announcement that fails is logged and costs the request nothing.
 use crate::domain::ticket::Action;
 use crate::live::{EventKind, LiveEvent};
-use crate::repo;
 use crate::repo::tickets::Ticket;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
@@ -39,10 +38,9 @@ pub async fn announce(state: &AppState, ticket: &Ticket, kind: EventKind, now: D
 /// The event for a ticket: its category and places by name, never the requester.
 async fn event(state: &AppState, ticket: &Ticket, kind: EventKind, now: DateTime<Utc>) -> anyhow::Result<LiveEvent> {
     use crate::domain::values::RegionLevel;
-    let db = &state.db.conn;
-    let category = repo::catalog::category(db, &ticket.category_code).await?.map(|c| c.name);
-    let lineage = match repo::regions::get(db, ticket.region_id).await? {
-        Some(region) => repo::regions::lineage(db, &region).await?,
+    let category = state.reference.category(state, &ticket.category_code).await?.map(|c| c.name);
+    let lineage = match state.reference.region(state, ticket.region_id).await? {
+        Some(region) => state.reference.lineage(state, &region).await?,
         None => vec![],
     };
     let named = |level: RegionLevel| lineage.iter().find(|r| r.level == level).map(|r| r.name.clone());

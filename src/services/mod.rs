@@ -27,6 +27,7 @@ pub mod orders;
 pub mod proactive;
 pub mod rating;
 pub mod redblack;
+pub mod reference;
 pub mod retention;
 pub mod return_visits;
 pub mod screen;

@@ -134,6 +134,7 @@ pub async fn create(state: &AppState, user: &StaffUser, b: &PolicyBody) -> ApiRe
     let row =
         repo::sla_policies::save(&*tx, None, &p.name, p.category.as_deref(), p.kind, p.priority, &p.policy).await?;
     tx.commit().await?;
+    state.reference.changed();
     tracing::info!(policy_id = row.id, by = user.id, "sla policy created");
     Ok(policy_json(&row))
 }
@@ -151,6 +152,7 @@ pub async fn update(state: &AppState, user: &StaffUser, id: i64, b: &PolicyBody)
     let row =
         repo::sla_policies::save(&*tx, Some(id), &p.name, p.category.as_deref(), p.kind, p.priority, &p.policy).await?;
     tx.commit().await?;
+    state.reference.changed();
     tracing::info!(policy_id = id, by = user.id, "sla policy changed");
     Ok(policy_json(&row))
 }
@@ -166,6 +168,7 @@ pub async fn delete(state: &AppState, user: &StaffUser, id: i64) -> ApiResult<()
     }
     repo::sla_policies::delete(&*tx, id).await?;
     tx.commit().await?;
+    state.reference.changed();
     tracing::info!(policy_id = id, by = user.id, "sla policy deleted");
     Ok(())
 }

@@ -154,6 +154,8 @@ pub async fn dispatch(
 /// system registers the ticket and gives it to the unit routing suggests (the category's default
 /// level applied to the village), both ledgered as done by the system; the cadres' SMS is queued in
 /// the same transaction. Without a suggested unit the ticket waits for a dispatcher, as any other.
+/// Both changes are `commit_in_deferred`: the caller recomputes the ticket's derived columns and
+/// roll-ups (`change::refresh_derived`) before it commits.
 pub async fn auto_dispatch<C: ConnectionTrait>(
     state: &AppState,
     db: &C,
@@ -166,7 +168,8 @@ pub async fn auto_dispatch<C: ConnectionTrait>(
         return Ok(ticket);
     };
     let Some(unit) = repo::regions::unit(db, choice.id).await?.filter(|u| u.active) else { return Ok(ticket) };
-    let ticket = change::commit_in(state, db, &ticket, Action::Register, Actor::system(), registration, now).await?;
+    let ticket =
+        change::commit_in_deferred(state, db, &ticket, Action::Register, Actor::system(), registration, now).await?;
     let l = Loaded::with(ticket, vec![]);
     let mut fx = give(state, db, None, &l, &unit, None, now).await?;
     if let Some(obj) = fx.data.as_object_mut() {
@@ -175,7 +178,7 @@ pub async fn auto_dispatch<C: ConnectionTrait>(
     }
     fx.patch.first_dispatched_at = Some(now);
     fx.patch.dispatch_by = Some(None);
-    change::commit_in(state, db, &l.ticket, Action::Dispatch, Actor::system(), fx, now).await
+    change::commit_in_deferred(state, db, &l.ticket, Action::Dispatch, Actor::system(), fx, now).await
 }
 
 /// Tells whoever was sent an order that it was taken from them (改派 or 撤回), except `keep` (the
