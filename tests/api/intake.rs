@@ -189,6 +189,43 @@ async fn a_revoked_card_cannot_file() {
     assert_eq!(e["code"], "card_inactive");
 }
 
+/// Cards, villages, categories and SLA policies are kept in the process for a few seconds (they are
+/// read on every intake): an admin's change still applies to the very next intake, because every
+/// write of them forgets what was kept.
+#[tokio::test]
+async fn an_admin_change_to_reference_data_applies_to_the_next_intake() {
+    let app = spawn_app().await;
+    let admin = app.token("admin").await;
+    let respond_by = |v: &Value| chrono::DateTime::parse_from_rfc3339(v["respond_by"].as_str().unwrap()).unwrap();
+    let first: Value = app.intake(&app.intake_body("河口村", "13812345601"), None).await.json().await.unwrap();
+    // A policy of the category's own, much shorter than the county default it used.
+    let policy = json!({"name": "供水（求助）", "category_code": "water.supply", "kind": "help", "priority": "normal",
+                        "respond_minutes": 7, "progress_minutes": 600, "resolve_minutes": 1440});
+    assert_eq!(app.post("/api/v1/sla-policies", Some(&admin), &policy).await.status(), StatusCode::CREATED);
+    let second: Value = app.intake(&app.intake_body("河口村", "13812345602"), None).await.json().await.unwrap();
+    let first_minutes = (respond_by(&first) - respond_by(&second)).num_minutes();
+    assert!(first_minutes >= 60, "the new policy's 7 minutes, not the default's: {first} then {second}");
+    // A category switched off takes no more requests.
+    let r = app.patch("/api/v1/categories/water.supply", &admin, &json!({"active": false})).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let e = error_of(app.intake(&app.intake_body("河口村", "13812345603"), None).await, StatusCode::UNPROCESSABLE_ENTITY)
+        .await;
+    assert_eq!((e["code"].as_str(), e["field"].as_str()), (Some("unknown_category"), Some("category")));
+    let r = app.patch("/api/v1/categories/water.supply", &admin, &json!({"active": true})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(app.intake(&app.intake_body("河口村", "13812345604"), None).await.status(), StatusCode::CREATED);
+    // A revoked card at once.
+    let code = app.card("河口村");
+    assert_eq!(
+        app.post(&format!("/api/v1/cards/{code}/revoke"), Some(&admin), &json!({})).await.status(),
+        StatusCode::OK
+    );
+    let e = error_of(app.intake(&app.intake_body("河口村", "13812345605"), None).await, StatusCode::UNPROCESSABLE_ENTITY)
+        .await;
+    assert_eq!(e["code"], "card_inactive");
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets WHERE requester_phone LIKE '138123456%'").await, 3);
+}
+
 #[tokio::test]
 async fn staff_register_a_hotline_call_directly() {
     let app = spawn_app().await;
