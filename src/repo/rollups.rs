@@ -259,27 +259,25 @@ impl Ids {
     }
 }
 
-/// The part sums of some tickets, by day-row key.
-async fn sums<C: ConnectionTrait>(db: &C, kind: Kind, ids: &Ids) -> Result<BTreeMap<Key, Vector>, DbErr> {
-    let keys = kind.keys().join(", ");
-    let sql = format!(
-        "SELECT {keys}, {unit} AS unit_key, {sums} FROM {parts} WHERE {test} GROUP BY {keys}",
-        unit = kind.unit(),
-        sums = sums_list(),
-        parts = kind.parts(),
-        test = ids.test("ticket_id", 1),
-    );
-    let mut out = BTreeMap::new();
-    for r in db.query_all_raw(stmt(db.get_database_backend(), sql, vec![ids.value()])).await? {
+/// What part rows read back (`RETURNING`) add up to, by day-row key, times `sign`.
+fn add_rows(into: &mut BTreeMap<Key, Vector>, rows: Vec<sea_orm::QueryResult>, sign: i64) -> Result<(), DbErr> {
+    for r in rows {
         let key: Key = (
             r.try_get("", "day")?,
             r.try_get("", "unit_key")?,
             r.try_get("", "region_id")?,
             r.try_get("", "category_code")?,
         );
-        out.insert(key, vector(&r)?);
+        let v = vector(&r)?;
+        let d = into.entry(key).or_insert([0; 21]);
+        d.iter_mut().zip(v).for_each(|(a, b)| *a += sign * b);
     }
-    Ok(out)
+    Ok(())
+}
+
+/// The columns a part row is read back with.
+fn returning(kind: Kind) -> String {
+    format!("RETURNING {}, {} AS unit_key, {}", kind.keys().join(", "), kind.unit(), counts_list())
 }
 
 /// Adds `delta` to the row of `table` whose `keys` have `values` (creating it).
@@ -309,14 +307,16 @@ fn nonzero(d: &Vector) -> bool {
     d.iter().any(|x| *x != 0)
 }
 
-/// Rewrites the parts of the tickets in `list`, or of every ticket, as of `now`.
+/// Rewrites the parts of the tickets in `list`, or of every ticket, as of `now`. For a list, the
+/// change to the day rows is returned: what the deleted parts held (read back by the `DELETE`),
+/// subtracted from what the new parts hold (read back by the `INSERT`) — two statements, no reads.
 async fn write_parts<C: ConnectionTrait>(
     db: &C,
     kind: Kind,
     offset: i32,
     now: DateTime<Utc>,
     list: Option<&Ids>,
-) -> Result<(), DbErr> {
+) -> Result<BTreeMap<Key, Vector>, DbErr> {
     let backend = db.get_database_backend();
     let (delete, filter, ids) = match (list, kind) {
         (Some(list), Kind::Tickets) => {
@@ -328,9 +328,11 @@ async fn write_parts<C: ConnectionTrait>(
         (None, Kind::Tickets) => (String::new(), "t.id > 0".to_string(), vec![]),
         (None, Kind::Orders) => (String::new(), "a.id > 0".to_string(), vec![]),
     };
-    db.execute_raw(stmt(backend, format!("DELETE FROM {} {delete}", kind.parts()), ids.clone())).await?;
+    let back = if list.is_some() { returning(kind) } else { String::new() };
+    let mut delta = BTreeMap::new();
+    let delete = stmt(backend, format!("DELETE FROM {} {delete} {back}", kind.parts()), ids.clone());
     let insert = format!(
-        "INSERT INTO {} ({}, {}, recheck_at) {}",
+        "INSERT INTO {} ({}, {}, recheck_at) {} {back}",
         kind.parts(),
         kind.head(),
         counts_list(),
@@ -338,8 +340,15 @@ async fn write_parts<C: ConnectionTrait>(
     );
     let mut values = vec![now.into()];
     values.extend(ids);
-    db.execute_raw(stmt(backend, insert, values)).await?;
-    Ok(())
+    let insert = stmt(backend, insert, values);
+    if list.is_some() {
+        add_rows(&mut delta, db.query_all_raw(delete).await?, -1)?;
+        add_rows(&mut delta, db.query_all_raw(insert).await?, 1)?;
+    } else {
+        db.execute_raw(delete).await?;
+        db.execute_raw(insert).await?;
+    }
+    Ok(delta)
 }
 
 /// Recomputes the parts of `ticket_ids` as of `now` and adds the change to the day rows. Call in
@@ -367,15 +376,7 @@ pub async fn refresh<C: ConnectionTrait>(
         db.execute_raw(stmt(backend, sql, vec![list.value()])).await?;
     }
     for kind in [Kind::Tickets, Kind::Orders] {
-        let mut delta = sums(db, kind, &list).await?;
-        for v in delta.values_mut() {
-            v.iter_mut().for_each(|x| *x = -*x);
-        }
-        write_parts(db, kind, offset, now, Some(&list)).await?;
-        for (key, v) in sums(db, kind, &list).await? {
-            let d = delta.entry(key).or_insert([0; 21]);
-            d.iter_mut().zip(v).for_each(|(a, b)| *a += b);
-        }
+        let delta = write_parts(db, kind, offset, now, Some(&list)).await?;
         // In key order, so that concurrent refreshes lock shared day rows in the same order.
         let mut coarse: BTreeMap<(i64, i64), Vector> = BTreeMap::new();
         for (key, d) in delta.iter().filter(|(_, d)| nonzero(d)) {

@@ -208,8 +208,9 @@ async fn an_admin_change_to_reference_data_applies_to_the_next_intake() {
     // A category switched off takes no more requests.
     let r = app.patch("/api/v1/categories/water.supply", &admin, &json!({"active": false})).await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    let e = error_of(app.intake(&app.intake_body("河口村", "13812345603"), None).await, StatusCode::UNPROCESSABLE_ENTITY)
-        .await;
+    let e =
+        error_of(app.intake(&app.intake_body("河口村", "13812345603"), None).await, StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
     assert_eq!((e["code"].as_str(), e["field"].as_str()), (Some("unknown_category"), Some("category")));
     let r = app.patch("/api/v1/categories/water.supply", &admin, &json!({"active": true})).await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -220,8 +221,9 @@ async fn an_admin_change_to_reference_data_applies_to_the_next_intake() {
         app.post(&format!("/api/v1/cards/{code}/revoke"), Some(&admin), &json!({})).await.status(),
         StatusCode::OK
     );
-    let e = error_of(app.intake(&app.intake_body("河口村", "13812345605"), None).await, StatusCode::UNPROCESSABLE_ENTITY)
-        .await;
+    let e =
+        error_of(app.intake(&app.intake_body("河口村", "13812345605"), None).await, StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
     assert_eq!(e["code"], "card_inactive");
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets WHERE requester_phone LIKE '138123456%'").await, 3);
 }
