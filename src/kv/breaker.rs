@@ -113,6 +113,10 @@ impl KvStore for BreakerStore {
         self.guarded(self.inner.incr(key, ttl)).await
     }
 
+    async fn incr_many(&self, keys: &[(String, Duration)]) -> Result<Vec<u64>, KvError> {
+        self.guarded(self.inner.incr_many(keys)).await
+    }
+
     async fn get(&self, key: &str) -> Result<Option<String>, KvError> {
         self.guarded(self.inner.get(key)).await
     }

@@ -56,7 +56,7 @@ impl Limiter {
         now: DateTime<Utc>,
     ) -> Result<Result<(), Exceeded>, KvError> {
         let (key, retry_after) = Self::bucket(subject, limit, now);
-        let n = self.store.incr(&key, Duration::from_secs(limit.window_seconds.max(1) + 5)).await?;
+        let n = self.store.incr(&key, Self::ttl(limit)).await?;
         Ok(if n > limit.max { Err(Exceeded { retry_after }) } else { Ok(()) })
     }
 
@@ -69,6 +69,11 @@ impl Limiter {
         }
     }
 
+    /// How long a window's counter is kept: the window and a little more.
+    fn ttl(limit: Limit) -> Duration {
+        Duration::from_secs(limit.window_seconds.max(1) + 5)
+    }
+
     /// The counter key of the window containing `now`, and the seconds left in that window.
     fn bucket(subject: &str, limit: Limit, now: DateTime<Utc>) -> (String, u64) {
         let window = limit.window_seconds.max(1) as i64;
@@ -78,10 +83,23 @@ impl Limiter {
     }
 
     /// Checks several limits; the first refusal wins (all are counted, as a client retrying hits all).
+    /// Counted in one call to the store (one Redis round trip); a store failure allows, as `hit`.
     pub async fn hit_all(&self, checks: &[(String, Limit)], now: DateTime<Utc>) -> Result<(), Exceeded> {
+        let buckets: Vec<(String, u64)> =
+            checks.iter().map(|(subject, limit)| Self::bucket(subject, *limit, now)).collect();
+        let keys: Vec<(String, Duration)> =
+            buckets.iter().zip(checks).map(|((key, _), (_, limit))| (key.clone(), Self::ttl(*limit))).collect();
+        let counts = match self.store.incr_many(&keys).await {
+            Ok(counts) => counts,
+            Err(e) => {
+                tracing::warn!(error = %e, store = self.store.name(), "rate limiter store unavailable; allowing");
+                return Ok(());
+            }
+        };
         let mut refused: Option<Exceeded> = None;
-        for (subject, limit) in checks {
-            if let Err(e) = self.hit(subject, *limit, now).await {
+        for ((n, (_, retry_after)), (_, limit)) in counts.iter().zip(&buckets).zip(checks) {
+            if *n > limit.max {
+                let e = Exceeded { retry_after: *retry_after };
                 refused = Some(refused.map_or(e, |r| Exceeded { retry_after: r.retry_after.max(e.retry_after) }));
             }
         }

@@ -18,6 +18,15 @@ pub struct KvError(pub String);
 pub trait KvStore: Send + Sync {
     /// Adds one to a counter, creating it (expiring after `ttl`) if absent; returns the new value.
     async fn incr(&self, key: &str, ttl: Duration) -> Result<u64, KvError>;
+    /// `incr` of several counters, in order; a store that can sends them together (Redis: one
+    /// round trip for all the limits of a request).
+    async fn incr_many(&self, keys: &[(String, Duration)]) -> Result<Vec<u64>, KvError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for (key, ttl) in keys {
+            out.push(self.incr(key, *ttl).await?);
+        }
+        Ok(out)
+    }
     async fn get(&self, key: &str) -> Result<Option<String>, KvError>;
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), KvError>;
     async fn del(&self, key: &str) -> Result<(), KvError>;

@@ -10,9 +10,16 @@ pub struct RedisStore {
     prefix: String,
 }
 
-/// INCR and set the expiry on creation, atomically.
-const INCR_SCRIPT: &str = "local n = redis.call('INCR', KEYS[1]) \
-    if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n";
+/// INCR and set the expiry on creation, atomically, for each key (its expiry is the argument of the
+/// same position).
+const INCR_SCRIPT: &str = "local out = {} for i, k in ipairs(KEYS) do local n = redis.call('INCR', k) \
+    if n == 1 then redis.call('PEXPIRE', k, ARGV[i]) end out[i] = n end return out";
+
+/// The script, hashed once (EVALSHA names it by its SHA-1).
+fn incr_script() -> &'static redis::Script {
+    static SCRIPT: std::sync::OnceLock<redis::Script> = std::sync::OnceLock::new();
+    SCRIPT.get_or_init(|| redis::Script::new(INCR_SCRIPT))
+}
 
 impl RedisStore {
     pub fn new(conn: ConnectionManager, prefix: impl Into<String>) -> Self {
@@ -39,10 +46,24 @@ fn millis(d: Duration) -> u64 {
 #[async_trait]
 impl KvStore for RedisStore {
     async fn incr(&self, key: &str, ttl: Duration) -> Result<u64, KvError> {
+        let counts = self.incr_many(&[(key.to_string(), ttl)]).await?;
+        counts.first().copied().ok_or_else(|| KvError("INCR answered nothing".into()))
+    }
+
+    async fn incr_many(&self, keys: &[(String, Duration)]) -> Result<Vec<u64>, KvError> {
+        if keys.is_empty() {
+            return Ok(vec![]);
+        }
         let mut c = self.conn.clone();
-        let script = redis::Script::new(INCR_SCRIPT);
-        let key = self.key(key);
-        self.run(async move { script.key(key).arg(millis(ttl)).invoke_async(&mut c).await }).await
+        let mut call = incr_script().prepare_invoke();
+        for (key, ttl) in keys {
+            call.key(self.key(key)).arg(millis(*ttl));
+        }
+        let counts: Vec<u64> = self.run(async move { call.invoke_async(&mut c).await }).await?;
+        if counts.len() != keys.len() {
+            return Err(KvError(format!("INCR answered {} counts for {} keys", counts.len(), keys.len())));
+        }
+        Ok(counts)
     }
 
     async fn get(&self, key: &str) -> Result<Option<String>, KvError> {

@@ -30,12 +30,18 @@ async fn contract(store: Arc<dyn KvStore>) {
         assert_eq!(store.incr("c", Duration::from_secs(60)).await.unwrap(), n);
     }
     assert_eq!(store.get("c").await.unwrap().as_deref(), Some("5"));
+    // Several counters at once, in order, each with its own expiry (one Redis round trip).
+    let many = |ms: u64| vec![("c".to_string(), Duration::from_secs(60)), ("m".to_string(), Duration::from_millis(ms))];
+    assert_eq!(store.incr_many(&many(50)).await.unwrap(), [6, 1]);
+    assert_eq!(store.incr_many(&many(50)).await.unwrap(), [7, 2]);
+    assert_eq!(store.incr_many(&[]).await.unwrap(), Vec::<u64>::new());
     // Expiry reclaims entries (the only behaviour that needs real time: 50 ms).
     store.set("short", "x", Duration::from_millis(50)).await.unwrap();
     assert_eq!(store.incr("short-c", Duration::from_millis(50)).await.unwrap(), 1);
     tokio::time::sleep(Duration::from_millis(120)).await;
     assert_eq!(store.get("short").await.unwrap(), None);
     assert_eq!(store.incr("short-c", Duration::from_millis(50)).await.unwrap(), 1);
+    assert_eq!(store.incr_many(&many(50)).await.unwrap(), [8, 1], "the second counter's own expiry");
 
     // The limiter over the store: windows chosen from `now`, Retry-After = the rest of the window.
     let limiter = Limiter::new(store);
@@ -51,6 +57,14 @@ async fn contract(store: Arc<dyn KvStore>) {
     let next_window = t0 + chrono::Duration::seconds(50);
     assert!(limiter.peek("who", limit, next_window).await.is_ok());
     assert!(limiter.hit("who", limit, next_window).await.is_ok());
+    // Several limits counted together: all are counted, the longest wait wins.
+    let short = Limit { max: 1, window_seconds: 60 };
+    let long = Limit { max: 2, window_seconds: 3600 };
+    let checks = [("a".to_string(), short), ("b".to_string(), long)];
+    assert!(limiter.hit_all(&checks, t0).await.is_ok());
+    assert_eq!(limiter.hit_all(&checks, t0).await.unwrap_err().retry_after, 50, "only the minute is over");
+    assert_eq!(limiter.hit_all(&checks, t0).await.unwrap_err().retry_after, 3590, "the hour too");
+    assert!(limiter.peek("b", long, t0).await.is_err(), "the hour was counted with the refused minute");
 }
 
 #[tokio::test]
