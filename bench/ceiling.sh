@@ -24,8 +24,10 @@ cleanup() {
 trap cleanup EXIT
 command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -qq wrk >/dev/null; }
 command -v pgbench >/dev/null || PATH="$PATH:$(ls -d /usr/lib/postgresql/*/bin | tail -n1)"
-cargo build --release --locked -q --bin minsheng --example bench_ceiling
-BIN=$PWD/target/release/minsheng
+# MINSHENG_BIN: measure another build of minsheng (an earlier commit's, to compare) on the same run.
+cargo build --release --locked -q --example bench_ceiling
+[ -n "${MINSHENG_BIN:-}" ] || cargo build --release --locked -q --bin minsheng
+BIN=${MINSHENG_BIN:-$PWD/target/release/minsheng}
 ROWS=()
 
 pct() { # $1 = percentile (0-100), stdin = numbers

@@ -192,6 +192,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => {
             apply_args(&mut settings, &args)?;
             let app = Application::build(settings).await?;
+            telemetry::return_free_memory();
             tracing::info!(port = app.port(), "minsheng serving");
             app.run_until_stopped().await?;
         }
@@ -302,6 +303,7 @@ async fn run_demo(mut settings: Settings) -> anyhow::Result<()> {
     let history = if summary.seeded_now { demo::seed_orders(&state).await? } else { 0 };
     let (breaches, _) = if summary.seeded_now { demo::seed_accountability(&state).await? } else { (0, 0) };
     let screen = demo::hall_screen(&state).await?;
+    minsheng::telemetry::return_free_memory();
     let app = Application::with_state(state)?;
     println!();
     println!("民声直达 demo — {}", if summary.seeded_now { "demo county seeded" } else { "reusing existing data" });

@@ -18,3 +18,14 @@ where
     // A second call (tests build many apps in one process) keeps the first subscriber.
     let _ = result;
 }
+
+/// Hands the heap that start-up work freed (the demo's seeding, migrations, the roll-up build) back
+/// to the system. glibc keeps freed memory in its per-thread arenas, where it would count as
+/// resident for the whole life of the process (the demo: about 50 MB of its 90 after seeding).
+pub fn return_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only gives back pages the allocator holds free; it takes no pointers.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
