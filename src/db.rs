@@ -14,6 +14,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+/// How much of the SQLite file is read through a memory map (the rest with pread).
+const SQLITE_MMAP_BYTES: u64 = 256 * 1024 * 1024;
+
 /// How long a transaction waits for the SQLite writer before it fails (as long as a pool connection).
 const WRITER_WAIT: Duration = Duration::from_secs(30);
 
@@ -92,6 +95,9 @@ impl Db {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(15))
                     .foreign_keys(true)
+                    // Pages read through a memory map: no pread and copy per page, and a connection
+                    // whose cache another's write emptied reads the pages from memory again.
+                    .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
                     .create_if_missing(true)
             });
         let conn = Database::connect(opts).await.context("connecting to the database")?;
@@ -152,5 +158,20 @@ mod tests {
         assert_eq!(super::sqlite_file("sqlite://data/m.sqlite?mode=rwc"), Some("data/m.sqlite"));
         assert_eq!(super::sqlite_file("sqlite::memory:"), None);
         assert_eq!(super::sqlite_file("postgres://x/y"), None);
+    }
+
+    /// Every pooled connection reads the file through the memory map (a pragma is per connection).
+    #[tokio::test]
+    async fn every_sqlite_connection_reads_through_a_memory_map() {
+        use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        let dir = tempfile::tempdir().unwrap();
+        let db = super::Db::connect(&format!("sqlite://{}/m.sqlite?mode=rwc", dir.path().display()), 3).await.unwrap();
+        let mut held = vec![];
+        for _ in 0..3 {
+            let tx = sea_orm::TransactionTrait::begin(&db.conn).await.unwrap();
+            let row = tx.query_one_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA mmap_size")).await.unwrap();
+            assert_eq!(row.unwrap().try_get_by_index::<i64>(0).unwrap(), super::SQLITE_MMAP_BYTES as i64);
+            held.push(tx); // held, so that the next one is another connection
+        }
     }
 }
