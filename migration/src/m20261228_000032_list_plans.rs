@@ -1,10 +1,9 @@
-//! The staff list at county scale, second part (issue 21): indexes for the combinations that still
+//! The staff list at county scale, second part (issue 21): an index for the combination that still
 //! scanned at a million tickets. `(status, category_code, created_at)` answers a status with a
-//! category (and proves an empty combination in a few index probes instead of a scan of the
-//! status); `assignments (unit_id, ticket_id)` gives a cadre's visibility (tickets ever given to
-//! the unit) from the index alone. On PostgreSQL, statistics of status and category together: the
-//! two are not independent, and a planner that multiplies their shares expects thousands of
-//! matches where there are none, and scans.
+//! category, and proves an empty combination in a few index probes instead of a scan of the
+//! status. On PostgreSQL, statistics of status and category together: the two are not
+//! independent, and a planner that multiplies their shares expects thousands of matches where
+//! there are none, and scans.
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
@@ -19,17 +18,13 @@ impl MigrationTrait for Migration {
             "CREATE INDEX ix_tickets_status_category_created ON tickets (status, category_code, created_at)",
         )
         .await?;
-        db.execute_unprepared("CREATE INDEX ix_assignments_unit_ticket ON assignments (unit_id, ticket_id)").await?;
         if m.get_database_backend() == DbBackend::Postgres {
             db.execute_unprepared(
                 "CREATE STATISTICS st_tickets_status_category (mcv, dependencies) ON status, category_code FROM tickets",
             )
             .await?;
-            db.execute_unprepared("ANALYZE tickets").await?;
-        } else {
-            db.execute_unprepared("ANALYZE tickets").await?;
-            db.execute_unprepared("ANALYZE assignments").await?;
         }
+        db.execute_unprepared("ANALYZE tickets").await?;
         Ok(())
     }
 
@@ -38,7 +33,6 @@ impl MigrationTrait for Migration {
         if m.get_database_backend() == DbBackend::Postgres {
             db.execute_unprepared("DROP STATISTICS st_tickets_status_category").await?;
         }
-        db.execute_unprepared("DROP INDEX ix_assignments_unit_ticket").await?;
         db.execute_unprepared("DROP INDEX ix_tickets_status_category_created").await?;
         Ok(())
     }

@@ -682,6 +682,13 @@ pub fn visibility_condition(v: &Visibility) -> Condition {
 }
 
 pub fn visibility_condition_on(v: &Visibility, backend: DbBackend) -> Condition {
+    visibility_written(v, backend, Deadlines::Indexed)
+}
+
+/// The visibility condition; a cadre's unit (tickets ever given to it) as `IN (its assignments)`
+/// when `how` is `Indexed` — the planner may collect every such ticket and sort them — or as an
+/// `EXISTS` probe per ticket when `Checked`, for walking the list's order.
+fn visibility_written(v: &Visibility, backend: DbBackend, how: Deadlines) -> Condition {
     let mut any = Condition::any();
     for p in &v.region_paths {
         if p == "/" {
@@ -690,12 +697,29 @@ pub fn visibility_condition_on(v: &Visibility, backend: DbBackend) -> Condition 
         any = any.add(under_path(p, backend));
     }
     if let Some(unit) = v.unit_id {
-        let given_to_unit = Query::select()
-            .column(assignments::Column::TicketId)
-            .from(assignments::Entity)
-            .and_where(assignments::Column::UnitId.eq(unit))
-            .to_owned();
-        any = any.add(tickets::Column::Id.in_subquery(given_to_unit));
+        any = any.add(match how {
+            Deadlines::Indexed => {
+                let given_to_unit = Query::select()
+                    .column(assignments::Column::TicketId)
+                    .from(assignments::Entity)
+                    .and_where(assignments::Column::UnitId.eq(unit))
+                    .to_owned();
+                tickets::Column::Id.in_subquery(given_to_unit)
+            }
+            Deadlines::Checked => {
+                let given = Alias::new("given");
+                let probe = Query::select()
+                    .expr(Expr::val(1))
+                    .from_as(assignments::Entity, given.clone())
+                    .and_where(
+                        Expr::col((given.clone(), assignments::Column::TicketId))
+                            .equals((tickets::Entity, tickets::Column::Id)),
+                    )
+                    .and_where(Expr::col((given, assignments::Column::UnitId)).eq(unit))
+                    .to_owned();
+                Expr::exists(probe)
+            }
+        });
     }
     // No scope at all sees nothing (an empty OR would match everything).
     if v.region_paths.is_empty() && v.unit_id.is_none() {
@@ -717,7 +741,7 @@ pub fn late_condition(now: DateTime<Utc>) -> Condition {
     Condition::all().add(tickets::Column::LateFrom.lt(now))
 }
 
-/// How the list writes its deadline conditions (overdue, late).
+/// How the list writes its deadline conditions (overdue, late) and a cadre's unit scope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Deadlines {
     /// A range on the deadline's index: the planner may collect the matches from it (and sort them).
@@ -808,7 +832,8 @@ async fn filtered<C: ConnectionTrait>(
     vis: &Visibility,
     f: &ListFilter,
 ) -> Result<Select<tickets::Entity>, DbErr> {
-    Ok(with_deadlines(filtered_but_deadlines(db, vis, f).await?, f, Deadlines::Indexed, db.get_database_backend()))
+    let how = Deadlines::Indexed;
+    Ok(with_deadlines(filtered_but_deadlines(db, vis, f, how).await?, f, how, db.get_database_backend()))
 }
 
 /// `q` with the filter's deadline conditions (overdue, late), written as `how` says.
@@ -827,15 +852,17 @@ fn with_deadlines(
     q
 }
 
-/// Every condition of the filter except the deadline conditions (see `with_deadlines`).
+/// Every condition of the filter except the deadline conditions (see `with_deadlines`); a cadre's
+/// unit scope written as `how` says.
 async fn filtered_but_deadlines<C: ConnectionTrait>(
     db: &C,
     vis: &Visibility,
     f: &ListFilter,
+    how: Deadlines,
 ) -> Result<Select<tickets::Entity>, DbErr> {
     let backend = db.get_database_backend();
     let vis = &without_whole_tree(db, vis).await?;
-    let mut q = tickets::Entity::find().filter(visibility_condition_on(vis, backend));
+    let mut q = tickets::Entity::find().filter(visibility_written(vis, backend, how));
     match f.statuses.as_slice() {
         [] => {}
         [one] => q = q.filter(tickets::Column::Status.eq(one.as_str())),
@@ -960,18 +987,18 @@ pub async fn list_capped<C: ConnectionTrait>(
     cap: u64,
 ) -> Result<Listed, DbErr> {
     let backend = db.get_database_backend();
-    let base = filtered_but_deadlines(db, vis, f).await?;
-    let q = with_deadlines(base.clone(), f, Deadlines::Indexed, backend);
+    let q = filtered(db, vis, f).await?;
     let counted = count_upto(db, q.clone(), cap).await?;
-    // More than `cap` tickets past a deadline: the deadline's index would hand every one of them
-    // over to be sorted (50,000 at a million tickets); walking the list's own order and checking
-    // the deadline on each row meets a page's worth within a few hundred rows. Few matches (or a
-    // deep page): the index, and a sort of at most `cap` rows.
-    // Only the newest-first order has an index of its own to walk.
-    let deadline = f.overdue_at.is_some() || f.late_at.is_some();
-    let walk = deadline && f.sort.key == SortKey::CreatedAt && counted > cap;
+    // More than `cap` tickets past a deadline, or given to a cadre's unit: the deadline's index (or
+    // the unit's assignments) would hand every one of them over to be sorted (50,000 and 166,667
+    // at a million tickets); walking the list's own order and checking each row meets a page's
+    // worth within a few hundred rows. Few matches (or a deep page): the index, and a sort of at
+    // most `cap` rows. Only the newest-first order has an index of its own to walk.
+    let checked = f.overdue_at.is_some() || f.late_at.is_some() || vis.unit_id.is_some();
+    let walk = checked && f.sort.key == SortKey::CreatedAt && counted > cap;
     let q = if walk && page.offset() + page.per_page <= WALK_DEPTH {
-        with_deadlines(base, f, Deadlines::Checked, backend)
+        let how = Deadlines::Checked;
+        with_deadlines(filtered_but_deadlines(db, vis, f, how).await?, f, how, backend)
     } else {
         q
     };
