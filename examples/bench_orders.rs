@@ -395,11 +395,7 @@ async fn bench_list(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<()> 
     ];
     let counted: Vec<(&str, Visibility, ListFilter)> = vec![
         ("county dispatcher, no filter", county.clone(), ListFilter::default()),
-        (
-            "one township",
-            county.clone(),
-            ListFilter { region_path: Some(township.clone()), ..Default::default() },
-        ),
+        ("one township", county.clone(), ListFilter { region_path: Some(township.clone()), ..Default::default() }),
         ("a village cadre's own orders", cadre.clone(), ListFilter::default()),
     ];
     for (label, vis, filter, p) in cases {

@@ -5,6 +5,7 @@
 //! (首办负责). A missed response is escalated by the sweeper with the system as actor.
 use super::{ActionBody, Effects, OrderNotice, optional, required};
 use crate::auth::StaffUser;
+use crate::domain::sla::{AssignmentDeadlines, Calendar, Policy};
 use crate::domain::values::{AssignmentStatus, EscalationDecision};
 use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
@@ -12,7 +13,6 @@ use crate::repo;
 use crate::repo::assignments::AssignmentPatch;
 use crate::repo::assignments::{Assignment, NewAssignment};
 use crate::repo::regions::Unit;
-use crate::domain::sla::{AssignmentDeadlines, Calendar, Policy};
 use crate::services::orders::{assignment_deadlines, assignment_deadlines_with, calendar, fmt_local, unit_recipients};
 use crate::services::tickets::Loaded;
 use crate::state::AppState;
