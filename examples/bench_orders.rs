@@ -25,6 +25,11 @@ struct Args {
     reuse: Option<String>,
     dbs: Vec<String>,
     pg: String,
+    /// With `--reuse`: also time the SLA sweeper (it changes the kept database: each run needs its
+    /// own `--offset` so that its 1,000 missed responses are assignments not escalated before).
+    sweep: bool,
+    /// Shifts the rows the sweeper passes make due (`--reuse --sweep` on a database swept before).
+    offset: usize,
 }
 
 fn args() -> Args {
@@ -34,6 +39,8 @@ fn args() -> Args {
         reuse: None,
         dbs: vec!["sqlite".into(), "postgres".into()],
         pg: "postgres://postgres@127.0.0.1:5432".into(),
+        sweep: false,
+        offset: 0,
     };
     let v: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -48,6 +55,12 @@ fn args() -> Args {
             }
             "--pg" => a.pg = v.get(i + 1).cloned().unwrap_or(a.pg),
             "--reuse" => a.reuse = v.get(i + 1).cloned(),
+            "--offset" => a.offset = v.get(i + 1).and_then(|s| s.replace('_', "").parse().ok()).unwrap_or(0),
+            "--sweep" => {
+                a.sweep = true;
+                i += 1;
+                continue;
+            }
             "--keep" => {
                 a.keep = true;
                 i += 1;
@@ -219,8 +232,11 @@ async fn fill(db: &Db, n: usize, now: DateTime<Utc>) -> anyhow::Result<()> {
     db.conn
         .execute_unprepared("UPDATE tickets SET current_assignment_id = id WHERE current_assignment_id IS NULL")
         .await?;
-    // Planner statistics, as a production database would have them.
-    db.conn.execute_unprepared("ANALYZE").await?;
+    // Planner statistics, as a production database would have them; on PostgreSQL also the
+    // visibility map and no dead rows (the UPDATE above leaves a dead version of every ticket, which
+    // autovacuum clears in production, but which index-only scans would otherwise visit).
+    let analyze = if db.is_postgres() { "VACUUM ANALYZE" } else { "ANALYZE" };
+    db.conn.execute_unprepared(analyze).await?;
     Ok(())
 }
 
@@ -268,7 +284,7 @@ fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-async fn bench_sweeper(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<()> {
+async fn bench_sweeper(state: &AppState, now: DateTime<Utc>, shift: usize) -> anyhow::Result<()> {
     println!("\n  SLA sweeper (run_once)");
     println!("  {:<52} {:>10} {:>12} {:>14}", "pass", "due", "ms / pass", "ms / order");
     for _ in 0..2 {
@@ -287,7 +303,7 @@ async fn bench_sweeper(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<(
     for (label, k, urge, offset) in [
         ("1,000 reminders due (80 %)", 1000usize, false, 1usize),
         ("10,000 reminders due (80 %)", 10_000, false, 2_001),
-        ("1,000 missed responses (urge + escalation)", 1000, true, 20_001),
+        ("1,000 missed responses (urge + escalation)", 1000, true, 20_001 + shift),
     ] {
         make_due(&state.db, k, now, urge, offset).await?;
         let t = Instant::now();
@@ -375,7 +391,12 @@ async fn bench_list(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<()> 
             1,
         ),
         ("no filter, page 500 (deep paging)", county.clone(), ListFilter::default(), 500),
-        ("a village cadre's own orders", cadre, ListFilter::default(), 1),
+        ("a village cadre's own orders", cadre.clone(), ListFilter::default(), 1),
+    ];
+    let counted: Vec<(&str, Visibility, ListFilter)> = vec![
+        ("county dispatcher, no filter", county.clone(), ListFilter::default()),
+        ("one township", county.clone(), ListFilter { region_path: Some(township.clone()), ..Default::default() }),
+        ("a village cadre's own orders", cadre.clone(), ListFilter::default()),
     ];
     for (label, vis, filter, p) in cases {
         let mut times = vec![];
@@ -394,10 +415,25 @@ async fn bench_list(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<()> 
         let total = if capped { format!("{total}+") } else { total.to_string() };
         println!("  {:<52} {:>10} {:>12.1}", label, total, times[3]);
     }
+    println!("\n  Work list counts: repo::tickets::counts (GET /api/v1/tickets/counts), median of 7 calls");
+    println!("  {:<52} {:>10} {:>12}", "scope", "total", "ms / call");
+    for (label, vis, filter) in counted {
+        let mut times = vec![];
+        let mut shown = String::new();
+        for _ in 0..7 {
+            let t = Instant::now();
+            let c = repo::tickets::counts(&db.conn, &vis, &filter, now).await?;
+            times.push(ms(t.elapsed()));
+            shown = format!("{c:?}");
+        }
+        times.sort_by(f64::total_cmp);
+        println!("  {:<52} {:>10} {:>12.1}", label, "", times[3]);
+        println!("      → {shown}");
+    }
     Ok(())
 }
 
-async fn rerun(url: &str) -> anyhow::Result<()> {
+async fn rerun(url: &str, a: &Args) -> anyhow::Result<()> {
     let mut settings = load(AppEnvironment::Local)?;
     settings.application.workers_enabled = false;
     settings.database.url = SecretString::from(url.to_string());
@@ -414,13 +450,17 @@ async fn rerun(url: &str) -> anyhow::Result<()> {
     )
     .await?;
     let now = newest.items.first().map(|t| t.created_at + Duration::minutes(30)).unwrap_or_else(Utc::now);
-    bench_list(&state, now).await
+    bench_list(&state, now).await?;
+    if a.sweep {
+        bench_sweeper(&state, now, a.offset).await?;
+    }
+    Ok(())
 }
 
 async fn run(backend: &str, a: &Args) -> anyhow::Result<()> {
     if let Some(url) = &a.reuse {
         println!("\n== {url}");
-        return rerun(url).await;
+        return rerun(url, a).await;
     }
     let id = uuid::Uuid::new_v4().simple().to_string();
     let url = match backend {
@@ -450,7 +490,7 @@ async fn run(backend: &str, a: &Args) -> anyhow::Result<()> {
     let state = minsheng::startup::build_state(settings, db).await?;
     if !a.keep {
         bench_list(&state, now).await?;
-        bench_sweeper(&state, now).await?;
+        bench_sweeper(&state, now, 0).await?;
     }
     if a.keep {
         println!("  kept: {url}");

@@ -18,16 +18,21 @@
   const CHANNEL = { qr: '扫码', hotline: '热线', wechat: '微信', sms: '短信', visit: '来访 / 下访', mailbox: '信箱', open311: 'Open311', proactive: '未诉先办' };
   const LEVEL = { village: '村级', township: '乡镇级', county: '县级' };
   // The work list's tabs: what each asks the list for, and which count it shows.
+  // k: the counts a tab adds up; one counted only up to 10,000 (listed in `capped`) shows as 10000+.
   const TABS = {
-    all: { q: {}, n: (c) => c.total },
-    submitted: { q: { status: 'submitted' }, n: (c) => c.submitted },
-    registered: { q: { status: 'registered' }, n: (c) => c.registered },
-    handling: { q: { status: 'dispatched,accepted,in_progress,reopened' }, n: (c) => c.dispatched + c.accepted + c.in_progress + c.reopened },
-    late: { q: { late: 'true' }, n: (c) => c.late },
-    paused: { q: { status: 'paused' }, n: (c) => c.paused },
-    pause_pending: { q: { pause: 'pending' }, n: (c) => c.pause_pending },
-    refer_pending: { q: { refer: 'pending' }, n: (c) => c.refer_pending },
-    resolved: { q: { status: 'resolved' }, n: (c) => c.resolved },
+    all: { q: {}, k: ['total'] },
+    submitted: { q: { status: 'submitted' }, k: ['submitted'] },
+    registered: { q: { status: 'registered' }, k: ['registered'] },
+    handling: { q: { status: 'dispatched,accepted,in_progress,reopened' }, k: ['dispatched', 'accepted', 'in_progress', 'reopened'] },
+    late: { q: { late: 'true' }, k: ['late'] },
+    paused: { q: { status: 'paused' }, k: ['paused'] },
+    pause_pending: { q: { pause: 'pending' }, k: ['pause_pending'] },
+    refer_pending: { q: { refer: 'pending' }, k: ['refer_pending'] },
+    resolved: { q: { status: 'resolved' }, k: ['resolved'] },
+  };
+  const counted = (c, keys) => {
+    const n = keys.reduce((sum, k) => sum + (c[k] || 0), 0);
+    return keys.some((k) => (c.capped || []).includes(k)) ? n + '+' : n;
   };
 
   const api = Staff.api;
@@ -141,7 +146,7 @@
       const on = b.dataset.tab === listTab;
       b.classList.toggle('on', on);
       b.setAttribute('aria-selected', on ? 'true' : 'false');
-      const n = counts ? TABS[b.dataset.tab].n(counts) : null;
+      const n = counts ? counted(counts, TABS[b.dataset.tab].k) : null;
       $('.count', b).textContent = n == null ? '' : String(n);
       b.classList.toggle('has', !!n);
     });
@@ -196,7 +201,7 @@
       // pages go on while full ones come.
       const pages = Math.max(1, Math.ceil(data.total / data.per_page));
       const more = data.total_capped ? '+' : '';
-      $('#list-summary').textContent = '共 ' + data.total + more + ' 件' + (counts.overdue ? '，其中超时未办 ' + counts.overdue + ' 件' : '');
+      $('#list-summary').textContent = '共 ' + data.total + more + ' 件' + (counts.overdue ? '，其中超时未办 ' + counted(counts, ['overdue']) + ' 件' : '');
       $('#page-no').textContent = '第 ' + data.page + ' / ' + pages + more + ' 页';
       $('#prev').disabled = data.page <= 1;
       $('#next').disabled = data.total_capped ? data.items.length < data.per_page : data.page >= pages;

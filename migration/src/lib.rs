@@ -31,6 +31,7 @@ mod m20261224_000028_council;
 mod m20261225_000029_joint;
 mod m20261226_000030_sms_doubt;
 mod m20261227_000031_list_index;
+mod m20261228_000032_list_plans;
 pub use m20261227_000031_list_index::insert_search_rows;
 
 pub struct Migrator;
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261225_000029_joint::Migration),
             Box::new(m20261226_000030_sms_doubt::Migration),
             Box::new(m20261227_000031_list_index::Migration),
+            Box::new(m20261228_000032_list_plans::Migration),
         ]
     }
 }

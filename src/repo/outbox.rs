@@ -103,6 +103,26 @@ pub async fn enqueue<C: ConnectionTrait>(
     ticket_id: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<OutboxMessage, DbErr> {
+    pending(msg, recipient, ticket_id, now).insert(db).await.and_then(OutboxMessage::try_from)
+}
+
+/// Several messages about one ticket in one statement (a change's messages, in the order given).
+pub async fn enqueue_all<C: ConnectionTrait>(
+    db: &C,
+    msgs: &[(&Message, &str)],
+    ticket_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if msgs.is_empty() {
+        return Ok(());
+    }
+    let rows = msgs.iter().map(|(msg, recipient)| pending(msg, recipient, ticket_id, now));
+    outbox::Entity::insert_many(rows).exec_without_returning(db).await?;
+    Ok(())
+}
+
+/// A pending SMS row as `enqueue` writes it.
+fn pending(msg: &Message, recipient: &str, ticket_id: Option<i64>, now: DateTime<Utc>) -> outbox::ActiveModel {
     outbox::ActiveModel {
         kind: Set(msg.kind.as_str().into()),
         channel: Set(OutboxChannel::Sms.as_str().into()),
@@ -118,9 +138,6 @@ pub async fn enqueue<C: ConnectionTrait>(
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
-    .await
-    .and_then(OutboxMessage::try_from)
 }
 
 /// What one claim took: the messages to send, and the rows that do not read back (a corrupt or a

@@ -280,26 +280,39 @@ fn returning(kind: Kind) -> String {
     format!("RETURNING {}, {} AS unit_key, {}", kind.keys().join(", "), kind.unit(), counts_list())
 }
 
-/// Adds `delta` to the row of `table` whose `keys` have `values` (creating it).
+/// Day rows written per statement by `add` (well under either database's limit of bound values).
+const ADD_CHUNK: usize = 200;
+
+/// Adds each delta to the row of `table` whose `keys` have the values given with it (creating it):
+/// one multi-row upsert per `ADD_CHUNK` rows, in the order given (the callers give key order, so
+/// that concurrent refreshes lock shared day rows in the same order). The keys must be distinct.
 async fn add<C: ConnectionTrait>(
     db: &C,
     table: &str,
     keys: &[&str],
-    mut values: Vec<Value>,
-    delta: &Vector,
+    rows: Vec<(Vec<Value>, Vector)>,
 ) -> Result<(), DbErr> {
-    values.extend(delta.iter().map(|d| Value::from(*d)));
-    let marks: Vec<String> = (1..=values.len()).map(|i| format!("${i}")).collect();
     let set: Vec<String> = COLUMNS.iter().map(|c| format!("{c} = {table}.{c} + excluded.{c}")).collect();
-    let sql = format!(
-        "INSERT INTO {table} ({}, {}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
-        keys.join(", "),
-        counts_list(),
-        marks.join(", "),
-        keys.join(", "),
-        set.join(", ")
-    );
-    db.execute_raw(stmt(db.get_database_backend(), sql, values)).await?;
+    for chunk in rows.chunks(ADD_CHUNK) {
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * (keys.len() + COLUMNS.len()));
+        let mut tuples: Vec<String> = Vec::with_capacity(chunk.len());
+        for (key, delta) in chunk {
+            let first = values.len();
+            values.extend(key.iter().cloned());
+            values.extend(delta.iter().map(|d| Value::from(*d)));
+            let marks: Vec<String> = (first + 1..=values.len()).map(|i| format!("${i}")).collect();
+            tuples.push(format!("({})", marks.join(", ")));
+        }
+        let sql = format!(
+            "INSERT INTO {table} ({}, {}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {}",
+            keys.join(", "),
+            counts_list(),
+            tuples.join(", "),
+            keys.join(", "),
+            set.join(", ")
+        );
+        db.execute_raw(stmt(db.get_database_backend(), sql, values)).await?;
+    }
     Ok(())
 }
 
@@ -379,6 +392,7 @@ pub async fn refresh<C: ConnectionTrait>(
         let delta = write_parts(db, kind, offset, now, Some(&list)).await?;
         // In key order, so that concurrent refreshes lock shared day rows in the same order.
         let mut coarse: BTreeMap<(i64, i64), Vector> = BTreeMap::new();
+        let mut fine = vec![];
         for (key, d) in delta.iter().filter(|(_, d)| nonzero(d)) {
             let mut values: Vec<Value> = vec![key.0.into()];
             if matches!(kind, Kind::Orders) {
@@ -386,14 +400,18 @@ pub async fn refresh<C: ConnectionTrait>(
             }
             values.push(key.2.into());
             values.push(key.3.clone().into());
-            add(db, kind.days(), kind.keys(), values, d).await?;
+            fine.push((values, *d));
             let c = coarse.entry(kind.coarse_key(key)).or_insert([0; 21]);
             c.iter_mut().zip(d).for_each(|(a, b)| *a += b);
         }
+        add(db, kind.days(), kind.keys(), fine).await?;
         let (table, keys) = kind.coarse();
-        for ((day, id), d) in coarse.iter().filter(|(_, d)| nonzero(d)) {
-            add(db, table, &keys, vec![(*day).into(), (*id).into()], d).await?;
-        }
+        let coarse: Vec<(Vec<Value>, Vector)> = coarse
+            .into_iter()
+            .filter(|(_, d)| nonzero(d))
+            .map(|((day, id), d)| (vec![day.into(), id.into()], d))
+            .collect();
+        add(db, table, &keys, coarse).await?;
     }
     Ok(())
 }

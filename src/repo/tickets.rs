@@ -358,18 +358,25 @@ pub async fn apply<C: ConnectionTrait>(
     for (col, v) in patch.columns() {
         update = update.col_expr(col, Expr::value(v));
     }
-    let res = update
+    let update = update
         .filter(tickets::Column::Id.eq(ticket.id))
         .filter(tickets::Column::Status.eq(ticket.status.as_str()))
-        .filter(tickets::Column::EventSeq.eq(ticket.event_seq))
-        .exec(db)
-        .await?;
-    if res.rows_affected != 1 {
-        return Ok(Applied::Stale);
-    }
-    insert_event(db, ticket.id, &c, &ticket.last_hash, &hash).await?;
-    let fresh =
-        tickets::Entity::find_by_id(ticket.id).one(db).await?.ok_or_else(|| DbErr::RecordNotFound("ticket".into()))?;
+        .filter(tickets::Column::EventSeq.eq(ticket.event_seq));
+    let fresh = if db.support_returning() {
+        // The row as written, in the same statement (PostgreSQL): one round trip less per change.
+        let mut rows = update.exec_with_returning(db).await?;
+        if rows.len() != 1 {
+            return Ok(Applied::Stale);
+        }
+        insert_event(db, ticket.id, &c, &ticket.last_hash, &hash).await?;
+        rows.remove(0)
+    } else {
+        if update.exec(db).await?.rows_affected != 1 {
+            return Ok(Applied::Stale);
+        }
+        insert_event(db, ticket.id, &c, &ticket.last_hash, &hash).await?;
+        tickets::Entity::find_by_id(ticket.id).one(db).await?.ok_or_else(|| DbErr::RecordNotFound("ticket".into()))?
+    };
     Ok(Applied::Done(Box::new(Ticket::try_from(fresh)?)))
 }
 
@@ -675,6 +682,13 @@ pub fn visibility_condition(v: &Visibility) -> Condition {
 }
 
 pub fn visibility_condition_on(v: &Visibility, backend: DbBackend) -> Condition {
+    visibility_written(v, backend, Deadlines::Indexed)
+}
+
+/// The visibility condition; a cadre's unit (tickets ever given to it) as `IN (its assignments)`
+/// when `how` is `Indexed` — the planner may collect every such ticket and sort them — or as an
+/// `EXISTS` probe per ticket when `Checked`, for walking the list's order.
+fn visibility_written(v: &Visibility, backend: DbBackend, how: Deadlines) -> Condition {
     let mut any = Condition::any();
     for p in &v.region_paths {
         if p == "/" {
@@ -683,12 +697,29 @@ pub fn visibility_condition_on(v: &Visibility, backend: DbBackend) -> Condition 
         any = any.add(under_path(p, backend));
     }
     if let Some(unit) = v.unit_id {
-        let given_to_unit = Query::select()
-            .column(assignments::Column::TicketId)
-            .from(assignments::Entity)
-            .and_where(assignments::Column::UnitId.eq(unit))
-            .to_owned();
-        any = any.add(tickets::Column::Id.in_subquery(given_to_unit));
+        any = any.add(match how {
+            Deadlines::Indexed => {
+                let given_to_unit = Query::select()
+                    .column(assignments::Column::TicketId)
+                    .from(assignments::Entity)
+                    .and_where(assignments::Column::UnitId.eq(unit))
+                    .to_owned();
+                tickets::Column::Id.in_subquery(given_to_unit)
+            }
+            Deadlines::Checked => {
+                let given = Alias::new("given");
+                let probe = Query::select()
+                    .expr(Expr::val(1))
+                    .from_as(assignments::Entity, given.clone())
+                    .and_where(
+                        Expr::col((given.clone(), assignments::Column::TicketId))
+                            .equals((tickets::Entity, tickets::Column::Id)),
+                    )
+                    .and_where(Expr::col((given, assignments::Column::UnitId)).eq(unit))
+                    .to_owned();
+                Expr::exists(probe)
+            }
+        });
     }
     // No scope at all sees nothing (an empty OR would match everything).
     if v.region_paths.is_empty() && v.unit_id.is_none() {
@@ -708,6 +739,27 @@ pub fn overdue_condition(now: DateTime<Utc>) -> Condition {
 /// on the derived `late_from`.
 pub fn late_condition(now: DateTime<Utc>) -> Condition {
     Condition::all().add(tickets::Column::LateFrom.lt(now))
+}
+
+/// How the list writes its deadline conditions (overdue, late) and a cadre's unit scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Deadlines {
+    /// A range on the deadline's index: the planner may collect the matches from it (and sort them).
+    Indexed,
+    /// The same comparison in a form no index answers (`+col` on SQLite, `col + interval '0'` on
+    /// PostgreSQL; the same values compared): checked on each row of the order's own index, which
+    /// finds a page in a few hundred rows when many tickets match.
+    Checked,
+}
+
+/// `column < now` on a derived deadline column, written as `how` says.
+fn deadline_passed(column: &str, now: DateTime<Utc>, how: Deadlines, backend: DbBackend) -> Condition {
+    let expr = match (how, backend) {
+        (Deadlines::Indexed, _) => Expr::col((tickets::Entity, Alias::new(column))).lt(now),
+        (Deadlines::Checked, DbBackend::Sqlite) => Expr::cust(format!("+\"tickets\".\"{column}\"")).lt(now),
+        (Deadlines::Checked, _) => Expr::cust(format!("(\"tickets\".\"{column}\" + interval '0 seconds')")).lt(now),
+    };
+    Condition::all().add(expr)
 }
 
 fn pause_pending_condition() -> Condition {
@@ -780,9 +832,37 @@ async fn filtered<C: ConnectionTrait>(
     vis: &Visibility,
     f: &ListFilter,
 ) -> Result<Select<tickets::Entity>, DbErr> {
+    let how = Deadlines::Indexed;
+    Ok(with_deadlines(filtered_but_deadlines(db, vis, f, how).await?, f, how, db.get_database_backend()))
+}
+
+/// `q` with the filter's deadline conditions (overdue, late), written as `how` says.
+fn with_deadlines(
+    mut q: Select<tickets::Entity>,
+    f: &ListFilter,
+    how: Deadlines,
+    backend: DbBackend,
+) -> Select<tickets::Entity> {
+    if let Some(now) = f.overdue_at {
+        q = q.filter(deadline_passed("overdue_from", now, how, backend));
+    }
+    if let Some(now) = f.late_at {
+        q = q.filter(deadline_passed("late_from", now, how, backend));
+    }
+    q
+}
+
+/// Every condition of the filter except the deadline conditions (see `with_deadlines`); a cadre's
+/// unit scope written as `how` says.
+async fn filtered_but_deadlines<C: ConnectionTrait>(
+    db: &C,
+    vis: &Visibility,
+    f: &ListFilter,
+    how: Deadlines,
+) -> Result<Select<tickets::Entity>, DbErr> {
     let backend = db.get_database_backend();
     let vis = &without_whole_tree(db, vis).await?;
-    let mut q = tickets::Entity::find().filter(visibility_condition_on(vis, backend));
+    let mut q = tickets::Entity::find().filter(visibility_written(vis, backend, how));
     match f.statuses.as_slice() {
         [] => {}
         [one] => q = q.filter(tickets::Column::Status.eq(one.as_str())),
@@ -797,12 +877,6 @@ async fn filtered<C: ConnectionTrait>(
     if let Some(c) = &f.category {
         // The category and its descendants as a list of codes: an IN that the index answers.
         q = q.filter(tickets::Column::CategoryCode.is_in(category_and_descendants(db, c).await?));
-    }
-    if let Some(now) = f.overdue_at {
-        q = q.filter(overdue_condition(now));
-    }
-    if let Some(now) = f.late_at {
-        q = q.filter(late_condition(now));
     }
     if f.pause_pending {
         q = q.filter(pause_pending_condition());
@@ -845,7 +919,12 @@ async fn filtered<C: ConnectionTrait>(
     Ok(q)
 }
 
-fn ordered(q: Select<tickets::Entity>, sort: Sort) -> Select<tickets::Entity> {
+/// `q` in the list's order. `gathered`: the newest-first keys are written so that no index answers
+/// the order (`+col` on SQLite, `col + 0` on PostgreSQL; the same values): the planner then takes
+/// the matches from the index of the filters and sorts them, instead of walking the creation order
+/// in the hope of meeting matches soon — which at a million tickets, for a rare combination, is a
+/// scan. For a result known to hold at most `TOTAL_CAP` tickets only.
+fn ordered(q: Select<tickets::Entity>, sort: Sort, gathered: bool, backend: DbBackend) -> Select<tickets::Entity> {
     use sea_orm::Order;
     let dir = if sort.descending { Order::Desc } else { Order::Asc };
     let q = match sort.key {
@@ -863,12 +942,23 @@ fn ordered(q: Select<tickets::Entity>, sort: Sort) -> Select<tickets::Entity> {
             .order_by(Expr::cust(DEADLINE_SQL), dir.clone()),
     };
     let newest = if sort.key == SortKey::CreatedAt { dir } else { Order::Desc };
+    if gathered && sort.key == SortKey::CreatedAt {
+        let (created, id) = match backend {
+            DbBackend::Sqlite => ("+\"tickets\".\"created_at\"", "+\"tickets\".\"id\""),
+            _ => ("(\"tickets\".\"created_at\" + interval '0 seconds')", "(\"tickets\".\"id\" + 0)"),
+        };
+        return q.order_by(Expr::cust(created), newest.clone()).order_by(Expr::cust(id), newest);
+    }
     q.order_by(tickets::Column::CreatedAt, newest.clone()).order_by(tickets::Column::Id, newest)
 }
 
 /// The list's `total` is exact up to this many tickets; beyond, counting every match would cost
 /// more than the page itself (hundreds of milliseconds at a million tickets), so it stops there.
 pub const TOTAL_CAP: u64 = 10_000;
+
+/// Pages of a deadline list (overdue, late) up to this many rows deep are found by walking the
+/// list's order when more than `TOTAL_CAP` tickets match (at worst `WALK_DEPTH` / share rows read).
+const WALK_DEPTH: u64 = 500;
 
 /// A page of the staff list with its total.
 #[derive(Clone, Debug)]
@@ -908,9 +998,26 @@ pub async fn list_capped<C: ConnectionTrait>(
     page: Page,
     cap: u64,
 ) -> Result<Listed, DbErr> {
+    let backend = db.get_database_backend();
     let q = filtered(db, vis, f).await?;
     let counted = count_upto(db, q.clone(), cap).await?;
-    let items = typed(ordered(q, f.sort).offset(page.offset()).limit(page.per_page).all(db).await?)?;
+    // More than `cap` tickets past a deadline, or given to a cadre's unit: the deadline's index (or
+    // the unit's assignments) would hand every one of them over to be sorted (50,000 and 166,667
+    // at a million tickets); walking the list's own order and checking each row meets a page's
+    // worth within a few hundred rows. Few matches (or a deep page): the index, and a sort of at
+    // most `cap` rows. Only the newest-first order has an index of its own to walk.
+    let checked = f.overdue_at.is_some() || f.late_at.is_some() || vis.unit_id.is_some();
+    let walk = checked && f.sort.key == SortKey::CreatedAt && counted > cap;
+    let q = if walk && page.offset() + page.per_page <= WALK_DEPTH {
+        let how = Deadlines::Checked;
+        with_deadlines(filtered_but_deadlines(db, vis, f, how).await?, f, how, backend)
+    } else {
+        q
+    };
+    // At most `cap` match: gathered from the filters' indexes and sorted (bounded by the cap)
+    // rather than looked for along the creation order (unbounded when they are rare).
+    let gathered = counted <= cap;
+    let items = typed(ordered(q, f.sort, gathered, backend).offset(page.offset()).limit(page.per_page).all(db).await?)?;
     if counted <= cap {
         return Ok(Listed { items, total: counted, capped: false });
     }
@@ -941,9 +1048,11 @@ pub async fn export_batch<C: ConnectionTrait>(
 
 /// How many tickets of the list (same scope, same filters) stand in each status, and how many are
 /// overdue (a unit missed its response or result deadline) and late (the current step's deadline,
-/// desk steps and the return visit included, has passed) at `now`.
+/// desk steps and the return visit included, has passed) at `now`. Each number is counted up to a
+/// cap, like the list's `total`: one that reaches it is a lower bound and is named in `capped`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListCounts {
+    /// The sum of the statuses' counts (a lower bound when one of them is).
     pub total: u64,
     pub by_status: Vec<(Status, u64)>,
     pub overdue: u64,
@@ -952,38 +1061,99 @@ pub struct ListCounts {
     pub pause_pending: u64,
     /// Requests to refer (下交) waiting for a leader.
     pub refer_pending: u64,
+    /// The counts that stopped at the cap (more tickets match): `total`, status names, `overdue`,
+    /// `late`, `pause_pending`, `refer_pending`.
+    pub capped: Vec<String>,
 }
 
-/// Four queries whatever the number of statuses: one grouped by status, one each for overdue,
-/// late and pauses waiting for a leader.
+/// Every count, each up to `TOTAL_CAP`.
 pub async fn counts<C: ConnectionTrait>(
     db: &C,
     vis: &Visibility,
     f: &ListFilter,
     now: DateTime<Utc>,
 ) -> Result<ListCounts, DbErr> {
+    counts_capped(db, vis, f, now, TOTAL_CAP).await
+}
+
+/// One statement: a `UNION ALL` of one capped count per status (those the filter asks for, or
+/// all), overdue, late and the two kinds of requests waiting for a leader. Each count reads at
+/// most `cap + 1` rows, from the index its condition has (a count grouped by status would read
+/// every matching ticket: a second and more at a million).
+pub async fn counts_capped<C: ConnectionTrait>(
+    db: &C,
+    vis: &Visibility,
+    f: &ListFilter,
+    now: DateTime<Utc>,
+    cap: u64,
+) -> Result<ListCounts, DbErr> {
+    use sea_orm::sea_query::UnionType;
     let q = filtered(db, vis, f).await?;
-    let rows: Vec<(String, i64)> = q
-        .clone()
-        .select_only()
-        .column(tickets::Column::Status)
-        .column_as(Expr::col((tickets::Entity, tickets::Column::Id)).count(), "n")
-        .group_by(tickets::Column::Status)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut out = ListCounts::default();
-    for (raw, n) in rows {
-        let status = super::stored("tickets", "status", "(counted)", &raw, Status::parse)?;
-        let n = u64::try_from(n).unwrap_or(0);
-        out.by_status.push((status, n));
-        out.total += n;
+    let mut statuses: Vec<Status> = if f.statuses.is_empty() {
+        crate::domain::ticket::ALL_STATUSES.to_vec()
+    } else {
+        crate::domain::ticket::ALL_STATUSES.into_iter().filter(|s| f.statuses.contains(s)).collect()
+    };
+    statuses.dedup();
+    let mut parts: Vec<(String, Select<tickets::Entity>)> = statuses
+        .iter()
+        .map(|s| (s.as_str().to_string(), q.clone().filter(tickets::Column::Status.eq(s.as_str()))))
+        .collect();
+    parts.push(("overdue".into(), q.clone().filter(overdue_condition(now))));
+    parts.push(("late".into(), q.clone().filter(late_condition(now))));
+    parts.push(("pause_pending".into(), q.clone().filter(pause_pending_condition())));
+    parts.push((
+        "refer_pending".into(),
+        q.filter(tickets::Column::Id.in_subquery(super::council::pending_refer_tickets())),
+    ));
+    let mut stmt: Option<sea_orm::sea_query::SelectStatement> = None;
+    for (key, sel) in parts {
+        let inner = sel
+            .select_only()
+            .column_as(Expr::col((tickets::Entity, tickets::Column::Id)), "id")
+            .limit(cap + 1)
+            .into_query();
+        let one = Query::select()
+            .expr_as(Expr::val(key), Alias::new("k"))
+            .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+            .from_subquery(inner, Alias::new("c"))
+            .to_owned();
+        match stmt.as_mut() {
+            None => stmt = Some(one),
+            Some(s) => {
+                s.union(UnionType::All, one);
+            }
+        }
     }
-    out.overdue = q.clone().filter(overdue_condition(now)).count(db).await?;
-    out.late = q.clone().filter(late_condition(now)).count(db).await?;
-    out.pause_pending = q.clone().filter(pause_pending_condition()).count(db).await?;
-    out.refer_pending =
-        q.filter(tickets::Column::Id.in_subquery(super::council::pending_refer_tickets())).count(db).await?;
+    let backend = db.get_database_backend();
+    let stmt = stmt.ok_or_else(|| DbErr::Custom("no count to make".into()))?;
+    let mut out = ListCounts::default();
+    let mut total_capped = false;
+    for row in db.query_all_raw(backend.build(&stmt)).await? {
+        let key: String = row.try_get("", "k")?;
+        let counted = u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or(0);
+        let n = Ord::min(counted, cap);
+        if counted > cap {
+            out.capped.push(key.clone());
+        }
+        match key.as_str() {
+            "overdue" => out.overdue = n,
+            "late" => out.late = n,
+            "pause_pending" => out.pause_pending = n,
+            "refer_pending" => out.refer_pending = n,
+            raw => {
+                let status = super::stored("tickets", "status", "(counted)", raw, Status::parse)?;
+                total_capped |= counted > cap;
+                out.total += n;
+                if n > 0 {
+                    out.by_status.push((status, n));
+                }
+            }
+        }
+    }
+    if total_capped {
+        out.capped.insert(0, "total".into());
+    }
     Ok(out)
 }
 

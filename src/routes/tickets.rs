@@ -156,7 +156,9 @@ async fn list(
 }
 
 /// The work list's tabs: per-status counts, `overdue` and `late`, over the same scope and filters
-/// as the list (every status is named, zero or not).
+/// as the list (every status is named, zero or not). Each count stops at 10,000, like the list's
+/// `total`: `capped` names the counts that reached it (lower bounds; `total` is capped when one of
+/// the statuses is).
 #[utoipa::path(tag = "tickets", params(ListQuery), responses((status = 200, description = "各状态数量与超期数", body = Object)))]
 #[get("/tickets/counts")]
 async fn counts(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
@@ -173,6 +175,7 @@ async fn counts(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQ
     out.insert("pause_pending".into(), c.pause_pending.into());
     out.insert("refer_pending".into(), c.refer_pending.into());
     out.insert("total".into(), c.total.into());
+    out.insert("capped".into(), c.capped.into());
     Ok(HttpResponse::Ok().json(out))
 }
 

@@ -215,23 +215,23 @@ pub async fn commit_in_deferred<C: ConnectionTrait>(
     }
     repo::uploads::attach(db, &fx.upload_ids, ticket.id).await?;
     let sign = &state.settings.county.sms_sign;
+    // Every message of the change, in this order, written in one statement.
+    let mut linked: Vec<(Message, &str)> = vec![];
     if let Some(a) = &created {
         for (phone, staff, notice) in &fx.order_sms {
             let link = worklink_url(state, a.id, *staff, a.resolve_by);
-            let msg = order_message(sign, &ticket.no, notice, &link);
-            repo::outbox::enqueue(db, &msg, phone, Some(ticket.id), now).await?;
+            linked.push((order_message(sign, &ticket.no, notice, &link), phone));
         }
     }
     for (_, a, sms) in &parts {
         for (phone, staff, notice) in sms {
             let link = worklink_url(state, a.id, *staff, a.resolve_by);
-            let msg = order_message(sign, &ticket.no, notice, &link);
-            repo::outbox::enqueue(db, &msg, phone, Some(ticket.id), now).await?;
+            linked.push((order_message(sign, &ticket.no, notice, &link), phone));
         }
     }
-    for (msg, phone) in &fx.sms {
-        repo::outbox::enqueue(db, msg, phone, Some(ticket.id), now).await?;
-    }
+    let mut messages: Vec<(&Message, &str)> = linked.iter().map(|(m, p)| (m, *p)).collect();
+    messages.extend(fx.sms.iter().map(|(m, p)| (m, p.as_str())));
+    repo::outbox::enqueue_all(db, &messages, Some(ticket.id), now).await?;
     // An order of the city 12345 platform (always a hotline ticket): the platform hears of every
     // status change, through the outbox, if and only if the change commits.
     if to != ticket.status && ticket.channel == Channel::Hotline {

@@ -86,7 +86,20 @@ pub async fn assignment_deadlines<C: ConnectionTrait>(
 ) -> ApiResult<AssignmentDeadlines> {
     let policy = repo::catalog::policy_for(db, &t.category_code, t.kind, t.priority).await?;
     let cal = calendar(db).await?;
-    let dl = Clock { calendar: &cal, tz: state.tz() }.assignment(&policy, now);
+    assignment_deadlines_with(state, db, t, &policy, &cal, now).await
+}
+
+/// `assignment_deadlines` with the ticket's policy and the calendar already read (a batch of
+/// escalations reads them once).
+pub async fn assignment_deadlines_with<C: ConnectionTrait>(
+    state: &AppState,
+    db: &C,
+    t: &Ticket,
+    policy: &Policy,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+) -> ApiResult<AssignmentDeadlines> {
+    let dl = Clock { calendar: cal, tz: state.tz() }.assignment(policy, now);
     // An order of the city 12345 platform is due when the platform says: the unit's deadlines end
     // there at the latest (kept in order: respond ≤ progress ≤ resolve).
     if t.channel == crate::domain::values::Channel::Hotline

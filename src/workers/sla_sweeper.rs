@@ -97,6 +97,8 @@ struct Cache {
     supervisors: HashMap<i64, Option<repo::regions::Unit>>,
     unit_names: HashMap<i64, String>,
     targets: HashMap<i64, Option<repo::regions::Unit>>,
+    /// What escalations read (policies, calendar, names, recipients), once per batch.
+    escalations: escalation::Lookups,
     /// Tickets changed in this batch: their derived deadlines and roll-ups are recomputed once,
     /// for all of them, before the batch commits (`change::refresh_derived`).
     changed: Vec<i64>,
@@ -351,7 +353,7 @@ async fn urge<C: ConnectionTrait>(
     if let Some(target) = target {
         let l = Loaded::with(fresh.clone(), vec![a.clone()]);
         let reason = format!("超过签收时限（{}）未签收，系统自动提级", fmt_local(state, a.respond_by));
-        let fx = escalation::effects(state, &l, a, &target, reason, None, now).await?;
+        let fx = escalation::effects_with(state, &l, a, &target, reason, None, now, &mut cache.escalations).await?;
         change::commit_in_deferred(state, db, &fresh, Action::Escalate, Actor::system(), fx, now).await?;
         report.escalations += 1;
     }

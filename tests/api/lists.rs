@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use minsheng::repo::Page;
 use minsheng::repo::tickets::{ListFilter, Visibility};
 use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 fn at(v: &Value) -> DateTime<Utc> {
@@ -218,4 +219,174 @@ async fn a_large_total_is_counted_up_to_the_cap_and_says_so() {
     assert_eq!((l.items.len(), l.total, l.capped), (2, 4, true));
     let l = minsheng::repo::tickets::list_capped(db, &all, &f, Page { page: 1, per_page: 2 }, 5).await.unwrap();
     assert_eq!((l.total, l.capped), (5, false));
+}
+
+/// Ticket numbers of a list's items.
+fn nos(items: &[minsheng::repo::tickets::Ticket]) -> Vec<String> {
+    items.iter().map(|t| t.no.clone()).collect()
+}
+
+/// Every page of the list, `per_page` at a time, its total counted up to `cap`: the numbers in the
+/// order the pages give them, and each page's (total, capped).
+async fn all_pages(
+    app: &TestApp,
+    vis: &Visibility,
+    f: &ListFilter,
+    cap: u64,
+    per_page: u64,
+) -> (Vec<String>, Vec<(u64, bool)>) {
+    let (mut out, mut totals) = (vec![], vec![]);
+    for page in 1..=50 {
+        let l = minsheng::repo::tickets::list_capped(&app.state.db.conn, vis, f, Page { page, per_page }, cap)
+            .await
+            .unwrap();
+        out.extend(nos(&l.items));
+        totals.push((l.total, l.capped));
+        if (l.items.len() as u64) < per_page {
+            break;
+        }
+    }
+    (out, totals)
+}
+
+/// The overdue and late lists, a cadre's own orders and the work list's counts hold exactly what a
+/// plain recount over every ticket finds, in the list's order, whichever way they are answered: a
+/// deadline list with more matches than the cap walks the newest-first order and checks the deadline
+/// on each row, one with fewer takes them from the deadline's index; each count stops at its cap
+/// and says so.
+#[tokio::test]
+async fn deadline_lists_a_cadres_orders_and_capped_counts_match_a_plain_recount() {
+    let app = spawn_app().await;
+    let (op, di) = (app.token("operator").await, app.token("dispatcher").await);
+    let (li, xh) = (app.unit_id("李家庄村村民委员会").await, app.unit_id("杏花村村民委员会").await);
+    // Three days ago: one left submitted, one registered, three sent to 李家庄 and never accepted
+    // (overdue by now), one accepted by 杏花村 (its result deadline passed too by now).
+    let phone = |i: u32| format!("1381235{i:04}");
+    let submitted = app.file("李家庄村", &phone(1)).await;
+    let registered = app.file("李家庄村", &phone(2)).await;
+    app.act_ok(&op, &registered, "register", json!({})).await;
+    let mut missed = vec![];
+    for i in 3..6 {
+        let no = app.file("李家庄村", &phone(i)).await;
+        app.act_ok(&op, &no, "register", json!({})).await;
+        app.act_ok(&di, &no, "dispatch", json!({"unit_id": li})).await;
+        missed.push(no);
+    }
+    let accepted = app.file("杏花村", &phone(6)).await;
+    app.act_ok(&op, &accepted, "register", json!({})).await;
+    app.act_ok(&di, &accepted, "dispatch", json!({"unit_id": xh})).await;
+    app.act_ok(&app.token("xinghua").await, &accepted, "accept", json!({})).await;
+    app.state.time.advance(Duration::days(3));
+    // Now: fresh orders on both units, a new request, and one resolved by 李家庄.
+    for (i, unit) in [(7, li), (8, li), (9, xh)] {
+        let no = app.file(if unit == li { "李家庄村" } else { "杏花村" }, &phone(i)).await;
+        app.act_ok(&op, &no, "register", json!({})).await;
+        app.act_ok(&di, &no, "dispatch", json!({"unit_id": unit})).await;
+    }
+    app.file("杏花村", &phone(10)).await;
+    app.to_resolved("李家庄村", "lijiazhuang", &phone(11)).await;
+
+    let db = &app.state.db.conn;
+    let now = app.state.now();
+    let all = Visibility { region_paths: vec!["/".into()], unit_id: None };
+    let everything =
+        minsheng::repo::tickets::list_capped(db, &all, &ListFilter::default(), Page { page: 1, per_page: 100 }, 1000)
+            .await
+            .unwrap()
+            .items;
+    assert_eq!(everything.len(), 11);
+    // The plain recount: each row's own overdue flag and current deadline, from its assignment.
+    let rows = minsheng::services::order_view::rows(db, &everything, now).await.unwrap();
+    let having = |test: &dyn Fn(&Value) -> bool| -> Vec<String> {
+        rows.iter().filter(|r| test(r)).map(|r| r["no"].as_str().unwrap().to_string()).collect()
+    };
+    let overdue = having(&|r| r["overdue"] == true);
+    let late = having(&|r| r["deadline"]["late"] == true);
+    let mut want = missed.clone();
+    want.push(accepted.clone());
+    want.sort();
+    let mut got = overdue.clone();
+    got.sort();
+    assert_eq!(got, want, "the three missed responses and the accepted order");
+    assert!(late.contains(&submitted) && late.contains(&registered), "{late:?}");
+    assert!(late.len() < everything.len(), "some deadlines still run: {late:?}");
+
+    for (name, f, expected) in [
+        ("overdue", ListFilter { overdue_at: Some(now), ..Default::default() }, &overdue),
+        ("late", ListFilter { late_at: Some(now), ..Default::default() }, &late),
+    ] {
+        let n = expected.len() as u64;
+        // Caps below the number of matches walk the order; the last one reads the index.
+        for cap in [1, n - 1, 1000] {
+            for per_page in [1, 2, 100] {
+                let (listed, totals) = all_pages(&app, &all, &f, cap, per_page).await;
+                assert_eq!(&listed, expected, "{name}, cap {cap}, {per_page} per page");
+                let (total, capped) = totals[0];
+                if cap < n {
+                    assert!(capped && total >= cap, "{name}, cap {cap}: {totals:?}");
+                } else {
+                    assert_eq!((total, capped), (n, false), "{name}, cap {cap}");
+                }
+            }
+        }
+    }
+
+    // A cadre's own orders: every ticket ever given to the unit, newest first.
+    let given = format!(
+        "SELECT t.no FROM tickets t WHERE EXISTS (SELECT 1 FROM assignments a WHERE a.ticket_id = t.id \
+         AND a.unit_id = {li}) ORDER BY t.created_at DESC, t.id DESC"
+    );
+    let given: Vec<String> = db
+        .query_all_raw(sea_orm::Statement::from_string(app.state.db.backend(), given))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect();
+    assert_eq!(given.len(), 6, "{given:?}");
+    let cadre = Visibility { region_paths: vec![], unit_id: Some(li) };
+    for cap in [2, 1000] {
+        let (listed, _) = all_pages(&app, &cadre, &ListFilter::default(), cap, 4).await;
+        assert_eq!(listed, given, "cap {cap}");
+    }
+    let f = ListFilter { overdue_at: Some(now), ..Default::default() };
+    let own_overdue: Vec<String> = overdue.iter().filter(|no| given.contains(no)).cloned().collect();
+    assert_eq!(own_overdue.len(), 3);
+    assert_eq!(all_pages(&app, &cadre, &f, 1, 1).await.0, own_overdue, "the cadre's overdue orders");
+
+    // The counts: exact under the cap, the cap and a mark over it.
+    let by_status = |scope: &[minsheng::repo::tickets::Ticket]| {
+        let mut m = std::collections::BTreeMap::new();
+        for t in scope {
+            *m.entry(t.status.as_str()).or_insert(0u64) += 1;
+        }
+        m
+    };
+    let recount = by_status(&everything);
+    use minsheng::repo::tickets::counts_capped;
+    let exact = counts_capped(db, &all, &ListFilter::default(), now, 1000).await.unwrap();
+    let shown: std::collections::BTreeMap<&str, u64> = exact.by_status.iter().map(|(s, n)| (s.as_str(), *n)).collect();
+    assert_eq!(shown, recount);
+    assert_eq!((exact.total, exact.overdue, exact.late), (11, overdue.len() as u64, late.len() as u64));
+    assert!(exact.capped.is_empty(), "{exact:?}");
+    let capped = counts_capped(db, &all, &ListFilter::default(), now, 2).await.unwrap();
+    for (status, n) in &recount {
+        let got = capped.by_status.iter().find(|(s, _)| s.as_str() == *status).map(|(_, n)| *n);
+        assert_eq!(got, Some((*n).min(2)), "{status}");
+        assert_eq!(capped.capped.iter().any(|c| c == status), *n > 2, "{status}: {capped:?}");
+    }
+    assert_eq!((capped.overdue, capped.late), (2, 2));
+    for key in ["total", "overdue", "late"] {
+        assert!(capped.capped.iter().any(|c| c == key), "{key}: {capped:?}");
+    }
+    // The cadre's counts recount the cadre's list.
+    let cadre_tickets: Vec<_> = everything.iter().filter(|t| given.contains(&t.no)).cloned().collect();
+    let mine = counts_capped(db, &cadre, &ListFilter::default(), now, 1000).await.unwrap();
+    let shown: std::collections::BTreeMap<&str, u64> = mine.by_status.iter().map(|(s, n)| (s.as_str(), *n)).collect();
+    assert_eq!(shown, by_status(&cadre_tickets));
+    assert_eq!((mine.total, mine.overdue), (6, 3));
+    // Over HTTP: every status by name, and which counts stopped (none here).
+    let v: Value = app.get("/api/v1/tickets/counts", Some(&di)).await.json().await.unwrap();
+    assert_eq!((v["total"].as_u64(), v["dispatched"].as_u64()), (Some(11), Some(recount["dispatched"])), "{v}");
+    assert_eq!(v["capped"], json!([]), "{v}");
 }

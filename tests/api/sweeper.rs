@@ -187,3 +187,69 @@ async fn a_redo_nobody_signs_for_is_escalated_too() {
     assert_eq!((last["action"].as_str(), last["from_status"].as_str()), (Some("escalate"), Some("reopened")));
     assert_eq!(sweep(&app).await.escalations, 0, "once");
 }
+
+/// Several missed responses escalated in one pass (one batch, which reads policies, the calendar,
+/// names and recipients once and writes each change's messages in one statement): every order gets
+/// the deadlines its own policy gives at that instant (a consultation's differ from a request for
+/// help's), its own urge and escalation events in a chain that verifies, and each message once.
+#[tokio::test]
+async fn escalations_in_one_batch_each_get_their_own_policy_events_and_messages() {
+    let app = spawn_app().await;
+    let op = app.token("operator").await;
+    let di = app.token("dispatcher").await;
+    let mut orders = vec![];
+    for (village, phone, kind) in [
+        ("李家庄村", "13812346601", "help"),
+        ("李家庄村", "13812346602", "consultation"),
+        ("杏花村", "13812346603", "help"),
+        ("杏花村", "13812346604", "consultation"),
+    ] {
+        let mut body = app.intake_body(village, phone);
+        body["kind"] = json!(kind);
+        let r = app.intake(&body, Some(&uuid::Uuid::new_v4().to_string())).await;
+        assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+        let no = r.json::<Value>().await.unwrap()["ticket_no"].as_str().unwrap().to_string();
+        app.act_ok(&op, &no, "register", json!({})).await;
+        let unit = app.unit_id(&format!("{village}村民委员会")).await;
+        app.act_ok(&di, &no, "dispatch", json!({"unit_id": unit})).await;
+        orders.push(no);
+    }
+    app.state.time.advance(Duration::days(3));
+    let r = sweep(&app).await;
+    // Three days on, every step of each order is missed: urged in one event per order, escalated.
+    assert_eq!((r.examined, r.escalations, r.failed, r.deferred), (4, 4, 0, 0), "{r:?}");
+    let inspector = app.token("inspector").await;
+    let mut respond_by = std::collections::BTreeSet::new();
+    for no in &orders {
+        let t = app.ticket(&di, no).await;
+        assert!(t["assignment"]["unit"]["name"].as_str().unwrap().ends_with("人民政府"), "{no}: {}", t["assignment"]);
+        let ticket = minsheng::repo::tickets::by_no(&app.state.db.conn, no).await.unwrap().unwrap();
+        let events: Vec<&Value> = t["events"].as_array().unwrap().iter().collect();
+        let (urge, escalate) = (events[events.len() - 2], events[events.len() - 1]);
+        // The deadlines a lone escalation computes at the pass's instant, read afresh.
+        let at: chrono::DateTime<chrono::Utc> = serde_json::from_value(escalate["at"].clone()).unwrap();
+        let want = minsheng::services::orders::assignment_deadlines(&app.state, &app.state.db.conn, &ticket, at)
+            .await
+            .unwrap();
+        assert_eq!((urge["action"].as_str(), escalate["action"].as_str()), (Some("urge"), Some("escalate")), "{no}");
+        let got: chrono::DateTime<chrono::Utc> =
+            serde_json::from_value(escalate["data"]["respond_by"].clone()).unwrap();
+        assert_eq!(got, want.respond_by, "{no}");
+        respond_by.insert(got);
+        let v: Value =
+            app.get(&format!("/api/v1/tickets/{no}/ledger/verify"), Some(&inspector)).await.json().await.unwrap();
+        assert_eq!(v["ok"], true, "{no}");
+        let sent = |kind: &str| {
+            format!(
+                "SELECT COUNT(*) FROM outbox o JOIN tickets t ON t.id = o.ticket_id WHERE t.no = '{no}' \
+                 AND o.kind = '{kind}'"
+            )
+        };
+        let steps = urge["data"]["steps"].as_array().map_or(0, |s| s.len()) as i64;
+        assert!(steps >= 1, "{urge}");
+        assert_eq!(app.count(&sent("urge")).await, steps, "{no}: one urge per missed step, once");
+        assert_eq!(app.count(&sent("escalation")).await, 1, "{no}");
+    }
+    assert_eq!(respond_by.len(), 2, "two policies, two response deadlines: {respond_by:?}");
+    assert_eq!(sweep(&app).await, SweepReport::default(), "nothing twice");
+}

@@ -5,6 +5,7 @@
 //! (首办负责). A missed response is escalated by the sweeper with the system as actor.
 use super::{ActionBody, Effects, OrderNotice, optional, required};
 use crate::auth::StaffUser;
+use crate::domain::sla::{AssignmentDeadlines, Calendar, Policy};
 use crate::domain::values::{AssignmentStatus, EscalationDecision};
 use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
@@ -12,12 +13,13 @@ use crate::repo;
 use crate::repo::assignments::AssignmentPatch;
 use crate::repo::assignments::{Assignment, NewAssignment};
 use crate::repo::regions::Unit;
-use crate::services::orders::{assignment_deadlines, fmt_local, unit_recipients};
+use crate::services::orders::{assignment_deadlines, assignment_deadlines_with, calendar, fmt_local, unit_recipients};
 use crate::services::tickets::Loaded;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
+use std::collections::HashMap;
 
 fn active(l: &Loaded) -> ApiResult<&Assignment> {
     l.active().ok_or_else(|| ApiError::conflict(codes::NO_ASSIGNMENT, "工单没有在办的派单"))
@@ -111,10 +113,86 @@ pub async fn effects(
     dispatched_by: Option<i64>,
     now: DateTime<Utc>,
 ) -> ApiResult<Effects> {
-    let db = &state.db.conn;
+    effects_with(state, l, a, target, reason, dispatched_by, now, &mut Lookups::default()).await
+}
+
+/// What an escalation reads besides its ticket and order: the same for many orders of a batch (the
+/// SLA sweeper escalates hundreds in one pass), so a batch keeps them and reads each once.
+#[derive(Default)]
+pub struct Lookups {
+    calendar: Option<Calendar>,
+    /// By (category, kind, priority).
+    policies: HashMap<(String, &'static str, &'static str), Policy>,
+    unit_names: HashMap<i64, String>,
+    category_names: HashMap<String, String>,
+    recipients: HashMap<i64, Vec<(String, Option<i64>)>>,
+}
+
+impl Lookups {
+    async fn deadlines(
+        &mut self,
+        state: &AppState,
+        t: &crate::repo::tickets::Ticket,
+        now: DateTime<Utc>,
+    ) -> ApiResult<AssignmentDeadlines> {
+        let db = &state.db.conn;
+        if self.calendar.is_none() {
+            self.calendar = Some(calendar(db).await?);
+        }
+        let key = (t.category_code.clone(), t.kind.as_str(), t.priority.as_str());
+        if !self.policies.contains_key(&key) {
+            let p = repo::catalog::policy_for(db, &t.category_code, t.kind, t.priority).await?;
+            self.policies.insert(key.clone(), p);
+        }
+        let (Some(cal), Some(policy)) = (self.calendar.as_ref(), self.policies.get(&key)) else {
+            return assignment_deadlines(state, db, t, now).await;
+        };
+        assignment_deadlines_with(state, db, t, policy, cal, now).await
+    }
+
+    async fn unit_name(&mut self, state: &AppState, unit: i64) -> ApiResult<String> {
+        if let Some(n) = self.unit_names.get(&unit) {
+            return Ok(n.clone());
+        }
+        let n = repo::regions::unit(&state.db.conn, unit).await?.map(|u| u.name).unwrap_or_default();
+        self.unit_names.insert(unit, n.clone());
+        Ok(n)
+    }
+
+    async fn category_name(&mut self, state: &AppState, code: &str) -> ApiResult<String> {
+        if let Some(n) = self.category_names.get(code) {
+            return Ok(n.clone());
+        }
+        let n = repo::catalog::category(&state.db.conn, code).await?.map(|c| c.name).unwrap_or_default();
+        self.category_names.insert(code.to_string(), n.clone());
+        Ok(n)
+    }
+
+    async fn recipients(&mut self, state: &AppState, unit: i64) -> ApiResult<Vec<(String, Option<i64>)>> {
+        if let Some(r) = self.recipients.get(&unit) {
+            return Ok(r.clone());
+        }
+        let r = unit_recipients(&state.db.conn, unit, None).await?;
+        self.recipients.insert(unit, r.clone());
+        Ok(r)
+    }
+}
+
+/// `effects`, with what it reads kept in `lk` for the next escalation of the batch.
+#[allow(clippy::too_many_arguments)]
+pub async fn effects_with(
+    state: &AppState,
+    l: &Loaded,
+    a: &Assignment,
+    target: &Unit,
+    reason: String,
+    dispatched_by: Option<i64>,
+    now: DateTime<Utc>,
+    lk: &mut Lookups,
+) -> ApiResult<Effects> {
     let t = &l.ticket;
-    let dl = assignment_deadlines(state, db, t, now).await?;
-    let from = repo::regions::unit(db, a.unit_id).await?.map(|u| u.name).unwrap_or_default();
+    let dl = lk.deadlines(state, t, now).await?;
+    let from = lk.unit_name(state, a.unit_id).await?;
     let approved = pending(a);
     let mut fx = Effects::new(true);
     fx.note = Some(reason);
@@ -137,8 +215,8 @@ pub async fn effects(
         deadlines: dl,
         role: crate::domain::values::AssignmentRole::Lead,
     });
-    let category = repo::catalog::category(db, &t.category_code).await?.map(|c| c.name).unwrap_or_default();
-    for (phone, staff) in unit_recipients(db, target.id, None).await? {
+    let category = lk.category_name(state, &t.category_code).await?;
+    for (phone, staff) in lk.recipients(state, target.id).await? {
         let notice =
             OrderNotice::Escalation { category: category.clone(), respond_by: fmt_local(state, dl.respond_by) };
         fx.order_sms.push((phone, staff, notice));
