@@ -95,7 +95,6 @@ type Recipients = Vec<(String, Option<i64>)>;
 struct Cache {
     recipients: HashMap<(i64, Option<i64>), Recipients>,
     supervisors: HashMap<i64, Option<repo::regions::Unit>>,
-    unit_names: HashMap<i64, String>,
     targets: HashMap<i64, Option<repo::regions::Unit>>,
     /// What escalations read (policies, calendar, names, recipients), once per batch.
     escalations: escalation::Lookups,
@@ -131,15 +130,6 @@ impl Cache {
         let t = escalation::default_target(&state.db.conn, unit).await.ok();
         self.targets.insert(unit, t.clone());
         t
-    }
-
-    async fn unit_name(&mut self, state: &AppState, unit: i64) -> ApiResult<String> {
-        if let Some(n) = self.unit_names.get(&unit) {
-            return Ok(n.clone());
-        }
-        let n = repo::regions::unit(&state.db.conn, unit).await?.map(|u| u.name).unwrap_or_default();
-        self.unit_names.insert(unit, n.clone());
-        Ok(n)
     }
 }
 
@@ -307,7 +297,7 @@ async fn urge<C: ConnectionTrait>(
         lead && urges.contains(&Step::Respond) && matches!(status, Status::Dispatched | Status::Reopened);
     let target = if respond_missed { cache.target(state, a.unit_id).await } else { None };
     let supervisor = cache.supervisor(state, a.unit_id).await?;
-    let unit_name = cache.unit_name(state, a.unit_id).await?;
+    let unit_name = cache.escalations.unit_name(state, a.unit_id).await?;
     let mut fx = Effects::new(false);
     for d in &plan.decisions {
         let deadline = fmt_local(state, deadline_of(a, d.step));

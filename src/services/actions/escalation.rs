@@ -150,7 +150,8 @@ impl Lookups {
         assignment_deadlines_with(state, db, t, policy, cal, now).await
     }
 
-    async fn unit_name(&mut self, state: &AppState, unit: i64) -> ApiResult<String> {
+    /// A unit's name (empty for an unknown unit).
+    pub async fn unit_name(&mut self, state: &AppState, unit: i64) -> ApiResult<String> {
         if let Some(n) = self.unit_names.get(&unit) {
             return Ok(n.clone());
         }
