@@ -18,7 +18,7 @@
   const CHANNEL = { qr: '扫码', hotline: '热线', wechat: '微信', sms: '短信', visit: '来访 / 下访', mailbox: '信箱', open311: 'Open311', proactive: '未诉先办' };
   const LEVEL = { village: '村级', township: '乡镇级', county: '县级' };
   // The work list's tabs: what each asks the list for, and which count it shows.
-  // k: the counts a tab adds up; one counted only up to 10,000 (listed in `capped`) shows as 10000+.
+  // k: the counts a tab adds up; one counted only up to 1,000 (listed in `capped`) shows as 1000+.
   const TABS = {
     all: { q: {}, k: ['total'] },
     submitted: { q: { status: 'submitted' }, k: ['submitted'] },

@@ -121,28 +121,7 @@ pub async fn insert_policy<C: ConnectionTrait>(
     super::sla_policies::save(db, None, name, category, kind, priority, p).await
 }
 
-/// The policy for a category, kind and priority, most specific first: the category's own for this
-/// kind, then its own for any kind, then the same for its nearest ancestor and so on up, then the
-/// county default for this kind, then the county default (no category, any kind), else DESIGN.md's
-/// defaults.
-pub async fn policy_for<C: ConnectionTrait>(
-    db: &C,
-    category_code: &str,
-    kind: Kind,
-    priority: Priority,
-) -> Result<Policy, DbErr> {
-    let rows = policies_of(db, priority).await?;
-    let mut code = Some(category_code.to_string());
-    while let Some(c) = code {
-        if let Some(p) = pick_policy(&rows, Some(c.as_str()), kind) {
-            return Ok(p);
-        }
-        code = category(db, &c).await?.and_then(|cat| cat.parent_code);
-    }
-    Ok(fallback_policy(&rows, kind, priority))
-}
-
-/// The SLA policies of one priority (what `policy_for` chooses from).
+/// The SLA policies of one priority (what `services::reference`'s `policy_for` chooses from).
 pub async fn policies_of<C: ConnectionTrait>(db: &C, priority: Priority) -> Result<Vec<SlaPolicy>, DbErr> {
     typed(sla_policies::Entity::find().filter(sla_policies::Column::Priority.eq(priority.as_str())).all(db).await?)
 }

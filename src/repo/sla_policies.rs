@@ -1,5 +1,5 @@
-//! SLA policies as admins manage them (list, read, create, change, delete). `catalog::policy_for`
-//! picks the policy that applies to a ticket.
+//! SLA policies as admins manage them (list, read, create, change, delete). `services::reference`'s
+//! `policy_for` picks the policy that applies to a ticket.
 use super::catalog::{SlaPolicy, typed};
 use crate::domain::sla::Policy;
 use crate::domain::values::{Kind, Priority};

@@ -607,7 +607,7 @@ async fn status_page(ctx: &Ctx<'_>, ticket: &repo::tickets::Ticket, tail: &str) 
         (Some(unit), None, None) => Handling::Unit { unit },
         _ if matches!(ticket.status, Status::Submitted | Status::Registered) => {
             // Not with a unit yet: the time the result page promised, while it lies ahead.
-            let policy = repo::catalog::policy_for(db, &ticket.category_code, ticket.kind, ticket.priority).await?;
+            let policy = state.reference.policy_for(state, &ticket.category_code, ticket.kind, ticket.priority).await?;
             let by = ticket.created_at + chrono::Duration::minutes(policy.respond_minutes);
             Handling::Pending { by: (by > state.now()).then(|| html::local(state, by)) }
         }

@@ -156,9 +156,9 @@ async fn list(
 }
 
 /// The work list's tabs: per-status counts, `overdue` and `late`, over the same scope and filters
-/// as the list (every status is named, zero or not). Each count stops at 10,000, like the list's
-/// `total`: `capped` names the counts that reached it (lower bounds; `total` is capped when one of
-/// the statuses is).
+/// as the list (every status is named, zero or not). Each count stops at 1,000
+/// (`repo::tickets::COUNTS_CAP`): `capped` names the counts that reached it (lower bounds; `total`
+/// is capped when one of the statuses is).
 #[utoipa::path(tag = "tickets", params(ListQuery), responses((status = 200, description = "各状态数量与超期数", body = Object)))]
 #[get("/tickets/counts")]
 async fn counts(state: web::Data<AppState>, user: StaffUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {

@@ -84,7 +84,7 @@ pub async fn assignment_deadlines<C: ConnectionTrait>(
     t: &Ticket,
     now: DateTime<Utc>,
 ) -> ApiResult<AssignmentDeadlines> {
-    let policy = repo::catalog::policy_for(db, &t.category_code, t.kind, t.priority).await?;
+    let policy = state.reference.policy_for(state, &t.category_code, t.kind, t.priority).await?;
     let cal = calendar(db).await?;
     assignment_deadlines_with(state, db, t, &policy, &cal, now).await
 }

@@ -148,7 +148,11 @@ impl Reference {
         Ok(found.unwrap_or_default())
     }
 
-    /// `repo::catalog::policy_for`, from the cached policies and categories.
+    /// The policy for a category, kind and priority, most specific first: the category's own for
+    /// this kind, then its own for any kind, then the same for its nearest ancestor and so on up,
+    /// then the county default for this kind, then the county default (no category, any kind), else
+    /// DESIGN.md's defaults. Every reader of a ticket's policy asks here (one mechanism, cleared by
+    /// every policy and category write through minsheng).
     pub async fn policy_for(
         &self,
         state: &AppState,

@@ -29,7 +29,7 @@ pub async fn resolution_effects(state: &AppState, t: &Ticket, fx: &mut Effects, 
         fx.patch.visit_by = Some(None);
         return proactive::resolution_notices(state, db, t, fx).await;
     }
-    let policy = repo::catalog::policy_for(db, &t.category_code, t.kind, t.priority).await?;
+    let policy = state.reference.policy_for(state, &t.category_code, t.kind, t.priority).await?;
     let visit_by = after(state, db, &policy, now, policy.visit_minutes).await?;
     fx.patch.resolved_at = Some(now);
     fx.patch.visit_by = Some(Some(visit_by));
@@ -46,9 +46,8 @@ pub async fn resolution_effects(state: &AppState, t: &Ticket, fx: &mut Effects, 
 }
 
 pub async fn reopen(state: &AppState, l: &Loaded, body: &ActionBody, now: DateTime<Utc>) -> ApiResult<Effects> {
-    let db = &state.db.conn;
     let t = &l.ticket;
-    let policy = repo::catalog::policy_for(db, &t.category_code, t.kind, t.priority).await?;
+    let policy = state.reference.policy_for(state, &t.category_code, t.kind, t.priority).await?;
     let dispatch_by = super::desk_deadline(now, policy.dispatch_minutes);
     let mut fx = Effects::new(true);
     fx.note = Some(required(&body.reason, "reason", "重办理由")?);

@@ -34,7 +34,7 @@ pub async fn register(state: &AppState, l: &Loaded, body: &ActionBody, now: Date
         }
         None => t.priority,
     };
-    let policy = repo::catalog::policy_for(db, &category, kind, priority).await?;
+    let policy = state.reference.policy_for(state, &category, kind, priority).await?;
     let dispatch_by = super::desk_deadline(now, policy.dispatch_minutes);
     let mut fx = Effects::new(true);
     fx.note = optional(&body.note, "note")?;

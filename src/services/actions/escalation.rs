@@ -5,7 +5,7 @@
 //! (首办负责). A missed response is escalated by the sweeper with the system as actor.
 use super::{ActionBody, Effects, OrderNotice, optional, required};
 use crate::auth::StaffUser;
-use crate::domain::sla::{AssignmentDeadlines, Calendar, Policy};
+use crate::domain::sla::{AssignmentDeadlines, Calendar};
 use crate::domain::values::{AssignmentStatus, EscalationDecision};
 use crate::error::codes;
 use crate::error::{ApiError, ApiResult};
@@ -121,8 +121,6 @@ pub async fn effects(
 #[derive(Default)]
 pub struct Lookups {
     calendar: Option<Calendar>,
-    /// By (category, kind, priority).
-    policies: HashMap<(String, &'static str, &'static str), Policy>,
     unit_names: HashMap<i64, String>,
     category_names: HashMap<String, String>,
     recipients: HashMap<i64, Vec<(String, Option<i64>)>>,
@@ -139,15 +137,11 @@ impl Lookups {
         if self.calendar.is_none() {
             self.calendar = Some(calendar(db).await?);
         }
-        let key = (t.category_code.clone(), t.kind.as_str(), t.priority.as_str());
-        if !self.policies.contains_key(&key) {
-            let p = repo::catalog::policy_for(db, &t.category_code, t.kind, t.priority).await?;
-            self.policies.insert(key.clone(), p);
-        }
-        let (Some(cal), Some(policy)) = (self.calendar.as_ref(), self.policies.get(&key)) else {
+        let policy = state.reference.policy_for(state, &t.category_code, t.kind, t.priority).await?;
+        let Some(cal) = self.calendar.as_ref() else {
             return assignment_deadlines(state, db, t, now).await;
         };
-        assignment_deadlines_with(state, db, t, policy, cal, now).await
+        assignment_deadlines_with(state, db, t, &policy, cal, now).await
     }
 
     /// A unit's name (empty for an unknown unit).

@@ -241,7 +241,7 @@ pub async fn withdraw(state: &AppState, l: &Loaded, body: &ActionBody, now: Date
     let a = active(l)?;
     let t = &l.ticket;
     let reason = required(&body.reason, "reason", "撤回理由")?;
-    let policy = repo::catalog::policy_for(db, &t.category_code, t.kind, t.priority).await?;
+    let policy = state.reference.policy_for(state, &t.category_code, t.kind, t.priority).await?;
     let dispatch_by = super::desk_deadline(now, policy.dispatch_minutes);
     let unit = repo::regions::unit(db, a.unit_id).await?.map(|u| u.name).unwrap_or_default();
     // Internal, like 退单: the requester sees the order waiting for dispatch again.
@@ -290,7 +290,7 @@ pub async fn return_(state: &AppState, l: &Loaded, body: &ActionBody, now: DateT
     let db = &state.db.conn;
     let a = active(l)?;
     let t = &l.ticket;
-    let policy = repo::catalog::policy_for(db, &t.category_code, t.kind, t.priority).await?;
+    let policy = state.reference.policy_for(state, &t.category_code, t.kind, t.priority).await?;
     let dispatch_by = super::desk_deadline(now, policy.dispatch_minutes);
     let unit = repo::regions::unit(db, a.unit_id).await?.map(|u| u.name).unwrap_or_default();
     let mut fx = Effects::new(false);
