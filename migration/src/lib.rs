@@ -32,6 +32,7 @@ mod m20261225_000029_joint;
 mod m20261226_000030_sms_doubt;
 mod m20261227_000031_list_index;
 mod m20261228_000032_list_plans;
+mod m20261229_000033_pending_requests;
 pub use m20261227_000031_list_index::insert_search_rows;
 
 pub struct Migrator;
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261226_000030_sms_doubt::Migration),
             Box::new(m20261227_000031_list_index::Migration),
             Box::new(m20261228_000032_list_plans::Migration),
+            Box::new(m20261229_000033_pending_requests::Migration),
         ]
     }
 }

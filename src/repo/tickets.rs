@@ -762,26 +762,29 @@ fn deadline_passed(column: &str, now: DateTime<Utc>, how: Deadlines, backend: Db
     Condition::all().add(expr)
 }
 
-fn pause_pending_condition() -> Condition {
+/// Tickets whose current assignment holds an undecided request (`requested` and `decided` name
+/// its two columns). Written as literals, the same text as the partial indexes of migration 000033
+/// (`ix_assignments_pause_pending`, `ix_assignments_escalation_pending`): a bound `status = $1`
+/// does not prove a partial index's condition to the planner, and the count would scan every
+/// assignment.
+fn request_pending_condition(requested: &str, decided: &str) -> Condition {
     let waiting = Query::select()
         .column(assignments::Column::Id)
         .from(assignments::Entity)
-        .and_where(assignments::Column::Status.eq("active"))
-        .and_where(assignments::Column::PauseRequestedAt.is_not_null())
-        .and_where(assignments::Column::PauseDecidedAt.is_null())
+        .and_where(Expr::cust(format!(
+            "\"assignments\".\"status\" = 'active' AND \"assignments\".\"{requested}\" IS NOT NULL \
+             AND \"assignments\".\"{decided}\" IS NULL"
+        )))
         .to_owned();
     Condition::all().add(tickets::Column::CurrentAssignmentId.in_subquery(waiting))
 }
 
+fn pause_pending_condition() -> Condition {
+    request_pending_condition("pause_requested_at", "pause_decided_at")
+}
+
 fn escalation_pending_condition() -> Condition {
-    let waiting = Query::select()
-        .column(assignments::Column::Id)
-        .from(assignments::Entity)
-        .and_where(assignments::Column::Status.eq("active"))
-        .and_where(assignments::Column::EscalationRequestedAt.is_not_null())
-        .and_where(assignments::Column::EscalationDecidedAt.is_null())
-        .to_owned();
-    Condition::all().add(tickets::Column::CurrentAssignmentId.in_subquery(waiting))
+    request_pending_condition("escalation_requested_at", "escalation_decided_at")
 }
 
 /// Drops a region condition that every ticket meets (the caller's region is the one root of the

@@ -21,6 +21,19 @@ async fn screen_token(app: &TestApp, region: &str) -> (i64, String) {
     (v["id"].as_i64().unwrap(), v["token"].as_str().unwrap().to_string())
 }
 
+/// Moves the app's clock to the next 09:00 in the county's zone: a test whose requests span a few
+/// hours then stays inside one local day, whatever time of day it runs at.
+fn to_next_morning(app: &TestApp) {
+    let now = app.state.now();
+    let local = now.with_timezone(&app.state.tz());
+    let mut day = local.date_naive();
+    if local.time() >= chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap() {
+        day = day.succ_opt().unwrap();
+    }
+    let nine = day.and_hms_opt(9, 0, 0).unwrap().and_local_timezone(app.state.tz()).single().unwrap();
+    app.state.time.advance(nine.with_timezone(&chrono::Utc) - now);
+}
+
 fn nos(list: &Value) -> Vec<&str> {
     list.as_array().unwrap().iter().map(|t| t["ticket_no"].as_str().unwrap()).collect()
 }
@@ -28,6 +41,8 @@ fn nos(list: &Value) -> Vec<&str> {
 #[tokio::test]
 async fn every_panel_comes_from_the_tickets_and_names_nobody() {
     let app = spawn_app_with(|s| s.ranking.min_visits = 1).await;
+    // The requests below span two and a half hours, all of them counted as today's.
+    to_next_morning(&app);
     let leader = app.token("leader").await;
     let empty = overview(&app, &leader, "").await;
     assert_eq!(empty["today_counts"], json!({"received": 0, "resolved": 0, "open": 0, "overdue": 0}));
