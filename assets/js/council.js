@@ -7,6 +7,9 @@
     const { $, esc, show, check, fieldMsg, clearMsg, opt, loadLookups } = c;
     const api = Staff.api;
     let village = null;
+    // Only the latest load may draw: an answer for a village chosen earlier that arrives after the
+    // one for the village chosen now is dropped, not drawn over it.
+    let loadSeq = 0;
 
     const say = (el, text) => { el.textContent = text; el.hidden = false; };
     const quiet = (...els) => els.forEach((el) => { el.hidden = true; el.textContent = ''; });
@@ -22,9 +25,11 @@
     }
 
     async function load() {
+      const mine = ++loadSeq;
       const err = $('#council-error');
       quiet(err);
       const sel = await villages();
+      if (mine !== loadSeq) return;
       village = sel.value;
       const tbody = $('#council-members tbody');
       if (!village) { tbody.innerHTML = ''; $('#council-summary').textContent = '您的范围内没有村'; return; }
@@ -33,10 +38,12 @@
       try {
         d = await api('GET', '/api/v1/villages/' + encodeURIComponent(village) + '/council');
       } catch (e) {
+        if (mine !== loadSeq) return;
         say(err, e.message || '查询失败');
         tbody.innerHTML = '';
         return;
       }
+      if (mine !== loadSeq) return;
       $('#council-min').textContent = d.min_members;
       const title = $('#cm-title');
       if (!title.options.length) title.innerHTML = d.titles.map((t) => opt(t, t)).join('');
