@@ -13,7 +13,7 @@ use crate::repo;
 use crate::repo::assignments::AssignmentPatch;
 use crate::repo::assignments::{Assignment, NewAssignment};
 use crate::repo::regions::Unit;
-use crate::services::orders::{assignment_deadlines, assignment_deadlines_with, calendar, fmt_local, unit_recipients};
+use crate::services::orders::{assignment_deadlines_with, calendar, fmt_local, unit_recipients};
 use crate::services::tickets::Loaded;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
@@ -134,13 +134,12 @@ impl Lookups {
         now: DateTime<Utc>,
     ) -> ApiResult<AssignmentDeadlines> {
         let db = &state.db.conn;
-        if self.calendar.is_none() {
-            self.calendar = Some(calendar(db).await?);
-        }
-        let policy = state.reference.policy_for(state, &t.category_code, t.kind, t.priority).await?;
-        let Some(cal) = self.calendar.as_ref() else {
-            return assignment_deadlines(state, db, t, now).await;
+        let cal = match self.calendar.take() {
+            Some(c) => c,
+            None => calendar(db).await?,
         };
+        let cal = &*self.calendar.insert(cal);
+        let policy = state.reference.policy_for(state, &t.category_code, t.kind, t.priority).await?;
         assignment_deadlines_with(state, db, t, &policy, cal, now).await
     }
 
