@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::assignments;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IdenStatic, QueryFilter, QueryOrder, Set, Value,
 };
 
 /// An assignment row with its enumerations typed (read loudly).
@@ -294,6 +294,24 @@ impl AssignmentPatch {
 }
 
 pub async fn create<C: ConnectionTrait>(db: &C, a: NewAssignment, now: DateTime<Utc>) -> Result<Assignment, DbErr> {
+    new_row(a, now).insert(db).await.and_then(Assignment::try_from)
+}
+
+/// Several new assignments in one statement, read back as written (in no promised order: match
+/// them by their ticket).
+pub async fn create_many<C: ConnectionTrait>(
+    db: &C,
+    news: Vec<NewAssignment>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Assignment>, DbErr> {
+    if news.is_empty() {
+        return Ok(vec![]);
+    }
+    let rows = news.into_iter().map(|a| new_row(a, now));
+    typed(assignments::Entity::insert_many(rows).exec_with_returning(db).await?)
+}
+
+fn new_row(a: NewAssignment, now: DateTime<Utc>) -> assignments::ActiveModel {
     assignments::ActiveModel {
         ticket_id: Set(a.ticket_id),
         unit_id: Set(a.unit_id),
@@ -314,9 +332,6 @@ pub async fn create<C: ConnectionTrait>(db: &C, a: NewAssignment, now: DateTime<
         next_check_at: Set(Some(a.deadlines.respond_remind_at)),
         ..Default::default()
     }
-    .insert(db)
-    .await
-    .and_then(Assignment::try_from)
 }
 
 pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Assignment>, DbErr> {
@@ -357,6 +372,29 @@ pub async fn update<C: ConnectionTrait>(db: &C, id: i64, patch: AssignmentPatch)
         update = update.col_expr(c, Expr::value(v));
     }
     update.exec(db).await?;
+    Ok(())
+}
+
+/// `update` for many assignments: one statement per shape of patch (the columns it sets).
+pub async fn update_all<C: ConnectionTrait>(db: &C, patches: Vec<(i64, AssignmentPatch)>) -> Result<(), DbErr> {
+    let mut shapes: Vec<(Vec<&str>, Vec<Vec<Value>>)> = vec![];
+    for (id, patch) in patches {
+        let mut cols = patch.columns();
+        if cols.is_empty() {
+            continue;
+        }
+        cols.sort_by_key(|(c, _)| c.as_str());
+        let names: Vec<&str> = cols.iter().map(|(c, _)| c.as_str()).collect();
+        let row: Vec<Value> = std::iter::once(id.into()).chain(cols.into_iter().map(|(_, v)| v)).collect();
+        match shapes.iter_mut().find(|(n, _)| *n == names) {
+            Some((_, rows)) => rows.push(row),
+            None => shapes.push((names, vec![row])),
+        }
+    }
+    for (sets, rows) in shapes {
+        super::bulk::update(db, super::bulk::Rows { table: "assignments", key: "id", guards: vec![], sets, rows })
+            .await?;
+    }
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 pub mod accountability;
 pub mod assignments;
 pub mod audit;
+pub mod bulk;
 pub mod calendar;
 pub mod card_scans;
 pub mod cards;

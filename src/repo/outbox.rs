@@ -121,6 +121,19 @@ pub async fn enqueue_all<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Messages about several tickets in one statement: (message, phone, ticket), in the order given.
+pub async fn enqueue_rows<C: ConnectionTrait>(
+    db: &C,
+    msgs: &[(&Message, &str, Option<i64>)],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    for chunk in msgs.chunks(500) {
+        let rows = chunk.iter().map(|(msg, recipient, ticket)| pending(msg, recipient, *ticket, now));
+        outbox::Entity::insert_many(rows).exec_without_returning(db).await?;
+    }
+    Ok(())
+}
+
 /// A pending SMS row as `enqueue` writes it.
 fn pending(msg: &Message, recipient: &str, ticket_id: Option<i64>, now: DateTime<Utc>) -> outbox::ActiveModel {
     outbox::ActiveModel {

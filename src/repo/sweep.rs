@@ -7,7 +7,10 @@ use crate::repo::tickets::Ticket;
 use chrono::{DateTime, Utc};
 use entity::{assignments, tickets};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, IdenStatic, QueryFilter, Statement,
+    Value,
+};
 
 /// Active assignments whose next notice is due at `now`, earliest first. On PostgreSQL the rows are
 /// locked and rows another sweeper holds are skipped, so concurrent sweepers share the work; SQLite
@@ -40,6 +43,22 @@ pub async fn lock_ticket_nowait<C: ConnectionTrait>(db: &C, id: i64) -> Result<O
     row.map(Ticket::try_from).transpose()
 }
 
+/// `lock_ticket_nowait` for several tickets in one statement: those another transaction holds are
+/// left out of the answer.
+pub async fn lock_tickets_nowait<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<Vec<Ticket>, DbErr> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let backend = db.get_database_backend();
+    let ids = super::rollups::Ids::new(backend, ids);
+    let lock = if backend == DbBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+    let sql = format!("SELECT * FROM tickets WHERE {}{lock}", ids.test("id", 1));
+    let rows = tickets::Model::find_by_statement(Statement::from_sql_and_values(backend, sql, vec![ids.value()]))
+        .all(db)
+        .await?;
+    rows.into_iter().map(Ticket::try_from).collect()
+}
+
 /// A notice the sweeper sent: (step, reminder or urge).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mark {
@@ -66,15 +85,50 @@ pub async fn record<C: ConnectionTrait>(
         None => update.filter(assignments::Column::NextCheckAt.is_null()),
     };
     for m in marks {
-        let column = match (m.step, m.urge) {
-            (Step::Respond, false) => C::RespondRemindedAt,
-            (Step::Respond, true) => C::RespondUrgedAt,
-            (Step::Progress, false) => C::ProgressRemindedAt,
-            (Step::Progress, true) => C::ProgressUrgedAt,
-            (Step::Resolve, false) => C::ResolveRemindedAt,
-            (Step::Resolve, true) => C::ResolveUrgedAt,
-        };
-        update = update.col_expr(column, Expr::value(Some(now)));
+        update = update.col_expr(mark_column(*m), Expr::value(Some(now)));
     }
     Ok(update.exec(db).await?.rows_affected == 1)
+}
+
+fn mark_column(m: Mark) -> assignments::Column {
+    use assignments::Column as C;
+    match (m.step, m.urge) {
+        (Step::Respond, false) => C::RespondRemindedAt,
+        (Step::Respond, true) => C::RespondUrgedAt,
+        (Step::Progress, false) => C::ProgressRemindedAt,
+        (Step::Progress, true) => C::ProgressUrgedAt,
+        (Step::Resolve, false) => C::ResolveRemindedAt,
+        (Step::Resolve, true) => C::ResolveUrgedAt,
+    }
+}
+
+/// `record` for several assignments, one statement per set of marks: answers how many rows still
+/// were as read (each guarded like `record`), which the caller compares with how many it gave.
+pub async fn record_all<C: ConnectionTrait>(
+    db: &C,
+    items: &[(&Assignment, Vec<Mark>, Option<DateTime<Utc>>)],
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let mut shapes: Vec<(Vec<&str>, Vec<Vec<Value>>)> = vec![];
+    for (a, marks, next_check) in items {
+        let mut names: Vec<&str> = marks.iter().map(|m| mark_column(*m).as_str()).collect();
+        names.sort();
+        names.dedup();
+        let mut row: Vec<Value> = vec![a.id.into(), AssignmentStatus::Active.as_str().into()];
+        row.extend([a.next_check_at.into(), (*next_check).into()]);
+        row.extend(names.iter().map(|_| Value::from(Some(now))));
+        match shapes.iter_mut().find(|(n, _)| *n == names) {
+            Some((_, rows)) => rows.push(row),
+            None => shapes.push((names, vec![row])),
+        }
+    }
+    let mut matched = 0;
+    for (names, rows) in shapes {
+        let mut sets = vec!["next_check_at"];
+        sets.extend(names);
+        let guards = vec!["status", "next_check_at"];
+        matched +=
+            super::bulk::update(db, super::bulk::Rows { table: "assignments", key: "id", guards, sets, rows }).await?;
+    }
+    Ok(matched)
 }

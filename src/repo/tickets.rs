@@ -8,8 +8,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{assignments, events, tickets};
 use sea_orm::sea_query::{Alias, BinOper, Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set, Statement, Value,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, IdenStatic,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set, Statement, Value,
 };
 
 /// A ticket row with its enumerations typed (read loudly: an unknown stored value is an error).
@@ -230,6 +230,10 @@ async fn insert_event<C: ConnectionTrait>(
     prev_hash: &str,
     hash: &str,
 ) -> Result<events::Model, DbErr> {
+    event_row(ticket_id, content, prev_hash, hash).insert(db).await
+}
+
+fn event_row(ticket_id: i64, content: &EventContent<'_>, prev_hash: &str, hash: &str) -> events::ActiveModel {
     events::ActiveModel {
         ticket_id: Set(ticket_id),
         seq: Set(content.seq),
@@ -247,8 +251,6 @@ async fn insert_event<C: ConnectionTrait>(
         hash: Set(hash.to_string()),
         ..Default::default()
     }
-    .insert(db)
-    .await
 }
 
 fn content<'a>(
@@ -378,6 +380,68 @@ pub async fn apply<C: ConnectionTrait>(
         tickets::Entity::find_by_id(ticket.id).one(db).await?.ok_or_else(|| DbErr::RecordNotFound("ticket".into()))?
     };
     Ok(Applied::Done(Box::new(Ticket::try_from(fresh)?)))
+}
+
+/// One ticket's changes in a batch: the ticket as read, then each step (target status, patch,
+/// event) in the order they happen.
+pub struct Steps<'a> {
+    pub ticket: &'a Ticket,
+    pub steps: Vec<(Status, TicketPatch, NewEvent)>,
+}
+
+/// `apply` for many tickets at once, each with one or more steps: the events are chained in order
+/// (each step's hash over the one before), every ticket is updated once to its last step's state by
+/// one statement per shape of patch, guarded like `apply` (status and ledger sequence as read), and
+/// the events are one multi-row insert. `false` (stale) when any ticket changed since it was read:
+/// then the caller must roll back, since the others may be written.
+pub async fn apply_many<C: ConnectionTrait>(db: &C, items: Vec<Steps<'_>>, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let now = ledger::ledger_time(now);
+    let mut events = vec![];
+    // Rows of the update grouped by the columns their merged patch sets.
+    let mut shapes: Vec<(Vec<&'static str>, Vec<Vec<Value>>)> = vec![];
+    for Steps { ticket, steps } in items {
+        if steps.is_empty() {
+            continue;
+        }
+        let (mut seq, mut prev, mut from) = (ticket.event_seq, ticket.last_hash.clone(), ticket.status);
+        let mut merged: Vec<(tickets::Column, Value)> = vec![];
+        for (to, patch, ev) in steps {
+            seq += 1;
+            let data = ev.data.to_string();
+            let c = content(&ticket.no, seq, from.as_str(), to.as_str(), &ev, &data, now);
+            let hash = ledger::hash(&c, &prev);
+            events.push(event_row(ticket.id, &c, &prev, &hash));
+            for (col, v) in patch.columns() {
+                match merged.iter_mut().find(|(c, _)| c.as_str() == col.as_str()) {
+                    Some(slot) => slot.1 = v,
+                    None => merged.push((col, v)),
+                }
+            }
+            (prev, from) = (hash, to);
+        }
+        merged.sort_by_key(|(c, _)| c.as_str());
+        let mut row: Vec<Value> = vec![ticket.id.into(), ticket.status.as_str().into(), ticket.event_seq.into()];
+        row.extend([from.as_str().into(), seq.into(), prev.into(), now.into()]);
+        let cols: Vec<&'static str> = merged.iter().map(|(c, _)| c.as_str()).collect();
+        row.extend(merged.into_iter().map(|(_, v)| v));
+        match shapes.iter_mut().find(|(c, _)| *c == cols) {
+            Some((_, rows)) => rows.push(row),
+            None => shapes.push((cols, vec![row])),
+        }
+    }
+    for (cols, rows) in shapes {
+        let mut sets = vec!["status", "event_seq", "last_hash", "updated_at"];
+        sets.extend(cols);
+        let n = rows.len() as u64;
+        let rows = super::bulk::Rows { table: "tickets", key: "id", guards: vec!["status", "event_seq"], sets, rows };
+        if super::bulk::update(db, rows).await? != n {
+            return Ok(false);
+        }
+    }
+    if !events.is_empty() {
+        events::Entity::insert_many(events).exec_without_returning(db).await?;
+    }
+    Ok(true)
 }
 
 /// Recomputes the derived deadline columns (`overdue_from`, `late_from`) of a ticket from its row

@@ -245,6 +245,118 @@ pub async fn commit_in_deferred<C: ConnectionTrait>(
     Ok(fresh)
 }
 
+/// Changes of several tickets written together, set-wise: the same door as `commit_in_deferred` for
+/// the changes that need nothing read back — the SLA sweeper's urges and escalations. Each ticket
+/// may take several changes in a row (an urge, then its escalation); their events are chained in
+/// order. One statement writes the new assignments, one per shape of patch the tickets, one the
+/// events, one per shape the assignment changes, one the messages. The caller refreshes the derived
+/// state (`refresh_derived`) before it commits, as after `commit_in_deferred`.
+#[derive(Default)]
+pub struct Batch {
+    tickets: Vec<Ticket>,
+    changes: Vec<Vec<(Action, Actor, Effects)>>,
+}
+
+impl Batch {
+    /// Whether `action` on a ticket now in `status` can go in a batch: a legal move that leaves the
+    /// order with a unit (so no assisting part ends and no return visit starts), on a ticket the
+    /// city platform does not follow (no upstream push), with no part, upload or villager notice.
+    pub fn takes(ticket: &Ticket, status: Status, action: Action, fx: &Effects) -> bool {
+        transition(status, action).is_ok_and(|to| to.holds_order())
+            && action != Action::Resolve
+            && ticket.channel != Channel::Hotline
+            && fx.new_parts.is_empty()
+            && fx.upload_ids.is_empty()
+            && fx.villager_notice.is_none()
+    }
+
+    /// Stages a ticket's changes, in order; at most one of them may create an assignment.
+    pub fn stage(&mut self, ticket: Ticket, changes: Vec<(Action, Actor, Effects)>) -> ApiResult<()> {
+        let mut status = ticket.status;
+        for (action, _, fx) in &changes {
+            if !Batch::takes(&ticket, status, *action, fx) {
+                return Err(ApiError::internal(anyhow::anyhow!(
+                    "{} on {} cannot be batched",
+                    action.as_str(),
+                    ticket.no
+                )));
+            }
+            status = transition(status, *action).map_err(illegal)?;
+        }
+        if changes.iter().filter(|(_, _, fx)| fx.new_assignment.is_some()).count() > 1
+            || self.tickets.iter().any(|t| t.id == ticket.id)
+        {
+            return Err(ApiError::internal(anyhow::anyhow!("{}: one new assignment per ticket in a batch", ticket.no)));
+        }
+        self.tickets.push(ticket);
+        self.changes.push(changes);
+        Ok(())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tickets.is_empty()
+    }
+
+    /// Writes everything staged in the caller's transaction; a ticket changed since it was read
+    /// fails the whole batch (409), and the caller rolls it back.
+    pub async fn commit<C: ConnectionTrait>(self, state: &AppState, db: &C, now: DateTime<Utc>) -> ApiResult<Vec<i64>> {
+        let Batch { tickets, mut changes } = self;
+        // Which change of each ticket creates its new assignment, if one does.
+        let mut owners: Vec<Option<usize>> = vec![];
+        let mut news: Vec<NewAssignment> = vec![];
+        for ch in changes.iter_mut() {
+            let owner = ch.iter().position(|(_, _, fx)| fx.new_assignment.is_some());
+            news.extend(owner.and_then(|i| ch[i].2.new_assignment.take()));
+            owners.push(owner);
+        }
+        let mut created: std::collections::HashMap<i64, repo::assignments::Assignment> =
+            repo::assignments::create_many(db, news, now).await?.into_iter().map(|a| (a.ticket_id, a)).collect();
+        let sign = &state.settings.county.sms_sign;
+        let mut steps = vec![];
+        let mut updates = vec![];
+        let mut messages: Vec<(Message, String, Option<i64>)> = vec![];
+        for ((ticket, changes), owner) in tickets.iter().zip(changes).zip(owners) {
+            let mut from = ticket.status;
+            let mut staged = vec![];
+            for (i, (action, actor, mut fx)) in changes.into_iter().enumerate() {
+                let to = transition(from, action).map_err(illegal)?;
+                if owner == Some(i) {
+                    let a = created.remove(&ticket.id).ok_or_else(|| {
+                        ApiError::internal(anyhow::anyhow!("the new assignment of {} was not read back", ticket.no))
+                    })?;
+                    fx.patch.current_assignment_id = Some(Some(a.id));
+                    fx.patch.unit_id = Some(Some(a.unit_id));
+                    if let Some(obj) = fx.data.as_object_mut() {
+                        obj.insert("assignment_id".into(), json!(a.id));
+                    }
+                    for (phone, staff, notice) in &fx.order_sms {
+                        let link = worklink_url(state, a.id, *staff, a.resolve_by);
+                        messages.push((order_message(sign, &ticket.no, notice, &link), phone.clone(), Some(ticket.id)));
+                    }
+                }
+                messages.extend(fx.sms.into_iter().map(|(m, p)| (m, p, Some(ticket.id))));
+                updates.extend(fx.assignment_update);
+                tracing::info!(ticket_no = %ticket.no, action = action.as_str(), from = %from, to = %to, "ticket change");
+                metrics::counter!("minsheng_ticket_actions_total", "action" => action.as_str()).increment(1);
+                staged.push((
+                    to,
+                    fx.patch,
+                    NewEvent { action: action.as_str(), actor, note: fx.note, data: fx.data, public: fx.public },
+                ));
+                from = to;
+            }
+            steps.push(repo::tickets::Steps { ticket, steps: staged });
+        }
+        if !repo::tickets::apply_many(db, steps, now).await? {
+            return Err(ApiError::conflict(codes::CONFLICT, "工单已被他人处理，请刷新后重试"));
+        }
+        repo::assignments::update_all(db, updates).await?;
+        let rows: Vec<(&Message, &str, Option<i64>)> = messages.iter().map(|(m, p, t)| (m, p.as_str(), *t)).collect();
+        repo::outbox::enqueue_rows(db, &rows, now).await?;
+        Ok(tickets.iter().map(|t| t.id).collect())
+    }
+}
+
 fn order_message(sign: &str, no: &str, notice: &OrderNotice, link: &str) -> Message {
     match notice {
         OrderNotice::Assignment { category, village, respond_by } => {

@@ -8,13 +8,13 @@
 use crate::domain::ledger::ledger_time;
 use crate::domain::sweep::{self, Decision, Notice, Step};
 use crate::domain::ticket::{Action, Status, transition};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::assignments::Assignment;
 use crate::repo::sweep::Mark;
-use crate::repo::tickets::Actor;
+use crate::repo::tickets::{Actor, Ticket};
 use crate::services::actions::{ActionBody, escalation, pause};
-use crate::services::change::{self, Effects, worklink_url};
+use crate::services::change::{self, Batch, Effects, worklink_url};
 use crate::services::orders::{fmt_local, unit_recipients};
 use crate::services::tickets::Loaded;
 use crate::sms::templates;
@@ -36,6 +36,9 @@ pub struct SweepReport {
     pub reminders: usize,
     pub urges: usize,
     pub escalations: usize,
+    /// Of the urges, those written set-wise with the others of their batch (`change::Batch`); the
+    /// rest went one by one.
+    pub batched: usize,
     /// Paused orders (挂起) whose resume date came: their clock runs again.
     pub resumed: usize,
     /// Left for the next pass: their ticket was locked by someone acting on it right now.
@@ -49,6 +52,7 @@ impl std::ops::AddAssign for SweepReport {
         self.reminders += o.reminders;
         self.urges += o.urges;
         self.escalations += o.escalations;
+        self.batched += o.batched;
         self.resumed += o.resumed;
         self.deferred += o.deferred;
         self.failed += o.failed;
@@ -140,7 +144,27 @@ async fn run_batch(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Sweep
     let ids: Vec<i64> = due.iter().map(|a| a.ticket_id).collect();
     let nos = repo::lookup::ticket_nos(&*tx, &ids).await?;
     let mut cache = Cache::default();
-    for a in &due {
+    // The urges (and escalations) are written set-wise first; what that path leaves, or all of
+    // them if it fails, go one by one below, each in its own savepoint.
+    let (urgent, mut rest): (Vec<&Assignment>, Vec<&Assignment>) =
+        due.iter().partition(|a| a.paused_at.is_none() && urges_due(a, now));
+    if !urgent.is_empty() {
+        let sp = (*tx).begin().await?;
+        match urge_batch(state, &sp, &urgent, now, &mut cache).await {
+            Ok((r, changed, left)) => {
+                sp.commit().await?;
+                report += r;
+                cache.changed.extend(changed);
+                rest.extend(left);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "batched urges failed: urging one by one");
+                sp.rollback().await?;
+                rest.extend(urgent);
+            }
+        }
+    }
+    for a in rest {
         if a.paused_at.is_some() {
             // The end of a pause changes the ticket: a savepoint of its own, like an urge.
             let sp = (*tx).begin().await?;
@@ -267,6 +291,71 @@ async fn resume<C: ConnectionTrait>(
     Ok(report)
 }
 
+/// Whether any notice due for `a` at `now` is an urge (a breach), not only reminders.
+fn urges_due(a: &Assignment, now: DateTime<Utc>) -> bool {
+    sweep::plan(&a.steps(), now).decisions.iter().any(|d| d.send == Some(Notice::Urge))
+}
+
+/// The urges of a batch written set-wise (`change::Batch`): the tickets locked in one statement,
+/// the marks in one per shape, every urge and escalation staged and written together. Answers the
+/// report, the tickets changed and the assignments left for the one-by-one path (an order the city
+/// platform follows, an assisting part of a paused order, a second assignment of one ticket).
+async fn urge_batch<'a, C: ConnectionTrait>(
+    state: &AppState,
+    db: &C,
+    due: &[&'a Assignment],
+    now: DateTime<Utc>,
+    cache: &mut Cache,
+) -> ApiResult<(SweepReport, Vec<i64>, Vec<&'a Assignment>)> {
+    let mut ids: Vec<i64> = due.iter().map(|a| a.ticket_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let locked: HashMap<i64, Ticket> =
+        repo::sweep::lock_tickets_nowait(db, &ids).await?.into_iter().map(|t| (t.id, t)).collect();
+    let mut report = SweepReport::default();
+    let (mut left, mut take, mut seen) = (vec![], vec![], std::collections::HashSet::new());
+    for &a in due {
+        let Some(ticket) = locked.get(&a.ticket_id) else {
+            report.deferred += 1; // someone is acting on it right now: next pass
+            continue;
+        };
+        if !seen.insert(a.ticket_id) || !Batch::takes(ticket, ticket.status, Action::Urge, &Effects::new(false)) {
+            left.push(a);
+            continue;
+        }
+        take.push((a, sweep::plan(&a.steps(), now), ticket));
+    }
+    let marks: Vec<_> = take.iter().map(|(a, plan, _)| (*a, marks(&plan.decisions), plan.next_check)).collect();
+    if repo::sweep::record_all(db, &marks, now).await? != marks.len() as u64 {
+        return Err(ApiError::internal(anyhow::anyhow!("an assignment changed under the sweeper")));
+    }
+    let mut batch = Batch::default();
+    for (a, plan, ticket) in take {
+        let u = urge_effects(state, a, &plan, ticket, cache).await?;
+        report += u.report;
+        report.batched += 1;
+        let mut changes = vec![(Action::Urge, Actor::system(), u.fx)];
+        if let Some(target) = u.target {
+            changes.push((
+                Action::Escalate,
+                Actor::system(),
+                escalate_effects(state, ticket, a, &target, now, cache).await?,
+            ));
+            report.escalations += 1;
+        }
+        batch.stage(ticket.clone(), changes)?;
+    }
+    let changed = batch.commit(state, db, now).await?;
+    Ok((report, changed, left))
+}
+
+/// What an urge sends and records, and where a missed response escalates to.
+struct Urge {
+    report: SweepReport,
+    fx: Effects,
+    target: Option<repo::regions::Unit>,
+}
+
 /// A breach: urge the assignee and the supervising unit (one ledger event, system actor) and, for a
 /// missed response, escalate to the lead unit of the parent region.
 async fn urge<C: ConnectionTrait>(
@@ -277,16 +366,41 @@ async fn urge<C: ConnectionTrait>(
     now: DateTime<Utc>,
     cache: &mut Cache,
 ) -> ApiResult<SweepReport> {
-    let urges: Vec<Step> = plan.decisions.iter().filter(|d| d.send == Some(Notice::Urge)).map(|d| d.step).collect();
-    let mut report = SweepReport { examined: 0, ..Default::default() };
     // Take the ticket's row lock first, without waiting.
     let Some(ticket) = repo::sweep::lock_ticket_nowait(db, a.ticket_id).await? else {
-        report.deferred = 1;
-        return Ok(report);
+        return Ok(SweepReport { deferred: 1, ..Default::default() });
     };
     if !repo::sweep::record(db, a, &marks(&plan.decisions), now, plan.next_check).await? {
-        return Ok(report); // another sweeper took care of it
+        return Ok(SweepReport::default()); // another sweeper took care of it
     }
+    let Urge { mut report, fx, target } = urge_effects(state, a, plan, &ticket, cache).await?;
+    if transition(ticket.status, Action::Urge).is_err() {
+        // An assisting part of an order the lead has paused: its unit is still told, but the
+        // ticket takes no urge in this state, so no ledger event.
+        for (msg, phone) in &fx.sms {
+            repo::outbox::enqueue(db, msg, phone, Some(a.ticket_id), now).await?;
+        }
+        return Ok(report);
+    }
+    let fresh = change::commit_in_deferred(state, db, &ticket, Action::Urge, Actor::system(), fx, now).await?;
+    if let Some(target) = target {
+        let fx = escalate_effects(state, &fresh, a, &target, now, cache).await?;
+        change::commit_in_deferred(state, db, &fresh, Action::Escalate, Actor::system(), fx, now).await?;
+        report.escalations += 1;
+    }
+    Ok(report)
+}
+
+/// The urge's messages and ledger entry (both paths build it here).
+async fn urge_effects(
+    state: &AppState,
+    a: &Assignment,
+    plan: &sweep::Plan,
+    ticket: &Ticket,
+    cache: &mut Cache,
+) -> ApiResult<Urge> {
+    let urges: Vec<Step> = plan.decisions.iter().filter(|d| d.send == Some(Notice::Urge)).map(|d| d.step).collect();
+    let mut report = SweepReport::default();
     let sign = &state.settings.county.sms_sign;
     let status = ticket.status;
     // An order nobody signed for — first dispatched or sent back for a redo — goes up a level.
@@ -331,21 +445,19 @@ async fn urge<C: ConnectionTrait>(
     fx.note = Some(format!("超过{}时限，系统催办", labels.join("、")));
     fx.data = json!({"auto": true, "assignment_id": a.id, "unit_id": a.unit_id, "unit_name": unit_name, "steps": steps_urged,
                      "supervisor_unit_id": supervisor.as_ref().map(|s| s.id)});
-    if transition(status, Action::Urge).is_err() {
-        // An assisting part of an order the lead has paused: its unit is still told, but the
-        // ticket takes no urge in this state, so no ledger event.
-        for (msg, phone) in &fx.sms {
-            repo::outbox::enqueue(db, msg, phone, Some(a.ticket_id), now).await?;
-        }
-        return Ok(report);
-    }
-    let fresh = change::commit_in_deferred(state, db, &ticket, Action::Urge, Actor::system(), fx, now).await?;
-    if let Some(target) = target {
-        let l = Loaded::with(fresh.clone(), vec![a.clone()]);
-        let reason = format!("超过签收时限（{}）未签收，系统自动提级", fmt_local(state, a.respond_by));
-        let fx = escalation::effects_with(state, &l, a, &target, reason, None, now, &mut cache.escalations).await?;
-        change::commit_in_deferred(state, db, &fresh, Action::Escalate, Actor::system(), fx, now).await?;
-        report.escalations += 1;
-    }
-    Ok(report)
+    Ok(Urge { report, fx, target })
+}
+
+/// The automatic escalation of a missed response to `target`.
+async fn escalate_effects(
+    state: &AppState,
+    ticket: &Ticket,
+    a: &Assignment,
+    target: &repo::regions::Unit,
+    now: DateTime<Utc>,
+    cache: &mut Cache,
+) -> ApiResult<Effects> {
+    let l = Loaded::with(ticket.clone(), vec![a.clone()]);
+    let reason = format!("超过签收时限（{}）未签收，系统自动提级", fmt_local(state, a.respond_by));
+    escalation::effects_with(state, &l, a, target, reason, None, now, &mut cache.escalations).await
 }

@@ -253,3 +253,121 @@ async fn escalations_in_one_batch_each_get_their_own_policy_events_and_messages(
     assert_eq!(respond_by.len(), 2, "two policies, two response deadlines: {respond_by:?}");
     assert_eq!(sweep(&app).await, SweepReport::default(), "nothing twice");
 }
+
+/// The ledger of a ticket as the inspector's verification reads it.
+async fn verified(app: &TestApp, no: &str) -> bool {
+    let inspector = app.token("inspector").await;
+    let v: Value =
+        app.get(&format!("/api/v1/tickets/{no}/ledger/verify"), Some(&inspector)).await.json().await.unwrap();
+    v["ok"] == true
+}
+
+#[tokio::test]
+async fn missed_responses_of_one_pass_are_urged_and_escalated_together_and_the_rest_one_by_one() {
+    let app = spawn_app().await;
+    let (op, di) = (app.token("operator").await, app.token("dispatcher").await);
+    // Three orders go set-wise; a staff-registered hotline order and a second part of one ticket
+    // (联合办理: the assisting part breaches with its lead) go one by one, in the same transaction.
+    let plain = [
+        dispatched(&app, "李家庄村", "13812345601").await,
+        dispatched(&app, "王家湾村", "13812345602").await,
+        dispatched(&app, "石桥村", "13812345603").await,
+    ];
+    let region = app.region_id("李家庄村").await;
+    let body = json!({"region_id": region, "channel": "hotline", "category": "water.supply",
+                      "description": "村里停水两天了", "phone": "13812345604"});
+    let r = app.post("/api/v1/tickets", Some(&op), &body).await;
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let hotline = r.json::<Value>().await.unwrap()["ticket_no"].as_str().unwrap().to_string();
+    let village = app.unit_id("李家庄村村民委员会").await;
+    app.act_ok(&di, &hotline, "dispatch", json!({"unit_id": village})).await;
+    let joint = app.file("王家湾村", "13812345605").await;
+    app.act_ok(&op, &joint, "register", json!({})).await;
+    let (lead, roads) = (app.unit_id("王家湾村村民委员会").await, app.unit_id("县住房和城乡建设局").await);
+    app.act_ok(&di, &joint, "dispatch", json!({"unit_id": lead, "assisting_unit_ids": [roads]})).await;
+    let events_before = app.count("SELECT COUNT(*) FROM events").await;
+
+    app.state.time.advance(Duration::hours(3));
+    let r = sweep(&app).await;
+    // Six assignments breached; five leads escalate (the assisting part never does).
+    assert_eq!((r.urges, r.escalations, r.failed, r.deferred), (6, 5, 0, 0), "{r:?}");
+    assert_eq!(r.batched, 4, "the three plain orders and the joint order's lead: {r:?}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM events").await, events_before + 11, "5 × (urge, escalate) + 1 urge");
+    for no in plain.iter().chain([&hotline, &joint]) {
+        assert!(verified(&app, no).await, "{no}: the chain holds");
+        let t = app.ticket(&di, no).await;
+        let events = t["events"].as_array().unwrap();
+        let n = events.len();
+        let (urge, escalate) = (&events[n - 2], &events[n - 1]);
+        let tail: Vec<&str> = events[n - 3..].iter().map(|e| e["action"].as_str().unwrap()).collect();
+        if no == &joint {
+            // Lead urged and escalated together, then the part's urge on top, in sequence.
+            assert_eq!(tail, ["urge", "escalate", "urge"], "{no}");
+            assert_eq!(events[n - 1]["data"]["unit_name"], "县住房和城乡建设局");
+            continue;
+        }
+        assert_eq!((urge["action"].as_str(), escalate["action"].as_str()), (Some("urge"), Some("escalate")), "{no}");
+        assert_eq!(escalate["seq"].as_i64(), urge["seq"].as_i64().map(|s| s + 1));
+        // The ticket points at the new assignment the escalation event names, with the township.
+        assert_eq!(t["status"], "dispatched");
+        assert_eq!(t["assignment"]["id"], escalate["data"]["assignment_id"], "{no}: {t}");
+        assert_eq!(t["assignment"]["unit"]["name"], "东坝镇人民政府", "{no}");
+        // Its order link for the township names that new assignment.
+        let id = escalate["data"]["assignment_id"].as_i64().unwrap();
+        let owner = app.count(&format!("SELECT COUNT(*) FROM assignments WHERE id = {id} AND status = 'active'")).await;
+        assert_eq!(owner, 1);
+    }
+    // Each escalated order was announced to the township once, and the old parts ended as escalated.
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'escalation'").await, 5);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM assignments WHERE status = 'escalated' AND ended_at IS NOT NULL").await,
+        5
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM assignments WHERE respond_urged_at IS NOT NULL").await, 6);
+    // The derived deadlines follow the new assignments: nothing is overdue right after escalation.
+    let overdue =
+        app.count("SELECT COUNT(*) FROM tickets WHERE overdue_from IS NOT NULL AND overdue_from <= updated_at").await;
+    assert_eq!(overdue, 0);
+    assert_eq!(sweep(&app).await, SweepReport::default(), "nothing twice");
+}
+
+#[tokio::test]
+async fn a_batch_of_changes_on_a_ticket_changed_since_it_was_read_writes_nothing() {
+    use minsheng::domain::ticket::Action;
+    use minsheng::repo::tickets::Actor;
+    use minsheng::services::change::{Batch, Effects};
+    let app = spawn_app().await;
+    let (a, b) = (dispatched(&app, "李家庄村", "13812345611").await, dispatched(&app, "石桥村", "13812345612").await);
+    let db = &app.state.db.conn;
+    let read = |no: String| async move { minsheng::repo::tickets::by_no(db, &no).await.unwrap().unwrap() };
+    let (ta, tb) = (read(a.clone()).await, read(b.clone()).await);
+    // Someone acts on the second order after the batch read it.
+    let leader = app.token("leader").await;
+    app.act_ok(&leader, &b, "urge", json!({"note": "请尽快签收"})).await;
+    let events = app.count("SELECT COUNT(*) FROM events").await;
+    let outbox = app.count("SELECT COUNT(*) FROM outbox").await;
+    let mut batch = Batch::default();
+    for t in [ta, tb] {
+        let mut fx = Effects::entry(false, Some("测试".into()), json!({}));
+        fx.sms.push((minsheng::sms::templates::recall("【民声】", &t.no, "催办"), "13900000301".into()));
+        batch.stage(t, vec![(Action::Urge, Actor::system(), fx)]).unwrap();
+    }
+    let tx = app.state.db.begin().await.unwrap();
+    let e = batch.commit(&app.state, &*tx, app.state.now()).await.expect_err("stale");
+    assert_eq!((e.status.as_u16(), e.code), (409, "conflict"), "{e:?}");
+    drop(tx); // rolled back
+    assert_eq!(app.count("SELECT COUNT(*) FROM events").await, events, "no event of either order");
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, outbox, "no message");
+    assert!(verified(&app, &a).await && verified(&app, &b).await);
+    // Read afresh, the same batch goes through: one event each, chained.
+    let mut batch = Batch::default();
+    for no in [&a, &b] {
+        let t = read(no.to_string()).await;
+        batch.stage(t, vec![(Action::Urge, Actor::system(), Effects::entry(false, None, json!({"n": 1})))]).unwrap();
+    }
+    let tx = app.state.db.begin().await.unwrap();
+    batch.commit(&app.state, &*tx, app.state.now()).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM events").await, events + 2);
+    assert!(verified(&app, &a).await && verified(&app, &b).await);
+}
