@@ -118,6 +118,17 @@ fn deadlines(i: usize, now: DateTime<Utc>) -> (DateTime<Utc>, bool) {
     (respond_by, !overdue && i % 10 >= 5)
 }
 
+/// The `i`-th bench order's derived deadlines as the application keeps them (see
+/// `migration::derived`): its assignment is never resolved nor reported on; an unaccepted one owes
+/// its response. The ticket holds them, and its assignment a copy.
+fn derived(i: usize, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let (respond_by, accepted) = deadlines(i, now);
+    let (progress_by, resolve_by) = (respond_by + Duration::hours(22), respond_by + Duration::hours(70));
+    let overdue_from = if accepted { resolve_by } else { respond_by.min(resolve_by) };
+    let late_from = if accepted { progress_by.min(resolve_by) } else { respond_by.min(progress_by) };
+    (overdue_from, late_from)
+}
+
 /// Inserts `n` open tickets, each with an active assignment, in multi-row statements. Times are
 /// bound values (the application's own encoding on either database). All deadlines lie in the
 /// future except for one order in twenty, which is overdue and already urged: a sweeper pass finds
@@ -150,12 +161,7 @@ async fn fill(db: &Db, n: usize, now: DateTime<Utc>) -> anyhow::Result<()> {
             sql.push_str(if k == 0 { "(" } else { ", (" });
             sql.push_str(&(1..=22).map(|j| format!("${}", base + j)).collect::<Vec<_>>().join(", "));
             sql.push(')');
-            // The derived deadlines as the application keeps them (see `migration::derived`): the
-            // assignment below is never resolved nor reported on; an unaccepted one owes its response.
-            let (respond_by, accepted) = deadlines(i, now);
-            let (progress_by, resolve_by) = (respond_by + Duration::hours(22), respond_by + Duration::hours(70));
-            let overdue_from = if accepted { resolve_by } else { respond_by.min(resolve_by) };
-            let late_from = if accepted { progress_by.min(resolve_by) } else { respond_by.min(progress_by) };
+            let (overdue_from, late_from) = derived(i, now);
             let no = format!("B{:08}-{:06}", i / 1_000_000, i % 1_000_000);
             let description = format!("第{i}号测试诉求：村里道路和饮水问题，请尽快处理");
             search.push(((i + 1) as i64, minsheng_text::bigrams(&minsheng_text::ticket_text(&no, &description, None))));
@@ -190,9 +196,9 @@ async fn fill(db: &Db, n: usize, now: DateTime<Utc>) -> anyhow::Result<()> {
         let mut sql = String::from(
             "INSERT INTO assignments (ticket_id, unit_id, status, reopened, dispatched_at, respond_by, progress_by, \
              resolve_by, accepted_at, respond_remind_at, progress_remind_at, resolve_remind_at, next_check_at, \
-             respond_reminded_at, respond_urged_at) VALUES ",
+             respond_reminded_at, respond_urged_at, ticket_overdue_from, ticket_late_from) VALUES ",
         );
-        let mut values: Vec<Value> = Vec::with_capacity(rows * 15);
+        let mut values: Vec<Value> = Vec::with_capacity(rows * 17);
         for k in 0..rows {
             let i = done + k;
             let p = &places[i % places.len()];
@@ -201,9 +207,10 @@ async fn fill(db: &Db, n: usize, now: DateTime<Utc>) -> anyhow::Result<()> {
             let (respond_by, accepted) = deadlines(i, now);
             let base = values.len();
             sql.push_str(if k == 0 { "(" } else { ", (" });
-            sql.push_str(&(1..=15).map(|j| format!("${}", base + j)).collect::<Vec<_>>().join(", "));
+            sql.push_str(&(1..=17).map(|j| format!("${}", base + j)).collect::<Vec<_>>().join(", "));
             sql.push(')');
             let urged: Option<DateTime<Utc>> = overdue.then_some(now - Duration::hours(1));
+            let (overdue_from, late_from) = derived(i, now);
             values.extend([
                 ((done + k + 1) as i64).into(),
                 p.unit_id.into(),
@@ -220,6 +227,8 @@ async fn fill(db: &Db, n: usize, now: DateTime<Utc>) -> anyhow::Result<()> {
                 Some(if overdue { now + Duration::days(1) } else { respond_by - Duration::minutes(24) }).into(),
                 urged.into(),
                 urged.into(),
+                Some(overdue_from).into(),
+                Some(late_from).into(),
             ]);
         }
         tx.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;

@@ -53,6 +53,10 @@ pub struct Model {
     pub role: String,
     #[sea_orm(column_type = "Text")]
     pub report_note: Option<String>,
+    /// Copies of the ticket's derived `overdue_from` / `late_from` (kept with them): a unit's
+    /// overdue and late orders are one range of an index that starts with the unit.
+    pub ticket_overdue_from: Option<DateTimeUtc>,
+    pub ticket_late_from: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

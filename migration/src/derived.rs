@@ -35,6 +35,19 @@ pub fn refresh_deadlines_sql(where_clause: &str) -> String {
     format!("UPDATE tickets SET overdue_from = {OVERDUE_FROM_SQL}, late_from = {LATE_FROM_SQL} WHERE {where_clause}")
 }
 
+/// `UPDATE` that copies each ticket's two deadline columns onto its assignments
+/// (`assignments.ticket_overdue_from`, `ticket_late_from`), for the assignments the `WHERE` clause
+/// that follows selects: a unit's overdue and late orders are then one range of an index that
+/// starts with the unit (`ix_assignments_unit_overdue`, `ix_assignments_unit_late`), whatever share
+/// of all overdue orders they are. Run after `refresh_deadlines_sql` for the same tickets.
+pub fn copy_deadlines_sql(where_clause: &str) -> String {
+    format!(
+        "UPDATE assignments SET \
+         ticket_overdue_from = (SELECT t.overdue_from FROM tickets t WHERE t.id = assignments.ticket_id), \
+         ticket_late_from = (SELECT t.late_from FROM tickets t WHERE t.id = assignments.ticket_id) WHERE {where_clause}"
+    )
+}
+
 /// A token of the text index: two adjacent characters, their UTF-8 bytes in hex behind a `g` (a
 /// plain ASCII word every tokenizer keeps whole, whatever the characters were).
 fn token(pair: &str) -> String {

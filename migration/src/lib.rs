@@ -33,6 +33,7 @@ mod m20261226_000030_sms_doubt;
 mod m20261227_000031_list_index;
 mod m20261228_000032_list_plans;
 mod m20261229_000033_pending_requests;
+mod m20261230_000034_unit_deadlines;
 pub use m20261227_000031_list_index::insert_search_rows;
 
 pub struct Migrator;
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261227_000031_list_index::Migration),
             Box::new(m20261228_000032_list_plans::Migration),
             Box::new(m20261229_000033_pending_requests::Migration),
+            Box::new(m20261230_000034_unit_deadlines::Migration),
         ]
     }
 }

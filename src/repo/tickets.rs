@@ -455,6 +455,9 @@ pub async fn refresh_deadlines<C: ConnectionTrait>(db: &C, ticket_ids: &[i64]) -
     let ids = super::rollups::Ids::new(db.get_database_backend(), ticket_ids);
     let sql = migration::derived::refresh_deadlines_sql(&ids.test("tickets.id", 1));
     db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, vec![ids.value()])).await?;
+    // And their copies on the tickets' assignments, which a unit's counts read.
+    let sql = migration::derived::copy_deadlines_sql(&ids.test("assignments.ticket_id", 1));
+    db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, vec![ids.value()])).await?;
     Ok(())
 }
 
@@ -1184,8 +1187,28 @@ pub async fn counts_capped<C: ConnectionTrait>(
         .iter()
         .map(|s| (s.as_str().to_string(), q.clone().filter(tickets::Column::Status.eq(s.as_str()))))
         .collect();
-    parts.push(("overdue".into(), q.clone().filter(overdue_condition(now))));
-    parts.push(("late".into(), q.clone().filter(late_condition(now))));
+    // A unit's overdue and late orders (a cadre who sees no region besides): the unit's range of the
+    // deadline copies on its assignments (migration 000034), not every overdue order of the county
+    // probed for the unit.
+    match vis.unit_id.filter(|_| vis.region_paths.is_empty()) {
+        Some(unit) => {
+            for (key, column) in
+                [("overdue", assignments::Column::TicketOverdueFrom), ("late", assignments::Column::TicketLateFrom)]
+            {
+                let mine = Query::select()
+                    .column(assignments::Column::TicketId)
+                    .from(assignments::Entity)
+                    .and_where(assignments::Column::UnitId.eq(unit))
+                    .and_where(column.lt(now))
+                    .to_owned();
+                parts.push((key.into(), q.clone().filter(tickets::Column::Id.in_subquery(mine))));
+            }
+        }
+        None => {
+            parts.push(("overdue".into(), q.clone().filter(overdue_condition(now))));
+            parts.push(("late".into(), q.clone().filter(late_condition(now))));
+        }
+    }
     parts.push(("pause_pending".into(), q.clone().filter(pause_pending_condition(backend))));
     parts.push((
         "refer_pending".into(),
