@@ -28,6 +28,8 @@ pub struct Db {
     /// then answered 503 at once (`middleware::database_breaker`) instead of each waiting out the
     /// pool's acquire timeout, and one request probes after `BREAKER_COOLDOWN`.
     pub health: Arc<std::sync::Mutex<crate::kv::breaker::Breaker>>,
+    /// SQLite: the group-commit writer that `write` hands its work to (`crate::writer`).
+    pub group: Option<crate::writer::Writer>,
 }
 
 pub const BREAKER_FAILURES: u32 = 3;
@@ -72,6 +74,10 @@ impl Tx {
     pub async fn commit(self) -> Result<(), DbErr> {
         self.tx.commit().await
     }
+
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.tx.rollback().await
+    }
 }
 
 impl Db {
@@ -104,7 +110,34 @@ impl Db {
         let writer = (conn.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
         let health =
             Arc::new(std::sync::Mutex::new(crate::kv::breaker::Breaker::new(BREAKER_FAILURES, BREAKER_COOLDOWN)));
-        Ok(Db { conn, writer, health })
+        let mut db = Db { conn, writer, health, group: None };
+        if db.backend() == DbBackend::Sqlite {
+            db.group = Some(crate::writer::Writer::start(db.clone()).context("starting the SQLite writer")?);
+        }
+        Ok(db)
+    }
+
+    /// Runs `work` in a write transaction and answers once it has committed. On SQLite the work
+    /// joins the next group of the group-commit writer (`crate::writer`: its own savepoint, one
+    /// commit for the group); on PostgreSQL it runs in a transaction of its own. Either way a
+    /// failure of `work` rolls back its writes and nothing else.
+    pub async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbErr> + Send + 'static,
+        F: for<'a> FnOnce(&'a DatabaseTransaction) -> futures_util::future::BoxFuture<'a, Result<T, E>>
+            + Send
+            + 'static,
+    {
+        if let Some(w) = &self.group {
+            return w.write(work).await;
+        }
+        let tx = self.begin().await?;
+        // A panic fails this write alone, as on SQLite's writer.
+        let ran = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(work(&tx))).await;
+        let out = ran.map_err(|_| DbErr::Custom("the write did not run (it panicked)".into()))??;
+        tx.commit().await?;
+        Ok(out)
     }
 
     pub fn backend(&self) -> DbBackend {

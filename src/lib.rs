@@ -23,3 +23,4 @@ pub mod telemetry;
 pub mod upstream;
 pub mod wechat;
 pub mod workers;
+pub mod writer;

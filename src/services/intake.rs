@@ -580,7 +580,42 @@ async fn create(
         Some(phone) => staff.is_some() || confirmation_allowed(state, phone, now).await,
         None => false,
     };
-    let tx = state.db.begin().await?;
+    // The writes go to the database's writer (on SQLite grouped with other intakes in one commit,
+    // each under its own savepoint); the answer comes once they are committed.
+    let st = state.clone();
+    let staff = staff.cloned();
+    let idem = idem.map(|(scope, key, hash)| (scope.to_string(), key.to_string(), hash.to_string()));
+    let upstream = upstream.cloned();
+    let (ticket, answer, channel, phone) = state
+        .db
+        .write(move |tx| {
+            Box::pin(async move {
+                let idem = idem.as_ref().map(|(s, k, h)| (s.as_str(), k.as_str(), h.as_str()));
+                file_in(&st, tx, i, staff.as_ref(), idem, upstream.as_ref(), policy, confirm, now).await
+            })
+        })
+        .await?;
+    super::live::announce(state, &ticket, crate::live::EventKind::Intake, now).await;
+    tracing::info!(ticket_no = %answer.ticket_no, phone = ?phone, channel = channel.as_str(), "ticket filed");
+    metrics::counter!("minsheng_tickets_filed_total", "channel" => channel.as_str()).increment(1);
+    Ok((StatusCode::CREATED, answer))
+}
+
+/// The writes of an intake, in the caller's transaction: the day's next number, the ticket and its
+/// first event, the registration or automatic dispatch, links, derived state, the confirmation
+/// SMS and the idempotency key with its answer.
+#[allow(clippy::too_many_arguments)]
+async fn file_in(
+    state: &AppState,
+    tx: &sea_orm::DatabaseTransaction,
+    i: Intake,
+    staff: Option<&StaffUser>,
+    idem: Option<(&str, &str, &str)>,
+    upstream: Option<&crate::upstream::Order>,
+    policy: crate::domain::sla::Policy,
+    confirm: bool,
+    now: DateTime<Utc>,
+) -> ApiResult<(repo::tickets::Ticket, IntakeAnswer, Channel, Option<Phone>)> {
     let day = now.with_timezone(&state.tz()).date_naive();
     let seq = repo::tickets::next_number(&*tx, day).await?;
     let no = TicketNo::new(day, seq);
@@ -721,11 +756,7 @@ async fn create(
             });
         }
     }
-    tx.commit().await?;
-    super::live::announce(state, &ticket, crate::live::EventKind::Intake, now).await;
-    tracing::info!(ticket_no = %answer.ticket_no, phone = ?i.phone, channel = i.channel.as_str(), "ticket filed");
-    metrics::counter!("minsheng_tickets_filed_total", "channel" => i.channel.as_str()).increment(1);
-    Ok((StatusCode::CREATED, answer))
+    Ok((ticket, answer, i.channel, i.phone))
 }
 
 /// The answer already given to a public request with this key, whatever its body: the plain form

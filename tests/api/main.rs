@@ -20,6 +20,7 @@ mod errors;
 mod exports;
 mod fuzz; // property-based fuzzing of the request parsers (issue 21 point 5)
 mod going_live;
+mod group_commit; // SQLite writes grouped into one commit (issue 21 point 1)
 mod headers;
 mod health;
 mod helpers;
