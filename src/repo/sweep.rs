@@ -59,6 +59,9 @@ pub async fn lock_tickets_nowait<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Res
     rows.into_iter().map(Ticket::try_from).collect()
 }
 
+/// What `record_all` writes for one assignment: the assignment as read, its marks, its next check.
+pub type Record<'a> = (&'a Assignment, Vec<Mark>, Option<DateTime<Utc>>);
+
 /// A notice the sweeper sent: (step, reminder or urge).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mark {
@@ -104,11 +107,7 @@ fn mark_column(m: Mark) -> assignments::Column {
 
 /// `record` for several assignments, one statement per set of marks: answers how many rows still
 /// were as read (each guarded like `record`), which the caller compares with how many it gave.
-pub async fn record_all<C: ConnectionTrait>(
-    db: &C,
-    items: &[(&Assignment, Vec<Mark>, Option<DateTime<Utc>>)],
-    now: DateTime<Utc>,
-) -> Result<u64, DbErr> {
+pub async fn record_all<C: ConnectionTrait>(db: &C, items: &[Record<'_>], now: DateTime<Utc>) -> Result<u64, DbErr> {
     let mut shapes: Vec<(Vec<&str>, Vec<Vec<Value>>)> = vec![];
     for (a, marks, next_check) in items {
         let mut names: Vec<&str> = marks.iter().map(|m| mark_column(*m).as_str()).collect();

@@ -617,12 +617,12 @@ async fn file_in(
     now: DateTime<Utc>,
 ) -> ApiResult<(repo::tickets::Ticket, IntakeAnswer, Channel, Option<Phone>)> {
     let day = now.with_timezone(&state.tz()).date_naive();
-    let seq = repo::tickets::next_number(&*tx, day).await?;
+    let seq = repo::tickets::next_number(tx, day).await?;
     let no = TicketNo::new(day, seq);
     let since = now - Duration::days(state.settings.intake.repeat_window_days);
     // Repeats are the same phone asking again; a proactive ticket has no phone and is no repeat.
     let repeat_of = match &i.phone {
-        Some(phone) => repo::tickets::find_repeat(&*tx, phone.as_str(), i.region.id, &i.category.code, since).await?,
+        Some(phone) => repo::tickets::find_repeat(tx, phone.as_str(), i.region.id, &i.category.code, since).await?,
         None => None,
     };
     let received = i.received_at.map(ledger_time).unwrap_or(now);
@@ -667,7 +667,7 @@ async fn file_in(
         data["upstream_received_at"] = json!(o.received_at);
     }
     let submit = NewEvent { action: "submit", actor: actor.clone(), note: None, data, public: true };
-    let mut ticket = repo::tickets::create(&*tx, new, &submit, now).await?;
+    let mut ticket = repo::tickets::create(tx, new, &submit, now).await?;
     // The order's id is unique: of two pulls of the same order only the first commits a ticket.
     if let Some(o) = upstream {
         let record = repo::upstream::UpstreamOrder {
@@ -677,7 +677,7 @@ async fn file_in(
             deadline: o.deadline.map(ledger_time),
             pulled_at: now,
         };
-        if let Err(e) = repo::upstream::record(&*tx, &record).await {
+        if let Err(e) = repo::upstream::record(tx, &record).await {
             return Err(match e.sql_err() {
                 Some(SqlErr::UniqueConstraintViolation(_)) => {
                     ApiError::conflict(codes::IDEMPOTENCY_DUPLICATE, "该12345工单已接收")
@@ -687,9 +687,9 @@ async fn file_in(
         }
     }
     if let Some(first) = &repeat_of {
-        repo::tickets::bump_repeat_count(&*tx, first.id).await?;
+        repo::tickets::bump_repeat_count(tx, first.id).await?;
     }
-    repo::uploads::attach(&*tx, &i.upload_ids, ticket.id).await?;
+    repo::uploads::attach(tx, &i.upload_ids, ticket.id).await?;
     // Staff registration is the first registration (首问登记): the ticket starts registered,
     // through the same door as the desk's `register`.
     let registration = || {
@@ -704,23 +704,23 @@ async fn file_in(
     // The registration and dispatch below leave their derived columns and roll-ups to one
     // recomputation at the end, as the sweeper's batches do: the ticket's rows are then final.
     let changed = if staff.is_some() || upstream.is_some() {
-        ticket = change::commit_in_deferred(state, &*tx, &ticket, Action::Register, actor.clone(), registration(), now)
+        ticket = change::commit_in_deferred(state, tx, &ticket, Action::Register, actor.clone(), registration(), now)
             .await?;
         true
     } else if i.card_id.is_some() && i.category.auto_dispatch {
-        ticket = handling::auto_dispatch(state, &*tx, ticket, registration(), now).await?;
+        ticket = handling::auto_dispatch(state, tx, ticket, registration(), now).await?;
         true
     } else {
         false
     };
     if !i.linked.is_empty() {
-        super::proactive::link_in(state, &*tx, &ticket, &i.linked, &actor, now).await?;
+        super::proactive::link_in(state, tx, &ticket, &i.linked, &actor, now).await?;
     }
     if changed {
-        change::refresh_derived(state, &*tx, &[ticket.id], now).await?;
+        change::refresh_derived(state, tx, &[ticket.id], now).await?;
     } else {
         // A ticket only submitted: its deadlines were written with the row; only the counts move.
-        repo::rollups::refresh(&*tx, &[ticket.id], state.rollup_offset(), now).await?;
+        repo::rollups::refresh(tx, &[ticket.id], state.rollup_offset(), now).await?;
     }
     // A proactive ticket has no villager to follow it: its link is the staff console's page.
     let tracking_url = match &i.phone {
@@ -729,7 +729,7 @@ async fn file_in(
     };
     if let (true, Some(phone)) = (confirm, &i.phone) {
         let sms = templates::confirmation(&state.settings.county.sms_sign, no.as_str(), &tracking_url);
-        repo::outbox::enqueue(&*tx, &sms, phone.as_str(), Some(ticket.id), now).await?;
+        repo::outbox::enqueue(tx, &sms, phone.as_str(), Some(ticket.id), now).await?;
     }
     let answer = IntakeAnswer {
         ticket_no: no.as_str().to_string(),
@@ -746,8 +746,7 @@ async fn file_in(
     // writer, on SQLite) and its whole transaction, ticket number included, is rolled back.
     if let Some((scope, key, hash)) = idem {
         let text = serde_json::to_string(&answer).map_err(ApiError::internal)?;
-        if let Err(e) = repo::idempotency::store(&*tx, scope, key, hash, StatusCode::CREATED.as_u16(), &text, now).await
-        {
+        if let Err(e) = repo::idempotency::store(tx, scope, key, hash, StatusCode::CREATED.as_u16(), &text, now).await {
             return Err(match e.sql_err() {
                 Some(SqlErr::UniqueConstraintViolation(_)) => {
                     ApiError::conflict(codes::IDEMPOTENCY_DUPLICATE, "重复请求")

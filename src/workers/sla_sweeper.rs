@@ -4,7 +4,8 @@
 //! the parent region. Each notice goes out once: the assignment's `*_reminded_at` / `*_urged_at`
 //! marks and `next_check_at` are written with a guard in the same transaction as the messages.
 //! Safe with several sweepers at once: PostgreSQL rows are claimed `FOR UPDATE SKIP LOCKED`, tickets
-//! are locked without waiting; SQLite has one writer (`state.db.begin()`).
+//! are locked without waiting; SQLite has one writer (`state.db.begin()`). A batch's urges and
+//! escalations are written set-wise (`change::Batch`); what that path does not take goes one by one.
 use crate::domain::ledger::ledger_time;
 use crate::domain::sweep::{self, Decision, Notice, Step};
 use crate::domain::ticket::{Action, Status, transition};
