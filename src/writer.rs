@@ -124,6 +124,8 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, stats: Arc<Stats>) {
         }
         stats.writes.fetch_add(jobs.len() as u64, Ordering::Relaxed);
         stats.groups.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("minsheng_sqlite_write_groups_total").increment(1);
+        metrics::counter!("minsheng_sqlite_grouped_writes_total").increment(jobs.len() as u64);
         group(&db, jobs).await;
     }
 }

@@ -64,8 +64,10 @@ impl std::ops::AddAssign for SweepReport {
 pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<SweepReport> {
     let now = ledger_time(now);
     let mut total = SweepReport::default();
+    // What the batches look up (units, recipients, policies, names) is read once per pass.
+    let mut cache = Cache::default();
     for _ in 0..MAX_BATCHES {
-        let r = run_batch(state, now).await?;
+        let r = run_batch(state, now, &mut cache).await?;
         total += r;
         let progressed = r.examined > r.deferred + r.failed;
         if r.examined < BATCH as usize || !progressed {
@@ -95,13 +97,14 @@ pub async fn run_loop(state: AppState, every: std::time::Duration) {
 /// Who receives a unit's notices: (phone, staff id the order link acts for).
 type Recipients = Vec<(String, Option<i64>)>;
 
-/// Lookups shared by the assignments of a batch (most orders sit with a few units).
+/// Lookups shared by the assignments of a pass (most orders sit with a few units): read at most
+/// once per pass, which lasts seconds; the next pass reads them afresh.
 #[derive(Default)]
 struct Cache {
     recipients: HashMap<(i64, Option<i64>), Recipients>,
     supervisors: HashMap<i64, Option<repo::regions::Unit>>,
     targets: HashMap<i64, Option<repo::regions::Unit>>,
-    /// What escalations read (policies, calendar, names, recipients), once per batch.
+    /// What escalations read (policies, calendar, names, recipients), once per pass.
     escalations: escalation::Lookups,
     /// Tickets changed in this batch: their derived deadlines and roll-ups are recomputed once,
     /// for all of them, before the batch commits (`change::refresh_derived`).
@@ -138,20 +141,20 @@ impl Cache {
     }
 }
 
-async fn run_batch(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<SweepReport> {
+async fn run_batch(state: &AppState, now: DateTime<Utc>, cache: &mut Cache) -> anyhow::Result<SweepReport> {
     let tx = state.db.begin().await?;
     let due = repo::sweep::claim_due(&*tx, now, BATCH).await?;
     let mut report = SweepReport { examined: due.len(), ..Default::default() };
     let ids: Vec<i64> = due.iter().map(|a| a.ticket_id).collect();
     let nos = repo::lookup::ticket_nos(&*tx, &ids).await?;
-    let mut cache = Cache::default();
+    cache.changed.clear();
     // The urges (and escalations) are written set-wise first; what that path leaves, or all of
     // them if it fails, go one by one below, each in its own savepoint.
     let (urgent, mut rest): (Vec<&Assignment>, Vec<&Assignment>) =
         due.iter().partition(|a| a.paused_at.is_none() && urges_due(a, now));
     if !urgent.is_empty() {
         let sp = (*tx).begin().await?;
-        match urge_batch(state, &sp, &urgent, now, &mut cache).await {
+        match urge_batch(state, &sp, &urgent, now, cache).await {
             Ok((r, changed, left)) => {
                 sp.commit().await?;
                 report += r;
@@ -189,13 +192,13 @@ async fn run_batch(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Sweep
         let no = nos.get(&a.ticket_id).cloned().unwrap_or_default();
         if !plan.decisions.iter().any(|d| d.send == Some(Notice::Urge)) {
             // Reminders (or nothing): two small writes, straight in the batch.
-            report += remind(state, &*tx, a, &plan, &no, now, &mut cache).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            report += remind(state, &*tx, a, &plan, &no, now, cache).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             continue;
         }
         // An urge touches the ticket and its ledger: a savepoint, so that one that fails is rolled
         // back alone and tried again next pass.
         let sp = (*tx).begin().await?;
-        match urge(state, &sp, a, &plan, now, &mut cache).await {
+        match urge(state, &sp, a, &plan, now, cache).await {
             Ok(r) => {
                 sp.commit().await?;
                 if r.urges > 0 {
