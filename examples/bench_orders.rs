@@ -286,6 +286,13 @@ async fn make_due(db: &Db, k: usize, now: DateTime<Utc>, urge: bool, offset: usi
             [lo.into(), hi.into()],
         ))
         .await?;
+    db.conn
+        .execute_raw(Statement::from_sql_and_values(
+            db.backend(),
+            migration::derived::copy_deadlines_sql("assignments.ticket_id BETWEEN $1 AND $2"),
+            [lo.into(), hi.into()],
+        ))
+        .await?;
     Ok(())
 }
 
@@ -518,6 +525,10 @@ async fn run(backend: &str, a: &Args) -> anyhow::Result<()> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let a = args();
+    // MINSHENG_SQL_LOG=1 prints every statement with its time (to find a slow plan's statement).
+    if std::env::var_os("MINSHENG_SQL_LOG").is_some() {
+        tracing_subscriber::fmt().with_env_filter("sqlx::query=info").with_writer(std::io::stderr).init();
+    }
     println!(
         "bench_orders: {} rows, {} cores",
         a.rows,
