@@ -377,24 +377,11 @@ pub async fn update<C: ConnectionTrait>(db: &C, id: i64, patch: AssignmentPatch)
 
 /// `update` for many assignments: one statement per shape of patch (the columns it sets).
 pub async fn update_all<C: ConnectionTrait>(db: &C, patches: Vec<(i64, AssignmentPatch)>) -> Result<(), DbErr> {
-    let mut shapes: Vec<(Vec<&str>, Vec<Vec<Value>>)> = vec![];
+    let mut shapes = super::bulk::Shapes::new("assignments", "id", vec![], vec![]);
     for (id, patch) in patches {
-        let mut cols = patch.columns();
-        if cols.is_empty() {
-            continue;
-        }
-        cols.sort_by_key(|(c, _)| c.as_str());
-        let names: Vec<&str> = cols.iter().map(|(c, _)| c.as_str()).collect();
-        let row: Vec<Value> = std::iter::once(id.into()).chain(cols.into_iter().map(|(_, v)| v)).collect();
-        match shapes.iter_mut().find(|(n, _)| *n == names) {
-            Some((_, rows)) => rows.push(row),
-            None => shapes.push((names, vec![row])),
-        }
+        shapes.push(vec![id.into()], patch.columns().into_iter().map(|(c, v)| (c.as_str(), v)).collect());
     }
-    for (sets, rows) in shapes {
-        super::bulk::update(db, super::bulk::Rows { table: "assignments", key: "id", guards: vec![], sets, rows })
-            .await?;
-    }
+    shapes.update(db).await?;
     Ok(())
 }
 

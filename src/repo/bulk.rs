@@ -16,6 +16,62 @@ pub struct Rows<'a> {
     pub rows: Vec<Vec<Value>>,
 }
 
+/// Rows of one table that set different columns, grouped by the columns they set: one `update` per
+/// group (a shape), the groups in the order their first row came.
+pub struct Shapes<'a> {
+    table: &'a str,
+    key: &'a str,
+    guards: Vec<&'a str>,
+    always: Vec<&'a str>,
+    groups: Vec<(Vec<&'a str>, Vec<Vec<Value>>)>,
+    rows: u64,
+}
+
+impl<'a> Shapes<'a> {
+    /// `always`: the columns every row sets, before the columns of its own shape.
+    pub fn new(table: &'a str, key: &'a str, guards: Vec<&'a str>, always: Vec<&'a str>) -> Shapes<'a> {
+        Shapes { table, key, guards, always, groups: vec![], rows: 0 }
+    }
+
+    /// A row: `head` holds its key, its guards' values and the values of `always`; `sets` the
+    /// columns of its own and their values (in any order). A row that would set nothing is left out.
+    pub fn push(&mut self, head: Vec<Value>, mut sets: Vec<(&'a str, Value)>) {
+        if self.always.is_empty() && sets.is_empty() {
+            return;
+        }
+        sets.sort_by_key(|(c, _)| *c);
+        let cols: Vec<&'a str> = sets.iter().map(|(c, _)| *c).collect();
+        let mut row = head;
+        row.extend(sets.into_iter().map(|(_, v)| v));
+        match self.groups.iter_mut().find(|(c, _)| *c == cols) {
+            Some((_, rows)) => rows.push(row),
+            None => self.groups.push((cols, vec![row])),
+        }
+        self.rows += 1;
+    }
+
+    /// How many rows were pushed (and not left out).
+    pub fn len(&self) -> u64 {
+        self.rows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// Runs every shape's update; answers how many rows matched their key and guards.
+    pub async fn update<C: ConnectionTrait>(self, db: &C) -> Result<u64, DbErr> {
+        let mut matched = 0;
+        for (cols, rows) in self.groups {
+            let mut sets = self.always.clone();
+            sets.extend(cols);
+            let (table, key, guards) = (self.table, self.key, self.guards.clone());
+            matched += update(db, Rows { table, key, guards, sets, rows }).await?;
+        }
+        Ok(matched)
+    }
+}
+
 /// Rows per statement: well under both databases' limits on bound values (SQLite 32,766).
 const CHUNK: usize = 200;
 

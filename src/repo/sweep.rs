@@ -108,26 +108,15 @@ fn mark_column(m: Mark) -> assignments::Column {
 /// `record` for several assignments, one statement per set of marks: answers how many rows still
 /// were as read (each guarded like `record`), which the caller compares with how many it gave.
 pub async fn record_all<C: ConnectionTrait>(db: &C, items: &[Record<'_>], now: DateTime<Utc>) -> Result<u64, DbErr> {
-    let mut shapes: Vec<(Vec<&str>, Vec<Vec<Value>>)> = vec![];
+    let mut shapes =
+        super::bulk::Shapes::new("assignments", "id", vec!["status", "next_check_at"], vec!["next_check_at"]);
     for (a, marks, next_check) in items {
         let mut names: Vec<&str> = marks.iter().map(|m| mark_column(*m).as_str()).collect();
         names.sort();
         names.dedup();
-        let mut row: Vec<Value> = vec![a.id.into(), AssignmentStatus::Active.as_str().into()];
-        row.extend([a.next_check_at.into(), (*next_check).into()]);
-        row.extend(names.iter().map(|_| Value::from(Some(now))));
-        match shapes.iter_mut().find(|(n, _)| *n == names) {
-            Some((_, rows)) => rows.push(row),
-            None => shapes.push((names, vec![row])),
-        }
+        let head: Vec<Value> =
+            vec![a.id.into(), AssignmentStatus::Active.as_str().into(), a.next_check_at.into(), (*next_check).into()];
+        shapes.push(head, names.into_iter().map(|c| (c, Value::from(Some(now)))).collect());
     }
-    let mut matched = 0;
-    for (names, rows) in shapes {
-        let mut sets = vec!["next_check_at"];
-        sets.extend(names);
-        let guards = vec!["status", "next_check_at"];
-        matched +=
-            super::bulk::update(db, super::bulk::Rows { table: "assignments", key: "id", guards, sets, rows }).await?;
-    }
-    Ok(matched)
+    shapes.update(db).await
 }

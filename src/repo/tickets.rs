@@ -398,13 +398,14 @@ pub async fn apply_many<C: ConnectionTrait>(db: &C, items: Vec<Steps<'_>>, now: 
     let now = ledger::ledger_time(now);
     let mut events = vec![];
     // Rows of the update grouped by the columns their merged patch sets.
-    let mut shapes: Vec<(Vec<&'static str>, Vec<Vec<Value>>)> = vec![];
+    let always = vec!["status", "event_seq", "last_hash", "updated_at"];
+    let mut shapes = super::bulk::Shapes::new("tickets", "id", vec!["status", "event_seq"], always);
     for Steps { ticket, steps } in items {
         if steps.is_empty() {
             continue;
         }
         let (mut seq, mut prev, mut from) = (ticket.event_seq, ticket.last_hash.clone(), ticket.status);
-        let mut merged: Vec<(tickets::Column, Value)> = vec![];
+        let mut merged: Vec<(&'static str, Value)> = vec![];
         for (to, patch, ev) in steps {
             seq += 1;
             let data = ev.data.to_string();
@@ -412,31 +413,20 @@ pub async fn apply_many<C: ConnectionTrait>(db: &C, items: Vec<Steps<'_>>, now: 
             let hash = ledger::hash(&c, &prev);
             events.push(event_row(ticket.id, &c, &prev, &hash));
             for (col, v) in patch.columns() {
-                match merged.iter_mut().find(|(c, _)| c.as_str() == col.as_str()) {
+                match merged.iter_mut().find(|(c, _)| *c == col.as_str()) {
                     Some(slot) => slot.1 = v,
-                    None => merged.push((col, v)),
+                    None => merged.push((col.as_str(), v)),
                 }
             }
             (prev, from) = (hash, to);
         }
-        merged.sort_by_key(|(c, _)| c.as_str());
-        let mut row: Vec<Value> = vec![ticket.id.into(), ticket.status.as_str().into(), ticket.event_seq.into()];
-        row.extend([from.as_str().into(), seq.into(), prev.into(), now.into()]);
-        let cols: Vec<&'static str> = merged.iter().map(|(c, _)| c.as_str()).collect();
-        row.extend(merged.into_iter().map(|(_, v)| v));
-        match shapes.iter_mut().find(|(c, _)| *c == cols) {
-            Some((_, rows)) => rows.push(row),
-            None => shapes.push((cols, vec![row])),
-        }
+        let mut head: Vec<Value> = vec![ticket.id.into(), ticket.status.as_str().into(), ticket.event_seq.into()];
+        head.extend([from.as_str().into(), seq.into(), prev.into(), now.into()]);
+        shapes.push(head, merged);
     }
-    for (cols, rows) in shapes {
-        let mut sets = vec!["status", "event_seq", "last_hash", "updated_at"];
-        sets.extend(cols);
-        let n = rows.len() as u64;
-        let rows = super::bulk::Rows { table: "tickets", key: "id", guards: vec!["status", "event_seq"], sets, rows };
-        if super::bulk::update(db, rows).await? != n {
-            return Ok(false);
-        }
+    let n = shapes.len();
+    if shapes.update(db).await? != n {
+        return Ok(false);
     }
     if !events.is_empty() {
         events::Entity::insert_many(events).exec_without_returning(db).await?;
