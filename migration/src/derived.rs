@@ -30,21 +30,28 @@ pub const LATE_FROM_SQL: &str = "(CASE \
     END)";
 
 /// `UPDATE` that recomputes both deadline columns of the tickets the `WHERE` clause that follows
-/// selects.
+/// selects, and writes only the tickets whose values change (a write that changes nothing still
+/// costs a row version and its index entries on PostgreSQL).
 pub fn refresh_deadlines_sql(where_clause: &str) -> String {
-    format!("UPDATE tickets SET overdue_from = {OVERDUE_FROM_SQL}, late_from = {LATE_FROM_SQL} WHERE {where_clause}")
+    format!(
+        "UPDATE tickets SET overdue_from = d.o, late_from = d.l \
+         FROM (SELECT tickets.id AS id, {OVERDUE_FROM_SQL} AS o, {LATE_FROM_SQL} AS l FROM tickets WHERE {where_clause}) d \
+         WHERE tickets.id = d.id AND (tickets.overdue_from IS DISTINCT FROM d.o OR tickets.late_from IS DISTINCT FROM d.l)"
+    )
 }
 
 /// `UPDATE` that copies each ticket's two deadline columns onto its assignments
 /// (`assignments.ticket_overdue_from`, `ticket_late_from`), for the assignments the `WHERE` clause
 /// that follows selects: a unit's overdue and late orders are then one range of an index that
 /// starts with the unit (`ix_assignments_unit_overdue`, `ix_assignments_unit_late`), whatever share
-/// of all overdue orders they are. Run after `refresh_deadlines_sql` for the same tickets.
+/// of all overdue orders they are. Run after `refresh_deadlines_sql` for the same tickets; only the
+/// copies that differ are written.
 pub fn copy_deadlines_sql(where_clause: &str) -> String {
     format!(
-        "UPDATE assignments SET \
-         ticket_overdue_from = (SELECT t.overdue_from FROM tickets t WHERE t.id = assignments.ticket_id), \
-         ticket_late_from = (SELECT t.late_from FROM tickets t WHERE t.id = assignments.ticket_id) WHERE {where_clause}"
+        "UPDATE assignments SET ticket_overdue_from = t.overdue_from, ticket_late_from = t.late_from \
+         FROM tickets t WHERE t.id = assignments.ticket_id AND ({where_clause}) \
+         AND (assignments.ticket_overdue_from IS DISTINCT FROM t.overdue_from \
+         OR assignments.ticket_late_from IS DISTINCT FROM t.late_from)"
     )
 }
 

@@ -365,6 +365,27 @@ impl TestApp {
         row.try_get_by_index::<i64>(0).unwrap()
     }
 
+    /// Rows whose derived deadlines differ from a recomputation: tickets whose `overdue_from` or
+    /// `late_from` is not what `migration::derived` computes from their assignments now, plus
+    /// assignments whose copies differ from their ticket's columns. 0 after every change.
+    pub async fn stale_deadlines(&self) -> i64 {
+        use migration::derived::{LATE_FROM_SQL, OVERDUE_FROM_SQL};
+        let tickets = self
+            .count(&format!(
+                "SELECT COUNT(*) FROM tickets WHERE overdue_from IS DISTINCT FROM {OVERDUE_FROM_SQL} \
+                 OR late_from IS DISTINCT FROM {LATE_FROM_SQL}"
+            ))
+            .await;
+        let copies = self
+            .count(
+                "SELECT COUNT(*) FROM assignments a JOIN tickets t ON t.id = a.ticket_id \
+                 WHERE a.ticket_overdue_from IS DISTINCT FROM t.overdue_from \
+                 OR a.ticket_late_from IS DISTINCT FROM t.late_from",
+            )
+            .await;
+        tickets + copies
+    }
+
     /// (tickets, events, outbox messages): what a refused request must leave as it was.
     pub async fn written(&self) -> (i64, i64, i64) {
         (

@@ -328,6 +328,8 @@ async fn missed_responses_of_one_pass_are_urged_and_escalated_together_and_the_r
     let overdue =
         app.count("SELECT COUNT(*) FROM tickets WHERE overdue_from IS NOT NULL AND overdue_from <= updated_at").await;
     assert_eq!(overdue, 0);
+    // And they are what a recomputation from the assignments gives, copies included.
+    assert_eq!(app.stale_deadlines().await, 0);
     assert_eq!(sweep(&app).await, SweepReport::default(), "nothing twice");
 }
 
