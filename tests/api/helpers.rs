@@ -26,7 +26,7 @@ pub fn backend() -> String {
     std::env::var("MINSHENG_TEST_DB").unwrap_or_else(|_| "sqlite".into())
 }
 
-fn pg_server() -> String {
+pub fn pg_server() -> String {
     std::env::var("MINSHENG_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 

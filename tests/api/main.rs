@@ -43,6 +43,7 @@ mod outside; // units outside government (issue 20 point 4)
 mod pages;
 mod pause; // 挂起 (issue 20 point 1)
 mod pg_restart; // PostgreSQL restarted under load (issue 21 point 4)
+mod pg_socket; // PostgreSQL connections with TCP_NODELAY (issue 21)
 mod proactive;
 mod queues;
 mod random_walk;
