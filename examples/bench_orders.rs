@@ -129,6 +129,16 @@ fn derived(i: usize, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     (overdue_from, late_from)
 }
 
+/// The status of the `i`th generated ticket: half dispatched, three in ten accepted, the rest in
+/// progress.
+fn status_of(i: usize) -> &'static str {
+    match i % 10 {
+        0..=4 => "dispatched",
+        5..=7 => "accepted",
+        _ => "in_progress",
+    }
+}
+
 /// Inserts `n` open tickets, each with an active assignment, in multi-row statements. Times are
 /// bound values (the application's own encoding on either database). All deadlines lie in the
 /// future except for one order in twenty, which is overdue and already urged: a sweeper pass finds
@@ -152,11 +162,7 @@ async fn fill(db: &Db, n: usize, now: DateTime<Utc>) -> anyhow::Result<()> {
             let i = done + k;
             let p = &places[i % places.len()];
             let created = now - Duration::minutes((i % 525_600) as i64 + 30);
-            let status = match i % 10 {
-                0..=4 => "dispatched",
-                5..=7 => "accepted",
-                _ => "in_progress",
-            };
+            let status = status_of(i);
             let base = values.len();
             sql.push_str(if k == 0 { "(" } else { ", (" });
             sql.push_str(&(1..=22).map(|j| format!("${}", base + j)).collect::<Vec<_>>().join(", "));
@@ -196,9 +202,9 @@ async fn fill(db: &Db, n: usize, now: DateTime<Utc>) -> anyhow::Result<()> {
         let mut sql = String::from(
             "INSERT INTO assignments (ticket_id, unit_id, status, reopened, dispatched_at, respond_by, progress_by, \
              resolve_by, accepted_at, respond_remind_at, progress_remind_at, resolve_remind_at, next_check_at, \
-             respond_reminded_at, respond_urged_at, ticket_overdue_from, ticket_late_from) VALUES ",
+             respond_reminded_at, respond_urged_at, ticket_overdue_from, ticket_late_from, ticket_status) VALUES ",
         );
-        let mut values: Vec<Value> = Vec::with_capacity(rows * 17);
+        let mut values: Vec<Value> = Vec::with_capacity(rows * 18);
         for k in 0..rows {
             let i = done + k;
             let p = &places[i % places.len()];
@@ -207,7 +213,7 @@ async fn fill(db: &Db, n: usize, now: DateTime<Utc>) -> anyhow::Result<()> {
             let (respond_by, accepted) = deadlines(i, now);
             let base = values.len();
             sql.push_str(if k == 0 { "(" } else { ", (" });
-            sql.push_str(&(1..=17).map(|j| format!("${}", base + j)).collect::<Vec<_>>().join(", "));
+            sql.push_str(&(1..=18).map(|j| format!("${}", base + j)).collect::<Vec<_>>().join(", "));
             sql.push(')');
             let urged: Option<DateTime<Utc>> = overdue.then_some(now - Duration::hours(1));
             let (overdue_from, late_from) = derived(i, now);
@@ -229,6 +235,7 @@ async fn fill(db: &Db, n: usize, now: DateTime<Utc>) -> anyhow::Result<()> {
                 urged.into(),
                 Some(overdue_from).into(),
                 Some(late_from).into(),
+                status_of(i).into(),
             ]);
         }
         tx.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
@@ -289,7 +296,7 @@ async fn make_due(db: &Db, k: usize, now: DateTime<Utc>, urge: bool, offset: usi
     db.conn
         .execute_raw(Statement::from_sql_and_values(
             db.backend(),
-            migration::derived::copy_deadlines_sql("assignments.ticket_id BETWEEN $1 AND $2"),
+            migration::derived::copy_ticket_sql("assignments.ticket_id BETWEEN $1 AND $2"),
             [lo.into(), hi.into()],
         ))
         .await?;

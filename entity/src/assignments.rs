@@ -57,6 +57,9 @@ pub struct Model {
     /// overdue and late orders are one range of an index that starts with the unit.
     pub ticket_overdue_from: Option<DateTimeUtc>,
     pub ticket_late_from: Option<DateTimeUtc>,
+    /// Copy of the ticket's status (kept with the deadline copies): a unit's orders of one status
+    /// are one range of an index that starts with the unit.
+    pub ticket_status: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -44,13 +44,27 @@ pub fn refresh_deadlines_sql(where_clause: &str) -> String {
 /// (`assignments.ticket_overdue_from`, `ticket_late_from`), for the assignments the `WHERE` clause
 /// that follows selects: a unit's overdue and late orders are then one range of an index that
 /// starts with the unit (`ix_assignments_unit_overdue`, `ix_assignments_unit_late`), whatever share
-/// of all overdue orders they are. Run after `refresh_deadlines_sql` for the same tickets; only the
-/// copies that differ are written.
+/// of all overdue orders they are. The schema of migration 000034; the application keeps the copies
+/// with `copy_ticket_sql`.
 pub fn copy_deadlines_sql(where_clause: &str) -> String {
     format!(
-        "UPDATE assignments SET ticket_overdue_from = t.overdue_from, ticket_late_from = t.late_from \
-         FROM tickets t WHERE t.id = assignments.ticket_id AND ({where_clause}) \
-         AND (assignments.ticket_overdue_from IS DISTINCT FROM t.overdue_from \
+        "UPDATE assignments SET \
+         ticket_overdue_from = (SELECT t.overdue_from FROM tickets t WHERE t.id = assignments.ticket_id), \
+         ticket_late_from = (SELECT t.late_from FROM tickets t WHERE t.id = assignments.ticket_id) WHERE {where_clause}"
+    )
+}
+
+/// `UPDATE` that copies each ticket's status and derived deadlines onto its assignments
+/// (`ticket_status`, `ticket_overdue_from`, `ticket_late_from`, migrations 000034 and 000035) for
+/// the assignments the `WHERE` clause that follows selects, writing only the copies that differ.
+/// A unit's orders of one status, overdue or late are then one range of an index that starts with
+/// the unit. Run after `refresh_deadlines_sql` for the same tickets.
+pub fn copy_ticket_sql(where_clause: &str) -> String {
+    format!(
+        "UPDATE assignments SET ticket_status = t.status, ticket_overdue_from = t.overdue_from, \
+         ticket_late_from = t.late_from FROM tickets t WHERE t.id = assignments.ticket_id AND ({where_clause}) \
+         AND (assignments.ticket_status IS DISTINCT FROM t.status \
+         OR assignments.ticket_overdue_from IS DISTINCT FROM t.overdue_from \
          OR assignments.ticket_late_from IS DISTINCT FROM t.late_from)"
     )
 }

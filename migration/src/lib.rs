@@ -34,6 +34,7 @@ mod m20261227_000031_list_index;
 mod m20261228_000032_list_plans;
 mod m20261229_000033_pending_requests;
 mod m20261230_000034_unit_deadlines;
+mod m20261231_000035_unit_status;
 pub use m20261227_000031_list_index::insert_search_rows;
 
 pub struct Migrator;
@@ -73,6 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261228_000032_list_plans::Migration),
             Box::new(m20261229_000033_pending_requests::Migration),
             Box::new(m20261230_000034_unit_deadlines::Migration),
+            Box::new(m20261231_000035_unit_status::Migration),
         ]
     }
 }

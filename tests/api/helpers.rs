@@ -367,7 +367,8 @@ impl TestApp {
 
     /// Rows whose derived deadlines differ from a recomputation: tickets whose `overdue_from` or
     /// `late_from` is not what `migration::derived` computes from their assignments now, plus
-    /// assignments whose copies differ from their ticket's columns. 0 after every change.
+    /// assignments whose copies (status, deadlines) differ from their ticket's columns. 0 after
+    /// every change.
     pub async fn stale_deadlines(&self) -> i64 {
         use migration::derived::{LATE_FROM_SQL, OVERDUE_FROM_SQL};
         let tickets = self
@@ -380,7 +381,7 @@ impl TestApp {
             .count(
                 "SELECT COUNT(*) FROM assignments a JOIN tickets t ON t.id = a.ticket_id \
                  WHERE a.ticket_overdue_from IS DISTINCT FROM t.overdue_from \
-                 OR a.ticket_late_from IS DISTINCT FROM t.late_from",
+                 OR a.ticket_late_from IS DISTINCT FROM t.late_from OR a.ticket_status IS DISTINCT FROM t.status",
             )
             .await;
         tickets + copies

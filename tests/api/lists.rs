@@ -387,18 +387,26 @@ async fn deadline_lists_a_cadres_orders_and_capped_counts_match_a_plain_recount(
     let own_late = late.iter().filter(|no| given.contains(no)).count() as u64;
     assert_eq!((mine.total, mine.overdue, mine.late), (6, 3, own_late));
     assert!(own_late > 0, "{late:?}");
-    // A unit's counts read the deadline copies on its assignments: with them cleared, nothing is
-    // overdue for the cadre (the county's counts, read from the tickets, still are).
-    let clear = "UPDATE assignments SET ticket_overdue_from = NULL, ticket_late_from = NULL";
+    // Capped, the cadre's status counts stop at the cap and say so.
+    let few = counts_capped(db, &cadre, &ListFilter::default(), now, 2).await.unwrap();
+    for (status, n) in by_status(&cadre_tickets) {
+        let got = few.by_status.iter().find(|(s, _)| s.as_str() == status).map(|(_, n)| *n);
+        assert_eq!(got, Some(n.min(2)), "{status}: {few:?}");
+        assert_eq!(few.capped.iter().any(|c| c == status), n > 2, "{status}: {few:?}");
+    }
+    // A unit's counts read the copies of the ticket's deadlines and status on its assignments:
+    // with them cleared, the cadre has no orders to count (the county's counts, read from the
+    // tickets, still have them all).
+    let clear = "UPDATE assignments SET ticket_overdue_from = NULL, ticket_late_from = NULL, ticket_status = NULL";
     sea_orm::ConnectionTrait::execute_unprepared(db, clear).await.unwrap();
     let mine = counts_capped(db, &cadre, &ListFilter::default(), now, 1000).await.unwrap();
-    assert_eq!((mine.total, mine.overdue, mine.late), (6, 0, 0));
+    assert_eq!((mine.total, mine.overdue, mine.late), (0, 0, 0), "{mine:?}");
     let county = counts_capped(db, &all, &ListFilter::default(), now, 1000).await.unwrap();
-    assert_eq!(county.overdue, overdue.len() as u64);
+    assert_eq!((county.total, county.overdue), (11, overdue.len() as u64));
     // Any change of an order writes its copies again (here a dispatcher's urge of a missed one).
     app.act_ok(&app.token("leader").await, &missed[0], "urge", json!({"note": "请尽快签收"})).await;
     let mine = counts_capped(db, &cadre, &ListFilter::default(), now, 1000).await.unwrap();
-    assert_eq!(mine.overdue, 1, "{mine:?}");
+    assert_eq!((mine.total, mine.overdue), (1, 1), "{mine:?}");
     // Over HTTP: every status by name, and which counts stopped (none here).
     let v: Value = app.get("/api/v1/tickets/counts", Some(&di)).await.json().await.unwrap();
     assert_eq!((v["total"].as_u64(), v["dispatched"].as_u64()), (Some(11), Some(recount["dispatched"])), "{v}");
