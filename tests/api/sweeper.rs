@@ -373,3 +373,71 @@ async fn a_batch_of_changes_on_a_ticket_changed_since_it_was_read_writes_nothing
     assert_eq!(app.count("SELECT COUNT(*) FROM events").await, events + 2);
     assert!(verified(&app, &a).await && verified(&app, &b).await);
 }
+
+#[tokio::test]
+async fn when_the_set_wise_write_fails_the_batch_goes_one_by_one_and_only_the_failing_order_waits() {
+    let app = spawn_app().await;
+    let orders = [
+        dispatched(&app, "李家庄村", "13812345611").await,
+        dispatched(&app, "王家湾村", "13812345612").await,
+        dispatched(&app, "石桥村", "13812345613").await,
+    ];
+    // The second order's ledger refuses any new event (a stand-in for a row the database rejects):
+    // the batch's one insert of every event fails with it, and so does that order's own insert.
+    let poisoned = app.count(&format!("SELECT id FROM tickets WHERE no = '{}'", orders[1])).await;
+    let ddl: Vec<String> = if app.state.db.is_postgres() {
+        vec![
+            format!(
+                "CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN IF NEW.ticket_id = {poisoned} THEN \
+                 RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+            ),
+            "CREATE TRIGGER poison BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION poison()".into(),
+        ]
+    } else {
+        vec![format!(
+            "CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.ticket_id = {poisoned} \
+             BEGIN SELECT RAISE(ABORT, 'poisoned'); END"
+        )]
+    };
+    for sql in &ddl {
+        sea_orm::ConnectionTrait::execute_unprepared(&app.state.db.conn, sql).await.unwrap();
+    }
+    let events_before = app.count("SELECT COUNT(*) FROM events").await;
+
+    app.state.time.advance(Duration::hours(3));
+    let r = sweep(&app).await;
+    // Nothing went set-wise; one by one, the two healthy orders were urged and escalated.
+    assert_eq!((r.batched, r.urges, r.escalations, r.failed), (0, 2, 2, 1), "{r:?}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM events").await, events_before + 4);
+    let di = app.token("dispatcher").await;
+    for no in [&orders[0], &orders[2]] {
+        let t = app.ticket(&di, no).await;
+        let actions: Vec<&str> =
+            t["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions[actions.len() - 2..], ["urge", "escalate"], "{no}");
+        assert_eq!(t["assignment"]["unit"]["name"], "东坝镇人民政府", "{no}");
+        assert!(verified(&app, no).await, "{no}");
+    }
+    // The failing order kept nothing of its attempt: no mark, no message, no new assignment.
+    let t = app.ticket(&di, &orders[1]).await;
+    assert_eq!(t["events"].as_array().unwrap().last().unwrap()["action"], "dispatch");
+    assert_eq!(t["assignment"]["unit"]["name"], "王家湾村村民委员会");
+    let marks =
+        format!("SELECT COUNT(*) FROM assignments WHERE ticket_id = {poisoned} AND respond_urged_at IS NOT NULL");
+    assert_eq!(app.count(&marks).await, 0);
+    let sent = format!("SELECT COUNT(*) FROM outbox WHERE ticket_id = {poisoned} AND kind IN ('urge', 'escalation')");
+    assert_eq!(app.count(&sent).await, 0);
+    assert_eq!(app.stale_deadlines().await, 0);
+
+    // Once the database takes it again, the next pass urges and escalates it, set-wise.
+    let drop = if app.state.db.is_postgres() { "DROP TRIGGER poison ON events" } else { "DROP TRIGGER poison" };
+    sea_orm::ConnectionTrait::execute_unprepared(&app.state.db.conn, drop).await.unwrap();
+    let r = sweep(&app).await;
+    assert_eq!((r.batched, r.urges, r.escalations, r.failed), (1, 1, 1, 0), "{r:?}");
+    assert!(verified(&app, &orders[1]).await);
+    let healthy = app.count(&format!("SELECT id FROM tickets WHERE no = '{}'", orders[0])).await;
+    let sent_healthy = sent.replace(&format!("ticket_id = {poisoned}"), &format!("ticket_id = {healthy}"));
+    assert!(app.count(&sent).await >= 2, "an urge and an escalation message");
+    assert_eq!(app.count(&sent).await, app.count(&sent_healthy).await, "the same messages as a healthy order");
+    assert_eq!(sweep(&app).await, SweepReport::default(), "nothing twice");
+}
