@@ -617,6 +617,9 @@ async fn file_in(
     now: DateTime<Utc>,
 ) -> ApiResult<(repo::tickets::Ticket, IntakeAnswer, Channel, Option<Phone>)> {
     let day = now.with_timezone(&state.tz()).date_naive();
+    // The day's number first: on PostgreSQL every intake of the day waits for its row until this
+    // one commits, and the repeat search after it then sees an intake of the same phone that
+    // committed a moment ago.
     let seq = repo::tickets::next_number(tx, day).await?;
     let no = TicketNo::new(day, seq);
     let since = now - Duration::days(state.settings.intake.repeat_window_days);
@@ -719,8 +722,10 @@ async fn file_in(
     if changed {
         change::refresh_derived(state, tx, &[ticket.id], now).await?;
     } else {
-        // A ticket only submitted: its deadlines were written with the row; only the counts move.
-        repo::rollups::refresh(tx, &[ticket.id], state.rollup_offset(), now).await?;
+        // A ticket only submitted: its deadlines were written with the row; only the counts move,
+        // and it has no parts yet nor any order.
+        let fresh = repo::rollups::Fresh::Unassigned;
+        repo::rollups::refresh_as(tx, &[ticket.id], fresh, state.rollup_offset(), now).await?;
     }
     // A proactive ticket has no villager to follow it: its link is the staff console's page.
     let tracking_url = match &i.phone {
