@@ -150,8 +150,10 @@ async fn run_batch(state: &AppState, now: DateTime<Utc>, cache: &mut Cache) -> a
     cache.changed.clear();
     // The urges (and escalations) are written set-wise first; what that path leaves, or all of
     // them if it fails, go one by one below, each in its own savepoint.
-    let (urgent, mut rest): (Vec<&Assignment>, Vec<&Assignment>) =
-        due.iter().partition(|a| a.paused_at.is_none() && urges_due(a, now));
+    // What each assignment owes now, decided once for both paths.
+    let planned: Vec<Planned> = due.iter().map(|a| (a, sweep::plan(&a.steps(), now))).collect();
+    let (urgent, mut rest): (Vec<&Planned>, Vec<&Planned>) =
+        planned.iter().partition(|(a, plan)| a.paused_at.is_none() && urges(plan));
     if !urgent.is_empty() {
         let sp = (*tx).begin().await?;
         match urge_batch(state, &sp, &urgent, now, cache).await {
@@ -168,7 +170,7 @@ async fn run_batch(state: &AppState, now: DateTime<Utc>, cache: &mut Cache) -> a
             }
         }
     }
-    for a in rest {
+    for &(a, ref plan) in rest {
         if a.paused_at.is_some() {
             // The end of a pause changes the ticket: a savepoint of its own, like an urge.
             let sp = (*tx).begin().await?;
@@ -188,17 +190,16 @@ async fn run_batch(state: &AppState, now: DateTime<Utc>, cache: &mut Cache) -> a
             }
             continue;
         }
-        let plan = sweep::plan(&a.steps(), now);
         let no = nos.get(&a.ticket_id).cloned().unwrap_or_default();
         if !plan.decisions.iter().any(|d| d.send == Some(Notice::Urge)) {
             // Reminders (or nothing): two small writes, straight in the batch.
-            report += remind(state, &*tx, a, &plan, &no, now, cache).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            report += remind(state, &*tx, a, plan, &no, now, cache).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             continue;
         }
         // An urge touches the ticket and its ledger: a savepoint, so that one that fails is rolled
         // back alone and tried again next pass.
         let sp = (*tx).begin().await?;
-        match urge(state, &sp, a, &plan, now, cache).await {
+        match urge(state, &sp, a, plan, now, cache).await {
             Ok(r) => {
                 sp.commit().await?;
                 if r.urges > 0 {
@@ -295,39 +296,43 @@ async fn resume<C: ConnectionTrait>(
     Ok(report)
 }
 
-/// Whether any notice due for `a` at `now` is an urge (a breach), not only reminders.
-fn urges_due(a: &Assignment, now: DateTime<Utc>) -> bool {
-    sweep::plan(&a.steps(), now).decisions.iter().any(|d| d.send == Some(Notice::Urge))
+/// A due assignment with the notices it owes now.
+type Planned<'a> = (&'a Assignment, sweep::Plan);
+
+/// Whether any notice of `plan` is an urge (a breach), not only reminders.
+fn urges(plan: &sweep::Plan) -> bool {
+    plan.decisions.iter().any(|d| d.send == Some(Notice::Urge))
 }
 
 /// The urges of a batch written set-wise (`change::Batch`): the tickets locked in one statement,
 /// the marks in one per shape, every urge and escalation staged and written together. Answers the
 /// report, the tickets changed and the assignments left for the one-by-one path (an order the city
 /// platform follows, an assisting part of a paused order, a second assignment of one ticket).
-async fn urge_batch<'a, C: ConnectionTrait>(
+async fn urge_batch<'a, 'p, C: ConnectionTrait>(
     state: &AppState,
     db: &C,
-    due: &[&'a Assignment],
+    due: &[&'p Planned<'a>],
     now: DateTime<Utc>,
     cache: &mut Cache,
-) -> ApiResult<(SweepReport, Vec<i64>, Vec<&'a Assignment>)> {
-    let mut ids: Vec<i64> = due.iter().map(|a| a.ticket_id).collect();
+) -> ApiResult<(SweepReport, Vec<i64>, Vec<&'p Planned<'a>>)> {
+    let mut ids: Vec<i64> = due.iter().map(|(a, _)| a.ticket_id).collect();
     ids.sort_unstable();
     ids.dedup();
     let locked: HashMap<i64, Ticket> =
         repo::sweep::lock_tickets_nowait(db, &ids).await?.into_iter().map(|t| (t.id, t)).collect();
     let mut report = SweepReport::default();
     let (mut left, mut take, mut seen) = (vec![], vec![], std::collections::HashSet::new());
-    for &a in due {
+    for &planned in due {
+        let (a, ref plan) = *planned;
         let Some(ticket) = locked.get(&a.ticket_id) else {
             report.deferred += 1; // someone is acting on it right now: next pass
             continue;
         };
         if !seen.insert(a.ticket_id) || !Batch::takes(ticket, ticket.status, Action::Urge, &Effects::new(false)) {
-            left.push(a);
+            left.push(planned);
             continue;
         }
-        take.push((a, sweep::plan(&a.steps(), now), ticket));
+        take.push((a, plan, ticket));
     }
     let marks: Vec<_> = take.iter().map(|(a, plan, _)| (*a, marks(&plan.decisions), plan.next_check)).collect();
     if repo::sweep::record_all(db, &marks, now).await? != marks.len() as u64 {
@@ -335,7 +340,7 @@ async fn urge_batch<'a, C: ConnectionTrait>(
     }
     let mut batch = Batch::default();
     for (a, plan, ticket) in take {
-        let u = urge_effects(state, a, &plan, ticket, cache).await?;
+        let u = urge_effects(state, a, plan, ticket, cache).await?;
         report += u.report;
         report.batched += 1;
         let mut changes = vec![(Action::Urge, Actor::system(), u.fx)];
